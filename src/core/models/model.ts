@@ -1,0 +1,58 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { ImageDataset } from '../datasets/image-dataset';
+import type { DatasetSpec } from '../datasets/catalog';
+import type { ParamSchema, ParamValues } from '../params/schema';
+import type { Random } from '../random';
+import type { ViewPanel } from '../views/panels';
+
+/** Named scalar losses; `loss` is always the objective being minimized. */
+export type LossTerms = { loss: tf.Scalar } & Record<string, tf.Scalar>;
+
+/** A trainable generative model, on images shaped [B, H, W, C] with values in [0, 1]. */
+export interface GenerativeModel {
+  /** One optimizer update. Returns the loss terms, which the caller disposes. */
+  trainStep(images: tf.Tensor4D): LossTerms;
+  /** The same terms on held-out images, without an update. */
+  evaluate(images: tf.Tensor4D): LossTerms;
+  /** The model's live views: reconstructions, samples, latent scatter... */
+  views(data: ViewData): Promise<ViewPanel[]>;
+  /** Frees every variable and the optimizer state. */
+  dispose(): void;
+}
+
+export interface ViewData {
+  dataset: ImageDataset;
+  /** Seeded, so that view refreshes draw reproducible samples. */
+  random: Random;
+}
+
+export interface ModelContext {
+  dataset: DatasetSpec;
+  learningRate: number;
+  random: Random;
+}
+
+/** A short explanation shown beside the controls, in our own words. */
+export interface ModelCard {
+  summary: string;
+  /** The objective, in TeX (rendered by KaTeX). */
+  objectiveTex: string;
+  objectiveText: string;
+  watchFor: readonly string[];
+}
+
+export interface ModelSpec<S extends ParamSchema = ParamSchema> {
+  /** Public, stable: appears in share links. */
+  id: string;
+  name: string;
+  family: string;
+  paper: { title: string; authors: string; year: number; url: string };
+  card: ModelCard;
+  params: S;
+  create(params: ParamValues<S>, context: ModelContext): GenerativeModel;
+}
+
+/** Keeps the parameter types of one model while the registry holds them all. */
+export function defineModel<const S extends ParamSchema>(spec: ModelSpec<S>): ModelSpec {
+  return spec as unknown as ModelSpec;
+}

@@ -1,0 +1,139 @@
+/**
+ * Hyperparameter schemas. Each model declares its hyperparameters once, here-shaped: the
+ * controls render from the schema, the URL codec parses and writes it, the command-line
+ * runner reads `--set key=value` through it, and the value types are inferred from it.
+ *
+ * A general validator library would not carry what the controls need (ranges, steps,
+ * help text, log scales), so this small module does both jobs.
+ */
+
+interface ParamBase<Key extends string> {
+  key: Key;
+  label: string;
+  help: string;
+}
+
+export interface NumberParam<Key extends string = string> extends ParamBase<Key> {
+  kind: 'number';
+  default: number;
+  min: number;
+  max: number;
+  step: number;
+  /** Log-scaled slider, for learning rates and the like. */
+  logScale?: boolean;
+}
+
+export interface IntParam<Key extends string = string> extends ParamBase<Key> {
+  kind: 'int';
+  default: number;
+  min: number;
+  max: number;
+  step?: number;
+}
+
+export interface ChoiceParam<Key extends string = string, Value extends string = string>
+  extends ParamBase<Key> {
+  kind: 'choice';
+  default: Value;
+  choices: readonly { value: Value; label: string }[];
+}
+
+export interface IntListParam<Key extends string = string> extends ParamBase<Key> {
+  kind: 'int-list';
+  default: readonly number[];
+  min: number;
+  max: number;
+  minLength: number;
+  maxLength: number;
+}
+
+export type ParamSpec = NumberParam | IntParam | ChoiceParam | IntListParam;
+export type ParamValue = number | string | readonly number[];
+export type ParamSchema = readonly ParamSpec[];
+
+type ValueOf<S> = S extends ChoiceParam<string, infer V>
+  ? V
+  : S extends IntListParam
+    ? readonly number[]
+    : number;
+
+/** `{ bottleneck: number; hidden: readonly number[]; ... }` from a schema literal. */
+export type ParamValues<S extends ParamSchema> = {
+  [P in S[number] as P['key']]: ValueOf<P>;
+};
+
+/** Keeps the literal types of a schema declared inline. */
+export function defineParams<const S extends ParamSchema>(schema: S): S {
+  return schema;
+}
+
+export function defaultValues<S extends ParamSchema>(schema: S): ParamValues<S> {
+  const values: Record<string, ParamValue> = {};
+  for (const spec of schema) values[spec.key] = spec.default;
+  return values as ParamValues<S>;
+}
+
+/** The outcome of reading one value from text: the value, or why it was refused. */
+export type ParseResult = { ok: true; value: ParamValue } | { ok: false; reason: string };
+
+const NUMBER_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+function parseNumber(text: string): number | undefined {
+  const trimmed = text.trim();
+  return NUMBER_PATTERN.test(trimmed) ? Number(trimmed) : undefined;
+}
+
+function checkRange(spec: { min: number; max: number }, value: number): string | undefined {
+  if (value < spec.min || value > spec.max) return `must be between ${spec.min} and ${spec.max}`;
+  return undefined;
+}
+
+/** Reads a value typed by a person (URL, command line, text box). Never throws. */
+export function parseParam(spec: ParamSpec, text: string): ParseResult {
+  switch (spec.kind) {
+    case 'number':
+    case 'int': {
+      const value = parseNumber(text);
+      if (value === undefined || !Number.isFinite(value)) return { ok: false, reason: 'is not a number' };
+      if (spec.kind === 'int' && !Number.isInteger(value)) return { ok: false, reason: 'must be a whole number' };
+      const rangeError = checkRange(spec, value);
+      return rangeError ? { ok: false, reason: rangeError } : { ok: true, value };
+    }
+    case 'choice': {
+      const match = spec.choices.find((choice) => choice.value === text.trim());
+      if (!match) return { ok: false, reason: `must be one of ${spec.choices.map((c) => c.value).join(', ')}` };
+      return { ok: true, value: match.value };
+    }
+    case 'int-list': {
+      const parts = text.split(',').map((part) => part.trim());
+      if (parts.length < spec.minLength || parts.length > spec.maxLength || (parts.length === 1 && parts[0] === '')) {
+        return { ok: false, reason: `must list ${spec.minLength} to ${spec.maxLength} whole numbers, comma-separated` };
+      }
+      const values: number[] = [];
+      for (const part of parts) {
+        const value = parseNumber(part);
+        if (value === undefined || !Number.isInteger(value)) return { ok: false, reason: `"${part}" is not a whole number` };
+        const rangeError = checkRange(spec, value);
+        if (rangeError) return { ok: false, reason: `each entry ${rangeError}` };
+        values.push(value);
+      }
+      return { ok: true, value: values };
+    }
+  }
+}
+
+/** Checks a value that is already typed (from a control or a stored config). */
+export function validateParam(spec: ParamSpec, value: unknown): ParseResult {
+  if (spec.kind === 'int-list') {
+    if (!Array.isArray(value)) return { ok: false, reason: 'must be a list' };
+    return parseParam(spec, value.join(','));
+  }
+  if (typeof value !== 'number' && typeof value !== 'string') return { ok: false, reason: 'has the wrong type' };
+  return parseParam(spec, String(value));
+}
+
+/** The text form used in links and on the command line. */
+export function formatParam(spec: ParamSpec, value: ParamValue): string {
+  if (spec.kind === 'int-list') return (value as readonly number[]).join(',');
+  return String(value);
+}

@@ -1,0 +1,102 @@
+/**
+ * Share links: the whole configuration in the URL hash, with readable keys,
+ *   #model=ae&dataset=mnist&backend=auto&lr=0.001&batch=64&seed=1&bottleneck=2&hidden=256,64
+ * Decoding never throws: a hand-edited or hostile link keeps its valid parts, falls back to
+ * defaults for the rest, and says what it ignored. Values are only ever parsed, never
+ * rendered as HTML.
+ */
+import { BACKEND_CHOICES, defaultConfig, paramsFor, type BackendChoice, type RunConfig } from './config';
+import { findDataset } from './datasets/catalog';
+import { findModel } from './models';
+import { formatParam, parseParam } from './params/schema';
+
+export interface DecodedLink {
+  config: RunConfig;
+  /** What was ignored, in words a person can act on. Empty for a clean link. */
+  warnings: string[];
+}
+
+/** Longest value echoed back in a warning, so a hostile link cannot flood the page. */
+const MAX_ECHO = 40;
+const MAX_HASH_LENGTH = 4000;
+/** Keys that are not parameters. */
+const FIXED_KEYS = ['model', 'dataset', 'backend'];
+
+function echo(text: string): string {
+  const printable = text.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > MAX_ECHO ? `${printable.slice(0, MAX_ECHO)}…` : printable;
+}
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+export function encodeLink(config: RunConfig): string {
+  const pairs: [string, string][] = [
+    ['model', config.model],
+    ['dataset', config.dataset],
+    ['backend', config.backend],
+  ];
+  for (const spec of paramsFor(config.model)) {
+    if (spec.key in config.values) pairs.push([spec.key, formatParam(spec, config.values[spec.key])]);
+  }
+  // Commas and dots stay readable; everything else a person could type is escaped.
+  return pairs.map(([key, value]) => `${key}=${encodeURIComponent(value).replace(/%2C/gi, ',')}`).join('&');
+}
+
+export function decodeLink(hash: string): DecodedLink {
+  const warnings: string[] = [];
+  let text = hash.startsWith('#') ? hash.slice(1) : hash;
+  if (text.length > MAX_HASH_LENGTH) {
+    warnings.push(`The link was too long; only its first ${MAX_HASH_LENGTH} characters were read.`);
+    text = text.slice(0, MAX_HASH_LENGTH);
+  }
+  const entries = new Map<string, string>();
+  for (const part of text.split('&')) {
+    if (part === '') continue;
+    const separator = part.indexOf('=');
+    const key = safeDecode(separator < 0 ? part : part.slice(0, separator));
+    const value = separator < 0 ? undefined : safeDecode(part.slice(separator + 1));
+    if (key === undefined || value === undefined) {
+      warnings.push(`Ignored "${echo(part)}": not a key=value pair.`);
+      continue;
+    }
+    if (entries.has(key)) warnings.push(`"${echo(key)}" was given twice; the last value was used.`);
+    entries.set(key, value);
+  }
+
+  const modelId = entries.get('model');
+  const model = modelId === undefined ? undefined : findModel(modelId);
+  if (modelId !== undefined && !model) warnings.push(`Unknown model "${echo(modelId)}"; using the default model.`);
+  const config = defaultConfig(model?.id);
+
+  const datasetId = entries.get('dataset');
+  if (datasetId !== undefined) {
+    if (findDataset(datasetId)) config.dataset = datasetId;
+    else warnings.push(`Unknown dataset "${echo(datasetId)}"; using ${config.dataset}.`);
+  }
+
+  const backend = entries.get('backend');
+  if (backend !== undefined) {
+    if ((BACKEND_CHOICES as readonly string[]).includes(backend)) config.backend = backend as BackendChoice;
+    else warnings.push(`Unknown backend "${echo(backend)}"; choosing automatically.`);
+  }
+
+  const specs = paramsFor(config.model);
+  for (const [key, value] of entries) {
+    if (FIXED_KEYS.includes(key)) continue;
+    const spec = specs.find((candidate) => candidate.key === key);
+    if (!spec) {
+      warnings.push(`Ignored unknown setting "${echo(key)}".`);
+      continue;
+    }
+    const result = parseParam(spec, value);
+    if (result.ok) config.values[key] = result.value;
+    else warnings.push(`${spec.label} "${echo(value)}" ${result.reason}; kept the default, ${formatParam(spec, spec.default)}.`);
+  }
+  return { config, warnings };
+}

@@ -1,0 +1,61 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * What a model shows besides its losses. Models return panels; the page renders them by
+ * kind, so it never needs to know which model produced them. Everything in a panel is a
+ * plain typed array, cheap to post from the worker as a transferable.
+ */
+
+export interface ImageGridPanel {
+  kind: 'image-grid';
+  id: string;
+  title: string;
+  caption: string;
+  /** uint8 pixels, [count, height, width, channels]. */
+  pixels: Uint8ClampedArray;
+  count: number;
+  height: number;
+  width: number;
+  channels: number;
+  columns: number;
+  /** Cycles down the rows: ['data', 'reconstruction'] labels alternate rows. */
+  rowLabels?: string[];
+}
+
+export interface ScatterPanel {
+  kind: 'scatter';
+  id: string;
+  title: string;
+  caption: string;
+  /** [count, 2] interleaved x, y. */
+  points: Float32Array;
+  labels: Uint8Array;
+  classNames: readonly string[];
+  axisLabels: readonly [string, string];
+}
+
+export type ViewPanel = ImageGridPanel | ScatterPanel;
+
+/** Reads images in [0, 1] shaped [N, H, W, C] back as a grid panel (awaited, never synchronous). */
+export async function imageGridPanel(
+  images: tf.Tensor4D,
+  options: Pick<ImageGridPanel, 'id' | 'title' | 'caption' | 'columns' | 'rowLabels'>,
+): Promise<ImageGridPanel> {
+  const [count, height, width, channels] = images.shape;
+  const bytes = tf.tidy(() => images.clipByValue(0, 1).mul(255).round().toInt());
+  try {
+    const data = await bytes.data();
+    return { kind: 'image-grid', ...options, pixels: Uint8ClampedArray.from(data), count, height, width, channels };
+  } finally {
+    bytes.dispose();
+  }
+}
+
+/** Every typed-array buffer in a list of panels, for postMessage's transfer list. */
+export function panelBuffers(panels: readonly ViewPanel[]): ArrayBuffer[] {
+  return panels.flatMap((panel) =>
+    panel.kind === 'image-grid'
+      ? [panel.pixels.buffer as ArrayBuffer]
+      : [panel.points.buffer as ArrayBuffer, panel.labels.buffer as ArrayBuffer],
+  );
+}

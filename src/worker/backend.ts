@@ -1,0 +1,99 @@
+/**
+ * Picks the TF.js backend inside the worker: WebGPU, then WebGL, WASM, CPU.
+ * Facts that shape it (tfjs 4.22): a failed WebGPU start makes setBackend resolve false
+ * rather than throw; WebGL in a worker needs OffscreenCanvas and WebGL2; WASM threads need
+ * cross-origin isolation and the .wasm files' bundled URLs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendChoice } from '../core/config';
+import type { BackendInfo } from './protocol';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+
+type BackendName = BackendInfo['name'];
+const ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+interface Attempt {
+  ok: boolean;
+  reason?: string;
+  adapter?: string;
+  isFallbackAdapter?: boolean;
+}
+
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+}
+
+function describeAdapter(adapter: GpuAdapterLike): string {
+  const info = adapter.info ?? {};
+  return [info.vendor, info.architecture, info.device, info.description].filter((part) => part).join(' ') || 'unnamed adapter';
+}
+
+async function tryWebGpu(onDeviceLost: (reason: string) => void): Promise<Attempt> {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
+  if (!gpu) return { ok: false, reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) return { ok: false, reason: 'no WebGPU adapter was offered' };
+  await import('@tensorflow/tfjs-backend-webgpu');
+  if (!(await tf.setBackend('webgpu'))) return { ok: false, reason: 'the WebGPU backend failed to start' };
+  // tfjs-backend-webgpu does not watch for a lost device itself.
+  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message?: string; reason?: string }> } }).device;
+  device?.lost?.then((info) => onDeviceLost(info?.message || info?.reason || 'unknown reason'));
+  return {
+    ok: true,
+    adapter: describeAdapter(adapter),
+    isFallbackAdapter: Boolean(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter),
+  };
+}
+
+async function tryWebGl(): Promise<Attempt> {
+  if (typeof OffscreenCanvas === 'undefined') return { ok: false, reason: 'no OffscreenCanvas in this worker' };
+  if (!new OffscreenCanvas(1, 1).getContext('webgl2')) return { ok: false, reason: 'no WebGL2 context in this worker' };
+  if (!(await tf.setBackend('webgl'))) return { ok: false, reason: 'the WebGL backend failed to start' };
+  return { ok: true };
+}
+
+async function tryWasm(): Promise<Attempt> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  wasm.setWasmPaths({
+    'tfjs-backend-wasm.wasm': wasmPlain,
+    'tfjs-backend-wasm-simd.wasm': wasmSimd,
+    'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
+  });
+  if (!(await tf.setBackend('wasm'))) return { ok: false, reason: 'the WASM backend failed to start' };
+  return { ok: true };
+}
+
+async function tryCpu(): Promise<Attempt> {
+  return (await tf.setBackend('cpu')) ? { ok: true } : { ok: false, reason: 'the CPU backend failed to start' };
+}
+
+export async function selectBrowserBackend(
+  choice: BackendChoice,
+  exclude: readonly string[],
+  onDeviceLost: (reason: string) => void,
+): Promise<BackendInfo> {
+  // A forced backend is tried first; if it cannot start, the usual order follows.
+  const order = choice === 'auto' ? ORDER : [choice, ...ORDER.filter((name) => name !== choice)];
+  const skipped: BackendInfo['skipped'] = [];
+  for (const name of order) {
+    if (exclude.includes(name)) {
+      skipped.push({ name, reason: 'it failed earlier in this session' });
+      continue;
+    }
+    let attempt: Attempt;
+    try {
+      attempt =
+        name === 'webgpu' ? await tryWebGpu(onDeviceLost) : name === 'webgl' ? await tryWebGl() : name === 'wasm' ? await tryWasm() : await tryCpu();
+    } catch (error) {
+      attempt = { ok: false, reason: error instanceof Error ? error.message : String(error) };
+    }
+    if (attempt.ok) {
+      return { name, adapter: attempt.adapter ?? '', isFallbackAdapter: attempt.isFallbackAdapter ?? false, skipped };
+    }
+    skipped.push({ name, reason: attempt.reason ?? 'unknown' });
+  }
+  throw new Error(`No TF.js backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}

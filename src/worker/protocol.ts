@@ -1,0 +1,45 @@
+/**
+ * The messages between the page and the training worker. Each carries the run id it
+ * belongs to: after a reset the page starts a new run id and drops anything tagged with an
+ * older one, so a late message from a run that is gone never reaches the charts.
+ */
+import type { BackendChoice, RunConfig } from '../core/config';
+import type { MetricPoint } from '../core/training/session';
+import type { ViewPanel } from '../core/views/panels';
+
+export type ToWorker =
+  /** Build a fresh run from this config (loading the dataset and backend if needed), paused. */
+  | { type: 'reset'; runId: number; config: RunConfig }
+  | { type: 'start'; runId: number }
+  | { type: 'pause'; runId: number }
+  /** Exactly one optimizer step, then fresh metrics and views. */
+  | { type: 'step'; runId: number }
+  /** Views now, without waiting for the next refresh. */
+  | { type: 'refresh-views'; runId: number }
+  /** Sent by the worker's own WebGPU watcher, not by the page. */
+  | { type: 'device-lost'; reason: string };
+
+export type RunState = 'loading' | 'paused' | 'running' | 'error';
+
+export interface BackendInfo {
+  name: Exclude<BackendChoice, 'auto'>;
+  /** GPU adapter, as the browser names it; empty off the GPU. */
+  adapter: string;
+  /** True on a software adapter (SwiftShader): correct, but slow. */
+  isFallbackAdapter: boolean;
+  /** Backends tried before this one, and why each was passed over. */
+  skipped: { name: string; reason: string }[];
+}
+
+export interface Throughput {
+  stepsPerSecond: number;
+  imagesPerSecond: number;
+}
+
+export type FromWorker =
+  | { type: 'status'; runId: number; state: RunState; step: number; message?: string }
+  | { type: 'backend'; runId: number; backend: BackendInfo }
+  | { type: 'progress'; runId: number; label: string; loaded: number; total: number }
+  | { type: 'metrics'; runId: number; train: MetricPoint[]; test?: MetricPoint; throughput: Throughput }
+  | { type: 'views'; runId: number; step: number; panels: ViewPanel[] }
+  | { type: 'error'; runId: number; message: string };

@@ -1,0 +1,28 @@
+/// <reference lib="webworker" />
+// The worker entry: wires the training handler to this worker's message port.
+import { createTrainingHandler } from './handler';
+import { selectBrowserBackend } from './backend';
+import { loadBrowserDataset } from './dataset-fetch';
+import type { ToWorker } from './protocol';
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+
+// A MessageChannel round trip yields to queued messages without setTimeout's 4 ms clamp.
+const channel = new MessageChannel();
+const waiting: (() => void)[] = [];
+channel.port1.onmessage = () => waiting.shift()?.();
+
+const handle = createTrainingHandler({
+  post: (message, transfer = []) => scope.postMessage(message, transfer),
+  selectBackend: (choice, exclude) =>
+    selectBrowserBackend(choice, exclude, (reason) => void handle({ type: 'device-lost', reason })),
+  loadDataset: (id, onProgress) => loadBrowserDataset(id, import.meta.env.BASE_URL, onProgress),
+  now: () => performance.now(),
+  yieldToEvents: () =>
+    new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      channel.port2.postMessage(null);
+    }),
+});
+
+scope.onmessage = (event: MessageEvent<ToWorker>) => void handle(event.data);
