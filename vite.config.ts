@@ -11,7 +11,13 @@ const crossOriginIsolation = {
 export default defineConfig({
   base: './',
   plugins: [react()],
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // The threaded WASM backend builds its pthread workers from the source text of a
+    // function in the bundle; minification renames what that text refers to and the
+    // threads die with "e is not defined" (tensorflow/tfjs#4107). The page stays minified.
+    rolldownOptions: { output: { minify: false } },
+  },
   server: { headers: crossOriginIsolation },
   preview: { headers: crossOriginIsolation },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000 },

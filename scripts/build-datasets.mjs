@@ -17,7 +17,7 @@ import { gzipSync } from 'node:zlib';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'public', 'data');
 const require = createRequire(import.meta.url);
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2; // 2: files renamed .u8.gzip so servers do not send them with Content-Encoding
 
 /** Fashion-MNIST: the first TRAIN_PER_CLASS images of each class (after a seeded shuffle) train, the rest test. */
 const FASHION_TRAIN_PER_CLASS = 6000;
@@ -44,8 +44,8 @@ function shuffle(array, random) {
 
 function fileNames(id, split) {
   return {
-    images: join(outDir, `${id}-${split}-images.u8.gz`),
-    labels: join(outDir, `${id}-${split}-labels.u8.gz`),
+    images: join(outDir, `${id}-${split}-images.u8.gzip`),
+    labels: join(outDir, `${id}-${split}-labels.u8.gzip`),
   };
 }
 

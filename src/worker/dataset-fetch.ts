@@ -7,6 +7,9 @@ import { ImageDataset, type SplitBytes } from '../core/datasets/image-dataset';
 
 const cache = new Map<string, Promise<ImageDataset>>();
 
+/** gzip's first two bytes. */
+const GZIP_MAGIC = [0x1f, 0x8b];
+
 async function fetchGzip(url: string, onBytes: (delta: number, total: number) => void): Promise<Uint8Array> {
   const response = await fetch(url);
   if (!response.ok || !response.body) {
@@ -21,14 +24,17 @@ async function fetchGzip(url: string, onBytes: (delta: number, total: number) =>
       },
     }),
   );
-  // The files are gzip bodies served as-is (application/gzip), not with Content-Encoding.
-  const inflated = counted.pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
+  const body = new Uint8Array(await new Response(counted).arrayBuffer());
+  // Some servers send gzip files with Content-Encoding: gzip, and the browser has then
+  // inflated them already: inflate only what still starts with gzip's magic bytes.
+  if (body[0] !== GZIP_MAGIC[0] || body[1] !== GZIP_MAGIC[1]) return body;
+  const inflated = new Blob([body]).stream().pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
   return new Uint8Array(await new Response(inflated).arrayBuffer());
 }
 
 async function load(
   id: string,
-  baseUrl: string,
+  dataUrl: string,
   onProgress: (label: string, loaded: number, total: number) => void,
 ): Promise<ImageDataset> {
   const spec = findDataset(id);
@@ -38,13 +44,13 @@ async function load(
   const loadedBytes = new Map<string, number>();
   const report = () => {
     const sum = (map: Map<string, number>) => [...map.values()].reduce((a, b) => a + b, 0);
-    onProgress(`Loading ${spec.name}`, sum(loadedBytes), sum(totals));
+    onProgress(`Loading ${spec.name}`, Math.min(sum(loadedBytes), sum(totals)), sum(totals));
   };
   const bytes = await Promise.all(
     files.map(async ({ split, part }) => {
       const name = datasetFileName(id, split, part);
       loadedBytes.set(name, 0);
-      const data = await fetchGzip(`${baseUrl}data/${name}`, (delta, total) => {
+      const data = await fetchGzip(new URL(name, dataUrl).href, (delta, total) => {
         totals.set(name, total);
         loadedBytes.set(name, (loadedBytes.get(name) ?? 0) + delta);
         report();
@@ -62,12 +68,12 @@ async function load(
 
 export function loadBrowserDataset(
   id: string,
-  baseUrl: string,
+  dataUrl: string,
   onProgress: (label: string, loaded: number, total: number) => void,
 ): Promise<ImageDataset> {
   let pending = cache.get(id);
   if (!pending) {
-    pending = load(id, baseUrl, onProgress);
+    pending = load(id, dataUrl, onProgress);
     pending.catch(() => cache.delete(id)); // a failed load may be retried
     cache.set(id, pending);
   }

@@ -142,6 +142,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: HandlerTiming =
   }
 
   async function handle(message: ToWorker): Promise<void> {
+    if (message.type === 'configure') return; // handled by the worker entry
     if (message.type === 'reset') return reset(message.runId, message.config);
     if (message.type === 'device-lost') {
       if (backend?.info.name === 'webgpu') brokenBackends.push('webgpu');

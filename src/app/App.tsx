@@ -1,0 +1,45 @@
+import { DATASETS } from '../core/datasets/catalog';
+import { ConfigPanel } from './components/ConfigPanel';
+import { LossChart } from './components/LossChart';
+import { ModelCard } from './components/ModelCard';
+import { Notices } from './components/Notices';
+import { Panels } from './components/Panels';
+import { RunControls } from './components/RunControls';
+import { StatusBar } from './components/StatusBar';
+
+export function App() {
+  return (
+    <div className="app">
+      <header className="app-header">
+        <h1>Generative Playground</h1>
+        <StatusBar />
+      </header>
+      <Notices />
+      <main className="layout">
+        <aside className="sidebar">
+          <RunControls />
+          <ConfigPanel />
+          <ModelCard />
+        </aside>
+        <div className="stage">
+          <LossChart />
+          <div className="panels">
+            <Panels />
+          </div>
+        </div>
+      </main>
+      <footer className="app-footer">
+        <p>
+          Training runs in your browser; nothing is uploaded. The address bar always holds a link to this exact setup. Data:{' '}
+          {DATASETS.map((dataset, index) => (
+            <span key={dataset.id}>
+              {index > 0 ? '; ' : ''}
+              {dataset.name} by {dataset.credit} ({dataset.license})
+            </span>
+          ))}
+          .
+        </p>
+      </footer>
+    </div>
+  );
+}

@@ -1,0 +1,55 @@
+/** A grid of images drawn at native resolution on a canvas and scaled up without smoothing. */
+import { useEffect, useRef } from 'react';
+import type { ImageGridPanel } from '../../core/views/panels';
+
+const GAP = 1;
+
+export function ImageGrid({ panel }: { panel: ImageGridPanel }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const rows = Math.ceil(panel.count / panel.columns);
+
+  useEffect(() => {
+    const context = canvas.current?.getContext('2d');
+    if (!context) return;
+    const { width, height, channels, columns, pixels, count } = panel;
+    const image = context.createImageData(columns * (width + GAP) - GAP, rows * (height + GAP) - GAP);
+    image.data.fill(255);
+    for (let n = 0; n < count; n++) {
+      const left = (n % columns) * (width + GAP);
+      const top = Math.floor(n / columns) * (height + GAP);
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const source = ((n * height + y) * width + x) * channels;
+          const target = ((top + y) * image.width + left + x) * 4;
+          if (channels === 1) {
+            // Dark ink on a light page reads better on a projector than white on black.
+            const ink = 255 - pixels[source];
+            image.data[target] = image.data[target + 1] = image.data[target + 2] = ink;
+          } else {
+            image.data[target] = pixels[source];
+            image.data[target + 1] = pixels[source + 1];
+            image.data[target + 2] = pixels[source + 2];
+          }
+          image.data[target + 3] = 255;
+        }
+      }
+    }
+    context.canvas.width = image.width;
+    context.canvas.height = image.height;
+    context.putImageData(image, 0, 0);
+  }, [panel, rows]);
+
+  const labels = panel.rowLabels;
+  return (
+    <div className="image-grid">
+      {labels && (
+        <ol className="row-labels" style={{ gridTemplateRows: `repeat(${rows}, 1fr)` }} aria-hidden="true">
+          {Array.from({ length: rows }, (_, row) => (
+            <li key={row}>{labels[row % labels.length]}</li>
+          ))}
+        </ol>
+      )}
+      <canvas ref={canvas} role="img" aria-label={`${panel.title}: ${panel.count} images. ${panel.caption}`} data-testid={`grid-${panel.id}`} />
+    </div>
+  );
+}

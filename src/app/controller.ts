@@ -1,0 +1,57 @@
+/**
+ * What the controls do: every configuration change is written to the URL (so the address
+ * bar is always a share link) and restarts the run; play, pause, step and reset go to the
+ * worker tagged with the current run id.
+ */
+import type { RunConfig } from '../core/config';
+import { decodeLink, encodeLink } from '../core/url-codec';
+import { beginRun, receive, useStore } from './store';
+import { connectWorker, sendToWorker } from './worker-client';
+
+/** Slider drags and typing settle for this long before the run restarts. */
+const RESTART_DELAY_MS = 350;
+let restartTimer: ReturnType<typeof setTimeout> | undefined;
+let lastWrittenHash = '';
+
+function writeLink(config: RunConfig): void {
+  lastWrittenHash = `#${encodeLink(config)}`;
+  if (window.location.hash !== lastWrittenHash) history.replaceState(null, '', lastWrittenHash);
+}
+
+function restart(config: RunConfig): void {
+  clearTimeout(restartTimer);
+  const runId = beginRun(config);
+  sendToWorker({ type: 'reset', runId, config });
+}
+
+function loadFromLink(): void {
+  const { config, warnings } = decodeLink(window.location.hash);
+  useStore.setState({ linkWarnings: warnings });
+  writeLink(config);
+  restart(config);
+}
+
+export function startPlayground(): void {
+  connectWorker(receive, (text) => useStore.setState({ error: `The training worker stopped: ${text}`, runState: 'error' }));
+  loadFromLink();
+  // A link pasted into the address bar of an open page, or back/forward.
+  window.addEventListener('hashchange', () => {
+    if (window.location.hash !== lastWrittenHash) loadFromLink();
+  });
+}
+
+/** Applies a new configuration now in the page and, once edits settle, restarts the run. */
+export function changeConfig(config: RunConfig, { immediate = false } = {}): void {
+  useStore.setState({ config });
+  writeLink(config);
+  clearTimeout(restartTimer);
+  if (immediate) restart(config);
+  else restartTimer = setTimeout(() => restart(config), RESTART_DELAY_MS);
+}
+
+export const play = () => sendToWorker({ type: 'start', runId: useStore.getState().runId });
+export const pause = () => sendToWorker({ type: 'pause', runId: useStore.getState().runId });
+export const stepOnce = () => sendToWorker({ type: 'step', runId: useStore.getState().runId });
+export const resetRun = () => restart(useStore.getState().config);
+export const dismissLinkWarnings = () => useStore.setState({ linkWarnings: [] });
+export const dismissError = () => useStore.setState({ error: undefined });

@@ -1,0 +1,20 @@
+/** Chart series that stay small however long a run trains. */
+
+export interface ChartPoint {
+  step: number;
+  [series: string]: number;
+}
+
+/** Most points a series keeps; past it, every other point is dropped, so old history thins out. */
+export const SERIES_CAP = 1500;
+
+export function appendCapped(series: readonly ChartPoint[], points: readonly ChartPoint[], cap = SERIES_CAP): ChartPoint[] {
+  let next = series.concat(points);
+  while (next.length > cap) next = next.filter((_, index) => index % 2 === 1 || index === next.length - 1);
+  return next;
+}
+
+/** Exponential moving average, the usual way to read a noisy training loss. */
+export function smooth(previous: number | undefined, value: number, factor = 0.8): number {
+  return previous === undefined || !Number.isFinite(previous) ? value : factor * previous + (1 - factor) * value;
+}

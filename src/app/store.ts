@@ -1,0 +1,108 @@
+/**
+ * The page's state: the configuration being edited, and what the worker last reported.
+ * Messages tagged with an old run id are dropped here, so a reset never shows stale data.
+ */
+import { create } from 'zustand';
+import type { RunConfig } from '../core/config';
+import type { ViewPanel } from '../core/views/panels';
+import type { BackendInfo, FromWorker, RunState, Throughput } from '../worker/protocol';
+import { appendCapped, smooth, type ChartPoint } from './series';
+
+export interface Progress {
+  label: string;
+  loaded: number;
+  total: number;
+}
+
+export interface PlaygroundState {
+  config: RunConfig;
+  /** What the share link had that could not be used. */
+  linkWarnings: string[];
+  runId: number;
+  runState: RunState;
+  statusMessage?: string;
+  step: number;
+  backend?: BackendInfo;
+  progress?: Progress;
+  train: ChartPoint[];
+  test: ChartPoint[];
+  throughput: Throughput;
+  panels: ViewPanel[];
+  panelsStep: number;
+  error?: string;
+}
+
+export const useStore = create<PlaygroundState>(() => ({
+  config: { model: 'ae', dataset: 'mnist', backend: 'auto', values: {} },
+  linkWarnings: [],
+  runId: 0,
+  runState: 'loading',
+  step: 0,
+  train: [],
+  test: [],
+  throughput: { stepsPerSecond: 0, imagesPerSecond: 0 },
+  panels: [],
+  panelsStep: 0,
+}));
+
+/** A fresh run: new id, empty charts. Returns the id to tag messages with. */
+export function beginRun(config: RunConfig): number {
+  const runId = useStore.getState().runId + 1;
+  useStore.setState({
+    config,
+    runId,
+    runState: 'loading',
+    statusMessage: undefined,
+    step: 0,
+    train: [],
+    test: [],
+    panels: [],
+    panelsStep: 0,
+    progress: undefined,
+    error: undefined,
+    throughput: { stepsPerSecond: 0, imagesPerSecond: 0 },
+  });
+  return runId;
+}
+
+function toChartPoints(points: { step: number; values: Record<string, number> }[], previous?: ChartPoint): ChartPoint[] {
+  let last = previous?.smoothed;
+  return points.map(({ step, values }) => {
+    last = smooth(last, values.loss);
+    return { step, ...values, smoothed: last };
+  });
+}
+
+export function receive(message: FromWorker): void {
+  const state = useStore.getState();
+  if (message.runId !== state.runId) return; // from a run that a reset replaced
+  switch (message.type) {
+    case 'status':
+      useStore.setState({
+        runState: message.state,
+        step: message.step,
+        statusMessage: message.message,
+        ...(message.state !== 'loading' ? { progress: undefined } : {}),
+      });
+      return;
+    case 'backend':
+      useStore.setState({ backend: message.backend });
+      return;
+    case 'progress':
+      useStore.setState({ progress: { label: message.label, loaded: message.loaded, total: message.total } });
+      return;
+    case 'metrics': {
+      const train = appendCapped(state.train, toChartPoints(message.train, state.train[state.train.length - 1]));
+      const test = message.test ? appendCapped(state.test, [{ step: message.test.step, ...message.test.values }]) : state.test;
+      const lastStep = message.train[message.train.length - 1]?.step ?? message.test?.step ?? state.step;
+      useStore.setState({ train, test, throughput: message.throughput, step: Math.max(state.step, lastStep) });
+      return;
+    }
+    case 'views':
+      useStore.setState({ panels: message.panels, panelsStep: message.step });
+      return;
+    case 'error':
+      useStore.setState({ error: message.message });
+      return;
+  }
+}
