@@ -31,28 +31,38 @@ function describeAdapter(adapter: GpuAdapterLike): string {
   return [info.vendor, info.architecture, info.device, info.description].filter((part) => part).join(' ') || 'unnamed adapter';
 }
 
-async function tryWebGpu(onDeviceLost: (reason: string) => void): Promise<Attempt> {
+/** Renderer strings of software rasterizers, which run "GPU" code on the CPU. */
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
+async function tryWebGpu(onDeviceLost: (reason: string) => void, allowSoftware: boolean): Promise<Attempt> {
   const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
   if (!gpu) return { ok: false, reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
   const adapter = await gpu.requestAdapter();
   if (!adapter) return { ok: false, reason: 'no WebGPU adapter was offered' };
+  const isFallbackAdapter = Boolean(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter);
+  // A software adapter (SwiftShader) is many times slower than the WASM backend.
+  if (isFallbackAdapter && !allowSoftware) {
+    return { ok: false, reason: `only a software adapter (${describeAdapter(adapter)}); WebAssembly is faster` };
+  }
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) return { ok: false, reason: 'the WebGPU backend failed to start' };
   // tfjs-backend-webgpu does not watch for a lost device itself.
   const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message?: string; reason?: string }> } }).device;
   device?.lost?.then((info) => onDeviceLost(info?.message || info?.reason || 'unknown reason'));
-  return {
-    ok: true,
-    adapter: describeAdapter(adapter),
-    isFallbackAdapter: Boolean(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter),
-  };
+  return { ok: true, adapter: describeAdapter(adapter), isFallbackAdapter };
 }
 
-async function tryWebGl(): Promise<Attempt> {
+async function tryWebGl(allowSoftware: boolean): Promise<Attempt> {
   if (typeof OffscreenCanvas === 'undefined') return { ok: false, reason: 'no OffscreenCanvas in this worker' };
-  if (!new OffscreenCanvas(1, 1).getContext('webgl2')) return { ok: false, reason: 'no WebGL2 context in this worker' };
+  const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+  if (!gl) return { ok: false, reason: 'no WebGL2 context in this worker' };
+  const debugInfo = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(gl.getParameter(debugInfo ? debugInfo.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  const isSoftware = SOFTWARE_RENDERER.test(renderer);
+  if (isSoftware && !allowSoftware) return { ok: false, reason: `only a software renderer (${renderer}); WebAssembly is faster` };
   if (!(await tf.setBackend('webgl'))) return { ok: false, reason: 'the WebGL backend failed to start' };
-  return { ok: true };
+  return { ok: true, adapter: renderer, isFallbackAdapter: isSoftware };
 }
 
 async function tryWasm(): Promise<Attempt> {
@@ -83,10 +93,18 @@ export async function selectBrowserBackend(
       skipped.push({ name, reason: 'it failed earlier in this session' });
       continue;
     }
+    // "auto" passes over software GPUs; a backend asked for by name is used even then.
+    const allowSoftware = name === choice;
     let attempt: Attempt;
     try {
       attempt =
-        name === 'webgpu' ? await tryWebGpu(onDeviceLost) : name === 'webgl' ? await tryWebGl() : name === 'wasm' ? await tryWasm() : await tryCpu();
+        name === 'webgpu'
+          ? await tryWebGpu(onDeviceLost, allowSoftware)
+          : name === 'webgl'
+            ? await tryWebGl(allowSoftware)
+            : name === 'wasm'
+              ? await tryWasm()
+              : await tryCpu();
     } catch (error) {
       attempt = { ok: false, reason: error instanceof Error ? error.message : String(error) };
     }

@@ -10,14 +10,25 @@ export function StatusBar() {
   const progress = useStore((state) => state.progress);
   const statusMessage = useStore((state) => state.statusMessage);
 
-  const skipped = backend?.skipped.map((entry) => `${entry.name}: ${entry.reason}`).join('\n');
   return (
     <div className="status-bar" role="status" aria-live="polite">
-      <span className="badge" data-testid="backend" title={skipped ? `Passed over:\n${skipped}` : undefined}>
+      <span className="badge" data-testid="backend">
         {backend ? NAMES[backend.name] : 'starting…'}
         {backend?.adapter ? <span className="adapter"> · {backend.adapter}</span> : null}
         {backend?.isFallbackAdapter ? <span className="warn"> (software GPU: slow)</span> : null}
       </span>
+      {backend && backend.skipped.length > 0 && (
+        <details className="skipped">
+          <summary>Why not {backend.skipped.map((entry) => NAMES[entry.name as keyof typeof NAMES] ?? entry.name).join(' or ')}?</summary>
+          <ul>
+            {backend.skipped.map((entry) => (
+              <li key={entry.name}>
+                {NAMES[entry.name as keyof typeof NAMES] ?? entry.name}: {entry.reason}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
       <span className={`state state-${runState}`}>{runState}</span>
       <span data-testid="throughput">
         {throughput.stepsPerSecond.toFixed(1)} steps/s · {Math.round(throughput.imagesPerSecond).toLocaleString('en-US')} images/s
