@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from '../core/config';
 import type { BackendInfo } from './protocol';
+import { registerWasmGradientKernels } from '../core/wasm-kernels';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -73,6 +74,7 @@ async function tryWasm(): Promise<Attempt> {
     'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
   });
   if (!(await tf.setBackend('wasm'))) return { ok: false, reason: 'the WASM backend failed to start' };
+  registerWasmGradientKernels();
   return { ok: true };
 }
 

@@ -19,6 +19,7 @@ import { fitGaussian, sampleGaussian } from '../training/gaussian';
 import { imageGridPanel, type ScatterPanel, type ViewPanel } from '../views/panels';
 import { defineModel, type GenerativeModel, type LossTerms, type ModelContext, type ViewData } from './model';
 import { reconstructionPanel } from './autoencoder-views';
+import { denseDecoder, denseEncoder, trainableVariables, type Activation } from './networks';
 
 export const AUTOENCODER_PARAMS = defineParams([
   {
@@ -92,37 +93,19 @@ class Autoencoder implements GenerativeModel {
   private readonly decoder: tf.Sequential;
   private readonly optimizer: tf.Optimizer;
   private readonly variables: tf.Variable[];
-  private readonly shape: [number, number, number];
 
   constructor(
     private readonly params: AutoencoderParams,
     context: ModelContext,
   ) {
-    this.shape = [...context.dataset.shape];
-    const inputSize = this.shape[0] * this.shape[1] * this.shape[2];
-    const init = () => tf.initializers.glorotUniform({ seed: context.random.seed() });
-    const activation = params.activation;
-
-    this.encoder = tf.sequential();
-    // [B, H, W, C] -> [B, H*W*C]
-    this.encoder.add(tf.layers.flatten({ inputShape: this.shape }));
-    for (const units of params.hidden) this.encoder.add(tf.layers.dense({ units, activation, kernelInitializer: init() }));
-    // z = W h + b: a linear code, free to take any value
-    this.encoder.add(tf.layers.dense({ units: params.bottleneck, kernelInitializer: init() }));
-
-    this.decoder = tf.sequential();
-    [...params.hidden].reverse().forEach((units, index) =>
-      this.decoder.add(
-        tf.layers.dense({ units, activation, kernelInitializer: init(), ...(index === 0 ? { inputShape: [params.bottleneck] } : {}) }),
-      ),
-    );
-    // sigmoid keeps x_hat in [0, 1], the range of the pixels
-    this.decoder.add(tf.layers.dense({ units: inputSize, activation: 'sigmoid', kernelInitializer: init() }));
-    // [B, H*W*C] -> [B, H, W, C]
-    this.decoder.add(tf.layers.reshape({ targetShape: this.shape }));
-
+    const shape: [number, number, number] = [...context.dataset.shape];
+    const activation = params.activation as Activation;
+    // z = f(x): [B, H, W, C] -> [B, bottleneck], a linear code free to take any value
+    this.encoder = denseEncoder(shape, params.hidden, params.bottleneck, activation, context.random);
+    // x_hat = g(z): [B, bottleneck] -> [B, H, W, C]
+    this.decoder = denseDecoder(shape, params.hidden, params.bottleneck, activation, context.random);
     this.optimizer = tf.train.adam(context.learningRate);
-    this.variables = [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((weight) => weight.read() as tf.Variable);
+    this.variables = trainableVariables(this.encoder, this.decoder);
   }
 
   encode(images: tf.Tensor4D): tf.Tensor2D {

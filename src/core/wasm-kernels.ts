@@ -1,0 +1,71 @@
+/**
+ * The filter gradient of a convolution, which tfjs-backend-wasm 4.22 lacks (its kernel
+ * Conv2DBackpropFilter is missing, so neither conv2d nor conv2dTranspose can train their
+ * filters there). We register it for 'wasm', built from a forward convolution, which the
+ * WASM backend runs fast:
+ *
+ *   dW[fh, fw, ci, co] = sum_{b, i, j} x_pad[b, i*s + fh, j*s + fw, ci] * dy[b, i, j, co]
+ *
+ * is a stride-1 convolution of x_pad (batch and channels swapped) with dy (as the filter),
+ * dilated by the stride s.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+interface BackpropFilterAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number;
+  dataFormat?: 'NHWC' | 'NCHW';
+  filterShape: [number, number, number, number];
+}
+
+/** x: [B, H, W, Ci], dy: [B, Ho, Wo, Co] -> dW: [Fh, Fw, Ci, Co]. */
+export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: BackpropFilterAttrs): tf.Tensor4D {
+  const [strideH, strideW] = typeof attrs.strides === 'number' ? [attrs.strides, attrs.strides] : attrs.strides;
+  const [filterH, filterW] = attrs.filterShape;
+  return tf.tidy(() => {
+    const [, inH, inW] = x.shape;
+    const [, outH, outW] = dy.shape;
+    // TF's 'same' padding puts the odd pixel at the bottom and right.
+    const padTop = attrs.pad === 'same' ? Math.floor(Math.max((outH - 1) * strideH + filterH - inH, 0) / 2) : typeof attrs.pad === 'number' ? attrs.pad : 0;
+    const padLeft = attrs.pad === 'same' ? Math.floor(Math.max((outW - 1) * strideW + filterW - inW, 0) / 2) : typeof attrs.pad === 'number' ? attrs.pad : 0;
+    const padBottom = Math.max((outH - 1) * strideH + filterH - inH - padTop, 0);
+    const padRight = Math.max((outW - 1) * strideW + filterW - inW - padLeft, 0);
+    const padded = x.pad([[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]]);
+    // [B, Hp, Wp, Ci] -> [Ci, Hp, Wp, B]: input channels become the batch
+    const input = padded.transpose([3, 1, 2, 0]) as tf.Tensor4D;
+    // [B, Ho, Wo, Co] -> [Ho, Wo, B, Co]: the output gradient becomes the filter
+    const filter = dy.transpose([1, 2, 0, 3]) as tf.Tensor4D;
+    // [Ci, Hp - (Ho-1)s, Wp - (Wo-1)s, Co], of which the first Fh x Fw are the gradient
+    const full = tf.conv2d(input, filter, 1, 'valid', 'NHWC', [strideH, strideW]);
+    // [Ci, Fh, Fw, Co] -> [Fh, Fw, Ci, Co]
+    return full.slice([0, 0, 0, 0], [-1, filterH, filterW, -1]).transpose([1, 2, 0, 3]) as tf.Tensor4D;
+  });
+}
+
+let registered = false;
+
+/** Call after the WASM backend is set; harmless to call twice. */
+export function registerWasmGradientKernels(): void {
+  if (registered || tf.getKernel('Conv2DBackpropFilter', 'wasm')) return;
+  registered = true;
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs }) => {
+      // The engine hands kernels the input tensors themselves (typed as TensorInfo); a bare
+      // TensorInfo from elsewhere is wrapped, and the wrapper let go afterwards.
+      const wrapped: tf.Tensor[] = [];
+      const asTensor = (info: tf.TensorInfo): tf.Tensor4D => {
+        if (info instanceof tf.Tensor) return info as tf.Tensor4D;
+        const tensor = tf.engine().makeTensorFromTensorInfo(info, tf.backend());
+        wrapped.push(tensor);
+        return tensor as tf.Tensor4D;
+      };
+      try {
+        return conv2dFilterGradient(asTensor(inputs.x as tf.TensorInfo), asTensor(inputs.dy as tf.TensorInfo), attrs as unknown as BackpropFilterAttrs);
+      } finally {
+        wrapped.forEach((tensor) => tensor.dispose());
+      }
+    },
+  });
+}

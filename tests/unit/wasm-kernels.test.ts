@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useNodeBackend } from '../../src/cli/node-backend';
+
+/** Deterministic, non-trivial values, the same on every backend. */
+const filled = (shape: number[], phase: number) =>
+  tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37 + phase)), shape);
+
+type Case = { name: string; loss: (w: tf.Variable) => tf.Scalar; filterShape: number[] };
+
+function cases(x: tf.Tensor4D): Case[] {
+  return [
+    { name: 'conv2d stride 2 same', filterShape: [3, 3, 3, 4], loss: (w) => tf.conv2d(x, w as tf.Tensor4D, 2, 'same').square().sum() },
+    { name: 'conv2d stride 1 same', filterShape: [3, 3, 3, 4], loss: (w) => tf.conv2d(x, w as tf.Tensor4D, 1, 'same').square().sum() },
+    { name: 'conv2d stride 2 valid', filterShape: [3, 3, 3, 4], loss: (w) => tf.conv2d(x, w as tf.Tensor4D, 2, 'valid').square().sum() },
+    { name: 'conv2d 5x5 stride 1 valid', filterShape: [5, 5, 3, 2], loss: (w) => tf.conv2d(x, w as tf.Tensor4D, 1, 'valid').square().sum() },
+    {
+      name: 'conv2dTranspose stride 2 same',
+      filterShape: [3, 3, 4, 3],
+      loss: (w) => tf.conv2dTranspose(x, w as tf.Tensor4D, [2, 14, 14, 4], 2, 'same').square().sum(),
+    },
+  ];
+}
+
+async function filterGradients(backend: 'cpu' | 'wasm'): Promise<Float32Array[]> {
+  await useNodeBackend(backend);
+  const x = filled([2, 7, 7, 3], 0.5) as tf.Tensor4D;
+  const results: Float32Array[] = [];
+  for (const testCase of cases(x)) {
+    const w = tf.variable(filled(testCase.filterShape, 1.3));
+    const before = tf.memory().numTensors;
+    const { value, grads } = tf.variableGrads(() => testCase.loss(w), [w]);
+    results.push((await grads[w.name].data()) as Float32Array);
+    value.dispose();
+    Object.values(grads).forEach((grad) => grad.dispose());
+    expect(tf.memory().numTensors, `${testCase.name} leaks on ${backend}`).toBe(before);
+    w.dispose();
+  }
+  x.dispose();
+  return results;
+}
+
+describe('WASM filter gradient (Conv2DBackpropFilter, missing from tfjs-backend-wasm)', () => {
+  afterAll(async () => {
+    await useNodeBackend('cpu');
+  });
+
+  it('matches the CPU backend for conv2d and conv2dTranspose, strides 1 and 2, same and valid', async () => {
+    const reference = await filterGradients('cpu');
+    const wasm = await filterGradients('wasm');
+    const placeholder = tf.zeros([1, 7, 7, 3]) as tf.Tensor4D;
+    const names = cases(placeholder).map((c) => c.name);
+    placeholder.dispose();
+    reference.forEach((expected, index) => {
+      expect(wasm[index].length, names[index]).toBe(expected.length);
+      const worst = Math.max(...Array.from(expected, (value, i) => Math.abs(value - wasm[index][i]) / (1 + Math.abs(value))));
+      expect(worst, names[index]).toBeLessThan(1e-4);
+      // A gradient of all zeros would match a broken kernel on both sides.
+      expect(Math.max(...Array.from(expected, Math.abs)), names[index]).toBeGreaterThan(1);
+    });
+  });
+});
