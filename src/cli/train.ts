@@ -18,16 +18,17 @@ async function main(): Promise<void> {
   await useNodeBackend(options.backend);
   const session = new TrainingSession(options.config, loadNodeDataset(options.config.dataset));
   const started = performance.now();
-  let window: number[] = [];
   let lastTest: Record<string, number> = {};
   let lastTrain: Record<string, number> = {};
   while (session.step < options.steps) {
     session.trainStep();
     const atLog = session.step % options.logEvery === 0 || session.step === options.steps;
     if (!atLog) continue;
+    // Each term averaged over the steps since the last line.
     const points = await session.readMetrics();
-    window = points.map((point) => point.values.loss);
-    lastTrain = { loss: window.reduce((a, b) => a + b, 0) / window.length };
+    lastTrain = Object.fromEntries(
+      Object.keys(points[0].values).map((name) => [name, points.reduce((sum, point) => sum + point.values[name], 0) / points.length]),
+    );
     const line: Record<string, unknown> = { step: session.step, ...rounded(lastTrain) };
     if (session.step % options.evalEvery === 0 || session.step === options.steps) {
       lastTest = (await session.evaluate()).values;
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
       batch: session.batchSize,
       seconds: round(seconds),
       ms_per_step: round((seconds * 1000) / session.step),
-      train_loss: round(lastTrain.loss),
+      ...Object.fromEntries(Object.entries(lastTrain).map(([name, value]) => [`train_${name}`, round(value)])),
       ...Object.fromEntries(Object.entries(lastTest).map(([name, value]) => [`test_${name}`, round(value)])),
       config: options.config.values,
     }),

@@ -19,6 +19,8 @@ export interface DecodedLink {
 /** Longest value echoed back in a warning, so a hostile link cannot flood the page. */
 const MAX_ECHO = 40;
 const MAX_HASH_LENGTH = 4000;
+/** Warnings listed one by one; past this, the rest are counted, so a hostile link cannot fill the page. */
+export const MAX_WARNINGS = 10;
 /** Keys that are not parameters. */
 const FIXED_KEYS = ['model', 'dataset', 'backend'];
 
@@ -97,6 +99,10 @@ export function decodeLink(hash: string): DecodedLink {
     const result = parseParam(spec, value);
     if (result.ok) config.values[key] = result.value;
     else warnings.push(`${spec.label} "${echo(value)}" ${result.reason}; kept the default, ${formatParam(spec, spec.default)}.`);
+  }
+  if (warnings.length > MAX_WARNINGS) {
+    const rest = warnings.length - MAX_WARNINGS;
+    warnings.splice(MAX_WARNINGS, rest, `…and ${rest} more problem${rest === 1 ? '' : 's'} in the link.`);
   }
   return { config, warnings };
 }

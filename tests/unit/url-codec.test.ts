@@ -71,10 +71,10 @@ describe('encodeLink / decodeLink round trip', () => {
 describe('decodeLink on malformed links', () => {
   const defaults = defaultConfig().values;
 
-  /** Decodes `bad&lr=0.01`: the bad part falls back, the valid lr=0.01 is kept, one warning results. */
+  /** Decodes the bad part beside valid ones: the valid recon=bce and dataset=fashion-mnist are kept. */
   function decodeWithValidPart(bad: string) {
-    const result = decode(`#${bad}&lr=0.01&dataset=fashion-mnist`);
-    expect(result.config.values.lr).toBe(0.01);
+    const result = decode(`#${bad}&recon=bce&dataset=fashion-mnist`);
+    expect(result.config.values.recon).toBe('bce');
     expect(result.config.dataset).toBe('fashion-mnist');
     return result;
   }
@@ -99,7 +99,7 @@ describe('decodeLink on malformed links', () => {
 
   it('ignores unknown keys and names them', () => {
     const { config, warnings } = decodeWithValidPart('foo=1');
-    expect(config.values).toEqual({ ...defaults, lr: 0.01 });
+    expect(config.values).toEqual({ ...defaults, recon: 'bce' });
     expect(config.values).not.toHaveProperty('foo');
     expect(warnings).toEqual(['Ignored unknown setting "foo".']);
   });
@@ -152,14 +152,22 @@ describe('decodeLink on malformed links', () => {
     expect(({} as Record<string, unknown>).toString).toBe(Object.prototype.toString);
   });
 
-  it('only echoes a short prefix of a <script> payload, never executing or keeping it', () => {
-    const payload = '<script>alert(document.cookie)</script>'; // 40 characters: echoed whole
-    const longer = '<img src=x onerror="alert(document.cookie)">'; // 44 characters: truncated
-    const { config, warnings } = decode(`#dataset=${encodeURIComponent(payload)}&model=${encodeURIComponent(longer)}&batch=8`);
+  it('keeps <script> and <img onerror> payloads out of the config and echoes at most 40 characters', () => {
+    const script = '<script>alert(document.cookie)</script>'; // 39 characters: echoed whole
+    const img = '<img src=x onerror=alert(document.cookie)>'; // 42 characters: truncated
+    const { config, warnings } = decode(`#dataset=${encodeURIComponent(script)}&model=${encodeURIComponent(img)}&batch=8`);
     expect(config).toEqual({ ...defaultConfig(), values: { ...defaults, batch: 8 } });
-    expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toBe('Unknown model "<img src=x onerror=?alert(document.cookie)…"; using the default model.'.replace('?', '"'));
-    expect(warnings[1]).toBe(`Unknown dataset "${payload}"; using mnist.`);
+    expect(warnings).toEqual([
+      'Unknown model "<img src=x onerror=alert(document.cookie…"; using the default model.',
+      'Unknown dataset "<script>alert(document.cookie)</script>"; using mnist.',
+    ]);
+    // raw (unencoded) payloads, as a person might paste them
+    const raw = decode('#hidden=<img src=x onerror=alert(1)>&lr=0.01');
+    expect(raw.config.values.hidden).toEqual([256, 64]);
+    expect(raw.config.values.lr).toBe(0.01);
+    expect(raw.warnings).toEqual([
+      'Hidden widths "<img src=x onerror=alert(1)>" "<img src=x onerror=alert(1)>" is not a whole number; kept the default, 256,64.',
+    ]);
   });
 
   it('truncates a long hostile value to 40 characters plus an ellipsis', () => {
@@ -290,5 +298,17 @@ describe('formatParam', () => {
     expect(formatParam(spec('lr'), 0.0003)).toBe('0.0003');
     expect(formatParam(spec('seed'), 2147483647)).toBe('2147483647');
     expect(formatParam(spec('activation'), 'tanh')).toBe('tanh');
+  });
+});
+
+describe('a link with thousands of problems', () => {
+  it('lists the first ten warnings and counts the rest', () => {
+    const { config, warnings } = decodeLink('#' + 'a&'.repeat(50000) + 'bottleneck=5');
+    expect(warnings).toHaveLength(11);
+    expect(warnings[0]).toBe('The link was too long; only its first 4000 characters were read.');
+    expect(warnings.slice(1, 10).every((warning) => warning === 'Ignored "a": not a key=value pair.')).toBe(true);
+    // 4000 characters are read: the too-long notice and 2000 bare keys, of which 10 are listed.
+    expect(warnings[10]).toBe('…and 1991 more problems in the link.');
+    expect(config.values.bottleneck).toBe(2);
   });
 });

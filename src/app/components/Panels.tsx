@@ -1,5 +1,6 @@
 /** Renders whatever views the model sent, by kind: the page never names a model. */
 import { useStore } from '../store';
+import { BarChart } from './BarChart';
 import { ImageGrid } from './ImageGrid';
 import { ScatterPlot } from './ScatterPlot';
 
@@ -17,7 +18,13 @@ export function Panels() {
           <h2 id={`panel-${panel.id}`}>
             {panel.title} <span className="panel-step">at step {step.toLocaleString('en-US')}</span>
           </h2>
-          {panel.kind === 'image-grid' ? <ImageGrid panel={panel} /> : <ScatterPlot panel={panel} />}
+          {panel.kind === 'image-grid' ? (
+            <ImageGrid panel={panel} />
+          ) : panel.kind === 'scatter' ? (
+            <ScatterPlot panel={panel} />
+          ) : (
+            <BarChart panel={panel} />
+          )}
           <figcaption>{panel.caption}</figcaption>
         </figure>
       ))}

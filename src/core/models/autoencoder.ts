@@ -204,6 +204,7 @@ export const AUTOENCODER = defineModel({
       'A wider bottleneck lowers the loss; a 1-D bottleneck can only order images along one line.',
     ],
   },
+  terms: [{ key: 'loss', label: 'reconstruction error', unit: 'per image', help: 'Squared error or cross-entropy, summed over the pixels of an image.' }],
   params: AUTOENCODER_PARAMS,
   create: (params, context) => new Autoencoder(params, context),
 });

@@ -41,6 +41,15 @@ export interface ModelCard {
   watchFor: readonly string[];
 }
 
+/** How the page labels a loss term or held-out metric (by its key in LossTerms). */
+export interface TermInfo {
+  key: string;
+  label: string;
+  /** e.g. "nats per image", "bits per dimension". */
+  unit: string;
+  help?: string;
+}
+
 export interface ModelSpec<S extends ParamSchema = ParamSchema> {
   /** Public, stable: appears in share links. */
   id: string;
@@ -48,6 +57,8 @@ export interface ModelSpec<S extends ParamSchema = ParamSchema> {
   family: string;
   paper: { title: string; authors: string; year: number; url: string };
   card: ModelCard;
+  /** Labels for every term `trainStep` and `evaluate` return; `loss` first. */
+  terms: readonly TermInfo[];
   params: S;
   create(params: ParamValues<S>, context: ModelContext): GenerativeModel;
 }

@@ -23,13 +23,27 @@ export function denseEncoder(shape: ImageShape, hidden: readonly number[], outUn
   return model;
 }
 
+/**
+ * What a decoder's last layer emits: pixel values in [0, 1] (sigmoid), or the logits l of
+ * Bernoulli pixels, p = sigmoid(l), from which log-likelihoods are computed stably.
+ */
+export type DecoderOutput = 'sigmoid' | 'logits';
+const outputActivation = (output: DecoderOutput) => (output === 'sigmoid' ? 'sigmoid' : 'linear');
+
 /** [B, inUnits] -> [B, H, W, C] in [0, 1]: the hidden widths in reverse, then a sigmoid image. */
-export function denseDecoder(shape: ImageShape, hidden: readonly number[], inUnits: number, activation: Activation, random: Random): tf.Sequential {
+export function denseDecoder(
+  shape: ImageShape,
+  hidden: readonly number[],
+  inUnits: number,
+  activation: Activation,
+  random: Random,
+  output: DecoderOutput = 'sigmoid',
+): tf.Sequential {
   const model = tf.sequential();
   model.add(tf.layers.inputLayer({ inputShape: [inUnits] }));
   for (const units of [...hidden].reverse()) model.add(tf.layers.dense({ units, activation, kernelInitializer: seeded(random) }));
   // sigmoid keeps x_hat in [0, 1], the range of the pixels
-  model.add(tf.layers.dense({ units: shape[0] * shape[1] * shape[2], activation: 'sigmoid', kernelInitializer: seeded(random) }));
+  model.add(tf.layers.dense({ units: shape[0] * shape[1] * shape[2], activation: outputActivation(output), kernelInitializer: seeded(random) }));
   // [B, H*W*C] -> [B, H, W, C]
   model.add(tf.layers.reshape({ targetShape: shape }));
   return model;
@@ -83,6 +97,7 @@ export function convDecoder(
   activation: Activation,
   upsampling: Upsampling,
   random: Random,
+  output: DecoderOutput = 'sigmoid',
 ): tf.Sequential {
   const levels = channels.length;
   const small = [downsampledSize(shape[0], levels), downsampledSize(shape[1], levels)] as const;
@@ -108,7 +123,7 @@ export function convDecoder(
     // e.g. 7 -> 14 -> 28 needs no crop, but 4 -> 8 -> 16 -> 32 must lose 4 rows for 28.
     model.add(tf.layers.cropping2D({ cropping: [[0, upH - shape[0]], [0, upW - shape[1]]] }));
   }
-  model.add(tf.layers.conv2d({ filters: shape[2], kernelSize: 3, padding: 'same', activation: 'sigmoid', kernelInitializer: seeded(random) }));
+  model.add(tf.layers.conv2d({ filters: shape[2], kernelSize: 3, padding: 'same', activation: outputActivation(output), kernelInitializer: seeded(random) }));
   return model;
 }
 

@@ -34,7 +34,21 @@ export interface ScatterPanel {
   axisLabels: readonly [string, string];
 }
 
-export type ViewPanel = ImageGridPanel | ScatterPanel;
+/** One bar per item, e.g. the KL divergence carried by each latent dimension. */
+export interface BarsPanel {
+  kind: 'bars';
+  id: string;
+  title: string;
+  caption: string;
+  values: Float32Array;
+  labels: readonly string[];
+  unit: string;
+  /** Bars below this are drawn as "inactive"; a warning, if any, says what that means. */
+  threshold?: number;
+  warning?: string;
+}
+
+export type ViewPanel = ImageGridPanel | ScatterPanel | BarsPanel;
 
 /** Reads images in [0, 1] shaped [N, H, W, C] back as a grid panel (awaited, never synchronous). */
 export async function imageGridPanel(
@@ -53,9 +67,14 @@ export async function imageGridPanel(
 
 /** Every typed-array buffer in a list of panels, for postMessage's transfer list. */
 export function panelBuffers(panels: readonly ViewPanel[]): ArrayBuffer[] {
-  return panels.flatMap((panel) =>
-    panel.kind === 'image-grid'
-      ? [panel.pixels.buffer as ArrayBuffer]
-      : [panel.points.buffer as ArrayBuffer, panel.labels.buffer as ArrayBuffer],
-  );
+  return panels.flatMap((panel) => {
+    switch (panel.kind) {
+      case 'image-grid':
+        return [panel.pixels.buffer as ArrayBuffer];
+      case 'scatter':
+        return [panel.points.buffer as ArrayBuffer, panel.labels.buffer as ArrayBuffer];
+      case 'bars':
+        return [panel.values.buffer as ArrayBuffer];
+    }
+  });
 }
