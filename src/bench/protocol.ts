@@ -1,0 +1,37 @@
+/** Messages between the benchmark page and its worker (src/bench/bench.worker.ts). */
+
+export interface BenchRequest {
+  backend: string;
+  model: string;
+  dataset: string;
+  warmupSteps: number;
+  steps: number;
+  /** Where the dataset files are served: the worker has no document to resolve it from. */
+  dataUrl: string;
+}
+
+/** What the page publishes as window.__bench; src/cli/bench.ts reads the same shape. */
+export interface BrowserBenchResult {
+  status: 'ok' | 'unavailable' | 'error';
+  requested: string;
+  /** The backend TF.js actually ran on; differs from `requested` only when unavailable. */
+  backend?: string;
+  model: string;
+  dataset: string;
+  batch?: number;
+  warmupSteps: number;
+  steps: number;
+  /** Warm-up wall time: includes shader compilation and WASM start-up. */
+  warmupMs?: number;
+  msPerStep?: number;
+  imagesPerSecond?: number;
+  /** Last loss read back: a sanity check that the steps did real work. */
+  loss?: number;
+  adapter?: string;
+  isFallbackAdapter?: boolean;
+  wasmThreads?: number;
+  crossOriginIsolated: boolean;
+  reason?: string;
+}
+
+export type FromBenchWorker = { type: 'status'; text: string } | { type: 'result'; result: BrowserBenchResult };

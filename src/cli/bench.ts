@@ -1,0 +1,260 @@
+/**
+ * The benchmark: ms per training step for each registered model at its default size, in
+ * Node (cpu, wasm) and in headless Chromium (webgpu, webgl, wasm, cpu) through bench.html.
+ * A report, not a test: slow or unavailable backends are reported, never failed.
+ *
+ *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { chromium, type Browser } from '@playwright/test';
+import { build, preview, type PreviewServer } from 'vite';
+import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../e2e/chromium';
+import { defaultConfig } from '../core/config';
+import { findModel, MODELS } from '../core/models';
+import { TrainingSession } from '../core/training/session';
+import { UsageError } from './args';
+import { NODE_BACKENDS, useNodeBackend } from './node-backend';
+import { loadNodeDataset } from './node-datasets';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DATASET = 'mnist';
+const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+/** Warm-up and timed steps per backend: WebGPU on SwiftShader compiles shaders for tens of seconds and then runs slowly. */
+const PLAN: Record<string, { warmup: number; steps: number }> = {
+  wasm: { warmup: 5, steps: 20 },
+  cpu: { warmup: 3, steps: 10 },
+  webgl: { warmup: 3, steps: 10 },
+  webgpu: { warmup: 2, steps: 5 },
+};
+
+interface Options {
+  models: string[];
+  only?: 'node' | 'browser';
+  build: boolean;
+  steps?: number;
+  timeoutS: number;
+}
+
+interface Row {
+  model: string;
+  where: 'node' | 'browser';
+  backend: string;
+  msPerStep?: number;
+  imagesPerSecond?: number;
+  note: string;
+  /** Everything else measured (page result, warm-up time...), kept for the JSON file. */
+  details?: Record<string, unknown>;
+}
+
+/** The fields of the page's BrowserBenchResult (src/bench/protocol.ts, another TS project) that the runner reads. */
+interface PageResult {
+  status: 'ok' | 'unavailable' | 'error';
+  backend?: string;
+  batch?: number;
+  msPerStep?: number;
+  imagesPerSecond?: number;
+  warmupMs?: number;
+  adapter?: string;
+  isFallbackAdapter?: boolean;
+  wasmThreads?: number;
+  crossOriginIsolated: boolean;
+  reason?: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120 };
+  const value = (i: number) => {
+    if (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) throw new UsageError(`${argv[i]} needs a value`);
+    return argv[i + 1];
+  };
+  const positive = (i: number) => {
+    const n = Number(value(i));
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${argv[i]} must be a positive whole number`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i += 1) {
+    if (argv[i] === '--models') {
+      options.models = value(i++).split(',').filter(Boolean);
+      const unknown = options.models.filter((id) => !findModel(id));
+      if (unknown.length) throw new UsageError(`unknown model ${unknown.join(', ')}; known: ${MODELS.map((m) => m.id).join(', ')}`);
+    } else if (argv[i] === '--only') {
+      const where = value(i++);
+      if (where !== 'node' && where !== 'browser') throw new UsageError('--only takes node or browser');
+      options.only = where;
+    } else if (argv[i] === '--no-build') options.build = false;
+    else if (argv[i] === '--steps') options.steps = positive(i++);
+    else if (argv[i] === '--timeout') options.timeoutS = positive(i++);
+    else throw new UsageError(`unknown argument "${argv[i]}"`);
+  }
+  return options;
+}
+
+const plan = (backend: string, options: Options) => ({ ...PLAN[backend], ...(options.steps ? { steps: options.steps } : {}) });
+const log = (text: string) => console.error(`[bench] ${text}`);
+
+async function benchNode(model: string, backend: (typeof NODE_BACKENDS)[number], options: Options): Promise<Row> {
+  const { warmup, steps } = plan(backend, options);
+  await useNodeBackend(backend);
+  const config = defaultConfig(model);
+  const session = new TrainingSession({ ...config, dataset: DATASET }, loadNodeDataset(DATASET));
+  try {
+    const warmStart = performance.now();
+    for (let i = 0; i < warmup; i += 1) session.trainStep();
+    await session.readMetrics();
+    const warmupMs = performance.now() - warmStart;
+    const start = performance.now();
+    for (let i = 0; i < steps; i += 1) session.trainStep();
+    // Losses stay on the backend until read: reading them back is what makes the steps finish.
+    await session.readMetrics();
+    const msPerStep = (performance.now() - start) / steps;
+    const threads = backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : undefined;
+    return {
+      model, where: 'node', backend, msPerStep, imagesPerSecond: (session.batchSize * 1000) / msPerStep,
+      note: `${steps} steps, batch ${session.batchSize}${threads ? `, ${threads} thread${threads > 1 ? 's' : ''}` : ''}`,
+      details: { warmup, steps, batch: session.batchSize, warmupMs, threads },
+    };
+  } finally {
+    session.dispose();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer().once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+function pageNote(result: PageResult): string {
+  const parts = [`batch ${result.batch}`];
+  // Renderer strings run long (ANGLE names the whole driver stack); the JSON keeps them whole.
+  const adapter = result.adapter && result.adapter.length > 40 ? `${result.adapter.slice(0, 39)}…` : result.adapter;
+  if (adapter) parts.push(`${result.isFallbackAdapter ? 'software: ' : ''}${adapter}`);
+  if (result.wasmThreads) parts.push(`${result.wasmThreads} thread${result.wasmThreads > 1 ? 's' : ''}`);
+  if (!result.crossOriginIsolated) parts.push('page not cross-origin isolated: no WASM threads');
+  if (result.warmupMs) parts.push(`warm-up ${(result.warmupMs / 1000).toFixed(1)} s`);
+  return parts.join(', ');
+}
+
+async function benchPage(browser: Browser, baseUrl: string, model: string, backend: string, options: Options): Promise<Row> {
+  const { warmup, steps } = plan(backend, options);
+  const url = `${baseUrl}bench.html?backend=${backend}&model=${model}&dataset=${DATASET}&steps=${steps}&warmup=${warmup}`;
+  const row: Row = { model, where: 'browser', backend, note: '' };
+  // A fresh context per backend: each page starts TF.js from scratch.
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.text().startsWith('bench:') || message.type() === 'error') log(`${backend}: ${message.text().replace(/^bench: /, '')}`);
+    });
+    page.on('pageerror', (error) => log(`${backend}: page error: ${error.message}`));
+    const started = Date.now();
+    await page.goto(url);
+    const handle = await page.waitForFunction(() => (window as { __bench?: unknown }).__bench, null, { timeout: options.timeoutS * 1000, polling: 500 });
+    const result = (await handle.jsonValue()) as PageResult;
+    row.details = { ...result, wallMs: Date.now() - started, url };
+    if (result.status === 'ok') {
+      Object.assign(row, { msPerStep: result.msPerStep, imagesPerSecond: result.imagesPerSecond, note: `${steps} steps, ${pageNote(result)}` });
+    } else {
+      row.note = `${result.status}: ${result.reason}`;
+    }
+  } catch (error) {
+    const timedOut = error instanceof Error && error.name === 'TimeoutError';
+    row.note = timedOut ? `timed out after ${options.timeoutS} s` : `error: ${error instanceof Error ? error.message.split('\n')[0] : error}`;
+  } finally {
+    // A page stuck in a long synchronous step may not close politely; do not wait on it forever.
+    await Promise.race([context.close(), new Promise((done) => setTimeout(done, 10_000))]);
+  }
+  return row;
+}
+
+async function benchBrowser(options: Options, rows: Row[]): Promise<string | undefined> {
+  const executablePath = findChromium();
+  if (!executablePath) throw new Error(HOW_TO_GET_CHROMIUM);
+  if (options.build) {
+    log('building the app (vite build)');
+    await build({ root: ROOT, logLevel: 'warn' });
+  }
+  let server: PreviewServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    // In-process preview server: it reads vite.config.ts, so it sends the COOP/COEP headers WASM threads need.
+    server = await preview({ root: ROOT, logLevel: 'warn', preview: { host: '127.0.0.1', port: await freePort(), strictPort: true, open: false } });
+    const baseUrl = server.resolvedUrls?.local[0] ?? '';
+    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+    for (const model of options.models) {
+      for (const backend of BROWSER_BACKENDS) {
+        log(`browser ${model} ${backend}`);
+        rows.push(await benchPage(browser, baseUrl, model, backend, options));
+      }
+    }
+    return browser.version();
+  } finally {
+    await browser?.close().catch(() => {});
+    await server?.close().catch(() => {});
+  }
+}
+
+function table(rows: Row[]): string {
+  const fixed = (value: number | undefined, digits: number) => (value === undefined ? '-' : value.toFixed(digits));
+  const header = ['model', 'where', 'backend', 'ms/step', 'images/s', 'note'];
+  const body = rows.map((r) => [r.model, r.where, r.backend, fixed(r.msPerStep, 1), fixed(r.imagesPerSecond, 0), r.note]);
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((line) => line[c].length)));
+  const format = (line: string[]) =>
+    line.map((cell, c) => (c === 3 || c === 4 ? cell.padStart(widths[c]) : c === 5 ? cell : cell.padEnd(widths[c]))).join('  ');
+  return [format(header), widths.map((w, c) => (c === 5 ? '-'.repeat(Math.min(w, 40)) : '-'.repeat(w))).join('  '), ...body.map(format)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const rows: Row[] = [];
+  let chromiumVersion: string | undefined;
+  if (options.only !== 'browser') {
+    for (const model of options.models) {
+      for (const backend of NODE_BACKENDS) {
+        log(`node ${model} ${backend}`);
+        rows.push(await benchNode(model, backend, options));
+      }
+    }
+  }
+  if (options.only !== 'node') chromiumVersion = await benchBrowser(options, rows);
+  const date = new Date();
+  const report = {
+    date: date.toISOString(),
+    durationS: (Date.now() - started) / 1000,
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${os.platform()} ${os.release()} ${os.arch()}`, memoryGiB: os.totalmem() / 2 ** 30 },
+    node: process.version,
+    chromium: chromiumVersion,
+    tfjs: tf.version.tfjs,
+    dataset: DATASET,
+    options,
+    results: rows,
+  };
+  const dir = join(ROOT, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `bench-${report.date.replace(/:/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\n${report.machine.cpu} (${report.machine.cores} cores), Node ${report.node}${chromiumVersion ? `, Chromium ${chromiumVersion}` : ''}, TF.js ${report.tfjs}`);
+  console.log(table(rows));
+  console.log(`\n${report.durationS.toFixed(0)} s; written to ${file} and bench-results/latest.json`);
+}
+
+main().then(
+  // The WASM backend and the Playwright driver can leave handles open: the report is done, so leave.
+  () => process.exit(0),
+  (error) => {
+    console.error(error instanceof UsageError ? `usage error: ${error.message}` : error);
+    console.error('usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S]');
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);
