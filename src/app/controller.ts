@@ -5,7 +5,7 @@
  */
 import type { RunConfig } from '../core/config';
 import { decodeLink, encodeLink } from '../core/url-codec';
-import { beginRun, receive, useStore } from './store';
+import { beginRun, receive, setStoreHooks, useStore } from './store';
 import { connectWorker, sendToWorker } from './worker-client';
 
 /** Slider drags and typing settle for this long before the run restarts. */
@@ -20,6 +20,9 @@ function writeLink(config: RunConfig): void {
 
 function restart(config: RunConfig): void {
   clearTimeout(restartTimer);
+  // An answer to a decode request of the old run is dropped as stale: don't wait for it.
+  decodeInFlight = false;
+  nextPoint = undefined;
   const runId = beginRun(config);
   sendToWorker({ type: 'reset', runId, config });
 }
@@ -47,6 +50,41 @@ export function changeConfig(config: RunConfig, { immediate = false } = {}): voi
   clearTimeout(restartTimer);
   if (immediate) restart(config);
   else restartTimer = setTimeout(() => restart(config), RESTART_DELAY_MS);
+}
+
+/**
+ * The latent explorer: one decode request in flight at a time; while one is, only the
+ * latest point asked for waits, so dragging never floods the worker.
+ */
+let decodeInFlight = false;
+let nextPoint: [number, number] | undefined;
+
+function sendDecode(point: [number, number]): void {
+  decodeInFlight = true;
+  sendToWorker({ type: 'decode-point', runId: useStore.getState().runId, point });
+}
+
+setStoreHooks({
+  decoded: () => {
+    decodeInFlight = false;
+    if (nextPoint) {
+      const point = nextPoint;
+      nextPoint = undefined;
+      sendDecode(point);
+    }
+  },
+  // The model has changed since the point was decoded: decode it again.
+  views: () => {
+    const point = useStore.getState().explorer?.point;
+    if (point) explore(point);
+  },
+});
+
+export function explore(point: [number, number]): void {
+  const { explorer } = useStore.getState();
+  useStore.setState({ explorer: { point, panel: explorer?.panel } });
+  if (decodeInFlight) nextPoint = point;
+  else sendDecode(point);
 }
 
 export const play = () => sendToWorker({ type: 'start', runId: useStore.getState().runId });

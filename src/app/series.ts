@@ -18,3 +18,6 @@ export function appendCapped(series: readonly ChartPoint[], points: readonly Cha
 export function smooth(previous: number | undefined, value: number, factor = 0.8): number {
   return previous === undefined || !Number.isFinite(previous) ? value : factor * previous + (1 - factor) * value;
 }
+
+/** The key under which a term's smoothed series is kept. */
+export const smoothedKey = (term: string) => `${term}_smooth`;

@@ -4,9 +4,9 @@
  */
 import { create } from 'zustand';
 import type { RunConfig } from '../core/config';
-import type { ViewPanel } from '../core/views/panels';
+import type { ImageGridPanel, ViewPanel } from '../core/views/panels';
 import type { BackendInfo, FromWorker, RunState, Throughput } from '../worker/protocol';
-import { appendCapped, smooth, type ChartPoint } from './series';
+import { appendCapped, smooth, smoothedKey, type ChartPoint } from './series';
 
 export interface Progress {
   label: string;
@@ -29,6 +29,8 @@ export interface PlaygroundState {
   throughput: Throughput;
   panels: ViewPanel[];
   panelsStep: number;
+  /** The latent explorer: the point chosen on the scatter, and its decoded image. */
+  explorer?: { point: [number, number]; panel?: ImageGridPanel };
   error?: string;
 }
 
@@ -58,6 +60,7 @@ export function beginRun(config: RunConfig): number {
     test: [],
     panels: [],
     panelsStep: 0,
+    explorer: undefined,
     progress: undefined,
     error: undefined,
     throughput: { stepsPerSecond: 0, imagesPerSecond: 0 },
@@ -65,12 +68,21 @@ export function beginRun(config: RunConfig): number {
   return runId;
 }
 
+/** Each term's value, and beside it `<term>_smooth`, its moving average. */
 function toChartPoints(points: { step: number; values: Record<string, number> }[], previous?: ChartPoint): ChartPoint[] {
-  let last = previous?.smoothed;
+  let last: ChartPoint | undefined = previous;
   return points.map(({ step, values }) => {
-    last = smooth(last, values.loss);
-    return { step, ...values, smoothed: last };
+    const point: ChartPoint = { step, ...values };
+    for (const [name, value] of Object.entries(values)) point[smoothedKey(name)] = smooth(last?.[smoothedKey(name)], value);
+    last = point;
+    return point;
   });
+}
+
+/** What the controller does when a decode request is answered, and when views refresh. */
+let hooks = { decoded: () => {}, views: () => {} };
+export function setStoreHooks(next: typeof hooks): void {
+  hooks = next;
 }
 
 export function receive(message: FromWorker): void {
@@ -100,6 +112,11 @@ export function receive(message: FromWorker): void {
     }
     case 'views':
       useStore.setState({ panels: message.panels, panelsStep: message.step });
+      hooks.views();
+      return;
+    case 'decoded':
+      useStore.setState({ explorer: { point: message.point, panel: message.panel } });
+      hooks.decoded();
       return;
     case 'error':
       useStore.setState({ error: message.message });

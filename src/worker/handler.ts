@@ -181,6 +181,12 @@ export function createTrainingHandler(deps: HandlerDeps, timing: HandlerTiming =
       case 'refresh-views':
         if (!target.running) await postViews(target);
         return;
+      case 'decode-point': {
+        if (!target.session.model.decodeAt) return;
+        const panel = await target.session.model.decodeAt(message.point);
+        if (run === target) deps.post({ type: 'decoded', runId: target.id, point: message.point, panel }, [panel.pixels.buffer as ArrayBuffer]);
+        return;
+      }
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import type { BackendChoice, RunConfig } from '../core/config';
 import type { MetricPoint } from '../core/training/session';
-import type { ViewPanel } from '../core/views/panels';
+import type { ImageGridPanel, ViewPanel } from '../core/views/panels';
 
 export type ToWorker =
   /** Where the dataset files are served; sent once by the page (a worker resolves relative URLs against its own script). */
@@ -18,6 +18,8 @@ export type ToWorker =
   | { type: 'step'; runId: number }
   /** Views now, without waiting for the next refresh. */
   | { type: 'refresh-views'; runId: number }
+  /** Decode this point of the latent scatter (the latent explorer). */
+  | { type: 'decode-point'; runId: number; point: [number, number] }
   /** Sent by the worker's own WebGPU watcher, not by the page. */
   | { type: 'device-lost'; reason: string };
 
@@ -44,4 +46,5 @@ export type FromWorker =
   | { type: 'progress'; runId: number; label: string; loaded: number; total: number }
   | { type: 'metrics'; runId: number; train: MetricPoint[]; test?: MetricPoint; throughput: Throughput }
   | { type: 'views'; runId: number; step: number; panels: ViewPanel[] }
+  | { type: 'decoded'; runId: number; point: [number, number]; panel: ImageGridPanel }
   | { type: 'error'; runId: number; message: string };

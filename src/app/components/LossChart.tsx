@@ -1,26 +1,102 @@
-/** Training loss (raw and smoothed) and the held-out loss, against steps. */
+/**
+ * Training loss (raw and smoothed) and the held-out loss against steps; for models whose
+ * loss has parts (the VAE's reconstruction and KL), a second chart of the parts; and a
+ * table of the latest held-out metrics with their units.
+ */
 import { useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { findModel } from '../../core/models';
+import type { TermInfo } from '../../core/models/model';
+import { smoothedKey, type ChartPoint } from '../series';
 import { useStore } from '../store';
 
 const format = (value: number) => (Math.abs(value) >= 100 ? value.toFixed(1) : value.toPrecision(3));
+/** Okabe-Ito colours for the parts of a loss, distinguishable by colour-blind readers. */
+const PART_COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00'];
+
+function termLabel(terms: readonly TermInfo[], key: string): TermInfo {
+  return terms.find((term) => term.key === key) ?? { key, label: key.replace(/_/g, ' '), unit: '' };
+}
+
+function Axes({ logScale }: { logScale: boolean }) {
+  return (
+    <>
+      <CartesianGrid strokeDasharray="3 3" stroke="#d5dbe3" />
+      <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} />
+      <YAxis scale={logScale ? 'log' : 'auto'} domain={logScale ? ['auto', 'auto'] : [0, 'auto']} tickFormatter={format} width={56} />
+      <Tooltip formatter={(value) => format(Number(value))} labelFormatter={(step) => `step ${step}`} />
+      <Legend />
+    </>
+  );
+}
+
+function PartsChart({ train, parts, terms, logScale }: { train: ChartPoint[]; parts: string[]; terms: readonly TermInfo[]; logScale: boolean }) {
+  return (
+    <div className="chart-area small" data-testid="parts-chart">
+      <ResponsiveContainer width="100%" height="100%">
+        <LineChart margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+          <Axes logScale={logScale} />
+          {parts.map((part, index) => (
+            <Line
+              key={part}
+              data={train}
+              dataKey={smoothedKey(part)}
+              name={termLabel(terms, part).label}
+              stroke={PART_COLORS[index % PART_COLORS.length]}
+              dot={false}
+              isAnimationActive={false}
+              strokeWidth={2}
+            />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+function HeldOutTable({ point, terms }: { point: ChartPoint; terms: readonly TermInfo[] }) {
+  const keys = Object.keys(point).filter((key) => key !== 'step' && !key.endsWith('_smooth'));
+  return (
+    <table className="metrics" data-testid="held-out-metrics">
+      <caption>Held-out metrics at step {point.step.toLocaleString('en-US')}</caption>
+      <tbody>
+        {keys.map((key) => {
+          const term = termLabel(terms, key);
+          return (
+            <tr key={key} title={term.help}>
+              <th scope="row">{term.label}</th>
+              <td>{format(point[key])}</td>
+              <td className="unit">{term.unit}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
 
 export function LossChart() {
   const train = useStore((state) => state.train);
   const test = useStore((state) => state.test);
+  const modelId = useStore((state) => state.config.model);
   const [logScale, setLogScale] = useState(false);
+  const terms = findModel(modelId)?.terms ?? [];
   const lastTrain = train[train.length - 1];
   const lastTest = test[test.length - 1];
+  const parts = lastTrain ? Object.keys(lastTrain).filter((key) => key !== 'step' && key !== 'loss' && !key.endsWith('_smooth')) : [];
+  const lossTerm = termLabel(terms, 'loss');
   const summary =
     lastTrain || lastTest
-      ? `At step ${lastTrain?.step ?? lastTest?.step}: training loss ${lastTrain ? format(lastTrain.smoothed) : 'n/a'} (smoothed)` +
+      ? `At step ${lastTrain?.step ?? lastTest?.step}: training loss ${lastTrain ? format(lastTrain[smoothedKey('loss')]) : 'n/a'} (smoothed)` +
         `${lastTest ? `, held-out loss ${format(lastTest.loss)} at step ${lastTest.step}` : ''}.`
       : 'No losses yet: press Train.';
 
   return (
     <figure className="card chart" aria-labelledby="loss-heading">
       <div className="chart-header">
-        <h2 id="loss-heading">Loss</h2>
+        <h2 id="loss-heading">
+          Loss <span className="unit">({lossTerm.label}, {lossTerm.unit})</span>
+        </h2>
         <label className="toggle">
           <input type="checkbox" checked={logScale} onChange={(event) => setLogScale(event.target.checked)} /> log scale
         </label>
@@ -28,24 +104,21 @@ export function LossChart() {
       <div className="chart-area" data-testid="loss-chart" data-points={train.length}>
         <ResponsiveContainer width="100%" height="100%">
           <LineChart margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#d5dbe3" />
-            <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} tickFormatter={(v) => String(v)} />
-            <YAxis
-              scale={logScale ? 'log' : 'auto'}
-              domain={logScale ? ['auto', 'auto'] : [0, 'auto']}
-              allowDataOverflow={false}
-              tickFormatter={format}
-              width={56}
-            />
-            <Tooltip formatter={(value) => format(Number(value))} labelFormatter={(step) => `step ${step}`} />
-            <Legend />
+            <Axes logScale={logScale} />
             <Line data={train} dataKey="loss" name="train" stroke="#9fb3c8" dot={false} isAnimationActive={false} strokeWidth={1} />
-            <Line data={train} dataKey="smoothed" name="train (smoothed)" stroke="#1d4e89" dot={false} isAnimationActive={false} strokeWidth={2} />
+            <Line data={train} dataKey={smoothedKey('loss')} name="train (smoothed)" stroke="#1d4e89" dot={false} isAnimationActive={false} strokeWidth={2} />
             <Line data={test} dataKey="loss" name="held-out" stroke="#d1495b" dot={{ r: 2 }} isAnimationActive={false} strokeWidth={2} />
           </LineChart>
         </ResponsiveContainer>
       </div>
       <figcaption data-testid="loss-summary">{summary}</figcaption>
+      {parts.length > 0 && (
+        <>
+          <h3>Parts of the training loss (smoothed)</h3>
+          <PartsChart train={train} parts={parts} terms={terms} logScale={logScale} />
+        </>
+      )}
+      {lastTest && <HeldOutTable point={lastTest} terms={terms} />}
     </figure>
   );
 }

@@ -4,8 +4,9 @@
  */
 import { AUTOENCODER } from './autoencoder';
 import type { ModelSpec } from './model';
+import { VAE } from './vae';
 
-export const MODELS: readonly ModelSpec[] = [AUTOENCODER];
+export const MODELS: readonly ModelSpec[] = [AUTOENCODER, VAE];
 
 export function findModel(id: string): ModelSpec | undefined {
   return MODELS.find((model) => model.id === id);

@@ -3,7 +3,7 @@ import type { ImageDataset } from '../datasets/image-dataset';
 import type { DatasetSpec } from '../datasets/catalog';
 import type { ParamSchema, ParamValues } from '../params/schema';
 import type { Random } from '../random';
-import type { ViewPanel } from '../views/panels';
+import type { ImageGridPanel, ViewPanel } from '../views/panels';
 
 /** Named scalar losses; `loss` is always the objective being minimized. */
 export type LossTerms = { loss: tf.Scalar } & Record<string, tf.Scalar>;
@@ -16,6 +16,11 @@ export interface GenerativeModel {
   evaluate(images: tf.Tensor4D): LossTerms;
   /** The model's live views: reconstructions, samples, latent scatter... */
   views(data: ViewData): Promise<ViewPanel[]>;
+  /**
+   * Decodes a point of the latent scatter last returned by views(), in that scatter's own
+   * coordinates (the code itself, or its principal components): the latent explorer.
+   */
+  decodeAt?(point: readonly [number, number]): Promise<ImageGridPanel>;
   /** Frees every variable and the optimizer state. */
   dispose(): void;
 }

@@ -32,6 +32,8 @@ export interface ScatterPanel {
   labels: Uint8Array;
   classNames: readonly string[];
   axisLabels: readonly [string, string];
+  /** The model decodes any point of this plane on request (the latent explorer). */
+  explorable?: boolean;
 }
 
 /** One bar per item, e.g. the KL divergence carried by each latent dimension. */

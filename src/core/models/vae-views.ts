@@ -1,0 +1,146 @@
+/**
+ * What the VAE shows: reconstructions, samples from the prior beside data, KL per latent
+ * dimension (with a posterior-collapse warning), and the latent space (the codes of test
+ * images; for a 2-D latent, the decoded plane as a grid).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { principalComponents, project } from '../training/pca';
+import { LatentPlane } from '../views/latent-plane';
+import { imageGridPanel, type BarsPanel, type ScatterPanel, type ViewPanel } from '../views/panels';
+import { reconstructionPanel } from './autoencoder-views';
+import { klPerDimension } from './gaussian-posterior';
+import type { ViewData } from './model';
+
+export interface LatentGaussianModel {
+  latent: number;
+  posterior(x: tf.Tensor4D): { mu: tf.Tensor2D; logVar: tf.Tensor2D };
+  decodeMean(z: tf.Tensor2D): tf.Tensor4D;
+}
+
+const SAMPLE_COUNT = 32;
+const LATENT_SIZE = 1000;
+/** A dimension whose average KL is below this carries (almost) no information about x. */
+export const COLLAPSE_THRESHOLD = 0.02;
+const GRID = 12;
+const GRID_EXTENT = 2.5;
+
+/** n draws of z ~ N(0, I) from the seeded view random source: [n, d]. */
+function priorDraws(count: number, latent: number, random: ViewData['random']): tf.Tensor2D {
+  return tf.tensor2d(Float32Array.from({ length: count * latent }, () => random.normal()), [count, latent]);
+}
+
+async function latentPanels(model: LatentGaussianModel, { dataset }: ViewData): Promise<{ panels: ViewPanel[]; plane: LatentPlane }> {
+  const indices = dataset.firstIndices(LATENT_SIZE);
+  const images = dataset.images('test', indices);
+  const [muValues, klValues] = await (async () => {
+    const { mu, klMean } = tf.tidy(() => {
+      const posterior = model.posterior(images);
+      // mean over test images of KL per dimension: [B, d] -> [d]
+      return { mu: posterior.mu, klMean: klPerDimension(posterior.mu, posterior.logVar).mean(0) };
+    });
+    images.dispose();
+    try {
+      return [await mu.data(), await klMean.data()];
+    } finally {
+      mu.dispose();
+      klMean.dispose();
+    }
+  })();
+
+  const collapsed = Array.from(klValues).filter((value) => value < COLLAPSE_THRESHOLD).length;
+  const bars: BarsPanel = {
+    kind: 'bars',
+    id: 'kl-per-dimension',
+    title: 'KL per latent dimension',
+    caption: `How much information each dimension of z carries about the image, averaged over ${indices.length} test images.`,
+    values: Float32Array.from(klValues),
+    labels: Array.from({ length: model.latent }, (_, index) => `z${index + 1}`),
+    unit: 'nats',
+    threshold: COLLAPSE_THRESHOLD,
+    ...(collapsed > 0
+      ? {
+          warning:
+            `${collapsed} of ${model.latent} latent dimensions carry almost no information (KL < ${COLLAPSE_THRESHOLD} nats): ` +
+            'their posterior has collapsed to the prior and the decoder ignores them.',
+        }
+      : {}),
+  };
+
+  const twoD = model.latent === 2;
+  const projection = twoD ? undefined : principalComponents(muValues, indices.length, model.latent);
+  const scatter: ScatterPanel = {
+    kind: 'scatter',
+    id: 'latent-scatter',
+    title: twoD ? 'Latent means of test images' : 'Latent means of test images (PCA)',
+    caption: twoD
+      ? `The posterior means mu of ${indices.length} test images, coloured by label (never seen by the model).`
+      : `The posterior means mu of ${indices.length} test images, projected on their first two principal components, coloured by label.`,
+    points: twoD ? Float32Array.from(muValues) : project(projection!, muValues, indices.length),
+    labels: dataset.labels('test', indices),
+    classNames: dataset.spec.classNames,
+    axisLabels: twoD ? ['z1', 'z2'] : ['PC1', 'PC2'],
+    explorable: true,
+  };
+  return { panels: [bars, scatter], plane: new LatentPlane(model.latent, projection) };
+}
+
+/** The decoded latent plane: a GRID x GRID lattice over [-2.5, 2.5]^2, z2 growing upwards. */
+async function manifoldPanel(model: LatentGaussianModel): Promise<ViewPanel> {
+  const codes: number[] = [];
+  for (let row = 0; row < GRID; row++) {
+    for (let column = 0; column < GRID; column++) {
+      const step = (2 * GRID_EXTENT) / (GRID - 1);
+      codes.push(-GRID_EXTENT + column * step, GRID_EXTENT - row * step);
+    }
+  }
+  const images = tf.tidy(() => model.decodeMean(tf.tensor2d(codes, [GRID * GRID, 2])));
+  try {
+    return await imageGridPanel(images, {
+      id: 'manifold',
+      title: 'Decoded latent plane',
+      caption: `Images decoded from a ${GRID} x ${GRID} grid of codes, z1 from -${GRID_EXTENT} (left) to ${GRID_EXTENT}, z2 from ${GRID_EXTENT} (top) to -${GRID_EXTENT}.`,
+      columns: GRID,
+    });
+  } finally {
+    images.dispose();
+  }
+}
+
+/** The panels, and the plane the latent scatter was drawn on (for the latent explorer). */
+export async function vaeViews(
+  model: LatentGaussianModel,
+  data: ViewData,
+  reconstruct: (images: tf.Tensor4D) => tf.Tensor4D,
+): Promise<{ panels: ViewPanel[]; plane: LatentPlane }> {
+  const panels: ViewPanel[] = [await reconstructionPanel(data.dataset, reconstruct)];
+
+  const samples = tf.tidy(() => model.decodeMean(priorDraws(SAMPLE_COUNT, model.latent, data.random)));
+  panels.push(
+    await imageGridPanel(samples, {
+      id: 'samples',
+      title: 'Samples from N(0, 1)',
+      caption: 'Codes z drawn from the prior N(0, I) and decoded (the Bernoulli means): the same draws at every refresh.',
+      columns: 8,
+    }).finally(() => samples.dispose()),
+  );
+
+  // Data beside samples, to judge sharpness: a row of test images over a row of samples.
+  const comparison = tf.tidy(() => {
+    const data8 = data.dataset.images('test', Array.from({ length: 8 }, (_, i) => 100 + i));
+    return tf.concat([data8, model.decodeMean(priorDraws(8, model.latent, data.random))]) as tf.Tensor4D;
+  });
+  panels.push(
+    await imageGridPanel(comparison, {
+      id: 'data-vs-samples',
+      title: 'Data vs samples',
+      caption: 'Real test images (top) above samples (bottom): samples are smoother than the data.',
+      columns: 8,
+      rowLabels: ['data', 'samples'],
+    }).finally(() => comparison.dispose()),
+  );
+
+  const latent = await latentPanels(model, data);
+  panels.push(...latent.panels);
+  if (model.latent === 2) panels.push(await manifoldPanel(model));
+  return { panels, plane: latent.plane };
+}
