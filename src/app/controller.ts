@@ -3,7 +3,8 @@
  * bar is always a share link) and restarts the run; play, pause, step and reset go to the
  * worker tagged with the current run id.
  */
-import type { RunConfig } from '../core/config';
+import { paramsFor, type RunConfig } from '../core/config';
+import { formatParam, type ParamValue } from '../core/params/schema';
 import { decodeLink, encodeLink } from '../core/url-codec';
 import { beginRun, receive, setStoreHooks, useStore } from './store';
 import { connectWorker, sendToWorker } from './worker-client';
@@ -20,6 +21,7 @@ function writeLink(config: RunConfig): void {
 
 function restart(config: RunConfig): void {
   clearTimeout(restartTimer);
+  restartTimer = undefined;
   // An answer to a decode request of the old run is dropped as stale: don't wait for it.
   decodeInFlight = false;
   nextPoint = undefined;
@@ -43,10 +45,31 @@ export function startPlayground(): void {
   });
 }
 
-/** Applies a new configuration now in the page and, once edits settle, restarts the run. */
+/** The keys whose values differ between two configurations of the same model, if only live parameters changed. */
+function liveChanges(before: RunConfig, after: RunConfig): Record<string, ParamValue> | undefined {
+  if (before.model !== after.model || before.dataset !== after.dataset || before.backend !== after.backend) return undefined;
+  const changed: Record<string, ParamValue> = {};
+  for (const spec of paramsFor(after.model)) {
+    if (formatParam(spec, before.values[spec.key] ?? spec.default) === formatParam(spec, after.values[spec.key] ?? spec.default)) continue;
+    if (!spec.live) return undefined;
+    changed[spec.key] = after.values[spec.key];
+  }
+  return changed;
+}
+
+/**
+ * Applies a new configuration now in the page. Live parameters (a DAE's noise, a VAE's
+ * beta) go to the running model at once; any other change restarts the run once edits settle.
+ */
 export function changeConfig(config: RunConfig, { immediate = false } = {}): void {
+  const previous = useStore.getState().config;
   useStore.setState({ config });
   writeLink(config);
+  const live = liveChanges(previous, config);
+  if (live && !restartTimer) {
+    if (Object.keys(live).length > 0) sendToWorker({ type: 'set-params', runId: useStore.getState().runId, values: live });
+    return;
+  }
   clearTimeout(restartTimer);
   if (immediate) restart(config);
   else restartTimer = setTimeout(() => restart(config), RESTART_DELAY_MS);

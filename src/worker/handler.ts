@@ -181,6 +181,11 @@ export function createTrainingHandler(deps: HandlerDeps, timing: HandlerTiming =
       case 'refresh-views':
         if (!target.running) await postViews(target);
         return;
+      case 'set-params':
+        target.session.model.setParams?.(message.values);
+        Object.assign(target.config.values, message.values);
+        if (!target.running) await postViews(target);
+        return;
       case 'decode-point': {
         if (!target.session.model.decodeAt) return;
         const panel = await target.session.model.decodeAt(message.point);

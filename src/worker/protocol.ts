@@ -4,6 +4,7 @@
  * older one, so a late message from a run that is gone never reaches the charts.
  */
 import type { BackendChoice, RunConfig } from '../core/config';
+import type { ParamValue } from '../core/params/schema';
 import type { MetricPoint } from '../core/training/session';
 import type { ImageGridPanel, ViewPanel } from '../core/views/panels';
 
@@ -18,6 +19,8 @@ export type ToWorker =
   | { type: 'step'; runId: number }
   /** Views now, without waiting for the next refresh. */
   | { type: 'refresh-views'; runId: number }
+  /** New values of live parameters: applied to the running model, no restart. */
+  | { type: 'set-params'; runId: number; values: Record<string, ParamValue> }
   /** Decode this point of the latent scatter (the latent explorer). */
   | { type: 'decode-point'; runId: number; point: [number, number] }
   /** Sent by the worker's own WebGPU watcher, not by the page. */

@@ -77,7 +77,7 @@ export function ConfigPanel() {
         </select>
       </div>
       <h3>Hyperparameters</h3>
-      <p className="help">Changing one restarts training from step 0.</p>
+      <p className="help">Changing one restarts training from step 0, except those marked live, which apply at once.</p>
       {specs.map((spec) => (
         <ParamControl
           key={`${config.model}-${spec.key}`}

@@ -99,7 +99,15 @@ export function ParamControl({ spec, value, onChange }: Props) {
 
   return (
     <div className="param">
-      <label htmlFor={id}>{spec.label}</label>
+      <label htmlFor={id}>
+        {spec.label}
+        {spec.live && (
+          <span className="live-badge" title="Takes effect at once, without restarting training">
+            {' '}
+            live
+          </span>
+        )}
+      </label>
       {control}
       <p id={helpId} className="help">
         {spec.help}

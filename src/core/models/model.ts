@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../datasets/image-dataset';
 import type { DatasetSpec } from '../datasets/catalog';
-import type { ParamSchema, ParamValues } from '../params/schema';
+import type { ParamSchema, ParamValue, ParamValues } from '../params/schema';
 import type { Random } from '../random';
 import type { ImageGridPanel, ViewPanel } from '../views/panels';
 
@@ -21,6 +21,8 @@ export interface GenerativeModel {
    * coordinates (the code itself, or its principal components): the latent explorer.
    */
   decodeAt?(point: readonly [number, number]): Promise<ImageGridPanel>;
+  /** Takes new values of the parameters its schema marks `live`, mid-run. */
+  setParams?(values: Readonly<Record<string, ParamValue>>): void;
   /** Frees every variable and the optimizer state. */
   dispose(): void;
 }

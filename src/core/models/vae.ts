@@ -12,7 +12,7 @@
  * and because q is pushed towards N(0, I), decoding z ~ N(0, I) generates new images.
  */
 import * as tf from '@tensorflow/tfjs';
-import { defineParams, type ParamValues } from '../params/schema';
+import { defineParams, type ParamValue, type ParamValues } from '../params/schema';
 import { createRandom, type Random } from '../random';
 import { LatentPlane } from '../views/latent-plane';
 import type { ImageGridPanel, ViewPanel } from '../views/panels';
@@ -68,7 +68,7 @@ export const VAE_PARAMS = defineParams([
       { value: 'mse', label: 'Squared error' },
     ],
   },
-  { kind: 'number', key: 'beta', label: 'Beta (KL weight)', help: 'Weight of the KL term. 1 is the true ELBO; more pushes codes to the prior (smoother, blurrier); less, towards a plain autoencoder.', default: 1, min: 0, max: 10, step: 0.05 },
+  { kind: 'number', key: 'beta', label: 'Beta (KL weight)', help: 'Weight of the KL term, changed live. 1 is the true ELBO; more pushes codes to the prior (smoother, blurrier); less, towards a plain autoencoder.', default: 1, min: 0, max: 10, step: 0.05, live: true },
   { kind: 'int', key: 'k', label: 'Importance samples (k)', help: 'Samples per image for the importance-weighted estimate of -log p(x) on 100 held-out images.', default: 20, min: 1, max: 200 },
 ]);
 
@@ -102,10 +102,14 @@ class VariationalAutoencoder implements GenerativeModel {
   private plane?: LatentPlane;
   readonly pixels: number;
 
+  /** The KL weight, which the page may change mid-run. */
+  private beta: number;
+
   constructor(
     readonly params: VaeParams,
     context: ModelContext,
   ) {
+    this.beta = params.beta;
     const shape: [number, number, number] = [...context.dataset.shape];
     const activation: Activation = 'relu';
     const { latent, random } = { latent: params.latent, random: context.random };
@@ -164,7 +168,7 @@ class VariationalAutoencoder implements GenerativeModel {
         const terms = this.bound(images, seed);
         recon = tf.keep(terms.recon.mean() as tf.Scalar);
         kl = tf.keep(terms.kl.mean() as tf.Scalar);
-        return terms.recon.add(terms.kl.mul(this.params.beta)).mean() as tf.Scalar;
+        return terms.recon.add(terms.kl.mul(this.beta)).mean() as tf.Scalar;
       },
       true,
       this.variables,
@@ -176,7 +180,7 @@ class VariationalAutoencoder implements GenerativeModel {
     return tf.tidy(() => {
       const { recon, kl } = this.bound(images, EVAL_SEED);
       const terms: Record<string, tf.Scalar> = {
-        loss: recon.add(kl.mul(this.params.beta)).mean() as tf.Scalar,
+        loss: recon.add(kl.mul(this.beta)).mean() as tf.Scalar,
         recon: recon.mean() as tf.Scalar,
         kl: kl.mean() as tf.Scalar,
       };
@@ -216,6 +220,10 @@ class VariationalAutoencoder implements GenerativeModel {
       const logWeights = logPxGivenZ.add(logPz).sub(logQz).reshape([k, batch]);
       return tf.logSumExp(logWeights, 0).sub(Math.log(k)).mean().neg() as tf.Scalar;
     });
+  }
+
+  setParams(values: Readonly<Record<string, ParamValue>>): void {
+    if (typeof values.beta === 'number') this.beta = values.beta;
   }
 
   async views(data: ViewData): Promise<ViewPanel[]> {

@@ -11,6 +11,8 @@ interface ParamBase<Key extends string> {
   key: Key;
   label: string;
   help: string;
+  /** Changes apply to the running model without restarting training (the model's setParams). */
+  live?: boolean;
 }
 
 export interface NumberParam<Key extends string = string> extends ParamBase<Key> {
