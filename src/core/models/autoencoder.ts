@@ -15,10 +15,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { defineParams, type ParamValues } from '../params/schema';
-import { fitGaussian, sampleGaussian } from '../training/gaussian';
-import { imageGridPanel, type ScatterPanel, type ViewPanel } from '../views/panels';
+import { LatentPlane } from '../views/latent-plane';
+import type { ImageGridPanel, ViewPanel } from '../views/panels';
 import { defineModel, type GenerativeModel, type LossTerms, type ModelContext, type ViewData } from './model';
 import { reconstructionPanel } from './autoencoder-views';
+import { codeScatterPanel, gaussianSamplesPanel } from './latent-views';
 import { denseDecoder, denseEncoder, trainableVariables, type Activation } from './networks';
 
 export const AUTOENCODER_PARAMS = defineParams([
@@ -68,11 +69,6 @@ export const AUTOENCODER_PARAMS = defineParams([
 ]);
 
 type AutoencoderParams = ParamValues<typeof AUTOENCODER_PARAMS>;
-
-/** How many training codes the sampling Gaussian is fitted to, and how many test codes are drawn. */
-const GAUSSIAN_FIT_SIZE = 1000;
-const SCATTER_SIZE = 1000;
-const SAMPLE_COUNT = 32;
 
 /** Per-image reconstruction error, averaged over the batch. x, xHat: [B, H, W, C]. */
 export function reconstructionLoss(x: tf.Tensor4D, xHat: tf.Tensor4D, kind: 'mse' | 'bce'): tf.Scalar {
@@ -129,48 +125,15 @@ class Autoencoder implements GenerativeModel {
     return { loss: tf.tidy(() => this.loss(images)) };
   }
 
-  async views({ dataset, random }: ViewData): Promise<ViewPanel[]> {
-    const panels: ViewPanel[] = [await reconstructionPanel(dataset, (x) => this.decode(this.encode(x)))];
-
-    // Fit N(mu, Sigma) to training codes, then decode draws z = mu + L eps.
-    const fitImages = dataset.images('train', dataset.firstIndices(GAUSSIAN_FIT_SIZE, 'train'));
-    const trainCodes = tf.tidy(() => this.encode(fitImages));
-    fitImages.dispose();
-    const codeValues = await trainCodes.data();
-    trainCodes.dispose();
-    const gaussian = fitGaussian(codeValues, GAUSSIAN_FIT_SIZE, this.params.bottleneck);
-    const draws = sampleGaussian(gaussian, SAMPLE_COUNT, random);
-    const samples = tf.tidy(() => this.decode(tf.tensor2d(draws, [SAMPLE_COUNT, this.params.bottleneck])));
-    panels.push(
-      await imageGridPanel(samples, {
-        id: 'samples',
-        title: 'Generated samples',
-        caption: 'Codes drawn from a Gaussian fitted to the training codes, then decoded.',
-        columns: 8,
-      }).finally(() => samples.dispose()),
-    );
-
-    if (this.params.bottleneck === 2) panels.push(await this.codeScatter(dataset));
+  async views(data: ViewData): Promise<ViewPanel[]> {
+    const codes = { dimension: this.params.bottleneck, encode: (x: tf.Tensor4D) => this.encode(x), decode: (z: tf.Tensor2D) => this.decode(z) };
+    const panels: ViewPanel[] = [await reconstructionPanel(data.dataset, (x) => this.decode(this.encode(x))), await gaussianSamplesPanel(data, codes)];
+    if (this.params.bottleneck === 2) panels.push(await codeScatterPanel(data.dataset, codes.encode));
     return panels;
   }
 
-  private async codeScatter(dataset: ViewData['dataset']): Promise<ScatterPanel> {
-    const indices = dataset.firstIndices(SCATTER_SIZE);
-    const images = dataset.images('test', indices);
-    const codes = tf.tidy(() => this.encode(images));
-    images.dispose();
-    const points = Float32Array.from(await codes.data());
-    codes.dispose();
-    return {
-      kind: 'scatter',
-      id: 'latent-scatter',
-      title: 'Codes of test images',
-      caption: `The 2-D codes of ${indices.length} test images, coloured by their label (which the model never sees).`,
-      points,
-      labels: dataset.labels('test', indices),
-      classNames: dataset.spec.classNames,
-      axisLabels: ['z1', 'z2'],
-    };
+  decodeAt(point: readonly [number, number]): Promise<ImageGridPanel> {
+    return new LatentPlane(this.params.bottleneck).decode(point, (z) => this.decode(z));
   }
 
   dispose(): void {

@@ -1,5 +1,7 @@
 /**
- * The filter gradient of a convolution, which tfjs-backend-wasm 4.22 lacks (its kernel
+ * Kernels that TF.js 4.22 lacks or gets wrong, registered from ops that work.
+ *
+ * WASM: the filter gradient of a convolution, which tfjs-backend-wasm 4.22 lacks (its kernel
  * Conv2DBackpropFilter is missing, so neither conv2d nor conv2dTranspose can train their
  * filters there). We register it for 'wasm', built from a forward convolution, which the
  * WASM backend runs fast:
@@ -68,4 +70,36 @@ export function registerWasmGradientKernels(): void {
       }
     },
   });
+}
+
+/**
+ * CPU: tfjs-backend-cpu 4.22's ResizeNearestNeighborGrad offsets dy by the batch stride of
+ * the input rather than of dy, so every image after the first in a batch gets a wrong
+ * gradient (nearest upsampling then trains wrongly on 'cpu', and only there). For an
+ * integer scale without align-corners, which is what upsampling layers use, each input
+ * pixel's gradient is the sum of the s x s block of dy it was copied to:
+ *   dx[b, i, j, c] = sum_{p, q < s} dy[b, i*s + p, j*s + q, c]
+ * Other cases go to the original kernel.
+ */
+export function fixCpuResizeNearestGradient(): void {
+  const original = tf.getKernel('ResizeNearestNeighborGrad', 'cpu');
+  if (!original || (original as { fixed?: boolean }).fixed) return;
+  tf.unregisterKernel('ResizeNearestNeighborGrad', 'cpu');
+  const fixed: tf.KernelConfig & { fixed: boolean } = {
+    kernelName: 'ResizeNearestNeighborGrad',
+    backendName: 'cpu',
+    fixed: true,
+    kernelFunc: (args) => {
+      const { images, dy } = args.inputs as { images: tf.Tensor4D; dy: tf.Tensor4D };
+      const { alignCorners } = args.attrs as { alignCorners: boolean };
+      const [batch, inH, inW, channels] = images.shape;
+      const [, outH, outW] = dy.shape;
+      const scaleH = outH / inH;
+      const scaleW = outW / inW;
+      if (alignCorners || !Number.isInteger(scaleH) || !Number.isInteger(scaleW)) return original.kernelFunc(args);
+      // [B, h*s, w*s, C] -> [B, h, s, w, s, C], summed over the two s axes
+      return tf.tidy(() => dy.reshape([batch, inH, scaleH, inW, scaleW, channels]).sum([2, 4]));
+    },
+  };
+  tf.registerKernel(fixed);
 }
