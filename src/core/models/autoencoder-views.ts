@@ -6,34 +6,42 @@ import { imageGridPanel, type ImageGridPanel } from '../views/panels';
 export const RECONSTRUCTION_INDICES = Array.from({ length: 16 }, (_, index) => index);
 const COLUMNS = 8;
 
+type GridOptions = Pick<ImageGridPanel, 'id' | 'title' | 'caption'> & { rowLabels: string[] };
+
 /**
- * Test images above their reconstructions: rows alternate data / reconstruction, 8 a row.
- * reconstruct maps [N, H, W, C] to [N, H, W, C].
+ * The 16 fixed test images and what a model makes of them, in interleaved rows of 8: for
+ * each group of 8 images, one row per stage (data, then reconstruction, ...).
+ * stages maps the images [N, H, W, C] to one [N, H, W, C] tensor per later row label.
  */
-export async function reconstructionPanel(
+export async function testImageRowsPanel(
   dataset: ImageDataset,
-  reconstruct: (images: tf.Tensor4D) => tf.Tensor4D,
+  stages: (images: tf.Tensor4D) => tf.Tensor4D[],
+  options: GridOptions,
 ): Promise<ImageGridPanel> {
   const images = dataset.images('test', RECONSTRUCTION_INDICES);
   const grid = tf.tidy(() => {
-    const reconstructed = reconstruct(images);
+    const all = [images, ...stages(images)];
     const rows: tf.Tensor4D[] = [];
     for (let start = 0; start < RECONSTRUCTION_INDICES.length; start += COLUMNS) {
       const size = Math.min(COLUMNS, RECONSTRUCTION_INDICES.length - start);
-      rows.push(images.slice(start, size), reconstructed.slice(start, size));
+      for (const stage of all) rows.push(stage.slice(start, size));
     }
     return tf.concat(rows) as tf.Tensor4D;
   });
   images.dispose();
   try {
-    return await imageGridPanel(grid, {
-      id: 'reconstructions',
-      title: 'Reconstructions',
-      caption: 'Held-out test images (rows marked "data") above what the model rebuilds from their codes.',
-      columns: COLUMNS,
-      rowLabels: ['data', 'recon.'],
-    });
+    return await imageGridPanel(grid, { ...options, columns: COLUMNS });
   } finally {
     grid.dispose();
   }
+}
+
+/** Test images above their reconstructions. reconstruct maps [N, H, W, C] to [N, H, W, C]. */
+export function reconstructionPanel(dataset: ImageDataset, reconstruct: (images: tf.Tensor4D) => tf.Tensor4D): Promise<ImageGridPanel> {
+  return testImageRowsPanel(dataset, (images) => [reconstruct(images)], {
+    id: 'reconstructions',
+    title: 'Reconstructions',
+    caption: 'Held-out test images (rows marked "data") above what the model rebuilds from their codes.',
+    rowLabels: ['data', 'recon.'],
+  });
 }

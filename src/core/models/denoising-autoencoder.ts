@@ -16,9 +16,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { defineParams, type ParamValue, type ParamValues } from '../params/schema';
 import { createRandom, type Random } from '../random';
-import { imageGridPanel, type ImageGridPanel, type ViewPanel } from '../views/panels';
+import type { ImageGridPanel, ViewPanel } from '../views/panels';
 import { AUTOENCODER_PARAMS, reconstructionLoss } from './autoencoder';
-import { RECONSTRUCTION_INDICES } from './autoencoder-views';
+import { testImageRowsPanel } from './autoencoder-views';
 import { defineModel, type GenerativeModel, type LossTerms, type ModelContext, type ViewData } from './model';
 import { denseDecoder, denseEncoder, trainableVariables, type Activation } from './networks';
 import { corrupt, type NoiseKind } from './noise';
@@ -67,8 +67,6 @@ export const DAE_PARAMS = defineParams([
 ]);
 
 type DaeParams = ParamValues<typeof DAE_PARAMS>;
-
-const COLUMNS = 8;
 
 /** Squared error summed over the pixels of each image, averaged over the batch. */
 const squaredError = (x: tf.Tensor4D, y: tf.Tensor4D) => reconstructionLoss(x, y, 'mse');
@@ -160,30 +158,20 @@ export class DenoisingAutoencoder implements GenerativeModel {
   }
 
   /** Rows of 8 test images: clean, corrupted, reconstructed from the corrupted. */
-  private async denoisingPanel(dataset: ViewData['dataset'], seed: number): Promise<ImageGridPanel> {
-    const images = dataset.images('test', RECONSTRUCTION_INDICES);
-    const grid = tf.tidy(() => {
-      const noisy = this.corrupt(images, seed);
-      const reconstructed = this.reconstruct(noisy);
-      const rows: tf.Tensor4D[] = [];
-      for (let start = 0; start < RECONSTRUCTION_INDICES.length; start += COLUMNS) {
-        const size = Math.min(COLUMNS, RECONSTRUCTION_INDICES.length - start);
-        rows.push(images.slice(start, size), noisy.slice(start, size), reconstructed.slice(start, size));
-      }
-      return tf.concat(rows) as tf.Tensor4D;
-    });
-    images.dispose();
-    try {
-      return await imageGridPanel(grid, {
+  private denoisingPanel(dataset: ViewData['dataset'], seed: number): Promise<ImageGridPanel> {
+    return testImageRowsPanel(
+      dataset,
+      (images) => {
+        const noisy = this.corrupt(images, seed);
+        return [noisy, this.reconstruct(noisy)];
+      },
+      {
         id: 'denoising',
         title: 'Denoising',
         caption: 'Held-out test images (clean), the same images corrupted (noisy), and what the model rebuilds from the noisy ones.',
-        columns: COLUMNS,
         rowLabels: ['clean', 'noisy', 'recon.'],
-      });
-    } finally {
-      grid.dispose();
-    }
+      },
+    );
   }
 
   dispose(): void {

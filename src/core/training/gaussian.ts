@@ -4,6 +4,7 @@
  * training codes and decode them.
  */
 import type { Random } from '../random';
+import { sampleMoments } from './moments';
 
 export interface GaussianFit {
   mean: Float64Array;
@@ -14,17 +15,7 @@ export interface GaussianFit {
 
 /** points: [n, d] row-major. */
 export function fitGaussian(points: ArrayLike<number>, count: number, dimension: number): GaussianFit {
-  const mean = new Float64Array(dimension);
-  for (let i = 0; i < count; i++) for (let j = 0; j < dimension; j++) mean[j] += points[i * dimension + j] / count;
-  // Sigma = 1/(n-1) sum_i (x_i - mu)(x_i - mu)^T
-  const covariance = new Float64Array(dimension * dimension);
-  for (let i = 0; i < count; i++) {
-    for (let a = 0; a < dimension; a++) {
-      const da = points[i * dimension + a] - mean[a];
-      for (let b = 0; b <= a; b++) covariance[a * dimension + b] += (da * (points[i * dimension + b] - mean[b])) / Math.max(1, count - 1);
-    }
-  }
-  for (let a = 0; a < dimension; a++) for (let b = 0; b < a; b++) covariance[b * dimension + a] = covariance[a * dimension + b];
+  const { mean, covariance } = sampleMoments(points, count, dimension);
   return { mean, choleskyLower: cholesky(covariance, dimension), dimension };
 }
 

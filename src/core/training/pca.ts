@@ -2,6 +2,7 @@
  * Principal components by power iteration with deflation: enough to draw codes of any
  * dimension on a 2-D plane, without a linear-algebra library.
  */
+import { sampleMoments } from './moments';
 
 export interface Projection {
   mean: Float64Array;
@@ -14,16 +15,8 @@ export interface Projection {
 
 /** points: [count, dimension] row-major. */
 export function principalComponents(points: ArrayLike<number>, count: number, dimension: number, components = 2, iterations = 100): Projection {
-  const mean = new Float64Array(dimension);
-  for (let i = 0; i < count; i++) for (let j = 0; j < dimension; j++) mean[j] += points[i * dimension + j] / count;
-  // Sigma = 1/n sum (x - mu)(x - mu)^T
-  const covariance = new Float64Array(dimension * dimension);
-  for (let i = 0; i < count; i++) {
-    for (let a = 0; a < dimension; a++) {
-      const da = points[i * dimension + a] - mean[a];
-      for (let b = 0; b < dimension; b++) covariance[a * dimension + b] += (da * (points[i * dimension + b] - mean[b])) / count;
-    }
-  }
+  // The sample covariance, deflated below as each component is found.
+  const { mean, covariance } = sampleMoments(points, count, dimension);
   const wanted = Math.min(components, dimension);
   const vectors = new Float64Array(wanted * dimension);
   const variances = new Float64Array(wanted);
