@@ -60,3 +60,40 @@ describe('WASM filter gradient (Conv2DBackpropFilter, missing from tfjs-backend-
     });
   });
 });
+
+describe('WASM transposed matrix products (BatchMatMul with transpose flags, made fast)', () => {
+  afterAll(async () => {
+    await useNodeBackend('cpu');
+  });
+
+  it('match the CPU backend for every transpose combination, in 2-D and batched 3-D, and leak nothing', async () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[6, 5], [6, 7], true, false],
+      [[5, 6], [7, 6], false, true],
+      [[6, 5], [7, 6], true, true],
+      [[2, 5, 3], [2, 4, 5], true, true],
+      [[2, 3, 5], [2, 4, 5], false, true],
+    ];
+    const products = async (backend: 'cpu' | 'wasm') => {
+      await useNodeBackend(backend);
+      const results: Float32Array[] = [];
+      for (const [shapeA, shapeB, transposeA, transposeB] of cases) {
+        const a = filled(shapeA, 0.1);
+        const b = filled(shapeB, 0.9);
+        const before = tf.memory().numTensors;
+        const product = tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, transposeA, transposeB);
+        results.push((await product.data()) as Float32Array);
+        product.dispose();
+        expect(tf.memory().numTensors, `${backend} ${shapeA} x ${shapeB}`).toBe(before);
+        tf.dispose([a, b]);
+      }
+      return results;
+    };
+    const reference = await products('cpu');
+    const wasm = await products('wasm');
+    reference.forEach((expected, index) => {
+      expect(wasm[index].length).toBe(expected.length);
+      expected.forEach((value, i) => expect(wasm[index][i]).toBeCloseTo(value, 4));
+    });
+  });
+});
