@@ -1,14 +1,27 @@
 import { expect, test, type Page } from '@playwright/test';
 
-/** Each model at a size that trains in seconds on WebAssembly, and the views it must show. */
+/** The latent explorer's panels, which every autoencoder shows. */
+const EXPLORER = ['scatter-latent-scatter', 'grid-interpolation', 'grid-traversal', 'sliders-sliders'];
+
+/**
+ * Each model at a size that trains in seconds on WebAssembly, the views it must show, a
+ * control the link sets, and a live control with a new value for it.
+ */
 const FAMILY = [
-  { model: 'conv-ae', settings: 'channels=4,8&bottleneck=2&batch=16', control: ['Channels', '4,8'], panels: ['grid-reconstructions', 'grid-samples', 'scatter-latent-scatter'] },
-  { model: 'dae', settings: 'hidden=64&noise=masking&level=0.4&batch=16', control: ['Noise level', '0.4'], panels: ['grid-denoising'] },
+  {
+    model: 'conv-ae',
+    settings: 'channels=4,8&bottleneck=2&batch=16',
+    control: ['Channels', '4,8'],
+    live: ['First test image', '7'],
+    panels: ['grid-reconstructions', 'grid-samples', ...EXPLORER],
+  },
+  { model: 'dae', settings: 'hidden=64&noise=masking&level=0.4&batch=16', control: ['Noise level', '0.4'], live: ['Noise level', '0.5'], panels: ['grid-denoising', ...EXPLORER] },
   {
     model: 'vae',
     settings: 'hidden=32&latent=2&batch=16&k=4&beta=1.5',
     control: ['Beta (KL weight)', '1.5'],
-    panels: ['grid-reconstructions', 'grid-samples', 'grid-data-vs-samples', 'bars-kl-per-dimension', 'scatter-latent-scatter', 'grid-manifold'],
+    live: ['Beta (KL weight)', '0.5'],
+    panels: ['grid-reconstructions', 'grid-samples', 'grid-data-vs-samples', 'bars-kl-per-dimension', 'grid-manifold', ...EXPLORER],
   },
 ] as const;
 
@@ -16,7 +29,7 @@ async function stepCount(page: Page): Promise<number> {
   return Number(((await page.getByTestId('step-count').textContent()) ?? '').replace(/,/g, ''));
 }
 
-for (const { model, settings, control, panels } of FAMILY) {
+for (const { model, settings, control, live, panels } of FAMILY) {
   test(`${model} trains in the browser, shows its views, and its link restores it`, async ({ page, context }) => {
     await page.goto(`/#model=${model}&dataset=mnist&backend=wasm&${settings}`);
     await expect(page.getByTestId('play-pause')).toBeEnabled();
@@ -31,17 +44,16 @@ for (const { model, settings, control, panels } of FAMILY) {
     if (model === 'vae') await expect(page.getByTestId('parts-chart')).toBeVisible();
 
     // A live parameter applies to the running model: the link changes, the step count is not reset.
-    const live = page.locator('.param').filter({ has: page.locator('.live-badge') }).getByRole('textbox').first();
-    if ((await live.count()) > 0) {
-      const steps = await stepCount(page);
-      await live.fill('0.5');
-      await live.press('Enter');
-      await expect(page).toHaveURL(/=0\.5(&|$)/);
-      await page.waitForTimeout(800);
-      expect(await stepCount(page)).toBe(steps);
-      await live.fill(String(control[1]));
-      await live.press('Enter');
-    }
+    const liveBox = page.getByRole('textbox', { name: live[0] });
+    const original = await liveBox.inputValue();
+    const steps = await stepCount(page);
+    await liveBox.fill(live[1]);
+    await liveBox.press('Enter');
+    await expect(page).toHaveURL(new RegExp(`=${live[1].replace('.', '\\.')}(&|$)`));
+    await page.waitForTimeout(800);
+    expect(await stepCount(page)).toBe(steps);
+    await liveBox.fill(original);
+    await liveBox.press('Enter');
 
     const other = await context.newPage();
     await other.goto(page.url());
@@ -80,4 +92,45 @@ test('the latent explorer decodes the point pressed, dragged to, or moved to wit
   await page.keyboard.press('ArrowRight');
   await expect.poll(async () => (await readPoint())[0]).toBeGreaterThan(before[0]);
   expect((await readPoint())[1]).toBeCloseTo(before[1], 5);
+});
+
+test('the latent sliders edit one image\'s code, decoded live, and go back to it', async ({ page }) => {
+  await page.goto('/#model=ae&dataset=mnist&backend=wasm&hidden=32&bottleneck=3&batch=16&from=5');
+  const sliders = page.getByTestId('sliders-sliders');
+  await expect(sliders).toBeVisible();
+  await expect(page.getByRole('heading', { name: /Edit the code of test image 5/ })).toBeVisible();
+  // Trained a little, so that the decoder draws strokes rather than a flat grey.
+  await page.getByTestId('play-pause').click();
+  await expect.poll(() => stepCount(page)).toBeGreaterThan(100);
+  await page.getByTestId('play-pause').click();
+  await expect(page.getByTestId('play-pause')).toHaveText(/Train/);
+  await page.waitForTimeout(1000); // the views of the last step
+  const decoded = page.getByTestId('sliders-decoded');
+  const image = () => decoded.locator('canvas').evaluate((canvas: HTMLCanvasElement) => canvas.toDataURL());
+  const before = await image();
+  const back = sliders.getByRole('button', { name: "Back to the image's code" });
+  await expect(back).toBeDisabled();
+
+  // Keyboard on a native range input: each press moves z1 by one step of 200.
+  const z1 = sliders.getByRole('slider', { name: 'z1' });
+  const start = Number(await z1.inputValue());
+  await z1.focus();
+  for (let press = 0; press < 40; press++) await page.keyboard.press('ArrowRight');
+  await expect.poll(async () => Number(await z1.inputValue())).toBeGreaterThan(start);
+  await expect(decoded).toContainText('edited code');
+  await expect.poll(image).not.toBe(before);
+  // A decoded image, not a flat field (what a NaN code gives).
+  const greyLevels = () =>
+    decoded.locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      return new Set(data.filter((_, i) => i % 4 === 0)).size;
+    });
+  expect(await greyLevels()).toBeGreaterThan(20);
+  await expect(back).toBeEnabled();
+
+  // Back to the image's own code: its reconstruction again, and the slider where it started.
+  await back.click();
+  await expect(decoded).toContainText('its code, decoded');
+  expect(Number(await z1.inputValue())).toBeCloseTo(start, 5);
+  await expect.poll(image).toBe(before);
 });

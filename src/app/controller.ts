@@ -6,6 +6,7 @@
 import { paramsFor, type RunConfig } from '../core/config';
 import { formatParam, type ParamValue } from '../core/params/schema';
 import { decodeLink, encodeLink } from '../core/url-codec';
+import type { LatentQuery } from '../core/views/panels';
 import { beginRun, receive, setStoreHooks, useStore } from './store';
 import { connectWorker, sendToWorker } from './worker-client';
 
@@ -24,7 +25,7 @@ function restart(config: RunConfig): void {
   restartTimer = undefined;
   // An answer to a decode request of the old run is dropped as stale: don't wait for it.
   decodeInFlight = false;
-  nextPoint = undefined;
+  waitingQueries.clear();
   const runId = beginRun(config);
   sendToWorker({ type: 'reset', runId, config });
 }
@@ -77,37 +78,60 @@ export function changeConfig(config: RunConfig, { immediate = false } = {}): voi
 
 /**
  * The latent explorer: one decode request in flight at a time; while one is, only the
- * latest point asked for waits, so dragging never floods the worker.
+ * latest query of each kind (a scatter point, a slider setting) waits, so dragging never
+ * floods the worker.
  */
 let decodeInFlight = false;
-let nextPoint: [number, number] | undefined;
+const waitingQueries = new Map<LatentQuery['kind'], LatentQuery>();
 
-function sendDecode(point: [number, number]): void {
+function requestDecode(query: LatentQuery): void {
+  if (decodeInFlight) {
+    waitingQueries.set(query.kind, query);
+    return;
+  }
   decodeInFlight = true;
-  sendToWorker({ type: 'decode-point', runId: useStore.getState().runId, point });
+  sendToWorker({ type: 'decode', runId: useStore.getState().runId, query });
 }
 
 setStoreHooks({
   decoded: () => {
     decodeInFlight = false;
-    if (nextPoint) {
-      const point = nextPoint;
-      nextPoint = undefined;
-      sendDecode(point);
+    const [next] = waitingQueries.values();
+    if (next) {
+      waitingQueries.delete(next.kind);
+      requestDecode(next);
     }
   },
-  // The model has changed since the point was decoded: decode it again.
+  // The model has changed since the point or the sliders were decoded: decode them again.
   views: () => {
-    const point = useStore.getState().explorer?.point;
-    if (point) explore(point);
+    const { explorer, sliders, panels } = useStore.getState();
+    if (explorer) explore(explorer.point);
+    if (sliders) {
+      const panel = panels.find((candidate) => candidate.kind === 'sliders');
+      // Another image (a new `from`), or no sliders any more: the edit no longer applies.
+      if (panel?.title === sliders.panelTitle) setSliders(sliders.panelTitle, sliders.values);
+      else resetSliders();
+    }
   },
 });
 
 export function explore(point: [number, number]): void {
   const { explorer } = useStore.getState();
   useStore.setState({ explorer: { point, panel: explorer?.panel } });
-  if (decodeInFlight) nextPoint = point;
-  else sendDecode(point);
+  requestDecode({ kind: 'point', point });
+}
+
+/** The sliders of the panel titled panelTitle were moved to these values. */
+export function setSliders(panelTitle: string, values: number[]): void {
+  const { sliders } = useStore.getState();
+  useStore.setState({ sliders: { panelTitle, values, panel: sliders?.panel } });
+  requestDecode({ kind: 'sliders', values });
+}
+
+/** Back to the image's own code: its reconstruction, which the panel already shows. */
+export function resetSliders(): void {
+  waitingQueries.delete('sliders');
+  useStore.setState({ sliders: undefined });
 }
 
 export const play = () => sendToWorker({ type: 'start', runId: useStore.getState().runId });

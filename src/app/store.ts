@@ -31,6 +31,8 @@ export interface PlaygroundState {
   panelsStep: number;
   /** The latent explorer: the point chosen on the scatter, and its decoded image. */
   explorer?: { point: [number, number]; panel?: ImageGridPanel };
+  /** The latent sliders, once moved: their values, the panel they belong to, and the decoded image. */
+  sliders?: { panelTitle: string; values: number[]; panel?: ImageGridPanel };
   error?: string;
 }
 
@@ -61,6 +63,7 @@ export function beginRun(config: RunConfig): number {
     panels: [],
     panelsStep: 0,
     explorer: undefined,
+    sliders: undefined,
     progress: undefined,
     error: undefined,
     throughput: { stepsPerSecond: 0, imagesPerSecond: 0 },
@@ -115,7 +118,9 @@ export function receive(message: FromWorker): void {
       hooks.views();
       return;
     case 'decoded':
-      useStore.setState({ explorer: { point: message.point, panel: message.panel } });
+      if (message.query.kind === 'point') useStore.setState({ explorer: { point: message.query.point, panel: message.panel } });
+      // Sliders reset while this was decoded stay reset.
+      else if (state.sliders) useStore.setState({ sliders: { ...state.sliders, panel: message.panel } });
       hooks.decoded();
       return;
     case 'error':

@@ -27,6 +27,8 @@ export interface HandlerTiming {
 }
 
 const DEFAULT_TIMING: HandlerTiming = { metricsInterval: 100, viewsInterval: 1500 };
+/** Refresh no more often than every REFRESH_SHARE times its own cost: at most 1/5 of the time. */
+const REFRESH_SHARE = 5;
 
 interface Run {
   id: number;
@@ -80,12 +82,16 @@ export function createTrainingHandler(deps: HandlerDeps, timing: HandlerTiming =
   async function trainLoop(target: Run): Promise<void> {
     let lastMetrics = deps.now();
     let lastViews = deps.now();
+    /** How long the last held-out evaluation and views took. */
+    let refreshCost = 0;
     try {
       while (target.running && run === target) {
         target.session.trainStep();
         meter.tick();
         const now = deps.now();
-        const viewsDue = now - lastViews >= timing.viewsInterval;
+        // A big model's views (encoding 1,000 test images, PCA) take long: space them out
+        // so that refreshing never takes more than a fifth of the time training could use.
+        const viewsDue = now - lastViews >= Math.max(timing.viewsInterval, REFRESH_SHARE * refreshCost);
         if (viewsDue || now - lastMetrics >= timing.metricsInterval) {
           await postMetrics(target, viewsDue);
           lastMetrics = deps.now();
@@ -93,6 +99,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: HandlerTiming =
         if (viewsDue) {
           await postViews(target);
           lastViews = deps.now();
+          refreshCost = lastViews - now;
         }
         await deps.yieldToEvents();
       }
@@ -186,10 +193,10 @@ export function createTrainingHandler(deps: HandlerDeps, timing: HandlerTiming =
         Object.assign(target.config.values, message.values);
         if (!target.running) await postViews(target);
         return;
-      case 'decode-point': {
-        if (!target.session.model.decodeAt) return;
-        const panel = await target.session.model.decodeAt(message.point);
-        if (run === target) deps.post({ type: 'decoded', runId: target.id, point: message.point, panel }, [panel.pixels.buffer as ArrayBuffer]);
+      case 'decode': {
+        if (!target.session.model.decodeLatent) return;
+        const panel = await target.session.model.decodeLatent(message.query);
+        if (run === target) deps.post({ type: 'decoded', runId: target.id, query: message.query, panel }, [panel.pixels.buffer as ArrayBuffer]);
         return;
       }
     }

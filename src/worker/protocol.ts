@@ -6,7 +6,7 @@
 import type { BackendChoice, RunConfig } from '../core/config';
 import type { ParamValue } from '../core/params/schema';
 import type { MetricPoint } from '../core/training/session';
-import type { ImageGridPanel, ViewPanel } from '../core/views/panels';
+import type { ImageGridPanel, LatentQuery, ViewPanel } from '../core/views/panels';
 
 export type ToWorker =
   /** Where the dataset files are served; sent once by the page (a worker resolves relative URLs against its own script). */
@@ -21,8 +21,8 @@ export type ToWorker =
   | { type: 'refresh-views'; runId: number }
   /** New values of live parameters: applied to the running model, no restart. */
   | { type: 'set-params'; runId: number; values: Record<string, ParamValue> }
-  /** Decode this point of the latent scatter (the latent explorer). */
-  | { type: 'decode-point'; runId: number; point: [number, number] }
+  /** The latent explorer: decode this point of the latent scatter, or this setting of the sliders. */
+  | { type: 'decode'; runId: number; query: LatentQuery }
   /** Sent by the worker's own WebGPU watcher, not by the page. */
   | { type: 'device-lost'; reason: string };
 
@@ -49,5 +49,5 @@ export type FromWorker =
   | { type: 'progress'; runId: number; label: string; loaded: number; total: number }
   | { type: 'metrics'; runId: number; train: MetricPoint[]; test?: MetricPoint; throughput: Throughput }
   | { type: 'views'; runId: number; step: number; panels: ViewPanel[] }
-  | { type: 'decoded'; runId: number; point: [number, number]; panel: ImageGridPanel }
+  | { type: 'decoded'; runId: number; query: LatentQuery; panel: ImageGridPanel }
   | { type: 'error'; runId: number; message: string };

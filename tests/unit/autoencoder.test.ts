@@ -161,7 +161,7 @@ describe('autoencoder views', () => {
     for (let step = 0; step < 20; step++) session.trainStep();
     await session.readMetrics();
     const panels = await session.views();
-    expect(panels.map((p) => p.id)).toEqual(['reconstructions', 'samples', 'latent-scatter']);
+    expect(panels.map((p) => p.id)).toEqual(['reconstructions', 'samples', 'latent-scatter', 'interpolation', 'traversal', 'sliders']);
 
     const recon = panel(panels, 'reconstructions', 'image-grid') as ImageGridPanel;
     expect([recon.count, recon.height, recon.width, recon.channels, recon.columns]).toEqual([32, 28, 28, 1, 8]);
@@ -206,13 +206,20 @@ describe('autoencoder views', () => {
     session.dispose();
   });
 
-  it('bottleneck 3: no scatter', async () => {
+  it('bottleneck 3: the scatter is a PCA projection', async () => {
     const session = new TrainingSession(tinyConfig({ bottleneck: 3 }), dataset);
     const panels = await session.views();
     expect(panels.map((p) => [p.id, p.kind])).toEqual([
       ['reconstructions', 'image-grid'],
       ['samples', 'image-grid'],
+      ['latent-scatter', 'scatter'],
+      ['interpolation', 'image-grid'],
+      ['traversal', 'image-grid'],
+      ['sliders', 'sliders'],
     ]);
+    const scatter = panel(panels, 'latent-scatter', 'scatter');
+    expect(scatter.axisLabels).toEqual(['PC1', 'PC2']);
+    expect(scatter.title).toContain('(PCA)');
     session.dispose();
   });
 });

@@ -62,7 +62,7 @@ describe('parseCliArgs', () => {
     [['--set', 'lr=abc'], 'lr is not a number'],
     [['--set', 'lr=1'], 'lr must be between 0.00001 and 0.1'],
     [['--set', 'hidden=32,2'], 'hidden each entry must be between 4 and 1024'],
-    [['--set', 'nope=1'], '"nope" is not a setting of ae; settings: lr, batch, seed, bottleneck, hidden, activation, recon'],
+    [['--set', 'nope=1'], '"nope" is not a setting of ae; settings: lr, batch, seed, bottleneck, hidden, activation, recon, from, to'],
     [['--set', 'lr'], '--set takes key=value, not "lr"'],
     [['--set', '=1'], '--set takes key=value, not "=1"'],
   ])('%j is a usage error', (argv, message) => {

@@ -6,7 +6,7 @@ import { CONV_AUTOENCODER, ConvAutoencoder } from '../../src/core/models/conv-au
 import { defaultValues } from '../../src/core/params/schema';
 import { createRandom } from '../../src/core/random';
 import { TrainingSession } from '../../src/core/training/session';
-import type { ImageGridPanel, ScatterPanel, ViewPanel } from '../../src/core/views/panels';
+import type { ImageGridPanel, ScatterPanel, SlidersPanel, ViewPanel } from '../../src/core/views/panels';
 import { loadNodeDataset } from '../../src/cli/node-datasets';
 import { useNodeBackend } from '../../src/cli/node-backend';
 
@@ -50,7 +50,7 @@ beforeAll(async () => {
 
 describe('conv-ae parameters', () => {
   it('has the documented defaults and no key shared with the training settings', () => {
-    expect(defaultValues(CONV_AUTOENCODER.params)).toEqual({ channels: [16, 32], bottleneck: 16, upsampling: 'nearest', activation: 'relu', recon: 'mse' });
+    expect(defaultValues(CONV_AUTOENCODER.params)).toEqual({ channels: [16, 32], bottleneck: 16, upsampling: 'nearest', activation: 'relu', recon: 'mse', from: 3, to: 2 });
     const keys = paramsFor('conv-ae').map((spec) => spec.key);
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys.slice(0, TRAINING_PARAMS.length)).toEqual(['lr', 'batch', 'seed']);
@@ -180,14 +180,16 @@ describe('conv-ae tensor bookkeeping and views', () => {
     expect(samples.count).toBe(32);
     expect(new Set(samples.pixels).size).toBeGreaterThan(10); // not a blank grid
     if (bottleneck === 2) {
-      expect(panels.map((p) => p.id)).toEqual(['reconstructions', 'samples', 'latent-scatter']);
+      expect(panels.map((p) => p.id)).toEqual(['reconstructions', 'samples', 'latent-scatter', 'interpolation', 'traversal', 'sliders']);
       const scatter = panel(panels, 'latent-scatter', 'scatter') as ScatterPanel;
       expect(scatter.points.length).toBe(2000);
       expect(scatter.points.every(Number.isFinite)).toBe(true);
     } else {
       // the Gaussian is fitted over the flattened 7 x 7 x 8 feature map
-      expect(panels.map((p) => p.id)).toEqual(['reconstructions', 'samples']);
+      expect(panels.map((p) => p.id)).toEqual(['reconstructions', 'samples', 'latent-scatter', 'interpolation', 'traversal', 'sliders']);
       expect(samples.caption).toContain('392 numbers');
+      // a 392-number code is moved along principal components, not single units
+      expect((panel(panels, 'sliders', 'sliders') as SlidersPanel).labels).toEqual(['PC1', 'PC2', 'PC3', 'PC4', 'PC5']);
     }
     // the view seed is fixed: a refresh draws the very same samples
     expect((panel(await session.views(), 'samples', 'image-grid') as ImageGridPanel).pixels).toEqual(samples.pixels);

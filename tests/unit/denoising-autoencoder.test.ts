@@ -115,7 +115,7 @@ describe('noise', () => {
 
 describe('dae parameters and model', () => {
   it('has the documented defaults and no key shared with the training settings', () => {
-    expect(defaultValues(DENOISING_AUTOENCODER.params)).toEqual({ noise: 'masking', level: 0.3, hidden: [1024], activation: 'relu', recon: 'mse' });
+    expect(defaultValues(DENOISING_AUTOENCODER.params)).toEqual({ noise: 'masking', level: 0.3, hidden: [1024], activation: 'relu', recon: 'mse', from: 3, to: 2 });
     const keys = paramsFor('dae').map((spec) => spec.key);
     expect(new Set(keys).size).toBe(keys.length);
     for (const reserved of ['model', 'dataset', 'backend']) expect(keys).not.toContain(reserved);
@@ -187,7 +187,8 @@ describe('dae views and tensor bookkeeping', () => {
     expect(tf.memory().numTensors).toBe(settled);
     const panels = await session.views();
     expect(tf.memory().numTensors).toBe(settled);
-    expect(panels.map((p) => [p.id, p.kind])).toEqual([['denoising', 'image-grid']]); // no samples: see the model
+    // no samples (see the model), but the latent explorer over the hidden codes
+    expect(panels.map((p) => p.id)).toEqual(['denoising', 'latent-scatter', 'interpolation', 'traversal', 'sliders']);
 
     const grid = panels[0] as ImageGridPanel;
     expect([grid.count, grid.height, grid.width, grid.channels, grid.columns]).toEqual([48, 28, 28, 1, 8]);

@@ -42,7 +42,8 @@ function harness() {
   const backendCalls: string[] = [];
   const handler = createTrainingHandler(
     {
-      post: (message) => messages.push(message),
+      // As postMessage does: a copy, with every transferred buffer emptied on the sending side.
+      post: (message, transfer) => messages.push(structuredClone(message, { transfer })),
       selectBackend: async (choice) => {
         backendCalls.push(choice);
         await useNodeBackend('cpu');
@@ -90,7 +91,7 @@ describe('training handler', () => {
     expect(metrics.throughput).toEqual({ stepsPerSecond: 0, imagesPerSecond: 0 });
     const views = h.messages[4] as Views;
     expect(views.step).toBe(0);
-    expect(views.panels.map((panel) => panel.id)).toEqual(['reconstructions', 'samples', 'latent-scatter']);
+    expect(views.panels.map((panel) => panel.id)).toEqual(['reconstructions', 'samples', 'latent-scatter', 'interpolation', 'traversal', 'sliders']);
     expect(h.backendCalls).toEqual(['cpu']);
 
     // a second reset with the same backend choice does not restart the backend
@@ -153,6 +154,31 @@ describe('training handler', () => {
     expect((h.messages.at(-1) as Status).step).toBe(stepsBefore + 2);
     await sleep(100);
     expect(h.messages.length).toBe(from + 6);
+  });
+
+  it('decode: answers a scatter point and a slider setting with one decoded image, echoing the query', async () => {
+    const h = (current = harness());
+    await h.send({ type: 'reset', runId: 1, config: tinyConfig() });
+    await waitFor(() => h.of(1).some((m) => m.type === 'views'), 'views');
+    await h.send({ type: 'decode', runId: 1, query: { kind: 'point', point: [0.5, -1] } });
+    await h.send({ type: 'decode', runId: 1, query: { kind: 'sliders', values: [0, 0] } });
+    // The sliders at their starting values decode the image's own code: its reconstruction,
+    // even though the views' arrays were transferred away from the worker.
+    const views = h.of(1).find((m): m is Views => m.type === 'views')!;
+    const sliders = views.panels.find((panel) => panel.kind === 'sliders')!;
+    if (sliders.kind !== 'sliders') throw new Error('no sliders panel');
+    await h.send({ type: 'decode', runId: 1, query: { kind: 'sliders', values: Array.from(sliders.values) } });
+    // a query for a replaced run gets no answer
+    await h.send({ type: 'decode', runId: 0, query: { kind: 'point', point: [0, 0] } });
+    const decoded = h.messages.filter((m): m is Extract<FromWorker, { type: 'decoded' }> => m.type === 'decoded');
+    expect(decoded.map((m) => [m.runId, m.query, m.panel.count, m.panel.id])).toEqual([
+      [1, { kind: 'point', point: [0.5, -1] }, 1, 'decoded-point'],
+      [1, { kind: 'sliders', values: [0, 0] }, 1, 'decoded-sliders'],
+      [1, { kind: 'sliders', values: Array.from(sliders.values) }, 1, 'decoded-sliders'],
+    ]);
+    expect(Array.from(decoded[2].panel.pixels)).toEqual(Array.from(sliders.images.pixels.subarray(784)));
+    // both are the decoder's image of the code (0, 0) and (0.5, -1): different images
+    expect(decoded[0].panel.pixels).not.toEqual(decoded[1].panel.pixels);
   });
 
   it('ignores start, step and refresh-views for a run id that a reset has replaced', async () => {

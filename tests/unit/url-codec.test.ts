@@ -5,7 +5,7 @@ import { formatParam, parseParam, validateParam, type ParamSpec } from '../../sr
 import { decodeLink, encodeLink } from '../../src/core/url-codec';
 
 const DEFAULT_LINK =
-  'model=ae&dataset=mnist&backend=auto&lr=0.001&batch=64&seed=1&bottleneck=2&hidden=256,64&activation=relu&recon=mse';
+  'model=ae&dataset=mnist&backend=auto&lr=0.001&batch=64&seed=1&bottleneck=2&hidden=256,64&activation=relu&recon=mse&from=3&to=2';
 
 function spec(key: string): ParamSpec {
   const found = paramsFor('ae').find((candidate) => candidate.key === key);
@@ -41,11 +41,11 @@ describe('encodeLink / decodeLink round trip', () => {
       model: 'ae',
       dataset: 'fashion-mnist',
       backend: 'wasm',
-      values: { lr: 0.0003, batch: 32, seed: 12345, bottleneck: 8, hidden: [128, 32], activation: 'tanh', recon: 'bce' },
+      values: { lr: 0.0003, batch: 32, seed: 12345, bottleneck: 8, hidden: [128, 32], activation: 'tanh', recon: 'bce', from: 17, to: 9000 },
     };
     const link = encodeLink(config);
     expect(link).toBe(
-      'model=ae&dataset=fashion-mnist&backend=wasm&lr=0.0003&batch=32&seed=12345&bottleneck=8&hidden=128,32&activation=tanh&recon=bce',
+      'model=ae&dataset=fashion-mnist&backend=wasm&lr=0.0003&batch=32&seed=12345&bottleneck=8&hidden=128,32&activation=tanh&recon=bce&from=17&to=9000',
     );
     expect(link).not.toMatch(/%2C/i);
     const decoded = decode(`#${link}`);

@@ -93,7 +93,30 @@ describe('the VAE model', () => {
     expect(metrics.neg_elbo).toBeCloseTo(metrics.recon + metrics.kl, 3);
     const panels = await session.views();
     const ids = panels.map((panel) => panel.id);
-    expect(ids).toEqual(['reconstructions', 'samples', 'data-vs-samples', 'kl-per-dimension', 'latent-scatter', 'manifold']);
+    expect(ids).toEqual(['reconstructions', 'samples', 'data-vs-samples', 'kl-per-dimension', 'manifold', 'latent-scatter', 'interpolation', 'traversal', 'sliders']);
+    // Interpolation: two rows of [image a, 8 decoded codes, image b], the ends being the test images themselves.
+    const interpolation = panels.find((panel) => panel.id === 'interpolation');
+    expect(interpolation?.kind).toBe('image-grid');
+    if (interpolation?.kind === 'image-grid') {
+      expect([interpolation.count, interpolation.columns]).toEqual([20, 10]);
+      const pixels = 28 * 28;
+      const bytes = session.dataset.images('test', [3, 2]);
+      const expected = Array.from(await bytes.data(), (value) => Math.round(value * 255));
+      bytes.dispose();
+      expect(Array.from(interpolation.pixels.subarray(0, pixels))).toEqual(expected.slice(0, pixels));
+      expect(Array.from(interpolation.pixels.subarray(9 * pixels, 10 * pixels))).toEqual(expected.slice(pixels));
+      expect(Array.from(interpolation.pixels.subarray(10 * pixels, 11 * pixels))).toEqual(expected.slice(0, pixels));
+    }
+    const traversal = panels.find((panel) => panel.id === 'traversal');
+    expect(traversal?.kind === 'image-grid' && [traversal.count, traversal.rowLabels]).toEqual([18, ['z1', 'z2']]);
+    // Sliders over a Gaussian code reach at least the prior's +-3.
+    const sliders = panels.find((panel) => panel.kind === 'sliders');
+    expect(sliders?.kind === 'sliders' && Array.from(sliders.ranges).every((value, i) => (i % 2 ? value >= 3 : value <= -3))).toBe(true);
+    // The pair is live: a new one changes the interpolation panel without a new model.
+    session.model.setParams!({ from: 0, to: 1 });
+    const moved = (await session.views()).find((panel) => panel.id === 'interpolation');
+    expect(moved?.caption).toContain('From test image 0 (left) to test image 1');
+    expect(moved?.caption).toContain('slerp');
     const bars = panels.find((panel) => panel.kind === 'bars');
     expect(bars?.kind === 'bars' && bars.values.length).toBe(2);
     session.dispose();

@@ -2,6 +2,7 @@
 import { useStore } from '../store';
 import { BarChart } from './BarChart';
 import { ImageGrid } from './ImageGrid';
+import { LatentSliders } from './LatentSliders';
 import { ScatterPlot } from './ScatterPlot';
 
 export function Panels() {
@@ -22,6 +23,8 @@ export function Panels() {
             <ImageGrid panel={panel} />
           ) : panel.kind === 'scatter' ? (
             <ScatterPlot panel={panel} />
+          ) : panel.kind === 'sliders' ? (
+            <LatentSliders panel={panel} />
           ) : (
             <BarChart panel={panel} />
           )}

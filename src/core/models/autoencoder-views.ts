@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../datasets/image-dataset';
-import { imageGridPanel, type ImageGridPanel } from '../views/panels';
+import { imageGridPanel, type ImageGridPanel, type ViewPanel } from '../views/panels';
+import { gaussianSamplesPanel } from './fitted-gaussian-samples';
+import type { CodeSpace, LatentExplorer } from './latent-explorer';
+import type { ViewData } from './model';
 
 /** The same 16 test images every time, so a person can watch each one sharpen. */
 export const RECONSTRUCTION_INDICES = Array.from({ length: 16 }, (_, index) => index);
@@ -44,4 +47,16 @@ export function reconstructionPanel(dataset: ImageDataset, reconstruct: (images:
     caption: 'Held-out test images (rows marked "data") above what the model rebuilds from their codes.',
     rowLabels: ['data', 'recon.'],
   });
+}
+
+/**
+ * The views of an autoencoder whose codes have no prior (plain, convolutional):
+ * reconstructions, samples from a Gaussian fitted to training codes, and the latent explorer.
+ */
+export async function plainAutoencoderViews(data: ViewData, codes: CodeSpace, explorer: LatentExplorer): Promise<ViewPanel[]> {
+  return [
+    await reconstructionPanel(data.dataset, (x) => codes.decode(codes.encode(x))),
+    await gaussianSamplesPanel(data, codes),
+    ...(await explorer.panels(data.dataset)),
+  ];
 }

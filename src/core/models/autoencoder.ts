@@ -14,12 +14,11 @@
  * codes of training images and decode draws from it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { defineParams, type ParamValues } from '../params/schema';
-import { LatentPlane } from '../views/latent-plane';
-import type { ImageGridPanel, ViewPanel } from '../views/panels';
+import { defineParams, type ParamValue, type ParamValues } from '../params/schema';
+import type { ImageGridPanel, LatentQuery, ViewPanel } from '../views/panels';
 import { defineModel, type GenerativeModel, type LossTerms, type ModelContext, type ViewData } from './model';
-import { reconstructionPanel } from './autoencoder-views';
-import { codeScatterPanel, gaussianSamplesPanel } from './latent-views';
+import { plainAutoencoderViews } from './autoencoder-views';
+import { EXPLORER_PARAMS, LatentExplorer, type CodeSpace } from './latent-explorer';
 import { denseDecoder, denseEncoder, trainableVariables, type Activation } from './networks';
 
 export const AUTOENCODER_PARAMS = defineParams([
@@ -27,7 +26,7 @@ export const AUTOENCODER_PARAMS = defineParams([
     kind: 'int',
     key: 'bottleneck',
     label: 'Bottleneck size',
-    help: 'Length of the code z. At 2 the codes can be drawn as a scatter; larger codes reconstruct more detail.',
+    help: 'Length of the code z. At 2 the scatter shows the codes themselves (otherwise their first two principal components); larger codes reconstruct more detail.',
     default: 2,
     min: 1,
     max: 64,
@@ -66,6 +65,7 @@ export const AUTOENCODER_PARAMS = defineParams([
       { value: 'bce', label: 'Cross-entropy' },
     ],
   },
+  ...EXPLORER_PARAMS,
 ]);
 
 type AutoencoderParams = ParamValues<typeof AUTOENCODER_PARAMS>;
@@ -89,6 +89,8 @@ class Autoencoder implements GenerativeModel {
   private readonly decoder: tf.Sequential;
   private readonly optimizer: tf.Optimizer;
   private readonly variables: tf.Variable[];
+  private readonly codes: CodeSpace;
+  private readonly explorer: LatentExplorer;
 
   constructor(
     private readonly params: AutoencoderParams,
@@ -102,6 +104,8 @@ class Autoencoder implements GenerativeModel {
     this.decoder = denseDecoder(shape, params.hidden, params.bottleneck, activation, context.random);
     this.optimizer = tf.train.adam(context.learningRate);
     this.variables = trainableVariables(this.encoder, this.decoder);
+    this.codes = { dimension: params.bottleneck, encode: (x) => this.encode(x), decode: (z) => this.decode(z) };
+    this.explorer = new LatentExplorer(this.codes, { gaussianPrior: false, codeName: 'codes' }, [params.from, params.to]);
   }
 
   encode(images: tf.Tensor4D): tf.Tensor2D {
@@ -125,15 +129,16 @@ class Autoencoder implements GenerativeModel {
     return { loss: tf.tidy(() => this.loss(images)) };
   }
 
-  async views(data: ViewData): Promise<ViewPanel[]> {
-    const codes = { dimension: this.params.bottleneck, encode: (x: tf.Tensor4D) => this.encode(x), decode: (z: tf.Tensor2D) => this.decode(z) };
-    const panels: ViewPanel[] = [await reconstructionPanel(data.dataset, (x) => this.decode(this.encode(x))), await gaussianSamplesPanel(data, codes)];
-    if (this.params.bottleneck === 2) panels.push(await codeScatterPanel(data.dataset, codes.encode));
-    return panels;
+  views(data: ViewData): Promise<ViewPanel[]> {
+    return plainAutoencoderViews(data, this.codes, this.explorer);
   }
 
-  decodeAt(point: readonly [number, number]): Promise<ImageGridPanel> {
-    return new LatentPlane(this.params.bottleneck).decode(point, (z) => this.decode(z));
+  decodeLatent(query: LatentQuery): Promise<ImageGridPanel> {
+    return this.explorer.decode(query);
+  }
+
+  setParams(values: Readonly<Record<string, ParamValue>>): void {
+    this.explorer.setParams(values);
   }
 
   dispose(): void {
@@ -162,7 +167,7 @@ export const AUTOENCODER = defineModel({
     objectiveText: 'Loss equals the sum over pixels of (x_i minus x-hat_i) squared, where x-hat is the decoder applied to the encoder\'s code of x.',
     watchFor: [
       'Reconstructions sharpen as the loss falls, but stay blurry: squared error averages over plausible images.',
-      'With a 2-D bottleneck the codes of different digits form separate clusters, though no label was used.',
+      'With a 2-D bottleneck the codes of different digits form separate clusters, though no label was used. Press on the scatter to decode any point: between clusters, images morph.',
       'Samples from the fitted Gaussian are often worse than reconstructions: nothing made the codes Gaussian (the VAE fixes that).',
       'A wider bottleneck lowers the loss; a 1-D bottleneck can only order images along one line.',
     ],

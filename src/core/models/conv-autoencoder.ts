@@ -20,12 +20,11 @@
  * it (bottleneck 0) the feature map itself is the code and there is no dense layer at all.
  */
 import * as tf from '@tensorflow/tfjs';
-import { defineParams, type ParamValues } from '../params/schema';
-import { LatentPlane } from '../views/latent-plane';
-import type { ImageGridPanel, ViewPanel } from '../views/panels';
+import { defineParams, type ParamValue, type ParamValues } from '../params/schema';
+import type { ImageGridPanel, LatentQuery, ViewPanel } from '../views/panels';
 import { AUTOENCODER_PARAMS, reconstructionLoss } from './autoencoder';
-import { reconstructionPanel } from './autoencoder-views';
-import { codeScatterPanel, gaussianSamplesPanel } from './latent-views';
+import { plainAutoencoderViews } from './autoencoder-views';
+import { EXPLORER_PARAMS, LatentExplorer, type CodeSpace } from './latent-explorer';
 import { defineModel, type GenerativeModel, type LossTerms, type ModelContext, type ViewData } from './model';
 import { convDecoder, convEncoder, downsampledSize, trainableVariables, type Activation, type Upsampling } from './networks';
 
@@ -48,7 +47,7 @@ export const CONV_AUTOENCODER_PARAMS = defineParams([
     kind: 'int',
     key: 'bottleneck',
     label: 'Bottleneck size',
-    help: 'Length of a dense code after the last convolution. 0: no dense layer at all, the smallest feature map is the code. At 2 the codes can be drawn as a scatter.',
+    help: 'Length of a dense code after the last convolution. 0: no dense layer at all, the smallest feature map is the code. At 2 the scatter shows the codes themselves, otherwise their first two principal components.',
     default: 16,
     min: 0,
     max: 64,
@@ -67,6 +66,7 @@ export const CONV_AUTOENCODER_PARAMS = defineParams([
   },
   ACTIVATION_PARAM,
   RECON_PARAM,
+  ...EXPLORER_PARAMS,
 ]);
 
 type ConvAutoencoderParams = ParamValues<typeof CONV_AUTOENCODER_PARAMS>;
@@ -78,6 +78,8 @@ export class ConvAutoencoder implements GenerativeModel {
   private readonly variables: tf.Variable[];
   /** The smallest feature map, [h, w, C_L]: the code itself when there is no bottleneck. */
   readonly mapShape: [number, number, number];
+  private readonly codes: CodeSpace;
+  private readonly explorer: LatentExplorer;
 
   constructor(
     private readonly params: ConvAutoencoderParams,
@@ -94,6 +96,8 @@ export class ConvAutoencoder implements GenerativeModel {
     this.decoder = convDecoder(shape, channels, bottleneck, activation, params.upsampling as Upsampling, context.random);
     this.optimizer = tf.train.adam(context.learningRate);
     this.variables = trainableVariables(this.encoder, this.decoder);
+    this.codes = { dimension: this.codeSize, encode: (x) => this.encodeFlat(x), decode: (z) => this.decodeFlat(z) };
+    this.explorer = new LatentExplorer(this.codes, { gaussianPrior: false, codeName: 'codes' }, [params.from, params.to]);
   }
 
   /** Numbers in a code: the bottleneck, or h * w * C_L for the feature map. */
@@ -130,19 +134,18 @@ export class ConvAutoencoder implements GenerativeModel {
     return { loss: tf.tidy(() => this.loss(images)) };
   }
 
-  async views(data: ViewData): Promise<ViewPanel[]> {
-    const panels: ViewPanel[] = [await reconstructionPanel(data.dataset, (x) => this.reconstruct(x))];
+  views(data: ViewData): Promise<ViewPanel[]> {
     // With bottleneck 0 the Gaussian is fitted over the flattened feature map: a poor
     // generator (the caption says so), but set beside a short code's samples it is the lesson.
-    panels.push(
-      await gaussianSamplesPanel(data, { dimension: this.codeSize, encode: (x) => this.encodeFlat(x), decode: (z) => this.decodeFlat(z) }),
-    );
-    if (this.params.bottleneck === 2) panels.push(await codeScatterPanel(data.dataset, (x) => this.encodeFlat(x)));
-    return panels;
+    return plainAutoencoderViews(data, this.codes, this.explorer);
   }
 
-  decodeAt(point: readonly [number, number]): Promise<ImageGridPanel> {
-    return new LatentPlane(this.codeSize).decode(point, (z) => this.decodeFlat(z));
+  decodeLatent(query: LatentQuery): Promise<ImageGridPanel> {
+    return this.explorer.decode(query);
+  }
+
+  setParams(values: Readonly<Record<string, ParamValue>>): void {
+    this.explorer.setParams(values);
   }
 
   dispose(): void {
@@ -176,7 +179,7 @@ export const CONV_AUTOENCODER = defineModel({
       'With bottleneck 0 the code is the whole 7 x 7 feature map: 7 x 7 x 32 = 1568 numbers, twice the 784 pixels. ' +
         'Reconstructions become nearly perfect, but samples from a Gaussian over that map are pieces of strokes, not digits: nothing was squeezed.',
       'Transposed convolutions learn more slowly here and leave a mottled texture: 3 x 3 kernels at stride 2 overlap unevenly (the "checkerboard" artifact). Upsampling followed by a convolution avoids it.',
-      'With a 2-D bottleneck the codes of test images are drawn as a scatter, coloured by label, to compare with the dense autoencoder\'s.',
+      'With a 2-D bottleneck the scatter shows the codes of test images themselves, to compare with the dense autoencoder\'s; press on it to decode any point.',
     ],
   },
   terms: [{ key: 'loss', label: 'reconstruction error', unit: 'per image', help: 'Squared error or cross-entropy, summed over the pixels of an image.' }],

@@ -16,9 +16,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { defineParams, type ParamValue, type ParamValues } from '../params/schema';
 import { createRandom, type Random } from '../random';
-import type { ImageGridPanel, ViewPanel } from '../views/panels';
+import type { ImageGridPanel, LatentQuery, ViewPanel } from '../views/panels';
 import { AUTOENCODER_PARAMS, reconstructionLoss } from './autoencoder';
 import { testImageRowsPanel } from './autoencoder-views';
+import { EXPLORER_PARAMS, LatentExplorer } from './latent-explorer';
 import { defineModel, type GenerativeModel, type LossTerms, type ModelContext, type ViewData } from './model';
 import { denseDecoder, denseEncoder, trainableVariables, type Activation } from './networks';
 import { corrupt, type NoiseKind } from './noise';
@@ -64,6 +65,7 @@ export const DAE_PARAMS = defineParams([
   },
   ACTIVATION_PARAM,
   RECON_PARAM,
+  ...EXPLORER_PARAMS,
 ]);
 
 type DaeParams = ParamValues<typeof DAE_PARAMS>;
@@ -82,6 +84,7 @@ export class DenoisingAutoencoder implements GenerativeModel {
   private readonly evalSeed: number;
   /** The corruption, which the page may change mid-run: the same network, trained on, with other noise. */
   private noise: { kind: NoiseKind; level: number };
+  private readonly explorer: LatentExplorer;
 
   constructor(
     private readonly params: DaeParams,
@@ -103,6 +106,8 @@ export class DenoisingAutoencoder implements GenerativeModel {
     this.noiseRandom = createRandom(context.random.seed());
     this.evalSeed = context.random.seed();
     this.noise = { kind: params.noise as NoiseKind, level: params.level };
+    const codes = { dimension: code, encode: (x: tf.Tensor4D) => this.encoder.apply(x) as tf.Tensor2D, decode: (z: tf.Tensor2D) => this.decoder.apply(z) as tf.Tensor4D };
+    this.explorer = new LatentExplorer(codes, { gaussianPrior: false, codeName: 'hidden codes' }, [params.from, params.to]);
   }
 
   corrupt(images: tf.Tensor4D, seed: number): tf.Tensor4D {
@@ -112,6 +117,7 @@ export class DenoisingAutoencoder implements GenerativeModel {
   setParams(values: Readonly<Record<string, ParamValue>>): void {
     if (typeof values.noise === 'string') this.noise = { ...this.noise, kind: values.noise as NoiseKind };
     if (typeof values.level === 'number') this.noise = { ...this.noise, level: values.level };
+    this.explorer.setParams(values);
   }
 
   reconstruct(images: tf.Tensor4D): tf.Tensor4D {
@@ -154,7 +160,12 @@ export class DenoisingAutoencoder implements GenerativeModel {
   async views({ dataset, random }: ViewData): Promise<ViewPanel[]> {
     // No samples panel: a DAE has no distribution over codes to draw from, and decoding
     // Gaussian draws would show the plain autoencoder's weakness, not this model's point.
-    return [await this.denoisingPanel(dataset, random.seed())];
+    return [await this.denoisingPanel(dataset, random.seed()), ...(await this.explorer.panels(dataset))];
+  }
+
+  /** The explorer reads the codes of clean images. */
+  decodeLatent(query: LatentQuery): Promise<ImageGridPanel> {
+    return this.explorer.decode(query);
   }
 
   /** Rows of 8 test images: clean, corrupted, reconstructed from the corrupted. */

@@ -3,7 +3,7 @@ import type { ImageDataset } from '../datasets/image-dataset';
 import type { DatasetSpec } from '../datasets/catalog';
 import type { ParamSchema, ParamValue, ParamValues } from '../params/schema';
 import type { Random } from '../random';
-import type { ImageGridPanel, ViewPanel } from '../views/panels';
+import type { ImageGridPanel, LatentQuery, ViewPanel } from '../views/panels';
 
 /** Named scalar losses; `loss` is always the objective being minimized. */
 export type LossTerms = { loss: tf.Scalar } & Record<string, tf.Scalar>;
@@ -17,10 +17,11 @@ export interface GenerativeModel {
   /** The model's live views: reconstructions, samples, latent scatter... */
   views(data: ViewData): Promise<ViewPanel[]>;
   /**
-   * Decodes a point of the latent scatter last returned by views(), in that scatter's own
-   * coordinates (the code itself, or its principal components): the latent explorer.
+   * The latent explorer: decodes a point of the latent scatter last returned by views(), in
+   * that scatter's own coordinates (the code itself, or its principal components), or a
+   * setting of the sliders views() last returned.
    */
-  decodeAt?(point: readonly [number, number]): Promise<ImageGridPanel>;
+  decodeLatent?(query: LatentQuery): Promise<ImageGridPanel>;
   /** Takes new values of the parameters its schema marks `live`, mid-run. */
   setParams?(values: Readonly<Record<string, ParamValue>>): void;
   /** Frees every variable and the optimizer state. */

@@ -1,12 +1,10 @@
 /**
- * What the VAE shows: reconstructions, samples from the prior beside data, KL per latent
- * dimension (with a posterior-collapse warning), and the latent space (the codes of test
- * images; for a 2-D latent, the decoded plane as a grid).
+ * What the VAE shows besides the latent explorer: reconstructions, samples from the prior
+ * beside data, KL per latent dimension (with a posterior-collapse warning), and for a 2-D
+ * latent the decoded plane as a grid.
  */
 import * as tf from '@tensorflow/tfjs';
-import { principalComponents, project } from '../training/pca';
-import { LatentPlane } from '../views/latent-plane';
-import { imageGridPanel, type BarsPanel, type ScatterPanel, type ViewPanel } from '../views/panels';
+import { imageGridPanel, type BarsPanel, type ViewPanel } from '../views/panels';
 import { reconstructionPanel } from './autoencoder-views';
 import { klPerDimension } from './gaussian-posterior';
 import type { ViewData } from './model';
@@ -18,7 +16,7 @@ export interface LatentGaussianModel {
 }
 
 const SAMPLE_COUNT = 32;
-const LATENT_SIZE = 1000;
+const KL_SIZE = 1000;
 /** A dimension whose average KL is below this carries (almost) no information about x. */
 export const COLLAPSE_THRESHOLD = 0.02;
 const GRID = 12;
@@ -29,26 +27,21 @@ function priorDraws(count: number, latent: number, random: ViewData['random']): 
   return tf.tensor2d(Float32Array.from({ length: count * latent }, () => random.normal()), [count, latent]);
 }
 
-async function latentPanels(model: LatentGaussianModel, { dataset }: ViewData): Promise<{ panels: ViewPanel[]; plane: LatentPlane }> {
-  const indices = dataset.firstIndices(LATENT_SIZE);
+/** KL per latent dimension, averaged over test images, with a warning when dimensions collapse to the prior. */
+async function klBarsPanel(model: LatentGaussianModel, { dataset }: ViewData): Promise<BarsPanel> {
+  const indices = dataset.firstIndices(KL_SIZE);
   const images = dataset.images('test', indices);
-  const [muValues, klValues] = await (async () => {
-    const { mu, klMean } = tf.tidy(() => {
-      const posterior = model.posterior(images);
-      // mean over test images of KL per dimension: [B, d] -> [d]
-      return { mu: posterior.mu, klMean: klPerDimension(posterior.mu, posterior.logVar).mean(0) };
-    });
-    images.dispose();
-    try {
-      return [await mu.data(), await klMean.data()];
-    } finally {
-      mu.dispose();
-      klMean.dispose();
-    }
-  })();
+  // mean over test images of KL per dimension: [B, d] -> [d]
+  const klMean = tf.tidy(() => {
+    const posterior = model.posterior(images);
+    return klPerDimension(posterior.mu, posterior.logVar).mean(0);
+  });
+  images.dispose();
+  const klValues = await klMean.data();
+  klMean.dispose();
 
   const collapsed = Array.from(klValues).filter((value) => value < COLLAPSE_THRESHOLD).length;
-  const bars: BarsPanel = {
+  return {
     kind: 'bars',
     id: 'kl-per-dimension',
     title: 'KL per latent dimension',
@@ -65,23 +58,6 @@ async function latentPanels(model: LatentGaussianModel, { dataset }: ViewData): 
         }
       : {}),
   };
-
-  const twoD = model.latent === 2;
-  const projection = twoD ? undefined : principalComponents(muValues, indices.length, model.latent);
-  const scatter: ScatterPanel = {
-    kind: 'scatter',
-    id: 'latent-scatter',
-    title: twoD ? 'Latent means of test images' : 'Latent means of test images (PCA)',
-    caption: twoD
-      ? `The posterior means mu of ${indices.length} test images, coloured by label (never seen by the model).`
-      : `The posterior means mu of ${indices.length} test images, projected on their first two principal components, coloured by label.`,
-    points: twoD ? Float32Array.from(muValues) : project(projection!, muValues, indices.length),
-    labels: dataset.labels('test', indices),
-    classNames: dataset.spec.classNames,
-    axisLabels: twoD ? ['z1', 'z2'] : ['PC1', 'PC2'],
-    explorable: true,
-  };
-  return { panels: [bars, scatter], plane: new LatentPlane(model.latent, projection) };
 }
 
 /** The decoded latent plane: a GRID x GRID lattice over [-2.5, 2.5]^2, z2 growing upwards. */
@@ -106,12 +82,8 @@ async function manifoldPanel(model: LatentGaussianModel): Promise<ViewPanel> {
   }
 }
 
-/** The panels, and the plane the latent scatter was drawn on (for the latent explorer). */
-export async function vaeViews(
-  model: LatentGaussianModel,
-  data: ViewData,
-  reconstruct: (images: tf.Tensor4D) => tf.Tensor4D,
-): Promise<{ panels: ViewPanel[]; plane: LatentPlane }> {
+/** The VAE's own panels; the latent explorer adds the scatter, interpolation, traversal and sliders. */
+export async function vaeViews(model: LatentGaussianModel, data: ViewData, reconstruct: (images: tf.Tensor4D) => tf.Tensor4D): Promise<ViewPanel[]> {
   const panels: ViewPanel[] = [await reconstructionPanel(data.dataset, reconstruct)];
 
   const samples = tf.tidy(() => model.decodeMean(priorDraws(SAMPLE_COUNT, model.latent, data.random)));
@@ -139,8 +111,7 @@ export async function vaeViews(
     }).finally(() => comparison.dispose()),
   );
 
-  const latent = await latentPanels(model, data);
-  panels.push(...latent.panels);
+  panels.push(await klBarsPanel(model, data));
   if (model.latent === 2) panels.push(await manifoldPanel(model));
-  return { panels, plane: latent.plane };
+  return panels;
 }

@@ -14,11 +14,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { defineParams, type ParamValue, type ParamValues } from '../params/schema';
 import { createRandom, type Random } from '../random';
-import { LatentPlane } from '../views/latent-plane';
-import type { ImageGridPanel, ViewPanel } from '../views/panels';
+import type { ImageGridPanel, LatentQuery, ViewPanel } from '../views/panels';
 import { defineModel, type GenerativeModel, type LossTerms, type ModelContext, type ViewData } from './model';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, trainableVariables, type Activation } from './networks';
 import { klPerDimension, reparameterize } from './gaussian-posterior';
+import { EXPLORER_PARAMS, LatentExplorer } from './latent-explorer';
 import { vaeViews } from './vae-views';
 
 export const VAE_PARAMS = defineParams([
@@ -70,6 +70,7 @@ export const VAE_PARAMS = defineParams([
   },
   { kind: 'number', key: 'beta', label: 'Beta (KL weight)', help: 'Weight of the KL term, changed live. 1 is the true ELBO; more pushes codes to the prior (smoother, blurrier); less, towards a plain autoencoder.', default: 1, min: 0, max: 10, step: 0.05, live: true },
   { kind: 'int', key: 'k', label: 'Importance samples (k)', help: 'Samples per image for the importance-weighted estimate of -log p(x) on 100 held-out images.', default: 20, min: 1, max: 200 },
+  ...EXPLORER_PARAMS,
 ]);
 
 type VaeParams = ParamValues<typeof VAE_PARAMS>;
@@ -98,8 +99,7 @@ class VariationalAutoencoder implements GenerativeModel {
   private readonly variables: tf.Variable[];
   private readonly noise: Random;
   private readonly likelihood: Likelihood;
-  /** The plane of the latent scatter last drawn, for decodeAt. */
-  private plane?: LatentPlane;
+  private readonly explorer: LatentExplorer;
   readonly pixels: number;
 
   /** The KL weight, which the page may change mid-run. */
@@ -125,6 +125,9 @@ class VariationalAutoencoder implements GenerativeModel {
         : denseDecoder(shape, params.hidden, latent, activation, random, 'logits');
     this.optimizer = tf.train.adam(context.learningRate);
     this.variables = trainableVariables(this.encoder, this.decoder);
+    // The explorer works on the posterior means mu(x): the codes with the noise taken out.
+    const codes = { dimension: latent, encode: (x: tf.Tensor4D) => this.posterior(x).mu, decode: (z: tf.Tensor2D) => this.decodeMean(z) };
+    this.explorer = new LatentExplorer(codes, { gaussianPrior: true, codeName: 'latent means' }, [params.from, params.to]);
     this.noise = createRandom(random.seed());
     this.likelihood = params.likelihood as Likelihood;
     this.pixels = shape[0] * shape[1] * shape[2];
@@ -224,17 +227,15 @@ class VariationalAutoencoder implements GenerativeModel {
 
   setParams(values: Readonly<Record<string, ParamValue>>): void {
     if (typeof values.beta === 'number') this.beta = values.beta;
+    this.explorer.setParams(values);
   }
 
   async views(data: ViewData): Promise<ViewPanel[]> {
-    const { panels, plane } = await vaeViews(this, data, (x) => this.decodeMean(this.posterior(x).mu));
-    this.plane = plane;
-    return panels;
+    return [...(await vaeViews(this, data, (x) => this.decodeMean(this.posterior(x).mu))), ...(await this.explorer.panels(data.dataset))];
   }
 
-  decodeAt(point: readonly [number, number]): Promise<ImageGridPanel> {
-    // Before the first views the scatter is not drawn: decode the code itself (2-D) or around the prior mean.
-    return (this.plane ?? new LatentPlane(this.latent)).decode(point, (z) => this.decodeMean(z));
+  decodeLatent(query: LatentQuery): Promise<ImageGridPanel> {
+    return this.explorer.decode(query);
   }
 
   dispose(): void {

@@ -50,7 +50,30 @@ export interface BarsPanel {
   warning?: string;
 }
 
-export type ViewPanel = ImageGridPanel | ScatterPanel | BarsPanel;
+/**
+ * Sliders that move one test image's code along a few directions (its first dimensions,
+ * or for long codes its first principal components); the page asks the model to decode
+ * each setting (a `sliders` latent query) and shows the result beside the image.
+ */
+export interface SlidersPanel {
+  kind: 'sliders';
+  id: string;
+  title: string;
+  caption: string;
+  /** The test image, then its reconstruction (what the sliders' starting values decode to). */
+  images: ImageGridPanel;
+  /** One label per slider: "z1" or "PC1". */
+  labels: readonly string[];
+  /** Where the image's code sits along each direction: the sliders' starting values. */
+  values: Float32Array;
+  /** [sliders, 2]: the lowest and highest value of each slider. */
+  ranges: Float32Array;
+}
+
+export type ViewPanel = ImageGridPanel | ScatterPanel | BarsPanel | SlidersPanel;
+
+/** What the latent explorer asks a model to decode: a point of its scatter, or the sliders' setting. */
+export type LatentQuery = { kind: 'point'; point: [number, number] } | { kind: 'sliders'; values: number[] };
 
 /** Reads images in [0, 1] shaped [N, H, W, C] back as a grid panel (awaited, never synchronous). */
 export async function imageGridPanel(
@@ -77,6 +100,8 @@ export function panelBuffers(panels: readonly ViewPanel[]): ArrayBuffer[] {
         return [panel.points.buffer as ArrayBuffer, panel.labels.buffer as ArrayBuffer];
       case 'bars':
         return [panel.values.buffer as ArrayBuffer];
+      case 'sliders':
+        return [panel.images.pixels.buffer as ArrayBuffer, panel.values.buffer as ArrayBuffer, panel.ranges.buffer as ArrayBuffer];
     }
   });
 }

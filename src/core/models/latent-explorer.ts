@@ -1,0 +1,337 @@
+/**
+ * The latent explorer, for every model with an encoder. It shows:
+ * - the codes of test images as a scatter coloured by label: the codes themselves when
+ *   they are 2-D, else their first two principal components; any point of that plane can
+ *   be decoded (for a projection, the point stands for mean + a pc1 + b pc2);
+ * - the path between the codes of two test images, decoded: a straight line, and for codes
+ *   meant to follow N(0, I) also the great circle (slerp);
+ * - one test image's code moved along a few directions, as a grid (a traversal) and as
+ *   live sliders. Short codes move along their own axes z1, z2...; long ones (a wide
+ *   hidden layer, a feature map) along their first principal components, because one
+ *   unit out of a thousand changes little on its own.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ImageDataset } from '../datasets/image-dataset';
+import { defineParams, type ParamValue } from '../params/schema';
+import { lerp, slerp } from '../training/interpolation';
+import { principalComponents, project, type Projection } from '../training/pca';
+import { imageGridPanel, type ImageGridPanel, type LatentQuery, type ScatterPanel, type SlidersPanel, type ViewPanel } from '../views/panels';
+
+/** A model's code as a flat vector: encode [N, H, W, C] -> [N, d], decode [N, d] -> [N, H, W, C]. */
+export interface CodeSpace {
+  dimension: number;
+  encode(images: tf.Tensor4D): tf.Tensor2D;
+  decode(codes: tf.Tensor2D): tf.Tensor4D;
+}
+
+export interface ExplorerOptions {
+  /** The codes are meant to follow N(0, I) (a VAE's): offer slerp, and let sliders span the prior. */
+  gaussianPrior: boolean;
+  /** What the codes are called in titles: "codes", "latent means". */
+  codeName: string;
+}
+
+/** Which test images the explorer starts from; live, since they change no weights. */
+export const EXPLORER_PARAMS = defineParams([
+  {
+    kind: 'int',
+    key: 'from',
+    label: 'First test image',
+    help: 'Index of a test image: its code starts the interpolation, and the traversal and the sliders move it. Changed live.',
+    default: 3,
+    min: 0,
+    max: 9944,
+    live: true,
+  },
+  {
+    kind: 'int',
+    key: 'to',
+    label: 'Second test image',
+    help: 'Index of the test image whose code ends the interpolation. Changed live.',
+    default: 2,
+    min: 0,
+    max: 9944,
+    live: true,
+  },
+]);
+
+const SCATTER_SIZE = 1000;
+const PATH_STEPS = 8;
+const DIRECTIONS = 5;
+const TRAVERSAL_STEPS = 9;
+/** Codes up to this length move along their own axes; longer ones along principal components. */
+const MAX_AXIS_CODE = 16;
+/** Sliders over a Gaussian code reach at least +-3 standard deviations of the prior. */
+const PRIOR_EXTENT = 3;
+
+/** Unit directions through the code space, with the origin their coordinates are measured from. */
+interface Directions {
+  labels: string[];
+  origin: Float32Array;
+  /** [k][d] */
+  vectors: Float32Array[];
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>, bOffset = 0): number {
+  let sum = 0;
+  for (let j = 0; j < a.length; j++) sum += a[j] * b[bOffset + j];
+  return sum;
+}
+
+/** The first principal components, or the first axes: [k][d]. */
+function directionsOf(dimension: number, projection: Projection | undefined): Directions {
+  const count = Math.min(DIRECTIONS, dimension);
+  if (dimension <= MAX_AXIS_CODE || !projection) {
+    const vectors = Array.from({ length: count }, (_, k) => Float32Array.from({ length: dimension }, (_, j) => (j === k ? 1 : 0)));
+    return { labels: vectors.map((_, k) => `z${k + 1}`), origin: new Float32Array(dimension), vectors };
+  }
+  const available = Math.min(count, projection.components.length / dimension);
+  const vectors = Array.from({ length: available }, (_, k) => projection.components.slice(k * dimension, (k + 1) * dimension));
+  return { labels: vectors.map((_, k) => `PC${k + 1}`), origin: projection.mean, vectors };
+}
+
+/** Coordinate of a code (read from `offset`) along each direction: (code - origin) . v */
+function coordinates(directions: Directions, code: ArrayLike<number>, offset = 0): Float32Array {
+  const { origin, vectors } = directions;
+  return Float32Array.from(vectors, (vector) => dot(vector, code, offset) - dot(vector, origin));
+}
+
+export class LatentExplorer {
+  /** From the last views: how the scatter's plane maps back to codes (absent: the code is the plane). */
+  private projection?: Projection;
+  /** From the last views: the image the sliders move, and along what. */
+  private slider?: { index: number; code: Float32Array; directions: Directions; start: Float32Array };
+  private pair: [number, number];
+
+  constructor(
+    private readonly space: CodeSpace,
+    private readonly options: ExplorerOptions,
+    pair: [number, number],
+  ) {
+    this.pair = pair;
+  }
+
+  /** Takes the live `from` and `to` parameters. */
+  setParams(values: Readonly<Record<string, ParamValue>>): void {
+    if (typeof values.from === 'number') this.pair = [values.from, this.pair[1]];
+    if (typeof values.to === 'number') this.pair = [this.pair[0], values.to];
+  }
+
+  async panels(dataset: ImageDataset): Promise<ViewPanel[]> {
+    const { dimension } = this.space;
+    const indices = dataset.firstIndices(SCATTER_SIZE);
+    const images = dataset.images('test', indices);
+    const codes = tf.tidy(() => this.space.encode(images)); // [n, d]
+    images.dispose();
+    let projection: Projection | undefined;
+    try {
+      projection = dimension === 2 ? undefined : await principalComponents(codes, dimension > MAX_AXIS_CODE ? DIRECTIONS : 2);
+    } catch (error) {
+      codes.dispose();
+      throw error;
+    }
+    const codeValues = (await codes.data()) as Float32Array;
+    codes.dispose();
+    this.projection = projection;
+
+    const [from, to] = this.pair.map((index) => Math.min(index, dataset.count('test') - 1));
+    const [a, b] = await this.codesOf(dataset, [from, to]);
+    const directions = directionsOf(dimension, projection);
+    const start = coordinates(directions, a);
+    this.slider = { index: from, code: a, directions, start };
+    const ranges = this.ranges(directions, codeValues, indices.length);
+
+    return [
+      this.scatterPanel(dataset, indices, codeValues),
+      await this.interpolationPanel(dataset, [from, to], a, b),
+      await this.traversalPanel(from, a, directions, start, ranges),
+      await this.slidersPanel(dataset, from, a, directions, start, ranges),
+    ];
+  }
+
+  /** Decodes a point of the last scatter, or a setting of the sliders. */
+  async decode(query: LatentQuery): Promise<ImageGridPanel> {
+    if (query.kind === 'point') {
+      const [x, y] = query.point;
+      return this.decodeToPanel(this.codeAt(query.point), {
+        id: 'decoded-point',
+        title: 'Decoded point',
+        caption: `The image decoded from the code at (${x.toFixed(2)}, ${y.toFixed(2)}).`,
+      });
+    }
+    const slider = this.slider;
+    if (!slider) {
+      return this.decodeToPanel(new Float32Array(this.space.dimension), { id: 'decoded-sliders', title: 'Decoded code', caption: 'The zero code (no image chosen yet).' });
+    }
+    const code = Float32Array.from(slider.code);
+    slider.directions.vectors.forEach((vector, k) => {
+      const shift = (query.values[k] ?? slider.start[k]) - slider.start[k];
+      for (let j = 0; j < code.length; j++) code[j] += shift * vector[j];
+    });
+    const setting = slider.directions.labels.map((label, k) => `${label} = ${(query.values[k] ?? slider.start[k]).toFixed(2)}`).join(', ');
+    return this.decodeToPanel(code, { id: 'decoded-sliders', title: 'Decoded code', caption: `The code of test image ${slider.index} moved to ${setting}.` });
+  }
+
+  /** The code a point of the scatter's plane stands for: [d]. */
+  private codeAt([a, b]: readonly [number, number]): Float32Array {
+    const { dimension } = this.space;
+    // No projection: the first two dimensions are the plane, the others stay at 0 (a prior's mean).
+    if (!this.projection) return Float32Array.from({ length: dimension }, (_, j) => (j === 0 ? a : j === 1 ? b : 0));
+    const { mean, components } = this.projection;
+    return Float32Array.from({ length: dimension }, (_, j) => mean[j] + a * components[j] + b * components[dimension + j]);
+  }
+
+  /** The codes of some test images, as plain arrays: [n][d]. */
+  private async codesOf(dataset: ImageDataset, indices: number[]): Promise<Float32Array[]> {
+    const images = dataset.images('test', indices);
+    const codes = tf.tidy(() => this.space.encode(images));
+    images.dispose();
+    const values = await codes.data();
+    codes.dispose();
+    const d = this.space.dimension;
+    return indices.map((_, row) => Float32Array.from(values.subarray(row * d, (row + 1) * d)));
+  }
+
+  /** Decodes one code [d] into a one-image panel. */
+  private async decodeToPanel(code: Float32Array, options: Pick<ImageGridPanel, 'id' | 'title' | 'caption'>): Promise<ImageGridPanel> {
+    const image = tf.tidy(() => this.space.decode(tf.tensor2d(code, [1, this.space.dimension])));
+    try {
+      return await imageGridPanel(image, { ...options, columns: 1 });
+    } finally {
+      image.dispose();
+    }
+  }
+
+  /** [k, 2]: the span of the test codes along each direction, padded; for a Gaussian code at least the prior's +-3. */
+  private ranges(directions: Directions, codeValues: ArrayLike<number>, count: number): Float32Array {
+    const k = directions.vectors.length;
+    const [lows, highs] = [new Float32Array(k).fill(Infinity), new Float32Array(k).fill(-Infinity)];
+    for (let i = 0; i < count; i++) {
+      coordinates(directions, codeValues, i * this.space.dimension).forEach((value, c) => {
+        lows[c] = Math.min(lows[c], value);
+        highs[c] = Math.max(highs[c], value);
+      });
+    }
+    const ranges = new Float32Array(2 * k);
+    for (let c = 0; c < k; c++) {
+      let [low, high] = [lows[c], highs[c]];
+      const pad = 0.1 * (high - low || 1);
+      [low, high] = [low - pad, high + pad];
+      if (this.options.gaussianPrior) [low, high] = [Math.min(low, -PRIOR_EXTENT), Math.max(high, PRIOR_EXTENT)];
+      ranges.set([low, high], 2 * c);
+    }
+    return ranges;
+  }
+
+  private scatterPanel(dataset: ImageDataset, indices: number[], codeValues: Float32Array): ScatterPanel {
+    const { codeName } = this.options;
+    const count = indices.length;
+    const projected = this.projection !== undefined;
+    // Only the first two components make the plane.
+    const points = projected
+      ? (() => {
+          const all = project(this.projection!, codeValues, count);
+          const k = all.length / count;
+          return Float32Array.from({ length: 2 * count }, (_, i) => all[Math.floor(i / 2) * k + (i % 2)]);
+        })()
+      : Float32Array.from(codeValues);
+    const title = `${codeName[0].toUpperCase()}${codeName.slice(1)} of test images`;
+    return {
+      kind: 'scatter',
+      id: 'latent-scatter',
+      title: projected ? `${title} (PCA)` : title,
+      caption: projected
+        ? `The ${this.space.dimension}-number ${codeName} of ${count} test images, projected on their first two principal components, coloured by label (never seen by the model).`
+        : `The 2-D ${codeName} of ${count} test images, coloured by label (never seen by the model).`,
+      points,
+      labels: dataset.labels('test', indices),
+      classNames: dataset.spec.classNames,
+      axisLabels: projected ? ['PC1', 'PC2'] : ['z1', 'z2'],
+      explorable: true,
+    };
+  }
+
+  /** Rows of [image a, PATH_STEPS decoded codes, image b]: linear, then (Gaussian codes) spherical. */
+  private async interpolationPanel(dataset: ImageDataset, [from, to]: number[], a: Float32Array, b: Float32Array): Promise<ImageGridPanel> {
+    const ts = Array.from({ length: PATH_STEPS }, (_, i) => i / (PATH_STEPS - 1));
+    const paths = [ts.map((t) => lerp(a, b, t))];
+    if (this.options.gaussianPrior) paths.push(ts.map((t) => slerp(a, b, t)));
+    const ends = dataset.images('test', [from, to]);
+    const grid = tf.tidy(() => {
+      const [imageA, imageB] = [ends.slice(0, 1), ends.slice(1, 1)];
+      const rows = paths.flatMap((path) => {
+        const codes = tf.tensor2d(path.flatMap((code) => Array.from(code)), [PATH_STEPS, this.space.dimension]);
+        return [imageA, this.space.decode(codes), imageB];
+      });
+      return tf.concat(rows) as tf.Tensor4D;
+    });
+    ends.dispose();
+    try {
+      return await imageGridPanel(grid, {
+        id: 'interpolation',
+        title: 'Interpolation',
+        caption:
+          `From test image ${from} (left) to test image ${to} (right), decoding codes along the straight line between theirs` +
+          (this.options.gaussianPrior ? ', and along the great circle (slerp), which keeps the length typical of codes drawn from N(0, I).' : '.'),
+        columns: PATH_STEPS + 2,
+        rowLabels: this.options.gaussianPrior ? ['linear', 'spherical'] : ['linear'],
+      });
+    } finally {
+      grid.dispose();
+    }
+  }
+
+  /** One row per direction: the code of image a moved along it, from the low end of its range to the high end. */
+  private async traversalPanel(index: number, a: Float32Array, directions: Directions, start: Float32Array, ranges: Float32Array): Promise<ImageGridPanel> {
+    const codes: number[] = [];
+    directions.vectors.forEach((vector, k) => {
+      for (let step = 0; step < TRAVERSAL_STEPS; step++) {
+        const value = ranges[2 * k] + ((ranges[2 * k + 1] - ranges[2 * k]) * step) / (TRAVERSAL_STEPS - 1);
+        codes.push(...Array.from(a, (x, j) => x + (value - start[k]) * vector[j]));
+      }
+    });
+    const grid = tf.tidy(() => this.space.decode(tf.tensor2d(codes, [codes.length / this.space.dimension, this.space.dimension])));
+    const along = directions.labels[0] === 'z1' ? 'one dimension at a time' : 'one principal component of the codes at a time';
+    try {
+      return await imageGridPanel(grid, {
+        id: 'traversal',
+        title: 'Latent traversal',
+        caption: `The code of test image ${index} moved along ${along}, across the range test codes span: what each direction controls.`,
+        columns: TRAVERSAL_STEPS,
+        rowLabels: directions.labels,
+      });
+    } finally {
+      grid.dispose();
+    }
+  }
+
+  private async slidersPanel(
+    dataset: ImageDataset,
+    index: number,
+    a: Float32Array,
+    directions: Directions,
+    start: Float32Array,
+    ranges: Float32Array,
+  ): Promise<SlidersPanel> {
+    const image = dataset.images('test', [index]);
+    const pair = tf.tidy(() => tf.concat([image, this.space.decode(tf.tensor2d(a, [1, this.space.dimension]))]) as tf.Tensor4D);
+    image.dispose();
+    const images = await imageGridPanel(pair, { id: 'slider-image', title: `Test image ${index}`, caption: 'The image and its reconstruction.', columns: 2 }).finally(() =>
+      pair.dispose(),
+    );
+    return {
+      kind: 'sliders',
+      id: 'sliders',
+      title: `Edit the code of test image ${index}`,
+      caption:
+        directions.labels[0] === 'z1'
+          ? 'Each slider sets one dimension of the code; the image is decoded live.'
+          : `The code has ${this.space.dimension} numbers: each slider moves it along one of its principal components; the image is decoded live.`,
+      images,
+      labels: directions.labels,
+      // Copies: the worker posts a panel's arrays as transferables, which empties them here.
+      values: Float32Array.from(start),
+      ranges: Float32Array.from(ranges),
+    };
+  }
+}
