@@ -41,7 +41,12 @@ for (const { model, settings, control, live, panels } of FAMILY) {
     await page.getByTestId('play-pause').click();
     await expect(page.getByTestId('play-pause')).toHaveText(/Train/);
     expect(Number(await page.getByTestId('loss-chart').getAttribute('data-points'))).toBeGreaterThan(0);
-    if (model === 'vae') await expect(page.getByTestId('parts-chart')).toBeVisible();
+    if (model === 'vae') {
+      await expect(page.getByTestId('parts-chart')).toBeVisible();
+      // Which likelihood the numbers are under, readable without a hover.
+      await page.getByTestId('metrics-help').getByText('What these numbers mean').click();
+      await expect(page.getByTestId('metrics-help')).toContainText('Under the Bernoulli likelihood');
+    }
 
     // A live parameter applies to the running model: the link changes, the step count is not reset.
     const liveBox = page.getByRole('textbox', { name: live[0] });

@@ -56,22 +56,41 @@ function PartsChart({ train, parts, terms, logScale }: { train: ChartPoint[]; pa
 
 function HeldOutTable({ point, terms }: { point: ChartPoint; terms: readonly TermInfo[] }) {
   const keys = Object.keys(point).filter((key) => key !== 'step' && !key.endsWith('_smooth'));
+  const explained = keys.map((key) => termLabel(terms, key)).filter((term) => term.help);
   return (
-    <table className="metrics" data-testid="held-out-metrics">
-      <caption>Held-out metrics at step {point.step.toLocaleString('en-US')}</caption>
-      <tbody>
-        {keys.map((key) => {
-          const term = termLabel(terms, key);
-          return (
-            <tr key={key} title={term.help}>
-              <th scope="row">{term.label}</th>
-              <td>{format(point[key])}</td>
-              <td className="unit">{term.unit}</td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    <>
+      <table className="metrics" data-testid="held-out-metrics">
+        <caption>Held-out metrics at step {point.step.toLocaleString('en-US')}</caption>
+        <tbody>
+          {keys.map((key) => {
+            const term = termLabel(terms, key);
+            return (
+              <tr key={key} title={term.help}>
+                <th scope="row">{term.label}</th>
+                <td>{format(point[key])}</td>
+                <td className="unit">{term.unit}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {explained.length > 0 && (
+        // Tooltips reach no one on a tablet: what each number is under, one tap away.
+        <details className="metrics-help" data-testid="metrics-help">
+          <summary>What these numbers mean</summary>
+          <dl>
+            {explained.map((term) => (
+              <div key={term.key}>
+                <dt>
+                  {term.label} ({term.unit})
+                </dt>
+                <dd>{term.help}</dd>
+              </div>
+            ))}
+          </dl>
+        </details>
+      )}
+    </>
   );
 }
 

@@ -271,9 +271,21 @@ export const VAE = defineModel({
     { key: 'loss', label: 'reconstruction + beta * KL', unit: 'nats per image' },
     { key: 'recon', label: 'reconstruction -log p(x|z)', unit: 'nats per image' },
     { key: 'kl', label: 'KL(q(z|x) || N(0, 1))', unit: 'nats per image' },
-    { key: 'neg_elbo', label: 'negative ELBO (beta = 1)', unit: 'nats per image', help: 'An upper bound on -log p(x) under the Bernoulli likelihood.' },
-    { key: 'bits_per_dim', label: 'negative ELBO', unit: 'bits per dimension' },
-    { key: 'nll_iwae', label: 'importance-weighted -log p(x)', unit: 'nats per image', help: 'On 100 held-out images with k samples each; tighter than the ELBO.' },
+    {
+      key: 'neg_elbo',
+      label: 'negative ELBO (beta = 1)',
+      unit: 'nats per image',
+      help:
+        'Under the Bernoulli likelihood of the "Reconstruction term" setting. Binarized: an upper bound on -log p(x) of binary images, comparable with papers on binarized MNIST. ' +
+        'Grey targets: the same formula on grey levels, not the likelihood of any distribution (lower than binarized figures). Not reported for squared error, which is not a likelihood here.',
+    },
+    { key: 'bits_per_dim', label: 'negative ELBO', unit: 'bits per dimension', help: 'The negative ELBO divided by the number of pixels times ln 2: the same bound, per pixel, in bits.' },
+    {
+      key: 'nll_iwae',
+      label: 'importance-weighted -log p(x)',
+      unit: 'nats per image',
+      help: 'Under the same Bernoulli likelihood, on 100 held-out images with k samples each; tighter than the ELBO, and equal to it at k = 1.',
+    },
   ],
   params: VAE_PARAMS,
   create: (params, context) => new VariationalAutoencoder(params, context),
