@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, paramsFor, TRAINING_PARAMS, type RunConfig } from '../../src/core/config';
 import type { DatasetSpec } from '../../src/core/datasets/catalog';
-import { CONV_AUTOENCODER, ConvAutoencoder } from '../../src/core/models/conv-autoencoder';
+import type { ConvAutoencoder } from '../../src/core/models/conv-autoencoder';
+import { createModel } from '../../src/core/models/implementations';
+import { CONV_AUTOENCODER } from '../../src/core/models/specs/conv-autoencoder';
 import { defaultValues } from '../../src/core/params/schema';
 import { createRandom } from '../../src/core/random';
 import { TrainingSession } from '../../src/core/training/session';
@@ -22,7 +24,7 @@ function tinyConfig(values: Record<string, number | string | number[]> = {}): Ru
 function build(shape: [number, number, number], values: Record<string, unknown>): ConvAutoencoder {
   const spec: DatasetSpec = { ...dataset.spec, shape };
   const params = { ...defaultValues(CONV_AUTOENCODER.params), ...values };
-  return CONV_AUTOENCODER.create(params as never, { dataset: spec, learningRate: 0.001, random: createRandom(5) }) as ConvAutoencoder;
+  return createModel('conv-ae', params as never, { dataset: spec, learningRate: 0.001, random: createRandom(5) }) as ConvAutoencoder;
 }
 
 async function scalar(tensor: tf.Scalar): Promise<number> {

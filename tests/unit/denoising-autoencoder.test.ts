@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, paramsFor, type RunConfig } from '../../src/core/config';
 import type { DatasetSpec } from '../../src/core/datasets/catalog';
 import { reconstructionLoss } from '../../src/core/models/autoencoder';
-import { DENOISING_AUTOENCODER, DenoisingAutoencoder } from '../../src/core/models/denoising-autoencoder';
+import type { DenoisingAutoencoder } from '../../src/core/models/denoising-autoencoder';
+import { createModel } from '../../src/core/models/implementations';
+import { DENOISING_AUTOENCODER } from '../../src/core/models/specs/denoising-autoencoder';
 import { corrupt, gaussianNoise, maskingNoise, saltPepperNoise, type NoiseKind } from '../../src/core/models/noise';
 import { defaultValues } from '../../src/core/params/schema';
 import { createRandom } from '../../src/core/random';
@@ -26,7 +28,7 @@ function build(values: Record<string, unknown>, options: { shape?: [number, numb
   const spec: DatasetSpec = { ...dataset.spec, shape: options.shape ?? [28, 28, 1] };
   const params = { ...defaultValues(DENOISING_AUTOENCODER.params), ...values };
   const context = { dataset: spec, learningRate: options.lr ?? 0.001, random: createRandom(options.seed ?? 1) };
-  return DENOISING_AUTOENCODER.create(params as never, context) as DenoisingAutoencoder;
+  return createModel('dae', params as never, context) as DenoisingAutoencoder;
 }
 
 async function scalar(tensor: tf.Scalar): Promise<number> {

@@ -5,6 +5,7 @@ import { useNodeBackend } from '../../src/cli/node-backend';
 import { loadNodeDataset } from '../../src/cli/node-datasets';
 import { defaultConfig, TRAINING_PARAMS } from '../../src/core/config';
 import { MODELS } from '../../src/core/models';
+import { IMPLEMENTATIONS } from '../../src/core/models/implementations';
 import { defaultValues, validateParam } from '../../src/core/params/schema';
 import { TrainingSession } from '../../src/core/training/session';
 
@@ -24,6 +25,11 @@ describe('the model registry', () => {
     const ids = MODELS.map((model) => model.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) expect(PUBLIC_IDS).toContain(id);
+  });
+
+  it('has exactly one implementation for each spec, bound to that very spec', () => {
+    expect(IMPLEMENTATIONS.map((implementation) => implementation.spec.id)).toEqual(MODELS.map((model) => model.id));
+    IMPLEMENTATIONS.forEach((implementation, index) => expect(implementation.spec).toBe(MODELS[index]));
   });
 
   describe.each(MODELS.map((model) => [model.id, model] as const))('%s', (_, model) => {

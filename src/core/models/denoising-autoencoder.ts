@@ -14,59 +14,16 @@
  * network has to learn what digits look like to fill in what the noise took away.
  */
 import * as tf from '@tensorflow/tfjs';
-import { defineParams, type ParamValue, type ParamValues } from '../params/schema';
+import type { ParamValue, ParamValues } from '../params/schema';
 import { createRandom, type Random } from '../random';
 import type { ImageGridPanel, LatentQuery, ViewPanel } from '../views/panels';
-import { AUTOENCODER_PARAMS, reconstructionLoss } from './autoencoder';
+import { reconstructionLoss } from './autoencoder';
 import { testImageRowsPanel } from './autoencoder-views';
-import { EXPLORER_PARAMS, LatentExplorer } from './latent-explorer';
-import { defineModel, type GenerativeModel, type LossTerms, type ModelContext, type ViewData } from './model';
+import { LatentExplorer } from './latent-explorer';
+import { implement, type GenerativeModel, type LossTerms, type ModelContext, type ViewData } from './model';
+import { DENOISING_AUTOENCODER, DAE_PARAMS } from './specs/denoising-autoencoder';
 import { denseDecoder, denseEncoder, trainableVariables, type Activation } from './networks';
 import { corrupt, type NoiseKind } from './noise';
-
-/** The dense autoencoder's activation and loss controls, so the two read (and link) alike. */
-const [, , ACTIVATION_PARAM, RECON_PARAM] = AUTOENCODER_PARAMS;
-
-export const DAE_PARAMS = defineParams([
-  {
-    kind: 'choice',
-    key: 'noise',
-    live: true,
-    label: 'Noise',
-    help: 'How inputs are corrupted: pixels set to 0 (masking, as in the paper), pixels set to 0 or 1 (salt and pepper), or Gaussian noise added to every pixel.',
-    default: 'masking',
-    choices: [
-      { value: 'masking', label: 'Masking' },
-      { value: 'salt-pepper', label: 'Salt and pepper' },
-      { value: 'gaussian', label: 'Gaussian' },
-    ],
-  },
-  {
-    kind: 'number',
-    key: 'level',
-    live: true,
-    label: 'Noise level',
-    help: 'The fraction of pixels hit (masking, salt and pepper), or the standard deviation of the Gaussian noise. At 0 this is a plain autoencoder.',
-    default: 0.3,
-    min: 0,
-    max: 1,
-    step: 0.01,
-  },
-  {
-    kind: 'int-list',
-    key: 'hidden',
-    label: 'Hidden widths',
-    help: 'Widths of the encoder\'s layers, comma-separated; the last is the code, and the decoder mirrors the others. Wider than the 784 pixels, only the noise stops the network from copying its input.',
-    default: [1024],
-    min: 4,
-    max: 2048,
-    minLength: 1,
-    maxLength: 3,
-  },
-  ACTIVATION_PARAM,
-  RECON_PARAM,
-  ...EXPLORER_PARAMS,
-]);
 
 type DaeParams = ParamValues<typeof DAE_PARAMS>;
 
@@ -192,40 +149,5 @@ export class DenoisingAutoencoder implements GenerativeModel {
   }
 }
 
-export const DENOISING_AUTOENCODER = defineModel({
-  id: 'dae',
-  name: 'Denoising autoencoder',
-  family: 'Autoencoders',
-  paper: {
-    title: 'Extracting and Composing Robust Features with Denoising Autoencoders',
-    authors: 'P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol',
-    year: 2008,
-    url: 'https://www.cs.toronto.edu/~larocheh/publications/icml-2008-denoising-autoencoders.pdf',
-  },
-  card: {
-    summary:
-      'An autoencoder that sees a corrupted image (some pixels erased, or noise added) and must rebuild the clean one. ' +
-      'Its code can be wider than the image: a plain autoencoder that wide could just copy its input and learn nothing, ' +
-      'but copying a noisy input does not give back the clean image, so the network has to learn what images look like.',
-    objectiveTex: '\\mathcal{L}(x, \\hat{x}) = \\sum_i (x_i - \\hat{x}_i)^2, \\quad \\hat{x} = g(f(\\tilde{x})), \\quad \\tilde{x} \\sim q(\\tilde{x} \\mid x)',
-    objectiveText:
-      'Loss equals the sum over pixels of (x_i minus x-hat_i) squared, where x-hat is the decoder applied to the code of a corrupted copy x-tilde of x, and the target x is the clean image.',
-    watchFor: [
-      'The held-out "denoising gain": how much closer the reconstruction is to the clean image than the noisy input was. It starts below zero and climbs above it as the model learns to fill in erased strokes.',
-      'At noise level 0 the same wide network is a plain autoencoder: its loss falls lower, because copying the input is now the right answer, ' +
-        'and nothing makes it learn more than that.',
-      'Masked pixels come back, but the reconstructions are smoother than the clean images: squared error averages over the strokes the noise could have hidden.',
-    ],
-  },
-  terms: [
-    { key: 'loss', label: 'reconstruction error', unit: 'per image', help: 'Squared error or cross-entropy between the clean image and the reconstruction of its corrupted copy, summed over the pixels of an image.' },
-    {
-      key: 'denoise_gain',
-      label: 'denoising gain',
-      unit: 'squared error per image',
-      help: 'Held-out only: squared error of the noisy input minus that of the reconstruction, both against the clean image. Above 0 the model removes noise.',
-    },
-  ],
-  params: DAE_PARAMS,
-  create: (params, context) => new DenoisingAutoencoder(params, context),
-});
+export const DENOISING_AUTOENCODER_IMPLEMENTATION = implement<typeof DAE_PARAMS>(DENOISING_AUTOENCODER, (params, context) => new DenoisingAutoencoder(params, context));
+

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../datasets/image-dataset';
-import { defineParams, type ParamValue } from '../params/schema';
+import type { ParamValue } from '../params/schema';
 import { lerp, slerp } from '../training/interpolation';
 import { principalComponents, project, type Projection } from '../training/pca';
 import { imageGridPanel, type ImageGridPanel, type LatentQuery, type ScatterPanel, type SlidersPanel, type ViewPanel } from '../views/panels';
@@ -31,29 +31,6 @@ export interface ExplorerOptions {
   codeName: string;
 }
 
-/** Which test images the explorer starts from; live, since they change no weights. */
-export const EXPLORER_PARAMS = defineParams([
-  {
-    kind: 'int',
-    key: 'from',
-    label: 'First test image',
-    help: 'Index of a test image: its code starts the interpolation, and the traversal and the sliders move it. Changed live.',
-    default: 3,
-    min: 0,
-    max: 9944,
-    live: true,
-  },
-  {
-    kind: 'int',
-    key: 'to',
-    label: 'Second test image',
-    help: 'Index of the test image whose code ends the interpolation. Changed live.',
-    default: 2,
-    min: 0,
-    max: 9944,
-    live: true,
-  },
-]);
 
 const SCATTER_SIZE = 1000;
 const PATH_STEPS = 8;

@@ -68,10 +68,20 @@ export interface ModelSpec<S extends ParamSchema = ParamSchema> {
   /** Labels for every term `trainStep` and `evaluate` return; `loss` first. */
   terms: readonly TermInfo[];
   params: S;
-  create(params: ParamValues<S>, context: ModelContext): GenerativeModel;
 }
 
 /** Keeps the parameter types of one model while the registry holds them all. */
 export function defineModel<const S extends ParamSchema>(spec: ModelSpec<S>): ModelSpec {
   return spec as unknown as ModelSpec;
+}
+
+/** A model's code, bound to its spec. Specs never import this: the page reads them without TF.js. */
+export interface ModelImplementation {
+  spec: ModelSpec;
+  create(params: ParamValues<ParamSchema>, context: ModelContext): GenerativeModel;
+}
+
+/** Binds a model class to its spec; S is the spec's parameter schema, so create gets typed values. */
+export function implement<S extends ParamSchema>(spec: ModelSpec, create: (params: ParamValues<S>, context: ModelContext) => GenerativeModel): ModelImplementation {
+  return { spec, create: create as ModelImplementation['create'] };
 }

@@ -12,66 +12,15 @@
  * and because q is pushed towards N(0, I), decoding z ~ N(0, I) generates new images.
  */
 import * as tf from '@tensorflow/tfjs';
-import { defineParams, type ParamValue, type ParamValues } from '../params/schema';
+import type { ParamValue, ParamValues } from '../params/schema';
 import { createRandom, type Random } from '../random';
 import type { ImageGridPanel, LatentQuery, ViewPanel } from '../views/panels';
-import { defineModel, type GenerativeModel, type LossTerms, type ModelContext, type ViewData } from './model';
+import { implement, type GenerativeModel, type LossTerms, type ModelContext, type ViewData } from './model';
+import { VAE, VAE_PARAMS } from './specs/vae';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, trainableVariables, type Activation } from './networks';
 import { klPerDimension, reparameterize } from './gaussian-posterior';
-import { EXPLORER_PARAMS, LatentExplorer } from './latent-explorer';
+import { LatentExplorer } from './latent-explorer';
 import { vaeViews } from './vae-views';
-
-export const VAE_PARAMS = defineParams([
-  {
-    kind: 'choice',
-    key: 'arch',
-    label: 'Architecture',
-    help: 'Dense layers, or stride-2 convolutions down and upsampling + convolutions up.',
-    default: 'dense',
-    choices: [
-      { value: 'dense', label: 'Dense (MLP)' },
-      { value: 'conv', label: 'Convolutional' },
-    ],
-  },
-  { kind: 'int', key: 'latent', label: 'Latent dimensions', help: 'Length of z. At 2 the latent plane can be drawn and decoded as a grid.', default: 2, min: 1, max: 64 },
-  {
-    kind: 'int-list',
-    key: 'hidden',
-    label: 'Hidden widths (dense)',
-    help: 'Hidden layers of the dense encoder; the decoder mirrors them.',
-    default: [400],
-    min: 4,
-    max: 1024,
-    minLength: 1,
-    maxLength: 3,
-  },
-  {
-    kind: 'int-list',
-    key: 'channels',
-    label: 'Channels (conv)',
-    help: 'Filters of each stride-2 convolution of the convolutional encoder; the decoder mirrors them.',
-    default: [32, 64],
-    min: 4,
-    max: 128,
-    minLength: 1,
-    maxLength: 3,
-  },
-  {
-    kind: 'choice',
-    key: 'likelihood',
-    label: 'Reconstruction term',
-    help: 'Bernoulli cross-entropy on grey levels, Bernoulli on images binarized afresh each step (a true likelihood), or squared error (as in the mission text; blurrier).',
-    default: 'bernoulli',
-    choices: [
-      { value: 'bernoulli', label: 'Cross-entropy (grey targets)' },
-      { value: 'binarized', label: 'Bernoulli (binarized)' },
-      { value: 'mse', label: 'Squared error' },
-    ],
-  },
-  { kind: 'number', key: 'beta', label: 'Beta (KL weight)', help: 'Weight of the KL term, changed live. 1 is the true ELBO; more pushes codes to the prior (smoother, blurrier); less, towards a plain autoencoder.', default: 1, min: 0, max: 10, step: 0.05, live: true },
-  { kind: 'int', key: 'k', label: 'Importance samples (k)', help: 'Samples per image for the importance-weighted estimate of -log p(x) on 100 held-out images.', default: 20, min: 1, max: 200 },
-  ...EXPLORER_PARAMS,
-]);
 
 type VaeParams = ParamValues<typeof VAE_PARAMS>;
 type Likelihood = 'bernoulli' | 'binarized' | 'mse';
@@ -246,47 +195,5 @@ class VariationalAutoencoder implements GenerativeModel {
 }
 
 
-export const VAE = defineModel({
-  id: 'vae',
-  name: 'Variational autoencoder',
-  family: 'Autoencoders',
-  paper: { title: 'Auto-Encoding Variational Bayes', authors: 'D. P. Kingma and M. Welling', year: 2014, url: 'https://arxiv.org/abs/1312.6114' },
-  card: {
-    summary:
-      'The encoder gives a mean and a variance for each image instead of a single code, and the code is sampled from that Gaussian. ' +
-      'A KL penalty keeps these Gaussians close to N(0, 1), so decoding random draws from N(0, 1) produces new images. ' +
-      'Sampling is made differentiable by the reparameterization trick, z = mu + sigma * eps.',
-    objectiveTex:
-      '\\begin{aligned}\\mathcal{L} &= \\mathbb{E}_{q(z\\mid x)}\\!\\left[-\\log p(x\\mid z)\\right] \\\\ &\\quad+ \\beta\\, D_{\\mathrm{KL}}\\!\\left(\\mathcal{N}(\\mu, \\sigma^2)\\,\\|\\,\\mathcal{N}(0, 1)\\right) \\\\ z &= \\mu + \\sigma \\odot \\epsilon, \\quad \\epsilon \\sim \\mathcal{N}(0, 1)\\end{aligned}',
-    objectiveText:
-      'Loss equals the expected negative log-likelihood of x given z, plus beta times the KL divergence from N(mu, sigma squared) to N(0, 1), where z equals mu plus sigma times epsilon.',
-    watchFor: [
-      'The loss is the negative ELBO: watch it split into reconstruction and KL. The KL rises early as codes start to carry information.',
-      'Samples from N(0, 1) are blurrier than the data, especially with squared error: the decoder outputs an average over plausible images.',
-      'Latent dimensions whose KL falls to zero are unused ("posterior collapse"); a large beta collapses more of them.',
-      'With 2 latent dimensions the decoded grid shows a smooth map of the digits: nearby codes decode to similar images.',
-    ],
-  },
-  terms: [
-    { key: 'loss', label: 'reconstruction + beta * KL', unit: 'nats per image' },
-    { key: 'recon', label: 'reconstruction -log p(x|z)', unit: 'nats per image' },
-    { key: 'kl', label: 'KL(q(z|x) || N(0, 1))', unit: 'nats per image' },
-    {
-      key: 'neg_elbo',
-      label: 'negative ELBO (beta = 1)',
-      unit: 'nats per image',
-      help:
-        'Under the Bernoulli likelihood of the "Reconstruction term" setting. Binarized: an upper bound on -log p(x) of binary images, comparable with papers on binarized MNIST. ' +
-        'Grey targets: the same formula on grey levels, not the likelihood of any distribution (lower than binarized figures). Not reported for squared error, which is not a likelihood here.',
-    },
-    { key: 'bits_per_dim', label: 'negative ELBO', unit: 'bits per dimension', help: 'The negative ELBO divided by the number of pixels times ln 2: the same bound, per pixel, in bits.' },
-    {
-      key: 'nll_iwae',
-      label: 'importance-weighted -log p(x)',
-      unit: 'nats per image',
-      help: 'Under the same Bernoulli likelihood, on 100 held-out images with k samples each; tighter than the ELBO, and equal to it at k = 1.',
-    },
-  ],
-  params: VAE_PARAMS,
-  create: (params, context) => new VariationalAutoencoder(params, context),
-});
+export const VAE_IMPLEMENTATION = implement<typeof VAE_PARAMS>(VAE, (params, context) => new VariationalAutoencoder(params, context));
+

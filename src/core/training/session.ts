@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { modelOf, trainingValues, type RunConfig } from '../config';
+import { createModel } from '../models/implementations';
 import type { ImageDataset } from '../datasets/image-dataset';
 import type { GenerativeModel, LossTerms } from '../models/model';
 import { createRandom, type Random } from '../random';
@@ -35,7 +36,7 @@ export class TrainingSession {
     const initRandom = createRandom(seed);
     this.batchRandom = createRandom(initRandom.seed());
     this.viewSeed = initRandom.seed();
-    this.model = modelOf(config).create(config.values as never, { dataset: dataset.spec, learningRate: lr, random: initRandom });
+    this.model = createModel(modelOf(config).id, config.values as never, { dataset: dataset.spec, learningRate: lr, random: initRandom });
   }
 
   get step(): number {
