@@ -125,6 +125,8 @@ export function receive(message: FromWorker): void {
       return;
     case 'error':
       useStore.setState({ error: message.message });
+      // A decode request that failed is never answered: don't leave the explorer waiting for it.
+      hooks.decoded();
       return;
   }
 }
