@@ -27,11 +27,8 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Bac
   return tf.tidy(() => {
     const [, inH, inW] = x.shape;
     const [, outH, outW] = dy.shape;
-    // TF's 'same' padding puts the odd pixel at the bottom and right.
-    const padTop = attrs.pad === 'same' ? Math.floor(Math.max((outH - 1) * strideH + filterH - inH, 0) / 2) : typeof attrs.pad === 'number' ? attrs.pad : 0;
-    const padLeft = attrs.pad === 'same' ? Math.floor(Math.max((outW - 1) * strideW + filterW - inW, 0) / 2) : typeof attrs.pad === 'number' ? attrs.pad : 0;
-    const padBottom = Math.max((outH - 1) * strideH + filterH - inH - padTop, 0);
-    const padRight = Math.max((outW - 1) * strideW + filterW - inW - padLeft, 0);
+    const [padTop, padBottom] = paddingOf(attrs.pad, inH, outH, strideH, filterH);
+    const [padLeft, padRight] = paddingOf(attrs.pad, inW, outW, strideW, filterW);
     const padded = x.pad([[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]]);
     // [B, Hp, Wp, Ci] -> [Ci, Hp, Wp, B]: input channels become the batch
     const input = padded.transpose([3, 1, 2, 0]) as tf.Tensor4D;
@@ -44,51 +41,141 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Bac
   });
 }
 
+/** TF's padding of a convolution from `in` to `out` pixels: [before, after]; 'same' puts the odd pixel after. */
+function paddingOf(pad: BackpropFilterAttrs['pad'], inSize: number, outSize: number, stride: number, filterSize: number): [number, number] {
+  if (typeof pad === 'number') return [pad, pad];
+  if (pad === 'valid') return [0, Math.max((outSize - 1) * stride + filterSize - inSize, 0)];
+  const total = Math.max((outSize - 1) * stride + filterSize - inSize, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/** [B, H, W, C] -> [B, (H-1)s+1, (W-1)s+1, C]: s - 1 zeros between neighbouring pixels. */
+function spreadOut(dy: tf.Tensor4D, strideH: number, strideW: number): tf.Tensor4D {
+  const [batch, height, width, channels] = dy.shape;
+  let wide = dy;
+  if (strideW > 1) {
+    // [B, H, W, C] + zeros -> [B, H, W, sC] -> [B, H, Ws, C]: each pixel followed by s - 1 zero pixels
+    wide = tf.concat([dy, tf.zeros([batch, height, width, (strideW - 1) * channels])], 3).reshape([batch, height, width * strideW, channels]);
+  }
+  let tall = wide;
+  if (strideH > 1) {
+    // [B, H, Ws, C] + zeros -> [B, H, s Ws, C] -> [B, Hs, Ws, C]: each row followed by s - 1 zero rows
+    const rowLength = width * strideW;
+    tall = tf.concat([wide, tf.zeros([batch, height, (strideH - 1) * rowLength, channels])], 2).reshape([batch, height * strideH, rowLength, channels]);
+  }
+  return tall.slice([0, 0, 0, 0], [batch, (height - 1) * strideH + 1, (width - 1) * strideW + 1, channels]);
+}
+
+interface BackpropInputAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number;
+  inputShape: [number, number, number, number];
+}
+
+/**
+ * dy: [B, Ho, Wo, Co], filter W: [Fh, Fw, Ci, Co] -> dx: [B, H, W, Ci], the input gradient of
+ * a convolution (and the forward pass of a transposed one):
+ *   dx[b, y, x, ci] = sum_{fh, fw, co} dy[b, (y + pt - fh) / s, (x + pl - fw) / s, co] W[fh, fw, ci, co]
+ * (terms with a fractional or out-of-range index are 0). With dy spread out by s, that is a
+ * stride-1 convolution with W turned 180 degrees and its channel axes swapped.
+ */
+export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: BackpropInputAttrs): tf.Tensor4D {
+  const [strideH, strideW] = typeof attrs.strides === 'number' ? [attrs.strides, attrs.strides] : attrs.strides;
+  const [, inH, inW] = attrs.inputShape;
+  const [filterH, filterW] = filter.shape;
+  return tf.tidy(() => {
+    const [, outH, outW] = dy.shape;
+    const [padTop] = paddingOf(attrs.pad, inH, outH, strideH, filterH);
+    const [padLeft] = paddingOf(attrs.pad, inW, outW, strideW, filterW);
+    const spread = spreadOut(dy, strideH, strideW); // [B, (Ho-1)s+1, (Wo-1)s+1, Co]
+    // Pad so that a valid stride-1 convolution gives H x W; negative padding is a crop.
+    const [top, left] = [filterH - 1 - padTop, filterW - 1 - padLeft];
+    const bottom = inH + filterH - 1 - spread.shape[1] - top;
+    const right = inW + filterW - 1 - spread.shape[2] - left;
+    const padded = spread.pad([[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]]);
+    const cropped = padded.slice([0, Math.max(-top, 0), Math.max(-left, 0), 0], [-1, inH + filterH - 1, inW + filterW - 1, -1]);
+    // [Fh, Fw, Ci, Co] -> turned 180 degrees, [Fh, Fw, Co, Ci]
+    const turned = filter.reverse([0, 1]).transpose([0, 1, 3, 2]) as tf.Tensor4D;
+    return tf.conv2d(cropped as tf.Tensor4D, turned, 1, 'valid');
+  });
+}
+
+/** Wraps a kernel's inputs as tensors for ops; the wrappers made here are let go afterwards. */
+function withTensors<T>(infos: tf.TensorInfo[], run: (tensors: tf.Tensor4D[]) => T): T {
+  const wrapped: tf.Tensor[] = [];
+  const tensors = infos.map((info) => {
+    // The engine hands kernels the input tensors themselves (typed as TensorInfo).
+    if (info instanceof tf.Tensor) return info as tf.Tensor4D;
+    const tensor = tf.engine().makeTensorFromTensorInfo(info, tf.backend());
+    wrapped.push(tensor);
+    return tensor as tf.Tensor4D;
+  });
+  try {
+    return run(tensors);
+  } finally {
+    wrapped.forEach((tensor) => tensor.dispose());
+  }
+}
+
+/**
+ * WASM: tfjs-backend-wasm 4.22's Conv2DBackpropInput is a plain loop, ~20x slower than its
+ * XNNPACK forward convolution (66 ms per call in the convolutional autoencoder, 2/3 of a
+ * training step). Every convolution's backward pass and every transposed convolution runs
+ * it; we replace it by conv2dInputGradient, built on the forward convolution.
+ */
+export function speedUpWasmInputGradient(): void {
+  const original = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  if (!original || (original as { fixed?: boolean }).fixed) return;
+  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  const fixed: tf.KernelConfig & { fixed: boolean } = {
+    kernelName: 'Conv2DBackpropInput',
+    backendName: 'wasm',
+    fixed: true,
+    kernelFunc: ({ inputs, attrs }) => {
+      const { dataFormat, dimRoundingMode } = attrs as { dataFormat?: string; dimRoundingMode?: string };
+      if ((dataFormat && dataFormat !== 'NHWC') || dimRoundingMode) throw new Error('Conv2DBackpropInput: only NHWC without rounding modes');
+      return withTensors([inputs.dy as tf.TensorInfo, inputs.filter as tf.TensorInfo], ([dy, filter]) =>
+        conv2dInputGradient(dy, filter, attrs as unknown as BackpropInputAttrs),
+      );
+    },
+  };
+  tf.registerKernel(fixed);
+}
+
 let registered = false;
 
 /** Call after the WASM backend is set; harmless to call twice. */
 export function registerWasmGradientKernels(): void {
   speedUpWasmTransposedMatMul();
+  speedUpWasmInputGradient();
+  fixResizeNearestGradient('wasm');
   if (registered || tf.getKernel('Conv2DBackpropFilter', 'wasm')) return;
   registered = true;
   tf.registerKernel({
     kernelName: 'Conv2DBackpropFilter',
     backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs }) => {
-      // The engine hands kernels the input tensors themselves (typed as TensorInfo); a bare
-      // TensorInfo from elsewhere is wrapped, and the wrapper let go afterwards.
-      const wrapped: tf.Tensor[] = [];
-      const asTensor = (info: tf.TensorInfo): tf.Tensor4D => {
-        if (info instanceof tf.Tensor) return info as tf.Tensor4D;
-        const tensor = tf.engine().makeTensorFromTensorInfo(info, tf.backend());
-        wrapped.push(tensor);
-        return tensor as tf.Tensor4D;
-      };
-      try {
-        return conv2dFilterGradient(asTensor(inputs.x as tf.TensorInfo), asTensor(inputs.dy as tf.TensorInfo), attrs as unknown as BackpropFilterAttrs);
-      } finally {
-        wrapped.forEach((tensor) => tensor.dispose());
-      }
-    },
+    kernelFunc: ({ inputs, attrs }) =>
+      withTensors([inputs.x as tf.TensorInfo, inputs.dy as tf.TensorInfo], ([x, dy]) => conv2dFilterGradient(x, dy, attrs as unknown as BackpropFilterAttrs)),
   });
 }
 
 /**
  * CPU: tfjs-backend-cpu 4.22's ResizeNearestNeighborGrad offsets dy by the batch stride of
  * the input rather than of dy, so every image after the first in a batch gets a wrong
- * gradient (nearest upsampling then trains wrongly on 'cpu', and only there). For an
+ * gradient (nearest upsampling then trains wrongly on 'cpu', and only there). WASM: its
+ * kernel is right but a slow loop (7 ms a call in the convolutional autoencoder). For an
  * integer scale without align-corners, which is what upsampling layers use, each input
  * pixel's gradient is the sum of the s x s block of dy it was copied to:
  *   dx[b, i, j, c] = sum_{p, q < s} dy[b, i*s + p, j*s + q, c]
  * Other cases go to the original kernel.
  */
-export function fixCpuResizeNearestGradient(): void {
-  const original = tf.getKernel('ResizeNearestNeighborGrad', 'cpu');
+export function fixResizeNearestGradient(backendName: 'cpu' | 'wasm'): void {
+  const original = tf.getKernel('ResizeNearestNeighborGrad', backendName);
   if (!original || (original as { fixed?: boolean }).fixed) return;
-  tf.unregisterKernel('ResizeNearestNeighborGrad', 'cpu');
+  tf.unregisterKernel('ResizeNearestNeighborGrad', backendName);
   const fixed: tf.KernelConfig & { fixed: boolean } = {
     kernelName: 'ResizeNearestNeighborGrad',
-    backendName: 'cpu',
+    backendName,
     fixed: true,
     kernelFunc: (args) => {
       const { images, dy } = args.inputs as { images: tf.Tensor4D; dy: tf.Tensor4D };

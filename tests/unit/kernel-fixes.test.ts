@@ -97,3 +97,50 @@ describe('WASM transposed matrix products (BatchMatMul with transpose flags, mad
     });
   });
 });
+
+describe('WASM input gradient (Conv2DBackpropInput, rebuilt on the forward convolution)', () => {
+  afterAll(async () => {
+    await useNodeBackend('cpu');
+  });
+
+  /** [name, input shape, filter shape, stride, padding]: odd and even sizes, strides 1 to 3. */
+  const CASES: [string, number[], number[], number | [number, number], 'same' | 'valid'][] = [
+    ['3x3 stride 2 same, 7x7', [2, 7, 7, 3], [3, 3, 3, 4], 2, 'same'],
+    ['3x3 stride 2 same, 8x8', [2, 8, 8, 3], [3, 3, 3, 4], 2, 'same'],
+    ['3x3 stride 1 same', [2, 7, 7, 3], [3, 3, 3, 4], 1, 'same'],
+    ['3x3 stride 2 valid, 8x9', [1, 8, 9, 2], [3, 3, 2, 3], 2, 'valid'],
+    ['5x5 stride 1 valid', [2, 9, 9, 3], [5, 5, 3, 2], 1, 'valid'],
+    ['4x2 strides (3, 1) same', [1, 10, 6, 2], [4, 2, 2, 3], [3, 1], 'same'],
+  ];
+
+  /** For each case: the input gradient of a convolution, then the forward pass of a transposed one. */
+  async function results(backend: 'cpu' | 'wasm'): Promise<Float32Array[]> {
+    await useNodeBackend(backend);
+    const out: Float32Array[] = [];
+    for (const [name, inputShape, filterShape, stride, pad] of CASES) {
+      const x = filled(inputShape, 0.2) as tf.Tensor4D;
+      const w = filled(filterShape, 1.1) as tf.Tensor4D;
+      const before = tf.memory().numTensors;
+      const dx = tf.grad((input) => tf.conv2d(input as tf.Tensor4D, w, stride, pad).square().sum())(x);
+      const y = tf.conv2d(x, w, stride, pad);
+      const transposed = tf.conv2dTranspose(y, w, inputShape as [number, number, number, number], stride, pad);
+      out.push((await dx.data()) as Float32Array, (await transposed.data()) as Float32Array);
+      tf.dispose([dx, y, transposed]);
+      expect(tf.memory().numTensors, `${name} leaks on ${backend}`).toBe(before);
+      tf.dispose([x, w]);
+    }
+    return out;
+  }
+
+  it('matches the CPU backend for strides 1 to 3, same and valid, odd and even sizes, and leaks nothing', async () => {
+    const reference = await results('cpu');
+    const wasm = await results('wasm');
+    reference.forEach((expected, index) => {
+      const name = `${CASES[index >> 1][0]} (${index % 2 ? 'conv2dTranspose' : 'input gradient'})`;
+      expect(wasm[index].length, name).toBe(expected.length);
+      const worst = Math.max(...Array.from(expected, (value, i) => Math.abs(value - wasm[index][i]) / (1 + Math.abs(value))));
+      expect(worst, name).toBeLessThan(1e-4);
+      expect(Math.max(...Array.from(expected, Math.abs)), name).toBeGreaterThan(1);
+    });
+  });
+});
