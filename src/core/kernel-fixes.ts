@@ -118,28 +118,33 @@ function withTensors<T>(infos: tf.TensorInfo[], run: (tensors: tf.Tensor4D[]) =>
 }
 
 /**
+ * Replaces the kernel `name` of a backend by `replacement(original)`, once: a second call
+ * finds the replacement (marked `fixed`) and does nothing.
+ */
+function replaceKernel(name: string, backendName: string, replacement: (original: tf.KernelConfig) => tf.KernelFunc): void {
+  const original = tf.getKernel(name, backendName);
+  if (!original || (original as { fixed?: boolean }).fixed) return;
+  tf.unregisterKernel(name, backendName);
+  const fixed: tf.KernelConfig & { fixed: boolean } = { kernelName: name, backendName, fixed: true, kernelFunc: replacement(original) };
+  tf.registerKernel(fixed);
+}
+
+/**
  * WASM: tfjs-backend-wasm 4.22's Conv2DBackpropInput is a plain loop, ~20x slower than its
  * XNNPACK forward convolution (66 ms per call in the convolutional autoencoder, 2/3 of a
  * training step). Every convolution's backward pass and every transposed convolution runs
  * it; we replace it by conv2dInputGradient, built on the forward convolution.
  */
 export function speedUpWasmInputGradient(): void {
-  const original = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (!original || (original as { fixed?: boolean }).fixed) return;
-  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-  const fixed: tf.KernelConfig & { fixed: boolean } = {
-    kernelName: 'Conv2DBackpropInput',
-    backendName: 'wasm',
-    fixed: true,
-    kernelFunc: ({ inputs, attrs }) => {
-      const { dataFormat, dimRoundingMode } = attrs as { dataFormat?: string; dimRoundingMode?: string };
-      if ((dataFormat && dataFormat !== 'NHWC') || dimRoundingMode) throw new Error('Conv2DBackpropInput: only NHWC without rounding modes');
-      return withTensors([inputs.dy as tf.TensorInfo, inputs.filter as tf.TensorInfo], ([dy, filter]) =>
-        conv2dInputGradient(dy, filter, attrs as unknown as BackpropInputAttrs),
-      );
-    },
-  };
-  tf.registerKernel(fixed);
+  replaceKernel('Conv2DBackpropInput', 'wasm', (original) => (args) => {
+    const { inputs, attrs } = args;
+    const { dataFormat, dimRoundingMode } = attrs as { dataFormat?: string; dimRoundingMode?: string };
+    // Layouts our layers never use go to the original kernel.
+    if ((dataFormat && dataFormat !== 'NHWC') || dimRoundingMode) return original.kernelFunc(args);
+    return withTensors([inputs.dy as tf.TensorInfo, inputs.filter as tf.TensorInfo], ([dy, filter]) =>
+      conv2dInputGradient(dy, filter, attrs as unknown as BackpropInputAttrs),
+    );
+  });
 }
 
 let registered = false;
@@ -170,26 +175,17 @@ export function registerWasmGradientKernels(): void {
  * Other cases go to the original kernel.
  */
 export function fixResizeNearestGradient(backendName: 'cpu' | 'wasm'): void {
-  const original = tf.getKernel('ResizeNearestNeighborGrad', backendName);
-  if (!original || (original as { fixed?: boolean }).fixed) return;
-  tf.unregisterKernel('ResizeNearestNeighborGrad', backendName);
-  const fixed: tf.KernelConfig & { fixed: boolean } = {
-    kernelName: 'ResizeNearestNeighborGrad',
-    backendName,
-    fixed: true,
-    kernelFunc: (args) => {
-      const { images, dy } = args.inputs as { images: tf.Tensor4D; dy: tf.Tensor4D };
-      const { alignCorners } = args.attrs as { alignCorners: boolean };
-      const [batch, inH, inW, channels] = images.shape;
-      const [, outH, outW] = dy.shape;
-      const scaleH = outH / inH;
-      const scaleW = outW / inW;
-      if (alignCorners || !Number.isInteger(scaleH) || !Number.isInteger(scaleW)) return original.kernelFunc(args);
-      // [B, h*s, w*s, C] -> [B, h, s, w, s, C], summed over the two s axes
-      return tf.tidy(() => dy.reshape([batch, inH, scaleH, inW, scaleW, channels]).sum([2, 4]));
-    },
-  };
-  tf.registerKernel(fixed);
+  replaceKernel('ResizeNearestNeighborGrad', backendName, (original) => (args) => {
+    const { images, dy } = args.inputs as { images: tf.Tensor4D; dy: tf.Tensor4D };
+    const { alignCorners } = args.attrs as { alignCorners: boolean };
+    const [batch, inH, inW, channels] = images.shape;
+    const [, outH, outW] = dy.shape;
+    const scaleH = outH / inH;
+    const scaleW = outW / inW;
+    if (alignCorners || !Number.isInteger(scaleH) || !Number.isInteger(scaleW)) return original.kernelFunc(args);
+    // [B, h*s, w*s, C] -> [B, h, s, w, s, C], summed over the two s axes
+    return tf.tidy(() => dy.reshape([batch, inH, scaleH, inW, scaleW, channels]).sum([2, 4]));
+  });
 }
 
 /**
@@ -199,28 +195,19 @@ export function fixResizeNearestGradient(backendName: 'cpu' | 'wasm'): void {
  * explicitly and call the original kernel without flags.
  */
 export function speedUpWasmTransposedMatMul(): void {
-  const original = tf.getKernel('BatchMatMul', 'wasm');
-  if (!original || (original as { fixed?: boolean }).fixed) return;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  const fixed: tf.KernelConfig & { fixed: boolean } = {
-    kernelName: 'BatchMatMul',
-    backendName: 'wasm',
-    fixed: true,
-    kernelFunc: (args) => {
-      const { a, b } = args.inputs as { a: tf.Tensor; b: tf.Tensor };
-      const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-      if (!transposeA && !transposeB) return original.kernelFunc(args);
-      // [..., m, n] -> [..., n, m] on the last two axes
-      const swapLast = (t: tf.Tensor) => t.transpose([...Array(t.rank - 2).keys(), t.rank - 1, t.rank - 2]);
-      const aT = transposeA ? swapLast(a) : a;
-      const bT = transposeB ? swapLast(b) : b;
-      try {
-        return original.kernelFunc({ ...args, inputs: { a: aT, b: bT }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
-      } finally {
-        if (aT !== a) aT.dispose();
-        if (bT !== b) bT.dispose();
-      }
-    },
-  };
-  tf.registerKernel(fixed);
+  replaceKernel('BatchMatMul', 'wasm', (original) => (args) => {
+    const { a, b } = args.inputs as { a: tf.Tensor; b: tf.Tensor };
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    if (!transposeA && !transposeB) return original.kernelFunc(args);
+    // [..., m, n] -> [..., n, m] on the last two axes
+    const swapLast = (t: tf.Tensor) => t.transpose([...Array(t.rank - 2).keys(), t.rank - 1, t.rank - 2]);
+    const aT = transposeA ? swapLast(a) : a;
+    const bT = transposeB ? swapLast(b) : b;
+    try {
+      return original.kernelFunc({ ...args, inputs: { a: aT, b: bT }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+    } finally {
+      if (aT !== a) aT.dispose();
+      if (bT !== b) bT.dispose();
+    }
+  });
 }
