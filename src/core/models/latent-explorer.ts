@@ -41,10 +41,11 @@ const MAX_AXIS_CODE = 16;
 /** Sliders over a Gaussian code reach at least +-3 standard deviations of the prior. */
 const PRIOR_EXTENT = 3;
 
-/** Unit directions through the code space, with the origin their coordinates are measured from. */
+/** Unit directions through the code space; coordinates along them are measured from an origin (0, or the mean code). */
 interface Directions {
   labels: string[];
-  origin: Float32Array;
+  /** origin . v for each direction v. */
+  originDots: Float32Array;
   /** [k][d] */
   vectors: Float32Array[];
 }
@@ -60,17 +61,18 @@ function directionsOf(dimension: number, projection: Projection | undefined): Di
   const count = Math.min(DIRECTIONS, dimension);
   if (dimension <= MAX_AXIS_CODE || !projection) {
     const vectors = Array.from({ length: count }, (_, k) => Float32Array.from({ length: dimension }, (_, j) => (j === k ? 1 : 0)));
-    return { labels: vectors.map((_, k) => `z${k + 1}`), origin: new Float32Array(dimension), vectors };
+    return { labels: vectors.map((_, k) => `z${k + 1}`), originDots: new Float32Array(count), vectors };
   }
   const available = Math.min(count, projection.components.length / dimension);
   const vectors = Array.from({ length: available }, (_, k) => projection.components.slice(k * dimension, (k + 1) * dimension));
-  return { labels: vectors.map((_, k) => `PC${k + 1}`), origin: projection.mean, vectors };
+  const originDots = Float32Array.from(vectors, (vector) => dot(vector, projection.mean));
+  return { labels: vectors.map((_, k) => `PC${k + 1}`), originDots, vectors };
 }
 
 /** Coordinate of a code (read from `offset`) along each direction: (code - origin) . v */
 function coordinates(directions: Directions, code: ArrayLike<number>, offset = 0): Float32Array {
-  const { origin, vectors } = directions;
-  return Float32Array.from(vectors, (vector) => dot(vector, code, offset) - dot(vector, origin));
+  const { originDots, vectors } = directions;
+  return Float32Array.from(vectors, (vector, k) => dot(vector, code, offset) - originDots[k]);
 }
 
 export class LatentExplorer {
