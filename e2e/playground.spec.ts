@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 
 /** A small autoencoder, so that a software GPU trains it in seconds. */
@@ -132,4 +133,16 @@ test('a bad value typed into a control is named and changes nothing', async ({ p
   await batch.press('Enter');
   await expect(page.getByRole('alert').filter({ hasText: 'Batch size must be between 1 and 512' })).toBeVisible();
   await expect(page).toHaveURL(/batch=16/);
+});
+
+test('an image grid saves as a sharp PNG, four screen pixels to each image pixel, named after the run', async ({ page }) => {
+  await page.goto(`/#${TINY}&backend=wasm`);
+  await waitUntilReady(page);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save "Generated samples" as a PNG image' }).click()]);
+  expect(download.suggestedFilename()).toBe('ae-mnist-samples-step0.png');
+  const bytes = readFileSync(await download.path());
+  // PNG signature, then the IHDR chunk's width and height (big-endian, bytes 16 to 23).
+  expect(bytes.subarray(1, 4).toString('ascii')).toBe('PNG');
+  // 32 samples of 28 x 28 in 8 columns and 4 rows with 1-pixel gaps, scaled by 4.
+  expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)]).toEqual([(8 * 29 - 1) * 4, (4 * 29 - 1) * 4]);
 });

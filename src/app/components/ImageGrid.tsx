@@ -3,6 +3,53 @@ import { useEffect, useRef } from 'react';
 import type { ImageGridPanel } from '../../core/views/panels';
 
 const GAP = 1;
+const EXPORT_SCALE = 4;
+
+/** The panel's images as pixels, in a grid with 1-pixel white gaps. */
+function gridImage(panel: ImageGridPanel): ImageData {
+  const { width, height, channels, columns, pixels, count } = panel;
+  const rows = Math.ceil(count / columns);
+  const image = new ImageData(columns * (width + GAP) - GAP, rows * (height + GAP) - GAP);
+  image.data.fill(255);
+  for (let n = 0; n < count; n++) {
+    const left = (n % columns) * (width + GAP);
+    const top = Math.floor(n / columns) * (height + GAP);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const source = ((n * height + y) * width + x) * channels;
+        const target = ((top + y) * image.width + left + x) * 4;
+        if (channels === 1) {
+          // Dark ink on a light page reads better on a projector than white on black.
+          const ink = 255 - pixels[source];
+          image.data[target] = image.data[target + 1] = image.data[target + 2] = ink;
+        } else {
+          image.data[target] = pixels[source];
+          image.data[target + 1] = pixels[source + 1];
+          image.data[target + 2] = pixels[source + 2];
+        }
+        image.data[target + 3] = 255;
+      }
+    }
+  }
+  return image;
+}
+
+/** Saves the grid as a PNG, each pixel drawn as a SCALE x SCALE block so it stays sharp in slides. */
+export function downloadGrid(panel: ImageGridPanel, fileName: string): void {
+  const image = gridImage(panel);
+  const native = document.createElement('canvas');
+  [native.width, native.height] = [image.width, image.height];
+  native.getContext('2d')!.putImageData(image, 0, 0);
+  const scaled = document.createElement('canvas');
+  [scaled.width, scaled.height] = [image.width * EXPORT_SCALE, image.height * EXPORT_SCALE];
+  const context = scaled.getContext('2d')!;
+  context.imageSmoothingEnabled = false;
+  context.drawImage(native, 0, 0, scaled.width, scaled.height);
+  const link = document.createElement('a');
+  link.href = scaled.toDataURL('image/png');
+  link.download = fileName;
+  link.click();
+}
 
 export function ImageGrid({ panel }: { panel: ImageGridPanel }) {
   const canvas = useRef<HTMLCanvasElement>(null);
@@ -11,33 +58,11 @@ export function ImageGrid({ panel }: { panel: ImageGridPanel }) {
   useEffect(() => {
     const context = canvas.current?.getContext('2d');
     if (!context) return;
-    const { width, height, channels, columns, pixels, count } = panel;
-    const image = context.createImageData(columns * (width + GAP) - GAP, rows * (height + GAP) - GAP);
-    image.data.fill(255);
-    for (let n = 0; n < count; n++) {
-      const left = (n % columns) * (width + GAP);
-      const top = Math.floor(n / columns) * (height + GAP);
-      for (let y = 0; y < height; y++) {
-        for (let x = 0; x < width; x++) {
-          const source = ((n * height + y) * width + x) * channels;
-          const target = ((top + y) * image.width + left + x) * 4;
-          if (channels === 1) {
-            // Dark ink on a light page reads better on a projector than white on black.
-            const ink = 255 - pixels[source];
-            image.data[target] = image.data[target + 1] = image.data[target + 2] = ink;
-          } else {
-            image.data[target] = pixels[source];
-            image.data[target + 1] = pixels[source + 1];
-            image.data[target + 2] = pixels[source + 2];
-          }
-          image.data[target + 3] = 255;
-        }
-      }
-    }
+    const image = gridImage(panel);
     context.canvas.width = image.width;
     context.canvas.height = image.height;
     context.putImageData(image, 0, 0);
-  }, [panel, rows]);
+  }, [panel]);
 
   const labels = panel.rowLabels;
   return (

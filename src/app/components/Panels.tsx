@@ -1,7 +1,7 @@
 /** Renders whatever views the model sent, by kind: the page never names a model. */
 import { useStore } from '../store';
 import { BarChart } from './BarChart';
-import { ImageGrid } from './ImageGrid';
+import { downloadGrid, ImageGrid } from './ImageGrid';
 import { LatentSliders } from './LatentSliders';
 import { ScatterPlot } from './ScatterPlot';
 
@@ -9,6 +9,7 @@ export function Panels() {
   const panels = useStore((state) => state.panels);
   const step = useStore((state) => state.panelsStep);
   const runState = useStore((state) => state.runState);
+  const { model, dataset } = useStore((state) => state.config);
   if (panels.length === 0) {
     return <p className="card placeholder">{runState === 'loading' ? 'Loading the dataset and the model…' : 'Views appear here.'}</p>;
   }
@@ -16,9 +17,21 @@ export function Panels() {
     <>
       {panels.map((panel) => (
         <figure key={panel.id} className="card panel" aria-labelledby={`panel-${panel.id}`} data-step={step}>
-          <h2 id={`panel-${panel.id}`}>
-            {panel.title} <span className="panel-step">at step {step.toLocaleString('en-US')}</span>
-          </h2>
+          <div className="panel-header">
+            <h2 id={`panel-${panel.id}`}>
+              {panel.title} <span className="panel-step">at step {step.toLocaleString('en-US')}</span>
+            </h2>
+            {panel.kind === 'image-grid' && (
+              <button
+                type="button"
+                className="save-image"
+                aria-label={`Save "${panel.title}" as a PNG image`}
+                onClick={() => downloadGrid(panel, `${model}-${dataset}-${panel.id}-step${step}.png`)}
+              >
+                Save PNG
+              </button>
+            )}
+          </div>
           {panel.kind === 'image-grid' ? (
             <ImageGrid panel={panel} />
           ) : panel.kind === 'scatter' ? (
