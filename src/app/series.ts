@@ -14,6 +14,16 @@ export function appendCapped(series: readonly ChartPoint[], points: readonly Cha
   return next;
 }
 
+/** Points a chart draws per series: more add nothing at chart width and cost the page time. */
+export const DISPLAY_POINTS = 200;
+
+/** At most `max` evenly spaced points of a series, always with its last one. */
+export function thinned(series: readonly ChartPoint[], max = DISPLAY_POINTS): readonly ChartPoint[] {
+  if (series.length <= max) return series;
+  const stride = Math.ceil(series.length / max);
+  return series.filter((_, index) => index % stride === 0 || index === series.length - 1);
+}
+
 /** Exponential moving average, the usual way to read a noisy training loss. */
 export function smooth(previous: number | undefined, value: number, factor = 0.8): number {
   return previous === undefined || !Number.isFinite(previous) ? value : factor * previous + (1 - factor) * value;

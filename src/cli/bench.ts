@@ -3,7 +3,10 @@
  * Node (cpu, wasm) and in headless Chromium (webgpu, webgl, wasm, cpu) through bench.html.
  * A report, not a test: slow or unavailable backends are reported, never failed.
  *
- *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S]
+ * Then, in the app itself, how responsive the page stays while each model trains (main-thread
+ * long tasks), on the backend a person gets ('auto') and, for the first model, on WebGL and WebGPU.
+ *
+ *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -20,6 +23,7 @@ import { TrainingSession } from '../core/training/session';
 import { UsageError } from './args';
 import { NODE_BACKENDS, useNodeBackend } from './node-backend';
 import { loadNodeDataset } from './node-datasets';
+import { measureResponsiveness, responsivenessTable, type ResponsivenessRow } from './responsiveness';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DATASET = 'mnist';
@@ -38,6 +42,8 @@ interface Options {
   build: boolean;
   steps?: number;
   timeoutS: number;
+  /** Seconds of training watched for long tasks, per model and backend. */
+  watchS: number;
 }
 
 interface Row {
@@ -67,7 +73,7 @@ interface PageResult {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120 };
+  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15 };
   const value = (i: number) => {
     if (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) throw new UsageError(`${argv[i]} needs a value`);
     return argv[i + 1];
@@ -89,6 +95,7 @@ function parseArgs(argv: string[]): Options {
     } else if (argv[i] === '--no-build') options.build = false;
     else if (argv[i] === '--steps') options.steps = positive(i++);
     else if (argv[i] === '--timeout') options.timeoutS = positive(i++);
+    else if (argv[i] === '--watch') options.watchS = positive(i++);
     else throw new UsageError(`unknown argument "${argv[i]}"`);
   }
   return options;
@@ -176,7 +183,7 @@ async function benchPage(browser: Browser, baseUrl: string, model: string, backe
   return row;
 }
 
-async function benchBrowser(options: Options, rows: Row[]): Promise<string | undefined> {
+async function benchBrowser(options: Options, rows: Row[], responsiveness: ResponsivenessRow[]): Promise<string | undefined> {
   const executablePath = findChromium();
   if (!executablePath) throw new Error(HOW_TO_GET_CHROMIUM);
   if (options.build) {
@@ -194,6 +201,12 @@ async function benchBrowser(options: Options, rows: Row[]): Promise<string | und
       for (const backend of BROWSER_BACKENDS) {
         log(`browser ${model} ${backend}`);
         rows.push(await benchPage(browser, baseUrl, model, backend, options));
+      }
+    }
+    for (const [index, model] of options.models.entries()) {
+      for (const backend of index === 0 ? ['auto', 'webgl', 'webgpu'] : ['auto']) {
+        log(`page ${model} ${backend}: watching the main thread for ${options.watchS} s of training`);
+        responsiveness.push(await measureResponsiveness(browser, baseUrl, model, backend, options.watchS, options.timeoutS));
       }
     }
     return browser.version();
@@ -217,6 +230,7 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const rows: Row[] = [];
+  const responsiveness: ResponsivenessRow[] = [];
   let chromiumVersion: string | undefined;
   if (options.only !== 'browser') {
     for (const model of options.models) {
@@ -226,7 +240,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  if (options.only !== 'node') chromiumVersion = await benchBrowser(options, rows);
+  if (options.only !== 'node') chromiumVersion = await benchBrowser(options, rows, responsiveness);
   const date = new Date();
   const report = {
     date: date.toISOString(),
@@ -238,6 +252,7 @@ async function main(): Promise<void> {
     dataset: DATASET,
     options,
     results: rows,
+    responsiveness,
   };
   const dir = join(ROOT, 'bench-results');
   mkdirSync(dir, { recursive: true });
@@ -246,6 +261,10 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\n${report.machine.cpu} (${report.machine.cores} cores), Node ${report.node}${chromiumVersion ? `, Chromium ${chromiumVersion}` : ''}, TF.js ${report.tfjs}`);
   console.log(table(rows));
+  if (responsiveness.length) {
+    console.log(`\nThe page while training (${options.watchS} s each): main-thread tasks over 50 ms`);
+    console.log(responsivenessTable(responsiveness));
+  }
   console.log(`\n${report.durationS.toFixed(0)} s; written to ${file} and bench-results/latest.json`);
 }
 
@@ -254,7 +273,7 @@ main().then(
   () => process.exit(0),
   (error) => {
     console.error(error instanceof UsageError ? `usage error: ${error.message}` : error);
-    console.error('usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S]');
+    console.error('usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S]');
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );

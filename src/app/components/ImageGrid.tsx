@@ -59,8 +59,9 @@ export function ImageGrid({ panel }: { panel: ImageGridPanel }) {
     const context = canvas.current?.getContext('2d');
     if (!context) return;
     const image = gridImage(panel);
-    context.canvas.width = image.width;
-    context.canvas.height = image.height;
+    // Resizing a canvas clears it and makes the page lay out again: only when the size changes.
+    if (context.canvas.width !== image.width) context.canvas.width = image.width;
+    if (context.canvas.height !== image.height) context.canvas.height = image.height;
     context.putImageData(image, 0, 0);
   }, [panel]);
 

@@ -3,11 +3,12 @@
  * loss has parts (the VAE's reconstruction and KL), a second chart of the parts; and a
  * table of the latest held-out metrics with their units.
  */
-import { useState } from 'react';
+import { memo, useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { findModel } from '../../core/models';
 import type { TermInfo } from '../../core/models/model';
-import { smoothedKey, type ChartPoint } from '../series';
+import { smoothedKey, thinned, type ChartPoint } from '../series';
+import { useThrottled } from '../use-throttled';
 import { useStore } from '../store';
 
 const format = (value: number) => (Math.abs(value) >= 100 ? value.toFixed(1) : value.toPrecision(3));
@@ -30,7 +31,7 @@ function Axes({ logScale }: { logScale: boolean }) {
   );
 }
 
-function PartsChart({ train, parts, terms, logScale }: { train: ChartPoint[]; parts: string[]; terms: readonly TermInfo[]; logScale: boolean }) {
+const PartsChart = memo(function PartsChart({ train, parts, terms, logScale }: { train: readonly ChartPoint[]; parts: readonly string[]; terms: readonly TermInfo[]; logScale: boolean }) {
   return (
     <div className="chart-area small" data-testid="parts-chart">
       <ResponsiveContainer width="100%" height="100%">
@@ -52,7 +53,7 @@ function PartsChart({ train, parts, terms, logScale }: { train: ChartPoint[]; pa
       </ResponsiveContainer>
     </div>
   );
-}
+});
 
 function HeldOutTable({ point, terms }: { point: ChartPoint; terms: readonly TermInfo[] }) {
   const keys = Object.keys(point).filter((key) => key !== 'step' && !key.endsWith('_smooth'));
@@ -94,6 +95,25 @@ function HeldOutTable({ point, terms }: { point: ChartPoint; terms: readonly Ter
   );
 }
 
+/** Charts redraw at most this often (Recharts takes tens of ms a redraw); the text below them follows every update. */
+const CHART_INTERVAL_MS = 500;
+
+/** The loss lines, redrawn only when the throttled, thinned series they get change. */
+const LossLines = memo(function LossLines({ train, test, logScale }: { train: readonly ChartPoint[]; test: readonly ChartPoint[]; logScale: boolean }) {
+  return (
+    <div className="chart-area" data-testid="loss-chart" data-points={train.length}>
+      <ResponsiveContainer width="100%" height="100%">
+        <LineChart margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+          <Axes logScale={logScale} />
+          <Line data={train} dataKey="loss" name="train" stroke="#9fb3c8" dot={false} isAnimationActive={false} strokeWidth={1} />
+          <Line data={train} dataKey={smoothedKey('loss')} name="train (smoothed)" stroke="#1d4e89" dot={false} isAnimationActive={false} strokeWidth={2} />
+          <Line data={test} dataKey="loss" name="held-out" stroke="#d1495b" dot={{ r: 2 }} isAnimationActive={false} strokeWidth={2} />
+        </LineChart>
+      </ResponsiveContainer>
+    </div>
+  );
+});
+
 export function LossChart() {
   const train = useStore((state) => state.train);
   const test = useStore((state) => state.test);
@@ -102,7 +122,11 @@ export function LossChart() {
   const terms = findModel(modelId)?.terms ?? [];
   const lastTrain = train[train.length - 1];
   const lastTest = test[test.length - 1];
-  const parts = lastTrain ? Object.keys(lastTrain).filter((key) => key !== 'step' && key !== 'loss' && !key.endsWith('_smooth')) : [];
+  const partsKey = lastTrain ? Object.keys(lastTrain).filter((key) => key !== 'step' && key !== 'loss' && !key.endsWith('_smooth')).join(',') : '';
+  const parts = useMemo(() => (partsKey ? partsKey.split(',') : []), [partsKey]);
+  const chartTrain = useThrottled(train, CHART_INTERVAL_MS);
+  const chartTest = useThrottled(test, CHART_INTERVAL_MS);
+  const shownTrain = useMemo(() => thinned(chartTrain), [chartTrain]);
   const lossTerm = termLabel(terms, 'loss');
   const summary =
     lastTrain || lastTest
@@ -120,21 +144,12 @@ export function LossChart() {
           <input type="checkbox" checked={logScale} onChange={(event) => setLogScale(event.target.checked)} /> log scale
         </label>
       </div>
-      <div className="chart-area" data-testid="loss-chart" data-points={train.length}>
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
-            <Axes logScale={logScale} />
-            <Line data={train} dataKey="loss" name="train" stroke="#9fb3c8" dot={false} isAnimationActive={false} strokeWidth={1} />
-            <Line data={train} dataKey={smoothedKey('loss')} name="train (smoothed)" stroke="#1d4e89" dot={false} isAnimationActive={false} strokeWidth={2} />
-            <Line data={test} dataKey="loss" name="held-out" stroke="#d1495b" dot={{ r: 2 }} isAnimationActive={false} strokeWidth={2} />
-          </LineChart>
-        </ResponsiveContainer>
-      </div>
+      <LossLines train={shownTrain} test={chartTest} logScale={logScale} />
       <figcaption data-testid="loss-summary">{summary}</figcaption>
       {parts.length > 0 && (
         <>
           <h3>Parts of the training loss (smoothed)</h3>
-          <PartsChart train={train} parts={parts} terms={terms} logScale={logScale} />
+          <PartsChart train={shownTrain} parts={parts} terms={terms} logScale={logScale} />
         </>
       )}
       {lastTest && <HeldOutTable point={lastTest} terms={terms} />}
