@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from '../core/config';
 import type { BackendInfo } from './protocol';
-import { fixResizeNearestGradient, registerWasmGradientKernels } from '../core/kernel-fixes';
+import { fixResizeNearestGradient, registerWasmGradientKernels, speedUpCpuFilterGradient } from '../core/kernel-fixes';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -81,6 +81,7 @@ async function tryWasm(): Promise<Attempt> {
 async function tryCpu(): Promise<Attempt> {
   if (!(await tf.setBackend('cpu'))) return { ok: false, reason: 'the CPU backend failed to start' };
   fixResizeNearestGradient('cpu');
+  speedUpCpuFilterGradient();
   return { ok: true };
 }
 
