@@ -45,7 +45,7 @@ for (const { model, settings, control, live, panels } of FAMILY) {
       await expect(page.getByTestId('parts-chart')).toBeVisible();
       // Which likelihood the numbers are under, readable without a hover.
       await page.getByTestId('metrics-help').getByText('What these numbers mean').click();
-      await expect(page.getByTestId('metrics-help')).toContainText('Under the Bernoulli likelihood');
+      await expect(page.getByTestId('metrics-help')).toContainText('Under the likelihood of the "Reconstruction term" setting');
     }
 
     // A live parameter applies to the running model: the link changes, the step count is not reset.
@@ -138,4 +138,55 @@ test('the latent sliders edit one image\'s code, decoded live, and go back to it
   await expect(decoded).toContainText('its code, decoded');
   expect(Number(await z1.inputValue())).toBeCloseTo(start, 5);
   await expect.poll(image).toBe(before);
+});
+
+async function heldOut(page: Page): Promise<{ loss: number; step: number }> {
+  const match = /held-out loss ([\d.]+) at step (\d+)/.exec((await page.getByTestId('loss-summary').textContent()) ?? '');
+  return match ? { loss: Number(match[1]), step: Number(match[2]) } : { loss: NaN, step: -1 };
+}
+
+test('2-D points: a 1-D bottleneck on the spiral draws the curve it learned, and the VAE trains on the ring', async ({ page }) => {
+  await page.goto('/#model=ae&dataset=spiral&backend=wasm&bottleneck=1&hidden=32,16&batch=32');
+  await expect(page.getByTestId('play-pause')).toBeEnabled();
+  const learned = page.getByTestId('points-learned-manifold');
+  await expect(learned).toBeVisible();
+  // data, reconstructions joined to their points, and the decoded curve, in one plot
+  await expect(learned).toHaveAttribute('aria-label', /data \(test points\).*point to its reconstruction.*reconstructions.*decoded curve/);
+  await expect(page.getByTestId('points-samples')).toBeVisible();
+  // settings for images are not offered on points; the data's own noise is
+  await expect(page.getByRole('textbox', { name: 'First test image' })).toHaveCount(0);
+  await expect(page.getByRole('textbox', { name: 'Data noise' })).toHaveValue('0.05');
+  await expect.poll(async () => (await heldOut(page)).step).toBe(0);
+  const start = await heldOut(page);
+
+  await page.getByTestId('play-pause').click();
+  await expect.poll(() => stepCount(page)).toBeGreaterThan(400);
+  await page.getByTestId('play-pause').click();
+  await expect.poll(async () => (await heldOut(page)).step).toBeGreaterThan(400);
+  expect((await heldOut(page)).loss).toBeLessThan(0.5 * start.loss);
+
+  // The VAE keeps the dataset when it trains on it; its likelihood on points is a Gaussian.
+  await page.getByLabel('Model').selectOption('vae');
+  await expect(page.getByLabel('Dataset')).toHaveValue('spiral');
+  await page.getByLabel('Dataset').selectOption('ring');
+  await expect(page.getByLabel('Reconstruction term')).toHaveValue('gaussian');
+  await expect(page).toHaveURL(/model=vae&dataset=ring/);
+  await expect(page.getByTestId('play-pause')).toBeEnabled();
+  await expect(page.getByTestId('points-learned-manifold')).toBeVisible();
+  await expect(page.getByTestId('bars-kl-per-dimension')).toBeVisible();
+  await page.getByTestId('play-pause').click();
+  await expect.poll(() => stepCount(page)).toBeGreaterThan(200);
+  await page.getByTestId('play-pause').click();
+  // the -ELBO of a density on the plane goes below zero: the chart is not clipped at 0
+  await expect.poll(async () => (await heldOut(page)).step).toBeGreaterThan(200);
+  await expect(page.getByTestId('loss-chart')).toBeVisible();
+
+  // a model that needs images is offered none of the 2-D sets, and a link that pairs them says so
+  await page.getByLabel('Model').selectOption('conv-ae');
+  await expect(page.getByLabel('Dataset')).toHaveValue('mnist');
+  await expect(page.getByLabel('Dataset').locator('option')).toHaveText(['MNIST digits', 'Fashion-MNIST']);
+  await page.goto('/#model=conv-ae&dataset=spiral&backend=wasm&channels=4,8');
+  await expect(page.getByTestId('link-warnings')).toContainText('Convolutional autoencoder trains on images, and Spiral is a set of 2-D points; using MNIST digits instead.');
+  await expect(page.getByLabel('Model')).toHaveValue('conv-ae');
+  await expect(page.getByLabel('Dataset')).toHaveValue('mnist');
 });

@@ -1,6 +1,6 @@
 import { DATASETS } from '../core/datasets/catalog';
 import { ConfigPanel } from './components/ConfigPanel';
-import { LossChart } from './components/LossChart';
+import { Charts } from './components/Charts';
 import { ModelCard } from './components/ModelCard';
 import { Notices } from './components/Notices';
 import { Panels } from './components/Panels';
@@ -22,7 +22,7 @@ export function App() {
           <ModelCard />
         </aside>
         <div className="stage">
-          <LossChart />
+          <Charts />
           <div className="panels">
             <Panels />
           </div>
@@ -31,13 +31,13 @@ export function App() {
       <footer className="app-footer">
         <p>
           Training runs in your browser; nothing is uploaded. The address bar always holds a link to this exact setup. Data:{' '}
-          {DATASETS.map((dataset, index) => (
+          {DATASETS.filter((dataset) => dataset.kind === 'image').map((dataset, index) => (
             <span key={dataset.id}>
               {index > 0 ? '; ' : ''}
               {dataset.name} by {dataset.credit} ({dataset.license})
             </span>
           ))}
-          .
+          ; the 2-D sets are generated in your browser.
         </p>
       </footer>
     </div>

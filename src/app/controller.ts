@@ -1,12 +1,12 @@
 /**
  * What the controls do: every configuration change is written to the URL (so the address
- * bar is always a share link) and restarts the run; play, pause, step and reset go to the
- * worker tagged with the current run id.
+ * bar is always a share link) and restarts the run, unless only live settings changed;
+ * play, pause, step, reset and jobs go to the worker tagged with the current run id.
  */
 import { paramsFor, type RunConfig } from '../core/config';
 import { formatParam, type ParamValue } from '../core/params/schema';
 import { decodeLink, encodeLink } from '../core/url-codec';
-import type { LatentQuery } from '../core/views/panels';
+import type { ImageGridPanel, LatentQuery } from '../core/views/panels';
 import { beginRun, receive, setStoreHooks, useStore } from './store';
 import { connectWorker, sendToWorker } from './worker-client';
 
@@ -24,7 +24,7 @@ function restart(config: RunConfig): void {
   clearTimeout(restartTimer);
   restartTimer = undefined;
   // An answer to a decode request of the old run is dropped as stale: don't wait for it.
-  decodeInFlight = false;
+  decodeInFlight = undefined;
   waitingQueries.clear();
   const runId = beginRun(config);
   sendToWorker({ type: 'reset', runId, config });
@@ -50,7 +50,7 @@ export function startPlayground(): void {
 function liveChanges(before: RunConfig, after: RunConfig): Record<string, ParamValue> | undefined {
   if (before.model !== after.model || before.dataset !== after.dataset || before.backend !== after.backend) return undefined;
   const changed: Record<string, ParamValue> = {};
-  for (const spec of paramsFor(after.model)) {
+  for (const spec of paramsFor(after.model, after.dataset)) {
     if (formatParam(spec, before.values[spec.key] ?? spec.default) === formatParam(spec, after.values[spec.key] ?? spec.default)) continue;
     if (!spec.live) return undefined;
     changed[spec.key] = after.values[spec.key];
@@ -76,12 +76,31 @@ export function changeConfig(config: RunConfig, { immediate = false } = {}): voi
   else restartTimer = setTimeout(() => restart(config), RESTART_DELAY_MS);
 }
 
+let jobCounter = 0;
+
+/** Starts a job in the worker: one of the model's actions, or `evaluate`. Returns its id. */
+export function startJob(name: string, payload?: unknown): string {
+  const { runId, jobs } = useStore.getState();
+  const jobId = `${runId}-${++jobCounter}`;
+  useStore.setState({ jobs: { ...jobs, [name]: { jobId, state: 'running' } } });
+  sendToWorker({ type: 'action', runId, jobId, name, payload });
+  return jobId;
+}
+
+export function cancelJob(jobId: string): void {
+  sendToWorker({ type: 'cancel', runId: useStore.getState().runId, jobId });
+}
+
+/** Computes one of the model's held-out evaluations now, beside training. */
+export const evaluateNow = (id: string) => startJob('evaluate', { id });
+
 /**
- * The latent explorer: one decode request in flight at a time; while one is, only the
- * latest query of each kind (a scatter point, a slider setting) waits, so dragging never
- * floods the worker.
+ * The latent explorer: one decode job in flight at a time; while one is, only the latest
+ * query of each kind (a scatter point, a slider setting) waits, so dragging never floods
+ * the worker.
  */
-let decodeInFlight = false;
+const DECODE = 'decode-latent';
+let decodeInFlight: { jobId: string; query: LatentQuery } | undefined;
 const waitingQueries = new Map<LatentQuery['kind'], LatentQuery>();
 
 function requestDecode(query: LatentQuery): void {
@@ -89,13 +108,18 @@ function requestDecode(query: LatentQuery): void {
     waitingQueries.set(query.kind, query);
     return;
   }
-  decodeInFlight = true;
-  sendToWorker({ type: 'decode', runId: useStore.getState().runId, query });
+  decodeInFlight = { jobId: startJob(DECODE, query), query };
 }
 
 setStoreHooks({
-  decoded: () => {
-    decodeInFlight = false;
+  job: (jobId, message) => {
+    if (jobId !== decodeInFlight?.jobId) return;
+    const { query } = decodeInFlight;
+    if (message.panel?.kind === 'image-grid') showDecoded(query, message.panel);
+    if (message.state === 'running') return;
+    // Done, failed or cancelled: the next waiting query goes. A failure says why, once.
+    if (message.state === 'error') useStore.setState({ error: `The latent explorer could not decode: ${message.message}` });
+    decodeInFlight = undefined;
     const [next] = waitingQueries.values();
     if (next) {
       waitingQueries.delete(next.kind);
@@ -114,6 +138,13 @@ setStoreHooks({
     }
   },
 });
+
+function showDecoded(query: LatentQuery, panel: ImageGridPanel): void {
+  const { sliders } = useStore.getState();
+  if (query.kind === 'point') useStore.setState({ explorer: { point: query.point, panel } });
+  // Sliders reset while this was decoded stay reset.
+  else if (sliders) useStore.setState({ sliders: { ...sliders, panel } });
+}
 
 export function explore(point: [number, number]): void {
   const { explorer } = useStore.getState();
@@ -136,7 +167,8 @@ export function resetSliders(): void {
 
 export const play = () => sendToWorker({ type: 'start', runId: useStore.getState().runId });
 export const pause = () => sendToWorker({ type: 'pause', runId: useStore.getState().runId });
-export const stepOnce = () => sendToWorker({ type: 'step', runId: useStore.getState().runId });
+/** One training step, or one phase of one (a GAN's discriminator alone). */
+export const stepOnce = (phase?: string) => sendToWorker({ type: 'step', runId: useStore.getState().runId, ...(phase ? { phase } : {}) });
 export const resetRun = () => restart(useStore.getState().config);
 export const dismissLinkWarnings = () => useStore.setState({ linkWarnings: [] });
 export const dismissError = () => useStore.setState({ error: undefined });

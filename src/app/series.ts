@@ -31,3 +31,10 @@ export function smooth(previous: number | undefined, value: number, factor = 0.8
 
 /** The key under which a term's smoothed series is kept. */
 export const smoothedKey = (term: string) => `${term}_smooth`;
+
+/** Held-out figures of one evaluation merged into the series: into the point of their step, or as a new point in step order. */
+export function mergeHeldOut(series: readonly ChartPoint[], step: number, values: Record<string, number>): ChartPoint[] {
+  const index = series.findIndex((point) => point.step === step);
+  if (index >= 0) return series.map((point, i) => (i === index ? { ...point, ...values } : point));
+  return appendCapped(series, [{ step, ...values }]).sort((a, b) => a.step - b.step);
+}

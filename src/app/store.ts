@@ -5,13 +5,30 @@
 import { create } from 'zustand';
 import type { RunConfig } from '../core/config';
 import type { ImageGridPanel, ViewPanel } from '../core/views/panels';
-import type { BackendInfo, FromWorker, RunState, Throughput } from '../worker/protocol';
-import { appendCapped, smooth, smoothedKey, type ChartPoint } from './series';
+import type { BackendInfo, FromWorker, JobState, RunState, Throughput } from '../worker/protocol';
+import { appendCapped, mergeHeldOut, smooth, smoothedKey, type ChartPoint } from './series';
 
 export interface Progress {
   label: string;
   loaded: number;
   total: number;
+}
+
+/** The latest value of a held-out figure, and when and on what it was computed. */
+export interface HeldOutFigure {
+  value: number;
+  step: number;
+  evaluation: string;
+  basis: string;
+}
+
+/** The latest job the page started under a name (a newer one cancels the older): its state, progress and latest panel. */
+export interface JobView {
+  jobId: string;
+  state: JobState;
+  progress?: number;
+  panel?: ViewPanel;
+  message?: string;
 }
 
 export interface PlaygroundState {
@@ -25,10 +42,15 @@ export interface PlaygroundState {
   backend?: BackendInfo;
   progress?: Progress;
   train: ChartPoint[];
+  /** Held-out figures by step, every evaluation's figures merged into the point of their step. */
   test: ChartPoint[];
+  /** The latest value of each held-out figure. */
+  heldOut: Record<string, HeldOutFigure>;
   throughput: Throughput;
   panels: ViewPanel[];
   panelsStep: number;
+  /** By job name. */
+  jobs: Record<string, JobView>;
   /** The latent explorer: the point chosen on the scatter, and its decoded image. */
   explorer?: { point: [number, number]; panel?: ImageGridPanel };
   /** The latent sliders, once moved: their values, the panel they belong to, and the decoded image. */
@@ -44,9 +66,11 @@ export const useStore = create<PlaygroundState>(() => ({
   step: 0,
   train: [],
   test: [],
+  heldOut: {},
   throughput: { stepsPerSecond: 0, imagesPerSecond: 0 },
   panels: [],
   panelsStep: 0,
+  jobs: {},
 }));
 
 /** A fresh run: new id, empty charts. Returns the id to tag messages with. */
@@ -60,8 +84,10 @@ export function beginRun(config: RunConfig): number {
     step: 0,
     train: [],
     test: [],
+    heldOut: {},
     panels: [],
     panelsStep: 0,
+    jobs: {},
     explorer: undefined,
     sliders: undefined,
     progress: undefined,
@@ -71,19 +97,22 @@ export function beginRun(config: RunConfig): number {
   return runId;
 }
 
-/** Each term's value, and beside it `<term>_smooth`, its moving average. */
+/** Each term's value, and beside it `<term>_smooth`, its moving average (carried over steps that did not report the term). */
 function toChartPoints(points: { step: number; values: Record<string, number> }[], previous?: ChartPoint): ChartPoint[] {
-  let last: ChartPoint | undefined = previous;
+  const smoothed: Record<string, number> = {};
+  for (const [key, value] of Object.entries(previous ?? {})) if (key.endsWith('_smooth')) smoothed[key] = value;
   return points.map(({ step, values }) => {
     const point: ChartPoint = { step, ...values };
-    for (const [name, value] of Object.entries(values)) point[smoothedKey(name)] = smooth(last?.[smoothedKey(name)], value);
-    last = point;
+    for (const [name, value] of Object.entries(values)) {
+      smoothed[smoothedKey(name)] = smooth(smoothed[smoothedKey(name)], value);
+      point[smoothedKey(name)] = smoothed[smoothedKey(name)];
+    }
     return point;
   });
 }
 
-/** What the controller does when a decode request is answered, and when views refresh. */
-let hooks = { decoded: () => {}, views: () => {} };
+/** What the controller does when a job reports, and when views refresh. */
+let hooks: { job: (jobId: string, message: Extract<FromWorker, { type: 'job' }>) => void; views: () => void } = { job: () => {}, views: () => {} };
 export function setStoreHooks(next: typeof hooks): void {
   hooks = next;
 }
@@ -107,26 +136,38 @@ export function receive(message: FromWorker): void {
       useStore.setState({ progress: { label: message.label, loaded: message.loaded, total: message.total } });
       return;
     case 'metrics': {
-      const train = appendCapped(state.train, toChartPoints(message.train, state.train[state.train.length - 1]));
-      const test = message.test ? appendCapped(state.test, [{ step: message.test.step, ...message.test.values }]) : state.test;
-      const lastStep = message.train[message.train.length - 1]?.step ?? message.test?.step ?? state.step;
-      useStore.setState({ train, test, throughput: message.throughput, step: Math.max(state.step, lastStep) });
+      const train = message.train.length > 0 ? appendCapped(state.train, toChartPoints(message.train, state.train[state.train.length - 1])) : state.train;
+      let { test, heldOut } = state;
+      for (const point of message.evaluations ?? []) {
+        test = mergeHeldOut(test, point.step, point.values);
+        heldOut = { ...heldOut };
+        for (const [key, value] of Object.entries(point.values)) heldOut[key] = { value, step: point.step, evaluation: point.id, basis: point.basis };
+      }
+      const lastStep = message.train[message.train.length - 1]?.step ?? state.step;
+      useStore.setState({ train, test, heldOut, throughput: message.throughput, step: Math.max(state.step, lastStep) });
       return;
     }
     case 'views':
       useStore.setState({ panels: message.panels, panelsStep: message.step });
       hooks.views();
       return;
-    case 'decoded':
-      if (message.query.kind === 'point') useStore.setState({ explorer: { point: message.query.point, panel: message.panel } });
-      // Sliders reset while this was decoded stay reset.
-      else if (state.sliders) useStore.setState({ sliders: { ...state.sliders, panel: message.panel } });
-      hooks.decoded();
+    case 'job': {
+      const previous = state.jobs[message.name];
+      if (previous?.jobId === message.jobId) {
+        const job: JobView = {
+          jobId: message.jobId,
+          state: message.state,
+          progress: message.progress ?? previous.progress,
+          panel: message.panel ?? previous.panel,
+          ...(message.message ? { message: message.message } : {}),
+        };
+        useStore.setState({ jobs: { ...state.jobs, [message.name]: job } });
+      }
+      hooks.job(message.jobId, message);
       return;
+    }
     case 'error':
       useStore.setState({ error: message.message });
-      // A decode request that failed is never answered: don't leave the explorer waiting for it.
-      hooks.decoded();
       return;
   }
 }

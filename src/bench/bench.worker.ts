@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BACKEND_CHOICES, defaultConfig, type BackendChoice } from '../core/config';
 import { findDataset } from '../core/datasets/catalog';
 import { findModel } from '../core/models';
-import { TrainingSession } from '../core/training/session';
+import { createSession } from '../core/training/session';
 import { selectBrowserBackend } from '../worker/backend';
 import { loadBrowserDataset } from '../worker/dataset-fetch';
 import type { BenchRequest, BrowserBenchResult, FromBenchWorker } from './protocol';
@@ -41,21 +41,23 @@ async function measure(request: BenchRequest, result: BrowserBenchResult): Promi
   if (info.name === 'wasm') measured.wasmThreads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
 
   status(`loading ${request.dataset}`);
-  const dataset = await loadBrowserDataset(request.dataset, request.dataUrl, () => {});
-  const config = { ...defaultConfig(model.id), dataset: request.dataset, backend: info.name };
-  const session = new TrainingSession(config, dataset);
+  const dataSpec = findDataset(request.dataset)!;
+  if (dataSpec.kind !== 'image') return { ...measured, reason: `the browser benchmark runs on image datasets, not ${dataSpec.id}` };
+  const dataset = await loadBrowserDataset(dataSpec, request.dataUrl, () => {});
+  const config = { ...defaultConfig(model.id, dataSpec.id), backend: info.name };
+  const session = await createSession(config, dataset);
   try {
     status(`warming up (${request.warmupSteps} steps)`);
     const warmStart = performance.now();
-    for (let i = 0; i < request.warmupSteps; i += 1) session.trainStep();
+    for (let i = 0; i < request.warmupSteps; i += 1) session.dispatch();
     await session.readMetrics();
     measured.warmupMs = performance.now() - warmStart;
 
     status(`timing ${request.steps} steps`);
     const start = performance.now();
-    for (let i = 0; i < request.steps; i += 1) session.trainStep();
+    for (let i = 0; i < request.steps; i += 1) session.dispatch();
     // Steps are only dispatched until their losses are read back; this waits for all of them.
-    const points = await session.readMetrics();
+    const { points } = await session.readMetrics();
     const elapsed = performance.now() - start;
     measured.batch = session.batchSize;
     measured.msPerStep = elapsed / request.steps;

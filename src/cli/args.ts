@@ -3,11 +3,11 @@
  *   --model ae --dataset mnist --steps 500 --backend cpu|wasm --set key=value ...
  * Values go through the same schemas as share links, so the same ranges apply.
  */
-import { defaultConfig, sanitizeConfig, type RunConfig } from '../core/config';
+import { datasetsFor, defaultConfig, paramsFor, sanitizeConfig, type RunConfig } from '../core/config';
+import { DATASETS, findDataset } from '../core/datasets/catalog';
 import { findModel, MODELS } from '../core/models';
-import { DATASETS } from '../core/datasets/catalog';
+import { acceptsData } from '../core/models/model';
 import { parseParam } from '../core/params/schema';
-import { paramsFor } from '../core/config';
 import { NODE_BACKENDS, type NodeBackend } from './node-backend';
 
 export interface CliOptions {
@@ -35,7 +35,7 @@ function positiveInt(text: string, flag: string): number {
 
 export function parseCliArgs(argv: string[], defaults: { steps: number } = { steps: 500 }): CliOptions {
   let model = MODELS[0].id;
-  let dataset = DATASETS[0].id;
+  let dataset: string | undefined;
   let backend: NodeBackend = 'wasm';
   let steps = defaults.steps;
   let logEvery = 50;
@@ -82,13 +82,15 @@ export function parseCliArgs(argv: string[], defaults: { steps: number } = { ste
         throw new UsageError(`unknown argument "${flag}"`);
     }
   }
-  const config = defaultConfig(model);
-  config.dataset = dataset;
+  dataset ??= datasetsFor(findModel(model)!)[0].id;
+  const fits = acceptsData(findModel(model)!, findDataset(dataset)!);
+  if (fits !== true) throw new UsageError(`${fits}; datasets for ${model}: ${datasetsFor(findModel(model)!).map((d) => d.id).join(', ')}`);
+  const config = defaultConfig(model, dataset);
   config.backend = backend;
-  const specs = paramsFor(model);
+  const specs = paramsFor(model, dataset);
   for (const [key, text] of sets) {
     const spec = specs.find((candidate) => candidate.key === key);
-    if (!spec) throw new UsageError(`"${key}" is not a setting of ${model}; settings: ${specs.map((s) => s.key).join(', ')}`);
+    if (!spec) throw new UsageError(`"${key}" is not a setting of ${model} on ${dataset}; settings: ${specs.map((s) => s.key).join(', ')}`);
     const result = parseParam(spec, text);
     if (!result.ok) throw new UsageError(`${key} ${result.reason}`);
     config.values[key] = result.value;

@@ -19,7 +19,7 @@ import { build, preview, type PreviewServer } from 'vite';
 import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../e2e/chromium';
 import { defaultConfig } from '../core/config';
 import { findModel, MODELS } from '../core/models';
-import { TrainingSession } from '../core/training/session';
+import { createSession } from '../core/training/session';
 import { UsageError } from './args';
 import { NODE_BACKENDS, useNodeBackend } from './node-backend';
 import { loadNodeDataset } from './node-datasets';
@@ -107,15 +107,15 @@ const log = (text: string) => console.error(`[bench] ${text}`);
 async function benchNode(model: string, backend: (typeof NODE_BACKENDS)[number], options: Options): Promise<Row> {
   const { warmup, steps } = plan(backend, options);
   await useNodeBackend(backend);
-  const config = defaultConfig(model);
-  const session = new TrainingSession({ ...config, dataset: DATASET }, loadNodeDataset(DATASET));
+  const config = defaultConfig(model, DATASET);
+  const session = await createSession(config, loadNodeDataset(DATASET));
   try {
     const warmStart = performance.now();
-    for (let i = 0; i < warmup; i += 1) session.trainStep();
+    for (let i = 0; i < warmup; i += 1) session.dispatch();
     await session.readMetrics();
     const warmupMs = performance.now() - warmStart;
     const start = performance.now();
-    for (let i = 0; i < steps; i += 1) session.trainStep();
+    for (let i = 0; i < steps; i += 1) session.dispatch();
     // Losses stay on the backend until read: reading them back is what makes the steps finish.
     await session.readMetrics();
     const msPerStep = (performance.now() - start) / steps;

@@ -5,33 +5,56 @@
  *   npm run train -- --model ae --dataset mnist --steps 500 [--backend cpu|wasm] [--set key=value ...]
  */
 import * as tf from '@tensorflow/tfjs';
-import { TrainingSession } from '../core/training/session';
+import { modelOf } from '../core/config';
+import { createSession, nonFiniteMessage, type MetricPoint, type TrainingSession } from '../core/training/session';
 import { parseCliArgs, UsageError } from './args';
 import { useNodeBackend } from './node-backend';
-import { loadNodeDataset } from './node-datasets';
+import { openNodeDataset } from './node-datasets';
 
 const round = (value: number) => Number(value.toPrecision(6));
 const rounded = (values: Record<string, number>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
 
+/** Each term averaged over the steps that reported it (terms may differ between steps). */
+function averages(points: readonly MetricPoint[]): Record<string, number> {
+  const sums = new Map<string, { sum: number; count: number }>();
+  for (const { values } of points) {
+    for (const [name, value] of Object.entries(values)) {
+      const entry = sums.get(name) ?? { sum: 0, count: 0 };
+      sums.set(name, { sum: entry.sum + value, count: entry.count + 1 });
+    }
+  }
+  return Object.fromEntries([...sums].map(([name, { sum, count }]) => [name, sum / count]));
+}
+
+/** Every evaluation the model runs by itself (not the on-demand ones), merged into one set of figures. */
+async function evaluateAll(session: TrainingSession): Promise<Record<string, number>> {
+  const figures: Record<string, number> = {};
+  for (const evaluation of session.model.evaluations) {
+    if (evaluation.cadence !== 'on-demand') Object.assign(figures, (await session.evaluate(evaluation)).values);
+  }
+  return figures;
+}
+
+/** A run that cannot go on: one line saying why, no stack trace. */
+class RunFailure extends Error {}
+
 async function main(): Promise<void> {
   const options = parseCliArgs(process.argv.slice(2));
   await useNodeBackend(options.backend);
-  const session = new TrainingSession(options.config, loadNodeDataset(options.config.dataset));
+  const session = await createSession(options.config, await openNodeDataset(options.config.dataset, options.config.values));
   const started = performance.now();
   let lastTest: Record<string, number> = {};
   let lastTrain: Record<string, number> = {};
   while (session.step < options.steps) {
-    session.trainStep();
+    session.dispatch();
     const atLog = session.step % options.logEvery === 0 || session.step === options.steps;
     if (!atLog) continue;
-    // Each term averaged over the steps since the last line.
-    const points = await session.readMetrics();
-    lastTrain = Object.fromEntries(
-      Object.keys(points[0].values).map((name) => [name, points.reduce((sum, point) => sum + point.values[name], 0) / points.length]),
-    );
+    const { points, nonFinite } = await session.readMetrics();
+    if (nonFinite) throw new RunFailure(nonFiniteMessage(modelOf(options.config), options.config, nonFinite));
+    lastTrain = averages(points);
     const line: Record<string, unknown> = { step: session.step, ...rounded(lastTrain) };
     if (session.step % options.evalEvery === 0 || session.step === options.steps) {
-      lastTest = (await session.evaluate()).values;
+      lastTest = await evaluateAll(session);
       for (const [name, value] of Object.entries(lastTest)) line[`test_${name}`] = round(value);
     }
     console.log(JSON.stringify(line));
@@ -56,7 +79,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error(error instanceof UsageError ? `usage error: ${error.message}` : error);
-  console.error('usage: npm run train -- --model ae --dataset mnist --steps 500 [--backend cpu|wasm] [--log-every N] [--set key=value ...]');
-  process.exit(error instanceof UsageError ? 2 : 1);
+  if (error instanceof UsageError) {
+    console.error(`usage error: ${error.message}`);
+    console.error('usage: npm run train -- --model ae --dataset mnist --steps 500 [--backend cpu|wasm] [--log-every N] [--eval-every N] [--set key=value ...]');
+    process.exit(2);
+  }
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  if (!(error instanceof RunFailure) && process.env.DEBUG) console.error(error);
+  process.exit(1);
 });

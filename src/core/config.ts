@@ -1,11 +1,16 @@
 /**
  * A run's whole configuration: which model, which dataset, which backend, and every
- * hyperparameter. It is what a share link holds and what the worker is started with.
+ * setting. It is what a share link holds and what the worker is started with.
+ *
+ * Settings come from four places, in one flat namespace of keys: the model's optimizer
+ * (`lr`...), the training loop shared by every model (`batch`, `seed`), the model itself
+ * (specialized to the dataset's kind: a setting for images is not offered on points), and
+ * the dataset (a toy set's `spread`).
  */
-import { DATASETS, findDataset } from './datasets/catalog';
+import { DATASETS, findDataset, type DataSpec } from './datasets/catalog';
 import { findModel, MODELS } from './models';
-import type { ModelSpec } from './models/model';
-import { defaultValues, defineParams, validateParam, type ParamSchema, type ParamValue, type ParamValues } from './params/schema';
+import { acceptsData, type ModelSpec } from './models/model';
+import { defaultValues, defineParams, specializeSchema, validateParam, type ParamSchema, type ParamSpec, type ParamValue } from './params/schema';
 
 export const BACKEND_CHOICES = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -13,21 +18,10 @@ export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 /** Settings of the training loop, shared by every model. */
 export const TRAINING_PARAMS = defineParams([
   {
-    kind: 'number',
-    key: 'lr',
-    label: 'Learning rate',
-    help: 'Step size of the Adam optimizer.',
-    default: 0.001,
-    min: 0.00001,
-    max: 0.1,
-    step: 0.00001,
-    logScale: true,
-  },
-  {
     kind: 'int',
     key: 'batch',
     label: 'Batch size',
-    help: 'Training images per step.',
+    help: 'Training examples per step.',
     default: 64,
     min: 1,
     max: 512,
@@ -43,44 +37,67 @@ export const TRAINING_PARAMS = defineParams([
   },
 ]);
 
-export type TrainingValues = ParamValues<typeof TRAINING_PARAMS>;
+export interface TrainingValues {
+  batch: number;
+  seed: number;
+}
 
 export interface RunConfig {
   model: string;
   dataset: string;
   backend: BackendChoice;
-  /** Training and model hyperparameters, by key. */
+  /** Every setting, by key. */
   values: Record<string, ParamValue>;
 }
 
 export const DEFAULT_MODEL = MODELS[0].id;
-export const DEFAULT_DATASET = DATASETS[0].id;
 
-/** The training parameters followed by the model's own: one flat namespace of keys. */
-export function paramsFor(modelId: string): ParamSchema {
-  const model = findModel(modelId) ?? MODELS[0];
-  return [...TRAINING_PARAMS, ...model.params];
+/** The datasets a model trains on, in catalog order. */
+export function datasetsFor(model: ModelSpec): DataSpec[] {
+  return DATASETS.filter((dataset) => acceptsData(model, dataset) === true);
 }
 
-export function defaultConfig(modelId: string = DEFAULT_MODEL): RunConfig {
+/** The settings of a model on a dataset, grouped as a person would look for them. */
+export function settingGroups(model: ModelSpec, data: DataSpec): { optimizer: ParamSpec[]; training: ParamSpec[]; model: ParamSpec[]; data: ParamSpec[] } {
+  return {
+    optimizer: [...model.optimizer],
+    training: [...TRAINING_PARAMS],
+    model: specializeSchema(model.params, { kind: data.kind, testCount: data.counts.test }),
+    data: [...data.params],
+  };
+}
+
+/** Every setting of a model on a dataset, in one list: optimizer, training loop, model, data. */
+export function paramsFor(modelId: string, datasetId?: string): ParamSchema {
   const model = findModel(modelId) ?? MODELS[0];
-  return { model: model.id, dataset: DEFAULT_DATASET, backend: 'auto', values: defaultValues(paramsFor(model.id)) };
+  const data = (datasetId !== undefined ? findDataset(datasetId) : undefined) ?? datasetsFor(model)[0];
+  const groups = settingGroups(model, acceptsData(model, data) === true ? data : datasetsFor(model)[0]);
+  return [...groups.optimizer, ...groups.training, ...groups.model, ...groups.data];
+}
+
+export function defaultConfig(modelId: string = DEFAULT_MODEL, datasetId?: string): RunConfig {
+  const model = findModel(modelId) ?? MODELS[0];
+  const requested = datasetId !== undefined ? findDataset(datasetId) : undefined;
+  const dataset = requested && acceptsData(model, requested) === true ? requested : datasetsFor(model)[0];
+  return { model: model.id, dataset: dataset.id, backend: 'auto', values: defaultValues(paramsFor(model.id, dataset.id)) };
 }
 
 /**
- * Brings any config into a valid one: unknown ids fall back to defaults, values out of
- * range or of the wrong type are replaced by their defaults. Returns what was replaced.
+ * Brings any config into a valid one: unknown ids fall back to defaults, a dataset the
+ * model cannot train on to the first it can, values out of range or of the wrong type to
+ * their defaults. Returns what was replaced.
  */
 export function sanitizeConfig(config: RunConfig): { config: RunConfig; problems: string[] } {
   const problems: string[] = [];
   const model = findModel(config.model);
   if (!model) problems.push(`unknown model "${config.model}"`);
-  const clean = defaultConfig(model?.id);
-  if (findDataset(config.dataset)) clean.dataset = config.dataset;
-  else problems.push(`unknown dataset "${config.dataset}"`);
+  const dataset = findDataset(config.dataset);
+  if (!dataset) problems.push(`unknown dataset "${config.dataset}"`);
+  else if (model && acceptsData(model, dataset) !== true) problems.push(acceptsData(model, dataset) as string);
+  const clean = defaultConfig(model?.id, dataset?.id);
   if ((BACKEND_CHOICES as readonly string[]).includes(config.backend)) clean.backend = config.backend;
   else problems.push(`unknown backend "${config.backend}"`);
-  for (const spec of paramsFor(clean.model)) {
+  for (const spec of paramsFor(clean.model, clean.dataset)) {
     if (!(spec.key in config.values)) continue;
     const result = validateParam(spec, config.values[spec.key]);
     if (result.ok) clean.values[spec.key] = result.value;
@@ -95,10 +112,22 @@ export function modelOf(config: RunConfig): ModelSpec {
   return model;
 }
 
+export function datasetOf(config: RunConfig): DataSpec {
+  const dataset = findDataset(config.dataset);
+  if (!dataset) throw new Error(`Unknown dataset "${config.dataset}"`);
+  return dataset;
+}
+
+/**
+ * The values a model is built from: every setting of its schemas at its default (those
+ * that do not apply to this dataset included, so the code never meets an undefined),
+ * overlaid with the run's values.
+ */
+export function modelValues(config: RunConfig, model: ModelSpec = modelOf(config)): Record<string, ParamValue> {
+  return { ...defaultValues([...model.optimizer, ...model.params]), ...config.values };
+}
+
 export function trainingValues(config: RunConfig): TrainingValues {
-  return {
-    lr: Number(config.values.lr ?? TRAINING_PARAMS[0].default),
-    batch: Number(config.values.batch ?? TRAINING_PARAMS[1].default),
-    seed: Number(config.values.seed ?? TRAINING_PARAMS[2].default),
-  };
+  const [batch, seed] = TRAINING_PARAMS;
+  return { batch: Number(config.values.batch ?? batch.default), seed: Number(config.values.seed ?? seed.default) };
 }

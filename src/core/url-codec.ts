@@ -6,8 +6,9 @@
  * rendered as HTML.
  */
 import { BACKEND_CHOICES, defaultConfig, paramsFor, type BackendChoice, type RunConfig } from './config';
-import { findDataset } from './datasets/catalog';
+import { DATASETS, findDataset } from './datasets/catalog';
 import { findModel } from './models';
+import { acceptsData } from './models/model';
 import { formatParam, parseParam } from './params/schema';
 
 export interface DecodedLink {
@@ -43,11 +44,16 @@ export function encodeLink(config: RunConfig): string {
     ['dataset', config.dataset],
     ['backend', config.backend],
   ];
-  for (const spec of paramsFor(config.model)) {
+  for (const spec of paramsFor(config.model, config.dataset)) {
     if (spec.key in config.values) pairs.push([spec.key, formatParam(spec, config.values[spec.key])]);
   }
   // Commas and dots stay readable; everything else a person could type is escaped.
   return pairs.map(([key, value]) => `${key}=${encodeURIComponent(value).replace(/%2C/gi, ',')}`).join('&');
+}
+
+/** A key that is a setting of this model on some other dataset (a setting for images, on points). */
+function isSettingElsewhere(modelId: string, key: string): boolean {
+  return DATASETS.some((dataset) => paramsFor(modelId, dataset.id).some((spec) => spec.key === key));
 }
 
 export function decodeLink(hash: string): DecodedLink {
@@ -78,7 +84,10 @@ export function decodeLink(hash: string): DecodedLink {
 
   const datasetId = entries.get('dataset');
   if (datasetId !== undefined) {
-    if (findDataset(datasetId)) config.dataset = datasetId;
+    const dataset = findDataset(datasetId);
+    const fits = dataset && model ? acceptsData(model, dataset) : true;
+    if (dataset && fits === true) Object.assign(config, defaultConfig(config.model, dataset.id));
+    else if (dataset) warnings.push(`${fits}; using ${findDataset(config.dataset)?.name ?? config.dataset} instead.`);
     else warnings.push(`Unknown dataset "${echo(datasetId)}"; using ${config.dataset}.`);
   }
 
@@ -88,12 +97,12 @@ export function decodeLink(hash: string): DecodedLink {
     else warnings.push(`Unknown backend "${echo(backend)}"; choosing automatically.`);
   }
 
-  const specs = paramsFor(config.model);
+  const specs = paramsFor(config.model, config.dataset);
   for (const [key, value] of entries) {
     if (FIXED_KEYS.includes(key)) continue;
     const spec = specs.find((candidate) => candidate.key === key);
     if (!spec) {
-      warnings.push(`Ignored unknown setting "${echo(key)}".`);
+      warnings.push(isSettingElsewhere(config.model, key) ? `Ignored "${echo(key)}": it does not apply to ${config.dataset}.` : `Ignored unknown setting "${echo(key)}".`);
       continue;
     }
     const result = parseParam(spec, value);

@@ -2,7 +2,7 @@
  * Loads a dataset's gzipped uint8 files from our own origin, reporting progress, and
  * keeps each dataset once per worker (switching back and forth does not refetch).
  */
-import { datasetFileName, findDataset, type Split } from '../core/datasets/catalog';
+import { datasetFileName, type ImageDataSpec, type Split } from '../core/datasets/catalog';
 import { ImageDataset, type SplitBytes } from '../core/datasets/image-dataset';
 
 const cache = new Map<string, Promise<ImageDataset>>();
@@ -32,13 +32,8 @@ async function fetchGzip(url: string, onBytes: (delta: number, total: number) =>
   return new Uint8Array(await new Response(inflated).arrayBuffer());
 }
 
-async function load(
-  id: string,
-  dataUrl: string,
-  onProgress: (label: string, loaded: number, total: number) => void,
-): Promise<ImageDataset> {
-  const spec = findDataset(id);
-  if (!spec) throw new Error(`Unknown dataset "${id}"`);
+async function load(spec: ImageDataSpec, dataUrl: string, onProgress: (label: string, loaded: number, total: number) => void): Promise<ImageDataset> {
+  const { id } = spec;
   const files = (['train', 'test'] as const).flatMap((split) => (['images', 'labels'] as const).map((part) => ({ split, part })));
   const totals = new Map<string, number>();
   const loadedBytes = new Map<string, number>();
@@ -67,15 +62,15 @@ async function load(
 }
 
 export function loadBrowserDataset(
-  id: string,
+  spec: ImageDataSpec,
   dataUrl: string,
   onProgress: (label: string, loaded: number, total: number) => void,
 ): Promise<ImageDataset> {
-  let pending = cache.get(id);
+  let pending = cache.get(spec.id);
   if (!pending) {
-    pending = load(id, dataUrl, onProgress);
-    pending.catch(() => cache.delete(id)); // a failed load may be retried
-    cache.set(id, pending);
+    pending = load(spec, dataUrl, onProgress);
+    pending.catch(() => cache.delete(spec.id)); // a failed load may be retried
+    cache.set(spec.id, pending);
   }
   return pending;
 }

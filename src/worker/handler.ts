@@ -1,119 +1,169 @@
 /**
  * The training worker's logic as a plain function, so that Node tests can drive it with a
  * fake `post`. The worker entry file only wires it to `self`.
+ *
+ * Messages are handled one at a time, in order. Beside that queue run the training loop,
+ * the refresh that follows a stop (held-out figures and views, cancellable), and the jobs
+ * the page starts (actions). A reset cancels all three before the model is freed.
  */
-import type { BackendChoice, RunConfig } from '../core/config';
+import { datasetOf, type BackendChoice, type RunConfig } from '../core/config';
+import type { ImageDataSpec } from '../core/datasets/catalog';
+import { openDataset } from '../core/datasets/dataset';
 import type { ImageDataset } from '../core/datasets/image-dataset';
-import { TrainingSession } from '../core/training/session';
+import { findModel } from '../core/models';
+import type { Action, ModelSpec } from '../core/models/model';
+import { cancellable, JobCancelled, JobRunner, type JobContext } from '../core/training/jobs';
+import { createSession, nonFiniteMessage, type EvaluationPoint, type TrainingSession } from '../core/training/session';
 import { ThroughputMeter } from '../core/training/throughput';
-import { panelBuffers } from '../core/views/panels';
+import { panelBuffers, type ViewPanel } from '../core/views/panels';
 import type { BackendInfo, FromWorker, RunState, ToWorker } from './protocol';
+import { DEFAULT_TIMING, RefreshSchedule, type RefreshMode, type RefreshTiming } from './refresh-schedule';
 
 export interface HandlerDeps {
   post(message: FromWorker, transfer?: ArrayBuffer[]): void;
   /** Chooses and starts a TF.js backend; `exclude` lists backends known to be broken. */
   selectBackend(choice: BackendChoice, exclude: readonly string[]): Promise<BackendInfo>;
-  loadDataset(id: string, onProgress: (label: string, loaded: number, total: number) => void): Promise<ImageDataset>;
+  /** An image dataset's bytes (points sets are generated, not loaded). */
+  loadDataset(spec: ImageDataSpec, onProgress: (label: string, loaded: number, total: number) => void): Promise<ImageDataset>;
   now(): number;
   /** Lets queued messages (pause, reset) in between steps. */
   yieldToEvents(): Promise<void>;
+  /** The model registry (tests add fakes). */
+  findModel?(id: string): ModelSpec | undefined;
 }
 
-export interface HandlerTiming {
-  /** Losses are sent at most this often (ms). */
-  metricsInterval: number;
-  /** Views and the held-out loss are refreshed at most this often (ms). */
-  viewsInterval: number;
+/** Steps dispatched and not yet read back, at most: on a GPU, a pause stops the device within a few steps. */
+export const MAX_IN_FLIGHT = 4;
+
+interface Background {
+  cancel(reason: string): void;
+  done: Promise<void>;
 }
 
-const DEFAULT_TIMING: HandlerTiming = { metricsInterval: 100, viewsInterval: 1500 };
-/** Refresh no more often than every REFRESH_SHARE times its own cost: at most 1/5 of the time. */
-const REFRESH_SHARE = 5;
+type LoopEnd = 'stopped' | 'halted' | 'failed';
 
 interface Run {
   id: number;
   config: RunConfig;
+  spec: ModelSpec;
   session: TrainingSession;
   running: boolean;
-  loop?: Promise<void>;
+  loop?: Promise<LoopEnd>;
+  /** Cancels the refresh the loop is awaiting, so a pause never waits for a whole evaluation. */
+  stopLoopWork?: (reason: string) => void;
+  jobs: JobRunner;
+  schedule: RefreshSchedule;
+  /** The refresh after a stop, which brings figures and views up to date beside the queue. */
+  background?: Background;
 }
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export function createTrainingHandler(deps: HandlerDeps, timing: HandlerTiming = DEFAULT_TIMING) {
+export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming = DEFAULT_TIMING) {
   let run: Run | undefined;
   let backend: { choice: BackendChoice; info: BackendInfo } | undefined;
   const brokenBackends: string[] = [];
   const meter = new ThroughputMeter(deps.now);
-  // Messages are handled one at a time, in order; the training loop runs beside the queue.
   let queue: Promise<void> = Promise.resolve();
 
-  const status = (target: Run | { id: number; session?: TrainingSession }, state: RunState, message?: string) =>
+  const status = (target: { id: number; session?: TrainingSession }, state: RunState, message?: string) =>
     deps.post({ type: 'status', runId: target.id, state, step: target.session?.step ?? 0, ...(message ? { message } : {}) });
 
-  async function stopLoop(target: Run | undefined): Promise<void> {
-    if (!target) return;
-    target.running = false;
-    await target.loop;
-  }
-
-  async function postMetrics(target: Run, withTest: boolean): Promise<void> {
-    const train = await target.session.readMetrics();
-    const test = withTest ? await target.session.evaluate() : undefined;
-    if (run !== target) return;
+  const throughput = (target: Run) => {
     const stepsPerSecond = meter.stepsPerSecond();
-    deps.post({
-      type: 'metrics',
-      runId: target.id,
-      train,
-      ...(test ? { test } : {}),
-      throughput: { stepsPerSecond, imagesPerSecond: stepsPerSecond * target.session.batchSize },
+    return { stepsPerSecond, imagesPerSecond: stepsPerSecond * target.session.batchSize };
+  };
+
+  const postEvaluation = (target: Run, point: EvaluationPoint) => {
+    if (run === target) deps.post({ type: 'metrics', runId: target.id, train: [], evaluations: [point], throughput: throughput(target) });
+  };
+
+  /** Reads back and sends the terms of completed steps; false if one was not finite (the run is then paused, with a message). */
+  async function flushMetrics(target: Run): Promise<boolean> {
+    const { points, nonFinite } = await target.session.readMetrics();
+    if (run !== target) return true;
+    meter.tick(points.length);
+    if (points.length > 0) deps.post({ type: 'metrics', runId: target.id, train: points, throughput: throughput(target) });
+    if (!nonFinite) return true;
+    target.running = false;
+    const message = nonFiniteMessage(target.spec, target.config, nonFinite);
+    deps.post({ type: 'error', runId: target.id, message });
+    status(target, 'paused', message);
+    return false;
+  }
+
+  /** Held-out figures and views that are due (training) or out of date (settled). */
+  async function refresh(target: Run, job: JobContext, mode: RefreshMode, { force = false, evaluations = true } = {}): Promise<void> {
+    const { session, schedule } = target;
+    for (const evaluation of evaluations ? schedule.dueEvaluations(session.model.evaluations, session.step, mode, force) : []) {
+      const started = deps.now();
+      const point = await session.evaluate(evaluation, job);
+      schedule.ranEvaluation(evaluation.id, point.step, started);
+      postEvaluation(target, point);
+    }
+    if (run !== target || !schedule.viewsDue(session.step, mode, force)) return;
+    const [started, step] = [deps.now(), session.step];
+    const panels = await session.views(job);
+    schedule.ranViews(step, started);
+    if (run === target) deps.post({ type: 'views', runId: target.id, step, panels }, panelBuffers(panels));
+  }
+
+  /** Brings figures and views up to date beside the queue; the next start, step or reset cancels it. */
+  function settle(target: Run, options: { force?: boolean; evaluations?: boolean } = {}): void {
+    const previous = target.background;
+    previous?.cancel('superseded');
+    const { job, cancel } = cancellable(deps.yieldToEvents);
+    const done = (async () => {
+      await previous?.done;
+      await refresh(target, job, 'settled', options);
+    })().catch((error) => {
+      if (!(error instanceof JobCancelled) && run === target) deps.post({ type: 'error', runId: target.id, message: errorText(error) });
     });
+    target.background = { cancel, done };
   }
 
-  async function postViews(target: Run): Promise<void> {
-    const panels = await target.session.views();
-    if (run !== target) return;
-    deps.post({ type: 'views', runId: target.id, step: target.session.step, panels }, panelBuffers(panels));
+  async function quiet(target: Run): Promise<void> {
+    const background = target.background;
+    background?.cancel('training resumed');
+    await background?.done;
   }
 
-  async function trainLoop(target: Run): Promise<void> {
+  async function trainLoop(target: Run): Promise<LoopEnd> {
+    const { job, cancel } = cancellable(deps.yieldToEvents);
+    target.stopLoopWork = cancel;
     let lastMetrics = deps.now();
-    let lastViews = deps.now();
-    /** How long the last held-out evaluation and views took. */
-    let refreshCost = 0;
     try {
       while (target.running && run === target) {
-        target.session.trainStep();
-        meter.tick();
-        const now = deps.now();
-        // A big model's views (encoding 1,000 test images, PCA) take long: space them out
-        // so that refreshing never takes more than a fifth of the time training could use.
-        const viewsDue = now - lastViews >= Math.max(timing.viewsInterval, REFRESH_SHARE * refreshCost);
-        if (viewsDue || now - lastMetrics >= timing.metricsInterval) {
-          await postMetrics(target, viewsDue);
+        target.session.dispatch();
+        // Back-pressure: read back before more than a few steps are queued on the device.
+        if (target.session.inFlight >= MAX_IN_FLIGHT || deps.now() - lastMetrics >= timing.metricsInterval) {
           lastMetrics = deps.now();
+          if (!(await flushMetrics(target))) return 'halted';
         }
-        if (viewsDue) {
-          await postViews(target);
-          lastViews = deps.now();
-          refreshCost = lastViews - now;
-        }
+        await refresh(target, job, 'training');
         await deps.yieldToEvents();
       }
-      if (run === target) {
-        await postMetrics(target, true);
-        await postViews(target);
-      }
+      return 'stopped';
     } catch (error) {
+      if (error instanceof JobCancelled) return 'stopped';
       target.running = false;
       if (run === target) {
         deps.post({ type: 'error', runId: target.id, message: `Training stopped: ${errorText(error)}` });
         status(target, 'error', errorText(error));
       }
+      return 'failed';
     }
+  }
+
+  async function stopLoop(target: Run | undefined, reason: string): Promise<LoopEnd | undefined> {
+    if (!target?.loop) return undefined;
+    target.running = false;
+    target.stopLoopWork?.(reason);
+    const end = await target.loop;
+    target.loop = undefined;
+    return end;
   }
 
   async function ensureBackend(choice: BackendChoice, runId: number): Promise<void> {
@@ -123,29 +173,60 @@ export function createTrainingHandler(deps: HandlerDeps, timing: HandlerTiming =
     deps.post({ type: 'backend', runId, backend: info });
   }
 
+  function newJobRunner(runId: number): JobRunner {
+    return new JobRunner({
+      yieldToEvents: deps.yieldToEvents,
+      panel: (jobId: string, name: string, panel: ViewPanel, progress?: number) =>
+        deps.post({ type: 'job', runId, jobId, name, state: 'running', panel, ...(progress !== undefined ? { progress } : {}) }, panelBuffers([panel])),
+      end: (jobId, name, end) =>
+        deps.post({ type: 'job', runId, jobId, name, state: end.state, ...(end.state === 'error' ? { message: end.message } : end.state === 'cancelled' ? { message: end.reason } : {}) }),
+    });
+  }
+
   async function reset(runId: number, config: RunConfig, notice?: string): Promise<void> {
     const previous = run;
     run = undefined;
-    await stopLoop(previous);
-    previous?.session.dispose();
+    if (previous) {
+      await stopLoop(previous, 'reset');
+      await quiet(previous);
+      await previous.jobs.cancelAll('the run was reset');
+      previous.session.dispose();
+    }
     meter.reset();
     const pending = { id: runId };
     status(pending, 'loading', 'Starting the compute backend…');
     try {
       await ensureBackend(config.backend, runId);
-      const dataset = await deps.loadDataset(config.dataset, (label, loaded, total) =>
-        deps.post({ type: 'progress', runId, label, loaded, total }),
+      const dataset = await openDataset(datasetOf(config), config.values, (spec) =>
+        deps.loadDataset(spec, (label, loaded, total) => deps.post({ type: 'progress', runId, label, loaded, total })),
       );
-      const session = new TrainingSession(config, dataset);
-      run = { id: runId, config, session, running: false };
-      const first = run;
-      status(first, 'paused', notice);
-      await postMetrics(first, true);
-      await postViews(first);
+      const spec = (deps.findModel ?? findModel)(config.model);
+      if (!spec) throw new Error(`Unknown model "${config.model}"`);
+      const session = await createSession(config, dataset, { spec, now: deps.now });
+      run = { id: runId, config, spec, session, running: false, jobs: newJobRunner(runId), schedule: new RefreshSchedule(timing, deps.now) };
+      status(run, 'paused', notice);
+      settle(run);
     } catch (error) {
       deps.post({ type: 'error', runId, message: errorText(error) });
       status(pending, 'error', errorText(error));
     }
+  }
+
+  /** The work of an action, or why it cannot be done. */
+  function actionWork(target: Run, name: string, payload: unknown): Action | string {
+    if (name === 'evaluate') {
+      const id = (payload as { id?: unknown } | undefined)?.id;
+      const evaluation = target.session.model.evaluations.find((candidate) => candidate.id === id);
+      if (!evaluation) return `${target.spec.name} has no evaluation "${String(id)}"`;
+      return async (_, job) => {
+        const started = deps.now();
+        const point = await target.session.evaluate(evaluation, job);
+        target.schedule.ranEvaluation(evaluation.id, point.step, started);
+        postEvaluation(target, point);
+      };
+    }
+    const action = target.session.model.actions?.[name];
+    return action ?? `${target.spec.name} has no action "${name}"`;
   }
 
   async function handle(message: ToWorker): Promise<void> {
@@ -154,10 +235,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: HandlerTiming =
     if (message.type === 'device-lost') {
       if (backend?.info.name === 'webgpu') brokenBackends.push('webgpu');
       backend = undefined;
-      if (run) {
-        const { id, config } = run;
-        await reset(id, config, `The GPU device was lost (${message.reason}); switched backend and restarted the run.`);
-      }
+      if (run) await reset(run.id, run.config, `The GPU device was lost (${message.reason}); switched backend and restarted the run.`);
       return;
     }
     const target = run;
@@ -165,46 +243,69 @@ export function createTrainingHandler(deps: HandlerDeps, timing: HandlerTiming =
     switch (message.type) {
       case 'start':
         if (target.running) return;
+        await stopLoop(target, 'restart'); // a loop that halted on its own has ended already
+        await quiet(target);
         target.running = true;
         meter.reset();
         status(target, 'running');
         target.loop = trainLoop(target);
         return;
-      case 'pause':
-        await stopLoop(target);
-        if (run === target && target.session) status(target, 'paused');
-        return;
-      case 'step':
-        if (target.running) return;
-        try {
-          target.session.trainStep();
-          await postMetrics(target, true);
-          await postViews(target);
-          status(target, 'paused');
-        } catch (error) {
-          deps.post({ type: 'error', runId: target.id, message: errorText(error) });
-        }
-        return;
-      case 'refresh-views':
-        if (!target.running) await postViews(target);
-        return;
-      case 'set-params':
-        target.session.model.setParams?.(message.values);
-        Object.assign(target.config.values, message.values);
-        if (!target.running) await postViews(target);
-        return;
-      case 'decode': {
-        if (!target.session.model.decodeLatent) return;
-        const panel = await target.session.model.decodeLatent(message.query);
-        if (run === target) deps.post({ type: 'decoded', runId: target.id, query: message.query, panel }, [panel.pixels.buffer as ArrayBuffer]);
+      case 'pause': {
+        const end = await stopLoop(target, 'paused');
+        if (end !== 'stopped' || run !== target) return;
+        if (await flushMetrics(target)) status(target, 'paused');
+        settle(target);
         return;
       }
+      case 'step': {
+        if (target.running) return;
+        const phases = target.spec.phases ?? [];
+        if (message.phase !== undefined && !phases.some((phase) => phase.id === message.phase)) {
+          deps.post({ type: 'error', runId: target.id, message: `${target.spec.name} has no phase "${message.phase}"` });
+          return;
+        }
+        await stopLoop(target, 'step');
+        await quiet(target);
+        try {
+          target.session.dispatch(message.phase);
+        } catch (error) {
+          deps.post({ type: 'error', runId: target.id, message: `Training stopped: ${errorText(error)}` });
+          return;
+        }
+        if (await flushMetrics(target)) status(target, 'paused');
+        settle(target);
+        return;
+      }
+      case 'refresh-views':
+        if (!target.running) settle(target, { force: true, evaluations: false });
+        return;
+      case 'set-params':
+        target.session.setParams(message.values);
+        Object.assign(target.config.values, message.values);
+        if (!target.running) settle(target, { force: true });
+        return;
+      case 'action': {
+        const work = actionWork(target, message.name, message.payload);
+        if (typeof work === 'string') {
+          deps.post({ type: 'job', runId: target.id, jobId: message.jobId, name: message.name, state: 'error', message: work });
+          return;
+        }
+        // Beside the queue: training and other messages go on while it runs.
+        void target.jobs.start(message.jobId, message.name, (job) => work(message.payload, job));
+        return;
+      }
+      case 'cancel':
+        void target.jobs.cancel(message.jobId, 'cancelled');
+        return;
     }
   }
 
   return (message: ToWorker): Promise<void> => {
-    // pause must not wait behind a running loop: it only flips a flag, so handle it at once.
-    if (message.type === 'pause' && run?.id === message.runId && run.running) run.running = false;
+    // pause must not wait behind a running loop: flip the flag and cancel its refresh now.
+    if (message.type === 'pause' && run?.id === message.runId && run.running) {
+      run.running = false;
+      run.stopLoopWork?.('paused');
+    }
     queue = queue.then(() => handle(message)).catch((error) => {
       deps.post({ type: 'error', runId: 'runId' in message ? message.runId : -1, message: errorText(error) });
     });

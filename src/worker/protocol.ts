@@ -5,8 +5,8 @@
  */
 import type { BackendChoice, RunConfig } from '../core/config';
 import type { ParamValue } from '../core/params/schema';
-import type { MetricPoint } from '../core/training/session';
-import type { ImageGridPanel, LatentQuery, ViewPanel } from '../core/views/panels';
+import type { EvaluationPoint, MetricPoint } from '../core/training/session';
+import type { ViewPanel } from '../core/views/panels';
 
 export type ToWorker =
   /** Where the dataset files are served; sent once by the page (a worker resolves relative URLs against its own script). */
@@ -15,14 +15,18 @@ export type ToWorker =
   | { type: 'reset'; runId: number; config: RunConfig }
   | { type: 'start'; runId: number }
   | { type: 'pause'; runId: number }
-  /** Exactly one optimizer step, then fresh metrics and views. */
-  | { type: 'step'; runId: number }
+  /** One training step, or one phase of one (a GAN's discriminator alone), then fresh figures and views. */
+  | { type: 'step'; runId: number; phase?: string }
   /** Views now, without waiting for the next refresh. */
   | { type: 'refresh-views'; runId: number }
-  /** New values of live parameters: applied to the running model, no restart. */
+  /** New values of live settings: applied to the running model, no restart. */
   | { type: 'set-params'; runId: number; values: Record<string, ParamValue> }
-  /** The latent explorer: decode this point of the latent scatter, or this setting of the sliders. */
-  | { type: 'decode'; runId: number; query: LatentQuery }
+  /**
+   * Long work, run as a job beside training: one of the model's actions (`decode-latent`...),
+   * or `evaluate` with `{ id }`, which computes one of its evaluations now.
+   */
+  | { type: 'action'; runId: number; jobId: string; name: string; payload?: unknown }
+  | { type: 'cancel'; runId: number; jobId: string }
   /** Sent by the worker's own WebGPU watcher, not by the page. */
   | { type: 'device-lost'; reason: string };
 
@@ -39,15 +43,20 @@ export interface BackendInfo {
 }
 
 export interface Throughput {
+  /** Completed steps (read back from the device) per second. */
   stepsPerSecond: number;
   imagesPerSecond: number;
 }
+
+export type JobState = 'running' | 'done' | 'cancelled' | 'error';
 
 export type FromWorker =
   | { type: 'status'; runId: number; state: RunState; step: number; message?: string }
   | { type: 'backend'; runId: number; backend: BackendInfo }
   | { type: 'progress'; runId: number; label: string; loaded: number; total: number }
-  | { type: 'metrics'; runId: number; train: MetricPoint[]; test?: MetricPoint; throughput: Throughput }
+  /** Training terms of completed steps, and held-out figures as each evaluation finishes. */
+  | { type: 'metrics'; runId: number; train: MetricPoint[]; evaluations?: EvaluationPoint[]; throughput: Throughput }
   | { type: 'views'; runId: number; step: number; panels: ViewPanel[] }
-  | { type: 'decoded'; runId: number; query: LatentQuery; panel: ImageGridPanel }
+  /** A job's panel and progress while it runs, then how it ended. */
+  | { type: 'job'; runId: number; jobId: string; name: string; state: JobState; progress?: number; panel?: ViewPanel; message?: string }
   | { type: 'error'; runId: number; message: string };

@@ -18,7 +18,7 @@ const handle = createTrainingHandler({
   post: (message, transfer = []) => scope.postMessage(message, transfer),
   selectBackend: (choice, exclude) =>
     selectBrowserBackend(choice, exclude, (reason) => void handle({ type: 'device-lost', reason })),
-  loadDataset: (id, onProgress) => loadBrowserDataset(id, dataUrl, onProgress),
+  loadDataset: (spec, onProgress) => loadBrowserDataset(spec, dataUrl, onProgress),
   now: () => performance.now(),
   yieldToEvents: () =>
     new Promise<void>((resolve) => {

@@ -1,13 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, type RunConfig } from '../../src/core/config';
-import { reconstructionLoss } from '../../src/core/models/autoencoder';
-import { TrainingSession } from '../../src/core/training/session';
+import { reconstructionLoss } from '../../src/core/models/autoencoders/autoencoder';
 import type { ImageGridPanel, ScatterPanel, ViewPanel } from '../../src/core/views/panels';
-import { loadNodeDataset } from '../../src/cli/node-datasets';
+import { loadNodeDataset, readDatasetFile } from '../../src/cli/node-datasets';
+import { findDataset, type ImageDataSpec } from '../../src/core/datasets/catalog';
+import { ImageDataset } from '../../src/core/datasets/image-dataset';
+import { TrainingSession } from '../../src/core/training/session';
 import { useNodeBackend } from '../../src/cli/node-backend';
+import { createRandom } from '../../src/core/random';
+import { fixedBatchOf, heldOut, sessionFor, stepOn, train } from './helpers';
 
 const PIXELS = 784;
+
+/** MNIST with a test split of its first n test images. */
+function firstTestImages(n: number): ImageDataset {
+  const spec = findDataset('mnist') as ImageDataSpec;
+  const split = (name: 'train' | 'test') => ({ images: readDatasetFile('mnist', name, 'images'), labels: readDatasetFile('mnist', name, 'labels') });
+  const test = split('test');
+  return new ImageDataset({ ...spec, counts: { ...spec.counts, test: n } }, { train: split('train'), test: { images: test.images.subarray(0, n * PIXELS), labels: test.labels.subarray(0, n) } });
+}
 
 function tinyConfig(values: Record<string, number | string | number[]> = {}): RunConfig {
   const config = defaultConfig('ae');
@@ -66,14 +78,11 @@ describe('reconstructionLoss', () => {
 });
 
 describe('autoencoder training', () => {
-  const dataset = loadNodeDataset('mnist');
-
   it('loss falls over 60 steps on a fixed batch of 16 images', async () => {
-    const session = new TrainingSession(tinyConfig(), dataset); // default lr, 0.001
-    const images = dataset.images('train', dataset.firstIndices(16, 'train'));
+    const session = await sessionFor(tinyConfig()); // default lr, 0.001
+    const fixed = fixedBatchOf(session.data, 16);
     const losses: number[] = [];
-    for (let step = 0; step < 60; step++) losses.push(await scalar(session.model.trainStep(images).loss));
-    images.dispose();
+    for (let step = 0; step < 60; step++) losses.push((await stepOn(session, fixed)).loss);
     session.dispose();
     // a sigmoid decoder starts near 0.5 everywhere: tens of units of squared error a image
     expect(losses[0]).toBeGreaterThan(40);
@@ -86,12 +95,11 @@ describe('autoencoder training', () => {
 
   it('the same seed gives identical losses; another seed does not', async () => {
     const run = async (seed: number) => {
-      const session = new TrainingSession(tinyConfig({ seed }), dataset);
-      for (let step = 0; step < 8; step++) session.trainStep();
-      const metrics = await session.readMetrics();
-      const test = await session.evaluate(100);
+      const session = await sessionFor(tinyConfig({ seed }));
+      const losses = await train(session, 8);
+      const test = await heldOut(session);
       session.dispose();
-      return { train: metrics.map((point) => point.values.loss), test: test.values.loss };
+      return { train: losses.map((values) => values.loss), test: test.loss };
     };
     const first = await run(3);
     expect(first.train).toHaveLength(8);
@@ -100,16 +108,18 @@ describe('autoencoder training', () => {
   });
 
   it('readMetrics returns each step once, numbered, with the loss term', async () => {
-    const session = new TrainingSession(tinyConfig(), dataset);
-    expect(await session.readMetrics()).toEqual([]);
-    session.trainStep();
-    session.trainStep();
-    const metrics = await session.readMetrics();
+    const session = await sessionFor(tinyConfig());
+    expect(await session.readMetrics()).toEqual({ points: [] });
+    session.dispatch();
+    session.dispatch();
+    expect(session.inFlight).toBe(2);
+    const { points: metrics } = await session.readMetrics();
+    expect(session.inFlight).toBe(0);
     expect(metrics.map((point) => point.step)).toEqual([1, 2]);
     expect(Object.keys(metrics[0].values)).toEqual(['loss']);
     expect(metrics[0].values.loss).toBeGreaterThan(0);
-    session.trainStep();
-    expect((await session.readMetrics()).map((point) => point.step)).toEqual([3]);
+    session.dispatch();
+    expect((await session.readMetrics()).points.map((point) => point.step)).toEqual([3]);
     expect(session.step).toBe(3);
     expect(session.batchSize).toBe(16);
     session.dispose();
@@ -117,29 +127,29 @@ describe('autoencoder training', () => {
 });
 
 describe('tensor bookkeeping', () => {
-  const dataset = loadNodeDataset('mnist');
-
   it('steps, evaluate and views leak nothing, and dispose frees the whole session', async () => {
     const beforeSession = tf.memory().numTensors;
-    const session = new TrainingSession(tinyConfig(), dataset);
+    const session = await sessionFor(tinyConfig());
     expect(tf.memory().numTensors).toBeGreaterThan(beforeSession);
 
     // the first step creates Adam's moment estimates: count from after it
-    session.trainStep();
+    session.dispatch();
     await session.readMetrics();
     const settled = tf.memory().numTensors;
 
-    for (let step = 0; step < 10; step++) session.trainStep();
+    for (let step = 0; step < 10; step++) session.dispatch();
     expect(tf.memory().numTensors).toBeGreaterThan(settled); // the losses wait on the device...
-    expect(await session.readMetrics()).toHaveLength(10);
+    expect((await session.readMetrics()).points).toHaveLength(10);
     expect(tf.memory().numTensors).toBe(settled); // ...until read
 
-    await session.evaluate(200);
+    await heldOut(session);
     expect(tf.memory().numTensors).toBe(settled);
     await session.views();
     expect(tf.memory().numTensors).toBe(settled);
+    (await session.sample(5, session.data.kind === 'image' ? createRandom(2) : createRandom(2))).dispose();
+    expect(tf.memory().numTensors).toBe(settled);
 
-    session.trainStep(); // unread losses are freed by dispose too
+    session.dispatch(); // unread losses are freed by dispose too
     session.dispose();
     expect(tf.memory().numTensors).toBe(beforeSession);
     session.dispose(); // twice is harmless
@@ -157,9 +167,8 @@ describe('autoencoder views', () => {
   };
 
   it('bottleneck 2: reconstructions (data rows alternating with reconstructions), samples and a scatter of 1000 test codes', async () => {
-    const session = new TrainingSession(tinyConfig({ lr: 0.01 }), dataset);
-    for (let step = 0; step < 20; step++) session.trainStep();
-    await session.readMetrics();
+    const session = await sessionFor(tinyConfig({ lr: 0.01 }));
+    await train(session, 20);
     const panels = await session.views();
     expect(panels.map((p) => p.id)).toEqual(['reconstructions', 'samples', 'latent-scatter', 'interpolation', 'traversal', 'sliders']);
 
@@ -182,9 +191,9 @@ describe('autoencoder views', () => {
       const reconstruction = cell(dataCell(image) + 8);
       for (let i = 0; i < PIXELS; i++) squaredError += ((data[i] - reconstruction[i]) / 255) ** 2;
     }
-    const { values } = await session.evaluate(16);
-    expect(squaredError / 16).toBeCloseTo(values.loss, 0);
-    expect(Math.abs(squaredError / 16 - values.loss) / values.loss).toBeLessThan(0.01);
+    // The held-out loss of the same model, on a test split of just these 16 images (a session takes any model and data).
+    const { loss } = await heldOut(new TrainingSession(session.model, firstTestImages(16), { batchSize: 16, batchSeed: 1, viewSeed: 1 }));
+    expect(Math.abs(squaredError / 16 - loss) / loss).toBeLessThan(0.01);
 
     const samples = panel(panels, 'samples', 'image-grid') as ImageGridPanel;
     expect([samples.count, samples.height, samples.width, samples.channels, samples.columns]).toEqual([32, 28, 28, 1, 8]);
@@ -207,7 +216,7 @@ describe('autoencoder views', () => {
   });
 
   it('bottleneck 3: the scatter is a PCA projection', async () => {
-    const session = new TrainingSession(tinyConfig({ bottleneck: 3 }), dataset);
+    const session = await sessionFor(tinyConfig({ bottleneck: 3 }));
     const panels = await session.views();
     expect(panels.map((p) => [p.id, p.kind])).toEqual([
       ['reconstructions', 'image-grid'],

@@ -49,7 +49,7 @@ describe('parseCliArgs', () => {
 
   it.each([
     [['--model', 'no-such-model'], `unknown model "no-such-model"; known: ${MODELS.map((model) => model.id).join(', ')}`],
-    [['--dataset', 'cifar10'], 'unknown dataset "cifar10"; known: mnist, fashion-mnist'],
+    [['--dataset', 'cifar10'], 'unknown dataset "cifar10"; known: mnist, fashion-mnist, ring, grid, moons, spiral, circles'],
     [['--backend', 'webgl'], '--backend must be one of cpu, wasm'],
     [['--bogus'], 'unknown argument "--bogus"'],
     [['mnist'], 'unknown argument "mnist"'],
@@ -62,7 +62,9 @@ describe('parseCliArgs', () => {
     [['--set', 'lr=abc'], 'lr is not a number'],
     [['--set', 'lr=1'], 'lr must be between 0.00001 and 0.1'],
     [['--set', 'hidden=32,2'], 'hidden each entry must be between 4 and 1024'],
-    [['--set', 'nope=1'], '"nope" is not a setting of ae; settings: lr, batch, seed, bottleneck, hidden, activation, recon, from, to'],
+    [['--set', 'nope=1'], '"nope" is not a setting of ae on mnist; settings: lr, batch, seed, bottleneck, hidden, activation, recon, from, to'],
+    [['--dataset', 'spiral', '--set', 'from=3'], '"from" is not a setting of ae on spiral; settings: lr, batch, seed, bottleneck, hidden, activation, recon, spread'],
+    [['--model', 'conv-ae', '--dataset', 'ring'], 'Convolutional autoencoder trains on images, and Ring of 8 Gaussians is a set of 2-D points; datasets for conv-ae: mnist, fashion-mnist'],
     [['--set', 'lr'], '--set takes key=value, not "lr"'],
     [['--set', '=1'], '--set takes key=value, not "=1"'],
   ])('%j is a usage error', (argv, message) => {

@@ -1,16 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, paramsFor, TRAINING_PARAMS, type RunConfig } from '../../src/core/config';
-import type { DatasetSpec } from '../../src/core/datasets/catalog';
-import type { ConvAutoencoder } from '../../src/core/models/conv-autoencoder';
-import { createModel } from '../../src/core/models/implementations';
-import { CONV_AUTOENCODER } from '../../src/core/models/specs/conv-autoencoder';
+import type { ImageDataSpec } from '../../src/core/datasets/catalog';
+import { CONV_AUTOENCODER_FACTORY, type Autoencoder } from '../../src/core/models/autoencoders/autoencoder';
+import { CONV_AUTOENCODER } from '../../src/core/models/autoencoders/conv-ae-spec';
 import { defaultValues } from '../../src/core/params/schema';
 import { createRandom } from '../../src/core/random';
-import { TrainingSession } from '../../src/core/training/session';
 import type { ImageGridPanel, ScatterPanel, SlidersPanel, ViewPanel } from '../../src/core/views/panels';
 import { loadNodeDataset } from '../../src/cli/node-datasets';
 import { useNodeBackend } from '../../src/cli/node-backend';
+import { fixedBatchOf, heldOut, sessionFor, stepOn, train } from './helpers';
 
 const dataset = loadNodeDataset('mnist');
 
@@ -21,10 +20,10 @@ function tinyConfig(values: Record<string, number | string | number[]> = {}): Ru
 }
 
 /** The model built directly, on a dataset of any shape (none of ours is in colour). */
-function build(shape: [number, number, number], values: Record<string, unknown>): ConvAutoencoder {
-  const spec: DatasetSpec = { ...dataset.spec, shape };
-  const params = { ...defaultValues(CONV_AUTOENCODER.params), ...values };
-  return createModel('conv-ae', params as never, { dataset: spec, learningRate: 0.001, random: createRandom(5) }) as ConvAutoencoder;
+function build(shape: [number, number, number], values: Record<string, unknown>): Autoencoder {
+  const spec: ImageDataSpec = { ...dataset.spec, shape };
+  const params = { ...defaultValues([...CONV_AUTOENCODER.optimizer, ...CONV_AUTOENCODER.params]), ...values };
+  return CONV_AUTOENCODER_FACTORY.create(params as never, { data: spec, random: createRandom(5) }) as Autoencoder;
 }
 
 async function scalar(tensor: tf.Scalar): Promise<number> {
@@ -35,11 +34,10 @@ async function scalar(tensor: tf.Scalar): Promise<number> {
 
 /** Losses of `steps` updates on one fixed batch: the first `size` training images. */
 async function fixedBatchLosses(config: RunConfig, steps: number, size: number): Promise<number[]> {
-  const session = new TrainingSession(config, dataset);
-  const images = dataset.images('train', dataset.firstIndices(size, 'train'));
+  const session = await sessionFor(config);
+  const fixed = fixedBatchOf(session.data, size);
   const losses: number[] = [];
-  for (let step = 0; step < steps; step++) losses.push(await scalar(session.model.trainStep(images).loss));
-  images.dispose();
+  for (let step = 0; step < steps; step++) losses.push((await stepOn(session, fixed)).loss);
   session.dispose();
   return losses;
 }
@@ -55,7 +53,7 @@ describe('conv-ae parameters', () => {
     expect(defaultValues(CONV_AUTOENCODER.params)).toEqual({ channels: [16, 32], bottleneck: 16, upsampling: 'nearest', activation: 'relu', recon: 'mse', from: 3, to: 2 });
     const keys = paramsFor('conv-ae').map((spec) => spec.key);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(keys.slice(0, TRAINING_PARAMS.length)).toEqual(['lr', 'batch', 'seed']);
+    expect(keys.slice(0, TRAINING_PARAMS.length + 1)).toEqual(['lr', 'batch', 'seed']);
     for (const reserved of ['model', 'dataset', 'backend']) expect(keys).not.toContain(reserved);
   });
 });
@@ -74,8 +72,8 @@ describe('conv-ae shapes', () => {
       const model = build(shape, values);
       const images = tf.randomUniform([2, ...shape]) as tf.Tensor4D;
       const shapes = tf.tidy(() => {
-        const codes = model.encodeFlat(images);
-        return { recon: model.reconstruct(images).shape, code: codes.shape, decoded: model.decodeFlat(codes).shape };
+        const codes = model.encode(images);
+        return { recon: model.decode(model.encode(images)).shape, code: codes.shape, decoded: model.decode(codes).shape };
       });
       const label = JSON.stringify(values);
       expect(shapes.recon, label).toEqual([2, ...shape]);
@@ -98,7 +96,7 @@ describe('conv-ae shapes', () => {
   it('bottleneck 0 has no dense layer; a bottleneck adds exactly one on each side', () => {
     const denseCount = (bottleneck: number) => {
       const model = build([28, 28, 1], { bottleneck });
-      const layers = [...model['encoder'].layers, ...model['decoder'].layers];
+      const layers = [...model.networks.encoder.layers, ...model.networks.decoder.layers];
       const count = layers.filter((layer) => layer.getClassName() === 'Dense').length;
       model.dispose();
       return count;
@@ -126,11 +124,10 @@ describe('conv-ae training (cpu)', () => {
 
   it('the same seed gives identical losses; another seed does not', async () => {
     const run = async (seed: number) => {
-      const session = new TrainingSession(tinyConfig({ seed, batch: 4 }), dataset);
-      for (let step = 0; step < 2; step++) session.trainStep();
-      const train = (await session.readMetrics()).map((point) => point.values.loss);
+      const session = await sessionFor(tinyConfig({ seed, batch: 4 }));
+      const losses = (await train(session, 2)).map((values) => values.loss);
       session.dispose();
-      return train;
+      return losses;
     };
     const first = await run(3);
     expect(await run(3)).toEqual(first);
@@ -164,14 +161,12 @@ describe('conv-ae tensor bookkeeping and views', () => {
 
   it.each([2, 0])('bottleneck %i: steps, evaluate and views leak nothing; dispose frees everything', async (bottleneck) => {
     const beforeSession = tf.memory().numTensors;
-    const session = new TrainingSession(tinyConfig({ bottleneck, batch: 4, lr: 0.01 }), dataset);
-    session.trainStep(); // creates Adam's moments
-    await session.readMetrics();
+    const session = await sessionFor(tinyConfig({ bottleneck, batch: 4, lr: 0.01 }));
+    await train(session, 1); // creates Adam's moments
     const settled = tf.memory().numTensors;
-    for (let step = 0; step < 5; step++) session.trainStep();
-    expect(await session.readMetrics()).toHaveLength(5);
+    expect(await train(session, 5)).toHaveLength(5);
     expect(tf.memory().numTensors).toBe(settled);
-    await session.evaluate(100);
+    await heldOut(session);
     expect(tf.memory().numTensors).toBe(settled);
     const panels = await session.views();
     expect(tf.memory().numTensors).toBe(settled);
@@ -196,7 +191,7 @@ describe('conv-ae tensor bookkeeping and views', () => {
     // the view seed is fixed: a refresh draws the very same samples
     expect((panel(await session.views(), 'samples', 'image-grid') as ImageGridPanel).pixels).toEqual(samples.pixels);
 
-    session.trainStep(); // an unread loss is freed by dispose too
+    session.dispatch(); // an unread loss is freed by dispose too
     session.dispose();
     expect(tf.memory().numTensors).toBe(beforeSession);
   });

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DATASETS, findDataset, type DatasetSpec, type Split } from '../../src/core/datasets/catalog';
+import { DATASETS, findDataset, type ImageDataSpec, type Split } from '../../src/core/datasets/catalog';
 import { ImageDataset } from '../../src/core/datasets/image-dataset';
 import { createRandom } from '../../src/core/random';
 import { loadNodeDataset, readDatasetFile } from '../../src/cli/node-datasets';
@@ -40,7 +40,7 @@ const EXPECTED_COUNTS: Record<string, Record<Split, number>> = {
   'fashion-mnist': { train: 60000, test: 9945 },
 };
 
-describe.each(DATASETS.map((spec) => [spec.id, spec] as const))('built files of %s', (id, spec) => {
+describe.each(DATASETS.filter((spec) => spec.kind === 'image').map((spec) => [spec.id, spec] as const))('built files of %s', (id, spec) => {
   it.each(['train', 'test'] as const)('%s: the expected number of 784-byte images, labels 0..9, every class present', (split) => {
     const { images, labels } = builtSplit(id, split);
     const expected = EXPECTED_COUNTS[id][split];
@@ -185,7 +185,7 @@ describe('fashion-mnist matches the fashion-mnist package', () => {
 });
 
 describe('ImageDataset', () => {
-  const tiny: DatasetSpec = { ...findDataset('mnist')!, id: 'tiny', shape: [2, 2, 1], counts: { train: 2, test: 1 } };
+  const tiny: ImageDataSpec = { ...(findDataset('mnist') as ImageDataSpec), id: 'tiny', shape: [2, 2, 1], counts: { train: 2, test: 1 } };
   const tinySplits = {
     train: { images: Uint8Array.from([0, 51, 102, 255, 255, 0, 1, 2]), labels: Uint8Array.from([3, 7]) },
     test: { images: Uint8Array.from([10, 20, 30, 40]), labels: Uint8Array.from([9]) },
@@ -207,6 +207,36 @@ describe('ImageDataset', () => {
     expect(dataset.label('test', 0)).toBe(9);
   });
 
+  it('reads bytes as integers, as a fixed threshold, or as coin flips drawn afresh with P(1) = x / 255', async () => {
+    const dataset = new ImageDataset(tiny, tinySplits);
+    const bytes = dataset.take('train', [0, 1], { encoding: 'bytes' });
+    expect(bytes.dtype).toBe('int32');
+    expect(Array.from(await bytes.data())).toEqual([0, 51, 102, 255, 255, 0, 1, 2]);
+    bytes.dispose();
+    const fixed = dataset.take('train', [0, 1], { encoding: 'binary-threshold' });
+    expect(Array.from(await fixed.data())).toEqual([0, 0, 0, 1, 1, 0, 0, 0]);
+    fixed.dispose();
+    expect(() => dataset.take('train', [0], { encoding: 'binary-sampled' })).toThrow('need a random source');
+    // 4,000 reads of one image: each pixel comes out 1 about x / 255 of the time, never for 0, always for 255
+    const random = createRandom(3);
+    const ones = new Float64Array(4);
+    const reads = 4000;
+    for (let read = 0; read < reads; read++) {
+      const sample = dataset.take('train', [0], { encoding: 'binary-sampled', random });
+      (await sample.data()).forEach((value, i) => (ones[i] += value));
+      sample.dispose();
+    }
+    expect(ones[0]).toBe(0);
+    expect(ones[3]).toBe(reads);
+    expect(ones[1] / reads).toBeCloseTo(51 / 255, 1);
+    expect(ones[2] / reads).toBeCloseTo(102 / 255, 1);
+    // draw() reads random training images the same ways
+    const drawn = dataset.draw(5, createRandom(1), { encoding: 'binary-threshold' });
+    expect(drawn.shape).toEqual([5, 2, 2, 1]);
+    expect(new Set(await drawn.data())).toEqual(new Set([0, 1]));
+    drawn.dispose();
+  });
+
   it('images() of real mnist: [2, 28, 28, 1], in [0, 1], equal to the built bytes / 255', async () => {
     const dataset = loadNodeDataset('mnist');
     const before = tf.memory().numTensors;
@@ -225,7 +255,7 @@ describe('ImageDataset', () => {
   });
 
   it('refuses bytes of the wrong length with a message naming the split and the fix', () => {
-    const spec = findDataset('mnist')!;
+    const spec = findDataset('mnist') as ImageDataSpec;
     const good = builtSplit('mnist', 'test');
     const train = builtSplit('mnist', 'train');
     expect(
@@ -256,6 +286,7 @@ describe('ImageDataset', () => {
   it('loadNodeDataset caches each dataset and refuses unknown ids', () => {
     expect(loadNodeDataset('mnist')).toBe(loadNodeDataset('mnist'));
     expect(loadNodeDataset('mnist').spec.id).toBe('mnist');
-    expect(() => loadNodeDataset('cifar10')).toThrow('Unknown dataset "cifar10"');
+    expect(() => loadNodeDataset('cifar10')).toThrow('Unknown image dataset "cifar10"');
+    expect(() => loadNodeDataset('ring')).toThrow('Unknown image dataset "ring"');
   });
 });

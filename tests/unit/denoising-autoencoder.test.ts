@@ -1,18 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, paramsFor, type RunConfig } from '../../src/core/config';
-import type { DatasetSpec } from '../../src/core/datasets/catalog';
-import { reconstructionLoss } from '../../src/core/models/autoencoder';
-import type { DenoisingAutoencoder } from '../../src/core/models/denoising-autoencoder';
-import { createModel } from '../../src/core/models/implementations';
-import { DENOISING_AUTOENCODER } from '../../src/core/models/specs/denoising-autoencoder';
-import { corrupt, gaussianNoise, maskingNoise, saltPepperNoise, type NoiseKind } from '../../src/core/models/noise';
+import type { ImageDataSpec } from '../../src/core/datasets/catalog';
+import { reconstructionLoss } from '../../src/core/models/autoencoders/autoencoder';
+import { DENOISING_AUTOENCODER } from '../../src/core/models/autoencoders/dae-spec';
+import { DENOISING_AUTOENCODER_FACTORY, type DenoisingAutoencoder } from '../../src/core/models/autoencoders/denoising';
+import { corrupt, gaussianNoise, maskingNoise, saltPepperNoise, type NoiseKind } from '../../src/core/models/autoencoders/noise';
 import { defaultValues } from '../../src/core/params/schema';
 import { createRandom } from '../../src/core/random';
-import { TrainingSession } from '../../src/core/training/session';
 import type { ImageGridPanel } from '../../src/core/views/panels';
 import { loadNodeDataset } from '../../src/cli/node-datasets';
 import { useNodeBackend } from '../../src/cli/node-backend';
+import { evaluateOn, fixedBatchOf, heldOut, sessionFor, stepModel, stepOn, tensorData, train } from './helpers';
 
 const dataset = loadNodeDataset('mnist');
 const PIXELS = 784;
@@ -25,16 +24,9 @@ function tinyConfig(values: Record<string, number | string | number[]> = {}): Ru
 }
 
 function build(values: Record<string, unknown>, options: { shape?: [number, number, number]; lr?: number; seed?: number } = {}): DenoisingAutoencoder {
-  const spec: DatasetSpec = { ...dataset.spec, shape: options.shape ?? [28, 28, 1] };
-  const params = { ...defaultValues(DENOISING_AUTOENCODER.params), ...values };
-  const context = { dataset: spec, learningRate: options.lr ?? 0.001, random: createRandom(options.seed ?? 1) };
-  return createModel('dae', params as never, context) as DenoisingAutoencoder;
-}
-
-async function scalar(tensor: tf.Scalar): Promise<number> {
-  const [value] = await tensor.data();
-  tensor.dispose();
-  return value;
+  const spec: ImageDataSpec = { ...dataset.spec, shape: options.shape ?? [28, 28, 1] };
+  const params = { ...defaultValues(DENOISING_AUTOENCODER.params), lr: options.lr ?? 0.001, ...values };
+  return DENOISING_AUTOENCODER_FACTORY.create(params as never, { data: spec, random: createRandom(options.seed ?? 1) }) as DenoisingAutoencoder;
 }
 
 /** The values of a tensor the test created, which it then frees. */
@@ -126,9 +118,9 @@ describe('dae parameters and model', () => {
   it('corrupts afresh at every step but the same way at every evaluation', async () => {
     const model = build({ hidden: [32] }, { lr: 0 }); // no update: only the noise can change the loss
     const images = dataset.images('train', dataset.firstIndices(16, 'train'));
-    const train = [await scalar(model.trainStep(images).loss), await scalar(model.trainStep(images).loss)];
-    expect(train[1]).not.toBe(train[0]);
-    const evaluate = async () => Object.fromEntries(await Promise.all(Object.entries(model.evaluate(images)).map(async ([k, v]) => [k, await scalar(v)])));
+    const losses = [(await stepModel(model, tensorData(images))).loss, (await stepModel(model, tensorData(images))).loss];
+    expect(losses[1]).not.toBe(losses[0]);
+    const evaluate = () => evaluateOn(model, tensorData(images));
     expect(await evaluate()).toEqual(await evaluate());
     images.dispose();
     model.dispose();
@@ -138,17 +130,18 @@ describe('dae parameters and model', () => {
     const images = dataset.images('test', dataset.firstIndices(32));
     // at level 0 the noisy input is the clean image: the gain is minus the reconstruction error
     const clean = build({ hidden: [32], level: 0 });
-    const terms = clean.evaluate(images);
-    expect(await scalar(terms.denoise_gain)).toBeCloseTo(-(await scalar(terms.loss)), 3);
+    const terms = await evaluateOn(clean, tensorData(images));
+    expect(terms.denoise_gain).toBeCloseTo(-terms.loss, 3);
     clean.dispose();
     // with cross-entropy the gain stays in squared error, on the evaluation's fixed corruption
     const bce = build({ hidden: [32], recon: 'bce', noise: 'salt-pepper', level: 0.2 });
-    const { loss, denoise_gain } = bce.evaluate(images);
+    const { loss, denoise_gain } = await evaluateOn(bce, tensorData(images));
+    // the 32 images make one chunk, corrupted with the evaluation's seed plus its first index, 0
     const noisy = bce.corrupt(images, bce['evalSeed']);
     const squared = (x: tf.Tensor4D) => values(reconstructionLoss(images, x, 'mse'))[0];
     const expected = squared(noisy) - tf.tidy(() => squared(bce.reconstruct(noisy)));
-    expect(await scalar(denoise_gain)).toBeCloseTo(expected, 3);
-    expect(await scalar(loss)).toBeGreaterThan(300); // about ln 2 a pixel for an untrained sigmoid
+    expect(denoise_gain).toBeCloseTo(expected, 3);
+    expect(loss).toBeGreaterThan(300); // about ln 2 a pixel for an untrained sigmoid
     noisy.dispose();
     bce.dispose();
     images.dispose();
@@ -156,11 +149,10 @@ describe('dae parameters and model', () => {
 
   it('loss falls on a fixed batch of 16 images, and the same seed gives the same losses', async () => {
     const run = async (seed: number, steps: number) => {
-      const session = new TrainingSession(tinyConfig({ seed, lr: 0.005 }), dataset);
-      const images = dataset.images('train', dataset.firstIndices(16, 'train'));
+      const session = await sessionFor(tinyConfig({ seed, lr: 0.005 }));
+      const fixed = fixedBatchOf(session.data, 16);
       const losses: number[] = [];
-      for (let step = 0; step < steps; step++) losses.push(await scalar(session.model.trainStep(images).loss));
-      images.dispose();
+      for (let step = 0; step < steps; step++) losses.push((await stepOn(session, fixed)).loss);
       session.dispose();
       return losses;
     };
@@ -178,14 +170,12 @@ describe('dae parameters and model', () => {
 describe('dae views and tensor bookkeeping', () => {
   it('steps, evaluate and views leak nothing; dispose frees everything; the grid is clean / noisy / recon.', async () => {
     const beforeSession = tf.memory().numTensors;
-    const session = new TrainingSession(tinyConfig({ level: 0.5 }), dataset);
-    session.trainStep();
-    await session.readMetrics();
+    const session = await sessionFor(tinyConfig({ level: 0.5 }));
+    await train(session, 1);
     const settled = tf.memory().numTensors;
-    for (let step = 0; step < 5; step++) session.trainStep();
-    expect(await session.readMetrics()).toHaveLength(5);
+    expect(await train(session, 5)).toHaveLength(5);
     expect(tf.memory().numTensors).toBe(settled);
-    expect(Object.keys((await session.evaluate(200)).values)).toEqual(['loss', 'denoise_gain']);
+    expect(Object.keys(await heldOut(session))).toEqual(['loss', 'denoise_gain']);
     expect(tf.memory().numTensors).toBe(settled);
     const panels = await session.views();
     expect(tf.memory().numTensors).toBe(settled);
@@ -215,7 +205,7 @@ describe('dae views and tensor bookkeeping', () => {
     // views use a fixed seed: a refresh shows the same noisy images
     expect(((await session.views())[0] as ImageGridPanel).pixels).toEqual(grid.pixels);
 
-    session.trainStep();
+    session.dispatch();
     session.dispose();
     expect(tf.memory().numTensors).toBe(beforeSession);
   });
@@ -256,7 +246,7 @@ describe('noise stops an overcomplete autoencoder from learning the identity', (
       const batches = createRandom(8);
       for (let step = 0; step < 300; step++) {
         const images = load('train', dataset.randomIndices('train', 32, batches));
-        tf.dispose(model.trainStep(images));
+        tf.dispose(tf.tidy(() => model.step({ data: tensorData(images), random: batches, batchSize: 32 })));
         images.dispose();
       }
       return model;

@@ -1,68 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig, type RunConfig } from '../../src/core/config';
-import type { MetricPoint } from '../../src/core/training/session';
-import { createTrainingHandler } from '../../src/worker/handler';
-import type { BackendInfo, FromWorker, ToWorker } from '../../src/worker/protocol';
-import { loadNodeDataset } from '../../src/cli/node-datasets';
 import { useNodeBackend } from '../../src/cli/node-backend';
+import { loadNodeDataset } from '../../src/cli/node-datasets';
+import { defaultConfig, type RunConfig } from '../../src/core/config';
+import type { ImageGridPanel } from '../../src/core/views/panels';
+import { CPU, harness, sleep, tag, waitFor, type Harness, type Metrics, type Status, type Views } from './handler-harness';
 
-const CPU: BackendInfo = { name: 'cpu', adapter: '', isFallbackAdapter: false, skipped: [] };
-
-function tinyConfig(dataset = 'mnist'): RunConfig {
-  const config = defaultConfig('ae');
+function tinyConfig(dataset = 'mnist', model = 'ae', values: Record<string, unknown> = {}): RunConfig {
+  const config = defaultConfig(model, dataset === 'no-such-dataset' || dataset === 'cifar10' ? undefined : dataset);
   config.dataset = dataset;
   config.backend = 'cpu';
-  Object.assign(config.values, { hidden: [16], batch: 8, bottleneck: 2 });
+  Object.assign(config.values, { hidden: [16], batch: 8, bottleneck: 2 }, values);
   return config;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-/** 'status:paused', 'metrics', ... : a message's type (and state, for a status). */
-function tag(message: FromWorker): string {
-  return message.type === 'status' ? `status:${message.state}` : message.type;
-}
-
-type Metrics = Extract<FromWorker, { type: 'metrics' }>;
-type Views = Extract<FromWorker, { type: 'views' }>;
-type Status = Extract<FromWorker, { type: 'status' }>;
-
-/** A handler wired to fakes, recording every message it posts. */
-function harness() {
-  const messages: FromWorker[] = [];
-  const backendCalls: string[] = [];
-  const handler = createTrainingHandler(
-    {
-      // As postMessage does: a copy, with every transferred buffer emptied on the sending side.
-      post: (message, transfer) => messages.push(structuredClone(message, { transfer })),
-      selectBackend: async (choice) => {
-        backendCalls.push(choice);
-        await useNodeBackend('cpu');
-        return CPU;
-      },
-      loadDataset: async (id) => loadNodeDataset(id),
-      now: () => performance.now(),
-      yieldToEvents: () => new Promise((resolve) => setTimeout(resolve, 0)),
-    },
-    { metricsInterval: 0, viewsInterval: 50 },
-  );
-  const send = (message: ToWorker) => handler(message);
-  const of = (runId: number) => messages.filter((message) => 'runId' in message && message.runId === runId);
-  const metrics = (runId: number) => of(runId).filter((m): m is Metrics => m.type === 'metrics');
-  const trainSteps = (runId: number) => metrics(runId).flatMap((m) => m.train.map((point: MetricPoint) => point.step));
-  return { messages, backendCalls, send, of, metrics, trainSteps };
-}
-
-let current: ReturnType<typeof harness> | undefined;
+let current: Harness | undefined;
 
 beforeAll(async () => {
   await useNodeBackend('cpu');
@@ -76,18 +28,23 @@ afterEach(async () => {
 });
 
 describe('training handler', () => {
-  it('reset: backend, loading, paused, first metrics with a test point, and views', async () => {
+  it('reset: backend, loading, paused; then, beside the queue, held-out figures at step 0 and views', async () => {
     const h = (current = harness());
     await h.send({ type: 'reset', runId: 1, config: tinyConfig() });
-    expect(h.messages.map(tag)).toEqual(['status:loading', 'backend', 'status:paused', 'metrics', 'views']);
-    expect(h.messages.every((message) => 'runId' in message && message.runId === 1)).toBe(true);
+    expect(h.messages.slice(0, 3).map(tag)).toEqual(['status:loading', 'backend', 'status:paused']);
     expect(h.messages[0]).toEqual({ type: 'status', runId: 1, state: 'loading', step: 0, message: 'Starting the compute backend…' });
     expect(h.messages[1]).toEqual({ type: 'backend', runId: 1, backend: CPU });
     expect(h.messages[2]).toEqual({ type: 'status', runId: 1, state: 'paused', step: 0 });
+    await waitFor(() => h.views(1).length > 0, 'views');
+    expect(h.messages.map(tag)).toEqual(['status:loading', 'backend', 'status:paused', 'metrics', 'views']);
+    expect(h.messages.every((message) => 'runId' in message && message.runId === 1)).toBe(true);
     const metrics = h.messages[3] as Metrics;
     expect(metrics.train).toEqual([]);
-    expect(metrics.test?.step).toBe(0);
-    expect(metrics.test?.values.loss).toBeGreaterThan(0);
+    expect(metrics.evaluations).toHaveLength(1);
+    const [evaluation] = metrics.evaluations!;
+    expect([evaluation.id, evaluation.step, evaluation.basis]).toEqual(['held-out', 0, '1,000 test images']);
+    expect(evaluation.values.loss).toBeGreaterThan(0);
+    expect(evaluation.ms).toBeGreaterThanOrEqual(0);
     expect(metrics.throughput).toEqual({ stepsPerSecond: 0, imagesPerSecond: 0 });
     const views = h.messages[4] as Views;
     expect(views.step).toBe(0);
@@ -96,95 +53,105 @@ describe('training handler', () => {
 
     // a second reset with the same backend choice does not restart the backend
     await h.send({ type: 'reset', runId: 2, config: tinyConfig() });
+    await waitFor(() => h.views(2).length > 0, 'views of run 2');
     expect(h.of(2).map(tag)).toEqual(['status:loading', 'status:paused', 'metrics', 'views']);
     expect(h.backendCalls).toEqual(['cpu']);
   });
 
-  it('start runs steps 1, 2, 3, ... with metrics; pause stops them', async () => {
+  it('start runs steps 1, 2, 3, ... with metrics; pause stops them and brings figures and views to the last step', async () => {
     const h = (current = harness());
     await h.send({ type: 'reset', runId: 1, config: tinyConfig() });
     const afterReset = h.messages.length;
     await h.send({ type: 'start', runId: 1 });
-    expect(h.messages[afterReset]).toEqual({ type: 'status', runId: 1, state: 'running', step: 0 });
+    expect(h.messages.slice(afterReset).map(tag)).toContain('status:running');
 
-    await waitFor(() => h.trainSteps(1).length >= 20, '20 training steps');
+    await waitFor(() => h.trainSteps(1).length >= 20 && h.views(1).length >= 2, '20 training steps and a refresh');
     await h.send({ type: 'start', runId: 1 }); // already running: ignored
     await h.send({ type: 'pause', runId: 1 });
-    const settled = h.messages.length;
     const steps = h.trainSteps(1);
     // every step reported once, in order
     expect(steps).toEqual(Array.from({ length: steps.length }, (_, index) => index + 1));
     expect(steps.length).toBeGreaterThanOrEqual(20);
-    for (const point of h.metrics(1).flatMap((m) => m.train)) expect(point.values.loss).toBeGreaterThan(0);
+    for (const point of h.trainPoints(1)) expect(point.values.loss).toBeGreaterThan(0);
     expect(h.messages.filter((m) => tag(m) === 'status:running')).toHaveLength(1);
-    // the views interval (50 ms) passed during the run: views and test points arrived
-    expect(h.of(1).filter((m) => m.type === 'views').length).toBeGreaterThan(1);
-    const last = h.metrics(1).at(-1)!;
+    // the views interval (50 ms) passed during the run: views and held-out figures arrived
+    expect(h.views(1).length).toBeGreaterThan(1);
+    const last = h.metrics(1).filter((m) => m.train.length > 0).at(-1)!;
     expect(last.throughput.stepsPerSecond).toBeGreaterThan(0);
     expect(last.throughput.imagesPerSecond).toBeCloseTo(last.throughput.stepsPerSecond * 8, 6);
 
-    // pausing: fresh metrics with a test point and views for the last step, then 'paused'
-    expect(h.messages.at(-1)).toEqual({ type: 'status', runId: 1, state: 'paused', step: steps.length });
-    expect(last.test?.step).toBe(steps.length);
-    expect((h.of(1).filter((m) => m.type === 'views').at(-1) as Views).step).toBe(steps.length);
-
+    // pausing: 'paused' at the last step at once, then held-out figures and views for that step
+    expect(h.lastStatus(1)).toEqual({ type: 'status', runId: 1, state: 'paused', step: steps.length });
+    await waitFor(() => h.views(1).at(-1)!.step === steps.length && h.evaluations(1).at(-1)!.step === steps.length, 'figures and views of the last step');
+    const settled = h.messages.length;
     await sleep(150);
     expect(h.messages.length).toBe(settled);
   });
 
-  it('step: exactly one more step, with metrics, views and a paused status', async () => {
+  it('step: exactly one more step, its metrics and a paused status, then figures and views of that step', async () => {
     const h = (current = harness());
     await h.send({ type: 'reset', runId: 1, config: tinyConfig() });
     await h.send({ type: 'start', runId: 1 });
     await waitFor(() => h.trainSteps(1).length >= 3, 'a few steps');
     await h.send({ type: 'pause', runId: 1 });
-    const stepsBefore = (h.messages.at(-1) as Status).step;
+    const stepsBefore = h.lastStatus(1)!.step;
+    await waitFor(() => h.views(1).at(-1)?.step === stepsBefore, 'views after the pause');
     const from = h.messages.length;
 
     await h.send({ type: 'step', runId: 1 });
+    await waitFor(() => h.views(1).at(-1)?.step === stepsBefore + 1, 'views of the step');
     const stepped = h.messages.slice(from);
-    expect(stepped.map(tag)).toEqual(['metrics', 'views', 'status:paused']);
-    const metrics = stepped[0] as Metrics;
-    expect(metrics.train.map((point) => point.step)).toEqual([stepsBefore + 1]);
-    expect(metrics.test?.step).toBe(stepsBefore + 1);
-    expect((stepped[1] as Views).step).toBe(stepsBefore + 1);
-    expect(stepped[2]).toEqual({ type: 'status', runId: 1, state: 'paused', step: stepsBefore + 1 });
+    expect(stepped.map(tag)).toEqual(['metrics', 'status:paused', 'metrics', 'views']);
+    expect((stepped[0] as Metrics).train.map((point) => point.step)).toEqual([stepsBefore + 1]);
+    expect(stepped[1]).toEqual({ type: 'status', runId: 1, state: 'paused', step: stepsBefore + 1 });
+    expect((stepped[2] as Metrics).evaluations?.[0].step).toBe(stepsBefore + 1);
 
     await h.send({ type: 'step', runId: 1 });
     expect((h.messages.at(-1) as Status).step).toBe(stepsBefore + 2);
-    await sleep(100);
-    expect(h.messages.length).toBe(from + 6);
+    // an autoencoder's step has no parts: a phase is refused by name
+    await h.send({ type: 'step', runId: 1, phase: 'generator' });
+    expect(h.messages.at(-1)).toEqual({ type: 'error', runId: 1, message: 'Autoencoder has no phase "generator"' });
   });
 
-  it('decode: answers a scatter point and a slider setting with one decoded image, echoing the query', async () => {
+  it('decode-latent: a job that answers a scatter point and a slider setting with one decoded image', async () => {
     const h = (current = harness());
     await h.send({ type: 'reset', runId: 1, config: tinyConfig() });
-    await waitFor(() => h.of(1).some((m) => m.type === 'views'), 'views');
-    await h.send({ type: 'decode', runId: 1, query: { kind: 'point', point: [0.5, -1] } });
-    await h.send({ type: 'decode', runId: 1, query: { kind: 'sliders', values: [0, 0] } });
+    await waitFor(() => h.views(1).length > 0, 'views');
+    // one at a time, as the page sends them: a newer decode cancels an older one still running
+    await h.send({ type: 'action', runId: 1, jobId: 'a', name: 'decode-latent', payload: { kind: 'point', point: [0.5, -1] } });
+    await waitFor(() => h.jobs(1, 'a').some((m) => m.state === 'done'), 'job a');
+    await h.send({ type: 'action', runId: 1, jobId: 'b', name: 'decode-latent', payload: { kind: 'sliders', values: [0, 0] } });
+    await waitFor(() => h.jobs(1, 'b').some((m) => m.state === 'done'), 'job b');
     // The sliders at their starting values decode the image's own code: its reconstruction,
     // even though the views' arrays were transferred away from the worker.
-    const views = h.of(1).find((m): m is Views => m.type === 'views')!;
-    const sliders = views.panels.find((panel) => panel.kind === 'sliders')!;
-    if (sliders.kind !== 'sliders') throw new Error('no sliders panel');
-    await h.send({ type: 'decode', runId: 1, query: { kind: 'sliders', values: Array.from(sliders.values) } });
-    // a query for a replaced run gets no answer
-    await h.send({ type: 'decode', runId: 0, query: { kind: 'point', point: [0, 0] } });
-    const decoded = h.messages.filter((m): m is Extract<FromWorker, { type: 'decoded' }> => m.type === 'decoded');
-    expect(decoded.map((m) => [m.runId, m.query, m.panel.count, m.panel.id])).toEqual([
-      [1, { kind: 'point', point: [0.5, -1] }, 1, 'decoded-point'],
-      [1, { kind: 'sliders', values: [0, 0] }, 1, 'decoded-sliders'],
-      [1, { kind: 'sliders', values: Array.from(sliders.values) }, 1, 'decoded-sliders'],
+    const sliders = h.views(1)[0].panels.find((panel) => panel.kind === 'sliders');
+    if (sliders?.kind !== 'sliders') throw new Error('no sliders panel');
+    await h.send({ type: 'action', runId: 1, jobId: 'c', name: 'decode-latent', payload: { kind: 'sliders', values: Array.from(sliders.values) } });
+    await waitFor(() => h.jobs(1, 'c').some((m) => m.state === 'done'), 'job c');
+    // a query for a replaced run gets no answer; a malformed one an error
+    await h.send({ type: 'action', runId: 0, jobId: 'd', name: 'decode-latent', payload: { kind: 'point', point: [0, 0] } });
+    await h.send({ type: 'action', runId: 1, jobId: 'e', name: 'decode-latent', payload: { kind: 'point', point: ['<b>', 1] } });
+    await waitFor(() => h.jobs(1, 'e').some((m) => m.state === 'error'), 'job e');
+    expect(h.jobs(1, 'e').at(-1)?.message).toBe('decode-latent needs a point of the scatter or a setting of the sliders');
+    expect(h.jobs(0)).toEqual([]);
+
+    const decoded = (id: string) => h.jobs(1, id).find((m) => m.panel)!.panel as ImageGridPanel;
+    expect(h.jobs(1, 'a').map(tag)).toEqual(['job:running', 'job:done']);
+    expect(['a', 'b', 'c'].map((id) => [decoded(id).count, decoded(id).id])).toEqual([
+      [1, 'decoded-point'],
+      [1, 'decoded-sliders'],
+      [1, 'decoded-sliders'],
     ]);
-    expect(Array.from(decoded[2].panel.pixels)).toEqual(Array.from(sliders.images.pixels.subarray(784)));
-    // both are the decoder's image of the code (0, 0) and (0.5, -1): different images
-    expect(decoded[0].panel.pixels).not.toEqual(decoded[1].panel.pixels);
+    expect(Array.from(decoded('c').pixels)).toEqual(Array.from(sliders.images.pixels.subarray(784)));
+    // the decoder's images of the codes (0.5, -1) and (0, 0): different images
+    expect(decoded('a').pixels).not.toEqual(decoded('b').pixels);
   });
 
   it('ignores start, step and refresh-views for a run id that a reset has replaced', async () => {
     const h = (current = harness());
     await h.send({ type: 'reset', runId: 1, config: tinyConfig() });
     await h.send({ type: 'reset', runId: 2, config: tinyConfig() });
+    await waitFor(() => h.views(2).length > 0, 'views of run 2');
     const firstOfRun2 = h.messages.findIndex((m) => 'runId' in m && m.runId === 2);
     const afterReset = h.messages.length;
 
@@ -198,8 +165,10 @@ describe('training handler', () => {
     expect(h.messages.length).toBe(afterReset); // nothing started or stepped
     expect(h.trainSteps(2)).toEqual([]);
 
-    // the current run still answers
+    // the current run still answers: views only, no new figures
     await h.send({ type: 'refresh-views', runId: 2 });
+    await waitFor(() => h.messages.length > afterReset, 'views');
+    await sleep(50);
     expect(h.messages.slice(afterReset).map(tag)).toEqual(['views']);
   });
 
@@ -212,34 +181,40 @@ describe('training handler', () => {
     await h.send({ type: 'reset', runId: 4, config: tinyConfig() });
     const firstOfRun4 = h.messages.findIndex((m) => 'runId' in m && m.runId === 4);
     expect(h.messages[firstOfRun4]).toMatchObject({ type: 'status', runId: 4, state: 'loading' });
+    await waitFor(() => h.views(4).length > 0, 'views of run 4');
     expect(h.of(4).map(tag)).toEqual(['status:loading', 'status:paused', 'metrics', 'views']);
 
     const count = h.messages.length;
     await sleep(150);
     expect(h.messages.length).toBe(count); // run 4 waits, paused; run 3 is gone
     expect(h.messages.slice(firstOfRun4).filter((m) => 'runId' in m && m.runId === 3)).toEqual([]);
-    expect((h.of(4).at(-1) as Views).step).toBe(0);
+    expect(h.views(4).at(-1)!.step).toBe(0);
   });
 
-  it('an unknown dataset in reset gives an error message and status "error" for that run', async () => {
+  it('an unknown dataset or model in reset gives an error message and status "error" for that run', async () => {
     const h = (current = harness());
     await h.send({ type: 'reset', runId: 7, config: tinyConfig('cifar10') });
     expect(h.messages.map(tag)).toEqual(['status:loading', 'backend', 'error', 'status:error']);
     expect(h.messages[2]).toEqual({ type: 'error', runId: 7, message: 'Unknown dataset "cifar10"' });
     expect(h.messages[3]).toEqual({ type: 'status', runId: 7, state: 'error', step: 0, message: 'Unknown dataset "cifar10"' });
+    await h.send({ type: 'reset', runId: 8, config: { ...tinyConfig(), model: 'vea' } });
+    expect(h.of(8).map(tag)).toEqual(['status:loading', 'error', 'status:error']);
+    expect(h.of(8)[1]).toEqual({ type: 'error', runId: 8, message: 'Unknown model "vea"' });
 
     // there is no run to start
     await h.send({ type: 'start', runId: 7 });
     await sleep(50);
-    expect(h.messages).toHaveLength(4);
+    expect(h.messages).toHaveLength(7);
   });
 
   it('a lost device restarts the current run from scratch with a notice', async () => {
     const h = (current = harness());
     await h.send({ type: 'reset', runId: 5, config: tinyConfig() });
     await h.send({ type: 'step', runId: 5 });
+    await waitFor(() => h.views(5).at(-1)?.step === 1, 'views of step 1');
     const from = h.messages.length;
     await h.send({ type: 'device-lost', reason: 'test' });
+    await waitFor(() => h.messages.slice(from).some((m) => m.type === 'views'), 'views of the new run');
     const restarted = h.messages.slice(from);
     expect(restarted.map(tag)).toEqual(['status:loading', 'backend', 'status:paused', 'metrics', 'views']);
     expect(restarted[2]).toEqual({
@@ -254,14 +229,49 @@ describe('training handler', () => {
     expect(h.messages.length).toBe(from + 5);
   });
 
-  it('frees every tensor of a run once it is replaced', async () => {
+  it('frees every tensor of a run once it is replaced, jobs and refreshes included', async () => {
     const h = (current = harness());
     await h.send({ type: 'reset', runId: 1, config: tinyConfig('no-such-dataset') });
     const baseline = tf.memory().numTensors;
     await h.send({ type: 'reset', runId: 2, config: tinyConfig() });
     await h.send({ type: 'start', runId: 2 });
     await waitFor(() => h.trainSteps(2).length >= 10, 'run 2 training');
+    await h.send({ type: 'action', runId: 2, jobId: 'x', name: 'decode-latent', payload: { kind: 'point', point: [0, 0] } });
     await h.send({ type: 'reset', runId: 3, config: tinyConfig('no-such-dataset') });
     expect(tf.memory().numTensors).toBe(baseline);
+  });
+});
+
+describe('live settings through the worker (set-params)', () => {
+  it("a VAE's beta changes the objective of the running model: at 0 the held-out loss is the reconstruction alone", async () => {
+    const h = (current = harness());
+    await h.send({ type: 'reset', runId: 1, config: tinyConfig('mnist', 'vae', { hidden: [32], batch: 16 }) });
+    await waitFor(() => h.views(1).length > 0, 'first refresh');
+    const first = h.evaluations(1).find((point) => point.id === 'held-out')!.values;
+    expect(first.loss).toBeCloseTo(first.recon + first.kl, 2);
+    const from = h.evaluations(1).length;
+    await h.send({ type: 'set-params', runId: 1, values: { beta: 0 } });
+    await waitFor(() => h.evaluations(1).slice(from).some((point) => point.id === 'held-out'), 'figures after the change');
+    const after = h.evaluations(1).slice(from).find((point) => point.id === 'held-out')!.values;
+    expect(after.loss).toBeCloseTo(after.recon, 3);
+    expect(after.kl).toBeGreaterThan(0.01);
+    expect(h.lastStatus(1)?.step).toBe(0); // no restart
+  });
+
+  it('the learning rate is live: at 0 the weights stop moving, and the held-out loss with them', async () => {
+    const h = (current = harness());
+    await h.send({ type: 'reset', runId: 1, config: tinyConfig('mnist', 'ae', { lr: 0.01 }) });
+    await waitFor(() => h.views(1).length > 0, 'figures at step 0');
+    await h.send({ type: 'step', runId: 1 });
+    await h.send({ type: 'step', runId: 1 });
+    await waitFor(() => h.views(1).at(-1)?.step === 2, 'step 2 settled');
+    const heldOut = (step: number) => h.evaluations(1).find((point) => point.step === step && point.id === 'held-out')?.values.loss;
+    // at 0.01 two steps moved the weights
+    expect(heldOut(0)).toBeGreaterThan(0);
+    expect(heldOut(2)).not.toBe(heldOut(0));
+    await h.send({ type: 'set-params', runId: 1, values: { lr: 0 } });
+    for (let step = 0; step < 3; step++) await h.send({ type: 'step', runId: 1 });
+    await waitFor(() => heldOut(5) !== undefined, 'figures at step 5');
+    expect(heldOut(5)).toBe(heldOut(2));
   });
 });

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
 import { loadNodeDataset } from '../../src/cli/node-datasets';
 import type { ImageDataset } from '../../src/core/datasets/image-dataset';
-import { LatentExplorer, type CodeSpace } from '../../src/core/models/latent-explorer';
+import { LatentExplorer, type CodeSpace } from '../../src/core/models/autoencoders/latent-explorer';
 import type { ImageGridPanel, ScatterPanel, SlidersPanel, ViewPanel } from '../../src/core/views/panels';
 
 let dataset: ImageDataset;
@@ -22,8 +22,8 @@ function recordingSpace(dimension: number) {
   const projection = tf.randomNormal([784, dimension], 0, 0.05, 'float32', 7) as tf.Tensor2D;
   const space: CodeSpace = {
     dimension,
-    encode: (images) => images.reshape([images.shape[0], 784]).matMul(projection) as tf.Tensor2D,
-    decode: (codes) => {
+    encode: (images: tf.Tensor) => images.reshape([images.shape[0], 784]).matMul(projection) as tf.Tensor2D,
+    decode: (codes: tf.Tensor2D) => {
       decoded.push(...(codes.arraySync() as number[][]));
       return codes.pad([[0, 0], [0, 784 - dimension]]).reshape([codes.shape[0], 28, 28, 1]) as tf.Tensor4D;
     },

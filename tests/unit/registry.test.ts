@@ -2,15 +2,24 @@ import * as tf from '@tensorflow/tfjs';
 import katex from 'katex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
-import { loadNodeDataset } from '../../src/cli/node-datasets';
-import { defaultConfig, TRAINING_PARAMS } from '../../src/core/config';
+import { datasetsFor, defaultConfig, paramsFor, TRAINING_PARAMS } from '../../src/core/config';
+import { DATASETS } from '../../src/core/datasets/catalog';
 import { MODELS } from '../../src/core/models';
-import { IMPLEMENTATIONS } from '../../src/core/models/implementations';
 import { defaultValues, validateParam } from '../../src/core/params/schema';
-import { TrainingSession } from '../../src/core/training/session';
+import { createRandom } from '../../src/core/random';
+import { fixedBatchOf, heldOut, sessionFor, stepOn } from './helpers';
 
 /** Ids that appear in share links and must never change meaning. */
 const PUBLIC_IDS = ['ae', 'conv-ae', 'dae', 'vae', 'pixelcnn', 'pixelcnnpp', 'pixelrnn', 'ebm', 'rbm', 'gan'];
+const PUBLIC_DATASETS = ['mnist', 'fashion-mnist', 'ring', 'grid', 'moons', 'spiral', 'circles', 'emoji16', 'emoji32', 'colored-mnist'];
+
+/** Every model on one dataset of each kind it accepts: the first image set, and the spiral. */
+const PAIRS = MODELS.flatMap((model) =>
+  (['image', 'points'] as const).flatMap((kind) => {
+    const dataset = datasetsFor(model).find((candidate) => candidate.kind === kind && (kind === 'image' || candidate.id === 'spiral'));
+    return dataset ? [[`${model.id} on ${dataset.id}`, model, dataset] as const] : [];
+  }),
+);
 
 describe('the model registry', () => {
   // WASM: fast on convolutions, and it needs our Conv2DBackpropFilter kernel to train them.
@@ -21,55 +30,78 @@ describe('the model registry', () => {
     await useNodeBackend('cpu');
   });
 
-  it('has unique, public ids', () => {
+  it('has unique, public ids, for models and datasets', () => {
     const ids = MODELS.map((model) => model.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) expect(PUBLIC_IDS).toContain(id);
+    for (const dataset of DATASETS) expect(PUBLIC_DATASETS).toContain(dataset.id);
   });
 
-  it('has exactly one implementation for each spec, bound to that very spec', () => {
-    expect(IMPLEMENTATIONS.map((implementation) => implementation.spec.id)).toEqual(MODELS.map((model) => model.id));
-    IMPLEMENTATIONS.forEach((implementation, index) => expect(implementation.spec).toBe(MODELS[index]));
+  it('every model trains on some dataset, and the autoencoder and the VAE on 2-D points too', () => {
+    for (const model of MODELS) expect(datasetsFor(model).length, model.id).toBeGreaterThan(0);
+    expect(datasetsFor(MODELS.find((model) => model.id === 'ae')!).map((d) => d.id)).toContain('spiral');
+    expect(datasetsFor(MODELS.find((model) => model.id === 'vae')!).map((d) => d.id)).toContain('ring');
+    expect(datasetsFor(MODELS.find((model) => model.id === 'conv-ae')!).every((d) => d.kind === 'image')).toBe(true);
   });
 
   describe.each(MODELS.map((model) => [model.id, model] as const))('%s', (_, model) => {
-    it('declares parameters whose keys collide with nothing, with valid defaults', () => {
-      const keys = model.params.map((spec) => spec.key);
-      expect(new Set(keys).size).toBe(keys.length);
-      for (const reserved of ['model', 'dataset', 'backend', ...TRAINING_PARAMS.map((spec) => spec.key)]) expect(keys).not.toContain(reserved);
-      const defaults = defaultValues(model.params) as Record<string, unknown>;
-      for (const spec of model.params) expect(validateParam(spec, defaults[spec.key]), spec.key).toEqual({ ok: true, value: defaults[spec.key] });
+    it('loads its code lazily, bound to this very spec', async () => {
+      const factory = await model.load();
+      expect(factory.spec).toBe(model);
     });
 
-    it('has a card whose formula KaTeX renders, and labels for its loss', () => {
+    it('declares settings whose keys collide with nothing, with valid defaults, on every dataset it accepts', () => {
+      const own = [...model.optimizer, ...model.params].map((spec) => spec.key);
+      expect(new Set(own).size).toBe(own.length);
+      for (const reserved of ['model', 'dataset', 'backend', ...TRAINING_PARAMS.map((spec) => spec.key)]) expect(own).not.toContain(reserved);
+      for (const dataset of datasetsFor(model)) {
+        const schema = paramsFor(model.id, dataset.id);
+        const keys = schema.map((spec) => spec.key);
+        expect(new Set(keys).size, `${model.id} on ${dataset.id}`).toBe(keys.length);
+        const defaults = defaultValues(schema) as Record<string, unknown>;
+        for (const spec of schema) expect(validateParam(spec, defaults[spec.key]), `${spec.key} on ${dataset.id}`).toEqual({ ok: true, value: defaults[spec.key] });
+      }
+    });
+
+    it('has a card whose formula KaTeX renders, labels for its terms, and charts of declared terms', () => {
       expect(() => katex.renderToString(model.card.objectiveTex, { throwOnError: true, displayMode: true })).not.toThrow();
       expect(model.card.summary.length).toBeGreaterThan(80);
       expect(model.card.watchFor.length).toBeGreaterThanOrEqual(2);
-      expect(model.terms[0].key).toBe('loss');
       expect(model.paper.url).toMatch(/^https:\/\//);
+      expect(model.charts.length).toBeGreaterThan(0);
+      const declared = model.terms.map((term) => term.key);
+      for (const chart of model.charts) for (const key of chart.terms) expect(declared, `${chart.id}: ${key}`).toContain(key);
     });
+  });
 
-    it('trains at a small size: finite losses that fall on a fixed batch, and no tensor leak', async () => {
-      const config = defaultConfig(model.id);
-      // Shrink whatever the model has, so every model trains in seconds on the CPU backend.
+  describe.each(PAIRS)('%s', (_, model, dataset) => {
+    it('trains at a small size: finite terms that fall on a fixed batch, samples and views, and no tensor leak', async () => {
+      const config = defaultConfig(model.id, dataset.id);
+      // Shrink whatever the model has, so every model trains in seconds.
       for (const [key, value] of Object.entries({ hidden: [32], channels: [4, 8], batch: 8, lr: 0.003, k: 2 })) {
         if (key in config.values) config.values[key] = value;
       }
       const before = tf.memory().numTensors;
-      const session = new TrainingSession(config, loadNodeDataset('mnist'));
-      const images = session.dataset.images('train', session.dataset.firstIndices(8, 'train'));
+      const session = await sessionFor(config);
+      const fixed = fixedBatchOf(session.data, 8);
       const losses: number[] = [];
       for (let step = 0; step < 25; step++) {
-        const terms = session.model.trainStep(images);
-        const values = await Promise.all(Object.values(terms).map((tensor) => tensor.data()));
-        values.forEach((value) => expect(Number.isFinite(value[0])).toBe(true));
-        losses.push((await terms.loss.data())[0]);
-        Object.values(terms).forEach((tensor) => tensor.dispose());
+        const terms = await stepOn(session, fixed);
+        Object.values(terms).forEach((value) => expect(Number.isFinite(value)).toBe(true));
+        losses.push(terms[model.charts[0].terms[0]]);
       }
-      images.dispose();
       expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
-      const evaluation = await session.evaluate(16);
-      Object.values(evaluation.values).forEach((value) => expect(Number.isFinite(value)).toBe(true));
+      for (const evaluation of session.model.evaluations) {
+        const figures = await heldOut(session, evaluation.id);
+        expect(Object.keys(figures).length).toBeGreaterThan(0);
+        Object.values(figures).forEach((value) => expect(Number.isFinite(value), evaluation.id).toBe(true));
+      }
+      if (session.model.sample) {
+        const samples = await session.sample(5, createRandom(4));
+        expect(samples.shape).toEqual([5, ...dataset.shape]);
+        expect((await samples.data()).every(Number.isFinite)).toBe(true);
+        samples.dispose();
+      }
       const panels = await session.views();
       expect(panels.length).toBeGreaterThan(0);
       session.dispose();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, paramsFor, type RunConfig } from '../../src/core/config';
-import { AUTOENCODER_PARAMS } from '../../src/core/models/specs/autoencoder';
+import { AUTOENCODER_PARAMS } from '../../src/core/models/autoencoders/ae-spec';
 import { formatParam, parseParam, validateParam, type ParamSpec } from '../../src/core/params/schema';
 import { decodeLink, encodeLink } from '../../src/core/url-codec';
 

@@ -3,9 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
 import { loadNodeDataset } from '../../src/cli/node-datasets';
 import { defaultConfig } from '../../src/core/config';
-import { klPerDimension, reparameterize } from '../../src/core/models/gaussian-posterior';
-import { reconstructionTerm } from '../../src/core/models/vae';
-import { TrainingSession } from '../../src/core/training/session';
+import { klPerDimension, reparameterize } from '../../src/core/models/autoencoders/gaussian-posterior';
+import { gaussianNll, reconstructionTerm } from '../../src/core/models/autoencoders/vae';
+import { heldOut, sessionFor, train } from './helpers';
 
 const values = async (tensor: tf.Tensor) => Array.from(await tensor.data());
 
@@ -20,8 +20,9 @@ describe('VAE mathematics', () => {
     const kl = klPerDimension(tf.tensor2d([mu]), tf.tensor2d([sigma.map((s) => Math.log(s * s))]));
     // KL = log(1/sigma) + (sigma^2 + mu^2) / 2 - 1/2
     const expected = mu.map((m, i) => Math.log(1 / sigma[i]) + (sigma[i] ** 2 + m ** 2) / 2 - 0.5);
-    (await values(kl)).forEach((value, i) => expect(value).toBeCloseTo(expected[i], 5));
-    expect(expected[0]).toBe(0); // the prior itself costs nothing
+    const computed = await values(kl);
+    computed.forEach((value, i) => expect(value).toBeCloseTo(expected[i], 5));
+    expect(computed[0]).toBe(0); // the prior itself costs nothing, exactly
   });
 
   it('the KL gradient matches central finite differences', async () => {
@@ -73,6 +74,15 @@ describe('VAE mathematics', () => {
     const mse = (await values(reconstructionTerm(x, logits, 'mse')))[0];
     expect(mse).toBeCloseTo(p[0] ** 2 + (1 - p[1]) ** 2 + (1 - p[2]) ** 2 + p[3] ** 2, 5);
   });
+
+  it('the Gaussian term of 2-D points is -log N(x; mu, sigma^2), summed over the coordinates', async () => {
+    const x = tf.tensor2d([[0.5, -1], [2, 0]]);
+    const mu = tf.tensor2d([[0, 0], [2, 1]]);
+    const logVar = tf.tensor1d([Math.log(0.25), Math.log(4)]);
+    const logNormal = (v: number, m: number, variance: number) => -0.5 * Math.log(2 * Math.PI * variance) - (v - m) ** 2 / (2 * variance);
+    const expected = [-(logNormal(0.5, 0, 0.25) + logNormal(-1, 0, 4)), -(logNormal(2, 2, 0.25) + logNormal(0, 1, 4))];
+    (await values(gaussianNll(x, mu, logVar))).forEach((value, i) => expect(value).toBeCloseTo(expected[i], 5));
+  });
 });
 
 describe('the VAE model', () => {
@@ -83,10 +93,9 @@ describe('the VAE model', () => {
   it('reports an importance-weighted -log p(x) below its -ELBO, and views with KL bars and a latent plane', async () => {
     const config = defaultConfig('vae');
     Object.assign(config.values, { hidden: [64], batch: 32, lr: 0.003, k: 16, latent: 2 });
-    const session = new TrainingSession(config, loadNodeDataset('mnist'));
-    for (let step = 0; step < 40; step++) session.trainStep();
-    await session.readMetrics();
-    const { values: metrics } = await session.evaluate(100);
+    const session = await sessionFor(config);
+    await train(session, 40);
+    const metrics = { ...(await heldOut(session)), ...(await heldOut(session, 'importance-weighted')) };
     // IWAE with k samples tightens the bound: -log p(x) <= IWAE estimate <= -ELBO (on the same images, up to noise)
     expect(metrics.nll_iwae).toBeLessThan(metrics.neg_elbo);
     expect(metrics.bits_per_dim).toBeCloseTo(metrics.neg_elbo / (784 * Math.LN2), 5);
@@ -100,7 +109,7 @@ describe('the VAE model', () => {
     if (interpolation?.kind === 'image-grid') {
       expect([interpolation.count, interpolation.columns]).toEqual([20, 10]);
       const pixels = 28 * 28;
-      const bytes = session.dataset.images('test', [3, 2]);
+      const bytes = loadNodeDataset('mnist').images('test', [3, 2]);
       const expected = Array.from(await bytes.data(), (value) => Math.round(value * 255));
       bytes.dispose();
       expect(Array.from(interpolation.pixels.subarray(0, pixels))).toEqual(expected.slice(0, pixels));
@@ -113,7 +122,7 @@ describe('the VAE model', () => {
     const sliders = panels.find((panel) => panel.kind === 'sliders');
     expect(sliders?.kind === 'sliders' && Array.from(sliders.ranges).every((value, i) => (i % 2 ? value >= 3 : value <= -3))).toBe(true);
     // The pair is live: a new one changes the interpolation panel without a new model.
-    session.model.setParams!({ from: 0, to: 1 });
+    session.setParams({ from: 0, to: 1 });
     const moved = (await session.views()).find((panel) => panel.id === 'interpolation');
     expect(moved?.caption).toContain('From test image 0 (left) to test image 1');
     expect(moved?.caption).toContain('slerp');
@@ -125,9 +134,8 @@ describe('the VAE model', () => {
   it('warns of posterior collapse when beta is large', async () => {
     const config = defaultConfig('vae');
     Object.assign(config.values, { hidden: [32], batch: 32, lr: 0.003, latent: 6, beta: 10 });
-    const session = new TrainingSession(config, loadNodeDataset('mnist'));
-    for (let step = 0; step < 150; step++) session.trainStep();
-    await session.readMetrics();
+    const session = await sessionFor(config);
+    await train(session, 150);
     const bars = (await session.views()).find((panel) => panel.kind === 'bars');
     expect(bars?.kind).toBe('bars');
     if (bars?.kind !== 'bars') return;

@@ -22,10 +22,14 @@ function gridImage(panel: ImageGridPanel): ImageData {
           // Dark ink on a light page reads better on a projector than white on black.
           const ink = 255 - pixels[source];
           image.data[target] = image.data[target + 1] = image.data[target + 2] = ink;
+        } else if (channels === 3 || channels === 4) {
+          // RGBA over the white page, baked in: transparent parts look like the page, and the
+          // saved PNG looks the same as the screen.
+          const alpha = channels === 4 ? pixels[source + 3] / 255 : 1;
+          for (let c = 0; c < 3; c++) image.data[target + c] = alpha * pixels[source + c] + (1 - alpha) * 255;
         } else {
-          image.data[target] = pixels[source];
-          image.data[target + 1] = pixels[source + 1];
-          image.data[target + 2] = pixels[source + 2];
+          // A layout we do not know: its first channel as plain grey, rather than nothing.
+          image.data[target] = image.data[target + 1] = image.data[target + 2] = pixels[source];
         }
         image.data[target + 3] = 255;
       }

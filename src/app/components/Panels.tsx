@@ -1,9 +1,53 @@
 /** Renders whatever views the model sent, by kind: the page never names a model. */
+import type { JSX } from 'react';
+import type { ViewPanel } from '../../core/views/panels';
 import { useStore } from '../store';
 import { BarChart } from './BarChart';
+import { FieldPlot } from './FieldPlot';
+import { Histogram } from './Histogram';
 import { downloadGrid, ImageGrid } from './ImageGrid';
 import { LatentSliders } from './LatentSliders';
+import { PointsPlot } from './PointsPlot';
 import { ScatterPlot } from './ScatterPlot';
+
+type PanelComponent<P extends ViewPanel = ViewPanel> = (props: { panel: P }) => JSX.Element;
+
+/** One entry per kind: a kind added to ViewPanel without a component here does not compile. */
+type PanelComponents = { [K in ViewPanel['kind']]: PanelComponent<Extract<ViewPanel, { kind: K }>> };
+
+export const PANEL_COMPONENTS: PanelComponents = {
+  'image-grid': ImageGrid,
+  scatter: ScatterPlot,
+  bars: BarChart,
+  sliders: LatentSliders,
+  points: PointsPlot,
+  field: FieldPlot,
+  histogram: Histogram,
+};
+
+/**
+ * The component for a kind, or undefined for one this page does not know (a newer worker,
+ * a bug). `kind` is a plain string because the message came from another thread.
+ */
+export function componentFor(kind: string): PanelComponent | undefined {
+  // Own keys only: "constructor" or "toString" must not find Object.prototype's.
+  if (!Object.prototype.hasOwnProperty.call(PANEL_COMPONENTS, kind)) return undefined;
+  // Each entry takes exactly the panels of its key's kind, which is what it is given below.
+  return PANEL_COMPONENTS[kind as ViewPanel['kind']] as PanelComponent;
+}
+
+function PanelBody({ panel }: { panel: ViewPanel }) {
+  const Component = componentFor(panel.kind);
+  if (!Component) {
+    // A visible refusal beats a wrong chart drawn from data meant for another.
+    return (
+      <p className="unknown-panel" role="status" data-testid="unknown-panel">
+        This view (kind "{String(panel.kind)}") cannot be shown by this version of the page.
+      </p>
+    );
+  }
+  return <Component panel={panel} />;
+}
 
 export function Panels() {
   const panels = useStore((state) => state.panels);
@@ -32,15 +76,7 @@ export function Panels() {
               </button>
             )}
           </div>
-          {panel.kind === 'image-grid' ? (
-            <ImageGrid panel={panel} />
-          ) : panel.kind === 'scatter' ? (
-            <ScatterPlot panel={panel} />
-          ) : panel.kind === 'sliders' ? (
-            <LatentSliders panel={panel} />
-          ) : (
-            <BarChart panel={panel} />
-          )}
+          <PanelBody panel={panel} />
           <figcaption>{panel.caption}</figcaption>
         </figure>
       ))}

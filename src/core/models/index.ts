@@ -1,13 +1,14 @@
 /**
  * Every model the playground offers, as the page, the share links and the command-line
- * runner know it: settings, card, loss terms. Adding a model is a spec in specs/, its code
- * beside it, and one line here and in implementations.ts. Nothing here imports TF.js.
+ * runner know it: settings, card, charts. A family is a folder beside this file; each of
+ * its models is one line here. Nothing here imports TF.js: each spec's `load()` imports
+ * its code when a run needs it.
  */
+import { AUTOENCODER } from './autoencoders/ae-spec';
+import { CONV_AUTOENCODER } from './autoencoders/conv-ae-spec';
+import { DENOISING_AUTOENCODER } from './autoencoders/dae-spec';
+import { VAE } from './autoencoders/vae-spec';
 import type { ModelSpec } from './model';
-import { AUTOENCODER } from './specs/autoencoder';
-import { CONV_AUTOENCODER } from './specs/conv-autoencoder';
-import { DENOISING_AUTOENCODER } from './specs/denoising-autoencoder';
-import { VAE } from './specs/vae';
 
 export const MODELS: readonly ModelSpec[] = [AUTOENCODER, CONV_AUTOENCODER, DENOISING_AUTOENCODER, VAE];
 

@@ -1,42 +1,103 @@
+/**
+ * The contract every model family implements (docs/architecture.md tells the story).
+ *
+ * A family is a folder under models/: a spec (settings, card, charts; no TF.js, so the page
+ * can read it) and the code the spec's `load()` imports lazily (only the worker, the runner
+ * and the tests ever call it). The training session drives a GenerativeModel through
+ * `step`, reads its terms, runs its evaluations at their own cadence, draws its views, and
+ * runs its actions as cancellable jobs.
+ */
 import type * as tf from '@tensorflow/tfjs';
-import type { ImageDataset } from '../datasets/image-dataset';
-import type { DatasetSpec } from '../datasets/catalog';
+import type { DataKind, DataSpec } from '../datasets/catalog';
+import type { Dataset } from '../datasets/dataset';
 import type { ParamSchema, ParamValue, ParamValues } from '../params/schema';
 import type { Random } from '../random';
-import type { ImageGridPanel, LatentQuery, ViewPanel } from '../views/panels';
+import type { JobContext } from '../training/jobs';
+import type { ViewPanel } from '../views/panels';
 
-/** Named scalar losses; `loss` is always the objective being minimized. */
-export type LossTerms = { loss: tf.Scalar } & Record<string, tf.Scalar>;
+/**
+ * Named scalars a training step reports. Any names: a GAN's discriminator phase reports
+ * other terms than its generator phase, and charts merge them by name.
+ */
+export type StepTerms = Record<string, tf.Scalar>;
 
-/** A trainable generative model, on images shaped [B, H, W, C] with values in [0, 1]. */
-export interface GenerativeModel {
-  /** One optimizer update. Returns the loss terms, which the caller disposes. */
-  trainStep(images: tf.Tensor4D): LossTerms;
-  /** The same terms on held-out images, without an update. */
-  evaluate(images: tf.Tensor4D): LossTerms;
-  /** The model's live views: reconstructions, samples, latent scatter... */
-  views(data: ViewData): Promise<ViewPanel[]>;
+export interface StepContext {
+  /** The run's data: a model draws its own batches (a GAN draws one per discriminator step). */
+  data: Dataset;
+  /** The run's seeded source of batches and noise: the same seed gives the same run. */
+  random: Random;
+  batchSize: number;
   /**
-   * The latent explorer: decodes a point of the latent scatter last returned by views(), in
-   * that scatter's own coordinates (the code itself, or its principal components), or a
-   * setting of the sliders views() last returned.
+   * One phase alone (the page's "step the discriminator"). Absent: a whole training step,
+   * every phase as the model schedules them (k discriminator steps, then one generator step).
    */
-  decodeLatent?(query: LatentQuery): Promise<ImageGridPanel>;
-  /** Takes new values of the parameters its schema marks `live`, mid-run. */
+  phase?: string;
+}
+
+export interface ViewContext {
+  data: Dataset;
+  /** Seeded the same at every refresh, so samples drawn for a view can be compared over time. */
+  random: Random;
+  /** Views run beside training: long ones check in between chunks of work. */
+  job: JobContext;
+}
+
+export interface SampleOptions {
+  random: Random;
+  /** The run's data, for models that fit something to it first (the plain autoencoder's code Gaussian). */
+  data: Dataset;
+  /** For samplers that take long (pixel by pixel): progress, cancellation. */
+  job?: JobContext;
+}
+
+/**
+ * A held-out figure (or several) with its own size and cadence. The session awaits it in
+ * chunks, so a pause or reset cancels it between chunks, and the handler spaces runs so
+ * that evaluating never takes more than a fifth of the time.
+ */
+export interface Evaluation {
+  id: string;
+  /** What it is computed on, for the page: "1,000 test images". */
+  basis: string;
+  /**
+   * 'refresh': with the views, and brought up to date whenever training stops (cheap
+   * figures). A number: at most every so many ms while training (costly figures, such as
+   * an importance-weighted bound). 'on-demand': only when the page asks.
+   */
+  cadence: 'refresh' | number | 'on-demand';
+  run(context: EvaluationContext): Promise<Record<string, number>>;
+}
+
+export interface EvaluationContext {
+  data: Dataset;
+  job: JobContext;
+}
+
+/** Long work the page asks for (decode this point, animate a sampler): streams panels through its job. */
+export type Action = (payload: unknown, job: JobContext) => Promise<void>;
+
+/** A trainable generative model. Every tensor it returns is the caller's to dispose. */
+export interface GenerativeModel {
+  /** One training step, or one phase of one (context.phase): optimizer updates, and the terms to chart. */
+  step(context: StepContext): StepTerms;
+  /** n new examples shaped like the data ([n, H, W, C] in [0, 1], or [n, 2]). Absent: the model cannot generate. */
+  sample?(n: number, options: SampleOptions): Promise<tf.Tensor>;
+  /** Held-out figures, each at its own cadence. */
+  readonly evaluations: readonly Evaluation[];
+  /** The model's live views: reconstructions, samples, latent scatter... */
+  views(context: ViewContext): Promise<ViewPanel[]>;
+  /** What the page may ask of it by name; any other name is answered with an error at once. */
+  readonly actions?: Readonly<Record<string, Action>>;
+  /** New values of the settings its schemas mark `live` (a learning rate, a noise level), mid-run. */
   setParams?(values: Readonly<Record<string, ParamValue>>): void;
-  /** Frees every variable and the optimizer state. */
+  /** Frees every variable and the optimizers' state. */
   dispose(): void;
 }
 
-export interface ViewData {
-  dataset: ImageDataset;
-  /** Seeded, so that view refreshes draw reproducible samples. */
-  random: Random;
-}
-
 export interface ModelContext {
-  dataset: DatasetSpec;
-  learningRate: number;
+  /** The data it will train on: a model sizes its networks from the spec's shape. */
+  data: DataSpec;
+  /** Seeds the initial weights and any noise source of its own. */
   random: Random;
 }
 
@@ -49,13 +110,28 @@ export interface ModelCard {
   watchFor: readonly string[];
 }
 
-/** How the page labels a loss term or held-out metric (by its key in LossTerms). */
+/** How the page labels a term a step or an evaluation reports (by its key). */
 export interface TermInfo {
   key: string;
   label: string;
   /** e.g. "nats per image", "bits per dimension". */
   unit: string;
   help?: string;
+}
+
+/** One chart of the page: which terms it draws, training values and held-out ones. */
+export interface ChartSpec {
+  id: string;
+  title: string;
+  terms: readonly string[];
+  /** 'log' for parts of a loss that differ by orders of magnitude. No axis is anchored at 0 when a value goes below it. */
+  scale?: 'linear' | 'log';
+}
+
+/** A part of a training step the page can run on its own (a GAN's discriminator update). */
+export interface PhaseInfo {
+  id: string;
+  label: string;
 }
 
 export interface ModelSpec<S extends ParamSchema = ParamSchema> {
@@ -65,9 +141,19 @@ export interface ModelSpec<S extends ParamSchema = ParamSchema> {
   family: string;
   paper: { title: string; authors: string; year: number; url: string };
   card: ModelCard;
-  /** Labels for every term `trainStep` and `evaluate` return; `loss` first. */
+  /** The kinds of data it trains on; the page offers only those datasets. */
+  dataKinds: readonly DataKind[];
+  /** Labels for every term its steps and evaluations report. */
   terms: readonly TermInfo[];
+  /** The charts, in order; the first is the one the page shows first. */
+  charts: readonly ChartSpec[];
+  phases?: readonly PhaseInfo[];
+  /** Its optimizers' settings: one learning rate, one per network, or none at all. */
+  optimizer: ParamSchema;
+  /** Everything else it can be set to: sizes, losses, noise... */
   params: S;
+  /** Its code, imported on first use: the page never loads it, the worker only for the models it runs. */
+  load(): Promise<ModelFactory>;
 }
 
 /** Keeps the parameter types of one model while the registry holds them all. */
@@ -75,13 +161,20 @@ export function defineModel<const S extends ParamSchema>(spec: ModelSpec<S>): Mo
   return spec as unknown as ModelSpec;
 }
 
-/** A model's code, bound to its spec. Specs never import this: the page reads them without TF.js. */
-export interface ModelImplementation {
+/** A model's code, bound to its spec. */
+export interface ModelFactory {
   spec: ModelSpec;
-  create(params: ParamValues<ParamSchema>, context: ModelContext): GenerativeModel;
+  create(values: Readonly<Record<string, ParamValue>>, context: ModelContext): GenerativeModel;
 }
 
-/** Binds a model class to its spec; S is the spec's parameter schema, so create gets typed values. */
-export function implement<S extends ParamSchema>(spec: ModelSpec, create: (params: ParamValues<S>, context: ModelContext) => GenerativeModel): ModelImplementation {
-  return { spec, create: create as ModelImplementation['create'] };
+/** Binds a model class to its spec; S is the schema of its settings (optimizer's and model's), so create gets typed values. */
+export function implement<S extends ParamSchema>(spec: ModelSpec, create: (values: ParamValues<S>, context: ModelContext) => GenerativeModel): ModelFactory {
+  return { spec, create: create as unknown as ModelFactory['create'] };
+}
+
+/** True if the model trains on this data; else why not, in a sentence. */
+export function acceptsData(model: ModelSpec, data: DataSpec): true | string {
+  if (model.dataKinds.includes(data.kind)) return true;
+  const wants = model.dataKinds.map((kind) => (kind === 'image' ? 'images' : '2-D points')).join(' or ');
+  return `${model.name} trains on ${wants}, and ${data.name} is ${data.kind === 'image' ? 'a set of images' : 'a set of 2-D points'}`;
 }

@@ -1,38 +1,45 @@
 /**
- * Encoder and decoder stacks shared by the autoencoder family. Dense stacks flatten the
- * image; convolutional stacks halve the resolution with stride-2 convolutions on the way
- * down and double it with upsampling + convolution (or a transposed convolution) on the
- * way up. Every initializer is seeded from the run's random source.
+ * Encoder and decoder stacks, shared by the families. Dense stacks flatten an image (a
+ * point is already flat); convolutional stacks halve the resolution with stride-2
+ * convolutions on the way down and double it with upsampling + convolution (or a
+ * transposed convolution) on the way up. Every initializer is seeded from the run's
+ * random source.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../random';
 
 export type Activation = 'relu' | 'elu' | 'tanh';
 export type Upsampling = 'nearest' | 'bilinear' | 'transpose';
-type ImageShape = [number, number, number];
+type ImageShape = readonly [number, number, number];
+/** [H, W, C] for an image, [2] for a point. */
+export type ExampleShape = readonly number[];
+
+const size = (shape: ExampleShape) => shape.reduce((product, length) => product * length, 1);
 
 const seeded = (random: Random) => tf.initializers.glorotUniform({ seed: random.seed() });
 
-/** [B, H, W, C] -> [B, outUnits]: flatten, hidden dense layers, a linear output layer. */
-export function denseEncoder(shape: ImageShape, hidden: readonly number[], outUnits: number, activation: Activation, random: Random): tf.Sequential {
+/** [B, H, W, C] or [B, D] -> [B, outUnits]: flatten, hidden dense layers, a linear output layer. */
+export function denseEncoder(shape: ExampleShape, hidden: readonly number[], outUnits: number, activation: Activation, random: Random): tf.Sequential {
   const model = tf.sequential();
-  // [B, H, W, C] -> [B, H*W*C]
-  model.add(tf.layers.flatten({ inputShape: shape }));
+  // [B, H, W, C] -> [B, H*W*C]; a point [B, D] is flat already
+  if (shape.length > 1) model.add(tf.layers.flatten({ inputShape: [...shape] }));
+  else model.add(tf.layers.inputLayer({ inputShape: [...shape] }));
   for (const units of hidden) model.add(tf.layers.dense({ units, activation, kernelInitializer: seeded(random) }));
   model.add(tf.layers.dense({ units: outUnits, kernelInitializer: seeded(random) }));
   return model;
 }
 
 /**
- * What a decoder's last layer emits: pixel values in [0, 1] (sigmoid), or the logits l of
- * Bernoulli pixels, p = sigmoid(l), from which log-likelihoods are computed stably.
+ * What a decoder's last layer emits: pixel values in [0, 1] (sigmoid); the logits l of
+ * Bernoulli pixels, p = sigmoid(l), from which log-likelihoods are computed stably; or
+ * any real value (linear: the coordinates of a point).
  */
-export type DecoderOutput = 'sigmoid' | 'logits';
+export type DecoderOutput = 'sigmoid' | 'logits' | 'linear';
 const outputActivation = (output: DecoderOutput) => (output === 'sigmoid' ? 'sigmoid' : 'linear');
 
-/** [B, inUnits] -> [B, H, W, C] in [0, 1]: the hidden widths in reverse, then a sigmoid image. */
+/** [B, inUnits] -> [B, H, W, C] (or [B, D]): the hidden widths in reverse, then the output layer. */
 export function denseDecoder(
-  shape: ImageShape,
+  shape: ExampleShape,
   hidden: readonly number[],
   inUnits: number,
   activation: Activation,
@@ -43,9 +50,9 @@ export function denseDecoder(
   model.add(tf.layers.inputLayer({ inputShape: [inUnits] }));
   for (const units of [...hidden].reverse()) model.add(tf.layers.dense({ units, activation, kernelInitializer: seeded(random) }));
   // sigmoid keeps x_hat in [0, 1], the range of the pixels
-  model.add(tf.layers.dense({ units: shape[0] * shape[1] * shape[2], activation: outputActivation(output), kernelInitializer: seeded(random) }));
+  model.add(tf.layers.dense({ units: size(shape), activation: outputActivation(output), kernelInitializer: seeded(random) }));
   // [B, H*W*C] -> [B, H, W, C]
-  model.add(tf.layers.reshape({ targetShape: shape }));
+  if (shape.length > 1) model.add(tf.layers.reshape({ targetShape: [...shape] }));
   return model;
 }
 
@@ -65,7 +72,7 @@ export function convEncoder(shape: ImageShape, channels: readonly number[], outU
         padding: 'same',
         activation,
         kernelInitializer: seeded(random),
-        ...(index === 0 ? { inputShape: shape } : {}),
+        ...(index === 0 ? { inputShape: [...shape] } : {}),
       }),
     ),
   );

@@ -7,12 +7,16 @@
  * help text, log scales), so this small module does both jobs.
  */
 
+import type { DataKind } from '../datasets/catalog';
+
 interface ParamBase<Key extends string> {
   key: Key;
   label: string;
   help: string;
   /** Changes apply to the running model without restarting training (the model's setParams). */
   live?: boolean;
+  /** The kinds of data this setting applies to; absent: all. Elsewhere it is neither shown nor linked. */
+  dataKinds?: readonly DataKind[];
 }
 
 export interface NumberParam<Key extends string = string> extends ParamBase<Key> {
@@ -31,13 +35,16 @@ export interface IntParam<Key extends string = string> extends ParamBase<Key> {
   min: number;
   max: number;
   step?: number;
+  /** An index into the dataset's test split: the maximum becomes that split's last index. */
+  range?: 'test-indices';
 }
 
 export interface ChoiceParam<Key extends string = string, Value extends string = string>
   extends ParamBase<Key> {
   kind: 'choice';
   default: Value;
-  choices: readonly { value: Value; label: string }[];
+  /** dataKinds: the kinds of data a choice makes sense for (a Bernoulli likelihood needs pixels in [0, 1]). */
+  choices: readonly { value: Value; label: string; dataKinds?: readonly DataKind[] }[];
 }
 
 export interface IntListParam<Key extends string = string> extends ParamBase<Key> {
@@ -63,6 +70,37 @@ type ValueOf<S> = S extends ChoiceParam<string, infer V>
 export type ParamValues<S extends ParamSchema> = {
   [P in S[number] as P['key']]: ValueOf<P>;
 };
+
+/** What a schema needs to know of the dataset it is used with. */
+export interface DataFacts {
+  kind: DataKind;
+  /** Examples in the test split. */
+  testCount: number;
+}
+
+/**
+ * The schema as it applies to one dataset: settings for other kinds of data dropped,
+ * choices for other kinds removed (the default moving to the first that remains), and
+ * test-image indices bounded by the test split. Controls, links and the runner all read
+ * this specialized schema, so a setting that does nothing is never offered.
+ */
+export function specializeSchema(schema: ParamSchema, data: DataFacts): ParamSpec[] {
+  const applies = (kinds?: readonly DataKind[]) => !kinds || kinds.includes(data.kind);
+  return schema
+    .filter((spec) => applies(spec.dataKinds))
+    .map((spec): ParamSpec => {
+      if (spec.kind === 'choice') {
+        const choices = spec.choices.filter((choice) => applies(choice.dataKinds));
+        const fallback = choices.some((choice) => choice.value === spec.default) ? spec.default : choices[0].value;
+        return { ...spec, choices, default: fallback };
+      }
+      if (spec.kind === 'int' && spec.range === 'test-indices') {
+        const max = Math.max(spec.min, data.testCount - 1);
+        return { ...spec, max, default: Math.min(spec.default, max) };
+      }
+      return spec;
+    });
+}
 
 /** Keeps the literal types of a schema declared inline. */
 export function defineParams<const S extends ParamSchema>(schema: S): S {

@@ -1,107 +1,178 @@
 /**
  * The training loop's state, free of any transport: the worker drives it for the page and
- * the command-line runner drives it in Node. It owns the model, the batch sampler and the
- * losses not yet read back.
+ * the command-line runner drives it in Node. It owns a model (any GenerativeModel: tests
+ * pass fakes), the run's seeded random sources, and the terms of steps not yet read back.
  */
 import * as tf from '@tensorflow/tfjs';
-import { modelOf, trainingValues, type RunConfig } from '../config';
-import { createModel } from '../models/implementations';
-import type { ImageDataset } from '../datasets/image-dataset';
-import type { GenerativeModel, LossTerms } from '../models/model';
+import { datasetOf, modelOf, modelValues, trainingValues, type RunConfig } from '../config';
+import type { Dataset } from '../datasets/dataset';
+import type { Evaluation, GenerativeModel, ModelSpec, StepTerms } from '../models/model';
+import type { ParamValue } from '../params/schema';
 import { createRandom, type Random } from '../random';
 import type { ViewPanel } from '../views/panels';
+import { DETACHED_JOB, type JobContext } from './jobs';
 
 export interface MetricPoint {
   step: number;
-  /** loss term name -> value */
+  /** term name -> value; the names may differ from step to step. */
   values: Record<string, number>;
 }
 
-/** Held-out images used for every evaluation: the first EVAL_SIZE of the test split. */
-export const EVAL_SIZE = 1000;
+/** A held-out figure set, computed at a step, and what it cost. */
+export interface EvaluationPoint extends MetricPoint {
+  id: string;
+  /** What it was computed on: "1,000 test images". */
+  basis: string;
+  ms: number;
+}
+
+/** The first term that was not a finite number, and at which step. */
+export interface NonFinite {
+  step: number;
+  term: string;
+  value: number;
+}
+
+export interface Readout {
+  points: MetricPoint[];
+  nonFinite?: NonFinite;
+}
+
+export interface SessionOptions {
+  batchSize: number;
+  /** Seeds the batches; the model was seeded by whoever built it. */
+  batchSeed: number;
+  /** Seeds the views' random draws, the same at every refresh. */
+  viewSeed: number;
+  /** Reads a clock, for the cost of evaluations (ms). */
+  now?: () => number;
+}
+
+/** What to tell a person whose loss became NaN or infinite. */
+export function nonFiniteMessage(model: ModelSpec, config: RunConfig, { step, term, value }: NonFinite): string {
+  const label = model.terms.find((info) => info.key === term)?.label ?? term;
+  const what = Number.isNaN(value) ? 'not a number (NaN)' : 'infinite';
+  const rate = model.optimizer.some((spec) => spec.key === 'lr') ? ` (now ${config.values.lr})` : '';
+  return (
+    `Training stopped at step ${step.toLocaleString('en-US')}: the ${label} ("${term}") became ${what}. ` +
+    `The updates were too large for this model: lower the learning rate${rate}, then press Reset.`
+  );
+}
 
 export class TrainingSession {
-  readonly model: GenerativeModel;
   private readonly batchRandom: Random;
   private readonly viewSeed: number;
-  private pending: { step: number; terms: LossTerms }[] = [];
+  private readonly now: () => number;
+  private pending: { step: number; terms: StepTerms }[] = [];
   private stepCount = 0;
   private disposed = false;
+  readonly batchSize: number;
 
   constructor(
-    readonly config: RunConfig,
-    readonly dataset: ImageDataset,
+    readonly model: GenerativeModel,
+    readonly data: Dataset,
+    options: SessionOptions,
   ) {
-    const { lr, seed } = trainingValues(config);
-    const initRandom = createRandom(seed);
-    this.batchRandom = createRandom(initRandom.seed());
-    this.viewSeed = initRandom.seed();
-    this.model = createModel(modelOf(config).id, config.values as never, { dataset: dataset.spec, learningRate: lr, random: initRandom });
+    this.batchSize = options.batchSize;
+    this.batchRandom = createRandom(options.batchSeed);
+    this.viewSeed = options.viewSeed;
+    this.now = options.now ?? (() => Date.now());
   }
 
   get step(): number {
     return this.stepCount;
   }
 
-  get batchSize(): number {
-    return trainingValues(this.config).batch;
-  }
-
-  /** Dispatches one optimizer step. Its losses stay on the device until readMetrics. */
-  trainStep(): void {
-    const images = this.dataset.images('train', this.dataset.randomIndices('train', this.batchSize, this.batchRandom));
-    try {
-      const terms = this.model.trainStep(images);
-      this.stepCount += 1;
-      this.pending.push({ step: this.stepCount, terms });
-    } finally {
-      images.dispose();
-    }
+  /** Steps dispatched whose terms have not been read back: on a GPU, steps the device may still be running. */
+  get inFlight(): number {
+    return this.pending.length;
   }
 
   /**
-   * Reads back the losses of the steps since the last call: one awaited readback for many
-   * steps, so the device is not stalled after every step.
+   * Dispatches one training step (or one phase of one). Its terms stay on the device until
+   * readMetrics. Everything the step makes besides its terms is freed, also when it throws.
    */
-  async readMetrics(): Promise<MetricPoint[]> {
-    const pending = this.pending;
-    this.pending = [];
-    if (pending.length === 0) return [];
-    const names = Object.keys(pending[0].terms);
-    // [steps, terms]
-    const stacked = tf.tidy(() => tf.stack(pending.flatMap(({ terms }) => names.map((name) => terms[name]))));
-    pending.forEach(({ terms }) => Object.values(terms).forEach((tensor) => tensor.dispose()));
-    const values = await stacked.data();
-    stacked.dispose();
-    return pending.map(({ step }, row) => ({
-      step,
-      values: Object.fromEntries(names.map((name, column) => [name, values[row * names.length + column]])),
-    }));
+  dispatch(phase?: string): void {
+    const terms = tf.tidy(() => this.model.step({ data: this.data, random: this.batchRandom, batchSize: this.batchSize, ...(phase ? { phase } : {}) }));
+    this.stepCount += 1;
+    this.pending.push({ step: this.stepCount, terms });
   }
 
-  /** The loss terms on the held-out images, averaged. */
-  async evaluate(size = EVAL_SIZE): Promise<MetricPoint> {
-    const images = this.dataset.images('test', this.dataset.firstIndices(size));
-    const terms = this.model.evaluate(images);
-    images.dispose();
-    const names = Object.keys(terms);
-    const stacked = tf.stack(names.map((name) => terms[name]));
-    Object.values(terms).forEach((tensor) => tensor.dispose());
+  /**
+   * Reads back the terms of the steps since the last call: one awaited readback for many
+   * steps, so the device is not stalled after every step. Names the first term that is
+   * not a finite number.
+   */
+  async readMetrics(): Promise<Readout> {
+    const pending = this.pending;
+    this.pending = [];
+    if (pending.length === 0) return { points: [] };
+    const names = pending.map(({ terms }) => Object.keys(terms));
+    // [all terms of all steps], in order
+    const stacked = tf.tidy(() => tf.stack(pending.flatMap(({ terms }, row) => names[row].map((name) => terms[name]))));
+    pending.forEach(({ terms }) => tf.dispose(Object.values(terms)));
     const values = await stacked.data();
     stacked.dispose();
-    return { step: this.stepCount, values: Object.fromEntries(names.map((name, index) => [name, values[index]])) };
+    let offset = 0;
+    let nonFinite: NonFinite | undefined;
+    const points = pending.map(({ step }, row) => {
+      const point: MetricPoint = { step, values: {} };
+      for (const name of names[row]) {
+        const value = values[offset++];
+        point.values[name] = value;
+        if (!Number.isFinite(value) && !nonFinite) nonFinite = { step, term: name, value };
+      }
+      return point;
+    });
+    return nonFinite ? { points, nonFinite } : { points };
+  }
+
+  /** One of the model's evaluations, now. Throws JobCancelled if `job` is cancelled between chunks. */
+  async evaluate(evaluation: Evaluation, job: JobContext = DETACHED_JOB): Promise<EvaluationPoint> {
+    const step = this.stepCount;
+    const start = this.now();
+    const values = await evaluation.run({ data: this.data, job });
+    return { id: evaluation.id, basis: evaluation.basis, step, values, ms: this.now() - start };
   }
 
   /** The model's views, with samples drawn from the same seed at every refresh so they can be compared. */
-  views(): Promise<ViewPanel[]> {
-    return this.model.views({ dataset: this.dataset, random: createRandom(this.viewSeed) });
+  views(job: JobContext = DETACHED_JOB): Promise<ViewPanel[]> {
+    return this.model.views({ data: this.data, random: createRandom(this.viewSeed), job });
+  }
+
+  /** n samples, if the model generates. */
+  sample(n: number, random: Random, job?: JobContext): Promise<tf.Tensor> {
+    if (!this.model.sample) throw new Error('This model does not generate samples.');
+    return this.model.sample(n, { random, data: this.data, ...(job ? { job } : {}) });
+  }
+
+  setParams(values: Readonly<Record<string, ParamValue>>): void {
+    this.model.setParams?.(values);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.pending.forEach(({ terms }) => Object.values(terms).forEach((tensor) => tensor.dispose()));
+    this.pending.forEach(({ terms }) => tf.dispose(Object.values(terms)));
     this.pending = [];
     this.model.dispose();
   }
+}
+
+/**
+ * A session for a run's configuration: imports the model's code (its spec's lazy load),
+ * builds it on the dataset, and seeds everything from the run's seed. `spec` defaults to
+ * the registry's entry for the run's model (tests pass their own).
+ */
+export async function createSession(config: RunConfig, data: Dataset, options: { spec?: ModelSpec; now?: () => number } = {}): Promise<TrainingSession> {
+  const spec = options.spec ?? modelOf(config);
+  const dataSpec = datasetOf(config);
+  if (dataSpec.id !== data.spec.id) throw new Error(`The run names ${dataSpec.id} but was given ${data.spec.id}`);
+  const factory = await spec.load();
+  const { batch, seed } = trainingValues(config);
+  // One seed makes the whole run: the batches' seed, the views' seed, then the model's weights.
+  const random = createRandom(seed);
+  const [batchSeed, viewSeed] = [random.seed(), random.seed()];
+  const model = factory.create(modelValues(config, spec), { data: dataSpec, random });
+  return new TrainingSession(model, data, { batchSize: batch, batchSeed, viewSeed, ...(options.now ? { now: options.now } : {}) });
 }

@@ -7,10 +7,11 @@ export class ThroughputMeter {
     private readonly window = 50,
   ) {}
 
-  /** Call once a step has finished. */
-  tick(): void {
-    this.times.push(this.now());
-    if (this.times.length > this.window + 1) this.times.shift();
+  /** Call when steps have finished (been read back from the device): `count` of them, now. */
+  tick(count = 1): void {
+    const now = this.now();
+    for (let i = 0; i < count; i++) this.times.push(now);
+    while (this.times.length > this.window + 1) this.times.shift();
   }
 
   reset(): void {

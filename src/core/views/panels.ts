@@ -1,17 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * What a model shows besides its losses. Models return panels; the page renders them by
- * kind, so it never needs to know which model produced them. Everything in a panel is a
- * plain typed array, cheap to post from the worker as a transferable.
+ * What a model shows besides its losses. Models return panels; the page renders each kind
+ * through one table (src/app/components/Panels.tsx), so it never needs to know which model
+ * produced them. Everything in a panel is plain data and typed arrays, cheap to post from
+ * the worker as transferables.
  */
 
-export interface ImageGridPanel {
-  kind: 'image-grid';
+interface PanelBase {
   id: string;
   title: string;
   caption: string;
-  /** uint8 pixels, [count, height, width, channels]. */
+}
+
+export interface ImageGridPanel extends PanelBase {
+  kind: 'image-grid';
+  /** uint8 values, [count, height, width, channels]: 1 (grey), 3 (RGB) or 4 (RGBA) channels. */
   pixels: Uint8ClampedArray;
   count: number;
   height: number;
@@ -22,26 +26,20 @@ export interface ImageGridPanel {
   rowLabels?: string[];
 }
 
-export interface ScatterPanel {
+export interface ScatterPanel extends PanelBase {
   kind: 'scatter';
-  id: string;
-  title: string;
-  caption: string;
   /** [count, 2] interleaved x, y. */
   points: Float32Array;
   labels: Uint8Array;
   classNames: readonly string[];
   axisLabels: readonly [string, string];
-  /** The model decodes any point of this plane on request (the latent explorer). */
+  /** The model decodes any point of this plane on request (the latent explorer's `decode-latent` action). */
   explorable?: boolean;
 }
 
 /** One bar per item, e.g. the KL divergence carried by each latent dimension. */
-export interface BarsPanel {
+export interface BarsPanel extends PanelBase {
   kind: 'bars';
-  id: string;
-  title: string;
-  caption: string;
   values: Float32Array;
   labels: readonly string[];
   unit: string;
@@ -53,13 +51,10 @@ export interface BarsPanel {
 /**
  * Sliders that move one test image's code along a few directions (its first dimensions,
  * or for long codes its first principal components); the page asks the model to decode
- * each setting (a `sliders` latent query) and shows the result beside the image.
+ * each setting (a `decode-latent` action with a sliders query) and shows the result.
  */
-export interface SlidersPanel {
+export interface SlidersPanel extends PanelBase {
   kind: 'sliders';
-  id: string;
-  title: string;
-  caption: string;
   /** The test image, then its reconstruction (what the sliders' starting values decode to). */
   images: ImageGridPanel;
   /** One label per slider: "z1" or "PC1". */
@@ -70,12 +65,67 @@ export interface SlidersPanel {
   ranges: Float32Array;
 }
 
-export type ViewPanel = ImageGridPanel | ScatterPanel | BarsPanel | SlidersPanel;
+/** A named set of 2-D points. */
+export interface PointSeries {
+  label: string;
+  /** [n, 2] interleaved x, y. */
+  points: Float32Array;
+  /** dots (the default); a line through the points in order; or segments joining points 2i and 2i + 1. */
+  style?: 'dots' | 'line' | 'segments';
+  /** The data itself, drawn in a neutral grey beneath the model's series (which take the palette's colours in order). */
+  role?: 'data';
+}
+
+/** A square or rectangle of the plane: [xMin, xMax, yMin, yMax]. */
+export type Extent = readonly [number, number, number, number];
+
+/** Several labelled sets of points in one plane: data, reconstructions, a decoded curve. */
+export interface PointsPanel extends PanelBase {
+  kind: 'points';
+  series: PointSeries[];
+  /** The frame; absent: fitted to the points. */
+  extent?: Extent;
+  axisLabels: readonly [string, string];
+}
+
+/**
+ * A value at every point of a plane (a discriminator's output, an energy), sampled on a
+ * grid and drawn as a heatmap, with optional arrows (gradients) and points on top.
+ */
+export interface FieldPanel extends PanelBase {
+  kind: 'field';
+  /** [rows, columns], row-major, the first row at the top (y = yMax), the first column at xMin. */
+  values: Float32Array;
+  rows: number;
+  columns: number;
+  extent: Extent;
+  /** What a colour stands for: "D(x), the probability that x is real". */
+  valueLabel: string;
+  /** The values the colour scale spans; absent: the values' own minimum and maximum. */
+  range?: readonly [number, number];
+  /** Arrows from points[i] along vectors[i] (both [n, 2] interleaved), drawn to a common scale. */
+  arrows?: { label: string; points: Float32Array; vectors: Float32Array };
+  series?: PointSeries[];
+  axisLabels: readonly [string, string];
+}
+
+/** Counts of values in bins, one or more series over the same bins (D's scores on real and fake data). */
+export interface HistogramPanel extends PanelBase {
+  kind: 'histogram';
+  /** [bins + 1] increasing edges. */
+  edges: Float32Array;
+  series: { label: string; counts: Float32Array }[];
+  /** What is counted, with its unit. */
+  valueLabel: string;
+}
+
+export type ViewPanel = ImageGridPanel | ScatterPanel | BarsPanel | SlidersPanel | PointsPanel | FieldPanel | HistogramPanel;
+export type PanelKind = ViewPanel['kind'];
 
 /** What the latent explorer asks a model to decode: a point of its scatter, or the sliders' setting. */
 export type LatentQuery = { kind: 'point'; point: [number, number] } | { kind: 'sliders'; values: number[] };
 
-/** Reads images in [0, 1] shaped [N, H, W, C] back as a grid panel (awaited, never synchronous). */
+/** Reads values in [0, 1] shaped [N, H, W, C] back as a grid panel (awaited, never synchronous). */
 export async function imageGridPanel(
   images: tf.Tensor4D,
   options: Pick<ImageGridPanel, 'id' | 'title' | 'caption' | 'columns' | 'rowLabels'>,
@@ -90,18 +140,40 @@ export async function imageGridPanel(
   }
 }
 
-/** Every typed-array buffer in a list of panels, for postMessage's transfer list. */
+/** Counts of `values` in `bins` equal bins over [low, high]; values outside fall in the end bins. */
+export function histogram(values: ArrayLike<number>, low: number, high: number, bins: number): { edges: Float32Array; counts: Float32Array } {
+  const edges = Float32Array.from({ length: bins + 1 }, (_, i) => low + ((high - low) * i) / bins);
+  const counts = new Float32Array(bins);
+  const width = (high - low) / bins;
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) continue;
+    counts[Math.min(bins - 1, Math.max(0, Math.floor((values[i] - low) / width)))] += 1;
+  }
+  return { edges, counts };
+}
+
+/** Every typed-array buffer in a list of panels, once each, for postMessage's transfer list. */
 export function panelBuffers(panels: readonly ViewPanel[]): ArrayBuffer[] {
-  return panels.flatMap((panel) => {
-    switch (panel.kind) {
-      case 'image-grid':
-        return [panel.pixels.buffer as ArrayBuffer];
-      case 'scatter':
-        return [panel.points.buffer as ArrayBuffer, panel.labels.buffer as ArrayBuffer];
-      case 'bars':
-        return [panel.values.buffer as ArrayBuffer];
-      case 'sliders':
-        return [panel.images.pixels.buffer as ArrayBuffer, panel.values.buffer as ArrayBuffer, panel.ranges.buffer as ArrayBuffer];
-    }
-  });
+  return [...new Set(panels.flatMap(buffersOf))];
+}
+
+function buffersOf(panel: ViewPanel): ArrayBuffer[] {
+  const buffers = (...arrays: ArrayBufferView[]) => arrays.map((array) => array.buffer as ArrayBuffer);
+  const seriesBuffers = (series: readonly PointSeries[] = []) => buffers(...series.map((entry) => entry.points));
+  switch (panel.kind) {
+    case 'image-grid':
+      return buffers(panel.pixels);
+    case 'scatter':
+      return buffers(panel.points, panel.labels);
+    case 'bars':
+      return buffers(panel.values);
+    case 'sliders':
+      return buffers(panel.images.pixels, panel.values, panel.ranges);
+    case 'points':
+      return seriesBuffers(panel.series);
+    case 'field':
+      return [...buffers(panel.values), ...(panel.arrows ? buffers(panel.arrows.points, panel.arrows.vectors) : []), ...seriesBuffers(panel.series)];
+    case 'histogram':
+      return buffers(panel.edges, ...panel.series.map((entry) => entry.counts));
+  }
 }

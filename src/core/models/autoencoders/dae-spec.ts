@@ -1,15 +1,13 @@
 /**
  * The denoising autoencoder as the page and the share links know it: its settings and its card.
- * Kept apart from the model's code, which needs TF.js, so that the page never loads it:
- * only the training worker does.
+ * Kept apart from the model's code (./denoising.ts), which needs TF.js and is imported
+ * only when a run starts.
  */
+import { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import { defineParams } from '../../params/schema';
-import { defineModel } from '../model';
-import { AUTOENCODER_PARAMS } from './autoencoder';
-import { EXPLORER_PARAMS } from './latent-explorer';
-
-/** The dense autoencoder's activation and loss controls, so the two read (and link) alike. */
-const [, , ACTIVATION_PARAM, RECON_PARAM] = AUTOENCODER_PARAMS;
+import { defineModel, type ModelSpec } from '../model';
+import { RECONSTRUCTION_TERM } from './ae-spec';
+import { ACTIVATION_PARAM, EXPLORER_PARAMS, RECON_PARAM } from './params';
 
 export const DAE_PARAMS = defineParams([
   {
@@ -51,7 +49,7 @@ export const DAE_PARAMS = defineParams([
   RECON_PARAM,
   ...EXPLORER_PARAMS,
 ]);
-export const DENOISING_AUTOENCODER = defineModel({
+export const DENOISING_AUTOENCODER: ModelSpec = defineModel({
   id: 'dae',
   name: 'Denoising autoencoder',
   family: 'Autoencoders',
@@ -79,8 +77,9 @@ export const DENOISING_AUTOENCODER = defineModel({
       'Masked pixels come back, but the reconstructions are smoother than the clean images: squared error averages over the strokes the noise could have hidden.',
     ],
   },
+  dataKinds: ['image'],
   terms: [
-    { key: 'loss', label: 'reconstruction error', unit: 'per image', help: 'Squared error or cross-entropy between the clean image and the reconstruction of its corrupted copy, summed over the pixels of an image.' },
+    { ...RECONSTRUCTION_TERM, help: 'Squared error or cross-entropy between the clean image and the reconstruction of its corrupted copy, summed over the pixels of an image.' },
     {
       key: 'denoise_gain',
       label: 'denoising gain',
@@ -88,5 +87,11 @@ export const DENOISING_AUTOENCODER = defineModel({
       help: 'Held-out only: squared error of the noisy input minus that of the reconstruction, both against the clean image. Above 0 the model removes noise.',
     },
   ],
+  charts: [
+    { id: 'loss', title: 'Loss', terms: ['loss'] },
+    { id: 'denoising', title: 'Denoising gain (held out)', terms: ['denoise_gain'] },
+  ],
+  optimizer: ADAM_OPTIMIZER,
   params: DAE_PARAMS,
+  load: () => import('./denoising').then((module) => module.DENOISING_AUTOENCODER_FACTORY),
 });

@@ -4,15 +4,18 @@
  * latent the decoded plane as a grid.
  */
 import * as tf from '@tensorflow/tfjs';
-import { imageGridPanel, type BarsPanel, type ViewPanel } from '../views/panels';
-import { reconstructionPanel } from './autoencoder-views';
+import type { Dataset } from '../../datasets/dataset';
+import type { ImageDataset } from '../../datasets/image-dataset';
+import type { Random } from '../../random';
+import { imageGridPanel, type BarsPanel, type ViewPanel } from '../../views/panels';
 import { klPerDimension } from './gaussian-posterior';
-import type { ViewData } from './model';
+import { reconstructionPanel } from './views';
 
 export interface LatentGaussianModel {
   latent: number;
-  posterior(x: tf.Tensor4D): { mu: tf.Tensor2D; logVar: tf.Tensor2D };
-  decodeMean(z: tf.Tensor2D): tf.Tensor4D;
+  posterior(x: tf.Tensor): { mu: tf.Tensor2D; logVar: tf.Tensor2D };
+  /** The decoder's mean, [n, d] -> [n, ...example]. */
+  decodeMean(z: tf.Tensor2D): tf.Tensor;
 }
 
 const SAMPLE_COUNT = 32;
@@ -23,20 +26,18 @@ const GRID = 12;
 const GRID_EXTENT = 2.5;
 
 /** n draws of z ~ N(0, I) from the seeded view random source: [n, d]. */
-function priorDraws(count: number, latent: number, random: ViewData['random']): tf.Tensor2D {
+export function priorDraws(count: number, latent: number, random: Random): tf.Tensor2D {
   return tf.tensor2d(Float32Array.from({ length: count * latent }, () => random.normal()), [count, latent]);
 }
 
 /** KL per latent dimension, averaged over test images, with a warning when dimensions collapse to the prior. */
-async function klBarsPanel(model: LatentGaussianModel, { dataset }: ViewData): Promise<BarsPanel> {
-  const indices = dataset.firstIndices(KL_SIZE);
-  const images = dataset.images('test', indices);
-  // mean over test images of KL per dimension: [B, d] -> [d]
+export async function klBarsPanel(model: LatentGaussianModel, data: Dataset): Promise<BarsPanel> {
+  const indices = data.firstIndices(KL_SIZE);
+  // mean over test examples of KL per dimension: [B, d] -> [d]
   const klMean = tf.tidy(() => {
-    const posterior = model.posterior(images);
+    const posterior = model.posterior(data.take('test', indices));
     return klPerDimension(posterior.mu, posterior.logVar).mean(0);
   });
-  images.dispose();
   const klValues = await klMean.data();
   klMean.dispose();
 
@@ -45,7 +46,7 @@ async function klBarsPanel(model: LatentGaussianModel, { dataset }: ViewData): P
     kind: 'bars',
     id: 'kl-per-dimension',
     title: 'KL per latent dimension',
-    caption: `How much information each dimension of z carries about the image, averaged over ${indices.length} test images.`,
+    caption: `How much information each dimension of z carries about the example, averaged over ${indices.length} test examples.`,
     values: Float32Array.from(klValues),
     labels: Array.from({ length: model.latent }, (_, index) => `z${index + 1}`),
     unit: 'nats',
@@ -69,7 +70,7 @@ async function manifoldPanel(model: LatentGaussianModel): Promise<ViewPanel> {
       codes.push(-GRID_EXTENT + column * step, GRID_EXTENT - row * step);
     }
   }
-  const images = tf.tidy(() => model.decodeMean(tf.tensor2d(codes, [GRID * GRID, 2])));
+  const images = tf.tidy(() => model.decodeMean(tf.tensor2d(codes, [GRID * GRID, 2])) as tf.Tensor4D);
   try {
     return await imageGridPanel(images, {
       id: 'manifold',
@@ -83,10 +84,10 @@ async function manifoldPanel(model: LatentGaussianModel): Promise<ViewPanel> {
 }
 
 /** The VAE's own panels; the latent explorer adds the scatter, interpolation, traversal and sliders. */
-export async function vaeViews(model: LatentGaussianModel, data: ViewData, reconstruct: (images: tf.Tensor4D) => tf.Tensor4D): Promise<ViewPanel[]> {
-  const panels: ViewPanel[] = [await reconstructionPanel(data.dataset, reconstruct)];
+export async function vaeImageViews(model: LatentGaussianModel, data: ImageDataset, random: Random): Promise<ViewPanel[]> {
+  const panels: ViewPanel[] = [await reconstructionPanel(data, (x) => model.decodeMean(model.posterior(x).mu) as tf.Tensor4D)];
 
-  const samples = tf.tidy(() => model.decodeMean(priorDraws(SAMPLE_COUNT, model.latent, data.random)));
+  const samples = tf.tidy(() => model.decodeMean(priorDraws(SAMPLE_COUNT, model.latent, random)) as tf.Tensor4D);
   panels.push(
     await imageGridPanel(samples, {
       id: 'samples',
@@ -98,8 +99,8 @@ export async function vaeViews(model: LatentGaussianModel, data: ViewData, recon
 
   // Data beside samples, to judge sharpness: a row of test images over a row of samples.
   const comparison = tf.tidy(() => {
-    const data8 = data.dataset.images('test', Array.from({ length: 8 }, (_, i) => 100 + i));
-    return tf.concat([data8, model.decodeMean(priorDraws(8, model.latent, data.random))]) as tf.Tensor4D;
+    const data8 = data.images('test', Array.from({ length: 8 }, (_, i) => 100 + i));
+    return tf.concat([data8, model.decodeMean(priorDraws(8, model.latent, random)) as tf.Tensor4D]) as tf.Tensor4D;
   });
   panels.push(
     await imageGridPanel(comparison, {

@@ -1,11 +1,12 @@
 /**
  * The variational autoencoder as the page and the share links know it: its settings and its card.
- * Kept apart from the model's code, which needs TF.js, so that the page never loads it:
- * only the training worker does.
+ * Kept apart from the model's code (./vae.ts), which needs TF.js and is imported only when
+ * a run starts.
  */
+import { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import { defineParams } from '../../params/schema';
-import { defineModel } from '../model';
-import { EXPLORER_PARAMS } from './latent-explorer';
+import { defineModel, type ModelSpec } from '../model';
+import { EXPLORER_PARAMS } from './params';
 
 export const VAE_PARAMS = defineParams([
   {
@@ -14,6 +15,7 @@ export const VAE_PARAMS = defineParams([
     label: 'Architecture',
     help: 'Dense layers, or stride-2 convolutions down and upsampling + convolutions up.',
     default: 'dense',
+    dataKinds: ['image'],
     choices: [
       { value: 'dense', label: 'Dense (MLP)' },
       { value: 'conv', label: 'Convolutional' },
@@ -37,6 +39,7 @@ export const VAE_PARAMS = defineParams([
     label: 'Channels (conv)',
     help: 'Filters of each stride-2 convolution of the convolutional encoder; the decoder mirrors them.',
     default: [32, 64],
+    dataKinds: ['image'],
     min: 4,
     max: 128,
     minLength: 1,
@@ -46,19 +49,30 @@ export const VAE_PARAMS = defineParams([
     kind: 'choice',
     key: 'likelihood',
     label: 'Reconstruction term',
-    help: 'Bernoulli cross-entropy on grey levels, Bernoulli on images binarized afresh each step (a true likelihood), or squared error (as in the mission text; blurrier).',
+    help:
+      'Images: Bernoulli cross-entropy on grey levels, Bernoulli on images binarized afresh each step (a true likelihood), or squared error (as in the mission text; blurrier). ' +
+      'Points: a Gaussian around the decoded point whose variance is learned (a true likelihood), or squared error.',
     default: 'bernoulli',
     choices: [
-      { value: 'bernoulli', label: 'Cross-entropy (grey targets)' },
-      { value: 'binarized', label: 'Bernoulli (binarized)' },
+      { value: 'bernoulli', label: 'Cross-entropy (grey targets)', dataKinds: ['image'] },
+      { value: 'binarized', label: 'Bernoulli (binarized)', dataKinds: ['image'] },
+      { value: 'gaussian', label: 'Gaussian (learned variance)', dataKinds: ['points'] },
       { value: 'mse', label: 'Squared error' },
     ],
   },
   { kind: 'number', key: 'beta', label: 'Beta (KL weight)', help: 'Weight of the KL term, changed live. 1 is the true ELBO; more pushes codes to the prior (smoother, blurrier); less, towards a plain autoencoder.', default: 1, min: 0, max: 10, step: 0.05, live: true },
-  { kind: 'int', key: 'k', label: 'Importance samples (k)', help: 'Samples per image for the importance-weighted estimate of -log p(x) on 100 held-out images.', default: 20, min: 1, max: 200 },
+  {
+    kind: 'int',
+    key: 'k',
+    label: 'Importance samples (k)',
+    help: 'Samples per example for the importance-weighted estimate of -log p(x) on 100 held-out examples, computed every 15 s or so while training.',
+    default: 20,
+    min: 1,
+    max: 200,
+  },
   ...EXPLORER_PARAMS,
 ]);
-export const VAE = defineModel({
+export const VAE: ModelSpec = defineModel({
   id: 'vae',
   name: 'Variational autoencoder',
   family: 'Autoencoders',
@@ -79,25 +93,34 @@ export const VAE = defineModel({
       'With 2 latent dimensions the decoded grid shows a smooth map of the digits: nearby codes decode to similar images.',
     ],
   },
+  dataKinds: ['image', 'points'],
   terms: [
-    { key: 'loss', label: 'reconstruction + beta * KL', unit: 'nats per image' },
-    { key: 'recon', label: 'reconstruction -log p(x|z)', unit: 'nats per image' },
-    { key: 'kl', label: 'KL(q(z|x) || N(0, 1))', unit: 'nats per image' },
+    { key: 'loss', label: 'reconstruction + beta * KL', unit: 'nats per example' },
+    { key: 'recon', label: 'reconstruction -log p(x|z)', unit: 'nats per example' },
+    { key: 'kl', label: 'KL(q(z|x) || N(0, 1))', unit: 'nats per example' },
     {
       key: 'neg_elbo',
       label: 'negative ELBO (beta = 1)',
-      unit: 'nats per image',
+      unit: 'nats per example',
       help:
-        'Under the Bernoulli likelihood of the "Reconstruction term" setting. Binarized: an upper bound on -log p(x) of binary images, comparable with papers on binarized MNIST. ' +
-        'Grey targets: the same formula on grey levels, not the likelihood of any distribution (lower than binarized figures). Not reported for squared error, which is not a likelihood here.',
+        'Under the likelihood of the "Reconstruction term" setting. Binarized: an upper bound on -log p(x) of binary images, comparable with papers on binarized MNIST. ' +
+        'Grey targets: the same formula on grey levels, not the likelihood of any distribution (lower than binarized figures). ' +
+        'Gaussian (points): a bound on -log p(x) of a density, which can be negative. Not reported for squared error, which is not a likelihood here.',
     },
     { key: 'bits_per_dim', label: 'negative ELBO', unit: 'bits per dimension', help: 'The negative ELBO divided by the number of pixels times ln 2: the same bound, per pixel, in bits.' },
     {
       key: 'nll_iwae',
       label: 'importance-weighted -log p(x)',
-      unit: 'nats per image',
-      help: 'Under the same Bernoulli likelihood, on 100 held-out images with k samples each; tighter than the ELBO, and equal to it at k = 1.',
+      unit: 'nats per example',
+      help: 'Under the same likelihood, on 100 held-out examples with k samples each; tighter than the ELBO, and equal to it at k = 1.',
     },
   ],
+  charts: [
+    { id: 'loss', title: 'Loss', terms: ['loss'] },
+    // The KL is often a hundred times smaller than the reconstruction: on a shared linear axis it lies flat on zero.
+    { id: 'parts', title: 'Parts of the loss', terms: ['recon', 'kl'], scale: 'log' },
+  ],
+  optimizer: ADAM_OPTIMIZER,
   params: VAE_PARAMS,
+  load: () => import('./vae').then((module) => module.VAE_FACTORY),
 });

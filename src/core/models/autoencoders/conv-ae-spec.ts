@@ -1,15 +1,12 @@
 /**
  * The convolutional autoencoder as the page and the share links know it: its settings and its card.
- * Kept apart from the model's code, which needs TF.js, so that the page never loads it:
- * only the training worker does.
+ * Its code is the plain autoencoder's (./autoencoder.ts) with convolutional networks.
  */
+import { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import { defineParams } from '../../params/schema';
-import { defineModel } from '../model';
-import { AUTOENCODER_PARAMS } from './autoencoder';
-import { EXPLORER_PARAMS } from './latent-explorer';
-
-/** The dense autoencoder's activation and loss controls, so the two read (and link) alike. */
-const [, , ACTIVATION_PARAM, RECON_PARAM] = AUTOENCODER_PARAMS;
+import { defineModel, type ModelSpec } from '../model';
+import { RECONSTRUCTION_TERM } from './ae-spec';
+import { ACTIVATION_PARAM, EXPLORER_PARAMS, RECON_PARAM } from './params';
 
 export const CONV_AUTOENCODER_PARAMS = defineParams([
   {
@@ -48,7 +45,7 @@ export const CONV_AUTOENCODER_PARAMS = defineParams([
   RECON_PARAM,
   ...EXPLORER_PARAMS,
 ]);
-export const CONV_AUTOENCODER = defineModel({
+export const CONV_AUTOENCODER: ModelSpec = defineModel({
   id: 'conv-ae',
   name: 'Convolutional autoencoder',
   family: 'Autoencoders',
@@ -75,6 +72,10 @@ export const CONV_AUTOENCODER = defineModel({
       'With a 2-D bottleneck the scatter shows the codes of test images themselves, to compare with the dense autoencoder\'s; press on it to decode any point.',
     ],
   },
-  terms: [{ key: 'loss', label: 'reconstruction error', unit: 'per image', help: 'Squared error or cross-entropy, summed over the pixels of an image.' }],
+  dataKinds: ['image'],
+  terms: [RECONSTRUCTION_TERM],
+  charts: [{ id: 'loss', title: 'Loss', terms: ['loss'] }],
+  optimizer: ADAM_OPTIMIZER,
   params: CONV_AUTOENCODER_PARAMS,
+  load: () => import('./autoencoder').then((module) => module.CONV_AUTOENCODER_FACTORY),
 });

@@ -1,18 +1,19 @@
 /**
  * The plain autoencoder as the page and the share links know it: its settings and its card.
- * Kept apart from the model's code, which needs TF.js, so that the page never loads it:
- * only the training worker does.
+ * Kept apart from the model's code (./autoencoder.ts), which needs TF.js and is imported
+ * only when a run starts.
  */
+import { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import { defineParams } from '../../params/schema';
-import { defineModel } from '../model';
-import { EXPLORER_PARAMS } from './latent-explorer';
+import { defineModel, type ModelSpec } from '../model';
+import { ACTIVATION_PARAM, EXPLORER_PARAMS, RECON_PARAM } from './params';
 
 export const AUTOENCODER_PARAMS = defineParams([
   {
     kind: 'int',
     key: 'bottleneck',
     label: 'Bottleneck size',
-    help: 'Length of the code z. At 2 the scatter shows the codes themselves (otherwise their first two principal components); larger codes reconstruct more detail.',
+    help: 'Length of the code z. At 2 the scatter shows the codes themselves (otherwise their first two principal components); larger codes reconstruct more detail. On 2-D points, 1 squeezes every point onto a curve.',
     default: 2,
     min: 1,
     max: 64,
@@ -28,32 +29,19 @@ export const AUTOENCODER_PARAMS = defineParams([
     minLength: 1,
     maxLength: 4,
   },
-  {
-    kind: 'choice',
-    key: 'activation',
-    label: 'Activation',
-    help: 'Nonlinearity of the hidden layers.',
-    default: 'relu',
-    choices: [
-      { value: 'relu', label: 'ReLU' },
-      { value: 'elu', label: 'ELU' },
-      { value: 'tanh', label: 'tanh' },
-    ],
-  },
-  {
-    kind: 'choice',
-    key: 'recon',
-    label: 'Reconstruction loss',
-    help: 'Squared error (as in the mission text) or Bernoulli cross-entropy of the pixels.',
-    default: 'mse',
-    choices: [
-      { value: 'mse', label: 'Squared error' },
-      { value: 'bce', label: 'Cross-entropy' },
-    ],
-  },
+  ACTIVATION_PARAM,
+  RECON_PARAM,
   ...EXPLORER_PARAMS,
 ]);
-export const AUTOENCODER = defineModel({
+/** The loss of the plain, convolutional and denoising autoencoders. */
+export const RECONSTRUCTION_TERM = {
+  key: 'loss',
+  label: 'reconstruction error',
+  unit: 'per example',
+  help: 'Squared error or cross-entropy, summed over the pixels of an image (or the two coordinates of a point).',
+} as const;
+
+export const AUTOENCODER: ModelSpec = defineModel({
   id: 'ae',
   name: 'Autoencoder',
   family: 'Autoencoders',
@@ -75,8 +63,13 @@ export const AUTOENCODER = defineModel({
       'With a 2-D bottleneck the codes of different digits form separate clusters, though no label was used. Press on the scatter to decode any point: between clusters, images morph.',
       'Samples from the fitted Gaussian are often worse than reconstructions: nothing made the codes Gaussian (the VAE fixes that).',
       'A wider bottleneck lowers the loss; a 1-D bottleneck can only order images along one line.',
+      'On the spiral with a 1-D bottleneck, the decoder draws one curve through the data: every point is replaced by the nearest point of a line the network learned. That curve is what a bottleneck does, in a picture.',
     ],
   },
-  terms: [{ key: 'loss', label: 'reconstruction error', unit: 'per image', help: 'Squared error or cross-entropy, summed over the pixels of an image.' }],
+  dataKinds: ['image', 'points'],
+  terms: [RECONSTRUCTION_TERM],
+  charts: [{ id: 'loss', title: 'Loss', terms: ['loss'] }],
+  optimizer: ADAM_OPTIMIZER,
   params: AUTOENCODER_PARAMS,
+  load: () => import('./autoencoder').then((module) => module.AUTOENCODER_FACTORY),
 });

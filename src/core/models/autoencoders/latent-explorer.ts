@@ -11,17 +11,28 @@
  *   unit out of a thousand changes little on its own.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ImageDataset } from '../datasets/image-dataset';
-import type { ParamValue } from '../params/schema';
-import { lerp, slerp } from '../training/interpolation';
-import { principalComponents, project, type Projection } from '../training/pca';
-import { imageGridPanel, type ImageGridPanel, type LatentQuery, type ScatterPanel, type SlidersPanel, type ViewPanel } from '../views/panels';
+import type { ImageDataset } from '../../datasets/image-dataset';
+import type { ParamValue } from '../../params/schema';
+import type { JobContext } from '../../training/jobs';
+import { lerp, slerp } from '../../training/interpolation';
+import { principalComponents, project, type Projection } from '../../training/pca';
+import { imageGridPanel, type ImageGridPanel, type LatentQuery, type ScatterPanel, type SlidersPanel, type ViewPanel } from '../../views/panels';
+import type { Action } from '../model';
 
-/** A model's code as a flat vector: encode [N, H, W, C] -> [N, d], decode [N, d] -> [N, H, W, C]. */
+/** A model's code as a flat vector: encode [N, ...example] -> [N, d], decode [N, d] -> [N, ...example]. */
 export interface CodeSpace {
   dimension: number;
-  encode(images: tf.Tensor4D): tf.Tensor2D;
-  decode(codes: tf.Tensor2D): tf.Tensor4D;
+  encode(examples: tf.Tensor): tf.Tensor2D;
+  decode(codes: tf.Tensor2D): tf.Tensor;
+}
+
+/** The payload of a `decode-latent` action, checked: it comes from the page. */
+export function parseLatentQuery(payload: unknown): LatentQuery {
+  const query = payload as Partial<LatentQuery> | undefined;
+  const finite = (values: unknown): values is number[] => Array.isArray(values) && values.every((value) => typeof value === 'number' && Number.isFinite(value));
+  if (query?.kind === 'point' && finite(query.point) && query.point.length === 2) return { kind: 'point', point: [query.point[0], query.point[1]] };
+  if (query?.kind === 'sliders' && finite(query.values)) return { kind: 'sliders', values: query.values };
+  throw new Error('decode-latent needs a point of the scatter or a setting of the sliders');
 }
 
 export interface ExplorerOptions {
@@ -95,6 +106,11 @@ export class LatentExplorer {
     if (typeof values.from === 'number') this.pair = [values.from, this.pair[1]];
     if (typeof values.to === 'number') this.pair = [this.pair[0], values.to];
   }
+
+  /** The action that decodes a point of the last scatter, or a setting of the sliders. */
+  readonly decodeAction: Action = async (payload: unknown, job: JobContext) => {
+    job.emit(await this.decode(parseLatentQuery(payload)), 1);
+  };
 
   async panels(dataset: ImageDataset): Promise<ViewPanel[]> {
     const { dimension } = this.space;
@@ -173,7 +189,7 @@ export class LatentExplorer {
 
   /** Decodes one code [d] into a one-image panel. */
   private async decodeToPanel(code: Float32Array, options: Pick<ImageGridPanel, 'id' | 'title' | 'caption'>): Promise<ImageGridPanel> {
-    const image = tf.tidy(() => this.space.decode(tf.tensor2d(code, [1, this.space.dimension])));
+    const image = tf.tidy(() => this.space.decode(tf.tensor2d(code, [1, this.space.dimension])) as tf.Tensor4D);
     try {
       return await imageGridPanel(image, { ...options, columns: 1 });
     } finally {
@@ -224,7 +240,7 @@ export class LatentExplorer {
         : `The 2-D ${codeName} of ${count} test images, coloured by label (never seen by the model).`,
       points,
       labels: dataset.labels('test', indices),
-      classNames: dataset.spec.classNames,
+      classNames: dataset.spec.classNames ?? [],
       axisLabels: projected ? ['PC1', 'PC2'] : ['z1', 'z2'],
       explorable: true,
     };
@@ -240,7 +256,7 @@ export class LatentExplorer {
       const [imageA, imageB] = [ends.slice(0, 1), ends.slice(1, 1)];
       const rows = paths.flatMap((path) => {
         const codes = tf.tensor2d(path.flatMap((code) => Array.from(code)), [PATH_STEPS, this.space.dimension]);
-        return [imageA, this.space.decode(codes), imageB];
+        return [imageA, this.space.decode(codes) as tf.Tensor4D, imageB];
       });
       return tf.concat(rows) as tf.Tensor4D;
     });
@@ -269,7 +285,7 @@ export class LatentExplorer {
         codes.push(...Array.from(a, (x, j) => x + (value - start[k]) * vector[j]));
       }
     });
-    const grid = tf.tidy(() => this.space.decode(tf.tensor2d(codes, [codes.length / this.space.dimension, this.space.dimension])));
+    const grid = tf.tidy(() => this.space.decode(tf.tensor2d(codes, [codes.length / this.space.dimension, this.space.dimension])) as tf.Tensor4D);
     const along = directions.labels[0] === 'z1' ? 'one dimension at a time' : 'one principal component of the codes at a time';
     try {
       return await imageGridPanel(grid, {
@@ -293,7 +309,7 @@ export class LatentExplorer {
     ranges: Float32Array,
   ): Promise<SlidersPanel> {
     const image = dataset.images('test', [index]);
-    const pair = tf.tidy(() => tf.concat([image, this.space.decode(tf.tensor2d(a, [1, this.space.dimension]))]) as tf.Tensor4D);
+    const pair = tf.tidy(() => tf.concat([image, this.space.decode(tf.tensor2d(a, [1, this.space.dimension])) as tf.Tensor4D]) as tf.Tensor4D);
     image.dispose();
     const images = await imageGridPanel(pair, { id: 'slider-image', title: `Test image ${index}`, caption: 'The image and its reconstruction.', columns: 2 }).finally(() =>
       pair.dispose(),

@@ -1,13 +1,18 @@
+/**
+ * Image views shared by the autoencoders: test images above what the model makes of them,
+ * and samples from a Gaussian fitted to the codes.
+ */
 import * as tf from '@tensorflow/tfjs';
-import type { ImageDataset } from '../datasets/image-dataset';
-import { imageGridPanel, type ImageGridPanel, type ViewPanel } from '../views/panels';
-import { gaussianSamplesPanel } from './fitted-gaussian-samples';
-import type { CodeSpace, LatentExplorer } from './latent-explorer';
-import type { ViewData } from './model';
+import type { ImageDataset } from '../../datasets/image-dataset';
+import type { Random } from '../../random';
+import { imageGridPanel, type ImageGridPanel } from '../../views/panels';
+import { fittedGaussianSamples, MAX_CHOLESKY_DIMENSION } from './fitted-gaussian';
+import type { CodeSpace } from './latent-explorer';
 
 /** The same 16 test images every time, so a person can watch each one sharpen. */
 export const RECONSTRUCTION_INDICES = Array.from({ length: 16 }, (_, index) => index);
 const COLUMNS = 8;
+const SAMPLE_COUNT = 32;
 
 type GridOptions = Pick<ImageGridPanel, 'id' | 'title' | 'caption'> & { rowLabels: string[] };
 
@@ -21,8 +26,8 @@ export async function testImageRowsPanel(
   stages: (images: tf.Tensor4D) => tf.Tensor4D[],
   options: GridOptions,
 ): Promise<ImageGridPanel> {
-  const images = dataset.images('test', RECONSTRUCTION_INDICES);
   const grid = tf.tidy(() => {
+    const images = dataset.images('test', RECONSTRUCTION_INDICES);
     const all = [images, ...stages(images)];
     const rows: tf.Tensor4D[] = [];
     for (let start = 0; start < RECONSTRUCTION_INDICES.length; start += COLUMNS) {
@@ -31,7 +36,6 @@ export async function testImageRowsPanel(
     }
     return tf.concat(rows) as tf.Tensor4D;
   });
-  images.dispose();
   try {
     return await imageGridPanel(grid, { ...options, columns: COLUMNS });
   } finally {
@@ -49,14 +53,22 @@ export function reconstructionPanel(dataset: ImageDataset, reconstruct: (images:
   });
 }
 
-/**
- * The views of an autoencoder whose codes have no prior (plain, convolutional):
- * reconstructions, samples from a Gaussian fitted to training codes, and the latent explorer.
- */
-export async function plainAutoencoderViews(data: ViewData, codes: CodeSpace, explorer: LatentExplorer): Promise<ViewPanel[]> {
-  return [
-    await reconstructionPanel(data.dataset, (x) => codes.decode(codes.encode(x))),
-    await gaussianSamplesPanel(data, codes),
-    ...(await explorer.panels(data.dataset)),
-  ];
+/** Codes drawn from a Gaussian fitted to training codes, decoded: the plain autoencoder's way to generate. */
+export async function fittedSamplesPanel(dataset: ImageDataset, codes: CodeSpace, random: Random): Promise<ImageGridPanel> {
+  const { samples, fitSize } = await fittedGaussianSamples(dataset, codes, SAMPLE_COUNT, random);
+  const long = codes.dimension > MAX_CHOLESKY_DIMENSION;
+  try {
+    return await imageGridPanel(samples as tf.Tensor4D, {
+      id: 'samples',
+      title: 'Generated samples',
+      caption:
+        `Codes drawn from a Gaussian fitted to the codes of ${fitSize} training images, then decoded.` +
+        (long
+          ? ` Each code has ${codes.dimension} numbers: one Gaussian keeps only their means and pairwise correlations, a crude model of so many, so samples are rough.`
+          : ''),
+      columns: 8,
+    });
+  } finally {
+    samples.dispose();
+  }
 }

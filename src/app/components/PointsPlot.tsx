@@ -1,0 +1,54 @@
+/**
+ * Labelled sets of points in one plane (the data, the model's samples, a decoded curve) on
+ * a canvas: thousands of points would be thousands of SVG nodes.
+ */
+import { useEffect, useMemo, useRef } from 'react';
+import type { PointSeries, PointsPanel } from '../../core/views/panels';
+import { drawAxes, drawGrid, drawSeries, fitExtent, makeFrame, prepareCanvas } from './plane';
+import { PlaneLegend, seriesLegendItems } from './PlaneLegend';
+
+/** CSS pixels; the canvas shrinks with its card on narrow screens. */
+export const PLANE_WIDTH = 360;
+
+/** "samples (2,000 points)": what a screen reader hears for each series. */
+export function describeSeries(series: readonly PointSeries[]): string {
+  return series
+    .map((entry) => {
+      const count = Math.floor(entry.points.length / 2);
+      const what = entry.style === 'line' ? 'a line through' : entry.style === 'segments' ? 'segments joining' : '';
+      return `${entry.label} (${what ? `${what} ` : ''}${count.toLocaleString('en-US')} points)`;
+    })
+    .join(', ');
+}
+
+export function PointsPlot({ panel }: { panel: PointsPanel }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const frame = useMemo(
+    () => makeFrame(panel.extent ?? fitExtent(panel.series.map((entry) => entry.points)), PLANE_WIDTH),
+    [panel],
+  );
+
+  useEffect(() => {
+    const context = canvas.current && prepareCanvas(canvas.current, frame);
+    if (!context) return;
+    drawGrid(context, frame);
+    drawSeries(context, frame, panel.series);
+    drawAxes(context, frame, panel.axisLabels);
+  }, [panel, frame]);
+
+  const label =
+    `${panel.title}: ${describeSeries(panel.series)}; ${panel.axisLabels[0]} across, ${panel.axisLabels[1]} up. ` + panel.caption;
+  return (
+    <div className="plane">
+      <canvas
+        ref={canvas}
+        className="plane-canvas"
+        style={{ width: frame.width, aspectRatio: `${frame.width} / ${frame.height}` }}
+        role="img"
+        aria-label={label}
+        data-testid={`points-${panel.id}`}
+      />
+      <PlaneLegend items={seriesLegendItems(panel.series)} />
+    </div>
+  );
+}

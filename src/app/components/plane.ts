@@ -1,0 +1,251 @@
+/**
+ * Canvas drawing for a 2-D plane, shared by PointsPlot and FieldPlot: a frame that maps the
+ * plane to pixels at 1:1 (a circle stays round), round ticks, axes, and series of points.
+ */
+import type { Extent, PointSeries } from '../../core/views/panels';
+import { formatTick, niceStep, ticks } from './ticks';
+
+/** Okabe & Ito's colours, less black and yellow (lost against the axes and the page). */
+export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9'];
+/** The data is context, not the news: a neutral grey under the model's colours. */
+export const DATA_GREY = '#9aa5b1';
+const INK = '#4a5568';
+const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+
+/** A second cue besides colour, so readers who cannot tell the colours apart still can the series. */
+export type Marker = 'circle' | 'square' | 'triangle';
+const MARKERS: readonly Marker[] = ['circle', 'square', 'triangle'];
+
+export interface SeriesLook {
+  color: string;
+  marker: Marker;
+}
+
+/** The data in grey; every other series the next colour and marker, in order. */
+export function seriesLooks(series: readonly PointSeries[]): SeriesLook[] {
+  let next = 0;
+  return series.map((entry) => {
+    if (entry.role === 'data') return { color: DATA_GREY, marker: 'circle' };
+    const look: SeriesLook = { color: PALETTE[next % PALETTE.length], marker: MARKERS[next % MARKERS.length] };
+    next += 1;
+    return look;
+  });
+}
+
+export interface Frame {
+  /** The whole canvas, in CSS pixels. */
+  width: number;
+  height: number;
+  /** The plot area inside the axes. */
+  left: number;
+  top: number;
+  plotWidth: number;
+  plotHeight: number;
+  /** The part of the plane the plot area shows: [xMin, xMax, yMin, yMax]. */
+  view: Extent;
+  x: (value: number) => number;
+  y: (value: number) => number;
+}
+
+/** Room for tick labels and axis labels around the plot area. */
+const PAD = { left: 50, right: 18, top: 10, bottom: 42 };
+/** A plot flatter or taller than this wastes the page; beyond it the view widens instead. */
+const ASPECT = [0.6, 1.25] as const;
+
+/** A frame `width` CSS pixels wide showing at least `extent`, one unit as long across as up. */
+export function makeFrame(extent: Extent, width: number): Frame {
+  let [x0, x1, y0, y1] = extent;
+  const plotWidth = width - PAD.left - PAD.right;
+  const aspect = Math.min(ASPECT[1], Math.max(ASPECT[0], (y1 - y0) / (x1 - x0)));
+  // Widen the short side about its centre until the plane's shape matches the plot's.
+  const xSpan = Math.max(x1 - x0, (y1 - y0) / aspect);
+  const ySpan = xSpan * aspect;
+  [x0, x1] = [(x0 + x1) / 2 - xSpan / 2, (x0 + x1) / 2 + xSpan / 2];
+  [y0, y1] = [(y0 + y1) / 2 - ySpan / 2, (y0 + y1) / 2 + ySpan / 2];
+  const plotHeight = plotWidth * aspect;
+  const scale = plotWidth / xSpan;
+  return {
+    width,
+    height: PAD.top + plotHeight + PAD.bottom,
+    left: PAD.left,
+    top: PAD.top,
+    plotWidth,
+    plotHeight,
+    view: [x0, x1, y0, y1],
+    x: (value) => PAD.left + (value - x0) * scale,
+    y: (value) => PAD.top + (y1 - value) * scale,
+  };
+}
+
+/** The finite points' bounding box, a `margin` of its larger side wider all round; never empty. */
+export function fitExtent(arrays: readonly Float32Array[], margin = 0.06): Extent {
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (const points of arrays) {
+    for (let i = 0; i + 1 < points.length; i += 2) {
+      const [x, y] = [points[i], points[i + 1]];
+      if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+      [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
+    }
+  }
+  if (x0 > x1) return [-1, 1, -1, 1];
+  // A single point or a line still gets a square to sit in.
+  const span = Math.max(x1 - x0, y1 - y0) || Math.max(Math.abs(x0), Math.abs(y0), 1);
+  const pad = span * margin + (x0 === x1 && y0 === y1 ? span / 2 : 0);
+  return [x0 - pad, x1 + pad, y0 - pad, y1 + pad];
+}
+
+/** Sizes the canvas's backing store for the screen's pixel density; returns a context in CSS pixels. */
+export function prepareCanvas(canvas: HTMLCanvasElement, frame: Frame): CanvasRenderingContext2D | null {
+  const ratio = window.devicePixelRatio || 1;
+  const [width, height] = [Math.round(frame.width * ratio), Math.round(frame.height * ratio)];
+  // Resizing clears the canvas and lays the page out again: only when the size changes.
+  if (canvas.width !== width) canvas.width = width;
+  if (canvas.height !== height) canvas.height = height;
+  const context = canvas.getContext('2d');
+  if (!context) return null;
+  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  context.clearRect(0, 0, frame.width, frame.height);
+  return context;
+}
+
+/** One tick step for both axes, so the grid is made of squares like the plane. */
+function frameTicks(frame: Frame) {
+  const [x0, x1, y0, y1] = frame.view;
+  const step = niceStep(Math.max(x1 - x0, y1 - y0), 5);
+  return { step, xs: ticks(x0, x1, step), ys: ticks(y0, y1, step) };
+}
+
+/** Faint grid lines at the ticks, to be drawn under the points. */
+export function drawGrid(context: CanvasRenderingContext2D, frame: Frame): void {
+  const { xs, ys } = frameTicks(frame);
+  context.save();
+  context.strokeStyle = '#e8ecf1';
+  context.lineWidth = 1;
+  context.beginPath();
+  for (const x of xs) {
+    const px = Math.round(frame.x(x)) + 0.5;
+    context.moveTo(px, frame.top);
+    context.lineTo(px, frame.top + frame.plotHeight);
+  }
+  for (const y of ys) {
+    const py = Math.round(frame.y(y)) + 0.5;
+    context.moveTo(frame.left, py);
+    context.lineTo(frame.left + frame.plotWidth, py);
+  }
+  context.stroke();
+  context.restore();
+}
+
+/** The plot's border, ticks with their labels, and the axis labels. */
+export function drawAxes(context: CanvasRenderingContext2D, frame: Frame, axisLabels: readonly [string, string]): void {
+  const { step, xs, ys } = frameTicks(frame);
+  const bottom = frame.top + frame.plotHeight;
+  context.save();
+  context.strokeStyle = '#9aa5b1';
+  context.lineWidth = 1;
+  context.strokeRect(frame.left - 0.5, frame.top - 0.5, frame.plotWidth + 1, frame.plotHeight + 1);
+  context.beginPath();
+  for (const x of xs) {
+    const px = Math.round(frame.x(x)) + 0.5;
+    context.moveTo(px, bottom);
+    context.lineTo(px, bottom + 4);
+  }
+  for (const y of ys) {
+    const py = Math.round(frame.y(y)) + 0.5;
+    context.moveTo(frame.left, py);
+    context.lineTo(frame.left - 4, py);
+  }
+  context.stroke();
+  context.fillStyle = INK;
+  context.font = FONT;
+  context.textAlign = 'center';
+  context.textBaseline = 'top';
+  for (const x of xs) context.fillText(formatTick(x, step), frame.x(x), bottom + 6);
+  context.textAlign = 'right';
+  context.textBaseline = 'middle';
+  for (const y of ys) context.fillText(formatTick(y, step), frame.left - 7, frame.y(y));
+  context.font = `600 ${FONT}`;
+  context.textAlign = 'center';
+  context.textBaseline = 'bottom';
+  context.fillText(axisLabels[0], frame.left + frame.plotWidth / 2, frame.height - 3);
+  context.translate(12, frame.top + frame.plotHeight / 2);
+  context.rotate(-Math.PI / 2);
+  context.textBaseline = 'middle';
+  context.fillText(axisLabels[1], 0, 0);
+  context.restore();
+}
+
+/** Adds one marker to the current path (filled once per series: thousands of points stay cheap). */
+function addMarker(context: CanvasRenderingContext2D, marker: Marker, x: number, y: number, size: number): void {
+  if (marker === 'square') {
+    context.rect(x - size * 0.9, y - size * 0.9, size * 1.8, size * 1.8);
+  } else if (marker === 'triangle') {
+    context.moveTo(x, y - size * 1.3);
+    context.lineTo(x + size * 1.15, y + size * 0.75);
+    context.lineTo(x - size * 1.15, y + size * 0.75);
+    context.closePath();
+  } else {
+    context.moveTo(x + size, y);
+    context.arc(x, y, size, 0, 2 * Math.PI);
+  }
+}
+
+/**
+ * The series inside the plot area, the data first so the model's series lie on top.
+ * `halo` rings every mark in white so it reads on a heatmap's colours too.
+ */
+export function drawSeries(context: CanvasRenderingContext2D, frame: Frame, series: readonly PointSeries[], halo = false): void {
+  const looks = seriesLooks(series);
+  const order = series.map((_, index) => index).sort((a, b) => Number(series[b].role === 'data') - Number(series[a].role === 'data'));
+  context.save();
+  context.beginPath();
+  context.rect(frame.left, frame.top, frame.plotWidth, frame.plotHeight);
+  context.clip();
+  context.lineJoin = context.lineCap = 'round';
+  for (const index of order) {
+    const { points, style = 'dots', role } = series[index];
+    const { color, marker } = looks[index];
+    context.beginPath();
+    const at = (i: number) => [frame.x(points[2 * i]), frame.y(points[2 * i + 1])] as const;
+    const finite = (i: number) => Number.isFinite(points[2 * i]) && Number.isFinite(points[2 * i + 1]);
+    const count = Math.floor(points.length / 2);
+    if (style === 'dots') {
+      const size = role === 'data' ? 2.2 : 2.6;
+      for (let i = 0; i < count; i++) if (finite(i)) addMarker(context, marker, ...at(i), size);
+      if (halo) stroke(context, 'rgba(255, 255, 255, 0.85)', 2, 1);
+      // Slightly see-through on white, so one series does not hide another; solid on a heatmap.
+      context.globalAlpha = halo ? 0.95 : 0.72;
+      context.fillStyle = color;
+      context.fill();
+      context.globalAlpha = 1;
+    } else {
+      const joined = style === 'line';
+      if (joined) {
+        // A line breaks at a missing point rather than jumping across it.
+        for (let i = 0; i < count; i++) {
+          if (!finite(i)) continue;
+          if (i === 0 || !finite(i - 1)) context.moveTo(...at(i));
+          else context.lineTo(...at(i));
+        }
+      } else {
+        for (let i = 0; i + 1 < count; i += 2) {
+          if (!finite(i) || !finite(i + 1)) continue;
+          context.moveTo(...at(i));
+          context.lineTo(...at(i + 1));
+        }
+      }
+      const width = joined ? 2 : 1.2;
+      if (halo) stroke(context, 'rgba(255, 255, 255, 0.85)', width + 2, 1);
+      stroke(context, color, width, joined ? 0.95 : 0.75);
+    }
+  }
+  context.restore();
+}
+
+function stroke(context: CanvasRenderingContext2D, color: string, width: number, alpha: number): void {
+  context.globalAlpha = alpha;
+  context.strokeStyle = color;
+  context.lineWidth = width;
+  context.stroke();
+  context.globalAlpha = 1;
+}
