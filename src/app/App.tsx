@@ -3,6 +3,7 @@ import { ConfigPanel } from './components/ConfigPanel';
 import { Charts } from './components/Charts';
 import { ModelCard } from './components/ModelCard';
 import { Notices } from './components/Notices';
+import { NewSamples } from './components/NewSamples';
 import { Panels } from './components/Panels';
 import { RunControls } from './components/RunControls';
 import { StatusBar } from './components/StatusBar';
@@ -25,6 +26,7 @@ export function App() {
           <Charts />
           <div className="panels">
             <Panels />
+            <NewSamples />
           </div>
         </div>
       </main>

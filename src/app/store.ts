@@ -18,6 +18,8 @@ export interface Progress {
 export interface HeldOutFigure {
   value: number;
   step: number;
+  /** Training went on from this step while it was computed. */
+  fromStep?: number;
   evaluation: string;
   basis: string;
 }
@@ -42,6 +44,8 @@ export interface PlaygroundState {
   backend?: BackendInfo;
   progress?: Progress;
   train: ChartPoint[];
+  /** Each term's moving average so far: carried over steps that do not report the term (a GAN's one-phase steps). */
+  smoothing: Record<string, number>;
   /** Held-out figures by step, every evaluation's figures merged into the point of their step. */
   test: ChartPoint[];
   /** The latest value of each held-out figure. */
@@ -65,6 +69,7 @@ export const useStore = create<PlaygroundState>(() => ({
   runState: 'loading',
   step: 0,
   train: [],
+  smoothing: {},
   test: [],
   heldOut: {},
   throughput: { stepsPerSecond: 0, imagesPerSecond: 0 },
@@ -83,6 +88,7 @@ export function beginRun(config: RunConfig): number {
     statusMessage: undefined,
     step: 0,
     train: [],
+    smoothing: {},
     test: [],
     heldOut: {},
     panels: [],
@@ -97,16 +103,11 @@ export function beginRun(config: RunConfig): number {
   return runId;
 }
 
-/** Each term's value, and beside it `<term>_smooth`, its moving average (carried over steps that did not report the term). */
-function toChartPoints(points: { step: number; values: Record<string, number> }[], previous?: ChartPoint): ChartPoint[] {
-  const smoothed: Record<string, number> = {};
-  for (const [key, value] of Object.entries(previous ?? {})) if (key.endsWith('_smooth')) smoothed[key] = value;
+/** Each term's value, and beside it `<term>_smooth`, its moving average, which goes on from `smoothing` and updates it. */
+function toChartPoints(points: { step: number; values: Record<string, number> }[], smoothing: Record<string, number>): ChartPoint[] {
   return points.map(({ step, values }) => {
     const point: ChartPoint = { step, ...values };
-    for (const [name, value] of Object.entries(values)) {
-      smoothed[smoothedKey(name)] = smooth(smoothed[smoothedKey(name)], value);
-      point[smoothedKey(name)] = smoothed[smoothedKey(name)];
-    }
+    for (const [name, value] of Object.entries(values)) point[smoothedKey(name)] = smoothing[name] = smooth(smoothing[name], value);
     return point;
   });
 }
@@ -136,15 +137,16 @@ export function receive(message: FromWorker): void {
       useStore.setState({ progress: { label: message.label, loaded: message.loaded, total: message.total } });
       return;
     case 'metrics': {
-      const train = message.train.length > 0 ? appendCapped(state.train, toChartPoints(message.train, state.train[state.train.length - 1])) : state.train;
+      const smoothing = { ...state.smoothing };
+      const train = message.train.length > 0 ? appendCapped(state.train, toChartPoints(message.train, smoothing)) : state.train;
       let { test, heldOut } = state;
       for (const point of message.evaluations ?? []) {
         test = mergeHeldOut(test, point.step, point.values);
         heldOut = { ...heldOut };
-        for (const [key, value] of Object.entries(point.values)) heldOut[key] = { value, step: point.step, evaluation: point.id, basis: point.basis };
+        for (const [key, value] of Object.entries(point.values)) heldOut[key] = { value, step: point.step, fromStep: point.fromStep, evaluation: point.id, basis: point.basis };
       }
       const lastStep = message.train[message.train.length - 1]?.step ?? state.step;
-      useStore.setState({ train, test, heldOut, throughput: message.throughput, step: Math.max(state.step, lastStep) });
+      useStore.setState({ train, smoothing, test, heldOut, throughput: message.throughput, step: Math.max(state.step, lastStep) });
       return;
     }
     case 'views':

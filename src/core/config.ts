@@ -119,15 +119,16 @@ export function datasetOf(config: RunConfig): DataSpec {
 }
 
 /**
- * The values a model is built from: every setting of its schemas at its default (those
- * that do not apply to this dataset included, so the code never meets an undefined),
- * overlaid with the run's values.
+ * The values a model is built from: the run's values over the defaults of its settings as
+ * they apply to this dataset (a VAE on points defaults to a Gaussian likelihood), over the
+ * defaults of those that do not apply at all (so its code never meets an undefined).
  */
 export function modelValues(config: RunConfig, model: ModelSpec = modelOf(config)): Record<string, ParamValue> {
-  return { ...defaultValues([...model.optimizer, ...model.params]), ...config.values };
+  const groups = settingGroups(model, datasetOf(config));
+  return { ...defaultValues([...model.optimizer, ...model.params]), ...defaultValues([...groups.optimizer, ...groups.model]), ...config.values };
 }
 
 export function trainingValues(config: RunConfig): TrainingValues {
-  const [batch, seed] = TRAINING_PARAMS;
-  return { batch: Number(config.values.batch ?? batch.default), seed: Number(config.values.seed ?? seed.default) };
+  const setting = (key: keyof TrainingValues) => Number(config.values[key] ?? TRAINING_PARAMS.find((spec) => spec.key === key)!.default);
+  return { batch: setting('batch'), seed: setting('seed') };
 }

@@ -36,3 +36,8 @@ export function createRandom(seed: number): Random {
     seed: () => Math.floor(next() * 2 ** 31),
   };
 }
+
+/** A seed for item `index` of a seeded collection: the same item gets the same draws, whatever else is drawn with it. */
+export function itemSeed(seed: number, index: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
+}

@@ -85,7 +85,8 @@ export function decodeLink(hash: string): DecodedLink {
   const datasetId = entries.get('dataset');
   if (datasetId !== undefined) {
     const dataset = findDataset(datasetId);
-    const fits = dataset && model ? acceptsData(model, dataset) : true;
+    // the link's model, or the default one that replaced an unknown model
+    const fits = dataset ? acceptsData(findModel(config.model)!, dataset) : true;
     if (dataset && fits === true) Object.assign(config, defaultConfig(config.model, dataset.id));
     else if (dataset) warnings.push(`${fits}; using ${findDataset(config.dataset)?.name ?? config.dataset} instead.`);
     else warnings.push(`Unknown dataset "${echo(datasetId)}"; using ${config.dataset}.`);

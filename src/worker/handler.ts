@@ -12,7 +12,9 @@ import { openDataset } from '../core/datasets/dataset';
 import type { ImageDataset } from '../core/datasets/image-dataset';
 import { findModel } from '../core/models';
 import type { Action, ModelSpec } from '../core/models/model';
+import { createRandom, itemSeed } from '../core/random';
 import { cancellable, JobCancelled, JobRunner, type JobContext } from '../core/training/jobs';
+import { drawSamples } from '../core/training/sampling-job';
 import { createSession, nonFiniteMessage, type EvaluationPoint, type TrainingSession } from '../core/training/session';
 import { ThroughputMeter } from '../core/training/throughput';
 import { panelBuffers, type ViewPanel } from '../core/views/panels';
@@ -94,20 +96,32 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     return false;
   }
 
-  /** Held-out figures and views that are due (training) or out of date (settled). */
+  /**
+   * Held-out figures and views that are due (training) or out of date (settled). A figure
+   * or view that fails is reported and tried again at its next turn; training goes on.
+   */
   async function refresh(target: Run, job: JobContext, mode: RefreshMode, { force = false, evaluations = true } = {}): Promise<void> {
     const { session, schedule } = target;
+    const attempt = async (what: string, work: () => Promise<void>) => {
+      try {
+        await work();
+      } catch (error) {
+        if (error instanceof JobCancelled || run !== target) throw error;
+        deps.post({ type: 'error', runId: target.id, message: `Could not compute ${what}: ${errorText(error)}` });
+      }
+    };
     for (const evaluation of evaluations ? schedule.dueEvaluations(session.model.evaluations, session.step, mode, force) : []) {
       const started = deps.now();
-      const point = await session.evaluate(evaluation, job);
-      schedule.ranEvaluation(evaluation.id, point.step, started);
-      postEvaluation(target, point);
+      await attempt(`the figures on ${evaluation.basis}`, async () => postEvaluation(target, await session.evaluate(evaluation, job)));
+      schedule.ranEvaluation(evaluation.id, session.step, started, mode);
     }
     if (run !== target || !schedule.viewsDue(session.step, mode, force)) return;
     const [started, step] = [deps.now(), session.step];
-    const panels = await session.views(job);
-    schedule.ranViews(step, started);
-    if (run === target) deps.post({ type: 'views', runId: target.id, step, panels }, panelBuffers(panels));
+    await attempt('the views', async () => {
+      const panels = await session.views(job);
+      if (run === target) deps.post({ type: 'views', runId: target.id, step, panels }, panelBuffers(panels));
+    });
+    schedule.ranViews(step, started, mode);
   }
 
   /** Brings figures and views up to date beside the queue; the next start, step or reset cancels it. */
@@ -124,15 +138,18 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     target.background = { cancel, done };
   }
 
-  async function quiet(target: Run): Promise<void> {
+  /** Stops the loop and the refresh after it: nothing runs on the model but jobs. */
+  async function quiet(target: Run, reason: string): Promise<void> {
+    await stopLoop(target, reason);
     const background = target.background;
-    background?.cancel('training resumed');
+    background?.cancel(reason);
     await background?.done;
   }
 
   async function trainLoop(target: Run): Promise<LoopEnd> {
     const { job, cancel } = cancellable(deps.yieldToEvents);
     target.stopLoopWork = cancel;
+    target.schedule.startTraining();
     let lastMetrics = deps.now();
     try {
       while (target.running && run === target) {
@@ -187,8 +204,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     const previous = run;
     run = undefined;
     if (previous) {
-      await stopLoop(previous, 'reset');
-      await quiet(previous);
+      await quiet(previous, 'reset');
       await previous.jobs.cancelAll('the run was reset');
       previous.session.dispose();
     }
@@ -212,7 +228,9 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     }
   }
 
-  /** The work of an action, or why it cannot be done. */
+  let sampleRequests = 0;
+
+  /** The work of an action (the model's own, or the built-in `evaluate` and `sample`), or why it cannot be done. */
   function actionWork(target: Run, name: string, payload: unknown): Action | string {
     if (name === 'evaluate') {
       const id = (payload as { id?: unknown } | undefined)?.id;
@@ -220,10 +238,16 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
       if (!evaluation) return `${target.spec.name} has no evaluation "${String(id)}"`;
       return async (_, job) => {
         const started = deps.now();
-        const point = await target.session.evaluate(evaluation, job);
-        target.schedule.ranEvaluation(evaluation.id, point.step, started);
-        postEvaluation(target, point);
+        postEvaluation(target, await target.session.evaluate(evaluation, job));
+        target.schedule.ranEvaluation(evaluation.id, target.session.step, started, target.running ? 'training' : 'settled');
       };
+    }
+    if (name === 'sample') {
+      if (!target.session.model.sample) return `${target.spec.name} does not generate samples`;
+      const count = Number((payload as { count?: unknown } | undefined)?.count ?? 64);
+      // every request draws new samples, the same ones again for the same request in a new run
+      const random = createRandom(itemSeed(target.session.step + 1, ++sampleRequests));
+      return (_, job) => drawSamples(target.session, count, random, job);
     }
     const action = target.session.model.actions?.[name];
     return action ?? `${target.spec.name} has no action "${name}"`;
@@ -239,12 +263,15 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
       return;
     }
     const target = run;
-    if (!target || target.id !== message.runId) return; // stale: a reset has replaced that run
+    if (!target || target.id !== message.runId) {
+      // Stale: a reset has replaced that run. A job still gets an answer, so nothing on the page waits for it.
+      if (message.type === 'action') deps.post({ type: 'job', runId: message.runId, jobId: message.jobId, name: message.name, state: 'error', message: 'That run has ended.' });
+      return;
+    }
     switch (message.type) {
       case 'start':
         if (target.running) return;
-        await stopLoop(target, 'restart'); // a loop that halted on its own has ended already
-        await quiet(target);
+        await quiet(target, 'training resumed'); // a loop that halted on its own has ended already
         target.running = true;
         meter.reset();
         status(target, 'running');
@@ -264,12 +291,12 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
           deps.post({ type: 'error', runId: target.id, message: `${target.spec.name} has no phase "${message.phase}"` });
           return;
         }
-        await stopLoop(target, 'step');
-        await quiet(target);
+        await quiet(target, 'a single step');
         try {
           target.session.dispatch(message.phase);
         } catch (error) {
           deps.post({ type: 'error', runId: target.id, message: `Training stopped: ${errorText(error)}` });
+          status(target, 'error', errorText(error));
           return;
         }
         if (await flushMetrics(target)) status(target, 'paused');
@@ -290,8 +317,10 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
           deps.post({ type: 'job', runId: target.id, jobId: message.jobId, name: message.name, state: 'error', message: work });
           return;
         }
-        // Beside the queue: training and other messages go on while it runs.
-        void target.jobs.start(message.jobId, message.name, (job) => work(message.payload, job));
+        // Beside the queue: training and other messages go on while it runs. A newer job of
+        // the same kind supersedes it; each evaluation is a kind of its own.
+        const kind = message.name === 'evaluate' ? `evaluate:${String((message.payload as { id?: unknown } | undefined)?.id)}` : message.name;
+        void target.jobs.start(message.jobId, message.name, (job) => work(message.payload, job), kind);
         return;
       }
       case 'cancel':

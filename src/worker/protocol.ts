@@ -23,7 +23,8 @@ export type ToWorker =
   | { type: 'set-params'; runId: number; values: Record<string, ParamValue> }
   /**
    * Long work, run as a job beside training: one of the model's actions (`decode-latent`...),
-   * or `evaluate` with `{ id }`, which computes one of its evaluations now.
+   * `evaluate` with `{ id }`, which computes one of its evaluations now, or `sample` with
+   * `{ count }`, which draws new samples from any model that generates.
    */
   | { type: 'action'; runId: number; jobId: string; name: string; payload?: unknown }
   | { type: 'cancel'; runId: number; jobId: string }

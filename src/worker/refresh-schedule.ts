@@ -1,9 +1,9 @@
 /**
- * When to refresh what: each evaluation at its own cadence and the views at theirs, each
- * spaced to at least REFRESH_SHARE times its own last cost, so that refreshing never takes
- * more than a fifth of the time training could use. While training runs, a refresh waits
- * for its time; once training stops (pause, a single step, a reset), whatever is out of
- * date is brought up to date, except the rare, costly figures, which still wait their turn.
+ * When to refresh what: each evaluation at its own cadence and the views at theirs, all
+ * within one budget: while training runs, refreshing (views and every evaluation together)
+ * takes at most 1 / REFRESH_SHARE of the time since training started. Once training stops
+ * (pause, a single step, a reset), whatever is out of date is brought up to date, except
+ * the rare, costly figures, which still wait for their cadence.
  */
 import type { Evaluation } from '../core/models/model';
 
@@ -15,10 +15,10 @@ export interface RefreshTiming {
 }
 
 export const DEFAULT_TIMING: RefreshTiming = { metricsInterval: 100, viewsInterval: 1500 };
-/** Refresh no more often than every REFRESH_SHARE times its own cost: at most 1/5 of the time. */
+/** Refreshing may take at most 1 / REFRESH_SHARE of the training time. */
 export const REFRESH_SHARE = 5;
 
-/** Training keeps going (due by time), or has stopped and the page should see the current step. */
+/** Training keeps going (due by time, within the budget), or has stopped and the page should see the current step. */
 export type RefreshMode = 'training' | 'settled';
 
 interface LastRun {
@@ -32,14 +32,23 @@ const NEVER: LastRun = { at: -Infinity, step: -1, cost: 0 };
 export class RefreshSchedule {
   private readonly evaluations = new Map<string, LastRun>();
   private views: LastRun = NEVER;
+  /** Since when training has run, and how long refreshes took meanwhile (ms). */
+  private budget = { since: 0, spent: 0 };
 
   constructor(
     private readonly timing: RefreshTiming,
     private readonly now: () => number,
   ) {}
 
-  private dueByTime(last: LastRun, interval: number): boolean {
-    return this.now() - last.at >= Math.max(interval, REFRESH_SHARE * last.cost);
+  /** Training (re)starts: the budget counts from now. */
+  startTraining(): void {
+    this.budget = { since: this.now(), spent: 0 };
+  }
+
+  /** Its interval has passed, and doing it again (at its last cost) keeps refreshing within its share of the time. */
+  private dueWhileTraining(last: LastRun, interval: number): boolean {
+    const now = this.now();
+    return now - last.at >= interval && this.budget.spent + last.cost <= (now - this.budget.since) / REFRESH_SHARE;
   }
 
   /** The evaluations to run now, in the model's order. `force`: the model changed (a live setting), so figures at this step are stale too. */
@@ -48,21 +57,28 @@ export class RefreshSchedule {
       if (evaluation.cadence === 'on-demand') return false;
       const last = this.evaluations.get(evaluation.id) ?? NEVER;
       const interval = evaluation.cadence === 'refresh' ? this.timing.viewsInterval : evaluation.cadence;
-      if (mode === 'training') return this.dueByTime(last, interval);
+      if (mode === 'training') return this.dueWhileTraining(last, interval);
       const stale = last.step !== step || force;
-      return evaluation.cadence === 'refresh' ? stale : last === NEVER || (stale && this.dueByTime(last, interval));
+      return evaluation.cadence === 'refresh' ? stale : last === NEVER || (stale && this.now() - last.at >= interval);
     });
   }
 
   viewsDue(step: number, mode: RefreshMode, force = false): boolean {
-    return mode === 'training' ? this.dueByTime(this.views, this.timing.viewsInterval) : this.views.step !== step || force;
+    return mode === 'training' ? this.dueWhileTraining(this.views, this.timing.viewsInterval) : this.views.step !== step || force;
   }
 
-  ranEvaluation(id: string, step: number, startedAt: number): void {
-    this.evaluations.set(id, { at: this.now(), step, cost: this.now() - startedAt });
+  /** Records a refresh that started at `startedAt`, for `step`; while training, its cost counts against the budget. */
+  ranEvaluation(id: string, step: number, startedAt: number, mode: RefreshMode): void {
+    this.evaluations.set(id, this.record(step, startedAt, mode));
   }
 
-  ranViews(step: number, startedAt: number): void {
-    this.views = { at: this.now(), step, cost: this.now() - startedAt };
+  ranViews(step: number, startedAt: number, mode: RefreshMode): void {
+    this.views = this.record(step, startedAt, mode);
+  }
+
+  private record(step: number, startedAt: number, mode: RefreshMode): LastRun {
+    const cost = this.now() - startedAt;
+    if (mode === 'training') this.budget.spent += cost;
+    return { at: this.now(), step, cost };
   }
 }

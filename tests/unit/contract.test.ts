@@ -26,6 +26,7 @@ function fakeSpec(id: string, build: () => Partial<GenerativeModel>, extra: Part
     paper: { title: 'none', authors: 'none', year: 2026, url: 'https://example.org' },
     card: { summary: '', objectiveTex: 'x', objectiveText: 'x', watchFor: [] },
     dataKinds: ['points', 'image'],
+    generates: false,
     terms: [{ key: 'loss', label: 'fake loss', unit: 'nats' }],
     charts: [{ id: 'loss', title: 'Loss', terms: ['loss'] }],
     optimizer: [],
@@ -35,7 +36,7 @@ function fakeSpec(id: string, build: () => Partial<GenerativeModel>, extra: Part
       create: () => ({ evaluations: [], views: async () => [], dispose: () => {}, step: () => ({ loss: tf.scalar(1) }), ...build() }) as GenerativeModel,
     }),
     ...extra,
-  };
+  } as ModelSpec;
   return spec;
 }
 

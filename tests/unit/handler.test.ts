@@ -128,12 +128,12 @@ describe('training handler', () => {
     if (sliders?.kind !== 'sliders') throw new Error('no sliders panel');
     await h.send({ type: 'action', runId: 1, jobId: 'c', name: 'decode-latent', payload: { kind: 'sliders', values: Array.from(sliders.values) } });
     await waitFor(() => h.jobs(1, 'c').some((m) => m.state === 'done'), 'job c');
-    // a query for a replaced run gets no answer; a malformed one an error
+    // a query for a replaced run is answered with an error and no image; a malformed one too
     await h.send({ type: 'action', runId: 0, jobId: 'd', name: 'decode-latent', payload: { kind: 'point', point: [0, 0] } });
     await h.send({ type: 'action', runId: 1, jobId: 'e', name: 'decode-latent', payload: { kind: 'point', point: ['<b>', 1] } });
     await waitFor(() => h.jobs(1, 'e').some((m) => m.state === 'error'), 'job e');
     expect(h.jobs(1, 'e').at(-1)?.message).toBe('decode-latent needs a point of the scatter or a setting of the sliders');
-    expect(h.jobs(0)).toEqual([]);
+    expect(h.jobs(0)).toEqual([{ type: 'job', runId: 0, jobId: 'd', name: 'decode-latent', state: 'error', message: 'That run has ended.' }]);
 
     const decoded = (id: string) => h.jobs(1, id).find((m) => m.panel)!.panel as ImageGridPanel;
     expect(h.jobs(1, 'a').map(tag)).toEqual(['job:running', 'job:done']);
@@ -145,6 +145,37 @@ describe('training handler', () => {
     expect(Array.from(decoded('c').pixels)).toEqual(Array.from(sliders.images.pixels.subarray(784)));
     // the decoder's images of the codes (0.5, -1) and (0, 0): different images
     expect(decoded('a').pixels).not.toEqual(decoded('b').pixels);
+  });
+
+  it('sample: new images as a job, a chunk at a time with rising progress, while training goes on; cancellable', async () => {
+    const h = (current = harness());
+    await h.send({ type: 'reset', runId: 1, config: tinyConfig() });
+    await h.send({ type: 'action', runId: 1, jobId: 's', name: 'sample', payload: { count: 40 } });
+    await h.send({ type: 'start', runId: 1 });
+    await waitFor(() => h.jobs(1, 's').some((m) => m.state === 'done'), 'the samples');
+    await h.send({ type: 'pause', runId: 1 });
+    const frames = h.jobs(1, 's').filter((m) => m.panel);
+    // 40 images, 16 at a time: grids of 16, 32 and 40, progress 0.4, 0.8, 1
+    expect(frames.map((m) => (m.panel as ImageGridPanel).count)).toEqual([16, 32, 40]);
+    expect(frames.map((m) => m.progress)).toEqual([0.4, 0.8, 1]);
+    const grid = frames[2].panel as ImageGridPanel;
+    expect([grid.height, grid.width, grid.channels, grid.columns]).toEqual([28, 28, 1, 8]);
+    expect(new Set(grid.pixels).size).toBeGreaterThan(10);
+    // a second request draws other samples; cancelled, it stops before its last chunk
+    await h.send({ type: 'action', runId: 1, jobId: 't', name: 'sample', payload: { count: 256 } });
+    await waitFor(() => h.jobs(1, 't').some((m) => m.panel), 'a first chunk');
+    await h.send({ type: 'cancel', runId: 1, jobId: 't' });
+    await waitFor(() => h.jobs(1, 't').at(-1)?.state === 'cancelled', 'the cancellation');
+    const partial = h.jobs(1, 't').filter((m) => m.panel);
+    expect((partial.at(-1)!.panel as ImageGridPanel).count).toBeLessThan(256);
+    expect(Array.from((partial[0].panel as ImageGridPanel).pixels.subarray(0, 784))).not.toEqual(Array.from(grid.pixels.subarray(0, 784)));
+    // a model that does not generate says so at once
+    await h.send({ type: 'reset', runId: 2, config: tinyConfig('mnist', 'dae', { hidden: [16] }) });
+    await h.send({ type: 'action', runId: 2, jobId: 'u', name: 'sample', payload: { count: 8 } });
+    expect(h.jobs(2, 'u')).toEqual([{ type: 'job', runId: 2, jobId: 'u', name: 'sample', state: 'error', message: 'Denoising autoencoder does not generate samples' }]);
+    // and an action for a run that has ended is answered, so the page never waits for it
+    await h.send({ type: 'action', runId: 1, jobId: 'v', name: 'sample', payload: { count: 8 } });
+    expect(h.jobs(1, 'v')).toEqual([{ type: 'job', runId: 1, jobId: 'v', name: 'sample', state: 'error', message: 'That run has ended.' }]);
   });
 
   it('ignores start, step and refresh-views for a run id that a reset has replaced', async () => {

@@ -18,13 +18,13 @@ function resolveModule(from: string, specifier: string): string {
   return found;
 }
 
-/** Every package the module graph from `entry` loads at run time, with the file that imports it. */
-function runtimePackages(entry: string): Map<string, string> {
+/** The module graph from `entry` at load time: its own files, and every package with the file that imports it. */
+function staticGraph(entry: string): { files: Set<string>; packages: Map<string, string> } {
   const packages = new Map<string, string>();
-  const seen = new Set<string>();
+  const files = new Set<string>();
   const visit = (file: string) => {
-    if (seen.has(file) || file.endsWith('.css')) return;
-    seen.add(file);
+    if (files.has(file) || file.endsWith('.css')) return;
+    files.add(file);
     for (const [, typeOnly, specifier] of readFileSync(file, 'utf8').matchAll(IMPORT)) {
       if (typeOnly) continue;
       if (specifier.startsWith('.')) visit(resolveModule(file, specifier));
@@ -32,8 +32,10 @@ function runtimePackages(entry: string): Map<string, string> {
     }
   };
   visit(entry);
-  return packages;
+  return { files, packages };
 }
+
+const runtimePackages = (entry: string) => staticGraph(entry).packages;
 
 describe('the page bundle', () => {
   it('loads React, Recharts and the registries, but no TF.js', () => {
@@ -47,5 +49,15 @@ describe('the page bundle', () => {
   it('the worker does load TF.js (the check would see it)', () => {
     const packages = runtimePackages(join(ROOT, 'src/worker/training.worker.ts'));
     expect([...packages.keys()]).toContain('@tensorflow/tfjs');
+  });
+
+  it("the worker loads each model's code only when a run needs it: no model file is in its static graph", () => {
+    const { files } = staticGraph(join(ROOT, 'src/worker/training.worker.ts'));
+    const reached = [...files].map((file) => relative(ROOT, file));
+    // the registry and the specs are there; the code they import lazily is not
+    expect(reached).toContain('src/core/models/index.ts');
+    expect(reached).toContain('src/core/models/autoencoders/vae-spec.ts');
+    const modelCode = reached.filter((file) => /^src\/core\/models\/[^/]+\/(?!.*-spec\.ts$)(?!params\.ts$)/.test(file));
+    expect(modelCode).toEqual([]);
   });
 });

@@ -96,6 +96,7 @@ describe('the model registry', () => {
         expect(Object.keys(figures).length).toBeGreaterThan(0);
         Object.values(figures).forEach((value) => expect(Number.isFinite(value), evaluation.id).toBe(true));
       }
+      expect(model.generates, 'spec.generates says whether the model has sample()').toBe(typeof session.model.sample === 'function');
       if (session.model.sample) {
         const samples = await session.sample(5, createRandom(4));
         expect(samples.shape).toEqual([5, ...dataset.shape]);

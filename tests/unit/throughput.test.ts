@@ -56,6 +56,22 @@ describe('ThroughputMeter', () => {
     expect(mixed.stepsPerSecond()).toBeCloseTo((10 * 1000) / (5 * 20 + 5 * 100), 10);
   });
 
+  it('steps read back together (a flush of 4 every 40 ms) count at their true pace: 100 steps a second', () => {
+    const clock = fakeClock();
+    const meter = new ThroughputMeter(clock.now, 20);
+    for (let flush = 0; flush < 10; flush++) {
+      clock.advance(40);
+      meter.tick(4);
+    }
+    expect(meter.stepsPerSecond()).toBeCloseTo(100, 10);
+    // two flushes only: the 4 steps of the second took the 40 ms between them
+    const early = new ThroughputMeter(clock.now);
+    early.tick(4);
+    clock.advance(40);
+    early.tick(4);
+    expect(early.stepsPerSecond()).toBeCloseTo(100, 10);
+  });
+
   it('reset forgets the past; no time elapsed gives 0, not Infinity', () => {
     const clock = fakeClock();
     const meter = new ThroughputMeter(clock.now);

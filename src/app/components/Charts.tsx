@@ -52,45 +52,47 @@ const ModelChart = memo(function ModelChart({ chart, logAll, primary, train, tes
   return (
     <>
       {(logAll || chart.scale === 'log') && Number.isFinite(low) && (
-        <p className="help">{logScale ? 'Log scale: equal steps up the axis multiply the value.' : 'Drawn on a linear scale: a value at or below 0 has no logarithm.'}</p>
+        <p className="help">
+          {logScale ? 'Log scale: equal steps up the axis multiply the value.' : 'Drawn on a linear scale: a value at or below 0 has no logarithm.'}
+        </p>
       )}
-    <div className={primary ? 'chart-area' : 'chart-area small'} data-testid={`${chart.id}-chart`} data-points={train.length} data-scale={logScale ? 'log' : 'linear'}>
-      <ResponsiveContainer width="100%" height="100%">
-        <LineChart margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#d5dbe3" />
-          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} />
-          <YAxis scale={logScale ? 'log' : 'auto'} domain={domain} allowDataOverflow={false} tickFormatter={format} width={56} />
-          <Tooltip formatter={(value) => format(Number(value))} labelFormatter={(step) => `step ${step}`} />
-          <Legend />
-          {chart.terms.map((key, index) => {
-            const color = COLORS[index % COLORS.length];
-            const label = many ? termLabel(terms, key).label : 'train';
-            return [
-              primary && trained.includes(key) && (
-                <Line key={`${key}-raw`} data={train} dataKey={key} name={`${label} (each step)`} stroke="#9fb3c8" dot={false} isAnimationActive={false} strokeWidth={1} />
-              ),
-              trained.includes(key) && (
-                <Line key={`${key}-smooth`} data={train} dataKey={smoothedKey(key)} name={`${label} (smoothed)`} stroke={color} dot={false} isAnimationActive={false} strokeWidth={2} />
-              ),
-              heldOut.includes(key) && (
-                <Line
-                  key={`${key}-test`}
-                  data={test}
-                  dataKey={key}
-                  name={many ? `${label} (held out)` : 'held-out'}
-                  stroke={many ? color : '#d1495b'}
-                  strokeDasharray={many ? '5 3' : undefined}
-                  dot={{ r: 2 }}
-                  connectNulls
-                  isAnimationActive={false}
-                  strokeWidth={2}
-                />
-              ),
-            ];
-          })}
-        </LineChart>
-      </ResponsiveContainer>
-    </div>
+      <div className={primary ? 'chart-area' : 'chart-area small'} data-testid={`${chart.id}-chart`} data-points={train.length} data-scale={logScale ? 'log' : 'linear'}>
+        <ResponsiveContainer width="100%" height="100%">
+          <LineChart margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="#d5dbe3" />
+            <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} />
+            <YAxis scale={logScale ? 'log' : 'auto'} domain={domain} allowDataOverflow={false} tickFormatter={format} width={56} />
+            <Tooltip formatter={(value) => format(Number(value))} labelFormatter={(step) => `step ${step}`} />
+            <Legend />
+            {chart.terms.map((key, index) => {
+              const color = COLORS[index % COLORS.length];
+              const label = many ? termLabel(terms, key).label : 'train';
+              return [
+                primary && trained.includes(key) && (
+                  <Line key={`${key}-raw`} data={train} dataKey={key} name={`${label} (each step)`} stroke="#9fb3c8" dot={false} connectNulls isAnimationActive={false} strokeWidth={1} />
+                ),
+                trained.includes(key) && (
+                  <Line key={`${key}-smooth`} data={train} dataKey={smoothedKey(key)} name={`${label} (smoothed)`} stroke={color} dot={false} connectNulls isAnimationActive={false} strokeWidth={2} />
+                ),
+                heldOut.includes(key) && (
+                  <Line
+                    key={`${key}-test`}
+                    data={test}
+                    dataKey={key}
+                    name={many ? `${label} (held out)` : 'held-out'}
+                    stroke={many ? color : '#d1495b'}
+                    strokeDasharray={many ? '5 3' : undefined}
+                    dot={{ r: 2 }}
+                    connectNulls
+                    isAnimationActive={false}
+                    strokeWidth={2}
+                  />
+                ),
+              ];
+            })}
+          </LineChart>
+        </ResponsiveContainer>
+      </div>
     </>
   );
 });
@@ -105,12 +107,12 @@ function HeldOutTable({ heldOut, terms }: { heldOut: Record<string, HeldOutFigur
         <caption>Held-out figures</caption>
         {groups.map((evaluation) => {
           const rows = keys.filter((key) => heldOut[key].evaluation === evaluation);
-          const { basis, step } = heldOut[rows[0]];
+          const { basis, step, fromStep } = heldOut[rows[0]];
           return (
             <tbody key={evaluation} data-evaluation={evaluation}>
               <tr className="metrics-group">
                 <th colSpan={3} scope="colgroup">
-                  On {basis}, at step {step.toLocaleString('en-US')}
+                  On {basis}, {fromStep === undefined ? `at step ${step.toLocaleString('en-US')}` : `over steps ${fromStep.toLocaleString('en-US')}-${step.toLocaleString('en-US')} (training went on)`}
                 </th>
                 <td>
                   <button type="button" className="small-button" onClick={() => evaluateNow(evaluation)} aria-label={`Compute the figures on ${basis} now`}>

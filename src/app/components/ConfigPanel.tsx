@@ -21,6 +21,7 @@ const families = [...new Set(MODELS.map((model) => model.family))];
  * learning rate under the same key); a new dataset keeps every setting that still applies.
  */
 function switchTo(config: RunConfig, modelId: string, datasetId: string): RunConfig {
+  // a dataset the model cannot train on gives way to the first it can
   const next = defaultConfig(modelId, datasetId);
   next.backend = config.backend;
   const groups = settingGroups(modelOf(next), datasetOf(next));
@@ -65,8 +66,7 @@ export function ConfigPanel() {
           value={config.model}
           onChange={(event) => {
             // Keep the dataset if the new model trains on it, else take the first it does.
-            const next = findAccepted(event.target.value, config.dataset);
-            changeConfig(switchTo(config, event.target.value, next), { immediate: true });
+            changeConfig(switchTo(config, event.target.value, config.dataset), { immediate: true });
           }}
         >
           {families.map((family) => (
@@ -118,9 +118,4 @@ export function ConfigPanel() {
       <Group title="Data" specs={groups.data} config={config} />
     </section>
   );
-}
-
-function findAccepted(modelId: string, datasetId: string): string {
-  const offered = datasetsFor(MODELS.find((candidate) => candidate.id === modelId) ?? MODELS[0]);
-  return (offered.find((candidate) => candidate.id === datasetId) ?? offered[0]).id;
 }

@@ -36,7 +36,7 @@ export function componentFor(kind: string): PanelComponent | undefined {
   return PANEL_COMPONENTS[kind as ViewPanel['kind']] as PanelComponent;
 }
 
-function PanelBody({ panel }: { panel: ViewPanel }) {
+export function PanelBody({ panel }: { panel: ViewPanel }) {
   const Component = componentFor(panel.kind);
   if (!Component) {
     // A visible refusal beats a wrong chart drawn from data meant for another.

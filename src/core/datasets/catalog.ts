@@ -159,7 +159,7 @@ export function datasetFileName(id: string, split: Split, part: 'images' | 'labe
   return `${id}-${split}-${part}.u8.gzip`;
 }
 
-/** Values per example: pixels of an image, coordinates of a point. */
-export function valuesPerExample(spec: DataSpec): number {
-  return spec.shape.reduce((product, size) => product * size, 1);
+/** Values per example of this shape: the pixels of an image (H * W * C), the coordinates of a point. */
+export function exampleSize(shape: readonly number[]): number {
+  return shape.reduce((product, size) => product * size, 1);
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Random } from '../random';
-import type { ImageDataSpec, Split } from './catalog';
+import { createRandom, itemSeed, type Random } from '../random';
+import { exampleSize, type ImageDataSpec, type Split } from './catalog';
+import { Splits } from './splits';
 
 /** One split's bytes: images [count, height, width, channels] and labels [count], uint8. */
 export interface SplitBytes {
@@ -20,15 +21,17 @@ export type ImageEncoding = 'unit' | 'bytes' | 'binary-threshold' | 'binary-samp
 
 export interface ReadOptions {
   encoding?: ImageEncoding;
-  /** Required by `binary-sampled`: the source of its coin flips. */
+  /** `binary-sampled` needs one of these: the source of its coin flips, */
   random?: Random;
+  /** or a seed that fixes each image's coins by its index (the same binary image whichever batch it comes in: for held-out figures). */
+  seed?: number;
 }
 
 /**
  * A dataset held as uint8 (one byte a pixel: MNIST's 60,000 images take 47 MB, not the
  * 188 MB a Float32Array would) and turned into tensors one batch at a time.
  */
-export class ImageDataset {
+export class ImageDataset extends Splits {
   readonly kind = 'image' as const;
   readonly pixelsPerImage: number;
 
@@ -36,8 +39,8 @@ export class ImageDataset {
     readonly spec: ImageDataSpec,
     private readonly splits: Readonly<Record<Split, SplitBytes>>,
   ) {
-    const [height, width, channels] = spec.shape;
-    this.pixelsPerImage = height * width * channels;
+    super();
+    this.pixelsPerImage = exampleSize(spec.shape);
     for (const split of ['train', 'test'] as const) {
       const { images, labels } = splits[split];
       const count = spec.counts[split];
@@ -50,10 +53,6 @@ export class ImageDataset {
     }
   }
 
-  count(split: Split): number {
-    return this.spec.counts[split];
-  }
-
   label(split: Split, index: number): number {
     return this.splits[split].labels[index];
   }
@@ -64,18 +63,13 @@ export class ImageDataset {
     return Array.from({ length: size }, () => random.int(count));
   }
 
-  /** The first `size` indices: a fixed held-out subset, the same at every evaluation. */
-  firstIndices(size: number, split: Split = 'test'): number[] {
-    return Array.from({ length: Math.min(size, this.count(split)) }, (_, index) => index);
-  }
-
   /** n random training images, [n, H, W, C], read as `options.encoding` (floats in [0, 1] by default). */
   draw(n: number, random: Random, options: ReadOptions = {}): tf.Tensor4D {
     return this.take('train', this.randomIndices('train', n, random), { random, ...options });
   }
 
   /** Images by index, [indices, H, W, C], read as `options.encoding`. */
-  take(split: Split, indices: readonly number[], { encoding = 'unit', random }: ReadOptions = {}): tf.Tensor4D {
+  take(split: Split, indices: readonly number[], { encoding = 'unit', random, seed }: ReadOptions = {}): tf.Tensor4D {
     const { images } = this.splits[split];
     const size = this.pixelsPerImage;
     const [height, width, channels] = this.spec.shape;
@@ -85,7 +79,7 @@ export class ImageDataset {
       indices.forEach((imageIndex, row) => bytes.set(images.subarray(imageIndex * size, (imageIndex + 1) * size), row * size));
       return tf.tensor4d(bytes, shape, 'int32');
     }
-    if (encoding === 'binary-sampled' && !random) throw new Error('binary-sampled images need a random source');
+    if (encoding === 'binary-sampled' && !random && seed === undefined) throw new Error('binary-sampled images need a random source or a seed');
     const floats = new Float32Array(indices.length * size);
     indices.forEach((imageIndex, row) => {
       const source = images.subarray(imageIndex * size, (imageIndex + 1) * size);
@@ -93,8 +87,11 @@ export class ImageDataset {
       if (encoding === 'unit') for (let i = 0; i < size; i++) floats[target + i] = source[i] / 255;
       // x_b = [x / 255 > 1/2]
       else if (encoding === 'binary-threshold') for (let i = 0; i < size; i++) floats[target + i] = source[i] > 127.5 ? 1 : 0;
-      // x_b ~ Bernoulli(x / 255): u < x / 255 with u uniform in [0, 1)
-      else for (let i = 0; i < size; i++) floats[target + i] = random!.next() * 255 < source[i] ? 1 : 0;
+      else {
+        // x_b ~ Bernoulli(x / 255): u < x / 255 with u uniform in [0, 1)
+        const coins = seed !== undefined ? createRandom(itemSeed(seed, imageIndex)) : random!;
+        for (let i = 0; i < size; i++) floats[target + i] = coins.next() * 255 < source[i] ? 1 : 0;
+      }
     });
     return tf.tensor4d(floats, shape);
   }

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRandom, type Random } from '../random';
 import type { PointsDataSpec, Split } from './catalog';
+import { Splits } from './splits';
 
 export interface PointCloud {
   /** [n, 2], interleaved x, y. */
@@ -69,7 +70,7 @@ export function generatePoints(spec: PointsDataSpec, n: number, spread: number, 
 /** The fixed sets are drawn from these seeds: the same points in every run and every browser. */
 const FIXED_SEEDS: Record<Split, number> = { train: 20261129, test: 19700101 };
 
-export class PointsDataset {
+export class PointsDataset extends Splits {
   readonly kind = 'points' as const;
   private readonly fixed: Record<Split, PointCloud>;
 
@@ -78,14 +79,11 @@ export class PointsDataset {
     /** The noise of the set (its `spread` setting). */
     readonly spread: number,
   ) {
+    super();
     this.fixed = {
       train: generatePoints(spec, spec.counts.train, spread, createRandom(FIXED_SEEDS.train)),
       test: generatePoints(spec, spec.counts.test, spread, createRandom(FIXED_SEEDS.test)),
     };
-  }
-
-  count(split: Split): number {
-    return this.spec.counts[split];
   }
 
   /** n fresh points, [n, 2]. */
@@ -99,11 +97,6 @@ export class PointsDataset {
     const values = new Float32Array(2 * indices.length);
     indices.forEach((index, row) => values.set(source.subarray(2 * index, 2 * index + 2), 2 * row));
     return tf.tensor2d(values, [indices.length, 2]);
-  }
-
-  /** The first `size` indices of a fixed set. */
-  firstIndices(size: number, split: Split = 'test'): number[] {
-    return Array.from({ length: Math.min(size, this.count(split)) }, (_, index) => index);
   }
 
   /** A fixed set's coordinates as plain numbers, [count, 2] interleaved: for drawing. */

@@ -143,6 +143,8 @@ export interface ModelSpec<S extends ParamSchema = ParamSchema> {
   card: ModelCard;
   /** The kinds of data it trains on; the page offers only those datasets. */
   dataKinds: readonly DataKind[];
+  /** It can generate new examples (its model has `sample`): the page offers to draw some. */
+  generates: boolean;
   /** Labels for every term its steps and evaluations report. */
   terms: readonly TermInfo[];
   /** The charts, in order; the first is the one the page shows first. */

@@ -6,6 +6,7 @@
  * random source.
  */
 import * as tf from '@tensorflow/tfjs';
+import { exampleSize } from '../datasets/catalog';
 import type { Random } from '../random';
 
 export type Activation = 'relu' | 'elu' | 'tanh';
@@ -13,8 +14,6 @@ export type Upsampling = 'nearest' | 'bilinear' | 'transpose';
 type ImageShape = readonly [number, number, number];
 /** [H, W, C] for an image, [2] for a point. */
 export type ExampleShape = readonly number[];
-
-const size = (shape: ExampleShape) => shape.reduce((product, length) => product * length, 1);
 
 const seeded = (random: Random) => tf.initializers.glorotUniform({ seed: random.seed() });
 
@@ -50,7 +49,7 @@ export function denseDecoder(
   model.add(tf.layers.inputLayer({ inputShape: [inUnits] }));
   for (const units of [...hidden].reverse()) model.add(tf.layers.dense({ units, activation, kernelInitializer: seeded(random) }));
   // sigmoid keeps x_hat in [0, 1], the range of the pixels
-  model.add(tf.layers.dense({ units: size(shape), activation: outputActivation(output), kernelInitializer: seeded(random) }));
+  model.add(tf.layers.dense({ units: exampleSize(shape), activation: outputActivation(output), kernelInitializer: seeded(random) }));
   // [B, H*W*C] -> [B, H, W, C]
   if (shape.length > 1) model.add(tf.layers.reshape({ targetShape: [...shape] }));
   return model;

@@ -7,6 +7,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../datasets/catalog';
 import type { EvaluationContext } from '../models/model';
+import { readAndDispose } from './readback';
+
+/** The usual held-out figures: the first 1,000 test examples, 250 at a time. */
+export const HELD_OUT_PLAN = { size: 1000, chunk: 250 } as const;
 
 export interface ChunkPlan {
   /** Examples evaluated: the first `size` of the split (fewer if the split is smaller). */
@@ -36,8 +40,7 @@ export async function heldOutMeans(
       names.push(...Object.keys(values));
       return tf.stack(names.map((name) => values[name].sum()));
     });
-    const read = await totals.data();
-    totals.dispose();
+    const [read] = await readAndDispose(totals);
     names.forEach((name, i) => (sums[name] = (sums[name] ?? 0) + read[i]));
     if (start + chunk < indices.length) await job.checkpoint();
   }

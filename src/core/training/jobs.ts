@@ -60,7 +60,8 @@ export interface JobHooks {
 }
 
 interface Running {
-  name: string;
+  /** Jobs of the same kind supersede each other. */
+  kind: string;
   cancel(reason: string): void;
   done: Promise<void>;
 }
@@ -74,9 +75,9 @@ export class JobRunner {
     return this.running.size;
   }
 
-  /** Starts a job; a running job of the same name is cancelled first ("superseded"). Resolves when it ends. */
-  start(jobId: string, name: string, work: (job: JobContext) => Promise<void>): Promise<void> {
-    for (const other of this.running.values()) if (other.name === name) other.cancel('superseded by a newer request');
+  /** Starts a job; a running job of the same kind (by default, of the same name) is cancelled first ("superseded"). Resolves when it ends. */
+  start(jobId: string, name: string, work: (job: JobContext) => Promise<void>, kind = name): Promise<void> {
+    for (const other of this.running.values()) if (other.kind === kind) other.cancel('superseded by a newer request');
     const { job, cancel } = cancellable(this.hooks.yieldToEvents, (panel, progress) => this.hooks.panel(jobId, name, panel, progress));
     const done = (async () => {
       let end: JobEnd;
@@ -92,7 +93,7 @@ export class JobRunner {
       this.running.delete(jobId);
       this.hooks.end(jobId, name, end);
     })();
-    this.running.set(jobId, { name, cancel, done });
+    this.running.set(jobId, { kind, cancel, done });
     return done;
   }
 

@@ -23,7 +23,12 @@ export class AdamOptimizer {
     values: Readonly<Record<string, ParamValue>>,
     private readonly keys: AdamKeys = { lr: 'lr' },
   ) {
-    const setting = (key: string | undefined, fallback: number) => (key !== undefined && typeof values[key] === 'number' ? (values[key] as number) : fallback);
+    const setting = (key: string | undefined, fallback: number) => {
+      if (key === undefined) return fallback;
+      // a misnamed key would train at a default nobody chose
+      if (typeof values[key] !== 'number') throw new Error(`No optimizer setting "${key}" among the run's values`);
+      return values[key] as number;
+    };
     this.adam = tf.train.adam(setting(keys.lr, 0.001), setting(keys.beta1, DEFAULT_BETAS.beta1), setting(keys.beta2, DEFAULT_BETAS.beta2));
   }
 
@@ -32,13 +37,10 @@ export class AdamOptimizer {
     return this.adam.minimize(loss, true, this.variables) as tf.Scalar;
   }
 
-  get learningRate(): number {
-    return (this.adam as unknown as { learningRate: number }).learningRate;
-  }
-
   /**
    * Takes new settings mid-run. TF.js's Adam reads its learning rate and betas afresh at
-   * every update, so setting them is enough; the moment estimates carry on.
+   * every update, so setting them is enough; the moment estimates carry on, and the bias
+   * correction keeps the products of the betas used so far.
    */
   setParams(values: Readonly<Record<string, ParamValue>>): void {
     const fields = this.adam as unknown as Record<'learningRate' | 'beta1' | 'beta2', number>;

@@ -11,6 +11,7 @@ import type { ParamValue } from '../params/schema';
 import { createRandom, type Random } from '../random';
 import type { ViewPanel } from '../views/panels';
 import { DETACHED_JOB, type JobContext } from './jobs';
+import { readAndDispose } from './readback';
 
 export interface MetricPoint {
   step: number;
@@ -23,6 +24,8 @@ export interface EvaluationPoint extends MetricPoint {
   id: string;
   /** What it was computed on: "1,000 test images". */
   basis: string;
+  /** When training went on while it was computed (a job beside the loop): the step it started at; `step` is where it ended. */
+  fromStep?: number;
   ms: number;
 }
 
@@ -111,8 +114,7 @@ export class TrainingSession {
     // [all terms of all steps], in order
     const stacked = tf.tidy(() => tf.stack(pending.flatMap(({ terms }, row) => names[row].map((name) => terms[name]))));
     pending.forEach(({ terms }) => tf.dispose(Object.values(terms)));
-    const values = await stacked.data();
-    stacked.dispose();
+    const [values] = await readAndDispose(stacked);
     let offset = 0;
     let nonFinite: NonFinite | undefined;
     const points = pending.map(({ step }, row) => {
@@ -129,10 +131,10 @@ export class TrainingSession {
 
   /** One of the model's evaluations, now. Throws JobCancelled if `job` is cancelled between chunks. */
   async evaluate(evaluation: Evaluation, job: JobContext = DETACHED_JOB): Promise<EvaluationPoint> {
-    const step = this.stepCount;
-    const start = this.now();
+    const [fromStep, start] = [this.stepCount, this.now()];
     const values = await evaluation.run({ data: this.data, job });
-    return { id: evaluation.id, basis: evaluation.basis, step, values, ms: this.now() - start };
+    const step = this.stepCount;
+    return { id: evaluation.id, basis: evaluation.basis, step, ...(step !== fromStep ? { fromStep } : {}), values, ms: this.now() - start };
   }
 
   /** The model's views, with samples drawn from the same seed at every refresh so they can be compared. */

@@ -18,10 +18,14 @@ export class ThroughputMeter {
     this.times.length = 0;
   }
 
-  /** Steps a second over the window; 0 until two steps are known. */
+  /**
+   * Steps a second over the window; 0 until steps have finished at two different times.
+   * Steps that finished together with the oldest one count as the window's start, not in it.
+   */
   stepsPerSecond(): number {
-    if (this.times.length < 2) return 0;
-    const elapsed = this.times[this.times.length - 1] - this.times[0];
-    return elapsed > 0 ? ((this.times.length - 1) * 1000) / elapsed : 0;
+    const first = this.times[0];
+    const elapsed = this.times[this.times.length - 1] - first;
+    if (!(elapsed > 0)) return 0;
+    return (this.times.filter((time) => time > first).length * 1000) / elapsed;
   }
 }

@@ -120,7 +120,6 @@ export interface HistogramPanel extends PanelBase {
 }
 
 export type ViewPanel = ImageGridPanel | ScatterPanel | BarsPanel | SlidersPanel | PointsPanel | FieldPanel | HistogramPanel;
-export type PanelKind = ViewPanel['kind'];
 
 /** What the latent explorer asks a model to decode: a point of its scatter, or the sliders' setting. */
 export type LatentQuery = { kind: 'point'; point: [number, number] } | { kind: 'sliders'; values: number[] };
@@ -138,18 +137,6 @@ export async function imageGridPanel(
   } finally {
     bytes.dispose();
   }
-}
-
-/** Counts of `values` in `bins` equal bins over [low, high]; values outside fall in the end bins. */
-export function histogram(values: ArrayLike<number>, low: number, high: number, bins: number): { edges: Float32Array; counts: Float32Array } {
-  const edges = Float32Array.from({ length: bins + 1 }, (_, i) => low + ((high - low) * i) / bins);
-  const counts = new Float32Array(bins);
-  const width = (high - low) / bins;
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) continue;
-    counts[Math.min(bins - 1, Math.max(0, Math.floor((values[i] - low) / width)))] += 1;
-  }
-  return { edges, counts };
 }
 
 /** Every typed-array buffer in a list of panels, once each, for postMessage's transfer list. */

@@ -67,6 +67,7 @@ export const AUTOENCODER: ModelSpec = defineModel({
     ],
   },
   dataKinds: ['image', 'points'],
+  generates: true,
   terms: [RECONSTRUCTION_TERM],
   charts: [{ id: 'loss', title: 'Loss', terms: ['loss'] }],
   optimizer: ADAM_OPTIMIZER,

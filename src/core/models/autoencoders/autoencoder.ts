@@ -27,8 +27,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../datasets/dataset';
 import type { ParamValue, ParamValues } from '../../params/schema';
 import type { ADAM_OPTIMIZER } from '../../params/optimizer-params';
-import { heldOutMeans } from '../../training/evaluation';
+import { HELD_OUT_PLAN, heldOutMeans } from '../../training/evaluation';
 import { AdamOptimizer } from '../../training/optimizer';
+import { readAndDispose } from '../../training/readback';
 import type { ViewPanel } from '../../views/panels';
 import { implement, type Action, type Evaluation, type ModelFactory, type GenerativeModel, type ModelContext, type SampleOptions, type StepContext, type StepTerms, type ViewContext } from '../model';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, downsampledSize, trainableVariables, type Activation, type Upsampling } from '../networks';
@@ -58,9 +59,6 @@ export function reconstructionErrors(x: tf.Tensor, xHat: tf.Tensor, kind: Recons
 export function reconstructionLoss(x: tf.Tensor, xHat: tf.Tensor, kind: ReconstructionKind): tf.Scalar {
   return tf.tidy(() => reconstructionErrors(x, xHat, kind).mean() as tf.Scalar);
 }
-
-/** Held-out examples evaluated at each refresh, and how many at a time. */
-export const HELD_OUT = { size: 1000, chunk: 250 };
 
 /** An encoder and a decoder, and how their code flattens into a vector. */
 export interface Networks {
@@ -96,14 +94,14 @@ export class Autoencoder implements GenerativeModel {
       this.explorer = new LatentExplorer(this.codes, { gaussianPrior: false, codeName: 'codes' }, [values.from ?? 0, values.to ?? 0]);
     }
     this.actions = this.explorer ? { 'decode-latent': this.explorer.decodeAction } : {};
-    const basis = context.data.kind === 'image' ? `${HELD_OUT.size.toLocaleString('en-US')} test images` : `${HELD_OUT.size.toLocaleString('en-US')} test points`;
+    const basis = context.data.kind === 'image' ? `${HELD_OUT_PLAN.size.toLocaleString('en-US')} test images` : `${HELD_OUT_PLAN.size.toLocaleString('en-US')} test points`;
     this.evaluations = [
       {
         id: 'held-out',
         basis,
         cadence: 'refresh',
         run: (evaluation) =>
-          heldOutMeans(evaluation, HELD_OUT, (indices) => {
+          heldOutMeans(evaluation, HELD_OUT_PLAN, (indices) => {
             const x = evaluation.data.take('test', indices);
             return { loss: reconstructionErrors(x, this.decode(this.encode(x)), this.recon) };
           }),
@@ -163,8 +161,7 @@ export class Autoencoder implements GenerativeModel {
       manifoldLabel: d === 1 ? 'decoded curve (the code swept)' : 'decoded grid of codes',
     });
     const { samples, fitSize } = await fittedGaussianSamples(data, this.codes, POINT_SAMPLES, random);
-    const values = (await samples.data()) as Float32Array;
-    samples.dispose();
+    const [values] = await readAndDispose(samples);
     return [learned, samplesPointsPanel(data, values, `Codes drawn from a Gaussian fitted to the codes of ${fitSize} training points, then decoded.`)];
   }
 

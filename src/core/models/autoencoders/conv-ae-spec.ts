@@ -73,6 +73,7 @@ export const CONV_AUTOENCODER: ModelSpec = defineModel({
     ],
   },
   dataKinds: ['image'],
+  generates: true,
   terms: [RECONSTRUCTION_TERM],
   charts: [{ id: 'loss', title: 'Loss', terms: ['loss'] }],
   optimizer: ADAM_OPTIMIZER,

@@ -78,6 +78,7 @@ export const DENOISING_AUTOENCODER: ModelSpec = defineModel({
     ],
   },
   dataKinds: ['image'],
+  generates: false,
   terms: [
     { ...RECONSTRUCTION_TERM, help: 'Squared error or cross-entropy between the clean image and the reconstruction of its corrupted copy, summed over the pixels of an image.' },
     {

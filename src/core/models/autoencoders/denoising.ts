@@ -18,12 +18,12 @@ import type { ImageDataset } from '../../datasets/image-dataset';
 import type { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import type { ParamValue, ParamValues } from '../../params/schema';
 import { createRandom, type Random } from '../../random';
-import { heldOutMeans } from '../../training/evaluation';
+import { HELD_OUT_PLAN, heldOutMeans } from '../../training/evaluation';
 import { AdamOptimizer } from '../../training/optimizer';
 import type { ImageGridPanel, ViewPanel } from '../../views/panels';
 import { implement, type Action, type Evaluation, type ModelFactory, type GenerativeModel, type ModelContext, type StepContext, type StepTerms, type ViewContext } from '../model';
 import { denseDecoder, denseEncoder, trainableVariables, type Activation } from '../networks';
-import { HELD_OUT, reconstructionErrors, reconstructionLoss, type ReconstructionKind } from './autoencoder';
+import { reconstructionErrors, reconstructionLoss, type ReconstructionKind } from './autoencoder';
 import { DAE_PARAMS, DENOISING_AUTOENCODER } from './dae-spec';
 import { LatentExplorer } from './latent-explorer';
 import { corrupt, type NoiseKind } from './noise';
@@ -70,10 +70,10 @@ export class DenoisingAutoencoder implements GenerativeModel {
     this.evaluations = [
       {
         id: 'held-out',
-        basis: `${HELD_OUT.size.toLocaleString('en-US')} test images, corrupted the same way each time`,
+        basis: `${HELD_OUT_PLAN.size.toLocaleString('en-US')} test images, corrupted the same way each time`,
         cadence: 'refresh',
         run: (evaluation) =>
-          heldOutMeans(evaluation, HELD_OUT, (indices) => {
+          heldOutMeans(evaluation, HELD_OUT_PLAN, (indices) => {
             const x = evaluation.data.take('test', indices) as tf.Tensor4D;
             // the same corruption of each test image at every evaluation: its seed follows the image's position
             const noisy = this.corrupt(x, this.evalSeed + indices[0]);

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../datasets/dataset';
 import type { Random } from '../../random';
 import { fitGaussian, sampleGaussian } from '../../training/gaussian';
+import { readAndDispose } from '../../training/readback';
 import type { CodeSpace } from './latent-explorer';
 
 /** How many training codes the Gaussian is fitted to, at most. */
@@ -40,8 +41,7 @@ export async function fittedGaussianSamples(data: Dataset, codes: CodeSpace, n: 
   const m = trainCodes.shape[0];
 
   if (dimension <= MAX_CHOLESKY_DIMENSION) {
-    const codeValues = await trainCodes.data();
-    trainCodes.dispose();
+    const [codeValues] = await readAndDispose(trainCodes);
     const draws = sampleGaussian(fitGaussian(codeValues, m, dimension), n, random);
     return { samples: tf.tidy(() => codes.decode(tf.tensor2d(draws, [n, dimension]))), fitSize: m };
   }

@@ -16,6 +16,7 @@ import type { ParamValue } from '../../params/schema';
 import type { JobContext } from '../../training/jobs';
 import { lerp, slerp } from '../../training/interpolation';
 import { principalComponents, project, type Projection } from '../../training/pca';
+import { readAndDispose } from '../../training/readback';
 import { imageGridPanel, type ImageGridPanel, type LatentQuery, type ScatterPanel, type SlidersPanel, type ViewPanel } from '../../views/panels';
 import type { Action } from '../model';
 
@@ -125,8 +126,7 @@ export class LatentExplorer {
       codes.dispose();
       throw error;
     }
-    const codeValues = (await codes.data()) as Float32Array;
-    codes.dispose();
+    const [codeValues] = await readAndDispose(codes);
     this.projection = projection;
 
     const [from, to] = this.pair.map((index) => Math.min(index, dataset.count('test') - 1));
@@ -181,8 +181,7 @@ export class LatentExplorer {
     const images = dataset.images('test', indices);
     const codes = tf.tidy(() => this.space.encode(images));
     images.dispose();
-    const values = await codes.data();
-    codes.dispose();
+    const [values] = await readAndDispose(codes);
     const d = this.space.dimension;
     return indices.map((_, row) => Float32Array.from(values.subarray(row * d, (row + 1) * d)));
   }

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PointsDataset } from '../../datasets/points';
+import { readAndDispose } from '../../training/readback';
 import type { PointSeries, PointsPanel } from '../../views/panels';
 import type { CodeSpace } from './latent-explorer';
 
@@ -69,8 +70,7 @@ export async function learnedManifoldPanel(data: PointsDataset, space: CodeSpace
     const z = space.encode(data.take('test', indices));
     return [z, space.decode(z)];
   });
-  const [codeValues, reconstructed] = (await Promise.all([codes.data(), reconstructions.data()])) as Float32Array[];
-  tf.dispose([codes, reconstructions]);
+  const [codeValues, reconstructed] = await readAndDispose(codes, reconstructions);
 
   const points = data.coordinates('test', indices.length);
   const joined = new Float32Array(4 * JOINED);
@@ -85,8 +85,7 @@ export async function learnedManifoldPanel(data: PointsDataset, space: CodeSpace
   const sweep = manifoldCodes(ranges);
   if (sweep) {
     const decoded = tf.tidy(() => space.decode(tf.tensor2d(sweep.codes, [sweep.lines * sweep.steps, d])));
-    const values = (await decoded.data()) as Float32Array;
-    decoded.dispose();
+    const [values] = await readAndDispose(decoded);
     const lines = Array.from({ length: sweep.lines }, (_, line) => values.slice(2 * line * sweep.steps, 2 * (line + 1) * sweep.steps));
     series.push(sweep.lines === 1 ? { label: options.manifoldLabel, points: lines[0], style: 'line' } : polylinesAsSegments(lines, options.manifoldLabel));
   }

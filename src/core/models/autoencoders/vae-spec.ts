@@ -94,6 +94,7 @@ export const VAE: ModelSpec = defineModel({
     ],
   },
   dataKinds: ['image', 'points'],
+  generates: true,
   terms: [
     { key: 'loss', label: 'reconstruction + beta * KL', unit: 'nats per example' },
     { key: 'recon', label: 'reconstruction -log p(x|z)', unit: 'nats per example' },

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../datasets/dataset';
 import type { ImageDataset } from '../../datasets/image-dataset';
 import type { Random } from '../../random';
+import { readAndDispose } from '../../training/readback';
 import { imageGridPanel, type BarsPanel, type ViewPanel } from '../../views/panels';
 import { klPerDimension } from './gaussian-posterior';
 import { reconstructionPanel } from './views';
@@ -16,6 +17,8 @@ export interface LatentGaussianModel {
   posterior(x: tf.Tensor): { mu: tf.Tensor2D; logVar: tf.Tensor2D };
   /** The decoder's mean, [n, d] -> [n, ...example]. */
   decodeMean(z: tf.Tensor2D): tf.Tensor;
+  /** n samples from the model: decoded draws from the prior. */
+  sample(n: number, options: { random: Random }): Promise<tf.Tensor>;
 }
 
 const SAMPLE_COUNT = 32;
@@ -26,8 +29,8 @@ const GRID = 12;
 const GRID_EXTENT = 2.5;
 
 /** n draws of z ~ N(0, I) from the seeded view random source: [n, d]. */
-export function priorDraws(count: number, latent: number, random: Random): tf.Tensor2D {
-  return tf.tensor2d(Float32Array.from({ length: count * latent }, () => random.normal()), [count, latent]);
+export function priorValues(count: number, latent: number, random: Random): Float32Array {
+  return Float32Array.from({ length: count * latent }, () => random.normal());
 }
 
 /** KL per latent dimension, averaged over test images, with a warning when dimensions collapse to the prior. */
@@ -38,8 +41,7 @@ export async function klBarsPanel(model: LatentGaussianModel, data: Dataset): Pr
     const posterior = model.posterior(data.take('test', indices));
     return klPerDimension(posterior.mu, posterior.logVar).mean(0);
   });
-  const klValues = await klMean.data();
-  klMean.dispose();
+  const [klValues] = await readAndDispose(klMean);
 
   const collapsed = Array.from(klValues).filter((value) => value < COLLAPSE_THRESHOLD).length;
   return {
@@ -87,7 +89,7 @@ async function manifoldPanel(model: LatentGaussianModel): Promise<ViewPanel> {
 export async function vaeImageViews(model: LatentGaussianModel, data: ImageDataset, random: Random): Promise<ViewPanel[]> {
   const panels: ViewPanel[] = [await reconstructionPanel(data, (x) => model.decodeMean(model.posterior(x).mu) as tf.Tensor4D)];
 
-  const samples = tf.tidy(() => model.decodeMean(priorDraws(SAMPLE_COUNT, model.latent, random)) as tf.Tensor4D);
+  const samples = (await model.sample(SAMPLE_COUNT, { random })) as tf.Tensor4D;
   panels.push(
     await imageGridPanel(samples, {
       id: 'samples',
@@ -98,10 +100,9 @@ export async function vaeImageViews(model: LatentGaussianModel, data: ImageDatas
   );
 
   // Data beside samples, to judge sharpness: a row of test images over a row of samples.
-  const comparison = tf.tidy(() => {
-    const data8 = data.images('test', Array.from({ length: 8 }, (_, i) => 100 + i));
-    return tf.concat([data8, model.decodeMean(priorDraws(8, model.latent, random)) as tf.Tensor4D]) as tf.Tensor4D;
-  });
+  const eight = await model.sample(8, { random });
+  const comparison = tf.tidy(() => tf.concat([data.images('test', Array.from({ length: 8 }, (_, i) => 100 + i)), eight as tf.Tensor4D]) as tf.Tensor4D);
+  eight.dispose();
   panels.push(
     await imageGridPanel(comparison, {
       id: 'data-vs-samples',

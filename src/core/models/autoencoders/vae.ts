@@ -16,28 +16,29 @@
  * coordinate, is learned with the rest; squared error is offered on both.
  */
 import * as tf from '@tensorflow/tfjs';
+import { exampleSize } from '../../datasets/catalog';
 import type { Dataset } from '../../datasets/dataset';
 import type { ReadOptions } from '../../datasets/image-dataset';
 import type { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import type { ParamValue, ParamValues } from '../../params/schema';
 import { createRandom, type Random } from '../../random';
-import { heldOutMeans } from '../../training/evaluation';
+import { HELD_OUT_PLAN, heldOutMeans } from '../../training/evaluation';
 import { AdamOptimizer } from '../../training/optimizer';
+import { readAndDispose } from '../../training/readback';
 import type { ViewPanel } from '../../views/panels';
 import { implement, type Action, type Evaluation, type ModelFactory, type GenerativeModel, type ModelContext, type SampleOptions, type StepContext, type StepTerms, type ViewContext } from '../model';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, trainableVariables, type Activation } from '../networks';
 import { klPerDimension, reparameterize } from './gaussian-posterior';
-import { LatentExplorer } from './latent-explorer';
+import { LatentExplorer, type CodeSpace } from './latent-explorer';
 import { learnedManifoldPanel, POINT_SAMPLES, samplesPointsPanel } from './points-views';
 import { VAE, VAE_PARAMS } from './vae-spec';
-import { klBarsPanel, priorDraws, vaeImageViews } from './vae-views';
+import { klBarsPanel, priorValues, vaeImageViews } from './vae-views';
 
 type VaeValues = ParamValues<typeof VAE_PARAMS> & ParamValues<typeof ADAM_OPTIMIZER>;
 export type Likelihood = 'bernoulli' | 'binarized' | 'mse' | 'gaussian';
 
 const LOG_2PI = Math.log(2 * Math.PI);
-/** Held-out examples for the -ELBO at each refresh, and for the importance-weighted bound (it decodes k times each). */
-const HELD_OUT = { size: 1000, chunk: 250 };
+/** Held-out examples for the importance-weighted bound (it decodes k times each). */
 const IWAE_SIZE = 100;
 /** Decodes per chunk of the importance-weighted bound: k = 200 runs 10 examples at a time. */
 const IWAE_DECODES = 2000;
@@ -79,6 +80,7 @@ class VariationalAutoencoder implements GenerativeModel {
   private readonly likelihood: Likelihood;
   private readonly onImages: boolean;
   private readonly explorer?: LatentExplorer;
+  private readonly codes: CodeSpace;
   /** Values per example: pixels, or a point's coordinates. */
   readonly dimensions: number;
   readonly evaluations: readonly Evaluation[];
@@ -108,14 +110,12 @@ class VariationalAutoencoder implements GenerativeModel {
       variables.push(this.outputLogVar);
     }
     this.optimizer = new AdamOptimizer(variables, values);
-    if (data.kind === 'image') {
-      // The explorer works on the posterior means mu(x): the codes with the noise taken out.
-      const codes = { dimension: this.latent, encode: (x: tf.Tensor) => this.posterior(x).mu, decode: (z: tf.Tensor2D) => this.decodeMean(z) };
-      this.explorer = new LatentExplorer(codes, { gaussianPrior: true, codeName: 'latent means' }, [values.from, values.to]);
-    }
+    // The views and the explorer work on the posterior means mu(x): the codes with the noise taken out.
+    this.codes = { dimension: this.latent, encode: (x) => this.posterior(x).mu, decode: (z) => this.decodeMean(z) };
+    if (data.kind === 'image') this.explorer = new LatentExplorer(this.codes, { gaussianPrior: true, codeName: 'latent means' }, [values.from, values.to]);
     this.actions = this.explorer ? { 'decode-latent': this.explorer.decodeAction } : {};
     this.noise = createRandom(random.seed());
-    this.dimensions = data.shape.reduce((product, size) => product * size, 1);
+    this.dimensions = exampleSize(data.shape);
     this.evaluations = this.heldOutEvaluations(values.k, data.kind === 'image' ? 'test images' : 'test points');
   }
 
@@ -138,9 +138,9 @@ class VariationalAutoencoder implements GenerativeModel {
     return x.sub(output).square().sum(1) as tf.Tensor1D;
   }
 
-  /** How images are read: binarized afresh for the binarized likelihood. */
-  private readOptions(random: Random): ReadOptions {
-    return this.likelihood === 'binarized' ? { encoding: 'binary-sampled', random } : {};
+  /** How images are read: binarized afresh for the binarized likelihood (by `random`, or each image by its index and `seed`). */
+  private readOptions(coins: { random: Random } | { seed: number }): ReadOptions {
+    return this.likelihood === 'binarized' ? { encoding: 'binary-sampled', ...coins } : {};
   }
 
   /** Per-example terms of the bound on x, with noise from `seed`: recon [B], kl [B]. */
@@ -153,33 +153,39 @@ class VariationalAutoencoder implements GenerativeModel {
   }
 
   step({ data, random, batchSize }: StepContext): StepTerms {
-    const x = data.kind === 'image' ? data.draw(batchSize, random, this.readOptions(random)) : data.draw(batchSize, random);
+    const x = data.kind === 'image' ? data.draw(batchSize, random, this.readOptions({ random })) : data.draw(batchSize, random);
     const seed = this.noise.seed();
     let recon: tf.Scalar | undefined;
     let kl: tf.Scalar | undefined;
-    // L = mean over the batch of [ -log p(x|z) + beta * KL ]
-    const loss = this.optimizer.minimize(() => {
-      const terms = this.bound(x, seed);
-      recon = tf.keep(terms.recon.mean() as tf.Scalar);
-      kl = tf.keep(terms.kl.mean() as tf.Scalar);
-      return terms.recon.add(terms.kl.mul(this.beta)).mean() as tf.Scalar;
-    });
-    return { loss, recon: recon!, kl: kl! };
+    try {
+      // L = mean over the batch of [ -log p(x|z) + beta * KL ]
+      const loss = this.optimizer.minimize(() => {
+        const terms = this.bound(x, seed);
+        // kept: the optimizer frees everything its loss function makes but the loss
+        recon = tf.keep(terms.recon.mean() as tf.Scalar);
+        kl = tf.keep(terms.kl.mean() as tf.Scalar);
+        return terms.recon.add(terms.kl.mul(this.beta)).mean() as tf.Scalar;
+      });
+      return { loss, recon: recon!, kl: kl! };
+    } catch (error) {
+      tf.dispose([recon, kl].filter((term): term is tf.Scalar => term !== undefined));
+      throw error;
+    }
   }
 
-  /** Held-out examples as the likelihood reads them: binarized ones with a seed fixed per chunk, so evaluations compare. */
+  /** Held-out examples as the likelihood reads them: each image binarized the same way at every evaluation, in every figure. */
   private heldOut(data: Dataset, indices: number[]): tf.Tensor {
-    return data.kind === 'image' ? data.take('test', indices, this.readOptions(createRandom(EVAL_SEED + indices[0]))) : data.take('test', indices);
+    return data.kind === 'image' ? data.take('test', indices, this.readOptions({ seed: EVAL_SEED })) : data.take('test', indices);
   }
 
   private heldOutEvaluations(k: number, examples: string): Evaluation[] {
     const isLikelihood = this.likelihood !== 'mse';
     const elbo: Evaluation = {
       id: 'held-out',
-      basis: `${HELD_OUT.size.toLocaleString('en-US')} ${examples}`,
+      basis: `${HELD_OUT_PLAN.size.toLocaleString('en-US')} ${examples}`,
       cadence: 'refresh',
       run: (evaluation) =>
-        heldOutMeans(evaluation, HELD_OUT, (indices) => {
+        heldOutMeans(evaluation, HELD_OUT_PLAN, (indices) => {
           const { recon, kl } = this.bound(this.heldOut(evaluation.data, indices), EVAL_SEED);
           const terms: Record<string, tf.Tensor1D> = { loss: recon.add(kl.mul(this.beta)), recon, kl };
           if (isLikelihood) {
@@ -232,17 +238,14 @@ class VariationalAutoencoder implements GenerativeModel {
 
   /** x ~ p(x|z), z ~ N(0, I): for images the Bernoulli means (a grey image is the usual picture), for points the mean plus the learned noise. */
   async sample(n: number, { random }: SampleOptions): Promise<tf.Tensor> {
-    const z = priorDraws(n, this.latent, random);
-    const noise = this.outputLogVar ? tf.tensor2d(Float32Array.from({ length: n * this.dimensions }, () => random.normal()), [n, this.dimensions]) : undefined;
-    try {
-      return tf.tidy(() => {
-        const mean = this.decodeMean(z);
-        // x = mu(z) + sigma_x * eps
-        return noise ? mean.add(this.outputLogVar!.mul(0.5).exp().mul(noise)) : mean;
-      });
-    } finally {
-      tf.dispose(noise ? [z, noise] : [z]);
-    }
+    // z first, then the noise: the same draws for the same random source
+    const zValues = priorValues(n, this.latent, random);
+    const noise = this.outputLogVar ? Float32Array.from({ length: n * this.dimensions }, () => random.normal()) : undefined;
+    return tf.tidy(() => {
+      const mean = this.decodeMean(tf.tensor2d(zValues, [n, this.latent]));
+      // x = mu(z) + sigma_x * eps
+      return noise ? mean.add(this.outputLogVar!.mul(0.5).exp().mul(tf.tensor2d(noise, [n, this.dimensions]))) : mean;
+    });
   }
 
   setParams(values: Readonly<Record<string, ParamValue>>): void {
@@ -253,7 +256,7 @@ class VariationalAutoencoder implements GenerativeModel {
 
   async views({ data, random }: ViewContext): Promise<ViewPanel[]> {
     if (data.kind === 'image') return [...(await vaeImageViews(this, data, random)), ...(await this.explorer!.panels(data))];
-    const learned = await learnedManifoldPanel(data, { dimension: this.latent, encode: (x) => this.posterior(x).mu, decode: (z) => this.decodeMean(z) }, {
+    const learned = await learnedManifoldPanel(data, this.codes, {
       title: 'What the VAE learned',
       caption:
         'Test points, each joined to the decoded mean of its code. ' +
@@ -262,8 +265,7 @@ class VariationalAutoencoder implements GenerativeModel {
       manifoldLabel: this.latent === 1 ? 'decoded curve (z from -3 to 3)' : 'decoded grid of z',
     });
     const samples = await this.sample(POINT_SAMPLES, { random, data });
-    const values = (await samples.data()) as Float32Array;
-    samples.dispose();
+    const [values] = await readAndDispose(samples);
     const how = this.outputLogVar ? 'z drawn from N(0, 1), decoded, plus the learned noise of p(x|z)' : 'z drawn from N(0, 1), decoded (the means of p(x|z))';
     return [learned, samplesPointsPanel(data, values, `Samples: ${how}. The same draws at every refresh.`), await klBarsPanel(this, data)];
   }

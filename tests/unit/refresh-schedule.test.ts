@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { Evaluation } from '../../src/core/models/model';
+import { REFRESH_SHARE, RefreshSchedule } from '../../src/worker/refresh-schedule';
+
+function clock(start = 0) {
+  let time = start;
+  return { now: () => time, advance: (ms: number) => (time += ms) };
+}
+
+const evaluation = (id: string, cadence: Evaluation['cadence']): Evaluation => ({ id, basis: id, cadence, run: async () => ({}) });
+
+describe('RefreshSchedule', () => {
+  it('while training, views and evaluations together take at most a fifth of the time', () => {
+    const time = clock();
+    const schedule = new RefreshSchedule({ metricsInterval: 100, viewsInterval: 1500 }, time.now);
+    const evaluations = [evaluation('held-out', 'refresh'), evaluation('bound', 10_000)];
+    // a model whose views take 600 ms and whose figures take 400 ms and 2 s
+    const costs: Record<string, number> = { 'held-out': 400, bound: 2000, views: 600 };
+    schedule.startTraining();
+    let refreshing = 0;
+    for (let step = 1; step <= 20_000; step++) {
+      time.advance(10); // a training step
+      for (const due of schedule.dueEvaluations(evaluations, step, 'training')) {
+        const started = time.now();
+        time.advance(costs[due.id]);
+        refreshing += costs[due.id];
+        schedule.ranEvaluation(due.id, step, started, 'training');
+      }
+      if (schedule.viewsDue(step, 'training')) {
+        const started = time.now();
+        time.advance(costs.views);
+        refreshing += costs.views;
+        schedule.ranViews(step, started, 'training');
+      }
+    }
+    expect(refreshing / time.now()).toBeLessThanOrEqual(1 / REFRESH_SHARE + 0.01);
+    // and refreshing did happen, about as much as the budget allows
+    expect(refreshing / time.now()).toBeGreaterThan(0.15);
+  });
+
+  it('once training stops, what is out of date is refreshed, except rare figures before their time; on-demand ones never', () => {
+    const time = clock(1000);
+    const schedule = new RefreshSchedule({ metricsInterval: 100, viewsInterval: 1500 }, time.now);
+    const evaluations = [evaluation('held-out', 'refresh'), evaluation('bound', 15_000), evaluation('asked', 'on-demand')];
+    expect(schedule.dueEvaluations(evaluations, 0, 'settled').map((e) => e.id)).toEqual(['held-out', 'bound']);
+    expect(schedule.viewsDue(0, 'settled')).toBe(true);
+    schedule.ranEvaluation('held-out', 0, time.now(), 'settled');
+    schedule.ranEvaluation('bound', 0, time.now(), 'settled');
+    schedule.ranViews(0, time.now(), 'settled');
+    // nothing changed: nothing to do, unless a live setting changed the model
+    expect(schedule.dueEvaluations(evaluations, 0, 'settled')).toEqual([]);
+    expect(schedule.viewsDue(0, 'settled')).toBe(false);
+    expect(schedule.dueEvaluations(evaluations, 0, 'settled', true).map((e) => e.id)).toEqual(['held-out']);
+    expect(schedule.viewsDue(0, 'settled', true)).toBe(true);
+    // a step later: the held-out figures and the views again; the bound after 15 s
+    time.advance(1000);
+    expect(schedule.dueEvaluations(evaluations, 1, 'settled').map((e) => e.id)).toEqual(['held-out']);
+    time.advance(14_000);
+    expect(schedule.dueEvaluations(evaluations, 1, 'settled').map((e) => e.id)).toEqual(['held-out', 'bound']);
+  });
+});
