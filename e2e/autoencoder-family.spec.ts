@@ -62,7 +62,7 @@ for (const { model, settings, control, live, panels } of FAMILY) {
 
     const other = await context.newPage();
     await other.goto(page.url());
-    await expect(other.getByLabel('Model')).toHaveValue(model);
+    await expect(other.getByLabel('Model', { exact: true })).toHaveValue(model);
     await expect(other.getByRole('textbox', { name: control[0] })).toHaveValue(control[1]);
     await expect(other.getByTestId('link-warnings')).toHaveCount(0);
   });
@@ -166,9 +166,9 @@ test('2-D points: a 1-D bottleneck on the spiral draws the curve it learned, and
   expect((await heldOut(page)).loss).toBeLessThan(0.5 * start.loss);
 
   // The VAE keeps the dataset when it trains on it; its likelihood on points is a Gaussian.
-  await page.getByLabel('Model').selectOption('vae');
-  await expect(page.getByLabel('Dataset')).toHaveValue('spiral');
-  await page.getByLabel('Dataset').selectOption('ring');
+  await page.getByLabel('Model', { exact: true }).selectOption('vae');
+  await expect(page.getByLabel('Dataset', { exact: true })).toHaveValue('spiral');
+  await page.getByLabel('Dataset', { exact: true }).selectOption('ring');
   await expect(page.getByLabel('Reconstruction term')).toHaveValue('gaussian');
   await expect(page).toHaveURL(/model=vae&dataset=ring/);
   await expect(page.getByTestId('play-pause')).toBeEnabled();
@@ -177,16 +177,18 @@ test('2-D points: a 1-D bottleneck on the spiral draws the curve it learned, and
   await page.getByTestId('play-pause').click();
   await expect.poll(() => stepCount(page)).toBeGreaterThan(200);
   await page.getByTestId('play-pause').click();
-  // the -ELBO of a density on the plane goes below zero: the chart is not clipped at 0
   await expect.poll(async () => (await heldOut(page)).step).toBeGreaterThan(200);
   await expect(page.getByTestId('loss-chart')).toBeVisible();
+  // new samples on request, as a job in the worker
+  await page.getByTestId('new-samples').getByRole('button', { name: 'Draw 64' }).click();
+  await expect(page.getByTestId('points-new-samples')).toHaveAttribute('aria-label', /new samples/);
 
   // a model that needs images is offered none of the 2-D sets, and a link that pairs them says so
-  await page.getByLabel('Model').selectOption('conv-ae');
-  await expect(page.getByLabel('Dataset')).toHaveValue('mnist');
-  await expect(page.getByLabel('Dataset').locator('option')).toHaveText(['MNIST digits', 'Fashion-MNIST']);
+  await page.getByLabel('Model', { exact: true }).selectOption('conv-ae');
+  await expect(page.getByLabel('Dataset', { exact: true })).toHaveValue('mnist');
+  await expect(page.getByLabel('Dataset', { exact: true }).locator('option')).toHaveText(['MNIST digits', 'Fashion-MNIST']);
   await page.goto('/#model=conv-ae&dataset=spiral&backend=wasm&channels=4,8');
   await expect(page.getByTestId('link-warnings')).toContainText('Convolutional autoencoder trains on images, and Spiral is a set of 2-D points; using MNIST digits instead.');
-  await expect(page.getByLabel('Model')).toHaveValue('conv-ae');
-  await expect(page.getByLabel('Dataset')).toHaveValue('mnist');
+  await expect(page.getByLabel('Model', { exact: true })).toHaveValue('conv-ae');
+  await expect(page.getByLabel('Dataset', { exact: true })).toHaveValue('mnist');
 });

@@ -68,7 +68,7 @@ test('trains on WebAssembly with threads, and step and reset work', async ({ pag
 test('the address bar is a share link that restores the configuration', async ({ page, context }) => {
   await page.goto(`/#${TINY}&backend=cpu`);
   await waitUntilReady(page);
-  await page.getByLabel('Dataset').selectOption('fashion-mnist');
+  await page.getByLabel('Dataset', { exact: true }).selectOption('fashion-mnist');
   const bottleneck = page.getByRole('textbox', { name: 'Bottleneck size' });
   await bottleneck.fill('3');
   await bottleneck.press('Enter');
@@ -86,7 +86,7 @@ test('the address bar is a share link that restores the configuration', async ({
 
   const other = await context.newPage();
   await other.goto(link);
-  await expect(other.getByLabel('Dataset')).toHaveValue('fashion-mnist');
+  await expect(other.getByLabel('Dataset', { exact: true })).toHaveValue('fashion-mnist');
   await expect(other.getByRole('textbox', { name: 'Bottleneck size' })).toHaveValue('3');
   await expect(other.getByRole('textbox', { name: 'Learning rate' })).toHaveValue('0.003');
   await expect(other.getByRole('textbox', { name: 'Hidden widths' })).toHaveValue('32');

@@ -1,6 +1,6 @@
 /**
- * Draw new samples on request, from any model that generates: a job in the worker, which
- * fills the grid a chunk at a time while training goes on. Progress, and a Cancel button.
+ * Draw new samples on request, from any model that generates: a job in the worker, run
+ * while training goes on. Progress (a slow sampler reports it), and a Cancel button.
  */
 import { findModel } from '../../core/models';
 import { cancelJob, startJob } from '../controller';
@@ -29,7 +29,7 @@ export function NewSamples() {
           </button>
         )}
       </div>
-      {running && <progress className="job-progress" value={job.progress ?? 0} max={1} aria-label="Drawing samples" />}
+      {running && <progress className="job-progress" {...(job.progress !== undefined ? { value: job.progress } : {})} max={1} aria-label="Drawing samples" />}
       {job?.panel && <PanelBody panel={job.panel} />}
       {job?.state === 'error' && <p className="field-error">{job.message}</p>}
       {job?.state === 'cancelled' && <p className="help">Stopped: {job.message}.</p>}
