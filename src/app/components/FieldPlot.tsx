@@ -5,6 +5,7 @@
 import { useEffect, useMemo, useRef } from 'react';
 import type { FieldPanel } from '../../core/views/panels';
 import { drawAxes, drawSeries, makeFrame, prepareCanvas, type Frame } from './plane';
+import { PlaneCanvas } from './PlaneCanvas';
 import { PlaneLegend, seriesLegendItems, type LegendItem } from './PlaneLegend';
 import { describeSeries, PLANE_WIDTH } from './PointsPlot';
 
@@ -146,14 +147,7 @@ export function FieldPlot({ panel }: { panel: FieldPanel }) {
   const inset = { marginLeft: `${(100 * frame.left) / frame.width}%`, width: `${(100 * frame.plotWidth) / frame.width}%` };
   return (
     <div className="plane field" style={{ width: frame.width }}>
-      <canvas
-        ref={canvas}
-        className="plane-canvas"
-        style={{ width: frame.width, aspectRatio: `${frame.width} / ${frame.height}` }}
-        role="img"
-        aria-label={label}
-        data-testid={`field-${panel.id}`}
-      />
+      <PlaneCanvas ref={canvas} frame={frame} label={label} testId={`field-${panel.id}`} />
       <div className="field-colorbar" style={inset} aria-hidden="true">
         <div className="field-gradient" style={{ background: GRADIENT }} />
         <div className="field-range">

@@ -5,6 +5,7 @@
 import { useEffect, useMemo, useRef } from 'react';
 import type { PointSeries, PointsPanel } from '../../core/views/panels';
 import { drawAxes, drawGrid, drawSeries, fitExtent, makeFrame, prepareCanvas } from './plane';
+import { PlaneCanvas } from './PlaneCanvas';
 import { PlaneLegend, seriesLegendItems } from './PlaneLegend';
 
 /** CSS pixels; the canvas shrinks with its card on narrow screens. */
@@ -40,14 +41,7 @@ export function PointsPlot({ panel }: { panel: PointsPanel }) {
     `${panel.title}: ${describeSeries(panel.series)}; ${panel.axisLabels[0]} across, ${panel.axisLabels[1]} up. ` + panel.caption;
   return (
     <div className="plane">
-      <canvas
-        ref={canvas}
-        className="plane-canvas"
-        style={{ width: frame.width, aspectRatio: `${frame.width} / ${frame.height}` }}
-        role="img"
-        aria-label={label}
-        data-testid={`points-${panel.id}`}
-      />
+      <PlaneCanvas ref={canvas} frame={frame} label={label} testId={`points-${panel.id}`} />
       <PlaneLegend items={seriesLegendItems(panel.series)} />
     </div>
   );

@@ -78,76 +78,67 @@ function spreadParam(help: string, defaultValue: number, max: number) {
   return defineParams([{ kind: 'number', key: 'spread', label: 'Data noise', help, default: defaultValue, min: 0, max, step: 0.005 }]);
 }
 
-const GENERATED = { source: 'generated in the browser from a seeded random source', license: 'none needed', credit: 'generated' } as const;
-/** Fixed sets of a points dataset: one for views and fits, one held out. Training draws fresh points every batch. */
-const POINT_COUNTS = { train: 2000, test: 2000 } as const;
+/** What every 2-D set shares: two coordinates, generated here, fixed sets of 2,000 for views and held-out figures (training draws fresh points every batch). */
+function pointsSet(fields: Pick<PointsDataSpec, 'id' | 'name' | 'description' | 'extent' | 'params'> & Partial<PointsDataSpec>): PointsDataSpec {
+  return {
+    kind: 'points',
+    shape: [2],
+    counts: { train: 2000, test: 2000 },
+    source: 'generated in the browser from a seeded random source',
+    license: 'none needed',
+    credit: 'generated',
+    ...fields,
+  };
+}
 
-const RING: PointsDataSpec = {
-  kind: 'points',
+const RING = pointsSet({
   id: 'ring',
   name: 'Ring of 8 Gaussians',
   description: 'Eight small round clusters evenly spaced on the unit circle: the classic test of mode collapse.',
-  shape: [2],
-  counts: POINT_COUNTS,
   classNames: Array.from({ length: 8 }, (_, k) => `mode ${k + 1}`),
   modes: Array.from({ length: 8 }, (_, k) => [Math.cos((2 * Math.PI * k) / 8), Math.sin((2 * Math.PI * k) / 8)] as const),
   extent: [-1.5, 1.5],
-  ...GENERATED,
   params: spreadParam('Standard deviation of each cluster. 0.01 is the setting of the VEEGAN and PacGAN papers.', 0.01, 0.3),
-};
+});
 
 const GRID_CENTRES = [-4, -2, 0, 2, 4];
-const GRID: PointsDataSpec = {
-  kind: 'points',
+const GRID = pointsSet({
   id: 'grid',
   name: 'Grid of 25 Gaussians',
   description: 'Twenty-five small clusters on a 5 x 5 grid at -4, -2, 0, 2, 4.',
-  shape: [2],
-  counts: POINT_COUNTS,
   classNames: GRID_CENTRES.flatMap((y) => GRID_CENTRES.map((x) => `(${x}, ${y})`)),
   modes: GRID_CENTRES.flatMap((y) => GRID_CENTRES.map((x) => [x, y] as const)),
   extent: [-5.5, 5.5],
-  ...GENERATED,
   params: spreadParam('Standard deviation of each cluster. 0.05 is the setting of the VEEGAN and PacGAN papers.', 0.05, 0.5),
-};
+});
 
-const MOONS: PointsDataSpec = {
-  kind: 'points',
+const NOISE_HELP = 'Standard deviation of the Gaussian noise added to each point.';
+
+const MOONS = pointsSet({
   id: 'moons',
   name: 'Two moons',
   description: 'Two interleaving half circles.',
-  shape: [2],
-  counts: POINT_COUNTS,
   classNames: ['upper moon', 'lower moon'],
   extent: [-2, 2],
-  ...GENERATED,
-  params: spreadParam('Standard deviation of the Gaussian noise added to each point.', 0.05, 0.3),
-};
+  params: spreadParam(NOISE_HELP, 0.05, 0.3),
+});
 
-const SPIRAL: PointsDataSpec = {
-  kind: 'points',
+const SPIRAL = pointsSet({
   id: 'spiral',
   name: 'Spiral',
   description: 'One arm winding twice around the centre: a curve, so one number per point can describe the data.',
-  shape: [2],
-  counts: POINT_COUNTS,
   extent: [-3.5, 3.5],
-  ...GENERATED,
-  params: spreadParam('Standard deviation of the Gaussian noise added to each point.', 0.05, 0.5),
-};
+  params: spreadParam(NOISE_HELP, 0.05, 0.5),
+});
 
-const CIRCLES: PointsDataSpec = {
-  kind: 'points',
+const CIRCLES = pointsSet({
   id: 'circles',
   name: 'Two circles',
   description: 'A small circle inside a large one (radii 0.5 and 1).',
-  shape: [2],
-  counts: POINT_COUNTS,
   classNames: ['outer circle', 'inner circle'],
   extent: [-1.6, 1.6],
-  ...GENERATED,
-  params: spreadParam('Standard deviation of the Gaussian noise added to each point.', 0.03, 0.3),
-};
+  params: spreadParam(NOISE_HELP, 0.03, 0.3),
+});
 
 export const DATASETS: readonly DataSpec[] = [MNIST, FASHION_MNIST, RING, GRID, MOONS, SPIRAL, CIRCLES];
 
