@@ -8,7 +8,8 @@ import { formatParam, type ParamValue } from '../core/params/schema';
 import { decodeLink, encodeLink } from '../core/url-codec';
 import type { ImageGridPanel, LatentQuery } from '../core/views/panels';
 import { beginRun, receive, setStoreHooks, useStore } from './store';
-import { connectWorker, sendToWorker } from './worker-client';
+import type { WorkerFault } from '../worker/protocol';
+import { connectWorker, sendToWorker, terminateWorkerForTest } from './worker-client';
 
 /** Slider drags and typing settle for this long before the run restarts. */
 const RESTART_DELAY_MS = 350;
@@ -20,14 +21,21 @@ function writeLink(config: RunConfig): void {
   if (window.location.hash !== lastWrittenHash) history.replaceState(null, '', lastWrittenHash);
 }
 
-function restart(config: RunConfig): void {
+function restart(config: RunConfig, notice?: string): void {
   clearTimeout(restartTimer);
   restartTimer = undefined;
   // An answer to a decode request of the old run is dropped as stale: don't wait for it.
   decodeInFlight = undefined;
   waitingQueries.clear();
   const runId = beginRun(config);
+  if (notice) useStore.setState({ notice });
   sendToWorker({ type: 'reset', runId, config });
+}
+
+/** How long the worker may go without answering the heartbeat: 20 steps' time, 15 s at least; a minute before its first step (shaders compile). */
+function patience(): number {
+  const { stepsPerSecond } = useStore.getState().throughput;
+  return stepsPerSecond > 0 ? Math.max(15_000, 20_000 / stepsPerSecond) : 60_000;
 }
 
 function loadFromLink(): void {
@@ -38,8 +46,23 @@ function loadFromLink(): void {
 }
 
 export function startPlayground(): void {
-  connectWorker(receive, (text) => useStore.setState({ error: `The training worker stopped: ${text}`, runState: 'error' }));
+  connectWorker({
+    message: receive,
+    patience,
+    // A new worker: the run is built again there, from the page's configuration.
+    replaced: (reason) => restart(useStore.getState().config, `${reason} The run starts again from step 0.`),
+    givenUp: (reason) => useStore.setState({ error: reason, runState: 'error' }),
+    // The worker holds another run than the page shows (a reset the page did not send): build the page's again.
+    pong: (runId, state) => {
+      const { runId: shown, runState } = useStore.getState();
+      if (runId !== shown && state !== 'loading' && runState !== 'loading') restart(useStore.getState().config, 'The training worker had lost this run; it was built again.');
+    },
+  });
   loadFromLink();
+  // The fault tests' handle (and a curious person's, in the console): fail the worker the ways real ones fail.
+  Object.assign(window, {
+    playgroundDiagnostics: { terminateWorker: terminateWorkerForTest, fault: (fault: WorkerFault) => sendToWorker({ type: 'diagnose', fault }) },
+  });
   // A link pasted into the address bar of an open page, or back/forward.
   window.addEventListener('hashchange', () => {
     if (window.location.hash !== lastWrittenHash) loadFromLink();

@@ -60,6 +60,8 @@ export interface PlaygroundState {
   /** The latent sliders, once moved: their values, the panel they belong to, and the decoded image. */
   sliders?: { panelTitle: string; values: number[]; panel?: ImageGridPanel };
   error?: string;
+  /** One line on something the page did for the person (a worker replaced, a run rebuilt). */
+  notice?: string;
 }
 
 export const useStore = create<PlaygroundState>(() => ({

@@ -7,6 +7,7 @@ import { datasetFileName, findDataset, type ImageDataSpec, type Split } from '..
 import { openDataset, type Dataset } from '../core/datasets/dataset';
 import { ImageDataset, type SplitBytes } from '../core/datasets/image-dataset';
 import type { ParamValue } from '../core/params/schema';
+import { quote } from '../core/quote';
 
 export const DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'public', 'data');
 
@@ -32,13 +33,13 @@ export function loadNodeImages(spec: ImageDataSpec): ImageDataset {
 /** An image dataset by id (tests, bench). */
 export function loadNodeDataset(id: string): ImageDataset {
   const spec = findDataset(id);
-  if (spec?.kind !== 'image') throw new Error(`Unknown image dataset "${id}"`);
+  if (spec?.kind !== 'image') throw new Error(`Unknown image dataset ${quote(id)}`);
   return loadNodeImages(spec);
 }
 
 /** The dataset of a run: images from disk, or a points set built from the run's settings. */
 export function openNodeDataset(id: string, values: Readonly<Record<string, ParamValue>>): Promise<Dataset> {
   const spec = findDataset(id);
-  if (!spec) throw new Error(`Unknown dataset "${id}"`);
+  if (!spec) throw new Error(`Unknown dataset ${quote(id)}`);
   return openDataset(spec, values, async (images) => loadNodeImages(images));
 }

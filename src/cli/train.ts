@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { modelOf } from '../core/config';
 import { createSession, nonFiniteMessage, type MetricPoint, type TrainingSession } from '../core/training/session';
-import { parseCliArgs, UsageError } from './args';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { HelpRequested, parseCliArgs, USAGE, UsageError } from './args';
 import { useNodeBackend } from './node-backend';
 import { openNodeDataset } from './node-datasets';
 
@@ -38,8 +39,25 @@ async function evaluateAll(session: TrainingSession): Promise<Record<string, num
 /** A run that cannot go on: one line saying why, no stack trace. */
 class RunFailure extends Error {}
 
+/** Opens --out before any training, so a path that cannot be written fails at once, not after the run. */
+async function openOut(path: string | undefined): Promise<WriteStream | undefined> {
+  if (!path) return undefined;
+  const stream = createWriteStream(path, { flags: 'w' });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error) => reject(new RunFailure(`cannot write --out ${path}: ${error.message}`)));
+  });
+  return stream;
+}
+
 async function main(): Promise<void> {
   const options = parseCliArgs(process.argv.slice(2));
+  const out = await openOut(options.out);
+  const emit = (line: Record<string, unknown>) => {
+    const text = JSON.stringify(line);
+    console.log(text);
+    out?.write(`${text}\n`);
+  };
   await useNodeBackend(options.backend);
   const session = await createSession(options.config, await openNodeDataset(options.config.dataset, options.config.values));
   const started = performance.now();
@@ -57,31 +75,34 @@ async function main(): Promise<void> {
       lastTest = await evaluateAll(session);
       for (const [name, value] of Object.entries(lastTest)) line[`test_${name}`] = round(value);
     }
-    console.log(JSON.stringify(line));
+    emit(line);
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(
-    JSON.stringify({
-      summary: true,
-      model: options.config.model,
-      dataset: options.config.dataset,
-      backend: tf.getBackend(),
-      steps: session.step,
-      batch: session.batchSize,
-      seconds: round(seconds),
-      ms_per_step: round((seconds * 1000) / session.step),
-      ...Object.fromEntries(Object.entries(lastTrain).map(([name, value]) => [`train_${name}`, round(value)])),
-      ...Object.fromEntries(Object.entries(lastTest).map(([name, value]) => [`test_${name}`, round(value)])),
-      config: options.config.values,
-    }),
-  );
+  emit({
+    summary: true,
+    model: options.config.model,
+    dataset: options.config.dataset,
+    backend: tf.getBackend(),
+    steps: session.step,
+    batch: session.batchSize,
+    seconds: round(seconds),
+    ms_per_step: round((seconds * 1000) / session.step),
+    ...Object.fromEntries(Object.entries(lastTrain).map(([name, value]) => [`train_${name}`, round(value)])),
+    ...Object.fromEntries(Object.entries(lastTest).map(([name, value]) => [`test_${name}`, round(value)])),
+    config: options.config.values,
+  });
   session.dispose();
+  await new Promise<void>((resolve) => (out ? out.end(resolve) : resolve()));
 }
 
 main().catch((error) => {
+  if (error instanceof HelpRequested) {
+    console.log(error.message);
+    process.exit(0);
+  }
   if (error instanceof UsageError) {
     console.error(`usage error: ${error.message}`);
-    console.error('usage: npm run train -- --model ae --dataset mnist --steps 500 [--backend cpu|wasm] [--log-every N] [--eval-every N] [--set key=value ...]');
+    console.error(`${USAGE}  (--help for more)`);
     process.exit(2);
   }
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);

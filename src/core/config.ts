@@ -10,6 +10,7 @@
 import { DATASETS, findDataset, type DataSpec } from './datasets/catalog';
 import { findModel, MODELS } from './models';
 import { acceptsData, type ModelSpec } from './models/model';
+import { quote } from './quote';
 import { defaultValues, defineParams, specializeSchema, validateParam, type ParamSchema, type ParamSpec, type ParamValue } from './params/schema';
 
 export const BACKEND_CHOICES = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -90,13 +91,13 @@ export function defaultConfig(modelId: string = DEFAULT_MODEL, datasetId?: strin
 export function sanitizeConfig(config: RunConfig): { config: RunConfig; problems: string[] } {
   const problems: string[] = [];
   const model = findModel(config.model);
-  if (!model) problems.push(`unknown model "${config.model}"`);
+  if (!model) problems.push(`unknown model ${quote(config.model)}`);
   const dataset = findDataset(config.dataset);
-  if (!dataset) problems.push(`unknown dataset "${config.dataset}"`);
+  if (!dataset) problems.push(`unknown dataset ${quote(config.dataset)}`);
   else if (model && acceptsData(model, dataset) !== true) problems.push(acceptsData(model, dataset) as string);
   const clean = defaultConfig(model?.id, dataset?.id);
   if ((BACKEND_CHOICES as readonly string[]).includes(config.backend)) clean.backend = config.backend;
-  else problems.push(`unknown backend "${config.backend}"`);
+  else problems.push(`unknown backend ${quote(config.backend)}`);
   for (const spec of paramsFor(clean.model, clean.dataset)) {
     if (!(spec.key in config.values)) continue;
     const result = validateParam(spec, config.values[spec.key]);
@@ -108,13 +109,13 @@ export function sanitizeConfig(config: RunConfig): { config: RunConfig; problems
 
 export function modelOf(config: RunConfig): ModelSpec {
   const model = findModel(config.model);
-  if (!model) throw new Error(`unknown model "${config.model}"`);
+  if (!model) throw new Error(`Unknown model ${quote(config.model)}`);
   return model;
 }
 
 export function datasetOf(config: RunConfig): DataSpec {
   const dataset = findDataset(config.dataset);
-  if (!dataset) throw new Error(`Unknown dataset "${config.dataset}"`);
+  if (!dataset) throw new Error(`Unknown dataset ${quote(config.dataset)}`);
   return dataset;
 }
 

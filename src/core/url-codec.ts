@@ -7,9 +7,10 @@
  */
 import { BACKEND_CHOICES, defaultConfig, paramsFor, type BackendChoice, type RunConfig } from './config';
 import { DATASETS, findDataset } from './datasets/catalog';
-import { findModel } from './models';
+import { findModel, MODELS } from './models';
 import { acceptsData } from './models/model';
 import { formatParam, parseParam } from './params/schema';
+import { didYouMean, quote } from './quote';
 
 export interface DecodedLink {
   config: RunConfig;
@@ -17,18 +18,11 @@ export interface DecodedLink {
   warnings: string[];
 }
 
-/** Longest value echoed back in a warning, so a hostile link cannot flood the page. */
-const MAX_ECHO = 40;
 const MAX_HASH_LENGTH = 4000;
 /** Warnings listed one by one; past this, the rest are counted, so a hostile link cannot fill the page. */
 export const MAX_WARNINGS = 10;
 /** Keys that are not parameters. */
 const FIXED_KEYS = ['model', 'dataset', 'backend'];
-
-function echo(text: string): string {
-  const printable = text.replace(/[^\x20-\x7e]/g, '?');
-  return printable.length > MAX_ECHO ? `${printable.slice(0, MAX_ECHO)}…` : printable;
-}
 
 function safeDecode(text: string): string | undefined {
   try {
@@ -70,16 +64,16 @@ export function decodeLink(hash: string): DecodedLink {
     const key = safeDecode(separator < 0 ? part : part.slice(0, separator));
     const value = separator < 0 ? undefined : safeDecode(part.slice(separator + 1));
     if (key === undefined || value === undefined) {
-      warnings.push(`Ignored "${echo(part)}": not a key=value pair.`);
+      warnings.push(`Ignored ${quote(part)}: not a key=value pair.`);
       continue;
     }
-    if (entries.has(key)) warnings.push(`"${echo(key)}" was given twice; the last value was used.`);
+    if (entries.has(key)) warnings.push(`${quote(key)} was given twice; the last value was used.`);
     entries.set(key, value);
   }
 
   const modelId = entries.get('model');
   const model = modelId === undefined ? undefined : findModel(modelId);
-  if (modelId !== undefined && !model) warnings.push(`Unknown model "${echo(modelId)}"; using the default model.`);
+  if (modelId !== undefined && !model) warnings.push(`Unknown model ${quote(modelId)}${didYouMean(modelId, MODELS.map((m) => m.id))}; using the default model.`);
   const config = defaultConfig(model?.id);
 
   const datasetId = entries.get('dataset');
@@ -89,13 +83,13 @@ export function decodeLink(hash: string): DecodedLink {
     const fits = dataset ? acceptsData(findModel(config.model)!, dataset) : true;
     if (dataset && fits === true) Object.assign(config, defaultConfig(config.model, dataset.id));
     else if (dataset) warnings.push(`${fits}; using ${findDataset(config.dataset)?.name ?? config.dataset} instead.`);
-    else warnings.push(`Unknown dataset "${echo(datasetId)}"; using ${config.dataset}.`);
+    else warnings.push(`Unknown dataset ${quote(datasetId)}${didYouMean(datasetId, DATASETS.map((d) => d.id))}; using ${config.dataset}.`);
   }
 
   const backend = entries.get('backend');
   if (backend !== undefined) {
     if ((BACKEND_CHOICES as readonly string[]).includes(backend)) config.backend = backend as BackendChoice;
-    else warnings.push(`Unknown backend "${echo(backend)}"; choosing automatically.`);
+    else warnings.push(`Unknown backend ${quote(backend)}${didYouMean(backend, BACKEND_CHOICES)}; choosing automatically.`);
   }
 
   const specs = paramsFor(config.model, config.dataset);
@@ -103,12 +97,16 @@ export function decodeLink(hash: string): DecodedLink {
     if (FIXED_KEYS.includes(key)) continue;
     const spec = specs.find((candidate) => candidate.key === key);
     if (!spec) {
-      warnings.push(isSettingElsewhere(config.model, key) ? `Ignored "${echo(key)}": it does not apply to ${config.dataset}.` : `Ignored unknown setting "${echo(key)}".`);
+      warnings.push(
+        isSettingElsewhere(config.model, key)
+          ? `Ignored ${quote(key)}: it does not apply to ${config.dataset}.`
+          : `Ignored unknown setting ${quote(key)}${didYouMean(key, specs.map((candidate) => candidate.key))}.`,
+      );
       continue;
     }
     const result = parseParam(spec, value);
     if (result.ok) config.values[key] = result.value;
-    else warnings.push(`${spec.label} "${echo(value)}" ${result.reason}; kept the default, ${formatParam(spec, spec.default)}.`);
+    else warnings.push(`${spec.label} ${quote(value)} ${result.reason}; kept the default, ${formatParam(spec, spec.default)}.`);
   }
   if (warnings.length > MAX_WARNINGS) {
     const rest = warnings.length - MAX_WARNINGS;

@@ -13,6 +13,25 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 
 type BackendName = BackendInfo['name'];
+
+/** A backend that has not started after this long is passed over: its start is stuck (a WASM thread that cannot load, a driver that never answers). */
+const START_TIMEOUT_MS = 30_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`it did not start within ${ms / 1000} s`)), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
 const ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 interface Attempt {
@@ -102,14 +121,10 @@ export async function selectBrowserBackend(
     const allowSoftware = name === choice;
     let attempt: Attempt;
     try {
-      attempt =
-        name === 'webgpu'
-          ? await tryWebGpu(onDeviceLost, allowSoftware)
-          : name === 'webgl'
-            ? await tryWebGl(allowSoftware)
-            : name === 'wasm'
-              ? await tryWasm()
-              : await tryCpu();
+      attempt = await withTimeout(
+        name === 'webgpu' ? tryWebGpu(onDeviceLost, allowSoftware) : name === 'webgl' ? tryWebGl(allowSoftware) : name === 'wasm' ? tryWasm() : tryCpu(),
+        START_TIMEOUT_MS,
+      );
     } catch (error) {
       attempt = { ok: false, reason: error instanceof Error ? error.message : String(error) };
     }

@@ -6,12 +6,13 @@
  * the refresh that follows a stop (held-out figures and views, cancellable), and the jobs
  * the page starts (actions). A reset cancels all three before the model is freed.
  */
-import { datasetOf, type BackendChoice, type RunConfig } from '../core/config';
+import { datasetOf, settingGroups, type BackendChoice, type RunConfig } from '../core/config';
 import type { ImageDataSpec } from '../core/datasets/catalog';
 import { openDataset } from '../core/datasets/dataset';
 import type { ImageDataset } from '../core/datasets/image-dataset';
 import { findModel } from '../core/models';
 import type { Action, ModelSpec } from '../core/models/model';
+import { quote } from '../core/quote';
 import { createRandom, itemSeed } from '../core/random';
 import { cancellable, JobCancelled, JobRunner, type JobContext } from '../core/training/jobs';
 import { drawSamples } from '../core/training/sampling-job';
@@ -36,6 +37,33 @@ export interface HandlerDeps {
 
 /** Steps dispatched and not yet read back, at most: on a GPU, a pause stops the device within a few steps. */
 export const MAX_IN_FLIGHT = 4;
+
+/** What a training step may need, at most: a school laptop's tab can count on about this much. */
+export const MEMORY_BUDGET_BYTES = 2 ** 30;
+
+/**
+ * A failure that leaves the backend unusable: WebAssembly's memory exhausted ("Aborted()",
+ * an out-of-bounds access after a failed growth, a heap view that cannot be made over the
+ * grown memory) or an allocation refused. Only a new worker recovers from it.
+ */
+export function isMemoryFailure(error: unknown): boolean {
+  const text = error instanceof Error ? `${error.name} ${error.message}` : String(error);
+  return /Aborted\(\)|out of memory|memory access out of bounds|could not allocate|allocation failed|Array buffer allocation|Invalid typed array length|Maximum memory size|WebAssembly\.Memory/i.test(text);
+}
+
+const megabytes = (bytes: number) => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : `${Math.ceil(bytes / 2 ** 20)} MB`);
+
+/** Why a run would not fit, naming what to lower; undefined when it fits. */
+export function memoryRefusal(spec: ModelSpec, config: RunConfig, bytes: number | undefined): string | undefined {
+  if (bytes === undefined || bytes <= MEMORY_BUDGET_BYTES) return undefined;
+  const groups = settingGroups(spec, datasetOf(config));
+  const labels = [...groups.optimizer, ...groups.training, ...groups.model];
+  const named = ['batch', ...(spec.memoryHints ?? [])].flatMap((key) => labels.find((param) => param.key === key)?.label.toLowerCase() ?? []);
+  return (
+    `This ${spec.name.toLowerCase()} would need about ${megabytes(bytes)} of memory for a training step, ` +
+    `and a browser tab can count on about ${megabytes(MEMORY_BUDGET_BYTES)}. Lower the ${named.join(' or the ')}.`
+  );
+}
 
 interface Background {
   cancel(reason: string): void;
@@ -70,8 +98,25 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
   const meter = new ThroughputMeter(deps.now);
   let queue: Promise<void> = Promise.resolve();
 
-  const status = (target: { id: number; session?: TrainingSession }, state: RunState, message?: string) =>
+  /** The run the worker last reported on, and its state: what a pong answers. */
+  let current = { runId: -1, state: 'loading' as RunState };
+  /** Counts the resets received: one still queued when a newer one arrives is skipped (a burst of link changes builds one run). */
+  let resets = 0;
+
+  const status = (target: { id: number; session?: TrainingSession }, state: RunState, message?: string) => {
+    current = { runId: target.id, state };
     deps.post({ type: 'status', runId: target.id, state, step: target.session?.step ?? 0, ...(message ? { message } : {}) });
+  };
+
+  /** Reports a failure of a run: a memory failure is fatal (the page replaces this worker), anything else an error. */
+  const fail = (runId: number, error: unknown, prefix = '') => {
+    if (isMemoryFailure(error)) {
+      deps.post({ type: 'fatal', runId, reason: 'out-of-memory', message: `The run ran out of memory (${errorText(error)}).` });
+      return true;
+    }
+    deps.post({ type: 'error', runId, message: `${prefix}${errorText(error)}` });
+    return false;
+  };
 
   const throughput = (target: Run) => {
     const stepsPerSecond = meter.stepsPerSecond();
@@ -106,7 +151,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
       try {
         await work();
       } catch (error) {
-        if (error instanceof JobCancelled || run !== target) throw error;
+        if (error instanceof JobCancelled || run !== target || isMemoryFailure(error)) throw error;
         deps.post({ type: 'error', runId: target.id, message: `Could not compute ${what}: ${errorText(error)}` });
       }
     };
@@ -133,7 +178,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
       await previous?.done;
       await refresh(target, job, 'settled', options);
     })().catch((error) => {
-      if (!(error instanceof JobCancelled) && run === target) deps.post({ type: 'error', runId: target.id, message: errorText(error) });
+      if (!(error instanceof JobCancelled) && run === target) fail(target.id, error);
     });
     target.background = { cancel, done };
   }
@@ -166,10 +211,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     } catch (error) {
       if (error instanceof JobCancelled) return 'stopped';
       target.running = false;
-      if (run === target) {
-        deps.post({ type: 'error', runId: target.id, message: `Training stopped: ${errorText(error)}` });
-        status(target, 'error', errorText(error));
-      }
+      if (run === target && !fail(target.id, error, 'Training stopped: ')) status(target, 'error', errorText(error));
       return 'failed';
     }
   }
@@ -200,7 +242,8 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     });
   }
 
-  async function reset(runId: number, config: RunConfig, notice?: string): Promise<void> {
+  async function reset(runId: number, config: RunConfig, notice?: string, serial = resets): Promise<void> {
+    if (serial !== resets) return; // a newer reset is queued: build that one only
     const previous = run;
     run = undefined;
     if (previous) {
@@ -213,18 +256,26 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     status(pending, 'loading', 'Starting the compute backend…');
     try {
       await ensureBackend(config.backend, runId);
-      const dataset = await openDataset(datasetOf(config), config.values, (spec) =>
+      const dataSpec = datasetOf(config);
+      if (dataSpec.kind === 'image') status(pending, 'loading', `Loading ${dataSpec.name}…`);
+      const dataset = await openDataset(dataSpec, config.values, (spec) =>
         deps.loadDataset(spec, (label, loaded, total) => deps.post({ type: 'progress', runId, label, loaded, total })),
       );
+      if (serial !== resets) return; // a newer reset arrived while it loaded
       const spec = (deps.findModel ?? findModel)(config.model);
-      if (!spec) throw new Error(`Unknown model "${config.model}"`);
+      if (!spec) throw new Error(`Unknown model ${quote(config.model)}`);
+      status(pending, 'loading', 'Building the model…');
       const session = await createSession(config, dataset, { spec, now: deps.now });
+      const refusal = memoryRefusal(spec, config, session.model.memoryEstimate?.(session.batchSize));
+      if (refusal) {
+        session.dispose();
+        throw new Error(refusal);
+      }
       run = { id: runId, config, spec, session, running: false, jobs: newJobRunner(runId), schedule: new RefreshSchedule(timing, deps.now) };
       status(run, 'paused', notice);
       settle(run);
     } catch (error) {
-      deps.post({ type: 'error', runId, message: errorText(error) });
-      status(pending, 'error', errorText(error));
+      if (!fail(runId, error)) status(pending, 'error', errorText(error));
     }
   }
 
@@ -235,7 +286,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     if (name === 'evaluate') {
       const id = (payload as { id?: unknown } | undefined)?.id;
       const evaluation = target.session.model.evaluations.find((candidate) => candidate.id === id);
-      if (!evaluation) return `${target.spec.name} has no evaluation "${String(id)}"`;
+      if (!evaluation) return `${target.spec.name} has no evaluation ${quote(id)}`;
       return async (_, job) => {
         const started = deps.now();
         postEvaluation(target, await target.session.evaluate(evaluation, job));
@@ -250,12 +301,12 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
       return (_, job) => drawSamples(target.session, count, random, job);
     }
     const action = target.session.model.actions?.[name];
-    return action ?? `${target.spec.name} has no action "${name}"`;
+    return action ?? `${target.spec.name} has no action ${quote(name)}`;
   }
 
-  async function handle(message: ToWorker): Promise<void> {
-    if (message.type === 'configure') return; // handled by the worker entry
-    if (message.type === 'reset') return reset(message.runId, message.config);
+  async function handle(message: ToWorker, serial: number): Promise<void> {
+    if (message.type === 'configure' || message.type === 'diagnose' || message.type === 'ping') return; // the worker entry's, or answered at once
+    if (message.type === 'reset') return reset(message.runId, message.config, undefined, serial);
     if (message.type === 'device-lost') {
       if (backend?.info.name === 'webgpu') brokenBackends.push('webgpu');
       backend = undefined;
@@ -288,15 +339,14 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
         if (target.running) return;
         const phases = target.spec.phases ?? [];
         if (message.phase !== undefined && !phases.some((phase) => phase.id === message.phase)) {
-          deps.post({ type: 'error', runId: target.id, message: `${target.spec.name} has no phase "${message.phase}"` });
+          deps.post({ type: 'error', runId: target.id, message: `${target.spec.name} has no phase ${quote(message.phase)}` });
           return;
         }
         await quiet(target, 'a single step');
         try {
           target.session.dispatch(message.phase);
         } catch (error) {
-          deps.post({ type: 'error', runId: target.id, message: `Training stopped: ${errorText(error)}` });
-          status(target, 'error', errorText(error));
+          if (!fail(target.id, error, 'Training stopped: ')) status(target, 'error', errorText(error));
           return;
         }
         if (await flushMetrics(target)) status(target, 'paused');
@@ -330,13 +380,19 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
   }
 
   return (message: ToWorker): Promise<void> => {
+    // The heartbeat is answered at once, between two steps at the latest: a wedged worker is one that cannot.
+    if (message.type === 'ping') {
+      deps.post({ type: 'pong', id: message.id, ...current });
+      return queue;
+    }
+    const serial = message.type === 'reset' ? ++resets : resets;
     // pause must not wait behind a running loop: flip the flag and cancel its refresh now.
     if (message.type === 'pause' && run?.id === message.runId && run.running) {
       run.running = false;
       run.stopLoopWork?.('paused');
     }
-    queue = queue.then(() => handle(message)).catch((error) => {
-      deps.post({ type: 'error', runId: 'runId' in message ? message.runId : -1, message: errorText(error) });
+    queue = queue.then(() => handle(message, serial)).catch((error) => {
+      fail('runId' in message ? message.runId : -1, error);
     });
     return queue;
   };

@@ -10,7 +10,7 @@ import type { ViewPanel } from '../core/views/panels';
 
 export type ToWorker =
   /** Where the dataset files are served; sent once by the page (a worker resolves relative URLs against its own script). */
-  | { type: 'configure'; dataUrl: string }
+  | { type: 'configure'; dataUrl: string; downloadStallMs?: number }
   /** Build a fresh run from this config (loading the dataset and backend if needed), paused. */
   | { type: 'reset'; runId: number; config: RunConfig }
   | { type: 'start'; runId: number }
@@ -28,8 +28,19 @@ export type ToWorker =
    */
   | { type: 'action'; runId: number; jobId: string; name: string; payload?: unknown }
   | { type: 'cancel'; runId: number; jobId: string }
+  /** The page's heartbeat: answered at once with a pong, between two steps at the latest. */
+  | { type: 'ping'; id: number }
+  /** Test hooks for the fault tests: make the worker fail the way real ones do. */
+  | { type: 'diagnose'; fault: WorkerFault }
   /** Sent by the worker's own WebGPU watcher, not by the page. */
   | { type: 'device-lost'; reason: string };
+
+/**
+ * Ways the fault tests make a worker fail: throw outside any handler, reject a promise,
+ * close itself, run out of WASM memory, hang, or take a reset the page never sent (for a
+ * run of its own, with a model that does not exist).
+ */
+export type WorkerFault = 'throw' | 'reject' | 'close' | 'exhaust-memory' | 'hang' | 'foreign-reset';
 
 export type RunState = 'loading' | 'paused' | 'running' | 'error';
 
@@ -60,4 +71,11 @@ export type FromWorker =
   | { type: 'views'; runId: number; step: number; panels: ViewPanel[] }
   /** A job's panel and progress while it runs, then how it ended. */
   | { type: 'job'; runId: number; jobId: string; name: string; state: JobState; progress?: number; panel?: ViewPanel; message?: string }
-  | { type: 'error'; runId: number; message: string };
+  | { type: 'error'; runId: number; message: string }
+  /** The heartbeat's answer: which run the worker holds (-1: none) and in what state. */
+  | { type: 'pong'; id: number; runId: number; state: RunState }
+  /**
+   * The worker cannot go on (its WebAssembly memory is exhausted, which breaks the backend
+   * for good): the page replaces it.
+   */
+  | { type: 'fatal'; runId: number; reason: 'out-of-memory'; message: string };

@@ -1,11 +1,14 @@
 /// <reference lib="webworker" />
-// The worker entry: wires the training handler to this worker's message port.
-import { createTrainingHandler } from './handler';
+// The worker entry: wires the training handler to this worker's message port, and reports
+// what escapes it (an uncaught exception, a rejected promise) instead of dying silently.
+import * as tf from '@tensorflow/tfjs';
+import { createTrainingHandler, isMemoryFailure } from './handler';
 import { selectBrowserBackend } from './backend';
-import { loadBrowserDataset } from './dataset-fetch';
-import type { ToWorker } from './protocol';
+import { BROWSER_POLICY, loadBrowserDataset, type DownloadPolicy } from './dataset-fetch';
+import type { FromWorker, ToWorker, WorkerFault } from './protocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
+const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => scope.postMessage(message, transfer);
 
 // A MessageChannel round trip yields to queued messages without setTimeout's 4 ms clamp.
 const channel = new MessageChannel();
@@ -13,12 +16,14 @@ const waiting: (() => void)[] = [];
 channel.port1.onmessage = () => waiting.shift()?.();
 
 let dataUrl = new URL(`${import.meta.env.BASE_URL}data/`, self.location.href).href;
+let downloads: DownloadPolicy = BROWSER_POLICY;
+/** The run the page last asked for: what an escaped error is reported against. */
+let latestRunId = -1;
 
 const handle = createTrainingHandler({
-  post: (message, transfer = []) => scope.postMessage(message, transfer),
-  selectBackend: (choice, exclude) =>
-    selectBrowserBackend(choice, exclude, (reason) => void handle({ type: 'device-lost', reason })),
-  loadDataset: (spec, onProgress) => loadBrowserDataset(spec, dataUrl, onProgress),
+  post,
+  selectBackend: (choice, exclude) => selectBrowserBackend(choice, exclude, (reason) => void handle({ type: 'device-lost', reason })),
+  loadDataset: (spec, onProgress) => loadBrowserDataset(spec, dataUrl, onProgress, downloads),
   now: () => performance.now(),
   yieldToEvents: () =>
     new Promise<void>((resolve) => {
@@ -27,7 +32,69 @@ const handle = createTrainingHandler({
     }),
 });
 
+function reportEscaped(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  if (isMemoryFailure(error)) post({ type: 'fatal', runId: latestRunId, reason: 'out-of-memory', message: `The run ran out of memory (${message}).` });
+  else post({ type: 'error', runId: latestRunId, message: `Something went wrong in the training worker: ${message}` });
+}
+
+scope.addEventListener('error', (event) => {
+  event.preventDefault();
+  reportEscaped(event.error ?? event.message);
+});
+scope.addEventListener('unhandledrejection', (event) => {
+  event.preventDefault();
+  reportEscaped(event.reason);
+});
+
+/** The fault tests' hooks: each fails the way a real fault does. */
+function diagnose(fault: WorkerFault): void {
+  switch (fault) {
+    case 'throw':
+      setTimeout(() => {
+        throw new Error('a test fault thrown outside any handler');
+      });
+      return;
+    case 'reject':
+      void Promise.reject(new Error('a test fault rejected'));
+      return;
+    case 'close':
+      scope.close();
+      return;
+    case 'exhaust-memory': {
+      // Grow the backend's memory until it gives out, as an over-large model does.
+      const held: tf.Tensor[] = [];
+      try {
+        for (let i = 0; i < 64; i++) held.push(tf.fill([64 * 2 ** 20], 1));
+      } catch (error) {
+        reportEscaped(error);
+      } finally {
+        tf.dispose(held);
+      }
+      return;
+    }
+    case 'foreign-reset':
+      void handle({ type: 'reset', runId: 2 ** 30, config: { model: 'no-such-model', dataset: 'mnist', backend: 'auto', values: {} } });
+      return;
+    case 'hang': {
+      const until = performance.now() + 120_000;
+      while (performance.now() < until) {
+        /* busy: no message is handled */
+      }
+      return;
+    }
+  }
+}
+
 scope.onmessage = (event: MessageEvent<ToWorker>) => {
-  if (event.data.type === 'configure') dataUrl = event.data.dataUrl;
-  else void handle(event.data);
+  const message = event.data;
+  if (message.type === 'configure') {
+    dataUrl = message.dataUrl;
+    if (message.downloadStallMs) downloads = { ...BROWSER_POLICY, stallMs: message.downloadStallMs };
+  }
+  else if (message.type === 'diagnose') diagnose(message.fault);
+  else {
+    if (message.type === 'reset') latestRunId = message.runId;
+    void handle(message);
+  }
 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/core/config';
 import { MODELS } from '../../src/core/models';
-import { parseCliArgs, UsageError } from '../../src/cli/args';
+import { HelpRequested, parseCliArgs, UsageError } from '../../src/cli/args';
 
 function usageError(argv: string[]): UsageError {
   try {
@@ -14,6 +14,16 @@ function usageError(argv: string[]): UsageError {
 }
 
 describe('parseCliArgs', () => {
+  it('--help lists every flag, model and dataset', () => {
+    expect(() => parseCliArgs(['--model', 'vae', '--help'])).toThrow(HelpRequested);
+    try {
+      parseCliArgs(['-h']);
+    } catch (error) {
+      const text = (error as Error).message;
+      for (const word of ['--steps', '--backend', '--out', '--set', 'conv-ae', 'spiral', 'fashion-mnist']) expect(text).toContain(word);
+    }
+  });
+
   it('defaults: ae on mnist, wasm, 500 steps, log and evaluate every 50', () => {
     expect(parseCliArgs([])).toEqual({
       config: { ...defaultConfig('ae'), backend: 'wasm' },

@@ -14,7 +14,7 @@ import { createRandom } from '../../src/core/random';
 import { cancellable, JobCancelled, JobRunner } from '../../src/core/training/jobs';
 import { TrainingSession } from '../../src/core/training/session';
 import type { ImageGridPanel } from '../../src/core/views/panels';
-import { MAX_IN_FLIGHT } from '../../src/worker/handler';
+import { isMemoryFailure, MAX_IN_FLIGHT } from '../../src/worker/handler';
 import { harness, sleep, tag, waitFor, type Harness } from './handler-harness';
 
 /** A spec for a fake model: the factory returns whatever `build` makes. */
@@ -361,5 +361,66 @@ describe('the handler, with fake models', () => {
     expect(h.lastStatus(1)?.state).toBe('paused');
     expect(h.evaluations(1).filter((point) => point.id === 'long')).toEqual([]);
     expect(h.messages.map(tag)).not.toContain('status:error');
+  });
+});
+
+describe('the handler when things go wrong', () => {
+  it('answers the heartbeat at once with the run it holds, even while a step is queued', async () => {
+    const h = (current = harness({ models: [fakeSpec('fake-plain', () => ({}))] }));
+    await h.send({ type: 'ping', id: 1 });
+    expect(h.messages.at(-1)).toEqual({ type: 'pong', id: 1, runId: -1, state: 'loading' });
+    await h.send({ type: 'reset', runId: 4, config: config('fake-plain') });
+    await h.send({ type: 'ping', id: 2 });
+    expect(h.messages.filter((m) => m.type === 'pong').at(-1)).toEqual({ type: 'pong', id: 2, runId: 4, state: 'paused' });
+    // a reset for a run the page never asked for: the pong says what the worker now holds
+    await h.send({ type: 'reset', runId: 999, config: config('no-such-model') });
+    await h.send({ type: 'ping', id: 3 });
+    expect(h.messages.filter((m) => m.type === 'pong').at(-1)).toEqual({ type: 'pong', id: 3, runId: 999, state: 'error' });
+  });
+
+  it('a burst of 50 resets builds the last run only', async () => {
+    let built = 0;
+    const h = (current = harness({ models: [fakeSpec('fake-count-builds', () => (built++, {}))] }));
+    const sent = Array.from({ length: 50 }, (_, i) => h.send({ type: 'reset', runId: i + 1, config: config('fake-count-builds') }));
+    await Promise.all(sent);
+    expect(built).toBeLessThanOrEqual(2); // the first may have started before the others arrived
+    expect(h.lastStatus(50)).toMatchObject({ state: 'paused' });
+    expect(h.messages.filter((m) => m.type === 'status' && m.state === 'paused').map((m) => m.runId).at(-1)).toBe(50);
+  });
+
+  it('a run that would not fit in memory is refused before it starts, naming what to lower', async () => {
+    const spec = fakeSpec('fake-huge', () => ({ memoryEstimate: (batch: number) => batch * 2 ** 30 }), {
+      name: 'Huge model',
+      memoryHints: ['width'],
+      params: [{ kind: 'int', key: 'width', label: 'Hidden width', help: '', default: 8, min: 1, max: 9 }],
+    });
+    const h = (current = harness({ models: [spec] }));
+    await h.send({ type: 'reset', runId: 1, config: config('fake-huge') });
+    const message = 'This huge model would need about 4.0 GB of memory for a training step, and a browser tab can count on about 1.0 GB. Lower the batch size or the hidden width.';
+    expect(h.of(1).filter((m) => m.type === 'error')).toEqual([{ type: 'error', runId: 1, message }]);
+    expect(h.lastStatus(1)).toMatchObject({ state: 'error', message });
+  });
+
+  it('recognises the ways WebAssembly reports running out of memory', () => {
+    for (const text of ['Aborted(). Build with -sASSERTIONS for more info.', 'RangeError: Invalid typed array length: 67108864', 'memory access out of bounds', 'WebAssembly.Memory.grow(): Maximum memory size exceeded']) {
+      expect(isMemoryFailure(new Error(text)), text).toBe(true);
+    }
+    expect(isMemoryFailure(new Error('the fake step failed'))).toBe(false);
+  });
+
+  it('running out of WebAssembly memory is fatal: the page is told to replace the worker', async () => {
+    const spec = fakeSpec('fake-oom', () => ({
+      step: () => {
+        throw new Error('Aborted(). Build with -sASSERTIONS for more info.');
+      },
+    }));
+    const h = (current = harness({ models: [spec] }));
+    await h.send({ type: 'reset', runId: 1, config: config('fake-oom') });
+    await h.send({ type: 'start', runId: 1 });
+    await waitFor(() => h.of(1).some((m) => m.type === 'fatal'), 'the fatal report');
+    expect(h.of(1).filter((m) => m.type === 'fatal')).toEqual([
+      { type: 'fatal', runId: 1, reason: 'out-of-memory', message: 'The run ran out of memory (Aborted(). Build with -sASSERTIONS for more info.).' },
+    ]);
+    expect(h.of(1).filter((m) => m.type === 'error')).toEqual([]);
   });
 });

@@ -28,17 +28,20 @@ afterEach(async () => {
 });
 
 describe('training handler', () => {
-  it('reset: backend, loading, paused; then, beside the queue, held-out figures at step 0 and views', async () => {
+  it('reset: each stage named as it starts (backend, data, model), paused; then, beside the queue, held-out figures at step 0 and views', async () => {
     const h = (current = harness());
     await h.send({ type: 'reset', runId: 1, config: tinyConfig() });
-    expect(h.messages.slice(0, 3).map(tag)).toEqual(['status:loading', 'backend', 'status:paused']);
-    expect(h.messages[0]).toEqual({ type: 'status', runId: 1, state: 'loading', step: 0, message: 'Starting the compute backend…' });
-    expect(h.messages[1]).toEqual({ type: 'backend', runId: 1, backend: CPU });
-    expect(h.messages[2]).toEqual({ type: 'status', runId: 1, state: 'paused', step: 0 });
+    expect(h.messages.slice(0, 5)).toEqual([
+      { type: 'status', runId: 1, state: 'loading', step: 0, message: 'Starting the compute backend…' },
+      { type: 'backend', runId: 1, backend: CPU },
+      { type: 'status', runId: 1, state: 'loading', step: 0, message: 'Loading MNIST digits…' },
+      { type: 'status', runId: 1, state: 'loading', step: 0, message: 'Building the model…' },
+      { type: 'status', runId: 1, state: 'paused', step: 0 },
+    ]);
     await waitFor(() => h.views(1).length > 0, 'views');
-    expect(h.messages.map(tag)).toEqual(['status:loading', 'backend', 'status:paused', 'metrics', 'views']);
+    expect(h.messages.map(tag)).toEqual(['status:loading', 'backend', 'status:loading', 'status:loading', 'status:paused', 'metrics', 'views']);
     expect(h.messages.every((message) => 'runId' in message && message.runId === 1)).toBe(true);
-    const metrics = h.messages[3] as Metrics;
+    const metrics = h.messages[5] as Metrics;
     expect(metrics.train).toEqual([]);
     expect(metrics.evaluations).toHaveLength(1);
     const [evaluation] = metrics.evaluations!;
@@ -46,7 +49,7 @@ describe('training handler', () => {
     expect(evaluation.values.loss).toBeGreaterThan(0);
     expect(evaluation.ms).toBeGreaterThanOrEqual(0);
     expect(metrics.throughput).toEqual({ stepsPerSecond: 0, imagesPerSecond: 0 });
-    const views = h.messages[4] as Views;
+    const views = h.messages[6] as Views;
     expect(views.step).toBe(0);
     expect(views.panels.map((panel) => panel.id)).toEqual(['reconstructions', 'samples', 'latent-scatter', 'interpolation', 'traversal', 'sliders']);
     expect(h.backendCalls).toEqual(['cpu']);
@@ -54,7 +57,7 @@ describe('training handler', () => {
     // a second reset with the same backend choice does not restart the backend
     await h.send({ type: 'reset', runId: 2, config: tinyConfig() });
     await waitFor(() => h.views(2).length > 0, 'views of run 2');
-    expect(h.of(2).map(tag)).toEqual(['status:loading', 'status:paused', 'metrics', 'views']);
+    expect(h.of(2).map(tag)).toEqual(['status:loading', 'status:loading', 'status:loading', 'status:paused', 'metrics', 'views']);
     expect(h.backendCalls).toEqual(['cpu']);
   });
 
@@ -207,7 +210,7 @@ describe('training handler', () => {
     const firstOfRun4 = h.messages.findIndex((m) => 'runId' in m && m.runId === 4);
     expect(h.messages[firstOfRun4]).toMatchObject({ type: 'status', runId: 4, state: 'loading' });
     await waitFor(() => h.views(4).length > 0, 'views of run 4');
-    expect(h.of(4).map(tag)).toEqual(['status:loading', 'status:paused', 'metrics', 'views']);
+    expect(h.of(4).map(tag)).toEqual(['status:loading', 'status:loading', 'status:loading', 'status:paused', 'metrics', 'views']);
 
     const count = h.messages.length;
     await sleep(150);
@@ -223,13 +226,13 @@ describe('training handler', () => {
     expect(h.messages[2]).toEqual({ type: 'error', runId: 7, message: 'Unknown dataset "cifar10"' });
     expect(h.messages[3]).toEqual({ type: 'status', runId: 7, state: 'error', step: 0, message: 'Unknown dataset "cifar10"' });
     await h.send({ type: 'reset', runId: 8, config: { ...tinyConfig(), model: 'vea' } });
-    expect(h.of(8).map(tag)).toEqual(['status:loading', 'error', 'status:error']);
-    expect(h.of(8)[1]).toEqual({ type: 'error', runId: 8, message: 'Unknown model "vea"' });
+    expect(h.of(8).map(tag)).toEqual(['status:loading', 'status:loading', 'error', 'status:error']);
+    expect(h.of(8)[2]).toEqual({ type: 'error', runId: 8, message: 'Unknown model "vea"' });
 
     // there is no run to start
     await h.send({ type: 'start', runId: 7 });
     await sleep(50);
-    expect(h.messages).toHaveLength(7);
+    expect(h.messages).toHaveLength(8);
   });
 
   it('a lost device restarts the current run from scratch with a notice', async () => {
@@ -241,8 +244,8 @@ describe('training handler', () => {
     await h.send({ type: 'device-lost', reason: 'test' });
     await waitFor(() => h.messages.slice(from).some((m) => m.type === 'views'), 'views of the new run');
     const restarted = h.messages.slice(from);
-    expect(restarted.map(tag)).toEqual(['status:loading', 'backend', 'status:paused', 'metrics', 'views']);
-    expect(restarted[2]).toEqual({
+    expect(restarted.map(tag)).toEqual(['status:loading', 'backend', 'status:loading', 'status:loading', 'status:paused', 'metrics', 'views']);
+    expect(restarted[4]).toEqual({
       type: 'status',
       runId: 5,
       state: 'paused',
@@ -251,7 +254,7 @@ describe('training handler', () => {
     });
     expect(h.backendCalls).toEqual(['cpu', 'cpu']);
     await h.send({ type: 'configure', dataUrl: '/data' }); // handled by the worker entry, not here
-    expect(h.messages.length).toBe(from + 5);
+    expect(h.messages.length).toBe(from + 7);
   });
 
   it('frees every tensor of a run once it is replaced, jobs and refreshes included', async () => {

@@ -88,7 +88,8 @@ describe('decodeLink on malformed links', () => {
     ['seed=-1', 'seed', 'Seed "-1" must be between 0 and 2147483647; kept the default, 1.'],
     ['hidden=', 'hidden', 'Hidden widths "" must list 1 to 4 whole numbers, comma-separated; kept the default, 256,64.'],
     ['hidden=1,2,3,4,5', 'hidden', 'Hidden widths "1,2,3,4,5" must list 1 to 4 whole numbers, comma-separated; kept the default, 256,64.'],
-    ['hidden=a,b', 'hidden', 'Hidden widths "a,b" "a" is not a whole number; kept the default, 256,64.'],
+    ['hidden=a,b', 'hidden', 'Hidden widths "a,b" has "a", which is not a whole number; kept the default, 256,64.'],
+    ['hidden=256,,64', 'hidden', 'Hidden widths "256,,64" has an empty entry between commas; kept the default, 256,64.'],
     ['hidden=32,2', 'hidden', 'Hidden widths "32,2" each entry must be between 4 and 1024; kept the default, 256,64.'],
     ['activation=sigmoid', 'activation', 'Activation "sigmoid" must be one of relu, elu, tanh; kept the default, relu.'],
   ])('%s: falls back to the default with a warning', (bad, key, warning) => {
@@ -166,7 +167,7 @@ describe('decodeLink on malformed links', () => {
     expect(raw.config.values.hidden).toEqual([256, 64]);
     expect(raw.config.values.lr).toBe(0.01);
     expect(raw.warnings).toEqual([
-      'Hidden widths "<img src=x onerror=alert(1)>" "<img src=x onerror=alert(1)>" is not a whole number; kept the default, 256,64.',
+      'Hidden widths "<img src=x onerror=alert(1)>" has "<img src=x o…", which is not a whole number; kept the default, 256,64.',
     ]);
   });
 
@@ -249,8 +250,8 @@ describe('parseParam', () => {
     expect(parseParam(hidden, '128,32')).toEqual({ ok: true, value: [128, 32] });
     expect(parseParam(hidden, ' 64 , 16 ,8')).toEqual({ ok: true, value: [64, 16, 8] });
     expect(parseParam(hidden, '4,1024,4,1024')).toEqual({ ok: true, value: [4, 1024, 4, 1024] });
-    expect(parseParam(hidden, '32,,16')).toEqual({ ok: false, reason: '"" is not a whole number' });
-    expect(parseParam(hidden, '32,1.5')).toEqual({ ok: false, reason: '"1.5" is not a whole number' });
+    expect(parseParam(hidden, '32,,16')).toEqual({ ok: false, reason: 'has an empty entry between commas' });
+    expect(parseParam(hidden, '32,1.5')).toEqual({ ok: false, reason: 'has "1.5", which is not a whole number' });
     expect(parseParam(hidden, '2048')).toEqual({ ok: false, reason: 'each entry must be between 4 and 1024' });
     expect(parseParam(hidden, '')).toEqual({ ok: false, reason: 'must list 1 to 4 whole numbers, comma-separated' });
     expect(parseParam(hidden, '8,8,8,8,8')).toEqual({ ok: false, reason: 'must list 1 to 4 whole numbers, comma-separated' });

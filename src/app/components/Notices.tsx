@@ -5,6 +5,7 @@ import { useStore } from '../store';
 export function Notices() {
   const warnings = useStore((state) => state.linkWarnings);
   const error = useStore((state) => state.error);
+  const notice = useStore((state) => state.notice);
   return (
     <>
       {warnings.length > 0 && (
@@ -18,6 +19,14 @@ export function Notices() {
             ))}
           </ul>
           <button type="button" onClick={dismissLinkWarnings}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      {notice && (
+        <div className="notice info" role="status" data-testid="notice">
+          <p>{notice}</p>
+          <button type="button" onClick={() => useStore.setState({ notice: undefined })}>
             Dismiss
           </button>
         </div>

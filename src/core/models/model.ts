@@ -90,6 +90,12 @@ export interface GenerativeModel {
   readonly actions?: Readonly<Record<string, Action>>;
   /** New values of the settings its schemas mark `live` (a learning rate, a noise level), mid-run. */
   setParams?(values: Readonly<Record<string, ParamValue>>): void;
+  /**
+   * Bytes a training step needs at this batch size, estimated from the shapes. A run that
+   * needs more than a tab can count on is refused before it starts, naming the settings
+   * to lower (the spec's `memoryHints`).
+   */
+  memoryEstimate?(batchSize: number): number;
   /** Frees every variable and the optimizers' state. */
   dispose(): void;
 }
@@ -152,6 +158,8 @@ export interface ModelSpec<S extends ParamSchema = ParamSchema> {
   phases?: readonly PhaseInfo[];
   /** Its optimizers' settings: one learning rate, one per network, or none at all. */
   optimizer: ParamSchema;
+  /** Keys of the settings that make it big (beside the batch size): what to lower when a run would not fit in memory. */
+  memoryHints?: readonly string[];
   /** Everything else it can be set to: sizes, losses, noise... */
   params: S;
   /** Its code, imported on first use: the page never loads it, the worker only for the models it runs. */

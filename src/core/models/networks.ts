@@ -137,3 +137,33 @@ export function convDecoder(
 export function trainableVariables(...models: tf.LayersModel[]): tf.Variable[] {
   return models.flatMap((model) => model.trainableWeights.map((weight) => weight.read() as tf.Variable));
 }
+
+/** Numbers each example passes through some layer stacks: the sum of their layers' output sizes. */
+export function activationsPerExample(...models: tf.LayersModel[]): number {
+  let total = 0;
+  for (const model of models) {
+    for (const layer of model.layers) {
+      const shapes = (Array.isArray(layer.outputShape[0]) ? layer.outputShape : [layer.outputShape]) as (number | null)[][];
+      for (const shape of shapes) total += shape.reduce<number>((product, size) => product * (size ?? 1), 1);
+    }
+  }
+  return total;
+}
+
+/**
+ * Bytes a training step of some layer stacks needs at a batch size, from their shapes:
+ * every activation is kept for the backward pass and gets a gradient and temporaries
+ * (about 3 floats each), and every weight has a gradient and Adam's two moments (4 floats).
+ */
+export function trainingStepBytes(batchSize: number, ...models: tf.LayersModel[]): number {
+  const weights = models.reduce((sum, model) => sum + model.countParams(), 0);
+  return 4 * (3 * batchSize * activationsPerExample(...models) + 4 * weights);
+}
+
+/** Bytes a held-out chunk may take: examples per chunk follow from the model's size (forward only: about 2 floats an activation). */
+export const EVALUATION_CHUNK_BYTES = 128 * 2 ** 20;
+
+/** Examples per chunk so that a forward pass through these stacks stays within EVALUATION_CHUNK_BYTES, at most `most`. */
+export function examplesPerChunk(most: number, ...models: tf.LayersModel[]): number {
+  return Math.max(1, Math.min(most, Math.floor(EVALUATION_CHUNK_BYTES / (8 * activationsPerExample(...models)))));
+}

@@ -8,6 +8,7 @@
  */
 
 import type { DataKind } from '../datasets/catalog';
+import { quote } from '../quote';
 
 interface ParamBase<Key extends string> {
   key: Key;
@@ -151,8 +152,9 @@ export function parseParam(spec: ParamSpec, text: string): ParseResult {
       }
       const values: number[] = [];
       for (const part of parts) {
+        if (part === '') return { ok: false, reason: 'has an empty entry between commas' };
         const value = parseNumber(part);
-        if (value === undefined || !Number.isInteger(value)) return { ok: false, reason: `"${part}" is not a whole number` };
+        if (value === undefined || !Number.isInteger(value)) return { ok: false, reason: `has ${quote(part, 12)}, which is not a whole number` };
         const rangeError = checkRange(spec, value);
         if (rangeError) return { ok: false, reason: `each entry ${rangeError}` };
         values.push(value);

@@ -71,6 +71,7 @@ export const AUTOENCODER: ModelSpec = defineModel({
   terms: [RECONSTRUCTION_TERM],
   charts: [{ id: 'loss', title: 'Loss', terms: ['loss'] }],
   optimizer: ADAM_OPTIMIZER,
+  memoryHints: ['hidden'],
   params: AUTOENCODER_PARAMS,
   load: () => import('./autoencoder').then((module) => module.AUTOENCODER_FACTORY),
 });

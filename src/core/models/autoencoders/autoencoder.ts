@@ -32,7 +32,18 @@ import { AdamOptimizer } from '../../training/optimizer';
 import { readAndDispose } from '../../training/readback';
 import type { ViewPanel } from '../../views/panels';
 import { implement, type Action, type Evaluation, type ModelFactory, type GenerativeModel, type ModelContext, type SampleOptions, type StepContext, type StepTerms, type ViewContext } from '../model';
-import { convDecoder, convEncoder, denseDecoder, denseEncoder, downsampledSize, trainableVariables, type Activation, type Upsampling } from '../networks';
+import {
+  convDecoder,
+  convEncoder,
+  denseDecoder,
+  denseEncoder,
+  downsampledSize,
+  examplesPerChunk,
+  trainableVariables,
+  trainingStepBytes,
+  type Activation,
+  type Upsampling,
+} from '../networks';
 import { AUTOENCODER, type AUTOENCODER_PARAMS } from './ae-spec';
 import { CONV_AUTOENCODER, type CONV_AUTOENCODER_PARAMS } from './conv-ae-spec';
 import { fittedGaussianSamples } from './fitted-gaussian';
@@ -101,7 +112,7 @@ export class Autoencoder implements GenerativeModel {
         basis,
         cadence: 'refresh',
         run: (evaluation) =>
-          heldOutMeans(evaluation, HELD_OUT_PLAN, (indices) => {
+          heldOutMeans(evaluation, { ...HELD_OUT_PLAN, chunk: examplesPerChunk(HELD_OUT_PLAN.chunk, networks.encoder, networks.decoder) }, (indices) => {
             const x = evaluation.data.take('test', indices);
             return { loss: reconstructionErrors(x, this.decode(this.encode(x)), this.recon) };
           }),
@@ -168,6 +179,10 @@ export class Autoencoder implements GenerativeModel {
   setParams(values: Readonly<Record<string, ParamValue>>): void {
     this.optimizer.setParams(values);
     this.explorer?.setParams(values);
+  }
+
+  memoryEstimate(batchSize: number): number {
+    return trainingStepBytes(batchSize, this.networks.encoder, this.networks.decoder);
   }
 
   dispose(): void {

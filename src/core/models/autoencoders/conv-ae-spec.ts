@@ -77,6 +77,7 @@ export const CONV_AUTOENCODER: ModelSpec = defineModel({
   terms: [RECONSTRUCTION_TERM],
   charts: [{ id: 'loss', title: 'Loss', terms: ['loss'] }],
   optimizer: ADAM_OPTIMIZER,
+  memoryHints: ['channels'],
   params: CONV_AUTOENCODER_PARAMS,
   load: () => import('./autoencoder').then((module) => module.CONV_AUTOENCODER_FACTORY),
 });

@@ -93,6 +93,7 @@ export const DENOISING_AUTOENCODER: ModelSpec = defineModel({
     { id: 'denoising', title: 'Denoising gain (held out)', terms: ['denoise_gain'] },
   ],
   optimizer: ADAM_OPTIMIZER,
+  memoryHints: ['hidden'],
   params: DAE_PARAMS,
   load: () => import('./denoising').then((module) => module.DENOISING_AUTOENCODER_FACTORY),
 });

@@ -22,7 +22,7 @@ import { HELD_OUT_PLAN, heldOutMeans } from '../../training/evaluation';
 import { AdamOptimizer } from '../../training/optimizer';
 import type { ImageGridPanel, ViewPanel } from '../../views/panels';
 import { implement, type Action, type Evaluation, type ModelFactory, type GenerativeModel, type ModelContext, type StepContext, type StepTerms, type ViewContext } from '../model';
-import { denseDecoder, denseEncoder, trainableVariables, type Activation } from '../networks';
+import { denseDecoder, denseEncoder, examplesPerChunk, trainableVariables, trainingStepBytes, type Activation } from '../networks';
 import { reconstructionErrors, reconstructionLoss, type ReconstructionKind } from './autoencoder';
 import { DAE_PARAMS, DENOISING_AUTOENCODER } from './dae-spec';
 import { LatentExplorer } from './latent-explorer';
@@ -73,7 +73,7 @@ export class DenoisingAutoencoder implements GenerativeModel {
         basis: `${HELD_OUT_PLAN.size.toLocaleString('en-US')} test images, corrupted the same way each time`,
         cadence: 'refresh',
         run: (evaluation) =>
-          heldOutMeans(evaluation, HELD_OUT_PLAN, (indices) => {
+          heldOutMeans(evaluation, { ...HELD_OUT_PLAN, chunk: examplesPerChunk(HELD_OUT_PLAN.chunk, this.encoder, this.decoder) }, (indices) => {
             const x = evaluation.data.take('test', indices) as tf.Tensor4D;
             // the same corruption of each test image at every evaluation: its seed follows the image's position
             const noisy = this.corrupt(x, this.evalSeed + indices[0]);
@@ -99,6 +99,10 @@ export class DenoisingAutoencoder implements GenerativeModel {
     if (typeof values.level === 'number') this.noise = { ...this.noise, level: values.level };
     this.optimizer.setParams(values);
     this.explorer.setParams(values);
+  }
+
+  memoryEstimate(batchSize: number): number {
+    return trainingStepBytes(batchSize, this.encoder, this.decoder);
   }
 
   reconstruct(images: tf.Tensor4D): tf.Tensor4D {

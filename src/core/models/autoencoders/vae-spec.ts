@@ -122,6 +122,7 @@ export const VAE: ModelSpec = defineModel({
     { id: 'parts', title: 'Parts of the loss', terms: ['recon', 'kl'], scale: 'log' },
   ],
   optimizer: ADAM_OPTIMIZER,
+  memoryHints: ['hidden', 'channels'],
   params: VAE_PARAMS,
   load: () => import('./vae').then((module) => module.VAE_FACTORY),
 });

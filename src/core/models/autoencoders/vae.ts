@@ -27,7 +27,7 @@ import { AdamOptimizer } from '../../training/optimizer';
 import { readAndDispose } from '../../training/readback';
 import type { ViewPanel } from '../../views/panels';
 import { implement, type Action, type Evaluation, type ModelFactory, type GenerativeModel, type ModelContext, type SampleOptions, type StepContext, type StepTerms, type ViewContext } from '../model';
-import { convDecoder, convEncoder, denseDecoder, denseEncoder, trainableVariables, type Activation } from '../networks';
+import { convDecoder, convEncoder, denseDecoder, denseEncoder, examplesPerChunk, trainableVariables, trainingStepBytes, type Activation } from '../networks';
 import { klPerDimension, reparameterize } from './gaussian-posterior';
 import { LatentExplorer, type CodeSpace } from './latent-explorer';
 import { learnedManifoldPanel, POINT_SAMPLES, samplesPointsPanel } from './points-views';
@@ -40,7 +40,7 @@ export type Likelihood = 'bernoulli' | 'binarized' | 'mse' | 'gaussian';
 const LOG_2PI = Math.log(2 * Math.PI);
 /** Held-out examples for the importance-weighted bound (it decodes k times each). */
 const IWAE_SIZE = 100;
-/** Decodes per chunk of the importance-weighted bound: k = 200 runs 10 examples at a time. */
+/** Decodes per chunk of the importance-weighted bound, at most (fewer for a large decoder). */
 const IWAE_DECODES = 2000;
 /** Fixed seeds for held-out evaluation, so successive evaluations are comparable. */
 const EVAL_SEED = 7;
@@ -200,12 +200,15 @@ class VariationalAutoencoder implements GenerativeModel {
     const iwae: Evaluation = {
       id: 'importance-weighted',
       basis: `${IWAE_SIZE} ${examples}, ${k} samples each`,
-      // k decodes an example: rarely, and spaced further by the session if it takes long
+      // k decodes an example: rarely, and within the refresh budget
       cadence: 15000,
-      run: (evaluation) =>
-        heldOutMeans(evaluation, { size: IWAE_SIZE, chunk: Math.max(1, Math.floor(IWAE_DECODES / k)) }, (indices) => ({
-          nll_iwae: this.importanceWeightedNll(this.heldOut(evaluation.data, indices), k),
-        })),
+      run: (evaluation) => {
+        // Decodes at once, bounded by memory: a large decoder and k = 200 take one example, in groups of samples.
+        const decodes = examplesPerChunk(IWAE_DECODES, this.decoder);
+        return heldOutMeans(evaluation, { size: IWAE_SIZE, chunk: Math.max(1, Math.floor(decodes / k)) }, (indices) => ({
+          nll_iwae: this.importanceWeightedNll(this.heldOut(evaluation.data, indices), k, Math.max(1, Math.floor(decodes / indices.length))),
+        }));
+      },
     };
     return [elbo, iwae];
   }
@@ -214,26 +217,39 @@ class VariationalAutoencoder implements GenerativeModel {
    * Importance-weighted estimate of -log p(x) (Burda et al. 2016), in nats per example:
    *   log p(x) >= log 1/k sum_i p(x|z_i) p(z_i) / q(z_i|x),  z_i ~ q(z|x)
    * It tightens towards -log p(x) as k grows; k = 1 is the ELBO. x: [B, ...] -> [B].
+   * The k samples are decoded `group` at a time, so memory stays that of `group` decodes.
    */
-  importanceWeightedNll(x: tf.Tensor, k: number): tf.Tensor1D {
-    return tf.tidy(() => {
-      const batch = x.shape[0];
-      const { mu, logVar } = this.posterior(x);
-      const d = mu.shape[1];
-      // [B, d] -> [k*B, d]: k copies of the batch, sample-major
-      const muK = tf.tile(mu, [k, 1]) as tf.Tensor2D;
-      const logVarK = tf.tile(logVar, [k, 1]) as tf.Tensor2D;
-      const eps = tf.randomNormal([k * batch, d], 0, 1, 'float32', EVAL_SEED + 2) as tf.Tensor2D;
-      const z = reparameterize(muK, logVarK, eps);
-      const xK = tf.tile(x, [k, ...x.shape.slice(1).map(() => 1)]);
-      const logPxGivenZ = this.negLogLikelihood(xK, this.decoder.apply(z) as tf.Tensor).neg();
-      // log N(z; 0, I) and log N(z; mu, sigma^2), each [k*B]
-      const logPz = z.square().sum(1).add(d * LOG_2PI).mul(-0.5);
-      const logQz = eps.square().add(logVarK).sum(1).add(d * LOG_2PI).mul(-0.5);
-      // [k*B] -> [k, B], then log-mean-exp over the k samples
-      const logWeights = logPxGivenZ.add(logPz).sub(logQz).reshape([k, batch]);
-      return tf.logSumExp(logWeights, 0).sub(Math.log(k)).neg() as tf.Tensor1D;
-    });
+  importanceWeightedNll(x: tf.Tensor, k: number, group = k): tf.Tensor1D {
+    const batch = x.shape[0];
+    const posterior = tf.tidy(() => this.posterior(x));
+    const { mu, logVar } = posterior;
+    const d = mu.shape[1];
+    const parts: tf.Tensor2D[] = [];
+    try {
+      for (let first = 0; first < k; first += group) {
+        const g = Math.min(group, k - first);
+        // [g, B]: the log weights of samples first .. first + g - 1
+        parts.push(
+          tf.tidy(() => {
+            // [B, d] -> [g*B, d]: g copies of the batch, sample-major
+            const muG = tf.tile(mu, [g, 1]) as tf.Tensor2D;
+            const logVarG = tf.tile(logVar, [g, 1]) as tf.Tensor2D;
+            const eps = tf.randomNormal([g * batch, d], 0, 1, 'float32', EVAL_SEED + 2 + first) as tf.Tensor2D;
+            const z = reparameterize(muG, logVarG, eps);
+            const xG = tf.tile(x, [g, ...x.shape.slice(1).map(() => 1)]);
+            const logPxGivenZ = this.negLogLikelihood(xG, this.decoder.apply(z) as tf.Tensor).neg();
+            // log N(z; 0, I) and log N(z; mu, sigma^2), each [g*B]
+            const logPz = z.square().sum(1).add(d * LOG_2PI).mul(-0.5);
+            const logQz = eps.square().add(logVarG).sum(1).add(d * LOG_2PI).mul(-0.5);
+            return logPxGivenZ.add(logPz).sub(logQz).reshape([g, batch]) as tf.Tensor2D;
+          }),
+        );
+      }
+      // [k, B], then log-mean-exp over the k samples
+      return tf.tidy(() => tf.logSumExp(tf.concat(parts, 0), 0).sub(Math.log(k)).neg() as tf.Tensor1D);
+    } finally {
+      tf.dispose([mu, logVar, ...parts]);
+    }
   }
 
   /** x ~ p(x|z), z ~ N(0, I): for images the Bernoulli means (a grey image is the usual picture), for points the mean plus the learned noise. */
@@ -246,6 +262,10 @@ class VariationalAutoencoder implements GenerativeModel {
       // x = mu(z) + sigma_x * eps
       return noise ? mean.add(this.outputLogVar!.mul(0.5).exp().mul(tf.tensor2d(noise, [n, this.dimensions]))) : mean;
     });
+  }
+
+  memoryEstimate(batchSize: number): number {
+    return trainingStepBytes(batchSize, this.encoder, this.decoder);
   }
 
   setParams(values: Readonly<Record<string, ParamValue>>): void {
