@@ -146,15 +146,14 @@ export class Autoencoder implements GenerativeModel {
     return (await fittedGaussianSamples(data, this.codes, n, random)).samples;
   }
 
-  async views({ data, random }: ViewContext): Promise<ViewPanel[]> {
+  async views({ data, random, job }: ViewContext): Promise<ViewPanel[]> {
     if (data.kind === 'points') return this.pointViews(data, random);
-    return [
-      await reconstructionPanel(data, (x) => this.decode(this.encode(x)) as tf.Tensor4D),
-      // With bottleneck 0 the Gaussian is fitted over the flattened feature map: a poor
-      // generator (the caption says so), but set beside a short code's samples it is the lesson.
-      await fittedSamplesPanel(data, this.codes, random),
-      ...(await this.explorer!.panels(data)),
-    ];
+    const reconstructions = await reconstructionPanel(data, (x) => this.decode(this.encode(x)) as tf.Tensor4D);
+    // With bottleneck 0 the Gaussian is fitted over the flattened feature map: a poor
+    // generator (the caption says so), but set beside a short code's samples it is the lesson.
+    const samples = await fittedSamplesPanel(data, this.codes, random);
+    await job.checkpoint();
+    return [reconstructions, samples, ...(await this.explorer!.panels(data, job))];
   }
 
   private async pointViews(data: Extract<Dataset, { kind: 'points' }>, random: ViewContext['random']): Promise<ViewPanel[]> {

@@ -116,11 +116,13 @@ export class DenoisingAutoencoder implements GenerativeModel {
     return { loss: this.optimizer.minimize(() => reconstructionLoss(x, this.reconstruct(noisy), this.recon)) };
   }
 
-  async views({ data, random }: ViewContext): Promise<ViewPanel[]> {
+  async views({ data, random, job }: ViewContext): Promise<ViewPanel[]> {
     // No samples panel: a DAE has no distribution over codes to draw from, and decoding
     // Gaussian draws would show the plain autoencoder's weakness, not this model's point.
     const images = data as ImageDataset;
-    return [await this.denoisingPanel(images, random.seed()), ...(await this.explorer.panels(images))];
+    const denoising = await this.denoisingPanel(images, random.seed());
+    await job.checkpoint();
+    return [denoising, ...(await this.explorer.panels(images, job))];
   }
 
   /** Rows of 8 test images: clean, corrupted, reconstructed from the corrupted. */

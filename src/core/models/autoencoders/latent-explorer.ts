@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../../datasets/image-dataset';
 import type { ParamValue } from '../../params/schema';
-import type { JobContext } from '../../training/jobs';
+import { DETACHED_JOB, type JobContext } from '../../training/jobs';
 import { lerp, slerp } from '../../training/interpolation';
 import { principalComponents, project, type Projection } from '../../training/pca';
 import { readAndDispose } from '../../training/readback';
@@ -113,7 +113,8 @@ export class LatentExplorer {
     job.emit(await this.decode(parseLatentQuery(payload)), 1);
   };
 
-  async panels(dataset: ImageDataset): Promise<ViewPanel[]> {
+  /** The scatter, interpolation, traversal and sliders; `job` lets a pause stop it between them. */
+  async panels(dataset: ImageDataset, job: JobContext = DETACHED_JOB): Promise<ViewPanel[]> {
     const { dimension } = this.space;
     const indices = dataset.firstIndices(SCATTER_SIZE);
     const images = dataset.images('test', indices);
@@ -127,6 +128,7 @@ export class LatentExplorer {
       throw error;
     }
     const [codeValues] = await readAndDispose(codes);
+    await job.checkpoint();
     this.projection = projection;
 
     const [from, to] = this.pair.map((index) => Math.min(index, dataset.count('test') - 1));
@@ -136,12 +138,11 @@ export class LatentExplorer {
     this.slider = { index: from, code: a, directions, start };
     const ranges = this.ranges(directions, codeValues, indices.length);
 
-    return [
-      this.scatterPanel(dataset, indices, codeValues),
-      await this.interpolationPanel(dataset, [from, to], a, b),
-      await this.traversalPanel(from, a, directions, start, ranges),
-      await this.slidersPanel(dataset, from, a, directions, start, ranges),
-    ];
+    const scatter = this.scatterPanel(dataset, indices, codeValues);
+    const interpolation = await this.interpolationPanel(dataset, [from, to], a, b);
+    await job.checkpoint();
+    const traversal = await this.traversalPanel(from, a, directions, start, ranges);
+    return [scatter, interpolation, traversal, await this.slidersPanel(dataset, from, a, directions, start, ranges)];
   }
 
   /** Decodes a point of the last scatter, or a setting of the sliders. */

@@ -274,8 +274,12 @@ class VariationalAutoencoder implements GenerativeModel {
     this.explorer?.setParams(values);
   }
 
-  async views({ data, random }: ViewContext): Promise<ViewPanel[]> {
-    if (data.kind === 'image') return [...(await vaeImageViews(this, data, random)), ...(await this.explorer!.panels(data))];
+  async views({ data, random, job }: ViewContext): Promise<ViewPanel[]> {
+    if (data.kind === 'image') {
+      const own = await vaeImageViews(this, data, random);
+      await job.checkpoint();
+      return [...own, ...(await this.explorer!.panels(data, job))];
+    }
     const learned = await learnedManifoldPanel(data, this.codes, {
       title: 'What the VAE learned',
       caption:
