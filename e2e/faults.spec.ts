@@ -125,6 +125,7 @@ test('50 link changes in a burst leave Train usable within a second of the last'
   await expect(page.getByTestId('play-pause')).toBeEnabled();
   const ready = await page.evaluate(() => performance.now());
   expect(ready - last).toBeLessThan(1000);
+  await page.getByText('More settings').click();
   await expect(page.getByRole('textbox', { name: 'Seed' })).toHaveValue('50');
 });
 

@@ -6,9 +6,9 @@ const TINY = 'model=ae&dataset=mnist&hidden=32&batch=16&bottleneck=2';
 
 async function heldOutLoss(page: Page): Promise<{ loss: number; step: number }> {
   const text = (await page.getByTestId('loss-summary').textContent()) ?? '';
-  const match = /held-out loss ([\d.]+) at step (\d+)/.exec(text);
+  const match = /held-out ([\d.,]+) at step ([\d,]+)/.exec(text);
   if (!match) throw new Error(`no held-out loss in "${text}"`);
-  return { loss: Number(match[1]), step: Number(match[2]) };
+  return { loss: Number(match[1].replace(/,/g, '')), step: Number(match[2].replace(/,/g, '')) };
 }
 
 async function stepCount(page: Page): Promise<number> {
@@ -75,6 +75,8 @@ test('the address bar is a share link that restores the configuration', async ({
   const rate = page.getByRole('textbox', { name: 'Learning rate' });
   await rate.fill('0.003');
   await rate.press('Enter');
+  // a setting for the curious, folded under "More settings"
+  await page.getByText('More settings').click();
   await page.getByLabel('Reconstruction loss').selectOption('bce');
 
   await expect(page).toHaveURL(/dataset=fashion-mnist/);
@@ -131,7 +133,8 @@ test('a bad value typed into a control is named and changes nothing', async ({ p
   const batch = page.getByRole('textbox', { name: 'Batch size' });
   await batch.fill('-5');
   await batch.press('Enter');
-  await expect(page.getByRole('alert').filter({ hasText: 'Batch size must be between 1 and 512' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'Batch size "-5" must be between 1 and 512' })).toBeVisible();
+  await expect(batch).toHaveValue('16');
   await expect(page).toHaveURL(/batch=16/);
 });
 

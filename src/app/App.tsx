@@ -1,35 +1,46 @@
 import { DATASETS } from '../core/datasets/catalog';
+import { ChartDetails, LeadChart } from './components/Charts';
 import { ConfigPanel } from './components/ConfigPanel';
-import { Charts } from './components/Charts';
+import { DeviceBadge } from './components/DeviceBadge';
+import { FirstMinute } from './components/FirstMinute';
 import { ModelCard } from './components/ModelCard';
-import { Notices } from './components/Notices';
 import { NewSamples } from './components/NewSamples';
-import { Panels } from './components/Panels';
-import { RunControls } from './components/RunControls';
-import { StatusBar } from './components/StatusBar';
+import { Notices } from './components/Notices';
+import { LeadPanel, OtherPanels } from './components/Panels';
+import { RunBar } from './components/RunBar';
+import { useStore } from './store';
 
+/**
+ * One screen for a classroom: the run bar, the model in a line and what to expect, then
+ * the lead chart beside the main view, then everything else. The settings are a drawer:
+ * a column beside the results on a wide screen, over them on a small one.
+ */
 export function App() {
+  const settingsOpen = useStore((state) => state.settingsOpen);
   return (
     <div className="app">
-      <header className="app-header">
+      <header className="topbar">
         <h1>Generative Playground</h1>
-        <StatusBar />
+        <RunBar />
       </header>
+      <DeviceBadge />
       <Notices />
-      <main className="layout">
-        <aside className="sidebar">
-          <RunControls />
-          <ConfigPanel />
-          <ModelCard />
-        </aside>
-        <div className="stage">
-          <Charts />
-          <div className="panels">
-            <Panels />
+      <FirstMinute />
+      <div className={settingsOpen ? 'workspace with-settings' : 'workspace'}>
+        <ConfigPanel />
+        <main className="results">
+          <div className="lead-row">
+            <LeadChart />
+            <LeadPanel />
+          </div>
+          <div className="panel-columns">
+            <ChartDetails />
+            <OtherPanels />
             <NewSamples />
           </div>
-        </div>
-      </main>
+          <ModelCard />
+        </main>
+      </div>
       <footer className="app-footer">
         <p>
           Training runs in your browser; nothing is uploaded. The address bar always holds a link to this exact setup. Data:{' '}

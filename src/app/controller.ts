@@ -7,7 +7,7 @@ import { paramsFor, type RunConfig } from '../core/config';
 import { formatParam, type ParamValue } from '../core/params/schema';
 import { decodeLink, encodeLink } from '../core/url-codec';
 import type { ImageGridPanel, LatentQuery } from '../core/views/panels';
-import { beginRun, receive, setStoreHooks, useStore } from './store';
+import { beginRun, currentCurves, receive, setStoreHooks, useStore, type PreviousRun } from './store';
 import type { WorkerFault } from '../worker/protocol';
 import { connectWorker, sendToWorker, terminateWorkerForTest } from './worker-client';
 
@@ -21,15 +21,31 @@ function writeLink(config: RunConfig): void {
   if (window.location.hash !== lastWrittenHash) history.replaceState(null, '', lastWrittenHash);
 }
 
-function restart(config: RunConfig, notice?: string): void {
+/**
+ * A new run from `config`. `compareWith` keeps the replaced run's curves on the chart;
+ * `resume` starts training as soon as the new run is built.
+ */
+function restart(config: RunConfig, { notice, compareWith, resume = false }: { notice?: string; compareWith?: PreviousRun; resume?: boolean } = {}): void {
   clearTimeout(restartTimer);
   restartTimer = undefined;
   // An answer to a decode request of the old run is dropped as stale: don't wait for it.
   decodeInFlight = undefined;
   waitingQueries.clear();
-  const runId = beginRun(config);
-  if (notice) useStore.setState({ notice });
+  const runId = beginRun(config, compareWith);
+  useStore.setState({ resumeWhenReady: resume, ...(notice ? { notice } : {}) });
   sendToWorker({ type: 'reset', runId, config });
+}
+
+/** "hidden 256,64 -> 128": what changed between two configurations of the same model, in a few words. */
+function describeChange(before: RunConfig, after: RunConfig): string {
+  const changed = paramsFor(after.model, after.dataset).filter(
+    (spec) => formatParam(spec, before.values[spec.key] ?? spec.default) !== formatParam(spec, after.values[spec.key] ?? spec.default),
+  );
+  if (changed.length === 0) return 'the run before';
+  return `before: ${changed
+    .slice(0, 2)
+    .map((spec) => `${spec.label.toLowerCase()} ${formatParam(spec, before.values[spec.key] ?? spec.default)}`)
+    .join(', ')}${changed.length > 2 ? '…' : ''}`;
 }
 
 /** How long the worker may go without answering the heartbeat: 20 steps' time, 15 s at least; a minute before its first step (shaders compile). */
@@ -46,16 +62,18 @@ function loadFromLink(): void {
 }
 
 export function startPlayground(): void {
+  // A wide screen has room for the settings beside the results; a projector or a phone shows results first.
+  useStore.setState({ settingsOpen: window.matchMedia('(min-width: 1280px)').matches });
   connectWorker({
     message: receive,
     patience,
     // A new worker: the run is built again there, from the page's configuration.
-    replaced: (reason) => restart(useStore.getState().config, `${reason} The run starts again from step 0.`),
+    replaced: (reason) => restart(useStore.getState().config, { notice: `${reason} The run starts again from step 0.` }),
     givenUp: (reason) => useStore.setState({ error: reason, runState: 'error' }),
     // The worker holds another run than the page shows (a reset the page did not send): build the page's again.
     pong: (runId, state) => {
       const { runId: shown, runState } = useStore.getState();
-      if (runId !== shown && state !== 'loading' && runState !== 'loading') restart(useStore.getState().config, 'The training worker had lost this run; it was built again.');
+      if (runId !== shown && state !== 'loading' && runState !== 'loading') restart(useStore.getState().config, { notice: 'The training worker had lost this run; it was built again.' });
     },
   });
   loadFromLink();
@@ -82,11 +100,13 @@ function liveChanges(before: RunConfig, after: RunConfig): Record<string, ParamV
 }
 
 /**
- * Applies a new configuration now in the page. Live parameters (a DAE's noise, a VAE's
- * beta) go to the running model at once; any other change restarts the run once edits settle.
+ * Applies a new configuration now in the page. Live settings (a learning rate, a VAE's
+ * beta, a DAE's noise) go to the running model at once. Any other change rebuilds the run
+ * once edits settle: for the same model and data the old run's curves stay on the chart,
+ * faded and labelled, and training goes on if it was running.
  */
 export function changeConfig(config: RunConfig, { immediate = false } = {}): void {
-  const previous = useStore.getState().config;
+  const { config: previous, runState } = useStore.getState();
   useStore.setState({ config });
   writeLink(config);
   const live = liveChanges(previous, config);
@@ -94,9 +114,15 @@ export function changeConfig(config: RunConfig, { immediate = false } = {}): voi
     if (Object.keys(live).length > 0) sendToWorker({ type: 'set-params', runId: useStore.getState().runId, values: live });
     return;
   }
+  const sameTask = previous.model === config.model && previous.dataset === config.dataset;
+  const rebuild = () =>
+    restart(config, {
+      ...(sameTask ? { compareWith: currentCurves(describeChange(previous, config)) } : {}),
+      resume: sameTask && (runState === 'running' || useStore.getState().resumeWhenReady),
+    });
   clearTimeout(restartTimer);
-  if (immediate) restart(config);
-  else restartTimer = setTimeout(() => restart(config), RESTART_DELAY_MS);
+  if (immediate) rebuild();
+  else restartTimer = setTimeout(rebuild, RESTART_DELAY_MS);
 }
 
 let jobCounter = 0;
@@ -135,6 +161,12 @@ function requestDecode(query: LatentQuery): void {
 }
 
 setStoreHooks({
+  // A rebuild of a run that was training goes on training.
+  ready: () => {
+    if (!useStore.getState().resumeWhenReady) return;
+    useStore.setState({ resumeWhenReady: false });
+    play();
+  },
   job: (jobId, message) => {
     if (jobId !== decodeInFlight?.jobId) return;
     const { query } = decodeInFlight;
@@ -193,5 +225,11 @@ export const pause = () => sendToWorker({ type: 'pause', runId: useStore.getStat
 /** One training step, or one phase of one (a GAN's discriminator alone). */
 export const stepOnce = (phase?: string) => sendToWorker({ type: 'step', runId: useStore.getState().runId, ...(phase ? { phase } : {}) });
 export const resetRun = () => restart(useStore.getState().config);
+/** A smaller setting of the same model, when the default is slow on this machine. */
+export const applyPreset = (values: Readonly<Record<string, ParamValue>>) => {
+  const { config } = useStore.getState();
+  changeConfig({ ...config, values: { ...config.values, ...values } }, { immediate: true });
+};
+export const toggleSettings = (open = !useStore.getState().settingsOpen) => useStore.setState({ settingsOpen: open });
 export const dismissLinkWarnings = () => useStore.setState({ linkWarnings: [] });
 export const dismissError = () => useStore.setState({ error: undefined });

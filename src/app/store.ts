@@ -62,7 +62,24 @@ export interface PlaygroundState {
   error?: string;
   /** One line on something the page did for the person (a worker replaced, a run rebuilt). */
   notice?: string;
+  /** Runs a setting change replaced, newest first: their smoothed curves stay on the chart, faded and labelled. */
+  previousRuns: PreviousRun[];
+  /** Start training as soon as the run is built: it was training when a setting rebuilt it. */
+  resumeWhenReady: boolean;
+  /** The settings drawer is open (on small screens it covers the results). */
+  settingsOpen: boolean;
 }
+
+/** What is kept of a replaced run for comparison. */
+export interface PreviousRun {
+  /** What changed, for the legend: "before: hidden 256,64". */
+  label: string;
+  /** Its training points (step and the smoothed terms). */
+  train: ChartPoint[];
+}
+
+/** Replaced runs kept on the chart, at most. */
+export const PREVIOUS_RUNS = 2;
 
 export const useStore = create<PlaygroundState>(() => ({
   config: { model: 'ae', dataset: 'mnist', backend: 'auto', values: {} },
@@ -78,14 +95,32 @@ export const useStore = create<PlaygroundState>(() => ({
   panels: [],
   panelsStep: 0,
   jobs: {},
+  previousRuns: [],
+  resumeWhenReady: false,
+  settingsOpen: false,
 }));
 
-/** A fresh run: new id, empty charts. Returns the id to tag messages with. */
-export function beginRun(config: RunConfig): number {
-  const runId = useStore.getState().runId + 1;
+/** The smoothed training curves of the run now shown: what a comparison keeps of it. */
+export function currentCurves(label: string): PreviousRun {
+  const train = useStore.getState().train.map((point) => {
+    const kept: ChartPoint = { step: point.step };
+    for (const [key, value] of Object.entries(point)) if (key.endsWith('_smooth')) kept[key] = value;
+    return kept;
+  });
+  return { label, train };
+}
+
+/**
+ * A fresh run: new id, empty charts. `previous`: the run it replaces, kept on the chart
+ * for comparison (absent: the comparison is cleared). Returns the id to tag messages with.
+ */
+export function beginRun(config: RunConfig, previous?: PreviousRun): number {
+  const state = useStore.getState();
+  const runId = state.runId + 1;
   useStore.setState({
     config,
     runId,
+    previousRuns: previous && previous.train.length > 0 ? [previous, ...state.previousRuns].slice(0, PREVIOUS_RUNS) : previous ? state.previousRuns : [],
     runState: 'loading',
     statusMessage: undefined,
     step: 0,
@@ -114,8 +149,12 @@ function toChartPoints(points: { step: number; values: Record<string, number> }[
   });
 }
 
-/** What the controller does when a job reports, and when views refresh. */
-let hooks: { job: (jobId: string, message: Extract<FromWorker, { type: 'job' }>) => void; views: () => void } = { job: () => {}, views: () => {} };
+/** What the controller does when a job reports, when views refresh, and when a run is ready to train. */
+let hooks: { job: (jobId: string, message: Extract<FromWorker, { type: 'job' }>) => void; views: () => void; ready: () => void } = {
+  job: () => {},
+  views: () => {},
+  ready: () => {},
+};
 export function setStoreHooks(next: typeof hooks): void {
   hooks = next;
 }
@@ -131,6 +170,7 @@ export function receive(message: FromWorker): void {
         statusMessage: message.message,
         ...(message.state !== 'loading' ? { progress: undefined } : {}),
       });
+      if (state.runState === 'loading' && message.state === 'paused') hooks.ready();
       return;
     case 'backend':
       useStore.setState({ backend: message.backend });

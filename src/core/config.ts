@@ -32,6 +32,7 @@ export const TRAINING_PARAMS = defineParams([
     key: 'seed',
     label: 'Seed',
     help: 'Seeds the initial weights, the batches and the samples: the same seed gives the same run.',
+    advanced: true,
     default: 1,
     min: 0,
     max: 2147483647,

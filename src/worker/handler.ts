@@ -16,7 +16,7 @@ import { quote } from '../core/quote';
 import { createRandom, itemSeed } from '../core/random';
 import { cancellable, JobCancelled, JobRunner, type JobContext } from '../core/training/jobs';
 import { drawSamples } from '../core/training/sampling-job';
-import { createSession, nonFiniteMessage, type EvaluationPoint, type TrainingSession } from '../core/training/session';
+import { createSession, nonFiniteMessage, type EvaluationPoint, type MetricPoint, type TrainingSession } from '../core/training/session';
 import { ThroughputMeter } from '../core/training/throughput';
 import { panelBuffers, type ViewPanel } from '../core/views/panels';
 import type { BackendInfo, FromWorker, RunState, ToWorker } from './protocol';
@@ -85,6 +85,8 @@ interface Run {
   schedule: RefreshSchedule;
   /** The refresh after a stop, which brings figures and views up to date beside the queue. */
   background?: Background;
+  /** Terms read back and not yet posted. */
+  unsent: MetricPoint[];
 }
 
 function errorText(error: unknown): string {
@@ -127,12 +129,21 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     if (run === target) deps.post({ type: 'metrics', runId: target.id, train: [], evaluations: [point], throughput: throughput(target) });
   };
 
-  /** Reads back and sends the terms of completed steps; false if one was not finite (the run is then paused, with a message). */
-  async function flushMetrics(target: Run): Promise<boolean> {
+  /**
+   * Reads back the terms of completed steps and, with `send`, posts what has been read so
+   * far: reading back every few steps keeps the device close, posting at most every
+   * metricsInterval keeps the page's message rate down however fast the steps are. False
+   * if a term was not finite (the run is then paused, with a message).
+   */
+  async function flushMetrics(target: Run, send = true): Promise<boolean> {
     const { points, nonFinite } = await target.session.readMetrics();
     if (run !== target) return true;
     meter.tick(points.length);
-    if (points.length > 0) deps.post({ type: 'metrics', runId: target.id, train: points, throughput: throughput(target) });
+    target.unsent.push(...points);
+    if ((send || nonFinite) && target.unsent.length > 0) {
+      deps.post({ type: 'metrics', runId: target.id, train: target.unsent, throughput: throughput(target) });
+      target.unsent = [];
+    }
     if (!nonFinite) return true;
     target.running = false;
     const message = nonFiniteMessage(target.spec, target.config, nonFinite);
@@ -199,10 +210,11 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     try {
       while (target.running && run === target) {
         target.session.dispatch();
-        // Back-pressure: read back before more than a few steps are queued on the device.
-        if (target.session.inFlight >= MAX_IN_FLIGHT || deps.now() - lastMetrics >= timing.metricsInterval) {
-          lastMetrics = deps.now();
-          if (!(await flushMetrics(target))) return 'halted';
+        // Back-pressure: read back before more than a few steps are queued on the device; send at most every metricsInterval.
+        const sendDue = deps.now() - lastMetrics >= timing.metricsInterval;
+        if (target.session.inFlight >= MAX_IN_FLIGHT || sendDue) {
+          if (sendDue) lastMetrics = deps.now();
+          if (!(await flushMetrics(target, sendDue))) return 'halted';
         }
         await refresh(target, job, 'training');
         await deps.yieldToEvents();
@@ -271,7 +283,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
         session.dispose();
         throw new Error(refusal);
       }
-      run = { id: runId, config, spec, session, running: false, jobs: newJobRunner(runId), schedule: new RefreshSchedule(timing, deps.now) };
+      run = { id: runId, config, spec, session, running: false, jobs: newJobRunner(runId), schedule: new RefreshSchedule(timing, deps.now), unsent: [] };
       status(run, 'paused', notice);
       settle(run);
     } catch (error) {

@@ -60,8 +60,14 @@ describe('latent explorer', () => {
     expect([interpolation.count, interpolation.columns, interpolation.rowLabels]).toEqual([10, 10, ['linear']]);
     const [a, b] = r.codesOf([3, 2]);
     r.decoded.length = 0;
-    await explorer.panels(dataset);
-    // decode calls in order: the interpolation path (8 codes), the traversal, the sliders' reconstruction
+    const again = await explorer.panels(dataset);
+    // decode calls in order: the plane behind the scatter (12 x 12 cell centres, row 0 at the top),
+    // the interpolation path (8 codes), the traversal, the sliders' reconstruction
+    const plane = r.decoded.splice(0, 144);
+    const [x0, x1, y0, y1] = (byId(again, 'latent-scatter', 'scatter') as ScatterPanel).extent!;
+    close(plane[0], [x0 + (x1 - x0) / 24, y1 - (y1 - y0) / 24]);
+    close(plane[143], [x1 - (x1 - x0) / 24, y0 + (y1 - y0) / 24]);
+    expect(x1 - x0).toBeCloseTo(y1 - y0, 6); // the same scale on both axes
     close(r.decoded[0], a);
     close(r.decoded[7], b);
     close(r.decoded[4], a.map((value, j) => value + (4 / 7) * (b[j] - value)));

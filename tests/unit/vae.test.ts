@@ -102,7 +102,10 @@ describe('the VAE model', () => {
     expect(metrics.neg_elbo).toBeCloseTo(metrics.recon + metrics.kl, 3);
     const panels = await session.views();
     const ids = panels.map((panel) => panel.id);
-    expect(ids).toEqual(['reconstructions', 'samples', 'data-vs-samples', 'kl-per-dimension', 'manifold', 'latent-scatter', 'interpolation', 'traversal', 'sliders']);
+    expect(ids).toEqual(['reconstructions', 'samples', 'data-vs-samples', 'kl-per-dimension', 'latent-scatter', 'interpolation', 'traversal', 'sliders']);
+    // the decoded plane lies behind the codes: the prior's +-3 at least, 12 x 12 images
+    const scatter = panels.find((panel) => panel.kind === 'scatter');
+    expect(scatter?.kind === 'scatter' && [scatter.background?.count, scatter.extent![0] <= -3, scatter.extent![1] >= 3]).toEqual([144, true, true]);
     // Interpolation: two rows of [image a, 8 decoded codes, image b], the ends being the test images themselves.
     const interpolation = panels.find((panel) => panel.id === 'interpolation');
     expect(interpolation?.kind).toBe('image-grid');

@@ -1,29 +1,41 @@
 /**
- * The model's charts, as its spec lists them (terms, scale), and a table of the latest
- * held-out figures with when and on what each was computed. The first chart draws the raw
- * training values, their moving average and the held-out points; the others draw moving
- * averages and held-out points. No axis is anchored at 0 when a value goes below it.
+ * The model's charts, as its spec lists them. The first is the lead chart beside the main
+ * view: the raw training values, their moving average, the held-out points, and the
+ * curves of runs a setting change replaced (faded, labelled). The others, and a table of
+ * the latest held-out figures (plain words first, the formal name beside), follow in a
+ * details card. Axes have titles with units and round ticks, every chart starts at step 0,
+ * and no axis is pinned at 0 when a value goes below it. Each chart is one Tab stop with a
+ * text summary.
  */
 import { memo, useMemo, useState } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Label, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { findModel } from '../../core/models';
 import type { ChartSpec, TermInfo } from '../../core/models/model';
 import { evaluateNow } from '../controller';
 import { smoothedKey, thinned, type ChartPoint } from '../series';
-import { useStore, type HeldOutFigure } from '../store';
+import { useStore, type HeldOutFigure, type PreviousRun } from '../store';
 import { useThrottled } from '../use-throttled';
+import { niceStep, ticks } from './ticks';
 
-const format = (value: number) => (!Number.isFinite(value) ? String(value) : Math.abs(value) >= 100 ? value.toFixed(1) : value.toPrecision(3));
-/** Okabe-Ito colours, distinguishable by colour-blind readers. */
+/** Three significant digits, no trailing zeros: 200, 0.005, 1.25. */
+export const format = (value: number) => (!Number.isFinite(value) ? String(value) : Number(value.toPrecision(3)).toLocaleString('en-US'));
+/** A reading to three significant digits that keeps its zeros (38.0 next to 38.8, not 38), whole above 1,000. */
+export const reading = (value: number) =>
+  !Number.isFinite(value)
+    ? String(value)
+    : Math.abs(value) >= 1000
+      ? Math.round(value).toLocaleString('en-US')
+      : value.toLocaleString('en-US', { minimumSignificantDigits: 3, maximumSignificantDigits: 3 });
+/** Okabe-Ito colours, distinguishable by colour-blind readers; dark enough for a projector. */
 const COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00'];
 /** Charts redraw at most this often (Recharts takes tens of ms a redraw); the text below them follows every update. */
 const CHART_INTERVAL_MS = 500;
 
 export function termLabel(terms: readonly TermInfo[], key: string): TermInfo {
-  return terms.find((term) => term.key === key) ?? { key, label: key.replace(/_/g, ' '), unit: '' };
+  return terms.find((term) => term.key === key) ?? { key, plain: key.replace(/_/g, ' '), label: key.replace(/_/g, ' '), unit: '' };
 }
 
-/** The smallest value of some keys over some points: is anything below zero, or at it? */
+/** The smallest value of some keys over some points. */
 function lowest(points: readonly ChartPoint[], keys: readonly string[]): number {
   let low = Infinity;
   for (const point of points) for (const key of keys) if (Number.isFinite(point[key])) low = Math.min(low, point[key]);
@@ -34,58 +46,92 @@ interface ChartProps {
   chart: ChartSpec;
   /** The person asked for log axes on every chart. */
   logAll: boolean;
-  primary: boolean;
+  lead: boolean;
   train: readonly ChartPoint[];
   test: readonly ChartPoint[];
+  previous: readonly PreviousRun[];
   terms: readonly TermInfo[];
+  summary: string;
 }
 
-const ModelChart = memo(function ModelChart({ chart, logAll, primary, train, test, terms }: ChartProps) {
+const ModelChart = memo(function ModelChart({ chart, logAll, lead, train, test, previous, terms, summary }: ChartProps) {
   const trained = chart.terms.filter((key) => train.some((point) => key in point));
   const heldOut = chart.terms.filter((key) => test.some((point) => key in point));
-  const drawn = [...trained.map(smoothedKey), ...(primary ? trained : []), ...heldOut];
+  const drawn = [...trained.map(smoothedKey), ...(lead ? trained : []), ...heldOut];
   const low = Math.min(lowest(train, drawn), lowest(test, heldOut));
   // A log axis needs positive values: with a zero or a negative one, the chart falls back to linear.
   const logScale = (logAll || chart.scale === 'log') && low > 0;
   const domain: [number | 'auto', number | 'auto'] = logScale || low < 0 ? ['auto', 'auto'] : [0, 'auto'];
   const many = chart.terms.length > 1;
+  const first = termLabel(terms, chart.terms[0]);
+  const yTitle = first.unit;
+  const compared = lead ? previous.filter((run) => run.train.some((point) => smoothedKey(chart.terms[0]) in point)) : [];
+  // Every chart starts at step 0 and ends on a round step, with round ticks between.
+  const lastStep = Math.max(10, ...[train, test, ...compared.map((run) => run.train)].map((series) => series.at(-1)?.step ?? 0));
+  const stepTick = niceStep(lastStep, 5);
+  const xEnd = Math.ceil(lastStep / stepTick) * stepTick;
   return (
     <>
       {(logAll || chart.scale === 'log') && Number.isFinite(low) && (
-        <p className="help">
-          {logScale ? 'Log scale: equal steps up the axis multiply the value.' : 'Drawn on a linear scale: a value at or below 0 has no logarithm.'}
-        </p>
+        <p className="help">{logScale ? 'Log scale: equal steps up the axis multiply the value.' : 'Drawn on a linear scale: a value at or below 0 has no logarithm.'}</p>
       )}
-      <div className={primary ? 'chart-area' : 'chart-area small'} data-testid={`${chart.id}-chart`} data-points={train.length} data-scale={logScale ? 'log' : 'linear'}>
+      <div
+        className={lead ? 'chart-area' : many ? 'chart-area small many' : 'chart-area small'}
+        data-testid={`${chart.id}-chart`}
+        data-points={train.length}
+        data-scale={logScale ? 'log' : 'linear'}
+        data-compared={compared.length}
+        tabIndex={0}
+        role="img"
+        aria-label={summary}
+      >
         <ResponsiveContainer width="100%" height="100%">
-          <LineChart margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+          <LineChart margin={{ top: 8, right: 16, bottom: 20, left: 16 }} accessibilityLayer={false}>
             <CartesianGrid strokeDasharray="3 3" stroke="#d5dbe3" />
-            <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} />
-            <YAxis scale={logScale ? 'log' : 'auto'} domain={domain} allowDataOverflow={false} tickFormatter={format} width={56} />
-            <Tooltip formatter={(value) => format(Number(value))} labelFormatter={(step) => `step ${step}`} />
-            <Legend />
+            <XAxis dataKey="step" type="number" domain={[0, xEnd]} ticks={ticks(0, xEnd, stepTick)} tickFormatter={format} allowDuplicatedCategory={false}>
+              <Label value="training step" position="insideBottom" offset={-14} className="axis-title" />
+            </XAxis>
+            <YAxis scale={logScale ? 'log' : 'auto'} domain={domain} tickFormatter={format} width={62}>
+              <Label value={yTitle} angle={-90} position="insideLeft" offset={-8} style={{ textAnchor: 'middle' }} className="axis-title" />
+            </YAxis>
+            <Tooltip formatter={(value) => reading(Number(value))} labelFormatter={(step) => `step ${format(Number(step))}`} />
+            <Legend verticalAlign="top" wrapperStyle={{ fontSize: '0.85rem', lineHeight: 1.3 }} />
+            {compared.map((run, index) => (
+              <Line
+                key={`compared-${index}`}
+                data={run.train}
+                dataKey={smoothedKey(chart.terms[0])}
+                name={run.label}
+                stroke={index === 0 ? '#7b8794' : '#b8c2cc'}
+                strokeDasharray="6 4"
+                dot={false}
+                connectNulls
+                isAnimationActive={false}
+                strokeWidth={2}
+              />
+            ))}
             {chart.terms.map((key, index) => {
               const color = COLORS[index % COLORS.length];
-              const label = many ? termLabel(terms, key).label : 'train';
+              const label = many ? termLabel(terms, key).plain : 'training';
               return [
-                primary && trained.includes(key) && (
-                  <Line key={`${key}-raw`} data={train} dataKey={key} name={`${label} (each step)`} stroke="#9fb3c8" dot={false} connectNulls isAnimationActive={false} strokeWidth={1} />
+                lead && trained.includes(key) && (
+                  <Line key={`${key}-raw`} data={train} dataKey={key} name={`${label}, each step`} stroke="#8aa0b6" dot={false} connectNulls isAnimationActive={false} strokeWidth={1.5} />
                 ),
                 trained.includes(key) && (
-                  <Line key={`${key}-smooth`} data={train} dataKey={smoothedKey(key)} name={`${label} (smoothed)`} stroke={color} dot={false} connectNulls isAnimationActive={false} strokeWidth={2} />
+                  <Line key={`${key}-smooth`} data={train} dataKey={smoothedKey(key)} name={many ? label : 'training (smoothed)'} stroke={color} dot={false} connectNulls isAnimationActive={false} strokeWidth={3} />
                 ),
                 heldOut.includes(key) && (
                   <Line
                     key={`${key}-test`}
                     data={test}
                     dataKey={key}
-                    name={many ? `${label} (held out)` : 'held-out'}
-                    stroke={many ? color : '#d1495b'}
+                    name={many ? `${label}, held out` : 'held-out examples'}
+                    stroke={many ? color : '#c0392b'}
                     strokeDasharray={many ? '5 3' : undefined}
-                    dot={{ r: 2 }}
+                    dot={{ r: 3 }}
                     connectNulls
                     isAnimationActive={false}
-                    strokeWidth={2}
+                    strokeWidth={2.5}
                   />
                 ),
               ];
@@ -100,19 +146,38 @@ const ModelChart = memo(function ModelChart({ chart, logAll, primary, train, tes
 function HeldOutTable({ heldOut, terms }: { heldOut: Record<string, HeldOutFigure>; terms: readonly TermInfo[] }) {
   const keys = Object.keys(heldOut);
   const groups = [...new Set(keys.map((key) => heldOut[key].evaluation))];
-  const explained = keys.map((key) => termLabel(terms, key)).filter((term) => term.help);
+  const row = (key: string) => {
+    const term = termLabel(terms, key);
+    return (
+      <tr key={key}>
+        <th scope="row">
+          {term.plain}
+          <span className="formal">{term.label}</span>
+        </th>
+        <td>{reading(heldOut[key].value)}</td>
+        <td className="unit">{term.unit}</td>
+      </tr>
+    );
+  };
   return (
     <>
       <table className="metrics" data-testid="held-out-metrics">
-        <caption>Held-out figures</caption>
-        {groups.map((evaluation) => {
+        <caption>Held-out figures: on examples the model never trains on</caption>
+        {groups.map((evaluation, index) => {
           const rows = keys.filter((key) => heldOut[key].evaluation === evaluation);
+          // a group of advanced figures alone (a slower, tighter estimate) shows them: a heading over nothing says nothing
+          const basic = rows.filter((key) => !termLabel(terms, key).advanced);
+          const plain = basic.length > 0 ? basic : rows;
+          const more = basic.length > 0 ? rows.filter((key) => termLabel(terms, key).advanced) : [];
           const { basis, step, fromStep } = heldOut[rows[0]];
+          // costly figures wait longer between updates: say so when they lag behind the first group's
+          const older = index > 0 && step < heldOut[keys[0]].step;
           return (
-            <tbody key={evaluation} data-evaluation={evaluation}>
+            <tbody key={evaluation} data-evaluation={evaluation} className={older ? 'older' : undefined}>
               <tr className="metrics-group">
-                <th colSpan={3} scope="colgroup">
-                  On {basis}, {fromStep === undefined ? `at step ${step.toLocaleString('en-US')}` : `over steps ${fromStep.toLocaleString('en-US')}-${step.toLocaleString('en-US')} (training went on)`}
+                <th colSpan={2} scope="colgroup">
+                  On {basis}, {fromStep === undefined ? `at step ${step.toLocaleString('en-US')}` : `over steps ${fromStep.toLocaleString('en-US')}-${step.toLocaleString('en-US')}`}
+                  {older && <span className="formal">slower to compute, so updated less often: Update brings it to this step</span>}
                 </th>
                 <td>
                   <button type="button" className="small-button" onClick={() => evaluateNow(evaluation)} aria-label={`Compute the figures on ${basis} now`}>
@@ -120,35 +185,38 @@ function HeldOutTable({ heldOut, terms }: { heldOut: Record<string, HeldOutFigur
                   </button>
                 </td>
               </tr>
-              {rows.map((key) => {
-                const term = termLabel(terms, key);
-                return (
-                  <tr key={key} title={term.help}>
-                    <th scope="row">{term.label}</th>
-                    <td>{format(heldOut[key].value)}</td>
-                    <td className="unit" colSpan={2}>
-                      {term.unit}
-                    </td>
-                  </tr>
-                );
-              })}
+              {plain.map(row)}
+              {more.length > 0 && (
+                <tr>
+                  <td colSpan={3}>
+                    <details className="more-figures">
+                      <summary>More figures</summary>
+                      <table className="metrics">
+                        <tbody>{more.map(row)}</tbody>
+                      </table>
+                    </details>
+                  </td>
+                </tr>
+              )}
             </tbody>
           );
         })}
       </table>
-      {explained.length > 0 && (
-        // Tooltips reach no one on a tablet: what each number is under, one tap away.
+      {keys.some((key) => termLabel(terms, key).help) && (
         <details className="metrics-help" data-testid="metrics-help">
           <summary>What these numbers mean</summary>
           <dl>
-            {explained.map((term) => (
-              <div key={term.key}>
-                <dt>
-                  {term.label} ({term.unit})
-                </dt>
-                <dd>{term.help}</dd>
-              </div>
-            ))}
+            {keys
+              .map((key) => termLabel(terms, key))
+              .filter((term) => term.help)
+              .map((term) => (
+                <div key={term.key}>
+                  <dt>
+                    {term.plain}: {term.label} ({term.unit})
+                  </dt>
+                  <dd>{term.help}</dd>
+                </div>
+              ))}
           </dl>
         </details>
       )}
@@ -156,50 +224,78 @@ function HeldOutTable({ heldOut, terms }: { heldOut: Record<string, HeldOutFigur
   );
 }
 
-export function Charts() {
+/** The series every chart draws, throttled and thinned so redraws stay cheap. */
+function useChartData() {
   const train = useStore((state) => state.train);
   const test = useStore((state) => state.test);
-  const heldOut = useStore((state) => state.heldOut);
-  const modelId = useStore((state) => state.config.model);
-  const model = findModel(modelId);
-  const terms = model?.terms ?? [];
-  const charts = model?.charts ?? [];
   const chartTrain = useThrottled(train, CHART_INTERVAL_MS);
   const chartTest = useThrottled(test, CHART_INTERVAL_MS);
-  const shownTrain = useMemo(() => thinned(chartTrain), [chartTrain]);
-  const [first] = charts;
-  const key = first?.terms[0] ?? 'loss';
-  const lastTrain = [...train].reverse().find((point) => smoothedKey(key) in point);
-  const lastTest = heldOut[key];
-  const summary =
-    lastTrain || lastTest
-      ? `At step ${lastTrain?.step ?? lastTest?.step}: training ${key} ${lastTrain ? format(lastTrain[smoothedKey(key)]) : 'n/a'} (smoothed)` +
-        `${lastTest ? `, held-out ${key} ${format(lastTest.value)} at step ${lastTest.step}` : ''}.`
-      : 'No losses yet: press Train.';
-  const firstTerm = termLabel(terms, key);
-  const [logAll, setLogAll] = useState(false);
+  return { train, shownTrain: useMemo(() => thinned(chartTrain), [chartTrain]), shownTest: chartTest };
+}
 
+/** One sentence on where a chart's first term stands, for the caption and for screen readers. */
+/** The latest readings in words: the visible caption, and (after the chart's title) its accessible name. */
+function latestReadings(chart: ChartSpec, terms: readonly TermInfo[], train: readonly ChartPoint[], heldOut: Record<string, HeldOutFigure>): string {
+  const key = chart.terms[0];
+  const term = termLabel(terms, key);
+  const last = [...train].reverse().find((point) => smoothedKey(key) in point);
+  const test = heldOut[key];
+  if (!last && !test) return 'Nothing yet. Press Train.';
   return (
-    <figure className="card chart" aria-labelledby="chart-heading-0">
-      {charts.map((chart, index) => (
-        <div key={chart.id}>
-          {index === 0 ? (
-            <div className="chart-header">
-              <h2 id="chart-heading-0">
-                {chart.title} <span className="unit">({firstTerm.label}, {firstTerm.unit})</span>
-              </h2>
-              <label className="toggle">
-                <input type="checkbox" checked={logAll} onChange={(event) => setLogAll(event.target.checked)} /> log scale
-              </label>
-            </div>
-          ) : (
-            <h3>{chart.title}</h3>
-          )}
-          <ModelChart chart={chart} logAll={logAll} primary={index === 0} train={shownTrain} test={chartTest} terms={terms} />
-          {index === 0 && <figcaption data-testid="loss-summary">{summary}</figcaption>}
-        </div>
-      ))}
-      {Object.keys(heldOut).length > 0 && <HeldOutTable heldOut={heldOut} terms={terms} />}
+    'Latest: ' +
+    (last ? `training ${reading(last[smoothedKey(key)])} at step ${last.step.toLocaleString('en-US')} (smoothed)` : 'no training yet') +
+    (test ? `; held-out ${reading(test.value)} at step ${test.step.toLocaleString('en-US')}` : '') +
+    ` (${term.unit}: ${term.plain}).`
+  );
+}
+
+const summarize = (chart: ChartSpec, readings: string) => `${chart.title}. ${readings}`;
+
+/** The lead chart, beside the main view. */
+export function LeadChart() {
+  const { train, shownTrain, shownTest } = useChartData();
+  const heldOut = useStore((state) => state.heldOut);
+  const previous = useStore((state) => state.previousRuns);
+  const model = findModel(useStore((state) => state.config.model));
+  const [logAll, setLogAll] = useState(false);
+  if (!model) return null;
+  const [chart] = model.charts;
+  const readings = latestReadings(chart, model.terms, train, heldOut);
+  const summary = summarize(chart, readings);
+  return (
+    <figure className="card chart lead-chart" aria-labelledby="chart-heading-0">
+      <div className="chart-header">
+        <h2 id="chart-heading-0">{chart.title}</h2>
+        <label className="toggle">
+          <input type="checkbox" checked={logAll} onChange={(event) => setLogAll(event.target.checked)} /> log scale
+        </label>
+      </div>
+      <ModelChart chart={chart} logAll={logAll} lead train={shownTrain} test={shownTest} previous={previous} terms={model.terms} summary={summary} />
+      <figcaption data-testid="loss-summary">{readings}</figcaption>
+    </figure>
+  );
+}
+
+/** The other charts and the held-out figures. */
+export function ChartDetails() {
+  const { train, shownTrain, shownTest } = useChartData();
+  const heldOut = useStore((state) => state.heldOut);
+  const model = findModel(useStore((state) => state.config.model));
+  if (!model) return null;
+  const others = model.charts.slice(1);
+  if (others.length === 0 && Object.keys(heldOut).length === 0) return null;
+  return (
+    <figure className="card chart" aria-label="More charts and held-out figures">
+      {others.map((chart) => {
+        const summary = summarize(chart, latestReadings(chart, model.terms, train, heldOut));
+        return (
+          <div key={chart.id}>
+            <h2>{chart.title}</h2>
+            <ModelChart chart={chart} logAll={false} lead={false} train={shownTrain} test={shownTest} previous={[]} terms={model.terms} summary={summary} />
+          </div>
+        );
+      })}
+      {Object.keys(heldOut).length > 0 && <HeldOutTable heldOut={heldOut} terms={model.terms} />}
     </figure>
   );
 }

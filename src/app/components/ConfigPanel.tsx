@@ -1,17 +1,22 @@
-/** Model, dataset, backend and every setting, all read from the registries and schemas. */
+/**
+ * The settings, read from the registries and schemas: model and data first, then training,
+ * then what the views show; the advanced ones folded under "More settings". A setting that
+ * depends on another (the VAE's hidden widths on its architecture) shows only when it applies.
+ */
+import { useEffect } from 'react';
 import { BACKEND_CHOICES, datasetOf, datasetsFor, defaultConfig, modelOf, settingGroups, TRAINING_PARAMS, type BackendChoice, type RunConfig } from '../../core/config';
 import { MODELS } from '../../core/models';
-import { validateParam, type ParamSpec } from '../../core/params/schema';
-import { changeConfig } from '../controller';
+import { formatParam, validateParam, type ParamSpec } from '../../core/params/schema';
+import { changeConfig, toggleSettings } from '../controller';
 import { useStore } from '../store';
 import { ParamControl } from './ParamControl';
 
 const BACKEND_LABELS: Record<BackendChoice, string> = {
-  auto: 'Automatic (fastest available)',
-  webgpu: 'WebGPU',
-  webgl: 'WebGL',
-  wasm: 'WebAssembly (CPU)',
-  cpu: 'Plain JavaScript (CPU)',
+  auto: 'Automatic (the fastest this device has)',
+  webgpu: 'GPU, through WebGPU',
+  webgl: 'GPU, through WebGL',
+  wasm: 'CPU, through WebAssembly',
+  cpu: 'CPU, plain JavaScript (slowest)',
 };
 
 const families = [...new Set(MODELS.map((model) => model.family))];
@@ -33,11 +38,18 @@ function switchTo(config: RunConfig, modelId: string, datasetId: string): RunCon
   return next;
 }
 
-function Group({ title, specs, config }: { title: string; specs: readonly ParamSpec[]; config: RunConfig }) {
-  if (specs.length === 0) return null;
+/** Whether a setting applies given the others (`shownWhen`). */
+function shown(spec: ParamSpec, config: RunConfig, all: readonly ParamSpec[]): boolean {
+  if (!spec.shownWhen) return true;
+  return Object.entries(spec.shownWhen).every(([key, wanted]) => {
+    const other = all.find((candidate) => candidate.key === key);
+    return other !== undefined && formatParam(other, config.values[key] ?? other.default) === wanted;
+  });
+}
+
+function Controls({ specs, config }: { specs: readonly ParamSpec[]; config: RunConfig }) {
   return (
     <>
-      <h3>{title}</h3>
       {specs.map((spec) => (
         <ParamControl
           key={`${config.model}-${config.dataset}-${spec.key}`}
@@ -52,23 +64,38 @@ function Group({ title, specs, config }: { title: string; specs: readonly ParamS
 
 export function ConfigPanel() {
   const config = useStore((state) => state.config);
+  const open = useStore((state) => state.settingsOpen);
   const model = modelOf(config);
   const dataset = datasetOf(config);
   const groups = settingGroups(model, dataset);
+  const all = [...groups.optimizer, ...groups.training, ...groups.model, ...groups.data];
+  const visible = all.filter((spec) => shown(spec, config, all));
+  const pick = (list: readonly ParamSpec[], advanced: boolean) => list.filter((spec) => visible.includes(spec) && Boolean(spec.advanced) === advanced && spec.group !== 'view');
+  const viewSettings = visible.filter((spec) => spec.group === 'view');
+
+  // On a small screen the drawer covers the results: Escape closes it.
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape') toggleSettings(false);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [open]);
 
   return (
-    <section className="card" aria-labelledby="config-heading">
-      <h2 id="config-heading">Setup</h2>
+    <aside id="settings" className="settings card" aria-labelledby="config-heading" hidden={!open}>
+      <div className="settings-header">
+        <h2 id="config-heading">Settings</h2>
+        <button type="button" className="small-button" onClick={() => toggleSettings(false)}>
+          Close
+        </button>
+      </div>
+      <p className="help">Settings marked live change the running model at once; the others build it again, keeping the old curve on the chart to compare.</p>
+      <h3>Model and data</h3>
       <div className="param">
         <label htmlFor="model-select">Model</label>
-        <select
-          id="model-select"
-          value={config.model}
-          onChange={(event) => {
-            // Keep the dataset if the new model trains on it, else take the first it does.
-            changeConfig(switchTo(config, event.target.value, config.dataset), { immediate: true });
-          }}
-        >
+        <select id="model-select" value={config.model} onChange={(event) => changeConfig(switchTo(config, event.target.value, config.dataset), { immediate: true })}>
           {families.map((family) => (
             <optgroup key={family} label={family}>
               {MODELS.filter((candidate) => candidate.family === family).map((candidate) => (
@@ -102,20 +129,30 @@ export function ConfigPanel() {
           {dataset.description}
         </p>
       </div>
-      <div className="param">
-        <label htmlFor="backend-select">Compute backend</label>
-        <select id="backend-select" value={config.backend} onChange={(event) => changeConfig({ ...config, backend: event.target.value as BackendChoice }, { immediate: true })}>
-          {BACKEND_CHOICES.map((choice) => (
-            <option key={choice} value={choice}>
-              {BACKEND_LABELS[choice]}
-            </option>
-          ))}
-        </select>
-      </div>
-      <p className="help">Changing a setting restarts training from step 0, except those marked live, which apply at once.</p>
-      <Group title="Training" specs={[...groups.optimizer, ...groups.training]} config={config} />
-      <Group title="Model" specs={groups.model} config={config} />
-      <Group title="Data" specs={groups.data} config={config} />
-    </section>
+      <Controls specs={pick(groups.model, false)} config={config} />
+      <Controls specs={pick(groups.data, false)} config={config} />
+      <h3>Training</h3>
+      <Controls specs={pick([...groups.optimizer, ...groups.training], false)} config={config} />
+      {viewSettings.length > 0 && (
+        <>
+          <h3>What the views show</h3>
+          <Controls specs={viewSettings} config={config} />
+        </>
+      )}
+      <details className="more-settings">
+        <summary>More settings</summary>
+        <Controls specs={pick(all, true)} config={config} />
+        <div className="param">
+          <label htmlFor="backend-select">Compute backend</label>
+          <select id="backend-select" value={config.backend} onChange={(event) => changeConfig({ ...config, backend: event.target.value as BackendChoice }, { immediate: true })}>
+            {BACKEND_CHOICES.map((choice) => (
+              <option key={choice} value={choice}>
+                {BACKEND_LABELS[choice]}
+              </option>
+            ))}
+          </select>
+        </div>
+      </details>
+    </aside>
   );
 }

@@ -5,7 +5,7 @@ import { useStore } from '../store';
 import { BarChart } from './BarChart';
 import { FieldPlot } from './FieldPlot';
 import { Histogram } from './Histogram';
-import { downloadGrid, ImageGrid } from './ImageGrid';
+import { downloadGrid, ImageGrid, useInk } from './ImageGrid';
 import { LatentSliders } from './LatentSliders';
 import { PointsPlot } from './PointsPlot';
 import { ScatterPlot } from './ScatterPlot';
@@ -49,36 +49,51 @@ export function PanelBody({ panel }: { panel: ViewPanel }) {
   return <Component panel={panel} />;
 }
 
-export function Panels() {
+function PanelCard({ panel, step }: { panel: ViewPanel; step: number }) {
+  const { model, dataset } = useStore((state) => state.config);
+  const ink = useInk();
+  return (
+    <figure className="card panel" aria-labelledby={`panel-${panel.id}`} data-step={step} data-panel={panel.id}>
+      <div className="panel-header">
+        <h2 id={`panel-${panel.id}`}>
+          {panel.title} <span className="panel-step">at step {step.toLocaleString('en-US')}</span>
+        </h2>
+        {panel.kind === 'image-grid' && (
+          <button
+            type="button"
+            className="save-image"
+            aria-label={`Save "${panel.title}" as a PNG image`}
+            onClick={() => downloadGrid(panel, `${model}-${dataset}-${panel.id}-step${step}.png`, ink)}
+          >
+            Save PNG
+          </button>
+        )}
+      </div>
+      <PanelBody panel={panel} />
+      <figcaption>{panel.caption}</figcaption>
+    </figure>
+  );
+}
+
+/** The model's first view (reconstructions, the denoising rows, the learned curve), beside the lead chart. */
+export function LeadPanel() {
   const panels = useStore((state) => state.panels);
   const step = useStore((state) => state.panelsStep);
   const runState = useStore((state) => state.runState);
-  const { model, dataset } = useStore((state) => state.config);
   if (panels.length === 0) {
     return <p className="card placeholder">{runState === 'loading' ? 'Loading the dataset and the model…' : 'Views appear here.'}</p>;
   }
+  return <PanelCard panel={panels[0]} step={step} />;
+}
+
+/** Every other view, in the order the model gives them. */
+export function OtherPanels() {
+  const panels = useStore((state) => state.panels);
+  const step = useStore((state) => state.panelsStep);
   return (
     <>
-      {panels.map((panel) => (
-        <figure key={panel.id} className="card panel" aria-labelledby={`panel-${panel.id}`} data-step={step}>
-          <div className="panel-header">
-            <h2 id={`panel-${panel.id}`}>
-              {panel.title} <span className="panel-step">at step {step.toLocaleString('en-US')}</span>
-            </h2>
-            {panel.kind === 'image-grid' && (
-              <button
-                type="button"
-                className="save-image"
-                aria-label={`Save "${panel.title}" as a PNG image`}
-                onClick={() => downloadGrid(panel, `${model}-${dataset}-${panel.id}-step${step}.png`)}
-              >
-                Save PNG
-              </button>
-            )}
-          </div>
-          <PanelBody panel={panel} />
-          <figcaption>{panel.caption}</figcaption>
-        </figure>
+      {panels.slice(1).map((panel) => (
+        <PanelCard key={panel.id} panel={panel} step={step} />
       ))}
     </>
   );

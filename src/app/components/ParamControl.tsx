@@ -1,6 +1,7 @@
 /** One hyperparameter's control, rendered from its schema entry. */
 import { useEffect, useId, useState } from 'react';
 import { formatParam, parseParam, type ParamSpec, type ParamValue } from '../../core/params/schema';
+import { quote } from '../../core/quote';
 
 interface Props {
   spec: ParamSpec;
@@ -29,7 +30,9 @@ export function ParamControl({ spec, value, onChange }: Props) {
   const commit = (raw: string) => {
     const result = parseParam(spec, raw);
     if (!result.ok) {
-      setProblem(`${spec.label} ${result.reason}.`);
+      // The box goes back to the value in use; the message says what was refused.
+      setProblem(`${spec.label} ${quote(raw)} ${result.reason}.`);
+      setText(formatParam(spec, value));
       return;
     }
     setProblem(undefined);

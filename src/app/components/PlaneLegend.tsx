@@ -1,6 +1,6 @@
 /** The key under a plot: each series' label beside a small drawing of its mark, not just its colour. */
 import type { PointSeries } from '../../core/views/panels';
-import { seriesLooks, type Marker } from './plane';
+import { markerPathData, seriesLooks, STROKED_MARKERS, type Marker } from './plane';
 
 export type Swatch = Marker | 'line' | 'segments' | 'arrow' | 'bar';
 
@@ -22,12 +22,6 @@ export function seriesLegendItems(series: readonly PointSeries[]): LegendItem[] 
 
 function SwatchMark({ swatch, color }: { swatch: Swatch; color: string }) {
   switch (swatch) {
-    case 'circle':
-      return <circle cx="8" cy="7" r="4" fill={color} />;
-    case 'square':
-      return <rect x="4" y="3" width="8" height="8" fill={color} />;
-    case 'triangle':
-      return <path d="M8 2 L13 11 L3 11 Z" fill={color} />;
     case 'line':
       return <path d="M1 10 L6 5 L10 8 L15 3" fill="none" stroke={color} strokeWidth="2" strokeLinejoin="round" />;
     case 'segments':
@@ -42,6 +36,11 @@ function SwatchMark({ swatch, color }: { swatch: Swatch; color: string }) {
       );
     case 'bar':
       return <rect x="2" y="2" width="12" height="10" fill={color} fillOpacity="0.45" stroke={color} strokeWidth="1.5" />;
+    default: {
+      // A marker: the plot's own geometry, larger.
+      const d = markerPathData(swatch, 8, 7, 4);
+      return STROKED_MARKERS.has(swatch) ? <path d={d} fill="none" stroke={color} strokeWidth="1.8" /> : <path d={d} fill={color} />;
+    }
   }
 }
 

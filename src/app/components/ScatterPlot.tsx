@@ -1,125 +1,256 @@
 /**
- * Points coloured by class, on a canvas (thousands of SVG nodes would slow the page).
- * When the model can decode any point of the plane, the plot is also the latent explorer:
- * press or drag (mouse, pen, touch), or move with the arrow keys, and the point under the
- * crosshair is decoded live beside the plot.
+ * The latent space as one picture: the codes of test images, a colour and a marker per class,
+ * over the images the decoder makes of the same plane, on one pair of axes. Points go on a
+ * canvas (a thousand SVG nodes would slow the page). When the model can decode any point, the
+ * plot is also the latent explorer: press or drag (mouse, pen, touch), or move with the arrow
+ * keys, and the point under the crosshair is decoded live beside the plot.
  */
-import { useEffect, useMemo, useRef, type KeyboardEvent, type PointerEvent } from 'react';
-import type { ScatterPanel } from '../../core/views/panels';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import type { Extent, ImageGridPanel, ScatterPanel } from '../../core/views/panels';
 import { explore } from '../controller';
-import { CLASS_COLORS } from '../palette';
+import { classLook } from '../palette';
 import { useStore } from '../store';
-import { ImageGrid } from './ImageGrid';
+import { gridImage, ImageGrid, useInk } from './ImageGrid';
+import { addMarker, drawAxes, drawGrid, fitExtent, makeFrame, planeAt, prepareCanvas, STROKED_MARKERS, type Frame } from './plane';
+import { PlaneLegend } from './PlaneLegend';
 
-const SIZE = 360;
-const MARGIN = 12;
-/** Arrow keys move the crosshair by this fraction of the plot. */
+/** CSS pixels; the canvas shrinks with its card on narrow screens. */
+const WIDTH = 400;
+/** Arrow keys move the crosshair by this fraction of the plot (Shift: five times as far). */
 const KEY_STEP = 1 / 40;
+/** A hover names the nearest point this close to the pointer, in CSS pixels as shown. */
+const HOVER_REACH = 8;
+/** White over the decoded images: enough that every class's marker stands out, not so much the digits fade. */
+const WASH = 0.6;
+const MARK_SIZE = 2.6;
+const INK = '#14213d';
 
-/** Data <-> canvas pixels: the points' bounding square, centred, y growing upwards. */
-function fitTransform(points: Float32Array) {
-  let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
-  for (let i = 0; i < points.length; i += 2) {
-    minX = Math.min(minX, points[i]);
-    maxX = Math.max(maxX, points[i]);
-    minY = Math.min(minY, points[i + 1]);
-    maxY = Math.max(maxY, points[i + 1]);
+/** The points' bounding box made square, so a unit is as long across as up. */
+function squareExtent(points: Float32Array): Extent {
+  const [x0, x1, y0, y1] = fitExtent([points]);
+  const half = Math.max(x1 - x0, y1 - y0) / 2;
+  const [cx, cy] = [(x0 + x1) / 2, (y0 + y1) / 2];
+  return [cx - half, cx + half, cy - half, cy + half];
+}
+
+const clip = (context: CanvasRenderingContext2D, frame: Frame) => {
+  context.beginPath();
+  context.rect(frame.left, frame.top, frame.plotWidth, frame.plotHeight);
+  context.clip();
+};
+
+/** The decoded images tiled over `extent` (nearest-neighbour: sharp pixels), then the wash. */
+function drawBackground(context: CanvasRenderingContext2D, frame: Frame, background: ImageGridPanel, [x0, x1, y0, y1]: Extent, ink: boolean): void {
+  const image = gridImage(background, 0, ink);
+  const tiles = document.createElement('canvas');
+  [tiles.width, tiles.height] = [image.width, image.height];
+  tiles.getContext('2d')?.putImageData(image, 0, 0);
+  context.save();
+  clip(context, frame);
+  context.imageSmoothingEnabled = false;
+  context.drawImage(tiles, frame.x(x0), frame.y(y1), frame.x(x1) - frame.x(x0), frame.y(y0) - frame.y(y1));
+  context.fillStyle = `rgba(255, 255, 255, ${WASH})`;
+  context.fillRect(frame.left, frame.top, frame.plotWidth, frame.plotHeight);
+  context.restore();
+}
+
+/**
+ * Every point in its class's colour and marker, each ringed in white so it reads on the
+ * images and on its neighbours. One point at a time, in the panel's order: no class is
+ * always drawn over the others.
+ */
+function drawPoints(context: CanvasRenderingContext2D, frame: Frame, marks: Float32Array, labels: Uint8Array): void {
+  context.save();
+  clip(context, frame);
+  context.lineJoin = context.lineCap = 'round';
+  for (let i = 0; i < labels.length; i++) {
+    const [x, y] = [marks[2 * i], marks[2 * i + 1]];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    const { color, marker } = classLook(labels[i]);
+    const stroked = STROKED_MARKERS.has(marker);
+    context.beginPath();
+    addMarker(context, marker, x, y, MARK_SIZE);
+    context.strokeStyle = 'rgba(255, 255, 255, 0.9)';
+    context.lineWidth = stroked ? 3.6 : 1.4;
+    context.stroke();
+    context.globalAlpha = 0.92;
+    if (stroked) {
+      context.strokeStyle = color;
+      context.lineWidth = 1.6;
+      context.stroke();
+    } else {
+      context.fillStyle = color;
+      context.fill();
+    }
+    context.globalAlpha = 1;
   }
-  const span = Math.max(maxX - minX, maxY - minY, 1e-6);
-  const scale = (SIZE - 2 * MARGIN) / span;
-  const center = [(minX + maxX) / 2, (minY + maxY) / 2];
-  return {
-    span,
-    toCanvas: (x: number, y: number) => [SIZE / 2 + (x - center[0]) * scale, SIZE / 2 - (y - center[1]) * scale] as const,
-    toData: (px: number, py: number) => [center[0] + (px - SIZE / 2) / scale, center[1] - (py - SIZE / 2) / scale] as [number, number],
-    center: center as [number, number],
-  };
+  context.restore();
+}
+
+/** A ring and four arms, dark on a white outline so it reads on any image and any marker. */
+function drawReticle(context: CanvasRenderingContext2D, frame: Frame, x: number, y: number, ring: number, arm: number): void {
+  context.save();
+  clip(context, frame);
+  context.beginPath();
+  context.moveTo(x + ring, y);
+  context.arc(x, y, ring, 0, 2 * Math.PI);
+  for (const [dx, dy] of arm > 0 ? [[1, 0], [-1, 0], [0, 1], [0, -1]] : []) {
+    context.moveTo(x + dx * ring, y + dy * ring);
+    context.lineTo(x + dx * (ring + arm), y + dy * (ring + arm));
+  }
+  context.lineCap = 'round';
+  context.strokeStyle = '#ffffff';
+  context.lineWidth = 4.5;
+  context.stroke();
+  context.strokeStyle = INK;
+  context.lineWidth = 2;
+  context.stroke();
+  context.restore();
+}
+
+const round = (value: number) => Number(value.toPrecision(2)).toString().replace('-', '\u2212');
+
+function describe(panel: ScatterPanel, frame: Frame): string {
+  const [x0, x1, y0, y1] = frame.view;
+  const [across, up] = panel.axisLabels;
+  const classes = panel.classNames.map((name, index) => `${name} (${classLook(index).marker.replace('-', ' ')})`).join(', ');
+  const grid = panel.background && `${Math.ceil(panel.background.count / panel.background.columns)} x ${panel.background.columns}`;
+  return (
+    `${panel.title}: ${panel.labels.length} ${panel.pointName ?? 'point'}s, ${across} across from ${round(x0)} to ${round(x1)}, ` +
+    `${up} up from ${round(y0)} to ${round(y1)}` +
+    (classes ? `; each class in its own colour and marker: ${classes}` : '') +
+    (grid ? `. Behind the points, the images the decoder makes of a ${grid} grid of the same plane` : '') +
+    `. ${panel.caption}` +
+    (panel.explorable ? ' Press or drag on the plot, or use the arrow keys (Shift for longer steps), to decode a point.' : '')
+  );
 }
 
 export function ScatterPlot({ panel }: { panel: ScatterPanel }) {
   const canvas = useRef<HTMLCanvasElement>(null);
+  const base = useRef<HTMLCanvasElement>(null);
   const dragging = useRef(false);
+  /** The hovered point, and the canvas's shown size over its drawn size then (it shrinks on narrow screens). */
+  const [hover, setHover] = useState<{ index: number; shown: number }>();
   const explorer = useStore((state) => state.explorer);
-  const transform = useMemo(() => fitTransform(panel.points), [panel]);
   const cursor = panel.explorable ? explorer?.point : undefined;
+  const frame = useMemo(() => makeFrame(panel.extent ?? squareExtent(panel.points), WIDTH), [panel]);
+  /** Each point's position on the canvas, in CSS pixels. */
+  const marks = useMemo(() => panel.points.map((value, i) => (i % 2 ? frame.y(value) : frame.x(value))), [panel, frame]);
+  const hovered = hover && hover.index < panel.labels.length ? hover.index : undefined;
+  const ink = useInk();
+
+  // Everything but the crosshair and the hover ring, drawn once per panel and then copied.
+  useEffect(() => {
+    const layer = (base.current ??= document.createElement('canvas'));
+    const context = prepareCanvas(layer, frame);
+    if (!context) return;
+    if (panel.background && panel.extent) drawBackground(context, frame, panel.background, panel.extent, ink);
+    else drawGrid(context, frame);
+    drawPoints(context, frame, marks, panel.labels);
+    drawAxes(context, frame, panel.axisLabels);
+  }, [panel, frame, marks, ink]);
 
   useEffect(() => {
-    const context = canvas.current?.getContext('2d');
-    if (!context) return;
-    const ratio = window.devicePixelRatio || 1;
-    context.canvas.width = SIZE * ratio;
-    context.canvas.height = SIZE * ratio;
-    context.setTransform(ratio, 0, 0, ratio, 0, 0);
-    context.clearRect(0, 0, SIZE, SIZE);
-    context.strokeStyle = '#d5dbe3';
-    context.strokeRect(0.5, 0.5, SIZE - 1, SIZE - 1);
-    context.globalAlpha = 0.75;
-    const { points, labels } = panel;
-    for (let i = 0; i < labels.length; i++) {
-      context.fillStyle = CLASS_COLORS[labels[i] % CLASS_COLORS.length];
-      const [x, y] = transform.toCanvas(points[2 * i], points[2 * i + 1]);
-      context.beginPath();
-      context.arc(x, y, 2.2, 0, 2 * Math.PI);
-      context.fill();
-    }
-    context.globalAlpha = 1;
-    if (cursor) {
-      const [x, y] = transform.toCanvas(cursor[0], cursor[1]);
-      context.strokeStyle = '#14213d';
-      context.lineWidth = 2;
-      context.beginPath();
-      context.moveTo(x - 10, y);
-      context.lineTo(x + 10, y);
-      context.moveTo(x, y - 10);
-      context.lineTo(x, y + 10);
-      context.stroke();
-    }
-  }, [panel, transform, cursor]);
+    const context = canvas.current && prepareCanvas(canvas.current, frame);
+    if (!context || !base.current) return;
+    context.drawImage(base.current, 0, 0, frame.width, frame.height);
+    if (hovered !== undefined) drawReticle(context, frame, marks[2 * hovered], marks[2 * hovered + 1], MARK_SIZE + 3, 0);
+    if (cursor) drawReticle(context, frame, frame.x(cursor[0]), frame.y(cursor[1]), 7, 8);
+  }, [panel, frame, marks, hovered, cursor]);
 
-  const pointAt = (event: PointerEvent<HTMLCanvasElement>) => {
+  /** The pointer on the canvas, in the frame's CSS pixels, and how many of those one shown pixel is. */
+  const onCanvas = (event: PointerEvent<HTMLCanvasElement>) => {
     const rect = event.currentTarget.getBoundingClientRect();
-    return transform.toData(((event.clientX - rect.left) / rect.width) * SIZE, ((event.clientY - rect.top) / rect.height) * SIZE);
+    const scale = frame.width / rect.width;
+    return { px: (event.clientX - rect.left) * scale, py: (event.clientY - rect.top) * scale, scale };
   };
-  const handlers = panel.explorable
-    ? {
-        tabIndex: 0,
-        onPointerDown: (event: PointerEvent<HTMLCanvasElement>) => {
-          dragging.current = true;
-          event.currentTarget.setPointerCapture(event.pointerId);
-          explore(pointAt(event));
-        },
-        onPointerMove: (event: PointerEvent<HTMLCanvasElement>) => {
-          if (dragging.current) explore(pointAt(event));
-        },
-        onPointerUp: () => {
-          dragging.current = false;
-        },
-        onKeyDown: (event: KeyboardEvent<HTMLCanvasElement>) => {
-          const moves: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
-          const move = moves[event.key];
-          if (!move && event.key !== 'Enter') return;
-          event.preventDefault();
-          const from = cursor ?? transform.center;
-          const step = transform.span * KEY_STEP * (event.shiftKey ? 5 : 1);
-          explore(move ? [from[0] + move[0] * step, from[1] + move[1] * step] : from);
-        },
+  /** A plane point inside the view, so the crosshair never leaves the plot. */
+  const inView = ([x, y]: [number, number]): [number, number] => {
+    const [x0, x1, y0, y1] = frame.view;
+    return [Math.min(x1, Math.max(x0, x)), Math.min(y1, Math.max(y0, y))];
+  };
+  const pointAt = (event: PointerEvent<HTMLCanvasElement>) => {
+    const { px, py } = onCanvas(event);
+    return inView(planeAt(frame, px, py));
+  };
+  const nearest = (event: PointerEvent<HTMLCanvasElement>) => {
+    const { px, py, scale } = onCanvas(event);
+    let [best, bestDistance] = [-1, (HOVER_REACH * scale) ** 2];
+    for (let i = 0; i < panel.labels.length; i++) {
+      const distance = (marks[2 * i] - px) ** 2 + (marks[2 * i + 1] - py) ** 2;
+      if (distance < bestDistance) [best, bestDistance] = [i, distance];
+    }
+    return best < 0 ? undefined : { index: best, shown: 1 / scale };
+  };
+
+  const handlers = {
+    onPointerMove: (event: PointerEvent<HTMLCanvasElement>) => {
+      if (dragging.current) {
+        explore(pointAt(event));
+        setHover(undefined);
+      } else if (event.pointerType !== 'touch') {
+        const next = nearest(event);
+        setHover((previous) => (previous?.index === next?.index ? previous : next));
       }
-    : {};
+    },
+    onPointerLeave: () => setHover(undefined),
+    ...(panel.explorable && {
+      tabIndex: 0,
+      onPointerDown: (event: PointerEvent<HTMLCanvasElement>) => {
+        dragging.current = true;
+        event.currentTarget.setPointerCapture(event.pointerId);
+        setHover(undefined);
+        explore(pointAt(event));
+      },
+      onPointerUp: () => {
+        dragging.current = false;
+      },
+      onPointerCancel: () => {
+        dragging.current = false;
+      },
+      onKeyDown: (event: KeyboardEvent<HTMLCanvasElement>) => {
+        const moves: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+        const move = moves[event.key];
+        if (!move && event.key !== 'Enter') return;
+        event.preventDefault();
+        const [x0, x1, y0, y1] = frame.view;
+        const from = cursor ?? [(x0 + x1) / 2, (y0 + y1) / 2];
+        const [dx, dy] = move ?? [0, 0];
+        const step = (x1 - x0) * KEY_STEP * (event.shiftKey ? 5 : 1);
+        explore(inView([from[0] + dx * step, from[1] + dy * step]));
+      },
+    }),
+  };
+
+  const tip =
+    hover === undefined || hovered === undefined
+      ? undefined
+      : {
+          left: marks[2 * hovered] * hover.shown,
+          top: marks[2 * hovered + 1] * hover.shown,
+          flip: marks[2 * hovered] > frame.width * 0.6,
+          text: `${panel.pointName ?? 'point'} ${hovered}: ${panel.classNames[panel.labels[hovered]] ?? panel.labels[hovered]}`,
+        };
 
   return (
     <div className={panel.explorable ? 'scatter explorable' : 'scatter'}>
       <div className="scatter-row">
-        <canvas
-          ref={canvas}
-          style={{ width: SIZE, maxWidth: '100%', aspectRatio: '1', touchAction: panel.explorable ? 'none' : undefined }}
-          role="img"
-          aria-label={
-            `${panel.title}: ${panel.labels.length} points. ${panel.caption}` +
-            (panel.explorable ? ' Press or drag on the plot, or use the arrow keys, to decode a point.' : '')
-          }
-          data-testid={`scatter-${panel.id}`}
-          {...handlers}
-        />
+        <div className="scatter-plot">
+          <canvas
+            ref={canvas}
+            className="plane-canvas scatter-canvas"
+            style={{ width: frame.width, aspectRatio: `${frame.width} / ${frame.height}`, touchAction: panel.explorable ? 'none' : undefined }}
+            role="img"
+            aria-label={describe(panel, frame)}
+            data-testid={`scatter-${panel.id}`}
+            {...handlers}
+          />
+          {tip && (
+            <div className={tip.flip ? 'scatter-tooltip flip' : 'scatter-tooltip'} style={{ left: tip.left, top: tip.top }} aria-hidden="true">
+              {tip.text}
+            </div>
+          )}
+        </div>
         {panel.explorable && (
           <div className="decoded" aria-live="polite" data-testid="decoded-point">
             {explorer?.panel ? (
@@ -135,17 +266,7 @@ export function ScatterPlot({ panel }: { panel: ScatterPanel }) {
           </div>
         )}
       </div>
-      <ul className="legend" aria-label="Colour key">
-        {panel.classNames.map((name, index) => (
-          <li key={name}>
-            <span className="swatch" style={{ background: CLASS_COLORS[index % CLASS_COLORS.length] }} aria-hidden="true" />
-            {name}
-          </li>
-        ))}
-      </ul>
-      <p className="help">
-        Axes: {panel.axisLabels[0]} (right), {panel.axisLabels[1]} (up).
-      </p>
+      <PlaneLegend items={panel.classNames.map((name, index) => ({ label: name, color: classLook(index).color, swatch: classLook(index).marker }))} />
     </div>
   );
 }

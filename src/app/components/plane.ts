@@ -13,7 +13,9 @@ const INK = '#4a5568';
 const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
 /** A second cue besides colour, so readers who cannot tell the colours apart still can the series. */
-export type Marker = 'circle' | 'square' | 'triangle';
+export type Marker = 'circle' | 'square' | 'triangle' | 'diamond' | 'triangle-down' | 'plus' | 'cross' | 'star' | 'hexagon' | 'ring';
+/** Markers made of lines: stroked, not filled (a filled plus would be a blot). */
+export const STROKED_MARKERS: ReadonlySet<Marker> = new Set<Marker>(['plus', 'cross', 'ring']);
 const MARKERS: readonly Marker[] = ['circle', 'square', 'triangle'];
 
 export interface SeriesLook {
@@ -175,19 +177,76 @@ export function drawAxes(context: CanvasRenderingContext2D, frame: Frame, axisLa
   context.restore();
 }
 
-/** Adds one marker to the current path (filled once per series: thousands of points stay cheap). */
-function addMarker(context: CanvasRenderingContext2D, marker: Marker, x: number, y: number, size: number): void {
-  if (marker === 'square') {
-    context.rect(x - size * 0.9, y - size * 0.9, size * 1.8, size * 1.8);
-  } else if (marker === 'triangle') {
-    context.moveTo(x, y - size * 1.3);
-    context.lineTo(x + size * 1.15, y + size * 0.75);
-    context.lineTo(x - size * 1.15, y + size * 0.75);
-    context.closePath();
-  } else {
-    context.moveTo(x + size, y);
-    context.arc(x, y, size, 0, 2 * Math.PI);
+/** What a marker needs of a path: a canvas, or the SVG recorder below. */
+type PathSink = Pick<CanvasPath, 'moveTo' | 'lineTo' | 'arc' | 'closePath' | 'rect'>;
+
+/** Adds one marker to the current path (filled or stroked once per series: thousands of points stay cheap). */
+export function addMarker(path: PathSink, marker: Marker, x: number, y: number, size: number): void {
+  const polygon = (corners: number, radius: number, turn: number, inner = 0) => {
+    const count = inner ? 2 * corners : corners;
+    for (let k = 0; k < count; k++) {
+      const [angle, r] = [turn + (k * 2 * Math.PI) / count, inner && k % 2 ? inner : radius];
+      const [px, py] = [x + r * Math.sin(angle), y - r * Math.cos(angle)];
+      if (k === 0) path.moveTo(px, py);
+      else path.lineTo(px, py);
+    }
+    path.closePath();
+  };
+  const arm = (dx: number, dy: number) => {
+    path.moveTo(x - dx, y - dy);
+    path.lineTo(x + dx, y + dy);
+  };
+  switch (marker) {
+    case 'square':
+      return path.rect(x - size * 0.9, y - size * 0.9, size * 1.8, size * 1.8);
+    case 'triangle':
+      return polygon(3, size * 1.35, 0);
+    case 'triangle-down':
+      return polygon(3, size * 1.35, Math.PI);
+    case 'diamond':
+      return polygon(4, size * 1.3, 0);
+    case 'hexagon':
+      return polygon(6, size * 1.15, Math.PI / 6);
+    case 'star':
+      return polygon(5, size * 1.55, 0, size * 0.65);
+    case 'plus':
+      arm(size * 1.3, 0);
+      return arm(0, size * 1.3);
+    case 'cross':
+      arm(size, size);
+      return arm(size, -size);
+    case 'circle':
+    case 'ring':
+      path.moveTo(x + size, y);
+      return path.arc(x, y, size, 0, 2 * Math.PI);
   }
+}
+
+/** The same marker as SVG path data, so a legend's swatch is drawn from the plot's own geometry. */
+export function markerPathData(marker: Marker, x: number, y: number, size: number): string {
+  const n = (value: number) => Number(value.toFixed(2));
+  let d = '';
+  addMarker(
+    {
+      moveTo: (px, py) => void (d += `M${n(px)} ${n(py)}`),
+      lineTo: (px, py) => void (d += `L${n(px)} ${n(py)}`),
+      closePath: () => void (d += 'Z'),
+      rect: (px, py, w, h) => void (d += `M${n(px)} ${n(py)}h${n(w)}v${n(h)}h${n(-w)}Z`),
+      // Only whole circles are drawn: two half arcs.
+      arc: (cx, cy, r) => void (d += `M${n(cx + r)} ${n(cy)}A${n(r)} ${n(r)} 0 1 1 ${n(cx - r)} ${n(cy)}A${n(r)} ${n(r)} 0 1 1 ${n(cx + r)} ${n(cy)}Z`),
+    },
+    marker,
+    x,
+    y,
+    size,
+  );
+  return d;
+}
+
+/** The plane point under canvas position (px, py), in CSS pixels: the inverse of frame.x and frame.y. */
+export function planeAt(frame: Frame, px: number, py: number): [number, number] {
+  const [x0, x1, y0, y1] = frame.view;
+  return [x0 + ((px - frame.left) / frame.plotWidth) * (x1 - x0), y1 - ((py - frame.top) / frame.plotHeight) * (y1 - y0)];
 }
 
 /**

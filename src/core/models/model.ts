@@ -116,13 +116,18 @@ export interface ModelCard {
   watchFor: readonly string[];
 }
 
-/** How the page labels a term a step or an evaluation reports (by its key). */
+/** How the page labels a term a step or an evaluation reports (by its key): plain words first, the formal name beside them. */
 export interface TermInfo {
   key: string;
+  /** What it means, in plain words: "how well it rebuilds the image". */
+  plain: string;
+  /** Its formal name: "reconstruction -log p(x|z)". */
   label: string;
   /** e.g. "nats per image", "bits per dimension". */
   unit: string;
   help?: string;
+  /** A figure for the curious, folded under "more" (a tighter bound, bits per dimension). */
+  advanced?: boolean;
 }
 
 /** One chart of the page: which terms it draws, training values and held-out ones. */
@@ -132,6 +137,19 @@ export interface ChartSpec {
   terms: readonly string[];
   /** 'log' for parts of a loss that differ by orders of magnitude. No axis is anchored at 0 when a value goes below it. */
   scale?: 'linear' | 'log';
+}
+
+/** What a person should see in the first minute, and after about how many steps: "the grey blurs sharpen into {items}". */
+export interface FirstResults {
+  steps: number;
+  /** `{items}` becomes the dataset's word for its examples: digits, clothes. */
+  text: string;
+}
+
+/** Settings for a smaller, faster run: offered when the model is slow on this machine. */
+export interface Preset {
+  label: string;
+  values: Readonly<Record<string, number | string | readonly number[]>>;
 }
 
 /** A part of a training step the page can run on its own (a GAN's discriminator update). */
@@ -149,6 +167,10 @@ export interface ModelSpec<S extends ParamSchema = ParamSchema> {
   card: ModelCard;
   /** The kinds of data it trains on; the page offers only those datasets. */
   dataKinds: readonly DataKind[];
+  /** What a person should see first on each kind of data, and when. */
+  firstResults: Partial<Record<DataKind, FirstResults>>;
+  /** A smaller setting that still shows the idea, for machines on which the default is slow. */
+  smallPreset?: Preset;
   /** It can generate new examples (its model has `sample`): the page offers to draw some. */
   generates: boolean;
   /** Labels for every term its steps and evaluations report. */

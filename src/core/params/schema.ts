@@ -18,6 +18,12 @@ interface ParamBase<Key extends string> {
   live?: boolean;
   /** The kinds of data this setting applies to; absent: all. Elsewhere it is neither shown nor linked. */
   dataKinds?: readonly DataKind[];
+  /** Folded under "More settings": useful, but not where a first-time user starts. */
+  advanced?: boolean;
+  /** Shown only while other settings have these values (the VAE's hidden widths with a dense architecture). Still linked. */
+  shownWhen?: Readonly<Record<string, string>>;
+  /** Where the page lists it: with the model's settings (the default), or with what the views show. */
+  group?: 'view';
 }
 
 export interface NumberParam<Key extends string = string> extends ParamBase<Key> {

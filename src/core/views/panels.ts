@@ -33,8 +33,18 @@ export interface ScatterPanel extends PanelBase {
   labels: Uint8Array;
   classNames: readonly string[];
   axisLabels: readonly [string, string];
+  /** The frame of the plot; absent: fitted to the points. */
+  extent?: Extent;
+  /**
+   * What the model makes of the plane behind the points: images decoded from a grid of
+   * codes that tiles `extent` exactly, row 0 at the top (the largest y), so codes and
+   * decoded images share one pair of axes.
+   */
+  background?: ImageGridPanel;
   /** The model decodes any point of this plane on request (the latent explorer's `decode-latent` action). */
   explorable?: boolean;
+  /** What a point is called when hovered: "test image" (its index is its position). */
+  pointName?: string;
 }
 
 /** One bar per item, e.g. the KL divergence carried by each latent dimension. */
@@ -151,7 +161,7 @@ function buffersOf(panel: ViewPanel): ArrayBuffer[] {
     case 'image-grid':
       return buffers(panel.pixels);
     case 'scatter':
-      return buffers(panel.points, panel.labels);
+      return [...buffers(panel.points, panel.labels), ...(panel.background ? buffers(panel.background.pixels) : [])];
     case 'bars':
       return buffers(panel.values);
     case 'sliders':

@@ -36,8 +36,9 @@ export const AUTOENCODER_PARAMS = defineParams([
 /** The loss of the plain, convolutional and denoising autoencoders. */
 export const RECONSTRUCTION_TERM = {
   key: 'loss',
+  plain: 'how far the rebuilt example is from the original',
   label: 'reconstruction error',
-  unit: 'per example',
+  unit: 'error per example',
   help: 'Squared error or cross-entropy, summed over the pixels of an image (or the two coordinates of a point).',
 } as const;
 
@@ -68,8 +69,12 @@ export const AUTOENCODER: ModelSpec = defineModel({
   },
   dataKinds: ['image', 'points'],
   generates: true,
+  firstResults: {
+    image: { steps: 300, text: 'the grey blurs in the reconstructions turn into recognisable {items}' },
+    points: { steps: 1500, text: 'the reconstructions settle onto a curve through the data' },
+  },
   terms: [RECONSTRUCTION_TERM],
-  charts: [{ id: 'loss', title: 'Loss', terms: ['loss'] }],
+  charts: [{ id: 'loss', title: 'Loss: how far off it still is (lower is better)', terms: ['loss'] }],
   optimizer: ADAM_OPTIMIZER,
   memoryHints: ['hidden'],
   params: AUTOENCODER_PARAMS,

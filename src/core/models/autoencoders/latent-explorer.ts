@@ -17,7 +17,7 @@ import { DETACHED_JOB, type JobContext } from '../../training/jobs';
 import { lerp, slerp } from '../../training/interpolation';
 import { principalComponents, project, type Projection } from '../../training/pca';
 import { readAndDispose } from '../../training/readback';
-import { imageGridPanel, type ImageGridPanel, type LatentQuery, type ScatterPanel, type SlidersPanel, type ViewPanel } from '../../views/panels';
+import { imageGridPanel, type Extent, type ImageGridPanel, type LatentQuery, type ScatterPanel, type SlidersPanel, type ViewPanel } from '../../views/panels';
 import type { Action } from '../model';
 
 /** A model's code as a flat vector: encode [N, ...example] -> [N, d], decode [N, d] -> [N, ...example]. */
@@ -45,6 +45,8 @@ export interface ExplorerOptions {
 
 
 const SCATTER_SIZE = 1000;
+/** Decoded images across the plane behind the scatter, per side. */
+const PLANE_GRID = 12;
 const PATH_STEPS = 8;
 const DIRECTIONS = 5;
 const TRAVERSAL_STEPS = 9;
@@ -138,7 +140,7 @@ export class LatentExplorer {
     this.slider = { index: from, code: a, directions, start };
     const ranges = this.ranges(directions, codeValues, indices.length);
 
-    const scatter = this.scatterPanel(dataset, indices, codeValues);
+    const scatter = await this.scatterPanel(dataset, indices, codeValues);
     const interpolation = await this.interpolationPanel(dataset, [from, to], a, b);
     await job.checkpoint();
     const traversal = await this.traversalPanel(from, a, directions, start, ranges);
@@ -218,7 +220,8 @@ export class LatentExplorer {
     return ranges;
   }
 
-  private scatterPanel(dataset: ImageDataset, indices: number[], codeValues: Float32Array): ScatterPanel {
+  /** The codes of test images over what the decoder makes of the same plane: one picture, one pair of axes. */
+  private async scatterPanel(dataset: ImageDataset, indices: number[], codeValues: Float32Array): Promise<ScatterPanel> {
     const { codeName } = this.options;
     const count = indices.length;
     const projected = this.projection !== undefined;
@@ -230,20 +233,60 @@ export class LatentExplorer {
           return Float32Array.from({ length: 2 * count }, (_, i) => all[Math.floor(i / 2) * k + (i % 2)]);
         })()
       : Float32Array.from(codeValues);
+    const extent = this.planeExtent(points);
     const title = `${codeName[0].toUpperCase()}${codeName.slice(1)} of test images`;
     return {
       kind: 'scatter',
       id: 'latent-scatter',
       title: projected ? `${title} (PCA)` : title,
-      caption: projected
-        ? `The ${this.space.dimension}-number ${codeName} of ${count} test images, projected on their first two principal components, coloured by label (never seen by the model).`
-        : `The 2-D ${codeName} of ${count} test images, coloured by label (never seen by the model).`,
+      caption:
+        (projected
+          ? `The ${this.space.dimension}-number ${codeName} of ${count} test images, projected on their first two principal components`
+          : `The 2-D ${codeName} of ${count} test images`) +
+        `, coloured by label (never seen by the model), over the images the decoder makes of a ${PLANE_GRID} x ${PLANE_GRID} grid of the same plane.`,
       points,
       labels: dataset.labels('test', indices),
       classNames: dataset.spec.classNames ?? [],
       axisLabels: projected ? ['PC1', 'PC2'] : ['z1', 'z2'],
+      extent,
+      background: await this.decodedPlane(extent),
       explorable: true,
+      pointName: 'test image',
     };
+  }
+
+  /**
+   * The square the plane is drawn over: the prior's +-3 for a Gaussian code that stays
+   * near it, else the codes' own span (padded, and the same on both axes, so distances read true).
+   */
+  private planeExtent(points: Float32Array): Extent {
+    let [minX, maxX, minY, maxY] = [Infinity, -Infinity, Infinity, -Infinity];
+    for (let i = 0; i < points.length; i += 2) {
+      [minX, maxX] = [Math.min(minX, points[i]), Math.max(maxX, points[i])];
+      [minY, maxY] = [Math.min(minY, points[i + 1]), Math.max(maxY, points[i + 1])];
+    }
+    if (this.options.gaussianPrior && !this.projection) {
+      const reach = Math.max(PRIOR_EXTENT, ...[minX, maxX, minY, maxY].map((value) => Math.abs(value) * 1.05));
+      return [-reach, reach, -reach, reach];
+    }
+    const half = (1.1 * Math.max(maxX - minX, maxY - minY, 1e-3)) / 2;
+    const [cx, cy] = [(minX + maxX) / 2, (minY + maxY) / 2];
+    return [cx - half, cx + half, cy - half, cy + half];
+  }
+
+  /** Images decoded at the centres of a PLANE_GRID x PLANE_GRID tiling of `extent`, row 0 at the top. */
+  private async decodedPlane([x0, x1, y0, y1]: Extent): Promise<ImageGridPanel> {
+    const cell = [(x1 - x0) / PLANE_GRID, (y1 - y0) / PLANE_GRID];
+    const codes: number[] = [];
+    for (let row = 0; row < PLANE_GRID; row++) {
+      for (let column = 0; column < PLANE_GRID; column++) codes.push(...this.codeAt([x0 + (column + 0.5) * cell[0], y1 - (row + 0.5) * cell[1]]));
+    }
+    const images = tf.tidy(() => this.space.decode(tf.tensor2d(codes, [PLANE_GRID * PLANE_GRID, this.space.dimension])) as tf.Tensor4D);
+    try {
+      return await imageGridPanel(images, { id: 'decoded-plane', title: 'Decoded plane', caption: 'What the decoder makes of the plane.', columns: PLANE_GRID });
+    } finally {
+      images.dispose();
+    }
   }
 
   /** Rows of [image a, PATH_STEPS decoded codes, image b]: linear, then (Gaussian codes) spherical. */

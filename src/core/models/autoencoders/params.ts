@@ -9,6 +9,7 @@ export const ACTIVATION_PARAM = {
   key: 'activation',
   label: 'Activation',
   help: 'Nonlinearity of the hidden layers.',
+  advanced: true,
   default: 'relu',
   choices: [
     { value: 'relu', label: 'ReLU' },
@@ -21,7 +22,8 @@ export const RECON_PARAM = {
   kind: 'choice',
   key: 'recon',
   label: 'Reconstruction loss',
-  help: 'Squared error (as in the mission text) or Bernoulli cross-entropy of the pixels (images only: it needs values in [0, 1]).',
+  help: 'Squared error, the classic choice, or Bernoulli cross-entropy of the pixels (images only: it needs values in [0, 1]).',
+  advanced: true,
   default: 'mse',
   choices: [
     { value: 'mse', label: 'Squared error' },
@@ -44,6 +46,7 @@ export const EXPLORER_PARAMS = defineParams([
     max: 9999,
     range: 'test-indices',
     dataKinds: ['image'],
+    group: 'view',
     live: true,
   },
   {
@@ -56,6 +59,7 @@ export const EXPLORER_PARAMS = defineParams([
     max: 9999,
     range: 'test-indices',
     dataKinds: ['image'],
+    group: 'view',
     live: true,
   },
 ]);

@@ -16,6 +16,7 @@ export const VAE_PARAMS = defineParams([
     help: 'Dense layers, or stride-2 convolutions down and upsampling + convolutions up.',
     default: 'dense',
     dataKinds: ['image'],
+    advanced: true,
     choices: [
       { value: 'dense', label: 'Dense (MLP)' },
       { value: 'conv', label: 'Convolutional' },
@@ -25,7 +26,8 @@ export const VAE_PARAMS = defineParams([
   {
     kind: 'int-list',
     key: 'hidden',
-    label: 'Hidden widths (dense)',
+    label: 'Hidden widths',
+    shownWhen: { arch: 'dense' },
     help: 'Hidden layers of the dense encoder; the decoder mirrors them.',
     default: [400],
     min: 4,
@@ -36,7 +38,8 @@ export const VAE_PARAMS = defineParams([
   {
     kind: 'int-list',
     key: 'channels',
-    label: 'Channels (conv)',
+    label: 'Channels',
+    shownWhen: { arch: 'conv' },
     help: 'Filters of each stride-2 convolution of the convolutional encoder; the decoder mirrors them.',
     default: [32, 64],
     dataKinds: ['image'],
@@ -50,7 +53,7 @@ export const VAE_PARAMS = defineParams([
     key: 'likelihood',
     label: 'Reconstruction term',
     help:
-      'Images: Bernoulli cross-entropy on grey levels, Bernoulli on images binarized afresh each step (a true likelihood), or squared error (as in the mission text; blurrier). ' +
+      'Images: Bernoulli cross-entropy on grey levels, Bernoulli on images binarized afresh each step (a true likelihood), or squared error (blurrier). ' +
       'Points: a Gaussian around the decoded point whose variance is learned (a true likelihood), or squared error.',
     default: 'bernoulli',
     choices: [
@@ -65,6 +68,7 @@ export const VAE_PARAMS = defineParams([
     kind: 'int',
     key: 'k',
     label: 'Importance samples (k)',
+    advanced: true,
     help: 'Samples per example for the importance-weighted estimate of -log p(x) on 100 held-out examples, computed every 15 s or so while training.',
     default: 20,
     min: 1,
@@ -95,12 +99,18 @@ export const VAE: ModelSpec = defineModel({
   },
   dataKinds: ['image', 'points'],
   generates: true,
+  firstResults: {
+    image: { steps: 500, text: 'the samples from N(0, 1) turn from grey smudges into blurry {items}' },
+    points: { steps: 2000, text: 'the samples gather where the data is' },
+  },
+  smallPreset: { label: 'Smaller and faster: dense, 256 hidden units, 32 examples a step', values: { arch: 'dense', hidden: [256], batch: 32 } },
   terms: [
-    { key: 'loss', label: 'reconstruction + beta * KL', unit: 'nats per example' },
-    { key: 'recon', label: 'reconstruction -log p(x|z)', unit: 'nats per example' },
-    { key: 'kl', label: 'KL(q(z|x) || N(0, 1))', unit: 'nats per example' },
+    { key: 'loss', plain: 'the whole cost', label: 'reconstruction + beta * KL', unit: 'nats per example' },
+    { key: 'recon', plain: 'how well it rebuilds the example', label: 'reconstruction -log p(x|z)', unit: 'nats per example' },
+    { key: 'kl', plain: 'how far the codes are from N(0, 1)', label: 'KL(q(z|x) || N(0, 1))', unit: 'nats per example' },
     {
       key: 'neg_elbo',
+      plain: 'how unlikely the model finds the data (a bound)',
       label: 'negative ELBO (beta = 1)',
       unit: 'nats per example',
       help:
@@ -108,18 +118,27 @@ export const VAE: ModelSpec = defineModel({
         'Grey targets: the same formula on grey levels, not the likelihood of any distribution (lower than binarized figures). ' +
         'Gaussian (points): a bound on -log p(x) of a density, which can be negative. Not reported for squared error, which is not a likelihood here.',
     },
-    { key: 'bits_per_dim', label: 'negative ELBO', unit: 'bits per dimension', help: 'The negative ELBO divided by the number of pixels times ln 2: the same bound, per pixel, in bits.' },
+    {
+      key: 'bits_per_dim',
+      plain: 'the same, per pixel',
+      label: 'negative ELBO',
+      unit: 'bits per dimension',
+      help: 'The negative ELBO divided by the number of pixels times ln 2: the same bound, per pixel, in bits.',
+      advanced: true,
+    },
     {
       key: 'nll_iwae',
+      plain: 'a tighter estimate of the same',
       label: 'importance-weighted -log p(x)',
+      advanced: true,
       unit: 'nats per example',
       help: 'Under the same likelihood, on 100 held-out examples with k samples each; tighter than the ELBO, and equal to it at k = 1.',
     },
   ],
   charts: [
-    { id: 'loss', title: 'Loss', terms: ['loss'] },
+    { id: 'loss', title: 'Loss: how far off it still is (lower is better)', terms: ['loss'] },
     // The KL is often a hundred times smaller than the reconstruction: on a shared linear axis it lies flat on zero.
-    { id: 'parts', title: 'Parts of the loss', terms: ['recon', 'kl'], scale: 'log' },
+    { id: 'parts', title: 'The two parts of the loss', terms: ['recon', 'kl'], scale: 'log' },
   ],
   optimizer: ADAM_OPTIMIZER,
   memoryHints: ['hidden', 'channels'],

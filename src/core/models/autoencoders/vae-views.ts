@@ -1,7 +1,7 @@
 /**
  * What the VAE shows besides the latent explorer: reconstructions, samples from the prior
- * beside data, KL per latent dimension (with a posterior-collapse warning), and for a 2-D
- * latent the decoded plane as a grid.
+ * beside data, and KL per latent dimension (with a posterior-collapse warning). The
+ * decoded latent plane is drawn behind the explorer's scatter of codes.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../datasets/dataset';
@@ -25,8 +25,6 @@ const SAMPLE_COUNT = 32;
 const KL_SIZE = 1000;
 /** A dimension whose average KL is below this carries (almost) no information about x. */
 export const COLLAPSE_THRESHOLD = 0.02;
-const GRID = 12;
-const GRID_EXTENT = 2.5;
 
 /** n draws of z ~ N(0, I) from the seeded view random source: [n, d]. */
 export function priorValues(count: number, latent: number, random: Random): Float32Array {
@@ -63,28 +61,6 @@ export async function klBarsPanel(model: LatentGaussianModel, data: Dataset): Pr
   };
 }
 
-/** The decoded latent plane: a GRID x GRID lattice over [-2.5, 2.5]^2, z2 growing upwards. */
-async function manifoldPanel(model: LatentGaussianModel): Promise<ViewPanel> {
-  const codes: number[] = [];
-  for (let row = 0; row < GRID; row++) {
-    for (let column = 0; column < GRID; column++) {
-      const step = (2 * GRID_EXTENT) / (GRID - 1);
-      codes.push(-GRID_EXTENT + column * step, GRID_EXTENT - row * step);
-    }
-  }
-  const images = tf.tidy(() => model.decodeMean(tf.tensor2d(codes, [GRID * GRID, 2])) as tf.Tensor4D);
-  try {
-    return await imageGridPanel(images, {
-      id: 'manifold',
-      title: 'Decoded latent plane',
-      caption: `Images decoded from a ${GRID} x ${GRID} grid of codes, z1 from -${GRID_EXTENT} (left) to ${GRID_EXTENT}, z2 from ${GRID_EXTENT} (top) to -${GRID_EXTENT}.`,
-      columns: GRID,
-    });
-  } finally {
-    images.dispose();
-  }
-}
-
 /** The VAE's own panels; the latent explorer adds the scatter, interpolation, traversal and sliders. */
 export async function vaeImageViews(model: LatentGaussianModel, data: ImageDataset, random: Random): Promise<ViewPanel[]> {
   const panels: ViewPanel[] = [await reconstructionPanel(data, (x) => model.decodeMean(model.posterior(x).mu) as tf.Tensor4D)];
@@ -114,6 +90,5 @@ export async function vaeImageViews(model: LatentGaussianModel, data: ImageDatas
   );
 
   panels.push(await klBarsPanel(model, data));
-  if (model.latent === 2) panels.push(await manifoldPanel(model));
   return panels;
 }
