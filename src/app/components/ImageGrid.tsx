@@ -1,5 +1,5 @@
 /** A grid of images drawn at native resolution on a canvas and scaled up without smoothing. */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type CSSProperties } from 'react';
 import { findDataset } from '../../core/datasets/catalog';
 import type { ImageGridPanel } from '../../core/views/panels';
 import { useStore } from '../store';
@@ -85,8 +85,10 @@ export function ImageGrid({ panel }: { panel: ImageGridPanel }) {
   }, [panel, ink]);
 
   const labels = panel.rowLabels;
+  // width over height of the images alone, so that CSS can cap a tall grid's width by a screen height
+  const aspect = (panel.columns * panel.width) / (rows * panel.height);
   return (
-    <div className="image-grid">
+    <div className="image-grid" style={{ '--grid-aspect': aspect.toFixed(3) } as CSSProperties}>
       {labels && (
         <ol className="row-labels" style={{ gridTemplateRows: `repeat(${rows}, 1fr)` }} aria-hidden="true">
           {Array.from({ length: rows }, (_, row) => (

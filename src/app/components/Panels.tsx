@@ -49,11 +49,11 @@ export function PanelBody({ panel }: { panel: ViewPanel }) {
   return <Component panel={panel} />;
 }
 
-function PanelCard({ panel, step }: { panel: ViewPanel; step: number }) {
+function PanelCard({ panel, step, lead = false }: { panel: ViewPanel; step: number; lead?: boolean }) {
   const { model, dataset } = useStore((state) => state.config);
   const ink = useInk();
   return (
-    <figure className="card panel" aria-labelledby={`panel-${panel.id}`} data-step={step} data-panel={panel.id}>
+    <figure className={lead ? 'card panel lead-panel' : 'card panel'} aria-labelledby={`panel-${panel.id}`} data-step={step} data-panel={panel.id}>
       <div className="panel-header">
         <h2 id={`panel-${panel.id}`}>
           {panel.title} <span className="panel-step">at step {step.toLocaleString('en-US')}</span>
@@ -83,7 +83,7 @@ export function LeadPanel() {
   if (panels.length === 0) {
     return <p className="card placeholder">{runState === 'loading' ? 'Loading the dataset and the model…' : 'Views appear here.'}</p>;
   }
-  return <PanelCard panel={panels[0]} step={step} />;
+  return <PanelCard panel={panels[0]} step={step} lead />;
 }
 
 /** Every other view, in the order the model gives them. */
