@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { heldOutLoss, stepCount } from './readings';
 
 /** The latent explorer's panels, which every autoencoder shows. */
 const EXPLORER = ['scatter-latent-scatter', 'grid-interpolation', 'grid-traversal', 'sliders-sliders'];
@@ -24,10 +25,6 @@ const FAMILY = [
     panels: ['grid-reconstructions', 'grid-samples', 'grid-data-vs-samples', 'bars-kl-per-dimension', ...EXPLORER],
   },
 ] as const;
-
-async function stepCount(page: Page): Promise<number> {
-  return Number(((await page.getByTestId('step-count').textContent()) ?? '').replace(/,/g, ''));
-}
 
 for (const { model, settings, control, live, panels } of FAMILY) {
   test(`${model} trains in the browser, shows its views, and its link restores it`, async ({ page, context }) => {
@@ -140,11 +137,6 @@ test('the latent sliders edit one image\'s code, decoded live, and go back to it
   await expect.poll(image).toBe(before);
 });
 
-async function heldOut(page: Page): Promise<{ loss: number; step: number }> {
-  const match = /held-out ([\d.,]+) at step ([\d,]+)/.exec((await page.getByTestId('loss-summary').textContent()) ?? '');
-  return match ? { loss: Number(match[1].replace(/,/g, '')), step: Number(match[2].replace(/,/g, '')) } : { loss: NaN, step: -1 };
-}
-
 test('2-D points: a 1-D bottleneck on the spiral draws the curve it learned, and the VAE trains on the ring', async ({ page }) => {
   await page.goto('/#model=ae&dataset=spiral&backend=wasm&bottleneck=1&hidden=32,16&batch=32');
   await expect(page.getByTestId('play-pause')).toBeEnabled();
@@ -156,14 +148,14 @@ test('2-D points: a 1-D bottleneck on the spiral draws the curve it learned, and
   // settings for images are not offered on points; the data's own noise is
   await expect(page.getByRole('textbox', { name: 'First test image' })).toHaveCount(0);
   await expect(page.getByRole('textbox', { name: 'Data noise' })).toHaveValue('0.05');
-  await expect.poll(async () => (await heldOut(page)).step).toBe(0);
-  const start = await heldOut(page);
+  await expect.poll(async () => (await heldOutLoss(page)).step).toBe(0);
+  const start = await heldOutLoss(page);
 
   await page.getByTestId('play-pause').click();
   await expect.poll(() => stepCount(page)).toBeGreaterThan(400);
   await page.getByTestId('play-pause').click();
-  await expect.poll(async () => (await heldOut(page)).step).toBeGreaterThan(400);
-  expect((await heldOut(page)).loss).toBeLessThan(0.5 * start.loss);
+  await expect.poll(async () => (await heldOutLoss(page)).step).toBeGreaterThan(400);
+  expect((await heldOutLoss(page)).loss).toBeLessThan(0.5 * start.loss);
 
   // The VAE keeps the dataset when it trains on it; its likelihood on points is a Gaussian.
   await page.getByLabel('Model', { exact: true }).selectOption('vae');
@@ -177,7 +169,7 @@ test('2-D points: a 1-D bottleneck on the spiral draws the curve it learned, and
   await page.getByTestId('play-pause').click();
   await expect.poll(() => stepCount(page)).toBeGreaterThan(200);
   await page.getByTestId('play-pause').click();
-  await expect.poll(async () => (await heldOut(page)).step).toBeGreaterThan(200);
+  await expect.poll(async () => (await heldOutLoss(page)).step).toBeGreaterThan(200);
   await expect(page.getByTestId('loss-chart')).toBeVisible();
   // new samples on request, as a job in the worker
   await page.getByTestId('new-samples').getByRole('button', { name: 'Draw 64' }).click();

@@ -5,12 +5,9 @@
  */
 import { gzipSync } from 'node:zlib';
 import { expect, test, type Page } from '@playwright/test';
+import { stepCount } from './readings';
 
 const TINY = 'model=ae&dataset=mnist&backend=wasm&hidden=32&batch=16';
-
-async function stepCount(page: Page): Promise<number> {
-  return Number(((await page.getByTestId('step-count').textContent()) ?? '').replace(/,/g, ''));
-}
 
 async function trainUntil(page: Page, steps: number): Promise<void> {
   await expect(page.getByTestId('play-pause')).toBeEnabled();

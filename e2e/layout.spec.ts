@@ -4,6 +4,7 @@
  * screenshots are kept with the test results, to look at.
  */
 import { expect, test, type Locator, type Page } from '@playwright/test';
+import { stepCount } from './readings';
 
 const VIEWPORTS = [
   { name: 'laptop', width: 1400, height: 1000 },
@@ -13,10 +14,6 @@ const VIEWPORTS = [
 ] as const;
 
 const TINY = 'model=ae&dataset=mnist&backend=wasm&hidden=64,16&batch=32';
-
-async function stepCount(page: Page): Promise<number> {
-  return Number(((await page.getByTestId('step-count').textContent()) ?? '').replace(/,/g, ''));
-}
 
 /** The element is drawn wholly inside the first screen, without scrolling. */
 async function onFirstScreen(page: Page, locator: Locator, what: string): Promise<void> {

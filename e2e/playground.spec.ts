@@ -1,19 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
+import { heldOutLoss, stepCount } from './readings';
 
 /** A small autoencoder, so that a software GPU trains it in seconds. */
 const TINY = 'model=ae&dataset=mnist&hidden=32&batch=16&bottleneck=2';
-
-async function heldOutLoss(page: Page): Promise<{ loss: number; step: number }> {
-  const text = (await page.getByTestId('loss-summary').textContent()) ?? '';
-  const match = /held-out ([\d.,]+) at step ([\d,]+)/.exec(text);
-  if (!match) throw new Error(`no held-out loss in "${text}"`);
-  return { loss: Number(match[1].replace(/,/g, '')), step: Number(match[2].replace(/,/g, '')) };
-}
-
-async function stepCount(page: Page): Promise<number> {
-  return Number(((await page.getByTestId('step-count').textContent()) ?? '').replace(/,/g, ''));
-}
 
 async function waitUntilReady(page: Page) {
   await expect(page.getByTestId('play-pause')).toBeEnabled();

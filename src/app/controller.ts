@@ -4,7 +4,7 @@
  * play, pause, step, reset and jobs go to the worker tagged with the current run id.
  */
 import { paramsFor, type RunConfig } from '../core/config';
-import { formatParam, type ParamValue } from '../core/params/schema';
+import { formatParam, type ParamSpec, type ParamValue } from '../core/params/schema';
 import { decodeLink, encodeLink } from '../core/url-codec';
 import type { ImageGridPanel, LatentQuery } from '../core/views/panels';
 import { beginRun, currentCurves, receive, setStoreHooks, useStore, type PreviousRun } from './store';
@@ -36,11 +36,16 @@ function restart(config: RunConfig, { notice, compareWith, resume = false }: { n
   sendToWorker({ type: 'reset', runId, config });
 }
 
-/** "hidden 256,64 -> 128": what changed between two configurations of the same model, in a few words. */
-function describeChange(before: RunConfig, after: RunConfig): string {
-  const changed = paramsFor(after.model, after.dataset).filter(
+/** The settings of `after`'s model and data whose values differ between two configurations. */
+function changedSettings(before: RunConfig, after: RunConfig): ParamSpec[] {
+  return paramsFor(after.model, after.dataset).filter(
     (spec) => formatParam(spec, before.values[spec.key] ?? spec.default) !== formatParam(spec, after.values[spec.key] ?? spec.default),
   );
+}
+
+/** "before: hidden widths 256,64": what a rebuild replaced, in a few words. */
+function describeChange(before: RunConfig, after: RunConfig): string {
+  const changed = changedSettings(before, after);
   if (changed.length === 0) return 'the run before';
   return `before: ${changed
     .slice(0, 2)
@@ -90,13 +95,9 @@ export function startPlayground(): void {
 /** The keys whose values differ between two configurations of the same model, if only live parameters changed. */
 function liveChanges(before: RunConfig, after: RunConfig): Record<string, ParamValue> | undefined {
   if (before.model !== after.model || before.dataset !== after.dataset || before.backend !== after.backend) return undefined;
-  const changed: Record<string, ParamValue> = {};
-  for (const spec of paramsFor(after.model, after.dataset)) {
-    if (formatParam(spec, before.values[spec.key] ?? spec.default) === formatParam(spec, after.values[spec.key] ?? spec.default)) continue;
-    if (!spec.live) return undefined;
-    changed[spec.key] = after.values[spec.key];
-  }
-  return changed;
+  const changed = changedSettings(before, after);
+  if (!changed.every((spec) => spec.live)) return undefined;
+  return Object.fromEntries(changed.map((spec) => [spec.key, after.values[spec.key]]));
 }
 
 /**

@@ -29,8 +29,18 @@ export function smooth(previous: number | undefined, value: number, factor = 0.8
   return previous === undefined || !Number.isFinite(previous) ? value : factor * previous + (1 - factor) * value;
 }
 
+const SMOOTHED = '_smooth';
 /** The key under which a term's smoothed series is kept. */
-export const smoothedKey = (term: string) => `${term}_smooth`;
+export const smoothedKey = (term: string) => `${term}${SMOOTHED}`;
+
+/** The series with only its smoothed terms (and the step): what a comparison keeps of a run. */
+export function smoothedOnly(series: readonly ChartPoint[]): ChartPoint[] {
+  return series.map((point) => {
+    const kept: ChartPoint = { step: point.step };
+    for (const [key, value] of Object.entries(point)) if (key.endsWith(SMOOTHED)) kept[key] = value;
+    return kept;
+  });
+}
 
 /** Held-out figures of one evaluation merged into the series: into the point of their step, or as a new point in step order. */
 export function mergeHeldOut(series: readonly ChartPoint[], step: number, values: Record<string, number>): ChartPoint[] {

@@ -6,7 +6,7 @@ import { create } from 'zustand';
 import type { RunConfig } from '../core/config';
 import type { ImageGridPanel, ViewPanel } from '../core/views/panels';
 import type { BackendInfo, FromWorker, JobState, RunState, Throughput } from '../worker/protocol';
-import { appendCapped, mergeHeldOut, smooth, smoothedKey, type ChartPoint } from './series';
+import { appendCapped, mergeHeldOut, smooth, smoothedKey, smoothedOnly, type ChartPoint } from './series';
 
 export interface Progress {
   label: string;
@@ -102,12 +102,7 @@ export const useStore = create<PlaygroundState>(() => ({
 
 /** The smoothed training curves of the run now shown: what a comparison keeps of it. */
 export function currentCurves(label: string): PreviousRun {
-  const train = useStore.getState().train.map((point) => {
-    const kept: ChartPoint = { step: point.step };
-    for (const [key, value] of Object.entries(point)) if (key.endsWith('_smooth')) kept[key] = value;
-    return kept;
-  });
-  return { label, train };
+  return { label, train: smoothedOnly(useStore.getState().train) };
 }
 
 /**
@@ -117,10 +112,12 @@ export function currentCurves(label: string): PreviousRun {
 export function beginRun(config: RunConfig, previous?: PreviousRun): number {
   const state = useStore.getState();
   const runId = state.runId + 1;
+  // No run to compare with clears the comparison; one that never trained leaves it as it was.
+  const previousRuns = !previous ? [] : previous.train.length > 0 ? [previous, ...state.previousRuns].slice(0, PREVIOUS_RUNS) : state.previousRuns;
   useStore.setState({
     config,
     runId,
-    previousRuns: previous && previous.train.length > 0 ? [previous, ...state.previousRuns].slice(0, PREVIOUS_RUNS) : previous ? state.previousRuns : [],
+    previousRuns,
     runState: 'loading',
     statusMessage: undefined,
     step: 0,

@@ -70,11 +70,16 @@ export function settingGroups(model: ModelSpec, data: DataSpec): { optimizer: Pa
 }
 
 /** Every setting of a model on a dataset, in one list: optimizer, training loop, model, data. */
+export function settingsOf(model: ModelSpec, data: DataSpec): ParamSpec[] {
+  const groups = settingGroups(model, data);
+  return [...groups.optimizer, ...groups.training, ...groups.model, ...groups.data];
+}
+
+/** Every setting of a model on a dataset, by ids; unknown ids fall back to the defaults. */
 export function paramsFor(modelId: string, datasetId?: string): ParamSchema {
   const model = findModel(modelId) ?? MODELS[0];
   const data = (datasetId !== undefined ? findDataset(datasetId) : undefined) ?? datasetsFor(model)[0];
-  const groups = settingGroups(model, acceptsData(model, data) === true ? data : datasetsFor(model)[0]);
-  return [...groups.optimizer, ...groups.training, ...groups.model, ...groups.data];
+  return settingsOf(model, acceptsData(model, data) === true ? data : datasetsFor(model)[0]);
 }
 
 export function defaultConfig(modelId: string = DEFAULT_MODEL, datasetId?: string): RunConfig {

@@ -6,7 +6,7 @@
  * the refresh that follows a stop (held-out figures and views, cancellable), and the jobs
  * the page starts (actions). A reset cancels all three before the model is freed.
  */
-import { datasetOf, settingGroups, type BackendChoice, type RunConfig } from '../core/config';
+import { datasetOf, type BackendChoice, type RunConfig } from '../core/config';
 import type { ImageDataSpec } from '../core/datasets/catalog';
 import { openDataset } from '../core/datasets/dataset';
 import type { ImageDataset } from '../core/datasets/image-dataset';
@@ -20,6 +20,7 @@ import { createSession, nonFiniteMessage, type EvaluationPoint, type MetricPoint
 import { ThroughputMeter } from '../core/training/throughput';
 import { panelBuffers, type ViewPanel } from '../core/views/panels';
 import type { BackendInfo, FromWorker, RunState, ToWorker } from './protocol';
+import { errorText, failureReport, isMemoryFailure, memoryRefusal } from './failures';
 import { DEFAULT_TIMING, RefreshSchedule, type RefreshMode, type RefreshTiming } from './refresh-schedule';
 
 export interface HandlerDeps {
@@ -37,33 +38,6 @@ export interface HandlerDeps {
 
 /** Steps dispatched and not yet read back, at most: on a GPU, a pause stops the device within a few steps. */
 export const MAX_IN_FLIGHT = 4;
-
-/** What a training step may need, at most: a school laptop's tab can count on about this much. */
-export const MEMORY_BUDGET_BYTES = 2 ** 30;
-
-/**
- * A failure that leaves the backend unusable: WebAssembly's memory exhausted ("Aborted()",
- * an out-of-bounds access after a failed growth, a heap view that cannot be made over the
- * grown memory) or an allocation refused. Only a new worker recovers from it.
- */
-export function isMemoryFailure(error: unknown): boolean {
-  const text = error instanceof Error ? `${error.name} ${error.message}` : String(error);
-  return /Aborted\(\)|out of memory|memory access out of bounds|could not allocate|allocation failed|Array buffer allocation|Invalid typed array length|Maximum memory size|WebAssembly\.Memory/i.test(text);
-}
-
-const megabytes = (bytes: number) => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : `${Math.ceil(bytes / 2 ** 20)} MB`);
-
-/** Why a run would not fit, naming what to lower; undefined when it fits. */
-export function memoryRefusal(spec: ModelSpec, config: RunConfig, bytes: number | undefined): string | undefined {
-  if (bytes === undefined || bytes <= MEMORY_BUDGET_BYTES) return undefined;
-  const groups = settingGroups(spec, datasetOf(config));
-  const labels = [...groups.optimizer, ...groups.training, ...groups.model];
-  const named = ['batch', ...(spec.memoryHints ?? [])].flatMap((key) => labels.find((param) => param.key === key)?.label.toLowerCase() ?? []);
-  return (
-    `This ${spec.name.toLowerCase()} would need about ${megabytes(bytes)} of memory for a training step, ` +
-    `and a browser tab can count on about ${megabytes(MEMORY_BUDGET_BYTES)}. Lower the ${named.join(' or the ')}.`
-  );
-}
 
 interface Background {
   cancel(reason: string): void;
@@ -89,10 +63,6 @@ interface Run {
   unsent: MetricPoint[];
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming = DEFAULT_TIMING) {
   let run: Run | undefined;
   let backend: { choice: BackendChoice; info: BackendInfo } | undefined;
@@ -110,14 +80,16 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     deps.post({ type: 'status', runId: target.id, state, step: target.session?.step ?? 0, ...(message ? { message } : {}) });
   };
 
-  /** Reports a failure of a run: a memory failure is fatal (the page replaces this worker), anything else an error. */
+  /** Reports a failure of a run: a memory failure is fatal (the page replaces this worker), anything else an error. True if fatal. */
   const fail = (runId: number, error: unknown, prefix = '') => {
-    if (isMemoryFailure(error)) {
-      deps.post({ type: 'fatal', runId, reason: 'out-of-memory', message: `The run ran out of memory (${errorText(error)}).` });
-      return true;
-    }
-    deps.post({ type: 'error', runId, message: `${prefix}${errorText(error)}` });
-    return false;
+    const report = failureReport(runId, error, prefix);
+    deps.post(report);
+    return report.type === 'fatal';
+  };
+
+  /** A failure that stops the run: reported, and unless fatal the run's state becomes 'error'. */
+  const stopWithError = (target: { id: number; session?: TrainingSession }, error: unknown, prefix = '') => {
+    if (!fail(target.id, error, prefix)) status(target, 'error', errorText(error));
   };
 
   const throughput = (target: Run) => {
@@ -223,7 +195,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     } catch (error) {
       if (error instanceof JobCancelled) return 'stopped';
       target.running = false;
-      if (run === target && !fail(target.id, error, 'Training stopped: ')) status(target, 'error', errorText(error));
+      if (run === target) stopWithError(target, error, 'Training stopped: ');
       return 'failed';
     }
   }
@@ -287,7 +259,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
       status(run, 'paused', notice);
       settle(run);
     } catch (error) {
-      if (!fail(runId, error)) status(pending, 'error', errorText(error));
+      stopWithError(pending, error);
     }
   }
 
@@ -358,7 +330,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
         try {
           target.session.dispatch(message.phase);
         } catch (error) {
-          if (!fail(target.id, error, 'Training stopped: ')) status(target, 'error', errorText(error));
+          stopWithError(target, error, 'Training stopped: ');
           return;
         }
         if (await flushMetrics(target)) status(target, 'paused');

@@ -2,7 +2,8 @@
 // The worker entry: wires the training handler to this worker's message port, and reports
 // what escapes it (an uncaught exception, a rejected promise) instead of dying silently.
 import * as tf from '@tensorflow/tfjs';
-import { createTrainingHandler, isMemoryFailure } from './handler';
+import { failureReport } from './failures';
+import { createTrainingHandler } from './handler';
 import { selectBrowserBackend } from './backend';
 import { BROWSER_POLICY, loadBrowserDataset, type DownloadPolicy } from './dataset-fetch';
 import type { FromWorker, ToWorker, WorkerFault } from './protocol';
@@ -33,9 +34,7 @@ const handle = createTrainingHandler({
 });
 
 function reportEscaped(error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error);
-  if (isMemoryFailure(error)) post({ type: 'fatal', runId: latestRunId, reason: 'out-of-memory', message: `The run ran out of memory (${message}).` });
-  else post({ type: 'error', runId: latestRunId, message: `Something went wrong in the training worker: ${message}` });
+  post(failureReport(latestRunId, error, 'Something went wrong in the training worker: '));
 }
 
 scope.addEventListener('error', (event) => {

@@ -14,7 +14,8 @@ import { createRandom } from '../../src/core/random';
 import { cancellable, JobCancelled, JobRunner } from '../../src/core/training/jobs';
 import { TrainingSession } from '../../src/core/training/session';
 import type { ImageGridPanel } from '../../src/core/views/panels';
-import { isMemoryFailure, MAX_IN_FLIGHT } from '../../src/worker/handler';
+import { isMemoryFailure } from '../../src/worker/failures';
+import { MAX_IN_FLIGHT } from '../../src/worker/handler';
 import { harness, sleep, tag, waitFor, type Harness } from './handler-harness';
 
 /** A spec for a fake model: the factory returns whatever `build` makes. */

@@ -1,5 +1,6 @@
 /** Horizontal-axis bars (e.g. KL per latent dimension), inactive ones greyed, with the values as text. */
 import type { BarsPanel } from '../../core/views/panels';
+import { AXIS_INK } from '../palette';
 
 const HEIGHT = 140;
 
@@ -32,7 +33,7 @@ export function BarChart({ panel }: { panel: BarsPanel }) {
                 <title>{`${panel.labels[index]}: ${format(value)} ${panel.unit}`}</title>
               </rect>
               {values.length <= 32 && (
-                <text x={index * barWidth + barWidth / 2} y={HEIGHT + 13} fontSize="10" textAnchor="middle" fill="#4a5568">
+                <text x={index * barWidth + barWidth / 2} y={HEIGHT + 13} fontSize="10" textAnchor="middle" fill={AXIS_INK}>
                   {panel.labels[index]}
                 </text>
               )}

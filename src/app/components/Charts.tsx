@@ -12,26 +12,25 @@ import { CartesianGrid, Label, Legend, Line, LineChart, ResponsiveContainer, Too
 import { findModel } from '../../core/models';
 import type { ChartSpec, TermInfo } from '../../core/models/model';
 import { evaluateNow } from '../controller';
+import { SERIES_COLORS } from '../palette';
 import { smoothedKey, thinned, type ChartPoint } from '../series';
 import { useStore, type HeldOutFigure, type PreviousRun } from '../store';
 import { useThrottled } from '../use-throttled';
 import { niceStep, ticks } from './ticks';
 
 /** Three significant digits, no trailing zeros: 200, 0.005, 1.25. */
-export const format = (value: number) => (!Number.isFinite(value) ? String(value) : Number(value.toPrecision(3)).toLocaleString('en-US'));
+const format = (value: number) => (!Number.isFinite(value) ? String(value) : Number(value.toPrecision(3)).toLocaleString('en-US'));
 /** A reading to three significant digits that keeps its zeros (38.0 next to 38.8, not 38), whole above 1,000. */
-export const reading = (value: number) =>
+const reading = (value: number) =>
   !Number.isFinite(value)
     ? String(value)
     : Math.abs(value) >= 1000
       ? Math.round(value).toLocaleString('en-US')
       : value.toLocaleString('en-US', { minimumSignificantDigits: 3, maximumSignificantDigits: 3 });
-/** Okabe-Ito colours, distinguishable by colour-blind readers; dark enough for a projector. */
-const COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00'];
 /** Charts redraw at most this often (Recharts takes tens of ms a redraw); the text below them follows every update. */
 const CHART_INTERVAL_MS = 500;
 
-export function termLabel(terms: readonly TermInfo[], key: string): TermInfo {
+function termLabel(terms: readonly TermInfo[], key: string): TermInfo {
   return terms.find((term) => term.key === key) ?? { key, plain: key.replace(/_/g, ' '), label: key.replace(/_/g, ' '), unit: '' };
 }
 
@@ -111,7 +110,7 @@ const ModelChart = memo(function ModelChart({ chart, logAll, lead, train, test, 
               />
             ))}
             {chart.terms.map((key, index) => {
-              const color = COLORS[index % COLORS.length];
+              const color = SERIES_COLORS[index % SERIES_COLORS.length];
               const label = many ? termLabel(terms, key).plain : 'training';
               return [
                 lead && trained.includes(key) && (
@@ -233,7 +232,6 @@ function useChartData() {
   return { train, shownTrain: useMemo(() => thinned(chartTrain), [chartTrain]), shownTest: chartTest };
 }
 
-/** One sentence on where a chart's first term stands, for the caption and for screen readers. */
 /** The latest readings in words: the visible caption, and (after the chart's title) its accessible name. */
 function latestReadings(chart: ChartSpec, terms: readonly TermInfo[], train: readonly ChartPoint[], heldOut: Record<string, HeldOutFigure>): string {
   const key = chart.terms[0];

@@ -4,7 +4,7 @@
  * depends on another (the VAE's hidden widths on its architecture) shows only when it applies.
  */
 import { useEffect } from 'react';
-import { BACKEND_CHOICES, datasetOf, datasetsFor, defaultConfig, modelOf, settingGroups, TRAINING_PARAMS, type BackendChoice, type RunConfig } from '../../core/config';
+import { BACKEND_CHOICES, datasetOf, datasetsFor, defaultConfig, modelOf, settingGroups, settingsOf, TRAINING_PARAMS, type BackendChoice, type RunConfig } from '../../core/config';
 import { MODELS } from '../../core/models';
 import { formatParam, validateParam, type ParamSpec } from '../../core/params/schema';
 import { changeConfig, toggleSettings } from '../controller';
@@ -68,9 +68,11 @@ export function ConfigPanel() {
   const model = modelOf(config);
   const dataset = datasetOf(config);
   const groups = settingGroups(model, dataset);
-  const all = [...groups.optimizer, ...groups.training, ...groups.model, ...groups.data];
+  const all = settingsOf(model, dataset);
   const visible = all.filter((spec) => shown(spec, config, all));
-  const pick = (list: readonly ParamSpec[], advanced: boolean) => list.filter((spec) => visible.includes(spec) && Boolean(spec.advanced) === advanced && spec.group !== 'view');
+  // by key: each schema call specializes its own copies of the specs
+  const visibleKeys = new Set(visible.map((spec) => spec.key));
+  const pick = (list: readonly ParamSpec[], advanced: boolean) => list.filter((spec) => visibleKeys.has(spec.key) && Boolean(spec.advanced) === advanced && spec.group !== 'view');
   const viewSettings = visible.filter((spec) => spec.group === 'view');
 
   // On a small screen the drawer covers the results: Escape closes it.

@@ -4,13 +4,12 @@
  * Few bins: plain SVG.
  */
 import type { HistogramPanel } from '../../core/views/panels';
-import { PALETTE } from './plane';
+import { AXIS_INK, SERIES_COLORS } from '../palette';
 import { PlaneLegend } from './PlaneLegend';
 import { formatTick, niceStep, ticks } from './ticks';
 
 const [WIDTH, HEIGHT] = [360, 220];
 const PAD = { left: 50, right: 18, top: 10, bottom: 44 };
-const INK = '#4a5568';
 
 function formatCount(value: number): string {
   return Number.isInteger(value) ? value.toLocaleString('en-US') : Number(value.toPrecision(3)).toLocaleString('en-US');
@@ -37,7 +36,7 @@ export function Histogram({ panel }: { panel: HistogramPanel }) {
   const x = (value: number) => PAD.left + ((value - low) / (high - low)) * plot.width;
   const y = (count: number) => PAD.top + plot.height - (Math.max(0, count) / top) * plot.height;
   const bottom = PAD.top + plot.height;
-  const color = (index: number) => PALETTE[index % PALETTE.length];
+  const color = (index: number) => SERIES_COLORS[index % SERIES_COLORS.length];
 
   const totals = panel.series.map((entry) => entry.counts.reduce((sum, count) => sum + (Number.isFinite(count) ? count : 0), 0));
   const label =
@@ -79,7 +78,7 @@ export function Histogram({ panel }: { panel: HistogramPanel }) {
             <line key={count} x1={PAD.left - 4} x2={PAD.left} y1={y(count)} y2={y(count)} />
           ))}
         </g>
-        <g fill={INK} fontSize="12">
+        <g fill={AXIS_INK} fontSize="12">
           {ticks(low, high, xStep).map((value) => (
             <text key={value} x={x(value)} y={bottom + 17} textAnchor="middle">
               {formatTick(value, xStep)}

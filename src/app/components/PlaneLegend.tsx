@@ -1,6 +1,7 @@
 /** The key under a plot: each series' label beside a small drawing of its mark, not just its colour. */
 import type { PointSeries } from '../../core/views/panels';
-import { markerPathData, seriesLooks, STROKED_MARKERS, type Marker } from './plane';
+import type { Marker } from '../palette';
+import { markerPathData, seriesLooks, STROKED_MARKERS } from './plane';
 
 export type Swatch = Marker | 'line' | 'segments' | 'arrow' | 'bar';
 

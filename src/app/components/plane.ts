@@ -3,17 +3,11 @@
  * plane to pixels at 1:1 (a circle stays round), round ticks, axes, and series of points.
  */
 import type { Extent, PointSeries } from '../../core/views/panels';
+import { AXIS_INK, DATA_GREY, SERIES_COLORS, type Marker } from '../palette';
 import { formatTick, niceStep, ticks } from './ticks';
 
-/** Okabe & Ito's colours, less black and yellow (lost against the axes and the page). */
-export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9'];
-/** The data is context, not the news: a neutral grey under the model's colours. */
-export const DATA_GREY = '#9aa5b1';
-const INK = '#4a5568';
 const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
-/** A second cue besides colour, so readers who cannot tell the colours apart still can the series. */
-export type Marker = 'circle' | 'square' | 'triangle' | 'diamond' | 'triangle-down' | 'plus' | 'cross' | 'star' | 'hexagon' | 'ring';
 /** Markers made of lines: stroked, not filled (a filled plus would be a blot). */
 export const STROKED_MARKERS: ReadonlySet<Marker> = new Set<Marker>(['plus', 'cross', 'ring']);
 const MARKERS: readonly Marker[] = ['circle', 'square', 'triangle'];
@@ -28,7 +22,7 @@ export function seriesLooks(series: readonly PointSeries[]): SeriesLook[] {
   let next = 0;
   return series.map((entry) => {
     if (entry.role === 'data') return { color: DATA_GREY, marker: 'circle' };
-    const look: SeriesLook = { color: PALETTE[next % PALETTE.length], marker: MARKERS[next % MARKERS.length] };
+    const look: SeriesLook = { color: SERIES_COLORS[next % SERIES_COLORS.length], marker: MARKERS[next % MARKERS.length] };
     next += 1;
     return look;
   });
@@ -158,7 +152,7 @@ export function drawAxes(context: CanvasRenderingContext2D, frame: Frame, axisLa
     context.lineTo(frame.left - 4, py);
   }
   context.stroke();
-  context.fillStyle = INK;
+  context.fillStyle = AXIS_INK;
   context.font = FONT;
   context.textAlign = 'center';
   context.textBaseline = 'top';

@@ -5,7 +5,7 @@
  */
 import { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import { defineParams } from '../../params/schema';
-import { defineModel, type ModelSpec } from '../model';
+import { defineModel, type ChartSpec, type ModelSpec } from '../model';
 import { ACTIVATION_PARAM, EXPLORER_PARAMS, RECON_PARAM } from './params';
 
 export const AUTOENCODER_PARAMS = defineParams([
@@ -42,6 +42,9 @@ export const RECONSTRUCTION_TERM = {
   help: 'Squared error or cross-entropy, summed over the pixels of an image (or the two coordinates of a point).',
 } as const;
 
+/** Every autoencoder's first chart: its whole loss, titled in plain words. */
+export const LOSS_CHART: ChartSpec = { id: 'loss', title: 'Loss: how far off it still is (lower is better)', terms: ['loss'] };
+
 export const AUTOENCODER: ModelSpec = defineModel({
   id: 'ae',
   name: 'Autoencoder',
@@ -74,7 +77,7 @@ export const AUTOENCODER: ModelSpec = defineModel({
     points: { steps: 1500, text: 'the reconstructions settle onto a curve through the data' },
   },
   terms: [RECONSTRUCTION_TERM],
-  charts: [{ id: 'loss', title: 'Loss: how far off it still is (lower is better)', terms: ['loss'] }],
+  charts: [LOSS_CHART],
   optimizer: ADAM_OPTIMIZER,
   memoryHints: ['hidden'],
   params: AUTOENCODER_PARAMS,

@@ -5,7 +5,7 @@
 import { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import { defineParams } from '../../params/schema';
 import { defineModel, type ModelSpec } from '../model';
-import { RECONSTRUCTION_TERM } from './ae-spec';
+import { LOSS_CHART, RECONSTRUCTION_TERM } from './ae-spec';
 import { ACTIVATION_PARAM, EXPLORER_PARAMS, RECON_PARAM } from './params';
 
 export const CONV_AUTOENCODER_PARAMS = defineParams([
@@ -78,7 +78,7 @@ export const CONV_AUTOENCODER: ModelSpec = defineModel({
   firstResults: { image: { steps: 250, text: 'the grey blobs in the reconstructions turn into recognisable {items}' } },
   smallPreset: { label: 'Smaller and faster: 8 and 16 channels, 32 images a step', values: { channels: [8, 16], batch: 32 } },
   terms: [RECONSTRUCTION_TERM],
-  charts: [{ id: 'loss', title: 'Loss: how far off it still is (lower is better)', terms: ['loss'] }],
+  charts: [LOSS_CHART],
   optimizer: ADAM_OPTIMIZER,
   memoryHints: ['channels'],
   params: CONV_AUTOENCODER_PARAMS,

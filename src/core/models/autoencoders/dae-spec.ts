@@ -6,7 +6,7 @@
 import { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import { defineParams } from '../../params/schema';
 import { defineModel, type ModelSpec } from '../model';
-import { RECONSTRUCTION_TERM } from './ae-spec';
+import { LOSS_CHART, RECONSTRUCTION_TERM } from './ae-spec';
 import { ACTIVATION_PARAM, EXPLORER_PARAMS, RECON_PARAM } from './params';
 
 export const DAE_PARAMS = defineParams([
@@ -92,7 +92,7 @@ export const DENOISING_AUTOENCODER: ModelSpec = defineModel({
     },
   ],
   charts: [
-    { id: 'loss', title: 'Loss: how far off it still is (lower is better)', terms: ['loss'] },
+    LOSS_CHART,
     { id: 'denoising', title: 'How much noise it removes, on held-out images (higher is better)', terms: ['denoise_gain'] },
   ],
   optimizer: ADAM_OPTIMIZER,

@@ -6,6 +6,7 @@
 import { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import { defineParams } from '../../params/schema';
 import { defineModel, type ModelSpec } from '../model';
+import { LOSS_CHART } from './ae-spec';
 import { EXPLORER_PARAMS } from './params';
 
 export const VAE_PARAMS = defineParams([
@@ -136,7 +137,7 @@ export const VAE: ModelSpec = defineModel({
     },
   ],
   charts: [
-    { id: 'loss', title: 'Loss: how far off it still is (lower is better)', terms: ['loss'] },
+    LOSS_CHART,
     // The KL is often a hundred times smaller than the reconstruction: on a shared linear axis it lies flat on zero.
     { id: 'parts', title: 'The two parts of the loss', terms: ['recon', 'kl'], scale: 'log' },
   ],
