@@ -12,6 +12,9 @@ export interface Random {
   normal(): number;
   /** A fresh 32-bit seed, for tf ops and initializers that take one. */
   seed(): number;
+  /** Where the sequence stands: a checkpoint keeps it, so a resumed run draws what the original would have. */
+  getState(): number;
+  setState(state: number): void;
 }
 
 /** mulberry32: tiny, fast and good enough for sampling batches (not for cryptography). */
@@ -34,6 +37,10 @@ export function createRandom(seed: number): Random {
       return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
     },
     seed: () => Math.floor(next() * 2 ** 31),
+    getState: () => state,
+    setState: (saved) => {
+      state = saved >>> 0;
+    },
   };
 }
 

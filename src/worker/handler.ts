@@ -14,6 +14,7 @@ import { findModel } from '../core/models';
 import type { Action, ModelSpec } from '../core/models/model';
 import { quote } from '../core/quote';
 import { createRandom, itemSeed } from '../core/random';
+import type { Checkpoint } from '../core/training/checkpoint';
 import { cancellable, JobCancelled, JobRunner, type JobContext } from '../core/training/jobs';
 import { drawSamples } from '../core/training/sampling-job';
 import { createSession, nonFiniteMessage, type EvaluationPoint, type MetricPoint, type TrainingSession } from '../core/training/session';
@@ -61,6 +62,8 @@ interface Run {
   background?: Background;
   /** Terms read back and not yet posted. */
   unsent: MetricPoint[];
+  /** The latest checkpoint, and when it was taken: what a lost GPU device resumes from. */
+  saved: { at: number; checkpoint?: Checkpoint };
 }
 
 export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming = DEFAULT_TIMING) {
@@ -100,6 +103,25 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
   const postEvaluation = (target: Run, point: EvaluationPoint) => {
     if (run === target) deps.post({ type: 'metrics', runId: target.id, train: [], evaluations: [point], throughput: throughput(target) });
   };
+
+  /**
+   * Saves the run's state and sends a copy to the page, which keeps it (a reload resumes
+   * from it). Failing to save is reported and training goes on: a checkpoint is insurance.
+   */
+  async function saveCheckpoint(target: Run): Promise<void> {
+    if (target.saved.checkpoint?.step === target.session.step) return;
+    target.saved.at = deps.now();
+    try {
+      const checkpoint = await target.session.checkpoint();
+      if (!checkpoint || run !== target) return;
+      target.saved.checkpoint = checkpoint;
+      const data = checkpoint.data.slice(0);
+      deps.post({ type: 'checkpoint', runId: target.id, checkpoint: { ...checkpoint, data } }, [data]);
+    } catch (error) {
+      if (run !== target || isMemoryFailure(error)) throw error;
+      deps.post({ type: 'error', runId: target.id, message: `Could not save a checkpoint: ${errorText(error)}` });
+    }
+  }
 
   /**
    * Reads back the terms of completed steps and, with `send`, posts what has been read so
@@ -179,6 +201,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     target.stopLoopWork = cancel;
     target.schedule.startTraining();
     let lastMetrics = deps.now();
+    target.saved.at = deps.now();
     try {
       while (target.running && run === target) {
         target.session.dispatch();
@@ -189,6 +212,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
           if (!(await flushMetrics(target, sendDue))) return 'halted';
         }
         await refresh(target, job, 'training');
+        if (deps.now() - target.saved.at >= timing.checkpointInterval) await saveCheckpoint(target);
         await deps.yieldToEvents();
       }
       return 'stopped';
@@ -226,7 +250,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     });
   }
 
-  async function reset(runId: number, config: RunConfig, notice?: string, serial = resets): Promise<void> {
+  async function reset(runId: number, config: RunConfig, { notice, serial = resets, resume }: { notice?: string; serial?: number; resume?: Checkpoint } = {}): Promise<void> {
     if (serial !== resets) return; // a newer reset is queued: build that one only
     const previous = run;
     run = undefined;
@@ -255,11 +279,25 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
         session.dispose();
         throw new Error(refusal);
       }
-      run = { id: runId, config, spec, session, running: false, jobs: newJobRunner(runId), schedule: new RefreshSchedule(timing, deps.now), unsent: [] };
+      const { failure } = resume ? await resumeFrom(session, resume) : {};
+      const saved = { at: deps.now(), ...(resume && !failure ? { checkpoint: resume } : {}) };
+      run = { id: runId, config, spec, session, running: false, jobs: newJobRunner(runId), schedule: new RefreshSchedule(timing, deps.now), unsent: [], saved };
+      if (failure) deps.post({ type: 'error', runId, message: failure });
       status(run, 'paused', notice);
       settle(run);
     } catch (error) {
       stopWithError(pending, error);
+    }
+  }
+
+  /** Puts the session where the checkpoint left it; if the checkpoint does not fit, leaves it as built and says why. */
+  async function resumeFrom(session: TrainingSession, checkpoint: Checkpoint): Promise<{ failure?: string }> {
+    try {
+      await session.restore(checkpoint);
+      return {};
+    } catch (error) {
+      if (isMemoryFailure(error)) throw error;
+      return { failure: `Could not resume from the checkpoint at step ${checkpoint.step.toLocaleString('en-US')}, so the run starts again from step 0: ${errorText(error)}` };
     }
   }
 
@@ -290,11 +328,15 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
 
   async function handle(message: ToWorker, serial: number): Promise<void> {
     if (message.type === 'configure' || message.type === 'diagnose' || message.type === 'ping') return; // the worker entry's, or answered at once
-    if (message.type === 'reset') return reset(message.runId, message.config, undefined, serial);
+    if (message.type === 'reset') return reset(message.runId, message.config, { serial, ...(message.resume ? { resume: message.resume } : {}) });
     if (message.type === 'device-lost') {
       if (backend?.info.name === 'webgpu') brokenBackends.push('webgpu');
       backend = undefined;
-      if (run) await reset(run.id, run.config, `The GPU device was lost (${message.reason}); switched backend and restarted the run.`);
+      if (run) {
+        const resume = run.saved.checkpoint;
+        const from = resume ? `went on from the checkpoint at step ${resume.step.toLocaleString('en-US')}` : 'restarted the run';
+        await reset(run.id, run.config, { notice: `The GPU device was lost (${message.reason}); switched backend and ${from}.`, ...(resume ? { resume } : {}) });
+      }
       return;
     }
     const target = run;
@@ -316,6 +358,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
         const end = await stopLoop(target, 'paused');
         if (end !== 'stopped' || run !== target) return;
         if (await flushMetrics(target)) status(target, 'paused');
+        await saveCheckpoint(target);
         settle(target);
         return;
       }
@@ -334,6 +377,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
           return;
         }
         if (await flushMetrics(target)) status(target, 'paused');
+        await saveCheckpoint(target);
         settle(target);
         return;
       }

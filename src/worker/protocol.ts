@@ -5,14 +5,15 @@
  */
 import type { BackendChoice, RunConfig } from '../core/config';
 import type { ParamValue } from '../core/params/schema';
+import type { Checkpoint } from '../core/training/checkpoint';
 import type { EvaluationPoint, MetricPoint } from '../core/training/session';
 import type { ViewPanel } from '../core/views/panels';
 
 export type ToWorker =
   /** Where the dataset files are served; sent once by the page (a worker resolves relative URLs against its own script). */
-  | { type: 'configure'; dataUrl: string; downloadStallMs?: number }
-  /** Build a fresh run from this config (loading the dataset and backend if needed), paused. */
-  | { type: 'reset'; runId: number; config: RunConfig }
+  | { type: 'configure'; dataUrl: string; downloadStallMs?: number; checkpointMs?: number }
+  /** Build a fresh run from this config (loading the dataset and backend if needed), paused; `resume`: from this checkpoint of it. */
+  | { type: 'reset'; runId: number; config: RunConfig; resume?: Checkpoint }
   | { type: 'start'; runId: number }
   | { type: 'pause'; runId: number }
   /** One training step, or one phase of one (a GAN's discriminator alone), then fresh figures and views. */
@@ -72,6 +73,8 @@ export type FromWorker =
   /** A job's panel and progress while it runs, then how it ended. */
   | { type: 'job'; runId: number; jobId: string; name: string; state: JobState; progress?: number; panel?: ViewPanel; message?: string }
   | { type: 'error'; runId: number; message: string }
+  /** The run's state, saved every checkpoint interval of training and when it pauses: what the page keeps to resume from. */
+  | { type: 'checkpoint'; runId: number; checkpoint: Checkpoint }
   /** The heartbeat's answer: which run the worker holds (-1: none) and in what state. */
   | { type: 'pong'; id: number; runId: number; state: RunState }
   /**

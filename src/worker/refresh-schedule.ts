@@ -12,9 +12,11 @@ export interface RefreshTiming {
   metricsInterval: number;
   /** Views, and the evaluations that go with them, are refreshed at most this often (ms). */
   viewsInterval: number;
+  /** A checkpoint is saved after at most this much training (ms): a lost page or worker loses no more. */
+  checkpointInterval: number;
 }
 
-export const DEFAULT_TIMING: RefreshTiming = { metricsInterval: 100, viewsInterval: 1500 };
+export const DEFAULT_TIMING: RefreshTiming = { metricsInterval: 100, viewsInterval: 1500, checkpointInterval: 30_000 };
 /** Refreshing may take at most 1 / REFRESH_SHARE of the training time. */
 export const REFRESH_SHARE = 5;
 

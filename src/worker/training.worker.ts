@@ -6,6 +6,7 @@ import { failureReport } from './failures';
 import { createTrainingHandler } from './handler';
 import { selectBrowserBackend } from './backend';
 import { BROWSER_POLICY, loadBrowserDataset, type DownloadPolicy } from './dataset-fetch';
+import { DEFAULT_TIMING } from './refresh-schedule';
 import type { FromWorker, ToWorker, WorkerFault } from './protocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -21,6 +22,9 @@ let downloads: DownloadPolicy = BROWSER_POLICY;
 /** The run the page last asked for: what an escaped error is reported against. */
 let latestRunId = -1;
 
+/** Read by the handler at every use: the page's configure message may shorten the checkpoint interval (the reload test does). */
+const timing = { ...DEFAULT_TIMING };
+
 const handle = createTrainingHandler({
   post,
   selectBackend: (choice, exclude) => selectBrowserBackend(choice, exclude, (reason) => void handle({ type: 'device-lost', reason })),
@@ -31,7 +35,7 @@ const handle = createTrainingHandler({
       waiting.push(resolve);
       channel.port2.postMessage(null);
     }),
-});
+}, timing);
 
 function reportEscaped(error: unknown): void {
   post(failureReport(latestRunId, error, 'Something went wrong in the training worker: '));
@@ -90,6 +94,7 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
   if (message.type === 'configure') {
     dataUrl = message.dataUrl;
     if (message.downloadStallMs) downloads = { ...BROWSER_POLICY, stallMs: message.downloadStallMs };
+    if (message.checkpointMs) timing.checkpointInterval = message.checkpointMs;
   }
   else if (message.type === 'diagnose') diagnose(message.fault);
   else {

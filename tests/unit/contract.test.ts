@@ -306,7 +306,7 @@ describe('the handler, with fake models', () => {
         return { loss: term };
       },
     }));
-    const h = (current = harness({ models: [spec], timing: { metricsInterval: 100, viewsInterval: 1e9 } }));
+    const h = (current = harness({ models: [spec], timing: { metricsInterval: 100, viewsInterval: 1e9, checkpointInterval: 1e9 } }));
     await h.send({ type: 'reset', runId: 1, config: config('fake-count') });
     await h.send({ type: 'start', runId: 1 });
     const started = performance.now();
@@ -331,7 +331,7 @@ describe('the handler, with fake models', () => {
       run: async () => ({ [id]: ++runs[id] }),
     });
     const spec = fakeSpec('fake-evals', () => ({ evaluations: [evaluation('frequent', 'refresh'), evaluation('rare', 60_000), evaluation('asked', 'on-demand')] }));
-    const h = (current = harness({ models: [spec], timing: { metricsInterval: 0, viewsInterval: 20 } }));
+    const h = (current = harness({ models: [spec], timing: { metricsInterval: 0, viewsInterval: 20, checkpointInterval: 1e9 } }));
     await h.send({ type: 'reset', runId: 1, config: config('fake-evals') });
     await waitFor(() => h.views(1).length > 0, 'first refresh');
     expect(runs).toEqual({ frequent: 1, rare: 1, asked: 0 }); // both at step 0, the on-demand one not
@@ -367,7 +367,7 @@ describe('the handler, with fake models', () => {
         },
       ],
     }));
-    const h = (current = harness({ models: [spec], timing: { metricsInterval: 0, viewsInterval: 10 } }));
+    const h = (current = harness({ models: [spec], timing: { metricsInterval: 0, viewsInterval: 10, checkpointInterval: 1e9 } }));
     await h.send({ type: 'reset', runId: 1, config: config('fake-long-eval') });
     await waitFor(() => chunks > 5, 'the first evaluation under way');
     await h.send({ type: 'start', runId: 1 }); // cancels the refresh after the reset

@@ -47,7 +47,7 @@ export function harness(options: { timing?: Partial<RefreshTiming>; models?: Mod
       yieldToEvents: () => new Promise((resolve) => setTimeout(resolve, 0)),
       findModel: (id) => options.models?.find((model) => model.id === id) ?? findModel(id),
     },
-    { metricsInterval: 0, viewsInterval: 50, ...options.timing },
+    { metricsInterval: 0, viewsInterval: 50, checkpointInterval: 1e9, ...options.timing },
   );
   const send = (message: ToWorker) => handler(message);
   const of = (runId: number) => messages.filter((message) => 'runId' in message && message.runId === runId);

@@ -4,7 +4,8 @@ import { useNodeBackend } from '../../src/cli/node-backend';
 import { loadNodeDataset } from '../../src/cli/node-datasets';
 import { defaultConfig, type RunConfig } from '../../src/core/config';
 import type { ImageGridPanel } from '../../src/core/views/panels';
-import { CPU, harness, sleep, tag, waitFor, type Harness, type Metrics, type Status, type Views } from './handler-harness';
+import type { FromWorker } from '../../src/worker/protocol';
+import { CPU, harness, sleep, tag, waitFor, type Harness, type Metrics, type Views } from './handler-harness';
 
 function tinyConfig(dataset = 'mnist', model = 'ae', values: Record<string, unknown> = {}): RunConfig {
   const config = defaultConfig(model, dataset === 'no-such-dataset' || dataset === 'cifar10' ? undefined : dataset);
@@ -104,13 +105,14 @@ describe('training handler', () => {
     await h.send({ type: 'step', runId: 1 });
     await waitFor(() => h.views(1).at(-1)?.step === stepsBefore + 1, 'views of the step');
     const stepped = h.messages.slice(from);
-    expect(stepped.map(tag)).toEqual(['metrics', 'status:paused', 'metrics', 'views']);
+    expect(stepped.map(tag)).toEqual(['metrics', 'status:paused', 'checkpoint', 'metrics', 'views']);
     expect((stepped[0] as Metrics).train.map((point) => point.step)).toEqual([stepsBefore + 1]);
     expect(stepped[1]).toEqual({ type: 'status', runId: 1, state: 'paused', step: stepsBefore + 1 });
-    expect((stepped[2] as Metrics).evaluations?.[0].step).toBe(stepsBefore + 1);
+    expect((stepped[2] as Extract<FromWorker, { type: 'checkpoint' }>).checkpoint.step).toBe(stepsBefore + 1);
+    expect((stepped[3] as Metrics).evaluations?.[0].step).toBe(stepsBefore + 1);
 
     await h.send({ type: 'step', runId: 1 });
-    expect((h.messages.at(-1) as Status).step).toBe(stepsBefore + 2);
+    expect(h.lastStatus(1)!.step).toBe(stepsBefore + 2);
     // an autoencoder's step has no parts: a phase is refused by name
     await h.send({ type: 'step', runId: 1, phase: 'generator' });
     expect(h.messages.at(-1)).toEqual({ type: 'error', runId: 1, message: 'Autoencoder has no phase "generator"' });
@@ -235,7 +237,7 @@ describe('training handler', () => {
     expect(h.messages).toHaveLength(8);
   });
 
-  it('a lost device restarts the current run from scratch with a notice', async () => {
+  it('a lost device rebuilds the current run on another backend from its last checkpoint, with a notice', async () => {
     const h = (current = harness());
     await h.send({ type: 'reset', runId: 5, config: tinyConfig() });
     await h.send({ type: 'step', runId: 5 });
@@ -249,8 +251,8 @@ describe('training handler', () => {
       type: 'status',
       runId: 5,
       state: 'paused',
-      step: 0,
-      message: 'The GPU device was lost (test); switched backend and restarted the run.',
+      step: 1,
+      message: 'The GPU device was lost (test); switched backend and went on from the checkpoint at step 1.',
     });
     expect(h.backendCalls).toEqual(['cpu', 'cpu']);
     await h.send({ type: 'configure', dataUrl: '/data' }); // handled by the worker entry, not here

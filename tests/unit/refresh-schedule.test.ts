@@ -12,7 +12,7 @@ const evaluation = (id: string, cadence: Evaluation['cadence']): Evaluation => (
 describe('RefreshSchedule', () => {
   it('while training, views and evaluations together take at most a fifth of the time', () => {
     const time = clock();
-    const schedule = new RefreshSchedule({ metricsInterval: 100, viewsInterval: 1500 }, time.now);
+    const schedule = new RefreshSchedule({ metricsInterval: 100, viewsInterval: 1500, checkpointInterval: 30_000 }, time.now);
     const evaluations = [evaluation('held-out', 'refresh'), evaluation('bound', 10_000)];
     // a model whose views take 600 ms and whose figures take 400 ms and 2 s
     const costs: Record<string, number> = { 'held-out': 400, bound: 2000, views: 600 };
@@ -40,7 +40,7 @@ describe('RefreshSchedule', () => {
 
   it('once training stops, what is out of date is refreshed, except rare figures before their time; on-demand ones never', () => {
     const time = clock(1000);
-    const schedule = new RefreshSchedule({ metricsInterval: 100, viewsInterval: 1500 }, time.now);
+    const schedule = new RefreshSchedule({ metricsInterval: 100, viewsInterval: 1500, checkpointInterval: 30_000 }, time.now);
     const evaluations = [evaluation('held-out', 'refresh'), evaluation('bound', 15_000), evaluation('asked', 'on-demand')];
     expect(schedule.dueEvaluations(evaluations, 0, 'settled').map((e) => e.id)).toEqual(['held-out', 'bound']);
     expect(schedule.viewsDue(0, 'settled')).toBe(true);

@@ -13,6 +13,7 @@ import type { Dataset } from '../datasets/dataset';
 import type { ParamSchema, ParamValue, ParamValues } from '../params/schema';
 import type { Random } from '../random';
 import type { JobContext } from '../training/jobs';
+import type { StatePart } from '../training/model-state';
 import type { ViewPanel } from '../views/panels';
 
 /**
@@ -96,6 +97,12 @@ export interface GenerativeModel {
    * to lower (the spec's `memoryHints`).
    */
   memoryEstimate?(batchSize: number): number;
+  /**
+   * Its whole training state (weights, optimizer moments, its own random sources), for
+   * checkpoints: a run resumed from one takes the steps the original would have taken.
+   * Absent: its runs are kept without weights and start again after a reload.
+   */
+  readonly state?: StatePart;
   /** Frees every variable and the optimizers' state. */
   dispose(): void;
 }

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ParamValue } from '../params/schema';
+import { assignVariables, type ModelState, type StatePart } from './model-state';
 
 /** Which keys of the run's values hold this optimizer's settings. */
 export interface AdamKeys {
@@ -15,7 +16,7 @@ export interface AdamKeys {
 
 const DEFAULT_BETAS = { beta1: 0.9, beta2: 0.999 };
 
-export class AdamOptimizer {
+export class AdamOptimizer implements StatePart {
   private readonly adam: tf.AdamOptimizer;
 
   constructor(
@@ -48,6 +49,32 @@ export class AdamOptimizer {
       const key = this.keys[field];
       if (key !== undefined && typeof values[key] === 'number') fields[field === 'lr' ? 'learningRate' : field] = values[key] as number;
     }
+  }
+
+  /**
+   * Copies of the network's variables (`weights/i`) and of Adam's state (`adam/0` its step
+   * count, then the first and second moment estimates, one per variable): together, all a
+   * resumed run needs to take the very next update the original would have taken.
+   */
+  async save(): Promise<ModelState> {
+    const tensors: tf.NamedTensorMap = {};
+    this.variables.forEach((variable, i) => (tensors[`weights/${i}`] = variable.clone()));
+    const adam = await this.adam.getWeights();
+    // The step count is a fresh scalar; the moments are Adam's own variables, so copy them.
+    adam.forEach(({ tensor }, i) => (tensors[`adam/${i}`] = i === 0 ? tensor : tensor.clone()));
+    return { tensors, numbers: {} };
+  }
+
+  async load({ tensors }: ModelState): Promise<void> {
+    assignVariables(this.variables, tensors, 'weights/');
+    const adam: { name: string; tensor: tf.Tensor }[] = [];
+    for (let i = 0; tensors[`adam/${i}`]; i++) adam.push({ name: i === 0 ? 'iter' : `adam/${i}`, tensor: tensors[`adam/${i}`] });
+    // Before its first update Adam has no moments yet: a state saved at step 0 holds only the count.
+    const moments = adam.length - 1;
+    if (adam.length === 0 || (moments !== 0 && moments !== 2 * this.variables.length)) {
+      throw new Error(`The checkpoint's optimizer state has ${Math.max(moments, 0)} moment tensors for ${this.variables.length} variables: it was saved by another configuration`);
+    }
+    await this.adam.setWeights(adam);
   }
 
   dispose(): void {

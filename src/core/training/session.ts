@@ -10,7 +10,9 @@ import type { Evaluation, GenerativeModel, ModelSpec, StepTerms } from '../model
 import type { ParamValue } from '../params/schema';
 import { createRandom, type Random } from '../random';
 import type { ViewPanel } from '../views/panels';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint';
 import { DETACHED_JOB, type JobContext } from './jobs';
+import { disposeState } from './model-state';
 import { readAndDispose } from './readback';
 
 export interface MetricPoint {
@@ -146,6 +148,38 @@ export class TrainingSession {
   sample(n: number, random: Random, job?: JobContext): Promise<tf.Tensor> {
     if (!this.model.sample) throw new Error('This model does not generate samples.');
     return this.model.sample(n, { random, data: this.data, ...(job ? { job } : {}) });
+  }
+
+  /** The run's state now, to resume from; undefined if the model cannot save its state. */
+  async checkpoint(): Promise<Checkpoint | undefined> {
+    if (!this.model.state) return undefined;
+    const [step, state] = [this.stepCount, await this.model.state.save()];
+    try {
+      state.numbers['session/batches'] = this.batchRandom.getState();
+      return await encodeCheckpoint(step, state);
+    } finally {
+      disposeState(state);
+    }
+  }
+
+  /**
+   * Puts the run back where a checkpoint of the same configuration left it: weights,
+   * optimizer state, step count and random sources, so the next step is the one the
+   * original run would have taken. Throws, changing nothing, if the checkpoint is another
+   * model's.
+   */
+  async restore(checkpoint: Checkpoint): Promise<void> {
+    if (!this.model.state) throw new Error('This model cannot resume from a checkpoint');
+    const batches = checkpoint.numbers['session/batches'];
+    if (typeof batches !== 'number') throw new Error('The checkpoint has no state for the run\'s batches');
+    const state = decodeCheckpoint(checkpoint);
+    try {
+      await this.model.state.load(state);
+    } finally {
+      disposeState(state);
+    }
+    this.batchRandom.setState(batches);
+    this.stepCount = checkpoint.step;
   }
 
   setParams(values: Readonly<Record<string, ParamValue>>): void {

@@ -28,6 +28,7 @@ import type { Dataset } from '../../datasets/dataset';
 import type { ParamValue, ParamValues } from '../../params/schema';
 import type { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import { HELD_OUT_PLAN, heldOutMeans } from '../../training/evaluation';
+import type { StatePart } from '../../training/model-state';
 import { AdamOptimizer } from '../../training/optimizer';
 import { readAndDispose } from '../../training/readback';
 import type { ViewPanel } from '../../views/panels';
@@ -92,6 +93,7 @@ export class Autoencoder implements GenerativeModel {
   private readonly recon: ReconstructionKind;
   readonly evaluations: readonly Evaluation[];
   readonly actions: Readonly<Record<string, Action>>;
+  readonly state: StatePart;
 
   constructor(
     values: Shared & Readonly<Record<string, ParamValue>>,
@@ -100,6 +102,7 @@ export class Autoencoder implements GenerativeModel {
   ) {
     this.recon = values.recon as ReconstructionKind;
     this.optimizer = new AdamOptimizer(trainableVariables(networks.encoder, networks.decoder), values);
+    this.state = this.optimizer;
     this.codes = { dimension: networks.dimension, encode: (x) => this.encode(x), decode: (z) => this.decode(z) };
     if (context.data.kind === 'image') {
       this.explorer = new LatentExplorer(this.codes, { gaussianPrior: false, codeName: 'codes' }, [values.from ?? 0, values.to ?? 0]);

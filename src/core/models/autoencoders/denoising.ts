@@ -19,6 +19,7 @@ import type { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import type { ParamValue, ParamValues } from '../../params/schema';
 import { createRandom, type Random } from '../../random';
 import { HELD_OUT_PLAN, heldOutMeans } from '../../training/evaluation';
+import { combineParts, randomPart, type StatePart } from '../../training/model-state';
 import { AdamOptimizer } from '../../training/optimizer';
 import type { ImageGridPanel, ViewPanel } from '../../views/panels';
 import { implement, type Action, type Evaluation, type ModelFactory, type GenerativeModel, type ModelContext, type StepContext, type StepTerms, type ViewContext } from '../model';
@@ -45,6 +46,7 @@ export class DenoisingAutoencoder implements GenerativeModel {
   private readonly recon: ReconstructionKind;
   readonly evaluations: readonly Evaluation[];
   readonly actions: Readonly<Record<string, Action>>;
+  readonly state: StatePart;
 
   constructor(values: DaeValues, context: ModelContext) {
     if (context.data.kind !== 'image') throw new Error('The denoising autoencoder needs images');
@@ -61,6 +63,7 @@ export class DenoisingAutoencoder implements GenerativeModel {
     this.optimizer = new AdamOptimizer(trainableVariables(this.encoder, this.decoder), values);
     // drawn after the weights, so the same seed gives the same initial network at any noise level
     this.noiseRandom = createRandom(context.random.seed());
+    this.state = combineParts({ network: this.optimizer, noise: randomPart(this.noiseRandom) });
     this.evalSeed = context.random.seed();
     this.noise = { kind: values.noise as NoiseKind, level: values.level };
     this.recon = values.recon as ReconstructionKind;

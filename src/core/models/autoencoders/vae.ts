@@ -23,6 +23,7 @@ import type { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import type { ParamValue, ParamValues } from '../../params/schema';
 import { createRandom, type Random } from '../../random';
 import { HELD_OUT_PLAN, heldOutMeans } from '../../training/evaluation';
+import { combineParts, randomPart, type StatePart } from '../../training/model-state';
 import { AdamOptimizer } from '../../training/optimizer';
 import { readAndDispose } from '../../training/readback';
 import type { ViewPanel } from '../../views/panels';
@@ -85,6 +86,7 @@ class VariationalAutoencoder implements GenerativeModel {
   readonly dimensions: number;
   readonly evaluations: readonly Evaluation[];
   readonly actions: Readonly<Record<string, Action>>;
+  readonly state: StatePart;
 
   /** The KL weight, which the page may change mid-run. */
   private beta: number;
@@ -115,6 +117,7 @@ class VariationalAutoencoder implements GenerativeModel {
     if (data.kind === 'image') this.explorer = new LatentExplorer(this.codes, { gaussianPrior: true, codeName: 'latent means' }, [values.from, values.to]);
     this.actions = this.explorer ? { 'decode-latent': this.explorer.decodeAction } : {};
     this.noise = createRandom(random.seed());
+    this.state = combineParts({ network: this.optimizer, noise: randomPart(this.noise) });
     this.dimensions = exampleSize(data.shape);
     this.evaluations = this.heldOutEvaluations(values.k, data.kind === 'image' ? 'test images' : 'test points');
   }

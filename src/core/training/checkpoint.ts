@@ -1,0 +1,54 @@
+/**
+ * A run's checkpoint: its step, its model's whole state and where its random sources
+ * stand, with the tensors in TF.js's own weight format (tf.io.encodeWeights: one buffer and
+ * a manifest of names, shapes and types). The page keeps checkpoints in IndexedDB, a run
+ * file carries one, and the worker resumes from one.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModelState } from './model-state';
+
+export interface Checkpoint {
+  step: number;
+  /** Plain numbers by name: the random sources' positions (the session's batches under `session/`). */
+  numbers: Record<string, number>;
+  specs: tf.io.WeightsManifestEntry[];
+  data: ArrayBuffer;
+}
+
+/** A model's state as a checkpoint at `step`; the state's tensors are read, not freed. */
+export async function encodeCheckpoint(step: number, state: ModelState): Promise<Checkpoint> {
+  const { data, specs } = await tf.io.encodeWeights(state.tensors);
+  return { step, numbers: { ...state.numbers }, specs, data };
+}
+
+/** The model state a checkpoint holds: new tensors, the caller's to dispose. */
+export function decodeCheckpoint(checkpoint: Checkpoint): ModelState {
+  const expected = checkpoint.specs.reduce((total, spec) => total + spec.shape.reduce((size, n) => size * n, 1) * bytesPer(spec.dtype), 0);
+  if (checkpoint.data.byteLength !== expected) {
+    throw new Error(`The checkpoint's weights are ${checkpoint.data.byteLength.toLocaleString('en-US')} bytes where its manifest says ${expected.toLocaleString('en-US')}: the file is damaged`);
+  }
+  return { tensors: tf.io.decodeWeights(checkpoint.data, checkpoint.specs), numbers: { ...checkpoint.numbers } };
+}
+
+function bytesPer(dtype: string): number {
+  if (dtype === 'float32' || dtype === 'int32') return 4;
+  if (dtype === 'bool') return 1;
+  throw new Error(`The checkpoint holds a tensor of type ${dtype}, which runs never save`);
+}
+
+/** Is this value shaped like a checkpoint (from a file or a database, before it is trusted)? */
+export function isCheckpoint(value: unknown): value is Checkpoint {
+  const candidate = value as Partial<Checkpoint> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    Number.isInteger(candidate.step) &&
+    (candidate.step as number) >= 0 &&
+    typeof candidate.numbers === 'object' &&
+    candidate.numbers !== null &&
+    Object.values(candidate.numbers).every((n) => typeof n === 'number') &&
+    Array.isArray(candidate.specs) &&
+    candidate.specs.every((spec) => typeof spec?.name === 'string' && Array.isArray(spec.shape) && spec.shape.every((n: unknown) => Number.isInteger(n) && (n as number) >= 0) && typeof spec.dtype === 'string') &&
+    candidate.data instanceof ArrayBuffer
+  );
+}
