@@ -8,6 +8,7 @@ import { NewSamples } from './components/NewSamples';
 import { Notices } from './components/Notices';
 import { LeadPanel, OtherPanels } from './components/Panels';
 import { RunBar } from './components/RunBar';
+import { RunHistory } from './components/RunHistory';
 import { useStore } from './store';
 
 /**
@@ -53,6 +54,7 @@ export function App() {
           ; the 2-D sets are generated in your browser.
         </p>
       </footer>
+      <RunHistory />
     </div>
   );
 }

@@ -7,7 +7,10 @@ import { paramsFor, type RunConfig } from '../core/config';
 import { formatParam, type ParamSpec, type ParamValue } from '../core/params/schema';
 import { decodeLink, encodeLink } from '../core/url-codec';
 import type { ImageGridPanel, LatentQuery } from '../core/views/panels';
-import { beginRun, currentCurves, receive, setStoreHooks, useStore, type PreviousRun } from './store';
+import type { Checkpoint } from '../core/training/checkpoint';
+import { adoptRun, keepCheckpoint, keepRecord, latestCheckpoint, releaseRun } from './history/keeper';
+import { findResumable, getCheckpoint, type RunRecord } from './history/run-records';
+import { beginRun, currentCurves, receive, setStoreHooks, useStore, type KeptStart, type PreviousRun } from './store';
 import type { WorkerFault } from '../worker/protocol';
 import { connectWorker, sendToWorker, terminateWorkerForTest } from './worker-client';
 
@@ -21,19 +24,51 @@ function writeLink(config: RunConfig): void {
   if (window.location.hash !== lastWrittenHash) history.replaceState(null, '', lastWrittenHash);
 }
 
-/**
- * A new run from `config`. `compareWith` keeps the replaced run's curves on the chart;
- * `resume` starts training as soon as the new run is built.
- */
-function restart(config: RunConfig, { notice, compareWith, resume = false }: { notice?: string; compareWith?: PreviousRun; resume?: boolean } = {}): void {
+interface RestartOptions {
+  notice?: string;
+  /** Keeps the replaced run's curves on the chart. */
+  compareWith?: PreviousRun;
+  /** Starts training as soon as the new run is built. */
+  resume?: boolean;
+  /** Goes on with a kept run from its checkpoint, rather than a new run from step 0. */
+  from?: { start: KeptStart; checkpoint: Checkpoint };
+}
+
+/** A new run from `config`, or a kept one resumed; the run the page showed before is released (a reload no longer resumes it). */
+function restart(config: RunConfig, { notice, compareWith, resume = false, from }: RestartOptions = {}): void {
   clearTimeout(restartTimer);
   restartTimer = undefined;
   // An answer to a decode request of the old run is dropped as stale: don't wait for it.
   decodeInFlight = undefined;
   waitingQueries.clear();
-  const runId = beginRun(config, compareWith);
+  const previousKey = useStore.getState().kept.key;
+  if (previousKey && previousKey !== from?.start.key) void releaseRun(previousKey);
+  const runId = beginRun(config, compareWith, from?.start);
+  if (from) adoptRun(from.start.key, from.checkpoint);
   useStore.setState({ resumeWhenReady: resume, ...(notice ? { notice } : {}) });
-  sendToWorker({ type: 'reset', runId, config });
+  sendToWorker({ type: 'reset', runId, config, ...(from ? { resume: from.checkpoint } : {}) });
+}
+
+/** The curves and figures of a run up to its checkpoint's step: what a resumed run shows. */
+function upTo(step: number, run: Pick<RunRecord, 'train' | 'test' | 'heldOut'>): Pick<KeptStart, 'train' | 'test' | 'heldOut'> {
+  return {
+    train: run.train.filter((point) => point.step <= step),
+    test: run.test.filter((point) => point.step <= step),
+    heldOut: Object.fromEntries(Object.entries(run.heldOut).filter(([, figure]) => figure.step <= step)),
+  };
+}
+
+/** Shows a kept run again, from its checkpoint (or from step 0 if it has none), with its link in the address bar. */
+export async function openRun(run: RunRecord, notice?: (step: number) => string): Promise<void> {
+  const checkpoint = run.checkpointStep !== undefined ? await getCheckpoint(run.key) : undefined;
+  writeLink(run.config);
+  useStore.setState({ linkWarnings: [] });
+  if (!checkpoint) {
+    restart(run.config, { notice: `"${run.name}" has no saved weights, so it starts again from step 0.` });
+    return;
+  }
+  const start: KeptStart = { key: run.key, name: run.name, created: run.created, savedStep: checkpoint.step, ...upTo(checkpoint.step, run) };
+  restart(run.config, { from: { start, checkpoint }, resume: run.training, notice: notice?.(checkpoint.step) ?? `Opened "${run.name}" at step ${checkpoint.step.toLocaleString('en-US')}.` });
 }
 
 /** The settings of `after`'s model and data whose values differ between two configurations. */
@@ -59,11 +94,18 @@ function patience(): number {
   return stepsPerSecond > 0 ? Math.max(15_000, 20_000 / stepsPerSecond) : 60_000;
 }
 
-function loadFromLink(): void {
+/** Builds the link's run; a run of this link that the page was showing when it closed or reloaded goes on from its checkpoint. */
+async function loadFromLink(): Promise<void> {
   const { config, warnings } = decodeLink(window.location.hash);
   useStore.setState({ linkWarnings: warnings });
   writeLink(config);
-  restart(config);
+  const kept = await findResumable(encodeLink(config)).catch(() => undefined);
+  if (!kept) {
+    restart(config);
+    return;
+  }
+  const lost = kept.step - (kept.checkpointStep ?? 0);
+  await openRun(kept, (step) => `Welcome back: "${kept.name}" goes on from its checkpoint at step ${step.toLocaleString('en-US')}${lost > 0 ? ` (the last ${lost.toLocaleString('en-US')} steps before the page closed were lost)` : ''}.`).catch(() => restart(config));
 }
 
 export function startPlayground(): void {
@@ -72,8 +114,22 @@ export function startPlayground(): void {
   connectWorker({
     message: receive,
     patience,
-    // A new worker: the run is built again there, from the page's configuration.
-    replaced: (reason) => restart(useStore.getState().config, { notice: `${reason} The run starts again from step 0.` }),
+    // A new worker: the run is built again there, from its latest checkpoint if it has one.
+    replaced: (reason) => {
+      const state = useStore.getState();
+      const checkpoint = latestCheckpoint(state.kept.key);
+      if (!checkpoint) {
+        restart(state.config, { notice: `${reason} The run starts again from step 0.` });
+        return;
+      }
+      const start: KeptStart = { ...state.kept, savedStep: checkpoint.step, ...upTo(checkpoint.step, state) };
+      const lost = state.step - checkpoint.step;
+      restart(state.config, {
+        from: { start, checkpoint },
+        resume: state.runState === 'running' || state.resumeWhenReady,
+        notice: `${reason} The run goes on from its checkpoint at step ${checkpoint.step.toLocaleString('en-US')}${lost > 0 ? ` (${lost.toLocaleString('en-US')} steps after it were lost)` : ''}.`,
+      });
+    },
     givenUp: (reason) => useStore.setState({ error: reason, runState: 'error' }),
     // The worker holds another run than the page shows (a reset the page did not send): build the page's again.
     pong: (runId, state) => {
@@ -81,14 +137,14 @@ export function startPlayground(): void {
       if (runId !== shown && state !== 'loading' && runState !== 'loading') restart(useStore.getState().config, { notice: 'The training worker had lost this run; it was built again.' });
     },
   });
-  loadFromLink();
+  void loadFromLink();
   // The fault tests' handle (and a curious person's, in the console): fail the worker the ways real ones fail.
   Object.assign(window, {
     playgroundDiagnostics: { terminateWorker: terminateWorkerForTest, fault: (fault: WorkerFault) => sendToWorker({ type: 'diagnose', fault }) },
   });
   // A link pasted into the address bar of an open page, or back/forward.
   window.addEventListener('hashchange', () => {
-    if (window.location.hash !== lastWrittenHash) loadFromLink();
+    if (window.location.hash !== lastWrittenHash) void loadFromLink();
   });
 }
 
@@ -182,8 +238,10 @@ setStoreHooks({
       requestDecode(next);
     }
   },
+  checkpoint: (checkpoint) => void keepCheckpoint(checkpoint),
   // The model has changed since the point or the sliders were decoded: decode them again.
   views: () => {
+    if (useStore.getState().runState === 'paused') void keepRecord();
     const { explorer, sliders, panels } = useStore.getState();
     if (explorer) explore(explorer.point);
     if (sliders) {

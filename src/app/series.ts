@@ -5,6 +5,16 @@ export interface ChartPoint {
   [series: string]: number;
 }
 
+/** The latest value of a held-out figure, and when and on what it was computed. */
+export interface HeldOutFigure {
+  value: number;
+  step: number;
+  /** Training went on from this step while it was computed. */
+  fromStep?: number;
+  evaluation: string;
+  basis: string;
+}
+
 /** Most points a series keeps; past it, every other point is dropped, so old history thins out. */
 export const SERIES_CAP = 1500;
 

@@ -4,24 +4,19 @@
  */
 import { create } from 'zustand';
 import type { RunConfig } from '../core/config';
+import { findDataset } from '../core/datasets/catalog';
+import { findModel } from '../core/models';
+import type { Checkpoint } from '../core/training/checkpoint';
 import type { ImageGridPanel, ViewPanel } from '../core/views/panels';
 import type { BackendInfo, FromWorker, JobState, RunState, Throughput } from '../worker/protocol';
-import { appendCapped, mergeHeldOut, smooth, smoothedKey, smoothedOnly, type ChartPoint } from './series';
+import { appendCapped, mergeHeldOut, smooth, smoothedKey, smoothedOnly, type ChartPoint, type HeldOutFigure } from './series';
+
+export type { HeldOutFigure } from './series';
 
 export interface Progress {
   label: string;
   loaded: number;
   total: number;
-}
-
-/** The latest value of a held-out figure, and when and on what it was computed. */
-export interface HeldOutFigure {
-  value: number;
-  step: number;
-  /** Training went on from this step while it was computed. */
-  fromStep?: number;
-  evaluation: string;
-  basis: string;
 }
 
 /** The latest job the page started under a name (a newer one cancels the older): its state, progress and latest panel. */
@@ -68,6 +63,35 @@ export interface PlaygroundState {
   resumeWhenReady: boolean;
   /** The settings drawer is open (on small screens it covers the results). */
   settingsOpen: boolean;
+  /** The run as the browser keeps it: a key that survives reloads, its name, and its latest checkpoint's step. */
+  kept: KeptIdentity;
+  /** The run list (and comparison) is open. */
+  historyOpen: boolean;
+}
+
+export interface KeptIdentity {
+  key: string;
+  name: string;
+  created: number;
+  /** The step of the latest checkpoint the page holds (and has asked the browser to keep). */
+  savedStep?: number;
+}
+
+/** Where a resumed run starts: its identity, and its curves and figures up to its checkpoint. */
+export interface KeptStart extends KeptIdentity {
+  train: ChartPoint[];
+  test: ChartPoint[];
+  heldOut: Record<string, HeldOutFigure>;
+}
+
+/** A new identity: a run starts being kept once it has trained. */
+export function newIdentity(config: RunConfig): KeptIdentity {
+  const key = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  return { key, name: defaultRunName(config), created: Date.now() };
+}
+
+export function defaultRunName(config: RunConfig): string {
+  return `${findModel(config.model)?.name ?? config.model} on ${findDataset(config.dataset)?.name ?? config.dataset}`;
 }
 
 /** What is kept of a replaced run for comparison. */
@@ -98,6 +122,8 @@ export const useStore = create<PlaygroundState>(() => ({
   previousRuns: [],
   resumeWhenReady: false,
   settingsOpen: false,
+  kept: { key: '', name: '', created: 0 },
+  historyOpen: false,
 }));
 
 /** The smoothed training curves of the run now shown: what a comparison keeps of it. */
@@ -109,7 +135,7 @@ export function currentCurves(label: string): PreviousRun {
  * A fresh run: new id, empty charts. `previous`: the run it replaces, kept on the chart
  * for comparison (absent: the comparison is cleared). Returns the id to tag messages with.
  */
-export function beginRun(config: RunConfig, previous?: PreviousRun): number {
+export function beginRun(config: RunConfig, previous?: PreviousRun, from?: KeptStart): number {
   const state = useStore.getState();
   const runId = state.runId + 1;
   // No run to compare with clears the comparison; one that never trained leaves it as it was.
@@ -120,11 +146,12 @@ export function beginRun(config: RunConfig, previous?: PreviousRun): number {
     previousRuns,
     runState: 'loading',
     statusMessage: undefined,
-    step: 0,
-    train: [],
-    smoothing: {},
-    test: [],
-    heldOut: {},
+    step: from?.savedStep ?? 0,
+    train: from?.train ?? [],
+    smoothing: from ? lastSmoothing(from.train) : {},
+    test: from?.test ?? [],
+    heldOut: from?.heldOut ?? {},
+    kept: from ? { key: from.key, name: from.name, created: from.created, ...(from.savedStep !== undefined ? { savedStep: from.savedStep } : {}) } : newIdentity(config),
     panels: [],
     panelsStep: 0,
     jobs: {},
@@ -137,6 +164,15 @@ export function beginRun(config: RunConfig, previous?: PreviousRun): number {
   return runId;
 }
 
+/** The moving averages a resumed curve goes on from: each term's last smoothed value. */
+function lastSmoothing(train: readonly ChartPoint[]): Record<string, number> {
+  const smoothing: Record<string, number> = {};
+  for (const point of train) {
+    for (const [key, value] of Object.entries(point)) if (key !== 'step' && !key.endsWith(smoothedKey(''))) smoothing[key] = point[smoothedKey(key)] ?? value;
+  }
+  return smoothing;
+}
+
 /** Each term's value, and beside it `<term>_smooth`, its moving average, which goes on from `smoothing` and updates it. */
 function toChartPoints(points: { step: number; values: Record<string, number> }[], smoothing: Record<string, number>): ChartPoint[] {
   return points.map(({ step, values }) => {
@@ -147,10 +183,16 @@ function toChartPoints(points: { step: number; values: Record<string, number> }[
 }
 
 /** What the controller does when a job reports, when views refresh, and when a run is ready to train. */
-let hooks: { job: (jobId: string, message: Extract<FromWorker, { type: 'job' }>) => void; views: () => void; ready: () => void } = {
+let hooks: {
+  job: (jobId: string, message: Extract<FromWorker, { type: 'job' }>) => void;
+  views: () => void;
+  ready: () => void;
+  checkpoint: (checkpoint: Checkpoint) => void;
+} = {
   job: () => {},
   views: () => {},
   ready: () => {},
+  checkpoint: () => {},
 };
 export function setStoreHooks(next: typeof hooks): void {
   hooks = next;
@@ -209,6 +251,10 @@ export function receive(message: FromWorker): void {
     }
     case 'error':
       useStore.setState({ error: message.message });
+      return;
+    case 'checkpoint':
+      useStore.setState({ kept: { ...state.kept, savedStep: message.checkpoint.step } });
+      hooks.checkpoint(message.checkpoint);
       return;
   }
 }

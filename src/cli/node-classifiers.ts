@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findDataset } from '../core/datasets/catalog';
 import { classifierFileName, EvaluationClassifier, type ClassifierFile, type ClassifierInfo } from '../core/metrics/classifier';
+import type { ClassifierSource } from '../core/metrics/sample-quality';
 import { quote } from '../core/quote';
 
 export const CLASSIFIER_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'public', 'classifiers');
@@ -26,3 +27,18 @@ export function loadNodeClassifier(datasetId: string): { classifier: EvaluationC
   const classifier = EvaluationClassifier.fromWeights(spec.shape, file.info.classes, file.specs, data);
   return { classifier, info: file.info };
 }
+
+const loaded = new Map<string, EvaluationClassifier>();
+
+/** The sample-quality evaluation's source in Node: the shipped classifiers, each loaded once per process. */
+export const nodeClassifiers: ClassifierSource = {
+  has: (datasetId) => findDataset(datasetId)?.kind === 'image' && existsSync(join(CLASSIFIER_DIR, classifierFileName(datasetId, 'json'))),
+  load: async (datasetId) => {
+    let classifier = loaded.get(datasetId);
+    if (!classifier) {
+      classifier = loadNodeClassifier(datasetId).classifier;
+      loaded.set(datasetId, classifier);
+    }
+    return classifier;
+  },
+};

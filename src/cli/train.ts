@@ -10,7 +10,9 @@ import { createSession, nonFiniteMessage, type MetricPoint, type TrainingSession
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { HelpRequested, parseCliArgs, USAGE, UsageError } from './args';
 import { useNodeBackend } from './node-backend';
+import { nodeClassifiers } from './node-classifiers';
 import { openNodeDataset } from './node-datasets';
+import { SAMPLE_QUALITY_TERMS } from '../core/metrics/quality-terms';
 
 const round = (value: number) => Number(value.toPrecision(6));
 const rounded = (values: Record<string, number>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
@@ -30,11 +32,14 @@ function averages(points: readonly MetricPoint[]): Record<string, number> {
 /** Every evaluation the model runs by itself (not the on-demand ones), merged into one set of figures. */
 async function evaluateAll(session: TrainingSession): Promise<Record<string, number>> {
   const figures: Record<string, number> = {};
-  for (const evaluation of session.model.evaluations) {
+  for (const evaluation of session.evaluations) {
     if (evaluation.cadence !== 'on-demand') Object.assign(figures, (await session.evaluate(evaluation)).values);
   }
   return figures;
 }
+
+/** The sample-quality figures keep their own names in the summary (frechet_classifier_distance, precision...): the same keys for every model. */
+const isQuality = (name: string) => SAMPLE_QUALITY_TERMS.some((term) => term.key === name);
 
 /** A run that cannot go on: one line saying why, no stack trace. */
 class RunFailure extends Error {}
@@ -59,7 +64,7 @@ async function main(): Promise<void> {
     out?.write(`${text}\n`);
   };
   await useNodeBackend(options.backend);
-  const session = await createSession(options.config, await openNodeDataset(options.config.dataset, options.config.values));
+  const session = await createSession(options.config, await openNodeDataset(options.config.dataset, options.config.values), { classifiers: nodeClassifiers });
   const started = performance.now();
   let lastTest: Record<string, number> = {};
   let lastTrain: Record<string, number> = {};
@@ -88,7 +93,7 @@ async function main(): Promise<void> {
     seconds: round(seconds),
     ms_per_step: round((seconds * 1000) / session.step),
     ...Object.fromEntries(Object.entries(lastTrain).map(([name, value]) => [`train_${name}`, round(value)])),
-    ...Object.fromEntries(Object.entries(lastTest).map(([name, value]) => [`test_${name}`, round(value)])),
+    ...Object.fromEntries(Object.entries(lastTest).map(([name, value]) => [isQuality(name) ? name : `test_${name}`, round(value)])),
     config: options.config.values,
   });
   session.dispose();

@@ -14,6 +14,7 @@ import { findModel } from '../core/models';
 import type { Action, ModelSpec } from '../core/models/model';
 import { quote } from '../core/quote';
 import { createRandom, itemSeed } from '../core/random';
+import type { ClassifierSource } from '../core/metrics/sample-quality';
 import type { Checkpoint } from '../core/training/checkpoint';
 import { cancellable, JobCancelled, JobRunner, type JobContext } from '../core/training/jobs';
 import { drawSamples } from '../core/training/sampling-job';
@@ -35,6 +36,8 @@ export interface HandlerDeps {
   yieldToEvents(): Promise<void>;
   /** The model registry (tests add fakes). */
   findModel?(id: string): ModelSpec | undefined;
+  /** A labelled image set's evaluation classifier, for the sample-quality figures; absent: images get none. */
+  loadClassifier?: ClassifierSource;
 }
 
 /** Steps dispatched and not yet read back, at most: on a GPU, a pause stops the device within a few steps. */
@@ -160,7 +163,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
         deps.post({ type: 'error', runId: target.id, message: `Could not compute ${what}: ${errorText(error)}` });
       }
     };
-    for (const evaluation of evaluations ? schedule.dueEvaluations(session.model.evaluations, session.step, mode, force) : []) {
+    for (const evaluation of evaluations ? schedule.dueEvaluations(session.evaluations, session.step, mode, force) : []) {
       const started = deps.now();
       await attempt(`the figures on ${evaluation.basis}`, async () => postEvaluation(target, await session.evaluate(evaluation, job)));
       schedule.ranEvaluation(evaluation.id, session.step, started, mode);
@@ -273,7 +276,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
       const spec = (deps.findModel ?? findModel)(config.model);
       if (!spec) throw new Error(`Unknown model ${quote(config.model)}`);
       status(pending, 'loading', 'Building the model…');
-      const session = await createSession(config, dataset, { spec, now: deps.now });
+      const session = await createSession(config, dataset, { spec, now: deps.now, ...(deps.loadClassifier ? { classifiers: deps.loadClassifier } : {}) });
       const refusal = memoryRefusal(spec, config, session.model.memoryEstimate?.(session.batchSize));
       if (refusal) {
         session.dispose();
@@ -307,7 +310,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
   function actionWork(target: Run, name: string, payload: unknown): Action | string {
     if (name === 'evaluate') {
       const id = (payload as { id?: unknown } | undefined)?.id;
-      const evaluation = target.session.model.evaluations.find((candidate) => candidate.id === id);
+      const evaluation = target.session.evaluations.find((candidate) => candidate.id === id);
       if (!evaluation) return `${target.spec.name} has no evaluation ${quote(id)}`;
       return async (_, job) => {
         const started = deps.now();

@@ -7,6 +7,8 @@ import { createTrainingHandler } from './handler';
 import { selectBrowserBackend } from './backend';
 import { BROWSER_POLICY, loadBrowserDataset, type DownloadPolicy } from './dataset-fetch';
 import { DEFAULT_TIMING } from './refresh-schedule';
+import { CLASSIFIER_DATASETS, loadBrowserClassifier } from './classifier-fetch';
+import type { EvaluationClassifier } from '../core/metrics/classifier';
 import type { FromWorker, ToWorker, WorkerFault } from './protocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -22,13 +24,30 @@ let downloads: DownloadPolicy = BROWSER_POLICY;
 /** The run the page last asked for: what an escaped error is reported against. */
 let latestRunId = -1;
 
+/** Evaluation classifiers by dataset, loaded once per worker and kept: every run on the set uses the same one. */
+const classifiers = new Map<string, Promise<EvaluationClassifier>>();
+
 /** Read by the handler at every use: the page's configure message may shorten the checkpoint interval (the reload test does). */
 const timing = { ...DEFAULT_TIMING };
+
 
 const handle = createTrainingHandler({
   post,
   selectBackend: (choice, exclude) => selectBrowserBackend(choice, exclude, (reason) => void handle({ type: 'device-lost', reason })),
   loadDataset: (spec, onProgress) => loadBrowserDataset(spec, dataUrl, onProgress, downloads),
+  loadClassifier: {
+    has: (datasetId) => CLASSIFIER_DATASETS.includes(datasetId),
+    load: (datasetId) => {
+      let loading = classifiers.get(datasetId);
+      if (!loading) {
+        loading = loadBrowserClassifier(datasetId, new URL('../classifiers/', dataUrl).href);
+        // a failed download is tried again at the next evaluation, not remembered
+        loading.catch(() => classifiers.delete(datasetId));
+        classifiers.set(datasetId, loading);
+      }
+      return loading;
+    },
+  },
   now: () => performance.now(),
   yieldToEvents: () =>
     new Promise<void>((resolve) => {

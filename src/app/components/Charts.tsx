@@ -10,18 +10,21 @@
 import { memo, useMemo, useState } from 'react';
 import { CartesianGrid, Label, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { findModel } from '../../core/models';
+import { findDataset } from '../../core/datasets/catalog';
+import { qualityCharts, termsOf } from '../../core/metrics/quality-terms';
 import type { ChartSpec, TermInfo } from '../../core/models/model';
 import { evaluateNow } from '../controller';
 import { SERIES_COLORS } from '../palette';
 import { smoothedKey, thinned, type ChartPoint } from '../series';
 import { useStore, type HeldOutFigure, type PreviousRun } from '../store';
 import { useThrottled } from '../use-throttled';
+import { ClassifierNote } from './ClassifierNote';
 import { niceStep, ticks } from './ticks';
 
 /** Three significant digits, no trailing zeros: 200, 0.005, 1.25. */
-const format = (value: number) => (!Number.isFinite(value) ? String(value) : Number(value.toPrecision(3)).toLocaleString('en-US'));
+export const format = (value: number) => (!Number.isFinite(value) ? String(value) : Number(value.toPrecision(3)).toLocaleString('en-US'));
 /** A reading to three significant digits that keeps its zeros (38.0 next to 38.8, not 38), whole above 1,000. */
-const reading = (value: number) =>
+export const reading = (value: number) =>
   !Number.isFinite(value)
     ? String(value)
     : Math.abs(value) >= 1000
@@ -51,9 +54,11 @@ interface ChartProps {
   previous: readonly PreviousRun[];
   terms: readonly TermInfo[];
   summary: string;
+  /** For a chart of held-out figures alone (given no training points): where the training has got to, rounded up, so its step axis matches the others. */
+  axisEnd?: number;
 }
 
-const ModelChart = memo(function ModelChart({ chart, logAll, lead, train, test, previous, terms, summary }: ChartProps) {
+const ModelChart = memo(function ModelChart({ chart, logAll, lead, train, test, previous, terms, summary, axisEnd = 0 }: ChartProps) {
   const trained = chart.terms.filter((key) => train.some((point) => key in point));
   const heldOut = chart.terms.filter((key) => test.some((point) => key in point));
   const drawn = [...trained.map(smoothedKey), ...(lead ? trained : []), ...heldOut];
@@ -66,7 +71,7 @@ const ModelChart = memo(function ModelChart({ chart, logAll, lead, train, test, 
   const yTitle = first.unit;
   const compared = lead ? previous.filter((run) => run.train.some((point) => smoothedKey(chart.terms[0]) in point)) : [];
   // Every chart starts at step 0 and ends on a round step, with round ticks between.
-  const lastStep = Math.max(10, ...[train, test, ...compared.map((run) => run.train)].map((series) => series.at(-1)?.step ?? 0));
+  const lastStep = Math.max(10, axisEnd, ...[train, test, ...compared.map((run) => run.train)].map((series) => series.at(-1)?.step ?? 0));
   const stepTick = niceStep(lastStep, 5);
   const xEnd = Math.ceil(lastStep / stepTick) * stepTick;
   return (
@@ -258,8 +263,9 @@ export function LeadChart() {
   const [logAll, setLogAll] = useState(false);
   if (!model) return null;
   const [chart] = model.charts;
-  const readings = latestReadings(chart, model.terms, train, heldOut);
-  const summary = summarize(chart, readings);
+  const readings = latestReadings(chart, termsOf(model), train, heldOut);
+  // The chart's accessible summary follows the throttled data it draws: a text that changed with every message would redraw the chart with every message.
+  const summary = summarize(chart, latestReadings(chart, termsOf(model), shownTrain, heldOut));
   return (
     <figure className="card chart lead-chart" aria-labelledby="chart-heading-0">
       <div className="chart-header">
@@ -268,32 +274,48 @@ export function LeadChart() {
           <input type="checkbox" checked={logAll} onChange={(event) => setLogAll(event.target.checked)} /> log scale
         </label>
       </div>
-      <ModelChart chart={chart} logAll={logAll} lead train={shownTrain} test={shownTest} previous={previous} terms={model.terms} summary={summary} />
+      <ModelChart chart={chart} logAll={logAll} lead train={shownTrain} test={shownTest} previous={previous} terms={termsOf(model)} summary={summary} />
       <figcaption data-testid="loss-summary">{readings}</figcaption>
     </figure>
   );
 }
 
+const NO_POINTS: readonly ChartPoint[] = [];
+const NO_RUNS: readonly PreviousRun[] = [];
+
 /** The other charts and the held-out figures. */
 export function ChartDetails() {
-  const { train, shownTrain, shownTest } = useChartData();
+  const { shownTrain, shownTest } = useChartData();
   const heldOut = useStore((state) => state.heldOut);
-  const model = findModel(useStore((state) => state.config.model));
-  if (!model) return null;
-  const others = model.charts.slice(1);
+  const config = useStore((state) => state.config);
+  const model = findModel(config.model);
+  const data = findDataset(config.dataset);
+  if (!model || !data) return null;
+  const terms = termsOf(model);
+  // Held-out figures alone (sample quality) need no training points, only the axis's end: they redraw when a figure arrives or the axis grows, not with every step.
+  const heldOutOnly = qualityCharts(model, data.kind);
+  const lastStep = shownTrain.at(-1)?.step ?? 0;
+  const axisEnd = Math.ceil(Math.max(10, lastStep) / niceStep(Math.max(10, lastStep), 5)) * niceStep(Math.max(10, lastStep), 5);
+  // the sample-quality chart once there is a figure to draw
+  const others = [...model.charts.slice(1), ...qualityCharts(model, data.kind).filter((chart) => chart.terms.some((key) => key in heldOut))];
   if (others.length === 0 && Object.keys(heldOut).length === 0) return null;
   return (
     <figure className="card chart" aria-label="More charts and held-out figures">
       {others.map((chart) => {
-        const summary = summarize(chart, latestReadings(chart, model.terms, train, heldOut));
+        const summary = summarize(chart, latestReadings(chart, terms, shownTrain, heldOut));
         return (
           <div key={chart.id}>
             <h2>{chart.title}</h2>
-            <ModelChart chart={chart} logAll={false} lead={false} train={shownTrain} test={shownTest} previous={[]} terms={model.terms} summary={summary} />
+            {heldOutOnly.includes(chart) ? (
+              <ModelChart chart={chart} logAll={false} lead={false} train={NO_POINTS} test={shownTest} previous={NO_RUNS} terms={terms} summary={summary} axisEnd={axisEnd} />
+            ) : (
+              <ModelChart chart={chart} logAll={false} lead={false} train={shownTrain} test={shownTest} previous={NO_RUNS} terms={terms} summary={summary} />
+            )}
           </div>
         );
       })}
-      {Object.keys(heldOut).length > 0 && <HeldOutTable heldOut={heldOut} terms={model.terms} />}
+      {Object.keys(heldOut).length > 0 && <HeldOutTable heldOut={heldOut} terms={terms} />}
+      {data.kind === 'image' && 'frechet_classifier_distance' in heldOut && <ClassifierNote datasetId={data.id} />}
     </figure>
   );
 }

@@ -20,6 +20,7 @@ export function RunBar() {
   const runState = useStore((state) => state.runState);
   const step = useStore((state) => state.step);
   const settingsOpen = useStore((state) => state.settingsOpen);
+  const savedStep = useStore((state) => state.kept.savedStep);
   const phases = findModel(useStore((state) => state.config.model))?.phases ?? [];
   const running = runState === 'running';
   const ready = runState === 'paused' || running;
@@ -59,7 +60,16 @@ export function RunBar() {
       </button>
       <p className="step-count" aria-live="off">
         Step <strong data-testid="step-count">{step.toLocaleString('en-US')}</strong>
+        {savedStep !== undefined && (
+          <span className="saved-step" title="The run is kept in this browser with its weights at this step: a reload goes on from here." data-testid="saved-step">
+            {' '}
+            · kept at {savedStep.toLocaleString('en-US')}
+          </span>
+        )}
       </p>
+      <button type="button" onClick={() => useStore.setState({ historyOpen: true })} data-testid="runs-toggle">
+        Runs
+      </button>
       <button type="button" className="settings-toggle" aria-expanded={settingsOpen} aria-controls="settings" onClick={() => toggleSettings()} data-testid="settings-toggle">
         {settingsOpen ? 'Hide settings' : 'Settings'}
       </button>

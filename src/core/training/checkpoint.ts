@@ -23,11 +23,16 @@ export async function encodeCheckpoint(step: number, state: ModelState): Promise
 
 /** The model state a checkpoint holds: new tensors, the caller's to dispose. */
 export function decodeCheckpoint(checkpoint: Checkpoint): ModelState {
-  const expected = checkpoint.specs.reduce((total, spec) => total + spec.shape.reduce((size, n) => size * n, 1) * bytesPer(spec.dtype), 0);
+  const expected = weightBytes(checkpoint.specs);
   if (checkpoint.data.byteLength !== expected) {
     throw new Error(`The checkpoint's weights are ${checkpoint.data.byteLength.toLocaleString('en-US')} bytes where its manifest says ${expected.toLocaleString('en-US')}: the file is damaged`);
   }
   return { tensors: tf.io.decodeWeights(checkpoint.data, checkpoint.specs), numbers: { ...checkpoint.numbers } };
+}
+
+/** The bytes the manifest's tensors take, encoded. */
+export function weightBytes(specs: readonly tf.io.WeightsManifestEntry[]): number {
+  return specs.reduce((total, spec) => total + spec.shape.reduce((size, n) => size * n, 1) * bytesPer(spec.dtype), 0);
 }
 
 function bytesPer(dtype: string): number {

@@ -10,6 +10,7 @@ import type { Evaluation, GenerativeModel, ModelSpec, StepTerms } from '../model
 import type { ParamValue } from '../params/schema';
 import { createRandom, type Random } from '../random';
 import type { ViewPanel } from '../views/panels';
+import { sampleQualityEvaluation, type ClassifierSource } from '../metrics/sample-quality';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint';
 import { DETACHED_JOB, type JobContext } from './jobs';
 import { disposeState } from './model-state';
@@ -72,6 +73,8 @@ export class TrainingSession {
   private stepCount = 0;
   private disposed = false;
   readonly batchSize: number;
+  /** The model's own held-out figures, then those every generating model gets (sample quality). */
+  readonly evaluations: Evaluation[];
 
   constructor(
     readonly model: GenerativeModel,
@@ -82,6 +85,7 @@ export class TrainingSession {
     this.batchRandom = createRandom(options.batchSeed);
     this.viewSeed = options.viewSeed;
     this.now = options.now ?? (() => Date.now());
+    this.evaluations = [...model.evaluations];
   }
 
   get step(): number {
@@ -200,7 +204,11 @@ export class TrainingSession {
  * builds it on the dataset, and seeds everything from the run's seed. `spec` defaults to
  * the registry's entry for the run's model (tests pass their own).
  */
-export async function createSession(config: RunConfig, data: Dataset, options: { spec?: ModelSpec; now?: () => number } = {}): Promise<TrainingSession> {
+export async function createSession(
+  config: RunConfig,
+  data: Dataset,
+  options: { spec?: ModelSpec; now?: () => number; classifiers?: ClassifierSource } = {},
+): Promise<TrainingSession> {
   const spec = options.spec ?? modelOf(config);
   const dataSpec = datasetOf(config);
   if (dataSpec.id !== data.spec.id) throw new Error(`The run names ${dataSpec.id} but was given ${data.spec.id}`);
@@ -210,5 +218,8 @@ export async function createSession(config: RunConfig, data: Dataset, options: {
   const random = createRandom(seed);
   const [batchSeed, viewSeed] = [random.seed(), random.seed()];
   const model = factory.create(modelValues(config, spec), { data: dataSpec, random });
-  return new TrainingSession(model, data, { batchSize: batch, batchSeed, viewSeed, ...(options.now ? { now: options.now } : {}) });
+  const session = new TrainingSession(model, data, { batchSize: batch, batchSeed, viewSeed, ...(options.now ? { now: options.now } : {}) });
+  const quality = model.sample ? sampleQualityEvaluation(data, (n, random, job) => session.sample(n, random, job), options.classifiers) : undefined;
+  if (quality) session.evaluations.push(quality);
+  return session;
 }
