@@ -107,11 +107,11 @@ test('the keyboard reaches every control, run controls first; Space and S work f
   const wrap = order.indexOf(order[0], 1);
   if (wrap > 0) order.length = wrap;
   // the run controls come first, then every setting in the drawer's order, then the results
-  expect(order.slice(0, 4)).toEqual(['button:▶ Train', 'button:Step', 'button:Reset', 'button:Hide settings']);
+  expect(order.slice(0, 5)).toEqual(['button:▶ Train', 'button:Step', 'button:Reset', 'button:Runs', 'button:Hide settings']);
   const index = (label: RegExp) => order.findIndex((entry) => label.test(entry));
   const settings = [/^select:Model/, /^select:Dataset/, /^input:Bottleneck size/, /^input:Hidden widths/, /^input:Learning rate/, /^input:Batch size/, /^input:First test image/, /^input:Seed/, /^select:Activation/, /^select:Reconstruction loss/, /^select:Compute backend/];
   const positions = settings.map(index);
-  positions.forEach((position, i) => expect(position, String(settings[i])).toBeGreaterThan(3));
+  positions.forEach((position, i) => expect(position, String(settings[i])).toBeGreaterThan(4));
   expect(positions).toEqual([...positions].sort((a, b) => a - b));
   // the chart is one stop, named by its summary, after the settings
   expect(order.filter((entry) => entry.startsWith('div:Loss'))).toHaveLength(1);

@@ -48,6 +48,8 @@ export interface PlaygroundState {
   throughput: Throughput;
   panels: ViewPanel[];
   panelsStep: number;
+  /** Panels an evaluation drew (the classes of the samples), by panel id, with the step of its figures. */
+  evaluationPanels: Record<string, { panel: ViewPanel; step: number }>;
   /** By job name. */
   jobs: Record<string, JobView>;
   /** The latent explorer: the point chosen on the scatter, and its decoded image. */
@@ -118,6 +120,7 @@ export const useStore = create<PlaygroundState>(() => ({
   throughput: { stepsPerSecond: 0, imagesPerSecond: 0 },
   panels: [],
   panelsStep: 0,
+  evaluationPanels: {},
   jobs: {},
   previousRuns: [],
   resumeWhenReady: false,
@@ -154,6 +157,7 @@ export function beginRun(config: RunConfig, previous?: PreviousRun, from?: KeptS
     kept: from ? { key: from.key, name: from.name, created: from.created, ...(from.savedStep !== undefined ? { savedStep: from.savedStep } : {}) } : newIdentity(config),
     panels: [],
     panelsStep: 0,
+    evaluationPanels: {},
     jobs: {},
     explorer: undefined,
     sliders: undefined,
@@ -220,14 +224,15 @@ export function receive(message: FromWorker): void {
     case 'metrics': {
       const smoothing = { ...state.smoothing };
       const train = message.train.length > 0 ? appendCapped(state.train, toChartPoints(message.train, smoothing)) : state.train;
-      let { test, heldOut } = state;
+      let { test, heldOut, evaluationPanels } = state;
       for (const point of message.evaluations ?? []) {
+        if (point.panels) evaluationPanels = { ...evaluationPanels, ...Object.fromEntries(point.panels.map((panel) => [panel.id, { panel, step: point.step }])) };
         test = mergeHeldOut(test, point.step, point.values);
         heldOut = { ...heldOut };
         for (const [key, value] of Object.entries(point.values)) heldOut[key] = { value, step: point.step, fromStep: point.fromStep, evaluation: point.id, basis: point.basis };
       }
       const lastStep = message.train[message.train.length - 1]?.step ?? state.step;
-      useStore.setState({ train, smoothing, test, heldOut, throughput: message.throughput, step: Math.max(state.step, lastStep) });
+      useStore.setState({ train, smoothing, test, heldOut, evaluationPanels, throughput: message.throughput, step: Math.max(state.step, lastStep) });
       return;
     }
     case 'views':

@@ -11,7 +11,7 @@ import type { ImageDataSpec } from '../core/datasets/catalog';
 import { openDataset } from '../core/datasets/dataset';
 import type { ImageDataset } from '../core/datasets/image-dataset';
 import { findModel } from '../core/models';
-import type { Action, ModelSpec } from '../core/models/model';
+import type { Action, Evaluation, ModelSpec } from '../core/models/model';
 import { quote } from '../core/quote';
 import { createRandom, itemSeed } from '../core/random';
 import type { ClassifierSource } from '../core/metrics/sample-quality';
@@ -150,8 +150,10 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
   }
 
   /**
-   * Held-out figures and views that are due (training) or out of date (settled). A figure
-   * or view that fails is reported and tried again at its next turn; training goes on.
+   * Held-out figures and views that are due (training) or out of date (settled): the cheap
+   * figures, then the views, then the costly figures, so the pictures never wait for a
+   * slow estimate. A figure or view that fails is reported and tried again at its next
+   * turn; training goes on.
    */
   async function refresh(target: Run, job: JobContext, mode: RefreshMode, { force = false, evaluations = true } = {}): Promise<void> {
     const { session, schedule } = target;
@@ -163,18 +165,25 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
         deps.post({ type: 'error', runId: target.id, message: `Could not compute ${what}: ${errorText(error)}` });
       }
     };
-    for (const evaluation of evaluations ? schedule.dueEvaluations(session.evaluations, session.step, mode, force) : []) {
-      const started = deps.now();
-      await attempt(`the figures on ${evaluation.basis}`, async () => postEvaluation(target, await session.evaluate(evaluation, job)));
-      schedule.ranEvaluation(evaluation.id, session.step, started, mode);
+    const due = evaluations ? schedule.dueEvaluations(session.evaluations, session.step, mode, force) : [];
+    const evaluate = async (list: Evaluation[]) => {
+      for (const evaluation of list) {
+        if (run !== target) return;
+        const started = deps.now();
+        await attempt(`the figures on ${evaluation.basis}`, async () => postEvaluation(target, await session.evaluate(evaluation, job)));
+        schedule.ranEvaluation(evaluation.id, session.step, started, mode);
+      }
+    };
+    await evaluate(due.filter((evaluation) => evaluation.cadence === 'refresh'));
+    if (run === target && schedule.viewsDue(session.step, mode, force)) {
+      const [started, step] = [deps.now(), session.step];
+      await attempt('the views', async () => {
+        const panels = await session.views(job);
+        if (run === target) deps.post({ type: 'views', runId: target.id, step, panels }, panelBuffers(panels));
+      });
+      schedule.ranViews(step, started, mode);
     }
-    if (run !== target || !schedule.viewsDue(session.step, mode, force)) return;
-    const [started, step] = [deps.now(), session.step];
-    await attempt('the views', async () => {
-      const panels = await session.views(job);
-      if (run === target) deps.post({ type: 'views', runId: target.id, step, panels }, panelBuffers(panels));
-    });
-    schedule.ranViews(step, started, mode);
+    await evaluate(due.filter((evaluation) => evaluation.cadence !== 'refresh'));
   }
 
   /** Brings figures and views up to date beside the queue; the next start, step or reset cancels it. */

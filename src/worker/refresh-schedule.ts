@@ -57,7 +57,11 @@ export class RefreshSchedule {
   dueEvaluations(evaluations: readonly Evaluation[], step: number, mode: RefreshMode, force = false): Evaluation[] {
     return evaluations.filter((evaluation) => {
       if (evaluation.cadence === 'on-demand') return false;
-      const last = this.evaluations.get(evaluation.id) ?? NEVER;
+      const never = this.evaluations.get(evaluation.id) === undefined;
+      // One that waits for training is not computed at step 0, and while training its first turn
+      // comes one cadence in (it counts as done when training started); a pause before then brings it.
+      if (never && evaluation.waitsForTraining && step === 0) return false;
+      const last = this.evaluations.get(evaluation.id) ?? (evaluation.waitsForTraining && mode === 'training' ? { at: this.budget.since, step: 0, cost: 0 } : NEVER);
       const interval = evaluation.cadence === 'refresh' ? this.timing.viewsInterval : evaluation.cadence;
       if (mode === 'training') return this.dueWhileTraining(last, interval);
       const stale = last.step !== step || force;

@@ -59,3 +59,21 @@ describe('RefreshSchedule', () => {
     expect(schedule.dueEvaluations(evaluations, 1, 'settled').map((e) => e.id)).toEqual(['held-out', 'bound']);
   });
 });
+
+describe('an evaluation that waits for training', () => {
+  it('is not computed at step 0, comes one cadence into training, and a pause before then brings it', () => {
+    const time = { value: 0, now: () => time.value };
+    const schedule = new RefreshSchedule({ metricsInterval: 100, viewsInterval: 1500, checkpointInterval: 30_000 }, time.now);
+    const quality: Evaluation = { id: 'quality', basis: 'samples', cadence: 10_000, waitsForTraining: true, run: async () => ({}) };
+    expect(schedule.dueEvaluations([quality], 0, 'settled')).toEqual([]);
+    schedule.startTraining();
+    time.value = 5_000;
+    expect(schedule.dueEvaluations([quality], 100, 'training')).toEqual([]);
+    time.value = 10_000;
+    expect(schedule.dueEvaluations([quality], 200, 'training')).toEqual([quality]);
+    // a fresh run paused at step 50, before its first turn: the pause brings it
+    const other = new RefreshSchedule({ metricsInterval: 100, viewsInterval: 1500, checkpointInterval: 30_000 }, time.now);
+    other.startTraining();
+    expect(other.dueEvaluations([quality], 50, 'settled')).toEqual([quality]);
+  });
+});

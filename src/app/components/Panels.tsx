@@ -90,10 +90,15 @@ export function LeadPanel() {
 export function OtherPanels() {
   const panels = useStore((state) => state.panels);
   const step = useStore((state) => state.panelsStep);
+  const evaluationPanels = useStore((state) => state.evaluationPanels);
   return (
     <>
       {panels.slice(1).map((panel) => (
         <PanelCard key={panel.id} panel={panel} step={step} />
+      ))}
+      {/* then what the evaluations drew (the classes of the samples), at the step of their figures */}
+      {Object.values(evaluationPanels).map(({ panel, step: at }) => (
+        <PanelCard key={panel.id} panel={panel} step={at} />
       ))}
     </>
   );

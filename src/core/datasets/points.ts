@@ -51,17 +51,6 @@ const SHAPES: Record<string, { parts: number; place(part: number, u: number): [n
   },
 };
 
-/**
- * The mode centres of the sets that are mixtures of point modes (ring, grid), for counting the
- * modes a model covers; undefined for sets whose parts are curves (moons, spiral, circles).
- */
-export function modeCentres(id: string): [number, number][] | undefined {
-  if (id !== 'ring' && id !== 'grid') return undefined;
-  const shape = SHAPES[id];
-  // A point mode's place does not depend on the uniform draw u.
-  return Array.from({ length: shape.parts }, (_, part) => shape.place(part, 0));
-}
-
 /** n points of the set `spec`, each its shape's point plus N(0, spread^2) noise on each coordinate. */
 export function generatePoints(spec: PointsDataSpec, n: number, spread: number, random: Random): PointCloud {
   const shape = SHAPES[spec.id];

@@ -15,7 +15,8 @@ import type { Evaluation } from '../models/model';
 import type { Random } from '../random';
 import { createRandom } from '../random';
 import type { JobContext } from '../training/jobs';
-import { classCoverage } from './class-coverage';
+import type { BarsPanel } from '../views/panels';
+import { classCoverage, COVERAGE_SHARE } from './class-coverage';
 import type { EvaluationClassifier } from './classifier';
 import { featureStats, frechetDistance, type FeatureStats } from './frechet';
 import { modeCoverage } from './modes';
@@ -33,8 +34,8 @@ export interface ClassifierSource {
 
 /** At most this often while training (ms): a thousand samples and two thousand classifier passes are not free. */
 export const QUALITY_CADENCE_MS = 20_000;
-/** Images through the classifier at once: memory of one chunk, and a pause waits at most one. */
-const CHUNK = 250;
+/** Images through the classifier at once: memory of one chunk, and a pause or a job waits at most one (seconds on a software GPU). */
+const CHUNK = 100;
 /** The samples' seed: the same draws every time. */
 const QUALITY_SEED = 424242;
 
@@ -56,6 +57,7 @@ function pointsQuality(data: Extract<Dataset, { kind: 'points' }>, sample: Sampl
     id: 'sample-quality',
     basis: `${n.toLocaleString('en-US')} samples vs ${(real.length / 2).toLocaleString('en-US')} test points`,
     cadence: QUALITY_CADENCE_MS,
+    waitsForTraining: true,
     run: async ({ job }): Promise<Record<string, number>> => {
       const drawn = await sample(n, createRandom(QUALITY_SEED), job);
       const points = (await drawn.data()) as Float32Array;
@@ -73,6 +75,7 @@ function imageQuality(data: Extract<Dataset, { kind: 'image' }>, sample: Sampler
   const n = QUALITY_SAMPLES.image;
   const classes = data.spec.classNames?.length ?? 10;
   let real: { features: Float32Array; stats: FeatureStats } | undefined;
+  let classesPanel: BarsPanel | undefined;
 
   /** Features and predicted classes of images, a chunk at a time. */
   const embedAll = async (classifier: EvaluationClassifier, count: number, images: (start: number, end: number) => tf.Tensor4D, job: JobContext) => {
@@ -103,6 +106,7 @@ function imageQuality(data: Extract<Dataset, { kind: 'image' }>, sample: Sampler
     id: 'sample-quality',
     basis: `${n.toLocaleString('en-US')} samples vs ${n.toLocaleString('en-US')} test images, in the evaluation classifier's features`,
     cadence: QUALITY_CADENCE_MS,
+    waitsForTraining: true,
     run: async ({ job }) => {
       const classifier = await loadClassifier();
       if (!real) {
@@ -114,7 +118,8 @@ function imageQuality(data: Extract<Dataset, { kind: 'image' }>, sample: Sampler
       try {
         const { features, predicted, dim } = await embedAll(classifier, n, (start, end) => drawn.slice([start], [end - start]), job);
         const { precision, recall } = precisionRecall(real.features, features, dim);
-        const { classesCovered, classKl } = classCoverage(predicted, classes);
+        const { classesCovered, classKl, histogram } = classCoverage(predicted, classes);
+        classesPanel = classesOfSamples(histogram, data.spec.classNames ?? histogram.map((_, k) => String(k)), classesCovered);
         return {
           frechet_classifier_distance: frechetDistance(real.stats, featureStats(features, n, dim)),
           precision,
@@ -126,5 +131,24 @@ function imageQuality(data: Extract<Dataset, { kind: 'image' }>, sample: Sampler
         drawn.dispose();
       }
     },
+    panels: () => (classesPanel ? [classesPanel] : []),
+  };
+}
+
+/** The histogram of the classes the classifier names for the samples: a collapse shows as missing bars. */
+function classesOfSamples(histogram: readonly number[], names: readonly string[], covered: number): BarsPanel {
+  const fair = 100 / histogram.length;
+  return {
+    kind: 'bars',
+    id: 'sample-classes',
+    title: 'Classes of the samples',
+    caption: `What the evaluation classifier sees in ${QUALITY_SAMPLES.image.toLocaleString('en-US')} samples, in % of them; real test images have about ${fair.toFixed(0)}% of each.`,
+    values: Float32Array.from(histogram, (share) => 100 * share),
+    labels: names,
+    unit: '% of samples',
+    threshold: fair * COVERAGE_SHARE,
+    ...(covered < histogram.length
+      ? { warning: `${histogram.length - covered} of ${histogram.length} classes are (almost) missing from the samples: below the line, they have under a quarter of their fair share.` }
+      : {}),
   };
 }

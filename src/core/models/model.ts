@@ -66,7 +66,14 @@ export interface Evaluation {
    * an importance-weighted bound). 'on-demand': only when the page asks.
    */
   cadence: 'refresh' | number | 'on-demand';
+  /**
+   * A costly figure that says nothing of an untrained model (the quality of samples drawn
+   * from random weights): first computed one cadence into training, not at step 0.
+   */
+  waitsForTraining?: boolean;
   run(context: EvaluationContext): Promise<Record<string, number>>;
+  /** Panels drawn from its latest run (the classes of the samples), sent with its figures. */
+  panels?(): ViewPanel[];
 }
 
 export interface EvaluationContext {

@@ -2,10 +2,10 @@
  * A run's checkpoint: its step, its model's whole state and where its random sources
  * stand, with the tensors in TF.js's own weight format (tf.io.encodeWeights: one buffer and
  * a manifest of names, shapes and types). The page keeps checkpoints in IndexedDB, a run
- * file carries one, and the worker resumes from one.
+ * file carries one, and the worker resumes from one. This module is TF.js-free, so the
+ * page can check a checkpoint it reads; checkpoint-codec.ts makes and opens them.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { ModelState } from './model-state';
+import type * as tf from '@tensorflow/tfjs';
 
 export interface Checkpoint {
   step: number;
@@ -13,21 +13,6 @@ export interface Checkpoint {
   numbers: Record<string, number>;
   specs: tf.io.WeightsManifestEntry[];
   data: ArrayBuffer;
-}
-
-/** A model's state as a checkpoint at `step`; the state's tensors are read, not freed. */
-export async function encodeCheckpoint(step: number, state: ModelState): Promise<Checkpoint> {
-  const { data, specs } = await tf.io.encodeWeights(state.tensors);
-  return { step, numbers: { ...state.numbers }, specs, data };
-}
-
-/** The model state a checkpoint holds: new tensors, the caller's to dispose. */
-export function decodeCheckpoint(checkpoint: Checkpoint): ModelState {
-  const expected = weightBytes(checkpoint.specs);
-  if (checkpoint.data.byteLength !== expected) {
-    throw new Error(`The checkpoint's weights are ${checkpoint.data.byteLength.toLocaleString('en-US')} bytes where its manifest says ${expected.toLocaleString('en-US')}: the file is damaged`);
-  }
-  return { tensors: tf.io.decodeWeights(checkpoint.data, checkpoint.specs), numbers: { ...checkpoint.numbers } };
 }
 
 /** The bytes the manifest's tensors take, encoded. */

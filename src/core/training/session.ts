@@ -11,7 +11,8 @@ import type { ParamValue } from '../params/schema';
 import { createRandom, type Random } from '../random';
 import type { ViewPanel } from '../views/panels';
 import { sampleQualityEvaluation, type ClassifierSource } from '../metrics/sample-quality';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint';
+import type { Checkpoint } from './checkpoint';
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-codec';
 import { DETACHED_JOB, type JobContext } from './jobs';
 import { disposeState } from './model-state';
 import { readAndDispose } from './readback';
@@ -27,6 +28,8 @@ export interface EvaluationPoint extends MetricPoint {
   id: string;
   /** What it was computed on: "1,000 test images". */
   basis: string;
+  /** Drawn from the same run as the figures (the classes of the samples). */
+  panels?: ViewPanel[];
   /** When training went on while it was computed (a job beside the loop): the step it started at; `step` is where it ended. */
   fromStep?: number;
   ms: number;
@@ -140,7 +143,8 @@ export class TrainingSession {
     const [fromStep, start] = [this.stepCount, this.now()];
     const values = await evaluation.run({ data: this.data, job });
     const step = this.stepCount;
-    return { id: evaluation.id, basis: evaluation.basis, step, ...(step !== fromStep ? { fromStep } : {}), values, ms: this.now() - start };
+    const panels = evaluation.panels?.();
+    return { id: evaluation.id, basis: evaluation.basis, step, ...(step !== fromStep ? { fromStep } : {}), values, ...(panels ? { panels } : {}), ms: this.now() - start };
   }
 
   /** The model's views, with samples drawn from the same seed at every refresh so they can be compared. */
