@@ -31,6 +31,18 @@ test('a reload mid-run goes on from its last checkpoint, and says so', async ({ 
   await expect(page.getByTestId('loss-chart')).not.toHaveAttribute('data-points', '0');
 });
 
+test('a worker lost mid-run is replaced and the run goes on from its checkpoint', async ({ page }) => {
+  await page.goto(`/#${RING}`);
+  await expect(page.getByTestId('play-pause')).toBeEnabled();
+  await page.getByTestId('play-pause').click();
+  await expect.poll(() => keptAt(page).catch(() => 0)).toBeGreaterThan(30);
+  await page.evaluate(() => (window as unknown as { playgroundDiagnostics: { terminateWorker(): void } }).playgroundDiagnostics.terminateWorker());
+  await expect(page.getByTestId('notice')).toContainText('The run goes on from its checkpoint at step', { timeout: 45_000 });
+  const from = number(/checkpoint at step ([\d,]+)/.exec((await page.getByTestId('notice').textContent()) ?? '')?.[1] ?? '');
+  expect(from).toBeGreaterThan(30);
+  await expect.poll(() => stepCount(page)).toBeGreaterThan(from + 20);
+});
+
 test('export a run as a file, import it back and open it; a damaged file is refused', async ({ page }, testInfo) => {
   await page.goto(`/#${RING}`);
   await expect(page.getByTestId('play-pause')).toBeEnabled();

@@ -8,7 +8,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
 import { comparisonColumns, comparisonRows, sortRows, toCsv } from '../../src/app/history/comparison';
 import { decodeRunFile, encodeRunFile, RunFileError, runFileName } from '../../src/app/history/run-file';
-import { clearRuns, deleteRun, findResumable, getCheckpoint, listRuns, saveRun, updateRun, type RunRecord } from '../../src/app/history/run-records';
+import { clearRuns, deleteRun, findResumable, getCheckpoint, listRuns, pruneCheckpoints, saveRun, updateRun, type RunRecord } from '../../src/app/history/run-records';
 import { defaultConfig, type RunConfig } from '../../src/core/config';
 import { createRandom } from '../../src/core/random';
 import type { Checkpoint } from '../../src/core/training/checkpoint';
@@ -50,6 +50,17 @@ describe('kept runs (IndexedDB)', () => {
     expect(await getCheckpoint('b')).toBeUndefined();
     await clearRuns();
     expect(await listRuns()).toEqual([]);
+  });
+
+  it('keeps the weights of the newest runs only; older ones keep their records', async () => {
+    const checkpoint: Checkpoint = { step: 10, numbers: {}, specs: [], data: new ArrayBuffer(0) };
+    for (let i = 0; i < 5; i++) await saveRun(record(`r${i}`, i), checkpoint);
+    expect(await pruneCheckpoints(3)).toEqual(['r1', 'r0']);
+    const runs = await listRuns();
+    expect(runs.map((run) => [run.key, run.checkpointStep])).toEqual([['r4', 10], ['r3', 10], ['r2', 10], ['r1', undefined], ['r0', undefined]]);
+    expect(await getCheckpoint('r0')).toBeUndefined();
+    expect(await getCheckpoint('r2')).toBeDefined();
+    expect(await pruneCheckpoints(3)).toEqual([]);
   });
 
   it('a reload resumes the newest live run of the same link that has a checkpoint', async () => {

@@ -8,7 +8,7 @@
 import { encodeLink } from '../../core/url-codec';
 import type { Checkpoint } from '../../core/training/checkpoint';
 import { useStore, type PlaygroundState } from '../store';
-import { saveRun, storageProblem, updateRun, type RunRecord } from './run-records';
+import { pruneCheckpoints, saveRun, storageProblem, updateRun, type RunRecord } from './run-records';
 import { thumbnailOf } from './thumbnail';
 
 /** The latest checkpoint of the run the page shows. */
@@ -54,7 +54,10 @@ export function keepCheckpoint(checkpoint: Checkpoint): Promise<void> {
   latest = { key: state.kept.key, checkpoint };
   const record = recordOf(state);
   written.add(record.key);
-  return write(record.key, () => saveRun(record, checkpoint));
+  return write(record.key, async () => {
+    await saveRun(record, checkpoint);
+    await pruneCheckpoints();
+  });
 }
 
 /** The figures or views changed while paused: bring the kept record up to date (its checkpoint stays). */

@@ -84,6 +84,28 @@ export async function updateRun(key: string, change: Partial<Omit<RunRecord, 'ke
   await transaction.done;
 }
 
+/** Runs whose weights are kept, at most: the newest; older runs keep their curves, figures and link, and start again from step 0 when opened. */
+export const KEPT_WEIGHTS = 12;
+
+/**
+ * Drops the weights of all but the newest `keep` runs that have them (a DAE's weights and
+ * Adam's moments are about 19 MB; a class that fiddles with settings makes many runs).
+ * Returns the keys whose weights were dropped.
+ */
+export async function pruneCheckpoints(keep = KEPT_WEIGHTS): Promise<string[]> {
+  const withWeights = (await listRuns()).filter((run) => run.checkpointStep !== undefined);
+  const dropped = withWeights.slice(keep);
+  if (dropped.length === 0) return [];
+  const db = await database();
+  const transaction = db.transaction(['runs', 'checkpoints'], 'readwrite');
+  const writes = dropped.flatMap((run) => {
+    const { checkpointStep: _dropped, ...rest } = run;
+    return [transaction.objectStore('checkpoints').delete(run.key), transaction.objectStore('runs').put(rest)];
+  });
+  await Promise.all([...writes, transaction.done]);
+  return dropped.map((run) => run.key);
+}
+
 export async function deleteRun(key: string): Promise<void> {
   const db = await database();
   const transaction = db.transaction(['runs', 'checkpoints'], 'readwrite');
