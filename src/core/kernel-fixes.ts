@@ -227,3 +227,23 @@ export function speedUpWasmTransposedMatMul(): void {
     }
   });
 }
+
+/** Comparisons whose gradient TF.js 4.22 does not register. */
+const COMPARISONS = ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual'] as const;
+
+/**
+ * A comparison is piecewise constant, so its gradient is zero almost everywhere; TF.js
+ * registers none, so a gradient of a gradient through LeakyReLU or max (the Wasserstein
+ * GAN's gradient penalty differentiates D's input gradient, which uses x > 0) fails with
+ * "gradient function not found for Greater". Registered once, for every backend.
+ */
+export function registerComparisonGradients(): void {
+  for (const kernelName of COMPARISONS) {
+    if (tf.getGradient(kernelName)) continue;
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['a', 'b'],
+      gradFunc: (_dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => ({ a: () => tf.zerosLike(saved[0]), b: () => tf.zerosLike(saved[1]) }),
+    });
+  }
+}

@@ -21,9 +21,10 @@ const CONFIGS: RunConfig[] = [
   { model: 'vae', dataset: 'mnist', backend: 'cpu', values: { arch: 'dense', hidden: [32], latent: 2, batch: 8, seed: 5, binarize: 'sampled' } },
   { model: 'dae', dataset: 'mnist', backend: 'cpu', values: { hidden: [32], batch: 8, seed: 6 } },
   { model: 'conv-ae', dataset: 'mnist', backend: 'cpu', values: { channels: [4, 4], batch: 4, seed: 7 } },
+  { model: 'gan', dataset: 'ring', backend: 'cpu', values: { hidden: [16], batch: 16, seed: 8, d_steps: 2, mbstd: 'on' } },
 ];
 
-const losses = (points: Record<string, number>[]) => points.map((values) => values.loss ?? Object.values(values)[0]);
+const losses = (points: Record<string, number>[]) => points.map((values) => values.loss ?? values.g_loss ?? Object.values(values)[0]);
 
 async function weightsOf(session: TrainingSession): Promise<number[]> {
   const checkpoint = await session.checkpoint();

@@ -9,28 +9,18 @@ import * as tf from '@tensorflow/tfjs';
 import type { PointsDataset } from '../../datasets/points';
 import { readAndDispose } from '../../training/readback';
 import type { PointSeries, PointsPanel } from '../../views/panels';
+import { frameOf, polylinesAsSegments, SHOWN } from '../../views/plane-panels';
+
+export { POINT_SAMPLES, samplesPointsPanel } from '../../views/plane-panels';
 import type { CodeSpace } from './latent-explorer';
 
-/** Test points drawn, and of those joined to their reconstruction. */
-const SHOWN = 1000;
+/** Test points joined to their reconstruction. */
 const JOINED = 150;
 const CURVE_STEPS = 240;
 const GRID_LINES = 9;
 const GRID_STEPS = 60;
 
 type Range = readonly [number, number];
-
-/** The frame of a points set: its extent on both axes. */
-export const frameOf = (data: PointsDataset) => [...data.spec.extent, ...data.spec.extent] as const;
-
-/** Polylines as one 'segments' series: every polyline [p0, p1, ...] becomes p0-p1, p1-p2, ... */
-function polylinesAsSegments(lines: Float32Array[], label: string): PointSeries {
-  const pairs: number[] = [];
-  for (const line of lines) {
-    for (let i = 0; i + 3 < line.length; i += 2) pairs.push(line[i], line[i + 1], line[i + 2], line[i + 3]);
-  }
-  return { label, points: Float32Array.from(pairs), style: 'segments' };
-}
 
 /** Codes along a 1-D range ([steps, 1]) or across a 2-D grid of lines ([lines * steps, 2]); undefined for wider codes. */
 function manifoldCodes(ranges: readonly Range[]): { codes: Float32Array; lines: number; steps: number } | undefined {
@@ -91,22 +81,3 @@ export async function learnedManifoldPanel(data: PointsDataset, space: CodeSpace
   }
   return { kind: 'points', id: 'learned-manifold', title: options.title, caption: options.caption, series, extent: frameOf(data), axisLabels: ['x1', 'x2'] };
 }
-
-/** Data beside generated points. */
-export function samplesPointsPanel(data: PointsDataset, samples: Float32Array, caption: string): PointsPanel {
-  return {
-    kind: 'points',
-    id: 'samples',
-    title: 'Generated samples',
-    caption,
-    series: [
-      { label: 'data (test points)', points: data.coordinates('test', SHOWN), role: 'data' },
-      { label: 'samples', points: samples },
-    ],
-    extent: frameOf(data),
-    axisLabels: ['x1', 'x2'],
-  };
-}
-
-/** How many points a samples panel draws. */
-export const POINT_SAMPLES = SHOWN;

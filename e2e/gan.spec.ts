@@ -1,0 +1,24 @@
+/**
+ * The GAN's 2-D lab in the page: step the discriminator or the generator alone, train,
+ * and see D's opinion of the plane refresh with the generator's points on it.
+ */
+import { expect, test } from '@playwright/test';
+import { stepCount } from './readings';
+
+test("the GAN steps D or G alone, trains, and shows the discriminator's view of the plane", async ({ page }) => {
+  await page.goto('/#model=gan&dataset=ring&backend=wasm&hidden=32,32');
+  await expect(page.getByTestId('play-pause')).toBeEnabled();
+  const field = page.locator('[data-panel="discriminator"]');
+  await expect(field).toBeVisible();
+  await page.getByTestId('step-discriminator').click();
+  await expect.poll(() => stepCount(page)).toBe(1);
+  await page.getByTestId('step-generator').click();
+  await expect.poll(() => stepCount(page)).toBe(2);
+  await expect(page.getByTestId('losses-chart')).toHaveAttribute('data-points', '2');
+  await page.getByTestId('play-pause').click();
+  await expect.poll(() => stepCount(page)).toBeGreaterThan(300);
+  await page.getByTestId('play-pause').click();
+  await expect(field).not.toHaveAttribute('data-step', '2');
+  await expect(field.getByText('the generator\'s push on its points')).toBeVisible();
+  await expect(page.locator('[data-panel="noise-grid"]')).toBeVisible();
+});

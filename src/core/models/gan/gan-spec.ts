@@ -1,0 +1,109 @@
+/**
+ * The generative adversarial network as the page and the share links know it: its
+ * settings, card and charts. The code (./gan.ts) is imported when a run starts.
+ */
+import { defineParams } from '../../params/schema';
+import { defineModel, type ModelSpec } from '../model';
+
+/** One Adam optimizer per network: each player has its own step size and momentum, changed live. */
+export const GAN_OPTIMIZERS = defineParams([
+  { kind: 'number', key: 'lr_d', label: 'Discriminator learning rate', help: "Step size of the discriminator's Adam optimizer. Changed live.", default: 0.001, min: 0.00001, max: 0.1, step: 0.00001, logScale: true, live: true },
+  { kind: 'number', key: 'lr_g', label: 'Generator learning rate', help: "Step size of the generator's Adam optimizer. Changed live.", default: 0.001, min: 0.00001, max: 0.1, step: 0.00001, logScale: true, live: true },
+  { kind: 'number', key: 'beta1_d', label: 'Discriminator Adam beta1', help: 'Momentum of the discriminator\'s Adam: 0.5 is usual for GANs (0.9 elsewhere); lower reacts faster to a moving target.', default: 0.5, min: 0, max: 0.99, step: 0.01, advanced: true, live: true },
+  { kind: 'number', key: 'beta1_g', label: 'Generator Adam beta1', help: "Momentum of the generator's Adam.", default: 0.5, min: 0, max: 0.99, step: 0.01, advanced: true, live: true },
+]);
+
+export const GAN_PARAMS = defineParams([
+  {
+    kind: 'choice',
+    key: 'loss',
+    label: 'Loss',
+    help: 'Minimax: the original game, whose generator gradient vanishes once D wins. Non-saturating: G maximises log D(G(z)) instead, the usual fix. Least squares: squared distances to the labels. Wasserstein: a critic scores realness without a sigmoid, kept 1-Lipschitz by a gradient penalty.',
+    default: 'non-saturating',
+    choices: [
+      { value: 'minimax', label: 'Minimax (original)' },
+      { value: 'non-saturating', label: 'Non-saturating' },
+      { value: 'least-squares', label: 'Least squares' },
+      { value: 'wasserstein', label: 'Wasserstein + gradient penalty' },
+    ],
+  },
+  { kind: 'int', key: 'd_steps', label: 'Discriminator steps per generator step', help: 'k in the paper: how many times D is updated before each update of G.', default: 1, min: 1, max: 10 },
+  { kind: 'int', key: 'noise', label: 'Noise dimensions', help: 'Length of the noise z fed to the generator. At 2, the warped grid shows the whole noise space.', default: 2, min: 1, max: 64 },
+  { kind: 'int-list', key: 'hidden', label: 'Hidden widths', help: 'Widths of the hidden layers of both networks, comma-separated.', default: [128, 128], min: 4, max: 1024, minLength: 1, maxLength: 4 },
+  {
+    kind: 'number',
+    key: 'feature_matching',
+    label: 'Feature matching (the L2 stabilizer)',
+    help: "Weight of an L2 term that pulls the mean of D's last hidden features on fakes towards their mean on real data (Salimans et al. 2016): the generator is penalised for lacking similarity to the data. 0 turns it off. Live.",
+    default: 0,
+    min: 0,
+    max: 10,
+    step: 0.1,
+    live: true,
+  },
+  {
+    kind: 'choice',
+    key: 'mbstd',
+    label: 'Minibatch standard deviation',
+    help: "Gives D the spread of the features across its batch (Karras et al. 2018): a batch of near-identical fakes stands out, so collapsing to one point stops paying.",
+    default: 'off',
+    choices: [
+      { value: 'off', label: 'Off' },
+      { value: 'on', label: 'On' },
+    ],
+  },
+  { kind: 'number', key: 'gp', label: 'Gradient penalty weight', help: "lambda of the Wasserstein loss's penalty (||grad D|| - 1)^2 at points between real and fake.", default: 0.1, min: 0, max: 100, step: 0.1, advanced: true },
+  {
+    kind: 'choice',
+    key: 'activation',
+    label: 'Activation',
+    help: 'Nonlinearity of the hidden layers; D uses the leaky version of ReLU (slope 0.2), so fakes always get a gradient.',
+    advanced: true,
+    default: 'relu',
+    choices: [
+      { value: 'relu', label: 'ReLU' },
+      { value: 'tanh', label: 'tanh' },
+    ],
+  },
+]);
+
+export const GAN: ModelSpec = defineModel({
+  id: 'gan',
+  name: 'Generative adversarial network',
+  family: 'GANs',
+  paper: { title: 'Generative Adversarial Nets', authors: 'I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A. Courville and Y. Bengio', year: 2014, url: 'https://arxiv.org/abs/1406.2661' },
+  card: {
+    summary:
+      'Two networks play a game. The generator G turns random noise into points; the discriminator D looks at a point and says how likely it is real. ' +
+      'D learns to tell data from fakes; G learns to fool D. The heatmap is D\'s opinion of every place in the plane, and the arrows show where G is pushing its points.',
+    objectiveTex: '\\min_G \\max_D \\; \\mathbb{E}_{x \\sim p_{data}}[\\log D(x)] + \\mathbb{E}_{z \\sim \\mathcal{N}(0, 1)}[\\log(1 - D(G(z)))]',
+    objectiveText: 'G minimises and D maximises: the expected log of D on real data plus the expected log of one minus D on generated data.',
+    watchFor: [
+      'The two losses do not fall together: each player\'s gain is the other\'s loss. Watch the points, the modes covered and D\'s heatmap instead.',
+      'Mode collapse: G may put all its points on one or a few clusters and hop between them. The "modes covered" count shows it.',
+      'Instability: with a large learning rate the points swing around instead of settling.',
+      'D\'s heatmap is bright where it believes points are real; the arrows show the generator climbing it.',
+    ],
+  },
+  dataKinds: ['points'],
+  generates: true,
+  firstResults: { points: { steps: 2000, text: 'the generated points gather on the clusters of the data' } },
+  terms: [
+    { key: 'd_loss', plain: "the discriminator's loss", label: 'D loss', unit: 'nats per example', help: 'How badly D tells real from fake: for the minimax and non-saturating losses, -[log D(x) + log(1 - D(G(z)))] averaged over a batch; for Wasserstein, the critic\'s loss with its penalty.' },
+    { key: 'g_loss', plain: "the generator's loss", label: 'G loss', unit: 'nats per example', help: 'How badly G fools D, by the chosen loss (plus the feature-matching term if it is on).' },
+    { key: 'd_real', plain: 'D on real data (1 = sure it is real)', label: 'mean D(x)', unit: 'probability', help: 'The discriminator\'s average verdict on real points (for Wasserstein, the critic\'s average score).' },
+    { key: 'd_fake', plain: 'D on fakes (0 = sure it is fake)', label: 'mean D(G(z))', unit: 'probability', help: 'The discriminator\'s average verdict on generated points (for Wasserstein, the critic\'s average score).' },
+  ],
+  charts: [
+    { id: 'losses', title: 'The two players\' losses', terms: ['d_loss', 'g_loss'] },
+    { id: 'scores', title: "The discriminator's verdicts", terms: ['d_real', 'd_fake'] },
+  ],
+  phases: [
+    { id: 'discriminator', label: 'D' },
+    { id: 'generator', label: 'G' },
+  ],
+  optimizer: GAN_OPTIMIZERS,
+  memoryHints: ['hidden'],
+  params: GAN_PARAMS,
+  load: () => import('./gan').then((module) => module.GAN_FACTORY),
+});

@@ -1,0 +1,40 @@
+/**
+ * Panels of the plane shared by the families that train on 2-D points: the frame of a set,
+ * data beside generated points, and polylines (a warped grid, a decoded curve) as one
+ * series of segments.
+ */
+import type { PointsDataset } from '../datasets/points';
+import type { PointSeries, PointsPanel } from './panels';
+
+/** Test points a panel of the plane draws. */
+export const SHOWN = 1000;
+/** How many points a samples panel draws. */
+export const POINT_SAMPLES = SHOWN;
+
+/** The frame of a points set: its extent on both axes. */
+export const frameOf = (data: PointsDataset) => [...data.spec.extent, ...data.spec.extent] as const;
+
+/** Polylines as one 'segments' series: every polyline [p0, p1, ...] becomes p0-p1, p1-p2, ... */
+export function polylinesAsSegments(lines: Float32Array[], label: string): PointSeries {
+  const pairs: number[] = [];
+  for (const line of lines) {
+    for (let i = 0; i + 3 < line.length; i += 2) pairs.push(line[i], line[i + 1], line[i + 2], line[i + 3]);
+  }
+  return { label, points: Float32Array.from(pairs), style: 'segments' };
+}
+
+/** Data beside generated points. */
+export function samplesPointsPanel(data: PointsDataset, samples: Float32Array, caption: string): PointsPanel {
+  return {
+    kind: 'points',
+    id: 'samples',
+    title: 'Generated samples',
+    caption,
+    series: [
+      { label: 'data (test points)', points: data.coordinates('test', SHOWN), role: 'data' },
+      { label: 'samples', points: samples },
+    ],
+    extent: frameOf(data),
+    axisLabels: ['x1', 'x2'],
+  };
+}
