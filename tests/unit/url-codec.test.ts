@@ -106,10 +106,10 @@ describe('decodeLink on malformed links', () => {
   });
 
   it('falls back for an unknown model, dataset or backend', () => {
-    const { config, warnings } = decode('#model=gan&dataset=cifar10&backend=cuda&batch=8');
+    const { config, warnings } = decode('#model=stylegan&dataset=cifar10&backend=cuda&batch=8');
     expect(config).toEqual({ ...defaultConfig(), values: { ...defaults, batch: 8 } });
     expect(warnings).toEqual([
-      'Unknown model "gan"; using the default model.',
+      'Unknown model "stylegan"; using the default model.',
       'Unknown dataset "cifar10"; using mnist.',
       'Unknown backend "cuda"; choosing automatically.',
     ]);
