@@ -9,6 +9,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
 import { defaultConfig, type RunConfig } from '../../src/core/config';
 import type { FieldPanel } from '../../src/core/views/panels';
+import { demonstrationLink } from '../../src/core/demonstrations';
+import { findModel } from '../../src/core/models';
+import { decodeLink } from '../../src/core/url-codec';
 import { sessionFor, train } from './helpers';
 
 beforeAll(async () => {
@@ -68,6 +71,24 @@ describe('the GAN', () => {
     expect(values.high_quality_share).toBeGreaterThan(0.25);
     session.dispose();
   }, 120_000);
+
+  it('the mode-collapse demonstration collapses, and minibatch standard deviation cures it (1,500 steps each)', async () => {
+    const model = findModel('gan')!;
+    const recallOf = async (id: string) => {
+      const { config } = decodeLink(demonstrationLink(model, id));
+      const session = await sessionFor({ ...config, backend: 'wasm' });
+      await train(session, 1500);
+      const { values } = await session.evaluate(session.evaluations.find((evaluation) => evaluation.id === 'sample-quality')!);
+      session.dispose();
+      return values;
+    };
+    const collapsed = await recallOf('mode-collapse');
+    expect(collapsed.recall).toBeLessThan(0.2);
+    expect(collapsed.modes_covered).toBeLessThanOrEqual(2);
+    const cured = await recallOf('collapse-cured-mbstd');
+    expect(cured.recall).toBeGreaterThan(0.7);
+    expect(cured.modes_covered).toBe(8);
+  }, 180_000);
 
   it("shows D's opinion of the plane with the generator's push, its samples, and the warped noise grid", async () => {
     const session = await sessionFor(gan());

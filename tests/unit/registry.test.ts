@@ -7,6 +7,8 @@ import { DATASETS } from '../../src/core/datasets/catalog';
 import { MODELS } from '../../src/core/models';
 import { defaultValues, validateParam } from '../../src/core/params/schema';
 import { createRandom } from '../../src/core/random';
+import { demonstrationLink } from '../../src/core/demonstrations';
+import { decodeLink } from '../../src/core/url-codec';
 import { fixedBatchOf, heldOut, sessionFor, stepOn } from './helpers';
 
 /** Ids that appear in share links and must never change meaning. */
@@ -71,6 +73,21 @@ describe('the model registry', () => {
       expect(model.charts.length).toBeGreaterThan(0);
       const declared = model.terms.map((term) => term.key);
       for (const chart of model.charts) for (const key of chart.terms) expect(declared, `${chart.id}: ${key}`).toContain(key);
+    });
+
+    it('offers demonstrations whose links decode, on data it accepts, with values its settings accept', () => {
+      for (const demonstration of model.demonstrations ?? []) {
+        expect(datasetsFor(model).map((dataset) => dataset.id), demonstration.id).toContain(demonstration.dataset);
+        const schema = paramsFor(model.id, demonstration.dataset);
+        for (const [key, value] of Object.entries(demonstration.values)) {
+          const spec = schema.find((candidate) => candidate.key === key);
+          expect(spec, `${demonstration.id}: ${key}`).toBeDefined();
+          expect(validateParam(spec!, value), `${demonstration.id}: ${key}`).toEqual({ ok: true, value });
+        }
+        const { config, warnings } = decodeLink(demonstrationLink(model, demonstration.id));
+        expect(warnings).toEqual([]);
+        expect(config).toMatchObject({ model: model.id, dataset: demonstration.dataset, values: demonstration.values });
+      }
     });
   });
 

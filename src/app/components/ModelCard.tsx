@@ -3,6 +3,7 @@ import katex from 'katex';
 import { useMemo } from 'react';
 import { findModel } from '../../core/models';
 import { useStore } from '../store';
+import { Demonstrations } from './Demonstrations';
 
 export function ModelCard() {
   const modelId = useStore((state) => state.config.model);
@@ -25,6 +26,7 @@ export function ModelCard() {
           <li key={item}>{item}</li>
         ))}
       </ul>
+      <Demonstrations model={model} />
       <p className="paper">
         Paper:{' '}
         <a href={model.paper.url} target="_blank" rel="noreferrer noopener">

@@ -166,6 +166,17 @@ export interface Preset {
   values: Readonly<Record<string, number | string | readonly number[]>>;
 }
 
+/** A configuration that makes one of the card's claims happen (mode collapse, and its cure), offered in the page as a share link. */
+export interface Demonstration {
+  id: string;
+  label: string;
+  /** What to watch, and what it shows. */
+  text: string;
+  dataset: string;
+  /** Settings that differ from the defaults. */
+  values: Readonly<Record<string, ParamValue>>;
+}
+
 /** A part of a training step the page can run on its own (a GAN's discriminator update). */
 export interface PhaseInfo {
   id: string;
@@ -185,6 +196,8 @@ export interface ModelSpec<S extends ParamSchema = ParamSchema> {
   firstResults: Partial<Record<DataKind, FirstResults>>;
   /** A smaller setting that still shows the idea, for machines on which the default is slow. */
   smallPreset?: Preset;
+  /** Configurations that show the card's claims happening, each a share link in the page. */
+  demonstrations?: readonly Demonstration[];
   /** It can generate new examples (its model has `sample`): the page offers to draw some. */
   generates: boolean;
   /** Labels for every term its steps and evaluations report. */
