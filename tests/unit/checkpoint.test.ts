@@ -22,6 +22,8 @@ const CONFIGS: RunConfig[] = [
   { model: 'dae', dataset: 'mnist', backend: 'cpu', values: { hidden: [32], batch: 8, seed: 6 } },
   { model: 'conv-ae', dataset: 'mnist', backend: 'cpu', values: { channels: [4, 4], batch: 4, seed: 7 } },
   { model: 'gan', dataset: 'ring', backend: 'cpu', values: { hidden: [16], batch: 16, seed: 8, d_steps: 2, mbstd: 'on' } },
+  // batch normalization's moving statistics are part of the state
+  { model: 'gan', dataset: 'mnist', backend: 'cpu', values: { channels: [4, 4], batch: 4, seed: 9, noise: 8 } },
 ];
 
 const losses = (points: Record<string, number>[]) => points.map((values) => values.loss ?? values.g_loss ?? Object.values(values)[0]);

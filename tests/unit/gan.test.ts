@@ -11,6 +11,7 @@ import { defaultConfig, type RunConfig } from '../../src/core/config';
 import type { FieldPanel } from '../../src/core/views/panels';
 import { demonstrationLink } from '../../src/core/demonstrations';
 import { findModel } from '../../src/core/models';
+import { createRandom } from '../../src/core/random';
 import { decodeLink } from '../../src/core/url-codec';
 import { sessionFor, train } from './helpers';
 
@@ -57,6 +58,30 @@ describe('the GAN', () => {
         expect(Object.keys(values).sort()).toEqual(['d_fake', 'd_loss', 'd_real', 'g_loss']);
         Object.values(values).forEach((value) => expect(Number.isFinite(value)).toBe(true));
       }
+      session.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  for (const loss of ['non-saturating', 'wasserstein']) {
+    it(`trains on images (DCGAN) with the ${loss} loss: finite terms, images in [0, 1], a grid of samples and D's verdicts`, async () => {
+      const before = tf.memory().numTensors;
+      const config = defaultConfig('gan', 'mnist');
+      Object.assign(config.values, { channels: [4, 8], batch: 8, noise: 16, loss, mbstd: 'on', feature_matching: 0.5 });
+      const session = await sessionFor(config);
+      for (const values of await train(session, 3)) Object.values(values).forEach((value) => expect(Number.isFinite(value)).toBe(true));
+      // batch normalization's moving statistics follow training (sampling uses them)
+      const statistics = (session.model as unknown as { generator: tf.LayersModel }).generator.nonTrainableWeights;
+      expect(statistics.length).toBe(4);
+      const movingMean = await statistics[0].read().data();
+      expect(Array.from(movingMean).some((value) => value !== 0)).toBe(true);
+      const samples = await session.sample(6, createRandom(1));
+      expect(samples.shape).toEqual([6, 28, 28, 1]);
+      const pixels = await samples.data();
+      expect(pixels.every((value) => value >= 0 && value <= 1)).toBe(true);
+      samples.dispose();
+      const panels = await session.views();
+      expect(panels.map((panel) => [panel.id, panel.kind])).toEqual([['samples', 'image-grid'], ['discriminator-scores', 'histogram']]);
       session.dispose();
       expect(tf.memory().numTensors).toBe(before);
     });

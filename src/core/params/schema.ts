@@ -39,6 +39,8 @@ export interface NumberParam<Key extends string = string> extends ParamBase<Key>
 export interface IntParam<Key extends string = string> extends ParamBase<Key> {
   kind: 'int';
   default: number;
+  /** A default of its own for some kind of data (a GAN's noise: 2 for points, 64 for images). */
+  defaultFor?: Partial<Record<DataKind, number>>;
   min: number;
   max: number;
   step?: number;
@@ -101,6 +103,7 @@ export function specializeSchema(schema: ParamSchema, data: DataFacts): ParamSpe
         const fallback = choices.some((choice) => choice.value === spec.default) ? spec.default : choices[0].value;
         return { ...spec, choices, default: fallback };
       }
+      if (spec.kind === 'int' && spec.defaultFor?.[data.kind] !== undefined) return { ...spec, default: spec.defaultFor[data.kind] as number };
       if (spec.kind === 'int' && spec.range === 'test-indices') {
         const max = Math.max(spec.min, data.testCount - 1);
         return { ...spec, max, default: Math.min(spec.default, max) };

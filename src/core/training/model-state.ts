@@ -80,3 +80,12 @@ export function assignVariables(variables: readonly tf.Variable[], tensors: tf.N
 export function disposeState(state: ModelState): void {
   tf.dispose(Object.values(state.tensors));
 }
+
+/** Weights no optimizer holds (batch normalization's moving mean and variance): saved and put back by position. */
+export function nonTrainablePart(...models: tf.LayersModel[]): StatePart {
+  const variables = () => models.flatMap((model) => model.nonTrainableWeights.map((weight) => weight.read() as tf.Variable));
+  return {
+    save: async () => ({ tensors: Object.fromEntries(variables().map((variable, i) => [`${i}`, variable.clone()])), numbers: {} }),
+    load: async ({ tensors }) => assignVariables(variables(), tensors, ''),
+  };
+}

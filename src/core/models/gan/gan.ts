@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { PointsDataset } from '../../datasets/points';
 import type { ParamValue, ParamValues } from '../../params/schema';
 import { createRandom, type Random } from '../../random';
-import { combineParts, randomPart, type StatePart } from '../../training/model-state';
+import { combineParts, nonTrainablePart, randomPart, type StatePart } from '../../training/model-state';
 import { AdamOptimizer } from '../../training/optimizer';
 import { readAndDispose } from '../../training/readback';
 import type { FieldPanel, PointsPanel, ViewPanel } from '../../views/panels';
@@ -24,6 +24,8 @@ import { implement, type Evaluation, type GenerativeModel, type ModelContext, ty
 import { registerComparisonGradients } from '../../kernel-fixes';
 import { trainingStepBytes, trainableVariables } from '../networks';
 import { GAN, GAN_OPTIMIZERS, GAN_PARAMS } from './gan-spec';
+import { imageViews } from './gan-image-views';
+import { convNetworks, denseNetworks } from './gan-networks';
 
 type GanValues = ParamValues<typeof GAN_OPTIMIZERS> & ParamValues<typeof GAN_PARAMS> & { batch: number };
 type GanLoss = 'minimax' | 'non-saturating' | 'least-squares' | 'wasserstein';
@@ -36,9 +38,6 @@ const ARROWS = 80;
 const NOISE_RANGE = 2.5;
 const GRID_LINES = 11;
 const GRID_STEPS = 50;
-/** LeakyReLU slope in D: fakes in a region D has flattened still get a gradient. */
-const LEAKY_SLOPE = 0.2;
-
 // The gradient penalty differentiates D's input gradient, through LeakyReLU's comparison.
 registerComparisonGradients();
 
@@ -70,34 +69,33 @@ class GenerativeAdversarialNetwork implements GenerativeModel {
   readonly evaluations: readonly Evaluation[] = [];
 
   constructor(values: GanValues, context: ModelContext) {
-    const { random } = context;
+    const { random, data } = context;
     this.loss = values.loss as GanLoss;
     this.dSteps = values.d_steps;
     this.noiseSize = values.noise;
     this.minibatchStd = values.mbstd === 'on';
     this.penalty = values.gp;
     this.featureMatching = values.feature_matching;
-    const activation = values.activation as 'relu' | 'tanh';
-
-    this.generator = tf.sequential();
-    this.generator.add(tf.layers.inputLayer({ inputShape: [this.noiseSize] }));
-    for (const units of values.hidden) this.generator.add(tf.layers.dense({ units, activation, kernelInitializer: seeded(random) }));
-    this.generator.add(tf.layers.dense({ units: 2, kernelInitializer: seeded(random) }));
-
-    this.body = tf.sequential();
-    this.body.add(tf.layers.inputLayer({ inputShape: [2] }));
-    for (const units of values.hidden) {
-      this.body.add(tf.layers.dense({ units, kernelInitializer: seeded(random) }));
-      this.body.add(tf.layers.leakyReLU({ alpha: LEAKY_SLOPE }));
-    }
-    const featureSize = values.hidden[values.hidden.length - 1];
+    const networks =
+      data.kind === 'image'
+        ? convNetworks(data.shape, this.noiseSize, values.channels, random)
+        : denseNetworks(this.noiseSize, values.hidden, values.activation as 'relu' | 'tanh', random);
+    this.generator = networks.generator;
+    this.body = networks.body;
+    const featureSize = networks.featureSize;
     this.head = tf.sequential();
     this.head.add(tf.layers.dense({ units: 1, inputShape: [featureSize + (this.minibatchStd ? 1 : 0)], kernelInitializer: seeded(random) }));
 
     this.optimizerD = new AdamOptimizer(trainableVariables(this.body, this.head), values, { lr: 'lr_d', beta1: 'beta1_d' });
     this.optimizerG = new AdamOptimizer(trainableVariables(this.generator), values, { lr: 'lr_g', beta1: 'beta1_g' });
     this.noiseRandom = createRandom(random.seed());
-    this.state = combineParts({ discriminator: this.optimizerD, generator: this.optimizerG, noise: randomPart(this.noiseRandom) });
+    // batch normalization's moving statistics are state no optimizer holds
+    this.state = combineParts({ discriminator: this.optimizerD, generator: this.optimizerG, statistics: nonTrainablePart(this.generator), noise: randomPart(this.noiseRandom) });
+  }
+
+  /** G(z): in training, batch normalization uses the batch's statistics (and updates its moving ones); otherwise the moving ones. */
+  private generate(z: tf.Tensor2D, training = false): tf.Tensor {
+    return this.generator.apply(z, { training }) as tf.Tensor;
   }
 
   /** z ~ N(0, I): [n, noise]. */
@@ -110,7 +108,7 @@ class GenerativeAdversarialNetwork implements GenerativeModel {
    * spread of the features across the batch, averaged to one number: `spread` fixes it
    * (D's view of the plane uses that of a batch of fakes, not of the grid it scores).
    */
-  private discriminate(x: tf.Tensor2D, spread?: tf.Scalar): Verdict {
+  private discriminate(x: tf.Tensor, spread?: tf.Scalar): Verdict {
     const features = this.body.apply(x) as tf.Tensor2D;
     let input: tf.Tensor2D = features;
     if (this.minibatchStd) {
@@ -124,7 +122,7 @@ class GenerativeAdversarialNetwork implements GenerativeModel {
   }
 
   /** The discriminator's loss on a real and a fake batch, by the chosen loss. */
-  private discriminatorLoss(real: tf.Tensor2D, fake: tf.Tensor2D, random: Random): { loss: tf.Scalar; onReal: tf.Tensor1D; onFake: tf.Tensor1D } {
+  private discriminatorLoss(real: tf.Tensor, fake: tf.Tensor, random: Random): { loss: tf.Scalar; onReal: tf.Tensor1D; onFake: tf.Tensor1D } {
     const { logits: onReal } = this.discriminate(real);
     const { logits: onFake } = this.discriminate(fake);
     let loss: tf.Scalar;
@@ -133,11 +131,12 @@ class GenerativeAdversarialNetwork implements GenerativeModel {
       loss = onReal.sub(1).square().mean().add(onFake.square().mean()).mul(0.5) as tf.Scalar;
     } else if (this.loss === 'wasserstein') {
       // L_D = E[D(G(z))] - E[D(x)] + lambda E[(||grad_x^ D(x^)|| - 1)^2], x^ = e x + (1 - e) G(z), e ~ U(0, 1)
-      const epsilon = tf.randomUniform([real.shape[0], 1], 0, 1, 'float32', random.seed());
-      const between = real.mul(epsilon).add(fake.mul(tf.sub(1, epsilon))) as tf.Tensor2D;
-      const gradient = tf.grad((x: tf.Tensor) => this.discriminate(x as tf.Tensor2D).logits.sum())(between);
-      // ||grad||: [B, 2] -> [B]; the 1e-12 keeps the square root's own gradient finite at 0
-      const norm = gradient.square().sum(1).add(1e-12).sqrt();
+      // e: [B, 1] for points, [B, 1, 1, 1] for images
+      const epsilon = tf.randomUniform([real.shape[0], ...real.shape.slice(1).map(() => 1)], 0, 1, 'float32', random.seed());
+      const between = real.mul(epsilon).add(fake.mul(tf.sub(1, epsilon)));
+      const gradient = tf.grad((x: tf.Tensor) => this.discriminate(x).logits.sum())(between);
+      // ||grad|| over each example's values: [B, ...] -> [B]; the 1e-12 keeps the square root's own gradient finite at 0
+      const norm = gradient.reshape([real.shape[0], -1]).square().sum(1).add(1e-12).sqrt();
       loss = onFake.mean().sub(onReal.mean()).add(norm.sub(1).square().mean().mul(this.penalty)) as tf.Scalar;
     } else {
       // L_D = -E[log D(x)] - E[log(1 - D(G(z)))], with D = sigmoid(l): -log sigmoid(l) = softplus(-l), -log(1 - sigmoid(l)) = softplus(l)
@@ -172,8 +171,8 @@ class GenerativeAdversarialNetwork implements GenerativeModel {
   }
 
   private stepDiscriminator({ data, random, batchSize }: StepContext): StepTerms {
-    const real = data.draw(batchSize, random) as tf.Tensor2D;
-    const fake = this.generator.apply(this.noise(batchSize)) as tf.Tensor2D;
+    const real = data.draw(batchSize, random);
+    const fake = this.generate(this.noise(batchSize), true);
     let scores: tf.Scalar[] = [];
     const loss = this.optimizerD.minimize(() => {
       const { loss: value, onReal, onFake } = this.discriminatorLoss(real, fake, random);
@@ -184,9 +183,9 @@ class GenerativeAdversarialNetwork implements GenerativeModel {
   }
 
   private stepGenerator({ data, random, batchSize }: StepContext): StepTerms {
-    const realFeatures = this.featureMatching > 0 ? this.discriminate(data.draw(batchSize, random) as tf.Tensor2D).features : undefined;
+    const realFeatures = this.featureMatching > 0 ? this.discriminate(data.draw(batchSize, random)).features : undefined;
     const z = this.noise(batchSize);
-    const loss = this.optimizerG.minimize(() => this.generatorLoss(this.discriminate(this.generator.apply(z) as tf.Tensor2D), realFeatures));
+    const loss = this.optimizerG.minimize(() => this.generatorLoss(this.discriminate(this.generate(z, true)), realFeatures));
     return { g_loss: loss };
   }
 
@@ -203,14 +202,15 @@ class GenerativeAdversarialNetwork implements GenerativeModel {
   }
 
   async sample(n: number, { random }: SampleOptions): Promise<tf.Tensor> {
-    return tf.tidy(() => this.generator.apply(this.noise(n, random)) as tf.Tensor2D);
+    return tf.tidy(() => this.generate(this.noise(n, random)));
   }
 
   async views({ data, random, job }: ViewContext): Promise<ViewPanel[]> {
+    if (data.kind === 'image') return imageViews(data, random, job, { generate: (z) => this.generate(z), noise: (n, r) => this.noise(n, r), scores: (x) => this.score(this.discriminate(x).logits) });
     const points = data as PointsDataset;
     const field = await this.discriminatorField(points, random);
     await job.checkpoint();
-    const [samples] = await readAndDispose(tf.tidy(() => this.generator.apply(this.noise(POINT_SAMPLES, random)) as tf.Tensor2D));
+    const [samples] = await readAndDispose(tf.tidy(() => this.generate(this.noise(POINT_SAMPLES, random))));
     const samplesPanel = samplesPointsPanel(points, samples, 'Points the generator makes from fresh noise z ~ N(0, I), beside the data. The same noise at every refresh.');
     await job.checkpoint();
     return [field, samplesPanel, await this.noiseGrid(points)];
@@ -230,12 +230,12 @@ class GenerativeAdversarialNetwork implements GenerativeModel {
       }
     }
     const [values, fakes, vectors] = tf.tidy(() => {
-      const fake = this.generator.apply(this.noise(FIELD_FAKES, random)) as tf.Tensor2D;
+      const fake = this.generate(this.noise(FIELD_FAKES, random)) as tf.Tensor2D;
       const spread = this.minibatchStd ? batchSpread(this.discriminate(fake).features) : undefined;
       const heat = this.score(this.discriminate(tf.tensor2d(grid, [FIELD_CELLS * FIELD_CELLS, 2]), spread).logits);
       // The generator's gradient at its first fakes: -dL_G/dx, the way each fake is pushed
       const pushed = fake.slice([0, 0], [ARROWS, 2]);
-      const gradient = tf.grad((x: tf.Tensor) => this.generatorLoss(this.discriminate(x as tf.Tensor2D, spread)))(pushed);
+      const gradient = tf.grad((x: tf.Tensor) => this.generatorLoss(this.discriminate(x, spread)))(pushed);
       return [heat, fake, gradient.neg()];
     });
     const [heat, fakePoints, arrows] = await readAndDispose(values, fakes, vectors);
@@ -278,7 +278,7 @@ class GenerativeAdversarialNetwork implements GenerativeModel {
     const lines = swept === 2 ? 2 * GRID_LINES : 1;
     if (swept === 2) for (let along = 0; along < 2; along++) for (let fixed = 0; fixed < GRID_LINES; fixed++) line(fixed, along);
     else line(0, 0);
-    const [mapped] = await readAndDispose(tf.tidy(() => this.generator.apply(tf.tensor2d(codes, [lines * GRID_STEPS, this.noiseSize])) as tf.Tensor2D));
+    const [mapped] = await readAndDispose(tf.tidy(() => this.generate(tf.tensor2d(codes, [lines * GRID_STEPS, this.noiseSize]))));
     const polylines = Array.from({ length: lines }, (_, i) => mapped.slice(2 * i * GRID_STEPS, 2 * (i + 1) * GRID_STEPS));
     return {
       kind: 'points',
