@@ -21,4 +21,16 @@ test("the GAN steps D or G alone, trains, and shows the discriminator's view of 
   await expect(field).not.toHaveAttribute('data-step', '2');
   await expect(field.getByText('the generator\'s push on its points')).toBeVisible();
   await expect(page.locator('[data-panel="noise-grid"]')).toBeVisible();
+
+  // once trained past the best sample quality so far, the page offers to go back to that step
+  await expect(page.getByTestId('held-out-metrics')).toContainText('clusters the samples reach');
+  const before = await stepCount(page);
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  await expect.poll(() => stepCount(page)).toBe(before + 1);
+  const offer = (await page.getByTestId('best-so-far').textContent()) ?? '';
+  const best = Number(/at step ([\d,]+)\./.exec(offer)?.[1].replace(/,/g, ''));
+  expect(best).toBeLessThanOrEqual(before);
+  await page.getByTestId('go-back-to-best').click();
+  await expect(page.getByTestId('notice')).toContainText(`Went back to step ${best.toLocaleString('en-US')}, where the samples were best so far`);
+  await expect.poll(() => stepCount(page)).toBe(best);
 });

@@ -58,6 +58,18 @@ function upTo(step: number, run: Pick<RunRecord, 'train' | 'test' | 'heldOut'>):
   };
 }
 
+/** Goes back to the step where the samples were best, and trains on from there under the same kept run. */
+export function goBackToBest(describe: (key: string, value: number) => string): void {
+  const state = useStore.getState();
+  if (!state.best) return;
+  const { checkpoint, key, value } = state.best;
+  const start: KeptStart = { ...state.kept, savedStep: checkpoint.step, ...upTo(checkpoint.step, state) };
+  restart(state.config, {
+    from: { start, checkpoint },
+    notice: `Went back to step ${checkpoint.step.toLocaleString('en-US')}, where the samples were best so far (${describe(key, value)}). Press Train to go on from there.`,
+  });
+}
+
 /** Shows a kept run again, from its checkpoint (or from step 0 if it has none), with its link in the address bar. */
 export async function openRun(run: RunRecord, notice?: (step: number) => string): Promise<void> {
   const checkpoint = run.checkpointStep !== undefined ? await getCheckpoint(run.key) : undefined;

@@ -69,6 +69,8 @@ export interface PlaygroundState {
   kept: KeptIdentity;
   /** The run list (and comparison) is open. */
   historyOpen: boolean;
+  /** The run at its best sample quality so far, to go back to. */
+  best?: { key: string; value: number; checkpoint: Checkpoint };
 }
 
 export interface KeptIdentity {
@@ -158,6 +160,7 @@ export function beginRun(config: RunConfig, previous?: PreviousRun, from?: KeptS
     panels: [],
     panelsStep: 0,
     evaluationPanels: {},
+    best: undefined,
     jobs: {},
     explorer: undefined,
     sliders: undefined,
@@ -256,6 +259,9 @@ export function receive(message: FromWorker): void {
     }
     case 'error':
       useStore.setState({ error: message.message });
+      return;
+    case 'best':
+      useStore.setState({ best: { key: message.key, value: message.value, checkpoint: message.checkpoint } });
       return;
     case 'checkpoint':
       useStore.setState({ kept: { ...state.kept, savedStep: message.checkpoint.step } });

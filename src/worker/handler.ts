@@ -14,7 +14,7 @@ import { findModel } from '../core/models';
 import type { Action, Evaluation, ModelSpec } from '../core/models/model';
 import { quote } from '../core/quote';
 import { createRandom, itemSeed } from '../core/random';
-import type { ClassifierSource } from '../core/metrics/sample-quality';
+import { qualityRank, type ClassifierSource } from '../core/metrics/sample-quality';
 import type { Checkpoint } from '../core/training/checkpoint';
 import { cancellable, JobCancelled, JobRunner, type JobContext } from '../core/training/jobs';
 import { drawSamples } from '../core/training/sampling-job';
@@ -65,6 +65,8 @@ interface Run {
   background?: Background;
   /** Terms read back and not yet posted. */
   unsent: MetricPoint[];
+  /** The rank of the best sample-quality figures so far (qualityRank). */
+  best?: number;
   /** The latest checkpoint, and when it was taken: what a lost GPU device resumes from. */
   saved: { at: number; checkpoint?: Checkpoint };
 }
@@ -103,9 +105,27 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     return { stepsPerSecond, imagesPerSecond: stepsPerSecond * target.session.batchSize };
   };
 
-  const postEvaluation = (target: Run, point: EvaluationPoint) => {
-    if (run === target) deps.post({ type: 'metrics', runId: target.id, train: [], evaluations: [point], throughput: throughput(target) });
+  const postEvaluation = async (target: Run, point: EvaluationPoint) => {
+    if (run !== target) return;
+    deps.post({ type: 'metrics', runId: target.id, train: [], evaluations: [point], throughput: throughput(target) });
+    await keepIfBest(target, point);
   };
+
+  /**
+   * Sample-quality figures better than any before in this run: a checkpoint of the model
+   * they were computed on goes to the page, which offers to go back to it (a GAN's samples
+   * can get worse as it trains on). Only when the model has not moved since (no training
+   * during the evaluation), so the checkpoint is the model that was judged.
+   */
+  async function keepIfBest(target: Run, point: EvaluationPoint): Promise<void> {
+    const ranked = qualityRank(point.values);
+    if (!ranked || point.fromStep !== undefined || point.step !== target.session.step) return;
+    if (target.best !== undefined && ranked.rank <= target.best) return;
+    const checkpoint = await target.session.checkpoint();
+    if (!checkpoint || run !== target || checkpoint.step !== point.step) return;
+    target.best = ranked.rank;
+    deps.post({ type: 'best', runId: target.id, key: ranked.key, value: ranked.value, checkpoint }, [checkpoint.data]);
+  }
 
   /**
    * Saves the run's state and sends a copy to the page, which keeps it (a reload resumes
@@ -170,7 +190,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
       for (const evaluation of list) {
         if (run !== target) return;
         const started = deps.now();
-        await attempt(`the figures on ${evaluation.basis}`, async () => postEvaluation(target, await session.evaluate(evaluation, job)));
+        await attempt(`the figures on ${evaluation.basis}`, async () => await postEvaluation(target, await session.evaluate(evaluation, job)));
         schedule.ranEvaluation(evaluation.id, session.step, started, mode);
       }
     };
@@ -323,7 +343,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
       if (!evaluation) return `${target.spec.name} has no evaluation ${quote(id)}`;
       return async (_, job) => {
         const started = deps.now();
-        postEvaluation(target, await target.session.evaluate(evaluation, job));
+        await postEvaluation(target, await target.session.evaluate(evaluation, job));
         target.schedule.ranEvaluation(evaluation.id, target.session.step, started, target.running ? 'training' : 'settled');
       };
     }

@@ -73,6 +73,8 @@ export type FromWorker =
   /** A job's panel and progress while it runs, then how it ended. */
   | { type: 'job'; runId: number; jobId: string; name: string; state: JobState; progress?: number; panel?: ViewPanel; message?: string }
   | { type: 'error'; runId: number; message: string }
+  /** The run at its best sample quality so far (the lowest Frechet classifier distance, the most modes): the page offers to go back to it. */
+  | { type: 'best'; runId: number; key: string; value: number; checkpoint: Checkpoint }
   /** The run's state, saved every checkpoint interval of training and when it pauses: what the page keeps to resume from. */
   | { type: 'checkpoint'; runId: number; checkpoint: Checkpoint }
   /** The heartbeat's answer: which run the worker holds (-1: none) and in what state. */

@@ -70,6 +70,30 @@ describe('checkpoints in the worker', () => {
     expect(resumed.values.loss).toBe(original.values.loss);
   });
 
+  it('keeps the run at its best sample quality: a checkpoint of the step whose figures beat all before, and only then', async () => {
+    const h = (current = harness({ timing: { checkpointInterval: 1e9 } }));
+    await h.send({ type: 'reset', runId: 1, config: tiny() });
+    for (let i = 0; i < 3; i++) await h.send({ type: 'step', runId: 1 });
+    const evaluate = async (jobId: string) => {
+      await h.send({ type: 'action', runId: 1, jobId, name: 'evaluate', payload: { id: 'sample-quality' } });
+      await waitFor(() => h.jobs(1, jobId).some((m) => m.state === 'done'), `evaluation ${jobId}`);
+    };
+    const best = () => h.of(1).filter((m): m is Extract<FromWorker, { type: 'best' }> => m.type === 'best');
+    await evaluate('q1');
+    expect(best()).toHaveLength(1);
+    const [first] = best();
+    expect(first.checkpoint.step).toBe(3);
+    expect(first.key).toBe('modes_covered');
+    const figures = h.evaluations(1).filter((point) => point.id === 'sample-quality').at(-1)!.values;
+    expect(first.value).toBe(figures.modes_covered);
+    // the same step judged again is not better: nothing new
+    await evaluate('q2');
+    expect(best()).toHaveLength(1);
+    // going back to it: a run built from its checkpoint stands at its step
+    await h.send({ type: 'reset', runId: 2, config: tiny(), resume: first.checkpoint });
+    expect(h.lastStatus(2)).toMatchObject({ state: 'paused', step: 3 });
+  });
+
   it('a checkpoint of another configuration is refused: a message, and the run starts at step 0', async () => {
     const h = (current = harness({ timing: { checkpointInterval: 1e9 } }));
     await h.send({ type: 'reset', runId: 1, config: tiny() });

@@ -14,7 +14,7 @@ import { loadNodeDataset, openNodeDataset } from '../../src/cli/node-datasets';
 import { defaultConfig } from '../../src/core/config';
 import { generatePoints } from '../../src/core/datasets/points';
 import type { PointsDataset } from '../../src/core/datasets/points';
-import { sampleQualityEvaluation, type Sampler } from '../../src/core/metrics/sample-quality';
+import { qualityRank, sampleQualityEvaluation, type Sampler } from '../../src/core/metrics/sample-quality';
 import { DETACHED_JOB } from '../../src/core/training/jobs';
 import { createSession } from '../../src/core/training/session';
 
@@ -117,5 +117,14 @@ describe('every generating model gets it', () => {
     for (const key of ['frechet_classifier_distance', 'precision', 'recall', 'classes_covered', 'class_kl']) expect(typeof summary[key]).toBe('number');
     const points = JSON.parse(execFileSync('npx', ['tsx', 'src/cli/train.ts', '--model', 'ae', '--dataset', 'ring', '--steps', '20'], { encoding: 'utf8' }).trim().split('\n').at(-1)!);
     for (const key of ['modes_covered', 'high_quality_share', 'precision', 'recall']) expect(typeof points[key]).toBe('number');
+  });
+});
+
+describe('ranking sample quality (to keep the best checkpoint)', () => {
+  it('ranks a lower Frechet distance higher; on clusters, more modes first, then more high-quality samples', () => {
+    expect(qualityRank({ frechet_classifier_distance: 10 })!.rank).toBeGreaterThan(qualityRank({ frechet_classifier_distance: 20 })!.rank);
+    expect(qualityRank({ modes_covered: 8, high_quality_share: 0.1 })!.rank).toBeGreaterThan(qualityRank({ modes_covered: 7, high_quality_share: 0.99 })!.rank);
+    expect(qualityRank({ modes_covered: 8, high_quality_share: 0.5 })!.rank).toBeGreaterThan(qualityRank({ modes_covered: 8, high_quality_share: 0.4 })!.rank);
+    expect(qualityRank({ precision: 1, recall: 1 })).toBeUndefined();
   });
 });

@@ -18,6 +18,7 @@ import { SERIES_COLORS } from '../palette';
 import { smoothedKey, thinned, type ChartPoint } from '../series';
 import { useStore, type HeldOutFigure, type PreviousRun } from '../store';
 import { useThrottled } from '../use-throttled';
+import { BestSoFar } from './BestSoFar';
 import { ClassifierNote } from './ClassifierNote';
 import { niceStep, ticks } from './ticks';
 
@@ -315,6 +316,7 @@ export function ChartDetails() {
         );
       })}
       {Object.keys(heldOut).length > 0 && <HeldOutTable heldOut={heldOut} terms={terms} />}
+      <BestSoFar model={model} />
       {data.kind === 'image' && 'frechet_classifier_distance' in heldOut && <ClassifierNote datasetId={data.id} />}
     </figure>
   );

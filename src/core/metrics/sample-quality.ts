@@ -32,6 +32,20 @@ export interface ClassifierSource {
   load(datasetId: string): Promise<EvaluationClassifier>;
 }
 
+/**
+ * How good a set of sample-quality figures is, as one number to keep the best checkpoint
+ * by (higher is better): on images the Frechet classifier distance (lower is better); on
+ * a mixture of clusters, the modes covered, then the share of high-quality samples.
+ * Undefined where there is nothing to rank by.
+ */
+export function qualityRank(values: Readonly<Record<string, number>>): { rank: number; key: string; value: number } | undefined {
+  const distance = values.frechet_classifier_distance;
+  if (Number.isFinite(distance)) return { rank: -distance, key: 'frechet_classifier_distance', value: distance };
+  const [modes, share] = [values.modes_covered, values.high_quality_share];
+  if (Number.isFinite(modes) && Number.isFinite(share)) return { rank: modes + share, key: 'modes_covered', value: modes };
+  return undefined;
+}
+
 /** At most this often while training (ms): a thousand samples and two thousand classifier passes are not free. */
 export const QUALITY_CADENCE_MS = 20_000;
 /** Images through the classifier at once: memory of one chunk, and a pause or a job waits at most one (seconds on a software GPU). */
