@@ -69,6 +69,11 @@ describe('the model registry', () => {
       expect(() => katex.renderToString(model.card.objectiveTex, { throwOnError: true, displayMode: true })).not.toThrow();
       expect(model.card.summary.length).toBeGreaterThan(80);
       expect(model.card.watchFor.length).toBeGreaterThanOrEqual(2);
+      for (const [kind, words] of Object.entries(model.card.forKind ?? {})) {
+        expect(model.dataKinds, `card words for ${kind}`).toContain(kind);
+        expect(words.summary.length).toBeGreaterThan(80);
+        expect(words.watchFor.length).toBeGreaterThanOrEqual(2);
+      }
       expect(model.paper.url).toMatch(/^https:\/\//);
       expect(model.charts.length).toBeGreaterThan(0);
       const declared = model.terms.map((term) => term.key);

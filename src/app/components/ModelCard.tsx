@@ -1,6 +1,7 @@
 /** The chosen model in our own words: what it is, what it optimizes, what to watch for. */
 import katex from 'katex';
 import { useMemo } from 'react';
+import { findDataset } from '../../core/datasets/catalog';
 import { findModel } from '../../core/models';
 import { useStore } from '../store';
 import { Demonstrations } from './Demonstrations';
@@ -8,21 +9,23 @@ import { Demonstrations } from './Demonstrations';
 export function ModelCard() {
   const modelId = useStore((state) => state.config.model);
   const model = findModel(modelId);
+  const kind = findDataset(useStore((state) => state.config.dataset))?.kind;
   // The TeX comes from our own model registry, never from the URL.
   const formula = useMemo(
     () => (model ? katex.renderToString(model.card.objectiveTex, { displayMode: true, throwOnError: false, output: 'html' }) : ''),
     [model],
   );
   if (!model) return null;
+  const words = { ...model.card, ...(kind ? model.card.forKind?.[kind] : undefined) };
   return (
     <section className="card model-card" aria-labelledby="model-card-heading">
       <h2 id="model-card-heading">{model.name}</h2>
-      <p>{model.card.summary}</p>
+      <p>{words.summary}</p>
       <h3>Objective</h3>
       <div className="formula" role="img" aria-label={model.card.objectiveText} dangerouslySetInnerHTML={{ __html: formula }} />
       <h3>Watch for</h3>
       <ul>
-        {model.card.watchFor.map((item) => (
+        {words.watchFor.map((item) => (
           <li key={item}>{item}</li>
         ))}
       </ul>

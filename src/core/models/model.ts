@@ -128,6 +128,8 @@ export interface ModelCard {
   objectiveTex: string;
   objectiveText: string;
   watchFor: readonly string[];
+  /** Words for one kind of data in place of the general ones (a GAN on images has no heatmap of the plane). */
+  forKind?: Partial<Record<DataKind, Pick<ModelCard, 'summary' | 'watchFor'>>>;
 }
 
 /** How the page labels a term a step or an evaluation reports (by its key): plain words first, the formal name beside them. */

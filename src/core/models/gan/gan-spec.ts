@@ -97,6 +97,19 @@ export const GAN: ModelSpec = defineModel({
       'Instability: with a large learning rate the points swing around instead of settling.',
       'D\'s heatmap is bright where it believes points are real; the arrows show the generator climbing it.',
     ],
+    forKind: {
+      image: {
+        summary:
+          'Two networks play a game. The generator G turns random noise into images; the discriminator D looks at an image and says how likely it is real. ' +
+          'D learns to tell digits from fakes; G learns to fool D. Here both are convolutional networks (DCGAN): G grows an image from a small map, D shrinks it to a verdict.',
+        watchFor: [
+          'The two losses do not fall together: each player\'s gain is the other\'s loss. Watch the samples, the Frechet classifier distance and the classes of the samples instead.',
+          'Mode collapse: G may draw only a few kinds of digit ("only producing 6s"). The classes of the samples show missing bars, and recall falls.',
+          'D\'s verdicts: two humps far apart mean D tells real from fake easily; when they overlap, the fakes pass.',
+          'Samples can get worse as training goes on: the page keeps the step where they were best and offers to go back to it.',
+        ],
+      },
+    },
   },
   dataKinds: ['points', 'image'],
   generates: true,
