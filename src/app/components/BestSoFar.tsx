@@ -14,7 +14,10 @@ export function BestSoFar({ model }: { model: ModelSpec }) {
   const step = useStore((state) => state.step);
   const runState = useStore((state) => state.runState);
   if (!best || best.checkpoint.step >= step) return null;
-  const describe = (key: string, value: number) => `${termsOf(model).find((term) => term.key === key)?.label ?? key} ${reading(value)}`;
+  const describe = (key: string, value: number) => {
+    const term = termsOf(model).find((candidate) => candidate.key === key);
+    return `${term?.label ?? key} ${term?.count ? value.toLocaleString('en-US') : reading(value)}`;
+  };
   return (
     <p className="best-so-far" data-testid="best-so-far">
       Best samples so far: {describe(best.key, best.value)} at step {best.checkpoint.step.toLocaleString('en-US')}.{' '}

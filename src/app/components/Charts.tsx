@@ -159,7 +159,7 @@ function HeldOutTable({ heldOut, terms }: { heldOut: Record<string, HeldOutFigur
           {term.plain}
           <span className="formal">{term.label}</span>
         </th>
-        <td>{reading(heldOut[key].value)}</td>
+        <td>{term.count ? heldOut[key].value.toLocaleString('en-US') : reading(heldOut[key].value)}</td>
         <td className="unit">{term.unit}</td>
       </tr>
     );

@@ -19,9 +19,9 @@ export const SAMPLE_QUALITY_TERMS: readonly TermInfo[] = [
   },
   { key: 'precision', plain: 'share of samples that look like real data', label: 'precision (k-NN manifold, k = 3)', unit: 'share', help: 'Of the samples, the share that falls within the neighbourhood of some test example in feature space (Kynkaanniemi et al. 2019). Low: many samples are unlike any real one.' },
   { key: 'recall', plain: 'share of real data the samples cover', label: 'recall (k-NN manifold, k = 3)', unit: 'share', help: 'Of the test examples, the share that falls within the neighbourhood of some sample. Low: the model misses kinds of data (mode collapse).' },
-  { key: 'classes_covered', plain: 'classes the samples include', label: 'classes covered', unit: 'classes', help: 'Classes the evaluation classifier sees in at least a quarter of their fair share of the samples (2.5% of them with 10 classes). A model that only draws 6s covers 1.' },
+  { key: 'classes_covered', plain: 'classes the samples include', label: 'classes covered', unit: 'classes', count: true, help: 'Classes the evaluation classifier sees in at least a quarter of their fair share of the samples (2.5% of them with 10 classes). A model that only draws 6s covers 1.' },
   { key: 'class_kl', plain: 'how unevenly samples spread over the classes (0 = evenly)', label: 'KL(sample classes || uniform)', unit: 'nats', help: 'The KL divergence from the histogram of predicted classes of the samples to the uniform one: 0 when every class is equally common, log 10 = 2.30 when all are one class.' },
-  { key: 'modes_covered', plain: 'clusters the samples reach', label: 'modes covered', unit: 'modes', help: 'Clusters of the data with at least one high-quality sample nearest to them, of 2,500 samples (as the VEEGAN and PacGAN papers count).' },
+  { key: 'modes_covered', plain: 'clusters the samples reach', label: 'modes covered', unit: 'modes', count: true, help: 'Clusters of the data with at least one high-quality sample nearest to them, of 2,500 samples (as the VEEGAN and PacGAN papers count).' },
   { key: 'high_quality_share', plain: 'share of samples close to a cluster', label: 'high-quality samples', unit: 'share', help: "Samples within 3 standard deviations (the data's spread) of their nearest cluster centre, of 2,500." },
 ];
 

@@ -144,6 +144,8 @@ export interface TermInfo {
   help?: string;
   /** A figure for the curious, folded under "more" (a tighter bound, bits per dimension). */
   advanced?: boolean;
+  /** A count (modes, classes): written as a whole number, "6", not "6.00". */
+  count?: boolean;
 }
 
 /** One chart of the page: which terms it draws, training values and held-out ones. */
