@@ -130,6 +130,13 @@ export const GAN: ModelSpec = defineModel({
   ],
   demonstrations: [
     {
+      id: 'instability',
+      label: 'Instability',
+      text: 'Learning rates ten times the default (0.01): the points swing from cluster to cluster instead of settling, and the clusters reached rise and fall between checks, where the default reaches all 8 by step 4,000 and keeps them.',
+      dataset: 'ring',
+      values: { lr_d: 0.01, lr_g: 0.01 },
+    },
+    {
       id: 'mode-collapse',
       label: 'Mode collapse',
       text: 'With 64 noise dimensions the generator soon puts every point in one small blob: recall falls to about 0 and the clusters reached to 0 or 1, and stay there.',
