@@ -90,8 +90,12 @@ export interface KeptStart extends KeptIdentity {
 
 /** A new identity: a run starts being kept once it has trained. */
 export function newIdentity(config: RunConfig): KeptIdentity {
-  const key = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  return { key, name: defaultRunName(config), created: Date.now() };
+  return { key: newRunKey(), name: defaultRunName(config), created: Date.now() };
+}
+
+/** A key for a kept run, unique across reloads (a run file imported gets one too). */
+export function newRunKey(): string {
+  return typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 }
 
 export function defaultRunName(config: RunConfig): string {

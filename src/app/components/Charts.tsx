@@ -59,6 +59,12 @@ interface ChartProps {
   axisEnd?: number;
 }
 
+/** The step axis every chart shares: round ticks, ending on the round step at or after the last one. */
+function stepAxis(lastStep: number): { stepTick: number; xEnd: number } {
+  const stepTick = niceStep(lastStep, 5);
+  return { stepTick, xEnd: Math.ceil(lastStep / stepTick) * stepTick };
+}
+
 const ModelChart = memo(function ModelChart({ chart, logAll, lead, train, test, previous, terms, summary, axisEnd = 0 }: ChartProps) {
   const trained = chart.terms.filter((key) => train.some((point) => key in point));
   const heldOut = chart.terms.filter((key) => test.some((point) => key in point));
@@ -73,8 +79,7 @@ const ModelChart = memo(function ModelChart({ chart, logAll, lead, train, test, 
   const compared = lead ? previous.filter((run) => run.train.some((point) => smoothedKey(chart.terms[0]) in point)) : [];
   // Every chart starts at step 0 and ends on a round step, with round ticks between.
   const lastStep = Math.max(10, axisEnd, ...[train, test, ...compared.map((run) => run.train)].map((series) => series.at(-1)?.step ?? 0));
-  const stepTick = niceStep(lastStep, 5);
-  const xEnd = Math.ceil(lastStep / stepTick) * stepTick;
+  const { stepTick, xEnd } = stepAxis(lastStep);
   return (
     <>
       {(logAll || chart.scale === 'log') && Number.isFinite(low) && (
@@ -296,7 +301,7 @@ export function ChartDetails() {
   // Held-out figures alone (sample quality) need no training points, only the axis's end: they redraw when a figure arrives or the axis grows, not with every step.
   const heldOutOnly = qualityCharts(model, data.kind);
   const lastStep = shownTrain.at(-1)?.step ?? 0;
-  const axisEnd = Math.ceil(Math.max(10, lastStep) / niceStep(Math.max(10, lastStep), 5)) * niceStep(Math.max(10, lastStep), 5);
+  const axisEnd = stepAxis(Math.max(10, lastStep)).xEnd;
   // the sample-quality chart once there is a figure to draw
   const others = [...model.charts.slice(1), ...qualityCharts(model, data.kind).filter((chart) => chart.terms.some((key) => key in heldOut))];
   if (others.length === 0 && Object.keys(heldOut).length === 0) return null;

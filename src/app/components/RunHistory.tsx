@@ -11,7 +11,7 @@ import { openRun } from '../controller';
 import { settled } from '../history/keeper';
 import { decodeRunFile, encodeRunFile, RunFileError, runFileName } from '../history/run-file';
 import { clearRuns, deleteRun, getCheckpoint, listRuns, saveRun, storageProblem, updateRun, type RunRecord } from '../history/run-records';
-import { useStore } from '../store';
+import { newRunKey, useStore } from '../store';
 import { format } from './Charts';
 import { RunComparison } from './RunComparison';
 
@@ -98,8 +98,7 @@ export function RunHistory() {
     event.target.value = '';
     if (!file) return;
     void act(async () => {
-      const key = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now()}`;
-      const { run, checkpoint } = decodeRunFile(await file.text(), key);
+      const { run, checkpoint } = decodeRunFile(await file.text(), newRunKey());
       await saveRun(run, checkpoint);
     }, `Imported "${file.name}": it is at the top of the list; press Open to see it.`);
   };

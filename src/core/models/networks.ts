@@ -15,7 +15,8 @@ type ImageShape = readonly [number, number, number];
 /** [H, W, C] for an image, [2] for a point. */
 export type ExampleShape = readonly number[];
 
-const seeded = (random: Random) => tf.initializers.glorotUniform({ seed: random.seed() });
+/** Glorot-uniform initial weights, seeded from the run's random source. */
+export const seeded = (random: Random) => tf.initializers.glorotUniform({ seed: random.seed() });
 
 /** [B, H, W, C] or [B, D] -> [B, outUnits]: flatten, hidden dense layers, a linear output layer. */
 export function denseEncoder(shape: ExampleShape, hidden: readonly number[], outUnits: number, activation: Activation, random: Random): tf.Sequential {

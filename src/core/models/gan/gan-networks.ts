@@ -14,11 +14,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../random';
+import { seeded } from '../networks';
 
 /** LeakyReLU slope in D. */
 const LEAKY_SLOPE = 0.2;
 
-const seeded = (random: Random) => tf.initializers.glorotUniform({ seed: random.seed() });
 
 export interface GanNetworks {
   /** [B, noise] -> [B, 2] or [B, H, W, C] in [0, 1]. */

@@ -22,7 +22,7 @@ import type { FieldPanel, PointsPanel, ViewPanel } from '../../views/panels';
 import { frameOf, POINT_SAMPLES, polylinesAsSegments, samplesPointsPanel, SHOWN } from '../../views/plane-panels';
 import { implement, type Evaluation, type GenerativeModel, type ModelContext, type ModelFactory, type SampleOptions, type StepContext, type StepTerms, type ViewContext } from '../model';
 import { registerComparisonGradients } from '../../kernel-fixes';
-import { trainingStepBytes, trainableVariables } from '../networks';
+import { seeded, trainingStepBytes, trainableVariables } from '../networks';
 import { GAN, GAN_OPTIMIZERS, GAN_PARAMS } from './gan-spec';
 import { imageViews } from './gan-image-views';
 import { convNetworks, denseNetworks } from './gan-networks';
@@ -41,7 +41,6 @@ const GRID_STEPS = 50;
 // The gradient penalty differentiates D's input gradient, through LeakyReLU's comparison.
 registerComparisonGradients();
 
-const seeded = (random: Random) => tf.initializers.glorotUniform({ seed: random.seed() });
 
 /** What D says of a batch: logits (scores) [B] and its last hidden features [B, F]. */
 interface Verdict {
