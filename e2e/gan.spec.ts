@@ -34,3 +34,39 @@ test("the GAN steps D or G alone, trains, and shows the discriminator's view of 
   await expect(page.getByTestId('notice')).toContainText(`Went back to step ${best.toLocaleString('en-US')}, where the samples were best so far`);
   await expect.poll(() => stepCount(page)).toBe(best);
 });
+
+test('slow motion shows every step; the replay slider brings back the views of an earlier step', async ({ page }) => {
+  await page.goto('/#model=gan&dataset=ring&backend=wasm&hidden=32,32');
+  await expect(page.getByTestId('play-pause')).toBeEnabled();
+  await page.getByTestId('slow-motion').check();
+  await page.getByTestId('play-pause').click();
+  await expect.poll(() => stepCount(page)).toBeGreaterThanOrEqual(6);
+  await page.getByTestId('play-pause').click();
+  // a few steps a second: far from the hundreds full speed makes in the same time
+  expect(await stepCount(page)).toBeLessThan(40);
+  // every step had its views: the slider's frames are consecutive steps
+  const slider = page.getByTestId('replay-slider');
+  const shown: number[] = [];
+  for (let frame = 1; frame <= 4; frame++) {
+    await slider.fill(String(frame));
+    await expect(page.getByTestId('replay-state')).toHaveText(/Views of step \d+/);
+    shown.push(Number(/step (\d+)/.exec((await page.getByTestId('replay-state').textContent()) ?? '')![1]));
+  }
+  expect(shown.slice(1).map((step, i) => step - shown[i])).toEqual([1, 1, 1]);
+  const field = page.locator('[data-panel="discriminator"]');
+  await expect(field).toHaveAttribute('data-step', String(shown[3]));
+  await page.getByTestId('replay-live').click();
+  await expect(page.getByTestId('replay-state')).toHaveText('Live views');
+  await expect(field).toHaveAttribute('data-step', String(await stepCount(page)));
+});
+
+test('the image GAN, class-conditional: a row of samples for each digit and the histograms of D\'s verdicts', async ({ page }) => {
+  await page.goto('/#model=gan&dataset=mnist&backend=wasm&channels=8,16&batch=16&conditional=on');
+  await expect(page.getByTestId('play-pause')).toBeEnabled();
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  await expect.poll(() => stepCount(page)).toBe(1);
+  const samples = page.locator('[data-panel="samples"]');
+  await expect(samples).toHaveAttribute('data-step', '1');
+  await expect(samples).toContainText('one row for each class');
+  await expect(page.locator('[data-panel="discriminator-scores"]')).toBeVisible();
+});

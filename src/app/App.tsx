@@ -7,6 +7,7 @@ import { ModelCard } from './components/ModelCard';
 import { NewSamples } from './components/NewSamples';
 import { Notices } from './components/Notices';
 import { LeadPanel, OtherPanels } from './components/Panels';
+import { Replay } from './components/Replay';
 import { RunBar } from './components/RunBar';
 import { RunHistory } from './components/RunHistory';
 import { useStore } from './store';
@@ -34,6 +35,7 @@ export function App() {
             <LeadChart />
             <LeadPanel />
           </div>
+          <Replay />
           <div className="panel-columns">
             <ChartDetails />
             <OtherPanels />

@@ -46,6 +46,8 @@ function restart(config: RunConfig, { notice, compareWith, resume = false, from 
   const runId = beginRun(config, compareWith, from?.start);
   if (from) adoptRun(from.start.key, from.checkpoint);
   useStore.setState({ resumeWhenReady: resume, ...(notice ? { notice } : {}) });
+  // a replaced worker starts at full speed: tell every new run's worker the pace
+  sendToWorker({ type: 'pace', slowMotion: useStore.getState().slowMotion });
   sendToWorker({ type: 'reset', runId, config, ...(from ? { resume: from.checkpoint } : {}) });
 }
 
@@ -304,3 +306,14 @@ export const applyPreset = (values: Readonly<Record<string, ParamValue>>) => {
 export const toggleSettings = (open = !useStore.getState().settingsOpen) => useStore.setState({ settingsOpen: open });
 export const dismissLinkWarnings = () => useStore.setState({ linkWarnings: [] });
 export const dismissError = () => useStore.setState({ error: undefined });
+
+/** Slow motion on or off: a few steps a second with the views of each, or full speed. */
+export function setSlowMotion(slowMotion: boolean): void {
+  useStore.setState({ slowMotion });
+  sendToWorker({ type: 'pace', slowMotion });
+}
+
+/** Shows the views of an earlier step (undefined: the live ones again). */
+export function replayAt(step: number | undefined): void {
+  useStore.setState({ replayStep: step });
+}

@@ -8,6 +8,7 @@ import { findDataset } from '../core/datasets/catalog';
 import { findModel } from '../core/models';
 import type { Checkpoint } from '../core/training/checkpoint';
 import type { ImageGridPanel, ViewPanel } from '../core/views/panels';
+import { addFrame, type ViewFrame } from './view-history';
 import type { BackendInfo, FromWorker, JobState, RunState, Throughput } from '../worker/protocol';
 import { appendCapped, mergeHeldOut, smooth, smoothedKey, smoothedOnly, type ChartPoint, type HeldOutFigure } from './series';
 
@@ -48,6 +49,12 @@ export interface PlaygroundState {
   throughput: Throughput;
   panels: ViewPanel[];
   panelsStep: number;
+  /** The views of earlier steps, for the replay slider. */
+  frames: ViewFrame[];
+  /** The step the replay shows; undefined: the live views. */
+  replayStep?: number;
+  /** Slow motion: the worker takes a few steps a second and shows the views of each. */
+  slowMotion: boolean;
   /** Panels an evaluation drew (the classes of the samples), by panel id, with the step of its figures. */
   evaluationPanels: Record<string, { panel: ViewPanel; step: number }>;
   /** By job name. */
@@ -126,6 +133,8 @@ export const useStore = create<PlaygroundState>(() => ({
   throughput: { stepsPerSecond: 0, imagesPerSecond: 0 },
   panels: [],
   panelsStep: 0,
+  frames: [],
+  slowMotion: false,
   evaluationPanels: {},
   jobs: {},
   previousRuns: [],
@@ -163,6 +172,8 @@ export function beginRun(config: RunConfig, previous?: PreviousRun, from?: KeptS
     kept: from ? { key: from.key, name: from.name, created: from.created, ...(from.savedStep !== undefined ? { savedStep: from.savedStep } : {}) } : newIdentity(config),
     panels: [],
     panelsStep: 0,
+    frames: [],
+    replayStep: undefined,
     evaluationPanels: {},
     best: undefined,
     jobs: {},
@@ -243,7 +254,7 @@ export function receive(message: FromWorker): void {
       return;
     }
     case 'views':
-      useStore.setState({ panels: message.panels, panelsStep: message.step });
+      useStore.setState({ panels: message.panels, panelsStep: message.step, frames: addFrame(state.frames, { step: message.step, panels: message.panels }) });
       hooks.views();
       return;
     case 'job': {

@@ -6,13 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { modelOf } from '../core/config';
-import { createSession, nonFiniteMessage, type MetricPoint, type TrainingSession } from '../core/training/session';
+import { createSession, nonFiniteMessage, type MetricPoint } from '../core/training/session';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { HelpRequested, parseCliArgs, USAGE, UsageError } from './args';
 import { useNodeBackend } from './node-backend';
 import { nodeClassifiers } from './node-classifiers';
 import { openNodeDataset } from './node-datasets';
 import { SAMPLE_QUALITY_TERMS } from '../core/metrics/quality-terms';
+import { evaluateAll } from './evaluate-all';
 
 const round = (value: number) => Number(value.toPrecision(6));
 const rounded = (values: Record<string, number>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
@@ -27,15 +28,6 @@ function averages(points: readonly MetricPoint[]): Record<string, number> {
     }
   }
   return Object.fromEntries([...sums].map(([name, { sum, count }]) => [name, sum / count]));
-}
-
-/** Every evaluation the model runs by itself (not the on-demand ones), merged into one set of figures. */
-async function evaluateAll(session: TrainingSession): Promise<Record<string, number>> {
-  const figures: Record<string, number> = {};
-  for (const evaluation of session.evaluations) {
-    if (evaluation.cadence !== 'on-demand') Object.assign(figures, (await session.evaluate(evaluation)).values);
-  }
-  return figures;
 }
 
 /** The sample-quality figures keep their own names in the summary (frechet_classifier_distance, precision...): the same keys for every model. */

@@ -64,7 +64,7 @@ export function settingGroups(model: ModelSpec, data: DataSpec): { optimizer: Pa
   return {
     optimizer: [...model.optimizer],
     training: [...TRAINING_PARAMS],
-    model: specializeSchema(model.params, { kind: data.kind, testCount: data.counts.test }),
+    model: specializeSchema(model.params, { kind: data.kind, testCount: data.counts.test, labelled: data.classNames !== undefined }),
     data: [...data.params],
   };
 }

@@ -14,7 +14,7 @@ import { findModel } from '../core/models';
 import type { Action, Evaluation, ModelSpec } from '../core/models/model';
 import { quote } from '../core/quote';
 import { createRandom, itemSeed } from '../core/random';
-import { qualityRank, type ClassifierSource } from '../core/metrics/sample-quality';
+import type { ClassifierSource } from '../core/metrics/sample-quality';
 import type { Checkpoint } from '../core/training/checkpoint';
 import { cancellable, JobCancelled, JobRunner, type JobContext } from '../core/training/jobs';
 import { drawSamples } from '../core/training/sampling-job';
@@ -23,6 +23,7 @@ import { ThroughputMeter } from '../core/training/throughput';
 import { panelBuffers, type ViewPanel } from '../core/views/panels';
 import type { BackendInfo, FromWorker, RunState, ToWorker } from './protocol';
 import { errorText, failureReport, isMemoryFailure, memoryRefusal } from './failures';
+import { createKeeping, type KeptRun } from './keeping';
 import { DEFAULT_TIMING, RefreshSchedule, type RefreshMode, type RefreshTiming } from './refresh-schedule';
 
 export interface HandlerDeps {
@@ -34,11 +35,16 @@ export interface HandlerDeps {
   now(): number;
   /** Lets queued messages (pause, reset) in between steps. */
   yieldToEvents(): Promise<void>;
+  /** Resolves after ms milliseconds (slow motion's wait between steps); absent: setTimeout. */
+  wait?(ms: number): Promise<void>;
   /** The model registry (tests add fakes). */
   findModel?(id: string): ModelSpec | undefined;
   /** A labelled image set's evaluation classifier, for the sample-quality figures; absent: images get none. */
   loadClassifier?: ClassifierSource;
 }
+
+/** Slow motion's pace: a person can follow each move of the model (a GAN's D step, then G's). */
+export const SLOW_STEPS_PER_SECOND = 4;
 
 /** Steps dispatched and not yet read back, at most: on a GPU, a pause stops the device within a few steps. */
 export const MAX_IN_FLIGHT = 4;
@@ -50,8 +56,7 @@ interface Background {
 
 type LoopEnd = 'stopped' | 'halted' | 'failed';
 
-interface Run {
-  id: number;
+interface Run extends KeptRun {
   config: RunConfig;
   spec: ModelSpec;
   session: TrainingSession;
@@ -65,10 +70,6 @@ interface Run {
   background?: Background;
   /** Terms read back and not yet posted. */
   unsent: MetricPoint[];
-  /** The rank of the best sample-quality figures so far (qualityRank). */
-  best?: number;
-  /** The latest checkpoint, and when it was taken: what a lost GPU device resumes from. */
-  saved: { at: number; checkpoint?: Checkpoint };
 }
 
 export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming = DEFAULT_TIMING) {
@@ -82,6 +83,9 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
   let current = { runId: -1, state: 'loading' as RunState };
   /** Counts the resets received: one still queued when a newer one arrives is skipped (a burst of link changes builds one run). */
   let resets = 0;
+  /** Slow motion: every step's views are shown, and steps wait for each other (the page's switch, for any run). */
+  let slowMotion = false;
+  const wait = deps.wait ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
   const status = (target: { id: number; session?: TrainingSession }, state: RunState, message?: string) => {
     current = { runId: target.id, state };
@@ -105,46 +109,13 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     return { stepsPerSecond, imagesPerSecond: stepsPerSecond * target.session.batchSize };
   };
 
+  const { saveCheckpoint, keepIfBest } = createKeeping({ post: deps.post, now: deps.now, isCurrent: (target) => run === target });
+
   const postEvaluation = async (target: Run, point: EvaluationPoint) => {
     if (run !== target) return;
     deps.post({ type: 'metrics', runId: target.id, train: [], evaluations: [point], throughput: throughput(target) });
     await keepIfBest(target, point);
   };
-
-  /**
-   * Sample-quality figures better than any before in this run: a checkpoint of the model
-   * they were computed on goes to the page, which offers to go back to it (a GAN's samples
-   * can get worse as it trains on). Only when the model has not moved since (no training
-   * during the evaluation), so the checkpoint is the model that was judged.
-   */
-  async function keepIfBest(target: Run, point: EvaluationPoint): Promise<void> {
-    const ranked = qualityRank(point.values);
-    if (!ranked || point.fromStep !== undefined || point.step !== target.session.step) return;
-    if (target.best !== undefined && ranked.rank <= target.best) return;
-    const checkpoint = await target.session.checkpoint();
-    if (!checkpoint || run !== target || checkpoint.step !== point.step) return;
-    target.best = ranked.rank;
-    deps.post({ type: 'best', runId: target.id, key: ranked.key, value: ranked.value, checkpoint }, [checkpoint.data]);
-  }
-
-  /**
-   * Saves the run's state and sends a copy to the page, which keeps it (a reload resumes
-   * from it). Failing to save is reported and training goes on: a checkpoint is insurance.
-   */
-  async function saveCheckpoint(target: Run): Promise<void> {
-    if (target.saved.checkpoint?.step === target.session.step) return;
-    target.saved.at = deps.now();
-    try {
-      const checkpoint = await target.session.checkpoint();
-      if (!checkpoint || run !== target) return;
-      target.saved.checkpoint = checkpoint;
-      const data = checkpoint.data.slice(0);
-      deps.post({ type: 'checkpoint', runId: target.id, checkpoint: { ...checkpoint, data } }, [data]);
-    } catch (error) {
-      if (run !== target || isMemoryFailure(error)) throw error;
-      deps.post({ type: 'error', runId: target.id, message: `Could not save a checkpoint: ${errorText(error)}` });
-    }
-  }
 
   /**
    * Reads back the terms of completed steps and, with `send`, posts what has been read so
@@ -236,7 +207,12 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     target.saved.at = deps.now();
     try {
       while (target.running && run === target) {
+        const started = deps.now();
         target.session.dispatch();
+        if (slowMotion) {
+          if (!(await slowMotionStep(target, job, started))) return 'halted';
+          continue;
+        }
         // Back-pressure: read back before more than a few steps are queued on the device; send at most every metricsInterval.
         const sendDue = deps.now() - lastMetrics >= timing.metricsInterval;
         if (target.session.inFlight >= MAX_IN_FLIGHT || sendDue) {
@@ -254,6 +230,20 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
       if (run === target) stopWithError(target, error, 'Training stopped: ');
       return 'failed';
     }
+  }
+
+  /**
+   * The rest of a step in slow motion: its terms and views at once (held-out figures wait
+   * for full speed or a pause), then a wait until the step's share of a second is up, in
+   * short slices so a pause or a switch back to full speed acts at once.
+   */
+  async function slowMotionStep(target: Run, job: JobContext, started: number): Promise<boolean> {
+    if (!(await flushMetrics(target))) return false;
+    await refresh(target, job, 'settled', { evaluations: false });
+    if (deps.now() - target.saved.at >= timing.checkpointInterval) await saveCheckpoint(target);
+    const until = started + 1000 / SLOW_STEPS_PER_SECOND;
+    while (slowMotion && target.running && run === target && deps.now() < until) await wait(Math.min(50, until - deps.now()));
+    return true;
   }
 
   async function stopLoop(target: Run | undefined, reason: string): Promise<LoopEnd | undefined> {
@@ -359,7 +349,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
   }
 
   async function handle(message: ToWorker, serial: number): Promise<void> {
-    if (message.type === 'configure' || message.type === 'diagnose' || message.type === 'ping') return; // the worker entry's, or answered at once
+    if (message.type === 'configure' || message.type === 'diagnose' || message.type === 'ping' || message.type === 'pace') return; // the worker entry's, or answered at once
     if (message.type === 'reset') return reset(message.runId, message.config, { serial, ...(message.resume ? { resume: message.resume } : {}) });
     if (message.type === 'device-lost') {
       if (backend?.info.name === 'webgpu') brokenBackends.push('webgpu');
@@ -443,6 +433,10 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     // The heartbeat is answered at once, between two steps at the latest: a wedged worker is one that cannot.
     if (message.type === 'ping') {
       deps.post({ type: 'pong', id: message.id, ...current });
+      return queue;
+    }
+    if (message.type === 'pace') {
+      slowMotion = message.slowMotion;
       return queue;
     }
     const serial = message.type === 'reset' ? ++resets : resets;

@@ -29,6 +29,8 @@ export type ToWorker =
    */
   | { type: 'action'; runId: number; jobId: string; name: string; payload?: unknown }
   | { type: 'cancel'; runId: number; jobId: string }
+  /** Slow motion: at most SLOW_STEPS_PER_SECOND steps a second, with the views of every step; or full speed again. */
+  | { type: 'pace'; slowMotion: boolean }
   /** The page's heartbeat: answered at once with a pong, between two steps at the latest. */
   | { type: 'ping'; id: number }
   /** Test hooks for the fault tests: make the worker fail the way real ones do. */

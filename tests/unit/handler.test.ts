@@ -5,6 +5,7 @@ import { loadNodeDataset } from '../../src/cli/node-datasets';
 import { defaultConfig, type RunConfig } from '../../src/core/config';
 import type { ImageGridPanel } from '../../src/core/views/panels';
 import type { FromWorker } from '../../src/worker/protocol';
+import { SLOW_STEPS_PER_SECOND } from '../../src/worker/handler';
 import { CPU, harness, sleep, tag, waitFor, type Harness, type Metrics, type Views } from './handler-harness';
 
 function tinyConfig(dataset = 'mnist', model = 'ae', values: Record<string, unknown> = {}): RunConfig {
@@ -175,6 +176,25 @@ describe('training handler', () => {
     // and an action for a run that has ended is answered, so the page never waits for it
     await h.send({ type: 'action', runId: 1, jobId: 'v', name: 'sample', payload: { count: 8 } });
     expect(h.jobs(1, 'v')).toEqual([{ type: 'job', runId: 1, jobId: 'v', name: 'sample', state: 'error', message: 'That run has ended.' }]);
+  });
+
+  it('slow motion: the views of every step, no faster than SLOW_STEPS_PER_SECOND; full speed again when it is switched off', async () => {
+    const h = (current = harness({ timing: { viewsInterval: 1e9 } }));
+    await h.send({ type: 'reset', runId: 1, config: tinyConfig('ring') });
+    await h.send({ type: 'pace', slowMotion: true });
+    const started = performance.now();
+    await h.send({ type: 'start', runId: 1 });
+    await waitFor(() => h.trainSteps(1).length >= 3, 'three slow steps');
+    const elapsed = performance.now() - started;
+    // three steps take at least two waits of a quarter second (the first step starts at once)
+    expect(elapsed).toBeGreaterThanOrEqual((2 * 1000) / SLOW_STEPS_PER_SECOND - 20);
+    await waitFor(() => h.views(1).some((m) => m.step === 3), 'the views of step 3');
+    // with views due only every 1e9 ms at full speed, these came from slow motion: one for each step
+    expect(h.views(1).map((m) => m.step).filter((step) => step > 0).slice(0, 3)).toEqual([1, 2, 3]);
+    await h.send({ type: 'pace', slowMotion: false });
+    const atSwitch = h.trainSteps(1).length;
+    await waitFor(() => h.trainSteps(1).length >= atSwitch + 50, 'fifty fast steps', 5000);
+    await h.send({ type: 'pause', runId: 1 });
   });
 
   it('ignores start, step and refresh-views for a run id that a reset has replaced', async () => {

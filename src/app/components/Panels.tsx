@@ -2,6 +2,7 @@
 import type { JSX } from 'react';
 import type { ViewPanel } from '../../core/views/panels';
 import { useStore } from '../store';
+import { frameAt } from '../view-history';
 import { BarChart } from './BarChart';
 import { FieldPlot } from './FieldPlot';
 import { Histogram } from './Histogram';
@@ -75,10 +76,19 @@ function PanelCard({ panel, step, lead = false }: { panel: ViewPanel; step: numb
   );
 }
 
+/** The views to draw: the live ones, or those of the step the replay slider is on. */
+function useShownViews(): { panels: ViewPanel[]; step: number } {
+  const live = useStore((state) => state.panels);
+  const liveStep = useStore((state) => state.panelsStep);
+  const frames = useStore((state) => state.frames);
+  const replayStep = useStore((state) => state.replayStep);
+  const frame = replayStep === undefined ? undefined : frameAt(frames, replayStep);
+  return frame ? { panels: frame.panels, step: frame.step } : { panels: live, step: liveStep };
+}
+
 /** The model's first view (reconstructions, the denoising rows, the learned curve), beside the lead chart. */
 export function LeadPanel() {
-  const panels = useStore((state) => state.panels);
-  const step = useStore((state) => state.panelsStep);
+  const { panels, step } = useShownViews();
   const runState = useStore((state) => state.runState);
   if (panels.length === 0) {
     return <p className="card placeholder">{runState === 'loading' ? 'Loading the dataset and the model…' : 'Views appear here.'}</p>;
@@ -88,8 +98,7 @@ export function LeadPanel() {
 
 /** Every other view, in the order the model gives them. */
 export function OtherPanels() {
-  const panels = useStore((state) => state.panels);
-  const step = useStore((state) => state.panelsStep);
+  const { panels, step } = useShownViews();
   const evaluationPanels = useStore((state) => state.evaluationPanels);
   return (
     <>

@@ -88,7 +88,13 @@ export class PointsDataset extends Splits {
 
   /** n fresh points, [n, 2]. */
   draw(n: number, random: Random): tf.Tensor2D {
-    return tf.tensor2d(generatePoints(this.spec, n, this.spread, random).points, [n, 2]);
+    return this.drawLabelled(n, random).examples;
+  }
+
+  /** n fresh points with the part each came from (a ring's mode): the same draw as `draw`. */
+  drawLabelled(n: number, random: Random): { examples: tf.Tensor2D; labels: Uint8Array } {
+    const { points, labels } = generatePoints(this.spec, n, this.spread, random);
+    return { examples: tf.tensor2d(points, [n, 2]), labels };
   }
 
   /** Points of a fixed set by index, [indices, 2]. */

@@ -179,6 +179,11 @@ export interface Demonstration {
   dataset: string;
   /** Settings that differ from the defaults. */
   values: Readonly<Record<string, ParamValue>>;
+  /**
+   * How `npm run demonstrations` checks that it shows what `text` says: trains it for
+   * `steps` for a few seeds and prints the `watch` figures every `every` steps.
+   */
+  check: { steps: number; every: number; watch: readonly string[] };
 }
 
 /** A part of a training step the page can run on its own (a GAN's discriminator update). */

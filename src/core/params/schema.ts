@@ -18,6 +18,8 @@ interface ParamBase<Key extends string> {
   live?: boolean;
   /** The kinds of data this setting applies to; absent: all. Elsewhere it is neither shown nor linked. */
   dataKinds?: readonly DataKind[];
+  /** Only for datasets with labels (a class-conditional model); elsewhere neither shown nor linked. */
+  needsLabels?: boolean;
   /** Folded under "More settings": useful, but not where a first-time user starts. */
   advanced?: boolean;
   /** Shown only while other settings have these values (the VAE's hidden widths with a dense architecture). Still linked. */
@@ -85,6 +87,8 @@ export interface DataFacts {
   kind: DataKind;
   /** Examples in the test split. */
   testCount: number;
+  /** Whether its examples have labels (a digit's class, a ring point's mode). */
+  labelled: boolean;
 }
 
 /**
@@ -96,7 +100,7 @@ export interface DataFacts {
 export function specializeSchema(schema: ParamSchema, data: DataFacts): ParamSpec[] {
   const applies = (kinds?: readonly DataKind[]) => !kinds || kinds.includes(data.kind);
   return schema
-    .filter((spec) => applies(spec.dataKinds))
+    .filter((spec) => applies(spec.dataKinds) && (!spec.needsLabels || data.labelled))
     .map((spec): ParamSpec => {
       if (spec.kind === 'choice') {
         const choices = spec.choices.filter((choice) => applies(choice.dataKinds));

@@ -12,28 +12,47 @@ import { readAndDispose } from '../../training/readback';
 import { imageGridPanel, type HistogramPanel, type ViewPanel } from '../../views/panels';
 
 const GRID = 64;
+const COLUMNS = 8;
 const SCORED = 500;
 const BINS = 20;
 
 export interface GanParts {
-  generate(z: tf.Tensor2D): tf.Tensor;
+  /** The classes G and D are told, when the GAN is class-conditional. */
+  classNames?: readonly string[];
+  generate(z: tf.Tensor2D, labels?: tf.Tensor1D): tf.Tensor;
   noise(n: number, random: Random): tf.Tensor2D;
   /** D's verdicts, [B]: probabilities, or the critic's scores. */
-  scores(x: tf.Tensor): tf.Tensor1D;
+  scores(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor1D;
 }
 
 export async function imageViews(data: ImageDataset, random: Random, job: JobContext, gan: GanParts): Promise<ViewPanel[]> {
-  const images = tf.tidy(() => gan.generate(gan.noise(GRID, random)) as tf.Tensor4D);
+  const classes = gan.classNames?.length ?? 0;
+  // conditional: a row of COLUMNS samples for each class
+  const count = classes ? classes * COLUMNS : GRID;
+  const gridLabels = (n: number) => (classes ? tf.tensor1d(Int32Array.from({ length: n }, (_, i) => Math.floor(i / COLUMNS) % classes), 'int32') : undefined);
+  const images = tf.tidy(() => gan.generate(gan.noise(count, random), gridLabels(count)) as tf.Tensor4D);
   let grid: ViewPanel;
   try {
-    grid = await imageGridPanel(images, { id: 'samples', title: 'Generated samples', caption: 'Images the generator makes from the same 64 noise vectors at every refresh: what changes is the generator.', columns: 8 });
+    grid = await imageGridPanel(images, {
+      id: 'samples',
+      title: 'Generated samples',
+      caption: classes
+        ? `Images the generator makes from the same ${COLUMNS} noise vectors at every refresh, one row for each class it is asked for.`
+        : `Images the generator makes from the same ${GRID} noise vectors at every refresh: what changes is the generator.`,
+      columns: COLUMNS,
+      ...(gan.classNames ? { rowLabels: [...gan.classNames] } : {}),
+    });
   } finally {
     images.dispose();
   }
   await job.checkpoint();
+  const indices = data.firstIndices(SCORED);
   const [real, fake] = await readAndDispose(
-    tf.tidy(() => gan.scores(data.take('test', data.firstIndices(SCORED)))),
-    tf.tidy(() => gan.scores(gan.generate(gan.noise(SCORED, random)))),
+    tf.tidy(() => gan.scores(data.take('test', indices), classes ? tf.tensor1d(Int32Array.from(data.labels('test', indices)), 'int32') : undefined)),
+    tf.tidy(() => {
+      const labels = gridLabels(SCORED);
+      return gan.scores(gan.generate(gan.noise(SCORED, random), labels), labels);
+    }),
   );
   return [grid, scoreHistogram(real, fake)];
 }

@@ -20,22 +20,28 @@ import { seeded } from '../networks';
 const LEAKY_SLOPE = 0.2;
 
 
+/**
+ * With `classes` > 0 the GAN is class-conditional (Mirza and Osindero 2014, "Conditional
+ * Generative Adversarial Nets", https://arxiv.org/abs/1411.1784): G reads the noise with a
+ * one-hot class appended, and D reads the example with the class appended (a point gets C
+ * more coordinates, an image C more channels, constant over its pixels).
+ */
 export interface GanNetworks {
-  /** [B, noise] -> [B, 2] or [B, H, W, C] in [0, 1]. */
+  /** [B, noise + classes] -> [B, 2] or [B, H, W, C] in [0, 1]. */
   generator: tf.Sequential;
-  /** D's hidden layers: an example to its features, [B, ...] -> [B, featureSize]. */
+  /** D's hidden layers: an example (with its class) to its features, [B, ...] -> [B, featureSize]. */
   body: tf.Sequential;
   featureSize: number;
 }
 
-export function denseNetworks(noise: number, hidden: readonly number[], activation: 'relu' | 'tanh', random: Random): GanNetworks {
+export function denseNetworks(noise: number, classes: number, hidden: readonly number[], activation: 'relu' | 'tanh', random: Random): GanNetworks {
   const generator = tf.sequential();
-  generator.add(tf.layers.inputLayer({ inputShape: [noise] }));
+  generator.add(tf.layers.inputLayer({ inputShape: [noise + classes] }));
   for (const units of hidden) generator.add(tf.layers.dense({ units, activation, kernelInitializer: seeded(random) }));
   generator.add(tf.layers.dense({ units: 2, kernelInitializer: seeded(random) }));
 
   const body = tf.sequential();
-  body.add(tf.layers.inputLayer({ inputShape: [2] }));
+  body.add(tf.layers.inputLayer({ inputShape: [2 + classes] }));
   for (const units of hidden) {
     body.add(tf.layers.dense({ units, kernelInitializer: seeded(random) }));
     body.add(tf.layers.leakyReLU({ alpha: LEAKY_SLOPE }));
@@ -44,14 +50,14 @@ export function denseNetworks(noise: number, hidden: readonly number[], activati
 }
 
 /** channels: D's two convolutions' widths, [c1, c2]; G mirrors them, c2 then c1. */
-export function convNetworks(shape: readonly [number, number, number], noise: number, channels: readonly number[], random: Random): GanNetworks {
+export function convNetworks(shape: readonly [number, number, number], noise: number, classes: number, channels: readonly number[], random: Random): GanNetworks {
   const [height, width, depth] = shape;
   const [narrow, wide] = [channels[0], channels[channels.length - 1]];
   // the map G starts from: a quarter of the image, rounded up (28 -> 7, 32 -> 8)
   const [baseH, baseW] = [Math.ceil(height / 4), Math.ceil(width / 4)];
 
   const generator = tf.sequential();
-  generator.add(tf.layers.dense({ units: baseH * baseW * wide, inputShape: [noise], useBias: false, kernelInitializer: seeded(random) }));
+  generator.add(tf.layers.dense({ units: baseH * baseW * wide, inputShape: [noise + classes], useBias: false, kernelInitializer: seeded(random) }));
   generator.add(tf.layers.batchNormalization());
   generator.add(tf.layers.reLU());
   // [B, baseH * baseW * wide] -> [B, baseH, baseW, wide]
@@ -67,7 +73,7 @@ export function convNetworks(shape: readonly [number, number, number], noise: nu
   if (4 * baseH !== height || 4 * baseW !== width) generator.add(tf.layers.cropping2D({ cropping: [[0, 4 * baseH - height], [0, 4 * baseW - width]] }));
 
   const body = tf.sequential();
-  body.add(tf.layers.conv2d({ filters: narrow, kernelSize: 3, strides: 2, padding: 'same', inputShape: [...shape], kernelInitializer: seeded(random) }));
+  body.add(tf.layers.conv2d({ filters: narrow, kernelSize: 3, strides: 2, padding: 'same', inputShape: [height, width, depth + classes], kernelInitializer: seeded(random) }));
   body.add(tf.layers.leakyReLU({ alpha: LEAKY_SLOPE }));
   body.add(tf.layers.conv2d({ filters: wide, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: seeded(random) }));
   body.add(tf.layers.leakyReLU({ alpha: LEAKY_SLOPE }));
