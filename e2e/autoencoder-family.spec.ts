@@ -178,7 +178,7 @@ test('2-D points: a 1-D bottleneck on the spiral draws the curve it learned, and
   // a model that needs images is offered none of the 2-D sets, and a link that pairs them says so
   await page.getByLabel('Model', { exact: true }).selectOption('conv-ae');
   await expect(page.getByLabel('Dataset', { exact: true })).toHaveValue('mnist');
-  await expect(page.getByLabel('Dataset', { exact: true }).locator('option')).toHaveText(['MNIST digits', 'Fashion-MNIST']);
+  await expect(page.getByLabel('Dataset', { exact: true }).locator('option')).toHaveText(['MNIST digits', 'Fashion-MNIST', 'Colored MNIST', 'Emoji 16 x 16', 'Emoji 32 x 32']);
   await page.goto('/#model=conv-ae&dataset=spiral&backend=wasm&channels=4,8');
   await expect(page.getByTestId('link-warnings')).toContainText('Convolutional autoencoder trains on images, and Spiral is a set of 2-D points; using MNIST digits instead.');
   await expect(page.getByLabel('Model', { exact: true })).toHaveValue('conv-ae');

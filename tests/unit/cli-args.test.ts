@@ -59,7 +59,7 @@ describe('parseCliArgs', () => {
 
   it.each([
     [['--model', 'no-such-model'], `unknown model "no-such-model"; known: ${MODELS.map((model) => model.id).join(', ')}`],
-    [['--dataset', 'cifar10'], 'unknown dataset "cifar10"; known: mnist, fashion-mnist, ring, grid, moons, spiral, circles'],
+    [['--dataset', 'cifar10'], 'unknown dataset "cifar10"; known: mnist, fashion-mnist, colored-mnist, emoji16, emoji32, ring, grid, moons, spiral, circles'],
     [['--backend', 'webgl'], '--backend must be one of cpu, wasm'],
     [['--bogus'], 'unknown argument "--bogus"'],
     [['mnist'], 'unknown argument "mnist"'],
@@ -74,7 +74,7 @@ describe('parseCliArgs', () => {
     [['--set', 'hidden=32,2'], 'hidden each entry must be between 4 and 1024'],
     [['--set', 'nope=1'], '"nope" is not a setting of ae on mnist; settings: lr, batch, seed, bottleneck, hidden, activation, recon, from, to'],
     [['--dataset', 'spiral', '--set', 'from=3'], '"from" is not a setting of ae on spiral; settings: lr, batch, seed, bottleneck, hidden, activation, recon, spread'],
-    [['--model', 'conv-ae', '--dataset', 'ring'], 'Convolutional autoencoder trains on images, and Ring of 8 Gaussians is a set of 2-D points; datasets for conv-ae: mnist, fashion-mnist'],
+    [['--model', 'conv-ae', '--dataset', 'ring'], 'Convolutional autoencoder trains on images, and Ring of 8 Gaussians is a set of 2-D points; datasets for conv-ae: mnist, fashion-mnist, colored-mnist, emoji16, emoji32'],
     [['--set', 'lr'], '--set takes key=value, not "lr"'],
     [['--set', '=1'], '--set takes key=value, not "=1"'],
   ])('%j is a usage error', (argv, message) => {

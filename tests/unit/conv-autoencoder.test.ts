@@ -19,7 +19,7 @@ function tinyConfig(values: Record<string, number | string | number[]> = {}): Ru
   return config;
 }
 
-/** The model built directly, on a dataset of any shape (none of ours is in colour). */
+/** The model built directly, on a dataset of any shape (such as 20 x 24, which none of ours has). */
 function build(shape: [number, number, number], values: Record<string, unknown>): Autoencoder {
   const spec: ImageDataSpec = { ...dataset.spec, shape };
   const params = { ...defaultValues([...CONV_AUTOENCODER.optimizer, ...CONV_AUTOENCODER.params]), ...values };

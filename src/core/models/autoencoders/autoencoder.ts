@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../datasets/dataset';
 import type { ParamValue, ParamValues } from '../../params/schema';
 import type { ADAM_OPTIMIZER } from '../../params/optimizer-params';
-import { HELD_OUT_PLAN, heldOutMeans } from '../../training/evaluation';
+import { examplesEvaluated, HELD_OUT_PLAN, heldOutMeans } from '../../training/evaluation';
 import type { StatePart } from '../../training/model-state';
 import { AdamOptimizer } from '../../training/optimizer';
 import { readAndDispose } from '../../training/readback';
@@ -108,7 +108,7 @@ export class Autoencoder implements GenerativeModel {
       this.explorer = new LatentExplorer(this.codes, { gaussianPrior: false, codeName: 'codes' }, [values.from ?? 0, values.to ?? 0]);
     }
     this.actions = this.explorer ? { 'decode-latent': this.explorer.decodeAction } : {};
-    const basis = context.data.kind === 'image' ? `${HELD_OUT_PLAN.size.toLocaleString('en-US')} test images` : `${HELD_OUT_PLAN.size.toLocaleString('en-US')} test points`;
+    const basis = `${examplesEvaluated(context.data.counts, HELD_OUT_PLAN)} ${context.data.kind === 'image' ? 'test images' : 'test points'}`;
     this.evaluations = [
       {
         id: 'held-out',

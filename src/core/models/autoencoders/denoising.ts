@@ -18,7 +18,7 @@ import type { ImageDataset } from '../../datasets/image-dataset';
 import type { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import type { ParamValue, ParamValues } from '../../params/schema';
 import { createRandom, type Random } from '../../random';
-import { HELD_OUT_PLAN, heldOutMeans } from '../../training/evaluation';
+import { examplesEvaluated, HELD_OUT_PLAN, heldOutMeans } from '../../training/evaluation';
 import { combineParts, randomPart, type StatePart } from '../../training/model-state';
 import { AdamOptimizer } from '../../training/optimizer';
 import type { ImageGridPanel, ViewPanel } from '../../views/panels';
@@ -73,7 +73,7 @@ export class DenoisingAutoencoder implements GenerativeModel {
     this.evaluations = [
       {
         id: 'held-out',
-        basis: `${HELD_OUT_PLAN.size.toLocaleString('en-US')} test images, corrupted the same way each time`,
+        basis: `${examplesEvaluated(context.data.counts, HELD_OUT_PLAN)} test images, corrupted the same way each time`,
         cadence: 'refresh',
         run: (evaluation) =>
           heldOutMeans(evaluation, { ...HELD_OUT_PLAN, chunk: examplesPerChunk(HELD_OUT_PLAN.chunk, this.encoder, this.decoder) }, (indices) => {

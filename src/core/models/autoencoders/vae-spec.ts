@@ -54,7 +54,8 @@ export const VAE_PARAMS = defineParams([
     key: 'likelihood',
     label: 'Reconstruction term',
     help:
-      'Images: Bernoulli cross-entropy on grey levels, Bernoulli on images binarized afresh each step (a true likelihood), or squared error (blurrier). ' +
+      'Images: Bernoulli cross-entropy on grey levels, Bernoulli on images binarized afresh each step (a true likelihood), or squared error (blurrier); ' +
+      'on colour images each of a pixel\'s red, green and blue values counts as one grey level. ' +
       'Points: a Gaussian around the decoded point whose variance is learned (a true likelihood), or squared error.',
     default: 'bernoulli',
     choices: [

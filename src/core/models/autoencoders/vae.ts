@@ -12,17 +12,18 @@
  * and because q is pushed towards N(0, I), decoding z ~ N(0, I) generates new examples.
  *
  * p(x|z) is Bernoulli for images (on grey levels, or on images binarized afresh at every
- * read), and for 2-D points a Gaussian N(x; mu(z), sigma_x^2) whose variance, one per
- * coordinate, is learned with the rest; squared error is offered on both.
+ * read; in colour, each red, green and blue level of a pixel is one Bernoulli value: the
+ * same sum over 3x the terms), and for 2-D points a Gaussian N(x; mu(z), sigma_x^2) whose
+ * variance, one per coordinate, is learned with the rest; squared error is offered on both.
  */
 import * as tf from '@tensorflow/tfjs';
-import { exampleSize } from '../../datasets/catalog';
+import { exampleSize, type DataSpec } from '../../datasets/catalog';
 import type { Dataset } from '../../datasets/dataset';
 import type { ReadOptions } from '../../datasets/image-dataset';
 import type { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import type { ParamValue, ParamValues } from '../../params/schema';
 import { createRandom, type Random } from '../../random';
-import { HELD_OUT_PLAN, heldOutMeans } from '../../training/evaluation';
+import { examplesEvaluated, HELD_OUT_PLAN, heldOutMeans } from '../../training/evaluation';
 import { combineParts, randomPart, type StatePart } from '../../training/model-state';
 import { AdamOptimizer } from '../../training/optimizer';
 import { readAndDispose } from '../../training/readback';
@@ -119,7 +120,7 @@ class VariationalAutoencoder implements GenerativeModel {
     this.noise = createRandom(random.seed());
     this.state = combineParts({ network: this.optimizer, noise: randomPart(this.noise) });
     this.dimensions = exampleSize(data.shape);
-    this.evaluations = this.heldOutEvaluations(values.k, data.kind === 'image' ? 'test images' : 'test points');
+    this.evaluations = this.heldOutEvaluations(values.k, data.kind === 'image' ? 'test images' : 'test points', data.counts);
   }
 
   /** q(z|x): [B, ...example] -> mu, log sigma^2, each [B, d]. */
@@ -181,11 +182,11 @@ class VariationalAutoencoder implements GenerativeModel {
     return data.kind === 'image' ? data.take('test', indices, this.readOptions({ seed: EVAL_SEED })) : data.take('test', indices);
   }
 
-  private heldOutEvaluations(k: number, examples: string): Evaluation[] {
+  private heldOutEvaluations(k: number, examples: string, counts: DataSpec['counts']): Evaluation[] {
     const isLikelihood = this.likelihood !== 'mse';
     const elbo: Evaluation = {
       id: 'held-out',
-      basis: `${HELD_OUT_PLAN.size.toLocaleString('en-US')} ${examples}`,
+      basis: `${examplesEvaluated(counts, HELD_OUT_PLAN)} ${examples}`,
       cadence: 'refresh',
       run: (evaluation) =>
         heldOutMeans(evaluation, HELD_OUT_PLAN, (indices) => {
