@@ -9,7 +9,8 @@ import { Demonstrations } from './Demonstrations';
 export function ModelCard() {
   const modelId = useStore((state) => state.config.model);
   const model = findModel(modelId);
-  const kind = findDataset(useStore((state) => state.config.dataset))?.kind;
+  const dataset = useStore((state) => state.config.dataset);
+  const kind = findDataset(dataset)?.kind;
   // The TeX comes from our own model registry, never from the URL.
   const formula = useMemo(
     () => (model ? katex.renderToString(model.card.objectiveTex, { displayMode: true, throwOnError: false, output: 'html' }) : ''),
@@ -29,7 +30,7 @@ export function ModelCard() {
           <li key={item}>{item}</li>
         ))}
       </ul>
-      <Demonstrations model={model} />
+      <Demonstrations model={model} dataset={dataset} />
       <p className="paper">
         Paper:{' '}
         <a href={model.paper.url} target="_blank" rel="noreferrer noopener">
