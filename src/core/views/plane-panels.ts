@@ -38,3 +38,20 @@ export function samplesPointsPanel(data: PointsDataset, samples: Float32Array, c
     axisLabels: ['x1', 'x2'],
   };
 }
+
+/**
+ * The centres of a cells x cells grid over a frame, [cells * cells, 2] interleaved, row 0
+ * at the top (y = yMax) as field panels draw it: where a field (D's verdict, an energy) is
+ * computed.
+ */
+export function gridCentres([xMin, xMax, yMin, yMax]: readonly [number, number, number, number], cells: number): Float32Array {
+  const grid = new Float32Array(2 * cells * cells);
+  for (let row = 0; row < cells; row++) {
+    for (let column = 0; column < cells; column++) {
+      const i = row * cells + column;
+      grid[2 * i] = xMin + ((column + 0.5) * (xMax - xMin)) / cells;
+      grid[2 * i + 1] = yMax - ((row + 0.5) * (yMax - yMin)) / cells;
+    }
+  }
+  return grid;
+}

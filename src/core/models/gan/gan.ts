@@ -21,7 +21,7 @@ import { combineParts, nonTrainablePart, randomPart, type StatePart } from '../.
 import { AdamOptimizer } from '../../training/optimizer';
 import { readAndDispose } from '../../training/readback';
 import type { FieldPanel, PointsPanel, ViewPanel } from '../../views/panels';
-import { frameOf, POINT_SAMPLES, polylinesAsSegments, samplesPointsPanel, SHOWN } from '../../views/plane-panels';
+import { frameOf, gridCentres, POINT_SAMPLES, polylinesAsSegments, samplesPointsPanel, SHOWN } from '../../views/plane-panels';
 import { implement, type Evaluation, type GenerativeModel, type ModelContext, type ModelFactory, type SampleOptions, type StepContext, type StepTerms, type ViewContext } from '../model';
 import { registerComparisonGradients } from '../../kernel-fixes';
 import { seeded, trainingStepBytes, trainableVariables } from '../networks';
@@ -283,16 +283,7 @@ class GenerativeAdversarialNetwork implements GenerativeModel {
   /** D's opinion of every place in the plane, with the data, fakes, and where the generator pushes its fakes. */
   private async discriminatorField(data: PointsDataset, random: Random): Promise<FieldPanel> {
     const extent = frameOf(data);
-    const [xMin, xMax, yMin, yMax] = extent;
-    const grid = new Float32Array(2 * FIELD_CELLS * FIELD_CELLS);
-    for (let row = 0; row < FIELD_CELLS; row++) {
-      for (let column = 0; column < FIELD_CELLS; column++) {
-        // row 0 at the top (y = yMax), as the panel draws it; cell centres
-        const i = row * FIELD_CELLS + column;
-        grid[2 * i] = xMin + ((column + 0.5) * (xMax - xMin)) / FIELD_CELLS;
-        grid[2 * i + 1] = yMax - ((row + 0.5) * (yMax - yMin)) / FIELD_CELLS;
-      }
-    }
+    const grid = gridCentres(extent, FIELD_CELLS);
     const [values, fakes, vectors] = tf.tidy(() => {
       const labels = this.balancedLabels(FIELD_FAKES);
       const fake = this.generate(this.noise(FIELD_FAKES, random), labels) as tf.Tensor2D;
