@@ -61,10 +61,11 @@ export function datasetsFor(model: ModelSpec): DataSpec[] {
 
 /** The settings of a model on a dataset, grouped as a person would look for them. */
 export function settingGroups(model: ModelSpec, data: DataSpec): { optimizer: ParamSpec[]; training: ParamSpec[]; model: ParamSpec[]; data: ParamSpec[] } {
+  const facts = { kind: data.kind, testCount: data.counts.test, labelled: data.classNames !== undefined };
   return {
-    optimizer: [...model.optimizer],
+    optimizer: specializeSchema(model.optimizer, facts),
     training: [...TRAINING_PARAMS],
-    model: specializeSchema(model.params, { kind: data.kind, testCount: data.counts.test, labelled: data.classNames !== undefined }),
+    model: specializeSchema(model.params, facts),
     data: [...data.params],
   };
 }

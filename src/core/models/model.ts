@@ -49,6 +49,8 @@ export interface SampleOptions {
   data: Dataset;
   /** For samplers that take long (pixel by pixel): progress, cancellation. */
   job?: JobContext;
+  /** A person is watching (the page's "Draw new samples"): a slow sampler may show its work through the job as it goes. */
+  watched?: boolean;
 }
 
 /**

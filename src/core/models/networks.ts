@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { exampleSize } from '../datasets/catalog';
 import type { Random } from '../random';
 
-export type Activation = 'relu' | 'elu' | 'tanh';
+export type Activation = 'relu' | 'elu' | 'tanh' | 'swish';
 export type Upsampling = 'nearest' | 'bilinear' | 'transpose';
 type ImageShape = readonly [number, number, number];
 /** [H, W, C] for an image, [2] for a point. */

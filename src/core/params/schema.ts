@@ -36,6 +36,8 @@ export interface NumberParam<Key extends string = string> extends ParamBase<Key>
   step: number;
   /** Log-scaled slider, for learning rates and the like. */
   logScale?: boolean;
+  /** A default of its own for some kind of data (an EBM's Langevin step size on pixels and on points). */
+  defaultFor?: Partial<Record<DataKind, number>>;
 }
 
 export interface IntParam<Key extends string = string> extends ParamBase<Key> {
@@ -107,7 +109,7 @@ export function specializeSchema(schema: ParamSchema, data: DataFacts): ParamSpe
         const fallback = choices.some((choice) => choice.value === spec.default) ? spec.default : choices[0].value;
         return { ...spec, choices, default: fallback };
       }
-      if (spec.kind === 'int' && spec.defaultFor?.[data.kind] !== undefined) return { ...spec, default: spec.defaultFor[data.kind] as number };
+      if ((spec.kind === 'int' || spec.kind === 'number') && spec.defaultFor?.[data.kind] !== undefined) return { ...spec, default: spec.defaultFor[data.kind] as number };
       if (spec.kind === 'int' && spec.range === 'test-indices') {
         const max = Math.max(spec.min, data.testCount - 1);
         return { ...spec, max, default: Math.min(spec.default, max) };

@@ -21,7 +21,7 @@ export async function drawSamples(session: TrainingSession, count: number, rando
   const { data } = session;
   const title = 'New samples';
   if (data.kind === 'points') {
-    const [points] = await readAndDispose(await session.sample(POINTS_PER_SAMPLE * n, random, job));
+    const [points] = await readAndDispose(await session.sample(POINTS_PER_SAMPLE * n, random, job, true));
     const panel: ViewPanel = {
       kind: 'points',
       id: 'new-samples',
@@ -37,7 +37,7 @@ export async function drawSamples(session: TrainingSession, count: number, rando
     job.emit(panel, 1);
     return;
   }
-  const samples = (await session.sample(n, random, job)) as tf.Tensor4D;
+  const samples = (await session.sample(n, random, job, true)) as tf.Tensor4D;
   const caption = `${n} new samples, drawn from the model at step ${session.step.toLocaleString('en-US')}.`;
   job.emit(await imageGridPanel(samples, { id: 'new-samples', title, caption, columns: COLUMNS }).finally(() => samples.dispose()), 1);
 }

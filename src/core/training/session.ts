@@ -153,9 +153,9 @@ export class TrainingSession {
   }
 
   /** n samples, if the model generates. */
-  sample(n: number, random: Random, job?: JobContext): Promise<tf.Tensor> {
+  sample(n: number, random: Random, job?: JobContext, watched = false): Promise<tf.Tensor> {
     if (!this.model.sample) throw new Error('This model does not generate samples.');
-    return this.model.sample(n, { random, data: this.data, ...(job ? { job } : {}) });
+    return this.model.sample(n, { random, data: this.data, ...(job ? { job } : {}), ...(watched ? { watched } : {}) });
   }
 
   /** The run's state now, to resume from; undefined if the model cannot save its state. */

@@ -1,0 +1,225 @@
+/**
+ * Implicit Generation and Generalization in Energy-Based Models (Du and Mordatch, 2019),
+ * https://arxiv.org/abs/1903.08689, after LeCun et al.'s "A Tutorial on Energy-Based
+ * Learning" (2006): a network E(x) gives each example an energy, and the model's density
+ * is p(x) = exp(-E(x)) / Z. The gradient of the log-likelihood is
+ *   -grad E(x+) on data + E_{x- ~ p}[grad E(x-)],
+ * so training pushes energy down on data and up on samples of the model, drawn by Langevin
+ * dynamics from a replay buffer (./langevin.ts, ./replay-buffer.ts). A small penalty on
+ * the squared energies keeps them from running off.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { PointsDataSpec } from '../../datasets/catalog';
+import type { PointsDataset } from '../../datasets/points';
+import { boltzmannDensity, gridKl, kernelDensity } from '../../metrics/grid-density';
+import type { ParamValue, ParamValues } from '../../params/schema';
+import { createRandom, type Random } from '../../random';
+import { combineParts, randomPart, type StatePart } from '../../training/model-state';
+import { AdamOptimizer } from '../../training/optimizer';
+import { readAndDispose } from '../../training/readback';
+import { imageGridPanel, type ViewPanel } from '../../views/panels';
+import { frameOf, gridCentres } from '../../views/plane-panels';
+import { convEncoder, denseEncoder, trainableVariables, trainingStepBytes } from '../networks';
+import { implement, type Evaluation, type GenerativeModel, type ModelContext, type ModelFactory, type SampleOptions, type StepContext, type StepTerms, type ViewContext } from '../model';
+import { EBM, EBM_OPTIMIZER, EBM_PARAMS } from './ebm-spec';
+import { langevin, langevinNow, samplingTemperature, type LangevinSettings } from './langevin';
+import { ReplayBuffer } from './replay-buffer';
+import { chainsPanel, densityPanels, energyField, FIELD_CELLS, samplesPanel } from './energy-views';
+
+type EbmValues = ParamValues<typeof EBM_OPTIMIZER> & ParamValues<typeof EBM_PARAMS> & { batch: number };
+
+/** Fresh chains (new samples, the figures' samples) walk this many times the training chains' steps: they start from noise, not from the buffer. */
+const SAMPLE_STEPS_FACTOR = 3;
+/** Chains drawn at once when sampling many: bounds the memory of a Langevin step. */
+const SAMPLE_CHUNK = 500;
+/** Chains drawn in the animation, and every how many steps it shows them. */
+const SHOWN_CHAINS = 40;
+/** Training chains drawn on the landscape: enough to see where they gather, few enough to see the valleys. */
+const BUFFER_SHOWN = 200;
+const FRAMES = 30;
+
+class EnergyBasedModel implements GenerativeModel {
+  /** E: [B, ...example] -> [B, 1]. */
+  readonly network: tf.Sequential;
+  private readonly optimizer: AdamOptimizer;
+  private readonly buffer: ReplayBuffer;
+  private readonly noiseRandom: Random;
+  private readonly exampleShape: readonly number[];
+  /** Where fresh chains start: uniform over the frame of the plane, or over [0, 1] pixels. */
+  private readonly range: readonly [number, number];
+  private readonly isImage: boolean;
+  private settings: LangevinSettings;
+  private restart: number;
+  private alpha: number;
+  readonly state: StatePart;
+  readonly evaluations: readonly Evaluation[];
+
+  constructor(values: EbmValues, { data, random }: ModelContext) {
+    this.isImage = data.kind === 'image';
+    this.exampleShape = data.shape;
+    this.range = data.kind === 'image' ? [0, 1] : (data as PointsDataSpec).extent;
+    this.network = data.kind === 'image' ? convEncoder(data.shape, values.channels, 1, 'swish', random) : denseEncoder(data.shape, values.hidden, 1, 'swish', random);
+    this.optimizer = new AdamOptimizer(trainableVariables(this.network), values, { lr: 'lr', beta1: 'beta1' });
+    this.settings = {
+      steps: values.langevin_steps,
+      stepSize: values.step_size,
+      noise: values.langevin_noise,
+      clip: values.grad_clip,
+      // pixels stay pixels; points stay in the frame: where the energy falls away outside it (a network extrapolates linearly), chains would run off for good
+      bounds: this.range,
+    };
+    this.restart = values.restart;
+    this.alpha = values.alpha;
+    this.noiseRandom = createRandom(random.seed());
+    this.buffer = new ReplayBuffer(values.buffer, data.shape, (n, r) => this.fresh(n, r), this.noiseRandom);
+    this.state = combineParts({ energy: this.optimizer, buffer: this.buffer, noise: randomPart(this.noiseRandom) });
+    this.evaluations = this.isImage ? [] : [this.gridEvaluation()];
+  }
+
+  /** E(x): [B, ...] -> [B]. */
+  readonly energy = (x: tf.Tensor): tf.Tensor1D => (this.network.apply(x) as tf.Tensor2D).reshape([x.shape[0]]) as tf.Tensor1D;
+
+  /** n starting points, uniform over the data's range: [n, ...example]. */
+  private fresh(n: number, random: Random): tf.Tensor {
+    return tf.randomUniform([n, ...this.exampleShape], this.range[0], this.range[1], 'float32', random.seed());
+  }
+
+  step({ data, random, batchSize }: StepContext): StepTerms {
+    const real = data.draw(batchSize, random);
+    // x- : chains from the buffer (a share restarted from noise), walked down the current energy
+    const { rows, start } = this.buffer.draw(batchSize, this.restart, this.noiseRandom);
+    const samples = langevinNow(this.energy, start, this.settings, this.noiseRandom);
+    this.buffer.store(rows, samples);
+    let means: tf.Scalar[] = [];
+    const loss = this.optimizer.minimize(() => {
+      const [onData, onSamples] = [this.energy(real), this.energy(samples)];
+      means = [tf.keep(onData.mean()), tf.keep(onSamples.mean())];
+      // L = E[E(x+)] - E[E(x-)] + alpha (E[E(x+)^2] + E[E(x-)^2])
+      return onData.mean().sub(onSamples.mean()).add(onData.square().mean().add(onSamples.square().mean()).mul(this.alpha)) as tf.Scalar;
+    });
+    return { loss, energy_data: means[0], energy_samples: means[1] };
+  }
+
+  /**
+   * n fresh chains from noise, SAMPLE_STEPS_FACTOR times as long as training's. Watched on
+   * the plane, the first chains' paths are shown as they go.
+   */
+  async sample(n: number, { random, job, watched, data }: SampleOptions): Promise<tf.Tensor> {
+    const settings = { ...this.settings, steps: SAMPLE_STEPS_FACTOR * this.settings.steps };
+    if (watched && job && data.kind === 'points') return this.animatedChains(n, settings, data, random, job);
+    const parts: tf.Tensor[] = [];
+    for (let done = 0; done < n; done += SAMPLE_CHUNK) {
+      const start = this.fresh(Math.min(SAMPLE_CHUNK, n - done), random);
+      parts.push(await langevin(this.energy, start, settings, random));
+      start.dispose();
+      await job?.checkpoint();
+    }
+    const all = tf.concat(parts);
+    tf.dispose(parts);
+    return all;
+  }
+
+  /** Sampling with its chains drawn on the energy landscape every few steps: the page sees points roll downhill. */
+  private async animatedChains(n: number, settings: LangevinSettings, data: PointsDataset, random: Random, job: NonNullable<SampleOptions['job']>): Promise<tf.Tensor> {
+    const shown = Math.min(SHOWN_CHAINS, n);
+    const field = await this.landscape(data);
+    const start = this.fresh(n, random);
+    const paths: Float32Array[] = Array.from({ length: shown }, () => new Float32Array(0));
+    const record = async (x: tf.Tensor, step: number) => {
+      const every = Math.max(1, Math.round(settings.steps / FRAMES));
+      if (step % every !== 0 && step !== settings.steps && step !== 0) return;
+      const [now] = await readAndDispose(tf.tidy(() => x.slice(0, shown)));
+      paths.forEach((path, i) => (paths[i] = Float32Array.from([...path, now[2 * i], now[2 * i + 1]])));
+      job.emit(chainsPanel(data, field.energies, paths, step, settings.steps), step / settings.steps);
+      await job.checkpoint();
+    };
+    await record(start, 0);
+    const end = await langevin(this.energy, start, settings, random, record);
+    start.dispose();
+    return end;
+  }
+
+  /** The energy at the centres of the views' grid: [cells^2], row 0 at the top. */
+  private async landscape(data: PointsDataset): Promise<{ energies: Float32Array; grid: Float32Array }> {
+    const grid = gridCentres(frameOf(data), FIELD_CELLS);
+    const [energies] = await readAndDispose(tf.tidy(() => this.energy(tf.tensor2d(grid, [FIELD_CELLS * FIELD_CELLS, 2]))));
+    return { energies, grid };
+  }
+
+  /** KL(data || model) on the views' grid: cheap (one pass over 2,304 cells), so it refreshes with the views. */
+  private gridEvaluation(): Evaluation {
+    return {
+      id: 'grid-density',
+      basis: `a ${FIELD_CELLS} x ${FIELD_CELLS} grid`,
+      cadence: 'refresh',
+      run: async ({ data }) => {
+        const points = data as PointsDataset;
+        const { energies, grid } = await this.landscape(points);
+        return { grid_kl: gridKl(this.dataDensity(points, grid), boltzmannDensity(energies, samplingTemperature(this.settings))) };
+      },
+    };
+  }
+
+  private cachedDensity?: { grid: Float32Array; density: Float32Array };
+
+  /** The data's density on the grid, from its test points, a kernel as wide as a cell or as the data's noise: fixed for the run, computed once. */
+  private dataDensity(data: PointsDataset, grid: Float32Array): Float32Array {
+    if (this.cachedDensity?.grid.length !== grid.length) {
+      const [low, high] = data.spec.extent;
+      const bandwidth = Math.max(data.spread, (high - low) / FIELD_CELLS);
+      this.cachedDensity = { grid, density: kernelDensity(data.coordinates('test'), grid, bandwidth) };
+    }
+    return this.cachedDensity.density;
+  }
+
+  async views({ data, random, job }: ViewContext): Promise<ViewPanel[]> {
+    if (data.kind === 'image') {
+      const held = this.buffer.peek(64);
+      try {
+        return [
+          await imageGridPanel(held as tf.Tensor4D, {
+            id: 'buffer',
+            title: 'The replay buffer',
+            caption: 'Where the Langevin chains stopped at recent steps, and where the next ones start: the samples the model trains against.',
+            columns: 8,
+          }),
+        ];
+      } finally {
+        held.dispose();
+      }
+    }
+    const points = data as PointsDataset;
+    const { energies, grid } = await this.landscape(points);
+    await job.checkpoint();
+    const [buffered] = await readAndDispose(tf.tidy(() => this.buffer.peek(BUFFER_SHOWN)));
+    const samples = await this.sample(1000, { random, data, job });
+    const [drawn] = await readAndDispose(samples);
+    return [
+      energyField(points, energies, buffered),
+      // a copy: panels' arrays are transferred to the page, and the data's density is kept for the run
+      ...densityPanels(points, boltzmannDensity(energies, samplingTemperature(this.settings)), this.dataDensity(points, grid).slice(), samplingTemperature(this.settings)),
+      samplesPanel(points, drawn, SAMPLE_STEPS_FACTOR * this.settings.steps),
+    ];
+  }
+
+  setParams(values: Readonly<Record<string, ParamValue>>): void {
+    this.optimizer.setParams(values);
+    const number = (key: string, fallback: number) => (typeof values[key] === 'number' ? (values[key] as number) : fallback);
+    this.settings = { ...this.settings, stepSize: number('step_size', this.settings.stepSize), noise: number('langevin_noise', this.settings.noise), clip: number('grad_clip', this.settings.clip) };
+    this.alpha = number('alpha', this.alpha);
+  }
+
+  memoryEstimate(batchSize: number): number {
+    // a Langevin step and the update each hold one forward and backward pass; the buffer stays
+    const bufferBytes = 4 * this.buffer.size * this.exampleShape.reduce((a, b) => a * b, 1);
+    return trainingStepBytes(2 * batchSize, this.network) + bufferBytes;
+  }
+
+  dispose(): void {
+    this.network.dispose();
+    this.optimizer.dispose();
+    this.buffer.dispose();
+  }
+}
+
+export const EBM_FACTORY: ModelFactory = implement<typeof EBM_OPTIMIZER>(EBM, (values, context) => new EnergyBasedModel(values as unknown as EbmValues, context));

@@ -1,0 +1,69 @@
+/**
+ * Where a deep EBM's Langevin chains start (Du and Mordatch 2019, section 3.1): mostly
+ * from samples of earlier steps, so that short chains go on where the last ones stopped
+ * and reach far, and a small share from fresh noise, so that new regions are still
+ * visited. The buffer lives on the device as one tensor [size, ...example], updated in
+ * place of the rows a step drew; it is part of the model's state.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Random } from '../../random';
+import type { ModelState, StatePart } from '../../training/model-state';
+
+export class ReplayBuffer implements StatePart {
+  private examples: tf.Tensor;
+
+  constructor(
+    readonly size: number,
+    private readonly exampleShape: readonly number[],
+    /** n fresh starting points: [n, ...example]. */
+    private readonly fresh: (n: number, random: Random) => tf.Tensor,
+    random: Random,
+  ) {
+    this.examples = tf.keep(fresh(size, random));
+  }
+
+  /**
+   * n distinct rows of the buffer, a share of them replaced by fresh noise: the chains'
+   * starting points [n, ...example], and which rows to write their ends back to.
+   */
+  draw(n: number, restartShare: number, random: Random): { rows: tf.Tensor1D; start: tf.Tensor } {
+    const chosen = new Set<number>();
+    while (chosen.size < Math.min(n, this.size)) chosen.add(random.int(this.size));
+    const rows = tf.tensor1d([...chosen], 'int32');
+    const restart = Array.from({ length: chosen.size }, () => (random.next() < restartShare ? 1 : 0));
+    const start = tf.tidy(() => {
+      const kept = tf.gather(this.examples, rows);
+      // [n] -> [n, 1, ...]: one choice per example, broadcast over its values
+      const mask = tf.tensor1d(restart, 'bool').reshape([chosen.size, ...this.exampleShape.map(() => 1)]);
+      return tf.where(mask.broadcastTo(kept.shape), this.fresh(chosen.size, random), kept);
+    });
+    return { rows, start };
+  }
+
+  /** The chains' ends go back to the rows they started from. */
+  store(rows: tf.Tensor1D, ends: tf.Tensor): void {
+    const updated = tf.tidy(() => tf.tensorScatterUpdate(this.examples, rows.reshape([-1, 1]), ends));
+    this.examples.dispose();
+    this.examples = tf.keep(updated);
+  }
+
+  /** The first n rows, for drawing what the chains have reached. */
+  peek(n: number): tf.Tensor {
+    return this.examples.slice(0, Math.min(n, this.size));
+  }
+
+  async save(): Promise<ModelState> {
+    return { tensors: { examples: this.examples.clone() }, numbers: {} };
+  }
+
+  async load({ tensors }: ModelState): Promise<void> {
+    const saved = tensors.examples;
+    if (!saved || !tf.util.arraysEqual(saved.shape, this.examples.shape)) throw new Error('The checkpoint holds a replay buffer of another size');
+    this.examples.dispose();
+    this.examples = tf.keep(saved.clone());
+  }
+
+  dispose(): void {
+    this.examples.dispose();
+  }
+}
