@@ -16,12 +16,25 @@ export const MAX_SAMPLES = 256;
 /** Points drawn per requested sample: a cloud needs more points than a grid needs images. */
 const POINTS_PER_SAMPLE = 8;
 
-export async function drawSamples(session: TrainingSession, count: number, random: Random, job: JobContext): Promise<void> {
+export async function drawSamples(session: TrainingSession, count: number, random: Random, outer: JobContext): Promise<void> {
   const n = Math.max(1, Math.min(MAX_SAMPLES, Math.floor(count)));
   const { data } = session;
   const title = 'New samples';
+  // A sampler that shows its own work (an EBM's chains) and ends on a finished frame keeps that frame on screen.
+  let shownFinished = false;
+  const job: JobContext = {
+    get cancelled() {
+      return outer.cancelled;
+    },
+    checkpoint: () => outer.checkpoint(),
+    emit: (panel, progress) => {
+      shownFinished = progress === 1;
+      outer.emit(panel, progress);
+    },
+  };
   if (data.kind === 'points') {
     const [points] = await readAndDispose(await session.sample(POINTS_PER_SAMPLE * n, random, job, true));
+    if (shownFinished) return;
     const panel: ViewPanel = {
       kind: 'points',
       id: 'new-samples',
@@ -38,6 +51,10 @@ export async function drawSamples(session: TrainingSession, count: number, rando
     return;
   }
   const samples = (await session.sample(n, random, job, true)) as tf.Tensor4D;
+  if (shownFinished) {
+    samples.dispose();
+    return;
+  }
   const caption = `${n} new samples, drawn from the model at step ${session.step.toLocaleString('en-US')}.`;
   job.emit(await imageGridPanel(samples, { id: 'new-samples', title, caption, columns: COLUMNS }).finally(() => samples.dispose()), 1);
 }
