@@ -13,7 +13,7 @@ import { langevinNow } from '../../src/core/models/energy/langevin';
 import { ReplayBuffer } from '../../src/core/models/energy/replay-buffer';
 import { createRandom } from '../../src/core/random';
 import { contourSegments } from '../../src/core/views/contours';
-import { panelBuffers, type FieldPanel, type ViewPanel } from '../../src/core/views/panels';
+import { panelBuffers, type FieldPanel, type ImageGridPanel, type ViewPanel } from '../../src/core/views/panels';
 import { gridCentres } from '../../src/core/views/plane-panels';
 import { sessionFor, train } from './helpers';
 
@@ -154,6 +154,23 @@ describe('the EBM', () => {
     expect(frames.every((frame) => frame.values.length === 48 * 48)).toBe(true);
     const pathLength = (frame: FieldPanel) => frame.series![0].points.length;
     expect(pathLength(frames.at(-1)!)).toBeGreaterThan(pathLength(frames[1]));
+    session.dispose();
+  });
+
+  it('drawing images while watched shows each chain from noise to sample, a row per chain, and leaks nothing', async () => {
+    const session = await sessionFor(ebm('mnist'));
+    await train(session, 1);
+    const before = tf.memory().numTensors;
+    const frames: ImageGridPanel[] = [];
+    const job = { cancelled: false, checkpoint: async () => {}, emit: (panel: ViewPanel) => void frames.push(panel as ImageGridPanel) };
+    const samples = await session.sample(10, createRandom(4), job, true);
+    expect(samples.shape).toEqual([10, 28, 28, 1]);
+    samples.dispose();
+    // 2 Langevin steps in training, 6 from noise: a column at the start and after every step
+    const last = frames.at(-1)!;
+    expect(last.caption).toContain('step 6 of 6');
+    expect([last.count, last.columns]).toEqual([8 * 7, 7]);
+    expect(tf.memory().numTensors).toBe(before);
     session.dispose();
   });
 

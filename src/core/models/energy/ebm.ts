@@ -34,6 +34,9 @@ const SAMPLE_STEPS_FACTOR = 3;
 const SAMPLE_CHUNK = 500;
 /** Chains drawn in the animation, and every how many steps it shows them. */
 const SHOWN_CHAINS = 40;
+/** Image chains shown from noise to sample, and the columns (moments of the walk) each shows. */
+const IMAGE_CHAINS = 8;
+const IMAGE_COLUMNS = 8;
 /** Training chains drawn on the landscape: enough to see where they gather, few enough to see the valleys. */
 const BUFFER_SHOWN = 200;
 const FRAMES = 30;
@@ -107,6 +110,7 @@ class EnergyBasedModel implements GenerativeModel {
   async sample(n: number, { random, job, watched, data }: SampleOptions): Promise<tf.Tensor> {
     const settings = { ...this.settings, steps: SAMPLE_STEPS_FACTOR * this.settings.steps };
     if (watched && job && data.kind === 'points') return this.animatedChains(n, settings, data, random, job);
+    if (watched && job && data.kind === 'image') return this.imageChains(n, settings, random, job);
     const parts: tf.Tensor[] = [];
     for (let done = 0; done < n; done += SAMPLE_CHUNK) {
       const start = this.fresh(Math.min(SAMPLE_CHUNK, n - done), random);
@@ -137,6 +141,40 @@ class EnergyBasedModel implements GenerativeModel {
     const end = await langevin(this.energy, start, settings, random, record);
     start.dispose();
     return end;
+  }
+
+  /**
+   * Images drawn with their chains shown: each row one chain, from noise (left) to the
+   * finished sample (right), a column every few Langevin steps, filled in as they go.
+   */
+  private async imageChains(n: number, settings: LangevinSettings, random: Random, job: NonNullable<SampleOptions['job']>): Promise<tf.Tensor> {
+    const rows = Math.min(IMAGE_CHAINS, n);
+    const every = Math.max(1, Math.ceil(settings.steps / (IMAGE_COLUMNS - 1)));
+    const columns: tf.Tensor[] = [];
+    const show = async (step: number) => {
+      // [rows, H, W, C] per column -> [rows * columns, H, W, C], row-major: chain by chain
+      const grid = tf.tidy(() => tf.stack(columns, 1).reshape([rows * columns.length, ...this.exampleShape]) as tf.Tensor4D);
+      const panel = await imageGridPanel(grid, {
+        id: 'new-samples',
+        title: 'Langevin chains',
+        caption: `Each row one chain, from uniform noise (left) down the energy to a sample (right), a column every ${every} of its ${settings.steps} steps: step ${step} of ${settings.steps}.`,
+        columns: columns.length,
+      }).finally(() => grid.dispose());
+      job.emit(panel, step / settings.steps);
+      await job.checkpoint();
+    };
+    const start = this.fresh(n, random);
+    try {
+      columns.push(tf.tidy(() => start.slice(0, rows)));
+      return await langevin(this.energy, start, settings, random, async (x, step) => {
+        if (step % every !== 0 && step !== settings.steps) return;
+        columns.push(tf.tidy(() => x.slice(0, rows)));
+        await show(step);
+      });
+    } finally {
+      start.dispose();
+      tf.dispose(columns);
+    }
   }
 
   /** The energy at the centres of the views' grid: [cells^2], row 0 at the top. */
