@@ -47,7 +47,7 @@ async function runSeed(link: string, seed: number, check: { steps: number; every
     const { points } = await session.readMetrics();
     training += performance.now() - begun;
     const last = points.at(-1)?.values ?? {};
-    const figures = { ...last, ...(await evaluateAll(session)) };
+    const figures = { ...last, ...(await evaluateAll(session)).figures };
     series.push({ step: session.step, values: Object.fromEntries(check.watch.filter((key) => key in figures).map((key) => [key, figures[key]])) });
   }
   session.dispose();

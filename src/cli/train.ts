@@ -12,7 +12,6 @@ import { HelpRequested, parseCliArgs, USAGE, UsageError } from './args';
 import { useNodeBackend } from './node-backend';
 import { nodeClassifiers } from './node-classifiers';
 import { openNodeDataset } from './node-datasets';
-import { SAMPLE_QUALITY_TERMS } from '../core/metrics/quality-terms';
 import { evaluateAll } from './evaluate-all';
 
 const round = (value: number) => Number(value.toPrecision(6));
@@ -29,9 +28,6 @@ function averages(points: readonly MetricPoint[]): Record<string, number> {
   }
   return Object.fromEntries([...sums].map(([name, { sum, count }]) => [name, sum / count]));
 }
-
-/** The sample-quality figures keep their own names in the summary (frechet_classifier_distance, precision...): the same keys for every model. */
-const isQuality = (name: string) => SAMPLE_QUALITY_TERMS.some((term) => term.key === name);
 
 /** A run that cannot go on: one line saying why, no stack trace. */
 class RunFailure extends Error {}
@@ -58,7 +54,7 @@ async function main(): Promise<void> {
   await useNodeBackend(options.backend);
   const session = await createSession(options.config, await openNodeDataset(options.config.dataset, options.config.values), { classifiers: nodeClassifiers });
   const started = performance.now();
-  let lastTest: Record<string, number> = {};
+  let lastTest: Awaited<ReturnType<typeof evaluateAll>> = { figures: {}, ownNames: new Set() };
   let lastTrain: Record<string, number> = {};
   while (session.step < options.steps) {
     session.dispatch();
@@ -70,7 +66,7 @@ async function main(): Promise<void> {
     const line: Record<string, unknown> = { step: session.step, ...rounded(lastTrain) };
     if (session.step % options.evalEvery === 0 || session.step === options.steps) {
       lastTest = await evaluateAll(session);
-      for (const [name, value] of Object.entries(lastTest)) line[`test_${name}`] = round(value);
+      for (const [name, value] of Object.entries(lastTest.figures)) line[`test_${name}`] = round(value);
     }
     emit(line);
   }
@@ -85,7 +81,8 @@ async function main(): Promise<void> {
     seconds: round(seconds),
     ms_per_step: round((seconds * 1000) / session.step),
     ...Object.fromEntries(Object.entries(lastTrain).map(([name, value]) => [`train_${name}`, round(value)])),
-    ...Object.fromEntries(Object.entries(lastTest).map(([name, value]) => [isQuality(name) ? name : `test_${name}`, round(value)])),
+    // sample-quality and grid figures keep their own names (frechet_classifier_distance, modes_covered, grid_kl): the same keys for every model
+    ...Object.fromEntries(Object.entries(lastTest.figures).map(([name, value]) => [lastTest.ownNames.has(name) ? name : `test_${name}`, round(value)])),
     config: options.config.values,
   });
   session.dispose();

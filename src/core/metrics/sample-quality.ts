@@ -72,6 +72,7 @@ function pointsQuality(data: Extract<Dataset, { kind: 'points' }>, sample: Sampl
     basis: `${n.toLocaleString('en-US')} samples vs ${(real.length / 2).toLocaleString('en-US')} test points`,
     cadence: QUALITY_CADENCE_MS,
     waitsForTraining: true,
+    ownNames: true,
     run: async ({ job }): Promise<Record<string, number>> => {
       const drawn = await sample(n, createRandom(QUALITY_SEED), job);
       const points = (await drawn.data()) as Float32Array;
@@ -121,6 +122,7 @@ function imageQuality(data: Extract<Dataset, { kind: 'image' }>, sample: Sampler
     basis: `${n.toLocaleString('en-US')} samples vs ${n.toLocaleString('en-US')} test images, in the evaluation classifier's features`,
     cadence: QUALITY_CADENCE_MS,
     waitsForTraining: true,
+    ownNames: true,
     run: async ({ job }) => {
       const classifier = await loadClassifier();
       if (!real) {

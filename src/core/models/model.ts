@@ -73,6 +73,12 @@ export interface Evaluation {
    * from random weights): first computed one cadence into training, not at step 0.
    */
   waitsForTraining?: boolean;
+  /**
+   * Its figures keep their own names in the runner's summary (`modes_covered`, `grid_kl`),
+   * not `test_` ones: they judge samples or a grid, the same way for every model, rather
+   * than the model on the test split.
+   */
+  ownNames?: boolean;
   run(context: EvaluationContext): Promise<Record<string, number>>;
   /** Panels drawn from its latest run (the classes of the samples), sent with its figures. */
   panels?(): ViewPanel[];

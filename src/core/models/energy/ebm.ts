@@ -190,6 +190,7 @@ class EnergyBasedModel implements GenerativeModel {
       id: 'grid-density',
       basis: `a ${FIELD_CELLS} x ${FIELD_CELLS} grid`,
       cadence: 'refresh',
+      ownNames: true,
       run: async ({ data }) => {
         const points = data as PointsDataset;
         const { energies, grid } = await this.landscape(points);
