@@ -8,11 +8,12 @@ import { AUTOENCODER } from './autoencoders/ae-spec';
 import { CONV_AUTOENCODER } from './autoencoders/conv-ae-spec';
 import { DENOISING_AUTOENCODER } from './autoencoders/dae-spec';
 import { VAE } from './autoencoders/vae-spec';
+import { PIXELCNN } from './autoregressive/pixelcnn-spec';
 import { EBM } from './energy/ebm-spec';
 import { GAN } from './gan/gan-spec';
 import type { ModelSpec } from './model';
 
-export const MODELS: readonly ModelSpec[] = [AUTOENCODER, CONV_AUTOENCODER, DENOISING_AUTOENCODER, VAE, GAN, EBM];
+export const MODELS: readonly ModelSpec[] = [AUTOENCODER, CONV_AUTOENCODER, DENOISING_AUTOENCODER, VAE, GAN, PIXELCNN, EBM];
 
 export function findModel(id: string): ModelSpec | undefined {
   return MODELS.find((model) => model.id === id);

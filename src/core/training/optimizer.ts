@@ -39,6 +39,16 @@ export class AdamOptimizer implements StatePart {
   }
 
   /**
+   * One update from gradients computed elsewhere (by variable name, for this optimizer's
+   * variables): a model that splits a large batch into parts sums their gradients and
+   * applies them once, the same update in a part's memory.
+   */
+  applyGradients(gradients: tf.NamedTensorMap): void {
+    // TF.js types the map as variables, but its own minimize passes it gradients
+    this.adam.applyGradients(gradients as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
+  }
+
+  /**
    * Takes new settings mid-run. TF.js's Adam reads its learning rate and betas afresh at
    * every update, so setting them is enough; the moment estimates carry on, and the bias
    * correction keeps the products of the betas used so far.

@@ -1,0 +1,130 @@
+/**
+ * The masked convolution of PixelCNN.
+ *
+ * Paper: A. van den Oord, N. Kalchbrenner and K. Kavukcuoglu, "Pixel Recurrent Neural
+ * Networks", ICML 2016, section 3.4 and figure 4. https://arxiv.org/abs/1601.06759
+ *
+ * Pixels are read in raster order (row by row, left to right) and, within a pixel, channel
+ * by channel (R, then G, then B). A prediction for value i may depend only on values
+ * before i, so every kernel is multiplied by a constant 0/1 mask: the rows above the
+ * centre and the pixels left of it in the centre row are kept, the rest of the window is
+ * zeroed. At the centre pixel itself, channels are split into as many groups as the image
+ * has channels (the feature maps too), and
+ *   mask 'A' (first layer): group g may read only groups g' < g of the same pixel,
+ *   mask 'B' (later layers): group g may read groups g' <= g,
+ * so R's features never see the pixel's own values, G's see its R, B's see its R and G.
+ * On grey images there is one group: 'A' removes the centre, 'B' keeps it.
+ *
+ * The mask multiplies the kernel inside the forward pass, so the gradient of a masked
+ * weight is exactly zero and autodiff needs no custom backward pass.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Random } from '../../random';
+
+export type MaskType = 'A' | 'B';
+
+/** Which of `groups` channel groups channel `index` of `count` belongs to: consecutive blocks of (nearly) equal size. */
+export function channelGroup(index: number, count: number, groups: number): number {
+  return Math.floor((index * groups) / count);
+}
+
+/**
+ * The 0/1 mask of a kernel [k, k, inChannels, outChannels] (k odd), in raster order with
+ * channels split into `groups` (1 for grey images, 3 for colour).
+ */
+export function maskValues(kernel: number, inChannels: number, outChannels: number, type: MaskType, groups: number): Float32Array {
+  const mask = new Float32Array(kernel * kernel * inChannels * outChannels);
+  const centre = (kernel - 1) / 2;
+  for (let row = 0; row < kernel; row++) {
+    for (let column = 0; column < kernel; column++) {
+      for (let i = 0; i < inChannels; i++) {
+        for (let o = 0; o < outChannels; o++) {
+          let keep: boolean;
+          if (row !== centre) keep = row < centre;
+          else if (column !== centre) keep = column < centre;
+          else {
+            const [from, to] = [channelGroup(i, inChannels, groups), channelGroup(o, outChannels, groups)];
+            keep = type === 'A' ? from < to : from <= to;
+          }
+          // [k, k, in, out], row-major like the kernel
+          if (keep) mask[((row * kernel + column) * inChannels + i) * outChannels + o] = 1;
+        }
+      }
+    }
+  }
+  return mask;
+}
+
+/** A stride-1, 'same'-padded convolution whose kernel is masked for raster-order causality. */
+export class MaskedConv2d {
+  readonly kernel: tf.Variable<tf.Rank.R4>;
+  readonly bias: tf.Variable<tf.Rank.R1>;
+  private readonly mask: tf.Tensor4D;
+
+  constructor(
+    readonly size: number,
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly type: MaskType,
+    groups: number,
+    random: Random,
+  ) {
+    if (size % 2 !== 1) throw new Error(`A masked convolution needs an odd kernel size, not ${size}`);
+    const shape: [number, number, number, number] = [size, size, inChannels, outChannels];
+    const mask = maskValues(size, inChannels, outChannels, type, groups);
+    this.mask = tf.tensor4d(mask, shape);
+    // Glorot over the weights the mask keeps: a type-A 3x3 window keeps 4 of its 9 pixels, and the full window's fan-in would start it too small.
+    const kept = mask.reduce((sum, value) => sum + value, 0);
+    const limit = Math.sqrt(6 / Math.max(1, kept / outChannels + kept / inChannels));
+    this.kernel = tf.tidy(() => tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', random.seed()))) as tf.Variable<tf.Rank.R4>;
+    this.bias = tf.tidy(() => tf.variable(tf.zeros([outChannels]))) as tf.Variable<tf.Rank.R1>;
+  }
+
+  get variables(): tf.Variable[] {
+    return [this.kernel, this.bias];
+  }
+
+  /** The kernel as the forward pass uses it, W * M: [k, k, in, out]. */
+  maskedKernel(): tf.Tensor4D {
+    return this.kernel.mul(this.mask) as tf.Tensor4D;
+  }
+
+  /** [B, H, W, in] -> [B, H, W, out] */
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      // y = (W * M) conv x + b: the masked weights get a zero gradient through the product
+      const masked = this.maskedKernel();
+      if (this.size === 1) {
+        // A 1x1 convolution is a product of matrices over the pixels, and on WASM its backward pass is 3x faster as one.
+        const [batch, height, width] = x.shape;
+        // [B, H, W, in] -> [B*H*W, in] -> [B*H*W, out] -> [B, H, W, out]
+        // the bias fused in: one [B*H*W, out] tensor fewer, and for 3 x 256 logits a pixel that is most of a step's memory
+        const flat = tf.fused.matMul({ a: x.reshape([batch * height * width, this.inChannels]), b: masked.reshape([this.inChannels, this.outChannels]), bias: this.bias });
+        return flat.reshape([batch, height, width, this.outChannels]) as tf.Tensor4D;
+      }
+      return tf.conv2d(x, masked, 1, 'same').add(this.bias) as tf.Tensor4D;
+    });
+  }
+
+  /** Rows above (and columns either side) that one output reaches back to: the window's half-width. */
+  get reach(): number {
+    return (this.size - 1) / 2;
+  }
+
+  /**
+   * The rows of W * M down to the centre row, [reach + 1, k, in, out]: the rest is masked,
+   * so an output is this kernel over the window that ends at its row (the cached sampler).
+   */
+  upperKernel(): tf.Tensor4D {
+    return tf.tidy(() => this.maskedKernel().slice([0, 0, 0, 0], [this.reach + 1, this.size, this.inChannels, this.outChannels]));
+  }
+
+  /** One output pixel from the window that ends at its row, [B, reach + 1, k, in] -> [B, 1, 1, out], with `upper` from upperKernel(). */
+  applyToWindow(window: tf.Tensor4D, upper: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => tf.conv2d(window, upper, 1, 'valid').add(this.bias) as tf.Tensor4D);
+  }
+
+  dispose(): void {
+    tf.dispose([this.kernel, this.bias, this.mask]);
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * PixelCNN as the page and the share links know it: its settings, card and charts. The
+ * code (./pixelcnn.ts) is imported when a run starts.
+ */
+import { ADAM_OPTIMIZER } from '../../params/optimizer-params';
+import { defineParams } from '../../params/schema';
+import { defineModel, type ModelSpec } from '../model';
+
+const KERNELS = [
+  { value: '3', label: '3 x 3' },
+  { value: '5', label: '5 x 5' },
+  { value: '7', label: '7 x 7' },
+] as const;
+
+export const PIXELCNN_PARAMS = defineParams([
+  {
+    kind: 'choice',
+    key: 'data',
+    label: 'Pixel values',
+    help:
+      '8-bit: each value 0..255 of each pixel (and colour) is one of 256 classes, predicted by a softmax. ' +
+      'Binarized, fixed: each value is 1 if it is above 127, else 0 (the same binary image every time), predicted by a Bernoulli. ' +
+      'Binarized, sampled: each value is 1 with probability value / 255, drawn afresh every time an image is read, also a Bernoulli. ' +
+      'Held-out figures read each test image the same way every time.',
+    default: 'bytes',
+    choices: [
+      { value: 'bytes', label: '8-bit (256-way softmax)' },
+      { value: 'threshold', label: 'Binarized, fixed threshold (Bernoulli)' },
+      { value: 'sampled', label: 'Binarized by sampling (Bernoulli)' },
+    ],
+  },
+  { kind: 'int', key: 'layers', label: 'Type-B layers', help: 'Masked convolutions of type B after the first (type-A) one, each with a residual connection. More layers see further back, and train slower.', default: 5, min: 1, max: 12 },
+  { kind: 'int', key: 'filters', label: 'Feature maps', help: 'Channels of every hidden layer. On colour images they are split in three groups, for R, G and B.', default: 32, min: 4, max: 128 },
+  { kind: 'choice', key: 'kernel', label: 'Type-B kernel', help: 'Window of the type-B masked convolutions: the upper half and the left of the centre are seen.', default: '3', choices: KERNELS },
+  { kind: 'choice', key: 'first_kernel', label: 'Type-A kernel', help: 'Window of the first, type-A masked convolution (the paper uses 7 x 7). It never sees the pixel it predicts.', default: '7', advanced: true, choices: KERNELS },
+  {
+    kind: 'number',
+    key: 'temperature',
+    label: 'Sampling temperature',
+    help:
+      'How each value is drawn when sampling: from the predicted distribution at 1; sharper below 1 (likely values more often), flatter above. ' +
+      '0 takes the most likely value every time (argmax): one image per model, no diversity. Changed live.',
+    default: 1,
+    min: 0,
+    max: 2,
+    step: 0.05,
+    live: true,
+    group: 'view',
+  },
+]);
+
+export const PIXELCNN: ModelSpec = defineModel({
+  id: 'pixelcnn',
+  name: 'PixelCNN',
+  family: 'Autoregressive models',
+  paper: { title: 'Pixel Recurrent Neural Networks', authors: 'A. van den Oord, N. Kalchbrenner and K. Kavukcuoglu', year: 2016, url: 'https://arxiv.org/abs/1601.06759' },
+  card: {
+    summary:
+      'An image is read one value at a time, row by row from the top left, and the network predicts each value from the ones before it. ' +
+      'The chain rule makes these predictions a whole probability of the image, so the loss is its exact negative log-likelihood: no bound, no adversary. ' +
+      'Masked convolutions keep each prediction from peeking at the value it predicts or anything after it; on colour images, R is predicted first, then G (seeing R), then B (seeing R and G). ' +
+      'Training predicts every value at once; sampling must draw them one by one, one network pass per value.',
+    objectiveTex:
+      '\\begin{aligned}p(x) &= \\prod_{i=1}^{n} p(x_i \\mid x_1, \\dots, x_{i-1}) \\\\ \\mathcal{L} &= -\\frac{1}{n \\ln 2} \\sum_{i=1}^{n} \\log p(x_i \\mid x_{<i}) \\;\\; \\text{bits/dim}\\end{aligned}',
+    objectiveText:
+      'The probability of an image is the product over its n values of the probability of each value given all values before it; the loss is minus the sum of their logs, divided by n ln 2: bits per dimension.',
+    watchFor: [
+      'Bits per dimension: what one pixel value costs to encode under the model. Training and held-out values on one chart: a gap opening between them is overfitting.',
+      'Samples are slow: every value of every pixel is one pass of the network. Rows fill in from the top; early in training they are noise, then strokes, then whole shapes.',
+      'The receptive field view: the pixels a prediction depends on, from gradients. Up and to the right of the pixel lies a blind spot that stacked masked convolutions never reach.',
+      'Completions keep the top half of a test image and draw the rest: the model continues the strokes it sees.',
+      'On colour images in 8 bits the loss falls slowly: to the softmax, 200 is no closer to 201 than to 0, so it must learn every value apart (PixelCNN++ replaces it for that reason). Binarized colour learns in a minute.',
+      'Temperature 0 (argmax) makes every sample the same image: the most likely value at each step is not the most likely image.',
+    ],
+  },
+  dataKinds: ['image'],
+  generates: true,
+  firstResults: { image: { steps: 500, text: 'the samples turn from noise into strokes, then into rough {items}' } },
+  smallPreset: { label: 'Smaller and faster: 16 feature maps, 3 type-B layers, 16 images a step', values: { filters: 16, layers: 3, batch: 16 } },
+  terms: [
+    {
+      key: 'bits_per_dim',
+      plain: 'what one pixel value costs to encode',
+      label: '-log2 p(x) / n',
+      unit: 'bits per dimension',
+      help: 'The exact negative log-likelihood of an image divided by its number of values n (pixels times colours) and by ln 2. 8 bits is a uniform guess over 256 values, 1 bit over 2.',
+    },
+    {
+      key: 'nats',
+      plain: 'what a whole image costs to encode',
+      label: '-log p(x)',
+      unit: 'nats per image',
+      help: 'The exact negative log-likelihood of an image. On binarized MNIST, papers report about 81 nats for PixelCNN and 79 for PixelRNN.',
+      advanced: true,
+    },
+  ],
+  charts: [
+    { id: 'bits', title: 'Bits per dimension, training and held-out (a gap is overfitting)', terms: ['bits_per_dim'] },
+    { id: 'nats', title: 'Negative log-likelihood per image', terms: ['nats'] },
+  ],
+  optimizer: ADAM_OPTIMIZER,
+  memoryHints: ['filters', 'layers'],
+  params: PIXELCNN_PARAMS,
+  load: () => import('./pixelcnn').then((module) => module.PIXELCNN_FACTORY),
+});

@@ -1,0 +1,104 @@
+/**
+ * Which input pixels one prediction depends on, found from gradients: the gradient of
+ * log p(x_i | x_<i) with respect to every input value is non-zero only where the network
+ * can see. For a PixelCNN it shows the cone that stacked masked convolutions grow, and the
+ * blind spot up and to the right of the pixel that they never reach (van den Oord et al.
+ * 2016b, "Conditional Image Generation with PixelCNN Decoders", figure 1,
+ * https://arxiv.org/abs/1606.05328).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ImageGridPanel } from '../../views/panels';
+import { negLogLikelihood } from './pixel-likelihood';
+
+export interface FieldNetwork {
+  readonly shape: readonly [number, number, number];
+  readonly reach: { up: number; side: number };
+  /** [B, H, W, C] -> [B, H, W, C, K] */
+  logits(x: tf.Tensor4D): tf.Tensor5D;
+}
+
+/**
+ * sum over images b and input channels of |d log p(x_b[row, column, c] | ...) / d input_b|,
+ * for each channel c of the pixel: [C, H, W]. inputs: the network's inputs [B, H, W, C];
+ * values: what it predicts (bytes as int32, or 0/1).
+ */
+export async function gradientField(network: FieldNetwork, inputs: tf.Tensor4D, values: tf.Tensor4D, row: number, column: number): Promise<Float32Array[]> {
+  const [batch, , , channels] = inputs.shape;
+  const fields: Float32Array[] = [];
+  for (let channel = 0; channel < channels; channel++) {
+    const field = tf.tidy(() => {
+      const logLikelihood = (x: tf.Tensor) => {
+        const logits = network.logits(x as tf.Tensor4D);
+        // [B, H, W, C, K] -> [B, 1, 1, 1, K]: the distribution of this one value
+        const one = logits.slice([0, row, column, channel, 0], [batch, 1, 1, 1, logits.shape[4]]);
+        const value = values.slice([0, row, column, channel], [batch, 1, 1, 1]);
+        return negLogLikelihood(one, value).sum().neg() as tf.Scalar;
+      };
+      // [B, H, W, C] -> [H, W]: magnitudes summed over the images and the input channels
+      return tf.grad(logLikelihood)(inputs).abs().sum([0, 3]) as tf.Tensor2D;
+    });
+    fields.push((await field.data()) as Float32Array);
+    field.dispose();
+  }
+  return fields;
+}
+
+const WHITE = [255, 255, 255];
+const TARGET = [214, 39, 40];
+const BLIND = [253, 174, 97];
+const BEYOND = [226, 226, 226];
+const LIGHT_BLUE = [198, 219, 239];
+const DARK_BLUE = [8, 48, 107];
+
+/**
+ * The fields as RGB pictures, one per channel: the pixel in red; pixels it depends on in
+ * blue (darker: larger gradient, on a log scale); earlier pixels within the network's
+ * reach that it does not depend on in amber (the blind spot); earlier pixels beyond the
+ * reach in grey; later pixels white.
+ */
+export function fieldPicture(fields: readonly Float32Array[], shape: readonly [number, number, number], reach: { up: number; side: number }, row: number, column: number): Uint8ClampedArray {
+  const [height, width] = shape;
+  const pixels = new Uint8ClampedArray(fields.length * height * width * 3);
+  fields.forEach((field, picture) => {
+    const seen = Array.from(field).filter((value) => value > 0);
+    const [low, high] = [Math.log(Math.min(...seen, 1)), Math.log(Math.max(...seen, 1))];
+    for (let r = 0; r < height; r++) {
+      for (let c = 0; c < width; c++) {
+        const i = r * width + c;
+        let colour: number[];
+        if (r === row && c === column) colour = TARGET;
+        else if (r > row || (r === row && c > column)) colour = WHITE;
+        else if (field[i] > 0) {
+          const t = high > low ? (Math.log(field[i]) - low) / (high - low) : 1;
+          colour = LIGHT_BLUE.map((light, k) => light + t * (DARK_BLUE[k] - light));
+        } else if (row - r <= reach.up && Math.abs(c - column) <= reach.side) colour = BLIND;
+        else colour = BEYOND;
+        pixels.set(colour, (picture * height * width + i) * 3);
+      }
+    }
+  });
+  return pixels;
+}
+
+/** The receptive-field view of one pixel, each of its channels in turn: an RGB grid panel. */
+export async function receptiveFieldPanel(network: FieldNetwork, inputs: tf.Tensor4D, values: tf.Tensor4D, channelNames: readonly string[]): Promise<ImageGridPanel> {
+  const [height, width, channels] = network.shape;
+  const [row, column] = [Math.floor(height / 2), Math.floor(width / 2)];
+  const fields = await gradientField(network, inputs, values, row, column);
+  const which = channels > 1 ? `Left to right: the prediction of its ${channelNames.join(', ')} value (G's and B's also see the values of the pixel before them). ` : '';
+  return {
+    kind: 'image-grid',
+    id: 'receptive-field',
+    title: 'What one prediction can see',
+    caption:
+      `The pixel in red (row ${row + 1}, column ${column + 1}) and, in blue, the pixels its prediction depends on: the gradient of its log-likelihood ` +
+      `on ${inputs.shape[0]} test images (darker: larger). ${which}` +
+      'Amber: earlier pixels within reach of the layers that it cannot see, the blind spot of stacked masked convolutions. Grey: earlier pixels beyond their reach. White: later pixels, which it must not see.',
+    pixels: fieldPicture(fields, network.shape, network.reach, row, column),
+    count: channels,
+    height,
+    width,
+    channels: 3,
+    columns: channels,
+  };
+}
