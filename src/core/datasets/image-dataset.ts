@@ -65,10 +65,10 @@ export class ImageDataset extends Splits {
 
   /** n random training images, [n, H, W, C], read as `options.encoding` (floats in [0, 1] by default). */
   draw(n: number, random: Random, options: ReadOptions = {}): tf.Tensor4D {
-    return this.drawLabelled(n, random, options).examples;
+    return this.take('train', this.randomIndices('train', n, random), { random, ...options });
   }
 
-  /** n random training images with their labels: the same draw as `draw`, for models conditioned on the class. */
+  /** n random training images with their labels: the same draw as `draw` (labels read only here, off every other model's path), for models conditioned on the class. */
   drawLabelled(n: number, random: Random, options: ReadOptions = {}): { examples: tf.Tensor4D; labels: Uint8Array } {
     const indices = this.randomIndices('train', n, random);
     return { examples: this.take('train', indices, { random, ...options }), labels: this.labels('train', indices) };

@@ -32,14 +32,14 @@ type EbmValues = ParamValues<typeof EBM_OPTIMIZER> & ParamValues<typeof EBM_PARA
 const SAMPLE_STEPS_FACTOR = 3;
 /** Chains drawn at once when sampling many: bounds the memory of a Langevin step. */
 const SAMPLE_CHUNK = 500;
-/** Chains drawn in the animation, and every how many steps it shows them. */
+/** Chains drawn in the animation on the plane, and how many frames of their walk it shows. */
 const SHOWN_CHAINS = 40;
+const FRAMES = 30;
 /** Image chains shown from noise to sample, and the columns (moments of the walk) each shows. */
 const IMAGE_CHAINS = 8;
 const IMAGE_COLUMNS = 8;
 /** Training chains drawn on the landscape: enough to see where they gather, few enough to see the valleys. */
 const BUFFER_SHOWN = 200;
-const FRAMES = 30;
 
 class EnergyBasedModel implements GenerativeModel {
   /** E: [B, ...example] -> [B, 1]. */
@@ -129,9 +129,9 @@ class EnergyBasedModel implements GenerativeModel {
     const field = await this.landscape(data);
     const start = this.fresh(n, random);
     const paths: Float32Array[] = Array.from({ length: shown }, () => new Float32Array(0));
+    const every = Math.max(1, Math.round(settings.steps / FRAMES));
     const record = async (x: tf.Tensor, step: number) => {
-      const every = Math.max(1, Math.round(settings.steps / FRAMES));
-      if (step % every !== 0 && step !== settings.steps && step !== 0) return;
+      if (step % every !== 0 && step !== settings.steps) return;
       const [now] = await readAndDispose(tf.tidy(() => x.slice(0, shown)));
       paths.forEach((path, i) => (paths[i] = Float32Array.from([...path, now[2 * i], now[2 * i + 1]])));
       job.emit(chainsPanel(data, field.energies, paths, step, settings.steps), step / settings.steps);

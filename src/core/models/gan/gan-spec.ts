@@ -103,6 +103,14 @@ export const GAN_PARAMS = defineParams([
   },
 ]);
 
+/** What `npm run demonstrations` watches in each pair of demonstrations: the collapse (or failure) and its cure are judged alike. */
+const INSTABILITY_CHECK = { steps: 5000, every: 500, watch: ['modes_covered', 'recall', 'high_quality_share'] };
+const SATURATION_CHECK = { steps: 3000, every: 500, watch: ['d_fake', 'g_loss', 'precision', 'modes_covered'] };
+const RING_COLLAPSE_CHECK = { steps: 4500, every: 1500, watch: ['modes_covered', 'recall', 'high_quality_share'] };
+const DIGIT_COLLAPSE_CHECK = { steps: 600, every: 200, watch: ['classes_covered', 'class_kl', 'precision', 'recall', 'frechet_classifier_distance'] };
+/** D learning a hundred times slower than G, on the smaller DCGAN: the digits' collapse, shared by its cure. */
+const DIGIT_COLLAPSE = { lr_d: 0.00005, lr_g: 0.005, channels: [16, 32], batch: 32 };
+
 export const GAN: ModelSpec = defineModel({
   id: 'gan',
   name: 'Generative adversarial network',
@@ -160,7 +168,7 @@ export const GAN: ModelSpec = defineModel({
       text: 'Learning rates ten times the default (0.01): the points swing from cluster to cluster instead of settling, and the clusters reached rise and fall between checks, where the default reaches all 8 by step 4,000 and keeps them.',
       dataset: 'ring',
       values: { lr_d: 0.01, lr_g: 0.01 },
-      check: { steps: 5000, every: 500, watch: ['modes_covered', 'recall', 'high_quality_share'] },
+      check: INSTABILITY_CHECK,
     },
     {
       id: 'instability-cured',
@@ -168,7 +176,7 @@ export const GAN: ModelSpec = defineModel({
       text: 'The default learning rates (0.001): the points settle on the clusters and stay, all 8 reached by step 4,000. In our runs none of the stabilizers (feature matching, minibatch standard deviation, R1, the Wasserstein penalty) steadied the large steps: they cure collapse and a vanishing gradient, not a step that overshoots.',
       dataset: 'ring',
       values: {},
-      check: { steps: 5000, every: 500, watch: ['modes_covered', 'recall', 'high_quality_share'] },
+      check: INSTABILITY_CHECK,
     },
     {
       id: 'saturating-loss',
@@ -176,7 +184,7 @@ export const GAN: ModelSpec = defineModel({
       text: "The original minimax loss, with D trained 5 times for each step of G: D soon rejects every fake (mean D(G(z)) falls towards 0), the generator's loss flattens just below 0, where its gradient vanishes, and its points stay off the clusters (precision near 0).",
       dataset: 'ring',
       values: { loss: 'minimax', d_steps: 5 },
-      check: { steps: 3000, every: 500, watch: ['d_fake', 'g_loss', 'precision', 'modes_covered'] },
+      check: SATURATION_CHECK,
     },
     {
       id: 'saturating-loss-cured',
@@ -184,7 +192,7 @@ export const GAN: ModelSpec = defineModel({
       text: "The same head start for D, with the non-saturating loss: G maximises log D(G(z)), whose gradient is largest exactly when D rejects its points, so they keep moving onto the clusters (precision well above the minimax run's) and D never rejects them all.",
       dataset: 'ring',
       values: { d_steps: 5 },
-      check: { steps: 3000, every: 500, watch: ['d_fake', 'g_loss', 'precision', 'modes_covered'] },
+      check: SATURATION_CHECK,
     },
     {
       id: 'mode-collapse',
@@ -192,7 +200,7 @@ export const GAN: ModelSpec = defineModel({
       text: 'With 64 noise dimensions the generator soon puts every point in one small blob: recall falls to about 0 and the clusters reached to 0 or 1, and stay there.',
       dataset: 'ring',
       values: { noise: 64 },
-      check: { steps: 4500, every: 1500, watch: ['modes_covered', 'recall', 'high_quality_share'] },
+      check: RING_COLLAPSE_CHECK,
     },
     {
       id: 'collapse-cured-mbstd',
@@ -200,7 +208,7 @@ export const GAN: ModelSpec = defineModel({
       text: 'The same setting with minibatch standard deviation on: D sees that a batch of fakes is too alike, and the points spread over all 8 clusters (recall about 0.9 by step 4,500).',
       dataset: 'ring',
       values: { noise: 64, mbstd: 'on' },
-      check: { steps: 4500, every: 1500, watch: ['modes_covered', 'recall', 'high_quality_share'] },
+      check: RING_COLLAPSE_CHECK,
     },
     {
       id: 'collapse-cured-feature-matching',
@@ -208,23 +216,23 @@ export const GAN: ModelSpec = defineModel({
       text: "The same setting with feature matching: the generator is penalised for lacking similarity to the data in D's features, and covers all 8 clusters (recall about 0.98 by step 4,500).",
       dataset: 'ring',
       values: { noise: 64, feature_matching: 1 },
-      check: { steps: 4500, every: 1500, watch: ['modes_covered', 'recall', 'high_quality_share'] },
+      check: RING_COLLAPSE_CHECK,
     },
     {
       id: 'mnist-mode-collapse',
       label: 'Mode collapse on digits ("only producing 6s")',
       text: 'D learns a hundred times slower than G (learning rates 0.00005 and 0.005): G finds one kind of digit D accepts and draws almost only that. The samples look real (precision near 1), yet recall falls to 0 and the classes of the samples shrink to one or two bars (class KL near ln 10 = 2.3) within a few hundred steps.',
       dataset: 'mnist',
-      values: { lr_d: 0.00005, lr_g: 0.005, channels: [16, 32], batch: 32 },
-      check: { steps: 600, every: 200, watch: ['classes_covered', 'class_kl', 'precision', 'recall', 'frechet_classifier_distance'] },
+      values: DIGIT_COLLAPSE,
+      check: DIGIT_COLLAPSE_CHECK,
     },
     {
       id: 'mnist-collapse-cured-feature-matching',
       label: 'The same, with feature matching (the L2 stabilizer)',
       text: "The same learning rates with feature matching at weight 3: G must also match the average of D's features on real digits, which a single kind of digit cannot do, so most classes come back (8 to 10 of the 10 by step 600 in our runs, against 1 to 3 without it) and the Frechet distance falls (about 120 against 320).",
       dataset: 'mnist',
-      values: { lr_d: 0.00005, lr_g: 0.005, channels: [16, 32], batch: 32, feature_matching: 3 },
-      check: { steps: 600, every: 200, watch: ['classes_covered', 'class_kl', 'precision', 'recall', 'frechet_classifier_distance'] },
+      values: { ...DIGIT_COLLAPSE, feature_matching: 3 },
+      check: DIGIT_COLLAPSE_CHECK,
     },
   ],
   phases: [
