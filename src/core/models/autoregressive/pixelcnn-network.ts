@@ -14,8 +14,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../random';
+import type { AutoregressiveNetwork } from './autoregressive-network';
 import { MaskedConv2d } from './masked-conv';
-import type { Categories } from './pixel-likelihood';
+import { negLogLikelihood, type Categories } from './pixel-likelihood';
 import type { ValuePass } from './pixel-sampler';
 import { CachedPixelCnnPass } from './pixelcnn-cache';
 
@@ -30,7 +31,7 @@ export interface PixelCnnSize {
   firstKernel: number;
 }
 
-export class PixelCnnNetwork {
+export class PixelCnnNetwork implements AutoregressiveNetwork {
   readonly channels: number;
   readonly first: MaskedConv2d;
   readonly blocks: MaskedConv2d[];
@@ -100,6 +101,11 @@ export class PixelCnnNetwork {
       // [B, 1, 1, C, K] -> [B, C, K]
       return this.head(pixel).reshape([batch, this.channels, this.categories]);
     });
+  }
+
+  /** -log p(x) per image in nats, from the logits of every value: [B, H, W, C] -> [B]. */
+  negLogLikelihood(input: tf.Tensor4D, values: tf.Tensor4D): tf.Tensor1D {
+    return tf.tidy(() => negLogLikelihood(this.logits(input), values));
   }
 
   /** The sampler's fast pass: activations of drawn pixels kept, one pixel computed per value. */
