@@ -1,7 +1,7 @@
 /**
  * PixelCNN in the page: a tiny network takes one step, and its views come: samples drawn
  * value by value, completions, and the receptive field of one prediction; held-out
- * bits/dim reach the chart's table.
+ * bits/dim reach the chart's table; the film of one image being drawn runs and stops.
  */
 import { expect, test } from '@playwright/test';
 import { stepCount } from './readings';
@@ -18,4 +18,12 @@ test('PixelCNN takes a step and shows its samples, completions and receptive fie
   await expect(page.getByTestId('grid-receptive-field')).toBeVisible();
   await expect(page.getByTestId('held-out-metrics')).toContainText('what one pixel value costs to encode');
   await page.screenshot({ path: testInfo.outputPath('pixelcnn.png') });
+
+  // the film of one image: frames with the predicted distribution come, and Cancel stops it
+  const film = page.getByTestId('job-watch-sampling');
+  await film.getByRole('button', { name: 'Watch' }).click();
+  await expect(film.getByTestId('histogram-film-distribution')).toBeVisible();
+  await expect(film).toContainText(/Drawing value \d+ of 784/);
+  await film.getByRole('button', { name: 'Cancel' }).click();
+  await expect(film).toContainText('Stopped');
 });

@@ -4,7 +4,7 @@ import { ConfigPanel } from './components/ConfigPanel';
 import { DeviceBadge } from './components/DeviceBadge';
 import { FirstMinute } from './components/FirstMinute';
 import { ModelCard } from './components/ModelCard';
-import { NewSamples } from './components/NewSamples';
+import { NewSamples, OfferedJobs } from './components/NewSamples';
 import { Notices } from './components/Notices';
 import { LeadPanel, OtherPanels } from './components/Panels';
 import { Replay } from './components/Replay';
@@ -49,6 +49,7 @@ export function App() {
             <ChartDetails />
             <OtherPanels />
             <NewSamples />
+            <OfferedJobs />
           </div>
           <ModelCard />
         </main>

@@ -265,6 +265,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
   function newJobRunner(runId: number): JobRunner {
     return new JobRunner({
       yieldToEvents: deps.yieldToEvents,
+      wait,
       panel: (jobId: string, name: string, panel: ViewPanel, progress?: number) =>
         deps.post({ type: 'job', runId, jobId, name, state: 'running', panel, ...(progress !== undefined ? { progress } : {}) }, panelBuffers([panel])),
       end: (jobId, name, end) =>

@@ -12,6 +12,7 @@ import { boltzmannDensity, gridKl, kernelDensity } from '../../src/core/metrics/
 import { langevinNow } from '../../src/core/models/energy/langevin';
 import { ReplayBuffer } from '../../src/core/models/energy/replay-buffer';
 import { createRandom } from '../../src/core/random';
+import { DETACHED_JOB } from '../../src/core/training/jobs';
 import { contourSegments } from '../../src/core/views/contours';
 import { panelBuffers, type FieldPanel, type ImageGridPanel, type ViewPanel } from '../../src/core/views/panels';
 import { gridCentres } from '../../src/core/views/plane-panels';
@@ -144,7 +145,7 @@ describe('the EBM', () => {
     await train(session, 2);
     const frames: FieldPanel[] = [];
     // as the worker posts them: each frame's arrays transferred to the page
-    const job = { cancelled: false, checkpoint: async () => {}, emit: (panel: ViewPanel) => void frames.push(structuredClone(panel, { transfer: panelBuffers([panel]) }) as FieldPanel) };
+    const job = { ...DETACHED_JOB, emit: (panel: ViewPanel) => void frames.push(structuredClone(panel, { transfer: panelBuffers([panel]) }) as FieldPanel) };
     const samples = await session.sample(50, createRandom(4), job, true);
     expect(samples.shape).toEqual([50, 2]);
     samples.dispose();
@@ -162,7 +163,7 @@ describe('the EBM', () => {
     await train(session, 1);
     const before = tf.memory().numTensors;
     const frames: ImageGridPanel[] = [];
-    const job = { cancelled: false, checkpoint: async () => {}, emit: (panel: ViewPanel) => void frames.push(panel as ImageGridPanel) };
+    const job = { ...DETACHED_JOB, emit: (panel: ViewPanel) => void frames.push(panel as ImageGridPanel) };
     const samples = await session.sample(10, createRandom(4), job, true);
     expect(samples.shape).toEqual([10, 28, 28, 1]);
     samples.dispose();

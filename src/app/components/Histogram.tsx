@@ -9,7 +9,9 @@ import { PlaneLegend } from './PlaneLegend';
 import { formatTick, niceStep, ticks } from './ticks';
 
 const [WIDTH, HEIGHT] = [360, 220];
-const PAD = { left: 50, right: 18, top: 10, bottom: 44 };
+const MARGIN = { right: 18, top: 10, bottom: 44 };
+/** Width of a y-axis tick label's character (12px sans), and the room for the rotated axis title and the ticks. */
+const [CHARACTER, AXIS_TITLE] = [7, 30];
 
 function formatCount(value: number): string {
   return Number.isInteger(value) ? value.toLocaleString('en-US') : Number(value.toPrecision(3)).toLocaleString('en-US');
@@ -19,7 +21,6 @@ export function Histogram({ panel }: { panel: HistogramPanel }) {
   const edges = Array.from(panel.edges);
   const bins = edges.length - 1;
   const [low, high] = [edges[0], edges[bins]];
-  const plot = { width: WIDTH - PAD.left - PAD.right, height: HEIGHT - PAD.top - PAD.bottom };
   if (!(bins >= 1 && high > low && edges.every(Number.isFinite))) {
     return (
       <p className="help histogram" role="img" aria-label={`${panel.title}: no bins to show.`} data-testid={`histogram-${panel.id}`}>
@@ -32,6 +33,9 @@ export function Histogram({ panel }: { panel: HistogramPanel }) {
   const yStep = niceStep(peak, 4);
   // The y axis ends at a round count above the tallest bar.
   const top = Math.ceil(peak / yStep - 1e-9) * yStep;
+  // room on the left for the longest tick label ("0.005" for a distribution), so the axis title never overlaps it
+  const PAD = { ...MARGIN, left: AXIS_TITLE + CHARACTER * Math.max(...ticks(0, top, yStep).map((count) => formatTick(count, yStep).length)) };
+  const plot = { width: WIDTH - PAD.left - PAD.right, height: HEIGHT - PAD.top - PAD.bottom };
   const xStep = niceStep(high - low, 5);
   const x = (value: number) => PAD.left + ((value - low) / (high - low)) * plot.width;
   const y = (count: number) => PAD.top + plot.height - (Math.max(0, count) / top) * plot.height;
@@ -40,7 +44,7 @@ export function Histogram({ panel }: { panel: HistogramPanel }) {
 
   const totals = panel.series.map((entry) => entry.counts.reduce((sum, count) => sum + (Number.isFinite(count) ? count : 0), 0));
   const label =
-    `${panel.title}: counts of ${panel.valueLabel} in ${bins} bins from ${formatTick(low, xStep)} to ${formatTick(high, xStep)}; ` +
+    `${panel.title}: ${panel.heightLabel ?? 'counts'} of ${panel.valueLabel} in ${bins} bins from ${formatTick(low, xStep)} to ${formatTick(high, xStep)}; ` +
     `${panel.series.map((entry, index) => `${entry.label} (${formatCount(totals[index])} in all)`).join(', ')}. ${panel.caption}`;
 
   return (
@@ -93,7 +97,7 @@ export function Histogram({ panel }: { panel: HistogramPanel }) {
             {panel.valueLabel}
           </text>
           <text transform={`translate(13 ${PAD.top + plot.height / 2}) rotate(-90)`} textAnchor="middle" fontWeight="600">
-            count
+            {panel.heightLabel ?? 'count'}
           </text>
         </g>
       </svg>

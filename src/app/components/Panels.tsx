@@ -1,6 +1,6 @@
 /** Renders whatever views the model sent, by kind: the page never names a model. */
 import type { JSX } from 'react';
-import type { ViewPanel } from '../../core/views/panels';
+import type { PanelGroup, ViewPanel } from '../../core/views/panels';
 import { useStore } from '../store';
 import { frameAt } from '../view-history';
 import { BarChart } from './BarChart';
@@ -24,7 +24,23 @@ export const PANEL_COMPONENTS: PanelComponents = {
   points: PointsPlot,
   field: FieldPlot,
   histogram: Histogram,
+  group: GroupOfPanels,
 };
+
+/** Panels side by side, each under its own title and over its own caption: one frame of a film. */
+function GroupOfPanels({ panel }: { panel: PanelGroup }) {
+  return (
+    <div className="panel-group">
+      {panel.panels.map((part) => (
+        <section key={part.id} className="panel-group-part" aria-label={part.title} data-panel={part.id}>
+          <h3>{part.title}</h3>
+          <PanelBody panel={part} />
+          <p className="help">{part.caption}</p>
+        </section>
+      ))}
+    </div>
+  );
+}
 
 /**
  * The component for a kind, or undefined for one this page does not know (a newer worker,

@@ -194,6 +194,17 @@ export interface Demonstration {
   check: { steps: number; every: number; watch: readonly string[] };
 }
 
+/** Long work the page offers as a button beside the views (a film of the sampler): one of the model's actions, run as a job. */
+export interface JobOffer {
+  /** The action's name among the model's `actions`. */
+  action: string;
+  title: string;
+  /** The button's words: "Watch one image being drawn". */
+  button: string;
+  /** What it shows, in plain words, before it is run. */
+  help: string;
+}
+
 /** A part of a training step the page can run on its own (a GAN's discriminator update). */
 export interface PhaseInfo {
   id: string;
@@ -217,6 +228,8 @@ export interface ModelSpec<S extends ParamSchema = ParamSchema> {
   demonstrations?: readonly Demonstration[];
   /** It can generate new examples (its model has `sample`): the page offers to draw some. */
   generates: boolean;
+  /** Jobs the page offers beside the views, each one of its model's actions. */
+  jobs?: readonly JobOffer[];
   /** Labels for every term its steps and evaluations report. */
   terms: readonly TermInfo[];
   /** The charts, in order; the first is the one the page shows first. */

@@ -21,10 +21,16 @@ export interface JobContext {
   checkpoint(): Promise<void>;
   /** A panel for the page, with the share of the work done (0..1), if known. */
   emit(panel: ViewPanel, progress?: number): void;
+  /** Waits about ms so a person can follow (a film's frames), then checks in; no wait where nobody watches (the runner, tests). */
+  pace(ms: number): Promise<void>;
 }
 
 /** A job context and the switch that cancels it. */
-export function cancellable(yieldToEvents: () => Promise<void>, emit: JobContext['emit'] = () => {}): { job: JobContext; cancel(reason: string): void } {
+export function cancellable(
+  yieldToEvents: () => Promise<void>,
+  emit: JobContext['emit'] = () => {},
+  wait?: (ms: number) => Promise<void>,
+): { job: JobContext; cancel(reason: string): void } {
   let reason: string | undefined;
   const job: JobContext = {
     get cancelled() {
@@ -37,6 +43,10 @@ export function cancellable(yieldToEvents: () => Promise<void>, emit: JobContext
     emit: (panel, progress) => {
       if (reason === undefined) emit(panel, progress);
     },
+    async pace(ms) {
+      if (wait && ms > 0) await wait(ms);
+      await job.checkpoint();
+    },
   };
   return {
     job,
@@ -47,12 +57,14 @@ export function cancellable(yieldToEvents: () => Promise<void>, emit: JobContext
 }
 
 /** A job context that is never cancelled and shows nothing: for the runner and tests. */
-export const DETACHED_JOB: JobContext = { cancelled: false, checkpoint: async () => {}, emit: () => {} };
+export const DETACHED_JOB: JobContext = { cancelled: false, checkpoint: async () => {}, emit: () => {}, pace: async () => {} };
 
 export type JobEnd = { state: 'done' } | { state: 'cancelled'; reason: string } | { state: 'error'; message: string };
 
 export interface JobHooks {
   yieldToEvents(): Promise<void>;
+  /** Resolves after ms (a job's pace for a person watching); absent: jobs never wait. */
+  wait?(ms: number): Promise<void>;
   /** A panel the job emitted. */
   panel(jobId: string, name: string, panel: ViewPanel, progress?: number): void;
   /** How it ended: once per job. */
@@ -78,7 +90,7 @@ export class JobRunner {
   /** Starts a job; a running job of the same kind (by default, of the same name) is cancelled first ("superseded"). Resolves when it ends. */
   start(jobId: string, name: string, work: (job: JobContext) => Promise<void>, kind = name): Promise<void> {
     for (const other of this.running.values()) if (other.kind === kind) other.cancel('superseded by a newer request');
-    const { job, cancel } = cancellable(this.hooks.yieldToEvents, (panel, progress) => this.hooks.panel(jobId, name, panel, progress));
+    const { job, cancel } = cancellable(this.hooks.yieldToEvents, (panel, progress) => this.hooks.panel(jobId, name, panel, progress), this.hooks.wait);
     const done = (async () => {
       let end: JobEnd;
       try {

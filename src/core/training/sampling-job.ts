@@ -31,6 +31,7 @@ export async function drawSamples(session: TrainingSession, count: number, rando
       shownFinished = progress === 1;
       outer.emit(panel, progress);
     },
+    pace: (ms) => outer.pace(ms),
   };
   if (data.kind === 'points') {
     const [points] = await readAndDispose(await session.sample(POINTS_PER_SAMPLE * n, random, job, true));

@@ -127,9 +127,21 @@ export interface HistogramPanel extends PanelBase {
   series: { label: string; counts: Float32Array }[];
   /** What is counted, with its unit. */
   valueLabel: string;
+  /** What a bar's height is: "count" (the default), or "probability" for a distribution. */
+  heightLabel?: string;
 }
 
-export type ViewPanel = ImageGridPanel | ScatterPanel | BarsPanel | SlidersPanel | PointsPanel | FieldPanel | HistogramPanel;
+/**
+ * Several panels shown side by side as one view, updated together: a frame of a film
+ * (the image so far, what its next prediction sees, and the distribution it draws from).
+ */
+export interface PanelGroup extends PanelBase {
+  kind: 'group';
+  panels: SinglePanel[];
+}
+
+export type SinglePanel = ImageGridPanel | ScatterPanel | BarsPanel | SlidersPanel | PointsPanel | FieldPanel | HistogramPanel;
+export type ViewPanel = SinglePanel | PanelGroup;
 
 /** What the latent explorer asks a model to decode: a point of its scatter, or the sliders' setting. */
 export type LatentQuery = { kind: 'point'; point: [number, number] } | { kind: 'sliders'; values: number[] };
@@ -172,5 +184,7 @@ function buffersOf(panel: ViewPanel): ArrayBuffer[] {
       return [...buffers(panel.values), ...(panel.arrows ? buffers(panel.arrows.points, panel.arrows.vectors) : []), ...seriesBuffers(panel.series)];
     case 'histogram':
       return buffers(panel.edges, ...panel.series.map((entry) => entry.counts));
+    case 'group':
+      return panel.panels.flatMap(buffersOf);
   }
 }

@@ -18,16 +18,18 @@ import { exampleSize, type ImageDataSpec } from '../../datasets/catalog';
 import type { Dataset } from '../../datasets/dataset';
 import type { ImageDataset, ReadOptions } from '../../datasets/image-dataset';
 import type { ParamValue } from '../../params/schema';
-import type { Random } from '../../random';
+import { createRandom, type Random } from '../../random';
 import { examplesEvaluated, heldOutMeans } from '../../training/evaluation';
 import { combineParts, type StatePart } from '../../training/model-state';
 import { AdamOptimizer } from '../../training/optimizer';
 import type { ImageGridPanel, ViewPanel } from '../../views/panels';
-import type { Evaluation, GenerativeModel, ModelContext, SampleOptions, StepContext, StepTerms, ViewContext } from '../model';
+import type { Action, Evaluation, GenerativeModel, ModelContext, SampleOptions, StepContext, StepTerms, ViewContext } from '../model';
+import { COMPARE_TEMPERATURES, WATCH_SAMPLING } from './autoregressive-spec';
 import type { AutoregressiveNetwork } from './autoregressive-network';
 import type { Categories } from './pixel-likelihood';
 import { samplePixels, type SamplingMethod } from './pixel-sampler';
 import { receptiveFieldPanel } from './receptive-field';
+import { compareTemperatures, filmOneImage, type DrawingSetup } from './sampling-film';
 
 /** How images are read: 8-bit values, or binarized by a fixed threshold or by sampling. */
 export type PixelData = 'bytes' | 'threshold' | 'sampled';
@@ -47,6 +49,8 @@ export function autoregressiveModel(values: AutoregressiveValues, context: Model
   return new AutoregressiveImageModel(values, context, createNetwork);
 }
 
+/** The colours of a pixel, in the order they are drawn. */
+const CHANNEL_NAMES = ['R', 'G', 'B'];
 /** Fixed seed of the held-out binarization, so successive evaluations read the same binary images. */
 const EVAL_SEED = 7;
 /**
@@ -70,6 +74,9 @@ const VIEW_COMPLETIONS = 8;
 const COLUMNS = 8;
 /** Test images whose gradients make the receptive-field view. */
 const FIELD_IMAGES = 8;
+/** The film of one image shows a frame at most this often, and its n-th run draws from seed FILM_SEED + n. */
+const FILM_FRAME_MS = 150;
+const FILM_SEED = 101;
 
 class AutoregressiveImageModel implements GenerativeModel {
   readonly network: AutoregressiveNetwork;
@@ -83,6 +90,9 @@ class AutoregressiveImageModel implements GenerativeModel {
   private temperature: number;
   readonly evaluations: readonly Evaluation[];
   readonly state: StatePart;
+  /** The page's films of the sampler (the spec's AUTOREGRESSIVE_JOBS). */
+  readonly actions: Readonly<Record<string, Action>>;
+  private filmsShown = 0;
 
   constructor(values: AutoregressiveValues, { data, random }: ModelContext, createNetwork: NetworkFactory) {
     if (data.kind !== 'image') throw new Error('An autoregressive model trains on images');
@@ -96,6 +106,10 @@ class AutoregressiveImageModel implements GenerativeModel {
     this.state = combineParts({ network: this.optimizer });
     this.dimensions = exampleSize(data.shape);
     this.evaluations = [this.heldOutEvaluation()];
+    this.actions = {
+      [WATCH_SAMPLING]: async (_payload, job) => void (await filmOneImage(this.drawingSetup(), createRandom(FILM_SEED + this.filmsShown++), job, FILM_FRAME_MS)),
+      [COMPARE_TEMPERATURES]: async (_payload, job) => job.emit(await compareTemperatures(this.drawingSetup(), FILM_SEED + this.filmsShown++, job), 1),
+    };
   }
 
   /** How images are read: bytes, or binarized (by `coins`' random source, or each image by its index and seed). */
@@ -256,6 +270,11 @@ class AutoregressiveImageModel implements GenerativeModel {
     return [samples, completions, field];
   }
 
+  /** What the films of the sampler need: the network, how values become inputs, and the temperature now. */
+  private drawingSetup(): DrawingSetup {
+    return { network: this.network, scale: this.scale, temperature: this.temperature, channelNames: CHANNEL_NAMES };
+  }
+
   /** The network's inputs for images as read, as a flat array. */
   private async inputValues(x: tf.Tensor4D): Promise<Float32Array> {
     // on binary data the input is x itself: read it, then free both (once)
@@ -271,7 +290,7 @@ class AutoregressiveImageModel implements GenerativeModel {
     const values = test.take('test', indices, this.readOptions({ seed: EVAL_SEED }));
     const inputs = tf.tidy(() => this.input(values));
     try {
-      return await receptiveFieldPanel(this.network, inputs, values, ['R', 'G', 'B']);
+      return await receptiveFieldPanel(this.network, inputs, values, CHANNEL_NAMES);
     } finally {
       tf.dispose([values, inputs]);
     }

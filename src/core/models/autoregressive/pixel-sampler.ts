@@ -76,7 +76,7 @@ export async function samplePixels(network: PixelSamplingNetwork, canvas: Float3
   if (canvas.length !== count * height * width * channels) throw new Error(`The canvas holds ${canvas.length} values, not ${count} images of ${height}x${width}x${channels}`);
   const at = (image: number, row: number, column: number, channel: number) => ((image * height + row) * width + column) * channels + channel;
   const earliest = Math.min(...start);
-  const pass = method === 'cached' && network.cachedPass ? network.cachedPass(canvas, count) : stateless(network, canvas, count, method);
+  const pass = openPass(network, canvas, count, method);
   try {
     for (let pixel = 0; pixel < height * width; pixel++) {
       const [row, column] = [Math.floor(pixel / width), pixel % width];
@@ -99,6 +99,11 @@ export async function samplePixels(network: PixelSamplingNetwork, canvas: Float3
   } finally {
     pass.dispose?.();
   }
+}
+
+/** A pass of `method` over a canvas of `count` images (the network's own cache, where it has one, for 'cached'). */
+export function openPass(network: PixelSamplingNetwork, canvas: Float32Array, count: number, method: SamplingMethod): ValuePass {
+  return method === 'cached' && network.cachedPass ? network.cachedPass(canvas, count) : stateless(network, canvas, count, method);
 }
 
 /** The naive and the cropped pass, which keep nothing between values. */

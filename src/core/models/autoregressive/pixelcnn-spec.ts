@@ -5,6 +5,7 @@
 import { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import { defineParams } from '../../params/schema';
 import { defineModel, type ModelSpec } from '../model';
+import { AUTOREGRESSIVE_JOBS } from './autoregressive-spec';
 
 const KERNELS = [
   { value: '3', label: '3 x 3' },
@@ -82,6 +83,7 @@ export const PIXELCNN: ModelSpec = defineModel({
   },
   dataKinds: ['image'],
   generates: true,
+  jobs: AUTOREGRESSIVE_JOBS,
   firstResults: { image: { steps: 500, text: 'the samples turn from noise into strokes, then into rough {items}' } },
   smallPreset: { label: 'Smaller and faster: 16 feature maps, 3 type-B layers, 16 images a step', values: { filters: 16, layers: 3, batch: 16 } },
   terms: [

@@ -19,13 +19,20 @@ export interface FieldNetwork {
 
 /**
  * sum over images b and input channels of |d log p(x_b[row, column, c] | ...) / d input_b|,
- * for each channel c of the pixel: [C, H, W]. inputs: the network's inputs [B, H, W, C];
+ * for each channel c of the pixel (or those asked for): [C, H, W]. inputs: the network's inputs [B, H, W, C];
  * values: what it predicts (bytes as int32, or 0/1).
  */
-export async function gradientField(network: FieldNetwork, inputs: tf.Tensor4D, values: tf.Tensor4D, row: number, column: number): Promise<Float32Array[]> {
-  const [batch, , , channels] = inputs.shape;
+export async function gradientField(
+  network: FieldNetwork,
+  inputs: tf.Tensor4D,
+  values: tf.Tensor4D,
+  row: number,
+  column: number,
+  channels: readonly number[] = Array.from({ length: inputs.shape[3] }, (_, channel) => channel),
+): Promise<Float32Array[]> {
+  const batch = inputs.shape[0];
   const fields: Float32Array[] = [];
-  for (let channel = 0; channel < channels; channel++) {
+  for (const channel of channels) {
     const field = tf.tidy(() => {
       const logLikelihood = (x: tf.Tensor) => {
         const logits = network.logits(x as tf.Tensor4D);
