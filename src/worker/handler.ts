@@ -421,7 +421,7 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
         // Beside the queue: training and other messages go on while it runs. A newer job of
         // the same kind supersedes it; each evaluation is a kind of its own.
         const kind = message.name === 'evaluate' ? `evaluate:${String((message.payload as { id?: unknown } | undefined)?.id)}` : message.name;
-        void target.jobs.start(message.jobId, message.name, (job) => work(message.payload, job), kind);
+        void target.jobs.start(message.jobId, message.name, (job) => work(message.payload, job, { data: target.session.data }), kind);
         return;
       }
       case 'cancel':

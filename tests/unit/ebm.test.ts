@@ -47,6 +47,25 @@ describe('Langevin dynamics', () => {
     tf.dispose([mu, sigma, end, mean, variance]);
   });
 
+  it('with one coordinate held fixed, samples the other from its conditional Gaussian', () => {
+    // E = x' A x / 2, precision A = [[2, -1.2], [-1.2, 1]]: given x1 = 1, x2 ~ N(-A21 x1 / A22, 1 / A22) = N(1.2, 1)
+    const energy = (x: tf.Tensor) => {
+      const [x1, x2] = tf.split(x, 2, 1);
+      return x1.square().mul(2).add(x2.square()).sub(x1.mul(x2).mul(2.4)).div(2).reshape([-1]) as tf.Tensor1D;
+    };
+    const step = 0.01;
+    const n = 4000;
+    const clamp = { values: tf.tile(tf.tensor2d([[1, 0]]), [n, 1]), keep: tf.tile(tf.tensor2d([[1, 0]]), [n, 1]) };
+    const end = langevinNow(energy, tf.zeros([n, 2]), { steps: 1500, stepSize: step, noise: Math.sqrt(2 * step), clip: 0 }, createRandom(8), clamp);
+    const [x1, x2] = tf.split(end, 2, 1);
+    expect(Array.from(x1.dataSync()).every((value) => value === 1)).toBe(true);
+    const { mean, variance } = tf.moments(x2);
+    expect(mean.dataSync()[0]).toBeCloseTo(1.2, 1);
+    expect(variance.dataSync()[0]).toBeGreaterThan(0.93);
+    expect(variance.dataSync()[0]).toBeLessThan(1.07);
+    tf.dispose([clamp.values, clamp.keep, end, x1, x2, mean, variance]);
+  });
+
   it('clips the gradient and keeps values within bounds', () => {
     const steep = (x: tf.Tensor) => x.mul(1000).sum(1) as tf.Tensor1D;
     const end = langevinNow(steep, tf.fill([3, 2], 0.5), { steps: 1, stepSize: 1, noise: 0, clip: 0.1 }, createRandom(1));
@@ -172,6 +191,27 @@ describe('the EBM', () => {
     expect(last.caption).toContain('step 6 of 6');
     expect([last.count, last.columns]).toEqual([8 * 7, 7]);
     expect(tf.memory().numTensors).toBe(before);
+    session.dispose();
+  });
+
+  it('fills in half of test images: the top half stays as it was, the bottom walks from noise, and nothing leaks', async () => {
+    const session = await sessionFor(ebm('mnist'));
+    await train(session, 1);
+    const before = tf.memory().numTensors;
+    const frames: ImageGridPanel[] = [];
+    const job = { ...DETACHED_JOB, emit: (panel: ViewPanel) => void frames.push(panel as ImageGridPanel) };
+    await session.model.actions!.inpaint(undefined, job, { data: session.data });
+    expect(tf.memory().numTensors).toBe(before);
+    const last = frames.at(-1)!;
+    // a row per image: the test image, the start (top kept, bottom noise), then a column after each of the 6 steps
+    expect([last.count, last.columns]).toEqual([8 * 8, 8]);
+    expect(last.caption).toContain('step 6 of 6');
+    const image = (row: number, column: number) => last.pixels.subarray((row * 8 + column) * 784, (row * 8 + column + 1) * 784);
+    for (let row = 0; row < 8; row++) {
+      expect(Array.from(image(row, 7).subarray(0, 14 * 28))).toEqual(Array.from(image(row, 0).subarray(0, 14 * 28)));
+      // the bottom half moved from its noise
+      expect(Array.from(image(row, 7).subarray(14 * 28))).not.toEqual(Array.from(image(row, 1).subarray(14 * 28)));
+    }
     session.dispose();
   });
 

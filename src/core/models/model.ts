@@ -89,8 +89,13 @@ export interface EvaluationContext {
   job: JobContext;
 }
 
+/** What an action may use besides its payload: the run's data (test images to complete). */
+export interface ActionContext {
+  data: Dataset;
+}
+
 /** Long work the page asks for (decode this point, animate a sampler): streams panels through its job. */
-export type Action = (payload: unknown, job: JobContext) => Promise<void>;
+export type Action = (payload: unknown, job: JobContext, context: ActionContext) => Promise<void>;
 
 /** A trainable generative model. Every tensor it returns is the caller's to dispose. */
 export interface GenerativeModel {
@@ -203,6 +208,8 @@ export interface JobOffer {
   button: string;
   /** What it shows, in plain words, before it is run. */
   help: string;
+  /** Offered only on these kinds of data; absent: on every kind the model trains on. */
+  dataKinds?: readonly DataKind[];
 }
 
 /** A part of a training step the page can run on its own (a GAN's discriminator update). */

@@ -5,6 +5,9 @@
 import { defineParams } from '../../params/schema';
 import { defineModel, type ModelSpec } from '../model';
 
+/** The image EBM's job: Langevin dynamics on half an image (./inpainting.ts). */
+export const INPAINT = 'inpaint';
+
 /** On images Adam with beta1 = 0 (Du and Mordatch 2019): momentum would carry the energy past a moving target. */
 export const EBM_OPTIMIZER = defineParams([
   { kind: 'number', key: 'lr', label: 'Learning rate', help: "Step size of the energy network's Adam optimizer. Changed live.", default: 0.003, defaultFor: { image: 0.0001 }, min: 0.00001, max: 0.1, step: 0.00001, logScale: true, live: true },
@@ -68,6 +71,15 @@ export const EBM: ModelSpec = defineModel({
   },
   dataKinds: ['points', 'image'],
   generates: true,
+  jobs: [
+    {
+      action: INPAINT,
+      title: 'Fill in half an image',
+      button: 'Fill in',
+      help: 'Keeps the top half of 8 test images, replaces the rest by noise, and lets Langevin dynamics move only those pixels down the energy: an energy that is low on whole images pulls them towards a bottom half that fits the top.',
+      dataKinds: ['image'],
+    },
+  ],
   firstResults: {
     points: { steps: 1500, text: 'the energy forms valleys where the data is, and the samples gather in them' },
     image: { steps: 500, text: 'the samples turn from noise into strokes' },

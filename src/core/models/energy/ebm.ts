@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PointsDataSpec } from '../../datasets/catalog';
+import type { ImageDataset } from '../../datasets/image-dataset';
 import type { PointsDataset } from '../../datasets/points';
 import { boltzmannDensity, gridKl, kernelDensity } from '../../metrics/grid-density';
 import type { ParamValue, ParamValues } from '../../params/schema';
@@ -20,8 +21,9 @@ import { readAndDispose } from '../../training/readback';
 import { imageGridPanel, type ViewPanel } from '../../views/panels';
 import { frameOf, gridCentres } from '../../views/plane-panels';
 import { convEncoder, denseEncoder, trainableVariables, trainingStepBytes } from '../networks';
-import { implement, type Evaluation, type GenerativeModel, type ModelContext, type ModelFactory, type SampleOptions, type StepContext, type StepTerms, type ViewContext } from '../model';
-import { EBM, EBM_OPTIMIZER, EBM_PARAMS } from './ebm-spec';
+import { implement, type Action, type Evaluation, type GenerativeModel, type ModelContext, type ModelFactory, type SampleOptions, type StepContext, type StepTerms, type ViewContext } from '../model';
+import { EBM, EBM_OPTIMIZER, EBM_PARAMS, INPAINT } from './ebm-spec';
+import { inpaint } from './inpainting';
 import { langevin, langevinNow, samplingTemperature, type LangevinSettings } from './langevin';
 import { ReplayBuffer } from './replay-buffer';
 import { chainsPanel, densityPanels, energyField, FIELD_CELLS, samplesPanel } from './energy-views';
@@ -40,6 +42,8 @@ const IMAGE_CHAINS = 8;
 const IMAGE_COLUMNS = 8;
 /** Training chains drawn on the landscape: enough to see where they gather, few enough to see the valleys. */
 const BUFFER_SHOWN = 200;
+/** Inpainting's noise: the same at every run, so what changes between runs is the model. */
+const INPAINT_SEED = 11;
 
 class EnergyBasedModel implements GenerativeModel {
   /** E: [B, ...example] -> [B, 1]. */
@@ -56,6 +60,8 @@ class EnergyBasedModel implements GenerativeModel {
   private alpha: number;
   readonly state: StatePart;
   readonly evaluations: readonly Evaluation[];
+  /** On images: filling in half of test images (the spec's INPAINT job). */
+  readonly actions: Readonly<Record<string, Action>>;
 
   constructor(values: EbmValues, { data, random }: ModelContext) {
     this.isImage = data.kind === 'image';
@@ -77,6 +83,8 @@ class EnergyBasedModel implements GenerativeModel {
     this.buffer = new ReplayBuffer(values.buffer, data.shape, (n, r) => this.fresh(n, r), this.noiseRandom);
     this.state = combineParts({ energy: this.optimizer, buffer: this.buffer, noise: randomPart(this.noiseRandom) });
     this.evaluations = this.isImage ? [] : [this.gridEvaluation()];
+    // fresh chains' length: the bottom half starts from noise, as a new sample does
+    this.actions = this.isImage ? { [INPAINT]: async (_payload, job, { data }) => void (await inpaint(this.energy, { ...this.settings, steps: SAMPLE_STEPS_FACTOR * this.settings.steps }, data as ImageDataset, createRandom(INPAINT_SEED), job)) } : {};
   }
 
   /** E(x): [B, ...] -> [B]. */

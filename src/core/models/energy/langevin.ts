@@ -26,15 +26,27 @@ export interface LangevinSettings {
 /** Energies of a batch: [B, ...] -> [B]. */
 export type EnergyFunction = (x: tf.Tensor) => tf.Tensor1D;
 
+/**
+ * Values held fixed while the rest walk (inpainting): where `keep` is 1 the chain stays at
+ * `values`. The free values then sample p(free | kept), proportional to exp(-E) with the
+ * kept ones fixed. Both shaped like the chains.
+ */
+export interface Clamp {
+  values: tf.Tensor;
+  keep: tf.Tensor;
+}
+
 /** One Langevin step from x (x is left to the caller): the next positions, a new tensor. */
-export function langevinStep(energy: EnergyFunction, x: tf.Tensor, settings: LangevinSettings, random: Random): tf.Tensor {
+export function langevinStep(energy: EnergyFunction, x: tf.Tensor, settings: LangevinSettings, random: Random, clamp?: Clamp): tf.Tensor {
   return tf.tidy(() => {
     // the energies of a batch are independent, so the gradient of their sum is each example's own gradient
     const gradient = tf.grad((input: tf.Tensor) => energy(input).sum())(x);
     const clipped = settings.clip > 0 ? gradient.clipByValue(-settings.clip, settings.clip) : gradient;
     // x - step * grad E(x) + noise * N(0, I)
     const moved = x.sub(clipped.mul(settings.stepSize)).add(tf.randomNormal(x.shape, 0, settings.noise, 'float32', random.seed()));
-    return settings.bounds ? moved.clipByValue(settings.bounds[0], settings.bounds[1]) : moved;
+    const bounded = settings.bounds ? moved.clipByValue(settings.bounds[0], settings.bounds[1]) : moved;
+    // x = keep * kept + (1 - keep) * moved
+    return clamp ? clamp.keep.mul(clamp.values).add(tf.onesLike(clamp.keep).sub(clamp.keep).mul(bounded)) : bounded;
   });
 }
 
@@ -45,10 +57,11 @@ export async function langevin(
   settings: LangevinSettings,
   random: Random,
   each?: (x: tf.Tensor, step: number) => Promise<void>,
+  clamp?: Clamp,
 ): Promise<tf.Tensor> {
   let x = start.clone();
   for (let step = 1; step <= settings.steps; step++) {
-    const next = langevinStep(energy, x, settings, random);
+    const next = langevinStep(energy, x, settings, random, clamp);
     x.dispose();
     x = next;
     if (each) await each(x, step);
@@ -57,10 +70,10 @@ export async function langevin(
 }
 
 /** The same walk, synchronously: inside a training step, which must not await. */
-export function langevinNow(energy: EnergyFunction, start: tf.Tensor, settings: LangevinSettings, random: Random): tf.Tensor {
+export function langevinNow(energy: EnergyFunction, start: tf.Tensor, settings: LangevinSettings, random: Random, clamp?: Clamp): tf.Tensor {
   let x = start.clone();
   for (let step = 1; step <= settings.steps; step++) {
-    const next = langevinStep(energy, x, settings, random);
+    const next = langevinStep(energy, x, settings, random, clamp);
     x.dispose();
     x = next;
   }
