@@ -4,6 +4,10 @@
  * takes at most 1 / REFRESH_SHARE of the time since training started. Once training stops
  * (pause, a single step, a reset), whatever is out of date is brought up to date, except
  * the rare, costly figures, which still wait for their cadence.
+ *
+ * A figure that costs more than the views would never get its turn if the views took the
+ * budget as soon as it accrued: while one is due and waits for budget, the views leave it
+ * room (its last cost), for at most VIEWS_WAIT_MS.
  */
 import type { Evaluation } from '../core/models/model';
 
@@ -19,6 +23,8 @@ export interface RefreshTiming {
 export const DEFAULT_TIMING: RefreshTiming = { metricsInterval: 100, viewsInterval: 1500, checkpointInterval: 30_000 };
 /** Refreshing may take at most 1 / REFRESH_SHARE of the training time. */
 export const REFRESH_SHARE = 5;
+/** The views leave the budget to a waiting figure for at most this long (ms) since they were last drawn. */
+export const VIEWS_WAIT_MS = 10_000;
 
 /** Training keeps going (due by time, within the budget), or has stopped and the page should see the current step. */
 export type RefreshMode = 'training' | 'settled';
@@ -36,6 +42,8 @@ export class RefreshSchedule {
   private views: LastRun = NEVER;
   /** Since when training has run, and how long refreshes took meanwhile (ms). */
   private budget = { since: 0, spent: 0 };
+  /** What the evaluations that are due but wait for budget cost last time (ms), as of the last dueEvaluations while training. */
+  private waiting = 0;
 
   constructor(
     private readonly timing: RefreshTiming,
@@ -47,14 +55,15 @@ export class RefreshSchedule {
     this.budget = { since: this.now(), spent: 0 };
   }
 
-  /** Its interval has passed, and doing it again (at its last cost) keeps refreshing within its share of the time. */
-  private dueWhileTraining(last: LastRun, interval: number): boolean {
+  /** Its interval has passed, and doing it again (at its last cost, plus what it leaves to others) keeps refreshing within its share of the time. */
+  private dueWhileTraining(last: LastRun, interval: number, leave = 0): boolean {
     const now = this.now();
-    return now - last.at >= interval && this.budget.spent + last.cost <= (now - this.budget.since) / REFRESH_SHARE;
+    return now - last.at >= interval && this.budget.spent + last.cost + leave <= (now - this.budget.since) / REFRESH_SHARE;
   }
 
   /** The evaluations to run now, in the model's order. `force`: the model changed (a live setting), so figures at this step are stale too. */
   dueEvaluations(evaluations: readonly Evaluation[], step: number, mode: RefreshMode, force = false): Evaluation[] {
+    if (mode === 'training') this.waiting = 0;
     return evaluations.filter((evaluation) => {
       if (evaluation.cadence === 'on-demand') return false;
       const never = this.evaluations.get(evaluation.id) === undefined;
@@ -63,14 +72,20 @@ export class RefreshSchedule {
       if (never && evaluation.waitsForTraining && step === 0) return false;
       const last = this.evaluations.get(evaluation.id) ?? (evaluation.waitsForTraining && mode === 'training' ? { at: this.budget.since, step: 0, cost: 0 } : NEVER);
       const interval = evaluation.cadence === 'refresh' ? this.timing.viewsInterval : evaluation.cadence;
-      if (mode === 'training') return this.dueWhileTraining(last, interval);
+      if (mode === 'training') {
+        const due = this.dueWhileTraining(last, interval);
+        if (!due && this.now() - last.at >= interval) this.waiting += last.cost;
+        return due;
+      }
       const stale = last.step !== step || force;
       return evaluation.cadence === 'refresh' ? stale : last === NEVER || (stale && this.now() - last.at >= interval);
     });
   }
 
   viewsDue(step: number, mode: RefreshMode, force = false): boolean {
-    return mode === 'training' ? this.dueWhileTraining(this.views, this.timing.viewsInterval) : this.views.step !== step || force;
+    if (mode !== 'training') return this.views.step !== step || force;
+    const waitedLongEnough = this.now() - this.views.at >= VIEWS_WAIT_MS;
+    return this.dueWhileTraining(this.views, this.timing.viewsInterval, waitedLongEnough ? 0 : this.waiting);
   }
 
   /** Records a refresh that started at `startedAt`, for `step`; while training, its cost counts against the budget. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../src/core/models/model';
-import { REFRESH_SHARE, RefreshSchedule } from '../../src/worker/refresh-schedule';
+import { REFRESH_SHARE, RefreshSchedule, VIEWS_WAIT_MS } from '../../src/worker/refresh-schedule';
 
 function clock(start = 0) {
   let time = start;
@@ -36,6 +36,39 @@ describe('RefreshSchedule', () => {
     expect(refreshing / time.now()).toBeLessThanOrEqual(1 / REFRESH_SHARE + 0.01);
     // and refreshing did happen, about as much as the budget allows
     expect(refreshing / time.now()).toBeGreaterThan(0.15);
+  });
+
+  it('a figure that costs more than the views still gets its turn, and the views wait for it at most VIEWS_WAIT_MS', () => {
+    const time = clock();
+    const schedule = new RefreshSchedule({ metricsInterval: 100, viewsInterval: 1500, checkpointInterval: 30_000 }, time.now);
+    const evaluations = [evaluation('costly', 10_000)];
+    // views of 700 ms, a figure of 1.2 s every 10 s: together they want more than the fifth of the time there is
+    const costs: Record<string, number> = { costly: 1200, views: 700 };
+    schedule.startTraining();
+    const runs: Record<string, number[]> = { costly: [], views: [] };
+    for (let step = 1; step <= 30_000; step++) {
+      time.advance(10);
+      for (const due of schedule.dueEvaluations(evaluations, step, 'training')) {
+        const started = time.now();
+        time.advance(costs[due.id]);
+        runs.costly.push(time.now());
+        schedule.ranEvaluation(due.id, step, started, 'training');
+      }
+      if (schedule.viewsDue(step, 'training')) {
+        const started = time.now();
+        time.advance(costs.views);
+        runs.views.push(time.now());
+        schedule.ranViews(step, started, 'training');
+      }
+    }
+    const gaps = (times: number[]) => times.slice(1).map((at, i) => at - times[i]);
+    // the figure comes about every 10 s plus the time its budget takes to accrue, not never
+    expect(runs.costly.length).toBeGreaterThan(time.now() / 20_000);
+    // and the views wait for it at most VIEWS_WAIT_MS, then for their own budget (a fifth of the time: 5 times their cost and the figure's)
+    expect(Math.max(...gaps(runs.views))).toBeLessThanOrEqual(VIEWS_WAIT_MS + REFRESH_SHARE * (costs.costly + costs.views));
+    let refreshing = 0;
+    refreshing += runs.costly.length * costs.costly + runs.views.length * costs.views;
+    expect(refreshing / time.now()).toBeLessThanOrEqual(1 / REFRESH_SHARE + 0.01);
   });
 
   it('once training stops, what is out of date is refreshed, except rare figures before their time; on-demand ones never', () => {
