@@ -6,7 +6,10 @@
  * Then, in the app itself, how responsive the page stays while each model trains (main-thread
  * long tasks), on the backend a person gets ('auto') and, for the first model, on WebGL and WebGPU.
  *
- *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S]
+ * In Node on WASM, also how fast each model that generates draws samples: for autoregressive
+ * models (one network pass per value), with each way of running a pass, naive against cached.
+ *
+ *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -19,9 +22,10 @@ import { build, preview, type PreviewServer } from 'vite';
 import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../e2e/chromium';
 import { defaultConfig } from '../core/config';
 import { findModel, MODELS } from '../core/models';
+import { createRandom, type Random } from '../core/random';
 import { createSession } from '../core/training/session';
 import { UsageError } from './args';
-import { NODE_BACKENDS, useNodeBackend } from './node-backend';
+import { NODE_BACKENDS, useNodeBackend, type NodeBackend } from './node-backend';
 import { loadNodeDataset } from './node-datasets';
 import { measureResponsiveness, responsivenessTable, type ResponsivenessRow } from './responsiveness';
 
@@ -44,7 +48,25 @@ interface Options {
   timeoutS: number;
   /** Seconds of training watched for long tasks, per model and backend. */
   watchS: number;
+  /** Time sampling too (Node, WASM). */
+  sampling: boolean;
+  /** The Node backends timed (the CPU backend takes minutes a step on convolutional models). */
+  nodeBackends: NodeBackend[];
 }
+
+interface SamplingRow {
+  model: string;
+  /** 'sample()': the model's own sampler, as the page calls it; else a pass method of an autoregressive model. */
+  method: string;
+  samples: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+/** Images drawn per timing: a batch, as the page's views draw them. */
+const SAMPLED = 16;
+/** The ways an autoregressive model's sampler runs a pass (./core/models/autoregressive/pixel-sampler.ts), fastest first. */
+const PASS_METHODS = ['cached', 'cropped', 'naive'] as const;
 
 interface Row {
   model: string;
@@ -73,7 +95,7 @@ interface PageResult {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15 };
+  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15, sampling: true, nodeBackends: [...NODE_BACKENDS] };
   const value = (i: number) => {
     if (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) throw new UsageError(`${argv[i]} needs a value`);
     return argv[i + 1];
@@ -96,6 +118,13 @@ function parseArgs(argv: string[]): Options {
     else if (argv[i] === '--steps') options.steps = positive(i++);
     else if (argv[i] === '--timeout') options.timeoutS = positive(i++);
     else if (argv[i] === '--watch') options.watchS = positive(i++);
+    else if (argv[i] === '--no-sampling') options.sampling = false;
+    else if (argv[i] === '--node-backends') {
+      const asked = value(i++).split(',').filter(Boolean);
+      const unknown = asked.filter((name) => !(NODE_BACKENDS as readonly string[]).includes(name));
+      if (unknown.length || asked.length === 0) throw new UsageError(`--node-backends takes some of ${NODE_BACKENDS.join(', ')}`);
+      options.nodeBackends = asked as NodeBackend[];
+    }
     else throw new UsageError(`unknown argument "${argv[i]}"`);
   }
   return options;
@@ -128,6 +157,45 @@ async function benchNode(model: string, backend: (typeof NODE_BACKENDS)[number],
   } finally {
     session.dispose();
   }
+}
+
+/** An autoregressive model's sampler with a choice of pass (the model's `draw`); absent on other models. */
+type Drawing = { draw(canvas: Float32Array, count: number, random: Random, options: { method: (typeof PASS_METHODS)[number] }): Promise<void> };
+
+/** Samples per second on WASM after one training step: the model's sampler, and for autoregressive models each pass method. */
+async function benchSampling(model: string): Promise<SamplingRow[]> {
+  await useNodeBackend('wasm');
+  const session = await createSession(defaultConfig(model, DATASET), loadNodeDataset(DATASET));
+  try {
+    if (!findModel(model)?.generates) return [];
+    session.dispatch();
+    await session.readMetrics();
+    const rows: SamplingRow[] = [];
+    const time = async (method: string, run: () => Promise<void>) => {
+      const start = performance.now();
+      await run();
+      const seconds = (performance.now() - start) / 1000;
+      rows.push({ model, method, samples: SAMPLED, seconds, samplesPerSecond: SAMPLED / seconds });
+      log(`sampling ${model} ${method}: ${(SAMPLED / seconds).toFixed(2)} samples/s`);
+    };
+    await time('sample()', async () => (await session.sample(SAMPLED, createRandom(1))).dispose());
+    const drawing = session.model as Partial<Drawing>;
+    if (typeof drawing.draw === 'function' && session.data.kind === 'image') {
+      const values = SAMPLED * session.data.spec.shape.reduce((a, b) => a * b, 1);
+      for (const method of PASS_METHODS) await time(method, () => drawing.draw!(new Float32Array(values), SAMPLED, createRandom(1), { method }));
+    }
+    return rows;
+  } finally {
+    session.dispose();
+  }
+}
+
+function samplingTable(rows: SamplingRow[]): string {
+  const header = ['model', 'sampler', 'samples', 'seconds', 'samples/s'];
+  const body = rows.map((r) => [r.model, r.method, String(r.samples), r.seconds.toFixed(1), r.samplesPerSecond.toFixed(2)]);
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((line) => line[c].length)));
+  const format = (line: string[]) => line.map((cell, c) => (c >= 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ');
+  return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(format)].join('\n');
 }
 
 function freePort(): Promise<number> {
@@ -232,12 +300,14 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const responsiveness: ResponsivenessRow[] = [];
   let chromiumVersion: string | undefined;
+  const sampling: SamplingRow[] = [];
   if (options.only !== 'browser') {
     for (const model of options.models) {
-      for (const backend of NODE_BACKENDS) {
+      for (const backend of options.nodeBackends) {
         log(`node ${model} ${backend}`);
         rows.push(await benchNode(model, backend, options));
       }
+      if (options.sampling) sampling.push(...(await benchSampling(model)));
     }
   }
   if (options.only !== 'node') chromiumVersion = await benchBrowser(options, rows, responsiveness);
@@ -252,6 +322,7 @@ async function main(): Promise<void> {
     dataset: DATASET,
     options,
     results: rows,
+    sampling,
     responsiveness,
   };
   const dir = join(ROOT, 'bench-results');
@@ -261,6 +332,10 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\n${report.machine.cpu} (${report.machine.cores} cores), Node ${report.node}${chromiumVersion ? `, Chromium ${chromiumVersion}` : ''}, TF.js ${report.tfjs}`);
   console.log(table(rows));
+  if (sampling.length) {
+    console.log(`\nSampling in Node on WASM, ${SAMPLED} images at once after one training step`);
+    console.log(samplingTable(sampling));
+  }
   if (responsiveness.length) {
     console.log(`\nThe page while training (${options.watchS} s each): main-thread tasks over 50 ms`);
     console.log(responsivenessTable(responsiveness));
@@ -273,7 +348,7 @@ main().then(
   () => process.exit(0),
   (error) => {
     console.error(error instanceof UsageError ? `usage error: ${error.message}` : error);
-    console.error('usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S]');
+    console.error('usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm]');
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );
