@@ -1,7 +1,8 @@
 /**
  * PixelCNN in the page: a tiny network takes one step, and its views come: samples drawn
  * value by value, completions, and the receptive field of one prediction; held-out
- * bits/dim reach the chart's table; the film of one image being drawn runs and stops.
+ * bits/dim reach the chart's table; the film of one image being drawn runs and stops; 64
+ * new samples are drawn to the end.
  */
 import { expect, test } from '@playwright/test';
 import { stepCount } from './readings';
@@ -26,4 +27,10 @@ test('PixelCNN takes a step and shows its samples, completions and receptive fie
   await expect(film).toContainText(/Drawing value \d+ of 784/);
   await film.getByRole('button', { name: 'Cancel' }).click();
   await expect(film).toContainText('Stopped');
+
+  // drawing new samples fills the grid in row by row, and completes
+  const drawn = page.getByTestId('new-samples');
+  await drawn.getByRole('button', { name: 'Draw 64' }).click();
+  await expect(drawn.getByRole('button', { name: 'Draw again' })).toBeVisible();
+  await expect(drawn.getByTestId('grid-new-samples')).toBeVisible();
 });
