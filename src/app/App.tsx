@@ -3,6 +3,7 @@ import { ChartDetails, LeadChart } from './components/Charts';
 import { ConfigPanel } from './components/ConfigPanel';
 import { DeviceBadge } from './components/DeviceBadge';
 import { FirstMinute } from './components/FirstMinute';
+import { ExportButton } from './components/ExportButton';
 import { ModelCard } from './components/ModelCard';
 import { NewSamples, OfferedJobs } from './components/NewSamples';
 import { Notices } from './components/Notices';
@@ -52,6 +53,7 @@ export function App() {
             <OfferedJobs />
           </div>
           <ModelCard />
+          <ExportButton />
         </main>
       </div>
       <footer className="app-footer">

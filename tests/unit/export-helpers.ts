@@ -1,0 +1,95 @@
+/** What the export tests share: PyTorch (or why it is missing), served batches, TF.js's answers as inputs.npz, projects on disk, the parity harness. */
+import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { expect } from 'vitest';
+import { defaultConfig, sanitizeConfig, type RunConfig } from '../../src/core/config';
+import type { Dataset } from '../../src/core/datasets/dataset';
+import type { GenerativeModel } from '../../src/core/models/model';
+import { createRandom } from '../../src/core/random';
+import type { Checkpoint } from '../../src/core/training/checkpoint';
+import { checkpointArrays } from '../../src/export/checkpoint-arrays';
+import type { NamedArray } from '../../src/export/npy';
+import { npzBytes } from '../../src/export/npy';
+import { exportRun, projectFiles } from '../../src/export/project';
+import { exportFamilyOf } from '../../src/export/registry';
+import { torchState } from '../../src/export/torch-layout';
+
+export const PYTHON = '/usr/bin/python3';
+const HARNESS = join(dirname(new URL(import.meta.url).pathname), 'export-parity.py');
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' }).status === 0;
+const INSTALL = 'PyTorch is missing for /usr/bin/python3: install it with `apt-get install -y python3-torch`';
+if (!hasTorch && !process.env.CI) console.warn(`export tests skipped: ${INSTALL}`);
+/** Skip with this: without torch the tests are skipped, except in CI, where they fail for want of it. */
+export const skipWithoutTorch = !hasTorch && !process.env.CI;
+export const requireTorch = () => {
+  if (!hasTorch) throw new Error(INSTALL);
+};
+
+/** A dataset that serves one given batch (and its labels), whatever is asked. */
+export function serving(kind: Dataset['kind'], x: tf.Tensor, labels: Uint8Array = new Uint8Array(x.shape[0])): Dataset {
+  return { kind, draw: () => x.clone(), drawLabelled: () => ({ examples: x.clone(), labels }) } as unknown as Dataset;
+}
+
+export function configOf(model: string, dataset: string, values: Record<string, unknown>): RunConfig {
+  const config = defaultConfig(model, dataset);
+  Object.assign(config.values, values);
+  const { config: clean, problems } = sanitizeConfig(config);
+  expect(problems).toEqual([]);
+  return clean;
+}
+
+/** One step of a model on a served batch: its terms as numbers. */
+export function stepTerms(model: GenerativeModel, data: Dataset, batchSize: number): Record<string, number> {
+  const terms = tf.tidy(() => model.step({ data, random: createRandom(1), batchSize }));
+  const values = Object.fromEntries(Object.entries(terms).map(([name, term]) => [name, term.dataSync()[0]]));
+  tf.dispose(Object.values(terms));
+  return values;
+}
+
+export async function arrayOf(tensor: tf.Tensor): Promise<NamedArray> {
+  return { shape: tensor.shape, values: Float32Array.from(await tensor.data()) };
+}
+
+/** TF.js's answers to a step, as inputs.npz holds them: term.<name>, and after.<name>, m.<name>, v.<name> in PyTorch's names and layouts. */
+export function answers(config: RunConfig, terms: Record<string, number>, after: Checkpoint): Record<string, NamedArray> {
+  const arrays: Record<string, NamedArray> = {};
+  for (const [name, value] of Object.entries(terms)) arrays[`term.${name}`] = { shape: [1], values: Float32Array.of(value) };
+  const run = exportRun(config);
+  const family = exportFamilyOf(config.model)!;
+  const saved = checkpointArrays(after);
+  for (const plan of family.optimizers(run)) {
+    const state = torchState(plan, saved);
+    for (const [param, array] of Object.entries(state.weights)) arrays[`after.${param}`] = array;
+    for (const [param, array] of Object.entries(state.m)) arrays[`m.${param}`] = array;
+    for (const [param, array] of Object.entries(state.v)) arrays[`v.${param}`] = array;
+  }
+  for (const { key, name } of family.buffers?.(run) ?? []) arrays[`after.${name}`] = saved.get(key)!;
+  return arrays;
+}
+
+/** The run exported at `checkpoint` into `project`, with extra files beside (inputs.npz). */
+export async function writeProject(
+  project: string,
+  config: RunConfig,
+  checkpoint: Checkpoint,
+  readDataFile: (name: string) => Promise<Uint8Array>,
+  extra: Record<string, Uint8Array> = {},
+  readClassifierFile?: (name: string) => Promise<Uint8Array | undefined>,
+): Promise<void> {
+  const files = await projectFiles({ config, checkpoint, readDataFile, ...(readClassifierFile ? { readClassifierFile } : {}) });
+  for (const [path, bytes] of Object.entries({ ...files, ...extra })) {
+    mkdirSync(dirname(join(project, path)), { recursive: true });
+    writeFileSync(join(project, path), bytes);
+  }
+}
+
+export const npz = npzBytes;
+
+/** tests/unit/export-parity.py on these projects: the differences it found, by project. */
+export function runHarness(projects: string[]): Map<string, Record<string, number>> {
+  const run = spawnSync(PYTHON, [HARNESS, ...projects], { encoding: 'utf8', timeout: 120_000 });
+  if (run.status !== 0) throw new Error(`the parity harness failed:\n${run.stderr}`);
+  return new Map(run.stdout.trim().split('\n').map((line) => JSON.parse(line)).map((result) => [result.project, result]));
+}
