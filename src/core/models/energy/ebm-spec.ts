@@ -33,6 +33,20 @@ export const EBM_PARAMS = defineParams([
   { kind: 'number', key: 'grad_clip', label: 'Gradient clip', help: 'Each component of the energy gradient is clipped to plus or minus this in a Langevin step, so a steep wall cannot throw a chain away. 0: no clipping. Live.', default: 0, defaultFor: { image: 0.03 }, min: 0, max: 100, step: 0.001, advanced: true, live: true },
   { kind: 'int', key: 'buffer', label: 'Replay buffer size', help: 'Samples kept from earlier steps, where chains start again (the buffer is part of every checkpoint).', default: 8192, defaultFor: { image: 2048 }, min: 64, max: 16384, advanced: true },
   { kind: 'number', key: 'restart', label: 'Share of chains restarted from noise', help: 'Each step, this share of the chains starts from fresh noise rather than from the buffer, so new regions keep being found.', default: 0.05, min: 0, max: 1, step: 0.01, advanced: true },
+  {
+    kind: 'number',
+    key: 'data_noise',
+    label: 'Noise on the data',
+    help:
+      'Standard deviation of Gaussian noise added to each training example (Du and Mordatch 2019 add a little). The energy then learns a slightly blurred data density, whose valleys are wide enough for Langevin chains to settle in. ' +
+      'On clusters far narrower than a Langevin step (the ring\'s are 0.01 wide), chains never reach the bottom of a valley, so the energy keeps deepening it: without noise, data and sample energies run apart after about 2,000 steps and the density gets worse. Live.',
+    default: 0.1,
+    defaultFor: { image: 0 },
+    min: 0,
+    max: 1,
+    step: 0.005,
+    live: true,
+  },
   { kind: 'number', key: 'alpha', label: 'Energy penalty', help: 'Weight alpha of alpha (E(x+)^2 + E(x-)^2): keeps energies near 0, so they cannot run off to minus infinity on the data. Live.', default: 0.1, min: 0, max: 10, step: 0.01, live: true },
   { kind: 'int-list', key: 'hidden', label: 'Hidden widths', help: "Widths of the energy network's hidden layers (Swish activations), comma-separated.", default: [64, 64], min: 4, max: 1024, minLength: 1, maxLength: 4, dataKinds: ['points'] },
   { kind: 'int-list', key: 'channels', label: 'Channels', help: 'Widths of the energy network\'s stride-2 convolutions (Swish activations).', default: [16, 32, 64], min: 4, max: 128, minLength: 1, maxLength: 4, dataKinds: ['image'] },

@@ -58,6 +58,7 @@ class EnergyBasedModel implements GenerativeModel {
   private settings: LangevinSettings;
   private restart: number;
   private alpha: number;
+  private dataNoise: number;
   readonly state: StatePart;
   readonly evaluations: readonly Evaluation[];
   /** On images: filling in half of test images (the spec's INPAINT job). */
@@ -79,6 +80,7 @@ class EnergyBasedModel implements GenerativeModel {
     };
     this.restart = values.restart;
     this.alpha = values.alpha;
+    this.dataNoise = values.data_noise;
     this.noiseRandom = createRandom(random.seed());
     this.buffer = new ReplayBuffer(values.buffer, data.shape, (n, r) => this.fresh(n, r), this.noiseRandom);
     this.state = combineParts({ energy: this.optimizer, buffer: this.buffer, noise: randomPart(this.noiseRandom) });
@@ -96,7 +98,9 @@ class EnergyBasedModel implements GenerativeModel {
   }
 
   step({ data, random, batchSize }: StepContext): StepTerms {
-    const real = data.draw(batchSize, random);
+    // x+ : data, blurred by N(0, data_noise^2)
+    const drawn = data.draw(batchSize, random);
+    const real = this.dataNoise > 0 ? tf.tidy(() => drawn.add(tf.randomNormal(drawn.shape, 0, this.dataNoise, 'float32', random.seed()))) : drawn;
     // x- : chains from the buffer (a share restarted from noise), walked down the current energy
     const { rows, start } = this.buffer.draw(batchSize, this.restart, this.noiseRandom);
     const samples = langevinNow(this.energy, start, this.settings, this.noiseRandom);
@@ -254,6 +258,7 @@ class EnergyBasedModel implements GenerativeModel {
     const number = (key: string, fallback: number) => (typeof values[key] === 'number' ? (values[key] as number) : fallback);
     this.settings = { ...this.settings, stepSize: number('step_size', this.settings.stepSize), noise: number('langevin_noise', this.settings.noise), clip: number('grad_clip', this.settings.clip) };
     this.alpha = number('alpha', this.alpha);
+    this.dataNoise = number('data_noise', this.dataNoise);
   }
 
   memoryEstimate(batchSize: number): number {
