@@ -31,6 +31,8 @@ export interface ExportRun {
 export interface FamilyExport {
   /** The model ids it exports. */
   models: readonly string[];
+  /** Why a run with these settings cannot be exported yet, in a sentence; undefined: it can. */
+  unsupported?(values: Readonly<Record<string, ParamValue>>): string | undefined;
   /** Settings that change the layers: changing them in train.py needs fresh weights. */
   layerKeys: readonly string[];
   /** Each optimizer's variables, in the checkpoint's order. */

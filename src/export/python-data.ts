@@ -42,15 +42,37 @@ class Images:
         index = torch.randint(self.count("train"), (n,), generator=generator)
         return self.take("train", index, encoding, generator), torch.from_numpy(self.labels["train"][index.numpy()].astype(np.int64))
 
-    def take(self, split, index, encoding="unit", generator=None):
-        """Images by index, [n, H, W, C] float32."""
+    def take(self, split, index, encoding="unit", generator=None, seed=None):
+        """Images by index, [n, H, W, C] float32. With a seed, binary-sampled images are the app's own:
+        each image's coins from its index and the seed, the same binary image in whatever batch it comes."""
         x = torch.from_numpy(self.images[split][np.asarray(index)].astype(np.float32))
         if encoding == "unit":
             return x / 255  # pixels in [0, 1]
+        if encoding == "bytes":
+            return x  # the values 0..255 themselves (as floats)
+        if encoding == "binary-threshold":
+            return (x > 127.5).float()  # x_b = [x / 255 > 1/2]
         if encoding == "binary-sampled":
-            # x_b ~ Bernoulli(x / 255), drawn afresh at each read: u * 255 < x, u uniform in [0, 1)
-            return (torch.rand(x.shape, generator=generator) * 255 < x).float()
+            # x_b ~ Bernoulli(x / 255): u * 255 < x, u uniform in [0, 1)
+            if seed is not None:
+                u = torch.from_numpy(np.stack([item_uniforms(seed, i, x[0].numel()) for i in np.asarray(index).tolist()]).reshape(x.shape))
+            else:  # drawn afresh at each read
+                u = torch.rand(x.shape, generator=generator)
+            return (u * 255 < x.to(u.dtype)).float()
         raise ValueError(f"unknown encoding {encoding}")
+
+
+def item_uniforms(seed, index, count):
+    """The first count numbers of the app's random source for one item (src/core/random.ts: mulberry32 from
+    itemSeed(seed, index)), in float64 as the app compares them. Each number depends only on its position:
+    state_k = s + k * 0x6D2B79F5, so numpy computes them all at once, in wrapping uint32 arithmetic."""
+    s = ((seed * 0x9E3779B1) & 0xFFFFFFFF) ^ (((index + 1) * 0x85EBCA6B) & 0xFFFFFFFF)
+    with np.errstate(over="ignore"):
+        t = np.uint32(s) + np.arange(1, count + 1, dtype=np.uint32) * np.uint32(0x6D2B79F5)
+        t = (t ^ (t >> np.uint32(15))) * (t | np.uint32(1))
+        t ^= t + (t ^ (t >> np.uint32(7))) * (t | np.uint32(61))
+        t ^= t >> np.uint32(14)
+    return t.astype(np.float64) / 4294967296
 `;
 
 const POINTS = String.raw`

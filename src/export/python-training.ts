@@ -90,13 +90,14 @@ def rounded(value):
 
 @torch.no_grad()
 def held_out_means(model, data, device, size=1000, chunk=250):
-    """The mean of the model's held-out figures over the first test examples, chunk by chunk."""
-    if not hasattr(model, "held_out"):
+    """The mean of the model's held-out figures over the first test examples (as many as the app
+    uses for the model: its held_out_size, if it has one), chunk by chunk."""
+    if not hasattr(model, "held_out") and not hasattr(model, "held_out_extra"):
         return {}
     model.eval()
-    count = min(size, data.count("test"))
+    count = min(getattr(model, "held_out_size", size), data.count("test"))
     sums = {}
-    for start in range(0, count, chunk):
+    for start in range(0, count, chunk) if hasattr(model, "held_out") else []:
         index = list(range(start, min(start + chunk, count)))
         for name, values in model.held_out(data, index, device).items():
             sums[name] = sums.get(name, 0.0) + values.sum().item()
@@ -214,7 +215,8 @@ def main(argv=None):
             "seconds": rounded(seconds),
             "ms_per_step": rounded(1000 * seconds / max(args.steps, 1)),
             **{f"train_{name}": rounded(value) for name, value in last_train.items()},
-            **{f"test_{name}": rounded(value) for name, value in last_test.items()},
+            # figures the app's runner writes under their own names (a model's own_names: the EBM's grid_kl)
+            **{name if name in getattr(model, "own_names", ()) else f"test_{name}": rounded(value) for name, value in last_test.items()},
             # the sample-quality figures keep their own names, as in the app's runner
             **{name: rounded(value) for name, value in last_quality.items()},
             "config": {key: value for key, value in vars(args).items() if key in RUN["values"]},

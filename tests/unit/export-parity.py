@@ -4,7 +4,8 @@ For each case: a project folder (train.py, weights.npz, manifest.json: the state
 step) and inputs.npz beside them: the step's inputs (x and noise.<name> for a one-loss
 model, in.<name> for a model with a train_step), and TF.js's answers: term.<name> its
 terms, after.<name> the weights and buffers after its step, m.<name> and v.<name> Adam's
-moments, and for a sampler z and samples. Prints one JSON object per case: the differences.
+moments, and for a sampler z and samples (or the uniforms of an autoregressive sampler, or a Langevin
+walk's start, noise and end). Prints one JSON object per case: the differences.
 """
 import importlib.util
 import json
@@ -58,6 +59,18 @@ def run(project):
         if name not in parameters:
             result["buffers"] = max(result["buffers"], relative(value.numpy(), inputs[f"after.{name}"]))
     result["adam_steps"] = [optimizer.t for optimizer in optimizers.values()]
+    if "uniforms" in inputs.files:  # an autoregressive sampler: the same pixels for the same uniform draws
+        samples = model.draw_with_uniforms(torch.from_numpy(inputs["uniforms"]), float(inputs["temperature"][0])).numpy()
+        result["samples"] = float(np.max(np.abs(samples - inputs["samples"])))
+        result["samples_differing"] = int(np.sum(samples != inputs["samples"]))
+    if "walk_start" in inputs.files:  # Langevin dynamics: the same end from the same start and noise
+        noise = torch.from_numpy(inputs["walk_noise"])
+        end = model.langevin(torch.from_numpy(inputs["walk_start"]), noise.shape[1], lambda k: noise[:, k]).numpy()
+        result["walk"] = float(np.max(np.abs(end - inputs["walk_end"])))
+    expected = {key[len("figure."):]: float(inputs[key][0]) for key in inputs.files if key.startswith("figure.")}
+    if expected:  # figures on their own subset (the EBM's grid KL), after the step
+        figures = model.held_out_extra(train.DATA(None), torch.device("cpu"))
+        result["figures"] = max(abs(figures[name] - value) / abs(value) for name, value in expected.items())
     if "z" in inputs.files:
         samples = model.decode_mean(torch.from_numpy(inputs["z"])).numpy()
         result["samples"] = float(np.max(np.abs(samples - inputs["samples"])))

@@ -94,13 +94,15 @@ async function importRun(files: FileList): Promise<void> {
 }
 
 export function ExportButton() {
-  const model = useStore((state) => state.config.model);
+  const { model, values } = useStore((state) => state.config);
   const paused = useStore((state) => state.runState === 'paused');
   const current = useStore((state) => state.kept.savedStep !== undefined && state.kept.savedStep === state.step);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string>();
-  if (!exportFamilyOf(model)) return null;
-  const ready = paused && current && !busy;
+  const family = exportFamilyOf(model);
+  if (!family) return null;
+  const unsupported = family.unsupported?.(values);
+  const ready = paused && current && !busy && !unsupported;
   const chooseImport = (event: ChangeEvent<HTMLInputElement>) => {
     const files = event.target.files;
     if (!files || files.length === 0) return;
@@ -142,7 +144,7 @@ export function ExportButton() {
           <input type="file" multiple accept=".json,.npz,.jsonl" onChange={chooseImport} disabled={busy} data-testid="import-pytorch" />
         </label>
       </div>
-      {!ready && !busy && <p className="help">Pause a trained run to export it.</p>}
+      {unsupported ? <p className="help">{unsupported}</p> : !ready && !busy && <p className="help">Pause a trained run to export it.</p>}
       {problem && (
         <p className="field-error" role="alert">
           {problem}
