@@ -10,10 +10,11 @@ import { DENOISING_AUTOENCODER } from './autoencoders/dae-spec';
 import { VAE } from './autoencoders/vae-spec';
 import { PIXELCNN } from './autoregressive/pixelcnn-spec';
 import { EBM } from './energy/ebm-spec';
+import { RBM } from './energy/rbm-spec';
 import { GAN } from './gan/gan-spec';
 import type { ModelSpec } from './model';
 
-export const MODELS: readonly ModelSpec[] = [AUTOENCODER, CONV_AUTOENCODER, DENOISING_AUTOENCODER, VAE, GAN, PIXELCNN, EBM];
+export const MODELS: readonly ModelSpec[] = [AUTOENCODER, CONV_AUTOENCODER, DENOISING_AUTOENCODER, VAE, GAN, PIXELCNN, EBM, RBM];
 
 export function findModel(id: string): ModelSpec | undefined {
   return MODELS.find((model) => model.id === id);
