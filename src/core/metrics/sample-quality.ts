@@ -58,9 +58,9 @@ const QUALITY_SEED = 424242;
  * without a classifier). The classifier loads at the first evaluation, not before: a run
  * starts without waiting for it.
  */
-export function sampleQualityEvaluation(data: Dataset, sample: Sampler, classifiers?: ClassifierSource): Evaluation | undefined {
+export function sampleQualityEvaluation(data: Dataset, sample: Sampler, classifiers?: ClassifierSource, imageSamples = QUALITY_SAMPLES.image): Evaluation | undefined {
   if (data.kind === 'points') return pointsQuality(data, sample);
-  return classifiers?.has(data.spec.id) ? imageQuality(data, sample, () => classifiers.load(data.spec.id)) : undefined;
+  return classifiers?.has(data.spec.id) ? imageQuality(data, sample, () => classifiers.load(data.spec.id), imageSamples) : undefined;
 }
 
 function pointsQuality(data: Extract<Dataset, { kind: 'points' }>, sample: Sampler): Evaluation {
@@ -86,8 +86,8 @@ function pointsQuality(data: Extract<Dataset, { kind: 'points' }>, sample: Sampl
   };
 }
 
-function imageQuality(data: Extract<Dataset, { kind: 'image' }>, sample: Sampler, loadClassifier: () => Promise<EvaluationClassifier>): Evaluation {
-  const n = QUALITY_SAMPLES.image;
+/** n: samples and test images compared (QUALITY_SAMPLES.image, fewer for a slow sampler). */
+function imageQuality(data: Extract<Dataset, { kind: 'image' }>, sample: Sampler, loadClassifier: () => Promise<EvaluationClassifier>, n: number): Evaluation {
   const classes = data.spec.classNames?.length ?? 10;
   let real: { features: Float32Array; stats: FeatureStats } | undefined;
   let classesPanel: BarsPanel | undefined;
@@ -135,7 +135,7 @@ function imageQuality(data: Extract<Dataset, { kind: 'image' }>, sample: Sampler
         const { features, predicted, dim } = await embedAll(classifier, n, (start, end) => drawn.slice([start], [end - start]), job);
         const { precision, recall } = precisionRecall(real.features, features, dim);
         const { classesCovered, classKl, histogram } = classCoverage(predicted, classes);
-        classesPanel = classesOfSamples(histogram, data.spec.classNames ?? histogram.map((_, k) => String(k)), classesCovered);
+        classesPanel = classesOfSamples(histogram, data.spec.classNames ?? histogram.map((_, k) => String(k)), classesCovered, n);
         return {
           frechet_classifier_distance: frechetDistance(real.stats, featureStats(features, n, dim)),
           precision,
@@ -152,13 +152,13 @@ function imageQuality(data: Extract<Dataset, { kind: 'image' }>, sample: Sampler
 }
 
 /** The histogram of the classes the classifier names for the samples: a collapse shows as missing bars. */
-function classesOfSamples(histogram: readonly number[], names: readonly string[], covered: number): BarsPanel {
+function classesOfSamples(histogram: readonly number[], names: readonly string[], covered: number, samples: number): BarsPanel {
   const fair = 100 / histogram.length;
   return {
     kind: 'bars',
     id: 'sample-classes',
     title: 'Classes of the samples',
-    caption: `What the evaluation classifier sees in ${QUALITY_SAMPLES.image.toLocaleString('en-US')} samples, in % of them; real test images have about ${fair.toFixed(0)}% of each.`,
+    caption: `What the evaluation classifier sees in ${samples.toLocaleString('en-US')} samples, in % of them; real test images have about ${fair.toFixed(0)}% of each.`,
     values: Float32Array.from(histogram, (share) => 100 * share),
     labels: names,
     unit: '% of samples',

@@ -9,12 +9,14 @@ import { CONV_AUTOENCODER } from './autoencoders/conv-ae-spec';
 import { DENOISING_AUTOENCODER } from './autoencoders/dae-spec';
 import { VAE } from './autoencoders/vae-spec';
 import { PIXELCNN } from './autoregressive/pixelcnn-spec';
+import { PIXELCNNPP } from './autoregressive/pixelcnnpp-spec';
+import { PIXELRNN } from './autoregressive/pixelrnn-spec';
 import { EBM } from './energy/ebm-spec';
 import { RBM } from './energy/rbm-spec';
 import { GAN } from './gan/gan-spec';
 import type { ModelSpec } from './model';
 
-export const MODELS: readonly ModelSpec[] = [AUTOENCODER, CONV_AUTOENCODER, DENOISING_AUTOENCODER, VAE, GAN, PIXELCNN, EBM, RBM];
+export const MODELS: readonly ModelSpec[] = [AUTOENCODER, CONV_AUTOENCODER, DENOISING_AUTOENCODER, VAE, GAN, PIXELCNN, PIXELCNNPP, PIXELRNN, EBM, RBM];
 
 export function findModel(id: string): ModelSpec | undefined {
   return MODELS.find((model) => model.id === id);

@@ -235,6 +235,12 @@ export interface ModelSpec<S extends ParamSchema = ParamSchema> {
   demonstrations?: readonly Demonstration[];
   /** It can generate new examples (its model has `sample`): the page offers to draw some. */
   generates: boolean;
+  /**
+   * Samples the sample-quality figures on images are computed on, where the model's sampler
+   * is too slow for the usual 1,000 (QUALITY_SAMPLES): its figures say so in their basis,
+   * and compare only with runs at the same count.
+   */
+  qualitySamples?: number;
   /** Jobs the page offers beside the views, each one of its model's actions. */
   jobs?: readonly JobOffer[];
   /** Labels for every term its steps and evaluations report. */

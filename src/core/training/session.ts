@@ -223,7 +223,7 @@ export async function createSession(
   const [batchSeed, viewSeed] = [random.seed(), random.seed()];
   const model = factory.create(modelValues(config, spec), { data: dataSpec, random });
   const session = new TrainingSession(model, data, { batchSize: batch, batchSeed, viewSeed, ...(options.now ? { now: options.now } : {}) });
-  const quality = model.sample ? sampleQualityEvaluation(data, (n, random, job) => session.sample(n, random, job), options.classifiers) : undefined;
+  const quality = model.sample ? sampleQualityEvaluation(data, (n, random, job) => session.sample(n, random, job), options.classifiers, spec.qualitySamples) : undefined;
   if (quality) session.evaluations.push(quality);
   return session;
 }

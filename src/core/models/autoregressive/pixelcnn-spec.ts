@@ -5,31 +5,10 @@
 import { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import { defineParams } from '../../params/schema';
 import { defineModel, type ModelSpec } from '../model';
-import { AUTOREGRESSIVE_JOBS } from './autoregressive-spec';
-
-const KERNELS = [
-  { value: '3', label: '3 x 3' },
-  { value: '5', label: '5 x 5' },
-  { value: '7', label: '7 x 7' },
-] as const;
+import { AUTOREGRESSIVE_JOBS, KERNELS, LIKELIHOOD_CHARTS, likelihoodTerms, PIXEL_DATA_PARAM, TEMPERATURE_PARAM } from './autoregressive-spec';
 
 export const PIXELCNN_PARAMS = defineParams([
-  {
-    kind: 'choice',
-    key: 'data',
-    label: 'Pixel values',
-    help:
-      '8-bit: each value 0..255 of each pixel (and colour) is one of 256 classes, predicted by a softmax. ' +
-      'Binarized, fixed: each value is 1 if it is above 127, else 0 (the same binary image every time), predicted by a Bernoulli. ' +
-      'Binarized, sampled: each value is 1 with probability value / 255, drawn afresh every time an image is read, also a Bernoulli. ' +
-      'Held-out figures read each test image the same way every time.',
-    default: 'bytes',
-    choices: [
-      { value: 'bytes', label: '8-bit (256-way softmax)' },
-      { value: 'threshold', label: 'Binarized, fixed threshold (Bernoulli)' },
-      { value: 'sampled', label: 'Binarized by sampling (Bernoulli)' },
-    ],
-  },
+  PIXEL_DATA_PARAM,
   {
     kind: 'choice',
     key: 'architecture',
@@ -56,20 +35,7 @@ export const PIXELCNN_PARAMS = defineParams([
     choices: KERNELS,
   },
   { kind: 'choice', key: 'first_kernel', label: 'Type-A kernel', help: 'Window of the first, type-A masked convolution (the paper uses 7 x 7). It never sees the pixel it predicts.', default: '7', advanced: true, choices: KERNELS },
-  {
-    kind: 'number',
-    key: 'temperature',
-    label: 'Sampling temperature',
-    help:
-      'How each value is drawn when sampling: from the predicted distribution at 1; sharper below 1 (likely values more often), flatter above. ' +
-      '0 takes the most likely value every time (argmax): one image per model, no diversity. Changed live.',
-    default: 1,
-    min: 0,
-    max: 2,
-    step: 0.05,
-    live: true,
-    group: 'view',
-  },
+  TEMPERATURE_PARAM,
 ]);
 
 export const PIXELCNN: ModelSpec = defineModel({
@@ -102,27 +68,8 @@ export const PIXELCNN: ModelSpec = defineModel({
   jobs: AUTOREGRESSIVE_JOBS,
   firstResults: { image: { steps: 500, text: 'the samples turn from noise into strokes, then into rough {items}' } },
   smallPreset: { label: 'Smaller and faster: 16 feature maps, 3 type-B layers, 16 images a step', values: { filters: 16, layers: 3, batch: 16 } },
-  terms: [
-    {
-      key: 'bits_per_dim',
-      plain: 'what one pixel value costs to encode',
-      label: '-log2 p(x) / n',
-      unit: 'bits per dimension',
-      help: 'The exact negative log-likelihood of an image divided by its number of values n (pixels times colours) and by ln 2. 8 bits is a uniform guess over 256 values, 1 bit over 2.',
-    },
-    {
-      key: 'nats',
-      plain: 'what a whole image costs to encode',
-      label: '-log p(x)',
-      unit: 'nats per image',
-      help: 'The exact negative log-likelihood of an image. On binarized MNIST, papers report about 81 nats for PixelCNN and 79 for PixelRNN.',
-      advanced: true,
-    },
-  ],
-  charts: [
-    { id: 'bits', title: 'Bits per dimension, training and held-out (a gap is overfitting)', terms: ['bits_per_dim'] },
-    { id: 'nats', title: 'Negative log-likelihood per image', terms: ['nats'] },
-  ],
+  terms: likelihoodTerms({ nats: 'On binarized MNIST, papers report about 81 nats for PixelCNN and 79 for PixelRNN.' }),
+  charts: LIKELIHOOD_CHARTS,
   optimizer: ADAM_OPTIMIZER,
   memoryHints: ['filters', 'layers'],
   params: PIXELCNN_PARAMS,

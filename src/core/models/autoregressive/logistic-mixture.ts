@@ -1,0 +1,239 @@
+/**
+ * The discretized logistic mixture likelihood of PixelCNN++.
+ *
+ * Paper: T. Salimans, A. Karpathy, X. Chen and D. P. Kingma, "PixelCNN++: Improving the
+ * PixelCNN with Discretized Logistic Mixture Likelihood and Other Modifications", ICLR
+ * 2017, section 2.1. https://arxiv.org/abs/1701.05517
+ *
+ * A value v in 0..255 is read as x = 2v/255 - 1 in [-1, 1], and its probability is the
+ * mass a mixture of K logistic densities puts on its bin of width 2/255:
+ *   P(x) = sum_k pi_k [sigma((x + 1/255 - mu_k) / s_k) - sigma((x - 1/255 - mu_k) / s_k)]
+ * where the edge bins reach to infinity, so no mass is lost outside [-1, 1]:
+ *   P(0)   = sum_k pi_k sigma((-1 + 1/255 - mu_k) / s_k)        (the CDF from -inf)
+ *   P(255) = sum_k pi_k [1 - sigma((1 - 1/255 - mu_k) / s_k)]    (the CDF to +inf)
+ * Neighbouring values get similar probabilities (200 is near 201), so 3K numbers a value
+ * do what a 256-way softmax does with 256, and learn faster.
+ *
+ * Everything here is in the log domain, with s_k = exp(log_s_k): with a = (x + 1/255 -
+ * mu) / s and b = (x - 1/255 - mu) / s,
+ *   log [sigma(a) - sigma(b)] = a - softplus(a) - softplus(b) + log(-expm1(b - a)),
+ * finite wherever the mass is, where the difference of two sigmoids would round to 0.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Half a bin, in units of x: bins are 2/255 wide. */
+const HALF_BIN = 1 / 255;
+/** The paper's floor on log s: a narrower logistic gains nothing on 8-bit data and makes the loss spiky. */
+export const MIN_LOG_SCALE = -7;
+/** And a ceiling (ours): a logistic e^7 wide is flat over [-1, 1] already, and a wider one would round its bins' mass to 0 in float32. */
+export const MAX_LOG_SCALE = 7;
+
+/** A mixture per value: log pi_k (normalized), mu_k and log s_k, each [..., K]. */
+export interface Mixture {
+  logWeights: tf.Tensor;
+  means: tf.Tensor;
+  logScales: tf.Tensor;
+}
+
+/**
+ * [...] values -> [..., 2]: 1 where a value is 0 (then 255), else 0. A custom op with a zero
+ * gradient: where the values come from the network's inputs (the sampler's canvas), autodiff
+ * must not look for the gradient of a comparison, which TF.js does not have.
+ */
+const edgeMasks = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const v = args[0] as tf.Tensor;
+  return { value: tf.stack([v.equal(0), v.equal(255)], -1).toFloat(), gradFunc: () => tf.zeros(v.shape) };
+}) as (values: tf.Tensor) => tf.Tensor;
+
+/** The values v (int32 0..255, any shape) as x = 2v/255 - 1, a trailing axis of 1 to meet K components. */
+export function centreOfBin(values: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => values.toFloat().mul(2 / 255).sub(1).expandDims(-1));
+}
+
+/**
+ * log of the mass of one logistic on one bin: x, mu, log s broadcast to [..., K]; edge
+ * selects the bin's kind by value: v = 0 reaches to -inf, v = 255 to +inf.
+ */
+export function logBinMass(x: tf.Tensor, means: tf.Tensor, logScales: tf.Tensor, values: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const inverseScale = logScales.neg().exp();
+    const centred = x.sub(means);
+    // a = (x + 1/255 - mu) / s, b = (x - 1/255 - mu) / s
+    const upper = centred.add(HALF_BIN).mul(inverseScale);
+    const lower = centred.sub(HALF_BIN).mul(inverseScale);
+    // log [sigma(a) - sigma(b)] = a - softplus(a) - softplus(b) + log(1 - exp(b - a)), with b - a = -2/(255 s)
+    const interior = upper.sub(tf.softplus(upper)).sub(tf.softplus(lower)).add(tf.expm1(inverseScale.mul(-2 * HALF_BIN)).neg().log());
+    // log sigma(a) = -softplus(-a): the bin of 0 from -inf
+    const first = tf.softplus(upper.neg()).neg();
+    // log [1 - sigma(b)] = -softplus(b): the bin of 255 to +inf
+    const last = tf.softplus(lower).neg();
+    // [..., 2] -> [..., 1] each, 1 where the value is 0 (or 255)
+    const edges = edgeMasks(values.toFloat());
+    const isFirst = edges.slice(edges.shape.map(() => 0), [...values.shape, 1]);
+    const isLast = edges.slice([...values.shape.map(() => 0), 1], [...values.shape, 1]);
+    // every branch is finite, so a weighted sum selects without NaN in any gradient
+    return first.mul(isFirst).add(last.mul(isLast)).add(interior.mul(tf.onesLike(isFirst).sub(isFirst).sub(isLast)));
+  });
+}
+
+/** log P(v) = log sum_k pi_k P_k(v) of the values v [...] under mixtures [..., K] -> [...]. */
+export function mixtureLogProbability(mixture: Mixture, values: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const perComponent = logBinMass(centreOfBin(values), mixture.means, mixture.logScales, values);
+    return tf.logSumExp(perComponent.add(mixture.logWeights), -1);
+  });
+}
+
+/** The 256 values, as x and as v: [256, 1] each, against K components on the last axis. */
+function allValues(): { x: tf.Tensor2D; v: tf.Tensor1D } {
+  const v = tf.range(0, 256, 1, 'int32') as tf.Tensor1D;
+  return { x: centreOfBin(v) as tf.Tensor2D, v };
+}
+
+/**
+ * One component's log mass on each of the 256 bins, and its partial derivatives by mu and
+ * by log s: params [N, 1] -> [N, 256] each. Derivatives from the log-domain form above
+ * (sigma(-a) is d/da of -softplus(-a), sigma(b) of softplus(b)):
+ *   d/dmu    = -(A - B) / s
+ *   d/dlog s = -a A + b B - [interior] d / expm1(d),   d = a - b = 2 / (255 s)
+ * with A = sigma(-a) except at 255 (no upper edge), B = sigma(b) except at 0 (no lower edge).
+ */
+function componentBins(mean: tf.Tensor2D, logScale: tf.Tensor2D, withDerivatives: boolean): { logMass: tf.Tensor2D; byMean?: tf.Tensor2D; byLogScale?: tf.Tensor2D } {
+  const { x, v } = allValues();
+  // [256, 1] -> [1, 256] against [N, 1]
+  const xs = x.reshape([1, 256]);
+  const logMass = logBinMass(xs.expandDims(-1), mean.expandDims(-1), logScale.expandDims(-1), v.reshape([1, 256])).squeeze([2]) as tf.Tensor2D;
+  if (!withDerivatives) return { logMass };
+  const inverseScale = logScale.neg().exp();
+  const upper = xs.sub(mean).add(HALF_BIN).mul(inverseScale);
+  const lower = xs.sub(mean).sub(HALF_BIN).mul(inverseScale);
+  const notLast = v.notEqual(255).toFloat().reshape([1, 256]);
+  const notFirst = v.notEqual(0).toFloat().reshape([1, 256]);
+  const interior = notLast.mul(notFirst);
+  const a = tf.sigmoid(upper.neg()).mul(notLast);
+  const b = tf.sigmoid(lower).mul(notFirst);
+  const byMean = a.sub(b).mul(inverseScale).neg() as tf.Tensor2D;
+  const width = inverseScale.mul(2 * HALF_BIN);
+  const byLogScale = upper.mul(a).neg().add(lower.mul(b)).sub(interior.mul(width.div(tf.expm1(width)))) as tf.Tensor2D;
+  return { logMass, byMean, byLogScale };
+}
+
+/**
+ * log P(v) for all 256 values v of each of N mixtures [N, K] -> [N, 256]: what the sampler
+ * draws from and the receptive-field view takes gradients of. Built one component at a
+ * time, and differentiated by hand the same way, so no [N, 256, K] tensor is ever kept:
+ * for a whole colour image that is 5x the 256 logits of a softmax, and autodiff would keep
+ * several of them for its backward pass.
+ *   d log P(v) / d theta_k = r_k(v) d log P_k(v) / d theta_k,  r_k(v) = pi_k P_k(v) / P(v)
+ *   d log P(v) / d log pi_k = r_k(v)
+ */
+export function mixtureLogProbabilities(logWeights: tf.Tensor2D, means: tf.Tensor2D, logScales: tf.Tensor2D): tf.Tensor2D {
+  const components = logWeights.shape[1];
+  const column = (t: tf.Tensor2D, k: number) => t.slice([0, k], [-1, 1]) as tf.Tensor2D;
+  const expand = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [w, m, s, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    // log P(v) = logaddexp over k of log pi_k + log P_k(v), accumulated component by component
+    let total: tf.Tensor2D | undefined;
+    for (let k = 0; k < components; k++) {
+      const next = tf.tidy(() => {
+        const term = componentBins(column(m, k), column(s, k), false).logMass.add(column(w, k));
+        if (!total) return term;
+        // logaddexp(p, q) = max + log1p(exp(-|p - q|))
+        return tf.maximum(total, term).add(total.sub(term).abs().neg().exp().log1p());
+      }) as tf.Tensor2D;
+      total?.dispose();
+      total = next;
+    }
+    const value = total as tf.Tensor2D;
+    save([w, m, s, value]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sw, sm, ss, out] = saved as tf.Tensor2D[];
+      const grads: tf.Tensor2D[][] = [[], [], []];
+      for (let k = 0; k < components; k++) {
+        const [gw, gm, gs] = tf.tidy(() => {
+          const bins = componentBins(column(sm, k), column(ss, k), true);
+          // dy(v) r_k(v), r_k(v) = exp(log pi_k + log P_k(v) - log P(v))
+          const weighted = dy.mul(bins.logMass.add(column(sw, k)).sub(out).exp());
+          return [weighted.sum(1, true), weighted.mul(bins.byMean!).sum(1, true), weighted.mul(bins.byLogScale!).sum(1, true)] as tf.Tensor2D[];
+        });
+        grads[0].push(gw);
+        grads[1].push(gm);
+        grads[2].push(gs);
+      }
+      return grads.map((parts) => {
+        const joined = tf.concat(parts, 1);
+        tf.dispose(parts);
+        return joined;
+      });
+    };
+    return { value, gradFunc };
+  });
+  return expand(logWeights, means, logScales) as tf.Tensor2D;
+}
+
+/** Numbers a pixel's mixtures take from the network: with whole-pixel conditioning, one set of weights for the pixel and C(C-1)/2 coefficients a component; else K weights, means and log-scales per channel. */
+export function mixtureParameterCount(channels: number, components: number, wholePixel: boolean): number {
+  if (!wholePixel) return channels * 3 * components;
+  return components * (1 + 2 * channels + (channels * (channels - 1)) / 2);
+}
+
+/**
+ * Each channel's mixture given the values before it in the pixel, from the network's
+ * parameters [M, P] (M pixels) and the pixels' values [M, C] (int32) -> [M, C, K] each.
+ *
+ * Conditioning on whole pixels (section 2.2): the network sees only earlier pixels, and
+ * one mixture over components k covers the whole pixel, its channels' means linear in the
+ * channels before them (the coefficients alpha, beta, gamma = tanh of network outputs):
+ *   mu_R = mu_R,k,   mu_G = mu_G,k + alpha_k R,   mu_B = mu_B,k + beta_k R + gamma_k G
+ *   p(R, G, B) = sum_k pi_k P_k(R) P_k(G | R) P_k(B | R, G)
+ * By Bayes, G's own distribution given R is the same mixture with the weights each
+ * component earned on R, pi_k P_k(R) / sum_j pi_j P_j(R) (and B's on R and G), so the
+ * chain of conditionals multiplies back to the joint, and the sampler can draw the
+ * channels one at a time.
+ * Otherwise (channels in order by masks) each channel has a mixture of its own, and what
+ * it knows of the pixel's earlier channels came through the network's masked head.
+ * centres: x = 2v/255 - 1 of the values, where a gradient must reach the inputs.
+ */
+export function channelMixtures(params: tf.Tensor2D, values: tf.Tensor2D, channels: number, components: number, wholePixel: boolean, centres?: tf.Tensor2D): Mixture {
+  return tf.tidy(() => {
+    const pixels = params.shape[0];
+    const K = components;
+    if (!wholePixel) {
+      // [M, C * 3K] -> [M, C, 3, K]: per channel, weight logits, means, log-scales
+      const perChannel = params.reshape([pixels, channels, 3, K]);
+      const part = (i: number) => perChannel.slice([0, 0, i, 0], [pixels, channels, 1, K]).squeeze([2]);
+      return { logWeights: tf.logSoftmax(part(0)), means: part(1), logScales: part(2).clipByValue(MIN_LOG_SCALE, MAX_LOG_SCALE) };
+    }
+    // [M, K + C*K + C*K + C(C-1)/2 * K]: weight logits, means, log-scales, coefficients
+    const coefficientCount = (channels * (channels - 1)) / 2;
+    const columns = (from: number, count: number) => params.slice([0, from], [pixels, count]);
+    const logPi = tf.logSoftmax(columns(0, K));
+    // [M, C*K] -> [M, C, K]
+    const baseMeans = columns(K, channels * K).reshape([pixels, channels, K]);
+    const logScales = columns((1 + channels) * K, channels * K).reshape([pixels, channels, K]).clipByValue(MIN_LOG_SCALE, MAX_LOG_SCALE);
+    // [M, C(C-1)/2 * K] -> [M, C(C-1)/2, K]; none on grey images
+    const coefficients = coefficientCount > 0 ? tf.tanh(columns((1 + 2 * channels) * K, coefficientCount * K)).reshape([pixels, coefficientCount, K]) : undefined;
+    // [M, C] -> [M, C, 1]: each channel's value as x in [-1, 1] (centres: the same, as the network's differentiable inputs)
+    const x = centres ? centres.expandDims(-1) : centreOfBin(values);
+    const channel = (t: tf.Tensor, c: number) => t.slice([0, c, 0], [pixels, 1, -1]).reshape([pixels, -1]);
+    const means: tf.Tensor[] = [];
+    const logWeights: tf.Tensor[] = [];
+    // log pi_k + sum over earlier channels of log P_k(value): the weights each component has earned so far
+    let earned = logPi;
+    for (let c = 0; c < channels; c++) {
+      // mu_c = mu_c,k + sum_{c' < c} coefficient_{c', c},k x_c' (the paper's alpha for (R, G), beta for (R, B), gamma for (G, B))
+      let mean = channel(baseMeans, c);
+      for (let earlier = 0; earlier < c; earlier++) {
+        const index = earlier + (c * (c - 1)) / 2;
+        mean = mean.add(channel(coefficients!, index).mul(channel(x, earlier)));
+      }
+      means.push(mean);
+      logWeights.push(tf.logSoftmax(earned));
+      if (c < channels - 1) {
+        const v = values.slice([0, c], [pixels, 1]).reshape([pixels, 1]);
+        earned = earned.add(logBinMass(channel(x, c), mean, channel(logScales, c), v.reshape([pixels])));
+      }
+    }
+    return { logWeights: tf.stack(logWeights, 1), means: tf.stack(means, 1), logScales };
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * PixelCNN++.
+ *
+ * Paper: T. Salimans, A. Karpathy, X. Chen and D. P. Kingma, "PixelCNN++: Improving the
+ * PixelCNN with Discretized Logistic Mixture Likelihood and Other Modifications", ICLR
+ * 2017. https://arxiv.org/abs/1701.05517
+ *
+ * The network (./pixelcnnpp-network.ts) and its likelihood (./logistic-mixture.ts) are
+ * this model's own; the model around them, shared by every autoregressive family (Adam,
+ * held-out bits/dim, samples, completions, the receptive field), is
+ * ./autoregressive-model.ts. 8-bit data only: the mixture describes values 0..255.
+ */
+import type { Dataset } from '../../datasets/dataset';
+import type { ImageDataset } from '../../datasets/image-dataset';
+import type { ADAM_OPTIMIZER } from '../../params/optimizer-params';
+import type { ParamValues } from '../../params/schema';
+import type { Random } from '../../random';
+import { implement, type GenerativeModel, type ModelFactory } from '../model';
+import { autoregressiveModel } from './autoregressive-model';
+import { PixelCnnPlusPlusNetwork } from './pixelcnnpp-network';
+import { PIXELCNNPP, PIXELCNNPP_PARAMS } from './pixelcnnpp-spec';
+
+type PixelCnnPlusPlusValues = ParamValues<typeof PIXELCNNPP_PARAMS> & ParamValues<typeof ADAM_OPTIMIZER>;
+
+export const PIXELCNNPP_FACTORY: ModelFactory = implement<typeof PIXELCNNPP_PARAMS>(PIXELCNNPP, (values, context) => {
+  const settings = values as unknown as PixelCnnPlusPlusValues;
+  const options = {
+    filters: settings.filters,
+    blocks: settings.blocks,
+    likelihood: settings.likelihood,
+    components: settings.components,
+    wholePixel: settings.conditioning === 'pixel',
+    downsample: settings.downsampling === 'on',
+    shortcuts: settings.shortcuts === 'on',
+    gated: settings.residual === 'gated',
+    dropout: settings.dropout,
+  };
+  // 8-bit values only: the spec has no setting for binarized data, so the model reads bytes
+  const model = autoregressiveModel(settings, context, (shape, _categories, random) => new PixelCnnPlusPlusNetwork(shape, options, random));
+  return settings.train_images > 0 ? onFirstImages(model, settings.train_images) : model;
+});
+
+/**
+ * The model, trained on the first `count` training images only (held-out figures and
+ * views are unchanged): a small training set that a model without dropout learns by heart.
+ */
+function onFirstImages(model: GenerativeModel, count: number): GenerativeModel {
+  const few = (data: Dataset): Dataset => {
+    if (data.kind !== 'image') return data;
+    const images = Object.create(data) as ImageDataset;
+    const limit = Math.min(count, data.count('train'));
+    // draw() picks its batch by randomIndices: from the first `limit` images of the training split
+    images.randomIndices = (split, size, random: Random) => (split === 'train' ? Array.from({ length: size }, () => random.int(limit)) : data.randomIndices(split, size, random));
+    return images;
+  };
+  return new Proxy(model, {
+    get(target, property) {
+      if (property === 'step') return (context: Parameters<GenerativeModel['step']>[0]) => target.step({ ...context, data: few(context.data) });
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,152 @@
+/**
+ * The PixelRNN network (van den Oord et al. 2016, "Pixel Recurrent Neural Networks",
+ * sections 3.1-3.4 and table 1, https://arxiv.org/abs/1601.06759): a 7x7 masked
+ * convolution of type A, a stack of LSTM layers (Row LSTM or Diagonal BiLSTM) with
+ * residual connections, then two masked 1x1 convolutions to K logits per value.
+ *
+ *   h_0 = conv_A(x)
+ *   h_l = h_{l-1} + conv_1x1(LSTM_l(h_{l-1})),   l = 1..L
+ *   logits = conv_1x1(relu(conv_1x1(relu(h_L))))
+ *
+ * Every convolution is masked by colour group (./masked-conv.ts) and so are the LSTM's
+ * gates (./lstm-gates.ts): R's features never see the pixel's own values, G's see its R,
+ * B's its R and G.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Random } from '../../random';
+import type { AutoregressiveNetwork } from './autoregressive-network';
+import { DiagonalBiLstm } from './diagonal-bilstm';
+import { MaskedConv2d } from './masked-conv';
+import { negLogLikelihood, type Categories } from './pixel-likelihood';
+import type { ValuePass } from './pixel-sampler';
+import { CachedPixelRnnPass } from './pixelrnn-cache';
+import { RowLstm } from './row-lstm';
+
+export type RecurrentLayer = 'row' | 'diagonal';
+
+export interface PixelRnnSize {
+  /** Row LSTM or Diagonal BiLSTM. */
+  layer: RecurrentLayer;
+  /** LSTM layers, each with a residual connection. */
+  layers: number;
+  /** Hidden units of every LSTM, and feature maps between them. */
+  units: number;
+  /** Kernel size of the type-A convolution (odd). */
+  firstKernel: number;
+}
+
+/** Width of the Row LSTM's input-to-state and state-to-state convolutions (the paper's k = 3). */
+export const ROW_KERNEL = 3;
+
+export class PixelRnnNetwork implements AutoregressiveNetwork {
+  readonly channels: number;
+  readonly first: MaskedConv2d;
+  readonly recurrent: (RowLstm | DiagonalBiLstm)[];
+  /** The 1x1 convolution of each residual connection, LSTM states to features. */
+  readonly residual: MaskedConv2d[];
+  private readonly hidden: MaskedConv2d;
+  private readonly output: MaskedConv2d;
+  /**
+   * How far back an output reaches: an LSTM carries its state down every row above, and
+   * (the Diagonal BiLSTM) to both ends of the row above. With the whole width and every
+   * row above, the sampler's window (rows 0..r) gives exactly what the whole image gives.
+   */
+  readonly reach: { up: number; side: number };
+
+  constructor(
+    readonly shape: readonly [number, number, number],
+    readonly size: PixelRnnSize,
+    readonly categories: Categories,
+    random: Random,
+  ) {
+    const [height, width, channels] = shape;
+    this.channels = channels;
+    // one channel group per colour
+    const groups = channels;
+    const units = size.units;
+    this.first = new MaskedConv2d(size.firstKernel, channels, units, 'A', groups, random);
+    this.recurrent = Array.from({ length: size.layers }, () =>
+      size.layer === 'row' ? new RowLstm(units, units, ROW_KERNEL, groups, random) : new DiagonalBiLstm(units, units, groups, random),
+    );
+    this.residual = Array.from({ length: size.layers }, () => new MaskedConv2d(1, units, units, 'B', groups, random));
+    this.hidden = new MaskedConv2d(1, units, units, 'B', groups, random);
+    // output channel c * K + k is logit k of colour c: a block of K per colour
+    this.output = new MaskedConv2d(1, units, channels * categories, 'B', groups, random);
+    this.reach = { up: height, side: width };
+  }
+
+  private get layersInOrder(): { variables: tf.Variable[]; dispose(): void }[] {
+    return [this.first, ...this.recurrent, ...this.residual, this.hidden, this.output];
+  }
+
+  get variables(): tf.Variable[] {
+    return this.layersInOrder.flatMap((layer) => layer.variables);
+  }
+
+  /** The features every output is computed from: [B, h, W, C] -> [B, h, W, U]. */
+  features(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      let h = this.first.apply(x);
+      // h_l = h_{l-1} + conv_1x1(LSTM_l(h_{l-1}))
+      this.recurrent.forEach((lstm, l) => {
+        h = h.add(this.residual[l].apply(lstm.apply(h)));
+      });
+      return tf.relu(h);
+    });
+  }
+
+  /** Logits from features, pixel by pixel: [B, h, w, U] -> [B, h, w, C, K]. */
+  head(features: tf.Tensor4D): tf.Tensor5D {
+    return tf.tidy(() => {
+      const out = this.output.apply(tf.relu(this.hidden.apply(features)));
+      const [batch, height, width] = out.shape;
+      // [B, h, w, C * K] -> [B, h, w, C, K]
+      return out.reshape([batch, height, width, this.channels, this.categories]);
+    });
+  }
+
+  logits(x: tf.Tensor4D): tf.Tensor5D {
+    return tf.tidy(() => this.head(this.features(x)));
+  }
+
+  negLogLikelihood(input: tf.Tensor4D, values: tf.Tensor4D): tf.Tensor1D {
+    return tf.tidy(() => negLogLikelihood(this.logits(input), values));
+  }
+
+  /** The logits of the pixel at (row, column) of x, the head on that pixel alone: [B, h, W, C] -> [B, C, K]. */
+  logitsAt(x: tf.Tensor4D, row: number, column: number): tf.Tensor3D {
+    return tf.tidy(() => {
+      const batch = x.shape[0];
+      // [B, h, W, U] -> [B, 1, 1, U] -> [B, 1, 1, C, K] -> [B, C, K]
+      const pixel = this.features(x).slice([0, row, column, 0], [batch, 1, 1, this.size.units]);
+      return this.head(pixel).reshape([batch, this.channels, this.categories]);
+    });
+  }
+
+  /** The sampler's fast pass: the LSTMs' states carried from pixel to pixel, one pixel computed per value. */
+  cachedPass(canvas: Float32Array, count: number): ValuePass {
+    return new CachedPixelRnnPass(this, canvas, count);
+  }
+
+  get weightCount(): number {
+    return this.variables.reduce((sum, variable) => sum + variable.size, 0);
+  }
+
+  /**
+   * Floats one example holds at the peak of a training step, as measured with tf.profile on
+   * WASM (TF.js keeps every activation and gradient of the loop until the backward pass
+   * ends): per pixel, layer and hidden unit, about 165 for the Row LSTM (its per-row
+   * gates, products and gradients), and 125 per sweep of the Diagonal BiLSTM over its
+   * skewed map, which is (W + H - 1) / W times as wide, twice. Then 12 per logit, as in PixelCNN.
+   */
+  get floatsPerExample(): number {
+    const [height, width, channels] = this.shape;
+    const { layers, units, layer } = this.size;
+    const perUnit = layer === 'row' ? 165 : (125 * 2 * (width + height - 1)) / width;
+    return Math.ceil(height * width * (layers * units * perUnit + 20 * units + 12 * channels * this.categories));
+  }
+
+  dispose(): void {
+    this.layersInOrder.forEach((layer) => layer.dispose());
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * PixelRNN: the skew against its definition, causality by gradients for the Row LSTM and
+ * the Diagonal BiLSTM (grey and colour, 8-bit and binary; the Diagonal BiLSTM also sees
+ * every earlier value, the Row LSTM a triangle), the cropped and the cached samplers
+ * against the naive one, a falling loss, valid samples, views, and no tensor leaks. All on
+ * tiny networks.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useNodeBackend } from '../../src/cli/node-backend';
+import { defaultConfig, type RunConfig } from '../../src/core/config';
+import { gateMask } from '../../src/core/models/autoregressive/lstm-gates';
+import type { Categories } from '../../src/core/models/autoregressive/pixel-likelihood';
+import { samplePixels, type SamplingMethod } from '../../src/core/models/autoregressive/pixel-sampler';
+import { PixelRnnNetwork, type RecurrentLayer } from '../../src/core/models/autoregressive/pixelrnn-network';
+import { skew, unskew } from '../../src/core/models/autoregressive/skew';
+import { createRandom } from '../../src/core/random';
+import type { ImageGridPanel } from '../../src/core/views/panels';
+import { fixedBatchOf, heldOut, sessionFor, stepOn, train } from './helpers';
+
+beforeAll(async () => {
+  await useNodeBackend('wasm');
+});
+afterAll(async () => {
+  await useNodeBackend('cpu');
+});
+
+type Shape = [number, number, number];
+
+/** A tiny network with weights large enough that outputs depend visibly on inputs; biases 0. */
+function network(shape: Shape, layer: RecurrentLayer, categories: Categories, scale = 1, layers = 2): PixelRnnNetwork {
+  const net = new PixelRnnNetwork(shape, { layer, layers, units: 6, firstKernel: 3 }, categories, createRandom(5));
+  net.variables.forEach((variable, i) => variable.assign(variable.rank === 1 ? tf.zeros(variable.shape) : tf.randomNormal(variable.shape, 0, scale, 'float32', 100 + i)));
+  return net;
+}
+
+function tinyConfig(values: Record<string, number | string> = {}, dataset = 'mnist'): RunConfig {
+  const config = defaultConfig('pixelrnn', dataset);
+  config.backend = 'wasm';
+  Object.assign(config.values, { units: 6, layers: 1, first_kernel: '3', batch: 4, lr: 0.01 }, values);
+  return config;
+}
+
+describe('the skew', () => {
+  it('shifts row r right by r, zeros elsewhere, and unskew undoes it (values and gradients)', async () => {
+    const [batch, height, width, features] = [2, 3, 4, 2];
+    const x = tf.randomNormal([batch, height, width, features], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const skewed = skew(x);
+    expect(skewed.shape).toEqual([batch, height, width + height - 1, features]);
+    const [s, v] = [await skewed.array(), await x.array()];
+    for (let b = 0; b < batch; b++)
+      for (let r = 0; r < height; r++)
+        for (let j = 0; j < width + height - 1; j++) {
+          const c = j - r;
+          expect(s[b][r][j]).toEqual(c >= 0 && c < width ? v[b][r][c] : [0, 0]);
+        }
+    expect(Array.from(await unskew(skewed, width).data())).toEqual(Array.from(await x.data()));
+    // the gradient of a weighted sum through skew and unskew is the weights themselves
+    const weights = tf.randomNormal(x.shape, 0, 1, 'float32', 4);
+    const gradient = tf.grad((input: tf.Tensor) => unskew(skew(input as tf.Tensor4D), width).mul(weights).sum())(x);
+    expect(Array.from(await gradient.data())).toEqual(Array.from(await weights.data()));
+    tf.dispose([x, skewed, weights, gradient]);
+  });
+
+  it('masks the gates by the colour group of their unit, all four alike', () => {
+    // 1 x 3, 3 inputs (one per colour) -> 4 gates x 3 units, type B: the left column whole, the centre input group <= unit group
+    const mask = gateMask(3, 3, 3, 'B', 3);
+    const at = (column: number, input: number, output: number) => mask[(column * 3 + input) * 12 + output];
+    for (let gate = 0; gate < 4; gate++) {
+      for (let input = 0; input < 3; input++) {
+        for (let unit = 0; unit < 3; unit++) {
+          expect(at(0, input, gate * 3 + unit)).toBe(1);
+          expect(at(1, input, gate * 3 + unit)).toBe(input <= unit ? 1 : 0);
+          expect(at(2, input, gate * 3 + unit)).toBe(0);
+        }
+      }
+    }
+  });
+});
+
+describe('causality by gradients', () => {
+  const cases: [string, RecurrentLayer, Shape, Categories][] = [
+    ['Row LSTM, grey, 8-bit', 'row', [5, 6, 1], 256],
+    ['Row LSTM, colour, binary', 'row', [4, 4, 3], 1],
+    ['Diagonal BiLSTM, grey, binary', 'diagonal', [5, 6, 1], 1],
+    ['Diagonal BiLSTM, colour, 8-bit', 'diagonal', [4, 4, 3], 256],
+  ];
+  it.each(cases)('%s: output i never depends on input i or later; it depends on the value before it, and the Diagonal BiLSTM on every earlier value but one', async (_, layer, shape, categories) => {
+    const [height, width, channels] = shape;
+    const net = network(shape, layer, categories);
+    const images = 6;
+    const x = tf.randomNormal([images, ...shape], 0, 1, 'float32', 9) as tf.Tensor4D;
+    // a random projection of the K logits, so no output is a constant of the inputs by accident
+    const projection = tf.randomNormal([categories], 0, 1, 'float32', 4);
+    const order = (row: number, column: number, channel: number) => (row * width + column) * channels + channel;
+    let checked = 0;
+    for (let row = 0; row < height; row++) {
+      for (let column = 0; column < width; column++) {
+        for (let channel = 0; channel < channels; channel++) {
+          const gradient = tf.tidy(() =>
+            tf.grad((input: tf.Tensor) => net.logits(input as tf.Tensor4D).slice([0, row, column, channel, 0], [images, 1, 1, 1, categories]).mul(projection).sum())(x).abs().sum(0),
+          );
+          const values = await gradient.data();
+          gradient.dispose();
+          const i = order(row, column, channel);
+          // [H, W, C] row-major is raster-and-channel order: flat index j is value j
+          // the Diagonal BiLSTM's one blind value: the last of the row above, which the right-to-left sweep of that row never reads (its inputs
+          // at a pixel exclude the pixel's own last value) and only the first layer's window reaches (its half-width: 1), near the row's end
+          const blind = row > 0 && column < width - 1 - 1 ? order(row - 1, width - 1, channels - 1) : -1;
+          values.forEach((value, j) => {
+            if (j >= i || (layer === 'diagonal' && j === blind)) expect(value, `d out(${row},${column},${channel}) / d in #${j}`).toBe(0);
+            else if (layer === 'diagonal') expect(value, `out(${row},${column},${channel}) sees value #${j}`).toBeGreaterThan(0);
+          });
+          const before = channel > 0 || column > 0 ? i - 1 : row > 0 ? order(row - 1, 0, 0) : -1;
+          if (before >= 0) expect(values[before], `out(${row},${column},${channel}) sees value #${before}`).toBeGreaterThan(0);
+          checked += 1;
+        }
+      }
+    }
+    expect(checked).toBe(height * width * channels);
+    net.dispose();
+    tf.dispose([x, projection]);
+  });
+
+  it('the Row LSTM sees a triangle: with one layer, the state reaches one column further each row up', async () => {
+    // 3x3 type-A (reach 1) and one Row LSTM layer: d rows up, the type-A window and then d - 1 steps of the 3-wide state-to-state window reach column c + d, no further
+    const shape: Shape = [6, 9, 1];
+    const net = network(shape, 'row', 1, 1, 1);
+    const x = tf.randomNormal([6, ...shape], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const [row, column] = [5, 2];
+    const gradient = tf.tidy(() => tf.grad((input: tf.Tensor) => net.logits(input as tf.Tensor4D).slice([0, row, column, 0, 0], [6, 1, 1, 1, 1]).sum())(x).abs().sum([0, 3]));
+    const field = (await gradient.array()) as number[][];
+    // the first layer reads row r - 1 up to column c + 1; the LSTM's state of row r - 1 reads row r - 2 up to one column further, and so on
+    for (let up = 1; up <= row; up++) {
+      const furthest = column + up;
+      expect(field[row - up][furthest], `${up} up, column ${furthest}`).toBeGreaterThan(0);
+      if (furthest + 1 < shape[1]) expect(field[row - up][furthest + 1], `${up} up, column ${furthest + 1}`).toBe(0);
+    }
+    net.dispose();
+    tf.dispose([x, gradient]);
+  });
+});
+
+describe('sampling', () => {
+  const cases: [string, RecurrentLayer, Shape, Categories][] = [
+    ['Row LSTM, grey, 8-bit', 'row', [6, 5, 1], 256],
+    ['Row LSTM, colour, binary', 'row', [4, 5, 3], 1],
+    ['Diagonal BiLSTM, grey, binary', 'diagonal', [5, 6, 1], 1],
+    ['Diagonal BiLSTM, colour, 8-bit', 'diagonal', [4, 4, 3], 256],
+  ];
+  it.each(cases)('%s: the cropped and the cached sampler draw exactly what the naive one draws, completions too, and leak nothing', async (_, layer, shape, categories) => {
+    const net = network(shape, layer, categories, 0.5);
+    const count = 5;
+    const size = shape[0] * shape[1] * shape[2];
+    const scale = categories === 256 ? 1 / 255 : 1;
+    // the last two images are completions, kept up to pixel 7 and 13
+    const start = [0, 0, 0, 7, 13];
+    const drawn: Partial<Record<SamplingMethod, Float32Array>> = {};
+    for (const method of ['naive', 'cropped', 'cached'] as const) {
+      const canvas = new Float32Array(count * size).map((_, i) => (i % 5) * 0.25);
+      const before = tf.memory().numTensors;
+      await samplePixels(net, canvas, count, { random: createRandom(11), temperature: 1, method, scale, start });
+      expect(tf.memory().numTensors, method).toBe(before);
+      drawn[method] = canvas;
+    }
+    expect(Array.from(drawn.cropped!)).toEqual(Array.from(drawn.naive!));
+    expect(Array.from(drawn.cached!)).toEqual(Array.from(drawn.naive!));
+    const values = Array.from(drawn.naive!, (value) => Math.round(value / scale));
+    for (const value of values) expect(value >= 0 && value <= (categories === 256 ? 255 : 1) && Number.isInteger(value)).toBe(true);
+    expect(new Set(values.slice(0, 3 * size)).size).toBeGreaterThan(1);
+    // a completion keeps what came before its start
+    for (let j = 0; j < 7 * shape[2]; j++) expect(drawn.cached![3 * size + j]).toBe((((3 * size + j) % 5) * 0.25));
+    net.dispose();
+  });
+});
+
+describe('the PixelRNN model', () => {
+  it.each(['row', 'diagonal'])('%s: trains on a fixed batch with falling loss; bits/dim = nats / (pixels ln 2), in training and held out', async (layer) => {
+    for (const data of ['bytes', 'sampled']) {
+      const session = await sessionFor(tinyConfig({ data, layer }));
+      const fixed = fixedBatchOf(session.data, 4);
+      const losses: number[] = [];
+      for (let step = 0; step < 20; step++) {
+        const terms = await stepOn(session, fixed);
+        expect(terms.bits_per_dim).toBeCloseTo(terms.nats / (784 * Math.LN2), 4);
+        losses.push(terms.bits_per_dim);
+      }
+      expect(losses[0], data).toBeGreaterThan(data === 'bytes' ? 7.5 : 0.5);
+      expect(losses[19], data).toBeLessThan(losses[0] * 0.85);
+      const figures = await heldOut(session);
+      expect(figures.bits_per_dim).toBeCloseTo(figures.nats / (784 * Math.LN2), 4);
+      session.dispose();
+    }
+  }, 60_000);
+
+  it('samples valid values and shows samples, completions and the receptive field on grey and colour data; leaks nothing across steps, views and dispose', async () => {
+    for (const [dataset, data, layer, channels] of [['mnist', 'threshold', 'diagonal', 1], ['colored-mnist', 'bytes', 'row', 3]] as const) {
+      const before = tf.memory().numTensors;
+      const session = await sessionFor(tinyConfig({ data, layer }, dataset));
+      // the first step creates Adam's moments: count from after it
+      await train(session, 1);
+      const settled = tf.memory().numTensors;
+      await train(session, 1);
+      await heldOut(session);
+      const samples = await session.sample(3, createRandom(2));
+      expect(samples.shape).toEqual([3, 28, 28, channels]);
+      const values = Array.from(await samples.data());
+      samples.dispose();
+      const levels = data === 'bytes' ? 255 : 1;
+      for (const value of values) expect(Number.isInteger(Math.round(value * levels * 1e3) / 1e3) && value >= 0 && value <= 1).toBe(true);
+      const panels = (await session.views()) as ImageGridPanel[];
+      expect(tf.memory().numTensors, `${dataset}`).toBe(settled);
+      expect(panels.map((panel) => [panel.id, panel.count, panel.channels])).toEqual([
+        ['samples', 16, channels],
+        ['completions', 16, channels],
+        ['receptive-field', channels, 3],
+      ]);
+      session.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  }, 120_000);
+});
