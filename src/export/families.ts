@@ -14,12 +14,15 @@
  *   step_inputs(data, n, generator)                  {name: [n, ...]}: examples and noise of one step
  *   train_step(inputs, optimizers, reduce_gradients) {term: scalar}: updates, averaging gradients over processes
  * and may define held_out(data, index, device) ({figure: [len(index)]} per test example),
- * held_out_extra(data, device) (figures on their own subset) and sample(n, generator).
+ * held_out_extra(data, device) (figures on their own subset), sample(n, generator), and
+ * unsharded (names of step inputs every torchrun process takes whole: the RBM's persistent
+ * chains' uniforms). The section may define MODEL_FLAGS, [((names), {argparse options})],
+ * flags of its own the page has no setting for (the RBM's --ais).
  */
 import type { DataSpec } from '../core/datasets/catalog';
 import type { RunConfig } from '../core/config';
 import type { ParamValue } from '../core/params/schema';
-import type { BufferPlan, OptimizerPlan } from './torch-layout';
+import type { BufferPlan, NumberPlan, OptimizerPlan } from './torch-layout';
 
 export interface ExportRun {
   config: RunConfig;
@@ -39,6 +42,8 @@ export interface FamilyExport {
   optimizers(run: ExportRun): OptimizerPlan[];
   /** Tensors kept beside the optimizers' (moving statistics), if any. */
   buffers?(run: ExportRun): BufferPlan[];
+  /** Plain numbers of the checkpoint kept as 0-d arrays (a yes-or-no fact about the run), if any. */
+  numbers?(run: ExportRun): NumberPlan[];
   /** The Python that defines Model (and what it needs). */
   modelSection(run: ExportRun): string;
 }

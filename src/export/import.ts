@@ -101,7 +101,9 @@ export function importedCheckpoint(config: RunConfig, manifest: TorchManifest, a
   for (const { key, name } of family.buffers?.(run) ?? []) tensors.push({ name: key, array: read(name), dtype: 'float32' });
   // positions of the app's mulberry32 sources, fresh from the step
   const fresh = (manifest.step * 2654435761) >>> 0;
-  return { step: manifest.step, numbers: { 'session/batches': fresh, 'noise/state': fresh ^ 0x9e3779b9 }, ...encode(tensors) };
+  const numbers: Record<string, number> = { 'session/batches': fresh, 'noise/state': fresh ^ 0x9e3779b9 };
+  for (const { key, name } of family.numbers?.(run) ?? []) numbers[key] = read(name).values[0];
+  return { step: manifest.step, numbers, ...encode(tensors) };
 }
 
 /** A point of a curve: the step and its terms, as the runner's JSON lines hold them. */

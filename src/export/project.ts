@@ -120,6 +120,7 @@ export async function projectFiles(input: ExportInput): Promise<Record<string, U
     if (!array) throw new Error(`The checkpoint has no ${key}: it does not match this model's layers`);
     npz[name] = array;
   }
+  for (const { key, name } of family.numbers?.(run) ?? []) npz[name] = { shape: [], values: Float32Array.of(input.checkpoint.numbers[key] ?? 0) };
   const manifest = {
     format: EXPORT_FORMAT,
     version: 1,

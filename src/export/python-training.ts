@@ -155,7 +155,9 @@ def main(argv=None):
             inputs = model.step_inputs(data, args.batch, generator)
         else:
             inputs = {"x": data.draw(args.batch, generator, model.encoding), **model.noise(args.batch, generator)}
-        return {name: value[shard].to(device) for name, value in inputs.items()}
+        # inputs every process takes whole (a model's unsharded: chains that every process walks alike)
+        whole = getattr(model, "unsharded", ())
+        return {name: (value if name in whole else value[shard]).to(device) for name, value in inputs.items()}
 
     if rank == 0:
         os.makedirs(args.out_dir, exist_ok=True)
@@ -286,6 +288,9 @@ def parse_args(argv=None):
     parser.add_argument("--out-dir", dest="out_dir", default=os.path.join(HERE, "out"), help="where logs.jsonl and the new weights.npz go")
     parser.add_argument("--adam-epsilon", dest="adam_epsilon", type=float, default=1e-7, help="Adam's epsilon (TF.js's)")
 ${[...betas, ...lines].join('\n')}
+    # flags of the model's own that the page has no setting for (the RBM's --ais), if its section defines any
+    for names, options in globals().get("MODEL_FLAGS", ()):
+        parser.add_argument(*names, **options)
     return parser.parse_args(argv)
 `;
 }

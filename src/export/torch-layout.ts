@@ -37,6 +37,12 @@ export interface BufferPlan {
   name: string;
 }
 
+/** A number the checkpoint keeps among its numbers (`started/flag`), as a 0-d array of train.py's state: its checkpoint key and PyTorch name. */
+export interface NumberPlan {
+  key: string;
+  name: string;
+}
+
 /** The axis order that takes a TF.js tensor to PyTorch's layout. */
 const PERMUTATIONS: Record<Layout, readonly number[] | undefined> = {
   dense: [1, 0],
