@@ -118,19 +118,11 @@ async function chainAndAis(model: GenerativeModel, batch: tf.Tensor4D): Promise<
   return arrays;
 }
 
-/**
- * The model's state as a checkpoint, every float tensor copied by an op first. On the cpu
- * backend PCD's chains (a bool cast to float32, which TF.js does by relabelling the data)
- * keep one byte a value, and tf.io.encodeWeights writes those bytes: the app's own
- * checkpoint of a PCD run is damaged there (rbm-state.ts's chainsPart should save a float
- * copy: reported, not the export's to fix).
- */
+/** The model's state as a checkpoint at `step`. */
 async function checkpointOf(model: GenerativeModel, step: number): Promise<Checkpoint> {
   const saved = await model.state!.save();
-  const floats = tf.tidy(() => Object.fromEntries(Object.entries(saved.tensors).map(([key, tensor]) => [key, tensor.dtype === 'float32' ? tensor.add(0) : tensor.clone()])));
-  const checkpoint = await encodeCheckpoint(step, { tensors: floats, numbers: saved.numbers });
+  const checkpoint = await encodeCheckpoint(step, saved);
   disposeState(saved);
-  tf.dispose(Object.values(floats));
   return checkpoint;
 }
 

@@ -216,4 +216,21 @@ describe('the RBM on MNIST', () => {
     original.dispose();
     resumed.dispose();
   });
+
+  it('saves PCD chains whole on the CPU backend too (where a bool cast to float keeps one byte a value)', async () => {
+    await useNodeBackend('cpu');
+    try {
+      const original = await sessionFor(rbmConfig({ training: 'pcd' }));
+      await train(original, 2);
+      const checkpoint = (await original.checkpoint())!;
+      const resumed = await sessionFor(rbmConfig({ training: 'pcd', seed: 99 }));
+      await resumed.restore(checkpoint);
+      const next = async (session: Awaited<ReturnType<typeof sessionFor>>) => (await train(session, 1)).at(-1)!;
+      expect(await next(resumed)).toEqual(await next(original));
+      original.dispose();
+      resumed.dispose();
+    } finally {
+      await useNodeBackend('wasm');
+    }
+  });
 });

@@ -1,11 +1,16 @@
 /** Parts of the RBM's checkpoints beyond its weights and optimizer. */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { assignVariables, type StatePart } from '../../training/model-state';
 
-/** The persistent chains: a resumed PCD run carries on from the very chains it left. */
+/**
+ * The persistent chains: a resumed PCD run carries on from the very chains it left. Saved
+ * as a computed float copy, not a clone: on the CPU backend the chains (a comparison cast to
+ * float32, which TF.js does by relabelling) keep one byte a value, and a clone would write
+ * those bytes into a checkpoint that then fails its size check.
+ */
 export function chainsPart(chains: tf.Variable): StatePart {
   return {
-    save: async () => ({ tensors: { '0': chains.clone() }, numbers: {} }),
+    save: async () => ({ tensors: { '0': tf.tidy(() => chains.add(0)) }, numbers: {} }),
     load: async ({ tensors }) => assignVariables([chains], tensors, ''),
   };
 }
