@@ -9,14 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
 import { defaultConfig } from '../../src/core/config';
 import { horizontalMask } from '../../src/core/models/autoregressive/gated-pixelcnn-convs';
-import { createGatedPixelCnnNetwork, type GatedPixelCnnNetwork } from '../../src/core/models/autoregressive/gated-pixelcnn-network';
+import { GatedPixelCnnNetwork } from '../../src/core/models/autoregressive/gated-pixelcnn-network';
 import type { Categories } from '../../src/core/models/autoregressive/pixel-likelihood';
-import { samplePixels, type SamplingMethod } from '../../src/core/models/autoregressive/pixel-sampler';
 import { PixelCnnNetwork, type PixelCnnSize } from '../../src/core/models/autoregressive/pixelcnn-network';
 import { gradientField } from '../../src/core/models/autoregressive/receptive-field';
 import { createRandom } from '../../src/core/random';
 import type { ImageGridPanel } from '../../src/core/views/panels';
 import { sessionFor, train } from './helpers';
+import { drawnByEachMethod, valueGradient } from './autoregressive-helpers';
 
 beforeAll(async () => {
   await useNodeBackend('wasm');
@@ -32,7 +32,7 @@ type Shape = [number, number, number];
  * its inputs; biases 0, so with inputs of either sign no path is dead for all images.
  */
 function network(shape: Shape, categories: Categories, size: Partial<PixelCnnSize> = {}, scale = 1): GatedPixelCnnNetwork {
-  const net = createGatedPixelCnnNetwork(shape, { layers: 2, filters: 12, kernel: 3, firstKernel: 5, ...size }, categories, createRandom(5));
+  const net = new GatedPixelCnnNetwork(shape, { layers: 2, filters: 12, kernel: 3, firstKernel: 5, ...size }, categories, createRandom(5));
   randomize(net.variables, scale);
   return net;
 }
@@ -72,11 +72,7 @@ describe('causality by gradients', () => {
     for (let row = 0; row < height; row++) {
       for (let column = 0; column < width; column++) {
         for (let channel = 0; channel < channels; channel++) {
-          const gradient = tf.tidy(() =>
-            tf.grad((input: tf.Tensor) => net.logits(input as tf.Tensor4D).slice([0, row, column, channel, 0], [images, 1, 1, 1, categories]).mul(projection).sum())(x).abs().sum(0),
-          );
-          const values = await gradient.data();
-          gradient.dispose();
+          const values = await valueGradient(net, x, projection, row, column, channel);
           const i = order(row, column, channel);
           // [H, W, C] row-major is raster-and-channel order: flat index j is value j
           values.forEach((value, j) => {
@@ -141,18 +137,11 @@ describe('sampling', () => {
     const scale = categories === 256 ? 1 / 255 : 1;
     // the last two images are completions, kept up to pixel 9 and 17
     const start = [0, 0, 0, 9, 17];
-    const drawn: Partial<Record<SamplingMethod, Float32Array>> = {};
-    for (const method of ['naive', 'cropped', 'cached'] as const) {
-      const canvas = new Float32Array(count * size).map((_, i) => (i % 5) * 0.25);
-      const before = tf.memory().numTensors;
-      await samplePixels(net, canvas, count, { random: createRandom(11), temperature: 1, method, scale, start });
-      expect(tf.memory().numTensors, method).toBe(before);
-      drawn[method] = canvas;
-    }
-    expect(Array.from(drawn.cropped!)).toEqual(Array.from(drawn.naive!));
-    expect(Array.from(drawn.cached!)).toEqual(Array.from(drawn.naive!));
+    const drawn = await drawnByEachMethod(net, count, { scale, start, fill: (i) => (i % 5) * 0.25 });
+    expect(Array.from(drawn.cropped)).toEqual(Array.from(drawn.naive));
+    expect(Array.from(drawn.cached)).toEqual(Array.from(drawn.naive));
     // valid values, and not all alike (the test would pass on a constant)
-    const values = Array.from(drawn.naive!, (value) => Math.round(value / scale));
+    const values = Array.from(drawn.naive, (value) => Math.round(value / scale));
     for (const value of values) expect(value >= 0 && value <= (categories === 256 ? 255 : 1) && Number.isInteger(value)).toBe(true);
     expect(new Set(values.slice(0, 3 * size)).size).toBeGreaterThan(1);
     net.dispose();
@@ -164,7 +153,7 @@ describe('training', () => {
     for (const categories of [256, 1] as const) {
       const before = tf.memory().numTensors;
       const shape: Shape = [8, 8, 1];
-      const net = createGatedPixelCnnNetwork(shape, { layers: 2, filters: 8, kernel: 3, firstKernel: 3 }, categories, createRandom(2));
+      const net = new GatedPixelCnnNetwork(shape, { layers: 2, filters: 8, kernel: 3, firstKernel: 3 }, categories, createRandom(2));
       // four images of diagonal stripes, each at its own offset: structure the network can learn
       const bytes = Array.from({ length: 4 * 64 }, (_, i) => ((Math.floor(i / 64) + (i % 64) % 8 + Math.floor((i % 64) / 8)) % 4) * 80);
       const values = categories === 256 ? tf.tensor4d(bytes, [4, ...shape], 'int32') : tf.tensor4d(bytes.map((v) => (v > 127 ? 1 : 0)), [4, ...shape]);

@@ -11,13 +11,13 @@ import { useNodeBackend } from '../../src/cli/node-backend';
 import { defaultConfig, type RunConfig } from '../../src/core/config';
 import { channelGroup, maskValues } from '../../src/core/models/autoregressive/masked-conv';
 import { drawValues, negLogLikelihood, softmaxCrossEntropy, type Categories } from '../../src/core/models/autoregressive/pixel-likelihood';
-import { samplePixels, type SamplingMethod } from '../../src/core/models/autoregressive/pixel-sampler';
 import { PixelCnnNetwork } from '../../src/core/models/autoregressive/pixelcnn-network';
 import { createRandom } from '../../src/core/random';
 import type { Dataset } from '../../src/core/datasets/dataset';
 import type { ImageDataset } from '../../src/core/datasets/image-dataset';
 import type { ImageGridPanel } from '../../src/core/views/panels';
 import { fixedBatchOf, heldOut, sessionFor, stepOn, train } from './helpers';
+import { drawnByEachMethod, valueGradient } from './autoregressive-helpers';
 
 beforeAll(async () => {
   // WASM: fast on convolutions, with our kernel for their filter gradients.
@@ -83,11 +83,7 @@ describe('causality by gradients', () => {
     for (let row = 0; row < height; row++) {
       for (let column = 0; column < width; column++) {
         for (let channel = 0; channel < channels; channel++) {
-          const gradient = tf.tidy(() =>
-            tf.grad((input: tf.Tensor) => net.logits(input as tf.Tensor4D).slice([0, row, column, channel, 0], [images, 1, 1, 1, categories]).mul(projection).sum())(x).abs().sum(0),
-          );
-          const values = await gradient.data();
-          gradient.dispose();
+          const values = await valueGradient(net, x, projection, row, column, channel);
           const i = order(row, column, channel);
           // [H, W, C] row-major is raster-and-channel order: flat index j is value j
           values.forEach((value, j) => {
@@ -161,14 +157,7 @@ describe('sampling', () => {
     const scale = categories === 256 ? 1 / 255 : 1;
     // the last two images are completions, kept up to pixel 9 and 17
     const start = [0, 0, 0, 9, 17];
-    const drawn: Record<SamplingMethod, Float32Array> = { naive: new Float32Array(), cropped: new Float32Array(), cached: new Float32Array() };
-    for (const method of ['naive', 'cropped', 'cached'] as const) {
-      const canvas = new Float32Array(count * size).map((_, i) => (i % 5) * 0.25);
-      const before = tf.memory().numTensors;
-      await samplePixels(net, canvas, count, { random: createRandom(11), temperature: 1, method, scale, start });
-      expect(tf.memory().numTensors, method).toBe(before);
-      drawn[method] = canvas;
-    }
+    const drawn = await drawnByEachMethod(net, count, { scale, start, fill: (i) => (i % 5) * 0.25 });
     expect(Array.from(drawn.cropped)).toEqual(Array.from(drawn.naive));
     expect(Array.from(drawn.cached)).toEqual(Array.from(drawn.naive));
     // valid values, and not all alike (the test would pass on a constant)

@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
 import { defaultConfig, type RunConfig } from '../../src/core/config';
 import { channelMixtures, logBinMass, mixtureLogProbabilities, mixtureLogProbability, mixtureParameterCount } from '../../src/core/models/autoregressive/logistic-mixture';
-import { samplePixels } from '../../src/core/models/autoregressive/pixel-sampler';
 import { PixelCnnPlusPlusNetwork, type PixelCnnPlusPlusOptions } from '../../src/core/models/autoregressive/pixelcnnpp-network';
 import { createRandom } from '../../src/core/random';
 import type { ImageGridPanel } from '../../src/core/views/panels';
@@ -22,6 +21,7 @@ import type { GenerativeModel } from '../../src/core/models/model';
 import { PIXELCNNPP_FACTORY } from '../../src/core/models/autoregressive/pixelcnnpp';
 import { DETACHED_JOB } from '../../src/core/training/jobs';
 import { evaluateOn, sessionFor, stepModel, tensorData } from './helpers';
+import { drawnByEachMethod, valueGradient } from './autoregressive-helpers';
 
 beforeAll(async () => {
   await useNodeBackend('wasm');
@@ -180,9 +180,7 @@ async function checkCausality(net: PixelCnnPlusPlusNetwork, shape: Shape, lossy 
   for (let row = 0; row < height; row++) {
     for (let column = 0; column < width; column++) {
       for (let channel = 0; channel < channels; channel++) {
-        const gradient = tf.tidy(() => tf.grad((input: tf.Tensor) => net.logits(input as tf.Tensor4D).slice([0, row, column, channel, 0], [images, 1, 1, 1, 256]).mul(projection).sum())(x).abs().sum(0));
-        const values = await gradient.data();
-        gradient.dispose();
+        const values = await valueGradient(net, x, projection, row, column, channel);
         const i = order(row, column, channel);
         // [H, W, C] row-major is raster-and-channel order: flat index j is value j
         values.forEach((value, j) => {
@@ -251,20 +249,13 @@ describe('the network', () => {
       const count = 3;
       const size = shape[0] * shape[1] * shape[2];
       const start = [0, 0, 9];
-      const drawn: Float32Array[] = [];
-      for (const method of ['naive', 'cropped', 'cached'] as const) {
-        const canvas = new Float32Array(count * size).map((_, i) => (i % 7) / 6);
-        const before = tf.memory().numTensors;
-        await samplePixels(net, canvas, count, { random: createRandom(11), temperature: 1, method, scale: 1 / 255, start });
-        expect(tf.memory().numTensors, method).toBe(before);
-        drawn.push(canvas);
-      }
-      expect(Array.from(drawn[1])).toEqual(Array.from(drawn[0]));
-      expect(Array.from(drawn[2])).toEqual(Array.from(drawn[0]));
-      const values = Array.from(drawn[0], (value) => Math.round(value * 255));
+      const drawn = await drawnByEachMethod(net, count, { scale: 1 / 255, start, fill: (i) => (i % 7) / 6 });
+      expect(Array.from(drawn.cropped)).toEqual(Array.from(drawn.naive));
+      expect(Array.from(drawn.cached)).toEqual(Array.from(drawn.naive));
+      const values = Array.from(drawn.naive, (value) => Math.round(value * 255));
       for (const value of values) expect(value >= 0 && value <= 255).toBe(true);
       expect(new Set(values.slice(0, 2 * size)).size).toBeGreaterThan(10);
-      for (let j = 0; j < 9 * shape[2]; j++) expect(drawn[0][2 * size + j]).toBe(Math.fround(((2 * size + j) % 7) / 6));
+      for (let j = 0; j < 9 * shape[2]; j++) expect(drawn.naive[2 * size + j]).toBe(Math.fround(((2 * size + j) % 7) / 6));
       net.dispose();
     }
   });

@@ -11,12 +11,12 @@ import { useNodeBackend } from '../../src/cli/node-backend';
 import { defaultConfig, type RunConfig } from '../../src/core/config';
 import { gateMask } from '../../src/core/models/autoregressive/lstm-gates';
 import type { Categories } from '../../src/core/models/autoregressive/pixel-likelihood';
-import { samplePixels, type SamplingMethod } from '../../src/core/models/autoregressive/pixel-sampler';
 import { PixelRnnNetwork, type RecurrentLayer } from '../../src/core/models/autoregressive/pixelrnn-network';
 import { skew, unskew } from '../../src/core/models/autoregressive/skew';
 import { createRandom } from '../../src/core/random';
 import type { ImageGridPanel } from '../../src/core/views/panels';
 import { fixedBatchOf, heldOut, sessionFor, stepOn, train } from './helpers';
+import { drawnByEachMethod, valueGradient } from './autoregressive-helpers';
 
 beforeAll(async () => {
   await useNodeBackend('wasm');
@@ -97,11 +97,7 @@ describe('causality by gradients', () => {
     for (let row = 0; row < height; row++) {
       for (let column = 0; column < width; column++) {
         for (let channel = 0; channel < channels; channel++) {
-          const gradient = tf.tidy(() =>
-            tf.grad((input: tf.Tensor) => net.logits(input as tf.Tensor4D).slice([0, row, column, channel, 0], [images, 1, 1, 1, categories]).mul(projection).sum())(x).abs().sum(0),
-          );
-          const values = await gradient.data();
-          gradient.dispose();
+          const values = await valueGradient(net, x, projection, row, column, channel);
           const i = order(row, column, channel);
           // [H, W, C] row-major is raster-and-channel order: flat index j is value j
           // the Diagonal BiLSTM's one blind value: the last of the row above, which the right-to-left sweep of that row never reads (its inputs
@@ -155,21 +151,14 @@ describe('sampling', () => {
     const scale = categories === 256 ? 1 / 255 : 1;
     // the last two images are completions, kept up to pixel 7 and 13
     const start = [0, 0, 0, 7, 13];
-    const drawn: Partial<Record<SamplingMethod, Float32Array>> = {};
-    for (const method of ['naive', 'cropped', 'cached'] as const) {
-      const canvas = new Float32Array(count * size).map((_, i) => (i % 5) * 0.25);
-      const before = tf.memory().numTensors;
-      await samplePixels(net, canvas, count, { random: createRandom(11), temperature: 1, method, scale, start });
-      expect(tf.memory().numTensors, method).toBe(before);
-      drawn[method] = canvas;
-    }
-    expect(Array.from(drawn.cropped!)).toEqual(Array.from(drawn.naive!));
-    expect(Array.from(drawn.cached!)).toEqual(Array.from(drawn.naive!));
-    const values = Array.from(drawn.naive!, (value) => Math.round(value / scale));
+    const drawn = await drawnByEachMethod(net, count, { scale, start, fill: (i) => (i % 5) * 0.25 });
+    expect(Array.from(drawn.cropped)).toEqual(Array.from(drawn.naive));
+    expect(Array.from(drawn.cached)).toEqual(Array.from(drawn.naive));
+    const values = Array.from(drawn.naive, (value) => Math.round(value / scale));
     for (const value of values) expect(value >= 0 && value <= (categories === 256 ? 255 : 1) && Number.isInteger(value)).toBe(true);
     expect(new Set(values.slice(0, 3 * size)).size).toBeGreaterThan(1);
     // a completion keeps what came before its start
-    for (let j = 0; j < 7 * shape[2]; j++) expect(drawn.cached![3 * size + j]).toBe((((3 * size + j) % 5) * 0.25));
+    for (let j = 0; j < 7 * shape[2]; j++) expect(drawn.cached[3 * size + j]).toBe((((3 * size + j) % 5) * 0.25));
     net.dispose();
   });
 });

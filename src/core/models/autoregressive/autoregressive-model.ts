@@ -298,7 +298,7 @@ class AutoregressiveImageModel implements GenerativeModel {
 
   memoryEstimate(batchSize: number): number {
     // a part of the batch at a time (stepInParts); weights with their gradient, its sum over the parts and Adam's two moments
-    return 4 * (this.examplesPerPart(batchSize) * this.network.floatsPerExample + 5 * this.network.weightCount);
+    return 4 * (this.examplesPerPart(batchSize) * this.network.floatsPerExample + 5 * this.network.variables.reduce((sum, variable) => sum + variable.size, 0));
   }
 
   setParams(values: Readonly<Record<string, ParamValue>>): void {

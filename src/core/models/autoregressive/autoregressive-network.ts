@@ -23,8 +23,6 @@ export interface AutoregressiveNetwork extends PixelSamplingNetwork, FieldNetwor
    */
   logits(x: tf.Tensor4D): tf.Tensor5D;
   readonly variables: tf.Variable[];
-  /** Weights in all: for the memory estimate. */
-  readonly weightCount: number;
   /** Floats one example holds at the peak of a training step (activations and their gradients): for the memory estimate and for training big batches in parts. */
   readonly floatsPerExample: number;
   dispose(): void;

@@ -14,6 +14,7 @@
  * last channel, so once the pixel is drawn it never changes and keeping it is exact.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { MaskedHead } from './masked-head';
 import { gate, type GatePair, type WindowConv } from './gated-pixelcnn-convs';
 import type { ValuePass } from './pixel-sampler';
 
@@ -22,8 +23,8 @@ export interface CachedGatedLayers {
   readonly shape: readonly [number, number, number];
   readonly categories: number;
   readonly layers: readonly { vertical: GatePair; horizontal: GatePair; link: GatePair; residual?: WindowConv }[];
-  /** Logits from features: [n, 1, 1, F] -> [n, 1, 1, C, K]. */
-  head(features: tf.Tensor4D): tf.Tensor5D;
+  /** The masked 1x1 layers to the logits. */
+  readonly head: Pick<MaskedHead, 'apply'>;
 }
 
 /** Rows (and columns either side) a window convolution reads back: k/2 of a k-wide vertical window, [k/2 + 1, k, in, out]. */
@@ -54,7 +55,7 @@ export class CachedGatedPass implements ValuePass {
 
   logits(row: number, column: number, channel: number): tf.Tensor2D {
     return tf.tidy(() => {
-      const logits = this.network.head(tf.relu(this.forward(row, column)));
+      const logits = this.network.head.apply(tf.relu(this.forward(row, column)));
       // [n, 1, 1, C, K] -> [n, C*K] -> [n, K], the logits of this channel
       return logits.reshape([this.count, -1]).slice([0, channel * this.network.categories], [this.count, this.network.categories]) as tf.Tensor2D;
     });

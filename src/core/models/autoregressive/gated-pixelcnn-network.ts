@@ -28,9 +28,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../random';
 import type { AutoregressiveNetwork } from './autoregressive-network';
+import { MaskedHead } from './masked-head';
 import { CachedGatedPass } from './gated-pixelcnn-cache';
 import { gate, GatePair, horizontalMask, shiftDown, WindowConv } from './gated-pixelcnn-convs';
-import { MaskedConv2d, type MaskType } from './masked-conv';
+import type { MaskType } from './masked-conv';
 import { negLogLikelihood, type Categories } from './pixel-likelihood';
 import type { ValuePass } from './pixel-sampler';
 import type { PixelCnnSize } from './pixelcnn-network';
@@ -46,8 +47,8 @@ interface GatedLayer {
 export class GatedPixelCnnNetwork implements AutoregressiveNetwork {
   readonly channels: number;
   readonly layers: GatedLayer[];
-  private readonly hidden: MaskedConv2d;
-  private readonly output: MaskedConv2d;
+  /** The two masked 1x1 layers to K logits per value, as in the plain network. */
+  readonly head: MaskedHead;
   /**
    * How far back an output reaches: each layer's window k/2 rows up and k/2 columns either
    * side, and one row more for the shift. Cropping an image to it is exact (./pixel-sampler.ts).
@@ -79,9 +80,7 @@ export class GatedPixelCnnNetwork implements AutoregressiveNetwork {
     };
     for (const kernel of [size.kernel, size.firstKernel]) if (kernel % 2 !== 1) throw new Error(`The gated PixelCNN needs odd kernel sizes, not ${kernel}`);
     this.layers = [layer(size.firstKernel, channels, 'A', false), ...Array.from({ length: size.layers }, () => layer(size.kernel, filters, 'B', true))];
-    this.hidden = new MaskedConv2d(1, filters, filters, 'B', groups, random);
-    // output channel c * K + k is logit k of colour c: a block of K per colour, so group c of the mask is colour c
-    this.output = new MaskedConv2d(1, filters, channels * categories, 'B', groups, random);
+    this.head = new MaskedHead(filters, channels, categories, random);
     const side = (size.firstKernel - 1) / 2 + size.layers * ((size.kernel - 1) / 2);
     this.reach = { up: side + 1, side };
   }
@@ -91,7 +90,7 @@ export class GatedPixelCnnNetwork implements AutoregressiveNetwork {
   }
 
   get variables(): tf.Variable[] {
-    return [...this.convs.flatMap((conv) => conv.variables), ...this.hidden.variables, ...this.output.variables];
+    return [...this.convs.flatMap((conv) => conv.variables), ...this.head.variables];
   }
 
   /** The features every output is computed from, relu(h_L): [B, h, w, C] -> [B, h, w, F]. */
@@ -110,30 +109,14 @@ export class GatedPixelCnnNetwork implements AutoregressiveNetwork {
     });
   }
 
-  /** Logits from features, pixel by pixel: [B, h, w, F] -> [B, h, w, C, K]. */
-  head(features: tf.Tensor4D): tf.Tensor5D {
-    return tf.tidy(() => {
-      const out = this.output.apply(tf.relu(this.hidden.apply(features)));
-      const [batch, height, width] = out.shape;
-      // [B, h, w, C * K] -> [B, h, w, C, K]
-      return out.reshape([batch, height, width, this.channels, this.categories]);
-    });
-  }
-
   /** [B, H, W, C] -> [B, H, W, C, K] */
   logits(x: tf.Tensor4D): tf.Tensor5D {
-    return tf.tidy(() => this.head(this.features(x)));
+    return tf.tidy(() => this.head.apply(this.features(x)));
   }
 
-  /** The logits of one pixel, at (row, column) of x: [B, h, w, C] -> [B, C, K]; the 1x1 head runs on that pixel alone. */
+  /** The logits of one pixel, at (row, column) of x, the head on that pixel alone: [B, h, w, C] -> [B, C, K]. */
   logitsAt(x: tf.Tensor4D, row: number, column: number): tf.Tensor3D {
-    return tf.tidy(() => {
-      const [batch, filters] = [x.shape[0], this.size.filters];
-      // [B, h, w, F] -> [B, 1, 1, F]
-      const pixel = this.features(x).slice([0, row, column, 0], [batch, 1, 1, filters]);
-      // [B, 1, 1, C, K] -> [B, C, K]
-      return this.head(pixel).reshape([batch, this.channels, this.categories]);
-    });
+    return tf.tidy(() => this.head.at(this.features(x), row, column));
   }
 
   /** The sampler's fast pass: the vertical stack a row at a time, the horizontal stack a pixel at a time, earlier activations kept. */
@@ -144,11 +127,6 @@ export class GatedPixelCnnNetwork implements AutoregressiveNetwork {
   /** -log p(x) per image, in nats: [B, H, W, C] -> [B]. No dropout, so `training` changes nothing. */
   negLogLikelihood(input: tf.Tensor4D, values: tf.Tensor4D, _training: boolean): tf.Tensor1D {
     return tf.tidy(() => negLogLikelihood(this.logits(input), values));
-  }
-
-  /** Weights in all: for the memory estimate. */
-  get weightCount(): number {
-    return this.variables.reduce((sum, variable) => sum + variable.size, 0);
   }
 
   /**
@@ -167,12 +145,6 @@ export class GatedPixelCnnNetwork implements AutoregressiveNetwork {
 
   dispose(): void {
     this.convs.forEach((conv) => conv.dispose());
-    this.hidden.dispose();
-    this.output.dispose();
+    this.head.dispose();
   }
-}
-
-/** The gated network for the shared model (./autoregressive-model.ts) to build when `architecture` is 'gated'. */
-export function createGatedPixelCnnNetwork(shape: readonly [number, number, number], size: PixelCnnSize, categories: Categories, random: Random): GatedPixelCnnNetwork {
-  return new GatedPixelCnnNetwork(shape, size, categories, random);
 }

@@ -17,6 +17,7 @@
  * The type-A layer reads the drawn values themselves, straight from the canvas.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { MaskedHead } from './masked-head';
 import type { MaskedConv2d } from './masked-conv';
 import type { ValuePass } from './pixel-sampler';
 
@@ -26,8 +27,8 @@ export interface CachedLayers {
   readonly categories: number;
   readonly first: MaskedConv2d;
   readonly blocks: readonly MaskedConv2d[];
-  /** Logits from features: [n, 1, 1, F] -> [n, 1, 1, C, K]. */
-  head(features: tf.Tensor4D): tf.Tensor5D;
+  /** The masked 1x1 layers to the logits. */
+  readonly head: Pick<MaskedHead, 'apply'>;
 }
 
 export class CachedPixelCnnPass implements ValuePass {
@@ -52,7 +53,7 @@ export class CachedPixelCnnPass implements ValuePass {
   logits(row: number, column: number, channel: number): tf.Tensor2D {
     const { categories } = this.network;
     const top = this.forward(row, column);
-    const logits = this.network.head(top);
+    const logits = this.network.head.apply(top);
     // [n, 1, 1, C, K] -> [n, C*K] -> [n, K], the logits of this channel (a rank-5 slice is 20x slower on WASM)
     return logits.reshape([this.count, -1]).slice([0, channel * categories], [this.count, categories]) as tf.Tensor2D;
   }

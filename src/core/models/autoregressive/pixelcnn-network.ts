@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../random';
 import type { AutoregressiveNetwork } from './autoregressive-network';
 import { MaskedConv2d } from './masked-conv';
+import { MaskedHead } from './masked-head';
 import { negLogLikelihood, type Categories } from './pixel-likelihood';
 import type { ValuePass } from './pixel-sampler';
 import { CachedPixelCnnPass } from './pixelcnn-cache';
@@ -35,8 +36,8 @@ export class PixelCnnNetwork implements AutoregressiveNetwork {
   readonly channels: number;
   readonly first: MaskedConv2d;
   readonly blocks: MaskedConv2d[];
-  private readonly hidden: MaskedConv2d;
-  private readonly output: MaskedConv2d;
+  /** The two masked 1x1 layers to K logits per value. */
+  readonly head: MaskedHead;
   /** How far back an output reaches: `up` rows above it, and `side` columns either side of it. */
   readonly reach: { up: number; side: number };
 
@@ -52,15 +53,13 @@ export class PixelCnnNetwork implements AutoregressiveNetwork {
     const groups = channels;
     this.first = new MaskedConv2d(size.firstKernel, channels, size.filters, 'A', groups, random);
     this.blocks = Array.from({ length: size.layers }, () => new MaskedConv2d(size.kernel, size.filters, size.filters, 'B', groups, random));
-    this.hidden = new MaskedConv2d(1, size.filters, size.filters, 'B', groups, random);
-    // output channel c * K + k is logit k of colour c: a block of K per colour, so group c of the mask is colour c
-    this.output = new MaskedConv2d(1, size.filters, channels * categories, 'B', groups, random);
+    this.head = new MaskedHead(size.filters, channels, categories, random);
     const reach = this.first.reach + size.layers * ((size.kernel - 1) / 2);
     this.reach = { up: reach, side: reach };
   }
 
   get variables(): tf.Variable[] {
-    return [this.first, ...this.blocks, this.hidden, this.output].flatMap((layer) => layer.variables);
+    return [this.first, ...this.blocks, this.head].flatMap((layer) => layer.variables);
   }
 
   /** The features every output is computed from: [B, h, w, C] -> [B, h, w, F]. */
@@ -73,34 +72,14 @@ export class PixelCnnNetwork implements AutoregressiveNetwork {
     });
   }
 
-  /** Logits from features, pixel by pixel: [B, h, w, F] -> [B, h, w, C, K]. */
-  head(features: tf.Tensor4D): tf.Tensor5D {
-    return tf.tidy(() => {
-      const out = this.output.apply(tf.relu(this.hidden.apply(features)));
-      const [batch, height, width] = out.shape;
-      // [B, h, w, C * K] -> [B, h, w, C, K]
-      return out.reshape([batch, height, width, this.channels, this.categories]);
-    });
-  }
-
   /** [B, H, W, C] -> [B, H, W, C, K] */
   logits(x: tf.Tensor4D): tf.Tensor5D {
-    return tf.tidy(() => this.head(this.features(x)));
+    return tf.tidy(() => this.head.apply(this.features(x)));
   }
 
-  /**
-   * The logits of one pixel, at (row, column) of x: [B, h, w, C] -> [B, C, K]. The 1x1
-   * head runs on that pixel alone, which is what makes a sampling pass cheap: for 8-bit
-   * data it holds most of the multiplications.
-   */
+  /** The logits of one pixel, at (row, column) of x, the head on that pixel alone: [B, h, w, C] -> [B, C, K]. */
   logitsAt(x: tf.Tensor4D, row: number, column: number): tf.Tensor3D {
-    return tf.tidy(() => {
-      const [batch, filters] = [x.shape[0], this.size.filters];
-      // [B, h, w, F] -> [B, 1, 1, F]
-      const pixel = this.features(x).slice([0, row, column, 0], [batch, 1, 1, filters]);
-      // [B, 1, 1, C, K] -> [B, C, K]
-      return this.head(pixel).reshape([batch, this.channels, this.categories]);
-    });
+    return tf.tidy(() => this.head.at(this.features(x), row, column));
   }
 
   /** -log p(x) per image in nats, from the logits of every value: [B, H, W, C] -> [B]. */
@@ -111,11 +90,6 @@ export class PixelCnnNetwork implements AutoregressiveNetwork {
   /** The sampler's fast pass: activations of drawn pixels kept, one pixel computed per value. */
   cachedPass(canvas: Float32Array, count: number): ValuePass {
     return new CachedPixelCnnPass(this, canvas, count);
-  }
-
-  /** Weights in all: for the memory estimate. */
-  get weightCount(): number {
-    return this.variables.reduce((sum, variable) => sum + variable.size, 0);
   }
 
   /**
@@ -132,6 +106,6 @@ export class PixelCnnNetwork implements AutoregressiveNetwork {
   }
 
   dispose(): void {
-    [this.first, ...this.blocks, this.hidden, this.output].forEach((layer) => layer.dispose());
+    [this.first, ...this.blocks, this.head].forEach((layer) => layer.dispose());
   }
 }

@@ -13,7 +13,7 @@ import type { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import type { ParamValues } from '../../params/schema';
 import { implement, type ModelFactory } from '../model';
 import { autoregressiveModel } from './autoregressive-model';
-import { createGatedPixelCnnNetwork } from './gated-pixelcnn-network';
+import { GatedPixelCnnNetwork } from './gated-pixelcnn-network';
 import { PixelCnnNetwork } from './pixelcnn-network';
 import { PIXELCNN, PIXELCNN_PARAMS } from './pixelcnn-spec';
 
@@ -23,6 +23,6 @@ export const PIXELCNN_FACTORY: ModelFactory = implement<typeof PIXELCNN_PARAMS>(
   const { layers, filters, kernel, first_kernel, architecture } = values as unknown as PixelCnnValues;
   const size = { layers, filters, kernel: Number(kernel), firstKernel: Number(first_kernel) };
   return autoregressiveModel(values as unknown as PixelCnnValues, context, (shape, categories, random) =>
-    architecture === 'gated' ? createGatedPixelCnnNetwork(shape, size, categories, random) : new PixelCnnNetwork(shape, size, categories, random),
+    architecture === 'gated' ? new GatedPixelCnnNetwork(shape, size, categories, random) : new PixelCnnNetwork(shape, size, categories, random),
   );
 });

@@ -124,10 +124,6 @@ export class PixelCnnPlusPlusNetwork implements AutoregressiveNetwork {
     return this.layers.flatMap((layer) => layer.variables);
   }
 
-  get weightCount(): number {
-    return this.variables.reduce((sum, variable) => sum + variable.size, 0);
-  }
-
   /**
    * Floats one example holds at the peak of a training step: about 5 per hidden activation
    * (as PixelCNN measured on WASM), some 12 activations of F per block and stream, and the

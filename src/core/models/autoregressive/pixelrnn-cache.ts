@@ -57,7 +57,7 @@ export class CachedPixelRnnPass implements ValuePass {
     const { categories } = this.network;
     const top = this.forward(row, column);
     // [n, 1, 1, C, K] -> [n, C*K] -> [n, K], the logits of this channel
-    const logits = tf.tidy(() => this.network.head(top).reshape([this.count, -1]).slice([0, channel * categories], [this.count, categories]) as tf.Tensor2D);
+    const logits = tf.tidy(() => this.network.head.apply(top).reshape([this.count, -1]).slice([0, channel * categories], [this.count, categories]) as tf.Tensor2D);
     top.dispose();
     return logits;
   }

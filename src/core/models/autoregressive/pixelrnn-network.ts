@@ -17,6 +17,7 @@ import type { Random } from '../../random';
 import type { AutoregressiveNetwork } from './autoregressive-network';
 import { DiagonalBiLstm } from './diagonal-bilstm';
 import { MaskedConv2d } from './masked-conv';
+import { MaskedHead } from './masked-head';
 import { negLogLikelihood, type Categories } from './pixel-likelihood';
 import type { ValuePass } from './pixel-sampler';
 import { CachedPixelRnnPass } from './pixelrnn-cache';
@@ -44,8 +45,8 @@ export class PixelRnnNetwork implements AutoregressiveNetwork {
   readonly recurrent: (RowLstm | DiagonalBiLstm)[];
   /** The 1x1 convolution of each residual connection, LSTM states to features. */
   readonly residual: MaskedConv2d[];
-  private readonly hidden: MaskedConv2d;
-  private readonly output: MaskedConv2d;
+  /** The two masked 1x1 layers to K logits per value, as in PixelCNN. */
+  readonly head: MaskedHead;
   /**
    * How far back an output reaches: an LSTM carries its state down every row above, and
    * (the Diagonal BiLSTM) to both ends of the row above. With the whole width and every
@@ -69,14 +70,12 @@ export class PixelRnnNetwork implements AutoregressiveNetwork {
       size.layer === 'row' ? new RowLstm(units, units, ROW_KERNEL, groups, random) : new DiagonalBiLstm(units, units, groups, random),
     );
     this.residual = Array.from({ length: size.layers }, () => new MaskedConv2d(1, units, units, 'B', groups, random));
-    this.hidden = new MaskedConv2d(1, units, units, 'B', groups, random);
-    // output channel c * K + k is logit k of colour c: a block of K per colour
-    this.output = new MaskedConv2d(1, units, channels * categories, 'B', groups, random);
+    this.head = new MaskedHead(units, channels, categories, random);
     this.reach = { up: height, side: width };
   }
 
   private get layersInOrder(): { variables: tf.Variable[]; dispose(): void }[] {
-    return [this.first, ...this.recurrent, ...this.residual, this.hidden, this.output];
+    return [this.first, ...this.recurrent, ...this.residual, this.head];
   }
 
   get variables(): tf.Variable[] {
@@ -95,18 +94,8 @@ export class PixelRnnNetwork implements AutoregressiveNetwork {
     });
   }
 
-  /** Logits from features, pixel by pixel: [B, h, w, U] -> [B, h, w, C, K]. */
-  head(features: tf.Tensor4D): tf.Tensor5D {
-    return tf.tidy(() => {
-      const out = this.output.apply(tf.relu(this.hidden.apply(features)));
-      const [batch, height, width] = out.shape;
-      // [B, h, w, C * K] -> [B, h, w, C, K]
-      return out.reshape([batch, height, width, this.channels, this.categories]);
-    });
-  }
-
   logits(x: tf.Tensor4D): tf.Tensor5D {
-    return tf.tidy(() => this.head(this.features(x)));
+    return tf.tidy(() => this.head.apply(this.features(x)));
   }
 
   negLogLikelihood(input: tf.Tensor4D, values: tf.Tensor4D): tf.Tensor1D {
@@ -115,21 +104,12 @@ export class PixelRnnNetwork implements AutoregressiveNetwork {
 
   /** The logits of the pixel at (row, column) of x, the head on that pixel alone: [B, h, W, C] -> [B, C, K]. */
   logitsAt(x: tf.Tensor4D, row: number, column: number): tf.Tensor3D {
-    return tf.tidy(() => {
-      const batch = x.shape[0];
-      // [B, h, W, U] -> [B, 1, 1, U] -> [B, 1, 1, C, K] -> [B, C, K]
-      const pixel = this.features(x).slice([0, row, column, 0], [batch, 1, 1, this.size.units]);
-      return this.head(pixel).reshape([batch, this.channels, this.categories]);
-    });
+    return tf.tidy(() => this.head.at(this.features(x), row, column));
   }
 
   /** The sampler's fast pass: the LSTMs' states carried from pixel to pixel, one pixel computed per value. */
   cachedPass(canvas: Float32Array, count: number): ValuePass {
     return new CachedPixelRnnPass(this, canvas, count);
-  }
-
-  get weightCount(): number {
-    return this.variables.reduce((sum, variable) => sum + variable.size, 0);
   }
 
   /**
