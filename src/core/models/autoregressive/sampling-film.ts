@@ -44,6 +44,7 @@ export async function filmOneImage(setup: DrawingSetup, random: Random, job: Job
   const canvas = new Float32Array(total);
   const every = Math.max(1, Math.ceil(total / FILM_FRAMES));
   const pass = openPass(network, canvas, 1, 'cached');
+  const probes = fieldProbes(setup);
   let lastFrame = -Infinity;
   try {
     for (let index = 0; index < total; index++) {
@@ -61,7 +62,7 @@ export async function filmOneImage(setup: DrawingSetup, random: Random, job: Job
       if (index % every === 0) {
         // a frame at most every frameMs: the film's pace, whatever the machine's speed
         await job.pace(lastFrame + frameMs - Date.now());
-        job.emit(await frame(setup, canvas, { row, column, channel, drawn, probabilities: p }), index / total);
+        job.emit(await frame(setup, canvas, probes, { row, column, channel, drawn, probabilities: p }), index / total);
         lastFrame = Date.now();
       }
       canvas[pixel * channels + channel] = drawn * scale;
@@ -69,6 +70,7 @@ export async function filmOneImage(setup: DrawingSetup, random: Random, job: Job
     }
   } finally {
     pass.dispose?.();
+    tf.dispose([probes.inputs, probes.values]);
   }
   job.emit(finished(setup, canvas), 1);
   return canvas;
@@ -97,11 +99,11 @@ interface Moment {
 }
 
 /** One frame: the image so far and what the current prediction sees, and its distribution. */
-async function frame(setup: DrawingSetup, canvas: Float32Array, moment: Moment): Promise<PanelGroup> {
+async function frame(setup: DrawingSetup, canvas: Float32Array, probes: FieldProbes, moment: Moment): Promise<PanelGroup> {
   const { network, channelNames, temperature } = setup;
   const [height, width, channels] = network.shape;
   const { row, column, channel, drawn, probabilities } = moment;
-  const field = await fieldOf(setup, row, column, channel);
+  const field = await gradientField(network, probes.inputs, probes.values, row, column, [channel]);
   const where = `row ${row + 1}, column ${column + 1}${channels > 1 ? `, ${channelNames[channel]}` : ''}`;
   const size = height * width;
   const pictures = new Uint8ClampedArray(2 * size * 3);
@@ -148,24 +150,27 @@ async function frame(setup: DrawingSetup, canvas: Float32Array, moment: Moment):
 const FIELD_PROBES = 8;
 const FIELD_SEED = 17;
 
+/** The random images every frame's receptive field is measured on, made once per film. */
+interface FieldProbes {
+  inputs: tf.Tensor4D;
+  values: tf.Tensor4D;
+}
+
 /**
- * Which pixels the prediction of (row, column, channel) depends on: gradients on a few
- * random inputs, not on the canvas. What a prediction can see is the network's, not the
- * image's: on the canvas, a black background (zeros) switches off the ReLUs it feeds and
- * would hide pixels the prediction does see. Inputs of either sign (uniform in [-1, 1])
- * keep some path through every unit open.
+ * Which pixels a prediction depends on is found from its gradients on a few random
+ * inputs, not on the canvas. What a prediction can see is the network's, not the image's:
+ * on the canvas, a black background (zeros) switches off the ReLUs it feeds and would hide
+ * pixels the prediction does see. Inputs of either sign (uniform in [-1, 1]) keep some path
+ * through every unit open.
  */
-async function fieldOf(setup: DrawingSetup, row: number, column: number, channel: number): Promise<Float32Array[]> {
+function fieldProbes(setup: DrawingSetup): FieldProbes {
   const [height, width, channels] = setup.network.shape;
   const shape: [number, number, number, number] = [FIELD_PROBES, height, width, channels];
-  const inputs = tf.randomUniform(shape, -1, 1, 'float32', FIELD_SEED) as tf.Tensor4D;
-  // the values whose likelihood is differentiated: any will do
-  const values = tf.tidy(() => tf.randomUniform(shape, 0, setup.scale === 1 ? 2 : 256, 'float32', FIELD_SEED + 1).floor() as tf.Tensor4D);
-  try {
-    return await gradientField(setup.network, inputs, values, row, column, [channel]);
-  } finally {
-    tf.dispose([values, inputs]);
-  }
+  return {
+    inputs: tf.randomUniform(shape, -1, 1, 'float32', FIELD_SEED) as tf.Tensor4D,
+    // the values whose likelihood is differentiated: any will do
+    values: tf.tidy(() => tf.randomUniform(shape, 0, setup.scale === 1 ? 2 : 256, 'float32', FIELD_SEED + 1).floor() as tf.Tensor4D),
+  };
 }
 
 /** The last frame: the whole image, nothing marked. */
