@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BACKEND_CHOICES, defaultConfig, type BackendChoice } from '../core/config';
 import { findDataset } from '../core/datasets/catalog';
 import { findModel } from '../core/models';
+import { traceKernels } from '../core/kernel-trace';
 import { createSession } from '../core/training/session';
 import { selectBrowserBackend } from '../worker/backend';
 import { loadBrowserDataset } from '../worker/dataset-fetch';
@@ -31,6 +32,8 @@ async function measure(request: BenchRequest, result: BrowserBenchResult): Promi
   if (!findDataset(request.dataset)) return { ...result, reason: `unknown dataset "${request.dataset}"` };
 
   status(`starting ${request.backend}`);
+  // the thread count is fixed when the WASM backend starts
+  if (request.backend === 'wasm' && request.threads) (await import('@tensorflow/tfjs-backend-wasm')).setThreadsCount(request.threads);
   const info = await selectBrowserBackend(request.backend as BackendChoice, [], (reason) => status(`device lost: ${reason}`));
   // A forced backend that cannot start falls back to the next one; that is not a measurement of it.
   if (info.name !== request.backend) {
@@ -63,6 +66,12 @@ async function measure(request: BenchRequest, result: BrowserBenchResult): Promi
     measured.msPerStep = elapsed / request.steps;
     measured.imagesPerSecond = (session.batchSize * 1000) / measured.msPerStep;
     measured.loss = points.at(-1)?.values.loss;
+    // Untimed: steps only dispatched should need no read-backs (each one makes a GPU wait).
+    const trace = await traceKernels(() => {
+      for (let i = 0; i < 2; i += 1) session.dispatch();
+    });
+    await session.readMetrics();
+    measured.readsPerStep = trace.reads / 2;
     return { ...measured, status: 'ok' };
   } finally {
     session.dispose();

@@ -8,6 +8,8 @@ export interface BenchRequest {
   steps: number;
   /** Where the dataset files are served: the worker has no document to resolve it from. */
   dataUrl: string;
+  /** WASM threads to ask for (undefined: as many as the backend starts with). */
+  threads?: number;
 }
 
 /** What the page publishes as window.__bench; src/cli/bench.ts reads the same shape. */
@@ -30,6 +32,8 @@ export interface BrowserBenchResult {
   adapter?: string;
   isFallbackAdapter?: boolean;
   wasmThreads?: number;
+  /** Values read back from the backend while steps were dispatched, per step (outside kernels). */
+  readsPerStep?: number;
   crossOriginIsolated: boolean;
   reason?: string;
 }

@@ -9,7 +9,13 @@
  * In Node on WASM, also how fast each model that generates draws samples: for autoregressive
  * models (one network pass per value), with each way of running a pass, naive against cached.
  *
- *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm]
+ * Every row says the arithmetic a step does (GFLOP, counted from its convolutions and
+ * matrix products: src/core/kernel-flops.ts) and the rate it reached (GFLOP/s), and how many
+ * times a step read values back from the backend (a GPU must not wait on those). --profile
+ * adds where a WASM step's time goes, kernel by kernel; --pytorch times the same step in
+ * PyTorch on the CPU (the run's exported project, as many threads as WASM has) for the ratio.
+ *
+ *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--profile] [--pytorch]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -24,7 +30,9 @@ import { defaultConfig } from '../core/config';
 import { findModel, MODELS } from '../core/models';
 import { createRandom, type Random } from '../core/random';
 import { createSession } from '../core/training/session';
+import { traceKernels, type KernelStats } from '../core/kernel-trace';
 import { UsageError } from './args';
+import { pythonWithTorch, timePyTorch } from './pytorch-timing';
 import { NODE_BACKENDS, useNodeBackend, type NodeBackend } from './node-backend';
 import { loadNodeDataset } from './node-datasets';
 import { measureResponsiveness, responsivenessTable, type ResponsivenessRow } from './responsiveness';
@@ -52,6 +60,21 @@ interface Options {
   sampling: boolean;
   /** The Node backends timed (the CPU backend takes minutes a step on convolutional models). */
   nodeBackends: NodeBackend[];
+  /** Where a WASM step's time goes, kernel by kernel. */
+  profile: boolean;
+  /** The same steps in PyTorch on the CPU, beside WASM. */
+  pytorch: boolean;
+}
+
+/** Kernels listed per model by --profile. */
+const PROFILE_TOP = 12;
+/** Steps traced for the FLOP and read counts (and --profile's table). */
+const TRACED_STEPS = 2;
+
+interface ProfileRow {
+  model: string;
+  msPerStep: number;
+  kernels: KernelStats[];
 }
 
 interface SamplingRow {
@@ -70,10 +93,16 @@ const PASS_METHODS = ['cached', 'cropped', 'naive'] as const;
 
 interface Row {
   model: string;
-  where: 'node' | 'browser';
+  where: 'node' | 'browser' | 'pytorch';
   backend: string;
   msPerStep?: number;
   imagesPerSecond?: number;
+  /** Arithmetic of one step, in GFLOP (the same on every backend). */
+  gflopPerStep?: number;
+  /** Values read back from the backend in one step, outside any kernel. */
+  readsPerStep?: number;
+  /** ms per step over PyTorch's on the CPU (WASM rows with --pytorch). */
+  vsPyTorch?: number;
   note: string;
   /** Everything else measured (page result, warm-up time...), kept for the JSON file. */
   details?: Record<string, unknown>;
@@ -90,12 +119,13 @@ interface PageResult {
   adapter?: string;
   isFallbackAdapter?: boolean;
   wasmThreads?: number;
+  readsPerStep?: number;
   crossOriginIsolated: boolean;
   reason?: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15, sampling: true, nodeBackends: [...NODE_BACKENDS] };
+  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15, sampling: true, nodeBackends: [...NODE_BACKENDS], profile: false, pytorch: false };
   const value = (i: number) => {
     if (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) throw new UsageError(`${argv[i]} needs a value`);
     return argv[i + 1];
@@ -119,6 +149,8 @@ function parseArgs(argv: string[]): Options {
     else if (argv[i] === '--timeout') options.timeoutS = positive(i++);
     else if (argv[i] === '--watch') options.watchS = positive(i++);
     else if (argv[i] === '--no-sampling') options.sampling = false;
+    else if (argv[i] === '--profile') options.profile = true;
+    else if (argv[i] === '--pytorch') options.pytorch = true;
     else if (argv[i] === '--node-backends') {
       const asked = value(i++).split(',').filter(Boolean);
       const unknown = asked.filter((name) => !(NODE_BACKENDS as readonly string[]).includes(name));
@@ -133,7 +165,10 @@ function parseArgs(argv: string[]): Options {
 const plan = (backend: string, options: Options) => ({ ...PLAN[backend], ...(options.steps ? { steps: options.steps } : {}) });
 const log = (text: string) => console.error(`[bench] ${text}`);
 
-async function benchNode(model: string, backend: (typeof NODE_BACKENDS)[number], options: Options): Promise<Row> {
+/** What a traced step does: its FLOPs and reads, and (--profile) the kernels' times. */
+const stepTraces = new Map<string, { gflopPerStep: number; readsPerStep: number; profile: ProfileRow }>();
+
+async function benchNode(model: string, backend: (typeof NODE_BACKENDS)[number], options: Options, rows: Row[]): Promise<Row> {
   const { warmup, steps } = plan(backend, options);
   await useNodeBackend(backend);
   const config = defaultConfig(model, DATASET);
@@ -149,11 +184,60 @@ async function benchNode(model: string, backend: (typeof NODE_BACKENDS)[number],
     await session.readMetrics();
     const msPerStep = (performance.now() - start) / steps;
     const threads = backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : undefined;
-    return {
-      model, where: 'node', backend, msPerStep, imagesPerSecond: (session.batchSize * 1000) / msPerStep,
+    // Steps only dispatched (their losses unread) must need no read-backs.
+    const traceStart = performance.now();
+    const trace = await traceKernels(() => {
+      for (let i = 0; i < TRACED_STEPS; i += 1) session.dispatch();
+    });
+    const tracedMs = (performance.now() - traceStart) / TRACED_STEPS;
+    await session.readMetrics();
+    const traced = { gflopPerStep: trace.flops / TRACED_STEPS / 1e9, readsPerStep: trace.reads / TRACED_STEPS };
+    if (backend === 'wasm') stepTraces.set(model, { ...traced, profile: { model, msPerStep: tracedMs, kernels: trace.kernels.map((k) => ({ ...k, selfMs: k.selfMs / TRACED_STEPS, flops: k.flops / TRACED_STEPS, calls: k.calls / TRACED_STEPS })) } });
+    const row: Row = {
+      model, where: 'node', backend, msPerStep, imagesPerSecond: (session.batchSize * 1000) / msPerStep, ...traced,
       note: `${steps} steps, batch ${session.batchSize}${threads ? `, ${threads} thread${threads > 1 ? 's' : ''}` : ''}`,
       details: { warmup, steps, batch: session.batchSize, warmupMs, threads },
     };
+    if (options.pytorch && backend === 'wasm') {
+      const python = pythonWithTorch();
+      const checkpoint = await session.checkpoint();
+      const pytorch: Row = { model, where: 'pytorch', backend: 'cpu', note: '', gflopPerStep: traced.gflopPerStep };
+      if (!python) pytorch.note = 'no python3 with torch and numpy (Debian: apt install python3-torch)';
+      else if (!checkpoint) pytorch.note = 'the model keeps no state to export';
+      else {
+        log(`pytorch ${model}: ${steps} steps`);
+        const timing = await timePyTorch(config, checkpoint, steps, threads ?? 1, python);
+        Object.assign(pytorch, timing, timing.msPerStep ? { imagesPerSecond: (session.batchSize * 1000) / timing.msPerStep } : {});
+        if (timing.msPerStep) row.vsPyTorch = msPerStep / timing.msPerStep;
+      }
+      rows.push(row, pytorch);
+      return row;
+    }
+    rows.push(row);
+    return row;
+  } finally {
+    session.dispose();
+  }
+}
+
+/** One warm-up and TRACED_STEPS traced steps on Node's WASM: the FLOPs a step of the model does. */
+async function traceNodeStep(model: string): Promise<void> {
+  await useNodeBackend('wasm');
+  const session = await createSession(defaultConfig(model, DATASET), loadNodeDataset(DATASET));
+  try {
+    session.dispatch();
+    await session.readMetrics();
+    const start = performance.now();
+    const trace = await traceKernels(() => {
+      for (let i = 0; i < TRACED_STEPS; i += 1) session.dispatch();
+    });
+    await session.readMetrics();
+    const per = (value: number) => value / TRACED_STEPS;
+    stepTraces.set(model, {
+      gflopPerStep: per(trace.flops) / 1e9,
+      readsPerStep: per(trace.reads),
+      profile: { model, msPerStep: per(performance.now() - start), kernels: trace.kernels.map((k) => ({ ...k, selfMs: per(k.selfMs), flops: per(k.flops), calls: per(k.calls) })) },
+    });
   } finally {
     session.dispose();
   }
@@ -219,10 +303,10 @@ function pageNote(result: PageResult): string {
   return parts.join(', ');
 }
 
-async function benchPage(browser: Browser, baseUrl: string, model: string, backend: string, options: Options): Promise<Row> {
+async function benchPage(browser: Browser, baseUrl: string, model: string, backend: string, options: Options, threads?: number): Promise<Row> {
   const { warmup, steps } = plan(backend, options);
-  const url = `${baseUrl}bench.html?backend=${backend}&model=${model}&dataset=${DATASET}&steps=${steps}&warmup=${warmup}`;
-  const row: Row = { model, where: 'browser', backend, note: '' };
+  const url = `${baseUrl}bench.html?backend=${backend}&model=${model}&dataset=${DATASET}&steps=${steps}&warmup=${warmup}${threads ? `&threads=${threads}` : ''}`;
+  const row: Row = { model, where: 'browser', backend: threads ? `${backend} (${threads} thread${threads > 1 ? 's' : ''})` : backend, note: '' };
   // A fresh context per backend: each page starts TF.js from scratch.
   const context = await browser.newContext();
   try {
@@ -237,7 +321,7 @@ async function benchPage(browser: Browser, baseUrl: string, model: string, backe
     const result = (await handle.jsonValue()) as PageResult;
     row.details = { ...result, wallMs: Date.now() - started, url };
     if (result.status === 'ok') {
-      Object.assign(row, { msPerStep: result.msPerStep, imagesPerSecond: result.imagesPerSecond, note: `${steps} steps, ${pageNote(result)}` });
+      Object.assign(row, { msPerStep: result.msPerStep, imagesPerSecond: result.imagesPerSecond, readsPerStep: result.readsPerStep, note: `${steps} steps, ${pageNote(result)}` });
     } else {
       row.note = `${result.status}: ${result.reason}`;
     }
@@ -268,7 +352,16 @@ async function benchBrowser(options: Options, rows: Row[], responsiveness: Respo
     for (const model of options.models) {
       for (const backend of BROWSER_BACKENDS) {
         log(`browser ${model} ${backend}`);
-        rows.push(await benchPage(browser, baseUrl, model, backend, options));
+        const row = await benchPage(browser, baseUrl, model, backend, options);
+        rows.push(row);
+        const threads = (row.details as PageResult | undefined)?.wasmThreads;
+        if (backend === 'wasm' && threads && threads > 1 && row.msPerStep) {
+          // the same on one thread: what the page's threads are worth
+          log(`browser ${model} wasm on 1 thread`);
+          const single = await benchPage(browser, baseUrl, model, backend, options, 1);
+          rows.push(single);
+          if (single.msPerStep) row.note += `; ${(single.msPerStep / row.msPerStep).toFixed(2)}x faster than 1 thread`;
+        }
       }
     }
     for (const [index, model] of options.models.entries()) {
@@ -286,12 +379,26 @@ async function benchBrowser(options: Options, rows: Row[], responsiveness: Respo
 
 function table(rows: Row[]): string {
   const fixed = (value: number | undefined, digits: number) => (value === undefined ? '-' : value.toFixed(digits));
-  const header = ['model', 'where', 'backend', 'ms/step', 'images/s', 'note'];
-  const body = rows.map((r) => [r.model, r.where, r.backend, fixed(r.msPerStep, 1), fixed(r.imagesPerSecond, 0), r.note]);
+  const header = ['model', 'where', 'backend', 'ms/step', 'images/s', 'GFLOP', 'GFLOP/s', 'reads', 'vs PyTorch', 'note'];
+  const body = rows.map((r) => {
+    const gflop = r.gflopPerStep ?? stepTraces.get(r.model)?.gflopPerStep;
+    const rate = gflop !== undefined && r.msPerStep ? (gflop * 1000) / r.msPerStep : undefined;
+    return [r.model, r.where, r.backend, fixed(r.msPerStep, 1), fixed(r.imagesPerSecond, 0), fixed(gflop, 2), fixed(rate, 1), fixed(r.readsPerStep, 0), r.vsPyTorch ? `${r.vsPyTorch.toFixed(2)}x` : '-', r.note];
+  });
+  const last = header.length - 1;
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((line) => line[c].length)));
-  const format = (line: string[]) =>
-    line.map((cell, c) => (c === 3 || c === 4 ? cell.padStart(widths[c]) : c === 5 ? cell : cell.padEnd(widths[c]))).join('  ');
-  return [format(header), widths.map((w, c) => (c === 5 ? '-'.repeat(Math.min(w, 40)) : '-'.repeat(w))).join('  '), ...body.map(format)].join('\n');
+  const format = (line: string[]) => line.map((cell, c) => (c >= 3 && c < last ? cell.padStart(widths[c]) : c === last ? cell : cell.padEnd(widths[c]))).join('  ');
+  return [format(header), widths.map((w, c) => (c === last ? '-'.repeat(Math.min(w, 40)) : '-'.repeat(w))).join('  '), ...body.map(format)].join('\n');
+}
+
+/** --profile: each model's WASM step, kernel by kernel (own time, less the kernels it ran). */
+function profileTable(profile: ProfileRow): string {
+  const total = profile.kernels.reduce((sum, k) => sum + k.selfMs, 0);
+  const lines = profile.kernels.slice(0, PROFILE_TOP).map((k) =>
+    [k.name.padEnd(28), k.selfMs.toFixed(1).padStart(8), `${((100 * k.selfMs) / total).toFixed(0)}%`.padStart(5), k.calls.toFixed(0).padStart(6), k.flops ? (k.flops * 1e-9).toFixed(3).padStart(6) : '-'.padStart(6)].join('  '),
+  );
+  const header = ['kernel'.padEnd(28), 'ms/step'.padStart(8), 'share'.padStart(5), 'calls'.padStart(6), 'GFLOP'.padStart(6)].join('  ');
+  return [`${profile.model}: ${profile.msPerStep.toFixed(1)} ms/step traced (tracing adds a little), kernels ${total.toFixed(1)} ms`, header, ...lines].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -305,12 +412,16 @@ async function main(): Promise<void> {
     for (const model of options.models) {
       for (const backend of options.nodeBackends) {
         log(`node ${model} ${backend}`);
-        rows.push(await benchNode(model, backend, options));
+        await benchNode(model, backend, options, rows);
       }
       if (options.sampling) sampling.push(...(await benchSampling(model)));
     }
   }
-  if (options.only !== 'node') chromiumVersion = await benchBrowser(options, rows, responsiveness);
+  if (options.only !== 'node') {
+    // the browser rows' GFLOP/s need each step's FLOPs, counted in Node (the same on every backend)
+    for (const model of options.models.filter((id) => !stepTraces.has(id))) await traceNodeStep(model);
+    chromiumVersion = await benchBrowser(options, rows, responsiveness);
+  }
   const date = new Date();
   const report = {
     date: date.toISOString(),
@@ -322,6 +433,7 @@ async function main(): Promise<void> {
     dataset: DATASET,
     options,
     results: rows,
+    profile: options.profile ? [...stepTraces.values()].map((t) => t.profile) : undefined,
     sampling,
     responsiveness,
   };
@@ -332,6 +444,13 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\n${report.machine.cpu} (${report.machine.cores} cores), Node ${report.node}${chromiumVersion ? `, Chromium ${chromiumVersion}` : ''}, TF.js ${report.tfjs}`);
   console.log(table(rows));
+  if (options.profile) {
+    console.log('\nWhere a WASM step goes (--profile): each kernel\'s own time (less the kernels it ran), and the FLOPs of the convolutions and products it stands for');
+    for (const model of options.models) {
+      const traced = stepTraces.get(model);
+      if (traced) console.log(`\n${profileTable(traced.profile)}`);
+    }
+  }
   if (sampling.length) {
     console.log(`\nSampling in Node on WASM, ${SAMPLED} images at once after one training step`);
     console.log(samplingTable(sampling));
@@ -348,7 +467,7 @@ main().then(
   () => process.exit(0),
   (error) => {
     console.error(error instanceof UsageError ? `usage error: ${error.message}` : error);
-    console.error('usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm]');
+    console.error('usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--profile] [--pytorch]');
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );

@@ -83,6 +83,10 @@ def save_state(out_dir, model, optimizers, step, args):
 `;
 
 export const LOOP = String.raw`
+# Untimed steps before --time's timed ones: the first steps allocate and warm caches.
+TIMING_WARMUP = 3
+
+
 def rounded(value):
     """Six significant digits, as the app's runner writes them (a count stays a whole number)."""
     return value if isinstance(value, int) else float(f"{value:.6g}")
@@ -159,6 +163,34 @@ def main(argv=None):
         whole = getattr(model, "unsharded", ())
         return {name: (value if name in whole else value[shard]).to(device) for name, value in inputs.items()}
 
+    def train_one():
+        """One training step: draw its inputs, update the weights; its terms."""
+        inputs = draw()
+        if hasattr(model, "train_step"):
+            return model.train_step(inputs, optimizers, reduce_gradients)
+        loss, terms = net(inputs.pop("x"), inputs)
+        for optimizer in optimizers.values():
+            optimizer.zero_grad()
+        loss.backward()
+        for optimizer in optimizers.values():
+            optimizer.step()
+        return terms
+
+    if args.time:
+        # The app's benchmark (npm run bench -- --pytorch): warm-up steps, then timed ones; nothing is evaluated or saved.
+        for _ in range(TIMING_WARMUP):
+            train_one()
+        began = time.time()
+        for _ in range(args.time):
+            terms = train_one()
+        [value.item() for value in terms.values()]  # a GPU's queued work ends here
+        seconds = time.time() - began
+        if rank == 0:
+            print(json.dumps({"timing": True, "model": RUN["model"], "steps": args.time, "batch": args.batch, "ms_per_step": rounded(1000 * seconds / args.time), "threads": torch.get_num_threads(), "device": device.type}), flush=True)
+        if distributed:
+            dist.destroy_process_group()
+        return
+
     if rank == 0:
         os.makedirs(args.out_dir, exist_ok=True)
         log = open(os.path.join(args.out_dir, "logs.jsonl"), "a")
@@ -176,16 +208,7 @@ def main(argv=None):
     if args.steps == 0 and rank == 0:  # nothing to train: the held-out figures of the weights as they are
         last_test, last_quality = held_out_means(model, data, device), quality(model)
     for step in range(start + 1, end + 1):
-        inputs = draw()
-        if hasattr(model, "train_step"):
-            terms = model.train_step(inputs, optimizers, reduce_gradients)
-        else:
-            loss, terms = net(inputs.pop("x"), inputs)
-            for optimizer in optimizers.values():
-                optimizer.zero_grad()
-            loss.backward()
-            for optimizer in optimizers.values():
-                optimizer.step()
+        terms = train_one()
         for name, value in terms.items():
             sums[name] = sums.get(name, 0) + value.detach()
         count += 1
@@ -281,6 +304,7 @@ def parse_args(argv=None):
     parser.add_argument("--log-every", dest="log_every", type=int, default=50, help="one JSON line every N steps, each term averaged over them")
     parser.add_argument("--eval-every", dest="eval_every", type=int, default=500, help="held-out figures every N steps (and at the end)")
     parser.add_argument("--save-every", dest="save_every", type=int, default=1000, help="write out/weights.npz every N steps (and at the end)")
+    parser.add_argument("--time", type=int, default=0, help="only time N training steps (after a few warm-up ones) and print ms per step; nothing is saved")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: the GPU if there is one")
     parser.add_argument("--data-dir", dest="data_dir", default=os.path.join(HERE, "data"), help="where the dataset files are")
     parser.add_argument("--weights", default=os.path.join(HERE, "weights.npz"), help="the weights to start from (manifest.json beside them)")

@@ -114,13 +114,15 @@ describe('WASM input gradient (Conv2DBackpropInput, rebuilt on the forward convo
   });
 
   /** [name, input shape, filter shape, stride, padding]: odd and even sizes, strides 1 to 3. */
-  const CASES: [string, number[], number[], number | [number, number], 'same' | 'valid'][] = [
+  const CASES: [string, number[], number[], number | [number, number], 'same' | 'valid' | number][] = [
     ['3x3 stride 2 same, 7x7', [2, 7, 7, 3], [3, 3, 3, 4], 2, 'same'],
     ['3x3 stride 2 same, 8x8', [2, 8, 8, 3], [3, 3, 3, 4], 2, 'same'],
     ['3x3 stride 1 same', [2, 7, 7, 3], [3, 3, 3, 4], 1, 'same'],
     ['3x3 stride 2 valid, 8x9', [1, 8, 9, 2], [3, 3, 2, 3], 2, 'valid'],
     ['5x5 stride 1 valid', [2, 9, 9, 3], [5, 5, 3, 2], 1, 'valid'],
     ['4x2 strides (3, 1) same', [1, 10, 6, 2], [4, 2, 2, 3], [3, 1], 'same'],
+    // padding wider than the filter: the one case whose input gradient crops instead of padding
+    ['3x3 stride 1 padding 4', [1, 6, 6, 2], [3, 3, 2, 3], 1, 4],
   ];
 
   /** For each case: the input gradient of a convolution, then the forward pass of a transposed one. */
@@ -152,5 +154,38 @@ describe('WASM input gradient (Conv2DBackpropInput, rebuilt on the forward convo
       expect(worst, name).toBeLessThan(1e-4);
       expect(Math.max(...Array.from(expected, Math.abs)), name).toBeGreaterThan(1);
     });
+  });
+});
+
+describe('WASM nearest-upsampling gradient (ResizeNearestNeighborGrad, an average pooling times s x s)', () => {
+  afterAll(async () => {
+    await useNodeBackend('cpu');
+  });
+
+  it('matches TF.js\'s own WASM kernel (slow but right) for scales 2 and 3, batch 2, and leaks nothing', async () => {
+    await tf.setBackend('wasm');
+    await tf.ready();
+    const theirs = tf.getKernel('ResizeNearestNeighborGrad', 'wasm')!;
+    await useNodeBackend('wasm');
+    const ours = tf.getKernel('ResizeNearestNeighborGrad', 'wasm')!;
+    expect((ours as { fixed?: boolean }).fixed).toBe(true);
+    for (const scale of [2, 3]) {
+      const x = filled([2, 3, 4, 3], 0.1) as tf.Tensor4D;
+      const dy = filled([2, 3 * scale, 4 * scale, 3], 0.9);
+      const gradient = () => tf.grad((input) => tf.image.resizeNearestNeighbor(input as tf.Tensor4D, [3 * scale, 4 * scale]).mul(dy).sum())(x);
+      tf.unregisterKernel('ResizeNearestNeighborGrad', 'wasm');
+      tf.registerKernel(theirs);
+      const expected = await gradient().data();
+      tf.unregisterKernel('ResizeNearestNeighborGrad', 'wasm');
+      tf.registerKernel(ours);
+      const before = tf.memory().numTensors;
+      const result = gradient();
+      const actual = await result.data();
+      result.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(actual.length).toBe(expected.length);
+      actual.forEach((value, i) => expect(Math.abs(value - expected[i]), `scale ${scale}, entry ${i}`).toBeLessThan(1e-5));
+      tf.dispose([x, dy]);
+    }
   });
 });

@@ -1,0 +1,141 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useNodeBackend } from '../../src/cli/node-backend';
+import { collapseTranspose } from '../../src/core/wasm-heap-kernels';
+
+/**
+ * Our Slice, Transpose, leading-axes Sum and Identity on WASM (src/core/wasm-heap-kernels.ts) against
+ * tfjs-backend-wasm's own kernels, run on the same inputs: all must agree bit for bit (a
+ * sum too: a training run must not drift from what TF.js's kernels give).
+ */
+const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity'] as const;
+let originals: Map<string, tf.KernelConfig>;
+let ours: Map<string, tf.KernelConfig>;
+
+const use = (kernels: Map<string, tf.KernelConfig>) => {
+  for (const [name, config] of kernels) {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(config);
+  }
+};
+
+/** The same computation with TF.js's kernels and with ours: [theirs, ours]. */
+async function both<T extends tf.TypedArray>(compute: () => tf.Tensor): Promise<[T, T, number[]]> {
+  use(originals);
+  const reference = compute();
+  use(ours);
+  const before = tf.memory().numTensors;
+  const result = compute();
+  expect(tf.memory().numTensors).toBe(before + 1);
+  expect(result.shape).toEqual(reference.shape);
+  expect(result.dtype).toBe(reference.dtype);
+  const values: [T, T, number[]] = [(await reference.data()) as T, (await result.data()) as T, result.shape];
+  tf.dispose([reference, result]);
+  return values;
+}
+
+/** Distinct values, so a value copied to the wrong place shows; int32 includes bit patterns of float NaNs. */
+const numbered = (shape: number[], dtype: 'float32' | 'int32') =>
+  dtype === 'float32' ? tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i * 0.5 - 7.25), shape) : tf.tensor(Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 2 ? -1 - i : i)), shape, 'int32');
+
+describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axes, Identity)', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    await tf.ready();
+    originals = new Map(KERNELS.map((name) => [name, tf.getKernel(name, 'wasm')!]));
+    await useNodeBackend('wasm');
+    ours = new Map(KERNELS.map((name) => [name, tf.getKernel(name, 'wasm')!]));
+    // our kernels really are registered (marked fixed), else this file compares TF.js with itself
+    for (const name of KERNELS) expect((ours.get(name) as { fixed?: boolean }).fixed, name).toBe(true);
+  });
+  afterAll(() => use(ours));
+
+  it('collapses neighbouring axes that stay neighbours and drops axes of size 1', () => {
+    expect(collapseTranspose([64, 30, 30, 32], [3, 1, 2, 0])).toEqual({ shape: [64, 900, 32], perm: [2, 1, 0] });
+    expect(collapseTranspose([64, 28, 28, 16], [1, 2, 0, 3])).toEqual({ shape: [64, 784, 16], perm: [1, 0, 2] });
+    expect(collapseTranspose([2, 1, 3], [2, 1, 0])).toEqual({ shape: [2, 3], perm: [1, 0] });
+    expect(collapseTranspose([4, 5, 6], [0, 1, 2])).toEqual({ shape: [120], perm: [0] });
+    expect(collapseTranspose([2, 3, 4, 5, 6], [4, 0, 3, 1, 2])).toEqual({ shape: [2, 3 * 4, 5, 6], perm: [3, 0, 2, 1] });
+  });
+
+  it('Transpose: every permutation of 2, 3 and 4 axes (and 5, which goes to the original), float32 and int32, bit for bit', async () => {
+    const permutations = (n: number): number[][] => (n === 1 ? [[0]] : permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)])));
+    const shapes = [[7, 5], [3, 70, 2], [2, 3, 4, 5], [4, 1, 3, 67], [2, 3, 2, 3, 2]];
+    let checked = 0;
+    for (const shape of shapes) {
+      for (const dtype of ['float32', 'int32'] as const) {
+        const x = numbered(shape, dtype);
+        for (const perm of permutations(shape.length)) {
+          const [expected, actual] = await both(() => x.transpose(perm));
+          expect(Array.from(actual), `${shape} by ${perm} (${dtype})`).toEqual(Array.from(expected));
+          checked += 1;
+        }
+        x.dispose();
+      }
+    }
+    expect(checked).toBe(2 * (2 + 6 + 24 + 24 + 120));
+  });
+
+  it('Transpose of the filter gradient\'s layout, larger than a tile: [64, 30, 30, 3] -> [3, 30, 30, 64]', async () => {
+    const x = numbered([70, 9, 9, 3], 'float32');
+    const [expected, actual] = await both(() => x.transpose([3, 1, 2, 0]));
+    expect(Array.from(actual)).toEqual(Array.from(expected));
+    x.dispose();
+  });
+
+  it('Slice: runs, inner cuts, whole trailing axes, rank 1 to 4, float32 and int32, bit for bit', async () => {
+    const cases: Array<[number[], number[], number[]]> = [
+      [[5], [1], [3]],
+      [[6, 7], [2, 1], [3, 5]],
+      [[6, 7], [2, 0], [3, 7]],
+      [[4, 6, 8], [1, 2, 3], [2, 3, 4]],
+      [[4, 6, 8], [1, 0, 0], [2, 6, 8]],
+      [[3, 30, 30, 8], [0, 1, 1, 0], [3, 28, 28, 8]],
+      [[3, 30, 30, 8], [1, 0, 0, 0], [2, 30, 30, 8]],
+      [[3, 5, 70, 2], [0, 2, 1, 1], [-1, 2, 68, 1]],
+      [[2, 3, 4, 5], [0, 0, 0, 0], [2, 3, 4, 5]],
+      [[2, 3, 4, 5], [1, 1, 1, 1], [0, 2, 2, 2]],
+    ];
+    for (const [shape, begin, size] of cases) {
+      for (const dtype of ['float32', 'int32'] as const) {
+        const x = numbered(shape, dtype);
+        const [expected, actual] = await both(() => x.slice(begin, size));
+        expect(Array.from(actual), `${shape} from ${begin} size ${size} (${dtype})`).toEqual(Array.from(expected));
+        x.dispose();
+      }
+    }
+    const scalar = tf.tensor1d([3.5]);
+    const [expected, actual] = await both(() => tf.slice(scalar, [0], [1]));
+    expect(Array.from(actual)).toEqual(Array.from(expected));
+    scalar.dispose();
+  });
+
+  it('Identity shares its input\'s buffer: the clone reads the same values, outlives its source and is freed with its last owner', async () => {
+    use(ours);
+    const x = numbered([3, 4, 5], 'float32');
+    const bytesBefore = tf.memory().numBytes;
+    const copy = x.clone();
+    expect(Array.from(await copy.data())).toEqual(Array.from(await x.data()));
+    x.dispose();
+    expect(Array.from(await copy.data())).toEqual(Array.from({ length: 60 }, (_, i) => i * 0.5 - 7.25));
+    copy.dispose();
+    expect(tf.memory().numBytes).toBe(bytesBefore - 60 * 4);
+    // a variable's assign replaces its buffer, never writes into it: the clone taken before keeps the old values
+    const variable = tf.variable(tf.tensor1d([1, 2, 3]));
+    const before = variable.clone();
+    variable.assign(tf.tensor1d([7, 8, 9]));
+    expect(Array.from(await before.data())).toEqual([1, 2, 3]);
+    tf.dispose([variable, before]);
+  });
+
+  it('Sum over leading axes (bias gradients) agrees bit for bit, keepDims too; other sums are TF.js\'s', async () => {
+    const x = tf.tensor(Float32Array.from({ length: 8 * 9 * 10 * 6 }, (_, i) => Math.sin(i * 0.37)), [8, 9, 10, 6]);
+    for (const [axes, keepDims] of [[[0, 1, 2], false], [[0, 1, 2], true], [[0], false], [[0, 1], true], [[1, 2], false], [[3], false], [[0, 1, 2, 3], false]] as const) {
+      const [expected, actual, shape] = await both(() => x.sum([...axes], keepDims));
+      expect(shape, `axes ${axes}`).toEqual(tf.util.parseAxisParam([...axes], x.shape).length === 4 ? [] : shape);
+      expect(Array.from(actual), `axes ${axes}`).toEqual(Array.from(expected));
+    }
+    x.dispose();
+  });
+});
