@@ -47,12 +47,14 @@ function spawn(): void {
     replace(`The training worker failed${event.message ? ` (${event.message})` : ''}; the page started a new one.`);
   };
   // The fault tests shorten the download stall timeout, so a stalled download fails in seconds.
-  const overrides = (window as { playgroundTestOverrides?: { downloadStallMs?: number; checkpointMs?: number } }).playgroundTestOverrides;
+  // The backend timing test has the automatic choice time a software GPU as it would a real one.
+  const overrides = (window as { playgroundTestOverrides?: { downloadStallMs?: number; checkpointMs?: number; timeSoftwareGpu?: boolean } }).playgroundTestOverrides;
   worker.postMessage({
     type: 'configure',
     dataUrl: new URL(`${import.meta.env.BASE_URL}data/`, document.baseURI).href,
     ...(overrides?.downloadStallMs ? { downloadStallMs: overrides.downloadStallMs } : {}),
     ...(overrides?.checkpointMs ? { checkpointMs: overrides.checkpointMs } : {}),
+    ...(overrides?.timeSoftwareGpu ? { timeSoftwareGpu: true } : {}),
   } satisfies ToWorker);
 }
 

@@ -15,7 +15,7 @@
  * adds where a WASM step's time goes, kernel by kernel; --pytorch times the same step in
  * PyTorch on the CPU (the run's exported project, as many threads as WASM has) for the ratio.
  *
- *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--profile] [--pytorch]
+ *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -60,6 +60,8 @@ interface Options {
   sampling: boolean;
   /** The Node backends timed (the CPU backend takes minutes a step on convolutional models). */
   nodeBackends: NodeBackend[];
+  /** The browser backends timed. */
+  browserBackends: (typeof BROWSER_BACKENDS)[number][];
   /** Where a WASM step's time goes, kernel by kernel. */
   profile: boolean;
   /** The same steps in PyTorch on the CPU, beside WASM. */
@@ -125,7 +127,7 @@ interface PageResult {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15, sampling: true, nodeBackends: [...NODE_BACKENDS], profile: false, pytorch: false };
+  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15, sampling: true, nodeBackends: [...NODE_BACKENDS], browserBackends: [...BROWSER_BACKENDS], profile: false, pytorch: false };
   const value = (i: number) => {
     if (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) throw new UsageError(`${argv[i]} needs a value`);
     return argv[i + 1];
@@ -149,7 +151,12 @@ function parseArgs(argv: string[]): Options {
     else if (argv[i] === '--timeout') options.timeoutS = positive(i++);
     else if (argv[i] === '--watch') options.watchS = positive(i++);
     else if (argv[i] === '--no-sampling') options.sampling = false;
-    else if (argv[i] === '--profile') options.profile = true;
+    else if (argv[i] === '--browser-backends') {
+      const asked = value(i++).split(',').filter(Boolean);
+      const unknown = asked.filter((name) => !(BROWSER_BACKENDS as readonly string[]).includes(name));
+      if (unknown.length || asked.length === 0) throw new UsageError(`--browser-backends takes some of ${BROWSER_BACKENDS.join(', ')}`);
+      options.browserBackends = asked as Options['browserBackends'];
+    } else if (argv[i] === '--profile') options.profile = true;
     else if (argv[i] === '--pytorch') options.pytorch = true;
     else if (argv[i] === '--node-backends') {
       const asked = value(i++).split(',').filter(Boolean);
@@ -350,17 +357,24 @@ async function benchBrowser(options: Options, rows: Row[], responsiveness: Respo
     const baseUrl = server.resolvedUrls?.local[0] ?? '';
     browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
     for (const model of options.models) {
-      for (const backend of BROWSER_BACKENDS) {
+      for (const backend of options.browserBackends) {
         log(`browser ${model} ${backend}`);
         const row = await benchPage(browser, baseUrl, model, backend, options);
         rows.push(row);
-        const threads = (row.details as PageResult | undefined)?.wasmThreads;
-        if (backend === 'wasm' && threads && threads > 1 && row.msPerStep) {
-          // the same on one thread: what the page's threads are worth
-          log(`browser ${model} wasm on 1 thread`);
-          const single = await benchPage(browser, baseUrl, model, backend, options, 1);
-          rows.push(single);
-          if (single.msPerStep) row.note += `; ${(single.msPerStep / row.msPerStep).toFixed(2)}x faster than 1 thread`;
+        const threads = (row.details as unknown as PageResult | undefined)?.wasmThreads;
+        const cores = os.cpus().length;
+        if (backend === 'wasm' && threads && row.msPerStep && (row.details as unknown as PageResult).crossOriginIsolated && cores > 1) {
+          // TF.js starts WASM on half the cores; the same steps on one thread and on every core say what threads are worth
+          const timed = new Map<number, Row>([[threads, row]]);
+          for (const count of [1, cores].filter((n) => !timed.has(n))) {
+            log(`browser ${model} wasm on ${count} thread${count > 1 ? 's' : ''}`);
+            const extra = await benchPage(browser, baseUrl, model, backend, options, count);
+            rows.push(extra);
+            timed.set(count, extra);
+          }
+          const one = timed.get(1)?.msPerStep;
+          const all = timed.get(cores)?.msPerStep;
+          if (one && all) timed.get(cores)!.note += `; ${(one / all).toFixed(2)}x as fast as 1 thread`;
         }
       }
     }
@@ -467,7 +481,7 @@ main().then(
   () => process.exit(0),
   (error) => {
     console.error(error instanceof UsageError ? `usage error: ${error.message}` : error);
-    console.error('usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--profile] [--pytorch]');
+    console.error('usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch]');
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );

@@ -1,5 +1,7 @@
 /**
- * Picks the TF.js backend inside the worker: WebGPU, then WebGL, WASM, CPU.
+ * Picks the TF.js backend inside the worker: WebGPU, then WebGL, WASM, CPU. With "auto" on
+ * a hardware GPU, backend-timing then times the run's model there and on WASM, switching
+ * between them with startBackend.
  * Facts that shape it (tfjs 4.22): a failed WebGPU start makes setBackend resolve false
  * rather than throw; WebGL in a worker needs OffscreenCanvas and WebGL2; WASM threads need
  * cross-origin isolation and the .wasm files' bundled URLs.
@@ -54,6 +56,8 @@ function describeAdapter(adapter: GpuAdapterLike): string {
 /** Renderer strings of software rasterizers, which run "GPU" code on the CPU. */
 const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render/i;
 
+const watched = new WeakSet<object>();
+
 async function tryWebGpu(onDeviceLost: (reason: string) => void, allowSoftware: boolean): Promise<Attempt> {
   const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
   if (!gpu) return { ok: false, reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
@@ -66,9 +70,12 @@ async function tryWebGpu(onDeviceLost: (reason: string) => void, allowSoftware: 
   }
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) return { ok: false, reason: 'the WebGPU backend failed to start' };
-  // tfjs-backend-webgpu does not watch for a lost device itself.
+  // tfjs-backend-webgpu does not watch for a lost device itself. Watched once: a switch back to it (after timing) starts it again.
   const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message?: string; reason?: string }> } }).device;
-  device?.lost?.then((info) => onDeviceLost(info?.message || info?.reason || 'unknown reason'));
+  if (device && !watched.has(device)) {
+    watched.add(device);
+    device.lost?.then((info) => onDeviceLost(info?.message || info?.reason || 'unknown reason'));
+  }
   return { ok: true, adapter: describeAdapter(adapter), isFallbackAdapter };
 }
 
@@ -104,10 +111,24 @@ async function tryCpu(): Promise<Attempt> {
   return { ok: true };
 }
 
+function attempt(name: BackendName, onDeviceLost: (reason: string) => void, allowSoftware: boolean): Promise<Attempt> {
+  const work = name === 'webgpu' ? tryWebGpu(onDeviceLost, allowSoftware) : name === 'webgl' ? tryWebGl(allowSoftware) : name === 'wasm' ? tryWasm() : tryCpu();
+  return withTimeout(work, START_TIMEOUT_MS);
+}
+
+/** Makes `name` the current backend, with its kernel fixes (a switch back to a started one is quick); throws, with the reason, if it cannot start. */
+export async function startBackend(name: BackendName, onDeviceLost: (reason: string) => void, allowSoftware = false): Promise<{ adapter: string; isFallbackAdapter: boolean }> {
+  const result = await attempt(name, onDeviceLost, allowSoftware);
+  if (!result.ok) throw new Error(result.reason ?? 'it did not start');
+  return { adapter: result.adapter ?? '', isFallbackAdapter: result.isFallbackAdapter ?? false };
+}
+
 export async function selectBrowserBackend(
   choice: BackendChoice,
   exclude: readonly string[],
   onDeviceLost: (reason: string) => void,
+  /** Test hook: "auto" takes a software GPU too. */
+  allowSoftwareGpu = false,
 ): Promise<BackendInfo> {
   // A forced backend is tried first; if it cannot start, the usual order follows.
   const order = choice === 'auto' ? ORDER : [choice, ...ORDER.filter((name) => name !== choice)];
@@ -118,20 +139,17 @@ export async function selectBrowserBackend(
       continue;
     }
     // "auto" passes over software GPUs; a backend asked for by name is used even then.
-    const allowSoftware = name === choice;
-    let attempt: Attempt;
+    const allowSoftware = name === choice || allowSoftwareGpu;
+    let result: Attempt;
     try {
-      attempt = await withTimeout(
-        name === 'webgpu' ? tryWebGpu(onDeviceLost, allowSoftware) : name === 'webgl' ? tryWebGl(allowSoftware) : name === 'wasm' ? tryWasm() : tryCpu(),
-        START_TIMEOUT_MS,
-      );
+      result = await attempt(name, onDeviceLost, allowSoftware);
     } catch (error) {
-      attempt = { ok: false, reason: error instanceof Error ? error.message : String(error) };
+      result = { ok: false, reason: error instanceof Error ? error.message : String(error) };
     }
-    if (attempt.ok) {
-      return { name, adapter: attempt.adapter ?? '', isFallbackAdapter: attempt.isFallbackAdapter ?? false, skipped };
+    if (result.ok) {
+      return { name, adapter: result.adapter ?? '', isFallbackAdapter: result.isFallbackAdapter ?? false, skipped };
     }
-    skipped.push({ name, reason: attempt.reason ?? 'unknown' });
+    skipped.push({ name, reason: result.reason ?? 'unknown' });
   }
   throw new Error(`No TF.js backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }

@@ -8,7 +8,7 @@
  */
 import { datasetOf, type BackendChoice, type RunConfig } from '../core/config';
 import type { ImageDataSpec } from '../core/datasets/catalog';
-import { openDataset } from '../core/datasets/dataset';
+import { openDataset, type Dataset } from '../core/datasets/dataset';
 import type { ImageDataset } from '../core/datasets/image-dataset';
 import { findModel } from '../core/models';
 import type { Action, Evaluation, ModelSpec } from '../core/models/model';
@@ -22,6 +22,7 @@ import { createSession, nonFiniteMessage, type EvaluationPoint, type MetricPoint
 import { ThroughputMeter } from '../core/training/throughput';
 import { panelBuffers, type ViewPanel } from '../core/views/panels';
 import type { BackendInfo, FromWorker, RunState, ToWorker } from './protocol';
+import { RunRefused, type BackendRun } from './backend-probe';
 import { errorText, failureReport, isMemoryFailure, memoryRefusal } from './failures';
 import { createKeeping, type KeptRun } from './keeping';
 import { DEFAULT_TIMING, RefreshSchedule, type RefreshMode, type RefreshTiming } from './refresh-schedule';
@@ -30,6 +31,8 @@ export interface HandlerDeps {
   post(message: FromWorker, transfer?: ArrayBuffer[]): void;
   /** Chooses and starts a TF.js backend; `exclude` lists backends known to be broken. */
   selectBackend(choice: BackendChoice, exclude: readonly string[]): Promise<BackendInfo>;
+  /** The backend this run's model trains fastest on, timed or remembered, left current (backend-timing); absent: the selected one. */
+  measureBackend?(selected: BackendInfo, run: BackendRun): Promise<BackendInfo>;
   /** An image dataset's bytes (points sets are generated, not loaded). */
   loadDataset(spec: ImageDataSpec, onProgress: (label: string, loaded: number, total: number) => void): Promise<ImageDataset>;
   now(): number;
@@ -74,7 +77,8 @@ interface Run extends KeptRun {
 
 export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming = DEFAULT_TIMING) {
   let run: Run | undefined;
-  let backend: { choice: BackendChoice; info: BackendInfo } | undefined;
+  /** `selected`: what selectBackend started; `info`: what runs now (the timing's verdict for the current model). */
+  let backend: { choice: BackendChoice; selected: BackendInfo; info: BackendInfo } | undefined;
   const brokenBackends: string[] = [];
   const meter = new ThroughputMeter(deps.now);
   let queue: Promise<void> = Promise.resolve();
@@ -258,7 +262,23 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
   async function ensureBackend(choice: BackendChoice, runId: number): Promise<void> {
     if (backend && backend.choice === choice && !brokenBackends.includes(backend.info.name)) return;
     const info = await deps.selectBackend(choice, brokenBackends);
-    backend = { choice, info };
+    backend = { choice, selected: info, info };
+    deps.post({ type: 'backend', runId, backend: info });
+  }
+
+  /** Times the run's model on each candidate backend (or recalls the verdict) and tells the page if the choice changed. */
+  async function measureBackend(runId: number, config: RunConfig, spec: ModelSpec, dataset: Dataset, onTiming: () => void): Promise<void> {
+    if (!deps.measureBackend || !backend) return;
+    const build = async () => {
+      const session = await createSession(config, dataset, { spec, now: deps.now });
+      const refusal = memoryRefusal(spec, config, session.model.memoryEstimate?.(session.batchSize));
+      if (!refusal) return session;
+      session.dispose();
+      throw new RunRefused(refusal);
+    };
+    const info = await deps.measureBackend(backend.selected, { config, spec, exclude: brokenBackends, build, onTiming });
+    if (info === backend.info) return;
+    backend.info = info;
     deps.post({ type: 'backend', runId, backend: info });
   }
 
@@ -295,6 +315,8 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
       if (serial !== resets) return; // a newer reset arrived while it loaded
       const spec = (deps.findModel ?? findModel)(config.model);
       if (!spec) throw new Error(`Unknown model ${quote(config.model)}`);
+      await measureBackend(runId, config, spec, dataset, () => status(pending, 'loading', 'Timing this model on each backend to pick the fastest…'));
+      if (serial !== resets) return;
       status(pending, 'loading', 'Building the model…');
       const session = await createSession(config, dataset, { spec, now: deps.now, ...(deps.loadClassifier ? { classifiers: deps.loadClassifier } : {}) });
       const refusal = memoryRefusal(spec, config, session.model.memoryEstimate?.(session.batchSize));
@@ -353,7 +375,8 @@ export function createTrainingHandler(deps: HandlerDeps, timing: RefreshTiming =
     if (message.type === 'configure' || message.type === 'diagnose' || message.type === 'ping' || message.type === 'pace') return; // the worker entry's, or answered at once
     if (message.type === 'reset') return reset(message.runId, message.config, { serial, ...(message.resume ? { resume: message.resume } : {}) });
     if (message.type === 'device-lost') {
-      if (backend?.info.name === 'webgpu') brokenBackends.push('webgpu');
+      // also when the timing left another backend current: WebGPU stays started, and broken
+      if (backend?.info.name === 'webgpu' || backend?.selected.name === 'webgpu') brokenBackends.push('webgpu');
       backend = undefined;
       if (run) {
         const resume = run.saved.checkpoint;

@@ -11,7 +11,7 @@ import type { ViewPanel } from '../core/views/panels';
 
 export type ToWorker =
   /** Where the dataset files are served; sent once by the page (a worker resolves relative URLs against its own script). */
-  | { type: 'configure'; dataUrl: string; downloadStallMs?: number; checkpointMs?: number }
+  | { type: 'configure'; dataUrl: string; downloadStallMs?: number; checkpointMs?: number; timeSoftwareGpu?: boolean }
   /** Build a fresh run from this config (loading the dataset and backend if needed), paused; `resume`: from this checkpoint of it. */
   | { type: 'reset'; runId: number; config: RunConfig; resume?: Checkpoint }
   | { type: 'start'; runId: number }
@@ -55,6 +55,12 @@ export interface BackendInfo {
   isFallbackAdapter: boolean;
   /** Backends tried before this one, and why each was passed over. */
   skipped: { name: string; reason: string }[];
+  /**
+   * Present when the automatic choice timed this model on a GPU and on WebAssembly and took
+   * the fastest: each candidate's milliseconds a step, and whether they were measured now
+   * or kept from an earlier start on this device (`at`: when measured, ms since 1970).
+   */
+  timing?: { source: 'measured' | 'cache'; at: number; measured: { name: string; msPerStep: number }[] };
 }
 
 export interface Throughput {

@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { failureReport } from './failures';
 import { createTrainingHandler } from './handler';
 import { selectBrowserBackend } from './backend';
+import { createBackendTimer } from './backend-timing';
+import { browserVerdictCache } from './verdict-store';
 import { BROWSER_POLICY, loadBrowserDataset, type DownloadPolicy } from './dataset-fetch';
 import { DEFAULT_TIMING } from './refresh-schedule';
 import { CLASSIFIER_DATASETS, loadBrowserClassifier } from './classifier-fetch';
@@ -31,9 +33,21 @@ const classifiers = new Map<string, Promise<EvaluationClassifier>>();
 const timing = { ...DEFAULT_TIMING };
 
 
+const onDeviceLost = (reason: string) => void handle({ type: 'device-lost', reason });
+
+/** Test hook (configure): the automatic choice takes a software GPU and times it against WebAssembly, as it would a real one. */
+let timeSoftwareGpu = false;
+
+const yieldToEvents = () =>
+  new Promise<void>((resolve) => {
+    waiting.push(resolve);
+    channel.port2.postMessage(null);
+  });
+
 const handle = createTrainingHandler({
   post,
-  selectBackend: (choice, exclude) => selectBrowserBackend(choice, exclude, (reason) => void handle({ type: 'device-lost', reason })),
+  selectBackend: (choice, exclude) => selectBrowserBackend(choice, exclude, onDeviceLost, timeSoftwareGpu),
+  measureBackend: createBackendTimer({ onDeviceLost, cache: browserVerdictCache(), yieldToEvents, allowSoftware: () => timeSoftwareGpu }),
   loadDataset: (spec, onProgress) => loadBrowserDataset(spec, dataUrl, onProgress, downloads),
   loadClassifier: {
     has: (datasetId) => CLASSIFIER_DATASETS.includes(datasetId),
@@ -49,11 +63,7 @@ const handle = createTrainingHandler({
     },
   },
   now: () => performance.now(),
-  yieldToEvents: () =>
-    new Promise<void>((resolve) => {
-      waiting.push(resolve);
-      channel.port2.postMessage(null);
-    }),
+  yieldToEvents,
 }, timing);
 
 function reportEscaped(error: unknown): void {
@@ -114,6 +124,7 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
     dataUrl = message.dataUrl;
     if (message.downloadStallMs) downloads = { ...BROWSER_POLICY, stallMs: message.downloadStallMs };
     if (message.checkpointMs) timing.checkpointInterval = message.checkpointMs;
+    if (message.timeSoftwareGpu) timeSoftwareGpu = true;
   }
   else if (message.type === 'diagnose') diagnose(message.fault);
   else {

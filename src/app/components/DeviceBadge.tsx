@@ -5,8 +5,7 @@
  */
 import { useStore } from '../store';
 import type { BackendInfo } from '../../worker/protocol';
-
-const ENGINES = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'JavaScript' } as const;
+import { ENGINES, timingSentence } from '../backend-words';
 
 /** "GPU", "software GPU (slow)", "CPU": the kind of device, as a person would say it. */
 export function deviceKind(backend: BackendInfo): string {
@@ -43,10 +42,11 @@ export function DeviceBadge() {
         </span>
       )}
       {statusMessage && <span className="status-message">{statusMessage}</span>}
-      {backend && (backend.adapter || backend.skipped.length > 0) && (
+      {backend && (backend.adapter || backend.skipped.length > 0 || backend.timing) && (
         <details className="device-details">
           <summary>About this device</summary>
           {backend.adapter && <p>Adapter: {backend.adapter}</p>}
+          {backend.timing && <p data-testid="backend-timing">{timingSentence(backend.timing)}</p>}
           {backend.skipped.length > 0 && (
             <ul>
               {backend.skipped.map((entry) => (
