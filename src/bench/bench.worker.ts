@@ -41,7 +41,10 @@ async function measure(request: BenchRequest, result: BrowserBenchResult): Promi
     return { ...result, status: 'unavailable', backend: info.name, reason: why };
   }
   const measured: BrowserBenchResult = { ...result, backend: tf.getBackend(), adapter: info.adapter, isFallbackAdapter: info.isFallbackAdapter };
-  if (info.name === 'wasm') measured.wasmThreads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  if (info.name === 'wasm') {
+    measured.wasmThreads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+    measured.wasmMultithreadSupport = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  }
 
   status(`loading ${request.dataset}`);
   const dataSpec = findDataset(request.dataset)!;

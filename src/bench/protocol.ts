@@ -32,6 +32,8 @@ export interface BrowserBenchResult {
   adapter?: string;
   isFallbackAdapter?: boolean;
   wasmThreads?: number;
+  /** Whether TF.js found WASM threads usable here (its WASM_HAS_MULTITHREAD_SUPPORT flag). */
+  wasmMultithreadSupport?: boolean;
   /** Values read back from the backend while steps were dispatched, per step (outside kernels). */
   readsPerStep?: number;
   crossOriginIsolated: boolean;
