@@ -123,6 +123,12 @@ describe('WASM input gradient (Conv2DBackpropInput, rebuilt on the forward convo
     ['4x2 strides (3, 1) same', [1, 10, 6, 2], [4, 2, 2, 3], [3, 1], 'same'],
     // padding wider than the filter: the one case whose input gradient crops instead of padding
     ['3x3 stride 1 padding 4', [1, 6, 6, 2], [3, 3, 2, 3], 1, 4],
+    // even and odd filters, a 1x1 filter with stride 2 (pixels no tap reaches), stride 3, padding beyond the filter
+    ['4x4 stride 2 same, 9x7', [2, 9, 7, 3], [4, 4, 3, 2], 2, 'same'],
+    ['5x5 stride 2 same, 8x8', [1, 8, 8, 2], [5, 5, 2, 3], 2, 'same'],
+    ['1x1 stride 2 valid, 7x6', [1, 7, 6, 2], [1, 1, 2, 3], 2, 'valid'],
+    ['3x3 stride 3 same, 10x11', [1, 10, 11, 2], [3, 3, 2, 2], 3, 'same'],
+    ['2x2 stride 2 padding 3, 8x8', [1, 8, 8, 2], [2, 2, 2, 3], 2, 3],
   ];
 
   /** For each case: the input gradient of a convolution, then the forward pass of a transposed one. */
