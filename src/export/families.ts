@@ -13,8 +13,12 @@
  * or (a step of its own, a GAN's)
  *   step_inputs(data, n, generator)                  {name: [n, ...]}: examples and noise of one step
  *   train_step(inputs, optimizers, reduce_gradients) {term: scalar}: updates, averaging gradients over processes
- * and may define held_out(data, index, device) ({figure: [len(index)]} per test example),
- * held_out_extra(data, device) (figures on their own subset), sample(n, generator), and
+ * A one-loss model may define step_inputs too: its own draw of x and noise (PixelCNN++ keeps to
+ * its first train_images training images).
+ * Either may define held_out(data, index, device) ({figure: [len(index)]} per test example),
+ * held_out_extra(data, device) (figures on their own subset), sample(n, generator),
+ * quality_samples (samples the Frechet distance compares, where the app's spec takes fewer
+ * than 1,000: its qualitySamples), and
  * unsharded (names of step inputs every torchrun process takes whole: the RBM's persistent
  * chains' uniforms). The section may define MODEL_FLAGS, [((names), {argparse options})],
  * flags of its own the page has no setting for (the RBM's --ais).
