@@ -8,7 +8,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import { decodeLink } from '../core/url-codec';
 import { sanitizeConfig, type RunConfig } from '../core/config';
 import type { ParamValue } from '../core/params/schema';
-import type { Checkpoint } from '../core/training/checkpoint';
+import { MOMENTS_IN_VARIABLE_ORDER, type Checkpoint } from '../core/training/checkpoint';
 import type { NamedArray } from './npy';
 import { EXPORT_FORMAT, exportRun } from './project';
 import { exportFamilyOf } from './registry';
@@ -103,6 +103,8 @@ export function importedCheckpoint(config: RunConfig, manifest: TorchManifest, a
   const fresh = (manifest.step * 2654435761) >>> 0;
   const numbers: Record<string, number> = { 'session/batches': fresh, 'noise/state': fresh ^ 0x9e3779b9 };
   for (const { key, name } of family.numbers?.(run) ?? []) numbers[key] = read(name).values[0];
+  // the moments above are in the variables' order (core/training/optimizer.ts)
+  for (const plan of family.optimizers(run)) numbers[`${plan.statePrefix}${MOMENTS_IN_VARIABLE_ORDER}`] = 1;
   return { step: manifest.step, numbers, ...encode(tensors) };
 }
 

@@ -107,6 +107,12 @@ export function torchState(plan: OptimizerPlan, arrays: ReadonlyMap<string, Name
   plan.params.forEach(({ name, layout }, i) => {
     state.weights[name] = toTorchLayout(read(`weights/${i}`), layout);
     if (!hasMoments) return;
+    // Checkpoints keep the moments in the variables' order (core/training/optimizer.ts); older
+    // ones kept Adam's, which differs where a network lists its variables in another order
+    // than it made them (PixelCNN++): a moment of another shape than its weight shows it.
+    if (read(`adam/${1 + i}`).shape.join() !== read(`weights/${i}`).shape.join()) {
+      throw new Error(`The checkpoint's optimizer moments are in an older order that cannot be exported (${name}): open the run in the page, train a step, and export it again`);
+    }
     state.m[name] = toTorchLayout(read(`adam/${1 + i}`), layout);
     state.v[name] = toTorchLayout(read(`adam/${1 + n + i}`), layout);
   });

@@ -15,6 +15,13 @@ export interface Checkpoint {
   data: ArrayBuffer;
 }
 
+/**
+ * An optimizer state's note (among its numbers) that its Adam moments are in its variables'
+ * order: `adam/1 + i` and `adam/1 + n + i` are variable i's (./optimizer.ts). States saved
+ * before it kept Adam's own order and are read in that order.
+ */
+export const MOMENTS_IN_VARIABLE_ORDER = 'moments-in-variable-order';
+
 /** The bytes the manifest's tensors take, encoded. */
 export function weightBytes(specs: readonly tf.io.WeightsManifestEntry[]): number {
   return specs.reduce((total, spec) => total + spec.shape.reduce((size, n) => size * n, 1) * bytesPer(spec.dtype), 0);

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ParamValue } from '../params/schema';
+import { MOMENTS_IN_VARIABLE_ORDER } from './checkpoint';
 import { assignVariables, type ModelState, type StatePart } from './model-state';
 
 /** Which keys of the run's values hold this optimizer's settings. */
@@ -15,6 +16,7 @@ export interface AdamKeys {
 }
 
 const DEFAULT_BETAS = { beta1: 0.9, beta2: 0.999 };
+
 
 export class AdamOptimizer implements StatePart {
   private readonly adam: tf.AdamOptimizer;
@@ -41,11 +43,14 @@ export class AdamOptimizer implements StatePart {
   /**
    * One update from gradients computed elsewhere (by variable name, for this optimizer's
    * variables): a model that splits a large batch into parts sums their gradients and
-   * applies them once, the same update in a part's memory.
+   * applies them once, the same update in a part's memory. They go to Adam in the variables'
+   * order, as minimize gives them: Adam keeps its moments in the order it first meets the
+   * variables, and a map's keys would come in another (names that are whole numbers,
+   * TF.js's for unnamed variables, first and in increasing order).
    */
   applyGradients(gradients: tf.NamedTensorMap): void {
-    // TF.js types the map as variables, but its own minimize passes it gradients
-    this.adam.applyGradients(gradients as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
+    const inOrder = this.variables.filter((variable) => gradients[variable.name]).map((variable) => ({ name: variable.name, tensor: gradients[variable.name] }));
+    this.adam.applyGradients(inOrder);
   }
 
   /**
@@ -63,8 +68,9 @@ export class AdamOptimizer implements StatePart {
 
   /**
    * Copies of the network's variables (`weights/i`) and of Adam's state (`adam/0` its step
-   * count, then the first and second moment estimates, one per variable): together, all a
-   * resumed run needs to take the very next update the original would have taken.
+   * count, then the first moment estimates, one per variable in the variables' order, then
+   * the second ones): together, all a resumed run needs to take the very next update the
+   * original would have taken, and what an export reads (src/export/torch-layout.ts).
    */
   async save(): Promise<ModelState> {
     const tensors: tf.NamedTensorMap = {};
@@ -72,19 +78,48 @@ export class AdamOptimizer implements StatePart {
     const adam = await this.adam.getWeights();
     // The step count is a fresh scalar; the moments are Adam's own variables, so copy them.
     adam.forEach(({ tensor }, i) => (tensors[`adam/${i}`] = i === 0 ? tensor : tensor.clone()));
-    return { tensors, numbers: {} };
+    return { tensors, numbers: { [MOMENTS_IN_VARIABLE_ORDER]: 1 } };
   }
 
-  async load({ tensors }: ModelState): Promise<void> {
+  async load({ tensors, numbers }: ModelState): Promise<void> {
     assignVariables(this.variables, tensors, 'weights/');
-    const adam: { name: string; tensor: tf.Tensor }[] = [];
-    for (let i = 0; tensors[`adam/${i}`]; i++) adam.push({ name: i === 0 ? 'iter' : `adam/${i}`, tensor: tensors[`adam/${i}`] });
+    const saved: tf.Tensor[] = [];
+    for (let i = 0; tensors[`adam/${i}`]; i++) saved.push(tensors[`adam/${i}`]);
     // Before its first update Adam has no moments yet: a state saved at step 0 holds only the count.
-    const moments = adam.length - 1;
-    if (adam.length === 0 || (moments !== 0 && moments !== 2 * this.variables.length)) {
-      throw new Error(`The checkpoint's optimizer state has ${Math.max(moments, 0)} moment tensors for ${this.variables.length} variables: it was saved by another configuration`);
+    const moments = saved.length - 1;
+    const n = this.variables.length;
+    if (saved.length === 0 || (moments !== 0 && moments !== 2 * n)) {
+      throw new Error(`The checkpoint's optimizer state has ${Math.max(moments, 0)} moment tensors for ${n} variables: it was saved by another configuration`);
     }
+    const order = moments === 0 ? [] : this.savedOrder(saved, numbers[MOMENTS_IN_VARIABLE_ORDER] === 1);
+    // order[k]: the variable whose moments were saved k-th; Adam takes them in the variables' order
+    const at = new Array<number>(n);
+    order.forEach((variable, k) => (at[variable] = k));
+    const adam = [{ name: 'iter', tensor: saved[0] }, ...(moments === 0 ? [] : [...at.map((k) => saved[1 + k]), ...at.map((k) => saved[1 + n + k])].map((tensor, k) => ({ name: `adam/${1 + k}`, tensor })))];
     await this.adam.setWeights(adam);
+  }
+
+  /**
+   * The variable each saved moment belongs to. States carry the note since Adam got its
+   * gradients in the variables' order; a state without it that a model training in parts
+   * saved has its moments in the order of a gradient map's keys (see applyGradients), told
+   * apart by their shapes.
+   */
+  private savedOrder(saved: tf.Tensor[], inVariableOrder: boolean): number[] {
+    const n = this.variables.length;
+    const listOrder = [...Array(n).keys()];
+    const fits = (order: number[]) => order.every((variable, k) => tf.util.arraysEqual(saved[1 + k].shape, this.variables[variable].shape));
+    if (inVariableOrder || fits(listOrder)) {
+      if (!fits(listOrder)) {
+        const wrong = listOrder.find((i) => !tf.util.arraysEqual(saved[1 + i].shape, this.variables[i].shape))!;
+        throw new Error(`The checkpoint's optimizer moments of variable ${wrong} are ${JSON.stringify(saved[1 + wrong].shape)}, the variable is ${JSON.stringify(this.variables[wrong].shape)}: it was saved by another configuration`);
+      }
+      return listOrder;
+    }
+    const position = new Map(this.variables.map((variable, i) => [variable.name, i]));
+    const keyOrder = Object.keys(Object.fromEntries(this.variables.map((variable) => [variable.name, true]))).map((name) => position.get(name)!);
+    if (!fits(keyOrder)) throw new Error('The checkpoint\'s optimizer moments do not fit this model\'s variables: it was saved by another configuration');
+    return keyOrder;
   }
 
   dispose(): void {
