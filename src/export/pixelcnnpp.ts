@@ -61,9 +61,9 @@ function params(run: ExportRun): ParamPlan[] {
 
 const MODEL = String.raw`
 # The held-out figures' test images (autoregressive-model.ts), and the samples of the sample-quality figures
-# (pixelcnnpp-spec.ts's qualitySamples: a pass of the network per pixel makes the usual 1,000 slow)
+# (pixelcnnpp-spec.ts's qualitySamples: sampling is slow, and the usual 1,000 would take minutes)
 HELD_OUT_SIZE = 200
-QUALITY_SAMPLES_OF_MODEL = 100
+QUALITY_SAMPLES_OF_MODEL = 300
 # the U-net's scales: H, H/2, H/4
 SCALES = 3
 # half a bin of the mixture, in units of x = 2v/255 - 1; the bounds on log s (logistic-mixture.ts)

@@ -118,9 +118,9 @@ async function pixelCase(name: string, config: RunConfig, samples: number): Prom
   disposeState(savedAfter);
   // the sampler's uniforms: one per image per value, pixel by pixel, channel by channel -> [H, W, C, n]
   const { random, numbers } = recording(11);
-  // the cropped pass (the network on the rows a value depends on), which draws what the cached one does from the same numbers
+  // the cached pass, the one the page's sampler runs (it draws what the naive one does from the same numbers: pixelcnnpp-cache.test.ts)
   const canvas = new Float32Array(samples * shape[0] * shape[1] * shape[2]);
-  await (small as unknown as Drawing).draw(canvas, samples, random, { method: 'cropped' });
+  await (small as unknown as Drawing).draw(canvas, samples, random, { method: 'cached' });
   small.dispose();
   inputs.samples = { shape: [samples, ...shape], values: canvas };
   inputs.uniforms = { shape: [...shape, samples], values: Float32Array.from(numbers) };

@@ -243,7 +243,7 @@ describe('the network', () => {
     ['stride 2, reach the whole image', { downsample: true }],
     ['full size, reach of the layers', { downsample: false }],
     ['masks and softmax', { likelihood: 'softmax', downsample: true }],
-  ] as [string, Partial<PixelCnnPlusPlusOptions>][])('%s: the cropped sampler, and the pass that keeps a pixel\'s features for its colours, draw exactly what the naive one draws, completions too, and leak nothing', async (_, options) => {
+  ] as [string, Partial<PixelCnnPlusPlusOptions>][])('%s: the cropped sampler, and the cached one (row by row, pixelcnnpp-cache.test.ts checks every switch), draw exactly what the naive one draws, completions too, and leak nothing', async (_, options) => {
     for (const shape of [[4, 4, 3], [8, 4, 1]] as Shape[]) {
       const net = network(shape, options);
       const count = 3;

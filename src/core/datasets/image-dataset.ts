@@ -57,15 +57,15 @@ export class ImageDataset extends Splits {
     return this.splits[split].labels[index];
   }
 
-  /** Random indices, with replacement across batches (the usual SGD sampling). */
-  randomIndices(split: Split, size: number, random: Random): number[] {
-    const count = this.count(split);
+  /** Random indices, with replacement across batches (the usual SGD sampling); among the split's first `first` images only, if given. */
+  randomIndices(split: Split, size: number, random: Random, first?: number): number[] {
+    const count = first === undefined ? this.count(split) : Math.min(first, this.count(split));
     return Array.from({ length: size }, () => random.int(count));
   }
 
-  /** n random training images, [n, H, W, C], read as `options.encoding` (floats in [0, 1] by default). */
-  draw(n: number, random: Random, options: ReadOptions = {}): tf.Tensor4D {
-    return this.take('train', this.randomIndices('train', n, random), { random, ...options });
+  /** n random training images, [n, H, W, C], read as `options.encoding` (floats in [0, 1] by default); `first`: from the first this many only (a small training set). */
+  draw(n: number, random: Random, { first, ...options }: ReadOptions & { first?: number } = {}): tf.Tensor4D {
+    return this.take('train', this.randomIndices('train', n, random, first), { random, ...options });
   }
 
   /** n random training images with their labels: the same draw as `draw` (labels read only here, off every other model's path), for models conditioned on the class. */

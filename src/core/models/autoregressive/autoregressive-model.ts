@@ -39,6 +39,8 @@ export type AutoregressiveValues = Readonly<Record<string, ParamValue>> & {
   /** Absent: 8-bit values (a model with no `data` setting, such as PixelCNN++). */
   readonly data?: PixelData;
   readonly temperature: number;
+  /** Train on the first this many training images only (0 or absent: all of them). */
+  readonly train_images?: number;
 };
 
 /** Builds the network for images of `shape` with K scores per value. */
@@ -83,6 +85,8 @@ class AutoregressiveImageModel implements GenerativeModel {
   private readonly optimizer: AdamOptimizer;
   private readonly pixelData: PixelData;
   private readonly spec: ImageDataSpec;
+  /** Training batches come from the first this many training images (undefined: all). */
+  private readonly trainImages?: number;
   /** Values per image: H * W * C. */
   readonly dimensions: number;
   /** The network's input for a value v: v * scale. */
@@ -99,6 +103,7 @@ class AutoregressiveImageModel implements GenerativeModel {
     this.spec = data;
     this.pixelData = values.data ?? 'bytes';
     this.temperature = values.temperature;
+    this.trainImages = values.train_images ? values.train_images : undefined;
     this.scale = this.pixelData === 'bytes' ? 1 / 255 : 1;
     this.network = createNetwork(data.shape, this.pixelData === 'bytes' ? 256 : 1, random);
     this.optimizer = new AdamOptimizer(this.network.variables, values);
@@ -135,7 +140,7 @@ class AutoregressiveImageModel implements GenerativeModel {
   }
 
   step({ data, random, batchSize }: StepContext): StepTerms {
-    const x = images(data).draw(batchSize, random, this.readOptions({ random }));
+    const x = images(data).draw(batchSize, random, { ...this.readOptions({ random }), first: this.trainImages });
     const part = this.examplesPerPart(batchSize);
     // L = mean over the batch of -log p(x), in nats per image
     const nats = part >= batchSize ? this.optimizer.minimize(() => this.negLogLikelihood(x, true).mean() as tf.Scalar) : this.stepInParts(x, part);

@@ -24,9 +24,10 @@ export interface ResidualOptions {
 }
 
 export class ResidualBlock {
-  private readonly first: ShiftedConv2d;
-  private readonly second: ShiftedConv2d;
-  private readonly shortcut?: PixelDense;
+  // readable by the sampler's row-by-row pass (./pixelcnnpp-cache.ts)
+  readonly first: ShiftedConv2d;
+  readonly second: ShiftedConv2d;
+  readonly shortcut?: PixelDense;
 
   /** shortcutChannels: channels of the short-cut input a (0: none). */
   constructor(

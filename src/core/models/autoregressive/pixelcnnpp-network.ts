@@ -29,6 +29,7 @@ import { channelMixtures, mixtureLogProbabilities, mixtureLogProbability, mixtur
 import { MaskedConv2d } from './masked-conv';
 import { negLogLikelihood as softmaxNegLogLikelihood } from './pixel-likelihood';
 import type { ValuePass } from './pixel-sampler';
+import { CachedPixelCnnPlusPlusPass } from './pixelcnnpp-cache';
 import { PixelDense, ShiftedConv2d, shiftDown, shiftRight } from './shifted-conv';
 
 export interface PixelCnnPlusPlusOptions {
@@ -251,37 +252,11 @@ export class PixelCnnPlusPlusNetwork implements AutoregressiveNetwork {
     });
   }
 
-  /**
-   * The sampler's pass: the streams once per pixel, the head once per colour. The streams
-   * at a pixel see only earlier pixels, so the features that R's distribution came from
-   * serve G's and B's too; only the head (and the mixture's dependence on R and G) reads
-   * the colours just drawn. On colour images, a third of the cropped sampler's work.
-   */
+  /** The sampler's pass: the U-net row by row, each scale's finished rows kept (./pixelcnnpp-cache.ts). */
   cachedPass(canvas: Float32Array, count: number): ValuePass {
-    const [height, width, channels] = this.shape;
-    let kept: { row: number; column: number; features: tf.Tensor4D } | undefined;
-    // the canvas's rows 0..last (every column): [count, last + 1, W, C]
-    const rows = (last: number) => {
-      const size = (last + 1) * width * channels;
-      const window = new Float32Array(count * size);
-      for (let image = 0; image < count; image++) window.set(canvas.subarray(image * height * width * channels, image * height * width * channels + size), image * size);
-      return tf.tensor4d(window, [count, last + 1, width, channels]);
-    };
-    return {
-      logits: (row, column, channel) =>
-        tf.tidy(() => {
-          if (!kept || kept.row !== row || kept.column !== column) {
-            kept?.features.dispose();
-            // [count, row + 1, W, F] -> [count, 1, 1, F]
-            const features = tf.keep(this.features(rows(row), false).slice([0, row, column, 0], [count, 1, 1, this.options.filters]));
-            kept = { row, column, features };
-          }
-          const input = rows(row).slice([0, row, column, 0], [count, 1, 1, channels]);
-          // [count, 1, 1, C, 256] -> [count, 256]: this colour's
-          return this.valueLogits(this.head(kept.features, input), input).slice([0, 0, 0, channel, 0], [count, 1, 1, 1, 256]).reshape([count, 256]) as tf.Tensor2D;
-        }),
-      dispose: () => kept?.features.dispose(),
-    };
+    const { shape, options, firstUp, firstLeft, firstUpLeft, upPass, downPass, shrink, grow } = this;
+    const pixelLogits = (features: tf.Tensor4D, input: tf.Tensor4D) => this.valueLogits(this.head(features, input), input);
+    return new CachedPixelCnnPlusPlusPass({ shape, options, firstUp, firstLeft, firstUpLeft, upPass, downPass, shrink, grow, pixelLogits }, canvas, count);
   }
 
   dispose(): void {

@@ -10,12 +10,9 @@
  * held-out bits/dim, samples, completions, the receptive field), is
  * ./autoregressive-model.ts. 8-bit data only: the mixture describes values 0..255.
  */
-import type { Dataset } from '../../datasets/dataset';
-import type { ImageDataset } from '../../datasets/image-dataset';
 import type { ADAM_OPTIMIZER } from '../../params/optimizer-params';
 import type { ParamValues } from '../../params/schema';
-import type { Random } from '../../random';
-import { implement, type GenerativeModel, type ModelFactory } from '../model';
+import { implement, type ModelFactory } from '../model';
 import { autoregressiveModel } from './autoregressive-model';
 import { PixelCnnPlusPlusNetwork } from './pixelcnnpp-network';
 import { PIXELCNNPP, PIXELCNNPP_PARAMS } from './pixelcnnpp-spec';
@@ -35,29 +32,6 @@ export const PIXELCNNPP_FACTORY: ModelFactory = implement<typeof PIXELCNNPP_PARA
     gated: settings.residual === 'gated',
     dropout: settings.dropout,
   };
-  // 8-bit values only: the spec has no setting for binarized data, so the model reads bytes
-  const model = autoregressiveModel(settings, context, (shape, _categories, random) => new PixelCnnPlusPlusNetwork(shape, options, random));
-  return settings.train_images > 0 ? onFirstImages(model, settings.train_images) : model;
+  // 8-bit values only: the spec has no setting for binarized data, so the model reads bytes; train_images reaches the shared model's batches
+  return autoregressiveModel(settings, context, (shape, _categories, random) => new PixelCnnPlusPlusNetwork(shape, options, random));
 });
-
-/**
- * The model, trained on the first `count` training images only (held-out figures and
- * views are unchanged): a small training set that a model without dropout learns by heart.
- */
-function onFirstImages(model: GenerativeModel, count: number): GenerativeModel {
-  const few = (data: Dataset): Dataset => {
-    if (data.kind !== 'image') return data;
-    const images = Object.create(data) as ImageDataset;
-    const limit = Math.min(count, data.count('train'));
-    // draw() picks its batch by randomIndices: from the first `limit` images of the training split
-    images.randomIndices = (split, size, random: Random) => (split === 'train' ? Array.from({ length: size }, () => random.int(limit)) : data.randomIndices(split, size, random));
-    return images;
-  };
-  return new Proxy(model, {
-    get(target, property) {
-      if (property === 'step') return (context: Parameters<GenerativeModel['step']>[0]) => target.step({ ...context, data: few(context.data) });
-      const value = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
