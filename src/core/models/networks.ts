@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { exampleSize } from '../datasets/catalog';
 import type { Random } from '../random';
+import { lazyConv2d } from './lazy-conv';
 
 export type Activation = 'relu' | 'elu' | 'tanh' | 'swish';
 export type Upsampling = 'nearest' | 'bilinear' | 'transpose';
@@ -65,7 +66,8 @@ export function convEncoder(shape: ImageShape, channels: readonly number[], outU
   const model = tf.sequential();
   channels.forEach((filters, index) =>
     model.add(
-      tf.layers.conv2d({
+      // lazily differentiated: an energy's input gradient (Langevin) needs no filter gradients (./lazy-conv.ts)
+      lazyConv2d({
         filters,
         kernelSize: 3,
         strides: 2,

@@ -14,7 +14,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../random';
+import { lazyConv2d } from '../lazy-conv';
 import { seeded } from '../networks';
+
 
 /** LeakyReLU slope in D. */
 const LEAKY_SLOPE = 0.2;
@@ -73,9 +75,10 @@ export function convNetworks(shape: readonly [number, number, number], noise: nu
   if (4 * baseH !== height || 4 * baseW !== width) generator.add(tf.layers.cropping2D({ cropping: [[0, 4 * baseH - height], [0, 4 * baseW - width]] }));
 
   const body = tf.sequential();
-  body.add(tf.layers.conv2d({ filters: narrow, kernelSize: 3, strides: 2, padding: 'same', inputShape: [height, width, depth + classes], kernelInitializer: seeded(random) }));
+  // lazily differentiated: the generator's step needs D's input gradient only (../lazy-conv.ts)
+  body.add(lazyConv2d({ filters: narrow, kernelSize: 3, strides: 2, padding: 'same', inputShape: [height, width, depth + classes], kernelInitializer: seeded(random) }));
   body.add(tf.layers.leakyReLU({ alpha: LEAKY_SLOPE }));
-  body.add(tf.layers.conv2d({ filters: wide, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: seeded(random) }));
+  body.add(lazyConv2d({ filters: wide, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: seeded(random) }));
   body.add(tf.layers.leakyReLU({ alpha: LEAKY_SLOPE }));
   // [B, H/4, W/4, wide] -> [B, H/4 * W/4 * wide]
   body.add(tf.layers.flatten());

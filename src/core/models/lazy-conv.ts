@@ -1,0 +1,49 @@
+/**
+ * tf.layers.conv2d with gradients computed only where asked for.
+ *
+ * tfjs-layers runs a convolution with a bias (and no activation it can fuse, or a linear
+ * one) as tfjs-core's fused convolution, whose gradient is one custom function returning
+ * the input's, the filter's and the bias's gradients together: a gradient with respect to
+ * the input alone (every Langevin step of the energy-based model, a generator's step through
+ * its discriminator) computes the filter's too, as costly as the convolution itself. This
+ * layer is the same layer (the same weights, names, order and initialisation: it only
+ * replaces `call`) computed as conv2d, then + bias, then the activation, whose gradients
+ * TF.js computes one by one, only those needed.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type ConvArgs = Parameters<typeof tf.layers.conv2d>[0];
+type ConvLayer = ReturnType<typeof tf.layers.conv2d> & {
+  kernel: tf.LayerVariable;
+  bias: tf.LayerVariable | null;
+  strides: [number, number];
+  padding: 'valid' | 'same';
+  dilationRate: [number, number];
+  activation: { apply(x: tf.Tensor): tf.Tensor } | null;
+};
+
+let LazyConv2D: (new (args: ConvArgs) => ConvLayer) | undefined;
+
+/** The class, made once from tfjs-layers' own Conv2D (which the package does not export by name). */
+function lazyConvClass(): new (args: ConvArgs) => ConvLayer {
+  if (LazyConv2D) return LazyConv2D;
+  const Conv2D = tf.layers.conv2d({ filters: 1, kernelSize: 1 }).constructor as new (args: ConvArgs) => ConvLayer;
+  LazyConv2D = class extends Conv2D {
+    call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+      return tf.tidy(() => {
+        const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+        // [B, H, W, Ci] * [Fh, Fw, Ci, Co] -> [B, H', W', Co]
+        let y: tf.Tensor = tf.conv2d(x, this.kernel.read() as tf.Tensor4D, this.strides, this.padding, 'NHWC', this.dilationRate);
+        if (this.bias) y = y.add(this.bias.read());
+        return this.activation ? this.activation.apply(y) : y;
+      });
+    }
+  } as unknown as new (args: ConvArgs) => ConvLayer;
+  return LazyConv2D;
+}
+
+/** A 2-D convolution layer (NHWC) like tf.layers.conv2d, differentiated lazily. */
+export function lazyConv2d(args: ConvArgs): ReturnType<typeof tf.layers.conv2d> {
+  if (args.dataFormat && args.dataFormat !== 'channelsLast') throw new Error('lazyConv2d takes channels-last data only');
+  return new (lazyConvClass())(args);
+}

@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useNodeBackend } from '../../src/cli/node-backend';
+import { traceKernels } from '../../src/core/kernel-trace';
+import { lazyConv2d } from '../../src/core/models/lazy-conv';
+
+const ARGS = { filters: 4, kernelSize: 3, strides: 2, padding: 'same' as const, activation: 'swish' as const, inputShape: [8, 8, 3] };
+
+/** The same layer both ways, from the same seeded initializer. */
+function layers() {
+  const make = (create: typeof tf.layers.conv2d) => {
+    const model = tf.sequential();
+    model.add(create({ ...ARGS, kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }), biasInitializer: tf.initializers.randomNormal({ seed: 6 }) }));
+    return model;
+  };
+  return { fused: make(tf.layers.conv2d), lazy: make(lazyConv2d) };
+}
+
+describe('lazily differentiated convolution layer (src/core/models/lazy-conv.ts)', () => {
+  beforeAll(async () => {
+    await useNodeBackend('wasm');
+  });
+  afterAll(async () => {
+    await useNodeBackend('cpu');
+  });
+
+  it('has tf.layers.conv2d\'s weights (shapes, order, initial values) and computes the same output and gradients', async () => {
+    const { fused, lazy } = layers();
+    expect(lazy.getWeights().map((w) => w.shape)).toEqual(fused.getWeights().map((w) => w.shape));
+    for (const [a, b] of fused.getWeights().map((w, i) => [w, lazy.getWeights()[i]])) expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
+    const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
+    const outputs = [fused, lazy].map((model) => model.predict(x) as tf.Tensor);
+    const [yFused, yLazy] = await Promise.all(outputs.map((y) => y.data()));
+    yLazy.forEach((value, i) => expect(Math.abs(value - yFused[i])).toBeLessThan(1e-5));
+    const gradients = [fused, lazy].map((model) => tf.grad((input: tf.Tensor) => (model.apply(input) as tf.Tensor).square().sum())(x));
+    const [gFused, gLazy] = await Promise.all(gradients.map((g) => g.data()));
+    gLazy.forEach((value, i) => expect(Math.abs(value - gFused[i])).toBeLessThan(1e-4));
+    tf.dispose([x, ...outputs, ...gradients]);
+    fused.dispose();
+    lazy.dispose();
+  });
+
+  it('a gradient with respect to the input alone computes no filter gradient (the fused layer computes one)', async () => {
+    const { fused, lazy } = layers();
+    const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 8);
+    const filterGradients = async (model: tf.Sequential) => {
+      const trace = await traceKernels(async () => {
+        const gradient = tf.grad((input: tf.Tensor) => (model.apply(input) as tf.Tensor).sum())(x);
+        await gradient.data();
+        gradient.dispose();
+      });
+      return trace.kernels.find((kernel) => kernel.name === 'Conv2DBackpropFilter')?.calls ?? 0;
+    };
+    expect(await filterGradients(fused)).toBe(1);
+    expect(await filterGradients(lazy)).toBe(0);
+    // the weights' gradients are still there when asked for
+    const { grads, value } = tf.variableGrads(() => (lazy.apply(x) as tf.Tensor).sum() as tf.Scalar, lazy.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+    expect(Object.values(grads).map((g) => g.shape)).toEqual([[3, 3, 3, 4], [4]]);
+    tf.dispose([x, value, ...Object.values(grads)]);
+    fused.dispose();
+    lazy.dispose();
+  });
+});
