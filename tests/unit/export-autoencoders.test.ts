@@ -28,7 +28,7 @@ import { encodeCheckpoint } from '../../src/core/training/checkpoint-codec';
 import { disposeState } from '../../src/core/training/model-state';
 import { npyBytes, type NamedArray } from '../../src/export/npy';
 import { permute } from '../../src/export/torch-layout';
-import { answers, arrayOf, configOf, npz, PYTHON, requireTorch, runHarness, serving, stepTerms, skipWithoutTorch, writeProject } from './export-helpers';
+import { answers, arrayOf, configOf, npz, python, requireTorch, runHarness, serving, skipWithoutTorch, stepTerms, writeProject } from './export-helpers';
 import { evaluateOn, heldOut as heldOutOf, sessionFor, train as trainSteps } from './helpers';
 import { importPytorchRun } from '../../src/export/import';
 
@@ -156,11 +156,6 @@ function logLines(path: string): Record<string, number>[] {
   return readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
 }
 
-function python(args: string[], cwd: string): string {
-  const run = spawnSync(PYTHON, args, { cwd, encoding: 'utf8', timeout: 120_000 });
-  if (run.status !== 0) throw new Error(`${args.join(' ')} failed:\n${run.stderr}`);
-  return run.stdout;
-}
 
 /** A run exported at step 0 (fresh weights from the seed) with the dataset's files, and TF.js's held-out figures of those weights. */
 async function freshProject(name: string, config: RunConfig): Promise<{ project: string; heldOut: Record<string, number> }> {

@@ -22,7 +22,7 @@ import { disposeState } from '../../src/core/training/model-state';
 import type { Checkpoint } from '../../src/core/training/checkpoint';
 import { checkpointArrays } from '../../src/export/checkpoint-arrays';
 import { importPytorchRun, readNpz } from '../../src/export/import';
-import { configOf, PYTHON, requireTorch, skipWithoutTorch, writeProject } from './export-helpers';
+import { configOf, logLines, python, requireTorch, skipWithoutTorch, writeProject } from './export-helpers';
 import { evaluateOn } from './helpers';
 
 let root: string;
@@ -32,13 +32,7 @@ beforeAll(async () => {
 });
 afterAll(() => spawnSync('rm', ['-rf', root]));
 
-function python(args: string[], cwd: string): string {
-  const run = spawnSync(PYTHON, args, { cwd, encoding: 'utf8', timeout: 120_000 });
-  if (run.status !== 0) throw new Error(`${args.join(' ')} failed:\n${run.stderr}`);
-  return run.stdout;
-}
 
-const logLines = (path: string): Record<string, number>[] => readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 const TINY_GATED = { architecture: 'gated', filters: 6, layers: 1, kernel: '3', first_kernel: '3', batch: 4 };
 const TINY_RNN = { units: 6, layers: 1, first_kernel: '3', batch: 4 };

@@ -25,7 +25,7 @@ import { createRandom } from '../../src/core/random';
 import { encodeCheckpoint } from '../../src/core/training/checkpoint-codec';
 import { disposeState } from '../../src/core/training/model-state';
 import type { NamedArray } from '../../src/export/npy';
-import { answers, arrayOf, configOf, npz, PYTHON, requireTorch, runHarness, serving, skipWithoutTorch, stepTerms, writeProject } from './export-helpers';
+import { answers, arrayOf, configOf, logLines, npz, python, requireTorch, runHarness, serving, skipWithoutTorch, stepTerms, writeProject } from './export-helpers';
 import { evaluateOn, heldOut, sessionFor, train as trainSteps } from './helpers';
 import { importPytorchRun } from '../../src/export/import';
 
@@ -154,13 +154,7 @@ describe.skipIf(skipWithoutTorch)('the exported EBM against TF.js (cpu backend),
   });
 });
 
-function python(args: string[], cwd: string): string {
-  const run = spawnSync(PYTHON, args, { cwd, encoding: 'utf8', timeout: 120_000 });
-  if (run.status !== 0) throw new Error(`${args.join(' ')} failed:\n${run.stderr}`);
-  return run.stdout;
-}
 
-const logLines = (path: string): Record<string, number>[] => readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
 
 describe.skipIf(skipWithoutTorch)('an exported EBM project, from its own files', () => {
   let project: string;

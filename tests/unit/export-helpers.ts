@@ -1,7 +1,7 @@
 /** What the export tests share: PyTorch (or why it is missing), served batches, TF.js's answers as inputs.npz, projects on disk, the parity harness. */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
 import { defaultConfig, sanitizeConfig, type RunConfig } from '../../src/core/config';
@@ -86,6 +86,16 @@ export async function writeProject(
 }
 
 export const npz = npzBytes;
+
+/** Runs /usr/bin/python3 with these arguments in `cwd`; its standard output, or an error with its standard error. */
+export function python(args: string[], cwd: string, timeoutMs = 120_000): string {
+  const run = spawnSync(PYTHON, args, { cwd, encoding: 'utf8', timeout: timeoutMs });
+  if (run.status !== 0) throw new Error(`${args.join(' ')} failed:\n${run.stderr}`);
+  return run.stdout;
+}
+
+/** A train.py's out/logs.jsonl, line by line. */
+export const logLines = (path: string): Record<string, number>[] => readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
 
 /** tests/unit/export-parity.py on these projects: the differences it found, by project. */
 export function runHarness(projects: string[]): Map<string, Record<string, number>> {

@@ -4,6 +4,7 @@
  * as a project and inputs.npz for tests/unit/export-parity.py.
  */
 import * as tf from '@tensorflow/tfjs';
+import { expect } from 'vitest';
 import { join } from 'node:path';
 import { openNodeDataset } from '../../src/cli/node-datasets';
 import { datasetOf, modelValues, type RunConfig } from '../../src/core/config';
@@ -23,7 +24,7 @@ function readOptions(config: RunConfig): ReadOptions {
 }
 
 /** A random source that keeps every number it gives. */
-function recording(seed: number): { random: Random; numbers: number[] } {
+export function recording(seed: number): { random: Random; numbers: number[] } {
   const source = createRandom(seed);
   const numbers: number[] = [];
   return { random: { ...source, next: () => numbers[numbers.push(source.next()) - 1] }, numbers };
@@ -58,4 +59,19 @@ export async function pixelCase(root: string, name: string, config: RunConfig, s
   const project = join(root, name);
   await writeProject(project, config, before, async () => new Uint8Array(), { 'inputs.npz': npz(inputs) });
   return project;
+}
+
+/**
+ * What the parity harness must find for an autoregressive case: nats and bits/dim within 1e-5
+ * (relative), gradients and Adam's moments within 1e-4 of each tensor's largest value, the
+ * weights after the step within 3e-4 learning rates, two Adam steps, every sampled value the same.
+ */
+export function expectPixelParity(result: Record<string, unknown>): void {
+  expect(result.terms).toBeLessThan(1e-5);
+  expect(result.grad).toBeLessThan(1e-4);
+  expect(result.m).toBeLessThan(1e-4);
+  expect(result.v).toBeLessThan(1e-4);
+  expect(result.weights).toBeLessThan(3e-4);
+  expect(result.adam_steps).toEqual([2]);
+  expect(result.samples_differing).toBe(0);
 }

@@ -6,7 +6,6 @@
  *
  * Needs PyTorch for Debian's python3 (see export-helpers.ts).
  */
-import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,14 +13,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
 import { DATA_DIR, openNodeDataset } from '../../src/cli/node-datasets';
-import { datasetOf, modelValues, type RunConfig } from '../../src/core/config';
-import type { ImageDataset, ReadOptions } from '../../src/core/datasets/image-dataset';
+import { datasetOf, modelValues } from '../../src/core/config';
 import { findModel } from '../../src/core/models';
-import { createRandom, type Random } from '../../src/core/random';
+import { createRandom } from '../../src/core/random';
 import { encodeCheckpoint } from '../../src/core/training/checkpoint-codec';
 import { disposeState } from '../../src/core/training/model-state';
-import type { NamedArray } from '../../src/export/npy';
-import { answers, arrayOf, configOf, npz, PYTHON, requireTorch, runHarness, serving, skipWithoutTorch, stepTerms, writeProject } from './export-helpers';
+import { configOf, logLines, python, requireTorch, runHarness, skipWithoutTorch, writeProject } from './export-helpers';
+import { expectPixelParity, pixelCase } from './export-pixel-helpers';
 import { evaluateOn, heldOut, sessionFor } from './helpers';
 import { importPytorchRun } from '../../src/export/import';
 
@@ -36,48 +34,6 @@ const BATCH = 4;
 /** The tiny preset of tests/unit/pixelcnn.test.ts. */
 const TINY = { filters: 6, layers: 1, kernel: '3', first_kernel: '3', batch: BATCH, lr: 0.01 };
 
-/** The batch as the model's step reads it: bytes (int32), or binary values. */
-function readOptions(config: RunConfig): ReadOptions {
-  if (config.values.data === 'threshold') return { encoding: 'binary-threshold' };
-  if (config.values.data === 'sampled') return { encoding: 'binary-sampled', seed: 5 };
-  return { encoding: 'bytes' };
-}
-
-/** A random source that keeps every number it gives. */
-function recording(seed: number): { random: Random; numbers: number[] } {
-  const source = createRandom(seed);
-  const numbers: number[] = [];
-  return { random: { ...source, next: () => numbers[numbers.push(source.next()) - 1] }, numbers };
-}
-
-/** One TF.js step from a state a step in, then samples drawn with recorded uniforms; as a project and inputs.npz. */
-async function pixelCase(name: string, config: RunConfig, samples: number): Promise<string> {
-  const data = (await openNodeDataset(config.dataset, config.values)) as ImageDataset;
-  const factory = await findModel('pixelcnn')!.load();
-  const model = factory.create(modelValues(config), { data: datasetOf(config), random: createRandom(3) });
-  const [first, second] = [0, 1].map((k) => data.take('train', Array.from({ length: BATCH }, (_, i) => 40 * k + 3 * i), readOptions(config)));
-  stepTerms(model, serving('image', first), BATCH);
-  const saved = await model.state!.save();
-  const before = await encodeCheckpoint(1, saved);
-  disposeState(saved);
-  const terms = stepTerms(model, serving('image', second), BATCH);
-  const savedAfter = await model.state!.save();
-  const after = await encodeCheckpoint(2, savedAfter);
-  disposeState(savedAfter);
-  const inputs: Record<string, NamedArray> = { x: await arrayOf(second), ...answers(config, terms, after) };
-  // the sampler's uniforms: one per image per value, pixel by pixel, channel by channel -> [H, W, C, n]
-  const { random, numbers } = recording(11);
-  const drawn = await model.sample!(samples, { random, data });
-  inputs.samples = await arrayOf(drawn);
-  inputs.uniforms = { shape: [...datasetOf(config).shape, samples], values: Float32Array.from(numbers) };
-  inputs.temperature = { shape: [1], values: Float32Array.of(Number(config.values.temperature)) };
-  tf.dispose([first, second, drawn]);
-  model.dispose();
-  const project = join(root, name);
-  await writeProject(project, config, before, async () => new Uint8Array(), { 'inputs.npz': npz(inputs) });
-  return project;
-}
-
 const CASES: [string, string, Record<string, unknown>, number][] = [
   ['8-bit values, 256-way softmax, temperature 1', 'mnist', { ...TINY }, 3],
   ['binarized by a threshold, 5x5 type-B kernels, temperature 0.7', 'mnist', { ...TINY, data: 'threshold', kernel: '5', layers: 2, temperature: 0.7 }, 3],
@@ -90,33 +46,18 @@ describe.skipIf(skipWithoutTorch)('the exported PixelCNN against TF.js (cpu back
   beforeAll(async () => {
     requireTorch();
     const projects: string[] = [];
-    for (const [name, dataset, values, samples] of CASES) projects.push(await pixelCase(name.replace(/\W+/g, '-'), configOf('pixelcnn', dataset, values), samples));
+    for (const [name, dataset, values, samples] of CASES) projects.push(await pixelCase(root, name.replace(/\W+/g, '-'), configOf('pixelcnn', dataset, values), samples, BATCH));
     results = runHarness(projects);
   }, 120_000);
 
   it.each(CASES)('%s: the same -log p(x), gradients, Adam step, and pixels from the same uniforms', (name) => {
     const result = results.get(join(root, name.replace(/\W+/g, '-')))!;
-    // nats and bits/dim, relative
-    expect(result.terms).toBeLessThan(1e-5);
-    // relative to the largest value of each tensor (measured: at most 4e-5, on the 256-way softmax's sums over 3,136 values; 1e-5 binarized)
-    expect(result.grad).toBeLessThan(1e-4);
-    expect(result.m).toBeLessThan(1e-4);
-    expect(result.v).toBeLessThan(1e-4);
-    // in units of the learning rate (measured: at most 7e-5)
-    expect(result.weights).toBeLessThan(3e-4);
-    expect(result.adam_steps).toEqual([2]);
-    // every value of every sample the same
-    expect(result.samples_differing).toBe(0);
+    // measured: gradients and moments at most 4e-5 of their largest value, on the 256-way softmax's sums over 3,136 values (1e-5 binarized); weights at most 7e-5 learning rates
+    expectPixelParity(result);
   });
 });
 
-function python(args: string[], cwd: string): string {
-  const run = spawnSync(PYTHON, args, { cwd, encoding: 'utf8', timeout: 120_000 });
-  if (run.status !== 0) throw new Error(`${args.join(' ')} failed:\n${run.stderr}`);
-  return run.stdout;
-}
 
-const logLines = (path: string): Record<string, number>[] => readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
 
 describe.skipIf(skipWithoutTorch)('an exported PixelCNN project, from its own files', () => {
   it("at step 0 has the app's held-out bits/dim and nats on the same 200 test images, binarized by the same per-image coins; then trains on the CPU", async () => {

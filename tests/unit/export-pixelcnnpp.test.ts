@@ -25,7 +25,8 @@ import { encodeCheckpoint } from '../../src/core/training/checkpoint-codec';
 import { disposeState } from '../../src/core/training/model-state';
 import { importPytorchRun } from '../../src/export/import';
 import type { NamedArray } from '../../src/export/npy';
-import { answers, arrayOf, configOf, npz, PYTHON, requireTorch, runHarness, serving, skipWithoutTorch, stepTerms, writeProject } from './export-helpers';
+import { answers, arrayOf, configOf, logLines, npz, python, requireTorch, runHarness, serving, skipWithoutTorch, stepTerms, writeProject } from './export-helpers';
+import { expectPixelParity, recording } from './export-pixel-helpers';
 import { evaluateOn, heldOut, sessionFor } from './helpers';
 
 let root: string;
@@ -40,13 +41,6 @@ const BATCH = 2;
 const SAMPLE_SIZE = 8;
 /** A tiny network: 4 feature maps, one block a scale, 2 logistics. */
 const TINY = { filters: 4, blocks: 1, components: 2, batch: BATCH, lr: 0.01 };
-
-/** A random source that keeps every number it gives. */
-function recording(seed: number): { random: Random; numbers: number[] } {
-  const source = createRandom(seed);
-  const numbers: number[] = [];
-  return { random: { ...source, next: () => numbers[numbers.push(source.next()) - 1] }, numbers };
-}
 
 /** The network's random source, keeping the seeds it gives while `on` (dropout's, in a step). */
 function seedRecording(seed: number): { random: Random; seeds: number[]; on: boolean } {
@@ -149,27 +143,11 @@ describe.skipIf(skipWithoutTorch)('the exported PixelCNN++ against TF.js (cpu ba
 
   it.each(CASES)('%s: the same -log p(x), gradients, Adam step, and pixels from the same uniforms', (name) => {
     const result = results.get(join(root, name.replace(/\W+/g, '-')))!;
-    // nats and bits/dim, relative
-    expect(result.terms).toBeLessThan(1e-5);
-    // relative to the largest value of each tensor
-    expect(result.grad).toBeLessThan(1e-4);
-    expect(result.m).toBeLessThan(1e-4);
-    expect(result.v).toBeLessThan(1e-4);
-    // in units of the learning rate
-    expect(result.weights).toBeLessThan(3e-4);
-    expect(result.adam_steps).toEqual([2]);
-    // every value of every sample the same
-    expect(result.samples_differing).toBe(0);
+    expectPixelParity(result);
   });
 });
 
-function python(args: string[], cwd: string): string {
-  const run = spawnSync(PYTHON, args, { cwd, encoding: 'utf8', timeout: 120_000 });
-  if (run.status !== 0) throw new Error(`${args.join(' ')} failed:\n${run.stderr}`);
-  return run.stdout;
-}
 
-const logLines = (path: string): Record<string, number>[] => readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
 
 describe.skipIf(skipWithoutTorch)('an exported PixelCNN++ project, from its own files', () => {
   it("draws fresh weights as the app does; at step 0 has the app's held-out bits/dim and nats on the same 200 test images; trains on the first train_images images only; the app reads its weights back", async () => {

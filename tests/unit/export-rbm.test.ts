@@ -32,7 +32,7 @@ import { disposeState } from '../../src/core/training/model-state';
 import { importPytorchRun } from '../../src/export/import';
 import type { NamedArray } from '../../src/export/npy';
 import type { Checkpoint } from '../../src/core/training/checkpoint';
-import { answers, arrayOf, configOf, npz, PYTHON, requireTorch, runHarness, skipWithoutTorch, stepTerms, writeProject } from './export-helpers';
+import { answers, arrayOf, configOf, logLines, npz, python, requireTorch, runHarness, skipWithoutTorch, stepTerms, writeProject } from './export-helpers';
 import { heldOut, sessionFor, train as trainSteps } from './helpers';
 
 let root: string;
@@ -191,11 +191,6 @@ print(json.dumps({
 }))
 `;
 
-function python(args: string[], cwd: string): string {
-  const run = spawnSync(PYTHON, args, { cwd, encoding: 'utf8', timeout: 180_000 });
-  if (run.status !== 0) throw new Error(`${args.join(' ')} failed:\n${run.stderr}`);
-  return run.stdout;
-}
 
 /** Tiny presets: few hidden units, few persistent chains. */
 const CASES: [string, Record<string, unknown>, boolean][] = [
@@ -216,7 +211,7 @@ describe.skipIf(skipWithoutTorch)('the exported RBM against TF.js (cpu backend),
     results = runHarness(projects);
     const script = join(root, 'chain-and-ais.py');
     writeFileSync(script, CHAIN_AND_AIS);
-    for (const project of projects) extras.set(project, JSON.parse(python([script, project], root)));
+    for (const project of projects) extras.set(project, JSON.parse(python([script, project], root, 180_000)));
   }, 180_000);
 
   it.each(CASES)('%s: the same terms, gradients, Adam step, chains; a Gibbs chain and AIS from the same draws', (name, _values, fromStart) => {
@@ -245,7 +240,6 @@ describe.skipIf(skipWithoutTorch)('the exported RBM against TF.js (cpu backend),
   });
 });
 
-const logLines = (path: string): Record<string, number>[] => readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
 
 describe.skipIf(skipWithoutTorch)('an exported RBM project, from its own files', () => {
   let project: string;
@@ -262,7 +256,7 @@ describe.skipIf(skipWithoutTorch)('an exported RBM project, from its own files',
   }, 60_000);
 
   it('trains on the CPU from the browser\'s state, sets the visible biases at its first step, logs the held-out figures and AIS when asked, and saves the chains', () => {
-    python(['train.py', '--steps', '4', '--log-every', '2', '--eval-every', '4', '--out-dir', 'four', '--ais'], project);
+    python(['train.py', '--steps', '4', '--log-every', '2', '--eval-every', '4', '--out-dir', 'four', '--ais'], project, 180_000);
     const lines = logLines(join(project, 'four', 'logs.jsonl'));
     expect(lines.map((line) => line.step)).toEqual([2, 4, undefined]);
     expect(lines.slice(0, 2).every((line) => Number.isFinite(line.free_energy) && line.reconstruction_error > 0 && line.pseudo_likelihood < 0)).toBe(true);
@@ -275,7 +269,7 @@ describe.skipIf(skipWithoutTorch)('an exported RBM project, from its own files',
     expect(manifest.arrays.persistent).toEqual([8, 784]);
     expect(manifest.arrays.biases_from_data).toEqual([]);
     // exported before the app's first step, so train.py's first step set the visible biases (and says so)
-    expect(python(['-c', 'import numpy as np; print(float(np.load("weights.npz")["biases_from_data"]), float(np.load("four/weights.npz")["biases_from_data"]))'], project).trim()).toBe('0.0 1.0');
+    expect(python(['-c', 'import numpy as np; print(float(np.load("weights.npz")["biases_from_data"]), float(np.load("four/weights.npz")["biases_from_data"]))'], project, 180_000).trim()).toBe('0.0 1.0');
   }, 180_000);
 
   it('comes back: weights, Adam state, persistent chains and the biases\' flag load into the app, which computes the free energy train.py logged, and trains on', async () => {
@@ -293,7 +287,7 @@ describe.skipIf(skipWithoutTorch)('an exported RBM project, from its own files',
       const chains = await saved.tensors['chains/0'].data();
       expect(saved.numbers['started/flag']).toBe(1);
       disposeState(saved);
-      const persistent = python(['-c', 'import numpy as np; print(" ".join(str(x) for x in np.load("four/weights.npz")["persistent"].reshape(-1)))'], project).trim().split(' ').map(Number);
+      const persistent = python(['-c', 'import numpy as np; print(" ".join(str(x) for x in np.load("four/weights.npz")["persistent"].reshape(-1)))'], project, 180_000).trim().split(' ').map(Number);
       expect(Array.from(chains)).toEqual(persistent);
       // deterministic given the weights: the same 1,000 test images, binary by the same coins
       const figures = await heldOut(session, 'held-out');
@@ -307,9 +301,9 @@ describe.skipIf(skipWithoutTorch)('an exported RBM project, from its own files',
 
   it('under torchrun with two processes (gloo) walks the same persistent chains and draws the curve of one process with the same global batch', () => {
     const single = join(project, 'single');
-    python(['train.py', '--steps', '4', '--log-every', '2', '--eval-every', '100', '--out-dir', single], project);
+    python(['train.py', '--steps', '4', '--log-every', '2', '--eval-every', '100', '--out-dir', single], project, 180_000);
     // --redirects/--tee: Debian's torch 1.13 on Python 3.11 cannot parse their default "0"
-    python(['-m', 'torch.distributed.run', '--redirects', '2', '--tee', '1', '--log_dir', join(root, 'torchrun'), '--nproc_per_node', '2', 'train.py', '--steps', '4', '--log-every', '2', '--eval-every', '100', '--out-dir', 'pair'], project);
+    python(['-m', 'torch.distributed.run', '--redirects', '2', '--tee', '1', '--log_dir', join(root, 'torchrun'), '--nproc_per_node', '2', 'train.py', '--steps', '4', '--log-every', '2', '--eval-every', '100', '--out-dir', 'pair'], project, 180_000);
     const [one, two] = [logLines(join(single, 'logs.jsonl')), logLines(join(project, 'pair', 'logs.jsonl'))];
     expect(two.at(-1)).toMatchObject({ summary: true, processes: 2, batch: BATCH });
     const curve = (lines: Record<string, number>[]) => lines.filter((line) => line.step !== undefined);
@@ -317,7 +311,7 @@ describe.skipIf(skipWithoutTorch)('an exported RBM project, from its own files',
     curve(two).forEach((line, i) => {
       for (const term of ['free_energy', 'reconstruction_error', 'pseudo_likelihood']) expect(Math.abs(line[term] - curve(one)[i][term]) / Math.abs(curve(one)[i][term])).toBeLessThan(1e-4);
     });
-    const chains = python(['-c', `import numpy as np; print(float(np.abs(np.load("${single}/weights.npz")["persistent"] - np.load("pair/weights.npz")["persistent"]).max()))`], project);
+    const chains = python(['-c', `import numpy as np; print(float(np.abs(np.load("${single}/weights.npz")["persistent"] - np.load("pair/weights.npz")["persistent"]).max()))`], project, 180_000);
     expect(Number(chains)).toBe(0);
   }, 180_000);
 });
