@@ -29,7 +29,7 @@ import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../e2e/chro
 import { defaultConfig } from '../core/config';
 import { findModel, MODELS } from '../core/models';
 import { createRandom, type Random } from '../core/random';
-import { createSession } from '../core/training/session';
+import { createSession, type TrainingSession } from '../core/training/session';
 import { traceKernels, type KernelStats } from '../core/kernel-trace';
 import { UsageError } from './args';
 import { pythonWithTorch, timePyTorch } from './pytorch-timing';
@@ -191,15 +191,8 @@ async function benchNode(model: string, backend: (typeof NODE_BACKENDS)[number],
     await session.readMetrics();
     const msPerStep = (performance.now() - start) / steps;
     const threads = backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : undefined;
-    // Steps only dispatched (their losses unread) must need no read-backs.
-    const traceStart = performance.now();
-    const trace = await traceKernels(() => {
-      for (let i = 0; i < TRACED_STEPS; i += 1) session.dispatch();
-    });
-    const tracedMs = (performance.now() - traceStart) / TRACED_STEPS;
-    await session.readMetrics();
-    const traced = { gflopPerStep: trace.flops / TRACED_STEPS / 1e9, readsPerStep: trace.reads / TRACED_STEPS };
-    if (backend === 'wasm') stepTraces.set(model, { ...traced, profile: { model, msPerStep: tracedMs, kernels: trace.kernels.map((k) => ({ ...k, selfMs: k.selfMs / TRACED_STEPS, flops: k.flops / TRACED_STEPS, calls: k.calls / TRACED_STEPS })) } });
+    const { profile, ...traced } = await traceSteps(session, model);
+    if (backend === 'wasm') stepTraces.set(model, { ...traced, profile });
     const row: Row = {
       model, where: 'node', backend, msPerStep, imagesPerSecond: (session.batchSize * 1000) / msPerStep, ...traced,
       note: `${steps} steps, batch ${session.batchSize}${threads ? `, ${threads} thread${threads > 1 ? 's' : ''}` : ''}`,
@@ -227,24 +220,33 @@ async function benchNode(model: string, backend: (typeof NODE_BACKENDS)[number],
   }
 }
 
-/** One warm-up and TRACED_STEPS traced steps on Node's WASM: the FLOPs a step of the model does. */
+/**
+ * TRACED_STEPS steps of a session, traced: per step, the FLOPs, the reads back (steps only
+ * dispatched, their losses unread, must need none) and the kernels' times.
+ */
+async function traceSteps(session: TrainingSession, model: string): Promise<{ gflopPerStep: number; readsPerStep: number; profile: ProfileRow }> {
+  const start = performance.now();
+  const trace = await traceKernels(() => {
+    for (let i = 0; i < TRACED_STEPS; i += 1) session.dispatch();
+  });
+  const per = (value: number) => value / TRACED_STEPS;
+  const msPerStep = per(performance.now() - start);
+  await session.readMetrics();
+  return {
+    gflopPerStep: per(trace.flops) / 1e9,
+    readsPerStep: per(trace.reads),
+    profile: { model, msPerStep, kernels: trace.kernels.map((k) => ({ ...k, selfMs: per(k.selfMs), flops: per(k.flops), calls: per(k.calls) })) },
+  };
+}
+
+/** One warm-up step and the traced ones on Node's WASM: the FLOPs a step of the model does (for the browser rows). */
 async function traceNodeStep(model: string): Promise<void> {
   await useNodeBackend('wasm');
   const session = await createSession(defaultConfig(model, DATASET), loadNodeDataset(DATASET));
   try {
     session.dispatch();
     await session.readMetrics();
-    const start = performance.now();
-    const trace = await traceKernels(() => {
-      for (let i = 0; i < TRACED_STEPS; i += 1) session.dispatch();
-    });
-    await session.readMetrics();
-    const per = (value: number) => value / TRACED_STEPS;
-    stepTraces.set(model, {
-      gflopPerStep: per(trace.flops) / 1e9,
-      readsPerStep: per(trace.reads),
-      profile: { model, msPerStep: per(performance.now() - start), kernels: trace.kernels.map((k) => ({ ...k, selfMs: per(k.selfMs), flops: per(k.flops), calls: per(k.calls) })) },
-    });
+    stepTraces.set(model, await traceSteps(session, model));
   } finally {
     session.dispose();
   }
