@@ -6,7 +6,6 @@
  *   npm run export -- '<share link or run file>' --out run.zip [--steps N] [--backend cpu|wasm]
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { decodeRunFile } from '../app/history/run-file';
 import type { RunConfig } from '../core/config';
 import type { Checkpoint } from '../core/training/checkpoint';
@@ -14,9 +13,9 @@ import { createSession, nonFiniteMessage } from '../core/training/session';
 import { decodeLink } from '../core/url-codec';
 import { modelOf } from '../core/config';
 import { canExport, exportZip } from '../export/project';
-import { CLASSIFIER_DIR } from './node-classifiers';
+import { NODE_EXPORT_FILES } from './node-classifiers';
 import { NODE_BACKENDS, useNodeBackend, type NodeBackend } from './node-backend';
-import { DATA_DIR, openNodeDataset } from './node-datasets';
+import { openNodeDataset } from './node-datasets';
 
 const USAGE = "usage: npm run export -- '<share link or run file>' --out run.zip [--steps N] [--backend wasm|cpu]";
 
@@ -91,8 +90,7 @@ async function main(): Promise<void> {
     const zip = await exportZip({
       config,
       checkpoint,
-      readDataFile: async (name) => readFileSync(join(DATA_DIR, name)),
-      readClassifierFile: async (name) => (existsSync(join(CLASSIFIER_DIR, name)) ? readFileSync(join(CLASSIFIER_DIR, name)) : undefined),
+      ...NODE_EXPORT_FILES,
     });
     writeFileSync(options.out, zip);
     console.log(`wrote ${options.out}: ${config.model} on ${config.dataset} at step ${checkpoint.step} (${(zip.length / 2 ** 20).toFixed(1)} MB)`);

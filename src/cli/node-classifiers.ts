@@ -6,6 +6,8 @@ import { findDataset } from '../core/datasets/catalog';
 import { classifierFileName, EvaluationClassifier, type ClassifierFile, type ClassifierInfo } from '../core/metrics/classifier';
 import type { ClassifierSource } from '../core/metrics/sample-quality';
 import { quote } from '../core/quote';
+import type { ExportInput } from '../export/project';
+import { DATA_DIR } from './node-datasets';
 
 export const CLASSIFIER_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'public', 'classifiers');
 
@@ -41,4 +43,10 @@ export const nodeClassifiers: ClassifierSource = {
     }
     return classifier;
   },
+};
+
+/** Where an export in Node reads the app's dataset files and evaluation classifiers (src/export/project.ts). */
+export const NODE_EXPORT_FILES: Pick<ExportInput, 'readDataFile' | 'readClassifierFile'> = {
+  readDataFile: async (name) => readFileSync(join(DATA_DIR, name)),
+  readClassifierFile: async (name) => (existsSync(join(CLASSIFIER_DIR, name)) ? readFileSync(join(CLASSIFIER_DIR, name)) : undefined),
 };

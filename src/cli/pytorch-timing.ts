@@ -5,7 +5,7 @@
  * the WASM backend has, in the same sitting as our measurement.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RunConfig } from '../core/config';
@@ -13,13 +13,17 @@ import type { Checkpoint } from '../core/training/checkpoint';
 import { canExport, projectFiles } from '../export/project';
 import { exportFamilyOf } from '../export/registry';
 import { modelValues } from '../core/config';
-import { CLASSIFIER_DIR } from './node-classifiers';
-import { DATA_DIR } from './node-datasets';
+import { NODE_EXPORT_FILES } from './node-classifiers';
 
-/** The Python with torch: $PYTHON, else Debian's (python3-torch), else python3 on the PATH. */
+let found: { python?: string } | undefined;
+
+/** The Python with torch: $PYTHON, else Debian's (python3-torch), else python3 on the PATH; looked for once (importing torch takes a second or two). */
 export function pythonWithTorch(): string | undefined {
-  const candidates = [process.env.PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => Boolean(c));
-  return candidates.find((python) => spawnSync(python, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0);
+  if (!found) {
+    const candidates = [process.env.PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => Boolean(c));
+    found = { python: candidates.find((python) => spawnSync(python, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0) };
+  }
+  return found.python;
 }
 
 export interface PyTorchTiming {
@@ -38,8 +42,7 @@ export async function timePyTorch(config: RunConfig, checkpoint: Checkpoint, ste
     const files = await projectFiles({
       config,
       checkpoint,
-      readDataFile: async (name) => readFileSync(join(DATA_DIR, name)),
-      readClassifierFile: async (name) => (existsSync(join(CLASSIFIER_DIR, name)) ? readFileSync(join(CLASSIFIER_DIR, name)) : undefined),
+      ...NODE_EXPORT_FILES,
     });
     for (const [path, bytes] of Object.entries(files)) {
       mkdirSync(dirname(join(folder, path)), { recursive: true });
