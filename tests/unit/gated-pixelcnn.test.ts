@@ -5,9 +5,7 @@
  * a falling loss on a fixed batch, and no tensor leaks. All on tiny networks.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useNodeBackend } from '../../src/cli/node-backend';
-import { defaultConfig } from '../../src/core/config';
+import { describe, expect, it } from 'vitest';
 import { horizontalMask } from '../../src/core/models/autoregressive/gated-pixelcnn-convs';
 import { GatedPixelCnnNetwork } from '../../src/core/models/autoregressive/gated-pixelcnn-network';
 import type { Categories } from '../../src/core/models/autoregressive/pixel-likelihood';
@@ -16,29 +14,15 @@ import { gradientField } from '../../src/core/models/autoregressive/receptive-fi
 import { createRandom } from '../../src/core/random';
 import type { ImageGridPanel } from '../../src/core/views/panels';
 import { sessionFor, train } from './helpers';
-import { drawnByEachMethod, valueGradient } from './autoregressive-helpers';
+import { checkCausality, expectSamplersAgree, onWasmBackend, randomize, seesValueBefore, tinyConfig, type Shape } from './autoregressive-test-helpers';
 
-beforeAll(async () => {
-  await useNodeBackend('wasm');
-});
-afterAll(async () => {
-  await useNodeBackend('cpu');
-});
+onWasmBackend();
 
-type Shape = [number, number, number];
-
-/**
- * A tiny gated network whose weights are large enough that its outputs depend visibly on
- * its inputs; biases 0, so with inputs of either sign no path is dead for all images.
- */
+/** A tiny gated network with visible weights (randomize's). */
 function network(shape: Shape, categories: Categories, size: Partial<PixelCnnSize> = {}, scale = 1): GatedPixelCnnNetwork {
   const net = new GatedPixelCnnNetwork(shape, { layers: 2, filters: 12, kernel: 3, firstKernel: 5, ...size }, categories, createRandom(5));
   randomize(net.variables, scale);
   return net;
-}
-
-function randomize(variables: tf.Variable[], scale: number): void {
-  tf.tidy(() => variables.forEach((variable, i) => variable.assign(variable.rank === 1 ? tf.zeros(variable.shape) : tf.randomNormal(variable.shape, 0, scale, 'float32', 100 + i))));
 }
 
 describe('the horizontal mask', () => {
@@ -61,31 +45,10 @@ describe('causality by gradients', () => {
     ['colour, binary, 3x3 after 5x5', [4, 4, 3], 1, 3, 5],
   ];
   it.each(cases)('%s: output i never depends on input i or later, and does depend on the value before it', async (_, shape, categories, kernel, firstKernel) => {
-    const [height, width, channels] = shape;
     const before = tf.memory().numTensors;
     const net = network(shape, categories, { kernel, firstKernel });
-    const images = 8;
-    const x = tf.randomNormal([images, ...shape], 0, 1, 'float32', 9) as tf.Tensor4D;
-    // a random projection of the K logits, so no output is a constant of the inputs by accident
-    const projection = tf.randomNormal([categories], 0, 1, 'float32', 4);
-    const order = (row: number, column: number, channel: number) => (row * width + column) * channels + channel;
-    for (let row = 0; row < height; row++) {
-      for (let column = 0; column < width; column++) {
-        for (let channel = 0; channel < channels; channel++) {
-          const values = await valueGradient(net, x, projection, row, column, channel);
-          const i = order(row, column, channel);
-          // [H, W, C] row-major is raster-and-channel order: flat index j is value j
-          values.forEach((value, j) => {
-            if (j >= i) expect(value, `d out(${row},${column},${channel}) / d in #${j}`).toBe(0);
-          });
-          // the value just before it in the pixel or the row; at the start of a row, the pixel above (the row's end may lie beyond the reach)
-          const before = channel > 0 || column > 0 ? i - 1 : row > 0 ? order(row - 1, 0, 0) : -1;
-          if (before >= 0) expect(values[before], `out(${row},${column},${channel}) sees value #${before}`).toBeGreaterThan(0);
-        }
-      }
-    }
+    await checkCausality(net, shape, { images: 8, categories }, seesValueBefore);
     net.dispose();
-    tf.dispose([x, projection]);
     expect(tf.memory().numTensors).toBe(before);
   });
 });
@@ -132,18 +95,8 @@ describe('sampling', () => {
   it.each(cases)('%s: the cropped and the cached sampler draw exactly what the naive one draws, completions too, and leak nothing', async (_, shape, categories, layers) => {
     // weights small enough that the draws vary (large ones make every Bernoulli certain)
     const net = network(shape, categories, layers, 0.5);
-    const count = 5;
-    const size = shape[0] * shape[1] * shape[2];
-    const scale = categories === 256 ? 1 / 255 : 1;
     // the last two images are completions, kept up to pixel 9 and 17
-    const start = [0, 0, 0, 9, 17];
-    const drawn = await drawnByEachMethod(net, count, { scale, start, fill: (i) => (i % 5) * 0.25 });
-    expect(Array.from(drawn.cropped)).toEqual(Array.from(drawn.naive));
-    expect(Array.from(drawn.cached)).toEqual(Array.from(drawn.naive));
-    // valid values, and not all alike (the test would pass on a constant)
-    const values = Array.from(drawn.naive, (value) => Math.round(value / scale));
-    for (const value of values) expect(value >= 0 && value <= (categories === 256 ? 255 : 1) && Number.isInteger(value)).toBe(true);
-    expect(new Set(values.slice(0, 3 * size)).size).toBeGreaterThan(1);
+    await expectSamplersAgree(net, [0, 0, 0, 9, 17]);
     net.dispose();
   });
 });
@@ -184,10 +137,7 @@ describe('the PixelCNN model with architecture=gated', () => {
     const blindSpots: Record<string, number> = {};
     for (const architecture of ['plain', 'gated']) {
       const before = tf.memory().numTensors;
-      const config = defaultConfig('pixelcnn', 'mnist');
-      config.backend = 'wasm';
-      Object.assign(config.values, { architecture, filters: 6, layers: 2, kernel: '3', first_kernel: '3', batch: 4 });
-      const session = await sessionFor(config);
+      const session = await sessionFor(tinyConfig('pixelcnn', { architecture, filters: 6, layers: 2, kernel: '3', first_kernel: '3', batch: 4 }));
       const [metrics] = await train(session, 1);
       expect(Number.isFinite(metrics.bits_per_dim), architecture).toBe(true);
       const field = (await session.views()).find((panel) => panel.id === 'receptive-field') as ImageGridPanel;

@@ -6,9 +6,9 @@
  * tiny networks: the whole file takes seconds.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
-import { defaultConfig, type RunConfig } from '../../src/core/config';
+import type { RunConfig } from '../../src/core/config';
 import { channelGroup, maskValues } from '../../src/core/models/autoregressive/masked-conv';
 import { drawValues, negLogLikelihood, softmaxCrossEntropy, type Categories } from '../../src/core/models/autoregressive/pixel-likelihood';
 import { PixelCnnNetwork } from '../../src/core/models/autoregressive/pixelcnn-network';
@@ -16,38 +16,22 @@ import { createRandom } from '../../src/core/random';
 import type { Dataset } from '../../src/core/datasets/dataset';
 import type { ImageDataset } from '../../src/core/datasets/image-dataset';
 import type { ImageGridPanel } from '../../src/core/views/panels';
-import { fixedBatchOf, heldOut, sessionFor, stepOn, train } from './helpers';
-import { drawnByEachMethod, valueGradient } from './autoregressive-helpers';
+import { heldOut, sessionFor, train } from './helpers';
+import { checkCausality, expectFallingLoss, expectSamplersAgree, expectValidSamples, onWasmBackend, randomize, seesValueBefore, tinyConfig as tinyRun, withoutLeaks, type Shape } from './autoregressive-test-helpers';
 
-beforeAll(async () => {
-  // WASM: fast on convolutions, with our kernel for their filter gradients.
-  await useNodeBackend('wasm');
-});
-afterAll(async () => {
-  await useNodeBackend('cpu');
-});
-
-type Shape = [number, number, number];
+onWasmBackend();
 
 const images = (data: Dataset) => data as ImageDataset;
 
-/**
- * A tiny network whose weights are large enough that its outputs depend visibly on its
- * inputs; biases 0, so with inputs of either sign each ReLU is on for about half the
- * images and no path is dead for all of them.
- */
+/** A tiny network with visible weights (randomize's), 2 layers of 12 feature maps. */
 function network(shape: Shape, categories: Categories, kernel = 3, firstKernel = 5, scale = 1): PixelCnnNetwork {
   const net = new PixelCnnNetwork(shape, { layers: 2, filters: 12, kernel, firstKernel }, categories, createRandom(5));
-  net.variables.forEach((variable, i) => variable.assign(variable.rank === 1 ? tf.zeros(variable.shape) : tf.randomNormal(variable.shape, 0, scale, 'float32', 100 + i)));
+  randomize(net.variables, scale);
   return net;
 }
 
-function tinyConfig(values: Record<string, number | string> = {}, dataset = 'mnist'): RunConfig {
-  const config = defaultConfig('pixelcnn', dataset);
-  config.backend = 'wasm';
-  Object.assign(config.values, { filters: 6, layers: 1, kernel: '3', first_kernel: '3', batch: 4, lr: 0.01 }, values);
-  return config;
-}
+const tinyConfig = (values: Record<string, number | string> = {}, dataset = 'mnist'): RunConfig =>
+  tinyRun('pixelcnn', { filters: 6, layers: 1, kernel: '3', first_kernel: '3', batch: 4, lr: 0.01, ...values }, dataset);
 
 describe('the masks', () => {
   it('split channels into consecutive groups, and keep the rows above and the pixels to the left', () => {
@@ -72,33 +56,10 @@ describe('causality by gradients', () => {
     ['colour, binary, 3x3 after 5x5', [4, 4, 3], 1, 3, 5],
   ];
   it.each(cases)('%s: output i never depends on input i or later, and does depend on the value before it (or the pixel above)', async (_, shape, categories, kernel, firstKernel) => {
-    const [height, width, channels] = shape;
     const net = network(shape, categories, kernel, firstKernel);
-    const images = 8;
-    const x = tf.randomNormal([images, ...shape], 0, 1, 'float32', 9) as tf.Tensor4D;
-    // a random projection of the K logits, so no output is a constant of the inputs by accident
-    const projection = tf.randomNormal([categories], 0, 1, 'float32', 4);
-    const order = (row: number, column: number, channel: number) => (row * width + column) * channels + channel;
-    let checked = 0;
-    for (let row = 0; row < height; row++) {
-      for (let column = 0; column < width; column++) {
-        for (let channel = 0; channel < channels; channel++) {
-          const values = await valueGradient(net, x, projection, row, column, channel);
-          const i = order(row, column, channel);
-          // [H, W, C] row-major is raster-and-channel order: flat index j is value j
-          values.forEach((value, j) => {
-            if (j >= i) expect(value, `d out(${row},${column},${channel}) / d in #${j}`).toBe(0);
-          });
-          // the value just before it in the pixel or the row; at the start of a row, the pixel above (the row's end lies beyond a 3x3 window)
-          const before = channel > 0 || column > 0 ? i - 1 : row > 0 ? order(row - 1, 0, 0) : -1;
-          if (before >= 0) expect(values[before], `out(${row},${column},${channel}) sees value #${before}`).toBeGreaterThan(0);
-          checked += 1;
-        }
-      }
-    }
-    expect(checked).toBe(height * width * channels);
+    // at the start of a row, the pixel above: the row's end lies beyond a 3x3 window
+    await checkCausality(net, shape, { images: 8, categories }, seesValueBefore);
     net.dispose();
-    tf.dispose([x, projection]);
   });
 });
 
@@ -152,55 +113,22 @@ describe('sampling', () => {
   it.each(cases)('%s: the cropped and the cached sampler draw exactly what the naive one draws, completions too, and leak nothing', async (_, shape, categories) => {
     // weights small enough that the draws vary (large ones make every Bernoulli certain)
     const net = network(shape, categories, 3, 5, 0.5);
-    const count = 5;
-    const size = shape[0] * shape[1] * shape[2];
-    const scale = categories === 256 ? 1 / 255 : 1;
     // the last two images are completions, kept up to pixel 9 and 17
-    const start = [0, 0, 0, 9, 17];
-    const drawn = await drawnByEachMethod(net, count, { scale, start, fill: (i) => (i % 5) * 0.25 });
-    expect(Array.from(drawn.cropped)).toEqual(Array.from(drawn.naive));
-    expect(Array.from(drawn.cached)).toEqual(Array.from(drawn.naive));
-    // valid values, and not all alike (the test would pass on a constant)
-    const values = Array.from(drawn.naive, (value) => Math.round(value / scale));
-    for (const value of values) expect(value >= 0 && value <= (categories === 256 ? 255 : 1) && Number.isInteger(value)).toBe(true);
-    expect(new Set(values.slice(0, 3 * size)).size).toBeGreaterThan(1);
-    // a completion keeps what came before its start
-    const kept = (i: number) => (i % 5) * 0.25;
-    for (let j = 0; j < 9 * shape[2]; j++) expect(drawn.cached[3 * size + j]).toBe(kept(3 * size + j));
+    await expectSamplersAgree(net, [0, 0, 0, 9, 17]);
     net.dispose();
   });
 });
 
 describe('the PixelCNN model', () => {
   it('trains on a fixed batch with falling loss; bits/dim = nats / (pixels ln 2), in training and held out', async () => {
-    for (const data of ['bytes', 'sampled']) {
-      const session = await sessionFor(tinyConfig({ data }));
-      const fixed = fixedBatchOf(session.data, 4);
-      const losses: number[] = [];
-      for (let step = 0; step < 20; step++) {
-        const terms = await stepOn(session, fixed);
-        expect(terms.bits_per_dim).toBeCloseTo(terms.nats / (784 * Math.LN2), 4);
-        losses.push(terms.bits_per_dim);
-      }
-      // 8 bits (a uniform guess over 256 values) or 1 bit (over 2) at the start
-      expect(losses[0], data).toBeGreaterThan(data === 'bytes' ? 7.5 : 0.5);
-      expect(losses[19], data).toBeLessThan(losses[0] * 0.8);
-      const figures = await heldOut(session);
-      expect(figures.bits_per_dim).toBeCloseTo(figures.nats / (784 * Math.LN2), 4);
-      session.dispose();
-    }
+    for (const data of ['bytes', 'sampled']) await expectFallingLoss(tinyConfig({ data }), 0.8);
   });
 
   it('samples valid values in the shape of the data, on grey and colour images, binarized and 8-bit', async () => {
     for (const [dataset, data, channels] of [['mnist', 'threshold', 1], ['colored-mnist', 'bytes', 3]] as const) {
       const session = await sessionFor(tinyConfig({ data }, dataset));
       await train(session, 2);
-      const samples = await session.sample(3, createRandom(2));
-      expect(samples.shape).toEqual([3, 28, 28, channels]);
-      const values = Array.from(await samples.data());
-      samples.dispose();
-      const levels = data === 'bytes' ? 255 : 1;
-      for (const value of values) expect(Number.isInteger(Math.round(value * levels * 1e3) / 1e3) && value >= 0 && value <= 1).toBe(true);
+      await expectValidSamples(await session.sample(3, createRandom(2)), [3, 28, 28, channels], data === 'bytes' ? 255 : 1);
       session.dispose();
     }
   }, 60_000);
@@ -223,29 +151,23 @@ describe('the PixelCNN model', () => {
   });
 
   it('shows samples, completions and the receptive field, with its blind spot; leaks nothing across steps, views and dispose', async () => {
-    const before = tf.memory().numTensors;
-    const session = await sessionFor(tinyConfig({ layers: 2 }));
-    // the first step creates Adam's moments: count from after it
-    await train(session, 1);
-    const settled = tf.memory().numTensors;
-    await train(session, 2);
-    await heldOut(session);
-    const panels = await session.views();
-    (await session.sample(2, createRandom(1))).dispose();
-    expect(tf.memory().numTensors).toBe(settled);
-    expect(panels.map((panel) => panel.id)).toEqual(['samples', 'completions', 'receptive-field']);
-    const field = panels[2] as ImageGridPanel;
-    expect([field.count, field.height, field.width, field.channels]).toEqual([1, 28, 28, 3]);
-    const colourAt = (row: number, column: number) => Array.from(field.pixels.subarray((row * 28 + column) * 3, (row * 28 + column) * 3 + 3));
-    // the pixel in red; the one to its left seen (blue); up two rows and right two columns, within reach yet unseen: the blind spot (amber)
-    expect(colourAt(14, 14)).toEqual([214, 39, 40]);
-    expect(colourAt(14, 13)[2]).toBeGreaterThan(colourAt(14, 13)[0]);
-    // reach: 1 (3x3 type A) + 2 layers x 1 = 3 rows up; (12, 17) is 2 up and 3 right, beyond what 3 layers' windows can bend to
-    expect(colourAt(12, 17)).toEqual([253, 174, 97]);
-    // a later pixel is white
-    expect(colourAt(15, 0)).toEqual([255, 255, 255]);
-    session.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    await withoutLeaks(tinyConfig({ layers: 2 }), async (session) => {
+      await train(session, 2);
+      await heldOut(session);
+      const panels = await session.views();
+      (await session.sample(2, createRandom(1))).dispose();
+      expect(panels.map((panel) => panel.id)).toEqual(['samples', 'completions', 'receptive-field']);
+      const field = panels[2] as ImageGridPanel;
+      expect([field.count, field.height, field.width, field.channels]).toEqual([1, 28, 28, 3]);
+      const colourAt = (row: number, column: number) => Array.from(field.pixels.subarray((row * 28 + column) * 3, (row * 28 + column) * 3 + 3));
+      // the pixel in red; the one to its left seen (blue); up two rows and right two columns, within reach yet unseen: the blind spot (amber)
+      expect(colourAt(14, 14)).toEqual([214, 39, 40]);
+      expect(colourAt(14, 13)[2]).toBeGreaterThan(colourAt(14, 13)[0]);
+      // reach: 1 (3x3 type A) + 2 layers x 1 = 3 rows up; (12, 17) is 2 up and 3 right, beyond what 3 layers' windows can bend to
+      expect(colourAt(12, 17)).toEqual([253, 174, 97]);
+      // a later pixel is white
+      expect(colourAt(15, 0)).toEqual([255, 255, 255]);
+    });
   });
 
   it('a batch too big for memory is trained in parts, with the gradient of the whole batch', async () => {

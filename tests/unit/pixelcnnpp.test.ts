@@ -7,9 +7,8 @@
  * and no tensor leaks. All on tiny networks.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useNodeBackend } from '../../src/cli/node-backend';
-import { defaultConfig, type RunConfig } from '../../src/core/config';
+import { describe, expect, it } from 'vitest';
+import type { RunConfig } from '../../src/core/config';
 import { channelMixtures, logBinMass, mixtureLogProbabilities, mixtureLogProbability, mixtureParameterCount } from '../../src/core/models/autoregressive/logistic-mixture';
 import { PixelCnnPlusPlusNetwork, type PixelCnnPlusPlusOptions } from '../../src/core/models/autoregressive/pixelcnnpp-network';
 import { createRandom } from '../../src/core/random';
@@ -21,16 +20,9 @@ import type { GenerativeModel } from '../../src/core/models/model';
 import { PIXELCNNPP_FACTORY } from '../../src/core/models/autoregressive/pixelcnnpp';
 import { DETACHED_JOB } from '../../src/core/training/jobs';
 import { evaluateOn, sessionFor, stepModel, tensorData } from './helpers';
-import { drawnByEachMethod, valueGradient } from './autoregressive-helpers';
+import { checkCausality, expectSamplersAgree, expectValidSamples, onWasmBackend, seesValueBefore, tinyConfig as tinyRun, type Shape } from './autoregressive-test-helpers';
 
-beforeAll(async () => {
-  await useNodeBackend('wasm');
-});
-afterAll(async () => {
-  await useNodeBackend('cpu');
-});
-
-type Shape = [number, number, number];
+onWasmBackend();
 
 const DEFAULTS: PixelCnnPlusPlusOptions = { filters: 8, blocks: 1, likelihood: 'mixture', components: 3, wholePixel: true, downsample: true, shortcuts: true, gated: true, dropout: 0 };
 
@@ -170,44 +162,27 @@ for (const head of [{ likelihood: 'mixture', wholePixel: true }, { likelihood: '
  * column's left neighbour is lost (the information the paper's short-cuts keep), and
  * deeper down, more: only the pixel's own earlier channels are sure to be seen.
  */
-async function checkCausality(net: PixelCnnPlusPlusNetwork, shape: Shape, lossy = false): Promise<void> {
-  const [height, width, channels] = shape;
-  const images = 2;
-  const x = tf.randomUniform([images, ...shape], 0, 1, 'float32', 9) as tf.Tensor4D;
-  // a random projection of the 256 log-probabilities, so no output is a constant of the inputs by accident
-  const projection = tf.randomNormal([256], 0, 1, 'float32', 4);
-  const order = (row: number, column: number, channel: number) => (row * width + column) * channels + channel;
-  for (let row = 0; row < height; row++) {
-    for (let column = 0; column < width; column++) {
-      for (let channel = 0; channel < channels; channel++) {
-        const values = await valueGradient(net, x, projection, row, column, channel);
-        const i = order(row, column, channel);
-        // [H, W, C] row-major is raster-and-channel order: flat index j is value j
-        values.forEach((value, j) => {
-          if (j >= i) expect(value, `d out(${row},${column},${channel}) / d in #${j}`).toBe(0);
-        });
-        // the value just before it in the pixel or the row; at the start of a row, the pixel above (the row's end may lie beyond its reach)
-        const before = channel > 0 || column > 0 ? i - 1 : row > 0 ? order(row - 1, 0, 0) : -1;
-        if (lossy && row === 0 && column === 1 && channel === 0) expect(values.slice(0, channels).every((value) => value === 0), 'out(0,1) misses its left neighbour').toBe(true);
-        else if (before >= 0 && (!lossy || channel > 0)) expect(values[before], `out(${row},${column},${channel}) sees value #${before}`).toBeGreaterThan(0);
-      }
-    }
-  }
-  tf.dispose([x, projection]);
+async function checkStreams(net: PixelCnnPlusPlusNetwork, shape: Shape, lossy = false): Promise<void> {
+  const channels = shape[2];
+  await checkCausality(net, shape, { images: 2, categories: 256, inputs: 'uniform' }, (values, at) => {
+    if (!lossy) seesValueBefore(values, at);
+    else if (at.row === 0 && at.column === 1 && at.channel === 0) expect(values.slice(0, channels).every((value) => value === 0), 'out(0,1) misses its left neighbour').toBe(true);
+    else if (at.channel > 0) seesValueBefore(values, at);
+  });
 }
 
 describe('causality by gradients', () => {
   it.each(SWITCHES)('colour, %s: output i never depends on input i or later, and does on the value before it', async (_, options) => {
     const shape: Shape = [4, 4, 3];
     const net = network(shape, options);
-    await checkCausality(net, shape, options.downsample && !options.shortcuts);
+    await checkStreams(net, shape, options.downsample && !options.shortcuts);
     net.dispose();
   });
 
   it('grey, and a taller colour image, stride 2 through all three scales', async () => {
     for (const shape of [[8, 4, 1], [8, 4, 3]] as Shape[]) {
       const net = network(shape);
-      await checkCausality(net, shape);
+      await checkStreams(net, shape);
       net.dispose();
     }
   }, 60_000);
@@ -246,27 +221,15 @@ describe('the network', () => {
   ] as [string, Partial<PixelCnnPlusPlusOptions>][])('%s: the cropped sampler, and the cached one (row by row, pixelcnnpp-cache.test.ts checks every switch), draw exactly what the naive one draws, completions too, and leak nothing', async (_, options) => {
     for (const shape of [[4, 4, 3], [8, 4, 1]] as Shape[]) {
       const net = network(shape, options);
-      const count = 3;
-      const size = shape[0] * shape[1] * shape[2];
-      const start = [0, 0, 9];
-      const drawn = await drawnByEachMethod(net, count, { scale: 1 / 255, start, fill: (i) => (i % 7) / 6 });
-      expect(Array.from(drawn.cropped)).toEqual(Array.from(drawn.naive));
-      expect(Array.from(drawn.cached)).toEqual(Array.from(drawn.naive));
-      const values = Array.from(drawn.naive, (value) => Math.round(value * 255));
-      for (const value of values) expect(value >= 0 && value <= 255).toBe(true);
-      expect(new Set(values.slice(0, 2 * size)).size).toBeGreaterThan(10);
-      for (let j = 0; j < 9 * shape[2]; j++) expect(drawn.naive[2 * size + j]).toBe(Math.fround(((2 * size + j) % 7) / 6));
+      // the last image a completion kept up to pixel 9; more than 10 values among the two samples
+      await expectSamplersAgree(net, [0, 0, 9], (i) => (i % 7) / 6, 10);
       net.dispose();
     }
   });
 });
 
-function tinyConfig(values: Record<string, number | string> = {}, dataset = 'mnist'): RunConfig {
-  const config = defaultConfig('pixelcnnpp', dataset);
-  config.backend = 'wasm';
-  Object.assign(config.values, { filters: 8, blocks: 1, components: 3, batch: 4, lr: 0.005 }, values);
-  return config;
-}
+const tinyConfig = (values: Record<string, number | string> = {}, dataset = 'mnist'): RunConfig =>
+  tinyRun('pixelcnnpp', { filters: 8, blocks: 1, components: 3, batch: 4, lr: 0.005, ...values }, dataset);
 
 /**
  * The model on small colour crops of the first emoji (values 0..255 as int32): sampling
@@ -331,11 +294,7 @@ describe('the PixelCNN++ model', () => {
       ['completions', 3],
       ['receptive-field', 3],
     ]);
-    const samples = await model.sample!(2, { random: createRandom(2), data });
-    expect(samples.shape).toEqual([2, 4, 4, 3]);
-    const values = Array.from(await samples.data());
-    samples.dispose();
-    for (const value of values) expect(Number.isInteger(Math.round(value * 255 * 1e3) / 1e3) && value >= 0 && value <= 1).toBe(true);
+    await expectValidSamples(await model.sample!(2, { random: createRandom(2), data }), [2, 4, 4, 3], 255);
     expect(tf.memory().numTensors).toBe(settled);
     dispose();
     expect(tf.memory().numTensors).toBe(before);

@@ -6,40 +6,28 @@
  * tiny networks.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useNodeBackend } from '../../src/cli/node-backend';
-import { defaultConfig, type RunConfig } from '../../src/core/config';
+import { describe, expect, it } from 'vitest';
+import type { RunConfig } from '../../src/core/config';
 import { gateMask } from '../../src/core/models/autoregressive/lstm-gates';
 import type { Categories } from '../../src/core/models/autoregressive/pixel-likelihood';
 import { PixelRnnNetwork, type RecurrentLayer } from '../../src/core/models/autoregressive/pixelrnn-network';
 import { skew, unskew } from '../../src/core/models/autoregressive/skew';
 import { createRandom } from '../../src/core/random';
 import type { ImageGridPanel } from '../../src/core/views/panels';
-import { fixedBatchOf, heldOut, sessionFor, stepOn, train } from './helpers';
-import { drawnByEachMethod, valueGradient } from './autoregressive-helpers';
+import { heldOut, train } from './helpers';
+import { checkCausality, expectFallingLoss, expectSamplersAgree, expectValidSamples, onWasmBackend, randomize, seesValueBefore, tinyConfig as tinyRun, withoutLeaks, type Shape } from './autoregressive-test-helpers';
 
-beforeAll(async () => {
-  await useNodeBackend('wasm');
-});
-afterAll(async () => {
-  await useNodeBackend('cpu');
-});
+onWasmBackend();
 
-type Shape = [number, number, number];
-
-/** A tiny network with weights large enough that outputs depend visibly on inputs; biases 0. */
+/** A tiny network with visible weights (randomize's), 6 units a layer. */
 function network(shape: Shape, layer: RecurrentLayer, categories: Categories, scale = 1, layers = 2): PixelRnnNetwork {
   const net = new PixelRnnNetwork(shape, { layer, layers, units: 6, firstKernel: 3 }, categories, createRandom(5));
-  net.variables.forEach((variable, i) => variable.assign(variable.rank === 1 ? tf.zeros(variable.shape) : tf.randomNormal(variable.shape, 0, scale, 'float32', 100 + i)));
+  randomize(net.variables, scale);
   return net;
 }
 
-function tinyConfig(values: Record<string, number | string> = {}, dataset = 'mnist'): RunConfig {
-  const config = defaultConfig('pixelrnn', dataset);
-  config.backend = 'wasm';
-  Object.assign(config.values, { units: 6, layers: 1, first_kernel: '3', batch: 4, lr: 0.01 }, values);
-  return config;
-}
+const tinyConfig = (values: Record<string, number | string> = {}, dataset = 'mnist'): RunConfig =>
+  tinyRun('pixelrnn', { units: 6, layers: 1, first_kernel: '3', batch: 4, lr: 0.01, ...values }, dataset);
 
 describe('the skew', () => {
   it('shifts row r right by r, zeros elsewhere, and unskew undoes it (values and gradients)', async () => {
@@ -86,36 +74,22 @@ describe('causality by gradients', () => {
     ['Diagonal BiLSTM, colour, 8-bit', 'diagonal', [4, 4, 3], 256],
   ];
   it.each(cases)('%s: output i never depends on input i or later; it depends on the value before it, and the Diagonal BiLSTM on every earlier value but one', async (_, layer, shape, categories) => {
-    const [height, width, channels] = shape;
+    const [width, channels] = shape.slice(1);
     const net = network(shape, layer, categories);
-    const images = 6;
-    const x = tf.randomNormal([images, ...shape], 0, 1, 'float32', 9) as tf.Tensor4D;
-    // a random projection of the K logits, so no output is a constant of the inputs by accident
-    const projection = tf.randomNormal([categories], 0, 1, 'float32', 4);
-    const order = (row: number, column: number, channel: number) => (row * width + column) * channels + channel;
-    let checked = 0;
-    for (let row = 0; row < height; row++) {
-      for (let column = 0; column < width; column++) {
-        for (let channel = 0; channel < channels; channel++) {
-          const values = await valueGradient(net, x, projection, row, column, channel);
-          const i = order(row, column, channel);
-          // [H, W, C] row-major is raster-and-channel order: flat index j is value j
-          // the Diagonal BiLSTM's one blind value: the last of the row above, which the right-to-left sweep of that row never reads (its inputs
-          // at a pixel exclude the pixel's own last value) and only the first layer's window reaches (its half-width: 1), near the row's end
-          const blind = row > 0 && column < width - 1 - 1 ? order(row - 1, width - 1, channels - 1) : -1;
-          values.forEach((value, j) => {
-            if (j >= i || (layer === 'diagonal' && j === blind)) expect(value, `d out(${row},${column},${channel}) / d in #${j}`).toBe(0);
-            else if (layer === 'diagonal') expect(value, `out(${row},${column},${channel}) sees value #${j}`).toBeGreaterThan(0);
-          });
-          const before = channel > 0 || column > 0 ? i - 1 : row > 0 ? order(row - 1, 0, 0) : -1;
-          if (before >= 0) expect(values[before], `out(${row},${column},${channel}) sees value #${before}`).toBeGreaterThan(0);
-          checked += 1;
-        }
+    await checkCausality(net, shape, { images: 6, categories }, (values, at) => {
+      const { row, column, channel, i, order } = at;
+      // the Diagonal BiLSTM's one blind value: the last of the row above, which the right-to-left sweep of that row never reads (its inputs
+      // at a pixel exclude the pixel's own last value) and only the first layer's window reaches (its half-width: 1), near the row's end
+      const blind = row > 0 && column < width - 1 - 1 ? order(row - 1, width - 1, channels - 1) : -1;
+      if (layer === 'diagonal') {
+        values.forEach((value, j) => {
+          if (j < i && j === blind) expect(value, `d out(${row},${column},${channel}) / d in #${j}`).toBe(0);
+          else if (j < i) expect(value, `out(${row},${column},${channel}) sees value #${j}`).toBeGreaterThan(0);
+        });
       }
-    }
-    expect(checked).toBe(height * width * channels);
+      seesValueBefore(values, at);
+    });
     net.dispose();
-    tf.dispose([x, projection]);
   });
 
   it('the Row LSTM sees a triangle: with one layer, the state reaches one column further each row up', async () => {
@@ -146,66 +120,34 @@ describe('sampling', () => {
   ];
   it.each(cases)('%s: the cropped and the cached sampler draw exactly what the naive one draws, completions too, and leak nothing', async (_, layer, shape, categories) => {
     const net = network(shape, layer, categories, 0.5);
-    const count = 5;
-    const size = shape[0] * shape[1] * shape[2];
-    const scale = categories === 256 ? 1 / 255 : 1;
     // the last two images are completions, kept up to pixel 7 and 13
-    const start = [0, 0, 0, 7, 13];
-    const drawn = await drawnByEachMethod(net, count, { scale, start, fill: (i) => (i % 5) * 0.25 });
-    expect(Array.from(drawn.cropped)).toEqual(Array.from(drawn.naive));
-    expect(Array.from(drawn.cached)).toEqual(Array.from(drawn.naive));
-    const values = Array.from(drawn.naive, (value) => Math.round(value / scale));
-    for (const value of values) expect(value >= 0 && value <= (categories === 256 ? 255 : 1) && Number.isInteger(value)).toBe(true);
-    expect(new Set(values.slice(0, 3 * size)).size).toBeGreaterThan(1);
-    // a completion keeps what came before its start
-    for (let j = 0; j < 7 * shape[2]; j++) expect(drawn.cached[3 * size + j]).toBe((((3 * size + j) % 5) * 0.25));
+    await expectSamplersAgree(net, [0, 0, 0, 7, 13]);
     net.dispose();
   });
 });
 
 describe('the PixelRNN model', () => {
   it.each(['row', 'diagonal'])('%s: trains on a fixed batch with falling loss; bits/dim = nats / (pixels ln 2), in training and held out', async (layer) => {
-    for (const data of ['bytes', 'sampled']) {
-      const session = await sessionFor(tinyConfig({ data, layer }));
-      const fixed = fixedBatchOf(session.data, 4);
-      const losses: number[] = [];
-      for (let step = 0; step < 20; step++) {
-        const terms = await stepOn(session, fixed);
-        expect(terms.bits_per_dim).toBeCloseTo(terms.nats / (784 * Math.LN2), 4);
-        losses.push(terms.bits_per_dim);
-      }
-      expect(losses[0], data).toBeGreaterThan(data === 'bytes' ? 7.5 : 0.5);
-      expect(losses[19], data).toBeLessThan(losses[0] * 0.85);
-      const figures = await heldOut(session);
-      expect(figures.bits_per_dim).toBeCloseTo(figures.nats / (784 * Math.LN2), 4);
-      session.dispose();
-    }
+    for (const data of ['bytes', 'sampled']) await expectFallingLoss(tinyConfig({ data, layer }), 0.85);
   }, 60_000);
 
   it('samples valid values and shows samples, completions and the receptive field on grey and colour data; leaks nothing across steps, views and dispose', async () => {
     for (const [dataset, data, layer, channels] of [['mnist', 'threshold', 'diagonal', 1], ['colored-mnist', 'bytes', 'row', 3]] as const) {
-      const before = tf.memory().numTensors;
-      const session = await sessionFor(tinyConfig({ data, layer }, dataset));
-      // the first step creates Adam's moments: count from after it
-      await train(session, 1);
-      const settled = tf.memory().numTensors;
-      await train(session, 1);
-      await heldOut(session);
-      const samples = await session.sample(3, createRandom(2));
-      expect(samples.shape).toEqual([3, 28, 28, channels]);
-      const values = Array.from(await samples.data());
-      samples.dispose();
-      const levels = data === 'bytes' ? 255 : 1;
-      for (const value of values) expect(Number.isInteger(Math.round(value * levels * 1e3) / 1e3) && value >= 0 && value <= 1).toBe(true);
-      const panels = (await session.views()) as ImageGridPanel[];
-      expect(tf.memory().numTensors, `${dataset}`).toBe(settled);
-      expect(panels.map((panel) => [panel.id, panel.count, panel.channels])).toEqual([
-        ['samples', 16, channels],
-        ['completions', 16, channels],
-        ['receptive-field', channels, 3],
-      ]);
-      session.dispose();
-      expect(tf.memory().numTensors).toBe(before);
+      await withoutLeaks(
+        tinyConfig({ data, layer }, dataset),
+        async (session) => {
+          await train(session, 1);
+          await heldOut(session);
+          await expectValidSamples(await session.sample(3, createRandom(2)), [3, 28, 28, channels], data === 'bytes' ? 255 : 1);
+          const panels = (await session.views()) as ImageGridPanel[];
+          expect(panels.map((panel) => [panel.id, panel.count, panel.channels])).toEqual([
+            ['samples', 16, channels],
+            ['completions', 16, channels],
+            ['receptive-field', channels, 3],
+          ]);
+        },
+        dataset,
+      );
     }
   }, 120_000);
 });
