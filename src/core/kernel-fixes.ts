@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { speedUpWasmDataMovement } from './wasm-heap-kernels';
+import { registerSimdConvolutions } from './wasm-simd/register';
 
 /** Padding per axis of an NHWC tensor, [before, after]: TF.js's conv_util.ExplicitPadding, which tfjs does not re-export. */
 type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
@@ -165,14 +166,17 @@ export function registerWasmGradientKernels(): void {
   speedUpWasmTransposedMatMul();
   speedUpWasmInputGradient();
   fixResizeNearestGradient('wasm');
-  if (registered || tf.getKernel('Conv2DBackpropFilter', 'wasm')) return;
-  registered = true;
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropFilter',
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs }) =>
-      withTensors([inputs.x as tf.TensorInfo, inputs.dy as tf.TensorInfo], ([x, dy]) => conv2dFilterGradient(x, dy, attrs as unknown as BackpropFilterAttrs)),
-  });
+  if (!registered && !tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
+    registered = true;
+    tf.registerKernel({
+      kernelName: 'Conv2DBackpropFilter',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, attrs }) =>
+        withTensors([inputs.x as tf.TensorInfo, inputs.dy as tf.TensorInfo], ([x, dy]) => conv2dFilterGradient(x, dy, attrs as unknown as BackpropFilterAttrs)),
+    });
+  }
+  // in front of the kernels above, which keep the cases ours leave
+  registerSimdConvolutions();
 }
 
 /**

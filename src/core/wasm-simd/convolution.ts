@@ -1,0 +1,271 @@
+/**
+ * Convolutions on the WASM backend through our own matrix product (kernels.ts), in place on
+ * tfjs-backend-wasm's heap: the forward pass (Conv2D, FusedConv2D), the input gradient (also
+ * a transposed convolution's forward pass) and the filter gradient.
+ *
+ * Why: XNNPACK in tfjs-backend-wasm 4.22 multiplies at 30-35 GFLOP/s on the 2-core Xeon our
+ * benchmark runs on, without fused multiply-add (WASM SIMD had none until relaxed SIMD);
+ * TF.js has no filter gradient on WASM at all (kernel-fixes.ts builds one from transposes and
+ * a forward convolution, at about half the forward rate). Each pass here is one
+ * image-to-columns copy (or its adjoint) and one matrix product, a chunk of output pixels at
+ * a time, with X = the [pixels, Fh*Fw*Ci] patch matrix and W the [Fh*Fw*Ci, Co] filter:
+ *   forward          Y  = X W
+ *   input gradient   dX = col2im(dY W^T)
+ *   filter gradient  dW = X^T dY   (summed over chunks)
+ * Checked against TF.js's own kernels in tests/unit/wasm-simd-convolution.test.ts.
+ *
+ * Ours run on one thread. Where TF.js runs XNNPACK on more (it takes half the logical cores:
+ * one on a 2-core machine, and always one in Node), its parallel forward pass stays; the
+ * gradients are ours everywhere, since TF.js's way to them (transposes around XNNPACK,
+ * kernel-fixes.ts) is slower than ours even at two threads. NCHW, dilation and padding as
+ * wide as the filter, which our layers never use, go to the kernels registered before.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { hasRelaxedSimd, instantiateKernels, type HeapMemory, type WasmKernels } from './kernels';
+
+/** The parts of tfjs-backend-wasm's BackendWasm and its Emscripten module used here. */
+interface WasmBackend {
+  wasm: {
+    _malloc(bytes: number): number;
+    _free(address: number): void;
+    _get_threads_count?(): number;
+    asm?: { memory?: HeapMemory };
+    wasmMemory?: HeapMemory;
+  };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+/**
+ * Bytes of patch matrix worked on at once, so that a chunk stays in the second-level cache,
+ * and the fewest rows a chunk has (with 5x5 filters over 64 channels a row is 6.4 kB). The
+ * filter gradient's chunks are smaller: it walks each chunk once per 4 rows of dW.
+ * Measured on the 2-core Xeon (64 x 28 x 28 x 32 and 16 x 28 x 28 x 64 inputs, 3x3 and 5x5):
+ * the forward pass and input gradient vary by under 5% from 64 to 512 kB but lose 40% at
+ * 10 rows; the filter gradient is 15-20% slower at 512 kB than at 128 kB.
+ */
+const CHUNK_BYTES = 256 * 1024;
+const FILTER_CHUNK_BYTES = 128 * 1024;
+const MIN_CHUNK_ROWS = 32;
+const MIN_FILTER_CHUNK_ROWS = 16;
+
+const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/** Heap scratch space, kept between calls and grown when a call needs more. */
+class Scratch {
+  private address = 0;
+  private bytes = 0;
+  constructor(private readonly backend: WasmBackend) {}
+
+  /** Byte addresses of regions of the given sizes (16-byte aligned), valid until the next call. */
+  regions(sizes: number[]): number[] {
+    const aligned = sizes.map((size) => Math.ceil(size / 16) * 16);
+    const total = aligned.reduce((sum, size) => sum + size, 0) + 16;
+    if (total > this.bytes) {
+      if (this.address) this.backend.wasm._free(this.address);
+      this.bytes = Math.max(total, this.bytes * 2);
+      this.address = this.backend.wasm._malloc(this.bytes);
+    }
+    let next = Math.ceil(this.address / 16) * 16;
+    return aligned.map((size) => {
+      const region = next;
+      next += size;
+      return region;
+    });
+  }
+}
+
+/** The shape of one convolution, from TF.js's own reading of its attributes. */
+interface Geometry {
+  batch: number; height: number; width: number; inChannels: number;
+  outH: number; outW: number; outChannels: number;
+  filterH: number; filterW: number; strideH: number; strideW: number; padTop: number; padLeft: number;
+}
+
+function geometry(info: tf.backend_util.Conv2DInfo): Geometry | null {
+  const { padInfo } = info;
+  const fits = info.dataFormat === 'channelsLast' && info.dilationHeight === 1 && info.dilationWidth === 1
+    && padInfo.top >= 0 && padInfo.left >= 0 && padInfo.top < info.filterHeight && padInfo.left < info.filterWidth;
+  if (!fits) return null;
+  return {
+    batch: info.batchSize, height: info.inHeight, width: info.inWidth, inChannels: info.inChannels,
+    outH: info.outHeight, outW: info.outWidth, outChannels: info.outChannels,
+    filterH: info.filterHeight, filterW: info.filterWidth, strideH: info.strideHeight, strideW: info.strideWidth,
+    padTop: padInfo.top, padLeft: padInfo.left,
+  };
+}
+
+/** im2col/col2im's patch parameters for rows [first, first + rows). */
+const patch = (g: Geometry, first: number, rows: number) =>
+  [first, rows, g.height, g.width, g.inChannels, g.outH, g.outW, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft];
+
+/** A 1x1 stride-1 unpadded convolution's patch matrix is its input: no copy needed. */
+const isPointwise = (g: Geometry) => g.filterH === 1 && g.filterW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop === 0 && g.padLeft === 0;
+
+/** Output pixels per chunk for a patch matrix of `rowBytes` bytes a row. */
+const chunkRows = (rowBytes: number, pixels: number, bytes = CHUNK_BYTES, fewest = MIN_CHUNK_ROWS) =>
+  Math.max(1, Math.min(pixels, Math.max(fewest, Math.floor(bytes / rowBytes))));
+
+/** Copies `rows` rows of `n` numbers between row strides (in numbers), on the heap. */
+function copyRows(heap: Float32Array, from: number, fromStride: number, to: number, toStride: number, rows: number, n: number): void {
+  for (let r = 0; r < rows; r++) heap.copyWithin(to / 4 + r * toStride, from / 4 + r * fromStride, from / 4 + r * fromStride + n);
+}
+
+export class SimdConvolutions {
+  private readonly scratch: Scratch;
+  /** For a filter made here and then used by a pass that takes `scratch`. */
+  private readonly filterScratch: Scratch;
+  constructor(private readonly backend: WasmBackend, private readonly memory: HeapMemory, private readonly kernels: WasmKernels, readonly threads: number) {
+    this.scratch = new Scratch(backend);
+    this.filterScratch = new Scratch(backend);
+  }
+
+  /** The heap as floats, viewed anew: a view taken before an allocation grew the heap is empty. */
+  private heap(): Float32Array {
+    return new Float32Array(this.memory.buffer);
+  }
+
+  private address(info: tf.TensorInfo): number {
+    return this.backend.typedArrayFromHeap(info).byteOffset;
+  }
+
+  /** Y = X W: x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] -> y [B, Ho, Wo, Co]. */
+  forward(x: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry): tf.TensorInfo {
+    const out = this.backend.makeOutput([g.batch, g.outH, g.outW, g.outChannels], 'float32');
+    this.forwardAt(this.address(x), this.address(filter), this.address(out), g);
+    return out;
+  }
+
+  /** The forward pass on heap addresses (bytes), which stay valid when the heap grows. */
+  private forwardAt(xAt: number, filterAt: number, outAt: number, g: Geometry): void {
+    const pixels = g.batch * g.outH * g.outW;
+    const depth = g.filterH * g.filterW * g.inChannels; // K
+    const n = g.outChannels;
+    const wide = roundUp4(n); // the product's columns come in fours: narrower outputs are padded
+    const padded = wide !== n;
+    const direct = isPointwise(g);
+    const rows = chunkRows(depth * 4, pixels);
+    const [matrix, paddedFilter, paddedOut] = this.scratch.regions([direct ? 0 : rows * depth * 4, padded ? depth * wide * 4 : 0, padded ? rows * wide * 4 : 0]);
+    const heap = this.heap();
+    if (padded) {
+      heap.fill(0, paddedFilter / 4, paddedFilter / 4 + depth * wide);
+      copyRows(heap, filterAt, n, paddedFilter, wide, depth, n);
+    }
+    for (let first = 0; first < pixels; first += rows) {
+      const count = Math.min(rows, pixels - first);
+      if (!direct) this.kernels.im2col(xAt, matrix, depth * 4, ...patch(g, first, count));
+      const a = direct ? xAt + first * depth * 4 : matrix;
+      const c = padded ? paddedOut : outAt + first * n * 4;
+      // C[count, wide] = A[count, K] B[K, wide]
+      this.kernels.gemm(a, depth * 4, 4, padded ? paddedFilter : filterAt, wide * 4, c, wide * 4, count, wide, depth, 0);
+      if (padded) copyRows(heap, paddedOut, wide, outAt + first * n * 4, n, count, n);
+    }
+  }
+
+  /** y += bias per channel, then max(0, y) if relu; y [pixels, channels] on the heap. */
+  addBias(y: tf.TensorInfo, bias: tf.TensorInfo, relu: boolean): void {
+    const channels = y.shape[y.shape.length - 1];
+    this.kernels.addBias(this.address(y), this.address(bias), tf.util.sizeFromShape(y.shape) / channels, channels, relu ? 1 : 0);
+  }
+
+  /** dX = col2im(dY W^T): dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci]. */
+  inputGradient(dy: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry): tf.TensorInfo {
+    const dx = this.backend.makeOutput([g.batch, g.height, g.width, g.inChannels], 'float32');
+    if (g.outChannels < 4 && g.strideH === 1 && g.strideW === 1) {
+      this.inputGradientByTurnedFilter(this.address(dy), this.address(filter), this.address(dx), g);
+      return dx;
+    }
+    const pixels = g.batch * g.outH * g.outW;
+    const depth = g.filterH * g.filterW * g.inChannels; // K
+    const wide = roundUp4(depth);
+    const n = g.outChannels;
+    const rows = chunkRows(wide * 4, pixels);
+    const [matrix, transposed] = this.scratch.regions([rows * wide * 4, n * wide * 4]);
+    const [dyAt, filterAt, dxAt] = [this.address(dy), this.address(filter), this.address(dx)];
+    const heap = this.heap();
+    // W^T: [K, Co] -> [Co, wide], zero past K
+    heap.fill(0, transposed / 4, transposed / 4 + n * wide);
+    for (let k = 0; k < depth; k++) for (let o = 0; o < n; o++) heap[transposed / 4 + o * wide + k] = heap[filterAt / 4 + k * n + o];
+    heap.fill(0, dxAt / 4, dxAt / 4 + tf.util.sizeFromShape(dx.shape));
+    for (let first = 0; first < pixels; first += rows) {
+      const count = Math.min(rows, pixels - first);
+      // dcols[count, wide] = dY[count, Co] W^T[Co, wide]
+      this.kernels.gemm(dyAt + first * n * 4, n * 4, 4, transposed, wide * 4, matrix, wide * 4, count, wide, n, 0);
+      this.kernels.col2im(matrix, wide * 4, dxAt, ...patch(g, first, count));
+    }
+    return dx;
+  }
+
+  /**
+   * With few output channels (a one-channel image's last layer), dY W^T is a matrix as wide
+   * as the patches but made from 1-3 numbers a row, written out and added back at great
+   * cost. At stride 1 the input gradient is a forward convolution instead, of dY by W turned
+   * 180 degrees with its channel axes swapped, padded by (filter - 1 - padding):
+   *   dx[b, y, x, ci] = sum_{fh, fw, co} dy[b, y + pt - fh, x + pl - fw, co] W[fh, fw, ci, co]
+   */
+  private inputGradientByTurnedFilter(dyAt: number, filterAt: number, dxAt: number, g: Geometry): void {
+    const [inC, outC] = [g.inChannels, g.outChannels];
+    const size = g.filterH * g.filterW * inC * outC;
+    const [turned] = this.filterScratch.regions([size * 4]);
+    const heap = this.heap();
+    // turned[fh', fw', co, ci] = W[Fh - 1 - fh', Fw - 1 - fw', ci, co]
+    for (let y = 0; y < g.filterH; y++) for (let x = 0; x < g.filterW; x++) for (let o = 0; o < outC; o++) for (let c = 0; c < inC; c++) {
+      const from = (((g.filterH - 1 - y) * g.filterW + (g.filterW - 1 - x)) * inC + c) * outC + o;
+      heap[turned / 4 + ((y * g.filterW + x) * outC + o) * inC + c] = heap[filterAt / 4 + from];
+    }
+    this.forwardAt(dyAt, turned, dxAt, {
+      ...g, height: g.outH, width: g.outW, inChannels: outC, outH: g.height, outW: g.width, outChannels: inC,
+      padTop: g.filterH - 1 - g.padTop, padLeft: g.filterW - 1 - g.padLeft,
+    });
+  }
+
+  /** dW = X^T dY summed over the batch: x [B, H, W, Ci], dy [B, Ho, Wo, Co] -> dW [Fh, Fw, Ci, Co]. */
+  filterGradient(x: tf.TensorInfo, dy: tf.TensorInfo, g: Geometry): tf.TensorInfo {
+    const dw = this.backend.makeOutput([g.filterH, g.filterW, g.inChannels, g.outChannels], 'float32');
+    const [xAt, dyAt, dwAt] = [this.address(x), this.address(dy), this.address(dw)];
+    const pixels = g.batch * g.outH * g.outW;
+    const depth = g.filterH * g.filterW * g.inChannels; // K, the rows of dW
+    const n = g.outChannels;
+    if (n % 4 === 0) {
+      const direct = isPointwise(g);
+      const rows = chunkRows(depth * 4, pixels, FILTER_CHUNK_BYTES, MIN_FILTER_CHUNK_ROWS);
+      const [matrix] = this.scratch.regions([direct ? 0 : rows * depth * 4]);
+      for (let first = 0; first < pixels; first += rows) {
+        const count = Math.min(rows, pixels - first);
+        if (!direct) this.kernels.im2col(xAt, matrix, depth * 4, ...patch(g, first, count));
+        // dW[K, Co] (+)= X^T[K, count] dY[count, Co]: X^T[r, p] = X[p, r] is at r*4 + p*K*4
+        this.kernels.gemm(direct ? xAt + first * depth * 4 : matrix, 4, depth * 4, dyAt + first * n * 4, n * 4, dwAt, n * 4, depth, n, count, first > 0 ? 1 : 0);
+      }
+      return dw;
+    }
+    // Output channels not in fours (one-channel and RGB outputs): dW^T = dY^T X has the
+    // patches as its columns instead, padded to fours in the patch matrix's rows.
+    const wide = roundUp4(depth);
+    const rows = chunkRows(wide * 4, pixels, FILTER_CHUNK_BYTES, MIN_FILTER_CHUNK_ROWS);
+    const [matrix, transposed] = this.scratch.regions([rows * wide * 4, n * wide * 4]);
+    for (let first = 0; first < pixels; first += rows) {
+      const count = Math.min(rows, pixels - first);
+      this.kernels.im2col(xAt, matrix, wide * 4, ...patch(g, first, count));
+      // dW^T[Co, wide] (+)= dY^T[Co, count] X[count, wide]: dY^T[o, p] is at o*4 + p*Co*4
+      this.kernels.gemm(dyAt + first * n * 4, 4, n * 4, matrix, wide * 4, transposed, wide * 4, n, wide, count, first > 0 ? 1 : 0);
+    }
+    const heap = this.heap();
+    for (let k = 0; k < depth; k++) for (let o = 0; o < n; o++) heap[dwAt / 4 + k * n + o] = heap[transposed / 4 + o * wide + k];
+    return dw;
+  }
+}
+
+/** The heap's WebAssembly.Memory: exported by the single-threaded build, Module.wasmMemory in the threaded one. */
+function heapMemory(backend: WasmBackend): HeapMemory | undefined {
+  return backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
+}
+
+/** Our convolutions for the current WASM backend, or null where they do not apply (see the file's comment). */
+export function simdConvolutionsFor(backend: WasmBackend, options: { fused?: boolean } = {}): SimdConvolutions | null {
+  const memory = heapMemory(backend);
+  if (!memory) return null;
+  return new SimdConvolutions(backend, memory, instantiateKernels(memory, options.fused ?? hasRelaxedSimd()), backend.wasm._get_threads_count?.() ?? 1);
+}
+
+export { geometry as convolutionGeometry };
+export type { Geometry as ConvolutionGeometry, WasmBackend };

@@ -1,0 +1,192 @@
+/**
+ * A small WebAssembly binary writer: enough of the format (https://webassembly.github.io/spec/core/binary/)
+ * for our matrix-product and convolution kernels, which are generated at start-up in the
+ * variant the browser can run (with or without relaxed-SIMD fused multiply-add).
+ *
+ * Why write bytes rather than text: a WAT assembler (wabt) is megabytes of WASM itself, and
+ * a build step would put a generated binary in the repository; the kernels need about forty
+ * instructions, each a byte or two.
+ */
+
+export type ValueType = 'i32' | 'f32' | 'v128';
+const VALUE_TYPE: Record<ValueType, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
+
+/** Unsigned LEB128. */
+export function unsigned(value: number): number[] {
+  const bytes: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (value !== 0);
+  return bytes;
+}
+
+/** Signed LEB128 of a 32-bit integer. */
+export function signed(value: number): number[] {
+  const bytes: number[] = [];
+  for (;;) {
+    const byte = value & 0x7f;
+    value >>= 7;
+    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) return [...bytes, byte];
+    bytes.push(byte | 0x80);
+  }
+}
+
+/** Names here are ASCII, whose UTF-8 is their character codes. */
+const utf8 = (text: string) => [...text].map((char) => char.charCodeAt(0));
+const vector = (items: number[][]) => [...unsigned(items.length), ...items.flat()];
+const section = (id: number, content: number[]) => [id, ...unsigned(content.length), ...content];
+
+/** Plain opcodes (one byte, no immediates). */
+const OPCODE = {
+  'i32.eqz': 0x45, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49, 'i32.gt_s': 0x4a, 'i32.gt_u': 0x4b, 'i32.ge_s': 0x4e, 'i32.ge_u': 0x4f,
+  'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.div_u': 0x6e, 'i32.rem_u': 0x70, 'i32.and': 0x71, 'i32.shl': 0x74,
+  'f32.add': 0x92, 'f32.mul': 0x94, 'f32.max': 0x97, select: 0x1b,
+} as const;
+
+/** SIMD opcodes (prefix 0xfd); the relaxed ones need the relaxed-SIMD proposal (Chrome 114+). */
+const SIMD = {
+  'v128.load': 0x00, 'v128.load32_splat': 0x09, 'v128.store': 0x0b, 'f32x4.add': 0xe4, 'f32x4.mul': 0xe6, 'f32x4.max': 0xe9, 'f32x4.relaxed_madd': 0x105,
+} as const;
+
+/** A label of an enclosing block or loop, for br. */
+export interface Label {
+  readonly depth: number;
+}
+
+/** A local or parameter: its index, or the name it was given. */
+export type Variable = number | string;
+
+/**
+ * One function's body, written as a stack machine. Its parameters are i32s (addresses, sizes
+ * and strides), named; locals are numbered after them and may be named too.
+ */
+export class FunctionWriter {
+  readonly code: number[] = [];
+  readonly params: ValueType[];
+  private readonly localTypes: ValueType[] = [];
+  private readonly names = new Map<string, number>();
+  private depth = 0;
+
+  constructor(readonly name: string, paramNames: readonly string[]) {
+    this.params = paramNames.map(() => 'i32');
+    paramNames.forEach((param, index) => this.names.set(param, index));
+  }
+
+  /** A new local of `type`; its index. A name given twice names the same local. */
+  local(type: ValueType, name?: string): number {
+    if (name && this.names.has(name)) return this.names.get(name) as number;
+    this.localTypes.push(type);
+    const index = this.params.length + this.localTypes.length - 1;
+    if (name) this.names.set(name, index);
+    return index;
+  }
+
+  private index(variable: Variable): number {
+    if (typeof variable === 'number') return variable;
+    const index = this.names.get(variable);
+    if (index === undefined) throw new Error(`no local named ${variable} in ${this.name}`);
+    return index;
+  }
+
+  get(variable: Variable): this { return this.emit(0x20, ...unsigned(this.index(variable))); }
+  set(variable: Variable): this { return this.emit(0x21, ...unsigned(this.index(variable))); }
+  tee(variable: Variable): this { return this.emit(0x22, ...unsigned(this.index(variable))); }
+  i32(value: number): this { return this.emit(0x41, ...signed(value)); }
+  op(name: keyof typeof OPCODE): this { return this.emit(OPCODE[name]); }
+  simd(name: keyof typeof SIMD): this { return this.emit(0xfd, ...unsigned(SIMD[name])); }
+  /** A SIMD load or store: [address] (and [value] for a store) on the stack; alignment hint 4 bytes. */
+  memory(name: 'v128.load' | 'v128.load32_splat' | 'v128.store', offset = 0): this {
+    return this.simd(name).emit(2, ...unsigned(offset));
+  }
+  /** f32 load/store with a byte offset (alignment hint 4 bytes). */
+  f32Load(offset = 0): this { return this.emit(0x2a, 2, ...unsigned(offset)); }
+  f32Store(offset = 0): this { return this.emit(0x38, 2, ...unsigned(offset)); }
+  /** memory.copy [dest, source, bytes] and memory.fill [dest, byte, bytes] (bulk memory). */
+  memoryCopy(): this { return this.emit(0xfc, 10, 0, 0); }
+  memoryFill(): this { return this.emit(0xfc, 11, 0); }
+  /** The f32 constant 0. */
+  zeroFloat(): this { return this.emit(0x43, 0, 0, 0, 0); }
+  /** The all-zero vector. */
+  zeroVector(): this { return this.emit(0xfd, ...unsigned(0x0c), ...new Array(16).fill(0)); }
+
+  block(body: (end: Label) => void): this { return this.structured(0x02, body); }
+  /** A loop: br to its label goes back to the top. */
+  loop(body: (top: Label) => void): this { return this.structured(0x03, body); }
+  /** if [condition] then body. */
+  when(body: () => void): this { return this.structured(0x04, () => body()); }
+  /** if [condition] then `whenTrue` else `whenFalse`. */
+  ifElse(whenTrue: () => void, whenFalse: () => void): this {
+    this.emit(0x04, 0x40);
+    this.depth += 1;
+    whenTrue();
+    this.emit(0x05);
+    whenFalse();
+    this.depth -= 1;
+    return this.emit(0x0b);
+  }
+  br(label: Label): this { return this.emit(0x0c, ...unsigned(this.depth - label.depth)); }
+  brIf(label: Label): this { return this.emit(0x0d, ...unsigned(this.depth - label.depth)); }
+
+  /** `while (condition) body`, the condition written by `test` (it leaves an i32). */
+  whileLoop(test: () => void, body: () => void): this {
+    return this.block((end) => this.loop((top) => {
+      test();
+      this.op('i32.eqz').brIf(end);
+      body();
+      this.br(top);
+    }));
+  }
+
+  emit(...bytes: number[]): this {
+    this.code.push(...bytes);
+    return this;
+  }
+
+  private structured(opcode: number, body: (label: Label) => void): this {
+    this.emit(opcode, 0x40); // no result
+    this.depth += 1;
+    body({ depth: this.depth });
+    this.depth -= 1;
+    return this.emit(0x0b);
+  }
+
+  /** The body as the code section holds it: locals grouped by type, the code, end. */
+  encodeBody(): number[] {
+    // runs of locals of one type: [count, type]
+    const groups: number[][] = [];
+    let run = 0;
+    this.localTypes.forEach((type, i) => {
+      run += 1;
+      if (this.localTypes[i + 1] !== type) {
+        groups.push([...unsigned(run), VALUE_TYPE[type]]);
+        run = 0;
+      }
+    });
+    const body = [...vector(groups), ...this.code, 0x0b];
+    return [...unsigned(body.length), ...body];
+  }
+}
+
+/**
+ * A module of functions with no results that work on one imported memory, env.memory
+ * (shared when the backend's heap is a SharedArrayBuffer, as in TF.js's threaded build).
+ */
+export function encodeModule(functions: FunctionWriter[], sharedMemory: boolean): Uint8Array {
+  const types = functions.map((f) => [0x60, ...vector(f.params.map((p) => [VALUE_TYPE[p]])), ...vector([])]);
+  // limits: shared memories need a maximum; 65536 pages (4 GiB) admits any heap
+  const limits = sharedMemory ? [0x03, ...unsigned(0), ...unsigned(65536)] : [0x00, ...unsigned(0)];
+  const name = (text: string) => [...unsigned(utf8(text).length), ...utf8(text)];
+  const memoryImport = [...name('env'), ...name('memory'), 0x02, ...limits];
+  const exports = functions.map((f, index) => [...name(f.name), 0x00, ...unsigned(index)]);
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vector(types)),
+    ...section(2, vector([memoryImport])),
+    ...section(3, vector(functions.map((_, index) => unsigned(index)))),
+    ...section(7, vector(exports)),
+    ...section(10, vector(functions.map((f) => f.encodeBody()))),
+  ]);
+}

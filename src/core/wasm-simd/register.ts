@@ -1,0 +1,97 @@
+/**
+ * Registers convolution.ts's passes as the WASM backend's convolution kernels, each in front
+ * of the kernel registered before it, which still runs the cases ours leave (see
+ * convolution.ts) and runs everything while `useSimdConvolutions(false)` is in force (the
+ * benchmark's and tests' side-by-side comparisons).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { convolutionGeometry, simdConvolutionsFor, type ConvolutionGeometry, type SimdConvolutions, type WasmBackend } from './convolution';
+
+let enabled = true;
+const perBackend = new WeakMap<object, SimdConvolutions | null>();
+
+/** Turns our convolutions on or off (they are on once registered); returns the previous setting. */
+export function useSimdConvolutions(on: boolean): boolean {
+  const before = enabled;
+  enabled = on;
+  return before;
+}
+
+function convolutionsOf(backend: object): SimdConvolutions | null {
+  if (!perBackend.has(backend)) perBackend.set(backend, simdConvolutionsFor(backend as WasmBackend));
+  return perBackend.get(backend) ?? null;
+}
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** Our reading of a convolution of `inShape` by `filterShape`, or null where ours does not apply. */
+function shapeOf(inShape: number[], filterShape: number[], attrs: ConvAttrs, tensors: tf.TensorInfo[]): ConvolutionGeometry | null {
+  if (tensors.some((t) => t.dtype !== 'float32')) return null;
+  const info = tf.backend_util.computeConv2DInfo(
+    inShape as [number, number, number, number], filterShape as [number, number, number, number], attrs.strides, attrs.dilations ?? 1,
+    attrs.pad, attrs.dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(attrs.dataFormat ?? 'NHWC'),
+  );
+  return convolutionGeometry(info);
+}
+
+/** Puts `run` in front of the kernel `name` registered now (once: a second call finds ours there). */
+function inFront(name: string, run: (args: Parameters<tf.KernelFunc>[0], ours: SimdConvolutions) => tf.TensorInfo | null): void {
+  const before = tf.getKernel(name, 'wasm');
+  if ((before as { simd?: boolean } | undefined)?.simd) return;
+  if (before) tf.unregisterKernel(name, 'wasm');
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const ours = enabled ? convolutionsOf(args.backend) : null;
+    const result = ours ? run(args, ours) : null;
+    if (result) return result;
+    if (!before) throw new Error(`${name} on WASM: no kernel for this case`);
+    return before.kernelFunc(args);
+  };
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc, simd: true } as tf.KernelConfig);
+}
+
+/** Call after the other WASM kernel fixes (ours fall back to them); harmless to call twice. */
+export function registerSimdConvolutions(): void {
+  inFront('Conv2D', ({ inputs, attrs }, ours) => {
+    if (ours.threads > 1) return null;
+    const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    const g = shapeOf(x.shape, filter.shape, attrs as unknown as ConvAttrs, [x, filter]);
+    return g && ours.forward(x, filter, g);
+  });
+
+  inFront('FusedConv2D', ({ inputs, attrs }, ours) => {
+    if (ours.threads > 1) return null;
+    const { x, filter, bias } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias?: tf.TensorInfo };
+    const { activation } = attrs as { activation?: string };
+    const channels = filter.shape[3];
+    // bias and relu are added in place; other activations stay with XNNPACK's fused kernel
+    if (activation && activation !== 'linear' && activation !== 'relu') return null;
+    if (bias ? tf.util.sizeFromShape(bias.shape) !== channels : activation === 'relu') return null;
+    const g = shapeOf(x.shape, filter.shape, attrs as unknown as ConvAttrs, bias ? [x, filter, bias] : [x, filter]);
+    if (!g) return null;
+    const y = ours.forward(x, filter, g);
+    if (bias) ours.addBias(y, bias, activation === 'relu');
+    return y;
+  });
+
+  inFront('Conv2DBackpropInput', ({ inputs, attrs }, ours) => {
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const { inputShape } = attrs as unknown as { inputShape: number[] };
+    const g = shapeOf(inputShape, filter.shape, attrs as unknown as ConvAttrs, [dy, filter]);
+    if (!g || g.outH !== dy.shape[1] || g.outW !== dy.shape[2]) return null;
+    return ours.inputGradient(dy, filter, g);
+  });
+
+  inFront('Conv2DBackpropFilter', ({ inputs, attrs }, ours) => {
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const { filterShape } = attrs as unknown as { filterShape: number[] };
+    const g = shapeOf(x.shape, filterShape, attrs as unknown as ConvAttrs, [x, dy]);
+    if (!g || g.outH !== dy.shape[1] || g.outW !== dy.shape[2]) return null;
+    return ours.filterGradient(x, dy, g);
+  });
+}

@@ -1,0 +1,186 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import v8 from 'node:v8';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useNodeBackend } from '../../src/cli/node-backend';
+import { signed, unsigned } from '../../src/core/wasm-simd/encoder';
+import { hasRelaxedSimd, instantiateKernels, type WasmKernels } from '../../src/core/wasm-simd/kernels';
+import { useSimdConvolutions } from '../../src/core/wasm-simd/register';
+
+/**
+ * Our WebAssembly convolutions (src/core/wasm-simd/): the generated matrix product and patch
+ * copies against plain loops in float64, and the registered WASM kernels (forward, fused bias
+ * and relu, input gradient, filter gradient) against TF.js's CPU backend, its reference
+ * kernels, on strides, paddings, filter sizes and channel counts our models use and some
+ * they do not.
+ */
+
+// relaxed SIMD is on by default in Chrome; Node 20 has it behind this flag
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+
+describe('the WebAssembly writer', () => {
+  it('writes LEB128 numbers as the format specifies', () => {
+    // the examples of https://en.wikipedia.org/wiki/LEB128
+    expect(unsigned(624485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(signed(-123456)).toEqual([0xc0, 0xbb, 0x78]);
+    expect(unsigned(0)).toEqual([0]);
+    expect(signed(64)).toEqual([0xc0, 0x00]);
+    expect(signed(-1)).toEqual([0x7f]);
+  });
+});
+
+/** A fresh memory with the kernels on it, and a bump allocator of float arrays in it. */
+function sandbox(fused: boolean) {
+  const memory = new WebAssembly.Memory({ initial: 64 });
+  const kernels: WasmKernels = instantiateKernels(memory, fused);
+  let next = 64;
+  const place = (values: ArrayLike<number>) => {
+    const address = next;
+    new Float32Array(memory.buffer, address, values.length).set(values);
+    next += Math.ceil((values.length * 4 + 12) / 16) * 16; // 12 bytes of slack: rows of 4 read past the end
+    return address;
+  };
+  const read = (address: number, length: number) => Array.from(new Float32Array(memory.buffer, address, length));
+  return { kernels, place, read };
+}
+
+/** Reproducible values in [-1, 1). */
+function values(length: number, seed: number): Float32Array {
+  let state = seed;
+  return Float32Array.from({ length }, () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return (state / 2147483648) * 2 - 1;
+  });
+}
+
+const variants = [false, true].filter((fused) => !fused || hasRelaxedSimd());
+
+describe.each(variants)('the matrix product (fused multiply-add: %s)', (fused) => {
+  it('computes C (+)= A B for every block shape, A read row-wise and column-wise', () => {
+    expect(variants).toContain(true); // the flag above must make the fused variant testable
+    const { kernels, place, read } = sandbox(fused);
+    for (const m of [1, 3, 4, 5, 9]) for (const n of [4, 8, 12, 20]) for (const k of [1, 2, 7]) for (const transposedA of [false, true]) for (const accumulate of [0, 1]) {
+      const a = values(m * k, m * 100 + n * 10 + k);
+      const b = values(k * n, 7 + m + n + k);
+      const start = values(m * n, 3);
+      const [aAt, bAt, cAt] = [place(a), place(b), place(start)];
+      // A[r, s] at aRow*r + aStep*s: row-major [m, k], or stored transposed as [k, m]
+      const [aRow, aStep] = transposedA ? [4, m * 4] : [k * 4, 4];
+      const aAt2 = transposedA ? place(Float32Array.from({ length: m * k }, (_, i) => a[(i % m) * k + Math.floor(i / m)])) : aAt;
+      kernels.gemm(aAt2, aRow, aStep, bAt, n * 4, cAt, n * 4, m, n, k, accumulate);
+      const c = read(cAt, m * n);
+      for (let r = 0; r < m; r++) for (let j = 0; j < n; j++) {
+        let sum = accumulate ? start[r * n + j] : 0;
+        for (let s = 0; s < k; s++) sum += a[r * k + s] * b[s * n + j];
+        expect(c[r * n + j], `m ${m} n ${n} k ${k} transposed ${transposedA} accumulate ${accumulate} at ${r},${j}`).toBeCloseTo(sum, 5);
+      }
+    }
+  });
+});
+
+describe('the patch copies', () => {
+  // [batch, height, width, channels], filter, stride, padding, output size
+  const shapes = [
+    { batch: 2, height: 5, width: 6, channels: 3, filterH: 3, filterW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, outH: 5, outW: 6 },
+    { batch: 1, height: 7, width: 7, channels: 1, filterH: 5, filterW: 5, strideH: 2, strideW: 2, padTop: 2, padLeft: 2, outH: 4, outW: 4 },
+    { batch: 2, height: 4, width: 9, channels: 65, filterH: 2, filterW: 3, strideH: 2, strideW: 1, padTop: 0, padLeft: 1, outH: 2, outW: 9 },
+  ];
+  it.each(shapes)('im2col copies patches with zeros outside the image, and col2im adds them back (%o)', (g) => {
+    const { kernels, place, read } = sandbox(false);
+    const image = values(g.batch * g.height * g.width * g.channels, 11);
+    const depth = g.filterH * g.filterW * g.channels;
+    const pixels = g.batch * g.outH * g.outW;
+    const stride = depth + 4; // a row stride wider than the patch, as the padded products use
+    const patchArgs = (first: number, rows: number) => [first, rows, g.height, g.width, g.channels, g.outH, g.outW, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft];
+    const at = (b: number, y: number, x: number, c: number) => (y < 0 || y >= g.height || x < 0 || x >= g.width ? null : ((b * g.height + y) * g.width + x) * g.channels + c);
+    const expected = (p: number, q: number) => {
+      const [b, oy, ox] = [Math.floor(p / (g.outH * g.outW)), Math.floor(p / g.outW) % g.outH, p % g.outW];
+      const [fy, fx, c] = [Math.floor(q / (g.filterW * g.channels)), Math.floor(q / g.channels) % g.filterW, q % g.channels];
+      return at(b, oy * g.strideH - g.padTop + fy, ox * g.strideW - g.padLeft + fx, c);
+    };
+    const imageAt = place(image);
+    const matrixAt = place(new Float32Array(pixels * stride));
+    // two calls, the second starting mid-image, as chunks do
+    const split = Math.floor(pixels / 2) + 1;
+    kernels.im2col(imageAt, matrixAt, stride * 4, ...patchArgs(0, split));
+    kernels.im2col(imageAt, matrixAt + split * stride * 4, stride * 4, ...patchArgs(split, pixels - split));
+    const matrix = read(matrixAt, pixels * stride);
+    for (let p = 0; p < pixels; p++) for (let q = 0; q < depth; q++) {
+      const source = expected(p, q);
+      expect(matrix[p * stride + q], `pixel ${p} column ${q}`).toBe(source === null ? 0 : image[source]);
+    }
+    // col2im: every image value gets the sum of the matrix entries copied from it
+    const rows = values(pixels * stride, 5);
+    const rowsAt = place(rows);
+    const sumsAt = place(new Float32Array(image.length));
+    kernels.col2im(rowsAt, stride * 4, sumsAt, ...patchArgs(0, 3));
+    kernels.col2im(rowsAt + 3 * stride * 4, stride * 4, sumsAt, ...patchArgs(3, pixels - 3));
+    const sums = new Float64Array(image.length);
+    for (let p = 0; p < pixels; p++) for (let q = 0; q < depth; q++) {
+      const target = expected(p, q);
+      if (target !== null) sums[target] += rows[p * stride + q];
+    }
+    read(sumsAt, image.length).forEach((value, i) => expect(value, `image value ${i}`).toBeCloseTo(sums[i], 5));
+  });
+});
+
+interface Case {
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  stride: number | [number, number];
+  pad: 'same' | 'valid' | number;
+  dilation?: number;
+}
+
+const CASES: Case[] = [
+  { x: [2, 7, 6, 3], filter: [3, 3, 3, 5], stride: 1, pad: 'same' },
+  { x: [2, 8, 8, 4], filter: [2, 2, 4, 8], stride: 2, pad: 'same' }, // even filter: the odd padding pixel goes after
+  { x: [3, 9, 9, 1], filter: [5, 5, 1, 4], stride: 2, pad: 'valid' },
+  { x: [2, 5, 5, 8], filter: [1, 1, 8, 3], stride: 1, pad: 'valid' }, // pointwise, three outputs
+  { x: [2, 6, 6, 5], filter: [3, 3, 5, 1], stride: 1, pad: 1 }, // one output channel
+  { x: [2, 10, 10, 6], filter: [4, 4, 6, 12], stride: [2, 1], pad: 'same' },
+  { x: [3, 20, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same' }, // many chunks
+  { x: [2, 9, 9, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same', dilation: 2 }, // not ours: the kernel before
+];
+
+type Results = { y: Float32Array; fused: Float32Array; dx: Float32Array; dw: Float32Array };
+
+/** Forward, fused (bias, relu) and both gradients of sum(conv(x, W) * r) on the current backend. */
+async function run(c: Case): Promise<Results> {
+  const x = tf.tensor4d(values(c.x.reduce((a, b) => a * b), 1), c.x);
+  const w = tf.tensor4d(values(c.filter.reduce((a, b) => a * b), 2), c.filter);
+  const bias = tf.tensor1d(values(c.filter[3], 3));
+  const conv = (input: tf.Tensor4D, filter: tf.Tensor4D) => tf.conv2d(input, filter, c.stride, c.pad, 'NHWC', c.dilation ?? 1);
+  const y = conv(x, w);
+  const r = tf.tensor(values(y.size, 4), y.shape);
+  const fused = tf.fused.conv2d({ x, filter: w, strides: c.stride, pad: c.pad, dilations: c.dilation ?? 1, bias, activation: 'relu' });
+  // TF.js has no gradient of a dilated convolution: forward passes only there
+  const [dx, dw] = c.dilation ? [tf.zeros([1]), tf.zeros([1])] : tf.grads((input: tf.Tensor, filter: tf.Tensor) => conv(input as tf.Tensor4D, filter as tf.Tensor4D).mul(r).sum())([x, w]);
+  const results = { y: await y.data(), fused: await fused.data(), dx: await dx.data(), dw: await dw.data() } as Results;
+  tf.dispose([x, w, bias, y, r, fused, dx, dw]);
+  return results;
+}
+
+describe('our convolution kernels on WASM against TF.js CPU reference kernels', () => {
+  const reference: Results[] = [];
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    for (const c of CASES) reference.push(await run(c));
+    await useNodeBackend('wasm');
+    useSimdConvolutions(true);
+    expect((tf.getKernel('Conv2DBackpropFilter', 'wasm') as { simd?: boolean }).simd).toBe(true);
+  });
+
+  it.each(CASES.map((c, i) => [i, c] as const))('case %i agrees: %o', async (i, c) => {
+    const before = tf.memory().numTensors;
+    const ours = await run(c);
+    expect(tf.memory().numTensors).toBe(before);
+    for (const key of ['y', 'fused', 'dx', 'dw'] as const) {
+      const expected = reference[i][key];
+      const scale = Math.max(...expected.map(Math.abs), 1e-30);
+      expect(ours[key].length, key).toBe(expected.length);
+      const worst = Math.max(...ours[key].map((v, j) => Math.abs(v - expected[j])));
+      expect(worst / scale, `${key}: worst difference ${worst} of ${scale}`).toBeLessThan(2e-6);
+    }
+  });
+});
