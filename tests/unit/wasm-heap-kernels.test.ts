@@ -9,7 +9,7 @@ import { collapseTranspose } from '../../src/core/wasm-heap-kernels';
  * tfjs-backend-wasm's own kernels, run on the same inputs: all must agree bit for bit (a
  * sum too: a training run must not drift from what TF.js's kernels give).
  */
-const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity'] as const;
+const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Tile'] as const;
 let originals: Map<string, tf.KernelConfig>;
 let ours: Map<string, tf.KernelConfig>;
 
@@ -39,7 +39,7 @@ async function both<T extends tf.TypedArray>(compute: () => tf.Tensor): Promise<
 const numbered = (shape: number[], dtype: 'float32' | 'int32') =>
   dtype === 'float32' ? tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i * 0.5 - 7.25), shape) : tf.tensor(Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 2 ? -1 - i : i)), shape, 'int32');
 
-describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axes, Identity)', () => {
+describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axes, Identity, Tile)', () => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
     await tf.ready();
@@ -82,6 +82,19 @@ describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axe
     const [expected, actual] = await both(() => x.transpose([3, 1, 2, 0]));
     expect(Array.from(actual)).toEqual(Array.from(expected));
     x.dispose();
+  });
+
+  it('Tile: broadcasts of a bias gradient, repeats of every axis, reps of 1, rank 1 to 4, float32 and int32, bit for bit', async () => {
+    const cases: [number[], number[]][] = [
+      [[1, 1, 1, 32], [64, 14, 14, 1]], [[1, 1, 1, 3136], [1, 1, 64, 1]], [[2, 3, 4], [3, 1, 2]], [[5], [4]], [[3, 1, 2, 5], [2, 4, 1, 3]], [[2, 3], [1, 1]], [[4, 2], [0, 3]],
+    ];
+    for (const [shape, reps] of cases) for (const dtype of ['float32', 'int32'] as const) {
+      const x = numbered(shape, dtype);
+      const [theirs, ours, outShape] = await both(() => x.tile(reps));
+      expect(outShape, `${shape} by ${reps}`).toEqual(shape.map((size, axis) => size * reps[axis]));
+      expect(ours, `${shape} by ${reps} ${dtype}`).toEqual(theirs);
+      x.dispose();
+    }
   });
 
   it('Slice: runs, inner cuts, whole trailing axes, rank 1 to 4, float32 and int32, bit for bit', async () => {
