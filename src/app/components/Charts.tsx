@@ -8,7 +8,6 @@
  * text summary.
  */
 import { memo, useMemo, useState } from 'react';
-import { CartesianGrid, Label, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { findModel } from '../../core/models';
 import { findDataset } from '../../core/datasets/catalog';
 import { qualityCharts, termsOf } from '../../core/metrics/quality-terms';
@@ -17,20 +16,21 @@ import { evaluateNow } from '../controller';
 import { SERIES_COLORS } from '../palette';
 import { smoothedKey, thinned, type ChartPoint } from '../series';
 import { useStore, type HeldOutFigure, type PreviousRun } from '../store';
-import { useThrottled } from '../use-throttled';
+import { useThrottledStore } from '../use-throttled';
 import { BestSoFar } from './BestSoFar';
 import { ClassifierNote } from './ClassifierNote';
-import { niceStep, ticks } from './ticks';
+import { valueAxis } from './chart-geometry';
+import { LineChart, type LineSeries } from './LineChart';
+import { niceStep } from './ticks';
 
+// Number.toLocaleString builds a formatter at every call (a large share of a chart's redraw): build each once.
+const WHOLE = new Intl.NumberFormat('en-US');
+const THREE_DIGITS = new Intl.NumberFormat('en-US', { minimumSignificantDigits: 3, maximumSignificantDigits: 3 });
 /** Three significant digits, no trailing zeros: 200, 0.005, 1.25. */
-export const format = (value: number) => (!Number.isFinite(value) ? String(value) : Number(value.toPrecision(3)).toLocaleString('en-US'));
+export const format = (value: number) => (!Number.isFinite(value) ? String(value) : WHOLE.format(Number(value.toPrecision(3))));
 /** A reading to three significant digits that keeps its zeros (38.0 next to 38.8, not 38), whole above 1,000. */
 export const reading = (value: number) =>
-  !Number.isFinite(value)
-    ? String(value)
-    : Math.abs(value) >= 1000
-      ? Math.round(value).toLocaleString('en-US')
-      : value.toLocaleString('en-US', { minimumSignificantDigits: 3, maximumSignificantDigits: 3 });
+  !Number.isFinite(value) ? String(value) : Math.abs(value) >= 1000 ? WHOLE.format(Math.round(value)) : THREE_DIGITS.format(value);
 /** Charts redraw at most this often (Recharts takes tens of ms a redraw); the text below them follows every update. */
 const CHART_INTERVAL_MS = 500;
 
@@ -72,7 +72,6 @@ const ModelChart = memo(function ModelChart({ chart, logAll, lead, train, test, 
   const low = Math.min(lowest(train, drawn), lowest(test, heldOut));
   // A log axis needs positive values: with a zero or a negative one, the chart falls back to linear.
   const logScale = (logAll || chart.scale === 'log') && low > 0;
-  const domain: [number | 'auto', number | 'auto'] = logScale || low < 0 ? ['auto', 'auto'] : [0, 'auto'];
   const many = chart.terms.length > 1;
   const first = termLabel(terms, chart.terms[0]);
   const yTitle = first.unit;
@@ -80,6 +79,32 @@ const ModelChart = memo(function ModelChart({ chart, logAll, lead, train, test, 
   // Every chart starts at step 0 and ends on a round step, with round ticks between.
   const lastStep = Math.max(10, axisEnd, ...[train, test, ...compared.map((run) => run.train)].map((series) => series.at(-1)?.step ?? 0));
   const { stepTick, xEnd } = stepAxis(lastStep);
+  const series: LineSeries[] = [
+    ...compared.map((run, index) => ({
+      id: `compared-${index}`,
+      name: run.label,
+      points: run.train,
+      key: smoothedKey(chart.terms[0]),
+      color: index === 0 ? '#7b8794' : '#b8c2cc',
+      width: 2,
+      dash: '6 4',
+    })),
+    ...chart.terms.flatMap((key, index) => {
+      const color = SERIES_COLORS[index % SERIES_COLORS.length];
+      const label = many ? termLabel(terms, key).plain : 'training';
+      const lines: LineSeries[] = [];
+      if (lead && trained.includes(key)) lines.push({ id: `${key}-raw`, name: `${label}, each step`, points: train, key, color: '#8aa0b6', width: 1.5 });
+      if (trained.includes(key)) lines.push({ id: `${key}-smooth`, name: many ? label : 'training (smoothed)', points: train, key: smoothedKey(key), color, width: 3 });
+      if (heldOut.includes(key)) {
+        lines.push({ id: `${key}-test`, name: many ? `${label}, held out` : 'held-out examples', points: test, key, color: many ? color : '#c0392b', width: 2.5, dots: true, ...(many ? { dash: '5 3' } : {}) });
+      }
+      return lines;
+    }),
+  ];
+  const values = function* () {
+    for (const line of series) for (const point of line.points) if (line.key in point) yield point[line.key];
+  };
+  const yAxis = valueAxis(values(), { log: logScale, fromZero: !logScale });
   return (
     <>
       {(logAll || chart.scale === 'log') && Number.isFinite(low) && (
@@ -95,59 +120,7 @@ const ModelChart = memo(function ModelChart({ chart, logAll, lead, train, test, 
         role="img"
         aria-label={summary}
       >
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart margin={{ top: 8, right: 16, bottom: 20, left: 16 }} accessibilityLayer={false}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#d5dbe3" />
-            <XAxis dataKey="step" type="number" domain={[0, xEnd]} ticks={ticks(0, xEnd, stepTick)} tickFormatter={format} allowDuplicatedCategory={false}>
-              <Label value="training step" position="insideBottom" offset={-14} className="axis-title" />
-            </XAxis>
-            <YAxis scale={logScale ? 'log' : 'auto'} domain={domain} tickFormatter={format} width={62}>
-              <Label value={yTitle} angle={-90} position="insideLeft" offset={-8} style={{ textAnchor: 'middle' }} className="axis-title" />
-            </YAxis>
-            <Tooltip formatter={(value) => reading(Number(value))} labelFormatter={(step) => `step ${format(Number(step))}`} />
-            <Legend verticalAlign="top" wrapperStyle={{ fontSize: '0.85rem', lineHeight: 1.3 }} />
-            {compared.map((run, index) => (
-              <Line
-                key={`compared-${index}`}
-                data={run.train}
-                dataKey={smoothedKey(chart.terms[0])}
-                name={run.label}
-                stroke={index === 0 ? '#7b8794' : '#b8c2cc'}
-                strokeDasharray="6 4"
-                dot={false}
-                connectNulls
-                isAnimationActive={false}
-                strokeWidth={2}
-              />
-            ))}
-            {chart.terms.map((key, index) => {
-              const color = SERIES_COLORS[index % SERIES_COLORS.length];
-              const label = many ? termLabel(terms, key).plain : 'training';
-              return [
-                lead && trained.includes(key) && (
-                  <Line key={`${key}-raw`} data={train} dataKey={key} name={`${label}, each step`} stroke="#8aa0b6" dot={false} connectNulls isAnimationActive={false} strokeWidth={1.5} />
-                ),
-                trained.includes(key) && (
-                  <Line key={`${key}-smooth`} data={train} dataKey={smoothedKey(key)} name={many ? label : 'training (smoothed)'} stroke={color} dot={false} connectNulls isAnimationActive={false} strokeWidth={3} />
-                ),
-                heldOut.includes(key) && (
-                  <Line
-                    key={`${key}-test`}
-                    data={test}
-                    dataKey={key}
-                    name={many ? `${label}, held out` : 'held-out examples'}
-                    stroke={many ? color : '#c0392b'}
-                    strokeDasharray={many ? '5 3' : undefined}
-                    dot={{ r: 3 }}
-                    connectNulls
-                    isAnimationActive={false}
-                    strokeWidth={2.5}
-                  />
-                ),
-              ];
-            })}
-          </LineChart>
-        </ResponsiveContainer>
+        <LineChart series={series} xEnd={xEnd} xStep={stepTick} xTitle="training step" yAxis={yAxis} yTitle={yTitle} reading={reading} />
       </div>
     </>
   );
@@ -234,20 +207,23 @@ function HeldOutTable({ heldOut, terms }: { heldOut: Record<string, HeldOutFigur
   );
 }
 
-/** The series every chart draws, throttled and thinned so redraws stay cheap. */
+const subscribe = (listener: () => void) => useStore.subscribe(listener);
+const readTrain = () => useStore.getState().train;
+const readTest = () => useStore.getState().test;
+
+/** The series every chart draws, throttled and thinned so redraws stay cheap: a component using it renders at most every CHART_INTERVAL_MS for them. */
 function useChartData() {
-  const train = useStore((state) => state.train);
-  const test = useStore((state) => state.test);
-  const chartTrain = useThrottled(train, CHART_INTERVAL_MS);
-  const chartTest = useThrottled(test, CHART_INTERVAL_MS);
-  return { train, shownTrain: useMemo(() => thinned(chartTrain), [chartTrain]), shownTest: chartTest };
+  const chartTrain = useThrottledStore(subscribe, readTrain, CHART_INTERVAL_MS);
+  const chartTest = useThrottledStore(subscribe, readTest, CHART_INTERVAL_MS);
+  return { shownTrain: useMemo(() => thinned(chartTrain), [chartTrain]), shownTest: chartTest };
 }
 
 /** The latest readings in words: the visible caption, and (after the chart's title) its accessible name. */
 function latestReadings(chart: ChartSpec, terms: readonly TermInfo[], train: readonly ChartPoint[], heldOut: Record<string, HeldOutFigure>): string {
   const key = chart.terms[0];
   const term = termLabel(terms, key);
-  const last = [...train].reverse().find((point) => smoothedKey(key) in point);
+  let last: ChartPoint | undefined;
+  for (let index = train.length - 1; index >= 0 && !last; index--) if (smoothedKey(key) in train[index]) last = train[index];
   const test = heldOut[key];
   if (!last && !test) return 'Nothing yet. Press Train.';
   return (
@@ -262,7 +238,9 @@ const summarize = (chart: ChartSpec, readings: string) => `${chart.title}. ${rea
 
 /** The lead chart, beside the main view. */
 export function LeadChart() {
-  const { train, shownTrain, shownTest } = useChartData();
+  const { shownTrain, shownTest } = useChartData();
+  // the caption follows every update: the latest reading is cheap to find
+  const train = useStore((state) => state.train);
   const heldOut = useStore((state) => state.heldOut);
   const previous = useStore((state) => state.previousRuns);
   const model = findModel(useStore((state) => state.config.model));

@@ -4,6 +4,7 @@
  */
 import { useEffect, useMemo, useRef } from 'react';
 import type { FieldPanel } from '../../core/views/panels';
+import { paintQueue } from '../paint-queue';
 import { drawAxes, drawSeries, makeFrame, prepareCanvas, type Frame } from './plane';
 import { PlaneCanvas } from './PlaneCanvas';
 import { PlaneLegend, seriesLegendItems, type LegendItem } from './PlaneLegend';
@@ -123,14 +124,18 @@ export function FieldPlot({ panel }: { panel: FieldPanel }) {
   const frame = useMemo(() => makeFrame(panel.extent, PLANE_WIDTH), [panel]);
   const range = useMemo(() => colourRange(panel.values, panel.range), [panel]);
 
-  useEffect(() => {
-    const context = canvas.current && prepareCanvas(canvas.current, frame);
-    if (!context) return;
-    drawField(context, frame, panel, range);
-    if (panel.arrows) drawArrows(context, frame, panel.arrows);
-    if (panel.series) drawSeries(context, frame, panel.series, true);
-    drawAxes(context, frame, panel.axisLabels);
-  }, [panel, frame, range]);
+  useEffect(
+    () =>
+      paintQueue.paint(canvas, () => {
+        const context = canvas.current && prepareCanvas(canvas.current, frame);
+        if (!context) return;
+        drawField(context, frame, panel, range);
+        if (panel.arrows) drawArrows(context, frame, panel.arrows);
+        if (panel.series) drawSeries(context, frame, panel.series, true);
+        drawAxes(context, frame, panel.axisLabels);
+      }),
+    [panel, frame, range],
+  );
 
   const items: LegendItem[] = [
     ...seriesLegendItems(panel.series ?? []),

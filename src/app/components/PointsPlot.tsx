@@ -4,6 +4,7 @@
  */
 import { useEffect, useMemo, useRef } from 'react';
 import type { PointSeries, PointsPanel } from '../../core/views/panels';
+import { paintQueue } from '../paint-queue';
 import { drawAxes, drawGrid, drawSeries, fitExtent, makeFrame, prepareCanvas } from './plane';
 import { PlaneCanvas } from './PlaneCanvas';
 import { PlaneLegend, seriesLegendItems } from './PlaneLegend';
@@ -29,13 +30,17 @@ export function PointsPlot({ panel }: { panel: PointsPanel }) {
     [panel],
   );
 
-  useEffect(() => {
-    const context = canvas.current && prepareCanvas(canvas.current, frame);
-    if (!context) return;
-    drawGrid(context, frame);
-    drawSeries(context, frame, panel.series);
-    drawAxes(context, frame, panel.axisLabels);
-  }, [panel, frame]);
+  useEffect(
+    () =>
+      paintQueue.paint(canvas, () => {
+        const context = canvas.current && prepareCanvas(canvas.current, frame);
+        if (!context) return;
+        drawGrid(context, frame);
+        drawSeries(context, frame, panel.series);
+        drawAxes(context, frame, panel.axisLabels);
+      }),
+    [panel, frame],
+  );
 
   const label =
     `${panel.title}: ${describeSeries(panel.series)}; ${panel.axisLabels[0]} across, ${panel.axisLabels[1]} up. ` + panel.caption;

@@ -9,8 +9,10 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerE
 import type { Extent, ImageGridPanel, ScatterPanel } from '../../core/views/panels';
 import { explore } from '../controller';
 import { classLook } from '../palette';
+import { paintQueue } from '../paint-queue';
 import { useStore } from '../store';
-import { gridImage, ImageGrid, useInk } from './ImageGrid';
+import { gridImage } from './grid-image';
+import { ImageGrid, useInk } from './ImageGrid';
 import { addMarker, drawAxes, drawGrid, fitExtent, makeFrame, planeAt, prepareCanvas, STROKED_MARKERS, type Frame } from './plane';
 import { PlaneLegend } from './PlaneLegend';
 
@@ -139,23 +141,35 @@ export function ScatterPlot({ panel }: { panel: ScatterPanel }) {
   const hovered = hover && hover.index < panel.labels.length ? hover.index : undefined;
   const ink = useInk();
 
-  // Everything but the crosshair and the hover ring, drawn once per panel and then copied.
-  useEffect(() => {
-    const layer = (base.current ??= document.createElement('canvas'));
-    const context = prepareCanvas(layer, frame);
-    if (!context) return;
-    if (panel.background && panel.extent) drawBackground(context, frame, panel.background, panel.extent, ink);
-    else drawGrid(context, frame);
-    drawPoints(context, frame, marks, panel.labels);
-    drawAxes(context, frame, panel.axisLabels);
-  }, [panel, frame, marks, ink]);
+  /** The base layer copied to the canvas, the hover ring and the crosshair over it: cheap, so at once on every move. */
+  const overlay = useRef<() => void>(() => {});
+  // Everything but the crosshair and the hover ring, drawn once per panel (after the render, beside other canvases) and then copied.
+  useEffect(
+    () =>
+      paintQueue.paint(base, () => {
+        const layer = (base.current ??= document.createElement('canvas'));
+        const context = prepareCanvas(layer, frame);
+        if (!context) return;
+        if (panel.background && panel.extent) drawBackground(context, frame, panel.background, panel.extent, ink);
+        else drawGrid(context, frame);
+        drawPoints(context, frame, marks, panel.labels);
+        drawAxes(context, frame, panel.axisLabels);
+        // copying the layer is when the browser really draws it: a task of its own
+        paintQueue.paint(canvas, () => overlay.current());
+      }),
+    [panel, frame, marks, ink],
+  );
 
   useEffect(() => {
-    const context = canvas.current && prepareCanvas(canvas.current, frame);
-    if (!context || !base.current) return;
-    context.drawImage(base.current, 0, 0, frame.width, frame.height);
-    if (hovered !== undefined) drawReticle(context, frame, marks[2 * hovered], marks[2 * hovered + 1], MARK_SIZE + 3, 0);
-    if (cursor) drawReticle(context, frame, frame.x(cursor[0]), frame.y(cursor[1]), 7, 8);
+    overlay.current = () => {
+      const context = canvas.current && prepareCanvas(canvas.current, frame);
+      if (!context || !base.current) return;
+      context.drawImage(base.current, 0, 0, frame.width, frame.height);
+      if (hovered !== undefined) drawReticle(context, frame, marks[2 * hovered], marks[2 * hovered + 1], MARK_SIZE + 3, 0);
+      if (cursor) drawReticle(context, frame, frame.x(cursor[0]), frame.y(cursor[1]), 7, 8);
+    };
+    // a base layer still waiting to be drawn draws this when it is
+    if (!paintQueue.pending(base)) overlay.current();
   }, [panel, frame, marks, hovered, cursor]);
 
   /** The pointer on the canvas, in the frame's CSS pixels, and how many of those one shown pixel is. */

@@ -1,0 +1,202 @@
+/**
+ * What keeps the page responsive while a model trains: the charts' axes and paths (drawn
+ * as a few SVG elements), canvas drawing queued and spread over tasks, store updates
+ * throttled, and sample grids written a pixel per 32-bit word, all checked against
+ * answers worked out by hand.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { linePath, nearestIndex, scale, valueAxis } from '../../src/app/components/chart-geometry';
+import { gridImage } from '../../src/app/components/grid-image';
+import { createPaintQueue } from '../../src/app/paint-queue';
+import { throttle, whenChanged } from '../../src/app/throttle';
+import type { ImageGridPanel } from '../../src/core/views/panels';
+
+describe('the value axis', () => {
+  it('linear from 0, to a round end, with round ticks', () => {
+    const axis = valueAxis([0.31, 0.12, 0.27]);
+    expect([axis.low, axis.high]).toEqual([0, 0.35]);
+    expect(axis.ticks).toEqual([0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35]);
+    expect(axis.labels.slice(0, 3)).toEqual(['0', '0.05', '0.10']);
+  });
+
+  it('a value below 0 moves the low end below it; not from zero starts at the lowest value', () => {
+    expect(valueAxis([-3, 7]).low).toBe(-4);
+    expect(valueAxis([120, 180], { fromZero: false })).toMatchObject({ low: 120, high: 180 });
+    // non-finite values are ignored; one value alone still spans a range
+    expect(valueAxis([5, NaN, Infinity])).toMatchObject({ low: 0, high: 5 });
+    expect(valueAxis([])).toMatchObject({ low: 0, high: 1 });
+  });
+
+  it('log: round ends among 1, 2, 5 x 10^k, decades as ticks over a wide range', () => {
+    const wide = valueAxis([0.003, 40], { log: true });
+    expect([wide.low, wide.high]).toEqual([0.002, 50]);
+    expect(wide.ticks).toEqual([0.01, 0.1, 1, 10]);
+    const narrow = valueAxis([0.3, 1.7], { log: true });
+    expect([narrow.low, narrow.high]).toEqual([0.2, 2]);
+    expect(narrow.ticks).toEqual([0.2, 0.5, 1, 2]);
+  });
+
+  it('log with a value at or below 0 falls back to linear', () => {
+    expect(valueAxis([0, 3], { log: true }).log).toBe(false);
+  });
+});
+
+describe('series geometry', () => {
+  it('maps values linearly and in log space', () => {
+    expect(scale(0, 10, 100, 200)(2.5)).toBe(125);
+    // y grows downwards: the high end at the top
+    expect(scale(0, 10, 200, 100)(10)).toBe(100);
+    expect(scale(1, 100, 0, 100, true)(10)).toBeCloseTo(50);
+  });
+
+  it('one path through the points that have the key, bridging gaps, skipping what a log axis cannot show', () => {
+    const points = [{ step: 0, loss: 4 }, { step: 1 }, { step: 2, loss: NaN }, { step: 3, loss: 2 }, { step: 4, loss: 0 }] as { step: number; loss: number }[];
+    const x = (step: number) => step * 10;
+    const y = (value: number) => 100 - value;
+    expect(linePath(points, 'loss', x, y)).toBe('M0.0,96.0L30.0,98.0L40.0,100.0');
+    expect(linePath(points, 'loss', x, y, true)).toBe('M0.0,96.0L30.0,98.0');
+    expect(linePath([], 'loss', x, y)).toBe('');
+  });
+
+  it('finds the point nearest a step', () => {
+    const points = [0, 10, 20, 40].map((step) => ({ step }));
+    expect([-5, 4, 6, 29, 31, 99].map((step) => nearestIndex(points, step))).toEqual([0, 0, 1, 2, 3, 3]);
+    expect(nearestIndex([], 3)).toBe(-1);
+  });
+});
+
+describe('the paint queue', () => {
+  /** A queue on a fake clock whose tasks run when `flush` is called. */
+  function fakeQueue(budget = 8) {
+    let time = 0;
+    const tasks: (() => void)[] = [];
+    const queue = createPaintQueue((run) => tasks.push(run), () => time, budget);
+    const flushOne = () => tasks.shift()?.();
+    return { queue, tasks, flushOne, advance: (ms: number) => (time += ms) };
+  }
+
+  it('draws after the caller, once per owner, with the latest request', () => {
+    const { queue, tasks, flushOne } = fakeQueue();
+    const drawn: string[] = [];
+    const [a, b] = [{}, {}];
+    queue.paint(a, () => drawn.push('a1'));
+    queue.paint(b, () => drawn.push('b'));
+    queue.paint(a, () => drawn.push('a2'));
+    expect(drawn).toEqual([]);
+    expect(queue.pending(a)).toBe(true);
+    expect(tasks).toHaveLength(1);
+    flushOne();
+    expect(drawn).toEqual(['b', 'a2']);
+    expect(queue.pending(a)).toBe(false);
+  });
+
+  it('leaves the rest to the next task once the budget is spent', () => {
+    const { queue, tasks, flushOne, advance } = fakeQueue(8);
+    const drawn: number[] = [];
+    for (let i = 0; i < 4; i++) queue.paint({}, () => (drawn.push(i), advance(5)));
+    flushOne();
+    expect(drawn).toEqual([0, 1]);
+    expect(tasks).toHaveLength(1);
+    flushOne();
+    expect(drawn).toEqual([0, 1, 2, 3]);
+    expect(tasks).toHaveLength(0);
+  });
+
+  it('a cancelled drawing is not drawn; a failing one does not stop the others', () => {
+    vi.useFakeTimers();
+    try {
+      const { queue, flushOne } = fakeQueue();
+      const drawn: string[] = [];
+      const cancel = queue.paint({}, () => drawn.push('cancelled'));
+      queue.paint({}, () => {
+        throw new Error('broken');
+      });
+      queue.paint({}, () => drawn.push('after'));
+      cancel();
+      flushOne();
+      expect(drawn).toEqual(['after']);
+      // the failure is rethrown in a task of its own, as an uncaught error
+      expect(() => vi.runAllTimers()).toThrow('broken');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('throttle', () => {
+  it('runs at once, then at most once per interval, ending on the latest request', () => {
+    vi.useFakeTimers();
+    try {
+      let time = 0;
+      const run = vi.fn();
+      const updates = throttle(run, 500, () => time);
+      updates.request();
+      expect(run).toHaveBeenCalledTimes(1);
+      time = 100;
+      updates.request();
+      updates.request();
+      expect(run).toHaveBeenCalledTimes(1);
+      time = 500;
+      vi.advanceTimersByTime(400);
+      expect(run).toHaveBeenCalledTimes(2);
+      time = 2000;
+      updates.request();
+      expect(run).toHaveBeenCalledTimes(3);
+      time = 2100;
+      updates.request();
+      updates.cancel();
+      vi.advanceTimersByTime(1000);
+      expect(run).toHaveBeenCalledTimes(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('a throttled store value', () => {
+  it('counts a change of the value itself, not other changes of the store', () => {
+    let state = { train: [1], step: 0 };
+    const then = vi.fn();
+    const listener = whenChanged(() => state.train, then);
+    state = { ...state, step: 1 };
+    listener();
+    expect(then).not.toHaveBeenCalled();
+    state = { ...state, train: [1, 2] };
+    listener();
+    listener();
+    expect(then).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('a sample grid as pixels', () => {
+  class FakeImageData {
+    data: Uint8ClampedArray;
+    constructor(
+      public width: number,
+      public height: number,
+    ) {
+      this.data = new Uint8ClampedArray(width * height * 4);
+    }
+  }
+
+  const panel = (channels: number, pixels: number[], count = 2): ImageGridPanel =>
+    ({ kind: 'image-grid', id: 'g', title: '', caption: '', width: 1, height: 1, channels, columns: 2, count, pixels: Uint8ClampedArray.from(pixels) }) as ImageGridPanel;
+
+  it('grey as ink (inverted) or as stored, RGB as is, RGBA over white, with white gaps', () => {
+    vi.stubGlobal('ImageData', FakeImageData);
+    try {
+      const rgba = (image: ImageData) => Array.from(image.data);
+      // two 1x1 images side by side, a 1-pixel white gap between
+      expect(rgba(gridImage(panel(1, [0, 200]), 1, true))).toEqual([255, 255, 255, 255, 255, 255, 255, 255, 55, 55, 55, 255]);
+      expect(rgba(gridImage(panel(1, [0, 200]), 0, false))).toEqual([0, 0, 0, 255, 200, 200, 200, 255]);
+      expect(rgba(gridImage(panel(3, [10, 20, 30, 40, 50, 60]), 0))).toEqual([10, 20, 30, 255, 40, 50, 60, 255]);
+      // half-transparent red over white is pink; a transparent pixel is the page
+      expect(rgba(gridImage(panel(4, [255, 0, 0, 128, 9, 9, 9, 0]), 0))).toEqual([255, 127, 127, 255, 255, 255, 255, 255]);
+      // a third image wraps to a second row; the empty cell stays white
+      expect(gridImage(panel(1, [0, 0, 0], 3), 0)).toMatchObject({ width: 2, height: 2 });
+      expect(rgba(gridImage(panel(1, [0, 0, 0], 3), 0)).slice(12)).toEqual([255, 255, 255, 255]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
