@@ -9,7 +9,7 @@ import { collapseTranspose } from '../../src/core/wasm-heap-kernels';
  * tfjs-backend-wasm's own kernels, run on the same inputs: all must agree bit for bit (a
  * sum too: a training run must not drift from what TF.js's kernels give).
  */
-const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Tile'] as const;
+const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Tile', 'SplitV', 'Concat'] as const;
 let originals: Map<string, tf.KernelConfig>;
 let ours: Map<string, tf.KernelConfig>;
 
@@ -39,7 +39,7 @@ async function both<T extends tf.TypedArray>(compute: () => tf.Tensor): Promise<
 const numbered = (shape: number[], dtype: 'float32' | 'int32') =>
   dtype === 'float32' ? tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i * 0.5 - 7.25), shape) : tf.tensor(Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 2 ? -1 - i : i)), shape, 'int32');
 
-describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axes, Identity, Tile)', () => {
+describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axes, Identity, Tile, SplitV, Concat)', () => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
     await tf.ready();
@@ -93,6 +93,24 @@ describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axe
       const [theirs, ours, outShape] = await both(() => x.tile(reps));
       expect(outShape, `${shape} by ${reps}`).toEqual(shape.map((size, axis) => size * reps[axis]));
       expect(ours, `${shape} by ${reps} ${dtype}`).toEqual(theirs);
+      x.dispose();
+    }
+  });
+
+  it('SplitV and Concat: every axis, equal and unequal pieces, empty pieces, float32 and int32, bit for bit', async () => {
+    for (const dtype of ['float32', 'int32'] as const) {
+      const x = numbered([3, 4, 5, 6], dtype);
+      for (const axis of [0, 1, 2, 3, -1]) {
+        const size = x.shape[axis < 0 ? 3 : axis];
+        for (const splits of [[1, size - 1], [0, size], ...(size % 2 ? [] : [2])] as (number | number[])[]) {
+          // both: one output each, so split then concatenate the pieces back (a concat of 2 or 3 inputs)
+          const [theirs, ours] = await both(() => tf.tidy(() => {
+            const pieces = tf.split(x, splits, axis);
+            return tf.concat([...pieces, pieces[pieces.length - 1]], axis);
+          }));
+          expect(ours, `${dtype} axis ${axis} splits ${splits}`).toEqual(theirs);
+        }
+      }
       x.dispose();
     }
   });
