@@ -1,0 +1,123 @@
+/** The benchmark's options, its rows, and what its parts share (see bench.ts). */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findModel, MODELS } from '../core/models';
+import type { KernelStats } from '../core/kernel-trace';
+import { UsageError } from './args';
+import { NODE_BACKENDS, type NodeBackend } from './node-backend';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DATASET = 'mnist';
+export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+/** Warm-up and timed steps per backend: WebGPU on SwiftShader compiles shaders for tens of seconds and then runs slowly. */
+export const PLAN: Record<string, { warmup: number; steps: number }> = {
+  wasm: { warmup: 5, steps: 20 },
+  cpu: { warmup: 3, steps: 10 },
+  webgl: { warmup: 3, steps: 10 },
+  webgpu: { warmup: 2, steps: 5 },
+};
+
+export interface Options {
+  models: string[];
+  only?: 'node' | 'browser';
+  build: boolean;
+  steps?: number;
+  timeoutS: number;
+  /** Seconds of training watched for long tasks, per model and backend. */
+  watchS: number;
+  /** Time sampling too (Node, WASM). */
+  sampling: boolean;
+  /** The Node backends timed (the CPU backend takes minutes a step on convolutional models). */
+  nodeBackends: NodeBackend[];
+  /** The browser backends timed. */
+  browserBackends: (typeof BROWSER_BACKENDS)[number][];
+  /** Where a WASM step's time goes, kernel by kernel. */
+  profile: boolean;
+  /** The same steps in PyTorch on the CPU, beside WASM. */
+  pytorch: boolean;
+}
+
+/** Kernels listed per model by --profile. */
+export const PROFILE_TOP = 12;
+
+export interface ProfileRow {
+  model: string;
+  msPerStep: number;
+  kernels: KernelStats[];
+}
+
+export interface SamplingRow {
+  model: string;
+  /** 'sample()': the model's own sampler, as the page calls it; else a pass method of an autoregressive model. */
+  method: string;
+  samples: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+
+export interface Row {
+  model: string;
+  where: 'node' | 'browser' | 'pytorch';
+  backend: string;
+  msPerStep?: number;
+  imagesPerSecond?: number;
+  /** Arithmetic of one step, in GFLOP (the same on every backend). */
+  gflopPerStep?: number;
+  /** Values read back from the backend in one step, outside any kernel. */
+  readsPerStep?: number;
+  /** ms per step over PyTorch's on the CPU (WASM rows with --pytorch). */
+  vsPyTorch?: number;
+  note: string;
+  /** Everything else measured (page result, warm-up time...), kept for the JSON file. */
+  details?: Record<string, unknown>;
+}
+
+
+export const USAGE = 'usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch]';
+
+export function parseArgs(argv: string[]): Options {
+  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15, sampling: true, nodeBackends: [...NODE_BACKENDS], browserBackends: [...BROWSER_BACKENDS], profile: false, pytorch: false };
+  const value = (i: number) => {
+    if (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) throw new UsageError(`${argv[i]} needs a value`);
+    return argv[i + 1];
+  };
+  const positive = (i: number) => {
+    const n = Number(value(i));
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${argv[i]} must be a positive whole number`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i += 1) {
+    if (argv[i] === '--models') {
+      options.models = value(i++).split(',').filter(Boolean);
+      const unknown = options.models.filter((id) => !findModel(id));
+      if (unknown.length) throw new UsageError(`unknown model ${unknown.join(', ')}; known: ${MODELS.map((m) => m.id).join(', ')}`);
+    } else if (argv[i] === '--only') {
+      const where = value(i++);
+      if (where !== 'node' && where !== 'browser') throw new UsageError('--only takes node or browser');
+      options.only = where;
+    } else if (argv[i] === '--no-build') options.build = false;
+    else if (argv[i] === '--steps') options.steps = positive(i++);
+    else if (argv[i] === '--timeout') options.timeoutS = positive(i++);
+    else if (argv[i] === '--watch') options.watchS = positive(i++);
+    else if (argv[i] === '--no-sampling') options.sampling = false;
+    else if (argv[i] === '--browser-backends') {
+      const asked = value(i++).split(',').filter(Boolean);
+      const unknown = asked.filter((name) => !(BROWSER_BACKENDS as readonly string[]).includes(name));
+      if (unknown.length || asked.length === 0) throw new UsageError(`--browser-backends takes some of ${BROWSER_BACKENDS.join(', ')}`);
+      options.browserBackends = asked as Options['browserBackends'];
+    } else if (argv[i] === '--profile') options.profile = true;
+    else if (argv[i] === '--pytorch') options.pytorch = true;
+    else if (argv[i] === '--node-backends') {
+      const asked = value(i++).split(',').filter(Boolean);
+      const unknown = asked.filter((name) => !(NODE_BACKENDS as readonly string[]).includes(name));
+      if (unknown.length || asked.length === 0) throw new UsageError(`--node-backends takes some of ${NODE_BACKENDS.join(', ')}`);
+      options.nodeBackends = asked as NodeBackend[];
+    }
+    else throw new UsageError(`unknown argument "${argv[i]}"`);
+  }
+  return options;
+}
+
+export const plan = (backend: string, options: Options) => ({ ...PLAN[backend], ...(options.steps ? { steps: options.steps } : {}) });
+export const log = (text: string) => console.error(`[bench] ${text}`);

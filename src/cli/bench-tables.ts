@@ -1,0 +1,35 @@
+/** The benchmark's tables, as printed. */
+import { PROFILE_TOP, type ProfileRow, type Row, type SamplingRow } from './bench-options';
+
+export function samplingTable(rows: SamplingRow[]): string {
+  const header = ['model', 'sampler', 'samples', 'seconds', 'samples/s'];
+  const body = rows.map((r) => [r.model, r.method, String(r.samples), r.seconds.toFixed(1), r.samplesPerSecond.toFixed(2)]);
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((line) => line[c].length)));
+  const format = (line: string[]) => line.map((cell, c) => (c >= 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ');
+  return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(format)].join('\n');
+}
+
+/** The rows; `gflopOf` gives a model's FLOPs per step where its row has none (browser rows). */
+export function table(rows: Row[], gflopOf: (model: string) => number | undefined): string {
+  const fixed = (value: number | undefined, digits: number) => (value === undefined ? '-' : value.toFixed(digits));
+  const header = ['model', 'where', 'backend', 'ms/step', 'images/s', 'GFLOP', 'GFLOP/s', 'reads', 'vs PyTorch', 'note'];
+  const body = rows.map((r) => {
+    const gflop = r.gflopPerStep ?? gflopOf(r.model);
+    const rate = gflop !== undefined && r.msPerStep ? (gflop * 1000) / r.msPerStep : undefined;
+    return [r.model, r.where, r.backend, fixed(r.msPerStep, 1), fixed(r.imagesPerSecond, 0), fixed(gflop, 2), fixed(rate, 1), fixed(r.readsPerStep, 0), r.vsPyTorch ? `${r.vsPyTorch.toFixed(2)}x` : '-', r.note];
+  });
+  const last = header.length - 1;
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((line) => line[c].length)));
+  const format = (line: string[]) => line.map((cell, c) => (c >= 3 && c < last ? cell.padStart(widths[c]) : c === last ? cell : cell.padEnd(widths[c]))).join('  ');
+  return [format(header), widths.map((w, c) => (c === last ? '-'.repeat(Math.min(w, 40)) : '-'.repeat(w))).join('  '), ...body.map(format)].join('\n');
+}
+
+
+export function profileTable(profile: ProfileRow): string {
+  const total = profile.kernels.reduce((sum, k) => sum + k.selfMs, 0);
+  const lines = profile.kernels.slice(0, PROFILE_TOP).map((k) =>
+    [k.name.padEnd(28), k.selfMs.toFixed(1).padStart(8), `${((100 * k.selfMs) / total).toFixed(0)}%`.padStart(5), k.calls.toFixed(0).padStart(6), k.flops ? (k.flops * 1e-9).toFixed(3).padStart(6) : '-'.padStart(6)].join('  '),
+  );
+  const header = ['kernel'.padEnd(28), 'ms/step'.padStart(8), 'share'.padStart(5), 'calls'.padStart(6), 'GFLOP'.padStart(6)].join('  ');
+  return [`${profile.model}: ${profile.msPerStep.toFixed(1)} ms/step traced (tracing adds a little), kernels ${total.toFixed(1)} ms`, header, ...lines].join('\n');
+}
