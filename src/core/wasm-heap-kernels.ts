@@ -283,13 +283,14 @@ function fastTile(original: tf.KernelConfig): tf.KernelFunc {
   return (args) => {
     const x = args.inputs.x as tf.TensorInfo;
     const { reps } = args.attrs as unknown as { reps: number[] };
-    if (!isWordSized(x.dtype) || reps.length !== x.shape.length) return original.kernelFunc(args);
+    // bool too (a byte each): the energy model's replay buffer broadcasts a bool mask
+    if (!(isWordSized(x.dtype) || x.dtype === 'bool') || reps.length !== x.shape.length) return original.kernelFunc(args);
     const backend = args.backend as unknown as WasmBackend;
     const outShape = x.shape.map((size, axis) => size * reps[axis]);
     const out = backend.makeOutput(outShape, x.dtype);
     if (tf.util.sizeFromShape(outShape) === 0) return out;
-    const source = wordsOf(backend, x);
-    const target = wordsOf(backend, out);
+    const source = x.dtype === 'bool' ? backend.typedArrayFromHeap(x) : wordsOf(backend, x);
+    const target = x.dtype === 'bool' ? backend.typedArrayFromHeap(out) : wordsOf(backend, out);
     const rank = x.shape.length;
     const inStrides = [...tf.util.computeStrides(x.shape), 1];
     const outStrides = [...tf.util.computeStrides(outShape), 1];
