@@ -9,7 +9,7 @@ import { collapseTranspose } from '../../src/core/wasm-heap-kernels';
  * tfjs-backend-wasm's own kernels, run on the same inputs: all must agree bit for bit (a
  * sum too: a training run must not drift from what TF.js's kernels give).
  */
-const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Tile', 'SplitV', 'Concat'] as const;
+const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Tile', 'SplitV', 'Concat', 'ResizeNearestNeighbor'] as const;
 let originals: Map<string, tf.KernelConfig>;
 let ours: Map<string, tf.KernelConfig>;
 
@@ -39,7 +39,7 @@ async function both<T extends tf.TypedArray>(compute: () => tf.Tensor): Promise<
 const numbered = (shape: number[], dtype: 'float32' | 'int32') =>
   dtype === 'float32' ? tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i * 0.5 - 7.25), shape) : tf.tensor(Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 2 ? -1 - i : i)), shape, 'int32');
 
-describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axes, Identity, Tile, SplitV, Concat)', () => {
+describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axes, Identity, Tile, SplitV, Concat, nearest upsampling)', () => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
     await tf.ready();
@@ -113,6 +113,16 @@ describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axe
       }
       x.dispose();
     }
+  });
+
+  it('ResizeNearestNeighbor by whole factors (upsampling layers) agrees bit for bit; other resizes are TF.js\'s', async () => {
+    const x = numbered([2, 3, 5, 4], 'float32');
+    for (const [size, alignCorners, halfPixelCenters] of [[[6, 10], false, false], [[9, 5], false, false], [[3, 15], false, false], [[6, 10], true, false], [[7, 11], false, false], [[6, 10], false, true]] as [[number, number], boolean, boolean][]) {
+      const [theirs, ours, shape] = await both(() => tf.image.resizeNearestNeighbor(x as tf.Tensor4D, size, alignCorners, halfPixelCenters));
+      expect(shape).toEqual([2, ...size, 4]);
+      expect(ours, `${size} ${alignCorners} ${halfPixelCenters}`).toEqual(theirs);
+    }
+    x.dispose();
   });
 
   it('Slice: runs, inner cuts, whole trailing axes, rank 1 to 4, float32 and int32, bit for bit', async () => {
