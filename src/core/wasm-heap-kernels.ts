@@ -234,11 +234,12 @@ function fastTranspose(original: tf.KernelConfig): tf.KernelFunc {
  * Sum of float32 values over leading axes [0, k), the bias gradient's reduction:
  *   total[c] = sum_n x[n, c]
  * read in memory order, each total a float32 added to row by row, in the order TF.js's
- * kernel adds (after its transpose), so the totals agree bit for bit. Other reductions go to
- * the original kernel.
+ * kernel adds (after its transpose), so the totals agree bit for bit. Mean (batch
+ * normalisation's moments) is that total over the count, divided in float32 as TF.js's
+ * kernel divides. Other reductions go to the original kernel.
  */
-function fastLeadingSum(original: tf.KernelConfig): tf.KernelFunc {
-  return (args) => {
+function fastLeadingReduction(mean: boolean): (original: tf.KernelConfig) => tf.KernelFunc {
+  return (original) => (args) => {
     const x = args.inputs.x as tf.TensorInfo;
     const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
     const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
@@ -254,6 +255,7 @@ function fastLeadingSum(original: tf.KernelConfig): tf.KernelFunc {
     const totals = backend.typedArrayFromHeap(out) as Float32Array;
     totals.fill(0);
     for (let row = 0, at = 0; row < rows; row++) for (let column = 0; column < columns; column++) totals[column] += source[at++];
+    if (mean) for (let column = 0; column < columns; column++) totals[column] /= rows;
     return out;
   };
 }
@@ -346,5 +348,6 @@ export function speedUpWasmDataMovement(): void {
   replaceWasmKernel('SplitV', fastSplit);
   replaceWasmKernel('Concat', fastConcat);
   replaceWasmKernel('Transpose', fastTranspose);
-  replaceWasmKernel('Sum', fastLeadingSum);
+  replaceWasmKernel('Sum', fastLeadingReduction(false));
+  replaceWasmKernel('Mean', fastLeadingReduction(true));
 }

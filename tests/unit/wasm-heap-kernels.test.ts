@@ -9,7 +9,7 @@ import { collapseTranspose } from '../../src/core/wasm-heap-kernels';
  * tfjs-backend-wasm's own kernels, run on the same inputs: all must agree bit for bit (a
  * sum too: a training run must not drift from what TF.js's kernels give).
  */
-const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Tile', 'SplitV', 'Concat', 'ResizeNearestNeighbor'] as const;
+const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Tile', 'SplitV', 'Concat', 'ResizeNearestNeighbor', 'Mean'] as const;
 let originals: Map<string, tf.KernelConfig>;
 let ours: Map<string, tf.KernelConfig>;
 
@@ -170,12 +170,14 @@ describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axe
     tf.dispose([variable, before]);
   });
 
-  it('Sum over leading axes (bias gradients) agrees bit for bit, keepDims too; other sums are TF.js\'s', async () => {
+  it('Sum and Mean over leading axes (bias gradients, batch-norm moments) agree bit for bit, keepDims too; other reductions are TF.js\'s', async () => {
     const x = tf.tensor(Float32Array.from({ length: 8 * 9 * 10 * 6 }, (_, i) => Math.sin(i * 0.37)), [8, 9, 10, 6]);
-    for (const [axes, keepDims] of [[[0, 1, 2], false], [[0, 1, 2], true], [[0], false], [[0, 1], true], [[1, 2], false], [[3], false], [[0, 1, 2, 3], false]] as const) {
-      const [expected, actual, shape] = await both(() => x.sum([...axes], keepDims));
-      expect(shape, `axes ${axes}`).toEqual(tf.util.parseAxisParam([...axes], x.shape).length === 4 ? [] : shape);
-      expect(Array.from(actual), `axes ${axes}`).toEqual(Array.from(expected));
+    for (const reduce of ['sum', 'mean'] as const) {
+      for (const [axes, keepDims] of [[[0, 1, 2], false], [[0, 1, 2], true], [[0], false], [[0, 1], true], [[1, 2], false], [[3], false], [[0, 1, 2, 3], false]] as const) {
+        const [expected, actual, shape] = await both(() => x[reduce]([...axes], keepDims));
+        expect(shape, `axes ${axes}`).toEqual(tf.util.parseAxisParam([...axes], x.shape).length === 4 ? [] : shape);
+        expect(Array.from(actual), `${reduce} over axes ${axes}`).toEqual(Array.from(expected));
+      }
     }
     x.dispose();
   });
