@@ -286,7 +286,7 @@ function fastTile(original: tf.KernelConfig): tf.KernelFunc {
     const x = args.inputs.x as tf.TensorInfo;
     const { reps } = args.attrs as unknown as { reps: number[] };
     // bool too (a byte each): the energy model's replay buffer broadcasts a bool mask
-    if (!(isWordSized(x.dtype) || x.dtype === 'bool') || reps.length !== x.shape.length) return original.kernelFunc(args);
+    if (!(isWordSized(x.dtype) || x.dtype === 'bool') || reps.length !== x.shape.length || x.shape.length === 0) return original.kernelFunc(args);
     const backend = args.backend as unknown as WasmBackend;
     const outShape = x.shape.map((size, axis) => size * reps[axis]);
     const out = backend.makeOutput(outShape, x.dtype);

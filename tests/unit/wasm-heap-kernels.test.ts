@@ -84,14 +84,15 @@ describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axe
     x.dispose();
   });
 
-  it('Tile: broadcasts of a bias gradient and of a bool mask, repeats of every axis, reps of 1, rank 1 to 4, float32, int32 and bool, bit for bit', async () => {
+  it('Tile: scalars, broadcasts of a bias gradient and of a bool mask, repeats of every axis, reps of 1, rank 1 to 4, float32, int32 and bool, bit for bit', async () => {
     const cases: [number[], number[]][] = [
-      [[1, 1, 1, 32], [64, 14, 14, 1]], [[1, 1, 1, 3136], [1, 1, 64, 1]], [[2, 3, 4], [3, 1, 2]], [[5], [4]], [[3, 1, 2, 5], [2, 4, 1, 3]], [[2, 3], [1, 1]], [[4, 2], [0, 3]],
+      [[], []], [[1, 1, 1, 32], [64, 14, 14, 1]], [[1, 1, 1, 3136], [1, 1, 64, 1]], [[2, 3, 4], [3, 1, 2]], [[5], [4]], [[3, 1, 2, 5], [2, 4, 1, 3]], [[2, 3], [1, 1]], [[4, 2], [0, 3]],
     ];
     for (const [shape, reps] of cases) for (const dtype of ['float32', 'int32', 'bool'] as const) {
       const x = dtype === 'bool' ? tf.tidy(() => numbered(shape, 'int32').greater(0)) : numbered(shape, dtype);
       const [theirs, ours, outShape] = await both(() => x.tile(reps));
       expect(outShape, `${shape} by ${reps}`).toEqual(shape.map((size, axis) => size * reps[axis]));
+      if (shape.length === 0) expect(ours.length).toBe(1); // a scalar stays itself
       expect(ours, `${shape} by ${reps} ${dtype}`).toEqual(theirs);
       x.dispose();
     }

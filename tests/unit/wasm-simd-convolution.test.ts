@@ -183,4 +183,33 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
       expect(worst / scale, `${key}: worst difference ${worst} of ${scale}`).toBeLessThan(2e-6);
     }
   });
+
+  it('gives zeros for empty sums, as TF.js\'s CPU kernels do, and leaves a bias that broadcasts along width to TF.js\'s kernel', async () => {
+    const cpu = async (compute: () => tf.Tensor) => {
+      await tf.setBackend('cpu');
+      const value = compute();
+      const values = await value.data();
+      value.dispose();
+      await tf.setBackend('wasm');
+      return values;
+    };
+    const check = async (compute: () => tf.Tensor, label: string) => {
+      const expected = await cpu(compute);
+      const ours = compute();
+      expect(Array.from(await ours.data()), label).toEqual(Array.from(expected).map((v) => expect.closeTo(v, 5)));
+      ours.dispose();
+    };
+    // no input channels: every output is an empty sum
+    await check(() => tf.conv2d(tf.zeros([1, 3, 3, 0]) as tf.Tensor4D, tf.zeros([3, 3, 0, 4]) as tf.Tensor4D, 1, 'same'), 'forward, 0 channels in');
+    await check(() => tf.conv2dTranspose(tf.ones([1, 3, 3, 4]) as tf.Tensor4D, tf.zeros([3, 3, 0, 4]) as tf.Tensor4D, [1, 3, 3, 0], 1, 'same'), 'input gradient, 0 channels');
+    // a batch of none: the filter gradient sums nothing
+    await check(() => tf.grad((w: tf.Tensor) => tf.conv2d(tf.zeros([0, 3, 3, 2]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'same').sum())(tf.ones([3, 3, 2, 4])), 'filter gradient, batch 0');
+    // a [4, 1] bias on a [1, 2, 4, 4] output adds along width, not per channel: not ours to
+    // add, so TF.js's WASM kernel gets it, and refuses it as it always did (rank-1 biases only)
+    const x = tf.tensor4d(values(1 * 2 * 4 * 3, 8), [1, 2, 4, 3]);
+    const w = tf.tensor4d(values(3 * 3 * 3 * 4, 9), [3, 3, 3, 4]);
+    const bias = tf.tensor2d([[1], [2], [3], [4]]);
+    expect(() => tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'same', bias })).toThrow(/rank-1 bias/);
+    tf.dispose([x, w, bias]);
+  });
 });

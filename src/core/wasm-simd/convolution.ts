@@ -64,7 +64,12 @@ class Scratch {
     if (total > this.bytes) {
       if (this.address) this.backend.wasm._free(this.address);
       this.bytes = Math.max(total, this.bytes * 2);
-      this.address = this.backend.wasm._malloc(this.bytes);
+      // malloc's address is a signed i32: above 2 GiB of heap it comes back negative
+      this.address = this.backend.wasm._malloc(this.bytes) >>> 0;
+      if (!this.address) {
+        this.bytes = 0;
+        throw new Error(`WASM convolution: no memory for ${total} bytes of scratch space`);
+      }
     }
     let next = Math.ceil(this.address / 16) * 16;
     return aligned.map((size) => {
@@ -100,7 +105,10 @@ const patch = (g: Geometry, first: number, rows: number) =>
   [first, rows, g.height, g.width, g.inChannels, g.outH, g.outW, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft];
 
 /** A 1x1 stride-1 unpadded convolution's patch matrix is its input: no copy needed. */
-const isPointwise = (g: Geometry) => g.filterH === 1 && g.filterW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop === 0 && g.padLeft === 0;
+const isPointwise = (g: Geometry) =>
+  g.filterH === 1 && g.filterW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop === 0 && g.padLeft === 0
+  // padding after the image (bottom, right) makes more output pixels than input ones
+  && g.outH === g.height && g.outW === g.width;
 
 /** Output pixels per chunk for a patch matrix of `rowBytes` bytes a row. */
 const chunkRows = (rowBytes: number, pixels: number, bytes = CHUNK_BYTES, fewest = MIN_CHUNK_ROWS) =>
@@ -125,6 +133,11 @@ export class SimdConvolutions {
     return new Float32Array(this.memory.buffer);
   }
 
+  /** Zeros `count` floats at `at`. */
+  private zero(at: number, count: number): void {
+    this.heap().fill(0, at / 4, at / 4 + count);
+  }
+
   private address(info: tf.TensorInfo): number {
     return this.backend.typedArrayFromHeap(info).byteOffset;
   }
@@ -141,6 +154,8 @@ export class SimdConvolutions {
     const pixels = g.batch * g.outH * g.outW;
     const depth = g.filterH * g.filterW * g.inChannels; // K
     const n = g.outChannels;
+    // an empty sum is 0 (the product's loop over K needs K >= 1)
+    if (pixels * depth * n === 0) return this.zero(outAt, pixels * n);
     const wide = roundUp4(n); // the product's columns come in fours: narrower outputs are padded
     const padded = wide !== n;
     const direct = isPointwise(g);
@@ -171,6 +186,10 @@ export class SimdConvolutions {
   /** dX = col2im(dY W^T): dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci]. */
   inputGradient(dy: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry): tf.TensorInfo {
     const dx = this.backend.makeOutput([g.batch, g.height, g.width, g.inChannels], 'float32');
+    if (g.batch * g.outH * g.outW * g.outChannels * g.inChannels === 0) {
+      this.zero(this.address(dx), g.batch * g.height * g.width * g.inChannels);
+      return dx;
+    }
     if (g.outChannels < 4 && g.strideH === 1 && g.strideW === 1) {
       this.inputGradientByTurnedFilter(this.address(dy), this.address(filter), this.address(dx), g);
       return dx;
@@ -226,6 +245,10 @@ export class SimdConvolutions {
     const pixels = g.batch * g.outH * g.outW;
     const depth = g.filterH * g.filterW * g.inChannels; // K, the rows of dW
     const n = g.outChannels;
+    if (pixels * depth * n === 0) {
+      this.zero(dwAt, depth * n);
+      return dw;
+    }
     if (n % 4 === 0) {
       const direct = isPointwise(g);
       const rows = chunkRows(depth * 4, pixels, FILTER_CHUNK_BYTES, MIN_FILTER_CHUNK_ROWS);

@@ -52,7 +52,8 @@ function inFront(name: string, run: (args: Parameters<tf.KernelFunc>[0], ours: S
     if (!before) throw new Error(`${name} on WASM: no kernel for this case`);
     return before.kernelFunc(args);
   };
-  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc, simd: true } as tf.KernelConfig);
+  // `fixed` too: kernel-fixes.ts's replacements leave a kernel so marked in place
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc, simd: true, fixed: true } as tf.KernelConfig);
 }
 
 /** Call after the other WASM kernel fixes (ours fall back to them); harmless to call twice. */
@@ -71,7 +72,9 @@ export function registerSimdConvolutions(): void {
     const channels = filter.shape[3];
     // bias and relu are added in place; other activations stay with XNNPACK's fused kernel
     if (activation && activation !== 'linear' && activation !== 'relu') return null;
-    if (bias ? tf.util.sizeFromShape(bias.shape) !== channels : activation === 'relu') return null;
+    // a bias per channel ([C], [1, C], ...): other shapes broadcast along other axes
+    const perChannel = (shape: number[]) => shape.length > 0 && shape[shape.length - 1] === channels && shape.slice(0, -1).every((size) => size === 1);
+    if (bias ? !perChannel(bias.shape) : activation === 'relu') return null;
     const g = shapeOf(x.shape, filter.shape, attrs as unknown as ConvAttrs, bias ? [x, filter, bias] : [x, filter]);
     if (!g) return null;
     const y = ours.forward(x, filter, g);
