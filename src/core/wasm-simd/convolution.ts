@@ -21,20 +21,7 @@
  * wide as the filter, which our layers never use, go to the kernels registered before.
  */
 import * as tf from '@tensorflow/tfjs';
-import { hasRelaxedSimd, instantiateKernels, type HeapMemory, type WasmKernels } from './kernels';
-
-/** The parts of tfjs-backend-wasm's BackendWasm and its Emscripten module used here. */
-interface WasmBackend {
-  wasm: {
-    _malloc(bytes: number): number;
-    _free(address: number): void;
-    _get_threads_count?(): number;
-    asm?: { memory?: HeapMemory };
-    wasmMemory?: HeapMemory;
-  };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
+import { HeapKernels, roundUp4, Scratch } from './heap';
 
 /**
  * Bytes of patch matrix worked on at once, so that a chunk stays in the second-level cache,
@@ -48,37 +35,6 @@ const CHUNK_BYTES = 256 * 1024;
 const FILTER_CHUNK_BYTES = 128 * 1024;
 const MIN_CHUNK_ROWS = 32;
 const MIN_FILTER_CHUNK_ROWS = 16;
-
-const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
-
-/** Heap scratch space, kept between calls and grown when a call needs more. */
-class Scratch {
-  private address = 0;
-  private bytes = 0;
-  constructor(private readonly backend: WasmBackend) {}
-
-  /** Byte addresses of regions of the given sizes (16-byte aligned), valid until the next call. */
-  regions(sizes: number[]): number[] {
-    const aligned = sizes.map((size) => Math.ceil(size / 16) * 16);
-    const total = aligned.reduce((sum, size) => sum + size, 0) + 16;
-    if (total > this.bytes) {
-      if (this.address) this.backend.wasm._free(this.address);
-      this.bytes = Math.max(total, this.bytes * 2);
-      // malloc's address is a signed i32: above 2 GiB of heap it comes back negative
-      this.address = this.backend.wasm._malloc(this.bytes) >>> 0;
-      if (!this.address) {
-        this.bytes = 0;
-        throw new Error(`WASM convolution: no memory for ${total} bytes of scratch space`);
-      }
-    }
-    let next = Math.ceil(this.address / 16) * 16;
-    return aligned.map((size) => {
-      const region = next;
-      next += size;
-      return region;
-    });
-  }
-}
 
 /** The shape of one convolution, from TF.js's own reading of its attributes. */
 interface Geometry {
@@ -119,28 +75,9 @@ function copyRows(heap: Float32Array, from: number, fromStride: number, to: numb
   for (let r = 0; r < rows; r++) heap.copyWithin(to / 4 + r * toStride, from / 4 + r * fromStride, from / 4 + r * fromStride + n);
 }
 
-export class SimdConvolutions {
-  private readonly scratch: Scratch;
+export class SimdConvolutions extends HeapKernels {
   /** For a filter made here and then used by a pass that takes `scratch`. */
-  private readonly filterScratch: Scratch;
-  constructor(private readonly backend: WasmBackend, private readonly memory: HeapMemory, private readonly kernels: WasmKernels, readonly threads: number) {
-    this.scratch = new Scratch(backend);
-    this.filterScratch = new Scratch(backend);
-  }
-
-  /** The heap as floats, viewed anew: a view taken before an allocation grew the heap is empty. */
-  private heap(): Float32Array {
-    return new Float32Array(this.memory.buffer);
-  }
-
-  /** Zeros `count` floats at `at`. */
-  private zero(at: number, count: number): void {
-    this.heap().fill(0, at / 4, at / 4 + count);
-  }
-
-  private address(info: tf.TensorInfo): number {
-    return this.backend.typedArrayFromHeap(info).byteOffset;
-  }
+  private readonly filterScratch = new Scratch(this.backend);
 
   /** Y = X W: x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] -> y [B, Ho, Wo, Co]. */
   forward(x: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry): tf.TensorInfo {
@@ -278,17 +215,5 @@ export class SimdConvolutions {
   }
 }
 
-/** The heap's WebAssembly.Memory: exported by the single-threaded build, Module.wasmMemory in the threaded one. */
-function heapMemory(backend: WasmBackend): HeapMemory | undefined {
-  return backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
-}
-
-/** Our convolutions for the current WASM backend, or null where they do not apply (see the file's comment). */
-export function simdConvolutionsFor(backend: WasmBackend, options: { fused?: boolean } = {}): SimdConvolutions | null {
-  const memory = heapMemory(backend);
-  if (!memory) return null;
-  return new SimdConvolutions(backend, memory, instantiateKernels(memory, options.fused ?? hasRelaxedSimd()), backend.wasm._get_threads_count?.() ?? 1);
-}
-
 export { geometry as convolutionGeometry };
-export type { Geometry as ConvolutionGeometry, WasmBackend };
+export type { Geometry as ConvolutionGeometry };

@@ -1,14 +1,23 @@
 /**
- * Registers convolution.ts's passes as the WASM backend's convolution kernels, each in front
- * of the kernel registered before it, which still runs the cases ours leave (see
- * convolution.ts) and runs everything while `useSimdConvolutions(false)` is in force (the
- * benchmark's and tests' side-by-side comparisons).
+ * Registers convolution.ts's and matmul.ts's passes as the WASM backend's convolution and
+ * matrix-product kernels, each in front of the kernel registered before it, which still runs
+ * the cases ours leave (see those files) and runs everything while
+ * `useSimdConvolutions(false)` is in force (the benchmark's and tests' side-by-side
+ * comparisons).
  */
 import * as tf from '@tensorflow/tfjs';
-import { convolutionGeometry, simdConvolutionsFor, type ConvolutionGeometry, type SimdConvolutions, type WasmBackend } from './convolution';
+import { convolutionGeometry, SimdConvolutions, type ConvolutionGeometry } from './convolution';
+import { heapKernelsFor, type WasmBackend } from './heap';
+import { productShape, SimdMatMul } from './matmul';
 
 let enabled = true;
-const perBackend = new WeakMap<object, SimdConvolutions | null>();
+
+/** Our passes on one backend's heap (none without a heap to work on). */
+interface Ours {
+  convolutions: SimdConvolutions;
+  products: SimdMatMul;
+}
+const perBackend = new WeakMap<object, Ours | null>();
 
 /** Turns our convolutions on or off (they are on once registered); returns the previous setting. */
 export function useSimdConvolutions(on: boolean): boolean {
@@ -17,8 +26,12 @@ export function useSimdConvolutions(on: boolean): boolean {
   return before;
 }
 
-function convolutionsOf(backend: object): SimdConvolutions | null {
-  if (!perBackend.has(backend)) perBackend.set(backend, simdConvolutionsFor(backend as WasmBackend));
+function oursOn(backend: object): Ours | null {
+  if (!perBackend.has(backend)) {
+    const convolutions = heapKernelsFor(SimdConvolutions, backend as WasmBackend);
+    const products = heapKernelsFor(SimdMatMul, backend as WasmBackend);
+    perBackend.set(backend, convolutions && products ? { convolutions, products } : null);
+  }
   return perBackend.get(backend) ?? null;
 }
 
@@ -29,6 +42,9 @@ interface ConvAttrs {
   dilations?: number | [number, number];
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
+
+/** A bias per channel ([C], [1, C], ...): other shapes broadcast along other axes. */
+const perChannel = (shape: number[], channels: number) => shape.length > 0 && shape[shape.length - 1] === channels && shape.slice(0, -1).every((size) => size === 1);
 
 /** Our reading of a convolution of `inShape` by `filterShape`, or null where ours does not apply. */
 function shapeOf(inShape: number[], filterShape: number[], attrs: ConvAttrs, tensors: tf.TensorInfo[]): ConvolutionGeometry | null {
@@ -41,12 +57,12 @@ function shapeOf(inShape: number[], filterShape: number[], attrs: ConvAttrs, ten
 }
 
 /** Puts `run` in front of the kernel `name` registered now (once: a second call finds ours there). */
-function inFront(name: string, run: (args: Parameters<tf.KernelFunc>[0], ours: SimdConvolutions) => tf.TensorInfo | null): void {
+function inFront(name: string, run: (args: Parameters<tf.KernelFunc>[0], ours: Ours) => tf.TensorInfo | null): void {
   const before = tf.getKernel(name, 'wasm');
   if ((before as { simd?: boolean } | undefined)?.simd) return;
   if (before) tf.unregisterKernel(name, 'wasm');
   const kernelFunc: tf.KernelFunc = (args) => {
-    const ours = enabled ? convolutionsOf(args.backend) : null;
+    const ours = enabled ? oursOn(args.backend) : null;
     const result = ours ? run(args, ours) : null;
     if (result) return result;
     if (!before) throw new Error(`${name} on WASM: no kernel for this case`);
@@ -58,23 +74,21 @@ function inFront(name: string, run: (args: Parameters<tf.KernelFunc>[0], ours: S
 
 /** Call after the other WASM kernel fixes (ours fall back to them); harmless to call twice. */
 export function registerSimdConvolutions(): void {
-  inFront('Conv2D', ({ inputs, attrs }, ours) => {
+  inFront('Conv2D', ({ inputs, attrs }, { convolutions: ours }) => {
     if (ours.threads > 1) return null;
     const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     const g = shapeOf(x.shape, filter.shape, attrs as unknown as ConvAttrs, [x, filter]);
     return g && ours.forward(x, filter, g);
   });
 
-  inFront('FusedConv2D', ({ inputs, attrs }, ours) => {
+  inFront('FusedConv2D', ({ inputs, attrs }, { convolutions: ours }) => {
     if (ours.threads > 1) return null;
     const { x, filter, bias } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias?: tf.TensorInfo };
     const { activation } = attrs as { activation?: string };
     const channels = filter.shape[3];
     // bias and relu are added in place; other activations stay with XNNPACK's fused kernel
     if (activation && activation !== 'linear' && activation !== 'relu') return null;
-    // a bias per channel ([C], [1, C], ...): other shapes broadcast along other axes
-    const perChannel = (shape: number[]) => shape.length > 0 && shape[shape.length - 1] === channels && shape.slice(0, -1).every((size) => size === 1);
-    if (bias ? !perChannel(bias.shape) : activation === 'relu') return null;
+    if (bias ? !perChannel(bias.shape, channels) : activation === 'relu') return null;
     const g = shapeOf(x.shape, filter.shape, attrs as unknown as ConvAttrs, bias ? [x, filter, bias] : [x, filter]);
     if (!g) return null;
     const y = ours.forward(x, filter, g);
@@ -82,7 +96,7 @@ export function registerSimdConvolutions(): void {
     return y;
   });
 
-  inFront('Conv2DBackpropInput', ({ inputs, attrs }, ours) => {
+  inFront('Conv2DBackpropInput', ({ inputs, attrs }, { convolutions: ours }) => {
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const { inputShape } = attrs as unknown as { inputShape: number[] };
     const g = shapeOf(inputShape, filter.shape, attrs as unknown as ConvAttrs, [dy, filter]);
@@ -90,11 +104,31 @@ export function registerSimdConvolutions(): void {
     return ours.inputGradient(dy, filter, g);
   });
 
-  inFront('Conv2DBackpropFilter', ({ inputs, attrs }, ours) => {
+  inFront('Conv2DBackpropFilter', ({ inputs, attrs }, { convolutions: ours }) => {
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const { filterShape } = attrs as unknown as { filterShape: number[] };
     const g = shapeOf(x.shape, filterShape, attrs as unknown as ConvAttrs, [x, dy]);
     if (!g || g.outH !== dy.shape[1] || g.outW !== dy.shape[2]) return null;
     return ours.filterGradient(x, dy, g);
+  });
+
+  inFront('BatchMatMul', ({ inputs, attrs }, { products }) => {
+    if (products.threads > 1) return null;
+    const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const shape = productShape(a, b, transposeA, transposeB);
+    return shape && products.product(a, b, shape);
+  });
+
+  inFront('_FusedMatMul', ({ inputs, attrs }, { products }) => {
+    if (products.threads > 1) return null;
+    const { a, b, bias } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
+    const { transposeA, transposeB, activation } = attrs as unknown as { transposeA: boolean; transposeB: boolean; activation?: string };
+    if (activation && activation !== 'linear' && activation !== 'relu') return null;
+    const shape = productShape(a, b, transposeA, transposeB);
+    if (!shape || (bias ? bias.dtype !== 'float32' || !perChannel(bias.shape, shape.n) : activation === 'relu')) return null;
+    const c = products.product(a, b, shape);
+    if (bias) products.addBias(c, bias, activation === 'relu');
+    return c;
   });
 }

@@ -1,0 +1,88 @@
+/**
+ * What our WebAssembly kernels share on tfjs-backend-wasm's heap: the backend's parts they
+ * use, scratch space, views and addresses. convolution.ts and matmul.ts build on it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { hasRelaxedSimd, instantiateKernels, type HeapMemory, type WasmKernels } from './kernels';
+
+/** The parts of tfjs-backend-wasm's BackendWasm and its Emscripten module used here. */
+export interface WasmBackend {
+  wasm: {
+    _malloc(bytes: number): number;
+    _free(address: number): void;
+    _get_threads_count?(): number;
+    asm?: { memory?: HeapMemory };
+    wasmMemory?: HeapMemory;
+  };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+export const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/** Heap scratch space, kept between calls and grown when a call needs more. */
+export class Scratch {
+  private address = 0;
+  private bytes = 0;
+  constructor(private readonly backend: WasmBackend) {}
+
+  /** Byte addresses of regions of the given sizes (16-byte aligned), valid until the next call. */
+  regions(sizes: number[]): number[] {
+    const aligned = sizes.map((size) => Math.ceil(size / 16) * 16);
+    const total = aligned.reduce((sum, size) => sum + size, 0) + 16;
+    if (total > this.bytes) {
+      if (this.address) this.backend.wasm._free(this.address);
+      this.bytes = Math.max(total, this.bytes * 2);
+      // malloc's address is a signed i32: above 2 GiB of heap it comes back negative
+      this.address = this.backend.wasm._malloc(this.bytes) >>> 0;
+      if (!this.address) {
+        this.bytes = 0;
+        throw new Error(`WASM kernels: no memory for ${total} bytes of scratch space`);
+      }
+    }
+    let next = Math.ceil(this.address / 16) * 16;
+    return aligned.map((size) => {
+      const region = next;
+      next += size;
+      return region;
+    });
+  }
+}
+
+/** A pass on the heap: its kernels, scratch, and views of the heap. */
+export class HeapKernels {
+  protected readonly scratch: Scratch;
+  constructor(protected readonly backend: WasmBackend, private readonly memory: HeapMemory, protected readonly kernels: WasmKernels, readonly threads: number) {
+    this.scratch = new Scratch(backend);
+  }
+
+  /** The heap as floats, viewed anew: a view taken before an allocation grew the heap is empty. */
+  protected heap(): Float32Array {
+    return new Float32Array(this.memory.buffer);
+  }
+
+  /** Zeros `count` floats at `at`. */
+  protected zero(at: number, count: number): void {
+    this.heap().fill(0, at / 4, at / 4 + count);
+  }
+
+  protected address(info: tf.TensorInfo): number {
+    return this.backend.typedArrayFromHeap(info).byteOffset;
+  }
+}
+
+/** The heap's WebAssembly.Memory: exported by the single-threaded build, Module.wasmMemory in the threaded one. */
+function heapMemory(backend: WasmBackend): HeapMemory | undefined {
+  return backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
+}
+
+/** A `Kind` of pass for the current WASM backend, or null without a heap to work on. */
+export function heapKernelsFor<T extends HeapKernels>(
+  Kind: new (backend: WasmBackend, memory: HeapMemory, kernels: WasmKernels, threads: number) => T,
+  backend: WasmBackend,
+  options: { fused?: boolean } = {},
+): T | null {
+  const memory = heapMemory(backend);
+  if (!memory) return null;
+  return new Kind(backend, memory, instantiateKernels(memory, options.fused ?? hasRelaxedSimd()), backend.wasm._get_threads_count?.() ?? 1);
+}

@@ -1,0 +1,98 @@
+/**
+ * Matrix products on the WASM backend (BatchMatMul, _FusedMatMul) through our matrix
+ * product (kernels.ts), in place on tfjs-backend-wasm's heap.
+ *
+ * Why: TF.js hands these to XNNPACK's fully connected operator, which ran PixelCNN's 1x1
+ * output layers at 11-27 GFLOP/s here (their weight gradient, [32, 25088] x [25088, 256], at
+ * 14) and PixelRNN's LSTM products, a few hundred a step, at about 20. Ours reads A in either
+ * layout for free (it is read one number at a time), so a transposed A costs nothing; a
+ * transposed B is copied once into rows. A long inner dimension is worked through in
+ * chunks that keep their part of B in cache, adding into C.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { HeapKernels, roundUp4 } from './heap';
+
+/** Rows of B per chunk of the inner dimension, at most: 256 kB of B at 256 columns. */
+const CHUNK_BYTES = 256 * 1024;
+
+export interface ProductShape {
+  batch: number;
+  /** Which operand is broadcast over the batch (its batch is 1), if any. */
+  aBatch: number;
+  bBatch: number;
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** The product's shape from 3-D operands (TF.js's ops reshape to [batch, rows, columns]), or null where ours does not apply. */
+export function productShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): ProductShape | null {
+  if (a.shape.length !== 3 || b.shape.length !== 3 || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const [aBatch, aRows, aColumns] = a.shape;
+  const [bBatch, bRows, bColumns] = b.shape;
+  const [m, k] = transposeA ? [aColumns, aRows] : [aRows, aColumns];
+  const [kB, n] = transposeB ? [bColumns, bRows] : [bRows, bColumns];
+  if (k !== kB || (aBatch !== bBatch && aBatch !== 1 && bBatch !== 1)) return null;
+  return { batch: Math.max(aBatch, bBatch), aBatch, bBatch, m, k, n, transposeA, transposeB };
+}
+
+export class SimdMatMul extends HeapKernels {
+  /** C = op(A) op(B) for each batch: [batch, m, n]. */
+  product(a: tf.TensorInfo, b: tf.TensorInfo, p: ProductShape): tf.TensorInfo {
+    const out = this.backend.makeOutput([p.batch, p.m, p.n], 'float32');
+    const { m, k, n } = p;
+    if (m * n === 0) return out;
+    const outAt = this.address(out);
+    if (k === 0) {
+      this.zero(outAt, p.batch * m * n);
+      return out;
+    }
+    const wide = roundUp4(n); // the product's columns come in fours: narrower ones are padded
+    const copiedB = p.transposeB || wide !== n;
+    const chunk = Math.max(1, Math.min(k, Math.floor(CHUNK_BYTES / (wide * 4))));
+    const [bRows, cRows] = this.scratch.regions([copiedB ? k * wide * 4 : 0, wide !== n ? m * wide * 4 : 0]);
+    const [aAt, bAt] = [this.address(a), this.address(b)];
+    // A[r, s] at aRow*r + aStep*s: stored [m, k], or [k, m] when transposed
+    const [aRow, aStep] = p.transposeA ? [4, m * 4] : [k * 4, 4];
+    for (let batch = 0; batch < p.batch; batch++) {
+      const aBase = aAt + (p.aBatch === 1 ? 0 : batch * m * k * 4);
+      const bBase = bAt + (p.bBatch === 1 ? 0 : batch * k * n * 4);
+      // B as [k, wide] rows, copied when transposed or narrow (once when shared by the batch)
+      if (copiedB && (batch === 0 || p.bBatch !== 1)) this.copyB(bBase, bRows, p, wide);
+      const [bMatrix, ldb] = copiedB ? [bRows, wide * 4] : [bBase, n * 4];
+      const c = wide !== n ? cRows : outAt + batch * m * n * 4;
+      for (let first = 0; first < k; first += chunk) {
+        const count = Math.min(chunk, k - first);
+        // C[m, wide] (+)= A[m, first : first + count] B[first : first + count, wide]
+        this.kernels.gemm(aBase + first * aStep, aRow, aStep, bMatrix + first * ldb, ldb, c, wide * 4, m, wide, count, first > 0 ? 1 : 0);
+      }
+      if (wide !== n) {
+        const heap = this.heap();
+        const [from, to] = [cRows / 4, (outAt + batch * m * n * 4) / 4];
+        for (let r = 0; r < m; r++) heap.copyWithin(to + r * n, from + r * wide, from + r * wide + n);
+      }
+    }
+    return out;
+  }
+
+  /** C += bias (per column), then max(0, C) if relu. */
+  addBias(c: tf.TensorInfo, bias: tf.TensorInfo, relu: boolean): void {
+    const n = c.shape[c.shape.length - 1];
+    this.kernels.addBias(this.address(c), this.address(bias), tf.util.sizeFromShape(c.shape) / n, n, relu ? 1 : 0);
+  }
+
+  /** B into rows of `wide` numbers at `to`, zeros past n: from [k, n], or from [n, k] when transposed. */
+  private copyB(from: number, to: number, p: ProductShape, wide: number): void {
+    const heap = this.heap();
+    const [source, target] = [from / 4, to / 4];
+    const { k, n } = p;
+    if (wide !== n) heap.fill(0, target, target + k * wide);
+    if (p.transposeB) {
+      for (let column = 0; column < n; column++) for (let s = 0; s < k; s++) heap[target + s * wide + column] = heap[source + column * k + s];
+    } else {
+      for (let s = 0; s < k; s++) heap.copyWithin(target + s * wide, source + s * n, source + s * n + n);
+    }
+  }
+}
