@@ -29,6 +29,7 @@ const CASES: Case[] = [
   { a: [1, 9, 6], b: [2, 5, 6], transposeA: false, transposeB: true }, // A shared, B transposed per batch
   { a: [1, 3000, 9], b: [1, 3000, 40], transposeA: true, transposeB: false }, // a long inner dimension: chunks
   { a: [1, 37, 16], b: [1, 16, 256], transposeA: false, transposeB: false, fused: true },
+  { a: [1, 3000, 9], b: [1, 3000, 40], transposeA: true, transposeB: false, fused: true }, // bias with the first chunk, relu after the last
   { a: [1, 6, 5], b: [1, 5, 1], transposeA: false, transposeB: false, fused: true },
   { a: [1, 4, 0], b: [1, 0, 8], transposeA: false, transposeB: false }, // an empty sum
 ];

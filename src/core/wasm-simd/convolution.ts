@@ -21,7 +21,7 @@
  * wide as the filter, which our layers never use, go to the kernels registered before.
  */
 import * as tf from '@tensorflow/tfjs';
-import { HeapKernels, roundUp4, Scratch } from './heap';
+import { HeapKernels, roundUp4, Scratch, type Epilogue } from './heap';
 
 /**
  * Bytes of patch matrix worked on at once, so that a chunk stays in the second-level cache,
@@ -79,15 +79,19 @@ export class SimdConvolutions extends HeapKernels {
   /** For a filter made here and then used by a pass that takes `scratch`. */
   private readonly filterScratch = new Scratch(this.backend);
 
-  /** Y = X W: x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] -> y [B, Ho, Wo, Co]. */
-  forward(x: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry): tf.TensorInfo {
+  /**
+   * Y = X W (+ bias, then max(0, .) if relu): x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] ->
+   * y [B, Ho, Wo, Co]; the bias, one number per output channel, is added as each block of Y
+   * is stored.
+   */
+  forward(x: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry, epilogue: Epilogue = {}): tf.TensorInfo {
     const out = this.backend.makeOutput([g.batch, g.outH, g.outW, g.outChannels], 'float32');
-    this.forwardAt(this.address(x), this.address(filter), this.address(out), g);
+    this.forwardAt(this.address(x), this.address(filter), this.address(out), g, epilogue.bias ? this.address(epilogue.bias) : 0, epilogue.relu ?? false);
     return out;
   }
 
-  /** The forward pass on heap addresses (bytes), which stay valid when the heap grows. */
-  private forwardAt(xAt: number, filterAt: number, outAt: number, g: Geometry): void {
+  /** The forward pass on heap addresses (bytes), which stay valid when the heap grows; biasAt 0 for none. */
+  private forwardAt(xAt: number, filterAt: number, outAt: number, g: Geometry, biasAt = 0, relu = false): void {
     const pixels = g.batch * g.outH * g.outW;
     const depth = g.filterH * g.filterW * g.inChannels; // K
     const n = g.outChannels;
@@ -97,27 +101,24 @@ export class SimdConvolutions extends HeapKernels {
     const padded = wide !== n;
     const direct = isPointwise(g);
     const rows = chunkRows(depth * 4, pixels);
-    const [matrix, paddedFilter, paddedOut] = this.scratch.regions([direct ? 0 : rows * depth * 4, padded ? depth * wide * 4 : 0, padded ? rows * wide * 4 : 0]);
+    const [matrix, paddedFilter, paddedOut, paddedBias] = this.scratch.regions([direct ? 0 : rows * depth * 4, padded ? depth * wide * 4 : 0, padded ? rows * wide * 4 : 0, padded ? wide * 4 : 0]);
     const heap = this.heap();
     if (padded) {
       heap.fill(0, paddedFilter / 4, paddedFilter / 4 + depth * wide);
       copyRows(heap, filterAt, n, paddedFilter, wide, depth, n);
+      heap.fill(0, paddedBias / 4, paddedBias / 4 + wide);
+      if (biasAt) copyRows(heap, biasAt, n, paddedBias, wide, 1, n);
     }
+    const bias = biasAt && padded ? paddedBias : biasAt;
     for (let first = 0; first < pixels; first += rows) {
       const count = Math.min(rows, pixels - first);
       if (!direct) this.kernels.im2col(xAt, matrix, depth * 4, ...patch(g, first, count));
       const a = direct ? xAt + first * depth * 4 : matrix;
       const c = padded ? paddedOut : outAt + first * n * 4;
       // C[count, wide] = A[count, K] B[K, wide]
-      this.kernels.gemm(a, depth * 4, 4, padded ? paddedFilter : filterAt, wide * 4, c, wide * 4, count, wide, depth, 0);
+      this.kernels.gemm(a, depth * 4, 4, padded ? paddedFilter : filterAt, wide * 4, c, wide * 4, count, wide, depth, 0, bias, relu ? 1 : 0);
       if (padded) copyRows(heap, paddedOut, wide, outAt + first * n * 4, n, count, n);
     }
-  }
-
-  /** y += bias per channel, then max(0, y) if relu; y [pixels, channels] on the heap. */
-  addBias(y: tf.TensorInfo, bias: tf.TensorInfo, relu: boolean): void {
-    const channels = y.shape[y.shape.length - 1];
-    this.kernels.addBias(this.address(y), this.address(bias), tf.util.sizeFromShape(y.shape) / channels, channels, relu ? 1 : 0);
   }
 
   /** dX = col2im(dY W^T): dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci]. */

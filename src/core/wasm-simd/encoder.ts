@@ -43,7 +43,7 @@ const section = (id: number, content: number[]) => [id, ...unsigned(content.leng
 const OPCODE = {
   'i32.eqz': 0x45, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49, 'i32.gt_s': 0x4a, 'i32.gt_u': 0x4b, 'i32.ge_s': 0x4e, 'i32.ge_u': 0x4f,
   'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.div_u': 0x6e, 'i32.rem_u': 0x70, 'i32.and': 0x71, 'i32.shl': 0x74,
-  'f32.add': 0x92, 'f32.mul': 0x94, 'f32.max': 0x97, select: 0x1b,
+  'f32.add': 0x92, 'f32.mul': 0x94, select: 0x1b,
 } as const;
 
 /** SIMD opcodes (prefix 0xfd); the relaxed ones need the relaxed-SIMD proposal (Chrome 114+). */

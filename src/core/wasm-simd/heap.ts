@@ -49,6 +49,12 @@ export class Scratch {
   }
 }
 
+/** What a fused layer adds as its output is stored: a bias per output column, then relu. */
+export interface Epilogue {
+  bias?: tf.TensorInfo;
+  relu?: boolean;
+}
+
 /** A pass on the heap: its kernels, scratch, and views of the heap. */
 export class HeapKernels {
   protected readonly scratch: Scratch;

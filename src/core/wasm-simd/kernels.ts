@@ -34,9 +34,13 @@ declare const WebAssembly: {
 /** Rows of C per register block. */
 export const ROWS = 4;
 
-/** C (+)= A B: see the file's comment. k must be at least 1, n a multiple of 4. */
+/**
+ * C (+)= A B (+ bias), then max(0, C) if relu: see the file's comment. k must be at least 1,
+ * n a multiple of 4; bias is the address of n numbers, or 0 for none. The bias and relu are
+ * applied as each block is stored, so a fused layer writes its output once.
+ */
 function gemm(fused: boolean): FunctionWriter {
-  const f = new FunctionWriter('gemm', ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', 'ldc', 'm', 'n', 'k', 'accumulate']);
+  const f = new FunctionWriter('gemm', ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', 'ldc', 'm', 'n', 'k', 'accumulate', 'bias', 'relu']);
   const [a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate] = ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', 'ldc', 'm', 'n', 'k', 'accumulate'];
   const [i, j, steps, bp, q] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')];
   const [splat, b0, b1] = [f.local('v128'), f.local('v128'), f.local('v128')];
@@ -73,6 +77,13 @@ function gemm(fused: boolean): FunctionWriter {
       f.get(c).get(i).i32(r).op('i32.add').get(ldc).op('i32.mul').op('i32.add').get(j).i32(2).op('i32.shl').op('i32.add').set(q);
       f.get(accumulate).when(() => {
         for (let v = 0; v < vectors; v++) f.get(accumulators[r][v]).get(q).memory('v128.load', 16 * v).simd('f32x4.add').set(accumulators[r][v]);
+      });
+      f.get('bias').when(() => {
+        // + bias[j .. j + 4*vectors]
+        for (let v = 0; v < vectors; v++) f.get(accumulators[r][v]).get('bias').get(j).i32(2).op('i32.shl').op('i32.add').memory('v128.load', 16 * v).simd('f32x4.add').set(accumulators[r][v]);
+      });
+      f.get('relu').when(() => {
+        for (let v = 0; v < vectors; v++) f.get(accumulators[r][v]).zeroVector().simd('f32x4.max').set(accumulators[r][v]);
       });
       for (let v = 0; v < vectors; v++) f.get(q).get(accumulators[r][v]).memory('v128.store', 16 * v);
     }
@@ -231,38 +242,9 @@ function col2im(): FunctionWriter {
   });
 }
 
-/** Rows of n numbers (c, contiguous) += bias (n numbers), then max(0, .) when relu is not 0. */
-function addBias(): FunctionWriter {
-  const f = new FunctionWriter('addBias', ['c', 'bias', 'rows', 'n', 'relu']);
-  for (const local of ['row', 'j', 'at']) f.local('i32', local);
-  const value = f.local('v128', 'value');
-  const scalar = f.local('f32', 'scalar');
-  f.get('c').set('at');
-  f.i32(0).set('row');
-  f.whileLoop(() => f.get('row').get('rows').op('i32.lt_u'), () => {
-    f.i32(0).set('j');
-    f.whileLoop(() => f.get('n').get('j').op('i32.sub').i32(4).op('i32.ge_u'), () => {
-      f.get('at').memory('v128.load').get('bias').get('j').i32(2).op('i32.shl').op('i32.add').memory('v128.load').simd('f32x4.add').set(value);
-      f.get('relu').when(() => { f.get(value).zeroVector().simd('f32x4.max').set(value); });
-      f.get('at').get(value).memory('v128.store');
-      f.get('at').i32(16).op('i32.add').set('at');
-      f.get('j').i32(4).op('i32.add').set('j');
-    });
-    f.whileLoop(() => f.get('j').get('n').op('i32.lt_u'), () => {
-      f.get('at').f32Load().get('bias').get('j').i32(2).op('i32.shl').op('i32.add').f32Load().op('f32.add').set(scalar);
-      f.get('relu').when(() => { f.get(scalar).zeroFloat().op('f32.max').set(scalar); });
-      f.get('at').get(scalar).f32Store();
-      f.get('at').i32(4).op('i32.add').set('at');
-      f.get('j').i32(1).op('i32.add').set('j');
-    });
-    f.get('row').i32(1).op('i32.add').set('row');
-  });
-  return f;
-}
-
-/** The module's bytes: gemm, im2col, col2im and addBias over the memory env.memory. */
+/** The module's bytes: gemm, im2col and col2im over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), im2col(), col2im(), addBias()], sharedMemory);
+  return encodeModule([gemm(fused), im2col(), col2im()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -274,10 +256,9 @@ export function hasRelaxedSimd(): boolean {
 
 /** The kernels as callable functions; addresses and strides in bytes. */
 export interface WasmKernels {
-  gemm(a: number, aRow: number, aStep: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: number): void;
+  gemm(a: number, aRow: number, aStep: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: number, bias?: number, relu?: number): void;
   im2col(image: number, matrix: number, colStride: number, ...patch: number[]): void;
   col2im(matrix: number, colStride: number, image: number, ...patch: number[]): void;
-  addBias(c: number, bias: number, rows: number, n: number, relu: number): void;
 }
 
 /** Instantiates the kernels on `memory` (a heap they share with whoever allocates in it). */
@@ -285,10 +266,10 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const module = new WebAssembly.Module(kernelModule(fused, shared));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const e = instance.exports as unknown as Pick<WasmKernels, 'gemm' | 'addBias'> & { im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
+  const e = instance.exports as unknown as { gemm: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
   return {
-    gemm: e.gemm,
-    addBias: e.addBias,
+    // bias 0 and relu 0: none
+    gemm: (a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias = 0, relu = 0) => e.gemm(a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias, relu),
     im2col: (image, matrix, colStride, ...patch) => e.im2col(image, matrix, colStride, ...patch),
     // col2im's first parameter is the image it adds to, as patchWalk names them
     col2im: (matrix, colStride, image, ...patch) => e.col2im(image, matrix, colStride, ...patch),

@@ -10,7 +10,7 @@
  * chunks that keep their part of B in cache, adding into C.
  */
 import * as tf from '@tensorflow/tfjs';
-import { HeapKernels, roundUp4 } from './heap';
+import { HeapKernels, roundUp4, type Epilogue } from './heap';
 
 /** Rows of B per chunk of the inner dimension, at most: 256 kB of B at 256 columns. */
 const CHUNK_BYTES = 256 * 1024;
@@ -39,8 +39,8 @@ export function productShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boo
 }
 
 export class SimdMatMul extends HeapKernels {
-  /** C = op(A) op(B) for each batch: [batch, m, n]. */
-  product(a: tf.TensorInfo, b: tf.TensorInfo, p: ProductShape): tf.TensorInfo {
+  /** C = op(A) op(B) (+ bias, then max(0, .) if relu) for each batch: [batch, m, n]. */
+  product(a: tf.TensorInfo, b: tf.TensorInfo, p: ProductShape, epilogue: Epilogue = {}): tf.TensorInfo {
     const out = this.backend.makeOutput([p.batch, p.m, p.n], 'float32');
     const { m, k, n } = p;
     if (m * n === 0) return out;
@@ -52,8 +52,17 @@ export class SimdMatMul extends HeapKernels {
     const wide = roundUp4(n); // the product's columns come in fours: narrower ones are padded
     const copiedB = p.transposeB || wide !== n;
     const chunk = Math.max(1, Math.min(k, Math.floor(CHUNK_BYTES / (wide * 4))));
-    const [bRows, cRows] = this.scratch.regions([copiedB ? k * wide * 4 : 0, wide !== n ? m * wide * 4 : 0]);
+    const [bRows, cRows, paddedBias] = this.scratch.regions([copiedB ? k * wide * 4 : 0, wide !== n ? m * wide * 4 : 0, wide !== n ? wide * 4 : 0]);
     const [aAt, bAt] = [this.address(a), this.address(b)];
+    let bias = epilogue.bias ? this.address(epilogue.bias) : 0;
+    if (bias && wide !== n) {
+      // the bias read in fours: padded with zeros
+      const heap = this.heap();
+      heap.fill(0, paddedBias / 4, paddedBias / 4 + wide);
+      heap.copyWithin(paddedBias / 4, bias / 4, bias / 4 + n);
+      bias = paddedBias;
+    }
+    const relu = epilogue.relu ? 1 : 0;
     // A[r, s] at aRow*r + aStep*s: stored [m, k], or [k, m] when transposed
     const [aRow, aStep] = p.transposeA ? [4, m * 4] : [k * 4, 4];
     for (let batch = 0; batch < p.batch; batch++) {
@@ -65,8 +74,9 @@ export class SimdMatMul extends HeapKernels {
       const c = wide !== n ? cRows : outAt + batch * m * n * 4;
       for (let first = 0; first < k; first += chunk) {
         const count = Math.min(chunk, k - first);
-        // C[m, wide] (+)= A[m, first : first + count] B[first : first + count, wide]
-        this.kernels.gemm(aBase + first * aStep, aRow, aStep, bMatrix + first * ldb, ldb, c, wide * 4, m, wide, count, first > 0 ? 1 : 0);
+        // C[m, wide] (+)= A[m, first : first + count] B[first : first + count, wide]; the bias with the first part, relu after the last
+        const [firstPart, lastPart] = [first === 0, first + count === k];
+        this.kernels.gemm(aBase + first * aStep, aRow, aStep, bMatrix + first * ldb, ldb, c, wide * 4, m, wide, count, firstPart ? 0 : 1, firstPart ? bias : 0, lastPart ? relu : 0);
       }
       if (wide !== n) {
         const heap = this.heap();
@@ -75,12 +85,6 @@ export class SimdMatMul extends HeapKernels {
       }
     }
     return out;
-  }
-
-  /** C += bias (per column), then max(0, C) if relu. */
-  addBias(c: tf.TensorInfo, bias: tf.TensorInfo, relu: boolean): void {
-    const n = c.shape[c.shape.length - 1];
-    this.kernels.addBias(this.address(c), this.address(bias), tf.util.sizeFromShape(c.shape) / n, n, relu ? 1 : 0);
   }
 
   /** B into rows of `wide` numbers at `to`, zeros past n: from [k, n], or from [n, k] when transposed. */

@@ -91,9 +91,7 @@ export function registerSimdConvolutions(): void {
     if (bias ? !perChannel(bias.shape, channels) : activation === 'relu') return null;
     const g = shapeOf(x.shape, filter.shape, attrs as unknown as ConvAttrs, bias ? [x, filter, bias] : [x, filter]);
     if (!g) return null;
-    const y = ours.forward(x, filter, g);
-    if (bias) ours.addBias(y, bias, activation === 'relu');
-    return y;
+    return ours.forward(x, filter, g, { bias, relu: activation === 'relu' });
   });
 
   inFront('Conv2DBackpropInput', ({ inputs, attrs }, { convolutions: ours }) => {
@@ -127,8 +125,6 @@ export function registerSimdConvolutions(): void {
     if (activation && activation !== 'linear' && activation !== 'relu') return null;
     const shape = productShape(a, b, transposeA, transposeB);
     if (!shape || (bias ? bias.dtype !== 'float32' || !perChannel(bias.shape, shape.n) : activation === 'relu')) return null;
-    const c = products.product(a, b, shape);
-    if (bias) products.addBias(c, bias, activation === 'relu');
-    return c;
+    return products.product(a, b, shape, { bias, relu: activation === 'relu' });
   });
 }
