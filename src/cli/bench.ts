@@ -33,7 +33,7 @@ import { DATASET, log, parseArgs, plan, ROOT, USAGE, type Options, type ProfileR
 import { profileTable, samplingTable, table } from './bench-tables';
 import { pytorchPeak, wasmPeaks } from './peak-flops';
 import { pythonWithTorch, timePyTorch } from './pytorch-timing';
-import { NODE_BACKENDS, useNodeBackend } from './node-backend';
+import { NODE_BACKENDS, useNodeBackend, allowRelaxedSimd } from './node-backend';
 import { loadNodeDataset } from './node-datasets';
 import { responsivenessTable, type ResponsivenessRow } from './responsiveness';
 
@@ -157,6 +157,7 @@ async function benchSampling(model: string): Promise<SamplingRow[]> {
 }
 
 async function main(): Promise<void> {
+  allowRelaxedSimd(); // train as the page does
   const options = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const rows: Row[] = [];

@@ -15,7 +15,7 @@ import { MODELS } from '../core/models';
 import { createSession } from '../core/training/session';
 import { decodeLink } from '../core/url-codec';
 import { evaluateAll } from './evaluate-all';
-import { useNodeBackend } from './node-backend';
+import { useNodeBackend, allowRelaxedSimd } from './node-backend';
 import { nodeClassifiers } from './node-classifiers';
 import { openNodeDataset } from './node-datasets';
 
@@ -57,6 +57,7 @@ async function runSeed(link: string, seed: number, check: { steps: number; every
 const format = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(2));
 
 async function main(): Promise<void> {
+  allowRelaxedSimd(); // train as the page does
   const models = option('model')?.split(',');
   const only = option('only')?.split(',');
   const seeds = (option('seeds') ?? '1,2,3').split(',').map(Number);

@@ -14,7 +14,7 @@ import { decodeLink } from '../core/url-codec';
 import { modelOf } from '../core/config';
 import { canExport, exportZip } from '../export/project';
 import { NODE_EXPORT_FILES } from './node-classifiers';
-import { NODE_BACKENDS, useNodeBackend, type NodeBackend } from './node-backend';
+import { NODE_BACKENDS, useNodeBackend, type NodeBackend, allowRelaxedSimd } from './node-backend';
 import { openNodeDataset } from './node-datasets';
 
 const USAGE = "usage: npm run export -- '<share link or run file>' --out run.zip [--steps N] [--backend wasm|cpu]";
@@ -70,6 +70,7 @@ function readSource(source: string): { config: RunConfig; checkpoint?: Checkpoin
 }
 
 async function main(): Promise<void> {
+  allowRelaxedSimd(); // train as the page does
   const options = parseArgs(process.argv.slice(2));
   const { config, checkpoint: saved } = readSource(options.source);
   if (!canExport(config.model)) throw new Error(`runs of ${config.model} cannot be exported to PyTorch yet`);

@@ -7,10 +7,19 @@ import { fixResizeNearestGradient, registerWasmGradientKernels, speedUpCpuFilter
 export const NODE_BACKENDS = ['cpu', 'wasm'] as const;
 export type NodeBackend = (typeof NODE_BACKENDS)[number];
 
+/**
+ * Lets our WASM kernels use relaxed SIMD's fused multiply-add, as Chrome does (on since 114;
+ * behind a flag in Node 20): the command-line runner and the benchmark, which should train
+ * as the page does. Tests do not: relaxed SIMD may round differently on different
+ * processors, and seeded tests must give the same run everywhere (without it our products
+ * add in XNNPACK's order and agree with TF.js's own kernels bit for bit). Call before the
+ * first WASM step: kernels compile once.
+ */
+export function allowRelaxedSimd(): void {
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+}
+
 export async function useNodeBackend(name: NodeBackend): Promise<void> {
-  // Relaxed SIMD (our convolutions' fused multiply-add) is on in Chrome since 114 and behind
-  // this flag in Node 20; it must be set before our kernels are compiled.
-  if (name === 'wasm') v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   if (!(await tf.setBackend(name))) throw new Error(`The ${name} backend failed to start`);
   await tf.ready();
   if (name === 'wasm') registerWasmGradientKernels();

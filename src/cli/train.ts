@@ -9,7 +9,7 @@ import { modelOf } from '../core/config';
 import { createSession, nonFiniteMessage, type MetricPoint } from '../core/training/session';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { HelpRequested, parseCliArgs, USAGE, UsageError } from './args';
-import { useNodeBackend } from './node-backend';
+import { useNodeBackend, allowRelaxedSimd } from './node-backend';
 import { nodeClassifiers } from './node-classifiers';
 import { openNodeDataset } from './node-datasets';
 import { evaluateAll } from './evaluate-all';
@@ -44,6 +44,7 @@ async function openOut(path: string | undefined): Promise<WriteStream | undefine
 }
 
 async function main(): Promise<void> {
+  allowRelaxedSimd(); // train as the page does
   const options = parseCliArgs(process.argv.slice(2));
   const out = await openOut(options.out);
   const emit = (line: Record<string, unknown>) => {

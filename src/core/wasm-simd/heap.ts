@@ -82,13 +82,24 @@ function heapMemory(backend: WasmBackend): HeapMemory | undefined {
   return backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
 }
 
+const instances = new WeakMap<object, WasmKernels | null>();
+
+/** Our kernels on a WASM backend's heap, made once per backend; null without a heap to work on. */
+export function kernelsOn(backend: WasmBackend): WasmKernels | null {
+  if (!instances.has(backend)) {
+    const memory = heapMemory(backend);
+    instances.set(backend, memory ? instantiateKernels(memory, hasRelaxedSimd()) : null);
+  }
+  return instances.get(backend) ?? null;
+}
+
 /** A `Kind` of pass for the current WASM backend, or null without a heap to work on. */
 export function heapKernelsFor<T extends HeapKernels>(
   Kind: new (backend: WasmBackend, memory: HeapMemory, kernels: WasmKernels, threads: number) => T,
   backend: WasmBackend,
-  options: { fused?: boolean } = {},
 ): T | null {
   const memory = heapMemory(backend);
-  if (!memory) return null;
-  return new Kind(backend, memory, instantiateKernels(memory, options.fused ?? hasRelaxedSimd()), backend.wasm._get_threads_count?.() ?? 1);
+  const kernels = kernelsOn(backend);
+  if (!memory || !kernels) return null;
+  return new Kind(backend, memory, kernels, backend.wasm._get_threads_count?.() ?? 1);
 }

@@ -242,9 +242,21 @@ function col2im(): FunctionWriter {
   });
 }
 
-/** The module's bytes: gemm, im2col and col2im over the memory env.memory. */
+/** `runs` runs of `bytes` bytes (a multiple of 4), from source and target addresses `sourceStride` and `targetStride` bytes apart. */
+function copyRuns(): FunctionWriter {
+  const f = new FunctionWriter('copyRuns', ['source', 'sourceStride', 'target', 'targetStride', 'runs', 'bytes']);
+  f.whileLoop(() => f.get('runs'), () => {
+    move(f, () => f.get('target'), () => f.get('source'), () => f.get('bytes'));
+    f.get('source').get('sourceStride').op('i32.add').set('source');
+    f.get('target').get('targetStride').op('i32.add').set('target');
+    f.get('runs').i32(1).op('i32.sub').set('runs');
+  });
+  return f;
+}
+
+/** The module's bytes: gemm, im2col, col2im and copyRuns over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), im2col(), col2im()], sharedMemory);
+  return encodeModule([gemm(fused), im2col(), col2im(), copyRuns()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -259,6 +271,7 @@ export interface WasmKernels {
   gemm(a: number, aRow: number, aStep: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: number, bias?: number, relu?: number): void;
   im2col(image: number, matrix: number, colStride: number, ...patch: number[]): void;
   col2im(matrix: number, colStride: number, image: number, ...patch: number[]): void;
+  copyRuns(source: number, sourceStride: number, target: number, targetStride: number, runs: number, bytes: number): void;
 }
 
 /** Instantiates the kernels on `memory` (a heap they share with whoever allocates in it). */
@@ -266,8 +279,9 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const module = new WebAssembly.Module(kernelModule(fused, shared));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const e = instance.exports as unknown as { gemm: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
+  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns'> & { gemm: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
   return {
+    copyRuns: e.copyRuns,
     // bias 0 and relu 0: none
     gemm: (a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias = 0, relu = 0) => e.gemm(a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias, relu),
     im2col: (image, matrix, colStride, ...patch) => e.im2col(image, matrix, colStride, ...patch),
