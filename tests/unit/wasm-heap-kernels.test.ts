@@ -9,7 +9,7 @@ import { collapseTranspose } from '../../src/core/wasm-heap-kernels';
  * tfjs-backend-wasm's own kernels, run on the same inputs: all must agree bit for bit (a
  * sum too: a training run must not drift from what TF.js's kernels give).
  */
-const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Tile', 'SplitV', 'Concat', 'ResizeNearestNeighbor', 'Mean'] as const;
+const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Tile', 'SplitV', 'Concat', 'ResizeNearestNeighbor', 'Mean', 'PadV2'] as const;
 let originals: Map<string, tf.KernelConfig>;
 let ours: Map<string, tf.KernelConfig>;
 
@@ -124,6 +124,19 @@ describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axe
       expect(ours, `${size} ${alignCorners} ${halfPixelCenters}`).toEqual(theirs);
     }
     x.dispose();
+  });
+
+  it('PadV2: rank 1 to 4, every axis padded or not, constants 0 and 1.5, float32 and int32, bit for bit', async () => {
+    const cases: [number[], [number, number][]][] = [
+      [[5], [[2, 3]]], [[3, 4], [[1, 0], [0, 2]]], [[2, 3, 4], [[0, 0], [1, 1], [0, 0]]], [[16, 6, 6, 3], [[0, 0], [2, 0], [1, 1], [0, 0]]], [[2, 3, 4, 5], [[1, 2], [0, 1], [2, 0], [1, 1]]], [[2, 2], [[0, 0], [0, 0]]],
+    ];
+    for (const [shape, paddings] of cases) for (const dtype of ['float32', 'int32'] as const) for (const constant of [0, 1.5]) {
+      const x = numbered(shape, dtype);
+      const [theirs, ours, outShape] = await both(() => x.pad(paddings, constant));
+      expect(outShape).toEqual(shape.map((size, axis) => size + paddings[axis][0] + paddings[axis][1]));
+      expect(ours, `${shape} ${JSON.stringify(paddings)} ${dtype} ${constant}`).toEqual(theirs);
+      x.dispose();
+    }
   });
 
   it('Slice: runs, inner cuts, whole trailing axes, rank 1 to 4, float32 and int32, bit for bit', async () => {

@@ -254,9 +254,39 @@ function copyRuns(): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, im2col, col2im and copyRuns over the memory env.memory. */
+/**
+ * total[c] = sum_r source[r, c] over `rows` rows of `columns` floats (a bias gradient), the
+ * totals (zeroed first) added to row after row, so each is the float32 sum in row order,
+ * whatever the lane width.
+ */
+function sumRows(): FunctionWriter {
+  const f = new FunctionWriter('sumRows', ['source', 'rows', 'columns', 'total']);
+  for (const local of ['j', 'at', 'into']) f.local('i32', local);
+  move(f, () => f.get('total'), null, () => f.get('columns').i32(2).op('i32.shl'));
+  f.get('source').set('at');
+  f.whileLoop(() => f.get('rows'), () => {
+    f.i32(0).set('j');
+    f.get('total').set('into');
+    f.whileLoop(() => f.get('columns').get('j').op('i32.sub').i32(4).op('i32.ge_u'), () => {
+      f.get('into').get('into').memory('v128.load').get('at').memory('v128.load').simd('f32x4.add').memory('v128.store');
+      f.get('into').i32(16).op('i32.add').set('into');
+      f.get('at').i32(16).op('i32.add').set('at');
+      f.get('j').i32(4).op('i32.add').set('j');
+    });
+    f.whileLoop(() => f.get('j').get('columns').op('i32.lt_u'), () => {
+      f.get('into').get('into').f32Load().get('at').f32Load().op('f32.add').f32Store();
+      f.get('into').i32(4).op('i32.add').set('into');
+      f.get('at').i32(4).op('i32.add').set('at');
+      f.get('j').i32(1).op('i32.add').set('j');
+    });
+    f.get('rows').i32(1).op('i32.sub').set('rows');
+  });
+  return f;
+}
+
+/** The module's bytes: gemm, im2col, col2im, copyRuns and sumRows over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), im2col(), col2im(), copyRuns()], sharedMemory);
+  return encodeModule([gemm(fused), im2col(), col2im(), copyRuns(), sumRows()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -272,6 +302,7 @@ export interface WasmKernels {
   im2col(image: number, matrix: number, colStride: number, ...patch: number[]): void;
   col2im(matrix: number, colStride: number, image: number, ...patch: number[]): void;
   copyRuns(source: number, sourceStride: number, target: number, targetStride: number, runs: number, bytes: number): void;
+  sumRows(source: number, rows: number, columns: number, total: number): void;
 }
 
 /** Instantiates the kernels on `memory` (a heap they share with whoever allocates in it). */
@@ -279,9 +310,10 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const module = new WebAssembly.Module(kernelModule(fused, shared));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns'> & { gemm: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
+  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows'> & { gemm: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
   return {
     copyRuns: e.copyRuns,
+    sumRows: e.sumRows,
     // bias 0 and relu 0: none
     gemm: (a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias = 0, relu = 0) => e.gemm(a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias, relu),
     im2col: (image, matrix, colStride, ...patch) => e.im2col(image, matrix, colStride, ...patch),
