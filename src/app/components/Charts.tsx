@@ -93,7 +93,8 @@ const ModelChart = memo(function ModelChart({ chart, logAll, lead, train, test, 
       const color = SERIES_COLORS[index % SERIES_COLORS.length];
       const label = many ? termLabel(terms, key).plain : 'training';
       const lines: LineSeries[] = [];
-      if (lead && trained.includes(key)) lines.push({ id: `${key}-raw`, name: `${label}, each step`, points: train, key, color: '#8aa0b6', width: 1.5 });
+      // with several terms, each raw line is a pale copy of its term's colour, so the two players' raw losses stay apart
+      if (lead && trained.includes(key)) lines.push({ id: `${key}-raw`, name: `${label}, each step`, points: train, key, color: many ? color : '#8aa0b6', width: 1.5, ...(many ? { opacity: 0.4 } : {}) });
       if (trained.includes(key)) lines.push({ id: `${key}-smooth`, name: many ? label : 'training (smoothed)', points: train, key: smoothedKey(key), color, width: 3 });
       if (heldOut.includes(key)) {
         lines.push({ id: `${key}-test`, name: many ? `${label}, held out` : 'held-out examples', points: test, key, color: many ? color : '#c0392b', width: 2.5, dots: true, ...(many ? { dash: '5 3' } : {}) });

@@ -20,6 +20,8 @@ export interface LineSeries {
   dash?: string;
   /** A dot on every point (few points: held-out figures). */
   dots?: boolean;
+  /** 0-1: a pale line under the others (each step's raw values). */
+  opacity?: number;
 }
 
 export interface LineChartProps {
@@ -63,7 +65,7 @@ function Key({ series }: { series: readonly LineSeries[] }) {
       {series.map((entry) => (
         <li key={entry.id}>
           <svg className="plane-swatch" viewBox="0 0 18 10" width="18" height="10">
-            <line x1="1" y1="5" x2="17" y2="5" stroke={entry.color} strokeWidth={Math.min(entry.width, 3)} strokeDasharray={entry.dash} />
+            <line x1="1" y1="5" x2="17" y2="5" stroke={entry.color} strokeOpacity={entry.opacity} strokeWidth={Math.min(entry.width, 3)} strokeDasharray={entry.dash} />
             {entry.dots && <circle cx="9" cy="5" r="2.5" fill="#fff" stroke={entry.color} strokeWidth="1.5" />}
           </svg>
           {entry.name}
@@ -134,7 +136,7 @@ export function LineChart({ series, xEnd, xStep, xTitle, yAxis, yTitle, reading 
             <path d={`M${plot.left},${plot.top}V${plot.bottom}H${plot.right}`} fill="none" stroke={AXIS_INK} />
             {series.map((entry) => (
               <g key={entry.id}>
-                <path d={linePath(entry.points, entry.key, x, y, yAxis.log)} fill="none" stroke={entry.color} strokeWidth={entry.width} strokeDasharray={entry.dash} strokeLinejoin="round" />
+                <path d={linePath(entry.points, entry.key, x, y, yAxis.log)} fill="none" stroke={entry.color} strokeOpacity={entry.opacity} strokeWidth={entry.width} strokeDasharray={entry.dash} strokeLinejoin="round" />
                 {entry.dots &&
                   entry.points.map((point) =>
                     Number.isFinite(point[entry.key]) && (!yAxis.log || point[entry.key] > 0) ? (
