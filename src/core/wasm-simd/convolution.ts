@@ -97,6 +97,7 @@ export class SimdConvolutions extends HeapKernels {
     const n = g.outChannels;
     // an empty sum is 0 (the product's loop over K needs K >= 1)
     if (pixels * depth * n === 0) return this.zero(outAt, pixels * n);
+    if (n < 4) return this.narrowForward(xAt, filterAt, outAt, g, biasAt, relu);
     const wide = roundUp4(n); // the product's columns come in fours: narrower outputs are padded
     const padded = wide !== n;
     const direct = isPointwise(g);
@@ -151,6 +152,28 @@ export class SimdConvolutions extends HeapKernels {
       this.kernels.col2im(matrix, wide * 4, dxAt, ...patch(g, first, count));
     }
     return dx;
+  }
+
+  /**
+   * Y = X W for 1-3 output channels (an image's last layer), straight from the image by
+   * patchDot: the product would pad the columns to four and copy every patch, for one
+   * number a row.
+   */
+  private narrowForward(xAt: number, filterAt: number, outAt: number, g: Geometry, biasAt: number, relu: boolean): void {
+    const pixels = g.batch * g.outH * g.outW;
+    const depth = g.filterH * g.filterW * g.inChannels; // K
+    const n = g.outChannels;
+    const [transposed] = this.scratch.regions([n * depth * 4]);
+    let heap = this.heap();
+    // W [K, n] -> W^T [n, K]: each output channel's filter in one run
+    for (let k = 0; k < depth; k++) for (let o = 0; o < n; o++) heap[transposed / 4 + o * depth + k] = heap[filterAt / 4 + k * n + o];
+    // the sums start from the bias
+    for (let p = 0; p < pixels; p++) for (let o = 0; o < n; o++) heap[outAt / 4 + p * n + o] = biasAt ? heap[biasAt / 4 + o] : 0;
+    this.kernels.patchDot(xAt, transposed, ...patch(g, 0, pixels), outAt, n, depth * 4);
+    if (relu) {
+      heap = this.heap();
+      for (let i = outAt / 4; i < outAt / 4 + pixels * n; i++) heap[i] = Math.max(heap[i], 0);
+    }
   }
 
   /**

@@ -109,6 +109,8 @@ export class FunctionWriter {
   memoryFill(): this { return this.emit(0xfc, 11, 0); }
   /** The f32 constant 0. */
   zeroFloat(): this { return this.emit(0x43, 0, 0, 0, 0); }
+  /** f32x4.extract_lane: one lane of the vector on the stack, as an f32. */
+  extractLane(lane: number): this { return this.emit(0xfd, ...unsigned(0x1f), lane); }
   /** The all-zero vector. */
   zeroVector(): this { return this.emit(0xfd, ...unsigned(0x0c), ...new Array(16).fill(0)); }
 

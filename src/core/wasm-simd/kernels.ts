@@ -120,8 +120,8 @@ const PATCH_PARAMS = ['first', 'rows', 'height', 'width', 'channels', 'outH', 'o
  * (the filter columns that fall inside the image), imageRun and matrixRun (byte addresses
  * of filter column kx0 in the image and in the matrix).
  */
-function patchWalk(name: string, run: (f: FunctionWriter) => void): FunctionWriter {
-  const f = new FunctionWriter(name, ['image', 'matrix', 'colStride', ...PATCH_PARAMS]);
+function patchWalk(name: string, run: (f: FunctionWriter) => void, extraParams: string[] = []): FunctionWriter {
+  const f = new FunctionWriter(name, ['image', 'matrix', 'colStride', ...PATCH_PARAMS, ...extraParams]);
   for (const local of ['row', 'batch', 'oy', 'ox', 'ky', 'iy', 'kx0', 'kx1', 'left', 'dst', 'pixel', 'filterRow', 'imageRun', 'matrixRun']) f.local('i32', local);
   // bytes of one pixel and of one filter row's patch
   f.get('channels').i32(2).op('i32.shl').set('pixel');
@@ -188,6 +188,50 @@ function im2col(): FunctionWriter {
       move(f, () => f.get('dst'), null, () => f.get('filterRow'));
     });
   });
+}
+
+/**
+ * A convolution with few output channels (1-3: an image's last layer) straight from the
+ * image, without a patch matrix: out[row * n + o] += sum over the patch of image * filter_o,
+ * each filter row's run a dot product four numbers at a time. `matrix` is the filter
+ * transposed, [n, K] (K bytes `depthBytes`), and colStride 0, so the walk's matrixRun is
+ * filter 0's part for the run. Rows of out must hold the bias (or 0) before.
+ */
+function patchDot(fused: boolean): FunctionWriter {
+  return patchWalk('patchDot', (f) => {
+    for (const local of ['count', 'o', 'a', 'b', 'remaining', 'at']) f.local('i32', local);
+    const [acc, sum] = [f.local('v128', 'acc'), f.local('f32', 'sum')];
+    rowInside(f).when(() => {
+      f.get('kx1').get('kx0').op('i32.sub').get('channels').op('i32.mul').set('count');
+      f.i32(0).set('o');
+      f.whileLoop(() => f.get('o').get('n').op('i32.lt_u'), () => {
+        f.zeroVector().set(acc);
+        f.get('imageRun').set('a');
+        f.get('matrixRun').get('o').get('depthBytes').op('i32.mul').op('i32.add').set('b');
+        f.get('count').set('remaining');
+        f.whileLoop(() => f.get('remaining').i32(4).op('i32.ge_u'), () => {
+          if (fused) f.get('a').memory('v128.load').get('b').memory('v128.load').get(acc).simd('f32x4.relaxed_madd');
+          else f.get(acc).get('a').memory('v128.load').get('b').memory('v128.load').simd('f32x4.mul').simd('f32x4.add');
+          f.set(acc);
+          f.get('a').i32(16).op('i32.add').set('a');
+          f.get('b').i32(16).op('i32.add').set('b');
+          f.get('remaining').i32(4).op('i32.sub').set('remaining');
+        });
+        // the four lanes, then the last 0-3 products
+        f.get(acc).extractLane(0).get(acc).extractLane(1).op('f32.add').get(acc).extractLane(2).op('f32.add').get(acc).extractLane(3).op('f32.add').set(sum);
+        f.whileLoop(() => f.get('remaining'), () => {
+          f.get(sum).get('a').f32Load().get('b').f32Load().op('f32.mul').op('f32.add').set(sum);
+          f.get('a').i32(4).op('i32.add').set('a');
+          f.get('b').i32(4).op('i32.add').set('b');
+          f.get('remaining').i32(1).op('i32.sub').set('remaining');
+        });
+        // out[row * n + o] += sum
+        f.get('out').get('row').get('n').op('i32.mul').get('o').op('i32.add').i32(2).op('i32.shl').op('i32.add').tee('at');
+        f.get('at').f32Load().get(sum).op('f32.add').f32Store();
+        f.get('o').i32(1).op('i32.add').set('o');
+      });
+    });
+  }, ['out', 'n', 'depthBytes']);
 }
 
 /** Runs shorter than this many bytes are moved by our loop: bulk memory's call costs more (a one-channel image's runs are 12 bytes). */
@@ -284,9 +328,9 @@ function sumRows(): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, im2col, col2im, copyRuns and sumRows over the memory env.memory. */
+/** The module's bytes: gemm, im2col, col2im, copyRuns, sumRows and patchDot over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), im2col(), col2im(), copyRuns(), sumRows()], sharedMemory);
+  return encodeModule([gemm(fused), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused)], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -303,6 +347,8 @@ export interface WasmKernels {
   col2im(matrix: number, colStride: number, image: number, ...patch: number[]): void;
   copyRuns(source: number, sourceStride: number, target: number, targetStride: number, runs: number, bytes: number): void;
   sumRows(source: number, rows: number, columns: number, total: number): void;
+  /** patchDot: the patch parameters of patchWalk, then out, n and depthBytes (see patchDot). */
+  patchDot(image: number, filterT: number, ...patchOutNDepth: number[]): void;
 }
 
 /** Instantiates the kernels on `memory` (a heap they share with whoever allocates in it). */
@@ -310,10 +356,11 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const module = new WebAssembly.Module(kernelModule(fused, shared));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows'> & { gemm: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
+  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
   return {
     copyRuns: e.copyRuns,
     sumRows: e.sumRows,
+    patchDot: (image, filterT, ...rest) => e.patchDot(image, filterT, 0, ...rest),
     // bias 0 and relu 0: none
     gemm: (a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias = 0, relu = 0) => e.gemm(a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias, relu),
     im2col: (image, matrix, colStride, ...patch) => e.im2col(image, matrix, colStride, ...patch),
