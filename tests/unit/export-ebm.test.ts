@@ -25,7 +25,7 @@ import { createRandom } from '../../src/core/random';
 import { encodeCheckpoint } from '../../src/core/training/checkpoint-codec';
 import { disposeState } from '../../src/core/training/model-state';
 import type { NamedArray } from '../../src/export/npy';
-import { answers, arrayOf, configOf, logLines, npz, python, requireTorch, runHarness, serving, skipWithoutTorch, stepTerms, writeProject } from './export-helpers';
+import { answers, arrayOf, configOf, logLines, npz, python, requireTorch, runHarness, serving, skipWithoutTorch, stepTerms, writeProject, torchrunTwo } from './export-helpers';
 import { evaluateOn, heldOut, sessionFor, train as trainSteps } from './helpers';
 import { importPytorchRun } from '../../src/export/import';
 
@@ -210,8 +210,7 @@ describe.skipIf(skipWithoutTorch)('an exported EBM project, from its own files',
   it('under torchrun with two processes (gloo) keeps one replay buffer and draws the loss curve of one process with the same global batch', () => {
     const single = join(project, 'single');
     python(['train.py', '--steps', '6', '--log-every', '2', '--eval-every', '6', '--out-dir', single], project);
-    // --redirects/--tee: Debian's torch 1.13 on Python 3.11 cannot parse their default "0"
-    python(['-m', 'torch.distributed.run', '--redirects', '2', '--tee', '1', '--log_dir', join(root, 'torchrun'), '--nproc_per_node', '2', 'train.py', '--steps', '6', '--log-every', '2', '--eval-every', '6', '--out-dir', 'pair'], project);
+    torchrunTwo(['--steps', '6', '--log-every', '2', '--eval-every', '6', '--out-dir', 'pair'], project, join(root, 'torchrun'));
     const [one, two] = [logLines(join(single, 'logs.jsonl')), logLines(join(project, 'pair', 'logs.jsonl'))];
     expect(two.at(-1)).toMatchObject({ summary: true, processes: 2, batch: BATCH });
     const curve = (lines: Record<string, number>[]) => lines.filter((line) => line.step !== undefined);

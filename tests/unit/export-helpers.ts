@@ -1,7 +1,7 @@
 /** What the export tests share: PyTorch (or why it is missing), served batches, TF.js's answers as inputs.npz, projects on disk, the parity harness. */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
 import { defaultConfig, sanitizeConfig, type RunConfig } from '../../src/core/config';
@@ -87,11 +87,37 @@ export async function writeProject(
 
 export const npz = npzBytes;
 
-/** Runs /usr/bin/python3 with these arguments in `cwd`; its standard output, or an error with its standard error. */
-export function python(args: string[], cwd: string, timeoutMs = 120_000): string {
-  const run = spawnSync(PYTHON, args, { cwd, encoding: 'utf8', timeout: timeoutMs });
-  if (run.status !== 0) throw new Error(`${args.join(' ')} failed:\n${run.stderr}`);
+/** Runs /usr/bin/python3 with these arguments in `cwd`; its standard output, or an error with its standard error (and `why`, if given, on failure). */
+export function python(args: string[], cwd: string, timeoutMs = 120_000, options: { env?: Record<string, string>; why?: () => string } = {}): string {
+  const run = spawnSync(PYTHON, args, { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, ...options.env } });
+  if (run.status !== 0) {
+    const ended = run.signal ? `killed by ${run.signal}${run.error ? ` (${run.error.message})` : ''}` : `exit ${run.status}`;
+    throw new Error(`${args.join(' ')} failed, ${ended}:\n${run.stderr}\n${options.why?.() ?? ''}`);
+  }
   return run.stdout;
+}
+
+/**
+ * `train.py` in `cwd` under torchrun with two CPU processes (gloo), its workers' logs in
+ * `logDir`. --standalone: the rendezvous on a free port (never a port an earlier run
+ * holds); gloo on the loopback interface. On failure the error carries the workers' logs.
+ */
+export function torchrunTwo(trainArgs: string[], cwd: string, logDir: string, timeoutMs = 180_000): string {
+  const workerLogs = () => {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else files.push(`== ${path}\n${readFileSync(path, 'utf8').slice(-2000)}`);
+      }
+    };
+    try { walk(logDir); } catch { return '(no worker logs)'; }
+    return files.join('\n');
+  };
+  // --redirects/--tee: Debian's torch 1.13 on Python 3.11 cannot parse their default "0"
+  const args = ['-m', 'torch.distributed.run', '--standalone', '--redirects', '2', '--tee', '1', '--log_dir', logDir, '--nproc_per_node', '2', 'train.py', ...trainArgs];
+  return python(args, cwd, timeoutMs, { env: { GLOO_SOCKET_IFNAME: 'lo' }, why: workerLogs });
 }
 
 /** A train.py's out/logs.jsonl, line by line. */

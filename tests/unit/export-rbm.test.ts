@@ -32,7 +32,7 @@ import { disposeState } from '../../src/core/training/model-state';
 import { importPytorchRun } from '../../src/export/import';
 import type { NamedArray } from '../../src/export/npy';
 import type { Checkpoint } from '../../src/core/training/checkpoint';
-import { answers, arrayOf, configOf, logLines, npz, python, requireTorch, runHarness, skipWithoutTorch, stepTerms, writeProject } from './export-helpers';
+import { answers, arrayOf, configOf, logLines, npz, python, requireTorch, runHarness, skipWithoutTorch, stepTerms, writeProject, torchrunTwo } from './export-helpers';
 import { heldOut, sessionFor, train as trainSteps } from './helpers';
 
 let root: string;
@@ -302,8 +302,7 @@ describe.skipIf(skipWithoutTorch)('an exported RBM project, from its own files',
   it('under torchrun with two processes (gloo) walks the same persistent chains and draws the curve of one process with the same global batch', () => {
     const single = join(project, 'single');
     python(['train.py', '--steps', '4', '--log-every', '2', '--eval-every', '100', '--out-dir', single], project, 180_000);
-    // --redirects/--tee: Debian's torch 1.13 on Python 3.11 cannot parse their default "0"
-    python(['-m', 'torch.distributed.run', '--redirects', '2', '--tee', '1', '--log_dir', join(root, 'torchrun'), '--nproc_per_node', '2', 'train.py', '--steps', '4', '--log-every', '2', '--eval-every', '100', '--out-dir', 'pair'], project, 180_000);
+    torchrunTwo(['--steps', '4', '--log-every', '2', '--eval-every', '100', '--out-dir', 'pair'], project, join(root, 'torchrun'), 180_000);
     const [one, two] = [logLines(join(single, 'logs.jsonl')), logLines(join(project, 'pair', 'logs.jsonl'))];
     expect(two.at(-1)).toMatchObject({ summary: true, processes: 2, batch: BATCH });
     const curve = (lines: Record<string, number>[]) => lines.filter((line) => line.step !== undefined);
