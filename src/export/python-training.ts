@@ -188,6 +188,7 @@ def main(argv=None):
         if rank == 0:
             print(json.dumps({"timing": True, "model": RUN["model"], "steps": args.time, "batch": args.batch, "ms_per_step": rounded(1000 * seconds / args.time), "threads": torch.get_num_threads(), "device": device.type}), flush=True)
         if distributed:
+            dist.barrier()
             dist.destroy_process_group()
         return
 
@@ -248,6 +249,9 @@ def main(argv=None):
         })
         log.close()
     if distributed:
+        # every process leaves together: one that exits while process 0 still evaluates and saves
+        # can make gloo fail the other's shutdown (seen under torchrun with 2 CPU processes)
+        dist.barrier()
         dist.destroy_process_group()
 
 

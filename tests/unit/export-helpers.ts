@@ -1,7 +1,7 @@
 /** What the export tests share: PyTorch (or why it is missing), served batches, TF.js's answers as inputs.npz, projects on disk, the parity harness. */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
 import { defaultConfig, sanitizeConfig, type RunConfig } from '../../src/core/config';
@@ -92,7 +92,7 @@ export function python(args: string[], cwd: string, timeoutMs = 120_000, options
   const run = spawnSync(PYTHON, args, { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, ...options.env } });
   if (run.status !== 0) {
     const ended = run.signal ? `killed by ${run.signal}${run.error ? ` (${run.error.message})` : ''}` : `exit ${run.status}`;
-    throw new Error(`${args.join(' ')} failed, ${ended}:\n${run.stderr}\n${options.why?.() ?? ''}`);
+    throw new Error(`${args.join(' ')} failed, ${ended}:\n${run.stderr}\n${run.stdout.slice(-3000)}\n${options.why?.() ?? ''}`);
   }
   return run.stdout;
 }
@@ -102,7 +102,7 @@ export function python(args: string[], cwd: string, timeoutMs = 120_000, options
  * `logDir`. --standalone: the rendezvous on a free port (never a port an earlier run
  * holds); gloo on the loopback interface. On failure the error carries the workers' logs.
  */
-export function torchrunTwo(trainArgs: string[], cwd: string, logDir: string, timeoutMs = 180_000): string {
+export function torchrunTwo(trainArgs: string[], cwd: string, logDir: string, timeoutMs = 120_000): string {
   const workerLogs = () => {
     const files: string[] = [];
     const walk = (dir: string) => {
@@ -117,7 +117,18 @@ export function torchrunTwo(trainArgs: string[], cwd: string, logDir: string, ti
   };
   // --redirects/--tee: Debian's torch 1.13 on Python 3.11 cannot parse their default "0"
   const args = ['-m', 'torch.distributed.run', '--standalone', '--redirects', '2', '--tee', '1', '--log_dir', logDir, '--nproc_per_node', '2', 'train.py', ...trainArgs];
-  return python(args, cwd, timeoutMs, { env: { GLOO_SOCKET_IFNAME: 'lo' }, why: workerLogs });
+  const run = () => python(args, cwd, timeoutMs, { env: { GLOO_SOCKET_IFNAME: 'lo' }, why: workerLogs });
+  try {
+    return run();
+  } catch (first) {
+    // On the shared 2-core test machine about one launch in five has hung or exited 1 after
+    // process 0 finished (torch 1.13, gloo; cause not found yet): one more
+    // try, from a clean output folder (train.py appends to its log), before failing.
+    const out = trainArgs.indexOf('--out-dir');
+    if (out >= 0) rmSync(join(cwd, trainArgs[out + 1]), { recursive: true, force: true });
+    console.warn(`torchrun failed once, trying again: ${(first as Error).message.split('\n')[0]}`);
+    return run();
+  }
 }
 
 /** A train.py's out/logs.jsonl, line by line. */
