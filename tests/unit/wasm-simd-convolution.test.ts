@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { allowRelaxedSimd, useNodeBackend } from '../../src/cli/node-backend';
 import { signed, unsigned } from '../../src/core/wasm-simd/encoder';
 import { hasRelaxedSimd, instantiateKernels, type WasmKernels } from '../../src/core/wasm-simd/kernels';
-import { useSimdConvolutions } from '../../src/core/wasm-simd/register';
+import { useSimdKernels } from '../../src/core/wasm-simd/register';
+import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
 
 /**
  * Our WebAssembly convolutions (src/core/wasm-simd/): the generated matrix product and patch
@@ -44,15 +45,6 @@ function sandbox(fused: boolean) {
   return { kernels, place, read };
 }
 
-/** Reproducible values in [-1, 1). */
-function values(length: number, seed: number): Float32Array {
-  let state = seed;
-  return Float32Array.from({ length }, () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return (state / 2147483648) * 2 - 1;
-  });
-}
-
 const variants = [false, true].filter((fused) => !fused || hasRelaxedSimd());
 
 describe.each(variants)('the matrix product (fused multiply-add: %s)', (fused) => {
@@ -60,9 +52,9 @@ describe.each(variants)('the matrix product (fused multiply-add: %s)', (fused) =
     expect(variants).toContain(true); // the flag above must make the fused variant testable
     const { kernels, place, read } = sandbox(fused);
     for (const m of [1, 3, 4, 5, 9]) for (const n of [4, 8, 12, 20]) for (const k of [1, 2, 7]) for (const transposedA of [false, true]) for (const accumulate of [0, 1]) {
-      const a = values(m * k, m * 100 + n * 10 + k);
-      const b = values(k * n, 7 + m + n + k);
-      const start = values(m * n, 3);
+      const a = seededValues(m * k, m * 100 + n * 10 + k);
+      const b = seededValues(k * n, 7 + m + n + k);
+      const start = seededValues(m * n, 3);
       const [aAt, bAt, cAt] = [place(a), place(b), place(start)];
       // A[r, s] at aRow*r + aStep*s: row-major [m, k], or stored transposed as [k, m]
       const [aRow, aStep] = transposedA ? [4, m * 4] : [k * 4, 4];
@@ -87,7 +79,7 @@ describe('the patch copies', () => {
   ];
   it.each(shapes)('im2col copies patches with zeros outside the image, and col2im adds them back (%o)', (g) => {
     const { kernels, place, read } = sandbox(false);
-    const image = values(g.batch * g.height * g.width * g.channels, 11);
+    const image = seededValues(g.batch * g.height * g.width * g.channels, 11);
     const depth = g.filterH * g.filterW * g.channels;
     const pixels = g.batch * g.outH * g.outW;
     const stride = depth + 4; // a row stride wider than the patch, as the padded products use
@@ -110,7 +102,7 @@ describe('the patch copies', () => {
       expect(matrix[p * stride + q], `pixel ${p} column ${q}`).toBe(source === null ? 0 : image[source]);
     }
     // col2im: every image value gets the sum of the matrix entries copied from it
-    const rows = values(pixels * stride, 5);
+    const rows = seededValues(pixels * stride, 5);
     const rowsAt = place(rows);
     const sumsAt = place(new Float32Array(image.length));
     kernels.col2im(rowsAt, stride * 4, sumsAt, ...patchArgs(0, 3));
@@ -147,12 +139,12 @@ type Results = { y: Float32Array; fused: Float32Array; dx: Float32Array; dw: Flo
 
 /** Forward, fused (bias, relu) and both gradients of sum(conv(x, W) * r) on the current backend. */
 async function run(c: Case): Promise<Results> {
-  const x = tf.tensor4d(values(c.x.reduce((a, b) => a * b), 1), c.x);
-  const w = tf.tensor4d(values(c.filter.reduce((a, b) => a * b), 2), c.filter);
-  const bias = tf.tensor1d(values(c.filter[3], 3));
+  const x = tf.tensor4d(seededValues(c.x.reduce((a, b) => a * b), 1), c.x);
+  const w = tf.tensor4d(seededValues(c.filter.reduce((a, b) => a * b), 2), c.filter);
+  const bias = tf.tensor1d(seededValues(c.filter[3], 3));
   const conv = (input: tf.Tensor4D, filter: tf.Tensor4D) => tf.conv2d(input, filter, c.stride, c.pad, 'NHWC', c.dilation ?? 1);
   const y = conv(x, w);
-  const r = tf.tensor(values(y.size, 4), y.shape);
+  const r = tf.tensor(seededValues(y.size, 4), y.shape);
   const fused = tf.fused.conv2d({ x, filter: w, strides: c.stride, pad: c.pad, dilations: c.dilation ?? 1, bias, activation: 'relu' });
   // TF.js has no gradient of a dilated convolution: forward passes only there
   const [dx, dw] = c.dilation ? [tf.zeros([1]), tf.zeros([1])] : tf.grads((input: tf.Tensor, filter: tf.Tensor) => conv(input as tf.Tensor4D, filter as tf.Tensor4D).mul(r).sum())([x, w]);
@@ -167,7 +159,7 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     await tf.setBackend('cpu');
     for (const c of CASES) reference.push(await run(c));
     await useNodeBackend('wasm');
-    useSimdConvolutions(true);
+    useSimdKernels(true);
     expect((tf.getKernel('Conv2DBackpropFilter', 'wasm') as { simd?: boolean }).simd).toBe(true);
   });
 
@@ -175,13 +167,7 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     const before = tf.memory().numTensors;
     const ours = await run(c);
     expect(tf.memory().numTensors).toBe(before);
-    for (const key of ['y', 'fused', 'dx', 'dw'] as const) {
-      const expected = reference[i][key];
-      const scale = Math.max(...expected.map(Math.abs), 1e-30);
-      expect(ours[key].length, key).toBe(expected.length);
-      const worst = Math.max(...ours[key].map((v, j) => Math.abs(v - expected[j])));
-      expect(worst / scale, `${key}: worst difference ${worst} of ${scale}`).toBeLessThan(2e-6);
-    }
+    for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], reference[i][key], 2e-6, key);
   });
 
   it('gives zeros for empty sums, as TF.js\'s CPU kernels do, and leaves a bias that broadcasts along width to TF.js\'s kernel', async () => {
@@ -206,8 +192,8 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     await check(() => tf.grad((w: tf.Tensor) => tf.conv2d(tf.zeros([0, 3, 3, 2]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'same').sum())(tf.ones([3, 3, 2, 4])), 'filter gradient, batch 0');
     // a [4, 1] bias on a [1, 2, 4, 4] output adds along width, not per channel: not ours to
     // add, so TF.js's WASM kernel gets it, and refuses it as it always did (rank-1 biases only)
-    const x = tf.tensor4d(values(1 * 2 * 4 * 3, 8), [1, 2, 4, 3]);
-    const w = tf.tensor4d(values(3 * 3 * 3 * 4, 9), [3, 3, 3, 4]);
+    const x = tf.tensor4d(seededValues(1 * 2 * 4 * 3, 8), [1, 2, 4, 3]);
+    const w = tf.tensor4d(seededValues(3 * 3 * 3 * 4, 9), [3, 3, 3, 4]);
     const bias = tf.tensor2d([[1], [2], [3], [4]]);
     expect(() => tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'same', bias })).toThrow(/rank-1 bias/);
     tf.dispose([x, w, bias]);

@@ -3,7 +3,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
 import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
-import { useSimdConvolutions } from '../../src/core/wasm-simd/register';
+import { createRandom } from '../../src/core/random';
+import { useSimdKernels } from '../../src/core/wasm-simd/register';
+import { expectRelativelyClose } from './wasm-simd-helpers';
 
 /**
  * Our WebAssembly convolutions (src/core/wasm-simd/) on seeded random geometries against
@@ -22,21 +24,9 @@ interface Case {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-/** mulberry32: a small seeded generator, so the cases are the same on every run. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` random cases; `wide` ones have 16-40 input channels, so that passes work in several chunks. */
 function cases(count: number, seed: number, wide = false): Case[] {
-  const random = generator(seed);
+  const { next: random } = createRandom(seed);
   const int = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
   const out: Case[] = [];
   while (out.length < count) {
@@ -69,7 +59,7 @@ function cases(count: number, seed: number, wide = false): Case[] {
 
 /** Reproducible values in [-1, 1). */
 function values(length: number, seed: number): Float32Array {
-  const random = generator(seed);
+  const { next: random } = createRandom(seed);
   return Float32Array.from({ length }, () => random() * 2 - 1);
 }
 
@@ -117,7 +107,7 @@ describe('our convolution kernels on random geometries against TF.js CPU referen
     await tf.setBackend('cpu');
     for (const [i, c] of CASES.entries()) reference.push(await run(c, i * 10));
     await useNodeBackend('wasm');
-    useSimdConvolutions(true);
+    useSimdKernels(true);
     for (const method of ['forward', 'inputGradient', 'filterGradient'] as const) spies.push(vi.spyOn(SimdConvolutions.prototype, method));
   });
   afterAll(() => spies.forEach((spy) => spy.mockRestore()));
@@ -126,13 +116,7 @@ describe('our convolution kernels on random geometries against TF.js CPU referen
     const before = tf.memory().numTensors;
     const ours = await run(c, i * 10);
     expect(tf.memory().numTensors).toBe(before);
-    for (const key of ['y', 'fused', 'linear', 'dx', 'dw'] as const) {
-      const expected = reference[i][key];
-      const scale = Math.max(...expected.map(Math.abs), 1e-30);
-      expect(ours[key].length, key).toBe(expected.length);
-      const worst = Math.max(...ours[key].map((v, j) => Math.abs(v - expected[j])));
-      expect(worst / scale, `${key}: worst difference ${worst} of ${scale}`).toBeLessThan(1e-5);
-    }
+    for (const key of ['y', 'fused', 'linear', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], reference[i][key], 1e-5, key);
   });
 
   it('ran our kernels, not the fallbacks, on most cases', () => {

@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
 import { SimdMatMul } from '../../src/core/wasm-simd/matmul';
+import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
 
 /**
  * Our matrix products on WASM (src/core/wasm-simd/matmul.ts: BatchMatMul, _FusedMatMul)
@@ -34,20 +35,12 @@ const CASES: Case[] = [
   { a: [1, 4, 0], b: [1, 0, 8], transposeA: false, transposeB: false }, // an empty sum
 ];
 
-function values(length: number, seed: number): Float32Array {
-  let state = seed;
-  return Float32Array.from({ length }, () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return (state / 2147483648) * 2 - 1;
-  });
-}
-
 async function run(c: Case): Promise<Float32Array> {
   const size = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
-  const a = tf.tensor3d(values(size(c.a), 1), c.a as [number, number, number]);
-  const b = tf.tensor3d(values(size(c.b), 2), c.b as [number, number, number]);
+  const a = tf.tensor3d(seededValues(size(c.a), 1), c.a as [number, number, number]);
+  const b = tf.tensor3d(seededValues(size(c.b), 2), c.b as [number, number, number]);
   const n = c.transposeB ? c.b[1] : c.b[2];
-  const bias = tf.tensor1d(values(n, 3));
+  const bias = tf.tensor1d(seededValues(n, 3));
   const out = c.fused
     ? tf.fused.matMul({ a, b, transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: 'relu' })
     : tf.matMul(a, b, c.transposeA, c.transposeB);
@@ -71,10 +64,6 @@ describe('our matrix products on WASM against TF.js CPU reference kernels', () =
     expect(tf.memory().numTensors).toBe(before);
     expect(ran).toHaveBeenCalled(); // ours, not the kernel before
     ran.mockRestore();
-    const expected = reference[i];
-    expect(ours.length).toBe(expected.length);
-    const scale = Math.max(...expected.map(Math.abs), 1e-30);
-    const worst = Math.max(0, ...ours.map((v, j) => Math.abs(v - expected[j])));
-    expect(worst / scale, `worst difference ${worst} of ${scale}`).toBeLessThan(2e-6);
+    expectRelativelyClose(ours, reference[i], 2e-6);
   });
 });
