@@ -21,7 +21,7 @@
  * wide as the filter, which our layers never use, go to the kernels registered before.
  */
 import * as tf from '@tensorflow/tfjs';
-import { HeapKernels, roundUp4, Scratch, type Epilogue } from './heap';
+import { copyRows, HeapKernels, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
 
 /**
  * Bytes of patch matrix worked on at once, so that a chunk stays in the second-level cache,
@@ -69,11 +69,6 @@ const isPointwise = (g: Geometry) =>
 /** Output pixels per chunk for a patch matrix of `rowBytes` bytes a row. */
 const chunkRows = (rowBytes: number, pixels: number, bytes = CHUNK_BYTES, fewest = MIN_CHUNK_ROWS) =>
   Math.max(1, Math.min(pixels, Math.max(fewest, Math.floor(bytes / rowBytes))));
-
-/** Copies `rows` rows of `n` numbers between row strides (in numbers), on the heap. */
-function copyRows(heap: Float32Array, from: number, fromStride: number, to: number, toStride: number, rows: number, n: number): void {
-  for (let r = 0; r < rows; r++) heap.copyWithin(to / 4 + r * toStride, from / 4 + r * fromStride, from / 4 + r * fromStride + n);
-}
 
 export class SimdConvolutions extends HeapKernels {
   /** For a filter made here and then used by a pass that takes `scratch`. */
@@ -143,7 +138,7 @@ export class SimdConvolutions extends HeapKernels {
     const heap = this.heap();
     // W^T: [K, Co] -> [Co, wide], zero past K
     heap.fill(0, transposed / 4, transposed / 4 + n * wide);
-    for (let k = 0; k < depth; k++) for (let o = 0; o < n; o++) heap[transposed / 4 + o * wide + k] = heap[filterAt / 4 + k * n + o];
+    transposeRows(heap, filterAt, depth, n, n, transposed, wide);
     heap.fill(0, dxAt / 4, dxAt / 4 + tf.util.sizeFromShape(dx.shape));
     for (let first = 0; first < pixels; first += rows) {
       const count = Math.min(rows, pixels - first);
@@ -166,7 +161,7 @@ export class SimdConvolutions extends HeapKernels {
     const [transposed] = this.scratch.regions([n * depth * 4]);
     let heap = this.heap();
     // W [K, n] -> W^T [n, K]: each output channel's filter in one run
-    for (let k = 0; k < depth; k++) for (let o = 0; o < n; o++) heap[transposed / 4 + o * depth + k] = heap[filterAt / 4 + k * n + o];
+    transposeRows(heap, filterAt, depth, n, n, transposed, depth);
     // the sums start from the bias
     for (let p = 0; p < pixels; p++) for (let o = 0; o < n; o++) heap[outAt / 4 + p * n + o] = biasAt ? heap[biasAt / 4 + o] : 0;
     this.kernels.patchDot(xAt, transposed, ...patch(g, 0, pixels), outAt, n, depth * 4);
@@ -233,8 +228,7 @@ export class SimdConvolutions extends HeapKernels {
       // dW^T[Co, wide] (+)= dY^T[Co, count] X[count, wide]: dY^T[o, p] is at o*4 + p*Co*4
       this.kernels.gemm(dyAt + first * n * 4, 4, n * 4, matrix, wide * 4, transposed, wide * 4, n, wide, count, first > 0 ? 1 : 0);
     }
-    const heap = this.heap();
-    for (let k = 0; k < depth; k++) for (let o = 0; o < n; o++) heap[dwAt / 4 + k * n + o] = heap[transposed / 4 + o * wide + k];
+    transposeRows(this.heap(), transposed, n, depth, wide, dwAt, n);
     return dw;
   }
 }

@@ -3,22 +3,27 @@
  * use, scratch space, views and addresses. convolution.ts and matmul.ts build on it.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackend } from '../wasm-heap-views';
 import { hasRelaxedSimd, instantiateKernels, type HeapMemory, type WasmKernels } from './kernels';
 
-/** The parts of tfjs-backend-wasm's BackendWasm and its Emscripten module used here. */
-export interface WasmBackend {
-  wasm: {
-    _malloc(bytes: number): number;
-    _free(address: number): void;
-    _get_threads_count?(): number;
-    asm?: { memory?: HeapMemory };
-    wasmMemory?: HeapMemory;
-  };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
+export type { WasmBackend };
 
 export const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/** Copies `rows` rows of `n` floats between row strides (in floats); addresses in bytes. */
+export function copyRows(heap: Float32Array, from: number, fromStride: number, to: number, toStride: number, rows: number, n: number): void {
+  for (let r = 0; r < rows; r++) heap.copyWithin(to / 4 + r * toStride, from / 4 + r * fromStride, from / 4 + r * fromStride + n);
+}
+
+/**
+ * to[c, r] = from[r, c] for a [rows, columns] matrix of floats with rows `fromStride` floats
+ * apart, written with rows `toStride` apart; addresses in bytes. For filters and weights
+ * (small): read in order, written across.
+ */
+export function transposeRows(heap: Float32Array, from: number, rows: number, columns: number, fromStride: number, to: number, toStride: number): void {
+  const [source, target] = [from / 4, to / 4];
+  for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) heap[target + c * toStride + r] = heap[source + r * fromStride + c];
+}
 
 /** Heap scratch space, kept between calls and grown when a call needs more. */
 export class Scratch {

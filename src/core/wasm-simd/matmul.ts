@@ -10,7 +10,7 @@
  * chunks that keep their part of B in cache, adding into C.
  */
 import * as tf from '@tensorflow/tfjs';
-import { HeapKernels, roundUp4, type Epilogue } from './heap';
+import { copyRows, HeapKernels, roundUp4, transposeRows, type Epilogue } from './heap';
 
 /** Rows of B per chunk of the inner dimension, at most: 256 kB of B at 256 columns. */
 const CHUNK_BYTES = 256 * 1024;
@@ -59,7 +59,7 @@ export class SimdMatMul extends HeapKernels {
       // the bias read in fours: padded with zeros
       const heap = this.heap();
       heap.fill(0, paddedBias / 4, paddedBias / 4 + wide);
-      heap.copyWithin(paddedBias / 4, bias / 4, bias / 4 + n);
+      copyRows(heap, bias, n, paddedBias, wide, 1, n);
       bias = paddedBias;
     }
     const relu = epilogue.relu ? 1 : 0;
@@ -78,11 +78,7 @@ export class SimdMatMul extends HeapKernels {
         const [firstPart, lastPart] = [first === 0, first + count === k];
         this.kernels.gemm(aBase + first * aStep, aRow, aStep, bMatrix + first * ldb, ldb, c, wide * 4, m, wide, count, firstPart ? 0 : 1, firstPart ? bias : 0, lastPart ? relu : 0);
       }
-      if (wide !== n) {
-        const heap = this.heap();
-        const [from, to] = [cRows / 4, (outAt + batch * m * n * 4) / 4];
-        for (let r = 0; r < m; r++) heap.copyWithin(to + r * n, from + r * wide, from + r * wide + n);
-      }
+      if (wide !== n) copyRows(this.heap(), cRows, wide, outAt + batch * m * n * 4, n, m, n);
     }
     return out;
   }
@@ -90,13 +86,10 @@ export class SimdMatMul extends HeapKernels {
   /** B into rows of `wide` numbers at `to`, zeros past n: from [k, n], or from [n, k] when transposed. */
   private copyB(from: number, to: number, p: ProductShape, wide: number): void {
     const heap = this.heap();
-    const [source, target] = [from / 4, to / 4];
     const { k, n } = p;
-    if (wide !== n) heap.fill(0, target, target + k * wide);
-    if (p.transposeB) {
-      for (let column = 0; column < n; column++) for (let s = 0; s < k; s++) heap[target + s * wide + column] = heap[source + column * k + s];
-    } else {
-      for (let s = 0; s < k; s++) heap.copyWithin(target + s * wide, source + s * n, source + s * n + n);
-    }
+    if (wide !== n) heap.fill(0, to / 4, to / 4 + k * wide);
+    // stored [n, k] when transposed, else [k, n]
+    if (p.transposeB) transposeRows(heap, from, n, k, k, to, wide);
+    else copyRows(heap, from, n, to, wide, k, n);
   }
 }
