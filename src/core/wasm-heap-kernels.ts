@@ -22,37 +22,9 @@
  * bit for bit.
  */
 import * as tf from '@tensorflow/tfjs';
-import { kernelsOn, type WasmBackend as HeapBackend } from './wasm-simd/heap';
-
-/** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-/**
- * A tensor's 4-byte values on the heap as an Int32Array, whatever their dtype: copying bit
- * patterns as integers is exact (a float NaN's payload survives), and one array type keeps
- * the copy loops monomorphic, which V8 runs several times faster.
- */
-function wordsOf(backend: WasmBackend, info: tf.TensorInfo): Int32Array {
-  const view = backend.typedArrayFromHeap(info);
-  return new Int32Array(view.buffer, view.byteOffset, view.length);
-}
-
-/** float32 and int32 values are 4 bytes: the dtypes these kernels copy. */
-const isWordSized = (dtype: tf.DataType) => dtype === 'float32' || dtype === 'int32';
-
-/**
- * Replaces the kernel `name` of the WASM backend by `replacement(original)`, once: a second
- * call finds the replacement (marked `fixed`) and does nothing.
- */
-function replaceWasmKernel(name: string, replacement: (original: tf.KernelConfig) => tf.KernelFunc): void {
-  const original = tf.getKernel(name, 'wasm');
-  if (!original || (original as { fixed?: boolean }).fixed) return;
-  tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ kernelName: name, backendName: 'wasm', fixed: true, kernelFunc: replacement(original) } as tf.KernelConfig);
-}
+import { kernelsOn } from './wasm-simd/heap';
+import { fastTranspose } from './wasm-heap-transpose';
+import { isWordSized, replaceWasmKernel, wordsOf, type WasmBackend } from './wasm-heap-views';
 
 /** Below this many values a copy loop beats TypedArray.set, which makes a subarray first. */
 const SHORT_RUN = 64;
@@ -69,7 +41,7 @@ function copyRun(source: Int32Array, from: number, target: Int32Array, to: numbe
  * step) where the backend has it, else a run at a time in JavaScript.
  */
 function copyRuns(backend: WasmBackend, source: Int32Array, from: number, sourceStride: number, target: Int32Array, to: number, targetStride: number, runs: number, run: number): void {
-  const ours = kernelsOn(backend as unknown as HeapBackend);
+  const ours = kernelsOn(backend);
   if (ours) ours.copyRuns(source.byteOffset + from * 4, sourceStride * 4, target.byteOffset + to * 4, targetStride * 4, runs, run * 4);
   else for (let r = 0; r < runs; r++) copyRun(source, from + r * sourceStride, target, to + r * targetStride, run);
 }
@@ -166,88 +138,6 @@ function fastConcat(original: tf.KernelConfig): tf.KernelFunc {
 }
 
 /**
- * The shape and permutation with neighbouring axes that stay neighbours merged, and axes
- * of size 1 dropped: [64, 30, 30, 32] by [3, 1, 2, 0] is [64, 900, 32] by [2, 1, 0].
- */
-export function collapseTranspose(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
-  const kept = perm.filter((axis) => shape[axis] !== 1);
-  // Runs of output axes that are consecutive input axes become one axis.
-  const groups: number[][] = [];
-  for (const axis of kept) {
-    const last = groups.at(-1);
-    if (last && last[last.length - 1] === axis - 1) last.push(axis);
-    else groups.push([axis]);
-  }
-  // Input order of the groups gives the collapsed input shape; output order gives the permutation.
-  const byInput = [...groups].sort((a, b) => a[0] - b[0]);
-  return {
-    shape: byInput.map((group) => group.reduce((size, axis) => size * shape[axis], 1)),
-    perm: groups.map((group) => byInput.indexOf(group)),
-  };
-}
-
-/** Rows of a transpose's tile: 64 rows of a few dozen values stay in the first-level cache. */
-const TILE = 64;
-
-/**
- * Transpose of up to 4 axes (after collapsing) that moves the last axis. The two innermost loops run over a tile:
- * the input's last axis (read in order) and the input axis that becomes the output's last
- * (written in order), so both sides stay in cache; the other axes are walked outside. A
- * 64 x 32 tile of the filter gradient's transpose is 8 KB each way.
- */
-function fastTranspose(original: tf.KernelConfig): tf.KernelFunc {
-  return (args) => {
-    const x = args.inputs.x as tf.TensorInfo;
-    const { perm } = args.attrs as unknown as { perm: number[] };
-    const collapsed = collapseTranspose(x.shape, perm);
-    // When the last axis stays last, TF.js's kernel copies runs as fast as we would.
-    const lastStaysLast = collapsed.perm[collapsed.perm.length - 1] === collapsed.shape.length - 1;
-    if (!isWordSized(x.dtype) || collapsed.shape.length < 2 || collapsed.shape.length > 4 || lastStaysLast) return original.kernelFunc(args);
-    const backend = args.backend as unknown as WasmBackend;
-    const out = backend.makeOutput(perm.map((axis) => x.shape[axis]), x.dtype);
-    const source = wordsOf(backend, x);
-    const target = wordsOf(backend, out);
-    const { shape } = collapsed;
-    const rank = shape.length;
-    const inStrides = [...tf.util.computeStrides(shape), 1];
-    const outStrides = [...tf.util.computeStrides(collapsed.perm.map((axis) => shape[axis])), 1];
-    // per input axis, its stride in the output
-    const outStrideOf = new Array<number>(rank);
-    collapsed.perm.forEach((inputAxis, outputAxis) => (outStrideOf[inputAxis] = outStrides[outputAxis]));
-    const last = rank - 1;
-    // the input axis that is the output's last
-    const across = collapsed.perm[last];
-    const outer = [...Array(rank).keys()].filter((axis) => axis !== last && axis !== across);
-    // outer axes padded to three
-    const [a, b, c] = [...outer, -1, -1, -1];
-    const size = (axis: number) => (axis < 0 ? 1 : shape[axis]);
-    const inStride = (axis: number) => (axis < 0 ? 0 : inStrides[axis]);
-    const outStride = (axis: number) => (axis < 0 ? 0 : outStrideOf[axis]);
-    const columns = shape[last];
-    const rows = shape[across];
-    const inRow = inStrides[across];
-    const outColumn = outStrideOf[last];
-    for (let i = 0; i < size(a); i++) {
-      for (let j = 0; j < size(b); j++) {
-        for (let k = 0; k < size(c); k++) {
-          const inBase = i * inStride(a) + j * inStride(b) + k * inStride(c);
-          const outBase = i * outStride(a) + j * outStride(b) + k * outStride(c);
-          // a tile of TILE rows at a time: reads in order along each row, writes in order down each column
-          for (let first = 0; first < rows; first += TILE) {
-            const end = Math.min(first + TILE, rows);
-            for (let column = 0; column < columns; column++) {
-              const to = outBase + column * outColumn;
-              for (let row = first; row < end; row++) target[to + row] = source[inBase + row * inRow + column];
-            }
-          }
-        }
-      }
-    }
-    return out;
-  };
-}
-
-/**
  * Sum of float32 values over leading axes [0, k), the bias gradient's reduction:
  *   total[c] = sum_n x[n, c]
  * read in memory order, each total a float32 added to row by row, in the order TF.js's
@@ -270,7 +160,7 @@ function fastLeadingReduction(mean: boolean): (original: tf.KernelConfig) => tf.
     const source = backend.typedArrayFromHeap(x) as Float32Array;
     // float32 totals, added row after row: each addition rounded as TF.js's kernel rounds it
     const totals = backend.typedArrayFromHeap(out) as Float32Array;
-    const ours = kernelsOn(backend as unknown as HeapBackend);
+    const ours = kernelsOn(backend);
     if (ours) ours.sumRows(source.byteOffset, rows, columns, totals.byteOffset);
     else {
       totals.fill(0);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
-import { collapseTranspose } from '../../src/core/wasm-heap-kernels';
+import { collapseTranspose } from '../../src/core/wasm-heap-transpose';
 
 /**
  * Our Slice, Transpose, leading-axes Sum and Identity on WASM (src/core/wasm-heap-kernels.ts) against

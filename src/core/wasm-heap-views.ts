@@ -1,0 +1,44 @@
+/**
+ * Tensors of tfjs-backend-wasm as typed arrays over its heap, for the kernels that work there
+ * in place (wasm-heap-kernels.ts, wasm-heap-transpose.ts), and how they take a kernel's place.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { HeapMemory } from './wasm-simd/kernels';
+
+/** The parts of tfjs-backend-wasm's BackendWasm and its Emscripten module that our kernels use (here and in wasm-simd/). */
+export interface WasmBackend {
+  wasm: {
+    _malloc(bytes: number): number;
+    _free(address: number): void;
+    _get_threads_count?(): number;
+    asm?: { memory?: HeapMemory };
+    wasmMemory?: HeapMemory;
+  };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * A tensor's 4-byte values on the heap as an Int32Array, whatever their dtype: copying bit
+ * patterns as integers is exact (a float NaN's payload survives), and one array type keeps
+ * the copy loops monomorphic, which V8 runs several times faster.
+ */
+export function wordsOf(backend: WasmBackend, info: tf.TensorInfo): Int32Array {
+  const view = backend.typedArrayFromHeap(info);
+  return new Int32Array(view.buffer, view.byteOffset, view.length);
+}
+
+/** float32 and int32 values are 4 bytes: the dtypes these kernels copy. */
+export const isWordSized = (dtype: tf.DataType) => dtype === 'float32' || dtype === 'int32';
+
+/**
+ * Replaces the kernel `name` of the WASM backend by `replacement(original)`, once: a second
+ * call finds the replacement (marked `fixed`) and does nothing.
+ */
+export function replaceWasmKernel(name: string, replacement: (original: tf.KernelConfig) => tf.KernelFunc): void {
+  const original = tf.getKernel(name, 'wasm');
+  if (!original || (original as { fixed?: boolean }).fixed) return;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', fixed: true, kernelFunc: replacement(original) } as tf.KernelConfig);
+}
+
