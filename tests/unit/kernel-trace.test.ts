@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useSimdConvolutions } from '../../src/core/wasm-simd/register';
+import { useSimdKernels } from '../../src/core/wasm-simd/register';
 import { useNodeBackend } from '../../src/cli/node-backend';
 import { kernelFlops } from '../../src/core/kernel-flops';
 import { traceKernels } from '../../src/core/kernel-trace';
@@ -43,12 +43,12 @@ describe('tracing kernels (src/core/kernel-trace.ts)', () => {
     const registered = tf.getKernelsForBackend('wasm').map((config) => config.kernelFunc);
     // kernel-fixes.ts's filter gradient runs a Conv2D inside (our WebAssembly one runs none):
     // the nested kernel this test needs
-    const simd = useSimdConvolutions(false);
+    const simd = useSimdKernels(false);
     const trace = await traceKernels(async () => {
       const { value, grads } = tf.variableGrads(() => tf.conv2d(x, w as tf.Tensor4D, 1, 'same').square().sum(), [w]);
       await value.data();
       tf.dispose([value, grads[w.name]]);
-    }).finally(() => useSimdConvolutions(simd));
+    }).finally(() => useSimdKernels(simd));
     // forward and filter gradient (the input x needs none): 2 x 2 FLOPs per multiply-add, although
     // the filter gradient runs its own Conv2D inside
     const adds = directConvMultiplyAdds(2, 8, 8, 4, 3, 3, 3);

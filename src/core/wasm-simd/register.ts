@@ -2,7 +2,7 @@
  * Registers convolution.ts's and matmul.ts's passes as the WASM backend's convolution and
  * matrix-product kernels, each in front of the kernel registered before it, which still runs
  * the cases ours leave (see those files) and runs everything while
- * `useSimdConvolutions(false)` is in force (the benchmark's and tests' side-by-side
+ * `useSimdKernels(false)` is in force (the benchmark's and tests' side-by-side
  * comparisons).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -19,8 +19,8 @@ interface Ours {
 }
 const perBackend = new WeakMap<object, Ours | null>();
 
-/** Turns our convolutions on or off (they are on once registered); returns the previous setting. */
-export function useSimdConvolutions(on: boolean): boolean {
+/** Turns our convolutions and matrix products on or off (they are on once registered); returns the previous setting. */
+export function useSimdKernels(on: boolean): boolean {
   const before = enabled;
   enabled = on;
   return before;
