@@ -20,7 +20,7 @@ type ExplicitPadding = [[number, number], [number, number], [number, number], [n
 
 interface BackpropFilterAttrs {
   strides: [number, number] | number;
-  pad: 'valid' | 'same' | number;
+  pad: 'valid' | 'same' | number | ExplicitPadding;
   dataFormat?: 'NHWC' | 'NCHW';
   filterShape: [number, number, number, number];
 }
@@ -32,8 +32,8 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Bac
   return tf.tidy(() => {
     const [, inH, inW] = x.shape;
     const [, outH, outW] = dy.shape;
-    const [padTop, padBottom] = paddingOf(attrs.pad, inH, outH, strideH, filterH);
-    const [padLeft, padRight] = paddingOf(attrs.pad, inW, outW, strideW, filterW);
+    const [padTop, padBottom] = paddingOf(attrs.pad, 1, inH, outH, strideH, filterH);
+    const [padLeft, padRight] = paddingOf(attrs.pad, 2, inW, outW, strideW, filterW);
     // [B, H, W, Ci] -> [Ci, H, W, B]: input channels become the batch
     const input = x.transpose([3, 1, 2, 0]) as tf.Tensor4D;
     // [B, Ho, Wo, Co] -> [Ho, Wo, B, Co]: the output gradient becomes the filter
@@ -47,9 +47,13 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Bac
   });
 }
 
-/** TF's padding of a convolution from `in` to `out` pixels: [before, after]; 'same' puts the odd pixel after. */
-function paddingOf(pad: BackpropFilterAttrs['pad'], inSize: number, outSize: number, stride: number, filterSize: number): [number, number] {
+/**
+ * TF's padding of a convolution from `in` to `out` pixels along NHWC axis `axis` (1 rows,
+ * 2 columns): [before, after]; 'same' puts the odd pixel after.
+ */
+function paddingOf(pad: BackpropFilterAttrs['pad'], axis: 1 | 2, inSize: number, outSize: number, stride: number, filterSize: number): [number, number] {
   if (typeof pad === 'number') return [pad, pad];
+  if (Array.isArray(pad)) return [pad[axis][0], pad[axis][1]];
   if (pad === 'valid') return [0, Math.max((outSize - 1) * stride + filterSize - inSize, 0)];
   const total = Math.max((outSize - 1) * stride + filterSize - inSize, 0);
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
@@ -74,7 +78,7 @@ function spreadOut(dy: tf.Tensor4D, strideH: number, strideW: number): tf.Tensor
 
 interface BackpropInputAttrs {
   strides: [number, number] | number;
-  pad: 'valid' | 'same' | number;
+  pad: 'valid' | 'same' | number | ExplicitPadding;
   inputShape: [number, number, number, number];
 }
 
@@ -91,8 +95,8 @@ export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs:
   const [filterH, filterW] = filter.shape;
   return tf.tidy(() => {
     const [, outH, outW] = dy.shape;
-    const [padTop] = paddingOf(attrs.pad, inH, outH, strideH, filterH);
-    const [padLeft] = paddingOf(attrs.pad, inW, outW, strideW, filterW);
+    const [padTop] = paddingOf(attrs.pad, 1, inH, outH, strideH, filterH);
+    const [padLeft] = paddingOf(attrs.pad, 2, inW, outW, strideW, filterW);
     const spread = spreadOut(dy, strideH, strideW); // [B, (Ho-1)s+1, (Wo-1)s+1, Co]
     // Pad so that a valid stride-1 convolution gives H x W; negative padding is a crop.
     const [top, left] = [filterH - 1 - padTop, filterW - 1 - padLeft];

@@ -54,8 +54,11 @@ class MaskedConv2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels))
 
     def forward(self, x):
-        # an odd kernel at stride 1: TensorFlow's 'same' padding is (k - 1) / 2 on every side
-        return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.kernel // 2)
+        # An odd kernel at stride 1: TensorFlow's 'same' padding is (k - 1) / 2 on every side. The rows below the
+        # centre are wholly masked, so the convolution runs over the rows down to the centre, padded above and not
+        # below: the same sums without the masked taps' zero products (10 of a 5x5 window's 25), as in the app.
+        half = self.kernel // 2
+        return F.conv2d(F.pad(x, (half, half, half, 0)), (self.weight * self.mask)[:, :, : half + 1], self.bias)
 
 
 def shift_down(x):

@@ -14,6 +14,8 @@ function cases(x: tf.Tensor4D): Case[] {
     { name: 'conv2d stride 1 same', filterShape: [3, 3, 3, 4], loss: (w) => tf.conv2d(x, w as tf.Tensor4D, 1, 'same').square().sum() },
     { name: 'conv2d stride 2 valid', filterShape: [3, 3, 3, 4], loss: (w) => tf.conv2d(x, w as tf.Tensor4D, 2, 'valid').square().sum() },
     { name: 'conv2d 5x5 stride 1 valid', filterShape: [5, 5, 3, 2], loss: (w) => tf.conv2d(x, w as tf.Tensor4D, 1, 'valid').square().sum() },
+    // a masked 5x5 window cut at its centre row (PixelCNN): explicit padding, 2 rows above and none below
+    { name: 'conv2d 3x5 explicit padding', filterShape: [3, 5, 3, 4], loss: (w) => tf.conv2d(x, w as tf.Tensor4D, 1, [[0, 0], [2, 0], [2, 2], [0, 0]]).square().sum() },
     {
       name: 'conv2dTranspose stride 2 same',
       filterShape: [3, 3, 4, 3],
@@ -114,7 +116,7 @@ describe('WASM input gradient (Conv2DBackpropInput, rebuilt on the forward convo
   });
 
   /** [name, input shape, filter shape, stride, padding]: odd and even sizes, strides 1 to 3. */
-  const CASES: [string, number[], number[], number | [number, number], 'same' | 'valid' | number][] = [
+  const CASES: [string, number[], number[], number | [number, number], 'same' | 'valid' | number | tf.backend_util.ExplicitPadding][] = [
     ['3x3 stride 2 same, 7x7', [2, 7, 7, 3], [3, 3, 3, 4], 2, 'same'],
     ['3x3 stride 2 same, 8x8', [2, 8, 8, 3], [3, 3, 3, 4], 2, 'same'],
     ['3x3 stride 1 same', [2, 7, 7, 3], [3, 3, 3, 4], 1, 'same'],
@@ -129,6 +131,8 @@ describe('WASM input gradient (Conv2DBackpropInput, rebuilt on the forward convo
     ['1x1 stride 2 valid, 7x6', [1, 7, 6, 2], [1, 1, 2, 3], 2, 'valid'],
     ['3x3 stride 3 same, 10x11', [1, 10, 11, 2], [3, 3, 2, 2], 3, 'same'],
     ['2x2 stride 2 padding 3, 8x8', [1, 8, 8, 2], [2, 2, 2, 3], 2, 3],
+    // a masked 5x5 window cut at its centre row (PixelCNN): 2 rows of padding above, none below
+    ['3x5 stride 1 explicit padding', [2, 7, 7, 3], [3, 5, 3, 4], 1, [[0, 0], [2, 0], [2, 2], [0, 0]]],
   ];
 
   /** For each case: the input gradient of a convolution, then the forward pass of a transposed one. */

@@ -55,11 +55,19 @@ export function maskValues(kernel: number, inChannels: number, outChannels: numb
   return mask;
 }
 
-/** A stride-1, 'same'-padded convolution whose kernel is masked for raster-order causality. */
+/**
+ * A stride-1, 'same'-padded convolution whose kernel is masked for raster-order causality.
+ *
+ * The rows of the window below the centre are wholly masked, so the convolution runs over
+ * the rows down to the centre only, [reach + 1, k], with `reach` rows of padding above the
+ * image and none below: the same sums without the masked taps' zero products, which in a
+ * 5 x 5 window are 10 of 25 (40% of the work, forward and backward).
+ */
 export class MaskedConv2d {
   readonly kernel: tf.Variable<tf.Rank.R4>;
   readonly bias: tf.Variable<tf.Rank.R1>;
-  private readonly mask: tf.Tensor4D;
+  /** The mask of the rows down to the centre, [reach + 1, k, in, out]: below them it is all zero. */
+  private readonly upperMask: tf.Tensor4D;
 
   constructor(
     readonly size: number,
@@ -72,7 +80,8 @@ export class MaskedConv2d {
     if (size % 2 !== 1) throw new Error(`A masked convolution needs an odd kernel size, not ${size}`);
     const shape: [number, number, number, number] = [size, size, inChannels, outChannels];
     const mask = maskValues(size, inChannels, outChannels, type, groups);
-    this.mask = tf.tensor4d(mask, shape);
+    // [k, k, in, out] row-major: the first reach + 1 rows are a prefix of the values
+    this.upperMask = tf.tensor4d(mask.subarray(0, (this.reach + 1) * size * inChannels * outChannels), [this.reach + 1, size, inChannels, outChannels]);
     // Glorot over the weights the mask keeps: a type-A 3x3 window keeps 4 of its 9 pixels, and the full window's fan-in would start it too small.
     const kept = mask.reduce((sum, value) => sum + value, 0);
     const limit = Math.sqrt(6 / Math.max(1, kept / outChannels + kept / inChannels));
@@ -84,25 +93,22 @@ export class MaskedConv2d {
     return [this.kernel, this.bias];
   }
 
-  /** The kernel as the forward pass uses it, W * M: [k, k, in, out]. */
-  maskedKernel(): tf.Tensor4D {
-    return this.kernel.mul(this.mask) as tf.Tensor4D;
-  }
-
   /** [B, H, W, in] -> [B, H, W, out] */
   apply(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       // y = (W * M) conv x + b: the masked weights get a zero gradient through the product
-      const masked = this.maskedKernel();
+      const upper = this.upperKernel();
       if (this.size === 1) {
         // A 1x1 convolution is a product of matrices over the pixels, and on WASM its backward pass is 3x faster as one.
         const [batch, height, width] = x.shape;
         // [B, H, W, in] -> [B*H*W, in] -> [B*H*W, out] -> [B, H, W, out]
         // the bias fused in: one [B*H*W, out] tensor fewer, and for 3 x 256 logits a pixel that is most of a step's memory
-        const flat = tf.fused.matMul({ a: x.reshape([batch * height * width, this.inChannels]), b: masked.reshape([this.inChannels, this.outChannels]), bias: this.bias });
+        const flat = tf.fused.matMul({ a: x.reshape([batch * height * width, this.inChannels]), b: upper.reshape([this.inChannels, this.outChannels]), bias: this.bias });
         return flat.reshape([batch, height, width, this.outChannels]) as tf.Tensor4D;
       }
-      return tf.conv2d(x, masked, 1, 'same').add(this.bias) as tf.Tensor4D;
+      // 'same' for the full window is `reach` on every side; the window cut at its centre row needs none below
+      const padding: tf.backend_util.ExplicitPadding = [[0, 0], [this.reach, 0], [this.reach, this.reach], [0, 0]];
+      return tf.conv2d(x, upper, 1, padding).add(this.bias) as tf.Tensor4D;
     });
   }
 
@@ -113,10 +119,11 @@ export class MaskedConv2d {
 
   /**
    * The rows of W * M down to the centre row, [reach + 1, k, in, out]: the rest is masked,
-   * so an output is this kernel over the window that ends at its row (the cached sampler).
+   * so an output is this kernel over the window that ends at its row (training, and the
+   * cached sampler).
    */
   upperKernel(): tf.Tensor4D {
-    return tf.tidy(() => this.maskedKernel().slice([0, 0, 0, 0], [this.reach + 1, this.size, this.inChannels, this.outChannels]));
+    return tf.tidy(() => this.kernel.slice([0, 0, 0, 0], [this.reach + 1, this.size, this.inChannels, this.outChannels]).mul(this.upperMask) as tf.Tensor4D);
   }
 
   /** One output pixel from the window that ends at its row, [B, reach + 1, k, in] -> [B, 1, 1, out], with `upper` from upperKernel(). */
@@ -125,6 +132,6 @@ export class MaskedConv2d {
   }
 
   dispose(): void {
-    tf.dispose([this.kernel, this.bias, this.mask]);
+    tf.dispose([this.kernel, this.bias, this.upperMask]);
   }
 }
