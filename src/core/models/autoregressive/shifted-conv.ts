@@ -67,20 +67,21 @@ export class ShiftedConv2d {
     const [rows, columns] = this.window;
     // zeros above (rows - 1), and either side ('down') or on the left only ('down-right'): none below, none right of a 'down-right' window
     const [left, right] = this.direction === 'down' ? [(columns - 1) / 2, (columns - 1) / 2] : [columns - 1, 0];
-    const padded = x.pad([[0, 0], [rows - 1, 0], [left, right], [0, 0]]) as tf.Tensor4D;
-    return tf.conv2d(padded, this.kernel, this.stride, 'valid');
+    // the zeros as the convolution's own padding, not a padded copy: one map written and read fewer, and no slice in the backward pass
+    const padding: tf.backend_util.ExplicitPadding = [[0, 0], [rows - 1, 0], [left, right], [0, 0]];
+    return tf.conv2d(x, this.kernel, this.stride, padding);
   }
 
   /** The transposed convolution, stride 2: low-resolution pixel (i, j) spreads to rows 2i, 2i + 1 and, 'down', columns 2j - 1 .. 2j + 1 (else 2j, 2j + 1). */
   private upsample(x: tf.Tensor4D): tf.Tensor4D {
     const [batch, height, width] = x.shape;
     const columns = this.window[1];
-    // 'valid' output is (n - 1) * 2 + window; 2H rows (the window's 2 rows fill them exactly), 2W + columns - 2 columns
-    const wide = tf.conv2dTranspose(x, this.kernel, [batch, 2 * height, 2 * width + columns - 2, this.outChannels], 2, 'valid');
-    if (this.direction === 'down-right') return wide;
-    // [B, 2H, 2W + 2, out] -> [B, 2H, 2W, out]: the window centred, as a 'same' one would be
-    const side = (columns - 1) / 2;
-    return wide.slice([0, 0, side, 0], [batch, 2 * height, 2 * width, this.outChannels]);
+    // The transpose of a stride-2 convolution from [2H, 2W] to [H, W] whose windows start `side` columns left of 2j:
+    // 'valid' would make 2W + columns - 2 columns, of which the first `side` are cut off ('down', the window
+    // centred as a 'same' one would be) and so are the last columns - 2 - side. The 2 rows of a window fill 2H exactly.
+    const side = this.direction === 'down' ? (columns - 1) / 2 : 0;
+    const padding: tf.backend_util.ExplicitPadding = [[0, 0], [0, 0], [side, columns - 2 - side], [0, 0]];
+    return tf.conv2dTranspose(x, this.kernel, [batch, 2 * height, 2 * width, this.outChannels], 2, padding);
   }
 
   dispose(): void {
