@@ -9,21 +9,26 @@ export function samplingTable(rows: SamplingRow[]): string {
   return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(format)].join('\n');
 }
 
-/** The rows; `gflopOf` gives a model's FLOPs per step where its row has none (browser rows). */
-export function table(rows: Row[], gflopOf: (model: string) => number | undefined): string {
+/**
+ * The rows; `gflopOf` gives a model's FLOPs per step where its row has none (browser rows),
+ * and `peakOf` the GFLOP/s the machine allows a row's backend (the matrix-product peaks the
+ * header prints), from which "of peak" is the share a step reaches.
+ */
+export function table(rows: Row[], gflopOf: (model: string) => number | undefined, peakOf: (row: Row) => number | undefined = () => undefined): string {
   const fixed = (value: number | undefined, digits: number) => (value === undefined ? '-' : value.toFixed(digits));
-  const header = ['model', 'where', 'backend', 'ms/step', 'images/s', 'GFLOP', 'GFLOP/s', 'reads', 'vs PyTorch', 'note'];
+  const header = ['model', 'where', 'backend', 'ms/step', 'images/s', 'GFLOP', 'GFLOP/s', 'of peak', 'reads', 'vs PyTorch', 'note'];
   const body = rows.map((r) => {
     const gflop = r.gflopPerStep ?? gflopOf(r.model);
     const rate = gflop !== undefined && r.msPerStep ? (gflop * 1000) / r.msPerStep : undefined;
-    return [r.model, r.where, r.backend, fixed(r.msPerStep, 1), fixed(r.imagesPerSecond, 0), fixed(gflop, 2), fixed(rate, 1), fixed(r.readsPerStep, 0), r.vsPyTorch ? `${r.vsPyTorch.toFixed(2)}x` : '-', r.note];
+    const peak = peakOf(r);
+    const share = rate !== undefined && peak ? `${((100 * rate) / peak).toFixed(0)}%` : '-';
+    return [r.model, r.where, r.backend, fixed(r.msPerStep, 1), fixed(r.imagesPerSecond, 0), fixed(gflop, 2), fixed(rate, 1), share, fixed(r.readsPerStep, 0), r.vsPyTorch ? `${r.vsPyTorch.toFixed(2)}x` : '-', r.note];
   });
   const last = header.length - 1;
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((line) => line[c].length)));
   const format = (line: string[]) => line.map((cell, c) => (c >= 3 && c < last ? cell.padStart(widths[c]) : c === last ? cell : cell.padEnd(widths[c]))).join('  ');
   return [format(header), widths.map((w, c) => (c === last ? '-'.repeat(Math.min(w, 40)) : '-'.repeat(w))).join('  '), ...body.map(format)].join('\n');
 }
-
 
 export function profileTable(profile: ProfileRow): string {
   const total = profile.kernels.reduce((sum, k) => sum + k.selfMs, 0);

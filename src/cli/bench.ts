@@ -31,6 +31,7 @@ import { UsageError } from './args';
 import { benchBrowser } from './bench-browser';
 import { DATASET, log, parseArgs, plan, ROOT, USAGE, type Options, type ProfileRow, type Row, type SamplingRow } from './bench-options';
 import { profileTable, samplingTable, table } from './bench-tables';
+import { hasRelaxedSimd } from '../core/wasm-simd/kernels';
 import { pytorchPeak, wasmPeaks } from './peak-flops';
 import { pythonWithTorch, timePyTorch } from './pytorch-timing';
 import { NODE_BACKENDS, useNodeBackend, allowRelaxedSimd } from './node-backend';
@@ -74,7 +75,7 @@ async function benchNode(model: string, backend: (typeof NODE_BACKENDS)[number],
     if (options.pytorch && backend === 'wasm') {
       const python = pythonWithTorch();
       const checkpoint = await session.checkpoint();
-      const pytorch: Row = { model, where: 'pytorch', backend: 'cpu', note: '', gflopPerStep: traced.gflopPerStep };
+      const pytorch: Row = { model, where: 'pytorch', backend: 'cpu', note: '', gflopPerStep: traced.gflopPerStep, details: { threads: threads ?? 1 } };
       if (!python) pytorch.note = 'no python3 with torch and numpy (Debian: apt install python3-torch)';
       else if (!checkpoint) pytorch.note = 'the model keeps no state to export';
       else {
@@ -156,6 +157,20 @@ async function benchSampling(model: string): Promise<SamplingRow[]> {
   }
 }
 
+/**
+ * The GFLOP/s a row's backend could reach on this machine: the single-thread matrix-product
+ * peak (WASM's in the variant the engine runs, PyTorch's oneDNN) times the row's threads.
+ * None for WebGL, WebGPU or TF.js's CPU backend.
+ */
+function peakOf(row: Row, peaks: { wasm: { fused?: number; plain: number }; pytorch?: number } | undefined): number | undefined {
+  if (!peaks) return undefined;
+  const threads = Number(row.details?.threads ?? /\((\d+) threads?\)/.exec(row.backend)?.[1] ?? 1);
+  if (row.where === 'pytorch') return peaks.pytorch === undefined ? undefined : peaks.pytorch * threads;
+  // Node runs the plain variant unless relaxed SIMD was allowed (the benchmark allows it); Chrome always has it
+  const relaxed = row.where === 'browser' || hasRelaxedSimd();
+  return row.backend.startsWith('wasm') ? (relaxed ? (peaks.wasm.fused ?? peaks.wasm.plain) : peaks.wasm.plain) * threads : undefined;
+}
+
 async function main(): Promise<void> {
   allowRelaxedSimd(); // train as the page does
   const options = parseArgs(process.argv.slice(2));
@@ -209,7 +224,7 @@ async function main(): Promise<void> {
     const wasm = `WASM SIMD (128-bit) ${fused ? `${fused.toFixed(0)} GFLOP/s with fused multiply-add (relaxed SIMD), ` : ''}${plain.toFixed(0)} without`;
     console.log(`Matrix-product peak on 1 thread: ${wasm}${peaks.pytorch ? `; PyTorch (oneDNN, a 5x5 convolution) ${peaks.pytorch.toFixed(0)} GFLOP/s` : ''}`);
   }
-  console.log(table(rows, (model) => stepTraces.get(model)?.gflopPerStep));
+  console.log(table(rows, (model) => stepTraces.get(model)?.gflopPerStep, (row) => peakOf(row, peaks)));
   if (options.profile) {
     console.log('\nWhere a WASM step goes (--profile): each kernel\'s own time (less the kernels it ran), and the FLOPs of the convolutions and products it stands for');
     for (const model of options.models) {
