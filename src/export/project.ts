@@ -63,6 +63,7 @@ import gzip
 import json
 import math
 import os
+import sys
 import time
 
 import numpy as np

@@ -112,6 +112,21 @@ def held_out_means(model, data, device, size=1000, chunk=250):
     return means
 
 
+def leave_process_group():
+    """The end of a torchrun process: every process leaves together, then exits at once.
+
+    The barrier: a process that exits while process 0 still evaluates and saves can make gloo fail the
+    other's shutdown. The immediate exit: in torch 1.13 the gradient reducer of DistributedDataParallel,
+    freed as the interpreter ends, destroys its gloo process group, which joins gloo's worker threads while
+    holding the GIL that one of them may need to free a tensor (pytorch/pytorch#56297): about one
+    two-process run in fifteen hung there, its results all written. Files are closed by now."""
+    dist.barrier()
+    dist.destroy_process_group()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def main(argv=None):
     args = parse_args(argv)
     # torchrun sets WORLD_SIZE, RANK and LOCAL_RANK: one process per GPU (or per CPU share)
@@ -188,8 +203,7 @@ def main(argv=None):
         if rank == 0:
             print(json.dumps({"timing": True, "model": RUN["model"], "steps": args.time, "batch": args.batch, "ms_per_step": rounded(1000 * seconds / args.time), "threads": torch.get_num_threads(), "device": device.type}), flush=True)
         if distributed:
-            dist.barrier()
-            dist.destroy_process_group()
+            leave_process_group()
         return
 
     if rank == 0:
@@ -249,10 +263,7 @@ def main(argv=None):
         })
         log.close()
     if distributed:
-        # every process leaves together: one that exits while process 0 still evaluates and saves
-        # can make gloo fail the other's shutdown (seen under torchrun with 2 CPU processes)
-        dist.barrier()
-        dist.destroy_process_group()
+        leave_process_group()
 
 
 if __name__ == "__main__":

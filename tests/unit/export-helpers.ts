@@ -121,9 +121,11 @@ export function torchrunTwo(trainArgs: string[], cwd: string, logDir: string, ti
   try {
     return run();
   } catch (first) {
-    // On the shared 2-core test machine about one launch in five has hung or exited 1 after
-    // process 0 finished (torch 1.13, gloo; cause not found yet): one more
-    // try, from a clean output folder (train.py appends to its log), before failing.
+    // About one launch in fifteen hung at exit, its results written (torch 1.13, gloo: the
+    // process group's destructor under the GIL, pytorch/pytorch#56297), until train.py took
+    // to leaving with os._exit (0 hangs in 45 since). A shared 2-core machine still gets one
+    // more try, from a clean output folder (train.py appends to its log), before failing;
+    // the warning below says when it was needed.
     const out = trainArgs.indexOf('--out-dir');
     if (out >= 0) rmSync(join(cwd, trainArgs[out + 1]), { recursive: true, force: true });
     console.warn(`torchrun failed once, trying again: ${(first as Error).message.split('\n')[0]}`);
