@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { speedUpWasmDataMovement } from './wasm-heap-kernels';
+import { speedUpWasmRows } from './wasm-heap-rows';
 import { registerSimdConvolutions } from './wasm-simd/register';
 
 /** Padding per axis of an NHWC tensor, [before, after]: TF.js's conv_util.ExplicitPadding, which tfjs does not re-export. */
@@ -167,6 +168,7 @@ let registered = false;
 /** Call after the WASM backend is set; harmless to call twice. */
 export function registerWasmGradientKernels(): void {
   speedUpWasmDataMovement();
+  speedUpWasmRows();
   speedUpWasmTransposedMatMul();
   speedUpWasmInputGradient();
   fixResizeNearestGradient('wasm');

@@ -43,12 +43,12 @@ const section = (id: number, content: number[]) => [id, ...unsigned(content.leng
 const OPCODE = {
   'i32.eqz': 0x45, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49, 'i32.gt_s': 0x4a, 'i32.gt_u': 0x4b, 'i32.ge_s': 0x4e, 'i32.ge_u': 0x4f,
   'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.div_u': 0x6e, 'i32.rem_u': 0x70, 'i32.and': 0x71, 'i32.shl': 0x74,
-  'f32.add': 0x92, 'f32.mul': 0x94, select: 0x1b,
+  'f32.eq': 0x5b, 'f32.ne': 0x5c, 'f32.lt': 0x5d, 'f32.add': 0x92, 'f32.sub': 0x93, 'f32.mul': 0x94, 'f32.max': 0x97, select: 0x1b,
 } as const;
 
 /** SIMD opcodes (prefix 0xfd); the relaxed ones need the relaxed-SIMD proposal (Chrome 114+). */
 const SIMD = {
-  'v128.load': 0x00, 'v128.load32_splat': 0x09, 'v128.store': 0x0b, 'f32x4.add': 0xe4, 'f32x4.mul': 0xe6, 'f32x4.max': 0xe9, 'f32x4.relaxed_madd': 0x105,
+  'v128.load': 0x00, 'v128.load32_splat': 0x09, 'v128.store': 0x0b, 'f32x4.splat': 0x13, 'f32x4.add': 0xe4, 'f32x4.mul': 0xe6, 'f32x4.max': 0xe9, 'f32x4.relaxed_madd': 0x105,
 } as const;
 
 /** A label of an enclosing block or loop, for br. */
@@ -104,6 +104,8 @@ export class FunctionWriter {
   /** f32 load/store with a byte offset (alignment hint 4 bytes). */
   f32Load(offset = 0): this { return this.emit(0x2a, 2, ...unsigned(offset)); }
   f32Store(offset = 0): this { return this.emit(0x38, 2, ...unsigned(offset)); }
+  /** i32 load with a byte offset (alignment hint 4 bytes). */
+  i32Load(offset = 0): this { return this.emit(0x28, 2, ...unsigned(offset)); }
   /** memory.copy [dest, source, bytes] and memory.fill [dest, byte, bytes] (bulk memory). */
   memoryCopy(): this { return this.emit(0xfc, 10, 0, 0); }
   memoryFill(): this { return this.emit(0xfc, 11, 0); }

@@ -7,6 +7,7 @@
  * Both give exact log-likelihoods, summed over every value of an image: nats per image.
  */
 import * as tf from '@tensorflow/tfjs';
+import { hasOneHotDifference, ONE_HOT_DIFFERENCE } from '../../wasm-heap-rows';
 
 /** Logits per value: 256 for 8-bit data, 1 for binary data. */
 export type Categories = 256 | 1;
@@ -53,8 +54,12 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, values: tf.Tensor1D): t
     const logSumExp = l.max(1).sub(p.max(1).log());
     // -log softmax(l)[v] = log sum_k exp(l_k) - l_v
     const value = logSumExp.sub(chosen);
-    // an int32 one-hot, then cast: tfjs-backend-wasm 4.22's OneHot with dtype float32 writes the integers' bits (1 reads as 1.4e-45)
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => saved[0].sub(tf.oneHot(saved[1] as tf.Tensor1D, categories).toFloat()).mul(dy.reshape([rows, 1]));
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      // d/dl = (softmax(l) - onehot(v)) * dy: in one pass on WASM (src/core/wasm-heap-rows.ts)
+      if (hasOneHotDifference()) return tf.engine().runKernel(ONE_HOT_DIFFERENCE, { p: saved[0], values: saved[1], gradients: dy }) as tf.Tensor;
+      // an int32 one-hot, then cast: tfjs-backend-wasm 4.22's OneHot with dtype float32 writes the integers' bits (1 reads as 1.4e-45)
+      return saved[0].sub(tf.oneHot(saved[1] as tf.Tensor1D, categories).toFloat()).mul(dy.reshape([rows, 1]));
+    };
     return { value, gradFunc };
   });
   return crossEntropy(logits) as tf.Tensor1D;

@@ -1,0 +1,127 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useNodeBackend } from '../../src/cli/node-backend';
+import { hasOneHotDifference, ONE_HOT_DIFFERENCE } from '../../src/core/wasm-heap-rows';
+import { createRandom } from '../../src/core/random';
+
+/**
+ * Our row-wise kernels on WASM (src/core/wasm-heap-rows.ts) against tfjs-backend-wasm's own
+ * kernels on the same inputs, bit for bit: Max over trailing axes, and the softmax
+ * cross-entropy gradient against TF.js's composition of it.
+ */
+let original: tf.KernelConfig;
+let ours: tf.KernelConfig;
+const use = (config: tf.KernelConfig) => {
+  tf.unregisterKernel('Max', 'wasm');
+  tf.registerKernel(config);
+};
+
+/** Seeded normal values in [rows, columns], with the given entries replaced. */
+function values(shape: number[], seed: number, replace: Record<number, number> = {}): tf.Tensor {
+  const random = createRandom(seed);
+  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random.normal());
+  for (const [at, value] of Object.entries(replace)) data[Number(at)] = value;
+  return tf.tensor(data, shape);
+}
+
+/** Bits of float32 values, every NaN as one (their payloads and signs are not numbers): the sign of zero counts. */
+const bits = (data: tf.TypedArray) => Array.from(new Uint32Array(Float32Array.from(data, (value) => (Number.isNaN(value) ? NaN : value)).buffer));
+
+async function maxBothWays(x: tf.Tensor, axes: number | number[], keepDims = false): Promise<[number[], number[], number[]]> {
+  use(original);
+  const reference = x.max(axes, keepDims);
+  use(ours);
+  const before = tf.memory().numTensors;
+  const result = x.max(axes, keepDims);
+  expect(tf.memory().numTensors).toBe(before + 1);
+  expect(result.shape).toEqual(reference.shape);
+  const out: [number[], number[], number[]] = [bits(await reference.data()), bits(await result.data()), result.shape];
+  tf.dispose([reference, result]);
+  return out;
+}
+
+describe('WASM row-wise kernels on the heap', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    await tf.ready();
+    original = tf.getKernel('Max', 'wasm')!;
+    await useNodeBackend('wasm');
+    ours = tf.getKernel('Max', 'wasm')!;
+    // ours really is registered (marked fixed), else this file compares TF.js with itself
+    expect((ours as { fixed?: boolean }).fixed).toBe(true);
+  });
+  afterAll(() => use(ours));
+
+  it('Max over the last axis: rows of 1 to 259 numbers (one, four and sixteen at a time), as TF.js gives them', async () => {
+    for (const [rows, columns] of [[7, 1], [5, 2], [5, 3], [6, 4], [4, 5], [3, 7], [9, 8], [3, 16], [5, 17], [4, 35], [2, 64], [33, 256], [4, 259]]) {
+      const x = values([rows, columns], rows * 1000 + columns);
+      const [theirs, mine] = await maxBothWays(x, 1);
+      expect(mine, `[${rows}, ${columns}]`).toEqual(theirs);
+      // and the maxima are really the rows' largest numbers
+      const data = await x.data();
+      const largest = Array.from({ length: rows }, (_, r) => Math.max(...data.slice(r * columns, (r + 1) * columns)));
+      expect(Array.from(new Float32Array(new Uint32Array(mine).buffer))).toEqual(largest);
+      x.dispose();
+    }
+  });
+
+  it('Max over several trailing axes, negative axes and keepDims; other reductions and int32 to TF.js', async () => {
+    const x = values([2, 3, 4, 5], 9);
+    const cases: [number | number[], boolean][] = [[[2, 3], false], [[3, 2], true], [-1, true], [[1, 2, 3], false], [[0, 1, 2, 3], false], [0, false], [[1, 3], false]];
+    for (const [axes, keepDims] of cases) {
+      const [theirs, mine, shape] = await maxBothWays(x, axes, keepDims);
+      expect(mine, JSON.stringify(axes)).toEqual(theirs);
+      expect(shape.length, JSON.stringify(axes)).toBe(keepDims ? 4 : 4 - (Array.isArray(axes) ? axes.length : 1));
+    }
+    const integers = tf.tensor([[3, -7, 12], [0, 5, -1]], [2, 3], 'int32');
+    use(ours);
+    expect(await integers.max(1).data()).toEqual(Int32Array.from([12, 5]));
+    tf.dispose([x, integers]);
+  });
+
+  it('Max with NaN, infinities and zeros of both signs: a NaN anywhere in a row is its maximum, as in TF.js', async () => {
+    // rows of 9: NaN first; NaN second (a lane's first); NaN in the tail; all -Infinity; +Infinity late; negatives; -0 then +0; +0 then -0
+    const negatives = (row: number) => Object.fromEntries(Array.from({ length: 9 }, (_, i) => [row * 9 + i, -1 - i]));
+    const x = values([8, 9], 4, {
+      0: NaN, 10: NaN, 26: NaN,
+      ...Object.fromEntries(Array.from({ length: 9 }, (_, i) => [27 + i, -Infinity])), 43: Infinity,
+      ...negatives(5), ...negatives(6), 56: -0, 61: 0, ...negatives(7), 64: 0, 69: -0,
+    });
+    const [theirs, mine] = await maxBothWays(x, 1);
+    expect(mine).toEqual(theirs);
+    const maxima = new Float32Array(new Uint32Array(mine).buffer);
+    expect([0, 1, 2].every((row) => Number.isNaN(maxima[row]))).toBe(true);
+    expect([maxima[3], maxima[4], maxima[5]]).toEqual([-Infinity, Infinity, -1]);
+    // the sign of a zero maximum is TF.js's (compared bit for bit above)
+    expect([Math.abs(maxima[6]), Math.abs(maxima[7])]).toEqual([0, 0]);
+    x.dispose();
+    // rows of 37, sixteen at a time: a NaN in each of the four running maxima, in the four-wide part and in the tail; zeros again
+    const long = values([7, 37], 5, { 1: NaN, [37 + 22]: NaN, [74 + 35]: NaN, [111 + 6]: NaN, ...Object.fromEntries(Array.from({ length: 74 }, (_, i) => [148 + i, -1 - i])), [148 + 19]: 0, [148 + 30]: -0, [185 + 3]: -0, [185 + 36]: 0 });
+    const [theirsLong, mineLong] = await maxBothWays(long, 1);
+    expect(mineLong).toEqual(theirsLong);
+    expect(Array.from(new Float32Array(new Uint32Array(mineLong).buffer)).slice(0, 4).every(Number.isNaN)).toBe(true);
+    long.dispose();
+  });
+
+  it('the softmax cross-entropy gradient (p - onehot(v)) * g: TF.js\'s composition, bit for bit, out-of-range values included', async () => {
+    expect(hasOneHotDifference()).toBe(true);
+    for (const columns of [256, 259, 5, 3, 2]) {
+      const rows = 37;
+      const p = tf.softmax(values([rows, columns], columns));
+      const random = createRandom(columns);
+      // every value, and two outside [0, columns): a one-hot of those is all zeros
+      const v = tf.tensor1d(Array.from({ length: rows }, (_, r) => (r === 3 ? -1 : r === 4 ? columns : Math.floor(random.next() * columns))), 'int32');
+      const g = values([rows], columns + 1);
+      use(original);
+      const composed = p.sub(tf.oneHot(v, columns).toFloat()).mul(g.reshape([rows, 1]));
+      use(ours);
+      const before = tf.memory().numTensors;
+      const fused = tf.engine().runKernel(ONE_HOT_DIFFERENCE, { p, values: v, gradients: g }) as tf.Tensor;
+      expect(tf.memory().numTensors).toBe(before + 1);
+      expect(fused.shape).toEqual([rows, columns]);
+      expect(bits(await fused.data()), `${columns} columns`).toEqual(bits(await composed.data()));
+      tf.dispose([p, v, g, composed, fused]);
+    }
+  });
+});
