@@ -60,7 +60,7 @@ export class ShiftedConv2d {
 
   /** [B, H, W, in] -> [B, H, W, out], or [B, H/2, W/2, out] at stride 2, or [B, 2H, 2W, out] transposed. */
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => (this.transposed ? this.upsample(x) : this.convolve(x)).add(this.bias) as tf.Tensor4D);
+    return tf.tidy(() => (this.transposed ? this.upsample(x).add(this.bias) : this.convolve(x)) as tf.Tensor4D);
   }
 
   private convolve(x: tf.Tensor4D): tf.Tensor4D {
@@ -69,7 +69,8 @@ export class ShiftedConv2d {
     const [left, right] = this.direction === 'down' ? [(columns - 1) / 2, (columns - 1) / 2] : [columns - 1, 0];
     // the zeros as the convolution's own padding, not a padded copy: one map written and read fewer, and no slice in the backward pass
     const padding: tf.backend_util.ExplicitPadding = [[0, 0], [rows - 1, 0], [left, right], [0, 0]];
-    return tf.conv2d(x, this.kernel, this.stride, padding);
+    // the bias added as the convolution stores its output, not in a pass of its own (the same sums)
+    return tf.fused.conv2d({ x, filter: this.kernel, strides: this.stride, pad: padding, bias: this.bias });
   }
 
   /** The transposed convolution, stride 2: low-resolution pixel (i, j) spreads to rows 2i, 2i + 1 and, 'down', columns 2j - 1 .. 2j + 1 (else 2j, 2j + 1). */
