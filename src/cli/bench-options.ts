@@ -35,6 +35,8 @@ export interface Options {
   profile: boolean;
   /** The same steps in PyTorch on the CPU, beside WASM. */
   pytorch: boolean;
+  /** With --pytorch: WASM and PyTorch timed this many times, in turn; each side's fastest is kept. */
+  rounds: number;
 }
 
 /** Kernels listed per model by --profile. */
@@ -74,10 +76,10 @@ export interface Row {
 }
 
 
-export const USAGE = 'usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch]';
+export const USAGE = 'usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N]';
 
 export function parseArgs(argv: string[]): Options {
-  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15, sampling: true, nodeBackends: [...NODE_BACKENDS], browserBackends: [...BROWSER_BACKENDS], profile: false, pytorch: false };
+  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15, sampling: true, nodeBackends: [...NODE_BACKENDS], browserBackends: [...BROWSER_BACKENDS], profile: false, pytorch: false, rounds: 1 };
   const value = (i: number) => {
     if (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) throw new UsageError(`${argv[i]} needs a value`);
     return argv[i + 1];
@@ -108,6 +110,7 @@ export function parseArgs(argv: string[]): Options {
       options.browserBackends = asked as Options['browserBackends'];
     } else if (argv[i] === '--profile') options.profile = true;
     else if (argv[i] === '--pytorch') options.pytorch = true;
+    else if (argv[i] === '--rounds') options.rounds = positive(i++);
     else if (argv[i] === '--node-backends') {
       const asked = value(i++).split(',').filter(Boolean);
       const unknown = asked.filter((name) => !(NODE_BACKENDS as readonly string[]).includes(name));
