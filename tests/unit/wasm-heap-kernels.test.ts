@@ -151,6 +151,11 @@ describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axe
       [[3, 5, 70, 2], [0, 2, 1, 1], [-1, 2, 68, 1]],
       [[2, 3, 4, 5], [0, 0, 0, 0], [2, 3, 4, 5]],
       [[2, 3, 4, 5], [1, 1, 1, 1], [0, 2, 2, 2]],
+      // axes of size 1, which the walk leaves out: inside, first, last, and all of them
+      [[7, 1, 3, 5], [0, 0, 1, 0], [7, 1, 1, 5]],
+      [[1, 6, 1, 4], [0, 2, 0, 1], [1, 3, 1, 2]],
+      [[5, 4, 1], [1, 0, 0], [3, 4, 1]],
+      [[1, 1, 1], [0, 0, 0], [1, 1, 1]],
     ];
     for (const [shape, begin, size] of cases) {
       for (const dtype of ['float32', 'int32'] as const) {

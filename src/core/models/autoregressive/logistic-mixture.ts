@@ -36,14 +36,20 @@ export interface Mixture {
 }
 
 /**
- * [...] values -> [..., 2]: 1 where a value is 0 (then 255), else 0. A custom op with a zero
+ * [...] values -> [..., 1]: 1 where a value is `edge`, else 0. A custom op with a zero
  * gradient: where the values come from the network's inputs (the sampler's canvas), autodiff
- * must not look for the gradient of a comparison, which TF.js does not have.
+ * must not look for the gradient of a comparison, which TF.js does not have. One op per edge:
+ * stacking both masks and slicing them apart again cost a bool stack (2 ms a call on WASM)
+ * and two slices.
  */
-const edgeMasks = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const v = args[0] as tf.Tensor;
-  return { value: tf.stack([v.equal(0), v.equal(255)], -1).toFloat(), gradFunc: () => tf.zeros(v.shape) };
-}) as (values: tf.Tensor) => tf.Tensor;
+function edgeMask(edge: number): (values: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const v = args[0] as tf.Tensor;
+    return { value: v.equal(edge).toFloat().expandDims(-1), gradFunc: () => tf.zeros(v.shape) };
+  }) as (values: tf.Tensor) => tf.Tensor;
+}
+const isFirstBin = edgeMask(0);
+const isLastBin = edgeMask(255);
 
 /** The values v (int32 0..255, any shape) as x = 2v/255 - 1, a trailing axis of 1 to meet K components. */
 export function centreOfBin(values: tf.Tensor): tf.Tensor {
@@ -67,10 +73,9 @@ export function logBinMass(x: tf.Tensor, means: tf.Tensor, logScales: tf.Tensor,
     const first = tf.softplus(upper.neg()).neg();
     // log [1 - sigma(b)] = -softplus(b): the bin of 255 to +inf
     const last = tf.softplus(lower).neg();
-    // [..., 2] -> [..., 1] each, 1 where the value is 0 (or 255)
-    const edges = edgeMasks(values.toFloat());
-    const isFirst = edges.slice(edges.shape.map(() => 0), [...values.shape, 1]);
-    const isLast = edges.slice([...values.shape.map(() => 0), 1], [...values.shape, 1]);
+    // [...] -> [..., 1] each, 1 where the value is 0 (or 255)
+    const asFloats = values.toFloat();
+    const [isFirst, isLast] = [isFirstBin(asFloats), isLastBin(asFloats)];
     // every branch is finite, so a weighted sum selects without NaN in any gradient
     return first.mul(isFirst).add(last.mul(isLast)).add(interior.mul(tf.onesLike(isFirst).sub(isFirst).sub(isLast)));
   });
@@ -214,10 +219,10 @@ export function channelMixtures(params: tf.Tensor2D, values: tf.Tensor2D, channe
     const pixels = params.shape[0];
     const K = components;
     if (!wholePixel) {
-      // [M, C * 3K] -> [M, C, 3, K]: per channel, weight logits, means, log-scales
-      const perChannel = params.reshape([pixels, channels, 3, K]);
-      const part = (i: number) => perChannel.slice([0, 0, i, 0], [pixels, channels, 1, K]).squeeze([2]);
-      return { logWeights: tf.logSoftmax(part(0)), means: part(1), logScales: part(2).clipByValue(MIN_LOG_SCALE, MAX_LOG_SCALE) };
+      // [M, C * 3K] -> [M, C, 3, K] -> three [M, C, 1, K] -> [M, C, K]: per channel, weight logits, means, log-scales
+      // (one split, whose gradient is one concatenation, where three slices took three pads and their sum)
+      const [weightLogits, means, logScales] = tf.split(params.reshape([pixels, channels, 3, K]), 3, 2).map((part) => part.squeeze([2]));
+      return { logWeights: tf.logSoftmax(weightLogits), means, logScales: logScales.clipByValue(MIN_LOG_SCALE, MAX_LOG_SCALE) };
     }
     // [M, K + C*K + C*K + C(C-1)/2 * K]: weight logits, means, log-scales, coefficients
     const coefficientCount = (channels * (channels - 1)) / 2;
