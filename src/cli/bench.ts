@@ -84,6 +84,7 @@ async function benchNode(model: string, backend: (typeof NODE_BACKENDS)[number],
       if (!python) pytorch.note = 'no python3 with torch and numpy (Debian: apt install python3-torch)';
       else if (!checkpoint) pytorch.note = 'the model keeps no state to export';
       else {
+        log(`pytorch ${model}: ${steps} steps`);
         // On a shared machine the load drifts: timed in turn, each side's fastest round is the least disturbed
         let timing = await timePyTorch(config, checkpoint, steps, threads ?? 1, python);
         for (let round = 2; round <= options.rounds && timing.msPerStep; round += 1) {
@@ -92,11 +93,10 @@ async function benchNode(model: string, backend: (typeof NODE_BACKENDS)[number],
           const again = await timePyTorch(config, checkpoint, steps, threads ?? 1, python);
           if (again.msPerStep && again.msPerStep < timing.msPerStep!) timing = again;
         }
-        if (options.rounds > 1) {
+        if (options.rounds > 1 && timing.msPerStep) {
           Object.assign(row, { msPerStep, imagesPerSecond: (session.batchSize * 1000) / msPerStep, note: `${row.note}, best of ${options.rounds}` });
           timing.note = `${timing.note}, best of ${options.rounds}`;
         }
-        log(`pytorch ${model}: ${steps} steps`);
         Object.assign(pytorch, timing, timing.msPerStep ? { imagesPerSecond: (session.batchSize * 1000) / timing.msPerStep } : {});
         if (timing.msPerStep) row.vsPyTorch = msPerStep / timing.msPerStep;
       }

@@ -5,7 +5,7 @@
  *
  * - Max over the innermost axes: TF.js's kernel walks a scalar loop (16 ms for those rows,
  *   twice a step in the log-sum-exp); ours keeps four running maxima in SIMD lanes
- *   (src/core/wasm-simd/kernels.ts, maxRows), with TF.js's rule for NaN.
+ *   (src/core/wasm-simd/row-kernels.ts, maxRows), with TF.js's rule for NaN.
  * - The softmax cross-entropy gradient, (p - onehot(v)) * g per row (ONE_HOT_DIFFERENCE):
  *   TF.js's composition makes a one-hot, casts it, subtracts and multiplies (39 ms); ours
  *   writes each number once, with the same float32 operations.

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
 import { hasOneHotDifference, ONE_HOT_DIFFERENCE } from '../../src/core/wasm-heap-rows';
 import { createRandom } from '../../src/core/random';
+import { seededValues } from './wasm-simd-helpers';
 
 /**
  * Our row-wise kernels on WASM (src/core/wasm-heap-rows.ts) against tfjs-backend-wasm's own
@@ -17,10 +18,9 @@ const use = (config: tf.KernelConfig) => {
   tf.registerKernel(config);
 };
 
-/** Seeded normal values in [rows, columns], with the given entries replaced. */
+/** Seeded values in [-1, 1) of a shape, with the given entries replaced. */
 function values(shape: number[], seed: number, replace: Record<number, number> = {}): tf.Tensor {
-  const random = createRandom(seed);
-  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random.normal());
+  const data = seededValues(shape.reduce((a, b) => a * b, 1), seed);
   for (const [at, value] of Object.entries(replace)) data[Number(at)] = value;
   return tf.tensor(data, shape);
 }

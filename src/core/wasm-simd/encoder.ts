@@ -109,8 +109,12 @@ export class FunctionWriter {
   /** memory.copy [dest, source, bytes] and memory.fill [dest, byte, bytes] (bulk memory). */
   memoryCopy(): this { return this.emit(0xfc, 10, 0, 0); }
   memoryFill(): this { return this.emit(0xfc, 11, 0); }
-  /** The f32 constant 0. */
-  zeroFloat(): this { return this.emit(0x43, 0, 0, 0, 0); }
+  /** An f32 constant (its four bytes little-endian, as WebAssembly stores them). */
+  f32(value: number): this {
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setFloat32(0, value, true);
+    return this.emit(0x43, ...bytes);
+  }
   /** f32x4.extract_lane: one lane of the vector on the stack, as an f32. */
   extractLane(lane: number): this { return this.emit(0xfd, ...unsigned(0x1f), lane); }
   /** The all-zero vector. */

@@ -8,6 +8,8 @@
  *   C's rows are contiguous runs of n numbers (n a multiple of 4).
  * - im2col: copies the input patches of a range of output pixels into matrix rows;
  * - col2im: adds matrix rows back onto the input pixels they came from (the adjoint of im2col).
+ * The same module holds the kernels of our heap kernels: copyRuns, sumRows, and the softmax's
+ * row kernels (./row-kernels.ts).
  *
  * The matrix product keeps a block of ROWS x 8 results in registers (8 vectors of 4) while it
  * walks k, loading 2 vectors of B and ROWS numbers of A per step: 2*ROWS multiply-adds for
@@ -18,6 +20,7 @@
  * (12 accumulators) spilled registers and ran at 40.
  */
 import { encodeModule, FunctionWriter } from './encoder';
+import { maxRows, oneHotDifference } from './row-kernels';
 
 /** A WebAssembly.Memory (core's libraries type neither the DOM's nor Node's WebAssembly). */
 export interface HeapMemory {
@@ -259,7 +262,7 @@ function move(f: FunctionWriter, to: () => void, from: (() => void) | null, byte
       });
     };
     step(16, () => (from ? f.get(source).memory('v128.load') : f.zeroVector()), () => f.memory('v128.store'));
-    step(4, () => (from ? f.get(source).f32Load() : f.zeroFloat()), () => f.f32Store());
+    step(4, () => (from ? f.get(source).f32Load() : f.f32(0)), () => f.f32Store());
   });
 }
 
@@ -323,106 +326,6 @@ function sumRows(): FunctionWriter {
       f.get('at').i32(4).op('i32.add').set('at');
       f.get('j').i32(1).op('i32.add').set('j');
     });
-    f.get('rows').i32(1).op('i32.sub').set('rows');
-  });
-  return f;
-}
-
-/**
- * out[r] = max_c source[r, c] over `rows` rows of `columns` floats (columns >= 1): four
- * running maxima (every fourth number) in SIMD lanes, then joined. A NaN anywhere in a row
- * is its maximum, as in TF.js's kernel; max is exact, so the order does not matter, except
- * for the sign of a zero maximum: TF.js keeps the row's first zero, and so, looking again
- * at such (rare) rows, do we.
- */
-function maxRows(): FunctionWriter {
-  const f = new FunctionWriter('maxRows', ['source', 'rows', 'columns', 'out']);
-  for (const local of ['j', 'at', 'rowStart']) f.local('i32', local);
-  const [acc, best] = [f.local('v128', 'acc'), f.local('f32', 'best')];
-  // Four vectors of running maxima on long rows: x86 takes several dependent instructions for
-  // one WebAssembly max (its NaN and zero rules), so one chain of them would set the pace.
-  const chains = [acc, f.local('v128'), f.local('v128'), f.local('v128')];
-  const step = (bytes: number) => f.get('at').i32(bytes).op('i32.add').set('at');
-  const count = (n: number) => f.get('j').i32(n).op('i32.add').set('j');
-  const atLeast = (n: number) => f.get('columns').get('j').op('i32.sub').i32(n).op('i32.ge_u');
-  f.get('source').set('at');
-  f.whileLoop(() => f.get('rows'), () => {
-    f.get('at').set('rowStart');
-    f.get('columns').i32(4).op('i32.ge_u').ifElse(() => {
-      f.i32(0).set('j');
-      atLeast(16).ifElse(() => {
-        chains.forEach((chain, v) => f.get('at').memory('v128.load', 16 * v).set(chain));
-        step(64);
-        count(16);
-        f.whileLoop(() => atLeast(16), () => {
-          chains.forEach((chain, v) => f.get(chain).get('at').memory('v128.load', 16 * v).simd('f32x4.max').set(chain));
-          step(64);
-          count(16);
-        });
-        f.get(chains[0]).get(chains[1]).simd('f32x4.max').get(chains[2]).get(chains[3]).simd('f32x4.max').simd('f32x4.max').set(acc);
-      }, () => {
-        f.get('at').memory('v128.load').set(acc);
-        step(16);
-        count(4);
-      });
-      f.whileLoop(() => atLeast(4), () => {
-        f.get(acc).get('at').memory('v128.load').simd('f32x4.max').set(acc);
-        step(16);
-        count(4);
-      });
-      f.get(acc).extractLane(0).set(best);
-      for (let lane = 1; lane < 4; lane++) f.get(best).get(acc).extractLane(lane).op('f32.max').set(best);
-    }, () => {
-      f.get('at').f32Load().set(best);
-      f.i32(1).set('j');
-      step(4);
-    });
-    f.whileLoop(() => f.get('j').get('columns').op('i32.lt_u'), () => {
-      f.get(best).get('at').f32Load().op('f32.max').set(best);
-      step(4);
-      count(1);
-    });
-    // a zero maximum (+0 or -0): the row's first zero, sign and all
-    f.get(best).zeroFloat().op('f32.eq').when(() => {
-      f.whileLoop(() => f.get('rowStart').f32Load().zeroFloat().op('f32.ne'), () => f.get('rowStart').i32(4).op('i32.add').set('rowStart'));
-      f.get('rowStart').f32Load().set(best);
-    });
-    f.get('out').get(best).f32Store();
-    f.get('out').i32(4).op('i32.add').set('out');
-    f.get('rows').i32(1).op('i32.sub').set('rows');
-  });
-  return f;
-}
-
-/**
- * The gradient of softmax cross-entropy for `rows` rows of `columns` probabilities p, each
- * row's value v (int32) and upstream gradient g: out[r, c] = (p[r, c] - [c = v[r]]) * g[r],
- * in one pass where TF.js's composition (a one-hot, its cast, a subtraction, a broadcast
- * product) makes four. The same float32 operations, so the same numbers: p - 0 is p.
- */
-function oneHotDifference(): FunctionWriter {
-  const f = new FunctionWriter('oneHotDifference', ['p', 'values', 'gradients', 'out', 'rows', 'columns']);
-  for (const local of ['j', 'value', 'hit']) f.local('i32', local);
-  const [scale, g] = [f.local('v128', 'scale'), f.local('f32', 'g')];
-  f.whileLoop(() => f.get('rows'), () => {
-    f.get('gradients').f32Load().tee(g).simd('f32x4.splat').set(scale);
-    f.i32(0).set('j');
-    f.whileLoop(() => f.get('columns').get('j').op('i32.sub').i32(4).op('i32.ge_u'), () => {
-      f.get('out').get('p').memory('v128.load').get(scale).simd('f32x4.mul').memory('v128.store');
-      for (const pointer of ['p', 'out']) f.get(pointer).i32(16).op('i32.add').set(pointer);
-      f.get('j').i32(4).op('i32.add').set('j');
-    });
-    f.whileLoop(() => f.get('j').get('columns').op('i32.lt_u'), () => {
-      f.get('out').get('p').f32Load().get(g).op('f32.mul').f32Store();
-      for (const pointer of ['p', 'out']) f.get(pointer).i32(4).op('i32.add').set(pointer);
-      f.get('j').i32(1).op('i32.add').set('j');
-    });
-    // the row's own value, within range: (p - 1) * g in place of p * g (p and out are one row on)
-    f.get('values').i32Load().tee('value').get('columns').op('i32.lt_u').when(() => {
-      f.get('out').get('columns').get('value').op('i32.sub').i32(2).op('i32.shl').op('i32.sub').set('hit');
-      f.get('hit').get('p').get('columns').get('value').op('i32.sub').i32(2).op('i32.shl').op('i32.sub').f32Load().emit(0x43, 0, 0, 0x80, 0x3f).op('f32.sub').get(g).op('f32.mul').f32Store();
-    });
-    for (const pointer of ['values', 'gradients']) f.get(pointer).i32(4).op('i32.add').set(pointer);
     f.get('rows').i32(1).op('i32.sub').set('rows');
   });
   return f;

@@ -1,0 +1,107 @@
+/**
+ * Row kernels, written for the 256-way softmax of PixelCNN's and PixelRNN's 8-bit values,
+ * generated as code (see encoder.ts) into the module of ./kernels.ts, and used by ../wasm-heap-rows.ts:
+ * - maxRows: the maximum of each row, as TF.js's Max gives it;
+ * - oneHotDifference: the softmax cross-entropy gradient of each row in one pass.
+ */
+import { FunctionWriter } from './encoder';
+
+/**
+ * out[r] = max_c source[r, c] over `rows` rows of `columns` floats (columns >= 1): four
+ * running maxima (every fourth number) in SIMD lanes, then joined. A NaN anywhere in a row
+ * is its maximum, as in TF.js's kernel; max is exact, so the order does not matter, except
+ * for the sign of a zero maximum: TF.js keeps the row's first zero, and so, looking again
+ * at such (rare) rows, do we.
+ */
+export function maxRows(): FunctionWriter {
+  const f = new FunctionWriter('maxRows', ['source', 'rows', 'columns', 'out']);
+  for (const local of ['j', 'at', 'rowStart']) f.local('i32', local);
+  const [acc, best] = [f.local('v128', 'acc'), f.local('f32', 'best')];
+  // Four vectors of running maxima on long rows: x86 takes several dependent instructions for
+  // one WebAssembly max (its NaN and zero rules), so one chain of them would set the pace.
+  const chains = [acc, f.local('v128'), f.local('v128'), f.local('v128')];
+  const step = (bytes: number) => f.get('at').i32(bytes).op('i32.add').set('at');
+  const count = (n: number) => f.get('j').i32(n).op('i32.add').set('j');
+  const atLeast = (n: number) => f.get('columns').get('j').op('i32.sub').i32(n).op('i32.ge_u');
+  f.get('source').set('at');
+  f.whileLoop(() => f.get('rows'), () => {
+    f.get('at').set('rowStart');
+    f.get('columns').i32(4).op('i32.ge_u').ifElse(() => {
+      f.i32(0).set('j');
+      atLeast(16).ifElse(() => {
+        chains.forEach((chain, v) => f.get('at').memory('v128.load', 16 * v).set(chain));
+        step(64);
+        count(16);
+        f.whileLoop(() => atLeast(16), () => {
+          chains.forEach((chain, v) => f.get(chain).get('at').memory('v128.load', 16 * v).simd('f32x4.max').set(chain));
+          step(64);
+          count(16);
+        });
+        f.get(chains[0]).get(chains[1]).simd('f32x4.max').get(chains[2]).get(chains[3]).simd('f32x4.max').simd('f32x4.max').set(acc);
+      }, () => {
+        f.get('at').memory('v128.load').set(acc);
+        step(16);
+        count(4);
+      });
+      f.whileLoop(() => atLeast(4), () => {
+        f.get(acc).get('at').memory('v128.load').simd('f32x4.max').set(acc);
+        step(16);
+        count(4);
+      });
+      f.get(acc).extractLane(0).set(best);
+      for (let lane = 1; lane < 4; lane++) f.get(best).get(acc).extractLane(lane).op('f32.max').set(best);
+    }, () => {
+      f.get('at').f32Load().set(best);
+      f.i32(1).set('j');
+      step(4);
+    });
+    f.whileLoop(() => f.get('j').get('columns').op('i32.lt_u'), () => {
+      f.get(best).get('at').f32Load().op('f32.max').set(best);
+      step(4);
+      count(1);
+    });
+    // a zero maximum (+0 or -0): the row's first zero, sign and all
+    f.get(best).f32(0).op('f32.eq').when(() => {
+      f.whileLoop(() => f.get('rowStart').f32Load().f32(0).op('f32.ne'), () => f.get('rowStart').i32(4).op('i32.add').set('rowStart'));
+      f.get('rowStart').f32Load().set(best);
+    });
+    f.get('out').get(best).f32Store();
+    f.get('out').i32(4).op('i32.add').set('out');
+    f.get('rows').i32(1).op('i32.sub').set('rows');
+  });
+  return f;
+}
+
+/**
+ * The gradient of softmax cross-entropy for `rows` rows of `columns` probabilities p, each
+ * row's value v (int32) and upstream gradient g: out[r, c] = (p[r, c] - [c = v[r]]) * g[r],
+ * in one pass where TF.js's composition (a one-hot, its cast, a subtraction, a broadcast
+ * product) makes four. The same float32 operations, so the same numbers: p - 0 is p.
+ */
+export function oneHotDifference(): FunctionWriter {
+  const f = new FunctionWriter('oneHotDifference', ['p', 'values', 'gradients', 'out', 'rows', 'columns']);
+  for (const local of ['j', 'value', 'back']) f.local('i32', local);
+  const [scale, g] = [f.local('v128', 'scale'), f.local('f32', 'g')];
+  f.whileLoop(() => f.get('rows'), () => {
+    f.get('gradients').f32Load().tee(g).simd('f32x4.splat').set(scale);
+    f.i32(0).set('j');
+    f.whileLoop(() => f.get('columns').get('j').op('i32.sub').i32(4).op('i32.ge_u'), () => {
+      f.get('out').get('p').memory('v128.load').get(scale).simd('f32x4.mul').memory('v128.store');
+      for (const pointer of ['p', 'out']) f.get(pointer).i32(16).op('i32.add').set(pointer);
+      f.get('j').i32(4).op('i32.add').set('j');
+    });
+    f.whileLoop(() => f.get('j').get('columns').op('i32.lt_u'), () => {
+      f.get('out').get('p').f32Load().get(g).op('f32.mul').f32Store();
+      for (const pointer of ['p', 'out']) f.get(pointer).i32(4).op('i32.add').set(pointer);
+      f.get('j').i32(1).op('i32.add').set('j');
+    });
+    // the row's own value, within range: (p - 1) * g in place of p * g, `back` bytes behind p and out (now one row on)
+    f.get('values').i32Load().tee('value').get('columns').op('i32.lt_u').when(() => {
+      f.get('columns').get('value').op('i32.sub').i32(2).op('i32.shl').set('back');
+      f.get('out').get('back').op('i32.sub').get('p').get('back').op('i32.sub').f32Load().f32(1).op('f32.sub').get(g).op('f32.mul').f32Store();
+    });
+    for (const pointer of ['values', 'gradients']) f.get(pointer).i32(4).op('i32.add').set(pointer);
+    f.get('rows').i32(1).op('i32.sub').set('rows');
+  });
+  return f;
+}
