@@ -5,7 +5,7 @@
  * answers worked out by hand.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { linePath, nearestIndex, scale, valueAxis } from '../../src/app/components/chart-geometry';
+import { labelStride, linePath, nearestIndex, scale, valueAxis } from '../../src/app/components/chart-geometry';
 import { gridImage } from '../../src/app/components/grid-image';
 import { createPaintQueue } from '../../src/app/paint-queue';
 import { throttle, whenChanged } from '../../src/app/throttle';
@@ -38,6 +38,18 @@ describe('the value axis', () => {
 
   it('log with a value at or below 0 falls back to linear', () => {
     expect(valueAxis([0, 3], { log: true }).log).toBe(false);
+  });
+});
+
+describe('value labels on a short chart', () => {
+  it('labels every tick while they are 16 px apart, else every second or third, the first always', () => {
+    // ten ticks 30 px apart (a desktop chart), 9 px apart (a phone's), 6 px apart
+    expect(labelStride([300, 270, 240, 210, 180, 150, 120, 90, 60, 30], 16)).toBe(1);
+    expect(labelStride([90, 81, 72, 63, 54, 45, 36, 27, 18, 9], 16)).toBe(2);
+    expect(labelStride([60, 54, 48, 42, 36, 30, 24, 18, 12, 6], 16)).toBe(3);
+    // log ticks crowd at the top of each decade: the stride answers for the closest pair it labels
+    expect(labelStride([100, 70, 52, 40, 0], 16)).toBe(2);
+    expect(labelStride([], 16)).toBe(1);
   });
 });
 

@@ -6,7 +6,7 @@
 import { useLayoutEffect, useRef, useState, type PointerEvent } from 'react';
 import { AXIS_INK } from '../palette';
 import { formatTick } from './ticks';
-import { linePath, nearestIndex, scale, type ValueAxis } from './chart-geometry';
+import { labelStride, linePath, nearestIndex, scale, type ValueAxis } from './chart-geometry';
 
 export interface LineSeries {
   /** Unique within the chart. */
@@ -82,6 +82,8 @@ export function LineChart({ series, xEnd, xStep, xTitle, yAxis, yTitle, reading 
   const plot = { left, top: MARGIN.top, right: Math.max(left + 1, width - MARGIN.right), bottom: Math.max(MARGIN.top + 1, height - MARGIN.bottom) };
   const x = scale(0, xEnd, plot.left, plot.right);
   const y = scale(yAxis.low, yAxis.high, plot.bottom, plot.top, yAxis.log);
+  // 12 px labels, at least 16 px apart
+  const yLabelStride = labelStride(yAxis.ticks.map(y), 16);
   const xTicks: number[] = [];
   for (let k = 0; k * xStep <= xEnd * (1 + 1e-9) && xTicks.length < 50; k++) xTicks.push(k * xStep);
 
@@ -121,11 +123,13 @@ export function LineChart({ series, xEnd, xStep, xTitle, yAxis, yTitle, reading 
                   {formatTick(tick, xStep)}
                 </text>
               ))}
-              {yAxis.ticks.map((tick, index) => (
-                <text key={`y${tick}`} x={plot.left - 5} y={y(tick) + 4} textAnchor="end">
-                  {yAxis.labels[index]}
-                </text>
-              ))}
+              {yAxis.ticks.map((tick, index) =>
+                index % yLabelStride === 0 ? (
+                  <text key={`y${tick}`} x={plot.left - 5} y={y(tick) + 4} textAnchor="end">
+                    {yAxis.labels[index]}
+                  </text>
+                ) : null,
+              )}
               <text className="axis-title" x={(plot.left + plot.right) / 2} y={height - 4} textAnchor="middle">
                 {xTitle}
               </text>

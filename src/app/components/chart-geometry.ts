@@ -65,6 +65,18 @@ export function valueAxis(values: Iterable<number>, { log = false, fromZero = tr
   return { low, high, log: false, ticks: marks, labels: marks.map((value) => formatTick(value, step)) };
 }
 
+/**
+ * Every how many ticks to label, so that labelled ticks (the first, then every stride-th) at
+ * these pixel positions stay `gap` pixels apart: a short chart (a phone's) keeps its grid
+ * lines but labels every second or third.
+ */
+export function labelStride(positions: readonly number[], gap: number): number {
+  const crowded = (stride: number) => positions.some((position, i) => i >= stride && i % stride === 0 && Math.abs(position - positions[i - stride]) < gap);
+  let stride = 1;
+  while (stride < positions.length && crowded(stride)) stride += 1;
+  return stride;
+}
+
 /** Maps [domainLow, domainHigh] onto [rangeFrom, rangeTo] (a log scale in log space). */
 export function scale(domainLow: number, domainHigh: number, rangeFrom: number, rangeTo: number, log = false): (value: number) => number {
   const f = log ? Math.log10 : (value: number) => value;
