@@ -15,9 +15,9 @@ import numpy as np
 import torch
 
 
-def relative(a, b):
-    """max |a - b| / max |b|: a difference on the scale of the values."""
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-30))
+def relative(a, b, scale=None):
+    """max |a - b| / max |b|: a difference on the scale of the values (or of `scale`, what they are computed from)."""
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b if scale is None else scale)), 1e-30))
 
 
 def run(project):
@@ -50,7 +50,10 @@ def run(project):
             # the gradients, from the first moments: m_1 = beta1 m_0 + (1 - beta1) g
             gradient = lambda m: (m - optimizer.beta1 * m_before[name]) / (1 - optimizer.beta1)
             result["grad"] = max(result["grad"], relative(gradient(optimizer.m[name].numpy()), gradient(inputs[f"m.{name}"])))
-            result["m"] = max(result["m"], relative(optimizer.m[name].numpy(), inputs[f"m.{name}"]))
+            # on the scale of its two terms, beta1 m_0 and (1 - beta1) g: where they cancel, m is
+            # small and its own scale would turn the gradient's rounding into a large relative error
+            terms_scale = np.abs(optimizer.beta1 * m_before[name]) + np.abs(inputs[f"m.{name}"] - optimizer.beta1 * m_before[name])
+            result["m"] = max(result["m"], relative(optimizer.m[name].numpy(), inputs[f"m.{name}"], terms_scale))
             result["v"] = max(result["v"], relative(optimizer.v[name].numpy(), inputs[f"v.{name}"]))
             # on the scale of the step: the learning rate
             result["weights"] = max(result["weights"], float(np.max(np.abs(p.detach().numpy() - inputs[f"after.{name}"]))) / optimizer.lr)

