@@ -192,6 +192,16 @@ function sharedIdentity(original: tf.KernelConfig): tf.KernelFunc {
 }
 
 /**
+ * Cast: TF.js's gradients of products cast each factor to float32 (tf.mul's gradient is
+ * dy * cast(b, 'float32')), and tfjs-backend-wasm 4.22 copies even when the type does not
+ * change, a whole activation each time. Ours shares the data then, as Identity does above.
+ */
+function sharedCast(original: tf.KernelConfig): tf.KernelFunc {
+  const identity = sharedIdentity(original);
+  return (args) => ((args.inputs.x as tf.TensorInfo).dtype === (args.attrs as { dtype: tf.DataType }).dtype ? identity(args) : original.kernelFunc(args));
+}
+
+/**
  * Tile (tf.tile, and broadcastTo in gradients: a [1, 1, 1, 32] batch-norm gradient tiled to
  * [64, 14, 14, 32] took 17 ms in TF.js's kernel, a walk over every output index). Ours writes
  * one copy of the input along each axis, innermost first, then repeats that block with
@@ -298,6 +308,7 @@ export function speedUpWasmDataMovement(): void {
   replaceWasmKernel('ResizeNearestNeighbor', fastUpsample);
   replaceWasmKernel('Tile', fastTile);
   replaceWasmKernel('Identity', sharedIdentity);
+  replaceWasmKernel('Cast', sharedCast);
   replaceWasmKernel('Slice', fastSlice);
   replaceWasmKernel('SplitV', fastSplit);
   replaceWasmKernel('Concat', fastConcat);

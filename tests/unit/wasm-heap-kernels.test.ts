@@ -5,11 +5,11 @@ import { useNodeBackend } from '../../src/cli/node-backend';
 import { collapseTranspose } from '../../src/core/wasm-heap-transpose';
 
 /**
- * Our Slice, Transpose, leading-axes Sum and Identity on WASM (src/core/wasm-heap-kernels.ts) against
+ * Our Slice, Transpose, leading-axes Sum, Identity and Cast on WASM (src/core/wasm-heap-kernels.ts) against
  * tfjs-backend-wasm's own kernels, run on the same inputs: all must agree bit for bit (a
  * sum too: a training run must not drift from what TF.js's kernels give).
  */
-const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Tile', 'SplitV', 'Concat', 'ResizeNearestNeighbor', 'Mean', 'PadV2'] as const;
+const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Cast', 'Tile', 'SplitV', 'Concat', 'ResizeNearestNeighbor', 'Mean', 'PadV2'] as const;
 let originals: Map<string, tf.KernelConfig>;
 let ours: Map<string, tf.KernelConfig>;
 
@@ -187,6 +187,39 @@ describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axe
     variable.assign(tf.tensor1d([7, 8, 9]));
     expect(Array.from(await before.data())).toEqual([1, 2, 3]);
     tf.dispose([variable, before]);
+  });
+
+  it('Cast to its own type shares the buffer (the gradient of a product casts both factors); to another type it converts as TF.js does', async () => {
+    for (const dtype of ['float32', 'int32'] as const) {
+      const x = numbered([4, 6], dtype);
+      const [expected, actual] = await both(() => tf.cast(x, dtype));
+      expect(Array.from(actual)).toEqual(Array.from(expected));
+      // TF.js's kernel writes a copy, ours hands back x's own buffer
+      const shares = (kernels: Map<string, tf.KernelConfig>) => {
+        use(kernels);
+        const cast = tf.cast(x, dtype);
+        const shared = cast.dataId === x.dataId;
+        cast.dispose();
+        return shared;
+      };
+      expect([shares(originals), shares(ours)]).toEqual([false, true]);
+      expect(Array.from(await x.data())).toEqual(Array.from(expected));
+      x.dispose();
+    }
+    const fractions = tf.tensor1d([-2.5, -0.5, 0, 0.5, 1.75, 3e9]);
+    for (const dtype of ['int32', 'bool'] as const) {
+      const [expected, actual] = await both(() => tf.cast(fractions, dtype));
+      expect(Array.from(actual), dtype).toEqual(Array.from(expected));
+    }
+    const flags = tf.tensor1d([1, 0, 1], 'bool');
+    const [expected, actual] = await both(() => tf.cast(flags, 'float32'));
+    expect(Array.from(actual)).toEqual(Array.from(expected));
+    tf.dispose([fractions, flags]);
+    // the gradient of x * y is (y, x), through two casts to float32
+    const [x, y] = [tf.tensor1d([1, 2, 3]), tf.tensor1d([4, 5, 6])];
+    const [dx, dy] = tf.grads((a: tf.Tensor, b: tf.Tensor) => a.mul(b))([x, y]);
+    expect([Array.from(await dx.data()), Array.from(await dy.data())]).toEqual([[4, 5, 6], [1, 2, 3]]);
+    tf.dispose([x, y, dx, dy]);
   });
 
   it('Sum and Mean over leading axes (bias gradients, batch-norm moments) agree bit for bit, keepDims too; other reductions are TF.js\'s', async () => {
