@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { speedUpWasmDataMovement } from './wasm-heap-kernels';
 import { speedUpWasmRows } from './wasm-heap-rows';
+import { registerSwishGradient } from './wasm-heap-swish';
 import { registerSimdConvolutions } from './wasm-simd/register';
 
 /** Padding per axis of an NHWC tensor, [before, after]: TF.js's conv_util.ExplicitPadding, which tfjs does not re-export. */
@@ -169,6 +170,7 @@ let registered = false;
 export function registerWasmGradientKernels(): void {
   speedUpWasmDataMovement();
   speedUpWasmRows();
+  registerSwishGradient();
   speedUpWasmTransposedMatMul();
   speedUpWasmInputGradient();
   fixResizeNearestGradient('wasm');

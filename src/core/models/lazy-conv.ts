@@ -8,9 +8,11 @@
  * its discriminator) computes the filter's too, as costly as the convolution itself. This
  * layer is the same layer (the same weights, names, order and initialisation: it only
  * replaces `call`) computed as conv2d, then + bias, then the activation, whose gradients
- * TF.js computes one by one, only those needed.
+ * TF.js computes one by one, only those needed. Swish is ./swish.ts's, whose gradient is
+ * written out: the same values, fewer kernels.
  */
 import * as tf from '@tensorflow/tfjs';
+import { swish } from './swish';
 
 type ConvArgs = Parameters<typeof tf.layers.conv2d>[0];
 type ConvLayer = ReturnType<typeof tf.layers.conv2d> & {
@@ -19,7 +21,7 @@ type ConvLayer = ReturnType<typeof tf.layers.conv2d> & {
   strides: [number, number];
   padding: 'valid' | 'same';
   dilationRate: [number, number];
-  activation: { apply(x: tf.Tensor): tf.Tensor } | null;
+  activation: { apply(x: tf.Tensor): tf.Tensor; getClassName(): string } | null;
 };
 
 let LazyConv2D: (new (args: ConvArgs) => ConvLayer) | undefined;
@@ -35,6 +37,8 @@ function lazyConvClass(): new (args: ConvArgs) => ConvLayer {
         // [B, H, W, Ci] * [Fh, Fw, Ci, Co] -> [B, H', W', Co]
         let y: tf.Tensor = tf.conv2d(x, this.kernel.read() as tf.Tensor4D, this.strides, this.padding, 'NHWC', this.dilationRate);
         if (this.bias) y = y.add(this.bias.read());
+        // Swish with its gradient written out (./swish.ts): the same values, fewer kernels backwards
+        if (this.activation?.getClassName() === 'swish') return swish(y);
         return this.activation ? this.activation.apply(y) : y;
       });
     }

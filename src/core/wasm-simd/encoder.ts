@@ -48,7 +48,7 @@ const OPCODE = {
 
 /** SIMD opcodes (prefix 0xfd); the relaxed ones need the relaxed-SIMD proposal (Chrome 114+). */
 const SIMD = {
-  'v128.load': 0x00, 'v128.load32_splat': 0x09, 'v128.store': 0x0b, 'f32x4.splat': 0x13, 'f32x4.add': 0xe4, 'f32x4.mul': 0xe6, 'f32x4.max': 0xe9, 'f32x4.relaxed_madd': 0x105,
+  'v128.load': 0x00, 'v128.load32_splat': 0x09, 'v128.store': 0x0b, 'f32x4.splat': 0x13, 'f32x4.add': 0xe4, 'f32x4.sub': 0xe5, 'f32x4.mul': 0xe6, 'f32x4.max': 0xe9, 'f32x4.relaxed_madd': 0x105,
 } as const;
 
 /** A label of an enclosing block or loop, for br. */

@@ -1,0 +1,34 @@
+/**
+ * Element-wise kernels, generated as code (see encoder.ts) into the module of ./kernels.ts:
+ * - swishGradient: Swish's gradient (../models/swish.ts) in one pass where TF.js's ops take
+ *   four, used by ../wasm-heap-swish.ts.
+ */
+import { FunctionWriter } from './encoder';
+
+/**
+ * out[i] = dy[i] (s[i] + y[i] (1 - s[i])) for `count` floats (addresses in bytes): the float32
+ * operations of swish.ts's composition, in its order (no fused multiply-add), so the same numbers.
+ */
+export function swishGradient(): FunctionWriter {
+  const f = new FunctionWriter('swishGradient', ['dy', 's', 'y', 'out', 'count']);
+  const [one, s] = [f.local('v128', 'ones'), f.local('v128', 'sVector')];
+  const sFloat = f.local('f32', 'sFloat');
+  const advance = (bytes: number) => ['dy', 's', 'y', 'out'].forEach((pointer) => f.get(pointer).i32(bytes).op('i32.add').set(pointer));
+  f.f32(1).simd('f32x4.splat').set(one);
+  f.whileLoop(() => f.get('count').i32(4).op('i32.ge_u'), () => {
+    // out, dy, s, y (1 - s) on the stack; then s + y (1 - s); then dy (...)
+    f.get('out').get('dy').memory('v128.load').get('s').memory('v128.load').tee(s);
+    f.get('y').memory('v128.load').get(one).get(s).simd('f32x4.sub').simd('f32x4.mul');
+    f.simd('f32x4.add').simd('f32x4.mul').memory('v128.store');
+    advance(16);
+    f.get('count').i32(4).op('i32.sub').set('count');
+  });
+  f.whileLoop(() => f.get('count'), () => {
+    f.get('out').get('dy').f32Load().get('s').f32Load().tee(sFloat);
+    f.get('y').f32Load().f32(1).get(sFloat).op('f32.sub').op('f32.mul');
+    f.op('f32.add').op('f32.mul').f32Store();
+    advance(4);
+    f.get('count').i32(1).op('i32.sub').set('count');
+  });
+  return f;
+}
