@@ -5,6 +5,7 @@ import { findModel, MODELS } from '../core/models';
 import type { KernelStats } from '../core/kernel-trace';
 import { UsageError } from './args';
 import { NODE_BACKENDS, type NodeBackend } from './node-backend';
+import { PYTORCH_ISAS, type PyTorchIsa } from './pytorch-isa';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DATASET = 'mnist';
@@ -37,6 +38,8 @@ export interface Options {
   pytorch: boolean;
   /** With --pytorch: WASM and PyTorch timed this many times, in turn; each side's fastest is kept. */
   rounds: number;
+  /** With --pytorch: the widest vectors PyTorch may use (./pytorch-timing.ts), to stand in for a processor without AVX-512. */
+  pytorchIsa?: PyTorchIsa;
 }
 
 /** Kernels listed per model by --profile. */
@@ -76,7 +79,7 @@ export interface Row {
 }
 
 
-export const USAGE = 'usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N]';
+export const USAGE = 'usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N] [--pytorch-isa avx2]';
 
 export function parseArgs(argv: string[]): Options {
   const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15, sampling: true, nodeBackends: [...NODE_BACKENDS], browserBackends: [...BROWSER_BACKENDS], profile: false, pytorch: false, rounds: 1 };
@@ -111,6 +114,11 @@ export function parseArgs(argv: string[]): Options {
     } else if (argv[i] === '--profile') options.profile = true;
     else if (argv[i] === '--pytorch') options.pytorch = true;
     else if (argv[i] === '--rounds') options.rounds = positive(i++);
+    else if (argv[i] === '--pytorch-isa') {
+      const isa = value(i++);
+      if (!(PYTORCH_ISAS as readonly string[]).includes(isa)) throw new UsageError(`--pytorch-isa takes ${PYTORCH_ISAS.join(' or ')}`);
+      options.pytorchIsa = isa as PyTorchIsa;
+    }
     else if (argv[i] === '--node-backends') {
       const asked = value(i++).split(',').filter(Boolean);
       const unknown = asked.filter((name) => !(NODE_BACKENDS as readonly string[]).includes(name));

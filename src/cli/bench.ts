@@ -15,10 +15,11 @@
  * adds where a WASM step's time goes, kernel by kernel; --pytorch times the same step in
  * PyTorch on the CPU (the run's exported project, as many threads as WASM has) for the ratio;
  * --rounds N times the two N times in turn and keeps each side's fastest (a shared machine's
- * load drifts within a minute).
+ * load drifts within a minute); --pytorch-isa avx2 holds PyTorch to AVX2, as on a processor
+ * without AVX-512 (./pytorch-isa.ts).
  * The header gives the machine's matrix-product peak on WASM and in PyTorch (./peak-flops.ts).
  *
- *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N]
+ *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N] [--pytorch-isa avx2]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -35,6 +36,7 @@ import { DATASET, log, parseArgs, plan, ROOT, USAGE, type Options, type ProfileR
 import { profileTable, samplingTable, table } from './bench-tables';
 import { hasRelaxedSimd } from '../core/wasm-simd/kernels';
 import { pytorchPeak, wasmPeaks } from './peak-flops';
+import { pytorchIsaEnv } from './pytorch-isa';
 import { pythonWithTorch, timePyTorch } from './pytorch-timing';
 import { NODE_BACKENDS, useNodeBackend, allowRelaxedSimd } from './node-backend';
 import { loadNodeDataset } from './node-datasets';
@@ -80,17 +82,18 @@ async function benchNode(model: string, backend: (typeof NODE_BACKENDS)[number],
     if (options.pytorch && backend === 'wasm') {
       const python = pythonWithTorch();
       const checkpoint = await session.checkpoint();
-      const pytorch: Row = { model, where: 'pytorch', backend: 'cpu', note: '', gflopPerStep: traced.gflopPerStep, details: { threads: threads ?? 1 } };
+      const pytorch: Row = { model, where: 'pytorch', backend: options.pytorchIsa ? `cpu (${options.pytorchIsa})` : 'cpu', note: '', gflopPerStep: traced.gflopPerStep, details: { threads: threads ?? 1, isa: options.pytorchIsa } };
+      const isaEnv = pytorchIsaEnv(options.pytorchIsa);
       if (!python) pytorch.note = 'no python3 with torch and numpy (Debian: apt install python3-torch)';
       else if (!checkpoint) pytorch.note = 'the model keeps no state to export';
       else {
         log(`pytorch ${model}: ${steps} steps`);
         // On a shared machine the load drifts: timed in turn, each side's fastest round is the least disturbed
-        let timing = await timePyTorch(config, checkpoint, steps, threads ?? 1, python);
+        let timing = await timePyTorch(config, checkpoint, steps, threads ?? 1, python, isaEnv);
         for (let round = 2; round <= options.rounds && timing.msPerStep; round += 1) {
           log(`${model}: round ${round} of ${options.rounds}`);
           msPerStep = Math.min(msPerStep, await timeSteps());
-          const again = await timePyTorch(config, checkpoint, steps, threads ?? 1, python);
+          const again = await timePyTorch(config, checkpoint, steps, threads ?? 1, python, isaEnv);
           if (again.msPerStep && again.msPerStep < timing.msPerStep!) timing = again;
         }
         if (options.rounds > 1 && timing.msPerStep) {
@@ -212,7 +215,7 @@ async function main(): Promise<void> {
   // the rates the machine allows, beside the rates the models reach
   const timedWasm = options.only !== 'browser' && options.nodeBackends.includes('wasm');
   const python = options.pytorch ? pythonWithTorch() : undefined;
-  const peaks = timedWasm ? { wasm: wasmPeaks(), pytorch: python ? pytorchPeak(python, 1) : undefined } : undefined;
+  const peaks = timedWasm ? { wasm: wasmPeaks(), pytorch: python ? pytorchPeak(python, 1, pytorchIsaEnv(options.pytorchIsa)) : undefined } : undefined;
   const date = new Date();
   const report = {
     date: date.toISOString(),
@@ -238,7 +241,7 @@ async function main(): Promise<void> {
   if (peaks) {
     const { fused, plain } = peaks.wasm;
     const wasm = `WASM SIMD (128-bit) ${fused ? `${fused.toFixed(0)} GFLOP/s with fused multiply-add (relaxed SIMD), ` : ''}${plain.toFixed(0)} without`;
-    console.log(`Matrix-product peak on 1 thread: ${wasm}${peaks.pytorch ? `; PyTorch (oneDNN, a 5x5 convolution) ${peaks.pytorch.toFixed(0)} GFLOP/s` : ''}`);
+    console.log(`Matrix-product peak on 1 thread: ${wasm}${peaks.pytorch ? `; PyTorch (oneDNN${options.pytorchIsa ? `, held to ${options.pytorchIsa.toUpperCase()}` : ''}, a 5x5 convolution) ${peaks.pytorch.toFixed(0)} GFLOP/s` : ''}`);
   }
   console.log(table(rows, (model) => stepTraces.get(model)?.gflopPerStep, (row) => peakOf(row, peaks)));
   if (options.profile) {

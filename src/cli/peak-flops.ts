@@ -46,8 +46,8 @@ export function wasmPeaks(): { fused?: number; plain: number } {
   return { plain: wasmPeak(false), ...(hasRelaxedSimd() ? { fused: wasmPeak(true) } : {}) };
 }
 
-/** GFLOP/s of PyTorch's convolution (see above) on `threads` threads, or undefined without a working torch. */
-export function pytorchPeak(python: string, threads: number): number | undefined {
+/** GFLOP/s of PyTorch's convolution (see above) on `threads` threads, or undefined without a working torch; `env` adds to its environment (./pytorch-isa.ts). */
+export function pytorchPeak(python: string, threads: number, env: Record<string, string> = {}): number | undefined {
   const script = [
     'import time, torch',
     `torch.set_num_threads(${threads})`,
@@ -58,7 +58,7 @@ export function pytorchPeak(python: string, threads: number): number | undefined
     '    start = time.perf_counter(); torch.nn.functional.conv2d(x, w, padding=2); times.append(time.perf_counter() - start)',
     'print(2 * 32 * 28 * 28 * 32 * 32 * 25 / min(times) / 1e9)',
   ].join('\n');
-  const run = spawnSync(python, ['-c', script], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+  const run = spawnSync(python, ['-c', script], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env, OMP_NUM_THREADS: String(threads) } });
   const value = Number(run.stdout?.trim());
   return run.status === 0 && Number.isFinite(value) ? value : undefined;
 }

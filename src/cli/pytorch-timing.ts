@@ -32,8 +32,8 @@ export interface PyTorchTiming {
   note: string;
 }
 
-/** Times `steps` steps of the exported run in PyTorch on `threads` CPU threads. */
-export async function timePyTorch(config: RunConfig, checkpoint: Checkpoint, steps: number, threads: number, python: string): Promise<PyTorchTiming> {
+/** Times `steps` steps of the exported run in PyTorch on `threads` CPU threads; `env` adds to its environment (./pytorch-isa.ts). */
+export async function timePyTorch(config: RunConfig, checkpoint: Checkpoint, steps: number, threads: number, python: string, env: Record<string, string> = {}): Promise<PyTorchTiming> {
   if (!canExport(config.model)) return { note: `${config.model} has no PyTorch export yet` };
   const why = exportFamilyOf(config.model)?.unsupported?.(modelValues(config));
   if (why) return { note: why };
@@ -52,7 +52,7 @@ export async function timePyTorch(config: RunConfig, checkpoint: Checkpoint, ste
     const run = spawnSync(python, ['train.py', '--time', String(steps), '--device', 'cpu'], {
       cwd: folder,
       encoding: 'utf8',
-      env: { ...process.env, OMP_NUM_THREADS: threadsEnv, MKL_NUM_THREADS: threadsEnv },
+      env: { ...process.env, ...env, OMP_NUM_THREADS: threadsEnv, MKL_NUM_THREADS: threadsEnv },
       timeout: 20 * 60_000,
     });
     const line = run.stdout?.split('\n').find((text) => text.startsWith('{"timing"'));

@@ -1,0 +1,37 @@
+/**
+ * The benchmark's command line (src/cli/bench-options.ts), and --pytorch-isa: the environment
+ * that holds PyTorch to AVX2 (src/cli/pytorch-isa.ts), checked on PyTorch itself.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../../src/cli/bench-options';
+import { pytorchIsaEnv } from '../../src/cli/pytorch-isa';
+import { pythonWithTorch } from '../../src/cli/pytorch-timing';
+
+describe('the benchmark\'s options', () => {
+  it('reads --pytorch, --rounds and --pytorch-isa, and refuses what it does not know', () => {
+    expect(parseArgs(['--pytorch', '--rounds', '3', '--pytorch-isa', 'avx2'])).toMatchObject({ pytorch: true, rounds: 3, pytorchIsa: 'avx2' });
+    expect(parseArgs([]).pytorchIsa).toBeUndefined();
+    expect(() => parseArgs(['--pytorch-isa', 'avx512'])).toThrow(/--pytorch-isa takes avx2/);
+    expect(() => parseArgs(['--pytorch-isa'])).toThrow(/needs a value/);
+    expect(() => parseArgs(['--rounds', '0'])).toThrow(/positive whole number/);
+  });
+
+  it('adds nothing to PyTorch\'s environment without --pytorch-isa', () => {
+    expect(pytorchIsaEnv(undefined)).toEqual({});
+  });
+
+  const python = pythonWithTorch();
+  it.skipIf(!python)('holds oneDNN\'s convolutions and ATen\'s kernels to AVX2, as each reports', () => {
+    // a convolution large enough for PyTorch to hand to oneDNN (small ones it runs itself)
+    const script = ['import torch', 'torch.nn.functional.conv2d(torch.randn(8, 32, 28, 28), torch.randn(32, 32, 5, 5), padding=2)', 'print(torch.__config__.show())'].join('\n');
+    const run = spawnSync(python!, ['-c', script], { encoding: 'utf8', env: { ...process.env, ...pytorchIsaEnv('avx2'), ONEDNN_VERBOSE: '1', DNNL_VERBOSE: '1' } });
+    expect(run.status, run.stderr).toBe(0);
+    // oneDNN prints the ISA it dispatches to, ATen's build info the kernels it picked: AVX2 at most (less on an older processor), never AVX-512
+    const lines = run.stdout.split('\n');
+    const [oneDnn, aten] = [lines.find((line) => /verbose,info,cpu,isa:/.test(line)), lines.find((line) => /CPU capability usage/.test(line))];
+    expect(oneDnn, run.stdout.slice(0, 500)).toBeDefined();
+    expect(aten, run.stdout.slice(-500)).toBeDefined();
+    for (const line of [oneDnn, aten]) expect(line).not.toMatch(/AVX-512|AVX512/i);
+  });
+});
