@@ -5,7 +5,7 @@
  * answers worked out by hand.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { labelStride, linePath, nearestIndex, scale, valueAxis } from '../../src/app/components/chart-geometry';
+import { labelStride, linePath, nearestIndex, scale, titleLines, valueAxis } from '../../src/app/components/chart-geometry';
 import { gridImage } from '../../src/app/components/grid-image';
 import { createPaintQueue } from '../../src/app/paint-queue';
 import { throttle, whenChanged } from '../../src/app/throttle';
@@ -50,6 +50,17 @@ describe('value labels on a short chart', () => {
     // log ticks crowd at the top of each decade: the stride answers for the closest pair it labels
     expect(labelStride([100, 70, 52, 40, 0], 16)).toBe(2);
     expect(labelStride([], 16)).toBe(1);
+  });
+});
+
+describe('the vertical axis title on a short chart', () => {
+  it('stays one line where it fits, else breaks at the space nearest its middle', () => {
+    // 16 characters at 7 px: 112 px
+    expect(titleLines('nats per example', 200, 7)).toEqual(['nats per example']);
+    expect(titleLines('nats per example', 112, 7)).toEqual(['nats per example']);
+    expect(titleLines('nats per example', 90, 7)).toEqual(['nats per', 'example']);
+    expect(titleLines('bits per dimension (lower is better)', 120, 7)).toEqual(['bits per dimension', '(lower is better)']);
+    expect(titleLines('energy', 20, 7)).toEqual(['energy']);
   });
 });
 

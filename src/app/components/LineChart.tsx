@@ -6,7 +6,7 @@
 import { useLayoutEffect, useRef, useState, type PointerEvent } from 'react';
 import { AXIS_INK } from '../palette';
 import { formatTick } from './ticks';
-import { labelStride, linePath, nearestIndex, scale, type ValueAxis } from './chart-geometry';
+import { labelStride, linePath, nearestIndex, scale, titleLines, type ValueAxis } from './chart-geometry';
 
 export interface LineSeries {
   /** Unique within the chart. */
@@ -37,8 +37,10 @@ export interface LineChartProps {
 }
 
 const MARGIN = { top: 8, right: 16, bottom: 36 };
-/** Width of a tick label's character (12px sans), and the room for the rotated axis title. */
+/** Width of a tick label's character (12px sans), and the room for the rotated axis title (two lines of it at most). */
 const [CHARACTER, AXIS_TITLE] = [7, 26];
+/** Width of an axis title's character (0.8rem sans, layout.css), and the distance between its two lines. */
+const [TITLE_CHARACTER, TITLE_LINE] = [7, 13];
 
 /** The element's size, following it as the layout changes; zero until measured. */
 function useSize<T extends HTMLElement>(): [React.RefObject<T | null>, { width: number; height: number }] {
@@ -84,6 +86,7 @@ export function LineChart({ series, xEnd, xStep, xTitle, yAxis, yTitle, reading 
   const y = scale(yAxis.low, yAxis.high, plot.bottom, plot.top, yAxis.log);
   // 12 px labels, at least 16 px apart
   const yLabelStride = labelStride(yAxis.ticks.map(y), 16);
+  const yTitleLines = titleLines(yTitle, height - 8, TITLE_CHARACTER);
   const xTicks: number[] = [];
   for (let k = 0; k * xStep <= xEnd * (1 + 1e-9) && xTicks.length < 50; k++) xTicks.push(k * xStep);
 
@@ -133,8 +136,12 @@ export function LineChart({ series, xEnd, xStep, xTitle, yAxis, yTitle, reading 
               <text className="axis-title" x={(plot.left + plot.right) / 2} y={height - 4} textAnchor="middle">
                 {xTitle}
               </text>
-              <text className="axis-title" transform={`translate(12 ${(plot.top + plot.bottom) / 2}) rotate(-90)`} textAnchor="middle">
-                {yTitle}
+              <text className="axis-title" transform={`translate(${yTitleLines.length > 1 ? 10 : 12} ${(plot.top + plot.bottom) / 2}) rotate(-90)`} textAnchor="middle">
+                {yTitleLines.map((line, index) => (
+                  <tspan key={index} x="0" dy={index === 0 ? 0 : TITLE_LINE}>
+                    {line}
+                  </tspan>
+                ))}
               </text>
             </g>
             <path d={`M${plot.left},${plot.top}V${plot.bottom}H${plot.right}`} fill="none" stroke={AXIS_INK} />

@@ -77,6 +77,19 @@ export function labelStride(positions: readonly number[], gap: number): number {
   return stride;
 }
 
+/**
+ * An axis title in one line, or two when it is longer than `room` pixels at `characterWidth`
+ * a character: the vertical title of a short chart (a phone's) would run past its ends. It
+ * breaks at the space nearest its middle; a title without one stays whole.
+ */
+export function titleLines(title: string, room: number, characterWidth: number): string[] {
+  if (title.length * characterWidth <= room) return [title];
+  const middle = title.length / 2;
+  let best = -1;
+  for (let i = 0; i < title.length; i++) if (title[i] === ' ' && (best < 0 || Math.abs(i - middle) < Math.abs(best - middle))) best = i;
+  return best < 0 ? [title] : [title.slice(0, best), title.slice(best + 1)];
+}
+
 /** Maps [domainLow, domainHigh] onto [rangeFrom, rangeTo] (a log scale in log space). */
 export function scale(domainLow: number, domainHigh: number, rangeFrom: number, rangeTo: number, log = false): (value: number) => number {
   const f = log ? Math.log10 : (value: number) => value;
