@@ -5,6 +5,7 @@ import { useNodeBackend } from '../../src/cli/node-backend';
 import { datasetsFor, defaultConfig, paramsFor, TRAINING_PARAMS } from '../../src/core/config';
 import { DATASETS } from '../../src/core/datasets/catalog';
 import { MODELS } from '../../src/core/models';
+import { chartsFor } from '../../src/core/models/model';
 import { defaultValues, validateParam } from '../../src/core/params/schema';
 import { createRandom } from '../../src/core/random';
 import { demonstrationLink } from '../../src/core/demonstrations';
@@ -78,6 +79,9 @@ describe('the model registry', () => {
       expect(model.charts.length).toBeGreaterThan(0);
       const declared = model.terms.map((term) => term.key);
       for (const chart of model.charts) for (const key of chart.terms) expect(declared, `${chart.id}: ${key}`).toContain(key);
+      // the lead chart is there on every kind of data the model takes; a chart's kinds are some of the model's
+      for (const kind of model.dataKinds) expect(chartsFor(model, kind)[0], kind).toBe(model.charts[0]);
+      for (const chart of model.charts) for (const kind of chart.dataKinds ?? []) expect(model.dataKinds, chart.id).toContain(kind);
     });
 
     it('offers demonstrations whose links decode, on data it accepts, with values its settings accept', () => {
@@ -107,9 +111,11 @@ describe('the model registry', () => {
       const session = await sessionFor(config);
       const fixed = fixedBatchOf(session.data, 8);
       const losses: number[] = [];
+      const reported = new Set<string>();
       for (let step = 0; step < 25; step++) {
         const terms = await stepOn(session, fixed);
         Object.values(terms).forEach((value) => expect(Number.isFinite(value)).toBe(true));
+        Object.keys(terms).forEach((key) => reported.add(key));
         losses.push(terms[model.charts[0].terms[0]]);
       }
       expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
@@ -117,7 +123,10 @@ describe('the model registry', () => {
         const figures = await heldOut(session, evaluation.id);
         expect(Object.keys(figures).length).toBeGreaterThan(0);
         Object.values(figures).forEach((value) => expect(Number.isFinite(value), evaluation.id).toBe(true));
+        Object.keys(figures).forEach((key) => reported.add(key));
       }
+      // every chart the page shows for this kind of data draws something: none stays empty
+      for (const chart of chartsFor(model, dataset.kind)) expect(chart.terms.some((key) => reported.has(key)), `${chart.id} on ${dataset.id}: ${[...reported]}`).toBe(true);
       expect(model.generates, 'spec.generates says whether the model has sample()').toBe(typeof session.model.sample === 'function');
       if (session.model.sample) {
         const samples = await session.sample(5, createRandom(4));

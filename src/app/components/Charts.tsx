@@ -11,7 +11,7 @@ import { memo, useMemo, useState } from 'react';
 import { findModel } from '../../core/models';
 import { findDataset } from '../../core/datasets/catalog';
 import { qualityCharts, termsOf } from '../../core/metrics/quality-terms';
-import type { ChartSpec, TermInfo } from '../../core/models/model';
+import { chartsFor, type ChartSpec, type TermInfo } from '../../core/models/model';
 import { evaluateNow } from '../controller';
 import { SERIES_COLORS } from '../palette';
 import { smoothedKey, thinned, type ChartPoint } from '../series';
@@ -244,10 +244,12 @@ export function LeadChart() {
   const train = useStore((state) => state.train);
   const heldOut = useStore((state) => state.heldOut);
   const previous = useStore((state) => state.previousRuns);
-  const model = findModel(useStore((state) => state.config.model));
+  const config = useStore((state) => state.config);
+  const model = findModel(config.model);
+  const data = findDataset(config.dataset);
   const [logAll, setLogAll] = useState(false);
-  if (!model) return null;
-  const [chart] = model.charts;
+  if (!model || !data) return null;
+  const [chart] = chartsFor(model, data.kind);
   const readings = latestReadings(chart, termsOf(model), train, heldOut);
   // The chart's accessible summary follows the throttled data it draws: a text that changed with every message would redraw the chart with every message.
   const summary = summarize(chart, latestReadings(chart, termsOf(model), shownTrain, heldOut));
@@ -282,7 +284,7 @@ export function ChartDetails() {
   const lastStep = shownTrain.at(-1)?.step ?? 0;
   const axisEnd = stepAxis(Math.max(10, lastStep)).xEnd;
   // the sample-quality chart once there is a figure to draw
-  const others = [...model.charts.slice(1), ...qualityCharts(model, data.kind).filter((chart) => chart.terms.some((key) => key in heldOut))];
+  const others = [...chartsFor(model, data.kind).slice(1), ...qualityCharts(model, data.kind).filter((chart) => chart.terms.some((key) => key in heldOut))];
   if (others.length === 0 && Object.keys(heldOut).length === 0) return null;
   return (
     <figure className="card chart" aria-label="More charts and held-out figures">

@@ -168,6 +168,13 @@ export interface ChartSpec {
   terms: readonly string[];
   /** 'log' for parts of a loss that differ by orders of magnitude. No axis is anchored at 0 when a value goes below it. */
   scale?: 'linear' | 'log';
+  /** The kinds of data whose runs have its terms (a figure computed on points only); absent: every kind the model takes. */
+  dataKinds?: readonly DataKind[];
+}
+
+/** The charts a run of `model` on `kind` of data shows, in order: none left empty for want of its terms. */
+export function chartsFor(model: Pick<ModelSpec, 'charts'>, kind: DataKind): readonly ChartSpec[] {
+  return model.charts.filter((chart) => !chart.dataKinds || chart.dataKinds.includes(kind));
 }
 
 /** What a person should see in the first minute, and after about how many steps: "the grey blurs sharpen into {items}". */
@@ -245,7 +252,7 @@ export interface ModelSpec<S extends ParamSchema = ParamSchema> {
   jobs?: readonly JobOffer[];
   /** Labels for every term its steps and evaluations report. */
   terms: readonly TermInfo[];
-  /** The charts, in order; the first is the one the page shows first. */
+  /** The charts, in order; the first (on every kind of data it takes) is the one the page shows first. */
   charts: readonly ChartSpec[];
   phases?: readonly PhaseInfo[];
   /** Its optimizers' settings: one learning rate, one per network, or none at all. */

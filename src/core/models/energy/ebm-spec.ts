@@ -108,7 +108,8 @@ export const EBM: ModelSpec = defineModel({
   charts: [
     { id: 'loss', title: 'The training objective', terms: ['loss'] },
     { id: 'energies', title: 'Energy of data and of samples', terms: ['energy_data', 'energy_samples'] },
-    { id: 'density', title: "How far its density is from the data's", terms: ['grid_kl'] },
+    // the grid KL is measured on the plane only: an image's density has no grid to sum over
+    { id: 'density', title: "How far its density is from the data's", terms: ['grid_kl'], dataKinds: ['points'] },
   ],
   optimizer: EBM_OPTIMIZER,
   memoryHints: ['hidden', 'channels', 'langevin_steps'],
