@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { speedUpWasmDataMovement } from './wasm-heap-kernels';
 import { speedUpWasmRows } from './wasm-heap-rows';
 import { registerSwishGradient } from './wasm-heap-swish';
+import { registerNormalNoise } from './wasm-heap-noise';
 import { registerSimdConvolutions } from './wasm-simd/register';
 
 /** Padding per axis of an NHWC tensor, [before, after]: TF.js's conv_util.ExplicitPadding, which tfjs does not re-export. */
@@ -171,6 +172,7 @@ export function registerWasmGradientKernels(): void {
   speedUpWasmDataMovement();
   speedUpWasmRows();
   registerSwishGradient();
+  registerNormalNoise();
   speedUpWasmTransposedMatMul();
   speedUpWasmInputGradient();
   fixResizeNearestGradient('wasm');

@@ -5,13 +5,15 @@
  *
  * Why not tf.randomNormal: TF.js draws its seeded normals in JavaScript by the polar method
  * over seedrandom's alea, about 25 ns a number. A Langevin walk of the image EBM draws 64 x
- * 784 numbers per step, ten steps per training step: 13 ms of a 120 ms step on WASM. The
- * ziggurat takes one 32-bit draw and one comparison for 98.8% of its numbers.
+ * 784 numbers per step, ten steps per training step: 13 ms of a 140 ms step on WASM. The
+ * ziggurat takes one 32-bit draw and one comparison for 97% of its numbers: 0.7 ms a walk's
+ * step here, 0.22 ms on WASM, where our WebAssembly draws those (./wasm-heap-noise.ts).
  *
- * The density under exp(-x^2 / 2) is covered by 128 strips of equal area: strip i spans
- * [0, x_i] at height f(x_i). A draw picks a strip and a point along it; when the point lies
- * under the next strip's edge (most of the time) it is under the curve and is returned. The
- * rest are resolved exactly: by comparing with the curve, or from the tail beyond R.
+ * The density under exp(-x^2 / 2) is covered by 128 strips of equal area, stacked: strip i
+ * spans [0, x_i], x_1 < ... < x_127 = R, strip 0 is the base with the tail beyond R. A draw
+ * picks a strip and a point along it; when the point lies within the width of the strip
+ * above (most of the time) it is under the curve and is returned. The rest are resolved
+ * exactly: by comparing with the curve, or from the tail.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -19,10 +21,10 @@ const STRIPS = 128;
 /** Where the tail starts, R, and the area V of each strip (and of the base with its tail), for 128 strips (Marsaglia and Tsang). */
 const R = 3.442619855899;
 const V = 9.91256303526217e-3;
-/** The magnitude of a draw: 24 bits, a float32's whole mantissa; the low 8 bits pick the strip (7) and the sign (1). */
+/** A draw's 32 bits: the top 25 a sign and a 24-bit magnitude (a float32's whole mantissa), the low 7 the strip. */
 const SCALE = 2 ** 24;
 
-/** k[i]: below it a point of strip i is under strip i+1's edge, so under the curve; w[i]: x_i / SCALE; f[i]: exp(-x_i^2 / 2). */
+/** k[i]: below it, a magnitude in strip i is within x_{i-1}, the width of the strip above, so under the curve; w[i]: x_i / SCALE; f[i]: exp(-x_i^2 / 2). */
 const { k, w, f } = (() => {
   const [k, w, f] = [new Int32Array(STRIPS), new Float64Array(STRIPS), new Float64Array(STRIPS)];
   const density = (x: number) => Math.exp(-0.5 * x * x);
@@ -126,8 +128,34 @@ function slowDraw(firstJ: number, firstStrip: number): number {
   return value;
 }
 
-/** N(0, std^2) numbers of `shape` from `seed`, as a float32 tensor: a faster tf.randomNormal(shape, 0, std, 'float32', seed), with other numbers. */
+/**
+ * The numbers at `indices` (in increasing order) that the common case left out, finished as
+ * fillStandardNormal would have drawn them, scaled by `scale`: for ../wasm-heap-noise.ts,
+ * whose WebAssembly does the common case.
+ */
+export function finishSlowDraws(out: Float32Array, indices: Int32Array, seed: number, scale: number): void {
+  slowState = mix(seed ^ SLOW_STREAM);
+  for (const index of indices) {
+    // the generator's state at number `index`: the seed stepped index + 1 times
+    const bits = mix((seed + Math.imul(index + 1, STEP)) | 0);
+    out[index] = slowDraw(bits >> 7, bits & (STRIPS - 1));
+    out[index] *= scale;
+  }
+}
+
+/** The tables of the common case, for the WebAssembly: bounds k and widths w. */
+export const zigguratTables = { bounds: k, widths: w };
+
+/** The kernel that draws normalNoise's numbers on a backend where one is registered (../wasm-heap-noise.ts): attributes shape, std, seed. */
+export const NORMAL_NOISE = 'GpNormalNoise';
+
+/**
+ * N(0, std^2) numbers of `shape` from `seed`, as a float32 tensor: a faster
+ * tf.randomNormal(shape, 0, std, 'float32', seed), with other numbers, the same on every
+ * backend (on WASM drawn on the heap by our kernel).
+ */
 export function normalNoise(shape: readonly number[], std: number, seed: number): tf.Tensor {
+  if (tf.getKernel(NORMAL_NOISE, tf.getBackend())) return tf.engine().runKernel(NORMAL_NOISE, {}, { shape: [...shape], std, seed } as unknown as tf.NamedAttrMap) as tf.Tensor;
   const values = new Float32Array(tf.util.sizeFromShape([...shape]));
   fillStandardNormal(values, seed);
   if (std !== 1) for (let i = 0; i < values.length; i++) values[i] *= std;

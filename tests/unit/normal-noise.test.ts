@@ -4,8 +4,9 @@
  * run), its moments, and independence of neighbours; and the same numbers for the same seed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { fillStandardNormal, normalNoise } from '../../src/core/normal-noise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useNodeBackend } from '../../src/cli/node-backend';
+import { fillStandardNormal, NORMAL_NOISE, normalNoise } from '../../src/core/normal-noise';
 
 /** Phi(x) = (1 + erf(x / sqrt 2)) / 2, erf by Abramowitz and Stegun 7.1.26 (error under 1.5e-7). */
 function normalCdf(x: number): number {
@@ -21,7 +22,8 @@ const twoSidedTail = (a: number) => 2 * (1 - normalCdf(a));
 describe('Gaussian noise by the ziggurat', () => {
   const n = 1_000_000;
   let draws: Float64Array;
-  beforeAll(() => {
+  beforeAll(async () => {
+    await useNodeBackend('cpu');
     draws = new Float64Array(n);
     fillStandardNormal(draws, 12345);
   });
@@ -79,5 +81,30 @@ describe('Gaussian noise by the ziggurat', () => {
     expect(Array.from(await noise.data())).toEqual(Array.from(unit.map((x) => Math.fround(x * 0.25))));
     noise.dispose();
     expect(tf.memory().numTensors).toBe(0);
+  });
+});
+
+describe('Gaussian noise drawn on the WASM heap', () => {
+  beforeAll(async () => {
+    await useNodeBackend('wasm');
+  });
+  afterAll(async () => {
+    await useNodeBackend('cpu');
+  });
+
+  it('gives the numbers of the JavaScript alone, bit for bit, at any size, seed and scale', async () => {
+    expect(tf.getKernel(NORMAL_NOISE, 'wasm')).toBeDefined();
+    for (const [shape, std, seed] of [[[1], 1, 0], [[7], 0.5, 1], [[64, 28, 28, 1], 0.005, 123456], [[3, 1000], 2, -5], [[250_000], 1, 2 ** 31 - 1]] as const) {
+      const count = shape.reduce((a, b) => a * b, 1);
+      const expected = new Float32Array(count);
+      fillStandardNormal(expected, seed);
+      for (let i = 0; i < count; i++) expected[i] *= std;
+      const noise = normalNoise(shape, std, seed);
+      expect(noise.shape).toEqual(shape);
+      const drawn = (await noise.data()) as Float32Array;
+      // compared as bit patterns; the largest size reaches the tail (|x| > 3.44) many times
+      expect(Array.from(new Uint32Array(drawn.buffer, drawn.byteOffset, count)), `${shape}`).toEqual(Array.from(new Uint32Array(expected.buffer)));
+      noise.dispose();
+    }
   });
 });

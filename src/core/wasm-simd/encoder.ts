@@ -8,8 +8,8 @@
  * instructions, each a byte or two.
  */
 
-export type ValueType = 'i32' | 'f32' | 'v128';
-const VALUE_TYPE: Record<ValueType, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
+export type ValueType = 'i32' | 'f32' | 'f64' | 'v128';
+const VALUE_TYPE: Record<ValueType, number> = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b };
 
 /** Unsigned LEB128. */
 export function unsigned(value: number): number[] {
@@ -42,7 +42,9 @@ const section = (id: number, content: number[]) => [id, ...unsigned(content.leng
 /** Plain opcodes (one byte, no immediates). */
 const OPCODE = {
   'i32.eqz': 0x45, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49, 'i32.gt_s': 0x4a, 'i32.gt_u': 0x4b, 'i32.ge_s': 0x4e, 'i32.ge_u': 0x4f,
-  'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.div_u': 0x6e, 'i32.rem_u': 0x70, 'i32.and': 0x71, 'i32.shl': 0x74,
+  'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.div_u': 0x6e, 'i32.rem_u': 0x70, 'i32.and': 0x71, 'i32.or': 0x72, 'i32.xor': 0x73,
+  'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76,
+  'f64.mul': 0xa2, 'f32.demote_f64': 0xb6, 'f64.convert_i32_s': 0xb7, 'f64.promote_f32': 0xbb,
   'f32.eq': 0x5b, 'f32.ne': 0x5c, 'f32.lt': 0x5d, 'f32.add': 0x92, 'f32.sub': 0x93, 'f32.mul': 0x94, 'f32.max': 0x97, select: 0x1b,
 } as const;
 
@@ -104,8 +106,11 @@ export class FunctionWriter {
   /** f32 load/store with a byte offset (alignment hint 4 bytes). */
   f32Load(offset = 0): this { return this.emit(0x2a, 2, ...unsigned(offset)); }
   f32Store(offset = 0): this { return this.emit(0x38, 2, ...unsigned(offset)); }
-  /** i32 load with a byte offset (alignment hint 4 bytes). */
+  /** i32 load and store with a byte offset (alignment hint 4 bytes). */
   i32Load(offset = 0): this { return this.emit(0x28, 2, ...unsigned(offset)); }
+  i32Store(offset = 0): this { return this.emit(0x36, 2, ...unsigned(offset)); }
+  /** f64 load with a byte offset (alignment hint 8 bytes). */
+  f64Load(offset = 0): this { return this.emit(0x2b, 3, ...unsigned(offset)); }
   /** memory.copy [dest, source, bytes] and memory.fill [dest, byte, bytes] (bulk memory). */
   memoryCopy(): this { return this.emit(0xfc, 10, 0, 0); }
   memoryFill(): this { return this.emit(0xfc, 11, 0); }

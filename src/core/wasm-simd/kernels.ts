@@ -21,6 +21,7 @@
  */
 import { encodeModule, FunctionWriter } from './encoder';
 import { swishGradient } from './elementwise-kernels';
+import { normalFast } from './noise-kernel';
 import { maxRows, oneHotDifference } from './row-kernels';
 
 /** A WebAssembly.Memory (core's libraries type neither the DOM's nor Node's WebAssembly). */
@@ -332,9 +333,9 @@ function sumRows(): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference and swishGradient over the memory env.memory. */
+/** The module's bytes: gemm, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, swishGradient and normalFast over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient()], sharedMemory);
+  return encodeModule([gemm(fused), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient(), normalFast()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -354,6 +355,7 @@ export interface WasmKernels {
   maxRows(source: number, rows: number, columns: number, out: number): void;
   oneHotDifference(p: number, values: number, gradients: number, out: number, rows: number, columns: number): void;
   swishGradient(dy: number, s: number, y: number, out: number, count: number): void;
+  normalFast(out: number, count: number, state: number, tables: number, slow: number): void;
   /** patchDot: the patch parameters of patchWalk, then out, n and depthBytes (see patchDot). */
   patchDot(image: number, filterT: number, ...patchOutNDepth: number[]): void;
 }
@@ -363,13 +365,14 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const module = new WebAssembly.Module(kernelModule(fused, shared));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
+  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient' | 'normalFast'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
   return {
     copyRuns: e.copyRuns,
     sumRows: e.sumRows,
     maxRows: e.maxRows,
     oneHotDifference: e.oneHotDifference,
     swishGradient: e.swishGradient,
+    normalFast: e.normalFast,
     patchDot: (image, filterT, ...rest) => e.patchDot(image, filterT, 0, ...rest),
     // bias 0 and relu 0: none
     gemm: (a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias = 0, relu = 0) => e.gemm(a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias, relu),
