@@ -61,3 +61,33 @@ describe('lazily differentiated convolution layer (src/core/models/lazy-conv.ts)
     lazy.dispose();
   });
 });
+
+describe.each(['wasm', 'cpu'] as const)('the lazy layer\'s weight gradients (%s)', (backend) => {
+  beforeAll(async () => {
+    await useNodeBackend(backend);
+  });
+  afterAll(async () => {
+    await useNodeBackend('cpu');
+  });
+
+  it('agree with tf.layers.conv2d\'s for the filter and the bias, through a stride-2 same-padded layer', async () => {
+    const { fused, lazy } = layers();
+    const x = tf.randomNormal([3, 8, 8, 3], 0, 1, 'float32', 9);
+    const weightGradients = (model: tf.Sequential) => {
+      const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+      const { grads, value } = tf.variableGrads(() => (model.apply(x) as tf.Tensor).square().sum() as tf.Scalar, variables);
+      value.dispose();
+      return variables.map((variable) => grads[variable.name]);
+    };
+    const [expected, actual] = [weightGradients(fused), weightGradients(lazy)];
+    expect(actual.map((g) => g.shape)).toEqual([[3, 3, 3, 4], [4]]);
+    for (const [a, b] of expected.map((g, i) => [g, actual[i]])) {
+      const [want, got] = [await a.data(), await b.data()];
+      const scale = Math.max(...Array.from(want, Math.abs));
+      got.forEach((value, i) => expect(Math.abs(value - want[i])).toBeLessThan(1e-5 * scale));
+    }
+    tf.dispose([x, ...expected, ...actual]);
+    fused.dispose();
+    lazy.dispose();
+  });
+});

@@ -7,9 +7,10 @@
  * the input alone (every Langevin step of the energy-based model, a generator's step through
  * its discriminator) computes the filter's too, as costly as the convolution itself. This
  * layer is the same layer (the same weights, names, order and initialisation: it only
- * replaces `call`) computed as conv2d, then + bias, then the activation, whose gradients
- * TF.js computes one by one, only those needed. Swish is ./swish.ts's, whose gradient is
- * written out: the same values, fewer kernels.
+ * replaces `call`) computed as the FusedConv2D kernel (the convolution, its bias added as
+ * it is stored) with a gradient of ours, then the activation: TF.js computes the gradients
+ * one by one, only those needed. Swish is ./swish.ts's, whose gradient is written out: the
+ * same values, fewer kernels.
  */
 import * as tf from '@tensorflow/tfjs';
 import { swish } from './swish';
@@ -24,6 +25,46 @@ type ConvLayer = ReturnType<typeof tf.layers.conv2d> & {
   activation: { apply(x: tf.Tensor): tf.Tensor; getClassName(): string } | null;
 };
 
+/**
+ * conv2d(x, filter) + bias as one FusedConv2D kernel (the bias added as the output is
+ * stored, no separate pass over it), recorded on the tape as that kernel, whose gradient
+ * (registered below) gives each input's gradient only when asked for: tfjs-core's fused op
+ * would record one function returning all three.
+ */
+function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, strides: [number, number], pad: 'valid' | 'same', dilations: [number, number]): tf.Tensor4D {
+  registerFusedConvGradient();
+  const attrs = { strides, pad, dataFormat: 'NHWC', dilations, activation: 'linear' };
+  return tf.engine().runKernel('FusedConv2D', { x, filter, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/**
+ * The gradient of FusedConv2D run as above (linear, NHWC, no dilation): one function per
+ * input, called by the tape only for the inputs on the way to what is differentiated.
+ * tfjs-core registers none (its fused op records its own), so this one is used only by
+ * kernels run directly.
+ */
+function registerFusedConvGradient(): void {
+  if (tf.getGradient('FusedConv2D')) return;
+  tf.registerGradient({
+    kernelName: 'FusedConv2D',
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const { strides, pad, dataFormat, dilations, activation, dimRoundingMode } = attrs as unknown as { strides: [number, number]; pad: 'valid' | 'same'; dataFormat: string; dilations: [number, number]; activation: string; dimRoundingMode?: string };
+      const dilated = Array.isArray(dilations) ? dilations.some((rate) => rate !== 1) : dilations !== 1;
+      if (activation !== 'linear' || dataFormat !== 'NHWC' || dilated) throw new Error(`lazy-conv: no gradient for FusedConv2D with ${activation}, ${dataFormat}, dilations ${dilations}`);
+      const convolution = { strides, pad, dataFormat, dimRoundingMode };
+      const gradient = dy as tf.Tensor4D;
+      return {
+        // dL/dx: the convolution's adjoint; dL/dW: x^T dy over every position; dL/db: dy summed over all but the channels
+        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: gradient, filter }, { ...convolution, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: gradient }, { ...convolution, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        bias: () => tf.sum(gradient, [0, 1, 2]),
+      };
+    },
+  });
+}
+
 let LazyConv2D: (new (args: ConvArgs) => ConvLayer) | undefined;
 
 /** The class, made once from tfjs-layers' own Conv2D (which the package does not export by name). */
@@ -34,9 +75,9 @@ function lazyConvClass(): new (args: ConvArgs) => ConvLayer {
     call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
       return tf.tidy(() => {
         const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-        // [B, H, W, Ci] * [Fh, Fw, Ci, Co] -> [B, H', W', Co]
-        let y: tf.Tensor = tf.conv2d(x, this.kernel.read() as tf.Tensor4D, this.strides, this.padding, 'NHWC', this.dilationRate);
-        if (this.bias) y = y.add(this.bias.read());
+        // [B, H, W, Ci] * [Fh, Fw, Ci, Co] (+ [Co]) -> [B, H', W', Co]
+        const filter = this.kernel.read() as tf.Tensor4D;
+        const y = this.bias ? convolveWithBias(x, filter, this.bias.read() as tf.Tensor1D, this.strides, this.padding, this.dilationRate) : tf.conv2d(x, filter, this.strides, this.padding, 'NHWC', this.dilationRate);
         // Swish with its gradient written out (./swish.ts): the same values, fewer kernels backwards
         if (this.activation?.getClassName() === 'swish') return swish(y);
         return this.activation ? this.activation.apply(y) : y;
