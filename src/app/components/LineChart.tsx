@@ -86,7 +86,8 @@ export function LineChart({ series, xEnd, xStep, xTitle, yAxis, yTitle, reading 
   const y = scale(yAxis.low, yAxis.high, plot.bottom, plot.top, yAxis.log);
   // 12 px labels, at least 16 px apart
   const yLabelStride = labelStride(yAxis.ticks.map(y), 16);
-  const yTitleLines = titleLines(yTitle, height - 8, TITLE_CHARACTER);
+  // centred on the plot, which sits high in the chart (the step axis below it): room for twice the distance to the top
+  const yTitleLines = titleLines(yTitle, plot.top + plot.bottom - 4, TITLE_CHARACTER);
   const xTicks: number[] = [];
   for (let k = 0; k * xStep <= xEnd * (1 + 1e-9) && xTicks.length < 50; k++) xTicks.push(k * xStep);
 
