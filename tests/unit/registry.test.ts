@@ -5,7 +5,7 @@ import { useNodeBackend } from '../../src/cli/node-backend';
 import { datasetsFor, defaultConfig, paramsFor, TRAINING_PARAMS } from '../../src/core/config';
 import { DATASETS } from '../../src/core/datasets/catalog';
 import { MODELS } from '../../src/core/models';
-import { chartsFor } from '../../src/core/models/model';
+import { cardFor, chartsFor } from '../../src/core/models/model';
 import { defaultValues, validateParam } from '../../src/core/params/schema';
 import { createRandom } from '../../src/core/random';
 import { demonstrationLink } from '../../src/core/demonstrations';
@@ -79,6 +79,12 @@ describe('the model registry', () => {
       expect(model.charts.length).toBeGreaterThan(0);
       const declared = model.terms.map((term) => term.key);
       for (const chart of model.charts) for (const key of chart.terms) expect(declared, `${chart.id}: ${key}`).toContain(key);
+      // the words a run shows (the card, the line under the title) are its kind's: an image model never talks of the plane
+      for (const kind of model.dataKinds) {
+        const words = cardFor(model.card, kind);
+        expect(words.summary, kind).toBe(model.card.forKind?.[kind]?.summary ?? model.card.summary);
+        if (kind === 'image') expect(words.summary, `${model.id} on images`).not.toMatch(/\bplane\b|\bpoints?\b/);
+      }
       // the lead chart is there on every kind of data the model takes; a chart's kinds are some of the model's
       for (const kind of model.dataKinds) expect(chartsFor(model, kind)[0], kind).toBe(model.charts[0]);
       for (const chart of model.charts) for (const kind of chart.dataKinds ?? []) expect(model.dataKinds, chart.id).toContain(kind);

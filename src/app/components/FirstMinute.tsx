@@ -5,6 +5,7 @@
  */
 import { findDataset } from '../../core/datasets/catalog';
 import { findModel } from '../../core/models';
+import { cardFor } from '../../core/models/model';
 import { applyPreset } from '../controller';
 import { useStore } from '../store';
 
@@ -45,7 +46,7 @@ export function FirstMinute() {
   return (
     <div className="first-minute" data-testid="first-minute">
       <p className="model-line">
-        <strong>{model.name}.</strong> {firstSentence(model.card.summary)}
+        <strong>{model.name}.</strong> {firstSentence(cardFor(model.card, dataset.kind).summary)}
       </p>
       {hint && runState !== 'error' && <p className="hint">{hint}</p>}
       {slow && (

@@ -3,6 +3,7 @@ import katex from 'katex';
 import { useMemo } from 'react';
 import { findDataset } from '../../core/datasets/catalog';
 import { findModel } from '../../core/models';
+import { cardFor } from '../../core/models/model';
 import { useStore } from '../store';
 import { Demonstrations } from './Demonstrations';
 
@@ -17,7 +18,7 @@ export function ModelCard() {
     [model],
   );
   if (!model) return null;
-  const words = { ...model.card, ...(kind ? model.card.forKind?.[kind] : undefined) };
+  const words = cardFor(model.card, kind);
   return (
     <section className="card model-card" aria-labelledby="model-card-heading">
       <h2 id="model-card-heading">{model.name}</h2>

@@ -145,6 +145,11 @@ export interface ModelCard {
   forKind?: Partial<Record<DataKind, Pick<ModelCard, 'summary' | 'watchFor'>>>;
 }
 
+/** The card's words for a run on `kind` of data: its forKind words where it has them, else the general ones. */
+export function cardFor(card: ModelCard, kind: DataKind | undefined): ModelCard {
+  return { ...card, ...(kind ? card.forKind?.[kind] : undefined) };
+}
+
 /** How the page labels a term a step or an evaluation reports (by its key): plain words first, the formal name beside them. */
 export interface TermInfo {
   key: string;
