@@ -95,7 +95,7 @@ describe('Gaussian noise drawn on the WASM heap', () => {
   it('gives the numbers of the JavaScript alone, bit for bit, at any size, seed and scale', async () => {
     expect(tf.getKernel(NORMAL_NOISE, 'wasm')).toBeDefined();
     for (const [shape, std, seed] of [[[1], 1, 0], [[7], 0.5, 1], [[64, 28, 28, 1], 0.005, 123456], [[3, 1000], 2, -5], [[250_000], 1, 2 ** 31 - 1]] as const) {
-      const count = shape.reduce((a, b) => a * b, 1);
+      const count = (shape as readonly number[]).reduce((a, b) => a * b, 1);
       const expected = new Float32Array(count);
       fillStandardNormal(expected, seed);
       for (let i = 0; i < count; i++) expected[i] *= std;

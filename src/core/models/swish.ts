@@ -17,7 +17,8 @@ export function swishGradient(dy: tf.Tensor, s: tf.Tensor, y: tf.Tensor): tf.Ten
   return tf.mul(dy, tf.add(s, tf.mul(y, tf.sub(1, s))));
 }
 
-export const swish: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+export const swish: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
   const s = tf.sigmoid(x);
   const y = tf.mul(s, x);
   save([s, y]);
