@@ -128,6 +128,12 @@ function slowDraw(firstJ: number, firstStrip: number): number {
   return value;
 }
 
+/** N(0, std^2) numbers into `out`: fillStandardNormal's, each rounded to float32 and then scaled (what our WebAssembly computes too). */
+export function fillNormal(out: Float32Array, seed: number, std: number): void {
+  fillStandardNormal(out, seed);
+  if (std !== 1) for (let i = 0; i < out.length; i++) out[i] *= std;
+}
+
 /**
  * The numbers at `indices` (in increasing order) that the common case left out, finished as
  * fillStandardNormal would have drawn them, scaled by `scale`: for ../wasm-heap-noise.ts,
@@ -157,7 +163,6 @@ export const NORMAL_NOISE = 'GpNormalNoise';
 export function normalNoise(shape: readonly number[], std: number, seed: number): tf.Tensor {
   if (tf.getKernel(NORMAL_NOISE, tf.getBackend())) return tf.engine().runKernel(NORMAL_NOISE, {}, { shape: [...shape], std, seed } as unknown as tf.NamedAttrMap) as tf.Tensor;
   const values = new Float32Array(tf.util.sizeFromShape([...shape]));
-  fillStandardNormal(values, seed);
-  if (std !== 1) for (let i = 0; i < values.length; i++) values[i] *= std;
+  fillNormal(values, seed, std);
   return tf.tensor(values, [...shape], 'float32');
 }

@@ -6,10 +6,10 @@
  * the EBM draws at every Langevin step (the JavaScript 0.7 ms, tf.randomNormal 1.3).
  */
 import * as tf from '@tensorflow/tfjs';
-import { fillStandardNormal, finishSlowDraws, NORMAL_NOISE, zigguratTables } from './normal-noise';
+import { fillNormal, finishSlowDraws, NORMAL_NOISE, zigguratTables } from './normal-noise';
 import { NOISE_TABLES } from './wasm-simd/noise-kernel';
 import { kernelsOn, Scratch } from './wasm-simd/heap';
-import type { WasmBackend } from './wasm-heap-views';
+import { registerWasmKernel, type WasmBackend } from './wasm-heap-views';
 
 const scratches = new WeakMap<object, Scratch>();
 
@@ -22,9 +22,7 @@ function normalNoiseOnHeap({ attrs, backend: anyBackend }: { attrs: tf.NamedAttr
   const out = backend.makeOutput(shape, 'float32');
   if (!kernels) {
     // no heap for our WebAssembly: the JavaScript alone, into the tensor
-    const values = backend.typedArrayFromHeap(out) as Float32Array;
-    fillStandardNormal(values, seed);
-    for (let i = 0; i < count; i++) values[i] *= std;
+    fillNormal(backend.typedArrayFromHeap(out) as Float32Array, seed, std);
     return out;
   }
   if (!scratches.has(backend)) scratches.set(backend, new Scratch(backend));
@@ -42,5 +40,5 @@ function normalNoiseOnHeap({ attrs, backend: anyBackend }: { attrs: tf.NamedAttr
 
 /** Call after the WASM backend is set; harmless to call twice. */
 export function registerNormalNoise(): void {
-  if (!tf.getKernel(NORMAL_NOISE, 'wasm')) tf.registerKernel({ kernelName: NORMAL_NOISE, backendName: 'wasm', kernelFunc: normalNoiseOnHeap as unknown as tf.KernelFunc });
+  registerWasmKernel(NORMAL_NOISE, normalNoiseOnHeap);
 }

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { kernelsOn } from './wasm-simd/heap';
-import { replaceWasmKernel, type WasmBackend } from './wasm-heap-views';
+import { registerWasmKernel, replaceWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
 
 /** Our kernel's name: inputs p [rows, columns] (float32), values [rows] (int32), gradients [rows] (float32). */
 export const ONE_HOT_DIFFERENCE = 'GpOneHotDifference';
@@ -53,12 +53,10 @@ function oneHotDifference({ inputs, backend: anyBackend }: { inputs: tf.NamedTen
 }
 
 /** Does the current backend run ONE_HOT_DIFFERENCE (WASM, with our kernels on its heap)? */
-export function hasOneHotDifference(): boolean {
-  return tf.getBackend() === 'wasm' && tf.getKernel(ONE_HOT_DIFFERENCE, 'wasm') !== undefined && kernelsOn(tf.backend() as unknown as WasmBackend) !== null;
-}
+export const hasOneHotDifference = (): boolean => runsOnWasmHeap(ONE_HOT_DIFFERENCE);
 
 /** Call after the WASM backend is set; harmless to call twice. */
 export function speedUpWasmRows(): void {
   replaceWasmKernel('Max', fastMax);
-  if (!tf.getKernel(ONE_HOT_DIFFERENCE, 'wasm')) tf.registerKernel({ kernelName: ONE_HOT_DIFFERENCE, backendName: 'wasm', kernelFunc: oneHotDifference as unknown as tf.KernelFunc });
+  registerWasmKernel(ONE_HOT_DIFFERENCE, oneHotDifference);
 }

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { kernelsOn } from './wasm-simd/heap';
-import type { WasmBackend } from './wasm-heap-views';
+import { registerWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
 
 /** Our kernel's name: inputs dy, s = sigmoid(x) and y = x s, float32 of one shape. */
 export const SWISH_GRADIENT = 'GpSwishGradient';
@@ -24,11 +24,9 @@ function swishGradient({ inputs, backend: anyBackend }: { inputs: tf.NamedTensor
 }
 
 /** Does the current backend run SWISH_GRADIENT (WASM, with our kernels on its heap)? */
-export function hasSwishGradient(): boolean {
-  return tf.getBackend() === 'wasm' && tf.getKernel(SWISH_GRADIENT, 'wasm') !== undefined && kernelsOn(tf.backend() as unknown as WasmBackend) !== null;
-}
+export const hasSwishGradient = (): boolean => runsOnWasmHeap(SWISH_GRADIENT);
 
 /** Call after the WASM backend is set; harmless to call twice. */
 export function registerSwishGradient(): void {
-  if (!tf.getKernel(SWISH_GRADIENT, 'wasm')) tf.registerKernel({ kernelName: SWISH_GRADIENT, backendName: 'wasm', kernelFunc: swishGradient as unknown as tf.KernelFunc });
+  registerWasmKernel(SWISH_GRADIENT, swishGradient);
 }

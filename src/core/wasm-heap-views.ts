@@ -3,6 +3,7 @@
  * in place (wasm-heap-kernels.ts, wasm-heap-transpose.ts), and how they take a kernel's place.
  */
 import * as tf from '@tensorflow/tfjs';
+import { kernelsOn } from './wasm-simd/heap';
 import type { HeapMemory } from './wasm-simd/kernels';
 
 /** The parts of tfjs-backend-wasm's BackendWasm and its Emscripten module that our kernels use (here and in wasm-simd/). */
@@ -42,3 +43,12 @@ export function replaceWasmKernel(name: string, replacement: (original: tf.Kerne
   tf.registerKernel({ kernelName: name, backendName: 'wasm', fixed: true, kernelFunc: replacement(original) } as tf.KernelConfig);
 }
 
+/** Registers a kernel of ours (a name TF.js does not have) on the WASM backend, once. */
+export function registerWasmKernel(name: string, kernelFunc: (args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }) => tf.TensorInfo): void {
+  if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+}
+
+/** Does the current backend run our kernel `name` (WASM, with our WebAssembly on its heap)? Else its caller composes TF.js's ops. */
+export function runsOnWasmHeap(name: string): boolean {
+  return tf.getBackend() === 'wasm' && tf.getKernel(name, 'wasm') !== undefined && kernelsOn(tf.backend() as unknown as WasmBackend) !== null;
+}

@@ -32,7 +32,6 @@ type ConvLayer = ReturnType<typeof tf.layers.conv2d> & {
  * would record one function returning all three.
  */
 function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, strides: [number, number], pad: 'valid' | 'same', dilations: [number, number]): tf.Tensor4D {
-  registerFusedConvGradient();
   const attrs = { strides, pad, dataFormat: 'NHWC', dilations, activation: 'linear' };
   return tf.engine().runKernel('FusedConv2D', { x, filter, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
@@ -40,6 +39,7 @@ function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D
 /**
  * The gradient of FusedConv2D run as above (linear, NHWC, no dilation): one function per
  * input, called by the tape only for the inputs on the way to what is differentiated.
+ * Registered once, with the layer's class.
  * tfjs-core registers none (its fused op records its own), so this one is used only by
  * kernels run directly.
  */
@@ -70,6 +70,7 @@ let LazyConv2D: (new (args: ConvArgs) => ConvLayer) | undefined;
 /** The class, made once from tfjs-layers' own Conv2D (which the package does not export by name). */
 function lazyConvClass(): new (args: ConvArgs) => ConvLayer {
   if (LazyConv2D) return LazyConv2D;
+  registerFusedConvGradient();
   const Conv2D = tf.layers.conv2d({ filters: 1, kernelSize: 1 }).constructor as new (args: ConvArgs) => ConvLayer;
   LazyConv2D = class extends Conv2D {
     call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
