@@ -5,25 +5,19 @@
  * that leak no tensor. Built on ./autoregressive-helpers.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { useNodeBackend } from '../../src/cli/node-backend';
+import { expect } from 'vitest';
 import { defaultConfig, type RunConfig } from '../../src/core/config';
 import type { PixelSamplingNetwork } from '../../src/core/models/autoregressive/pixel-sampler';
 import type { TrainingSession } from '../../src/core/training/session';
 import { drawnByEachMethod, valueGradient } from './autoregressive-helpers';
-import { fixedBatchOf, heldOut, sessionFor, stepOn, train } from './helpers';
+import { fixedBatchOf, heldOut, onNodeBackend, sessionFor, stepOn, train } from './helpers';
 
 /** An image's [height, width, channels]. */
 export type Shape = [number, number, number];
 
 /** The file's tests on WASM (fast on convolutions, with our kernel for their filter gradients), the CPU backend after. */
 export function onWasmBackend(): void {
-  beforeAll(async () => {
-    await useNodeBackend('wasm');
-  });
-  afterAll(async () => {
-    await useNodeBackend('cpu');
-  });
+  onNodeBackend('wasm');
 }
 
 /** A tiny run of `model` on the WASM backend: its defaults, then `values`. */

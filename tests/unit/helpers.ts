@@ -1,5 +1,7 @@
 /** Shared test helpers: sessions from configs, fixed batches, held-out figures. */
 import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll } from 'vitest';
+import { useNodeBackend, type NodeBackend } from '../../src/cli/node-backend';
 import { openNodeDataset } from '../../src/cli/node-datasets';
 import type { RunConfig } from '../../src/core/config';
 import type { Dataset } from '../../src/core/datasets/dataset';
@@ -7,6 +9,16 @@ import type { GenerativeModel, StepTerms } from '../../src/core/models/model';
 import { DETACHED_JOB } from '../../src/core/training/jobs';
 import { createRandom } from '../../src/core/random';
 import { createSession, type TrainingSession } from '../../src/core/training/session';
+
+/** The enclosing suite's tests on `backend` (called inside a describe), the CPU backend after: the other files' default. */
+export function onNodeBackend(backend: NodeBackend): void {
+  beforeAll(async () => {
+    await useNodeBackend(backend);
+  });
+  afterAll(async () => {
+    await useNodeBackend('cpu');
+  });
+}
 
 export async function sessionFor(config: RunConfig): Promise<TrainingSession> {
   return createSession(config, await openNodeDataset(config.dataset, config.values));

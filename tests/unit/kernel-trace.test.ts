@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useSimdKernels } from '../../src/core/wasm-simd/register';
-import { useNodeBackend } from '../../src/cli/node-backend';
 import { kernelFlops } from '../../src/core/kernel-flops';
 import { traceKernels } from '../../src/core/kernel-trace';
+import { onNodeBackend } from './helpers';
 
 /** FLOPs by brute force: one count per multiply-add of a direct convolution loop. */
 function directConvMultiplyAdds(batch: number, outH: number, outW: number, outC: number, filterH: number, filterW: number, inC: number): number {
@@ -30,12 +30,7 @@ describe('FLOPs of a kernel call (src/core/kernel-flops.ts)', () => {
 });
 
 describe('tracing kernels (src/core/kernel-trace.ts)', () => {
-  beforeAll(async () => {
-    await useNodeBackend('wasm');
-  });
-  afterAll(async () => {
-    await useNodeBackend('cpu');
-  });
+  onNodeBackend('wasm');
 
   it('counts a training step\'s FLOPs at the outermost kernels only, reads outside kernels, and puts every kernel back', async () => {
     const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useNodeBackend } from '../../src/cli/node-backend';
+import { describe, expect, it } from 'vitest';
 import { traceKernels } from '../../src/core/kernel-trace';
 import { lazyConv2d } from '../../src/core/models/lazy-conv';
+import { onNodeBackend } from './helpers';
 
 const ARGS = { filters: 4, kernelSize: 3, strides: 2, padding: 'same' as const, activation: 'swish' as const, inputShape: [8, 8, 3] };
 
@@ -17,12 +17,7 @@ function layers() {
 }
 
 describe('lazily differentiated convolution layer (src/core/models/lazy-conv.ts)', () => {
-  beforeAll(async () => {
-    await useNodeBackend('wasm');
-  });
-  afterAll(async () => {
-    await useNodeBackend('cpu');
-  });
+  onNodeBackend('wasm');
 
   it('has tf.layers.conv2d\'s weights (shapes, order, initial values) and computes the same output and gradients', async () => {
     const { fused, lazy } = layers();
@@ -63,12 +58,7 @@ describe('lazily differentiated convolution layer (src/core/models/lazy-conv.ts)
 });
 
 describe.each(['wasm', 'cpu'] as const)('the lazy layer\'s weight gradients (%s)', (backend) => {
-  beforeAll(async () => {
-    await useNodeBackend(backend);
-  });
-  afterAll(async () => {
-    await useNodeBackend('cpu');
-  });
+  onNodeBackend(backend);
 
   it('agree with tf.layers.conv2d\'s for the filter and the bias, through a stride-2 same-padded layer', async () => {
     const { fused, lazy } = layers();

@@ -4,9 +4,10 @@
  * run), its moments, and independence of neighbours; and the same numbers for the same seed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
 import { fillStandardNormal, NORMAL_NOISE, normalNoise } from '../../src/core/normal-noise';
+import { onNodeBackend } from './helpers';
 
 /** Phi(x) = (1 + erf(x / sqrt 2)) / 2, erf by Abramowitz and Stegun 7.1.26 (error under 1.5e-7). */
 function normalCdf(x: number): number {
@@ -85,12 +86,7 @@ describe('Gaussian noise by the ziggurat', () => {
 });
 
 describe('Gaussian noise drawn on the WASM heap', () => {
-  beforeAll(async () => {
-    await useNodeBackend('wasm');
-  });
-  afterAll(async () => {
-    await useNodeBackend('cpu');
-  });
+  onNodeBackend('wasm');
 
   it('gives the numbers of the JavaScript alone, bit for bit, at any size, seed and scale', async () => {
     expect(tf.getKernel(NORMAL_NOISE, 'wasm')).toBeDefined();

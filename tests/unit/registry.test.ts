@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import katex from 'katex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useNodeBackend } from '../../src/cli/node-backend';
+import { describe, expect, it } from 'vitest';
 import { datasetsFor, defaultConfig, paramsFor, TRAINING_PARAMS } from '../../src/core/config';
 import { DATASETS } from '../../src/core/datasets/catalog';
 import { MODELS } from '../../src/core/models';
@@ -10,7 +9,7 @@ import { defaultValues, validateParam } from '../../src/core/params/schema';
 import { createRandom } from '../../src/core/random';
 import { demonstrationLink } from '../../src/core/demonstrations';
 import { decodeLink } from '../../src/core/url-codec';
-import { fixedBatchOf, heldOut, sessionFor, stepOn } from './helpers';
+import { fixedBatchOf, heldOut, onNodeBackend, sessionFor, stepOn } from './helpers';
 
 /** Ids that appear in share links and must never change meaning. */
 const PUBLIC_IDS = ['ae', 'conv-ae', 'dae', 'vae', 'pixelcnn', 'pixelcnnpp', 'pixelrnn', 'ebm', 'rbm', 'gan'];
@@ -26,12 +25,7 @@ const PAIRS = MODELS.flatMap((model) =>
 
 describe('the model registry', () => {
   // WASM: fast on convolutions, and it needs our Conv2DBackpropFilter kernel to train them.
-  beforeAll(async () => {
-    await useNodeBackend('wasm');
-  });
-  afterAll(async () => {
-    await useNodeBackend('cpu');
-  });
+  onNodeBackend('wasm');
 
   it('has unique, public ids, for models and datasets', () => {
     const ids = MODELS.map((model) => model.id);

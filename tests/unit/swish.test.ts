@@ -4,12 +4,12 @@
  * gradient that is the calculus' one, the same bits from our kernel as from TF.js's ops.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useNodeBackend } from '../../src/cli/node-backend';
+import { describe, expect, it } from 'vitest';
 import { traceKernels } from '../../src/core/kernel-trace';
 import { swish, swishGradient } from '../../src/core/models/swish';
 import { hasSwishGradient, SWISH_GRADIENT } from '../../src/core/wasm-heap-swish';
 import { seededValues } from './wasm-simd-helpers';
+import { onNodeBackend } from './helpers';
 
 /** tfjs-layers' own swish activation. */
 const layersSwish = (x: tf.Tensor) => (tf.layers.activation({ activation: 'swish' }).apply(x) as tf.Tensor);
@@ -24,12 +24,7 @@ const exactGradient = (x: number) => {
 const inputs = (n: number, seed: number) => Float32Array.from(seededValues(n, seed), (v, i) => (i % 17 === 0 ? 0 : i % 13 === 0 ? v * 40 : v * 6));
 
 describe.each(['wasm', 'cpu'] as const)('Swish with its gradient written out (%s)', (backend) => {
-  beforeAll(async () => {
-    await useNodeBackend(backend);
-  });
-  afterAll(async () => {
-    await useNodeBackend('cpu');
-  });
+  onNodeBackend(backend);
 
   it('computes the values of tfjs-layers\' swish to the bit, and the gradient of x sigmoid(x)', async () => {
     const x = tf.tensor(inputs(1000, 3), [10, 100]);
@@ -56,12 +51,7 @@ describe.each(['wasm', 'cpu'] as const)('Swish with its gradient written out (%s
 });
 
 describe('Swish\'s gradient as one WASM kernel', () => {
-  beforeAll(async () => {
-    await useNodeBackend('wasm');
-  });
-  afterAll(async () => {
-    await useNodeBackend('cpu');
-  });
+  onNodeBackend('wasm');
 
   it('gives the bits of TF.js\'s ops, at every length (vectors of 4 and the tail), with infinities and NaN', async () => {
     expect(hasSwishGradient()).toBe(true);
