@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { speedUpWasmDataMovement } from './wasm-heap-kernels';
 import { speedUpWasmRows } from './wasm-heap-rows';
-import { registerSwishGradient } from './wasm-heap-swish';
+import { registerActivationGradients } from './wasm-heap-activations';
 import { registerNormalNoise } from './wasm-heap-noise';
 import { registerSimdConvolutions } from './wasm-simd/register';
 
@@ -171,7 +171,7 @@ let registered = false;
 export function registerWasmGradientKernels(): void {
   speedUpWasmDataMovement();
   speedUpWasmRows();
-  registerSwishGradient();
+  registerActivationGradients();
   registerNormalNoise();
   speedUpWasmTransposedMatMul();
   speedUpWasmInputGradient();

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { traceKernels } from '../../src/core/kernel-trace';
+import { convolveWithBias } from '../../src/core/models/conv-with-bias';
 import { lazyConv2d } from '../../src/core/models/lazy-conv';
 import { onNodeBackend } from './helpers';
 
@@ -79,5 +80,34 @@ describe.each(['wasm', 'cpu'] as const)('the lazy layer\'s weight gradients (%s)
     tf.dispose([x, ...expected, ...actual]);
     fused.dispose();
     lazy.dispose();
+  });
+});
+
+describe.each(['wasm', 'cpu'] as const)('a convolution with its bias added as it is stored (conv-with-bias.ts, %s)', (backend) => {
+  onNodeBackend(backend);
+
+  it('with padding given per side (a masked convolution\'s window cut at its centre row): tf.conv2d(x, W).add(b)\'s values and gradients, one kernel forwards', async () => {
+    const x = tf.randomNormal([2, 6, 7, 5], 0, 1, 'float32', 11) as tf.Tensor4D;
+    const filter = tf.randomNormal([2, 3, 5, 8], 0, 1, 'float32', 12) as tf.Tensor4D;
+    const bias = tf.randomNormal([8], 0, 1, 'float32', 13) as tf.Tensor1D;
+    const padding: tf.backend_util.ExplicitPadding = [[0, 0], [1, 0], [1, 1], [0, 0]];
+    const weights = tf.randomNormal([2, 6, 7, 8], 0, 1, 'float32', 14);
+    const fused = (a: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D) => convolveWithBias(a, w, b, [1, 1], padding).mul(weights).sum();
+    const plain = (a: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D) => tf.conv2d(a, w, 1, padding).add(b).mul(weights).sum();
+    const trace = await traceKernels(async () => {
+      const y = convolveWithBias(x, filter, bias, [1, 1], padding);
+      await y.data();
+      y.dispose();
+    });
+    expect(trace.kernels.map((kernel) => kernel.name)).toEqual(['FusedConv2D']);
+    const [ours, theirs] = [fused, plain].map((f) => tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)([x, filter, bias]));
+    expect(Array.from(await fused(x, filter, bias).data())[0]).toBeCloseTo(Array.from(await plain(x, filter, bias).data())[0], 3);
+    for (const [a, b] of theirs.map((g, i) => [g, ours[i]])) {
+      expect(b.shape).toEqual(a.shape);
+      const [want, got] = [await a.data(), await b.data()];
+      const scale = Math.max(...Array.from(want, Math.abs));
+      got.forEach((value, i) => expect(Math.abs(value - want[i])).toBeLessThan(1e-5 * scale));
+    }
+    tf.dispose([x, filter, bias, weights, ...ours, ...theirs]);
   });
 });

@@ -1,13 +1,13 @@
 /**
  * Swish with its gradient written out (src/core/models/swish.ts), and on WASM that gradient as
- * one kernel of ours (src/core/wasm-heap-swish.ts): the same values as tfjs-layers' swish, a
+ * one kernel of ours (src/core/wasm-heap-activations.ts): the same values as tfjs-layers' swish, a
  * gradient that is the calculus' one, the same bits from our kernel as from TF.js's ops.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { traceKernels } from '../../src/core/kernel-trace';
 import { swish, swishGradient } from '../../src/core/models/swish';
-import { hasSwishGradient, SWISH_GRADIENT } from '../../src/core/wasm-heap-swish';
+import { hasSwishGradient, SWISH_GRADIENT } from '../../src/core/wasm-heap-activations';
 import { seededValues } from './wasm-simd-helpers';
 import { onNodeBackend } from './helpers';
 

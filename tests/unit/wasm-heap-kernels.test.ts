@@ -5,11 +5,11 @@ import { useNodeBackend } from '../../src/cli/node-backend';
 import { collapseTranspose } from '../../src/core/wasm-heap-transpose';
 
 /**
- * Our Slice, Transpose, leading-axes Sum, Identity and Cast on WASM (src/core/wasm-heap-kernels.ts) against
+ * Our Slice, Transpose, leading-axes Sum, Identity, Cast, Tile, SplitV, Concat, upsampling, PadV2 and GatherV2 on WASM (src/core/wasm-heap-kernels.ts) against
  * tfjs-backend-wasm's own kernels, run on the same inputs: all must agree bit for bit (a
  * sum too: a training run must not drift from what TF.js's kernels give).
  */
-const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Cast', 'Tile', 'SplitV', 'Concat', 'ResizeNearestNeighbor', 'Mean', 'PadV2'] as const;
+const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Cast', 'Tile', 'SplitV', 'Concat', 'ResizeNearestNeighbor', 'Mean', 'PadV2', 'GatherV2'] as const;
 let originals: Map<string, tf.KernelConfig>;
 let ours: Map<string, tf.KernelConfig>;
 
@@ -137,6 +137,29 @@ describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axe
       expect(ours, `${shape} ${JSON.stringify(paddings)} ${dtype} ${constant}`).toEqual(theirs);
       x.dispose();
     }
+  });
+
+  it('GatherV2: every axis, single values and long runs, repeated and matrix-shaped indices, float32 and int32, bit for bit; an index out of range is TF.js\'s error', async () => {
+    const cases: Array<[number[], number, number[], number[]]> = [
+      // shape, axis, indices, indices' shape
+      [[7], 0, [6, 0, 3, 3], [4]],
+      [[300, 5], 0, [299, 0, 17, 17, 150], [5]],
+      [[40, 28, 28, 1], 0, [39, 2, 2, 11], [4]],
+      [[3, 4, 5], 1, [3, 0, 1], [3]],
+      [[3, 4, 5], 2, [4, 0, 2, 2, 1, 3], [2, 3]],
+      [[2, 3, 100], 1, [], [0]],
+    ];
+    for (const [shape, axis, picked, pickedShape] of cases) for (const dtype of ['float32', 'int32'] as const) {
+      const [x, indices] = [numbered(shape, dtype), tf.tensor(picked, pickedShape, 'int32')];
+      const [theirs, ours, outShape] = await both(() => tf.gather(x, indices, axis));
+      expect(outShape).toEqual([...shape.slice(0, axis), ...pickedShape, ...shape.slice(axis + 1)]);
+      expect(ours, `${shape} axis ${axis} ${picked} ${dtype}`).toEqual(theirs);
+      tf.dispose([x, indices]);
+    }
+    const [x, wrong] = [numbered([4, 2], 'float32'), tf.tensor1d([1, 4], 'int32')];
+    use(ours);
+    expect(() => tf.gather(x, wrong)).toThrow('GatherV2: the index value 4 is not in [0, 3]');
+    tf.dispose([x, wrong]);
   });
 
   it('Slice: runs, inner cuts, whole trailing axes, rank 1 to 4, float32 and int32, bit for bit', async () => {

@@ -13,6 +13,7 @@
  * same values, fewer kernels.
  */
 import * as tf from '@tensorflow/tfjs';
+import { convolveWithBias } from './conv-with-bias';
 import { swish } from './swish';
 
 type ConvArgs = Parameters<typeof tf.layers.conv2d>[0];
@@ -25,52 +26,11 @@ type ConvLayer = ReturnType<typeof tf.layers.conv2d> & {
   activation: { apply(x: tf.Tensor): tf.Tensor; getClassName(): string } | null;
 };
 
-/**
- * conv2d(x, filter) + bias as one FusedConv2D kernel (the bias added as the output is
- * stored, no separate pass over it), recorded on the tape as that kernel, whose gradient
- * (registered below) gives each input's gradient only when asked for: tfjs-core's fused op
- * would record one function returning all three.
- */
-function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, strides: [number, number], pad: 'valid' | 'same', dilations: [number, number]): tf.Tensor4D {
-  const attrs = { strides, pad, dataFormat: 'NHWC', dilations, activation: 'linear' };
-  return tf.engine().runKernel('FusedConv2D', { x, filter, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-}
-
-/**
- * The gradient of FusedConv2D run as above (linear, NHWC, no dilation): one function per
- * input, called by the tape only for the inputs on the way to what is differentiated.
- * Registered once, with the layer's class.
- * tfjs-core registers none (its fused op records its own), so this one is used only by
- * kernels run directly.
- */
-function registerFusedConvGradient(): void {
-  if (tf.getGradient('FusedConv2D')) return;
-  tf.registerGradient({
-    kernelName: 'FusedConv2D',
-    inputsToSave: ['x', 'filter'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-      const { strides, pad, dataFormat, dilations, activation, dimRoundingMode } = attrs as unknown as { strides: [number, number]; pad: 'valid' | 'same'; dataFormat: string; dilations: [number, number]; activation: string; dimRoundingMode?: string };
-      const dilated = Array.isArray(dilations) ? dilations.some((rate) => rate !== 1) : dilations !== 1;
-      if (activation !== 'linear' || dataFormat !== 'NHWC' || dilated) throw new Error(`lazy-conv: no gradient for FusedConv2D with ${activation}, ${dataFormat}, dilations ${dilations}`);
-      const convolution = { strides, pad, dataFormat, dimRoundingMode };
-      const gradient = dy as tf.Tensor4D;
-      return {
-        // dL/dx: the convolution's adjoint; dL/dW: x^T dy over every position; dL/db: dy summed over all but the channels
-        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: gradient, filter }, { ...convolution, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
-        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: gradient }, { ...convolution, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
-        bias: () => tf.sum(gradient, [0, 1, 2]),
-      };
-    },
-  });
-}
-
 let LazyConv2D: (new (args: ConvArgs) => ConvLayer) | undefined;
 
 /** The class, made once from tfjs-layers' own Conv2D (which the package does not export by name). */
 function lazyConvClass(): new (args: ConvArgs) => ConvLayer {
   if (LazyConv2D) return LazyConv2D;
-  registerFusedConvGradient();
   const Conv2D = tf.layers.conv2d({ filters: 1, kernelSize: 1 }).constructor as new (args: ConvArgs) => ConvLayer;
   LazyConv2D = class extends Conv2D {
     call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {

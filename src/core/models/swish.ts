@@ -9,9 +9,9 @@
  * The forward pass computes what tfjs-layers' does, to the bit.
  */
 import * as tf from '@tensorflow/tfjs';
-import { hasSwishGradient, SWISH_GRADIENT } from '../wasm-heap-swish';
+import { hasSwishGradient, SWISH_GRADIENT } from '../wasm-heap-activations';
 
-/** dL/dx = dL/dy (s + y (1 - s)): on WASM one kernel of ours (../wasm-heap-swish.ts), elsewhere TF.js's ops; the same numbers. */
+/** dL/dx = dL/dy (s + y (1 - s)): on WASM one kernel of ours (../wasm-heap-activations.ts), elsewhere TF.js's ops; the same numbers. */
 export function swishGradient(dy: tf.Tensor, s: tf.Tensor, y: tf.Tensor): tf.Tensor {
   if (hasSwishGradient()) return tf.engine().runKernel(SWISH_GRADIENT, { dy, s, y }) as tf.Tensor;
   return tf.mul(dy, tf.add(s, tf.mul(y, tf.sub(1, s))));

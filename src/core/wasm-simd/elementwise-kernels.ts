@@ -1,7 +1,8 @@
 /**
- * Element-wise kernels, generated as code (see encoder.ts) into the module of ./kernels.ts:
- * - swishGradient: Swish's gradient (../models/swish.ts) in one pass where TF.js's ops take
- *   four, used by ../wasm-heap-swish.ts.
+ * Element-wise kernels, generated as code (see encoder.ts) into the module of ./kernels.ts,
+ * used by ../wasm-heap-activations.ts:
+ * - swishGradient: Swish's gradient (../models/swish.ts) in one pass where TF.js's ops take four;
+ * - reluGradient: ReLU's, dy * step(x), in one pass where TF.js's take two (a step, a product).
  */
 import { FunctionWriter } from './encoder';
 
@@ -27,6 +28,38 @@ export function swishGradient(): FunctionWriter {
     f.get('out').get('dy').f32Load().get('s').f32Load().tee(sFloat);
     f.get('y').f32Load().f32(1).get(sFloat).op('f32.sub').op('f32.mul');
     f.op('f32.add').op('f32.mul').f32Store();
+    advance(4);
+    f.get('count').i32(1).op('i32.sub').set('count');
+  });
+  return f;
+}
+
+/**
+ * out[i] = dy[i] * step(x[i]) for `count` floats (addresses in bytes), with TF.js's step: 1
+ * where x > 0, NaN where x is NaN, else 0. TF.js's mul(dy, step(x)) as one product, so the
+ * same numbers (an infinite or NaN dy times 0 is NaN, as there).
+ */
+export function reluGradient(): FunctionWriter {
+  const f = new FunctionWriter('reluGradient', ['dy', 'x', 'out', 'count']);
+  const [one, x] = [f.local('v128', 'ones'), f.local('v128', 'xVector')];
+  const xFloat = f.local('f32', 'xFloat');
+  const advance = (bytes: number) => ['dy', 'x', 'out'].forEach((pointer) => f.get(pointer).i32(bytes).op('i32.add').set(pointer));
+  f.f32(1).simd('f32x4.splat').set(one);
+  f.whileLoop(() => f.get('count').i32(4).op('i32.ge_u'), () => {
+    f.get('out').get('dy').memory('v128.load');
+    // step: the comparison's all-ones lanes pick 1.0's bits, and a NaN's own lanes (x != x) its bits
+    f.get('x').memory('v128.load').tee(x).zeroVector().simd('f32x4.gt').get(one).simd('v128.and');
+    f.get(x).get(x).simd('f32x4.ne').get(x).simd('v128.and').simd('v128.or');
+    f.simd('f32x4.mul').memory('v128.store');
+    advance(16);
+    f.get('count').i32(4).op('i32.sub').set('count');
+  });
+  f.whileLoop(() => f.get('count'), () => {
+    f.get('out').get('dy').f32Load();
+    // x > 0 ? 1 : (x != x ? x : 0)
+    f.f32(1).get('x').f32Load().tee(xFloat).f32(0).get(xFloat).get(xFloat).op('f32.ne').op('select');
+    f.get(xFloat).f32(0).op('f32.gt').op('select');
+    f.op('f32.mul').f32Store();
     advance(4);
     f.get('count').i32(1).op('i32.sub').set('count');
   });

@@ -1,0 +1,56 @@
+/**
+ * A convolution with its bias added as the output is stored: TF.js's FusedConv2D kernel,
+ * run directly, with a gradient of ours.
+ *
+ * tf.conv2d(x, W).add(b) writes the convolution's output and then reads it again to add the
+ * bias: a whole pass over an activation (12 ms of a PixelCNN step on WASM). tfjs-core's fused
+ * op does it in one, but records one gradient function that returns the input's, the
+ * filter's and the bias's gradients together: a gradient with respect to the input alone
+ * (every Langevin step of the energy-based model, a generator's step through its
+ * discriminator) would compute the filter's too, as costly as the convolution itself.
+ * Used by ./lazy-conv.ts (tfjs-layers' convolutions) and PixelCNN's masked convolutions.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type Padding = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
+
+/**
+ * conv2d(x, filter) + bias as one FusedConv2D kernel (the bias added as the output is
+ * stored, no separate pass over it), recorded on the tape as that kernel, whose gradient
+ * (registered below, on first use) gives each input's gradient only when asked for: tfjs-core's fused op
+ * would record one function returning all three.
+ */
+export function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, strides: [number, number], pad: Padding, dilations: [number, number] = [1, 1]): tf.Tensor4D {
+  registerFusedConvGradient();
+  const attrs = { strides, pad, dataFormat: 'NHWC', dilations, activation: 'linear' };
+  return tf.engine().runKernel('FusedConv2D', { x, filter, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/**
+ * The gradient of FusedConv2D run as above (linear, NHWC, no dilation): one function per
+ * input, called by the tape only for the inputs on the way to what is differentiated.
+ * Registered once.
+ * tfjs-core registers none (its fused op records its own), so this one is used only by
+ * kernels run directly.
+ */
+function registerFusedConvGradient(): void {
+  if (tf.getGradient('FusedConv2D')) return;
+  tf.registerGradient({
+    kernelName: 'FusedConv2D',
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const { strides, pad, dataFormat, dilations, activation, dimRoundingMode } = attrs as unknown as { strides: [number, number]; pad: Padding; dataFormat: string; dilations: [number, number]; activation: string; dimRoundingMode?: string };
+      const dilated = Array.isArray(dilations) ? dilations.some((rate) => rate !== 1) : dilations !== 1;
+      if (activation !== 'linear' || dataFormat !== 'NHWC' || dilated) throw new Error(`conv-with-bias: no gradient for FusedConv2D with ${activation}, ${dataFormat}, dilations ${dilations}`);
+      const convolution = { strides, pad, dataFormat, dimRoundingMode };
+      const gradient = dy as tf.Tensor4D;
+      return {
+        // dL/dx: the convolution's adjoint; dL/dW: x^T dy over every position; dL/db: dy summed over all but the channels
+        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: gradient, filter }, { ...convolution, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: gradient }, { ...convolution, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        bias: () => tf.sum(gradient, [0, 1, 2]),
+      };
+    },
+  });
+}
