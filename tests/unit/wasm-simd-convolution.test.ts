@@ -70,6 +70,35 @@ describe.each(variants)('the matrix product (fused multiply-add: %s)', (fused) =
   });
 });
 
+describe.each(variants)('the matrix product with A addressed through tables (fused multiply-add: %s)', (fused) => {
+  it('reads A[r, s] at a + rowTable[r] + stepTable[s] and gives gemm\'s numbers on the gathered matrix, bit for bit, with bias and relu', () => {
+    const { kernels, place, read } = sandbox(fused);
+    // A's values scattered in a pool: row r's run starts at a shuffled place, its steps a fixed pattern apart
+    const pool = seededValues(4096, 11);
+    const poolAt = place(pool);
+    for (const m of [1, 4, 5, 9]) for (const n of [4, 12]) for (const k of [1, 3, 7]) for (const accumulate of [0, 1]) for (const epilogue of [false, true]) {
+      const rowOffsets = Array.from({ length: m }, (_, r) => ((r * 37 + m) % 40) * 64);
+      const stepOffsets = Array.from({ length: k }, (_, s) => (s % 2 ? s * 12 : s * 4 + 1280));
+      const tablesAt = place(new Float32Array(new Int32Array([...rowOffsets, ...stepOffsets]).buffer));
+      const gathered = Float32Array.from({ length: m * k }, (_, i) => pool[(rowOffsets[Math.floor(i / k)] + stepOffsets[i % k]) / 4]);
+      const b = seededValues(k * n, 5 + m + k);
+      const bias = seededValues(n, 6);
+      const start = seededValues(m * n, 3);
+      const [aAt, bAt, biasAt, tableC, plainC] = [place(gathered), place(b), place(bias), place(start), place(start)];
+      const [biasArg, reluArg] = epilogue ? [biasAt, 1] : [0, 0];
+      kernels.gemmTable(poolAt, tablesAt, tablesAt + m * 4, bAt, n * 4, tableC, n * 4, m, n, k, accumulate, biasArg, reluArg);
+      kernels.gemm(aAt, k * 4, 4, bAt, n * 4, plainC, n * 4, m, n, k, accumulate, biasArg, reluArg);
+      const [ours, plain] = [read(tableC, m * n), read(plainC, m * n)];
+      expect(ours, `m ${m} n ${n} k ${k} accumulate ${accumulate} epilogue ${epilogue}`).toEqual(plain);
+      // and the sum itself, from the pool
+      let sum = accumulate ? start[0] : 0;
+      for (let s = 0; s < k; s++) sum += pool[(rowOffsets[0] + stepOffsets[s]) / 4] * b[s * n];
+      if (epilogue) sum = Math.max(0, sum + bias[0]);
+      expect(ours[0]).toBeCloseTo(sum, 5);
+    }
+  });
+});
+
 describe('the patch copies', () => {
   // [batch, height, width, channels], filter, stride, padding, output size
   const shapes = [

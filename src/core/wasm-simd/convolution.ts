@@ -6,12 +6,14 @@
  * Why: XNNPACK in tfjs-backend-wasm 4.22 multiplies at 30-35 GFLOP/s on the 2-core Xeon our
  * benchmark runs on, without fused multiply-add (WASM SIMD had none until relaxed SIMD);
  * TF.js has no filter gradient on WASM at all (kernel-fixes.ts builds one from transposes and
- * a forward convolution, at about half the forward rate). Each pass here is one
- * image-to-columns copy (or its adjoint) and one matrix product, a chunk of output pixels at
- * a time, with X = the [pixels, Fh*Fw*Ci] patch matrix and W the [Fh*Fw*Ci, Co] filter:
+ * a forward convolution, at about half the forward rate). Each pass here is one matrix
+ * product, with X = the [pixels, Fh*Fw*Ci] patch matrix and W the [Fh*Fw*Ci, Co] filter:
  *   forward          Y  = X W
  *   input gradient   dX = col2im(dY W^T)
- *   filter gradient  dW = X^T dY   (summed over chunks)
+ *   filter gradient  dW = X^T dY   (summed over chunks of pixels)
+ * The forward pass and the filter gradient read X in place from the image, through tables
+ * of offsets (patch-tables.ts); the input gradient adds its product's rows back onto the
+ * image (col2im), a chunk of output pixels at a time.
  * Checked against TF.js's own kernels in tests/unit/wasm-simd-convolution.test.ts.
  *
  * Ours run on one thread. Where TF.js runs XNNPACK on more (it takes half the logical cores:
@@ -22,6 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { copyRows, HeapKernels, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
+import { paddedSize, PatchTableCache, type PatchTables } from './patch-tables';
 
 /**
  * Bytes of patch matrix worked on at once, so that a chunk stays in the second-level cache,
@@ -73,6 +76,8 @@ const chunkRows = (rowBytes: number, pixels: number, bytes = CHUNK_BYTES, fewest
 export class SimdConvolutions extends HeapKernels {
   /** For a filter made here and then used by a pass that takes `scratch`. */
   private readonly filterScratch = new Scratch(this.backend);
+  /** Patch offsets per geometry, for the passes that read patches in place (patch-tables.ts). */
+  private readonly tables = new PatchTableCache(this.backend);
 
   /**
    * Y = X W (+ bias, then max(0, .) if relu): x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] ->
@@ -96,6 +101,12 @@ export class SimdConvolutions extends HeapKernels {
     const wide = roundUp4(n); // the product's columns come in fours: narrower outputs are padded
     const padded = wide !== n;
     const direct = isPointwise(g);
+    if (!direct && !padded) {
+      // Y = patches W with the patches read where they lie in the (padded) image
+      const [image, tables] = this.patchesInPlace(xAt, g);
+      this.kernels.gemmTable(image, tables.pixels, tables.taps, filterAt, n * 4, outAt, n * 4, pixels, n, depth, 0, biasAt, relu ? 1 : 0);
+      return;
+    }
     const rows = chunkRows(depth * 4, pixels);
     const [matrix, paddedFilter, paddedOut, paddedBias] = this.scratch.regions([direct ? 0 : rows * depth * 4, padded ? depth * wide * 4 : 0, padded ? rows * wide * 4 : 0, padded ? wide * 4 : 0]);
     const heap = this.heap();
@@ -115,6 +126,29 @@ export class SimdConvolutions extends HeapKernels {
       this.kernels.gemm(a, depth * 4, 4, padded ? paddedFilter : filterAt, wide * 4, c, wide * 4, count, wide, depth, 0, bias, relu ? 1 : 0);
       if (padded) copyRows(heap, paddedOut, wide, outAt + first * n * 4, n, count, n);
     }
+  }
+
+  /**
+   * The image the patches are read from in place (x itself, or x with its zero border written
+   * out, in scratch) and the offsets that address them (patch-tables.ts). The image's address
+   * is valid until the next pass takes `scratch`.
+   */
+  private patchesInPlace(xAt: number, g: Geometry): [number, PatchTables] {
+    const { height, width, needed } = paddedSize(g);
+    const channels = g.inChannels;
+    const [image] = needed ? this.scratch.regions([g.batch * height * width * channels * 4]) : [xAt];
+    // after the allocations above, which may grow the heap
+    const tables = this.tables.tablesFor(g, () => this.words());
+    if (needed) {
+      this.zero(image, g.batch * height * width * channels);
+      // the image's rows and columns that windows reach, at (padTop, padLeft) of each padded image
+      const [rows, columns] = [Math.min(g.height, height - g.padTop), Math.min(g.width, width - g.padLeft)];
+      for (let b = 0; b < g.batch; b++) {
+        const to = image + ((b * height + g.padTop) * width + g.padLeft) * channels * 4;
+        this.kernels.copyRuns(xAt + b * g.height * g.width * channels * 4, g.width * channels * 4, to, width * channels * 4, rows, columns * channels * 4);
+      }
+    }
+    return [image, tables];
   }
 
   /** dX = col2im(dY W^T): dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci]. */
@@ -205,15 +239,24 @@ export class SimdConvolutions extends HeapKernels {
       this.zero(dwAt, depth * n);
       return dw;
     }
-    if (n % 4 === 0) {
-      const direct = isPointwise(g);
+    if (n % 4 === 0 && !isPointwise(g)) {
+      // chunks of pixels as many as im2col's would be (the product's order, so its numbers)
       const rows = chunkRows(depth * 4, pixels, FILTER_CHUNK_BYTES, MIN_FILTER_CHUNK_ROWS);
-      const [matrix] = this.scratch.regions([direct ? 0 : rows * depth * 4]);
+      const [image, tables] = this.patchesInPlace(xAt, g);
       for (let first = 0; first < pixels; first += rows) {
         const count = Math.min(rows, pixels - first);
-        if (!direct) this.kernels.im2col(xAt, matrix, depth * 4, ...patch(g, first, count));
+        // dW[K, Co] (+)= patches^T[K, count] dY[count, Co], the patches in place: the tables swapped
+        this.kernels.gemmTable(image, tables.taps, tables.pixels + first * 4, dyAt + first * n * 4, n * 4, dwAt, n * 4, depth, n, count, first > 0 ? 1 : 0);
+      }
+      return dw;
+    }
+    if (n % 4 === 0) {
+      // a 1x1 convolution's patches are its input's pixels
+      const rows = chunkRows(depth * 4, pixels, FILTER_CHUNK_BYTES, MIN_FILTER_CHUNK_ROWS);
+      for (let first = 0; first < pixels; first += rows) {
+        const count = Math.min(rows, pixels - first);
         // dW[K, Co] (+)= X^T[K, count] dY[count, Co]: X^T[r, p] = X[p, r] is at r*4 + p*K*4
-        this.kernels.gemm(direct ? xAt + first * depth * 4 : matrix, 4, depth * 4, dyAt + first * n * 4, n * 4, dwAt, n * 4, depth, n, count, first > 0 ? 1 : 0);
+        this.kernels.gemm(xAt + first * depth * 4, 4, depth * 4, dyAt + first * n * 4, n * 4, dwAt, n * 4, depth, n, count, first > 0 ? 1 : 0);
       }
       return dw;
     }

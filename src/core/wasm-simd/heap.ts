@@ -72,6 +72,11 @@ export class HeapKernels {
     return new Float32Array(this.memory.buffer);
   }
 
+  /** The heap as 32-bit integers (tables of offsets), viewed anew as heap() is. */
+  protected words(): Int32Array {
+    return new Int32Array(this.memory.buffer);
+  }
+
   /** Zeros `count` floats at `at`. */
   protected zero(at: number, count: number): void {
     this.heap().fill(0, at / 4, at / 4 + count);

@@ -43,11 +43,18 @@ export const ROWS = 4;
  * C (+)= A B (+ bias), then max(0, C) if relu: see the file's comment. k must be at least 1,
  * n a multiple of 4; bias is the address of n numbers, or 0 for none. The bias and relu are
  * applied as each block is stored, so a fused layer writes its output once.
+ *
+ * With `tables` (gemmTable), A[r, s] is at a + rowTable[r] + stepTable[s] (aRow and aStep
+ * are the two tables' addresses, i32 byte offsets): a convolution's patch matrix read
+ * straight from the (padded) image, A[pixel, tap] = image[base(pixel) + offset(tap)],
+ * without copying the patches out first (im2col), and its transpose by swapping the tables.
  */
-function gemm(fused: boolean): FunctionWriter {
-  const f = new FunctionWriter('gemm', ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', 'ldc', 'm', 'n', 'k', 'accumulate', 'bias', 'relu']);
+function gemm(fused: boolean, tables = false): FunctionWriter {
+  const f = new FunctionWriter(tables ? 'gemmTable' : 'gemm', ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', 'ldc', 'm', 'n', 'k', 'accumulate', 'bias', 'relu']);
   const [a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate] = ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', 'ldc', 'm', 'n', 'k', 'accumulate'];
   const [i, j, steps, bp, q] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')];
+  // with tables: the next entry of the step table, and the step's offset read from it
+  const [stepEntry, stepOffset] = [f.local('i32'), f.local('i32')];
   const [splat, b0, b1] = [f.local('v128'), f.local('v128'), f.local('v128')];
   const accumulators = Array.from({ length: ROWS }, () => [f.local('v128'), f.local('v128')]);
   const pointers = Array.from({ length: ROWS }, () => f.local('i32'));
@@ -57,17 +64,28 @@ function gemm(fused: boolean): FunctionWriter {
   const block = (rows: number, vectors: number) => {
     for (let r = 0; r < rows; r++) {
       for (let v = 0; v < vectors; v++) f.zeroVector().set(accumulators[r][v]);
-      // pointer to A[i + r, 0]
-      f.get(a).get(i).i32(r).op('i32.add').get(aRow).op('i32.mul').op('i32.add').set(pointers[r]);
+      // pointer to A[i + r, 0], or with tables to the row's base: a + rowTable[i + r]
+      if (tables) f.get(a).get(aRow).get(i).i32(r).op('i32.add').i32(2).op('i32.shl').op('i32.add').i32Load().op('i32.add').set(pointers[r]);
+      else f.get(a).get(i).i32(r).op('i32.add').get(aRow).op('i32.mul').op('i32.add').set(pointers[r]);
     }
     f.get(b).get(j).i32(2).op('i32.shl').op('i32.add').set(bp);
     f.get(k).set(steps);
+    if (tables) f.get(aStep).set(stepEntry);
     f.loop((top) => {
       for (let v = 0; v < vectors; v++) f.get(bp).memory('v128.load', 16 * v).set(bVectors[v]);
       f.get(bp).get(ldb).op('i32.add').set(bp);
+      if (tables) {
+        f.get(stepEntry).i32Load().set(stepOffset);
+        f.get(stepEntry).i32(4).op('i32.add').set(stepEntry);
+      }
       for (let r = 0; r < rows; r++) {
-        f.get(pointers[r]).memory('v128.load32_splat').set(splat);
-        f.get(pointers[r]).get(aStep).op('i32.add').set(pointers[r]);
+        if (tables) {
+          // A[i + r, step] at the row's base + stepTable[step]
+          f.get(pointers[r]).get(stepOffset).op('i32.add').memory('v128.load32_splat').set(splat);
+        } else {
+          f.get(pointers[r]).memory('v128.load32_splat').set(splat);
+          f.get(pointers[r]).get(aStep).op('i32.add').set(pointers[r]);
+        }
         for (let v = 0; v < vectors; v++) {
           // acc += A[i + r, step] * B[step, j + 4v .. j + 4v + 3]
           if (fused) f.get(splat).get(bVectors[v]).get(accumulators[r][v]).simd('f32x4.relaxed_madd');
@@ -333,9 +351,9 @@ function sumRows(): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, swishGradient, reluGradient and normalFast over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, swishGradient, reluGradient and normalFast over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient(), reluGradient(), normalFast()], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient(), reluGradient(), normalFast()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -348,6 +366,8 @@ export function hasRelaxedSimd(): boolean {
 /** The kernels as callable functions; addresses and strides in bytes. */
 export interface WasmKernels {
   gemm(a: number, aRow: number, aStep: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: number, bias?: number, relu?: number): void;
+  /** gemm with A[r, s] at a + rowTable[r] + stepTable[s] (tables of i32 byte offsets). */
+  gemmTable(a: number, rowTable: number, stepTable: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: number, bias?: number, relu?: number): void;
   im2col(image: number, matrix: number, colStride: number, ...patch: number[]): void;
   col2im(matrix: number, colStride: number, image: number, ...patch: number[]): void;
   copyRuns(source: number, sourceStride: number, target: number, targetStride: number, runs: number, bytes: number): void;
@@ -366,7 +386,7 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const module = new WebAssembly.Module(kernelModule(fused, shared));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient' | 'reluGradient' | 'normalFast'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
+  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient' | 'reluGradient' | 'normalFast'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; gemmTable: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
   return {
     copyRuns: e.copyRuns,
     sumRows: e.sumRows,
@@ -378,6 +398,7 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
     patchDot: (image, filterT, ...rest) => e.patchDot(image, filterT, 0, ...rest),
     // bias 0 and relu 0: none
     gemm: (a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias = 0, relu = 0) => e.gemm(a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias, relu),
+    gemmTable: (a, rowTable, stepTable, b, ldb, c, ldc, m, n, k, accumulate, bias = 0, relu = 0) => e.gemmTable(a, rowTable, stepTable, b, ldb, c, ldc, m, n, k, accumulate, bias, relu),
     im2col: (image, matrix, colStride, ...patch) => e.im2col(image, matrix, colStride, ...patch),
     // col2im's first parameter is the image it adds to, as patchWalk names them
     col2im: (matrix, colStride, image, ...patch) => e.col2im(image, matrix, colStride, ...patch),
