@@ -16,6 +16,7 @@ import { speedUpWasmDataMovement } from './wasm-heap-kernels';
 import { speedUpWasmRows } from './wasm-heap-rows';
 import { registerActivationGradients } from './wasm-heap-activations';
 import { registerNormalNoise } from './wasm-heap-noise';
+import { registerLangevinMove } from './wasm-heap-langevin';
 import { registerSimdConvolutions } from './wasm-simd/register';
 
 /** Padding per axis of an NHWC tensor, [before, after]: TF.js's conv_util.ExplicitPadding, which tfjs does not re-export. */
@@ -173,6 +174,7 @@ export function registerWasmGradientKernels(): void {
   speedUpWasmRows();
   registerActivationGradients();
   registerNormalNoise();
+  registerLangevinMove();
   speedUpWasmTransposedMatMul();
   speedUpWasmInputGradient();
   fixResizeNearestGradient('wasm');

@@ -33,17 +33,21 @@ const CASES: Case[] = [
   { a: [1, 3000, 9], b: [1, 3000, 40], transposeA: true, transposeB: false, fused: true }, // bias with the first chunk, relu after the last
   { a: [1, 6, 5], b: [1, 5, 1], transposeA: false, transposeB: false, fused: true },
   { a: [1, 4, 0], b: [1, 0, 8], transposeA: false, transposeB: false }, // an empty sum
+  { a: [64, 20], b: [64, 3], transposeA: true, transposeB: false }, // matrices (tf.matMul's gradient of a dense layer: x^T dy)
+  { a: [5, 3], b: [20, 3], transposeA: false, transposeB: true }, // matrices: dy W^T
 ];
 
 async function run(c: Case): Promise<Float32Array> {
   const size = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
-  const a = tf.tensor3d(seededValues(size(c.a), 1), c.a as [number, number, number]);
-  const b = tf.tensor3d(seededValues(size(c.b), 2), c.b as [number, number, number]);
-  const n = c.transposeB ? c.b[1] : c.b[2];
+  const a = tf.tensor(seededValues(size(c.a), 1), c.a);
+  const b = tf.tensor(seededValues(size(c.b), 2), c.b);
+  const n = c.transposeB ? c.b[c.b.length - 2] : c.b[c.b.length - 1];
   const bias = tf.tensor1d(seededValues(n, 3));
   const out = c.fused
-    ? tf.fused.matMul({ a, b, transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: 'relu' })
+    ? tf.fused.matMul({ a: a as tf.Tensor3D, b: b as tf.Tensor3D, transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: 'relu' })
     : tf.matMul(a, b, c.transposeA, c.transposeB);
+  // matrices in, a matrix out, as TF.js's kernels give
+  expect(out.shape).toEqual([...c.a.slice(0, -2).map((_, i) => Math.max(c.a[i], c.b[i])), c.transposeA ? c.a[c.a.length - 1] : c.a[c.a.length - 2], n]);
   const result = (await out.data()) as Float32Array;
   tf.dispose([a, b, bias, out]);
   return result;

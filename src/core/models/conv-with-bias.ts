@@ -8,7 +8,7 @@
  * filter's and the bias's gradients together: a gradient with respect to the input alone
  * (every Langevin step of the energy-based model, a generator's step through its
  * discriminator) would compute the filter's too, as costly as the convolution itself.
- * Used by ./lazy-conv.ts (tfjs-layers' convolutions) and PixelCNN's masked convolutions.
+ * Used by ./lazy-layers.ts (tfjs-layers' convolutions) and PixelCNN's masked convolutions.
  */
 import * as tf from '@tensorflow/tfjs';
 

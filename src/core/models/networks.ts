@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { exampleSize } from '../datasets/catalog';
 import type { Random } from '../random';
-import { lazyConv2d } from './lazy-conv';
+import { lazyConv2d, lazyDense } from './lazy-layers';
 
 export type Activation = 'relu' | 'elu' | 'tanh' | 'swish';
 export type Upsampling = 'nearest' | 'bilinear' | 'transpose';
@@ -66,7 +66,7 @@ export function convEncoder(shape: ImageShape, channels: readonly number[], outU
   const model = tf.sequential();
   channels.forEach((filters, index) =>
     model.add(
-      // lazily differentiated: an energy's input gradient (Langevin) needs no filter gradients (./lazy-conv.ts)
+      // lazily differentiated: an energy's input gradient (Langevin) needs no filter gradients (./lazy-layers.ts)
       lazyConv2d({
         filters,
         kernelSize: 3,
@@ -81,7 +81,7 @@ export function convEncoder(shape: ImageShape, channels: readonly number[], outU
   if (outUnits > 0) {
     // [B, H/2^L, W/2^L, C_L] -> [B, H/2^L * W/2^L * C_L]
     model.add(tf.layers.flatten());
-    model.add(tf.layers.dense({ units: outUnits, kernelInitializer: seeded(random) }));
+    model.add(lazyDense({ units: outUnits, kernelInitializer: seeded(random) }));
   }
   return model;
 }

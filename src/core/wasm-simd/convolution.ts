@@ -9,11 +9,11 @@
  * a forward convolution, at about half the forward rate). Each pass here is one matrix
  * product, with X = the [pixels, Fh*Fw*Ci] patch matrix and W the [Fh*Fw*Ci, Co] filter:
  *   forward          Y  = X W
- *   input gradient   dX = col2im(dY W^T)
+ *   input gradient   dX = col2im(dY W^T)   (at stride 1: dY convolved with W turned)
  *   filter gradient  dW = X^T dY   (summed over chunks of pixels)
  * The forward pass and the filter gradient read X in place from the image, through tables
- * of offsets (patch-tables.ts); the input gradient adds its product's rows back onto the
- * image (col2im), a chunk of output pixels at a time.
+ * of offsets (patch-tables.ts); a strided input gradient adds its product's rows back onto
+ * the image (col2im), a chunk of output pixels at a time.
  * Checked against TF.js's own kernels in tests/unit/wasm-simd-convolution.test.ts.
  *
  * Ours run on one thread. Where TF.js runs XNNPACK on more (it takes half the logical cores:
@@ -78,6 +78,11 @@ export class SimdConvolutions extends HeapKernels {
   private readonly filterScratch = new Scratch(this.backend);
   /** Patch offsets per geometry, for the passes that read patches in place (patch-tables.ts). */
   private readonly tables = new PatchTableCache(this.backend);
+  /**
+   * W^T, padded, per filter (by its data: TF.js never changes a tensor's values), for the
+   * input gradients of a Langevin walk, whose ten steps run each layer's one filter.
+   */
+  private readonly transposedFilters = new WeakMap<object, Float32Array>();
 
   /**
    * Y = X W (+ bias, then max(0, .) if relu): x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] ->
@@ -151,14 +156,14 @@ export class SimdConvolutions extends HeapKernels {
     return [image, tables];
   }
 
-  /** dX = col2im(dY W^T): dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci]. */
+  /** dX = col2im(dY W^T), or at stride 1 dY convolved with W turned: dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci]. */
   inputGradient(dy: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry): tf.TensorInfo {
     const dx = this.backend.makeOutput([g.batch, g.height, g.width, g.inChannels], 'float32');
     if (g.batch * g.outH * g.outW * g.outChannels * g.inChannels === 0) {
       this.zero(this.address(dx), g.batch * g.height * g.width * g.inChannels);
       return dx;
     }
-    if (g.outChannels < 4 && g.strideH === 1 && g.strideW === 1) {
+    if (g.strideH === 1 && g.strideW === 1) {
       this.inputGradientByTurnedFilter(this.address(dy), this.address(filter), this.address(dx), g);
       return dx;
     }
@@ -171,8 +176,13 @@ export class SimdConvolutions extends HeapKernels {
     const [dyAt, filterAt, dxAt] = [this.address(dy), this.address(filter), this.address(dx)];
     const heap = this.heap();
     // W^T: [K, Co] -> [Co, wide], zero past K
-    heap.fill(0, transposed / 4, transposed / 4 + n * wide);
-    transposeRows(heap, filterAt, depth, n, n, transposed, wide);
+    const kept = this.transposedFilters.get(filter.dataId);
+    if (kept && kept.length === n * wide) heap.set(kept, transposed / 4);
+    else {
+      heap.fill(0, transposed / 4, transposed / 4 + n * wide);
+      transposeRows(heap, filterAt, depth, n, n, transposed, wide);
+      this.transposedFilters.set(filter.dataId, heap.slice(transposed / 4, transposed / 4 + n * wide));
+    }
     heap.fill(0, dxAt / 4, dxAt / 4 + tf.util.sizeFromShape(dx.shape));
     for (let first = 0; first < pixels; first += rows) {
       const count = Math.min(rows, pixels - first);
@@ -206,11 +216,13 @@ export class SimdConvolutions extends HeapKernels {
   }
 
   /**
-   * With few output channels (a one-channel image's last layer), dY W^T is a matrix as wide
-   * as the patches but made from 1-3 numbers a row, written out and added back at great
-   * cost. At stride 1 the input gradient is a forward convolution instead, of dY by W turned
-   * 180 degrees with its channel axes swapped, padded by (filter - 1 - padding):
+   * At stride 1 the input gradient is a forward convolution, of dY by W turned 180 degrees
+   * with its channel axes swapped, padded by (filter - 1 - padding):
    *   dx[b, y, x, ci] = sum_{fh, fw, co} dy[b, y + pt - fh, x + pl - fw, co] W[fh, fw, ci, co]
+   * read in place like any forward pass, where dY W^T is a patch matrix written out and added
+   * back (col2im). Measured side by side (`.scratch/dx1.ts`): PixelCNN's 3x5 layer 18.8 ->
+   * 17.3 ms, conv-ae's 3x3 ones 23.4 -> 20.7 and 3.2 -> 2.7 ms; and with few output channels
+   * (a one-channel image's last layer), whose dY W^T rows would be made from 1-3 numbers, far more.
    */
   private inputGradientByTurnedFilter(dyAt: number, filterAt: number, dxAt: number, g: Geometry): void {
     const [inC, outC] = [g.inChannels, g.outChannels];

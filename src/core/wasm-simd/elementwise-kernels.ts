@@ -2,7 +2,8 @@
  * Element-wise kernels, generated as code (see encoder.ts) into the module of ./kernels.ts,
  * used by ../wasm-heap-activations.ts:
  * - swishGradient: Swish's gradient (../models/swish.ts) in one pass where TF.js's ops take four;
- * - reluGradient: ReLU's, dy * step(x), in one pass where TF.js's take two (a step, a product).
+ * - reluGradient: ReLU's, dy * step(x), in one pass where TF.js's take two (a step, a product);
+ * - langevinMove: a Langevin step's move, in one pass where TF.js's take five (../wasm-heap-langevin.ts).
  */
 import { FunctionWriter } from './encoder';
 
@@ -60,6 +61,49 @@ export function reluGradient(): FunctionWriter {
     f.f32(1).get('x').f32Load().tee(xFloat).f32(0).get(xFloat).get(xFloat).op('f32.ne').op('select');
     f.get(xFloat).f32(0).op('f32.gt').op('select');
     f.op('f32.mul').f32Store();
+    advance(4);
+    f.get('count').i32(1).op('i32.sub').set('count');
+  });
+  return f;
+}
+
+/**
+ * out = min(max(x - step * min(max(g, -clip), clip) + noise, low), high) for `count` floats
+ * (addresses in bytes; the four constants as float32 bits, clip, low and high infinite for
+ * none): TF.js's clip, product, difference, sum and clip, each rounded to float32 in that
+ * order, so the same numbers.
+ */
+export function langevinMove(): FunctionWriter {
+  const f = new FunctionWriter('langevinMove', ['x', 'g', 'noise', 'out', 'count', 'stepBits', 'clipBits', 'lowBits', 'highBits']);
+  const names = ['step', 'clip', 'low', 'high'] as const;
+  const scalars = names.map((name) => f.local('f32', `${name}Float`));
+  const vectors = names.map((name) => f.local('v128', `${name}Vector`));
+  const [step, clip, low, high] = scalars;
+  const [stepV, clipV, lowV, highV] = vectors;
+  names.forEach((name, i) => {
+    f.get(`${name}Bits`).op('f32.reinterpret_i32').tee(scalars[i]).simd('f32x4.splat').set(vectors[i]);
+  });
+  const advance = (bytes: number) => ['x', 'g', 'noise', 'out'].forEach((pointer) => f.get(pointer).i32(bytes).op('i32.add').set(pointer));
+  f.whileLoop(() => f.get('count').i32(4).op('i32.ge_u'), () => {
+    f.get('out');
+    // x - step * clip(g), + noise, then into [low, high]
+    f.get('x').memory('v128.load');
+    f.get('g').memory('v128.load').zeroVector().get(clipV).simd('f32x4.sub').simd('f32x4.max').get(clipV).simd('f32x4.min');
+    f.get(stepV).simd('f32x4.mul').simd('f32x4.sub');
+    f.get('noise').memory('v128.load').simd('f32x4.add');
+    f.get(lowV).simd('f32x4.max').get(highV).simd('f32x4.min');
+    f.memory('v128.store');
+    advance(16);
+    f.get('count').i32(4).op('i32.sub').set('count');
+  });
+  f.whileLoop(() => f.get('count'), () => {
+    f.get('out');
+    f.get('x').f32Load();
+    f.get('g').f32Load().f32(0).get(clip).op('f32.sub').op('f32.max').get(clip).op('f32.min');
+    f.get(step).op('f32.mul').op('f32.sub');
+    f.get('noise').f32Load().op('f32.add');
+    f.get(low).op('f32.max').get(high).op('f32.min');
+    f.f32Store();
     advance(4);
     f.get('count').i32(1).op('i32.sub').set('count');
   });

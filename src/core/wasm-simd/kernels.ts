@@ -20,7 +20,7 @@
  * (12 accumulators) spilled registers and ran at 40.
  */
 import { encodeModule, FunctionWriter } from './encoder';
-import { reluGradient, swishGradient } from './elementwise-kernels';
+import { langevinMove, reluGradient, swishGradient } from './elementwise-kernels';
 import { normalFast } from './noise-kernel';
 import { maxRows, oneHotDifference } from './row-kernels';
 
@@ -351,9 +351,9 @@ function sumRows(): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, swishGradient, reluGradient and normalFast over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, swishGradient, reluGradient, langevinMove and normalFast over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient(), reluGradient(), normalFast()], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient(), reluGradient(), langevinMove(), normalFast()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -376,6 +376,8 @@ export interface WasmKernels {
   oneHotDifference(p: number, values: number, gradients: number, out: number, rows: number, columns: number): void;
   swishGradient(dy: number, s: number, y: number, out: number, count: number): void;
   reluGradient(dy: number, x: number, out: number, count: number): void;
+  /** the four constants as float32 bits */
+  langevinMove(x: number, g: number, noise: number, out: number, count: number, stepBits: number, clipBits: number, lowBits: number, highBits: number): void;
   normalFast(out: number, count: number, state: number, tables: number, slow: number): void;
   /** patchDot: the patch parameters of patchWalk, then out, n and depthBytes (see patchDot). */
   patchDot(image: number, filterT: number, ...patchOutNDepth: number[]): void;
@@ -386,7 +388,7 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const module = new WebAssembly.Module(kernelModule(fused, shared));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient' | 'reluGradient' | 'normalFast'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; gemmTable: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
+  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient' | 'reluGradient' | 'langevinMove' | 'normalFast'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; gemmTable: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
   return {
     copyRuns: e.copyRuns,
     sumRows: e.sumRows,
@@ -394,6 +396,7 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
     oneHotDifference: e.oneHotDifference,
     swishGradient: e.swishGradient,
     reluGradient: e.reluGradient,
+    langevinMove: e.langevinMove,
     normalFast: e.normalFast,
     patchDot: (image, filterT, ...rest) => e.patchDot(image, filterT, 0, ...rest),
     // bias 0 and relu 0: none

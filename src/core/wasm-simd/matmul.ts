@@ -25,23 +25,29 @@ export interface ProductShape {
   n: number;
   transposeA: boolean;
   transposeB: boolean;
+  /** Both operands 2-D (tf.matMul of matrices): the product is [m, n], not [1, m, n]. */
+  matrices: boolean;
 }
 
-/** The product's shape from 3-D operands (TF.js's ops reshape to [batch, rows, columns]), or null where ours does not apply. */
+/**
+ * The product's shape from 3-D operands (TF.js's fused op reshapes to [batch, rows,
+ * columns]) or 2-D ones (tf.matMul passes matrices as they are), or null where ours does not apply.
+ */
 export function productShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): ProductShape | null {
-  if (a.shape.length !== 3 || b.shape.length !== 3 || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
-  const [aBatch, aRows, aColumns] = a.shape;
-  const [bBatch, bRows, bColumns] = b.shape;
+  const matrices = a.shape.length === 2 && b.shape.length === 2;
+  if (!(matrices || (a.shape.length === 3 && b.shape.length === 3)) || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const [aBatch, aRows, aColumns] = matrices ? [1, ...a.shape] : a.shape;
+  const [bBatch, bRows, bColumns] = matrices ? [1, ...b.shape] : b.shape;
   const [m, k] = transposeA ? [aColumns, aRows] : [aRows, aColumns];
   const [kB, n] = transposeB ? [bColumns, bRows] : [bRows, bColumns];
   if (k !== kB || (aBatch !== bBatch && aBatch !== 1 && bBatch !== 1)) return null;
-  return { batch: Math.max(aBatch, bBatch), aBatch, bBatch, m, k, n, transposeA, transposeB };
+  return { batch: Math.max(aBatch, bBatch), aBatch, bBatch, m, k, n, transposeA, transposeB, matrices };
 }
 
 export class SimdMatMul extends HeapKernels {
-  /** C = op(A) op(B) (+ bias, then max(0, .) if relu) for each batch: [batch, m, n]. */
+  /** C = op(A) op(B) (+ bias, then max(0, .) if relu) for each batch: [batch, m, n] ([m, n] from matrices). */
   product(a: tf.TensorInfo, b: tf.TensorInfo, p: ProductShape, epilogue: Epilogue = {}): tf.TensorInfo {
-    const out = this.backend.makeOutput([p.batch, p.m, p.n], 'float32');
+    const out = this.backend.makeOutput(p.matrices ? [p.m, p.n] : [p.batch, p.m, p.n], 'float32');
     const { m, k, n } = p;
     if (m * n === 0) return out;
     const outAt = this.address(out);

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../random';
-import { lazyConv2d } from '../lazy-conv';
+import { lazyConv2d } from '../lazy-layers';
 import { seeded } from '../networks';
 
 
@@ -75,7 +75,7 @@ export function convNetworks(shape: readonly [number, number, number], noise: nu
   if (4 * baseH !== height || 4 * baseW !== width) generator.add(tf.layers.cropping2D({ cropping: [[0, 4 * baseH - height], [0, 4 * baseW - width]] }));
 
   const body = tf.sequential();
-  // lazily differentiated: the generator's step needs D's input gradient only (../lazy-conv.ts)
+  // lazily differentiated: the generator's step needs D's input gradient only (../lazy-layers.ts)
   body.add(lazyConv2d({ filters: narrow, kernelSize: 3, strides: 2, padding: 'same', inputShape: [height, width, depth + classes], kernelInitializer: seeded(random) }));
   body.add(tf.layers.leakyReLU({ alpha: LEAKY_SLOPE }));
   body.add(lazyConv2d({ filters: wide, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: seeded(random) }));

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { traceKernels } from '../../src/core/kernel-trace';
 import { convolveWithBias } from '../../src/core/models/conv-with-bias';
-import { lazyConv2d } from '../../src/core/models/lazy-conv';
+import { lazyConv2d, lazyDense } from '../../src/core/models/lazy-layers';
 import { onNodeBackend } from './helpers';
 
 const ARGS = { filters: 4, kernelSize: 3, strides: 2, padding: 'same' as const, activation: 'swish' as const, inputShape: [8, 8, 3] };
@@ -17,7 +17,7 @@ function layers() {
   return { fused: make(tf.layers.conv2d), lazy: make(lazyConv2d) };
 }
 
-describe('lazily differentiated convolution layer (src/core/models/lazy-conv.ts)', () => {
+describe('lazily differentiated convolution layer (src/core/models/lazy-layers.ts)', () => {
   onNodeBackend('wasm');
 
   it('has tf.layers.conv2d\'s weights (shapes, order, initial values) and computes the same output and gradients', async () => {
@@ -109,5 +109,58 @@ describe.each(['wasm', 'cpu'] as const)('a convolution with its bias added as it
       got.forEach((value, i) => expect(Math.abs(value - want[i])).toBeLessThan(1e-5 * scale));
     }
     tf.dispose([x, filter, bias, weights, ...ours, ...theirs]);
+  });
+});
+
+describe.each(['wasm', 'cpu'] as const)('lazily differentiated dense layer (%s)', (backend) => {
+  onNodeBackend(backend);
+
+  const denseLayers = () => {
+    const make = (create: typeof tf.layers.dense) => {
+      const model = tf.sequential();
+      model.add(create({ units: 3, inputShape: [20], activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }), biasInitializer: tf.initializers.randomNormal({ seed: 6 }) }));
+      return model;
+    };
+    return { fused: make(tf.layers.dense), lazy: make(lazyDense) };
+  };
+
+  it('has tf.layers.dense\'s weights and computes its output and every gradient', async () => {
+    const { fused, lazy } = denseLayers();
+    for (const [a, b] of fused.getWeights().map((w, i) => [w, lazy.getWeights()[i]])) expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
+    const x = tf.randomNormal([5, 20], 0, 1, 'float32', 7);
+    const run = (model: tf.Sequential) => {
+      const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+      const { grads, value } = tf.variableGrads(() => (model.apply(x) as tf.Tensor).square().sum() as tf.Scalar, variables);
+      const inputGradient = tf.grad((input: tf.Tensor) => (model.apply(input) as tf.Tensor).square().sum())(x);
+      return [model.predict(x) as tf.Tensor, inputGradient, ...variables.map((variable) => grads[variable.name]), value];
+    };
+    const [expected, actual] = [run(fused), run(lazy)];
+    for (const [a, b] of expected.map((t, i) => [t, actual[i]])) {
+      expect(b.shape).toEqual(a.shape);
+      const [want, got] = [await a.data(), await b.data()];
+      const scale = Math.max(...Array.from(want, Math.abs));
+      got.forEach((value, i) => expect(Math.abs(value - want[i])).toBeLessThanOrEqual(1e-6 * scale));
+    }
+    tf.dispose([x, ...expected, ...actual]);
+    fused.dispose();
+    lazy.dispose();
+  });
+
+  it('a gradient with respect to the input alone multiplies twice, forwards and back (the fused layer three times: the weights\' gradient too)', async () => {
+    const { fused, lazy } = denseLayers();
+    const x = tf.randomNormal([5, 20], 0, 1, 'float32', 8);
+    const products = async (model: tf.Sequential) => {
+      const trace = await traceKernels(async () => {
+        const gradient = tf.grad((input: tf.Tensor) => (model.apply(input) as tf.Tensor).sum())(x);
+        await gradient.data();
+        gradient.dispose();
+      });
+      return trace.kernels.filter((kernel) => kernel.name === 'BatchMatMul' || kernel.name === '_FusedMatMul').reduce((sum, kernel) => sum + kernel.calls, 0);
+    };
+    expect(await products(fused)).toBe(3);
+    expect(await products(lazy)).toBe(2);
+    x.dispose();
+    fused.dispose();
+    lazy.dispose();
   });
 });

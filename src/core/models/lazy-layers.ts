@@ -1,5 +1,5 @@
 /**
- * tf.layers.conv2d with gradients computed only where asked for.
+ * tf.layers.conv2d and tf.layers.dense with gradients computed only where asked for.
  *
  * tfjs-layers runs a convolution with a bias (and no activation it can fuse, or a linear
  * one) as tfjs-core's fused convolution, whose gradient is one custom function returning
@@ -10,13 +10,23 @@
  * replaces `call`) computed as the FusedConv2D kernel (the convolution, its bias added as
  * it is stored) with a gradient of ours, then the activation: TF.js computes the gradients
  * one by one, only those needed. Swish is ./swish.ts's, whose gradient is written out: the
- * same values, fewer kernels.
+ * same values, fewer kernels. The dense layer likewise: tfjs-layers' is a fused product
+ * whose gradient returns the weights' gradients with the input's; ours is a product and a
+ * sum, each differentiated on its own.
  */
 import * as tf from '@tensorflow/tfjs';
 import { convolveWithBias } from './conv-with-bias';
 import { swish } from './swish';
 
 type ConvArgs = Parameters<typeof tf.layers.conv2d>[0];
+type DenseArgs = Parameters<typeof tf.layers.dense>[0];
+/** The parts of tfjs-layers' Dense that call() reads (its typings keep some private). */
+interface DenseParts {
+  kernel: tf.LayerVariable;
+  bias: tf.LayerVariable | null;
+  activation: { apply(x: tf.Tensor): tf.Tensor } | null;
+}
+type DenseLayer = ReturnType<typeof tf.layers.dense>;
 type ConvLayer = ReturnType<typeof tf.layers.conv2d> & {
   kernel: tf.LayerVariable;
   bias: tf.LayerVariable | null;
@@ -52,4 +62,32 @@ function lazyConvClass(): new (args: ConvArgs) => ConvLayer {
 export function lazyConv2d(args: ConvArgs): ReturnType<typeof tf.layers.conv2d> {
   if (args.dataFormat && args.dataFormat !== 'channelsLast') throw new Error('lazyConv2d takes channels-last data only');
   return new (lazyConvClass())(args);
+}
+
+let LazyDense: (new (args: DenseArgs) => DenseLayer) | undefined;
+
+/** The class, made once from tfjs-layers' own Dense. */
+function lazyDenseClass(): new (args: DenseArgs) => DenseLayer {
+  if (LazyDense) return LazyDense;
+  const Dense = tf.layers.dense({ units: 1 }).constructor as new (args: DenseArgs) => DenseLayer;
+  LazyDense = class extends Dense {
+    call(inputs: tf.Tensor | tf.Tensor[], kwargs: object): tf.Tensor | tf.Tensor[] {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor;
+      // inputs of higher rank (a product over the last axis) are left to tfjs-layers
+      if (x.rank !== 2) return super.call(inputs, kwargs as never);
+      return tf.tidy(() => {
+        const { kernel, bias, activation } = this as unknown as DenseParts;
+        // [B, in] x [in, out] (+ [out]) -> [B, out]: the product's gradient and the sum's, each only when needed
+        const product = tf.matMul(x as tf.Tensor2D, kernel.read() as tf.Tensor2D);
+        const y = bias ? product.add(bias.read()) : product;
+        return activation ? activation.apply(y) : y;
+      });
+    }
+  } as unknown as new (args: DenseArgs) => DenseLayer;
+  return LazyDense;
+}
+
+/** A dense layer like tf.layers.dense, differentiated lazily (inputs of rank 2). */
+export function lazyDense(args: DenseArgs): ReturnType<typeof tf.layers.dense> {
+  return new (lazyDenseClass())(args);
 }
