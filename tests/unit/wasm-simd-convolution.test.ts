@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { allowRelaxedSimd, useNodeBackend } from '../../src/cli/node-backend';
 import { signed, unsigned } from '../../src/core/wasm-simd/encoder';
 import { hasRelaxedSimd, instantiateKernels, type WasmKernels } from '../../src/core/wasm-simd/kernels';
 import { useSimdKernels } from '../../src/core/wasm-simd/register';
+import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
 import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
 
 /**
@@ -151,6 +152,8 @@ interface Case {
   stride: number | [number, number];
   pad: 'same' | 'valid' | number;
   dilation?: number;
+  /** Runs the forward pass and the input gradient by Winograd's F(2, 3) (src/core/wasm-simd/winograd.ts). */
+  winograd?: boolean;
 }
 
 const CASES: Case[] = [
@@ -162,6 +165,10 @@ const CASES: Case[] = [
   { x: [2, 10, 10, 6], filter: [4, 4, 6, 12], stride: [2, 1], pad: 'same' },
   { x: [3, 20, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same' }, // many chunks
   { x: [2, 9, 9, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same', dilation: 2 }, // not ours: the kernel before
+  // three filter rows at stride 1, channels in fours: Winograd's rows forwards and (the filter turned) backwards
+  { x: [2, 7, 6, 4], filter: [3, 3, 4, 8], stride: 1, pad: 'same', winograd: true }, // an odd number of output rows
+  { x: [3, 8, 9, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'valid', winograd: true },
+  { x: [2, 6, 7, 4], filter: [3, 5, 4, 4], stride: 1, pad: 2, winograd: true }, // more padding rows than the windows need
 ];
 
 type Results = { y: Float32Array; fused: Float32Array; dx: Float32Array; dw: Float32Array };
@@ -194,7 +201,12 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
 
   it.each(CASES.map((c, i) => [i, c] as const))('case %i agrees: %o', async (i, c) => {
     const before = tf.memory().numTensors;
+    const winograd = vi.spyOn(SimdConvolutions.prototype as unknown as { winogradForward: () => void }, 'winogradForward');
+    winograd.mockClear();
     const ours = await run(c);
+    // the forward pass, the fused one, the forward pass inside the gradients and the input gradient: Winograd's where it applies
+    expect(winograd).toHaveBeenCalledTimes(c.winograd ? 4 : 0);
+    winograd.mockRestore();
     expect(tf.memory().numTensors).toBe(before);
     for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], reference[i][key], 2e-6, key);
   });

@@ -25,6 +25,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { copyRows, HeapKernels, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
 import { paddedSize, PatchTableCache, type PatchTables } from './patch-tables';
+import { rowGeometry, transformFilter, winogradApplies, winogradPlan } from './winograd';
 
 /**
  * Bytes of patch matrix worked on at once, so that a chunk stays in the second-level cache,
@@ -106,6 +107,7 @@ export class SimdConvolutions extends HeapKernels {
     const wide = roundUp4(n); // the product's columns come in fours: narrower outputs are padded
     const padded = wide !== n;
     const direct = isPointwise(g);
+    if (!padded && winogradApplies(g)) return this.winogradForward(xAt, filterAt, outAt, g, biasAt, relu);
     if (!direct && !padded) {
       // Y = patches W with the patches read where they lie in the (padded) image
       const [image, tables] = this.patchesInPlace(xAt, g);
@@ -133,6 +135,45 @@ export class SimdConvolutions extends HeapKernels {
     }
   }
 
+  /** The forward pass by Winograd's F(2, 3) along the rows (winograd.ts), an image at a time. */
+  private winogradForward(xAt: number, filterAt: number, outAt: number, g: Geometry, biasAt: number, relu: boolean): void {
+    const { tiles, height, width } = winogradPlan(g);
+    const [channels, n] = [g.inChannels, g.outChannels];
+    const [rowBytes, outRowBytes] = [width * channels * 4, g.outW * n * 4];
+    const filterRow = g.filterW * channels * n;
+    const [image, filters, v0, v1, v2, v3, m0, m1, m2, m3] = this.scratch.regions([
+      g.batch * height * width * channels * 4, 4 * filterRow * 4,
+      ...Array(4).fill(tiles * rowBytes), ...Array(4).fill(tiles * outRowBytes),
+    ]);
+    const [v, m] = [[v0, v1, v2, v3], [m0, m1, m2, m3]];
+    // after the allocations above, which may grow the heap
+    const tables = this.tables.tablesFor(rowGeometry(g), () => this.words());
+    this.padImage(xAt, image, g, height, width);
+    transformFilter(this.heap(), filterAt / 4, filterRow, filters / 4);
+    const depth = g.filterW * channels;
+    for (let b = 0; b < g.batch; b++) {
+      this.kernels.winogradInput(image + b * height * rowBytes, rowBytes, v0, v1, v2, v3, tiles);
+      // M_i[tile, x, :] = V_i's one-row patches U_i; the bias in M1, which y0 and y1 each take once
+      for (let i = 0; i < 4; i++) this.kernels.gemmTable(v[i], tables.pixels, tables.taps, filters + i * filterRow * 4, n * 4, m[i], n * 4, tiles * g.outW, n, depth, 0, i === 1 ? biasAt : 0, 0);
+      const out = outAt + b * g.outH * outRowBytes;
+      const whole = Math.floor(g.outH / 2);
+      this.kernels.winogradOutput(m0, m1, m2, m3, outRowBytes, out, 2 * outRowBytes, whole, 1, relu ? 1 : 0);
+      // an odd last row: the last tile's y0 alone
+      if (whole < tiles) this.kernels.winogradOutput(m0 + whole * outRowBytes, m1 + whole * outRowBytes, m2 + whole * outRowBytes, m3 + whole * outRowBytes, outRowBytes, out + 2 * whole * outRowBytes, 0, 1, 0, relu ? 1 : 0);
+    }
+  }
+
+  /** x [B, H, W, C] into `image` [B, height, width, C] at (padTop, padLeft), zeros around: the rows and columns windows reach. */
+  private padImage(xAt: number, image: number, g: Geometry, height: number, width: number): void {
+    const channels = g.inChannels;
+    this.zero(image, g.batch * height * width * channels);
+    const [rows, columns] = [Math.min(g.height, height - g.padTop), Math.min(g.width, width - g.padLeft)];
+    for (let b = 0; b < g.batch; b++) {
+      const to = image + ((b * height + g.padTop) * width + g.padLeft) * channels * 4;
+      this.kernels.copyRuns(xAt + b * g.height * g.width * channels * 4, g.width * channels * 4, to, width * channels * 4, rows, columns * channels * 4);
+    }
+  }
+
   /**
    * The image the patches are read from in place (x itself, or x with its zero border written
    * out, in scratch) and the offsets that address them (patch-tables.ts). The image's address
@@ -144,15 +185,7 @@ export class SimdConvolutions extends HeapKernels {
     const [image] = needed ? this.scratch.regions([g.batch * height * width * channels * 4]) : [xAt];
     // after the allocations above, which may grow the heap
     const tables = this.tables.tablesFor(g, () => this.words());
-    if (needed) {
-      this.zero(image, g.batch * height * width * channels);
-      // the image's rows and columns that windows reach, at (padTop, padLeft) of each padded image
-      const [rows, columns] = [Math.min(g.height, height - g.padTop), Math.min(g.width, width - g.padLeft)];
-      for (let b = 0; b < g.batch; b++) {
-        const to = image + ((b * height + g.padTop) * width + g.padLeft) * channels * 4;
-        this.kernels.copyRuns(xAt + b * g.height * g.width * channels * 4, g.width * channels * 4, to, width * channels * 4, rows, columns * channels * 4);
-      }
-    }
+    if (needed) this.padImage(xAt, image, g, height, width);
     return [image, tables];
   }
 

@@ -23,6 +23,7 @@ import { encodeModule, FunctionWriter } from './encoder';
 import { langevinMove, reluGradient, swishGradient } from './elementwise-kernels';
 import { normalFast } from './noise-kernel';
 import { maxRows, oneHotDifference } from './row-kernels';
+import { winogradInput, winogradOutput } from './winograd-kernels';
 
 /** A WebAssembly.Memory (core's libraries type neither the DOM's nor Node's WebAssembly). */
 export interface HeapMemory {
@@ -351,9 +352,9 @@ function sumRows(): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, swishGradient, reluGradient, langevinMove and normalFast over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, swishGradient, reluGradient, langevinMove, normalFast, winogradInput and winogradOutput over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient(), reluGradient(), langevinMove(), normalFast()], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient(), reluGradient(), langevinMove(), normalFast(), winogradInput(), winogradOutput()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -376,6 +377,8 @@ export interface WasmKernels {
   oneHotDifference(p: number, values: number, gradients: number, out: number, rows: number, columns: number): void;
   swishGradient(dy: number, s: number, y: number, out: number, count: number): void;
   reluGradient(dy: number, x: number, out: number, count: number): void;
+  winogradInput(image: number, rowBytes: number, v0: number, v1: number, v2: number, v3: number, tiles: number): void;
+  winogradOutput(m0: number, m1: number, m2: number, m3: number, rowBytes: number, out: number, outStride: number, tiles: number, odd: number, relu: number): void;
   /** the four constants as float32 bits */
   langevinMove(x: number, g: number, noise: number, out: number, count: number, stepBits: number, clipBits: number, lowBits: number, highBits: number): void;
   normalFast(out: number, count: number, state: number, tables: number, slow: number): void;
@@ -388,7 +391,7 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const module = new WebAssembly.Module(kernelModule(fused, shared));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient' | 'reluGradient' | 'langevinMove' | 'normalFast'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; gemmTable: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
+  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient' | 'reluGradient' | 'langevinMove' | 'normalFast' | 'winogradInput' | 'winogradOutput'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; gemmTable: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
   return {
     copyRuns: e.copyRuns,
     sumRows: e.sumRows,
@@ -396,6 +399,8 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
     oneHotDifference: e.oneHotDifference,
     swishGradient: e.swishGradient,
     reluGradient: e.reluGradient,
+    winogradInput: e.winogradInput,
+    winogradOutput: e.winogradOutput,
     langevinMove: e.langevinMove,
     normalFast: e.normalFast,
     patchDot: (image, filterT, ...rest) => e.patchDot(image, filterT, 0, ...rest),

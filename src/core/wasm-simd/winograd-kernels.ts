@@ -1,0 +1,84 @@
+/**
+ * The two transforms of a Winograd convolution along image rows, F(2, 3), generated as code
+ * (see encoder.ts) into the module of ./kernels.ts and used by ./winograd.ts. For a filter
+ * three rows high, two output rows y0, y1 from four input rows d0..d3 (each a run of pixels'
+ * channels) take four row products, not six (S. Winograd 1980; A. Lavin and S. Gray, "Fast
+ * Algorithms for Convolutional Neural Networks", CVPR 2016, https://arxiv.org/abs/1509.09308):
+ *   V0 = d0 - d2,  V1 = d1 + d2,  V2 = d2 - d1,  V3 = d1 - d3          (winogradInput)
+ *   M_i = V_i * U_i, each a one-row convolution by the filter's rows transformed:
+ *   U0 = g0,  U1 = (g0 + g1 + g2) / 2,  U2 = (g0 - g1 + g2) / 2,  U3 = g2
+ *   y0 = M0 + M1 + M2,  y1 = M1 - M2 - M3                              (winogradOutput)
+ */
+import { FunctionWriter } from './encoder';
+
+/**
+ * For `tiles` tiles t, the rows d_j = image + (2t + j) rowBytes (j = 0..3) into
+ * V_i + t rowBytes: the four transformed rows above. rowBytes a multiple of 16.
+ */
+export function winogradInput(): FunctionWriter {
+  const f = new FunctionWriter('winogradInput', ['image', 'rowBytes', 'v0', 'v1', 'v2', 'v3', 'tiles']);
+  for (const local of ['at', 'end', 'offset']) f.local('i32', local);
+  const [d0, d1, d2, d3] = ['d0', 'd1', 'd2', 'd3'].map((name) => f.local('v128', name));
+  f.i32(0).set('offset');
+  f.whileLoop(() => f.get('tiles'), () => {
+    // at: d0's run at this tile, end: its end
+    f.get('image').set('at');
+    f.get('image').get('rowBytes').op('i32.add').set('end');
+    f.whileLoop(() => f.get('at').get('end').op('i32.lt_u'), () => {
+      [d0, d1, d2, d3].forEach((d, j) => {
+        f.get('at');
+        for (let k = 0; k < j; k++) f.get('rowBytes').op('i32.add');
+        f.memory('v128.load').set(d);
+      });
+      const store = (v: string, a: number, b: number, op: 'f32x4.add' | 'f32x4.sub') => {
+        f.get(v).get('offset').op('i32.add').get(a).get(b).simd(op).memory('v128.store');
+      };
+      store('v0', d0, d2, 'f32x4.sub');
+      store('v1', d1, d2, 'f32x4.add');
+      store('v2', d2, d1, 'f32x4.sub');
+      store('v3', d1, d3, 'f32x4.sub');
+      f.get('at').i32(16).op('i32.add').set('at');
+      f.get('offset').i32(16).op('i32.add').set('offset');
+    });
+    // the next tile starts two rows down
+    f.get('image').get('rowBytes').i32(1).op('i32.shl').op('i32.add').set('image');
+    f.get('tiles').i32(1).op('i32.sub').set('tiles');
+  });
+  return f;
+}
+
+/**
+ * For `tiles` tiles t, from M_i + t rowBytes: y0 = (M0 + M1) + M2 into out + t outStride and,
+ * if `odd`, y1 = (M1 - M2) - M3 into the row after it (rowBytes on), each max(0, .) if relu.
+ */
+export function winogradOutput(): FunctionWriter {
+  const f = new FunctionWriter('winogradOutput', ['m0', 'm1', 'm2', 'm3', 'rowBytes', 'out', 'outStride', 'tiles', 'odd', 'relu']);
+  for (const local of ['offset', 'end', 'row']) f.local('i32', local);
+  const [a, b] = [f.local('v128', 'a'), f.local('v128', 'b')];
+  const load = (m: string) => f.get(m).get('offset').op('i32.add').memory('v128.load');
+  const clip = () => f.get('relu').when(() => f.get(a).zeroVector().simd('f32x4.max').set(a));
+  f.i32(0).set('offset');
+  f.whileLoop(() => f.get('tiles'), () => {
+    f.get('offset').get('rowBytes').op('i32.add').set('end');
+    f.get('out').set('row');
+    f.whileLoop(() => f.get('offset').get('end').op('i32.lt_u'), () => {
+      load('m1').set(b);
+      load('m0').get(b).simd('f32x4.add');
+      load('m2').simd('f32x4.add').set(a);
+      clip();
+      f.get('row').get(a).memory('v128.store');
+      f.get('odd').when(() => {
+        f.get(b);
+        load('m2').simd('f32x4.sub');
+        load('m3').simd('f32x4.sub').set(a);
+        clip();
+        f.get('row').get('rowBytes').op('i32.add').get(a).memory('v128.store');
+      });
+      f.get('row').i32(16).op('i32.add').set('row');
+      f.get('offset').i32(16).op('i32.add').set('offset');
+    });
+    f.get('out').get('outStride').op('i32.add').set('out');
+    f.get('tiles').i32(1).op('i32.sub').set('tiles');
+  });
+  return f;
+}

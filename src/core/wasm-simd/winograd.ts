@@ -1,0 +1,54 @@
+/**
+ * A stride-1 convolution with a filter three rows high by Winograd's F(2, 3) along the rows
+ * (./winograd-kernels.ts has the transforms): two output rows from four transformed input
+ * rows, each a one-row convolution by a transformed filter row, so 4 row products where the
+ * direct convolution takes 6: two thirds of the multiply-adds. PixelCNN's masked 5x5 layers
+ * (cut to 3 x 5 at their centre row) and conv-ae's 3x3 layers are such convolutions, forward
+ * and (their input gradient being a forward pass by the turned filter) backward.
+ *
+ * Per image: its padded rows transformed (V, [tiles, width, channels] x 4), the four
+ * products (M = V U, our matrix product reading V's patches in place), and the outputs
+ * recombined (with the bias added to M1, which both output rows take once). An image's V and
+ * M stay in the second-level cache.
+ */
+import type { ConvolutionGeometry } from './convolution';
+
+let enabled = true;
+
+/** Turns the row transform off (the direct convolution then runs): for measuring one against the other. */
+export function useWinograd(on: boolean): void {
+  enabled = on;
+}
+
+/** Does the row transform apply: stride 1, three filter rows, channels in fours (vectors of a row), two output rows or more? */
+export function winogradApplies(g: ConvolutionGeometry): boolean {
+  return enabled && g.strideH === 1 && g.strideW === 1 && g.filterH === 3 && g.inChannels % 4 === 0 && g.outChannels % 4 === 0 && g.outH >= 2;
+}
+
+/** The sizes of the pass: tiles of two output rows per image, and the padded image's rows (two per tile, two more) and columns. */
+export function winogradPlan(g: ConvolutionGeometry) {
+  const tiles = Math.ceil(g.outH / 2);
+  return { tiles, height: 2 * tiles + 2, width: g.outW - 1 + g.filterW };
+}
+
+/** The one-row convolution over a transformed image V [tiles, 1, width, channels]: its geometry, for the patch tables. */
+export function rowGeometry(g: ConvolutionGeometry): ConvolutionGeometry {
+  const { tiles, width } = winogradPlan(g);
+  return { ...g, batch: tiles, height: 1, width, outH: 1, filterH: 1, padTop: 0, padLeft: 0 };
+}
+
+/**
+ * U_0..U_3 from W [3, Fw, Ci, Co], each [1, Fw, Ci, Co], one after the other at `to` (float
+ * indices into `heap`, as is `from`), in float32 arithmetic:
+ *   U0 = g0, U1 = ((g0 + g1) + g2) / 2, U2 = ((g0 - g1) + g2) / 2, U3 = g2.
+ */
+export function transformFilter(heap: Float32Array, from: number, rowSize: number, to: number): void {
+  const f = Math.fround;
+  for (let i = 0; i < rowSize; i++) {
+    const [g0, g1, g2] = [heap[from + i], heap[from + rowSize + i], heap[from + 2 * rowSize + i]];
+    heap[to + i] = g0;
+    heap[to + rowSize + i] = f(f(f(g0 + g1) + g2) * 0.5);
+    heap[to + 2 * rowSize + i] = f(f(f(g0 - g1) + g2) * 0.5);
+    heap[to + 3 * rowSize + i] = g2;
+  }
+}
