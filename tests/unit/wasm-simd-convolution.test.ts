@@ -201,12 +201,14 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
 
   it.each(CASES.map((c, i) => [i, c] as const))('case %i agrees: %o', async (i, c) => {
     const before = tf.memory().numTensors;
-    const winograd = vi.spyOn(SimdConvolutions.prototype as unknown as { winogradForward: () => void }, 'winogradForward');
-    winograd.mockClear();
+    const passes = SimdConvolutions.prototype as unknown as { winogradForward: () => void; winogradFilterGradient: () => void };
+    const [winograd, winogradFilter] = [vi.spyOn(passes, 'winogradForward'), vi.spyOn(passes, 'winogradFilterGradient')];
+    [winograd, winogradFilter].forEach((spy) => spy.mockClear());
     const ours = await run(c);
-    // the forward pass, the fused one, the forward pass inside the gradients and the input gradient: Winograd's where it applies
+    // the forward pass, the fused one, the forward pass inside the gradients and the input gradient, then the filter gradient: Winograd's where it applies
     expect(winograd).toHaveBeenCalledTimes(c.winograd ? 4 : 0);
-    winograd.mockRestore();
+    expect(winogradFilter).toHaveBeenCalledTimes(c.winograd ? 1 : 0);
+    [winograd, winogradFilter].forEach((spy) => spy.mockRestore());
     expect(tf.memory().numTensors).toBe(before);
     for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], reference[i][key], 2e-6, key);
   });

@@ -25,7 +25,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { copyRows, HeapKernels, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
 import { paddedSize, PatchTableCache, type PatchTables } from './patch-tables';
-import { rowGeometry, transformFilter, winogradApplies, winogradPlan } from './winograd';
+import { filterGradientRows, rowGeometry, transformFilter, winogradApplies, winogradPlan } from './winograd';
 
 /**
  * Bytes of patch matrix worked on at once, so that a chunk stays in the second-level cache,
@@ -163,6 +163,32 @@ export class SimdConvolutions extends HeapKernels {
     }
   }
 
+  /** The filter gradient by Winograd's F(2, 3) along the rows, transposed (winograd.ts), an image at a time. */
+  private winogradFilterGradient(xAt: number, dyAt: number, dwAt: number, g: Geometry): void {
+    const { tiles, height, width } = winogradPlan(g);
+    const [channels, n] = [g.inChannels, g.outChannels];
+    const [rowBytes, outRowBytes] = [width * channels * 4, g.outW * n * 4];
+    const filterRow = g.filterW * channels * n;
+    const [image, sums, v0, v1, v2, v3, e0, e1, e2, e3] = this.scratch.regions([
+      g.batch * height * width * channels * 4, 4 * filterRow * 4,
+      ...Array(4).fill(tiles * rowBytes), ...Array(4).fill(tiles * outRowBytes),
+    ]);
+    const [v, e] = [[v0, v1, v2, v3], [e0, e1, e2, e3]];
+    const tables = this.tables.tablesFor(rowGeometry(g), () => this.words());
+    this.padImage(xAt, image, g, height, width);
+    const whole = Math.floor(g.outH / 2);
+    for (let b = 0; b < g.batch; b++) {
+      this.kernels.winogradInput(image + b * height * rowBytes, rowBytes, v0, v1, v2, v3, tiles);
+      const dy = dyAt + b * g.outH * outRowBytes;
+      this.kernels.winogradGradientRows(dy, outRowBytes, e0, e1, e2, e3, whole, 1);
+      // an odd last row: its tile's second row is zero
+      if (whole < tiles) this.kernels.winogradGradientRows(dy + 2 * whole * outRowBytes, outRowBytes, e0 + whole * outRowBytes, e1 + whole * outRowBytes, e2 + whole * outRowBytes, e3 + whole * outRowBytes, 1, 0);
+      // P_i[Fw*Ci, Co] (+)= V_i's one-row patches^T E_i: the tables swapped, as in the direct filter gradient
+      for (let i = 0; i < 4; i++) this.kernels.gemmTable(v[i], tables.taps, tables.pixels, e[i], n * 4, sums + i * filterRow * 4, n * 4, g.filterW * channels, n, tiles * g.outW, b > 0 ? 1 : 0);
+    }
+    filterGradientRows(this.heap(), sums / 4, filterRow, dwAt / 4);
+  }
+
   /** x [B, H, W, C] into `image` [B, height, width, C] at (padTop, padLeft), zeros around: the rows and columns windows reach. */
   private padImage(xAt: number, image: number, g: Geometry, height: number, width: number): void {
     const channels = g.inChannels;
@@ -282,6 +308,10 @@ export class SimdConvolutions extends HeapKernels {
     const n = g.outChannels;
     if (pixels * depth * n === 0) {
       this.zero(dwAt, depth * n);
+      return dw;
+    }
+    if (winogradApplies(g)) {
+      this.winogradFilterGradient(xAt, dyAt, dwAt, g);
       return dw;
     }
     if (n % 4 === 0 && !isPointwise(g)) {

@@ -23,7 +23,7 @@ import { encodeModule, FunctionWriter } from './encoder';
 import { langevinMove, reluGradient, swishGradient } from './elementwise-kernels';
 import { normalFast } from './noise-kernel';
 import { maxRows, oneHotDifference } from './row-kernels';
-import { winogradInput, winogradOutput } from './winograd-kernels';
+import { winogradGradientRows, winogradInput, winogradOutput } from './winograd-kernels';
 
 /** A WebAssembly.Memory (core's libraries type neither the DOM's nor Node's WebAssembly). */
 export interface HeapMemory {
@@ -352,9 +352,9 @@ function sumRows(): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, swishGradient, reluGradient, langevinMove, normalFast, winogradInput and winogradOutput over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, swishGradient, reluGradient, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient(), reluGradient(), langevinMove(), normalFast(), winogradInput(), winogradOutput()], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient(), reluGradient(), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -379,6 +379,7 @@ export interface WasmKernels {
   reluGradient(dy: number, x: number, out: number, count: number): void;
   winogradInput(image: number, rowBytes: number, v0: number, v1: number, v2: number, v3: number, tiles: number): void;
   winogradOutput(m0: number, m1: number, m2: number, m3: number, rowBytes: number, out: number, outStride: number, tiles: number, odd: number, relu: number): void;
+  winogradGradientRows(dy: number, rowBytes: number, e0: number, e1: number, e2: number, e3: number, tiles: number, pair: number): void;
   /** the four constants as float32 bits */
   langevinMove(x: number, g: number, noise: number, out: number, count: number, stepBits: number, clipBits: number, lowBits: number, highBits: number): void;
   normalFast(out: number, count: number, state: number, tables: number, slow: number): void;
@@ -391,7 +392,7 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const module = new WebAssembly.Module(kernelModule(fused, shared));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient' | 'reluGradient' | 'langevinMove' | 'normalFast' | 'winogradInput' | 'winogradOutput'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; gemmTable: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
+  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient' | 'reluGradient' | 'langevinMove' | 'normalFast' | 'winogradInput' | 'winogradOutput' | 'winogradGradientRows'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; gemmTable: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
   return {
     copyRuns: e.copyRuns,
     sumRows: e.sumRows,
@@ -401,6 +402,7 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
     reluGradient: e.reluGradient,
     winogradInput: e.winogradInput,
     winogradOutput: e.winogradOutput,
+    winogradGradientRows: e.winogradGradientRows,
     langevinMove: e.langevinMove,
     normalFast: e.normalFast,
     patchDot: (image, filterT, ...rest) => e.patchDot(image, filterT, 0, ...rest),

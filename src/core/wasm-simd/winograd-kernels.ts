@@ -8,6 +8,9 @@
  *   M_i = V_i * U_i, each a one-row convolution by the filter's rows transformed:
  *   U0 = g0,  U1 = (g0 + g1 + g2) / 2,  U2 = (g0 - g1 + g2) / 2,  U3 = g2
  *   y0 = M0 + M1 + M2,  y1 = M1 - M2 - M3                              (winogradOutput)
+ * The filter gradient goes the other way (its transpose): with the output gradient's rows
+ * e0, e1 of a tile, E0 = e0, E1 = e0 + e1, E2 = e0 - e1, E3 = e1 (winogradGradientRows), the
+ * sums over tiles P_i = V_i^T E_i (one-row filter gradients), and dW's rows from them.
  */
 import { FunctionWriter } from './encoder';
 
@@ -78,6 +81,40 @@ export function winogradOutput(): FunctionWriter {
       f.get('offset').i32(16).op('i32.add').set('offset');
     });
     f.get('out').get('outStride').op('i32.add').set('out');
+    f.get('tiles').i32(1).op('i32.sub').set('tiles');
+  });
+  return f;
+}
+
+/**
+ * For `tiles` tiles t, the output gradient's rows e0 = dy + 2t rowBytes and e1 after it
+ * into E_i + t rowBytes: E0 = e0, E1 = e0 + e1, E2 = e0 - e1, E3 = e1. Without `pair` (an
+ * odd last row), e1 is zero.
+ */
+export function winogradGradientRows(): FunctionWriter {
+  const f = new FunctionWriter('winogradGradientRows', ['dy', 'rowBytes', 'e0', 'e1', 'e2', 'e3', 'tiles', 'pair']);
+  for (const local of ['at', 'end', 'offset']) f.local('i32', local);
+  const [a, b] = [f.local('v128', 'a'), f.local('v128', 'b')];
+  f.i32(0).set('offset');
+  f.whileLoop(() => f.get('tiles'), () => {
+    f.get('dy').set('at');
+    f.get('dy').get('rowBytes').op('i32.add').set('end');
+    f.whileLoop(() => f.get('at').get('end').op('i32.lt_u'), () => {
+      f.get('at').memory('v128.load').set(a);
+      f.get('pair').ifElse(() => f.get('at').get('rowBytes').op('i32.add').memory('v128.load').set(b), () => f.zeroVector().set(b));
+      const store = (e: string, body: () => void) => {
+        f.get(e).get('offset').op('i32.add');
+        body();
+        f.memory('v128.store');
+      };
+      store('e0', () => f.get(a));
+      store('e1', () => f.get(a).get(b).simd('f32x4.add'));
+      store('e2', () => f.get(a).get(b).simd('f32x4.sub'));
+      store('e3', () => f.get(b));
+      f.get('at').i32(16).op('i32.add').set('at');
+      f.get('offset').i32(16).op('i32.add').set('offset');
+    });
+    f.get('dy').get('rowBytes').i32(1).op('i32.shl').op('i32.add').set('dy');
     f.get('tiles').i32(1).op('i32.sub').set('tiles');
   });
   return f;

@@ -9,7 +9,9 @@
  * Per image: its padded rows transformed (V, [tiles, width, channels] x 4), the four
  * products (M = V U, our matrix product reading V's patches in place), and the outputs
  * recombined (with the bias added to M1, which both output rows take once). An image's V and
- * M stay in the second-level cache.
+ * M stay in the second-level cache. The filter gradient is the same algorithm transposed:
+ * the output gradient's rows transformed (E), P_i = sum over images of V_i^T E_i, then dW's
+ * rows from the P_i (filterGradientRows).
  */
 import type { ConvolutionGeometry } from './convolution';
 
@@ -50,5 +52,22 @@ export function transformFilter(heap: Float32Array, from: number, rowSize: numbe
     heap[to + rowSize + i] = f(f(f(g0 + g1) + g2) * 0.5);
     heap[to + 2 * rowSize + i] = f(f(f(g0 - g1) + g2) * 0.5);
     heap[to + 3 * rowSize + i] = g2;
+  }
+}
+
+/**
+ * dW's three rows from the sums P_0..P_3 (each [Fw, Ci, Co], one after the other at `from`)
+ * into `to` (float indices into `heap`): the transpose of transformFilter, in float32,
+ *   dW0 = P0 + (P1 + P2) / 2,  dW1 = (P1 - P2) / 2,  dW2 = (P1 + P2) / 2 - P3
+ * (P3 summed with E3 = e1, where the transpose of the output transform has -e1).
+ */
+export function filterGradientRows(heap: Float32Array, from: number, rowSize: number, to: number): void {
+  const f = Math.fround;
+  for (let i = 0; i < rowSize; i++) {
+    const [p0, p1, p2, p3] = [heap[from + i], heap[from + rowSize + i], heap[from + 2 * rowSize + i], heap[from + 3 * rowSize + i]];
+    const half = f(f(p1 + p2) * 0.5);
+    heap[to + i] = f(p0 + half);
+    heap[to + rowSize + i] = f(f(p1 - p2) * 0.5);
+    heap[to + 2 * rowSize + i] = f(half - p3);
   }
 }
