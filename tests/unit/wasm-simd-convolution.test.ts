@@ -6,6 +6,7 @@ import { signed, unsigned } from '../../src/core/wasm-simd/encoder';
 import { hasRelaxedSimd, instantiateKernels, type WasmKernels } from '../../src/core/wasm-simd/kernels';
 import { useSimdKernels } from '../../src/core/wasm-simd/register';
 import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
+import { convolveWithBias } from '../../src/core/models/conv-with-bias';
 import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
 
 /**
@@ -211,6 +212,27 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     [winograd, winogradFilter].forEach((spy) => spy.mockRestore());
     expect(tf.memory().numTensors).toBe(before);
     for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], reference[i][key], 2e-6, key);
+  });
+
+  it('leaves the rows of a convolution marked exactRows (a masked one) uncombined, forwards and backwards, where it would combine them otherwise', async () => {
+    const passes = SimdConvolutions.prototype as unknown as { winogradForward: () => void; winogradFilterGradient: () => void };
+    const spies = [vi.spyOn(passes, 'winogradForward'), vi.spyOn(passes, 'winogradFilterGradient')];
+    const x = tf.tensor4d(seededValues(2 * 6 * 7 * 4, 1), [2, 6, 7, 4]);
+    const w = tf.tensor4d(seededValues(3 * 5 * 4 * 8, 2), [3, 5, 4, 8]);
+    const bias = tf.tensor1d(seededValues(8, 3));
+    const padding: tf.backend_util.ExplicitPadding = [[0, 0], [2, 0], [2, 2], [0, 0]];
+    const calls = async (exactRows: boolean) => {
+      spies.forEach((spy) => spy.mockClear());
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => convolveWithBias(a as tf.Tensor4D, b as tf.Tensor4D, bias, [1, 1], padding, [1, 1], { exactRows }).square().sum())([x, w]);
+      await Promise.all(grads.map((g) => g.data()));
+      tf.dispose(grads);
+      return spies.map((spy) => spy.mock.calls.length);
+    };
+    // forward and input gradient, and the filter gradient
+    expect(await calls(false)).toEqual([2, 1]);
+    expect(await calls(true)).toEqual([0, 0]);
+    spies.forEach((spy) => spy.mockRestore());
+    tf.dispose([x, w, bias]);
   });
 
   it('gives zeros for empty sums, as TF.js\'s CPU kernels do, and leaves a bias that broadcasts along width to TF.js\'s kernel', async () => {

@@ -18,11 +18,13 @@ type Padding = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
  * conv2d(x, filter) + bias as one FusedConv2D kernel (the bias added as the output is
  * stored, no separate pass over it), recorded on the tape as that kernel, whose gradient
  * (registered below, on first use) gives each input's gradient only when asked for: tfjs-core's fused op
- * would record one function returning all three.
+ * would record one function returning all three. `exactRows` keeps our WASM kernels from
+ * combining the filter's rows (Winograd's), forwards and backwards: a masked filter's must not.
  */
-export function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, strides: [number, number], pad: Padding, dilations: [number, number] = [1, 1]): tf.Tensor4D {
+export function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, strides: [number, number], pad: Padding, dilations: [number, number] = [1, 1], { exactRows = false } = {}): tf.Tensor4D {
   registerFusedConvGradient();
-  const attrs = { strides, pad, dataFormat: 'NHWC', dilations, activation: 'linear' };
+  // exactRows: ours, read by our WASM kernels (../wasm-simd/register.ts), which TF.js's ignore
+  const attrs = { strides, pad, dataFormat: 'NHWC', dilations, activation: 'linear', exactRows };
   return tf.engine().runKernel('FusedConv2D', { x, filter, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
@@ -40,10 +42,10 @@ function registerFusedConvGradient(): void {
     inputsToSave: ['x', 'filter'],
     gradFunc: (dy, saved, attrs) => {
       const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-      const { strides, pad, dataFormat, dilations, activation, dimRoundingMode } = attrs as unknown as { strides: [number, number]; pad: Padding; dataFormat: string; dilations: [number, number]; activation: string; dimRoundingMode?: string };
+      const { strides, pad, dataFormat, dilations, activation, dimRoundingMode, exactRows } = attrs as unknown as { strides: [number, number]; pad: Padding; dataFormat: string; dilations: [number, number]; activation: string; dimRoundingMode?: string; exactRows?: boolean };
       const dilated = Array.isArray(dilations) ? dilations.some((rate) => rate !== 1) : dilations !== 1;
       if (activation !== 'linear' || dataFormat !== 'NHWC' || dilated) throw new Error(`conv-with-bias: no gradient for FusedConv2D with ${activation}, ${dataFormat}, dilations ${dilations}`);
-      const convolution = { strides, pad, dataFormat, dimRoundingMode };
+      const convolution = { strides, pad, dataFormat, dimRoundingMode, exactRows };
       const gradient = dy as tf.Tensor4D;
       return {
         // dL/dx: the convolution's adjoint; dL/dW: x^T dy over every position; dL/db: dy summed over all but the channels

@@ -45,6 +45,8 @@ interface Geometry {
   batch: number; height: number; width: number; inChannels: number;
   outH: number; outW: number; outChannels: number;
   filterH: number; filterW: number; strideH: number; strideW: number; padTop: number; padLeft: number;
+  /** The filter's rows must not be combined: no Winograd rows (winograd.ts says why). */
+  exactRows?: boolean;
 }
 
 function geometry(info: tf.backend_util.Conv2DInfo): Geometry | null {

@@ -41,6 +41,8 @@ interface ConvAttrs {
   dataFormat?: 'NHWC' | 'NCHW';
   dilations?: number | [number, number];
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  /** Ours: the filter's rows must not be combined (no Winograd rows; see winograd.ts). */
+  exactRows?: boolean;
 }
 
 /** A bias per channel ([C], [1, C], ...): other shapes broadcast along other axes. */
@@ -53,7 +55,8 @@ function shapeOf(inShape: number[], filterShape: number[], attrs: ConvAttrs, ten
     inShape as [number, number, number, number], filterShape as [number, number, number, number], attrs.strides, attrs.dilations ?? 1,
     attrs.pad, attrs.dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(attrs.dataFormat ?? 'NHWC'),
   );
-  return convolutionGeometry(info);
+  const g = convolutionGeometry(info);
+  return g && { ...g, exactRows: attrs.exactRows === true };
 }
 
 /** Puts `run` in front of the kernel `name` registered now (once: a second call finds ours there). */

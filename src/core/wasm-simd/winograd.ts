@@ -22,9 +22,16 @@ export function useWinograd(on: boolean): void {
   enabled = on;
 }
 
-/** Does the row transform apply: stride 1, three filter rows, channels in fours (vectors of a row), two output rows or more? */
+/**
+ * Does the row transform apply: stride 1, three filter rows, channels in fours (vectors of a
+ * row), two output rows or more, and rows that may be combined? A masked convolution's rows
+ * may not (`exactRows`): y0 takes its window's last row d2 as -d2 U0 + d2 U1 + d2 U2, which
+ * is d2 g2 only up to rounding, so the pixels right of the centre, which g2 masks and g0, g1
+ * do not, would leak into y0 by about 1e-7 of their weight: a PixelCNN must not see them at
+ * all (tests/unit/pixelcnn.test.ts checks every such gradient is exactly zero).
+ */
 export function winogradApplies(g: ConvolutionGeometry): boolean {
-  return enabled && g.strideH === 1 && g.strideW === 1 && g.filterH === 3 && g.inChannels % 4 === 0 && g.outChannels % 4 === 0 && g.outH >= 2;
+  return enabled && !g.exactRows && g.strideH === 1 && g.strideW === 1 && g.filterH === 3 && g.inChannels % 4 === 0 && g.outChannels % 4 === 0 && g.outH >= 2;
 }
 
 /** The sizes of the pass: tiles of two output rows per image, and the padded image's rows (two per tile, two more) and columns. */
