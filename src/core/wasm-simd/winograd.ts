@@ -2,9 +2,10 @@
  * A stride-1 convolution with a filter three rows high by Winograd's F(2, 3) along the rows
  * (./winograd-kernels.ts has the transforms): two output rows from four transformed input
  * rows, each a one-row convolution by a transformed filter row, so 4 row products where the
- * direct convolution takes 6: two thirds of the multiply-adds. PixelCNN's masked 5x5 layers
- * (cut to 3 x 5 at their centre row) and conv-ae's 3x3 layers are such convolutions, forward
- * and (their input gradient being a forward pass by the turned filter) backward.
+ * direct convolution takes 6: two thirds of the multiply-adds. conv-ae's 3x3 layers are such
+ * convolutions, forward and (their input gradient being a forward pass by the turned filter)
+ * backward. The autoregressive models' are too, but keep their rows apart (`exactRows`, below;
+ * and their cached samplers draw what the whole pass draws only if it sums as they do).
  *
  * Per image: its padded rows transformed (V, [tiles, width, channels] x 4), the four
  * products (M = V U, our matrix product reading V's patches in place), and the outputs

@@ -15,6 +15,7 @@
  * So no output ever reads a row below its own, and a horizontal output nothing right of it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { convolveWithBias } from '../conv-with-bias';
 import type { Random } from '../../random';
 import { channelGroup, type MaskType } from './masked-conv';
 
@@ -95,7 +96,9 @@ export class WindowConv {
         const flat = tf.fused.matMul({ a: padded.reshape([batch * height * width, inChannels]), b: kernel.reshape([inChannels, outChannels]), bias: this.bias });
         return flat.reshape([batch, height, width, outChannels]) as tf.Tensor4D;
       }
-      return tf.conv2d(padded, kernel, 1, 'valid').add(this.bias) as tf.Tensor4D;
+      // the bias added as the output is stored; the rows never combined (no Winograd), so the
+      // whole pass computes each output as the cached sampler's window does, to the bit
+      return convolveWithBias(padded, kernel, this.bias, [1, 1], 'valid', [1, 1], { exactRows: true });
     });
   }
 
