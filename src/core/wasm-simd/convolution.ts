@@ -76,6 +76,17 @@ const isPointwise = (g: Geometry) =>
 const chunkRows = (rowBytes: number, pixels: number, bytes = CHUNK_BYTES, fewest = MIN_CHUNK_ROWS) =>
   Math.max(1, Math.min(pixels, Math.max(fewest, Math.floor(bytes / rowBytes))));
 
+let inPlace = true;
+
+/**
+ * Turns off reading patches in place (gemmTable) and the stride-1 input gradient as a forward
+ * pass, so that the image-to-columns copy and col2im run instead: for measuring one against the
+ * other (src/cli/bench-convolutions.ts).
+ */
+export function usePatchesInPlace(on: boolean): void {
+  inPlace = on;
+}
+
 export class SimdConvolutions extends HeapKernels {
   /** For a filter made here and then used by a pass that takes `scratch`. */
   private readonly filterScratch = new Scratch(this.backend);
@@ -110,7 +121,7 @@ export class SimdConvolutions extends HeapKernels {
     const padded = wide !== n;
     const direct = isPointwise(g);
     if (!padded && winogradApplies(g)) return this.winogradForward(xAt, filterAt, outAt, g, biasAt, relu);
-    if (!direct && !padded) {
+    if (inPlace && !direct && !padded) {
       // Y = patches W with the patches read where they lie in the (padded) image
       const [image, tables] = this.patchesInPlace(xAt, g);
       this.kernels.gemmTable(image, tables.pixels, tables.taps, filterAt, n * 4, outAt, n * 4, pixels, n, depth, 0, biasAt, relu ? 1 : 0);
@@ -224,7 +235,9 @@ export class SimdConvolutions extends HeapKernels {
       this.zero(this.address(dx), g.batch * g.height * g.width * g.inChannels);
       return dx;
     }
-    if (g.strideH === 1 && g.strideW === 1) {
+    // at stride 1 a forward pass by the turned filter, where that pass reads in place (its
+    // outputs, dX's channels, in fours) or dY W^T would be rows of 1-3 numbers
+    if (g.strideH === 1 && g.strideW === 1 && (g.outChannels < 4 || (inPlace && g.inChannels % 4 === 0))) {
       this.inputGradientByTurnedFilter(this.address(dy), this.address(filter), this.address(dx), g);
       return dx;
     }
@@ -281,9 +294,10 @@ export class SimdConvolutions extends HeapKernels {
    * with its channel axes swapped, padded by (filter - 1 - padding):
    *   dx[b, y, x, ci] = sum_{fh, fw, co} dy[b, y + pt - fh, x + pl - fw, co] W[fh, fw, ci, co]
    * read in place like any forward pass, where dY W^T is a patch matrix written out and added
-   * back (col2im). Measured side by side (`.scratch/dx1.ts`): PixelCNN's 3x5 layer 18.8 ->
-   * 17.3 ms, conv-ae's 3x3 ones 23.4 -> 20.7 and 3.2 -> 2.7 ms; and with few output channels
-   * (a one-channel image's last layer), whose dY W^T rows would be made from 1-3 numbers, far more.
+   * back (col2im). Measured side by side (`npm run bench:convolutions`): PixelCNN's 3x5 layer 18.3 ->
+   * 17.2 ms, conv-ae's 3x3 ones 23.2 -> 20.0 and 3.3 -> 2.8 ms; and with few output channels
+   * (a one-channel image's last layer), whose dY W^T rows would be made from 1-3 numbers, far
+   * more. Not where dX has 1-3 channels (an image's first layer: 1.8 ms by col2im, 2.9 this way).
    */
   private inputGradientByTurnedFilter(dyAt: number, filterAt: number, dxAt: number, g: Geometry): void {
     const [inC, outC] = [g.inChannels, g.outChannels];
@@ -316,7 +330,7 @@ export class SimdConvolutions extends HeapKernels {
       this.winogradFilterGradient(xAt, dyAt, dwAt, g);
       return dw;
     }
-    if (n % 4 === 0 && !isPointwise(g)) {
+    if (inPlace && n % 4 === 0 && !isPointwise(g)) {
       // chunks of pixels as many as im2col's would be (the product's order, so its numbers)
       const rows = chunkRows(depth * 4, pixels, FILTER_CHUNK_BYTES, MIN_FILTER_CHUNK_ROWS);
       const [image, tables] = this.patchesInPlace(xAt, g);
@@ -328,12 +342,15 @@ export class SimdConvolutions extends HeapKernels {
       return dw;
     }
     if (n % 4 === 0) {
-      // a 1x1 convolution's patches are its input's pixels
+      // a 1x1 convolution's patches are its input's pixels; others copied out (in place off)
+      const direct = isPointwise(g);
       const rows = chunkRows(depth * 4, pixels, FILTER_CHUNK_BYTES, MIN_FILTER_CHUNK_ROWS);
+      const [matrix] = this.scratch.regions([direct ? 0 : rows * depth * 4]);
       for (let first = 0; first < pixels; first += rows) {
         const count = Math.min(rows, pixels - first);
+        if (!direct) this.kernels.im2col(xAt, matrix, depth * 4, ...patch(g, first, count));
         // dW[K, Co] (+)= X^T[K, count] dY[count, Co]: X^T[r, p] = X[p, r] is at r*4 + p*K*4
-        this.kernels.gemm(xAt + first * depth * 4, 4, depth * 4, dyAt + first * n * 4, n * 4, dwAt, n * 4, depth, n, count, first > 0 ? 1 : 0);
+        this.kernels.gemm(direct ? xAt + first * depth * 4 : matrix, 4, depth * 4, dyAt + first * n * 4, n * 4, dwAt, n * 4, depth, n, count, first > 0 ? 1 : 0);
       }
       return dw;
     }

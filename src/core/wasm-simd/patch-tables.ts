@@ -9,7 +9,7 @@
  * lies, a window's taps in runs of filterW * channels.
  *
  * Measured on the 2-core Xeon against im2col and the same product, one process
- * (`.scratch/table-gemm.ts`): the energy model's first layer (one channel, 3x3, stride 2)
+ * (`npm run bench:convolutions`): the energy model's first layer (one channel, 3x3, stride 2)
  * 0.30 -> 0.11 ms, conv-ae's first 1.75 -> 0.87 ms, wider layers 3-12% faster, the same
  * numbers to the bit (the same products in the same order).
  */

@@ -1,0 +1,86 @@
+/**
+ * Each WASM convolution pass of the default models' layers, side by side in one process with
+ * each of our two shortcuts on and off: the patches read in place (src/core/wasm-simd/
+ * patch-tables.ts) against the image-to-columns copy and col2im, and Winograd's rows
+ * (src/core/wasm-simd/winograd.ts) against the direct convolution. Best of three rounds of a
+ * few repetitions each; the settings alternate, so a machine whose load drifts affects both.
+ *
+ *   npm run bench:convolutions
+ */
+import * as tf from '@tensorflow/tfjs';
+import { allowRelaxedSimd, useNodeBackend } from './node-backend';
+import { usePatchesInPlace } from '../core/wasm-simd/convolution';
+import { useWinograd } from '../core/wasm-simd/winograd';
+
+type Padding = 'same' | tf.backend_util.ExplicitPadding;
+
+interface Layer {
+  name: string;
+  input: [number, number, number, number];
+  filter: [number, number, number, number];
+  stride: number;
+  pad: Padding;
+}
+
+const LAYERS: Layer[] = [
+  { name: 'PixelCNN 5x5 masked (3x5), 32 -> 32, batch 32', input: [32, 28, 28, 32], filter: [3, 5, 32, 32], stride: 1, pad: [[0, 0], [2, 0], [2, 2], [0, 0]] },
+  { name: 'conv-ae 3x3, 32 -> 32, 28 x 28', input: [64, 28, 28, 32], filter: [3, 3, 32, 32], stride: 1, pad: 'same' },
+  { name: 'conv-ae 3x3, 32 -> 16, 14 x 14', input: [64, 14, 14, 32], filter: [3, 3, 32, 16], stride: 1, pad: 'same' },
+  { name: 'EBM first layer 3x3 stride 2, 1 -> 16', input: [64, 28, 28, 1], filter: [3, 3, 1, 16], stride: 2, pad: 'same' },
+  { name: 'conv-ae first layer 3x3, 1 -> 32', input: [64, 28, 28, 1], filter: [3, 3, 1, 32], stride: 1, pad: 'same' },
+];
+
+const SETTINGS = [
+  { name: 'copied (im2col, col2im), direct', inPlace: false, winograd: false },
+  { name: 'in place, direct', inPlace: true, winograd: false },
+  { name: 'in place, Winograd rows', inPlace: true, winograd: true },
+];
+
+/** Best of three rounds of `reps` runs, ms per run. */
+function time(run: () => tf.Tensor, reps: number): number {
+  for (let i = 0; i < 2; i++) run().dispose();
+  let best = Infinity;
+  for (let round = 0; round < 3; round++) {
+    const start = performance.now();
+    for (let i = 0; i < reps; i++) run().dispose();
+    best = Math.min(best, (performance.now() - start) / reps);
+  }
+  return best;
+}
+
+async function main(): Promise<void> {
+  allowRelaxedSimd(); // as the page and the benchmark run
+  await useNodeBackend('wasm');
+  for (const layer of LAYERS) {
+    const x = tf.randomNormal(layer.input, 0, 1, 'float32', 1) as tf.Tensor4D;
+    const filter = tf.randomNormal(layer.filter, 0, 1, 'float32', 2) as tf.Tensor4D;
+    const y = tf.conv2d(x, filter, layer.stride, layer.pad);
+    const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 3) as tf.Tensor4D;
+    const convolution = { strides: [layer.stride, layer.stride], pad: layer.pad, dataFormat: 'NHWC' };
+    const passes: Array<[string, () => tf.Tensor]> = [
+      ['forward', () => tf.conv2d(x, filter, layer.stride, layer.pad)],
+      ['input gradient', () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...convolution, inputShape: layer.input } as unknown as tf.NamedAttrMap) as tf.Tensor],
+      ['filter gradient', () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...convolution, filterShape: layer.filter } as unknown as tf.NamedAttrMap) as tf.Tensor],
+    ];
+    const reps = Math.max(3, Math.round(2e8 / (y.size * layer.filter[0] * layer.filter[1] * layer.filter[2])));
+    console.log(`\n${layer.name}: input [${layer.input}], filter [${layer.filter}], stride ${layer.stride}`);
+    console.log(['pass'.padEnd(16), ...SETTINGS.map((setting) => setting.name.padStart(34))].join(''));
+    for (const [name, run] of passes) {
+      const ms = SETTINGS.map(() => Infinity);
+      // alternating settings, twice over
+      for (let turn = 0; turn < 2; turn++) {
+        SETTINGS.forEach((setting, i) => {
+          usePatchesInPlace(setting.inPlace);
+          useWinograd(setting.winograd);
+          ms[i] = Math.min(ms[i], time(run, reps));
+        });
+      }
+      console.log([name.padEnd(16), ...ms.map((value) => `${value.toFixed(2)} ms`.padStart(34))].join(''));
+    }
+    tf.dispose([x, filter, y, dy]);
+  }
+  usePatchesInPlace(true);
+  useWinograd(true);
+}
+
+void main();
