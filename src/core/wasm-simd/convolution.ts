@@ -148,56 +148,60 @@ export class SimdConvolutions extends HeapKernels {
     }
   }
 
-  /** The forward pass by Winograd's F(2, 3) along the rows (winograd.ts), an image at a time. */
-  private winogradForward(xAt: number, filterAt: number, outAt: number, g: Geometry, biasAt: number, relu: boolean): void {
+  /**
+   * What both Winograd passes set up: the plan, x padded into scratch, the patch tables of
+   * the one-row products, and scratch for a filter's four transformed rows (`filters`), an
+   * image's four transformed input rows (`v`) and its four products or transformed output
+   * gradients (`m`). Addresses valid until the next pass takes `scratch`.
+   */
+  private winogradSetup(xAt: number, g: Geometry) {
     const { tiles, height, width } = winogradPlan(g);
     const [channels, n] = [g.inChannels, g.outChannels];
     const [rowBytes, outRowBytes] = [width * channels * 4, g.outW * n * 4];
     const filterRow = g.filterW * channels * n;
-    const [image, filters, v0, v1, v2, v3, m0, m1, m2, m3] = this.scratch.regions([
+    const [image, filters, ...rows] = this.scratch.regions([
       g.batch * height * width * channels * 4, 4 * filterRow * 4,
       ...Array(4).fill(tiles * rowBytes), ...Array(4).fill(tiles * outRowBytes),
     ]);
-    const [v, m] = [[v0, v1, v2, v3], [m0, m1, m2, m3]];
     // after the allocations above, which may grow the heap
     const tables = this.tables.tablesFor(rowGeometry(g), () => this.words());
     this.padImage(xAt, image, g, height, width);
+    // tiles whose two output rows both exist; an odd last row makes one more
+    const whole = Math.floor(g.outH / 2);
+    return { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v: rows.slice(0, 4), m: rows.slice(4), tables };
+  }
+
+  /** The forward pass by Winograd's F(2, 3) along the rows (winograd.ts), an image at a time. */
+  private winogradForward(xAt: number, filterAt: number, outAt: number, g: Geometry, biasAt: number, relu: boolean): void {
+    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m, tables } = this.winogradSetup(xAt, g);
+    const n = g.outChannels;
+    const last = whole * outRowBytes;
     transformFilter(this.heap(), filterAt / 4, filterRow, filters / 4);
-    const depth = g.filterW * channels;
     for (let b = 0; b < g.batch; b++) {
-      this.kernels.winogradInput(image + b * height * rowBytes, rowBytes, v0, v1, v2, v3, tiles);
+      this.kernels.winogradInput(image + b * height * rowBytes, rowBytes, v[0], v[1], v[2], v[3], tiles);
       // M_i[tile, x, :] = V_i's one-row patches U_i; the bias in M1, which y0 and y1 each take once
-      for (let i = 0; i < 4; i++) this.kernels.gemmTable(v[i], tables.pixels, tables.taps, filters + i * filterRow * 4, n * 4, m[i], n * 4, tiles * g.outW, n, depth, 0, i === 1 ? biasAt : 0, 0);
+      for (let i = 0; i < 4; i++) this.kernels.gemmTable(v[i], tables.pixels, tables.taps, filters + i * filterRow * 4, n * 4, m[i], n * 4, tiles * g.outW, n, g.filterW * g.inChannels, 0, i === 1 ? biasAt : 0, 0);
       const out = outAt + b * g.outH * outRowBytes;
-      const whole = Math.floor(g.outH / 2);
-      this.kernels.winogradOutput(m0, m1, m2, m3, outRowBytes, out, 2 * outRowBytes, whole, 1, relu ? 1 : 0);
+      this.kernels.winogradOutput(m[0], m[1], m[2], m[3], outRowBytes, out, 2 * outRowBytes, whole, 1, relu ? 1 : 0);
       // an odd last row: the last tile's y0 alone
-      if (whole < tiles) this.kernels.winogradOutput(m0 + whole * outRowBytes, m1 + whole * outRowBytes, m2 + whole * outRowBytes, m3 + whole * outRowBytes, outRowBytes, out + 2 * whole * outRowBytes, 0, 1, 0, relu ? 1 : 0);
+      if (whole < tiles) this.kernels.winogradOutput(m[0] + last, m[1] + last, m[2] + last, m[3] + last, outRowBytes, out + 2 * last, 0, 1, 0, relu ? 1 : 0);
     }
   }
 
   /** The filter gradient by Winograd's F(2, 3) along the rows, transposed (winograd.ts), an image at a time. */
   private winogradFilterGradient(xAt: number, dyAt: number, dwAt: number, g: Geometry): void {
-    const { tiles, height, width } = winogradPlan(g);
-    const [channels, n] = [g.inChannels, g.outChannels];
-    const [rowBytes, outRowBytes] = [width * channels * 4, g.outW * n * 4];
-    const filterRow = g.filterW * channels * n;
-    const [image, sums, v0, v1, v2, v3, e0, e1, e2, e3] = this.scratch.regions([
-      g.batch * height * width * channels * 4, 4 * filterRow * 4,
-      ...Array(4).fill(tiles * rowBytes), ...Array(4).fill(tiles * outRowBytes),
-    ]);
-    const [v, e] = [[v0, v1, v2, v3], [e0, e1, e2, e3]];
-    const tables = this.tables.tablesFor(rowGeometry(g), () => this.words());
-    this.padImage(xAt, image, g, height, width);
-    const whole = Math.floor(g.outH / 2);
+    // `filters` holds the sums P_i, `m` the transformed output gradients E_i
+    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters: sums, v, m: e, tables } = this.winogradSetup(xAt, g);
+    const n = g.outChannels;
+    const last = whole * outRowBytes;
     for (let b = 0; b < g.batch; b++) {
-      this.kernels.winogradInput(image + b * height * rowBytes, rowBytes, v0, v1, v2, v3, tiles);
+      this.kernels.winogradInput(image + b * height * rowBytes, rowBytes, v[0], v[1], v[2], v[3], tiles);
       const dy = dyAt + b * g.outH * outRowBytes;
-      this.kernels.winogradGradientRows(dy, outRowBytes, e0, e1, e2, e3, whole, 1);
+      this.kernels.winogradGradientRows(dy, outRowBytes, e[0], e[1], e[2], e[3], whole, 1);
       // an odd last row: its tile's second row is zero
-      if (whole < tiles) this.kernels.winogradGradientRows(dy + 2 * whole * outRowBytes, outRowBytes, e0 + whole * outRowBytes, e1 + whole * outRowBytes, e2 + whole * outRowBytes, e3 + whole * outRowBytes, 1, 0);
+      if (whole < tiles) this.kernels.winogradGradientRows(dy + 2 * last, outRowBytes, e[0] + last, e[1] + last, e[2] + last, e[3] + last, 1, 0);
       // P_i[Fw*Ci, Co] (+)= V_i's one-row patches^T E_i: the tables swapped, as in the direct filter gradient
-      for (let i = 0; i < 4; i++) this.kernels.gemmTable(v[i], tables.taps, tables.pixels, e[i], n * 4, sums + i * filterRow * 4, n * 4, g.filterW * channels, n, tiles * g.outW, b > 0 ? 1 : 0);
+      for (let i = 0; i < 4; i++) this.kernels.gemmTable(v[i], tables.taps, tables.pixels, e[i], n * 4, sums + i * filterRow * 4, n * 4, g.filterW * g.inChannels, n, tiles * g.outW, b > 0 ? 1 : 0);
     }
     filterGradientRows(this.heap(), sums / 4, filterRow, dwAt / 4);
   }
