@@ -4,6 +4,7 @@ import { traceKernels } from '../../src/core/kernel-trace';
 import { convolveWithBias } from '../../src/core/models/conv-with-bias';
 import { lazyConv2d, lazyDense } from '../../src/core/models/lazy-layers';
 import { onNodeBackend } from './helpers';
+import { expectRelativelyClose } from './wasm-simd-helpers';
 
 const ARGS = { filters: 4, kernelSize: 3, strides: 2, padding: 'same' as const, activation: 'swish' as const, inputShape: [8, 8, 3] };
 
@@ -72,11 +73,7 @@ describe.each(['wasm', 'cpu'] as const)('the lazy layer\'s weight gradients (%s)
     };
     const [expected, actual] = [weightGradients(fused), weightGradients(lazy)];
     expect(actual.map((g) => g.shape)).toEqual([[3, 3, 3, 4], [4]]);
-    for (const [a, b] of expected.map((g, i) => [g, actual[i]])) {
-      const [want, got] = [await a.data(), await b.data()];
-      const scale = Math.max(...Array.from(want, Math.abs));
-      got.forEach((value, i) => expect(Math.abs(value - want[i])).toBeLessThan(1e-5 * scale));
-    }
+    for (const [a, b] of expected.map((g, i) => [g, actual[i]])) expectRelativelyClose(await b.data(), await a.data(), 1e-5);
     tf.dispose([x, ...expected, ...actual]);
     fused.dispose();
     lazy.dispose();
@@ -104,9 +101,7 @@ describe.each(['wasm', 'cpu'] as const)('a convolution with its bias added as it
     expect(Array.from(await fused(x, filter, bias).data())[0]).toBeCloseTo(Array.from(await plain(x, filter, bias).data())[0], 3);
     for (const [a, b] of theirs.map((g, i) => [g, ours[i]])) {
       expect(b.shape).toEqual(a.shape);
-      const [want, got] = [await a.data(), await b.data()];
-      const scale = Math.max(...Array.from(want, Math.abs));
-      got.forEach((value, i) => expect(Math.abs(value - want[i])).toBeLessThan(1e-5 * scale));
+      expectRelativelyClose(await b.data(), await a.data(), 1e-5);
     }
     tf.dispose([x, filter, bias, weights, ...ours, ...theirs]);
   });
@@ -137,9 +132,7 @@ describe.each(['wasm', 'cpu'] as const)('lazily differentiated dense layer (%s)'
     const [expected, actual] = [run(fused), run(lazy)];
     for (const [a, b] of expected.map((t, i) => [t, actual[i]])) {
       expect(b.shape).toEqual(a.shape);
-      const [want, got] = [await a.data(), await b.data()];
-      const scale = Math.max(...Array.from(want, Math.abs));
-      got.forEach((value, i) => expect(Math.abs(value - want[i])).toBeLessThanOrEqual(1e-6 * scale));
+      expectRelativelyClose(await b.data(), await a.data(), 1e-6);
     }
     tf.dispose([x, ...expected, ...actual]);
     fused.dispose();
