@@ -10,28 +10,12 @@
  *   layer of every step: 29 of its 873 ms went to the two.
  */
 import * as tf from '@tensorflow/tfjs';
-import { kernelsOn } from './wasm-simd/heap';
-import type { WasmKernels } from './wasm-simd/kernels';
-import { registerWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
+import { heapElementwise, registerWasmKernel, runsOnWasmHeap } from './wasm-heap-views';
 
 /** Our kernel's name: inputs dy, s = sigmoid(x) and y = x s, float32 of one shape. */
 export const SWISH_GRADIENT = 'GpSwishGradient';
 /** Our kernel's name: inputs dy and x (Relu's input), float32 of one shape. */
 export const RELU_GRADIENT = 'GpReluGradient';
-
-/** A kernel function that runs `run` on the heap addresses of its inputs (in `order`) and of an output shaped like dy. */
-function elementwise(name: string, order: string[], run: (kernels: WasmKernels, addresses: number[], count: number) => void) {
-  return ({ inputs, backend: anyBackend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo => {
-    const backend = anyBackend as WasmBackend;
-    const kernels = kernelsOn(backend);
-    if (!kernels) throw new Error(`${name} needs our WebAssembly kernels: ask runsOnWasmHeap('${name}') first`);
-    const dy = inputs.dy as tf.TensorInfo;
-    const out = backend.makeOutput(dy.shape, 'float32');
-    const at = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info).byteOffset;
-    run(kernels, [...order.map((input) => at(inputs[input] as tf.TensorInfo)), at(out)], tf.util.sizeFromShape(dy.shape));
-    return out;
-  };
-}
 
 /** Does the current backend run SWISH_GRADIENT (WASM, with our kernels on its heap)? */
 export const hasSwishGradient = (): boolean => runsOnWasmHeap(SWISH_GRADIENT);
@@ -56,7 +40,7 @@ function registerReluGradient(): void {
 
 /** Call after the WASM backend is set; harmless to call twice. */
 export function registerActivationGradients(): void {
-  registerWasmKernel(SWISH_GRADIENT, elementwise(SWISH_GRADIENT, ['dy', 's', 'y'], (kernels, [dy, s, y, out], count) => kernels.swishGradient(dy, s, y, out, count)));
-  registerWasmKernel(RELU_GRADIENT, elementwise(RELU_GRADIENT, ['dy', 'x'], (kernels, [dy, x, out], count) => kernels.reluGradient(dy, x, out, count)));
+  registerWasmKernel(SWISH_GRADIENT, heapElementwise(SWISH_GRADIENT, ['dy', 's', 'y'], (kernels, [dy, s, y, out], count) => kernels.swishGradient(dy, s, y, out, count)));
+  registerWasmKernel(RELU_GRADIENT, heapElementwise(RELU_GRADIENT, ['dy', 'x'], (kernels, [dy, x, out], count) => kernels.reluGradient(dy, x, out, count)));
   registerReluGradient();
 }

@@ -7,8 +7,7 @@
  * operations in the same order, so the same numbers (tests/unit/langevin-move.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { kernelsOn } from './wasm-simd/heap';
-import { registerWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
+import { heapElementwise, registerWasmKernel, runsOnWasmHeap } from './wasm-heap-views';
 
 /** Our kernel's name: inputs x, gradient and noise (float32 of one shape); attributes stepSize, clip (0: none), low and high (absent: unbounded). */
 export const LANGEVIN_MOVE = 'GpLangevinMove';
@@ -26,19 +25,12 @@ function float32Bits(value: number): number {
   return new Int32Array(word.buffer)[0];
 }
 
-function langevinMoveOnHeap({ inputs, attrs, backend: anyBackend }: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
-  const { x, gradient, noise } = inputs as { x: tf.TensorInfo; gradient: tf.TensorInfo; noise: tf.TensorInfo };
+/** The kernel on the heap: no clip is a clip at infinity, no bounds infinite ones (min and max leave every finite number as it is). */
+const langevinMoveOnHeap = heapElementwise(LANGEVIN_MOVE, ['x', 'gradient', 'noise'], (kernels, [x, gradient, noise, out], count, attrs) => {
   const { stepSize, clip, low, high } = attrs as unknown as LangevinMoveAttrs;
-  const backend = anyBackend as WasmBackend;
-  const kernels = kernelsOn(backend);
-  if (!kernels) throw new Error(`${LANGEVIN_MOVE} needs our WebAssembly kernels: ask runsOnWasmHeap('${LANGEVIN_MOVE}') first`);
-  const out = backend.makeOutput(x.shape, 'float32');
-  const at = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info).byteOffset;
-  // no clip is a clip at infinity, no bounds infinite ones (min and max leave every finite number as it is)
-  const constants = [stepSize, clip > 0 ? clip : Infinity, low ?? -Infinity, high ?? Infinity].map(float32Bits);
-  kernels.langevinMove(at(x), at(gradient), at(noise), at(out), tf.util.sizeFromShape(x.shape), constants[0], constants[1], constants[2], constants[3]);
-  return out;
-}
+  const [step, bound, lowest, highest] = [stepSize, clip > 0 ? clip : Infinity, low ?? -Infinity, high ?? Infinity].map(float32Bits);
+  kernels.langevinMove(x, gradient, noise, out, count, step, bound, lowest, highest);
+});
 
 /** The move by TF.js's ops: on other backends, and the reference for ours. */
 export function langevinMoveByOps(x: tf.Tensor, gradient: tf.Tensor, noise: tf.Tensor, { stepSize, clip, low, high }: LangevinMoveAttrs): tf.Tensor {

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { kernelsOn } from './wasm-simd/heap';
-import type { HeapMemory } from './wasm-simd/kernels';
+import type { HeapMemory, WasmKernels } from './wasm-simd/kernels';
 
 /** The parts of tfjs-backend-wasm's BackendWasm and its Emscripten module that our kernels use (here and in wasm-simd/). */
 export interface WasmBackend {
@@ -51,4 +51,22 @@ export function registerWasmKernel(name: string, kernelFunc: (args: { inputs: tf
 /** Does the current backend run our kernel `name` (WASM, with our WebAssembly on its heap)? Else its caller composes TF.js's ops. */
 export function runsOnWasmHeap(name: string): boolean {
   return tf.getBackend() === 'wasm' && tf.getKernel(name, 'wasm') !== undefined && kernelsOn(tf.backend() as unknown as WasmBackend) !== null;
+}
+
+/**
+ * The kernel function of an element-wise kernel of ours: `run` gets the heap addresses of
+ * its inputs (in `order`) and of a float32 output shaped like the first, their length, and
+ * the kernel's attributes.
+ */
+export function heapElementwise(name: string, order: string[], run: (kernels: WasmKernels, addresses: number[], count: number, attrs: tf.NamedAttrMap) => void) {
+  return ({ inputs, attrs, backend: anyBackend }: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo => {
+    const backend = anyBackend as WasmBackend;
+    const kernels = kernelsOn(backend);
+    if (!kernels) throw new Error(`${name} needs our WebAssembly kernels: ask runsOnWasmHeap('${name}') first`);
+    const first = inputs[order[0]] as tf.TensorInfo;
+    const out = backend.makeOutput(first.shape, 'float32');
+    const at = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info).byteOffset;
+    run(kernels, [...order.map((input) => at(inputs[input] as tf.TensorInfo)), at(out)], tf.util.sizeFromShape(first.shape), attrs);
+    return out;
+  };
 }
