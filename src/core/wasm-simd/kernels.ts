@@ -5,11 +5,11 @@
  *   (broadcast to four lanes), so any layout of A works: A[r, k] is at a + r*aRow + k*aStep
  *   bytes. That lets one kernel multiply by an image-to-columns matrix (forward, input
  *   gradient) and by its transpose (filter gradient) without copying either. B's rows and
- *   C's rows are contiguous runs of n numbers (n a multiple of 4).
- * - im2col: copies the input patches of a range of output pixels into matrix rows;
- * - col2im: adds matrix rows back onto the input pixels they came from (the adjoint of im2col).
- * The same module holds the kernels of our heap kernels: copyRuns, sumRows, and the softmax's
- * row kernels (./row-kernels.ts).
+ *   C's rows are contiguous runs of n numbers (n a multiple of 4). gemmTable reads A through
+ *   tables of offsets instead (a convolution's patches in place).
+ * The module also holds the patch walks (im2col, col2im, patchDot: ./patch-kernels.ts), the
+ * run copies of our heap kernels (copyRuns, sumRows: ./copy-kernels.ts), the softmax's row
+ * kernels (./row-kernels.ts), the element-wise ones, the noise and Winograd's transforms.
  *
  * The matrix product keeps a block of ROWS x 8 results in registers (8 vectors of 4) while it
  * walks k, loading 2 vectors of B and ROWS numbers of A per step: 2*ROWS multiply-adds for
@@ -19,9 +19,11 @@
  * 43 without, against 30-35 for XNNPACK's matrix product in tfjs-backend-wasm 4.22; ROWS = 6
  * (12 accumulators) spilled registers and ran at 40.
  */
+import { copyRuns, sumRows } from './copy-kernels';
 import { encodeModule, FunctionWriter } from './encoder';
 import { langevinMove, reluGradient, swishGradient } from './elementwise-kernels';
 import { normalFast } from './noise-kernel';
+import { col2im, im2col, patchDot } from './patch-kernels';
 import { maxRows, oneHotDifference } from './row-kernels';
 import { winogradGradientRows, winogradInput, winogradOutput } from './winograd-kernels';
 
@@ -126,229 +128,6 @@ function gemm(fused: boolean, tables = false): FunctionWriter {
       f.get(i).i32(rows).op('i32.add').set(i);
     });
   }
-  return f;
-}
-
-/**
- * The parameters im2col and col2im share: a range of output pixels (rows of the matrix,
- * `first` to `first + rows`, counted over batch, output row and column) of a convolution of
- * a [batch, height, width, channels] input by a filterH x filterW filter. Matrix row r holds
- * the patch [filterH, filterW, channels] of output pixel first + r, colStride bytes apart.
- */
-const PATCH_PARAMS = ['first', 'rows', 'height', 'width', 'channels', 'outH', 'outW', 'filterH', 'filterW', 'strideH', 'strideW', 'padTop', 'padLeft'] as const;
-
-/**
- * The walk over patches that im2col and col2im share. For each matrix row and filter row,
- * `run` writes the code that moves one run, with these locals set: dst (the matrix row's
- * part for this filter row), iy (the image row, possibly outside the image), kx0 and kx1
- * (the filter columns that fall inside the image), imageRun and matrixRun (byte addresses
- * of filter column kx0 in the image and in the matrix).
- */
-function patchWalk(name: string, run: (f: FunctionWriter) => void, extraParams: string[] = []): FunctionWriter {
-  const f = new FunctionWriter(name, ['image', 'matrix', 'colStride', ...PATCH_PARAMS, ...extraParams]);
-  for (const local of ['row', 'batch', 'oy', 'ox', 'ky', 'iy', 'kx0', 'kx1', 'left', 'dst', 'pixel', 'filterRow', 'imageRun', 'matrixRun']) f.local('i32', local);
-  // bytes of one pixel and of one filter row's patch
-  f.get('channels').i32(2).op('i32.shl').set('pixel');
-  f.get('filterW').get('pixel').op('i32.mul').set('filterRow');
-  // (batch, oy, ox) of the first row
-  f.get('first').get('outH').get('outW').op('i32.mul').op('i32.div_u').set('batch');
-  f.get('first').get('outW').op('i32.div_u').get('outH').op('i32.rem_u').set('oy');
-  f.get('first').get('outW').op('i32.rem_u').set('ox');
-  f.i32(0).set('row');
-  f.whileLoop(() => f.get('row').get('rows').op('i32.lt_u'), () => {
-    f.get('matrix').get('row').get('colStride').op('i32.mul').op('i32.add').set('dst');
-    // filter columns inside the image: ix = ox*s - padLeft + kx in [0, width)
-    f.get('padLeft').get('ox').get('strideW').op('i32.mul').op('i32.sub').set('left');
-    clamp(f, () => f.get('left'), () => f.i32(0), () => f.get('filterW')).set('kx0');
-    clamp(f, () => f.get('width').get('left').op('i32.add'), () => f.get('kx0'), () => f.get('filterW')).set('kx1');
-    f.i32(0).set('ky');
-    f.whileLoop(() => f.get('ky').get('filterH').op('i32.lt_u'), () => {
-      f.get('oy').get('strideH').op('i32.mul').get('padTop').op('i32.sub').get('ky').op('i32.add').set('iy');
-      // &image[batch, iy, ox*s - padLeft + kx0, 0] (not read when iy is outside)
-      f.get('image').get('batch').get('height').op('i32.mul').get('iy').op('i32.add').get('width').op('i32.mul')
-        .get('kx0').get('left').op('i32.sub').op('i32.add').get('pixel').op('i32.mul').op('i32.add').set('imageRun');
-      f.get('dst').get('kx0').get('pixel').op('i32.mul').op('i32.add').set('matrixRun');
-      run(f);
-      f.get('dst').get('filterRow').op('i32.add').set('dst');
-      f.get('ky').i32(1).op('i32.add').set('ky');
-    });
-    // next output pixel
-    f.get('row').i32(1).op('i32.add').set('row');
-    f.get('ox').i32(1).op('i32.add').tee('ox').get('outW').op('i32.ge_u').when(() => {
-      f.i32(0).set('ox');
-      f.get('oy').i32(1).op('i32.add').tee('oy').get('outH').op('i32.ge_u').when(() => {
-        f.i32(0).set('oy');
-        f.get('batch').i32(1).op('i32.add').set('batch');
-      });
-    });
-  });
-  return f;
-}
-
-/** min(max(value, low), high) on signed integers, left on the stack. */
-function clamp(f: FunctionWriter, value: () => void, low: () => void, high: () => void): FunctionWriter {
-  const t = f.local('i32');
-  value();
-  f.set(t);
-  // max(t, low)
-  f.get(t); low(); f.get(t); low(); f.op('i32.gt_s').op('select').set(t);
-  // min(t, high)
-  f.get(t); high(); f.get(t); high(); f.op('i32.lt_s').op('select');
-  return f;
-}
-
-/** Is the filter row inside the image (0 <= iy < height, one unsigned comparison)? */
-const rowInside = (f: FunctionWriter) => f.get('iy').get('height').op('i32.lt_u');
-
-/** Matrix rows <- the image patches; zeros where a patch hangs over the image's border. */
-function im2col(): FunctionWriter {
-  return patchWalk('im2col', (f) => {
-    rowInside(f).ifElse(() => {
-      // zeros for columns [0, kx0), the image run [kx0, kx1), zeros for [kx1, filterW)
-      move(f, () => f.get('dst'), null, () => f.get('kx0').get('pixel').op('i32.mul'));
-      move(f, () => f.get('matrixRun'), () => f.get('imageRun'), () => f.get('kx1').get('kx0').op('i32.sub').get('pixel').op('i32.mul'));
-      move(f, () => f.get('dst').get('kx1').get('pixel').op('i32.mul').op('i32.add'), null, () => f.get('filterW').get('kx1').op('i32.sub').get('pixel').op('i32.mul'));
-    }, () => {
-      move(f, () => f.get('dst'), null, () => f.get('filterRow'));
-    });
-  });
-}
-
-/**
- * A convolution with few output channels (1-3: an image's last layer) straight from the
- * image, without a patch matrix: out[row * n + o] += sum over the patch of image * filter_o,
- * each filter row's run a dot product four numbers at a time. `matrix` is the filter
- * transposed, [n, K] (K bytes `depthBytes`), and colStride 0, so the walk's matrixRun is
- * filter 0's part for the run. Rows of out must hold the bias (or 0) before.
- */
-function patchDot(fused: boolean): FunctionWriter {
-  return patchWalk('patchDot', (f) => {
-    for (const local of ['count', 'o', 'a', 'b', 'remaining', 'at']) f.local('i32', local);
-    const [acc, sum] = [f.local('v128', 'acc'), f.local('f32', 'sum')];
-    rowInside(f).when(() => {
-      f.get('kx1').get('kx0').op('i32.sub').get('channels').op('i32.mul').set('count');
-      f.i32(0).set('o');
-      f.whileLoop(() => f.get('o').get('n').op('i32.lt_u'), () => {
-        f.zeroVector().set(acc);
-        f.get('imageRun').set('a');
-        f.get('matrixRun').get('o').get('depthBytes').op('i32.mul').op('i32.add').set('b');
-        f.get('count').set('remaining');
-        f.whileLoop(() => f.get('remaining').i32(4).op('i32.ge_u'), () => {
-          if (fused) f.get('a').memory('v128.load').get('b').memory('v128.load').get(acc).simd('f32x4.relaxed_madd');
-          else f.get(acc).get('a').memory('v128.load').get('b').memory('v128.load').simd('f32x4.mul').simd('f32x4.add');
-          f.set(acc);
-          f.get('a').i32(16).op('i32.add').set('a');
-          f.get('b').i32(16).op('i32.add').set('b');
-          f.get('remaining').i32(4).op('i32.sub').set('remaining');
-        });
-        // the four lanes, then the last 0-3 products
-        f.get(acc).extractLane(0).get(acc).extractLane(1).op('f32.add').get(acc).extractLane(2).op('f32.add').get(acc).extractLane(3).op('f32.add').set(sum);
-        f.whileLoop(() => f.get('remaining'), () => {
-          f.get(sum).get('a').f32Load().get('b').f32Load().op('f32.mul').op('f32.add').set(sum);
-          f.get('a').i32(4).op('i32.add').set('a');
-          f.get('b').i32(4).op('i32.add').set('b');
-          f.get('remaining').i32(1).op('i32.sub').set('remaining');
-        });
-        // out[row * n + o] += sum
-        f.get('out').get('row').get('n').op('i32.mul').get('o').op('i32.add').i32(2).op('i32.shl').op('i32.add').tee('at');
-        f.get('at').f32Load().get(sum).op('f32.add').f32Store();
-        f.get('o').i32(1).op('i32.add').set('o');
-      });
-    });
-  }, ['out', 'n', 'depthBytes']);
-}
-
-/** Runs shorter than this many bytes are moved by our loop: bulk memory's call costs more (a one-channel image's runs are 12 bytes). */
-const BULK_BYTES = 256;
-
-/** Copies `bytes` (a multiple of 4) from `from` to `to`, or zeroes them when `from` is null. */
-function move(f: FunctionWriter, to: () => void, from: (() => void) | null, bytes: () => void): void {
-  const [at, source, left] = [f.local('i32', 'moveTo'), f.local('i32', 'moveFrom'), f.local('i32', 'moveLeft')];
-  to();
-  f.set(at);
-  if (from) { from(); f.set(source); }
-  bytes();
-  f.tee(left).i32(BULK_BYTES).op('i32.ge_u').ifElse(() => {
-    if (from) f.get(at).get(source).get(left).memoryCopy();
-    else f.get(at).i32(0).get(left).memoryFill();
-  }, () => {
-    const step = (size: number, load: () => void, store: () => void) => {
-      f.whileLoop(() => f.get(left).i32(size).op('i32.ge_u'), () => {
-        f.get(at);
-        load();
-        store();
-        f.get(at).i32(size).op('i32.add').set(at);
-        if (from) f.get(source).i32(size).op('i32.add').set(source);
-        f.get(left).i32(size).op('i32.sub').set(left);
-      });
-    };
-    step(16, () => (from ? f.get(source).memory('v128.load') : f.zeroVector()), () => f.memory('v128.store'));
-    step(4, () => (from ? f.get(source).f32Load() : f.f32(0)), () => f.f32Store());
-  });
-}
-
-/** Image pixels += the matrix rows that were copied from them (the image must start at zero). */
-function col2im(): FunctionWriter {
-  return patchWalk('col2im', (f) => {
-    const count = f.local('i32', 'count');
-    rowInside(f).when(() => {
-      // floats in the run
-      f.get('kx1').get('kx0').op('i32.sub').get('channels').op('i32.mul').set(count);
-      f.whileLoop(() => f.get(count).i32(4).op('i32.ge_u'), () => {
-        f.get('imageRun').get('imageRun').memory('v128.load').get('matrixRun').memory('v128.load').simd('f32x4.add').memory('v128.store');
-        f.get('imageRun').i32(16).op('i32.add').set('imageRun');
-        f.get('matrixRun').i32(16).op('i32.add').set('matrixRun');
-        f.get(count).i32(4).op('i32.sub').set(count);
-      });
-      f.whileLoop(() => f.get(count), () => {
-        f.get('imageRun').get('imageRun').f32Load().get('matrixRun').f32Load().op('f32.add').f32Store();
-        f.get('imageRun').i32(4).op('i32.add').set('imageRun');
-        f.get('matrixRun').i32(4).op('i32.add').set('matrixRun');
-        f.get(count).i32(1).op('i32.sub').set(count);
-      });
-    });
-  });
-}
-
-/** `runs` runs of `bytes` bytes (a multiple of 4), from source and target addresses `sourceStride` and `targetStride` bytes apart. */
-function copyRuns(): FunctionWriter {
-  const f = new FunctionWriter('copyRuns', ['source', 'sourceStride', 'target', 'targetStride', 'runs', 'bytes']);
-  f.whileLoop(() => f.get('runs'), () => {
-    move(f, () => f.get('target'), () => f.get('source'), () => f.get('bytes'));
-    f.get('source').get('sourceStride').op('i32.add').set('source');
-    f.get('target').get('targetStride').op('i32.add').set('target');
-    f.get('runs').i32(1).op('i32.sub').set('runs');
-  });
-  return f;
-}
-
-/**
- * total[c] = sum_r source[r, c] over `rows` rows of `columns` floats (a bias gradient), the
- * totals (zeroed first) added to row after row, so each is the float32 sum in row order,
- * whatever the lane width.
- */
-function sumRows(): FunctionWriter {
-  const f = new FunctionWriter('sumRows', ['source', 'rows', 'columns', 'total']);
-  for (const local of ['j', 'at', 'into']) f.local('i32', local);
-  move(f, () => f.get('total'), null, () => f.get('columns').i32(2).op('i32.shl'));
-  f.get('source').set('at');
-  f.whileLoop(() => f.get('rows'), () => {
-    f.i32(0).set('j');
-    f.get('total').set('into');
-    f.whileLoop(() => f.get('columns').get('j').op('i32.sub').i32(4).op('i32.ge_u'), () => {
-      f.get('into').get('into').memory('v128.load').get('at').memory('v128.load').simd('f32x4.add').memory('v128.store');
-      f.get('into').i32(16).op('i32.add').set('into');
-      f.get('at').i32(16).op('i32.add').set('at');
-      f.get('j').i32(4).op('i32.add').set('j');
-    });
-    f.whileLoop(() => f.get('j').get('columns').op('i32.lt_u'), () => {
-      f.get('into').get('into').f32Load().get('at').f32Load().op('f32.add').f32Store();
-      f.get('into').i32(4).op('i32.add').set('into');
-      f.get('at').i32(4).op('i32.add').set('at');
-      f.get('j').i32(1).op('i32.add').set('j');
-    });
-    f.get('rows').i32(1).op('i32.sub').set('rows');
-  });
   return f;
 }
 

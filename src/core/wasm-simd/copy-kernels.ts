@@ -1,0 +1,78 @@
+/**
+ * Moving and summing runs of memory, generated as code (see encoder.ts) into the module of
+ * ./kernels.ts: move (a run copied or zeroed, inlined by the kernels that need one), copyRuns
+ * (strided runs, for the heap kernels of ../wasm-heap-kernels.ts) and sumRows (a bias
+ * gradient's sums in row order).
+ */
+import { FunctionWriter } from './encoder';
+
+/** Runs shorter than this many bytes are moved by our loop: bulk memory's call costs more (a one-channel image's runs are 12 bytes). */
+const BULK_BYTES = 256;
+
+/** Copies `bytes` (a multiple of 4) from `from` to `to`, or zeroes them when `from` is null. */
+export function move(f: FunctionWriter, to: () => void, from: (() => void) | null, bytes: () => void): void {
+  const [at, source, left] = [f.local('i32', 'moveTo'), f.local('i32', 'moveFrom'), f.local('i32', 'moveLeft')];
+  to();
+  f.set(at);
+  if (from) { from(); f.set(source); }
+  bytes();
+  f.tee(left).i32(BULK_BYTES).op('i32.ge_u').ifElse(() => {
+    if (from) f.get(at).get(source).get(left).memoryCopy();
+    else f.get(at).i32(0).get(left).memoryFill();
+  }, () => {
+    const step = (size: number, load: () => void, store: () => void) => {
+      f.whileLoop(() => f.get(left).i32(size).op('i32.ge_u'), () => {
+        f.get(at);
+        load();
+        store();
+        f.get(at).i32(size).op('i32.add').set(at);
+        if (from) f.get(source).i32(size).op('i32.add').set(source);
+        f.get(left).i32(size).op('i32.sub').set(left);
+      });
+    };
+    step(16, () => (from ? f.get(source).memory('v128.load') : f.zeroVector()), () => f.memory('v128.store'));
+    step(4, () => (from ? f.get(source).f32Load() : f.f32(0)), () => f.f32Store());
+  });
+}
+
+/** `runs` runs of `bytes` bytes (a multiple of 4), from source and target addresses `sourceStride` and `targetStride` bytes apart. */
+export function copyRuns(): FunctionWriter {
+  const f = new FunctionWriter('copyRuns', ['source', 'sourceStride', 'target', 'targetStride', 'runs', 'bytes']);
+  f.whileLoop(() => f.get('runs'), () => {
+    move(f, () => f.get('target'), () => f.get('source'), () => f.get('bytes'));
+    f.get('source').get('sourceStride').op('i32.add').set('source');
+    f.get('target').get('targetStride').op('i32.add').set('target');
+    f.get('runs').i32(1).op('i32.sub').set('runs');
+  });
+  return f;
+}
+
+/**
+ * total[c] = sum_r source[r, c] over `rows` rows of `columns` floats (a bias gradient), the
+ * totals (zeroed first) added to row after row, so each is the float32 sum in row order,
+ * whatever the lane width.
+ */
+export function sumRows(): FunctionWriter {
+  const f = new FunctionWriter('sumRows', ['source', 'rows', 'columns', 'total']);
+  for (const local of ['j', 'at', 'into']) f.local('i32', local);
+  move(f, () => f.get('total'), null, () => f.get('columns').i32(2).op('i32.shl'));
+  f.get('source').set('at');
+  f.whileLoop(() => f.get('rows'), () => {
+    f.i32(0).set('j');
+    f.get('total').set('into');
+    f.whileLoop(() => f.get('columns').get('j').op('i32.sub').i32(4).op('i32.ge_u'), () => {
+      f.get('into').get('into').memory('v128.load').get('at').memory('v128.load').simd('f32x4.add').memory('v128.store');
+      f.get('into').i32(16).op('i32.add').set('into');
+      f.get('at').i32(16).op('i32.add').set('at');
+      f.get('j').i32(4).op('i32.add').set('j');
+    });
+    f.whileLoop(() => f.get('j').get('columns').op('i32.lt_u'), () => {
+      f.get('into').get('into').f32Load().get('at').f32Load().op('f32.add').f32Store();
+      f.get('into').i32(4).op('i32.add').set('into');
+      f.get('at').i32(4).op('i32.add').set('at');
+      f.get('j').i32(1).op('i32.add').set('j');
+    });
+    f.get('rows').i32(1).op('i32.sub').set('rows');
+  });
+  return f;
+}

@@ -1,0 +1,160 @@
+/**
+ * The kernels that walk a convolution's patches, generated as code (see encoder.ts) into the
+ * module of ./kernels.ts: im2col (the patches of a range of output pixels copied into matrix
+ * rows), its adjoint col2im (the rows added back onto the pixels they came from), and patchDot
+ * (a convolution with 1-3 output channels straight from the image).
+ */
+import { move } from './copy-kernels';
+import { FunctionWriter } from './encoder';
+
+/**
+ * The parameters im2col and col2im share: a range of output pixels (rows of the matrix,
+ * `first` to `first + rows`, counted over batch, output row and column) of a convolution of
+ * a [batch, height, width, channels] input by a filterH x filterW filter. Matrix row r holds
+ * the patch [filterH, filterW, channels] of output pixel first + r, colStride bytes apart.
+ */
+const PATCH_PARAMS = ['first', 'rows', 'height', 'width', 'channels', 'outH', 'outW', 'filterH', 'filterW', 'strideH', 'strideW', 'padTop', 'padLeft'] as const;
+
+/**
+ * The walk over patches that im2col and col2im share. For each matrix row and filter row,
+ * `run` writes the code that moves one run, with these locals set: dst (the matrix row's
+ * part for this filter row), iy (the image row, possibly outside the image), kx0 and kx1
+ * (the filter columns that fall inside the image), imageRun and matrixRun (byte addresses
+ * of filter column kx0 in the image and in the matrix).
+ */
+function patchWalk(name: string, run: (f: FunctionWriter) => void, extraParams: string[] = []): FunctionWriter {
+  const f = new FunctionWriter(name, ['image', 'matrix', 'colStride', ...PATCH_PARAMS, ...extraParams]);
+  for (const local of ['row', 'batch', 'oy', 'ox', 'ky', 'iy', 'kx0', 'kx1', 'left', 'dst', 'pixel', 'filterRow', 'imageRun', 'matrixRun']) f.local('i32', local);
+  // bytes of one pixel and of one filter row's patch
+  f.get('channels').i32(2).op('i32.shl').set('pixel');
+  f.get('filterW').get('pixel').op('i32.mul').set('filterRow');
+  // (batch, oy, ox) of the first row
+  f.get('first').get('outH').get('outW').op('i32.mul').op('i32.div_u').set('batch');
+  f.get('first').get('outW').op('i32.div_u').get('outH').op('i32.rem_u').set('oy');
+  f.get('first').get('outW').op('i32.rem_u').set('ox');
+  f.i32(0).set('row');
+  f.whileLoop(() => f.get('row').get('rows').op('i32.lt_u'), () => {
+    f.get('matrix').get('row').get('colStride').op('i32.mul').op('i32.add').set('dst');
+    // filter columns inside the image: ix = ox*s - padLeft + kx in [0, width)
+    f.get('padLeft').get('ox').get('strideW').op('i32.mul').op('i32.sub').set('left');
+    clamp(f, () => f.get('left'), () => f.i32(0), () => f.get('filterW')).set('kx0');
+    clamp(f, () => f.get('width').get('left').op('i32.add'), () => f.get('kx0'), () => f.get('filterW')).set('kx1');
+    f.i32(0).set('ky');
+    f.whileLoop(() => f.get('ky').get('filterH').op('i32.lt_u'), () => {
+      f.get('oy').get('strideH').op('i32.mul').get('padTop').op('i32.sub').get('ky').op('i32.add').set('iy');
+      // &image[batch, iy, ox*s - padLeft + kx0, 0] (not read when iy is outside)
+      f.get('image').get('batch').get('height').op('i32.mul').get('iy').op('i32.add').get('width').op('i32.mul')
+        .get('kx0').get('left').op('i32.sub').op('i32.add').get('pixel').op('i32.mul').op('i32.add').set('imageRun');
+      f.get('dst').get('kx0').get('pixel').op('i32.mul').op('i32.add').set('matrixRun');
+      run(f);
+      f.get('dst').get('filterRow').op('i32.add').set('dst');
+      f.get('ky').i32(1).op('i32.add').set('ky');
+    });
+    // next output pixel
+    f.get('row').i32(1).op('i32.add').set('row');
+    f.get('ox').i32(1).op('i32.add').tee('ox').get('outW').op('i32.ge_u').when(() => {
+      f.i32(0).set('ox');
+      f.get('oy').i32(1).op('i32.add').tee('oy').get('outH').op('i32.ge_u').when(() => {
+        f.i32(0).set('oy');
+        f.get('batch').i32(1).op('i32.add').set('batch');
+      });
+    });
+  });
+  return f;
+}
+
+/** min(max(value, low), high) on signed integers, left on the stack. */
+function clamp(f: FunctionWriter, value: () => void, low: () => void, high: () => void): FunctionWriter {
+  const t = f.local('i32');
+  value();
+  f.set(t);
+  // max(t, low)
+  f.get(t); low(); f.get(t); low(); f.op('i32.gt_s').op('select').set(t);
+  // min(t, high)
+  f.get(t); high(); f.get(t); high(); f.op('i32.lt_s').op('select');
+  return f;
+}
+
+/** Is the filter row inside the image (0 <= iy < height, one unsigned comparison)? */
+const rowInside = (f: FunctionWriter) => f.get('iy').get('height').op('i32.lt_u');
+
+/** Matrix rows <- the image patches; zeros where a patch hangs over the image's border. */
+export function im2col(): FunctionWriter {
+  return patchWalk('im2col', (f) => {
+    rowInside(f).ifElse(() => {
+      // zeros for columns [0, kx0), the image run [kx0, kx1), zeros for [kx1, filterW)
+      move(f, () => f.get('dst'), null, () => f.get('kx0').get('pixel').op('i32.mul'));
+      move(f, () => f.get('matrixRun'), () => f.get('imageRun'), () => f.get('kx1').get('kx0').op('i32.sub').get('pixel').op('i32.mul'));
+      move(f, () => f.get('dst').get('kx1').get('pixel').op('i32.mul').op('i32.add'), null, () => f.get('filterW').get('kx1').op('i32.sub').get('pixel').op('i32.mul'));
+    }, () => {
+      move(f, () => f.get('dst'), null, () => f.get('filterRow'));
+    });
+  });
+}
+
+/**
+ * A convolution with few output channels (1-3: an image's last layer) straight from the
+ * image, without a patch matrix: out[row * n + o] += sum over the patch of image * filter_o,
+ * each filter row's run a dot product four numbers at a time. `matrix` is the filter
+ * transposed, [n, K] (K bytes `depthBytes`), and colStride 0, so the walk's matrixRun is
+ * filter 0's part for the run. Rows of out must hold the bias (or 0) before.
+ */
+export function patchDot(fused: boolean): FunctionWriter {
+  return patchWalk('patchDot', (f) => {
+    for (const local of ['count', 'o', 'a', 'b', 'remaining', 'at']) f.local('i32', local);
+    const [acc, sum] = [f.local('v128', 'acc'), f.local('f32', 'sum')];
+    rowInside(f).when(() => {
+      f.get('kx1').get('kx0').op('i32.sub').get('channels').op('i32.mul').set('count');
+      f.i32(0).set('o');
+      f.whileLoop(() => f.get('o').get('n').op('i32.lt_u'), () => {
+        f.zeroVector().set(acc);
+        f.get('imageRun').set('a');
+        f.get('matrixRun').get('o').get('depthBytes').op('i32.mul').op('i32.add').set('b');
+        f.get('count').set('remaining');
+        f.whileLoop(() => f.get('remaining').i32(4).op('i32.ge_u'), () => {
+          if (fused) f.get('a').memory('v128.load').get('b').memory('v128.load').get(acc).simd('f32x4.relaxed_madd');
+          else f.get(acc).get('a').memory('v128.load').get('b').memory('v128.load').simd('f32x4.mul').simd('f32x4.add');
+          f.set(acc);
+          f.get('a').i32(16).op('i32.add').set('a');
+          f.get('b').i32(16).op('i32.add').set('b');
+          f.get('remaining').i32(4).op('i32.sub').set('remaining');
+        });
+        // the four lanes, then the last 0-3 products
+        f.get(acc).extractLane(0).get(acc).extractLane(1).op('f32.add').get(acc).extractLane(2).op('f32.add').get(acc).extractLane(3).op('f32.add').set(sum);
+        f.whileLoop(() => f.get('remaining'), () => {
+          f.get(sum).get('a').f32Load().get('b').f32Load().op('f32.mul').op('f32.add').set(sum);
+          f.get('a').i32(4).op('i32.add').set('a');
+          f.get('b').i32(4).op('i32.add').set('b');
+          f.get('remaining').i32(1).op('i32.sub').set('remaining');
+        });
+        // out[row * n + o] += sum
+        f.get('out').get('row').get('n').op('i32.mul').get('o').op('i32.add').i32(2).op('i32.shl').op('i32.add').tee('at');
+        f.get('at').f32Load().get(sum).op('f32.add').f32Store();
+        f.get('o').i32(1).op('i32.add').set('o');
+      });
+    });
+  }, ['out', 'n', 'depthBytes']);
+}
+
+/** Image pixels += the matrix rows that were copied from them (the image must start at zero). */
+export function col2im(): FunctionWriter {
+  return patchWalk('col2im', (f) => {
+    const count = f.local('i32', 'count');
+    rowInside(f).when(() => {
+      // floats in the run
+      f.get('kx1').get('kx0').op('i32.sub').get('channels').op('i32.mul').set(count);
+      f.whileLoop(() => f.get(count).i32(4).op('i32.ge_u'), () => {
+        f.get('imageRun').get('imageRun').memory('v128.load').get('matrixRun').memory('v128.load').simd('f32x4.add').memory('v128.store');
+        f.get('imageRun').i32(16).op('i32.add').set('imageRun');
+        f.get('matrixRun').i32(16).op('i32.add').set('matrixRun');
+        f.get(count).i32(4).op('i32.sub').set(count);
+      });
+      f.whileLoop(() => f.get(count), () => {
+        f.get('imageRun').get('imageRun').f32Load().get('matrixRun').f32Load().op('f32.add').f32Store();
+        f.get('imageRun').i32(4).op('i32.add').set('imageRun');
+        f.get('matrixRun').i32(4).op('i32.add').set('matrixRun');
+        f.get(count).i32(1).op('i32.sub').set(count);
+      });
+    });
+  });
+}
