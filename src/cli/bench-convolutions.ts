@@ -20,10 +20,14 @@ interface Layer {
   filter: [number, number, number, number];
   stride: number;
   pad: Padding;
+  /** A PixelCNN's masked filter cut at its centre row: that row's right half zero, and kept apart from the rows above (winograd.ts). */
+  masked?: boolean;
 }
 
 const LAYERS: Layer[] = [
-  { name: 'PixelCNN 5x5 masked (3x5), 32 -> 32, batch 32', input: [32, 28, 28, 32], filter: [3, 5, 32, 32], stride: 1, pad: [[0, 0], [2, 0], [2, 2], [0, 0]] },
+  { name: 'PixelCNN 5x5 masked (3x5), 32 -> 32, batch 32', input: [32, 28, 28, 32], filter: [3, 5, 32, 32], stride: 1, pad: [[0, 0], [2, 0], [2, 2], [0, 0]], masked: true },
+  { name: 'PixelCNN++ down-shifted 2x3, 16 -> 32, batch 16', input: [16, 28, 28, 16], filter: [2, 3, 16, 32], stride: 1, pad: [[0, 0], [1, 0], [1, 1], [0, 0]] },
+  { name: 'PixelCNN++ down-right-shifted 2x2, 16 -> 16, batch 16', input: [16, 28, 28, 16], filter: [2, 2, 16, 16], stride: 1, pad: [[0, 0], [1, 0], [1, 0], [0, 0]] },
   { name: 'conv-ae 3x3, 32 -> 32, 28 x 28', input: [64, 28, 28, 32], filter: [3, 3, 32, 32], stride: 1, pad: 'same' },
   { name: 'conv-ae 3x3, 32 -> 16, 14 x 14', input: [64, 14, 14, 32], filter: [3, 3, 32, 16], stride: 1, pad: 'same' },
   { name: 'EBM first layer 3x3 stride 2, 1 -> 16', input: [64, 28, 28, 1], filter: [3, 3, 1, 16], stride: 2, pad: 'same' },
@@ -53,12 +57,20 @@ async function main(): Promise<void> {
   await useNodeBackend('wasm');
   for (const layer of LAYERS) {
     const x = tf.randomNormal(layer.input, 0, 1, 'float32', 1) as tf.Tensor4D;
-    const filter = tf.randomNormal(layer.filter, 0, 1, 'float32', 2) as tf.Tensor4D;
-    const y = tf.conv2d(x, filter, layer.stride, layer.pad);
+    const filter = tf.tidy(() => {
+      const values = tf.randomNormal(layer.filter, 0, 1, 'float32', 2) as tf.Tensor4D;
+      if (!layer.masked) return values;
+      // the centre row's columns right of the centre masked
+      const [rows, columns] = layer.filter;
+      const mask = tf.buffer([rows, columns, 1, 1]);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) mask.set(r < rows - 1 || c <= (columns - 1) / 2 ? 1 : 0, r, c, 0, 0);
+      return values.mul(mask.toTensor()) as tf.Tensor4D;
+    });
+    const convolution = { strides: [layer.stride, layer.stride], pad: layer.pad, dataFormat: 'NHWC', dilations: [1, 1], lastRowApart: layer.masked === true };
+    const y = tf.engine().runKernel('Conv2D', { x, filter }, convolution as unknown as tf.NamedAttrMap) as tf.Tensor4D;
     const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 3) as tf.Tensor4D;
-    const convolution = { strides: [layer.stride, layer.stride], pad: layer.pad, dataFormat: 'NHWC' };
     const passes: Array<[string, () => tf.Tensor]> = [
-      ['forward', () => tf.conv2d(x, filter, layer.stride, layer.pad)],
+      ['forward', () => tf.engine().runKernel('Conv2D', { x, filter }, convolution as unknown as tf.NamedAttrMap) as tf.Tensor],
       ['input gradient', () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...convolution, inputShape: layer.input } as unknown as tf.NamedAttrMap) as tf.Tensor],
       ['filter gradient', () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...convolution, filterShape: layer.filter } as unknown as tf.NamedAttrMap) as tf.Tensor],
     ];

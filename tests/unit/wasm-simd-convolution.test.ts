@@ -6,7 +6,7 @@ import { signed, unsigned } from '../../src/core/wasm-simd/encoder';
 import { hasRelaxedSimd, instantiateKernels, type WasmKernels } from '../../src/core/wasm-simd/kernels';
 import { useSimdKernels } from '../../src/core/wasm-simd/register';
 import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
-import { convolveWithBias } from '../../src/core/models/conv-with-bias';
+import { convolveWithBias, keepRowsApart } from '../../src/core/models/conv-with-bias';
 import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
 
 /**
@@ -153,8 +153,8 @@ interface Case {
   stride: number | [number, number];
   pad: 'same' | 'valid' | number;
   dilation?: number;
-  /** Runs the forward pass and the input gradient by Winograd's F(2, 3) (src/core/wasm-simd/winograd.ts). */
-  winograd?: boolean;
+  /** Runs the forward pass and the input gradient by Winograd's F(2, 3), or F(2, 2) for two filter rows (src/core/wasm-simd/winograd.ts). */
+  winograd?: 'three' | 'pair';
 }
 
 const CASES: Case[] = [
@@ -167,9 +167,13 @@ const CASES: Case[] = [
   { x: [3, 20, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same' }, // many chunks
   { x: [2, 9, 9, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same', dilation: 2 }, // not ours: the kernel before
   // three filter rows at stride 1, channels in fours: Winograd's rows forwards and (the filter turned) backwards
-  { x: [2, 7, 6, 4], filter: [3, 3, 4, 8], stride: 1, pad: 'same', winograd: true }, // an odd number of output rows
-  { x: [3, 8, 9, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'valid', winograd: true },
-  { x: [2, 6, 7, 4], filter: [3, 5, 4, 4], stride: 1, pad: 2, winograd: true }, // more padding rows than the windows need
+  { x: [2, 7, 6, 4], filter: [3, 3, 4, 8], stride: 1, pad: 'same', winograd: 'three' }, // an odd number of output rows
+  { x: [3, 8, 9, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'valid', winograd: 'three' },
+  { x: [2, 6, 7, 4], filter: [3, 5, 4, 4], stride: 1, pad: 2, winograd: 'three' }, // more padding rows than the windows need
+  // two filter rows: F(2, 2)
+  { x: [2, 7, 6, 4], filter: [2, 3, 4, 8], stride: 1, pad: 'same', winograd: 'pair' }, // an odd number of output rows, the padding row below
+  { x: [3, 8, 9, 8], filter: [2, 2, 8, 4], stride: 1, pad: 'valid', winograd: 'pair' },
+  { x: [2, 6, 5, 4], filter: [2, 3, 4, 4], stride: 2, pad: 'same' }, // stride 2: direct
 ];
 
 type Results = { y: Float32Array; fused: Float32Array; dx: Float32Array; dw: Float32Array };
@@ -202,14 +206,12 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
 
   it.each(CASES.map((c, i) => [i, c] as const))('case %i agrees: %o', async (i, c) => {
     const before = tf.memory().numTensors;
-    const passes = SimdConvolutions.prototype as unknown as { winogradForward: () => void; winogradFilterGradient: () => void };
-    const [winograd, winogradFilter] = [vi.spyOn(passes, 'winogradForward'), vi.spyOn(passes, 'winogradFilterGradient')];
-    [winograd, winogradFilter].forEach((spy) => spy.mockClear());
+    const passes = SimdConvolutions.prototype as unknown as { winogradForward: () => void; pairWinogradForward: () => void; winogradFilterGradient: () => void };
+    const spies = [vi.spyOn(passes, 'winogradForward'), vi.spyOn(passes, 'pairWinogradForward'), vi.spyOn(passes, 'winogradFilterGradient')];
     const ours = await run(c);
     // the forward pass, the fused one, the forward pass inside the gradients and the input gradient, then the filter gradient: Winograd's where it applies
-    expect(winograd).toHaveBeenCalledTimes(c.winograd ? 4 : 0);
-    expect(winogradFilter).toHaveBeenCalledTimes(c.winograd ? 1 : 0);
-    [winograd, winogradFilter].forEach((spy) => spy.mockRestore());
+    expect(spies.map((spy) => spy.mock.calls.length)).toEqual([c.winograd === 'three' ? 4 : 0, c.winograd === 'pair' ? 4 : 0, c.winograd ? 1 : 0]);
+    spies.forEach((spy) => spy.mockRestore());
     expect(tf.memory().numTensors).toBe(before);
     for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], reference[i][key], 2e-6, key);
   });
@@ -233,6 +235,93 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     expect(await calls(true)).toEqual([0, 0]);
     spies.forEach((spy) => spy.mockRestore());
     tf.dispose([x, w, bias]);
+  });
+
+  describe('a masked filter whose last row stays apart (lastRowApart: its rows above by F(2, 2), that row alone)', () => {
+    type Passes = { pairWinogradForward: () => void; winogradForward: () => void; winogradFilterGradient: () => void };
+    // [rows, columns, in, out] cut at the centre row, whose columns right of `live` are masked
+    const maskedFilter = (shape: [number, number, number, number], live: number, seed: number) => {
+      const values = seededValues(shape.reduce((a, b) => a * b), seed);
+      const [rows, columns, inC, outC] = shape;
+      for (let c = live; c < columns; c++) values.fill(0, (((rows - 1) * columns + c) * inC) * outC, (((rows - 1) * columns + c + 1) * inC) * outC);
+      return tf.tensor4d(values, shape);
+    };
+    const padding: tf.backend_util.ExplicitPadding = [[0, 0], [2, 0], [2, 2], [0, 0]];
+    const masked: [string, [number, number, number, number], [number, number, number, number], number][] = [
+      ['5x5 type B, odd rows', [2, 7, 6, 4], [3, 5, 4, 8], 3],
+      ['5x5 type A (grey: no centre), even rows', [2, 6, 5, 8], [3, 5, 8, 4], 2],
+      ['a last row all zero', [1, 4, 5, 4], [3, 5, 4, 4], 0],
+      ['a last row all live', [2, 5, 4, 4], [3, 5, 4, 4], 5],
+    ];
+
+    it.each(masked)('%s: forward, input and filter gradients agree with TF.js\'s CPU kernels', async (_, xShape, filterShape, live) => {
+      const compute = async () => {
+        const x = tf.tensor4d(seededValues(xShape.reduce((a, b) => a * b), 1), xShape);
+        const w = maskedFilter(filterShape, live, 2);
+        const bias = tf.tensor1d(seededValues(filterShape[3], 3));
+        const conv = (a: tf.Tensor, b: tf.Tensor) => convolveWithBias(a as tf.Tensor4D, b as tf.Tensor4D, bias, [1, 1], padding, [1, 1], { lastRowApart: true });
+        const y = conv(x, w);
+        const r = tf.tensor(seededValues(y.size, 4), y.shape);
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => conv(a, b).mul(r).sum())([x, w]);
+        const results = { y: await y.data(), dx: await dx.data(), dw: await dw.data() };
+        tf.dispose([x, w, bias, y, r, dx, dw]);
+        return results;
+      };
+      await tf.setBackend('cpu');
+      const expected = await compute();
+      await tf.setBackend('wasm');
+      const passes = SimdConvolutions.prototype as unknown as Passes;
+      const spies = [vi.spyOn(passes, 'pairWinogradForward'), vi.spyOn(passes, 'winogradForward'), vi.spyOn(passes, 'winogradFilterGradient')];
+      const ours = await compute();
+      // forward and input gradient (the turned filter's lone row is its first) by the pair; the filter gradient by F(2, 3), which no causality concerns
+      expect(spies.map((spy) => spy.mock.calls.length)).toEqual([3, 0, 1]);
+      spies.forEach((spy) => spy.mockRestore());
+      for (const key of ['y', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], expected[key], 2e-6, key);
+    });
+
+    it('keeps an output free of every input after it in raster order, to the bit: its value, and its gradient exactly zero there', async () => {
+      const [batch, height, width, channels] = [2, 6, 7, 4];
+      const x = tf.tensor4d(seededValues(batch * height * width * channels, 5), [batch, height, width, channels]);
+      const noise = tf.tensor4d(seededValues(x.size, 6), x.shape);
+      const w = maskedFilter([3, 5, channels, 8], 3, 7);
+      const bias = tf.tensor1d(seededValues(8, 8));
+      const conv = (a: tf.Tensor) => convolveWithBias(a as tf.Tensor4D, w, bias, [1, 1], padding, [1, 1], { lastRowApart: true });
+      const spy = vi.spyOn(SimdConvolutions.prototype as unknown as Passes, 'pairWinogradForward');
+      const y = await conv(x).array() as number[][][][];
+      for (let row = 0; row < height; row++) {
+        for (let column = 0; column < width; column++) {
+          // inputs at or before (row, column) kept, every later one replaced by noise
+          const earlier = tf.tidy(() => {
+            const index = tf.range(0, height * width).reshape([1, height, width, 1]);
+            return index.lessEqual(row * width + column).cast('float32');
+          });
+          const mixed = tf.tidy(() => x.mul(earlier).add(noise.mul(tf.scalar(1).sub(earlier))));
+          const changed = await conv(mixed).array() as number[][][][];
+          for (let b = 0; b < batch; b++) expect(changed[b][row][column], `output (${row}, ${column})`).toEqual(y[b][row][column]);
+          const dx = tf.grad((a: tf.Tensor) => conv(a).slice([0, row, column, 0], [batch, 1, 1, 8]).sum())(x);
+          const late = await dx.mul(tf.scalar(1).sub(earlier)).abs().max().data();
+          expect(late[0], `d output (${row}, ${column}) / d later inputs`).toBe(0);
+          tf.dispose([earlier, mixed, dx]);
+        }
+      }
+      expect(spy.mock.calls.length).toBeGreaterThanOrEqual(2 * height * width);
+      spy.mockRestore();
+      tf.dispose([x, noise, w, bias]);
+    });
+
+    it('keeps all rows apart inside keepRowsApart (a sampler\'s passes), so windows and whole images sum alike', async () => {
+      const passes = SimdConvolutions.prototype as unknown as Passes;
+      const spies = [vi.spyOn(passes, 'pairWinogradForward'), vi.spyOn(passes, 'winogradForward')];
+      const x = tf.tensor4d(seededValues(2 * 6 * 7 * 4, 1), [2, 6, 7, 4]);
+      const w = maskedFilter([3, 5, 4, 8], 3, 2);
+      const bias = tf.tensor1d(seededValues(8, 3));
+      const y = keepRowsApart(() => convolveWithBias(x, w, bias, [1, 1], padding, [1, 1], { lastRowApart: true }));
+      const direct = convolveWithBias(x, w, bias, [1, 1], padding, [1, 1], { exactRows: true });
+      expect(Array.from(await y.data())).toEqual(Array.from(await direct.data()));
+      expect(spies.map((spy) => spy.mock.calls.length)).toEqual([0, 0]);
+      spies.forEach((spy) => spy.mockRestore());
+      tf.dispose([x, w, bias, y, direct]);
+    });
   });
 
   it('gives zeros for empty sums, as TF.js\'s CPU kernels do, and leaves a bias that broadcasts along width to TF.js\'s kernel', async () => {

@@ -14,17 +14,38 @@ import * as tf from '@tensorflow/tfjs';
 
 type Padding = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
 
+/** How many keepRowsApart calls are under way. */
+let rowsApart = 0;
+
+/**
+ * Runs `pass` with every convolution of convolveWithBias summing each output as the direct
+ * convolution does (exactRows): an autoregressive sampler's pass over a window of rows and
+ * its pass over the whole image then give the same numbers to the bit, and draw the same
+ * values. Training combines rows where it may (Winograd's, on WASM), which moves a sum by a
+ * rounding and changes nothing else.
+ */
+export function keepRowsApart<T>(pass: () => T): T {
+  rowsApart += 1;
+  try {
+    return pass();
+  } finally {
+    rowsApart -= 1;
+  }
+}
+
 /**
  * conv2d(x, filter) + bias as one FusedConv2D kernel (the bias added as the output is
  * stored, no separate pass over it), recorded on the tape as that kernel, whose gradient
  * (registered below, on first use) gives each input's gradient only when asked for: tfjs-core's fused op
- * would record one function returning all three. `exactRows` keeps our WASM kernels from
- * combining the filter's rows (Winograd's), forwards and backwards: a masked filter's must not.
+ * would record one function returning all three. Two options for our WASM kernels, which
+ * TF.js's ignore (../wasm-simd/winograd.ts): `lastRowApart`, the filter's last row is a
+ * masked centre row, which Winograd's rows may not combine with the others (a PixelCNN's);
+ * `exactRows`, no rows combined at all, as inside keepRowsApart.
  */
-export function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, strides: [number, number], pad: Padding, dilations: [number, number] = [1, 1], { exactRows = false } = {}): tf.Tensor4D {
+export function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, strides: [number, number], pad: Padding, dilations: [number, number] = [1, 1], { exactRows = false, lastRowApart = false } = {}): tf.Tensor4D {
   registerFusedConvGradient();
-  // exactRows: ours, read by our WASM kernels (../wasm-simd/register.ts), which TF.js's ignore
-  const attrs = { strides, pad, dataFormat: 'NHWC', dilations, activation: 'linear', exactRows };
+  // read by our WASM kernels (../wasm-simd/register.ts)
+  const attrs = { strides, pad, dataFormat: 'NHWC', dilations, activation: 'linear', exactRows: exactRows || rowsApart > 0, lastRowApart };
   return tf.engine().runKernel('FusedConv2D', { x, filter, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
@@ -42,10 +63,10 @@ function registerFusedConvGradient(): void {
     inputsToSave: ['x', 'filter'],
     gradFunc: (dy, saved, attrs) => {
       const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-      const { strides, pad, dataFormat, dilations, activation, dimRoundingMode, exactRows } = attrs as unknown as { strides: [number, number]; pad: Padding; dataFormat: string; dilations: [number, number]; activation: string; dimRoundingMode?: string; exactRows?: boolean };
+      const { strides, pad, dataFormat, dilations, activation, dimRoundingMode, exactRows, lastRowApart } = attrs as unknown as { strides: [number, number]; pad: Padding; dataFormat: string; dilations: [number, number]; activation: string; dimRoundingMode?: string; exactRows?: boolean; lastRowApart?: boolean };
       const dilated = Array.isArray(dilations) ? dilations.some((rate) => rate !== 1) : dilations !== 1;
       if (activation !== 'linear' || dataFormat !== 'NHWC' || dilated) throw new Error(`conv-with-bias: no gradient for FusedConv2D with ${activation}, ${dataFormat}, dilations ${dilations}`);
-      const convolution = { strides, pad, dataFormat, dimRoundingMode, exactRows };
+      const convolution = { strides, pad, dataFormat, dimRoundingMode, exactRows, lastRowApart };
       const gradient = dy as tf.Tensor4D;
       return {
         // dL/dx: the convolution's adjoint; dL/dW: x^T dy over every position; dL/db: dy summed over all but the channels

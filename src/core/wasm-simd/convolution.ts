@@ -25,7 +25,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { copyRows, HeapKernels, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
 import { paddedSize, PatchTableCache, type PatchTables } from './patch-tables';
-import { filterGradientRows, rowGeometry, transformFilter, winogradApplies, winogradPlan } from './winograd';
+import { filterGradientRows, nonzeroColumns, pairFilterGradientRows, rowGeometry, rowTransform, transformFilter, transformPairFilter, winogradPlan } from './winograd';
 
 /**
  * Bytes of patch matrix worked on at once, so that a chunk stays in the second-level cache,
@@ -47,6 +47,11 @@ interface Geometry {
   filterH: number; filterW: number; strideH: number; strideW: number; padTop: number; padLeft: number;
   /** The filter's rows must not be combined: no Winograd rows (winograd.ts says why). */
   exactRows?: boolean;
+  /**
+   * A filter row to be summed alone, never combined with the others (a masked convolution's
+   * centre row: its last, or its first once turned for the input gradient); the others may be.
+   */
+  loneRow?: number;
 }
 
 function geometry(info: tf.backend_util.Conv2DInfo): Geometry | null {
@@ -120,7 +125,9 @@ export class SimdConvolutions extends HeapKernels {
     const wide = roundUp4(n); // the product's columns come in fours: narrower outputs are padded
     const padded = wide !== n;
     const direct = isPointwise(g);
-    if (!padded && winogradApplies(g)) return this.winogradForward(xAt, filterAt, outAt, g, biasAt, relu);
+    const transform = padded ? null : rowTransform(g, 'forward');
+    if (transform === 'three') return this.winogradForward(xAt, filterAt, outAt, g, biasAt, relu);
+    if (transform === 'pair') return this.pairWinogradForward(xAt, filterAt, outAt, g, biasAt, relu);
     if (inPlace && !direct && !padded) {
       // Y = patches W with the patches read where they lie in the (padded) image
       const [image, tables] = this.patchesInPlace(xAt, g);
@@ -188,22 +195,70 @@ export class SimdConvolutions extends HeapKernels {
     }
   }
 
-  /** The filter gradient by Winograd's F(2, 3) along the rows, transposed (winograd.ts), an image at a time. */
-  private winogradFilterGradient(xAt: number, dyAt: number, dwAt: number, g: Geometry): void {
+  /**
+   * The forward pass by Winograd's F(2, 2) (winograd.ts) over two filter rows: a filter two
+   * rows high, or three with a lone row (g.loneRow, 0 or 2) summed alone, so that every output
+   * takes values only from rows its window holds, and from the lone row only through that
+   * row's own weights. The lone row first, over the whole batch, into the output with the
+   * bias (only its columns that are not all zero: a masked centre row's right half is), then
+   * each image's pair of rows added on.
+   */
+  private pairWinogradForward(xAt: number, filterAt: number, outAt: number, g: Geometry, biasAt: number, relu: boolean): void {
+    const lone = g.loneRow;
+    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m, tables } = this.winogradSetup(xAt, g);
+    const [channels, n] = [g.inChannels, g.outChannels];
+    if (lone !== undefined) this.loneRowForward(image, filterAt + lone * filterRow * 4, outAt, g, height, rowBytes / (channels * 4), lone, biasAt);
+    // the pair: rows 0-1, under a lone last row too, or 1-2 under a lone first one
+    const pair = lone === 0 ? 1 : 0;
+    transformPairFilter(this.heap(), filterAt / 4 + pair * filterRow, filterRow, filters / 4);
+    const last = whole * outRowBytes;
+    // without a lone row, the bias in M1, which y0 and y1 each take once
+    const [pairBias, accumulate] = lone === undefined ? [biasAt, 0] : [0, 1];
+    for (let b = 0; b < g.batch; b++) {
+      this.kernels.winogradPairInput(image + (b * height + pair) * rowBytes, rowBytes, v[0], v[1], v[2], tiles);
+      for (let i = 0; i < 3; i++) this.kernels.gemmTable(v[i], tables.pixels, tables.taps, filters + i * filterRow * 4, n * 4, m[i], n * 4, tiles * g.outW, n, g.filterW * channels, 0, i === 1 ? pairBias : 0, 0);
+      const out = outAt + b * g.outH * outRowBytes;
+      this.kernels.winogradPairOutput(m[0], m[1], m[2], outRowBytes, out, 2 * outRowBytes, whole, 1, accumulate, relu ? 1 : 0);
+      if (whole < tiles) this.kernels.winogradPairOutput(m[0] + last, m[1] + last, m[2] + last, outRowBytes, out + 2 * last, 0, 1, 0, accumulate, relu ? 1 : 0);
+    }
+  }
+
+  /** Y = the lone filter row (at rowAt) over the padded image's rows `lone` on, + bias: a one-row convolution from the row's first live column to its last. */
+  private loneRowForward(image: number, rowAt: number, outAt: number, g: Geometry, height: number, width: number, lone: number, biasAt: number): void {
+    const [channels, n] = [g.inChannels, g.outChannels];
+    const pixels = g.batch * g.outH * g.outW;
+    const [first, end] = nonzeroColumns(this.heap(), rowAt / 4, g.filterW, channels * n);
+    if (end === first) {
+      const heap = this.heap();
+      for (let p = 0; p < pixels; p++) for (let o = 0; o < n; o++) heap[outAt / 4 + p * n + o] = biasAt ? heap[biasAt / 4 + o] : 0;
+      return;
+    }
+    const single: Geometry = { ...g, height, width, filterH: 1, filterW: end - first, padTop: 0, padLeft: 0 };
+    const tables = this.tables.tablesFor(single, () => this.words());
+    const from = image + (lone * width + first) * channels * 4;
+    this.kernels.gemmTable(from, tables.pixels, tables.taps, rowAt + first * channels * n * 4, n * 4, outAt, n * 4, pixels, n, (end - first) * channels, 0, biasAt, 0);
+  }
+
+  /** The filter gradient by Winograd's F(2, 3) or, `pair`, F(2, 2) along the rows, transposed (winograd.ts), an image at a time. */
+  private winogradFilterGradient(xAt: number, dyAt: number, dwAt: number, g: Geometry, pair: boolean): void {
     // `filters` holds the sums P_i, `m` the transformed output gradients E_i
     const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters: sums, v, m: e, tables } = this.winogradSetup(xAt, g);
     const n = g.outChannels;
     const last = whole * outRowBytes;
+    // F(2, 2)'s E_i are E0 = e0, E1 = e0 + e1, E2 = e1: F(2, 3)'s E0, E1 and E3
+    const used = pair ? [e[0], e[1], e[3]] : e;
     for (let b = 0; b < g.batch; b++) {
-      this.kernels.winogradInput(image + b * height * rowBytes, rowBytes, v[0], v[1], v[2], v[3], tiles);
+      const at = image + b * height * rowBytes;
+      if (pair) this.kernels.winogradPairInput(at, rowBytes, v[0], v[1], v[2], tiles);
+      else this.kernels.winogradInput(at, rowBytes, v[0], v[1], v[2], v[3], tiles);
       const dy = dyAt + b * g.outH * outRowBytes;
       this.kernels.winogradGradientRows(dy, outRowBytes, e[0], e[1], e[2], e[3], whole, 1);
       // an odd last row: its tile's second row is zero
       if (whole < tiles) this.kernels.winogradGradientRows(dy + 2 * last, outRowBytes, e[0] + last, e[1] + last, e[2] + last, e[3] + last, 1, 0);
       // P_i[Fw*Ci, Co] (+)= V_i's one-row patches^T E_i: the tables swapped, as in the direct filter gradient
-      for (let i = 0; i < 4; i++) this.kernels.gemmTable(v[i], tables.taps, tables.pixels, e[i], n * 4, sums + i * filterRow * 4, n * 4, g.filterW * g.inChannels, n, tiles * g.outW, b > 0 ? 1 : 0);
+      used.forEach((ei, i) => this.kernels.gemmTable(v[i], tables.taps, tables.pixels, ei, n * 4, sums + i * filterRow * 4, n * 4, g.filterW * g.inChannels, n, tiles * g.outW, b > 0 ? 1 : 0));
     }
-    filterGradientRows(this.heap(), sums / 4, filterRow, dwAt / 4);
+    (pair ? pairFilterGradientRows : filterGradientRows)(this.heap(), sums / 4, filterRow, dwAt / 4);
   }
 
   /** x [B, H, W, C] into `image` [B, height, width, C] at (padTop, padLeft), zeros around: the rows and columns windows reach. */
@@ -316,6 +371,8 @@ export class SimdConvolutions extends HeapKernels {
     this.forwardAt(dyAt, turned, dxAt, {
       ...g, height: g.outH, width: g.outW, inChannels: outC, outH: g.height, outW: g.width, outChannels: inC,
       padTop: g.filterH - 1 - g.padTop, padLeft: g.filterW - 1 - g.padLeft,
+      // turned, the lone row is the mirrored one
+      loneRow: g.loneRow === undefined ? undefined : g.filterH - 1 - g.loneRow,
     });
   }
 
@@ -330,8 +387,9 @@ export class SimdConvolutions extends HeapKernels {
       this.zero(dwAt, depth * n);
       return dw;
     }
-    if (winogradApplies(g)) {
-      this.winogradFilterGradient(xAt, dyAt, dwAt, g);
+    const transform = rowTransform(g, 'filter gradient');
+    if (transform) {
+      this.winogradFilterGradient(xAt, dyAt, dwAt, g, transform === 'pair');
       return dw;
     }
     if (inPlace && n % 4 === 0 && !isPointwise(g)) {

@@ -25,7 +25,7 @@ import { langevinMove, reluGradient, swishGradient } from './elementwise-kernels
 import { normalFast } from './noise-kernel';
 import { col2im, im2col, patchDot } from './patch-kernels';
 import { maxRows, oneHotDifference } from './row-kernels';
-import { winogradGradientRows, winogradInput, winogradOutput } from './winograd-kernels';
+import { winogradGradientRows, winogradInput, winogradOutput, winogradPairInput, winogradPairOutput } from './winograd-kernels';
 
 /** A WebAssembly.Memory (core's libraries type neither the DOM's nor Node's WebAssembly). */
 export interface HeapMemory {
@@ -131,9 +131,9 @@ function gemm(fused: boolean, tables = false): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, swishGradient, reluGradient, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows) over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, swishGradient, reluGradient, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient(), reluGradient(), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows()], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient(), reluGradient(), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -159,6 +159,8 @@ export interface WasmKernels {
   winogradInput(image: number, rowBytes: number, v0: number, v1: number, v2: number, v3: number, tiles: number): void;
   winogradOutput(m0: number, m1: number, m2: number, m3: number, rowBytes: number, out: number, outStride: number, tiles: number, odd: number, relu: number): void;
   winogradGradientRows(dy: number, rowBytes: number, e0: number, e1: number, e2: number, e3: number, tiles: number, pair: number): void;
+  winogradPairInput(image: number, rowBytes: number, v0: number, v1: number, v2: number, tiles: number): void;
+  winogradPairOutput(m0: number, m1: number, m2: number, rowBytes: number, out: number, outStride: number, tiles: number, odd: number, accumulate: number, relu: number): void;
   /** the four constants as float32 bits */
   langevinMove(x: number, g: number, noise: number, out: number, count: number, stepBits: number, clipBits: number, lowBits: number, highBits: number): void;
   normalFast(out: number, count: number, state: number, tables: number, slow: number): void;
@@ -171,7 +173,7 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const module = new WebAssembly.Module(kernelModule(fused, shared));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient' | 'reluGradient' | 'langevinMove' | 'normalFast' | 'winogradInput' | 'winogradOutput' | 'winogradGradientRows'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; gemmTable: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
+  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient' | 'reluGradient' | 'langevinMove' | 'normalFast' | 'winogradInput' | 'winogradOutput' | 'winogradGradientRows' | 'winogradPairInput' | 'winogradPairOutput'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; gemmTable: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
   return {
     copyRuns: e.copyRuns,
     sumRows: e.sumRows,
@@ -182,6 +184,8 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
     winogradInput: e.winogradInput,
     winogradOutput: e.winogradOutput,
     winogradGradientRows: e.winogradGradientRows,
+    winogradPairInput: e.winogradPairInput,
+    winogradPairOutput: e.winogradPairOutput,
     langevinMove: e.langevinMove,
     normalFast: e.normalFast,
     patchDot: (image, filterT, ...rest) => e.patchDot(image, filterT, 0, ...rest),

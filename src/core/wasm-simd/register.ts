@@ -43,6 +43,11 @@ interface ConvAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
   /** Ours: the filter's rows must not be combined (no Winograd rows; see winograd.ts). */
   exactRows?: boolean;
+  /**
+   * Ours: the filter's last row is the window's centre row, masked right of its centre (a
+   * PixelCNN's): the rows above it may be combined among themselves, not with it (winograd.ts).
+   */
+  lastRowApart?: boolean;
 }
 
 /** A bias per channel ([C], [1, C], ...): other shapes broadcast along other axes. */
@@ -56,7 +61,7 @@ function shapeOf(inShape: number[], filterShape: number[], attrs: ConvAttrs, ten
     attrs.pad, attrs.dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(attrs.dataFormat ?? 'NHWC'),
   );
   const g = convolutionGeometry(info);
-  return g && { ...g, exactRows: attrs.exactRows === true };
+  return g && { ...g, exactRows: attrs.exactRows === true, ...(attrs.lastRowApart === true ? { loneRow: g.filterH - 1 } : {}) };
 }
 
 /** Puts `run` in front of the kernel `name` registered now (once: a second call finds ours there). */

@@ -15,6 +15,27 @@
 import { FunctionWriter } from './encoder';
 
 /**
+ * The loop over `tiles` tiles of two rows from `base` (rowBytes apart) and, within a tile, over
+ * a row's vectors: `body` at each, with the locals at (the vector in the tile's first row) and
+ * offset (bytes from the first tile's first vector, for rows written one per tile).
+ */
+function overTileRows(f: FunctionWriter, base: string, body: () => void): void {
+  f.i32(0).set('offset');
+  f.whileLoop(() => f.get('tiles'), () => {
+    f.get(base).set('at');
+    f.get(base).get('rowBytes').op('i32.add').set('end');
+    f.whileLoop(() => f.get('at').get('end').op('i32.lt_u'), () => {
+      body();
+      f.get('at').i32(16).op('i32.add').set('at');
+      f.get('offset').i32(16).op('i32.add').set('offset');
+    });
+    // the next tile starts two rows down
+    f.get(base).get('rowBytes').i32(1).op('i32.shl').op('i32.add').set(base);
+    f.get('tiles').i32(1).op('i32.sub').set('tiles');
+  });
+}
+
+/**
  * For `tiles` tiles t, the rows d_j = image + (2t + j) rowBytes (j = 0..3) into
  * V_i + t rowBytes: the four transformed rows above. rowBytes a multiple of 16.
  */
@@ -22,32 +43,41 @@ export function winogradInput(): FunctionWriter {
   const f = new FunctionWriter('winogradInput', ['image', 'rowBytes', 'v0', 'v1', 'v2', 'v3', 'tiles']);
   for (const local of ['at', 'end', 'offset']) f.local('i32', local);
   const [d0, d1, d2, d3] = ['d0', 'd1', 'd2', 'd3'].map((name) => f.local('v128', name));
-  f.i32(0).set('offset');
-  f.whileLoop(() => f.get('tiles'), () => {
-    // at: d0's run at this tile, end: its end
-    f.get('image').set('at');
-    f.get('image').get('rowBytes').op('i32.add').set('end');
-    f.whileLoop(() => f.get('at').get('end').op('i32.lt_u'), () => {
-      [d0, d1, d2, d3].forEach((d, j) => {
-        f.get('at');
-        for (let k = 0; k < j; k++) f.get('rowBytes').op('i32.add');
-        f.memory('v128.load').set(d);
-      });
-      const store = (v: string, a: number, b: number, op: 'f32x4.add' | 'f32x4.sub') => {
-        f.get(v).get('offset').op('i32.add').get(a).get(b).simd(op).memory('v128.store');
-      };
-      store('v0', d0, d2, 'f32x4.sub');
-      store('v1', d1, d2, 'f32x4.add');
-      store('v2', d2, d1, 'f32x4.sub');
-      store('v3', d1, d3, 'f32x4.sub');
-      f.get('at').i32(16).op('i32.add').set('at');
-      f.get('offset').i32(16).op('i32.add').set('offset');
+  overTileRows(f, 'image', () => {
+    [d0, d1, d2, d3].forEach((d, j) => {
+      f.get('at');
+      for (let k = 0; k < j; k++) f.get('rowBytes').op('i32.add');
+      f.memory('v128.load').set(d);
     });
-    // the next tile starts two rows down
-    f.get('image').get('rowBytes').i32(1).op('i32.shl').op('i32.add').set('image');
-    f.get('tiles').i32(1).op('i32.sub').set('tiles');
+    const store = (v: string, a: number, b: number, op: 'f32x4.add' | 'f32x4.sub') => {
+      f.get(v).get('offset').op('i32.add').get(a).get(b).simd(op).memory('v128.store');
+    };
+    store('v0', d0, d2, 'f32x4.sub');
+    store('v1', d1, d2, 'f32x4.add');
+    store('v2', d2, d1, 'f32x4.sub');
+    store('v3', d1, d3, 'f32x4.sub');
   });
   return f;
+}
+
+/**
+ * The loop over `tiles` tiles of M rows (rowBytes each, one after the other) and the output
+ * rows they make (from `out`, outStride apart): `body` at each vector, with the locals offset
+ * (into the M rows) and row (the vector in the tile's first output row).
+ */
+function overOutputRows(f: FunctionWriter, body: () => void): void {
+  f.i32(0).set('offset');
+  f.whileLoop(() => f.get('tiles'), () => {
+    f.get('offset').get('rowBytes').op('i32.add').set('end');
+    f.get('out').set('row');
+    f.whileLoop(() => f.get('offset').get('end').op('i32.lt_u'), () => {
+      body();
+      f.get('row').i32(16).op('i32.add').set('row');
+      f.get('offset').i32(16).op('i32.add').set('offset');
+    });
+    f.get('out').get('outStride').op('i32.add').set('out');
+    f.get('tiles').i32(1).op('i32.sub').set('tiles');
+  });
 }
 
 /**
@@ -60,28 +90,19 @@ export function winogradOutput(): FunctionWriter {
   const [a, b] = [f.local('v128', 'a'), f.local('v128', 'b')];
   const load = (m: string) => f.get(m).get('offset').op('i32.add').memory('v128.load');
   const clip = () => f.get('relu').when(() => f.get(a).zeroVector().simd('f32x4.max').set(a));
-  f.i32(0).set('offset');
-  f.whileLoop(() => f.get('tiles'), () => {
-    f.get('offset').get('rowBytes').op('i32.add').set('end');
-    f.get('out').set('row');
-    f.whileLoop(() => f.get('offset').get('end').op('i32.lt_u'), () => {
-      load('m1').set(b);
-      load('m0').get(b).simd('f32x4.add');
-      load('m2').simd('f32x4.add').set(a);
+  overOutputRows(f, () => {
+    load('m1').set(b);
+    load('m0').get(b).simd('f32x4.add');
+    load('m2').simd('f32x4.add').set(a);
+    clip();
+    f.get('row').get(a).memory('v128.store');
+    f.get('odd').when(() => {
+      f.get(b);
+      load('m2').simd('f32x4.sub');
+      load('m3').simd('f32x4.sub').set(a);
       clip();
-      f.get('row').get(a).memory('v128.store');
-      f.get('odd').when(() => {
-        f.get(b);
-        load('m2').simd('f32x4.sub');
-        load('m3').simd('f32x4.sub').set(a);
-        clip();
-        f.get('row').get('rowBytes').op('i32.add').get(a).memory('v128.store');
-      });
-      f.get('row').i32(16).op('i32.add').set('row');
-      f.get('offset').i32(16).op('i32.add').set('offset');
+      f.get('row').get('rowBytes').op('i32.add').get(a).memory('v128.store');
     });
-    f.get('out').get('outStride').op('i32.add').set('out');
-    f.get('tiles').i32(1).op('i32.sub').set('tiles');
   });
   return f;
 }
@@ -95,27 +116,78 @@ export function winogradGradientRows(): FunctionWriter {
   const f = new FunctionWriter('winogradGradientRows', ['dy', 'rowBytes', 'e0', 'e1', 'e2', 'e3', 'tiles', 'pair']);
   for (const local of ['at', 'end', 'offset']) f.local('i32', local);
   const [a, b] = [f.local('v128', 'a'), f.local('v128', 'b')];
-  f.i32(0).set('offset');
-  f.whileLoop(() => f.get('tiles'), () => {
-    f.get('dy').set('at');
-    f.get('dy').get('rowBytes').op('i32.add').set('end');
-    f.whileLoop(() => f.get('at').get('end').op('i32.lt_u'), () => {
-      f.get('at').memory('v128.load').set(a);
-      f.get('pair').ifElse(() => f.get('at').get('rowBytes').op('i32.add').memory('v128.load').set(b), () => f.zeroVector().set(b));
-      const store = (e: string, body: () => void) => {
-        f.get(e).get('offset').op('i32.add');
-        body();
-        f.memory('v128.store');
-      };
-      store('e0', () => f.get(a));
-      store('e1', () => f.get(a).get(b).simd('f32x4.add'));
-      store('e2', () => f.get(a).get(b).simd('f32x4.sub'));
-      store('e3', () => f.get(b));
-      f.get('at').i32(16).op('i32.add').set('at');
-      f.get('offset').i32(16).op('i32.add').set('offset');
+  overTileRows(f, 'dy', () => {
+    f.get('at').memory('v128.load').set(a);
+    f.get('pair').ifElse(() => f.get('at').get('rowBytes').op('i32.add').memory('v128.load').set(b), () => f.zeroVector().set(b));
+    const store = (e: string, body: () => void) => {
+      f.get(e).get('offset').op('i32.add');
+      body();
+      f.memory('v128.store');
+    };
+    store('e0', () => f.get(a));
+    store('e1', () => f.get(a).get(b).simd('f32x4.add'));
+    store('e2', () => f.get(a).get(b).simd('f32x4.sub'));
+    store('e3', () => f.get(b));
+  });
+  return f;
+}
+
+/*
+ * F(2, 2), for a filter's two rows that may be combined while a third is summed alone
+ * (a masked convolution's rows above its centre row; ./winograd.ts, `loneRow`). Two output
+ * rows from three input rows d0..d2:
+ *   V0 = d0 - d1,  V1 = d1,  V2 = d2 - d1                             (winogradPairInput)
+ *   U0 = g0,  U1 = g0 + g1,  U2 = g1
+ *   y0 = M0 + M1,  y1 = M1 + M2                                        (winogradPairOutput)
+ * Each output touches only its own window's rows, even in rounding: y0 reads d0 and d1,
+ * never d2; y1 reads d1 and d2, never d0. So an output row never takes a value from a row
+ * its window leaves out, which keeps a PixelCNN's causality exact.
+ */
+
+/** For `tiles` tiles t, the rows d_j = image + (2t + j) rowBytes (j = 0..2) into V_i + t rowBytes: V0 = d0 - d1, V1 = d1, V2 = d2 - d1. */
+export function winogradPairInput(): FunctionWriter {
+  const f = new FunctionWriter('winogradPairInput', ['image', 'rowBytes', 'v0', 'v1', 'v2', 'tiles']);
+  for (const local of ['at', 'end', 'offset']) f.local('i32', local);
+  const [d0, d1, d2] = ['d0', 'd1', 'd2'].map((name) => f.local('v128', name));
+  overTileRows(f, 'image', () => {
+    f.get('at').memory('v128.load').set(d0);
+    f.get('at').get('rowBytes').op('i32.add').memory('v128.load').set(d1);
+    f.get('at').get('rowBytes').op('i32.add').get('rowBytes').op('i32.add').memory('v128.load').set(d2);
+    f.get('v0').get('offset').op('i32.add').get(d0).get(d1).simd('f32x4.sub').memory('v128.store');
+    f.get('v1').get('offset').op('i32.add').get(d1).memory('v128.store');
+    f.get('v2').get('offset').op('i32.add').get(d2).get(d1).simd('f32x4.sub').memory('v128.store');
+  });
+  return f;
+}
+
+/**
+ * For `tiles` tiles t, from M_i + t rowBytes: y0 = M0 + M1 into the row at out + t outStride
+ * and, if `odd`, y1 = M1 + M2 into the row after it (rowBytes on), each added to what the row
+ * holds if `accumulate` (a lone row's sums and the bias), then max(0, .) if relu.
+ */
+export function winogradPairOutput(): FunctionWriter {
+  const f = new FunctionWriter('winogradPairOutput', ['m0', 'm1', 'm2', 'rowBytes', 'out', 'outStride', 'tiles', 'odd', 'accumulate', 'relu']);
+  for (const local of ['end', 'offset', 'row']) f.local('i32', local);
+  const [a, b] = [f.local('v128', 'a'), f.local('v128', 'b')];
+  const load = (m: string) => f.get(m).get('offset').op('i32.add').memory('v128.load');
+  const addInto = (row: () => void) => {
+    row();
+    f.get('accumulate').when(() => {
+      row();
+      f.memory('v128.load').get(a).simd('f32x4.add').set(a);
     });
-    f.get('dy').get('rowBytes').i32(1).op('i32.shl').op('i32.add').set('dy');
-    f.get('tiles').i32(1).op('i32.sub').set('tiles');
+    f.get('relu').when(() => f.get(a).zeroVector().simd('f32x4.max').set(a));
+    f.get(a).memory('v128.store');
+  };
+  overOutputRows(f, () => {
+    load('m1').set(b);
+    load('m0').get(b).simd('f32x4.add').set(a);
+    addInto(() => f.get('row'));
+    f.get('odd').when(() => {
+      f.get(b);
+      load('m2').simd('f32x4.add').set(a);
+      addInto(() => f.get('row').get('rowBytes').op('i32.add'));
+    });
   });
   return f;
 }

@@ -96,9 +96,11 @@ export class WindowConv {
         const flat = tf.fused.matMul({ a: padded.reshape([batch * height * width, inChannels]), b: kernel.reshape([inChannels, outChannels]), bias: this.bias });
         return flat.reshape([batch, height, width, outChannels]) as tf.Tensor4D;
       }
-      // the bias added as the output is stored; the rows never combined (no Winograd), so the
-      // whole pass computes each output as the cached sampler's window does, to the bit
-      return convolveWithBias(padded, kernel, this.bias, [1, 1], 'valid', [1, 1], { exactRows: true });
+      // the bias added as the output is stored. An unmasked window's rows may be combined
+      // (Winograd's, on WASM: each output still touches only its own window's rows); a masked
+      // one's never. The sampler keeps every window's rows apart (keepRowsApart), so that the
+      // whole pass computes each output as the cached sampler's window does, to the bit.
+      return convolveWithBias(padded, kernel, this.bias, [1, 1], 'valid', [1, 1], { exactRows: this.mask !== undefined && rows > 1 });
     });
   }
 

@@ -109,9 +109,10 @@ export class MaskedConv2d {
       }
       // 'same' for the full window is `reach` on every side; the window cut at its centre row needs none below
       const padding: tf.backend_util.ExplicitPadding = [[0, 0], [this.reach, 0], [this.reach, this.reach], [0, 0]];
-      // the bias added as the output is stored (one pass over the activation fewer); the rows
-      // never combined (no Winograd), which would leak the masked pixels by rounding
-      return convolveWithBias(x, upper, this.bias, [1, 1], padding, [1, 1], { exactRows: true });
+      // the bias added as the output is stored (one pass over the activation fewer); the
+      // masked centre row never combined with the rows above (Winograd's, on WASM), which
+      // would leak the pixels it masks by rounding
+      return convolveWithBias(x, upper, this.bias, [1, 1], padding, [1, 1], { lastRowApart: true });
     });
   }
 

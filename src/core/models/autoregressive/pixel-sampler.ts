@@ -23,6 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../random';
+import { keepRowsApart } from '../conv-with-bias';
 import { drawValues, type Categories } from './pixel-likelihood';
 
 export type SamplingMethod = 'naive' | 'cropped' | 'cached';
@@ -101,9 +102,19 @@ export async function samplePixels(network: PixelSamplingNetwork, canvas: Float3
   }
 }
 
-/** A pass of `method` over a canvas of `count` images (the network's own cache, where it has one, for 'cached'). */
+/**
+ * A pass of `method` over a canvas of `count` images (the network's own cache, where it has
+ * one, for 'cached'), its convolutions summing as the direct ones do (keepRowsApart), so that
+ * every method draws the same values to the bit.
+ */
 export function openPass(network: PixelSamplingNetwork, canvas: Float32Array, count: number, method: SamplingMethod): ValuePass {
-  return method === 'cached' && network.cachedPass ? network.cachedPass(canvas, count) : stateless(network, canvas, count, method);
+  const pass = keepRowsApart(() => (method === 'cached' && network.cachedPass ? network.cachedPass(canvas, count) : stateless(network, canvas, count, method)));
+  const { pixelDrawn, dispose } = pass;
+  return {
+    logits: (row, column, channel) => keepRowsApart(() => pass.logits(row, column, channel)),
+    ...(pixelDrawn ? { pixelDrawn: (row: number, column: number) => keepRowsApart(() => pixelDrawn.call(pass, row, column)) } : {}),
+    ...(dispose ? { dispose: () => dispose.call(pass) } : {}),
+  };
 }
 
 /** The naive and the cropped pass, which keep nothing between values. */

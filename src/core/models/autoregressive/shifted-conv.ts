@@ -22,6 +22,7 @@
  * streams stay causal through every scale.
  */
 import * as tf from '@tensorflow/tfjs';
+import { convolveWithBias } from '../conv-with-bias';
 import type { Random } from '../../random';
 
 export type ShiftDirection = 'down' | 'down-right';
@@ -69,8 +70,10 @@ export class ShiftedConv2d {
     const [left, right] = this.direction === 'down' ? [(columns - 1) / 2, (columns - 1) / 2] : [columns - 1, 0];
     // the zeros as the convolution's own padding, not a padded copy: one map written and read fewer, and no slice in the backward pass
     const padding: tf.backend_util.ExplicitPadding = [[0, 0], [rows - 1, 0], [left, right], [0, 0]];
-    // the bias added as the convolution stores its output, not in a pass of its own (the same sums)
-    return tf.fused.conv2d({ x, filter: this.kernel, strides: this.stride, pad: padding, bias: this.bias });
+    // the bias added as the convolution stores its output, not in a pass of its own (the same
+    // sums); its rows combined where our WASM kernels may (Winograd's F(2, 2): each output
+    // still touches only its own window), except in a sampler's passes (keepRowsApart)
+    return convolveWithBias(x, this.kernel, this.bias, [this.stride, this.stride], padding);
   }
 
   /** The transposed convolution, stride 2: low-resolution pixel (i, j) spreads to rows 2i, 2i + 1 and, 'down', columns 2j - 1 .. 2j + 1 (else 2j, 2j + 1). */
