@@ -207,13 +207,14 @@ export class SimdConvolutions extends HeapKernels {
     const lone = g.loneRow;
     const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m, tables } = this.winogradSetup(xAt, g);
     const [channels, n] = [g.inChannels, g.outChannels];
-    if (lone !== undefined) this.loneRowForward(image, filterAt + lone * filterRow * 4, outAt, g, height, rowBytes / (channels * 4), lone, biasAt);
+    // the lone row's sums and the bias in the output first, unless it has no live column
+    const loneSums = lone !== undefined && this.loneRowForward(image, filterAt + lone * filterRow * 4, outAt, g, height, rowBytes / (channels * 4), lone, biasAt);
     // the pair: rows 0-1, under a lone last row too, or 1-2 under a lone first one
     const pair = lone === 0 ? 1 : 0;
     transformPairFilter(this.heap(), filterAt / 4 + pair * filterRow, filterRow, filters / 4);
     const last = whole * outRowBytes;
-    // without a lone row, the bias in M1, which y0 and y1 each take once
-    const [pairBias, accumulate] = lone === undefined ? [biasAt, 0] : [0, 1];
+    // else the bias in M1, which y0 and y1 each take once, and the pair's sums stored, not added
+    const [pairBias, accumulate] = loneSums ? [0, 1] : [biasAt, 0];
     for (let b = 0; b < g.batch; b++) {
       this.kernels.winogradPairInput(image + (b * height + pair) * rowBytes, rowBytes, v[0], v[1], v[2], tiles);
       for (let i = 0; i < 3; i++) this.kernels.gemmTable(v[i], tables.pixels, tables.taps, filters + i * filterRow * 4, n * 4, m[i], n * 4, tiles * g.outW, n, g.filterW * channels, 0, i === 1 ? pairBias : 0, 0);
@@ -223,20 +224,20 @@ export class SimdConvolutions extends HeapKernels {
     }
   }
 
-  /** Y = the lone filter row (at rowAt) over the padded image's rows `lone` on, + bias: a one-row convolution from the row's first live column to its last. */
-  private loneRowForward(image: number, rowAt: number, outAt: number, g: Geometry, height: number, width: number, lone: number, biasAt: number): void {
+  /**
+   * Y = the lone filter row (at rowAt) over the padded image's rows `lone` on, + bias: a
+   * one-row convolution from the row's first live column to its last. False, with nothing
+   * written, where every column is zero (the row adds nothing).
+   */
+  private loneRowForward(image: number, rowAt: number, outAt: number, g: Geometry, height: number, width: number, lone: number, biasAt: number): boolean {
     const [channels, n] = [g.inChannels, g.outChannels];
-    const pixels = g.batch * g.outH * g.outW;
     const [first, end] = nonzeroColumns(this.heap(), rowAt / 4, g.filterW, channels * n);
-    if (end === first) {
-      const heap = this.heap();
-      for (let p = 0; p < pixels; p++) for (let o = 0; o < n; o++) heap[outAt / 4 + p * n + o] = biasAt ? heap[biasAt / 4 + o] : 0;
-      return;
-    }
+    if (end === first) return false;
     const single: Geometry = { ...g, height, width, filterH: 1, filterW: end - first, padTop: 0, padLeft: 0 };
     const tables = this.tables.tablesFor(single, () => this.words());
     const from = image + (lone * width + first) * channels * 4;
-    this.kernels.gemmTable(from, tables.pixels, tables.taps, rowAt + first * channels * n * 4, n * 4, outAt, n * 4, pixels, n, (end - first) * channels, 0, biasAt, 0);
+    this.kernels.gemmTable(from, tables.pixels, tables.taps, rowAt + first * channels * n * 4, n * 4, outAt, n * 4, g.batch * g.outH * g.outW, n, (end - first) * channels, 0, biasAt, 0);
+    return true;
   }
 
   /** The filter gradient by Winograd's F(2, 3) or, `pair`, F(2, 2) along the rows, transposed (winograd.ts), an image at a time. */

@@ -14,6 +14,11 @@
  */
 import { FunctionWriter } from './encoder';
 
+/** v = max(0, v) when the kernel's `relu` parameter is set. */
+function clipIfRelu(f: FunctionWriter, v: number): void {
+  f.get('relu').when(() => f.get(v).zeroVector().simd('f32x4.max').set(v));
+}
+
 /**
  * The loop over `tiles` tiles of two rows from `base` (rowBytes apart) and, within a tile, over
  * a row's vectors: `body` at each, with the locals at (the vector in the tile's first row) and
@@ -89,18 +94,17 @@ export function winogradOutput(): FunctionWriter {
   for (const local of ['offset', 'end', 'row']) f.local('i32', local);
   const [a, b] = [f.local('v128', 'a'), f.local('v128', 'b')];
   const load = (m: string) => f.get(m).get('offset').op('i32.add').memory('v128.load');
-  const clip = () => f.get('relu').when(() => f.get(a).zeroVector().simd('f32x4.max').set(a));
   overOutputRows(f, () => {
     load('m1').set(b);
     load('m0').get(b).simd('f32x4.add');
     load('m2').simd('f32x4.add').set(a);
-    clip();
+    clipIfRelu(f, a);
     f.get('row').get(a).memory('v128.store');
     f.get('odd').when(() => {
       f.get(b);
       load('m2').simd('f32x4.sub');
       load('m3').simd('f32x4.sub').set(a);
-      clip();
+      clipIfRelu(f, a);
       f.get('row').get('rowBytes').op('i32.add').get(a).memory('v128.store');
     });
   });
@@ -176,7 +180,7 @@ export function winogradPairOutput(): FunctionWriter {
       row();
       f.memory('v128.load').get(a).simd('f32x4.add').set(a);
     });
-    f.get('relu').when(() => f.get(a).zeroVector().simd('f32x4.max').set(a));
+    clipIfRelu(f, a);
     f.get(a).memory('v128.store');
   };
   overOutputRows(f, () => {

@@ -10,8 +10,8 @@
  * plus the centre row's, whose masked right half is skipped), and their filter gradient,
  * which no causality concerns, by F(2, 3). Filters two rows high (PixelCNN++'s shifted
  * convolutions) take F(2, 2) alone: three products for two output rows, not four. Samplers
- * keep every convolution's rows apart
- * (`exactRows`): a window's pass and the whole image's then sum alike, and draw alike.
+ * keep every convolution's rows apart (`exactRows`): a window's pass and the whole image's
+ * then sum alike, and draw alike.
  *
  * Per image: its padded rows transformed (V, [tiles, width, channels] x 4), the four
  * products (M = V U, our matrix product reading V's patches in place), and the outputs
