@@ -13,7 +13,9 @@
  *   filter gradient  dW = X^T dY   (summed over chunks of pixels)
  * The forward pass and the filter gradient read X in place from the image, through tables
  * of offsets (patch-tables.ts); a strided input gradient adds its product's rows back onto
- * the image (col2im), a chunk of output pixels at a time.
+ * the image (col2im), a chunk of output pixels at a time. The class builds on two others:
+ * the passes by Winograd's rows (winograd.ts) and, under them, the patch tables and padded
+ * images that every in-place pass reads (patch-tables.ts).
  * Checked against TF.js's own kernels in tests/unit/wasm-simd-convolution.test.ts.
  *
  * Ours run on one thread. Where TF.js runs XNNPACK on more (it takes half the logical cores:
@@ -23,9 +25,8 @@
  * wide as the filter, which our layers never use, go to the kernels registered before.
  */
 import * as tf from '@tensorflow/tfjs';
-import { copyRows, HeapKernels, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
-import { paddedSize, PatchTableCache, type PatchTables } from './patch-tables';
-import { filterGradientRows, nonzeroColumns, pairFilterGradientRows, rowGeometry, rowTransform, transformFilter, transformPairFilter, winogradPlan } from './winograd';
+import { copyRows, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
+import { rowTransform, WinogradConvolutions } from './winograd';
 
 /**
  * Bytes of patch matrix worked on at once, so that a chunk stays in the second-level cache,
@@ -92,11 +93,9 @@ export function usePatchesInPlace(on: boolean): void {
   inPlace = on;
 }
 
-export class SimdConvolutions extends HeapKernels {
+export class SimdConvolutions extends WinogradConvolutions {
   /** For a filter made here and then used by a pass that takes `scratch`. */
   private readonly filterScratch = new Scratch(this.backend);
-  /** Patch offsets per geometry, for the passes that read patches in place (patch-tables.ts). */
-  private readonly tables = new PatchTableCache(this.backend);
   /**
    * W^T, padded, per filter (by its data: TF.js never changes a tensor's values), for the
    * input gradients of a Langevin walk, whose ten steps run each layer's one filter.
@@ -153,139 +152,6 @@ export class SimdConvolutions extends HeapKernels {
       this.kernels.gemm(a, depth * 4, 4, padded ? paddedFilter : filterAt, wide * 4, c, wide * 4, count, wide, depth, 0, bias, relu ? 1 : 0);
       if (padded) copyRows(heap, paddedOut, wide, outAt + first * n * 4, n, count, n);
     }
-  }
-
-  /**
-   * What both Winograd passes set up: the plan, x padded into scratch, the patch tables of
-   * the one-row products, and scratch for a filter's four transformed rows (`filters`), an
-   * image's four transformed input rows (`v`) and its four products or transformed output
-   * gradients (`m`). Addresses valid until the next pass takes `scratch`.
-   */
-  private winogradSetup(xAt: number, g: Geometry) {
-    const { tiles, height, width } = winogradPlan(g);
-    const [channels, n] = [g.inChannels, g.outChannels];
-    const [rowBytes, outRowBytes] = [width * channels * 4, g.outW * n * 4];
-    const filterRow = g.filterW * channels * n;
-    const [image, filters, ...rows] = this.scratch.regions([
-      g.batch * height * width * channels * 4, 4 * filterRow * 4,
-      ...Array(4).fill(tiles * rowBytes), ...Array(4).fill(tiles * outRowBytes),
-    ]);
-    // after the allocations above, which may grow the heap
-    const tables = this.tables.tablesFor(rowGeometry(g), () => this.words());
-    this.padImage(xAt, image, g, height, width);
-    // tiles whose two output rows both exist; an odd last row makes one more
-    const whole = Math.floor(g.outH / 2);
-    return { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v: rows.slice(0, 4), m: rows.slice(4), tables };
-  }
-
-  /** The forward pass by Winograd's F(2, 3) along the rows (winograd.ts), an image at a time. */
-  private winogradForward(xAt: number, filterAt: number, outAt: number, g: Geometry, biasAt: number, relu: boolean): void {
-    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m, tables } = this.winogradSetup(xAt, g);
-    const n = g.outChannels;
-    const last = whole * outRowBytes;
-    transformFilter(this.heap(), filterAt / 4, filterRow, filters / 4);
-    for (let b = 0; b < g.batch; b++) {
-      this.kernels.winogradInput(image + b * height * rowBytes, rowBytes, v[0], v[1], v[2], v[3], tiles);
-      // M_i[tile, x, :] = V_i's one-row patches U_i; the bias in M1, which y0 and y1 each take once
-      for (let i = 0; i < 4; i++) this.kernels.gemmTable(v[i], tables.pixels, tables.taps, filters + i * filterRow * 4, n * 4, m[i], n * 4, tiles * g.outW, n, g.filterW * g.inChannels, 0, i === 1 ? biasAt : 0, 0);
-      const out = outAt + b * g.outH * outRowBytes;
-      this.kernels.winogradOutput(m[0], m[1], m[2], m[3], outRowBytes, out, 2 * outRowBytes, whole, 1, relu ? 1 : 0);
-      // an odd last row: the last tile's y0 alone
-      if (whole < tiles) this.kernels.winogradOutput(m[0] + last, m[1] + last, m[2] + last, m[3] + last, outRowBytes, out + 2 * last, 0, 1, 0, relu ? 1 : 0);
-    }
-  }
-
-  /**
-   * The forward pass by Winograd's F(2, 2) (winograd.ts) over two filter rows: a filter two
-   * rows high, or three with a lone row (g.loneRow, 0 or 2) summed alone, so that every output
-   * takes values only from rows its window holds, and from the lone row only through that
-   * row's own weights. The lone row first, over the whole batch, into the output with the
-   * bias (only its columns that are not all zero: a masked centre row's right half is), then
-   * each image's pair of rows added on.
-   */
-  private pairWinogradForward(xAt: number, filterAt: number, outAt: number, g: Geometry, biasAt: number, relu: boolean): void {
-    const lone = g.loneRow;
-    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m, tables } = this.winogradSetup(xAt, g);
-    const [channels, n] = [g.inChannels, g.outChannels];
-    // the lone row's sums and the bias in the output first, unless it has no live column
-    const loneSums = lone !== undefined && this.loneRowForward(image, filterAt + lone * filterRow * 4, outAt, g, height, rowBytes / (channels * 4), lone, biasAt);
-    // the pair: rows 0-1, under a lone last row too, or 1-2 under a lone first one
-    const pair = lone === 0 ? 1 : 0;
-    transformPairFilter(this.heap(), filterAt / 4 + pair * filterRow, filterRow, filters / 4);
-    const last = whole * outRowBytes;
-    // else the bias in M1, which y0 and y1 each take once, and the pair's sums stored, not added
-    const [pairBias, accumulate] = loneSums ? [0, 1] : [biasAt, 0];
-    for (let b = 0; b < g.batch; b++) {
-      this.kernels.winogradPairInput(image + (b * height + pair) * rowBytes, rowBytes, v[0], v[1], v[2], tiles);
-      for (let i = 0; i < 3; i++) this.kernels.gemmTable(v[i], tables.pixels, tables.taps, filters + i * filterRow * 4, n * 4, m[i], n * 4, tiles * g.outW, n, g.filterW * channels, 0, i === 1 ? pairBias : 0, 0);
-      const out = outAt + b * g.outH * outRowBytes;
-      this.kernels.winogradPairOutput(m[0], m[1], m[2], outRowBytes, out, 2 * outRowBytes, whole, 1, accumulate, relu ? 1 : 0);
-      if (whole < tiles) this.kernels.winogradPairOutput(m[0] + last, m[1] + last, m[2] + last, outRowBytes, out + 2 * last, 0, 1, 0, accumulate, relu ? 1 : 0);
-    }
-  }
-
-  /**
-   * Y = the lone filter row (at rowAt) over the padded image's rows `lone` on, + bias: a
-   * one-row convolution from the row's first live column to its last. False, with nothing
-   * written, where every column is zero (the row adds nothing).
-   */
-  private loneRowForward(image: number, rowAt: number, outAt: number, g: Geometry, height: number, width: number, lone: number, biasAt: number): boolean {
-    const [channels, n] = [g.inChannels, g.outChannels];
-    const [first, end] = nonzeroColumns(this.heap(), rowAt / 4, g.filterW, channels * n);
-    if (end === first) return false;
-    const single: Geometry = { ...g, height, width, filterH: 1, filterW: end - first, padTop: 0, padLeft: 0 };
-    const tables = this.tables.tablesFor(single, () => this.words());
-    const from = image + (lone * width + first) * channels * 4;
-    this.kernels.gemmTable(from, tables.pixels, tables.taps, rowAt + first * channels * n * 4, n * 4, outAt, n * 4, g.batch * g.outH * g.outW, n, (end - first) * channels, 0, biasAt, 0);
-    return true;
-  }
-
-  /** The filter gradient by Winograd's F(2, 3) or, `pair`, F(2, 2) along the rows, transposed (winograd.ts), an image at a time. */
-  private winogradFilterGradient(xAt: number, dyAt: number, dwAt: number, g: Geometry, pair: boolean): void {
-    // `filters` holds the sums P_i, `m` the transformed output gradients E_i
-    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters: sums, v, m: e, tables } = this.winogradSetup(xAt, g);
-    const n = g.outChannels;
-    const last = whole * outRowBytes;
-    // F(2, 2)'s E_i are E0 = e0, E1 = e0 + e1, E2 = e1: F(2, 3)'s E0, E1 and E3
-    const used = pair ? [e[0], e[1], e[3]] : e;
-    for (let b = 0; b < g.batch; b++) {
-      const at = image + b * height * rowBytes;
-      if (pair) this.kernels.winogradPairInput(at, rowBytes, v[0], v[1], v[2], tiles);
-      else this.kernels.winogradInput(at, rowBytes, v[0], v[1], v[2], v[3], tiles);
-      const dy = dyAt + b * g.outH * outRowBytes;
-      this.kernels.winogradGradientRows(dy, outRowBytes, e[0], e[1], e[2], e[3], whole, 1);
-      // an odd last row: its tile's second row is zero
-      if (whole < tiles) this.kernels.winogradGradientRows(dy + 2 * last, outRowBytes, e[0] + last, e[1] + last, e[2] + last, e[3] + last, 1, 0);
-      // P_i[Fw*Ci, Co] (+)= V_i's one-row patches^T E_i: the tables swapped, as in the direct filter gradient
-      used.forEach((ei, i) => this.kernels.gemmTable(v[i], tables.taps, tables.pixels, ei, n * 4, sums + i * filterRow * 4, n * 4, g.filterW * g.inChannels, n, tiles * g.outW, b > 0 ? 1 : 0));
-    }
-    (pair ? pairFilterGradientRows : filterGradientRows)(this.heap(), sums / 4, filterRow, dwAt / 4);
-  }
-
-  /** x [B, H, W, C] into `image` [B, height, width, C] at (padTop, padLeft), zeros around: the rows and columns windows reach. */
-  private padImage(xAt: number, image: number, g: Geometry, height: number, width: number): void {
-    const channels = g.inChannels;
-    this.zero(image, g.batch * height * width * channels);
-    const [rows, columns] = [Math.min(g.height, height - g.padTop), Math.min(g.width, width - g.padLeft)];
-    for (let b = 0; b < g.batch; b++) {
-      const to = image + ((b * height + g.padTop) * width + g.padLeft) * channels * 4;
-      this.kernels.copyRuns(xAt + b * g.height * g.width * channels * 4, g.width * channels * 4, to, width * channels * 4, rows, columns * channels * 4);
-    }
-  }
-
-  /**
-   * The image the patches are read from in place (x itself, or x with its zero border written
-   * out, in scratch) and the offsets that address them (patch-tables.ts). The image's address
-   * is valid until the next pass takes `scratch`.
-   */
-  private patchesInPlace(xAt: number, g: Geometry): [number, PatchTables] {
-    const { height, width, needed } = paddedSize(g);
-    const channels = g.inChannels;
-    const [image] = needed ? this.scratch.regions([g.batch * height * width * channels * 4]) : [xAt];
-    // after the allocations above, which may grow the heap
-    const tables = this.tables.tablesFor(g, () => this.words());
-    if (needed) this.padImage(xAt, image, g, height, width);
-    return [image, tables];
   }
 
   /** dX = col2im(dY W^T), or at stride 1 dY convolved with W turned: dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci]. */

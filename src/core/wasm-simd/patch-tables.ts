@@ -14,7 +14,7 @@
  * numbers to the bit (the same products in the same order).
  */
 import type { ConvolutionGeometry } from './convolution';
-import type { WasmBackend } from './heap';
+import { HeapKernels, type WasmBackend } from './heap';
 
 /** The tables' byte addresses: pixels (one entry per output pixel) and taps (one per filter entry). */
 export interface PatchTables {
@@ -72,5 +72,37 @@ export class PatchTableCache {
       this.backend.wasm._free(evicted.pixels);
     }
     return tables;
+  }
+}
+
+/** What every convolution pass that reads patches in place needs: the tables, and the image padded with its zero border. */
+export class PatchedConvolutions extends HeapKernels {
+  /** Patch offsets per geometry. */
+  protected readonly tables = new PatchTableCache(this.backend);
+
+  /** x [B, H, W, C] into `image` [B, height, width, C] at (padTop, padLeft), zeros around: the rows and columns windows reach. */
+  protected padImage(xAt: number, image: number, g: ConvolutionGeometry, height: number, width: number): void {
+    const channels = g.inChannels;
+    this.zero(image, g.batch * height * width * channels);
+    const [rows, columns] = [Math.min(g.height, height - g.padTop), Math.min(g.width, width - g.padLeft)];
+    for (let b = 0; b < g.batch; b++) {
+      const to = image + ((b * height + g.padTop) * width + g.padLeft) * channels * 4;
+      this.kernels.copyRuns(xAt + b * g.height * g.width * channels * 4, g.width * channels * 4, to, width * channels * 4, rows, columns * channels * 4);
+    }
+  }
+
+  /**
+   * The image the patches are read from in place (x itself, or x with its zero border written
+   * out, in scratch) and the offsets that address them (above). The image's address
+   * is valid until the next pass takes `scratch`.
+   */
+  protected patchesInPlace(xAt: number, g: ConvolutionGeometry): [number, PatchTables] {
+    const { height, width, needed } = paddedSize(g);
+    const channels = g.inChannels;
+    const [image] = needed ? this.scratch.regions([g.batch * height * width * channels * 4]) : [xAt];
+    // after the allocations above, which may grow the heap
+    const tables = this.tables.tablesFor(g, () => this.words());
+    if (needed) this.padImage(xAt, image, g, height, width);
+    return [image, tables];
   }
 }

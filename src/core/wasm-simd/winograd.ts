@@ -21,6 +21,7 @@
  * rows from the P_i (filterGradientRows).
  */
 import type { ConvolutionGeometry } from './convolution';
+import { PatchedConvolutions } from './patch-tables';
 
 let enabled = true;
 
@@ -50,13 +51,13 @@ export function rowTransform(g: ConvolutionGeometry, pass: 'forward' | 'filter g
 }
 
 /** The sizes of the pass: tiles of two output rows per image, and the padded image's rows (two per tile, two more) and columns. */
-export function winogradPlan(g: ConvolutionGeometry) {
+function winogradPlan(g: ConvolutionGeometry) {
   const tiles = Math.ceil(g.outH / 2);
   return { tiles, height: 2 * tiles + 2, width: g.outW - 1 + g.filterW };
 }
 
 /** The one-row convolution over a transformed image V [tiles, 1, width, channels]: its geometry, for the patch tables. */
-export function rowGeometry(g: ConvolutionGeometry): ConvolutionGeometry {
+function rowGeometry(g: ConvolutionGeometry): ConvolutionGeometry {
   const { tiles, width } = winogradPlan(g);
   return { ...g, batch: tiles, height: 1, width, outH: 1, filterH: 1, padTop: 0, padLeft: 0 };
 }
@@ -66,7 +67,7 @@ export function rowGeometry(g: ConvolutionGeometry): ConvolutionGeometry {
  * indices into `heap`, as is `from`), in float32 arithmetic:
  *   U0 = g0, U1 = ((g0 + g1) + g2) / 2, U2 = ((g0 - g1) + g2) / 2, U3 = g2.
  */
-export function transformFilter(heap: Float32Array, from: number, rowSize: number, to: number): void {
+function transformFilter(heap: Float32Array, from: number, rowSize: number, to: number): void {
   const f = Math.fround;
   for (let i = 0; i < rowSize; i++) {
     const [g0, g1, g2] = [heap[from + i], heap[from + rowSize + i], heap[from + 2 * rowSize + i]];
@@ -83,7 +84,7 @@ export function transformFilter(heap: Float32Array, from: number, rowSize: numbe
  *   dW0 = P0 + (P1 + P2) / 2,  dW1 = (P1 - P2) / 2,  dW2 = (P1 + P2) / 2 - P3
  * (P3 summed with E3 = e1, where the transpose of the output transform has -e1).
  */
-export function filterGradientRows(heap: Float32Array, from: number, rowSize: number, to: number): void {
+function filterGradientRows(heap: Float32Array, from: number, rowSize: number, to: number): void {
   const f = Math.fround;
   for (let i = 0; i < rowSize; i++) {
     const [p0, p1, p2, p3] = [heap[from + i], heap[from + rowSize + i], heap[from + 2 * rowSize + i], heap[from + 3 * rowSize + i]];
@@ -95,7 +96,7 @@ export function filterGradientRows(heap: Float32Array, from: number, rowSize: nu
 }
 
 /** dW's two rows from F(2, 2)'s sums P_0..P_2 (each [Fw, Ci, Co] at `from`) into `to`: dW0 = P0 + P1, dW1 = P1 + P2 (the transpose of transformPairFilter). */
-export function pairFilterGradientRows(heap: Float32Array, from: number, rowSize: number, to: number): void {
+function pairFilterGradientRows(heap: Float32Array, from: number, rowSize: number, to: number): void {
   for (let i = 0; i < rowSize; i++) {
     const p1 = heap[from + rowSize + i];
     heap[to + i] = Math.fround(heap[from + i] + p1);
@@ -107,7 +108,7 @@ export function pairFilterGradientRows(heap: Float32Array, from: number, rowSize
  * U_0..U_2 of F(2, 2) from two filter rows g0, g1 (each [1, Fw, Ci, Co], from `from` on), one
  * after the other at `to` (float indices into `heap`): U0 = g0, U1 = g0 + g1, U2 = g1.
  */
-export function transformPairFilter(heap: Float32Array, from: number, rowSize: number, to: number): void {
+function transformPairFilter(heap: Float32Array, from: number, rowSize: number, to: number): void {
   for (let i = 0; i < rowSize; i++) {
     const [g0, g1] = [heap[from + i], heap[from + rowSize + i]];
     heap[to + i] = g0;
@@ -117,11 +118,121 @@ export function transformPairFilter(heap: Float32Array, from: number, rowSize: n
 }
 
 /** [first, end): the columns of a filter row (`columns` runs of `size` floats from `from`) between its all-zero ones at either side; empty if all are zero. */
-export function nonzeroColumns(heap: Float32Array, from: number, columns: number, size: number): [number, number] {
+function nonzeroColumns(heap: Float32Array, from: number, columns: number, size: number): [number, number] {
   const live = (column: number) => heap.subarray(from + column * size, from + (column + 1) * size).some((value) => value !== 0);
   let first = 0;
   while (first < columns && !live(first)) first++;
   let end = columns;
   while (end > first && !live(end - 1)) end--;
   return [first, end];
+}
+
+/** The passes by Winograd's rows (F(2, 3), and F(2, 2) with or without a lone row), for ./convolution.ts's kernels. */
+export class WinogradConvolutions extends PatchedConvolutions {
+  /**
+   * What both Winograd passes set up: the plan, x padded into scratch, the patch tables of
+   * the one-row products, and scratch for a filter's four transformed rows (`filters`), an
+   * image's four transformed input rows (`v`) and its four products or transformed output
+   * gradients (`m`). Addresses valid until the next pass takes `scratch`.
+   */
+  private winogradSetup(xAt: number, g: ConvolutionGeometry) {
+    const { tiles, height, width } = winogradPlan(g);
+    const [channels, n] = [g.inChannels, g.outChannels];
+    const [rowBytes, outRowBytes] = [width * channels * 4, g.outW * n * 4];
+    const filterRow = g.filterW * channels * n;
+    const [image, filters, ...rows] = this.scratch.regions([
+      g.batch * height * width * channels * 4, 4 * filterRow * 4,
+      ...Array(4).fill(tiles * rowBytes), ...Array(4).fill(tiles * outRowBytes),
+    ]);
+    // after the allocations above, which may grow the heap
+    const tables = this.tables.tablesFor(rowGeometry(g), () => this.words());
+    this.padImage(xAt, image, g, height, width);
+    // tiles whose two output rows both exist; an odd last row makes one more
+    const whole = Math.floor(g.outH / 2);
+    return { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v: rows.slice(0, 4), m: rows.slice(4), tables };
+  }
+
+  /** The forward pass by Winograd's F(2, 3) along the rows (above), an image at a time. */
+  protected winogradForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean): void {
+    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m, tables } = this.winogradSetup(xAt, g);
+    const n = g.outChannels;
+    const last = whole * outRowBytes;
+    transformFilter(this.heap(), filterAt / 4, filterRow, filters / 4);
+    for (let b = 0; b < g.batch; b++) {
+      this.kernels.winogradInput(image + b * height * rowBytes, rowBytes, v[0], v[1], v[2], v[3], tiles);
+      // M_i[tile, x, :] = V_i's one-row patches U_i; the bias in M1, which y0 and y1 each take once
+      for (let i = 0; i < 4; i++) this.kernels.gemmTable(v[i], tables.pixels, tables.taps, filters + i * filterRow * 4, n * 4, m[i], n * 4, tiles * g.outW, n, g.filterW * g.inChannels, 0, i === 1 ? biasAt : 0, 0);
+      const out = outAt + b * g.outH * outRowBytes;
+      this.kernels.winogradOutput(m[0], m[1], m[2], m[3], outRowBytes, out, 2 * outRowBytes, whole, 1, relu ? 1 : 0);
+      // an odd last row: the last tile's y0 alone
+      if (whole < tiles) this.kernels.winogradOutput(m[0] + last, m[1] + last, m[2] + last, m[3] + last, outRowBytes, out + 2 * last, 0, 1, 0, relu ? 1 : 0);
+    }
+  }
+
+  /**
+   * The forward pass by Winograd's F(2, 2) (above) over two filter rows: a filter two
+   * rows high, or three with a lone row (g.loneRow, 0 or 2) summed alone, so that every output
+   * takes values only from rows its window holds, and from the lone row only through that
+   * row's own weights. The lone row first, over the whole batch, into the output with the
+   * bias (only its columns that are not all zero: a masked centre row's right half is), then
+   * each image's pair of rows added on.
+   */
+  protected pairWinogradForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean): void {
+    const lone = g.loneRow;
+    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m, tables } = this.winogradSetup(xAt, g);
+    const [channels, n] = [g.inChannels, g.outChannels];
+    // the lone row's sums and the bias in the output first, unless it has no live column
+    const loneSums = lone !== undefined && this.loneRowForward(image, filterAt + lone * filterRow * 4, outAt, g, height, rowBytes / (channels * 4), lone, biasAt);
+    // the pair: rows 0-1, under a lone last row too, or 1-2 under a lone first one
+    const pair = lone === 0 ? 1 : 0;
+    transformPairFilter(this.heap(), filterAt / 4 + pair * filterRow, filterRow, filters / 4);
+    const last = whole * outRowBytes;
+    // else the bias in M1, which y0 and y1 each take once, and the pair's sums stored, not added
+    const [pairBias, accumulate] = loneSums ? [0, 1] : [biasAt, 0];
+    for (let b = 0; b < g.batch; b++) {
+      this.kernels.winogradPairInput(image + (b * height + pair) * rowBytes, rowBytes, v[0], v[1], v[2], tiles);
+      for (let i = 0; i < 3; i++) this.kernels.gemmTable(v[i], tables.pixels, tables.taps, filters + i * filterRow * 4, n * 4, m[i], n * 4, tiles * g.outW, n, g.filterW * channels, 0, i === 1 ? pairBias : 0, 0);
+      const out = outAt + b * g.outH * outRowBytes;
+      this.kernels.winogradPairOutput(m[0], m[1], m[2], outRowBytes, out, 2 * outRowBytes, whole, 1, accumulate, relu ? 1 : 0);
+      if (whole < tiles) this.kernels.winogradPairOutput(m[0] + last, m[1] + last, m[2] + last, outRowBytes, out + 2 * last, 0, 1, 0, accumulate, relu ? 1 : 0);
+    }
+  }
+
+  /**
+   * Y = the lone filter row (at rowAt) over the padded image's rows `lone` on, + bias: a
+   * one-row convolution from the row's first live column to its last. False, with nothing
+   * written, where every column is zero (the row adds nothing).
+   */
+  private loneRowForward(image: number, rowAt: number, outAt: number, g: ConvolutionGeometry, height: number, width: number, lone: number, biasAt: number): boolean {
+    const [channels, n] = [g.inChannels, g.outChannels];
+    const [first, end] = nonzeroColumns(this.heap(), rowAt / 4, g.filterW, channels * n);
+    if (end === first) return false;
+    const single: ConvolutionGeometry = { ...g, height, width, filterH: 1, filterW: end - first, padTop: 0, padLeft: 0 };
+    const tables = this.tables.tablesFor(single, () => this.words());
+    const from = image + (lone * width + first) * channels * 4;
+    this.kernels.gemmTable(from, tables.pixels, tables.taps, rowAt + first * channels * n * 4, n * 4, outAt, n * 4, g.batch * g.outH * g.outW, n, (end - first) * channels, 0, biasAt, 0);
+    return true;
+  }
+
+  /** The filter gradient by Winograd's F(2, 3) or, `pair`, F(2, 2) along the rows, transposed (above), an image at a time. */
+  protected winogradFilterGradient(xAt: number, dyAt: number, dwAt: number, g: ConvolutionGeometry, pair: boolean): void {
+    // `filters` holds the sums P_i, `m` the transformed output gradients E_i
+    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters: sums, v, m: e, tables } = this.winogradSetup(xAt, g);
+    const n = g.outChannels;
+    const last = whole * outRowBytes;
+    // F(2, 2)'s E_i are E0 = e0, E1 = e0 + e1, E2 = e1: F(2, 3)'s E0, E1 and E3
+    const used = pair ? [e[0], e[1], e[3]] : e;
+    for (let b = 0; b < g.batch; b++) {
+      const at = image + b * height * rowBytes;
+      if (pair) this.kernels.winogradPairInput(at, rowBytes, v[0], v[1], v[2], tiles);
+      else this.kernels.winogradInput(at, rowBytes, v[0], v[1], v[2], v[3], tiles);
+      const dy = dyAt + b * g.outH * outRowBytes;
+      this.kernels.winogradGradientRows(dy, outRowBytes, e[0], e[1], e[2], e[3], whole, 1);
+      // an odd last row: its tile's second row is zero
+      if (whole < tiles) this.kernels.winogradGradientRows(dy + 2 * last, outRowBytes, e[0] + last, e[1] + last, e[2] + last, e[3] + last, 1, 0);
+      // P_i[Fw*Ci, Co] (+)= V_i's one-row patches^T E_i: the tables swapped, as in the direct filter gradient
+      used.forEach((ei, i) => this.kernels.gemmTable(v[i], tables.taps, tables.pixels, ei, n * 4, sums + i * filterRow * 4, n * 4, g.filterW * g.inChannels, n, tiles * g.outW, b > 0 ? 1 : 0));
+    }
+    (pair ? pairFilterGradientRows : filterGradientRows)(this.heap(), sums / 4, filterRow, dwAt / 4);
+  }
 }
