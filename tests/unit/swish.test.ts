@@ -1,13 +1,15 @@
 /**
- * Swish with its gradient written out (src/core/models/swish.ts), and on WASM that gradient as
- * one kernel of ours (src/core/wasm-heap-activations.ts): the same values as tfjs-layers' swish, a
- * gradient that is the calculus' one, the same bits from our kernel as from TF.js's ops.
+ * Swish with its gradient written out (src/core/models/swish.ts), and on WASM its forward pass
+ * and its gradient each one kernel of ours (src/core/wasm-heap-activations.ts,
+ * wasm-simd/exp-kernels.ts): the values of tfjs-layers' swish (to the bit on the CPU, within a
+ * few units in the last place of the true ones on WASM), a gradient that is the calculus' one,
+ * the same bits from our gradient kernel as from TF.js's ops.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { traceKernels } from '../../src/core/kernel-trace';
 import { swish, swishGradient } from '../../src/core/models/swish';
-import { hasSwishGradient, SWISH_GRADIENT } from '../../src/core/wasm-heap-activations';
+import { hasSwishGradient, sigmoidAndSwish, SWISH, SWISH_GRADIENT } from '../../src/core/wasm-heap-activations';
 import { seededValues } from './wasm-simd-helpers';
 import { onNodeBackend } from './helpers';
 
@@ -20,17 +22,25 @@ const exactGradient = (x: number) => {
   return s * (1 + x * (1 - s));
 };
 
+/** How many float32 steps apart a and b are (both finite, of one sign or zero). */
+const ulpsApart = (a: number, b: number) => {
+  const bits = new Int32Array(new Float32Array([a, b]).buffer);
+  return Math.abs(bits[0] - bits[1]);
+};
+
 /** Inputs across swish's shape: its minimum near -1.28, both tails, exact zeros and large values. */
 const inputs = (n: number, seed: number) => Float32Array.from(seededValues(n, seed), (v, i) => (i % 17 === 0 ? 0 : i % 13 === 0 ? v * 40 : v * 6));
 
 describe.each(['wasm', 'cpu'] as const)('Swish with its gradient written out (%s)', (backend) => {
   onNodeBackend(backend);
 
-  it('computes the values of tfjs-layers\' swish to the bit, and the gradient of x sigmoid(x)', async () => {
+  it('computes the values of tfjs-layers\' swish (to the bit on the CPU), and the gradient of x sigmoid(x)', async () => {
     const x = tf.tensor(inputs(1000, 3), [10, 100]);
     const dy = tf.tensor(seededValues(1000, 4), [10, 100]);
     const [ours, theirs] = [swish(x), layersSwish(x)];
-    expect(Array.from(await ours.data())).toEqual(Array.from(await theirs.data()));
+    if (backend === 'cpu') expect(Array.from(await ours.data())).toEqual(Array.from(await theirs.data()));
+    // on WASM our own sigmoid (tested below): within 4 units in the last place of XNNPACK's, 2 or 3 from the truth each
+    else (await ours.data()).forEach((value, i) => expect(ulpsApart(value, (theirs.dataSync() as Float32Array)[i]), `x = ${x.dataSync()[i]}`).toBeLessThanOrEqual(4));
     // dL/dx for L = sum(dy * swish(x)): dy times the derivative
     const gradient = tf.grad((input: tf.Tensor) => swish(input).mul(dy).sum())(x);
     const [g, xs, ds] = [await gradient.data(), await x.data(), await dy.data()];
@@ -46,6 +56,58 @@ describe.each(['wasm', 'cpu'] as const)('Swish with its gradient written out (%s
     const before = tf.memory().numTensors;
     tf.tidy(() => void tf.grad((input: tf.Tensor) => swish(input).sum())(x));
     expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+  });
+});
+
+describe('Swish\'s forward pass as one WASM kernel', () => {
+  onNodeBackend('wasm');
+
+  it('gives sigmoid within 2 units in the last place of the true value, and x sigmoid(x) within 3, from -87 to 87', async () => {
+    const n = 200_003; // not a multiple of the kernel's 16 a turn: the tail too
+    const xs = Float32Array.from({ length: n }, (_, i) => -87 + (174 * i) / (n - 1));
+    const x = tf.tensor1d(xs);
+    const [s, y] = sigmoidAndSwish(x);
+    const [sv, yv] = [await s.data(), await y.data()];
+    let [worstS, worstY] = [0, 0];
+    xs.forEach((v, i) => {
+      const exact = 1 / (1 + Math.exp(-v));
+      worstS = Math.max(worstS, ulpsApart(sv[i], Math.fround(exact)));
+      worstY = Math.max(worstY, ulpsApart(yv[i], Math.fround(v * exact)));
+    });
+    expect(worstS).toBeLessThanOrEqual(2);
+    expect(worstY).toBeLessThanOrEqual(3);
+    tf.dispose([x, s, y]);
+  });
+
+  it('handles every length (turns of 16, vectors of 4 and single tails), zeros, infinities, NaN and underflow as TF.js does', async () => {
+    for (let n = 1; n <= 40; n++) {
+      const xs = inputs(n, n + 100);
+      const x = tf.tensor1d(xs);
+      const [s, y] = sigmoidAndSwish(x);
+      const [sv, yv] = [await s.data(), await y.data()];
+      xs.forEach((v, i) => expect(ulpsApart(sv[i], Math.fround(1 / (1 + Math.exp(-v)))), `length ${n}, x = ${v}`).toBeLessThanOrEqual(2));
+      expect(Array.from(yv, (value, i) => Math.abs(value - xs[i] * sv[i]) <= 1e-6 * Math.abs(xs[i] * sv[i]))).not.toContain(false);
+      tf.dispose([x, s, y]);
+    }
+    const special = [0, -0, Infinity, -Infinity, NaN, 90, -90, -87.4, 1e-30];
+    const x = tf.tensor1d(special);
+    const [s, y] = sigmoidAndSwish(x);
+    const [theirS, theirY] = [tf.sigmoid(x), tf.mul(tf.sigmoid(x), x)];
+    expect(Array.from(await s.data())).toEqual(Array.from(await theirS.data()));
+    expect(Array.from(await y.data())).toEqual(Array.from(await theirY.data()));
+    tf.dispose([x, s, y, theirS, theirY]);
+  });
+
+  it('is what the energy network runs forwards: one kernel, no sigmoid or product of TF.js\'s', async () => {
+    const x = tf.tensor(inputs(2 * 8 * 8, 9), [2, 8, 8, 1]);
+    const trace = await traceKernels(async () => {
+      const y = swish(x);
+      await y.data();
+      y.dispose();
+    });
+    const calls = (name: string) => trace.kernels.find((kernel) => kernel.name === name)?.calls ?? 0;
+    expect([calls(SWISH), calls('Sigmoid'), calls('Multiply')]).toEqual([1, 0, 0]);
     x.dispose();
   });
 });

@@ -1,0 +1,121 @@
+/**
+ * Kernels built on an exponential in 128-bit SIMD, generated as code (see encoder.ts) into the
+ * module of ./kernels.ts, used by ../wasm-heap-activations.ts:
+ * - swishForward: s = sigmoid(x) and y = x s, both kept for Swish's gradient (../models/swish.ts),
+ *   in one pass where TF.js's ops take two.
+ *
+ * Why our own exponential: tfjs-backend-wasm's sigmoid (XNNPACK's) runs at about 1.3 ns a
+ * number on the 2-core Xeon and its product at 0.5, so the EBM's Swish layers spent 8 of its
+ * 90 ms a step there; four lanes at a time, with the division shared, it is a fraction of that.
+ *
+ * exp(z) for z <= 0, after Cephes' expf (Moshier, https://www.netlib.org/cephes/): z = n ln 2
+ * + r with n = round(z / ln 2) and |r| <= ln(2) / 2, r taken off in two parts (Cody and
+ * Waite) so that n ln2hi is exact, exp(r) ~ 1 + r + r^2 P(r) with Cephes' P of degree 5
+ * (within a unit in the last place on that interval), and 2^n put in the exponent's bits.
+ * No fused multiply-adds: the same numbers on every processor.
+ *
+ * Written for latency, which is what bounds it: a lane's sigmoid is one chain of about 25
+ * dependent operations, and the processor can keep only a few vectors' chains in flight.
+ * So n is rounded by adding 1.5 * 2^23 (whose float32 has no bits below 1), which also
+ * leaves n + 127 in the low bits, ready to shift into an exponent (as XNNPACK's kernels do);
+ * P is evaluated by Estrin's scheme (three levels, not Horner's five); the constants are
+ * splatted once, before the loop.
+ */
+import { FunctionWriter } from './encoder';
+
+/** ln 2 in two parts: 0.693359375 has 9 significant bits, so n * LN2_HIGH is exact for |n| < 2^15. */
+const LN2_HIGH = 0.693359375;
+const LN2_LOW = -2.12194440e-4;
+/** Cephes expf's P, lowest power first. */
+const P = [5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.9875691500e-4];
+/** Below this, exp(z) would leave float32's normal numbers: 2^-126 ~ exp(-87.3365). */
+const LOWEST_EXPONENT = -87.33654;
+/** 1.5 * 2^23 + 127: adding it rounds to an integer n, and the sum's low mantissa bits are n + 127. */
+const ROUNDING_BIAS = 12582912 + 127;
+
+const CONSTANTS = { sign: -0, lowest: LOWEST_EXPONENT, log2e: Math.LOG2E, bias: ROUNDING_BIAS, ln2High: LN2_HIGH, ln2Low: LN2_LOW, one: 1, p0: P[0], p1: P[1], p2: P[2], p3: P[3], p4: P[4], p5: P[5] };
+type ConstantName = keyof typeof CONSTANTS;
+
+/** The vector constants as locals, splatted at the function's start. */
+function splatConstants(f: FunctionWriter): Record<ConstantName, number> {
+  const locals = {} as Record<ConstantName, number>;
+  for (const [name, value] of Object.entries(CONSTANTS) as Array<[ConstantName, number]>) {
+    locals[name] = f.local('v128', `${name}Splat`);
+    f.f32(value).simd('f32x4.splat').set(locals[name]);
+  }
+  return locals;
+}
+
+/**
+ * Writes code that leaves exp(z) on the stack for the vector in local `z` (lanes at most 0,
+ * NaN allowed): 0 below LOWEST_EXPONENT, where float32's normal numbers end. `scratch` are
+ * six v128 locals; `z` is overwritten.
+ */
+function expOfNonPositive(f: FunctionWriter, c: Record<ConstantName, number>, z: number, scratch: number[]): void {
+  const [t, n, r, r2, upper, underflow] = scratch;
+  f.get(z).get(c.lowest).simd('f32x4.lt').set(underflow);
+  // z clamped so that n + 127 stays an exponent: pmax(z, lowest) = z < lowest ? lowest : z, one instruction where max is eight, and a NaN stays NaN
+  f.get(z).get(c.lowest).simd('f32x4.pmax').tee(z);
+  // t = z log2(e) + 1.5 * 2^23 + 127: its low bits n + 127, n = round(z / ln 2) in [-126, 0]
+  f.get(c.log2e).simd('f32x4.mul').get(c.bias).simd('f32x4.add').tee(t);
+  f.get(c.bias).simd('f32x4.sub').set(n);
+  // r = z - n ln2hi - n ln2lo
+  f.get(z).get(n).get(c.ln2High).simd('f32x4.mul').simd('f32x4.sub').get(n).get(c.ln2Low).simd('f32x4.mul').simd('f32x4.sub').tee(r);
+  f.get(r).simd('f32x4.mul').set(r2);
+  // P(r) = (p0 + p1 r) + r^2 ((p2 + p3 r) + r^2 (p4 + p5 r))
+  f.get(c.p5).get(r).simd('f32x4.mul').get(c.p4).simd('f32x4.add').get(r2).simd('f32x4.mul');
+  f.get(c.p3).get(r).simd('f32x4.mul').get(c.p2).simd('f32x4.add').simd('f32x4.add').get(r2).simd('f32x4.mul').set(upper);
+  f.get(c.p1).get(r).simd('f32x4.mul').get(c.p0).simd('f32x4.add').get(upper).simd('f32x4.add');
+  // exp(r) = r^2 P(r) + (r + 1), times 2^n, whose bits are (n + 127) << 23; 0 where z underflows
+  f.get(r2).simd('f32x4.mul').get(r).get(c.one).simd('f32x4.add').simd('f32x4.add');
+  f.get(t).i32(23).simd('i32x4.shl').simd('f32x4.mul').get(underflow).simd('v128.andnot');
+}
+
+/**
+ * s[i] = sigmoid(x[i]), y[i] = x[i] s[i] for `count` floats (addresses in bytes). With
+ * e = exp(-|x|) <= 1, which cannot overflow: sigmoid(x) = 1 / (1 + e) for x > 0 and
+ * e / (1 + e) otherwise. A NaN gives NaN; below -87.3 sigmoid is 0, as TF.js's, so
+ * y(-inf) is NaN there too. `unroll` vectors a turn: each lane's sigmoid is one long chain
+ * of dependent operations, and more of them side by side keep the processor busy.
+ */
+export function swishForward(unroll = 4): FunctionWriter {
+  const f = new FunctionWriter('swishForward', ['x', 's', 'y', 'count']);
+  const c = splatConstants(f);
+  const lanes = Array.from({ length: unroll }, (_, u) => ({
+    x: f.local('v128', `x${u}`), z: f.local('v128', `z${u}`), e: f.local('v128', `e${u}`), s: f.local('v128', `s${u}`),
+    scratch: ['t', 'n', 'r', 'r2', 'upper', 'underflow'].map((name) => f.local('v128', `${name}${u}`)),
+  }));
+  const advance = (bytes: number) => ['x', 's', 'y'].forEach((pointer) => f.get(pointer).i32(bytes).op('i32.add').set(pointer));
+  /** The vector in `x` to its sigmoid in `s`. */
+  const sigmoid = ({ x, z, e, s, scratch }: (typeof lanes)[number]) => {
+    // z = -|x|: the sign bit set
+    f.get(x).get(c.sign).simd('v128.or').set(z);
+    expOfNonPositive(f, c, z, scratch);
+    // (x > 0 ? 1 : e) / (1 + e)
+    f.tee(e).get(c.one).simd('f32x4.add').set(z);
+    f.get(c.one).get(e).get(x).zeroVector().simd('f32x4.gt').simd('v128.bitselect').get(z).simd('f32x4.div').set(s);
+  };
+  f.whileLoop(() => f.get('count').i32(4 * unroll).op('i32.ge_u'), () => {
+    lanes.forEach((lane, u) => {
+      f.get('x').memory('v128.load', 16 * u).set(lane.x);
+      sigmoid(lane);
+    });
+    lanes.forEach((lane, u) => {
+      f.get('s').get(lane.s).memory('v128.store', 16 * u);
+      f.get('y').get(lane.x).get(lane.s).simd('f32x4.mul').memory('v128.store', 16 * u);
+    });
+    advance(16 * unroll);
+    f.get('count').i32(4 * unroll).op('i32.sub').set('count');
+  });
+  // the tail: one lane at a time, through lane 0 of a vector
+  const [lane] = lanes;
+  f.whileLoop(() => f.get('count'), () => {
+    f.get('x').f32Load().simd('f32x4.splat').set(lane.x);
+    sigmoid(lane);
+    f.get('s').get(lane.s).extractLane(0).f32Store();
+    f.get('y').get(lane.x).get(lane.s).simd('f32x4.mul').extractLane(0).f32Store();
+    advance(4);
+    f.get('count').i32(1).op('i32.sub').set('count');
+  });
+  return f;
+}
