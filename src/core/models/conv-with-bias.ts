@@ -50,6 +50,16 @@ export function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.T
 }
 
 /**
+ * dL/dx of convolveWithBias(x, filter, ...) given dL/dy, as its gradient on the tape computes
+ * it (the same kernel and options, so the same numbers): for gradients written out without the
+ * tape (./input-gradient.ts).
+ */
+export function convolutionInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: number[], strides: [number, number], pad: Padding, { exactRows = false, lastRowApart = false } = {}): tf.Tensor4D {
+  const attrs = { strides, pad, dataFormat: 'NHWC', inputShape, exactRows: exactRows || rowsApart > 0, lastRowApart };
+  return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/**
  * The gradient of FusedConv2D run as above (linear, NHWC, no dilation): one function per
  * input, called by the tape only for the inputs on the way to what is differentiated.
  * Registered once.
@@ -70,7 +80,7 @@ function registerFusedConvGradient(): void {
       const gradient = dy as tf.Tensor4D;
       return {
         // dL/dx: the convolution's adjoint; dL/dW: x^T dy over every position; dL/db: dy summed over all but the channels
-        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: gradient, filter }, { ...convolution, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        x: () => convolutionInputGradient(gradient, filter, x.shape, strides, pad, { exactRows, lastRowApart }),
         filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: gradient }, { ...convolution, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
         bias: () => tf.sum(gradient, [0, 1, 2]),
       };

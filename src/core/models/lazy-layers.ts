@@ -58,6 +58,23 @@ function lazyConvClass(): new (args: ConvArgs) => ConvLayer {
   return LazyConv2D;
 }
 
+/** What a lazy convolution layer computes: its weights, geometry and activation's name ('linear' for none). */
+export interface LazyConvParts {
+  kernel: tf.LayerVariable;
+  bias: tf.LayerVariable | null;
+  strides: [number, number];
+  padding: 'valid' | 'same';
+  dilationRate: [number, number];
+  activation: string;
+}
+
+/** The parts of `layer` when it is a lazyConv2d layer, else undefined. */
+export function lazyConvParts(layer: tf.layers.Layer): LazyConvParts | undefined {
+  if (!LazyConv2D || !(layer instanceof LazyConv2D)) return undefined;
+  const { kernel, bias, strides, padding, dilationRate, activation } = layer as ConvLayer;
+  return { kernel, bias, strides, padding, dilationRate, activation: activation?.getClassName() ?? 'linear' };
+}
+
 /** A 2-D convolution layer (NHWC) like tf.layers.conv2d, differentiated lazily. */
 export function lazyConv2d(args: ConvArgs): ReturnType<typeof tf.layers.conv2d> {
   if (args.dataFormat && args.dataFormat !== 'channelsLast') throw new Error('lazyConv2d takes channels-last data only');
@@ -85,6 +102,13 @@ function lazyDenseClass(): new (args: DenseArgs) => DenseLayer {
     }
   } as unknown as new (args: DenseArgs) => DenseLayer;
   return LazyDense;
+}
+
+/** The weights and activation's name ('linear' for none) of `layer` when it is a lazyDense layer, else undefined. */
+export function lazyDenseParts(layer: tf.layers.Layer): { kernel: tf.LayerVariable; bias: tf.LayerVariable | null; activation: string } | undefined {
+  if (!LazyDense || !(layer instanceof LazyDense)) return undefined;
+  const { kernel, bias, activation } = layer as unknown as DenseParts & { activation: { getClassName(): string } | null };
+  return { kernel, bias, activation: activation?.getClassName() ?? 'linear' };
 }
 
 /** A dense layer like tf.layers.dense, differentiated lazily (inputs of rank 2). */

@@ -20,11 +20,12 @@ import { AdamOptimizer } from '../../training/optimizer';
 import { readAndDispose } from '../../training/readback';
 import { imageGridPanel, type ViewPanel } from '../../views/panels';
 import { frameOf, gridCentres } from '../../views/plane-panels';
+import { writtenInputGradient } from '../input-gradient';
 import { convEncoder, denseEncoder, trainableVariables, trainingStepBytes } from '../networks';
 import { implement, type Action, type Evaluation, type GenerativeModel, type ModelContext, type ModelFactory, type SampleOptions, type StepContext, type StepTerms, type ViewContext } from '../model';
 import { EBM, EBM_OPTIMIZER, EBM_PARAMS, INPAINT } from './ebm-spec';
 import { inpaint } from './inpainting';
-import { langevin, langevinNow, samplingTemperature, type LangevinSettings } from './langevin';
+import { langevin, langevinNow, samplingTemperature, type EnergyFunction, type LangevinSettings } from './langevin';
 import { ReplayBuffer } from './replay-buffer';
 import { chainsPanel, densityPanels, energyField, FIELD_CELLS, samplesPanel } from './energy-views';
 
@@ -69,6 +70,8 @@ class EnergyBasedModel implements GenerativeModel {
     this.exampleShape = data.shape;
     this.range = data.kind === 'image' ? [0, 1] : (data as PointsDataSpec).extent;
     this.network = data.kind === 'image' ? convEncoder(data.shape, values.channels, 1, 'swish', random) : denseEncoder(data.shape, values.hidden, 1, 'swish', random);
+    const energy = (x: tf.Tensor): tf.Tensor1D => (this.network.apply(x) as tf.Tensor2D).reshape([x.shape[0]]) as tf.Tensor1D;
+    this.energy = Object.assign(energy, { inputGradient: writtenInputGradient(this.network) });
     this.optimizer = new AdamOptimizer(trainableVariables(this.network), values, { lr: 'lr', beta1: 'beta1' });
     this.settings = {
       steps: values.langevin_steps,
@@ -89,8 +92,8 @@ class EnergyBasedModel implements GenerativeModel {
     this.actions = this.isImage ? { [INPAINT]: async (_payload, job, { data }) => void (await inpaint(this.energy, { ...this.settings, steps: SAMPLE_STEPS_FACTOR * this.settings.steps }, data as ImageDataset, createRandom(INPAINT_SEED), job)) } : {};
   }
 
-  /** E(x): [B, ...] -> [B]. */
-  readonly energy = (x: tf.Tensor): tf.Tensor1D => (this.network.apply(x) as tf.Tensor2D).reshape([x.shape[0]]) as tf.Tensor1D;
+  /** E(x): [B, ...] -> [B], with grad E written out where ../input-gradient.ts has it (the image network). */
+  readonly energy: EnergyFunction;
 
   /** n starting points, uniform over the data's range: [n, ...example]. */
   private fresh(n: number, random: Random): tf.Tensor {

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { normalNoise } from '../../normal-noise';
 import { langevinMove } from '../../wasm-heap-langevin';
 import type { Random } from '../../random';
+import type { InputGradient } from '../input-gradient';
 
 export interface LangevinSettings {
   steps: number;
@@ -25,8 +26,12 @@ export interface LangevinSettings {
   bounds?: readonly [number, number];
 }
 
-/** Energies of a batch: [B, ...] -> [B]. */
-export type EnergyFunction = (x: tf.Tensor) => tf.Tensor1D;
+/**
+ * Energies of a batch: [B, ...] -> [B]; with `inputGradient`, the gradient of their sum
+ * with respect to x written out (../input-gradient.ts), which the walk then takes instead of
+ * the tape's.
+ */
+export type EnergyFunction = ((x: tf.Tensor) => tf.Tensor1D) & { inputGradient?: InputGradient };
 
 /**
  * Values held fixed while the rest walk (inpainting): where `keep` is 1 the chain stays at
@@ -42,7 +47,7 @@ export interface Clamp {
 export function langevinStep(energy: EnergyFunction, x: tf.Tensor, settings: LangevinSettings, random: Random, clamp?: Clamp): tf.Tensor {
   return tf.tidy(() => {
     // the energies of a batch are independent, so the gradient of their sum is each example's own gradient
-    const gradient = tf.grad((input: tf.Tensor) => energy(input).sum())(x);
+    const gradient = energy.inputGradient ? energy.inputGradient(x) : tf.grad((input: tf.Tensor) => energy(input).sum())(x);
     // x - step * clip(grad E(x)) + noise * N(0, I), kept in bounds: on WASM one kernel (../../wasm-heap-langevin.ts);
     // the noise drawn by ../../normal-noise.ts, twice as fast as tf.randomNormal
     const noise = normalNoise(x.shape, settings.noise, random.seed());

@@ -1,0 +1,81 @@
+/**
+ * The input gradient written out without the tape (src/core/models/input-gradient.ts): on the
+ * networks it is written for, the tape's gradient to the bit, in far fewer kernel calls; on any
+ * other, none (the tape then).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { traceKernels } from '../../src/core/kernel-trace';
+import { writtenInputGradient } from '../../src/core/models/input-gradient';
+import { convEncoder, denseEncoder } from '../../src/core/models/networks';
+import { createRandom } from '../../src/core/random';
+import { onNodeBackend } from './helpers';
+
+/** d(sum of the outputs)/dx by TF.js's tape. */
+const tapeGradient = (network: tf.Sequential, x: tf.Tensor) => tf.tidy(() => tf.grad((input: tf.Tensor) => (network.apply(input) as tf.Tensor).sum())(x));
+
+const bits = async (t: tf.Tensor) => Array.from(new Uint32Array((await t.data()).slice().buffer));
+
+describe.each(['wasm', 'cpu'] as const)('an input gradient written out (%s)', (backend) => {
+  onNodeBackend(backend);
+
+  it.each([
+    { name: 'the EBM\'s MNIST network, smaller', shape: [28, 28, 1] as const, channels: [4, 8, 16], units: 1, batch: 3 },
+    { name: 'odd sizes ("same" stride 2 of 7 and 13), colour, two outputs', shape: [13, 7, 3] as const, channels: [5, 6], units: 2, batch: 2 },
+  ])('gives the tape\'s gradient to the bit: $name', async ({ shape, channels, units, batch }) => {
+    const network = convEncoder(shape, channels, units, 'swish', createRandom(4));
+    const gradient = writtenInputGradient(network);
+    expect(gradient).toBeDefined();
+    const x = tf.randomUniform([batch, ...shape], 0, 1, 'float32', 5);
+    const [ours, tape] = [gradient!(x), tapeGradient(network, x)];
+    expect(ours.shape).toEqual(x.shape);
+    expect(await bits(ours)).toEqual(await bits(tape));
+    // and it is a gradient: a small step along it raises the sum as the gradient predicts
+    const sum = (input: tf.Tensor) => (network.apply(input) as tf.Tensor).sum().dataSync()[0];
+    const h = 1e-2;
+    const direction = tf.tidy(() => ours.div(ours.norm()));
+    const predicted = (await ours.mul(direction).sum().data())[0];
+    const measured = (sum(tf.tidy(() => x.add(direction.mul(h)))) - sum(tf.tidy(() => x.sub(direction.mul(h))))) / (2 * h);
+    expect(Math.abs(measured - predicted)).toBeLessThan(0.05 * Math.abs(predicted));
+    tf.dispose([x, ours, tape, direction]);
+    network.dispose();
+  });
+
+  it('leaves no tensor behind', () => {
+    const network = convEncoder([8, 8, 1], [4], 1, 'swish', createRandom(1));
+    const x = tf.randomUniform([2, 8, 8, 1]);
+    const before = tf.memory().numTensors;
+    writtenInputGradient(network)!(x).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    network.dispose();
+  });
+});
+
+describe('which networks have one', () => {
+  onNodeBackend('wasm');
+
+  it('the convolutional stacks with Swish have one; ReLU stacks, dense stacks and feature-map codes do not', () => {
+    const random = createRandom(2);
+    const networks = [convEncoder([8, 8, 1], [4], 1, 'swish', random), convEncoder([8, 8, 1], [4], 1, 'relu', random), denseEncoder([2], [8], 1, 'swish', random), convEncoder([8, 8, 1], [4], 0, 'swish', random)];
+    expect(networks.map((network) => writtenInputGradient(network) !== undefined)).toEqual([true, false, false, false]);
+    networks.forEach((network) => network.dispose());
+  });
+
+  it('runs fewer than half of the tape\'s kernels (the EBM\'s network, each Langevin step)', async () => {
+    const network = convEncoder([28, 28, 1], [4, 8, 16], 1, 'swish', createRandom(3));
+    const x = tf.randomUniform([2, 28, 28, 1]);
+    const calls = async (run: () => tf.Tensor) => {
+      const trace = await traceKernels(async () => {
+        const g = run();
+        await g.data();
+        g.dispose();
+      });
+      return trace.kernels.reduce((total, kernel) => total + kernel.calls, 0);
+    };
+    const [written, tape] = [await calls(() => writtenInputGradient(network)!(x)), await calls(() => tapeGradient(network, x))];
+    expect(written).toBeLessThan(tape / 2);
+    x.dispose();
+    network.dispose();
+  });
+});
