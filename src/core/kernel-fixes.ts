@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { speedUpWasmDataMovement } from './wasm-heap-kernels';
 import { speedUpWasmRows } from './wasm-heap-rows';
-import { registerActivationGradients } from './wasm-heap-activations';
+import { registerActivationKernels } from './wasm-heap-activations';
 import { registerNormalNoise } from './wasm-heap-noise';
 import { registerLangevinMove } from './wasm-heap-langevin';
 import { registerSimdConvolutions } from './wasm-simd/register';
@@ -172,7 +172,7 @@ let registered = false;
 export function registerWasmGradientKernels(): void {
   speedUpWasmDataMovement();
   speedUpWasmRows();
-  registerActivationGradients();
+  registerActivationKernels();
   registerNormalNoise();
   registerLangevinMove();
   speedUpWasmTransposedMatMul();

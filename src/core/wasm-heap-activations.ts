@@ -8,10 +8,16 @@
  * - RELU_GRADIENT: dy step(x), where tfjs-core's gradient of Relu makes two (a step and a
  *   product; a third, a cast, shares its buffer). PixelCNN's residual layers run it for each
  *   layer of every step: 29 of its 873 ms went to the two.
+ * - LEAKY_RELU_GRADIENT: x > 0 ? dy : alpha dy, where tfjs-core's gradient of LeakyRelu makes
+ *   three (a comparison, a product and a select: 19 of a GAN step's 220 ms on WASM).
+ * - EluGrad, TF.js's own kernel, four lanes at a time: tfjs-backend-wasm's takes a number at a
+ *   time, 1.3 ns each, 30 of a PixelCNN++ step's 650 ms.
+ * And SWISH, Swish's forward pass: sigmoid and product in one pass of our exponential
+ * (wasm-simd/exp-kernels.ts), where TF.js's take two.
  */
 import * as tf from '@tensorflow/tfjs';
 import { kernelsOn } from './wasm-simd/heap';
-import { heapElementwise, registerWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
+import { float32Bits, heapElementwise, registerWasmKernel, replaceWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
 
 /** Our kernel's name: inputs dy, s = sigmoid(x) and y = x s, float32 of one shape. */
 export const SWISH_GRADIENT = 'GpSwishGradient';
@@ -19,6 +25,8 @@ export const SWISH_GRADIENT = 'GpSwishGradient';
 export const SWISH = 'GpSwish';
 /** Our kernel's name: inputs dy and x (Relu's input), float32 of one shape. */
 export const RELU_GRADIENT = 'GpReluGradient';
+/** Our kernel's name: inputs dy and x (LeakyRelu's input), float32 of one shape; attribute alpha. */
+export const LEAKY_RELU_GRADIENT = 'GpLeakyReluGradient';
 
 /** Does the current backend run SWISH_GRADIENT (WASM, with our kernels on its heap)? */
 export const hasSwishGradient = (): boolean => runsOnWasmHeap(SWISH_GRADIENT);
@@ -49,22 +57,42 @@ export function reluGradient(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
   return tf.mul(dy, tf.cast(tf.step(x), 'float32'));
 }
 
-/**
- * Replaces tfjs-core's gradient of Relu (the same values) by one that runs reluGradient:
- * every model's tf.relu, on every backend. Harmless to call twice.
- */
-function registerReluGradient(): void {
+/** dL/dx of LeakyRelu, x > 0 ? dy : alpha dy: one kernel of ours on WASM, elsewhere tfjs-core's own composition. */
+export function leakyReluGradient(dy: tf.Tensor, x: tf.Tensor, alpha: number): tf.Tensor {
+  if (runsOnWasmHeap(LEAKY_RELU_GRADIENT)) return tf.engine().runKernel(LEAKY_RELU_GRADIENT, { dy, x }, { alpha }) as tf.Tensor;
+  return tf.where(tf.greater(x, 0), dy, tf.mul(dy, alpha));
+}
+
+/** Replaces tfjs-core's gradients of Relu and LeakyRelu (the same values) by ours, on every backend. Harmless to call twice. */
+function registerReluGradients(): void {
   tf.registerGradient({
     kernelName: 'Relu',
     inputsToSave: ['x'],
     gradFunc: (dy, saved) => ({ x: () => reluGradient(dy as tf.Tensor, saved[0]) }),
   });
+  tf.registerGradient({
+    kernelName: 'LeakyRelu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => ({ x: () => leakyReluGradient(dy as tf.Tensor, saved[0], (attrs as unknown as { alpha: number }).alpha) }),
+  });
+}
+
+/** EluGrad on float32 by our kernel; anything else by TF.js's. */
+function eluGradientOnHeap(original: tf.KernelConfig): tf.KernelFunc {
+  const ours = heapElementwise('EluGrad', ['dy', 'y'], (kernels, [dy, y, out], count) => kernels.eluGradient(dy, y, out, count));
+  return (args) => {
+    const { dy, y } = args.inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
+    const fits = dy.dtype === 'float32' && y.dtype === 'float32' && tf.util.arraysEqual(dy.shape, y.shape) && kernelsOn(args.backend as WasmBackend);
+    return fits ? ours(args as unknown as Parameters<typeof ours>[0]) : (original.kernelFunc(args) as tf.TensorInfo);
+  };
 }
 
 /** Call after the WASM backend is set; harmless to call twice. */
-export function registerActivationGradients(): void {
+export function registerActivationKernels(): void {
   registerWasmKernel(SWISH, swishOnHeap as unknown as Parameters<typeof registerWasmKernel>[1]);
   registerWasmKernel(SWISH_GRADIENT, heapElementwise(SWISH_GRADIENT, ['dy', 's', 'y'], (kernels, [dy, s, y, out], count) => kernels.swishGradient(dy, s, y, out, count)));
   registerWasmKernel(RELU_GRADIENT, heapElementwise(RELU_GRADIENT, ['dy', 'x'], (kernels, [dy, x, out], count) => kernels.reluGradient(dy, x, out, count)));
-  registerReluGradient();
+  registerWasmKernel(LEAKY_RELU_GRADIENT, heapElementwise(LEAKY_RELU_GRADIENT, ['dy', 'x'], (kernels, [dy, x, out], count, attrs) => kernels.leakyReluGradient(dy, x, out, count, float32Bits((attrs as unknown as { alpha: number }).alpha))));
+  replaceWasmKernel('EluGrad', eluGradientOnHeap);
+  registerReluGradients();
 }

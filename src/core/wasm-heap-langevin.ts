@@ -7,7 +7,7 @@
  * operations in the same order, so the same numbers (tests/unit/langevin-move.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapElementwise, registerWasmKernel, runsOnWasmHeap } from './wasm-heap-views';
+import { float32Bits, heapElementwise, registerWasmKernel, runsOnWasmHeap } from './wasm-heap-views';
 
 /** Our kernel's name: inputs x, gradient and noise (float32 of one shape); attributes stepSize, clip (0: none), low and high (absent: unbounded). */
 export const LANGEVIN_MOVE = 'GpLangevinMove';
@@ -17,12 +17,6 @@ export interface LangevinMoveAttrs {
   clip: number;
   low?: number;
   high?: number;
-}
-
-/** A number's float32 bits, as an integer: how the kernel takes its constants. */
-function float32Bits(value: number): number {
-  const word = new Float32Array([value]);
-  return new Int32Array(word.buffer)[0];
 }
 
 /** The kernel on the heap: no clip is a clip at infinity, no bounds infinite ones (min and max leave every finite number as it is). */

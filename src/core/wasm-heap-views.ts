@@ -29,6 +29,11 @@ export function wordsOf(backend: WasmBackend, info: tf.TensorInfo): Int32Array {
   return new Int32Array(view.buffer, view.byteOffset, view.length);
 }
 
+/** A number's float32 bits, as an integer: how our kernels take their float constants. */
+export function float32Bits(value: number): number {
+  return new Int32Array(new Float32Array([value]).buffer)[0];
+}
+
 /** float32 and int32 values are 4 bytes: the dtypes these kernels copy. */
 export const isWordSized = (dtype: tf.DataType) => dtype === 'float32' || dtype === 'int32';
 

@@ -1,38 +1,60 @@
 /**
  * Element-wise kernels, generated as code (see encoder.ts) into the module of ./kernels.ts,
- * used by ../wasm-heap-activations.ts:
+ * used by ../wasm-heap-activations.ts and ../wasm-heap-langevin.ts:
  * - swishGradient: Swish's gradient (../models/swish.ts) in one pass where TF.js's ops take four;
  * - reluGradient: ReLU's, dy * step(x), in one pass where TF.js's take two (a step, a product);
+ * - leakyReluGradient: leaky ReLU's, where TF.js's take three (a comparison, a product, a select);
+ * - eluGradient: ELU's, four lanes at a time where tfjs-backend-wasm's goes one number at a time;
  * - langevinMove: a Langevin step's move, in one pass where TF.js's take five (../wasm-heap-langevin.ts).
+ * Each computes what TF.js does, float32 operation for float32 operation, so the same numbers.
  */
 import { FunctionWriter } from './encoder';
+
+/**
+ * The loop of an element-wise kernel with one output: for `count` floats at the pointers
+ * `inputs` and `out` (byte addresses), `compute` leaves the output's vector on the stack,
+ * given the inputs' vectors in locals: four lanes at a time, then the tail one number at a
+ * time, as lane 0 of a vector whose lanes all hold it (the same float32 operations).
+ * `setup` runs first (splatting constants into locals, say).
+ */
+function lanewise(name: string, inputs: string[], extraParams: string[], compute: (f: FunctionWriter, vectors: number[]) => void, setup: (f: FunctionWriter) => void = () => {}): FunctionWriter {
+  const f = new FunctionWriter(name, [...inputs, 'out', 'count', ...extraParams]);
+  const vectors = inputs.map((input) => f.local('v128', `${input}Vector`));
+  setup(f);
+  const advance = (bytes: number) => [...inputs, 'out'].forEach((pointer) => f.get(pointer).i32(bytes).op('i32.add').set(pointer));
+  f.whileLoop(() => f.get('count').i32(4).op('i32.ge_u'), () => {
+    inputs.forEach((input, i) => f.get(input).memory('v128.load').set(vectors[i]));
+    f.get('out');
+    compute(f, vectors);
+    f.memory('v128.store');
+    advance(16);
+    f.get('count').i32(4).op('i32.sub').set('count');
+  });
+  f.whileLoop(() => f.get('count'), () => {
+    inputs.forEach((input, i) => f.get(input).f32Load().simd('f32x4.splat').set(vectors[i]));
+    f.get('out');
+    compute(f, vectors);
+    f.extractLane(0).f32Store();
+    advance(4);
+    f.get('count').i32(1).op('i32.sub').set('count');
+  });
+  return f;
+}
 
 /**
  * out[i] = dy[i] (s[i] + y[i] (1 - s[i])) for `count` floats (addresses in bytes): the float32
  * operations of swish.ts's composition, in its order (no fused multiply-add), so the same numbers.
  */
 export function swishGradient(): FunctionWriter {
-  const f = new FunctionWriter('swishGradient', ['dy', 's', 'y', 'out', 'count']);
-  const [one, s] = [f.local('v128', 'ones'), f.local('v128', 'sVector')];
-  const sFloat = f.local('f32', 'sFloat');
-  const advance = (bytes: number) => ['dy', 's', 'y', 'out'].forEach((pointer) => f.get(pointer).i32(bytes).op('i32.add').set(pointer));
-  f.f32(1).simd('f32x4.splat').set(one);
-  f.whileLoop(() => f.get('count').i32(4).op('i32.ge_u'), () => {
-    // out, dy, s, y (1 - s) on the stack; then s + y (1 - s); then dy (...)
-    f.get('out').get('dy').memory('v128.load').get('s').memory('v128.load').tee(s);
-    f.get('y').memory('v128.load').get(one).get(s).simd('f32x4.sub').simd('f32x4.mul');
-    f.simd('f32x4.add').simd('f32x4.mul').memory('v128.store');
-    advance(16);
-    f.get('count').i32(4).op('i32.sub').set('count');
+  let one = 0;
+  return lanewise('swishGradient', ['dy', 's', 'y'], [], (f, [dy, s, y]) => {
+    // dy, s, y (1 - s); then s + y (1 - s); then dy (...)
+    f.get(dy).get(s).get(y).get(one).get(s).simd('f32x4.sub').simd('f32x4.mul');
+    f.simd('f32x4.add').simd('f32x4.mul');
+  }, (f) => {
+    one = f.local('v128', 'ones');
+    f.f32(1).simd('f32x4.splat').set(one);
   });
-  f.whileLoop(() => f.get('count'), () => {
-    f.get('out').get('dy').f32Load().get('s').f32Load().tee(sFloat);
-    f.get('y').f32Load().f32(1).get(sFloat).op('f32.sub').op('f32.mul');
-    f.op('f32.add').op('f32.mul').f32Store();
-    advance(4);
-    f.get('count').i32(1).op('i32.sub').set('count');
-  });
-  return f;
 }
 
 /**
@@ -41,30 +63,61 @@ export function swishGradient(): FunctionWriter {
  * same numbers (an infinite or NaN dy times 0 is NaN, as there).
  */
 export function reluGradient(): FunctionWriter {
-  const f = new FunctionWriter('reluGradient', ['dy', 'x', 'out', 'count']);
-  const [one, x] = [f.local('v128', 'ones'), f.local('v128', 'xVector')];
-  const xFloat = f.local('f32', 'xFloat');
-  const advance = (bytes: number) => ['dy', 'x', 'out'].forEach((pointer) => f.get(pointer).i32(bytes).op('i32.add').set(pointer));
-  f.f32(1).simd('f32x4.splat').set(one);
-  f.whileLoop(() => f.get('count').i32(4).op('i32.ge_u'), () => {
-    f.get('out').get('dy').memory('v128.load');
+  let one = 0;
+  return lanewise('reluGradient', ['dy', 'x'], [], (f, [dy, x]) => {
+    f.get(dy);
     // step: the comparison's all-ones lanes pick 1.0's bits, and a NaN's own lanes (x != x) its bits
-    f.get('x').memory('v128.load').tee(x).zeroVector().simd('f32x4.gt').get(one).simd('v128.and');
+    f.get(x).zeroVector().simd('f32x4.gt').get(one).simd('v128.and');
     f.get(x).get(x).simd('f32x4.ne').get(x).simd('v128.and').simd('v128.or');
-    f.simd('f32x4.mul').memory('v128.store');
-    advance(16);
-    f.get('count').i32(4).op('i32.sub').set('count');
+    f.simd('f32x4.mul');
+  }, (f) => {
+    one = f.local('v128', 'ones');
+    f.f32(1).simd('f32x4.splat').set(one);
   });
-  f.whileLoop(() => f.get('count'), () => {
-    f.get('out').get('dy').f32Load();
-    // x > 0 ? 1 : (x != x ? x : 0)
-    f.f32(1).get('x').f32Load().tee(xFloat).f32(0).get(xFloat).get(xFloat).op('f32.ne').op('select');
-    f.get(xFloat).f32(0).op('f32.gt').op('select');
-    f.op('f32.mul').f32Store();
-    advance(4);
-    f.get('count').i32(1).op('i32.sub').set('count');
+}
+
+/**
+ * out[i] = x[i] > 0 ? dy[i] : dy[i] * alpha for `count` floats (alpha as float32 bits): tfjs-core's
+ * gradient of LeakyRelu, where(greater(x, 0), dy, mul(dy, alpha)), so the same numbers.
+ */
+export function leakyReluGradient(): FunctionWriter {
+  let alpha = 0;
+  return lanewise('leakyReluGradient', ['dy', 'x'], ['alphaBits'], (f, [dy, x]) => {
+    f.get(dy).get(dy).get(alpha).simd('f32x4.mul').get(x).zeroVector().simd('f32x4.gt').simd('v128.bitselect');
+  }, (f) => {
+    alpha = f.local('v128', 'alphaVector');
+    f.get('alphaBits').op('f32.reinterpret_i32').simd('f32x4.splat').set(alpha);
   });
-  return f;
+}
+
+/** Bytes of the two upper float32 lanes moved down (for f64x2.promote_low), and of two vectors' low halves side by side. */
+const UPPER_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+
+/**
+ * out[i] = y[i] > 0 ? dy[i] : dy[i] (y[i] + 1) for `count` floats, y = ELU(x): TF.js's EluGrad.
+ * Both its backends take y + 1 and the product in float64 (tfjs-backend-wasm with a double 1.0,
+ * the CPU's in JavaScript), where both are exact, and round once, so here too: two lanes at a
+ * time in float64, then to float32. At y = 0 both sides give dy.
+ */
+export function eluGradient(): FunctionWriter {
+  let one = 0;
+  return lanewise('eluGradient', ['dy', 'y'], [], (f, [dy, y]) => {
+    /** dy (y + 1) of the lower or upper two lanes, in float64, rounded to float32 in the low half. */
+    const product = (upper: boolean) => {
+      const lanes = (vector: number) => (upper ? f.get(vector).get(vector).shuffle(UPPER_HALF) : f.get(vector));
+      lanes(dy).simd('f64x2.promote_low_f32x4');
+      lanes(y).simd('f64x2.promote_low_f32x4').get(one).simd('f64x2.add').simd('f64x2.mul').simd('f32x4.demote_f64x2_zero');
+    };
+    f.get(dy);
+    product(false);
+    product(true);
+    f.shuffle(LOW_HALVES);
+    f.get(y).zeroVector().simd('f32x4.gt').simd('v128.bitselect');
+  }, (f) => {
+    one = f.local('v128', 'onesDouble');
+    f.f32(1).op('f64.promote_f32').simd('f64x2.splat').set(one);
+  });
 }
 
 /**
@@ -74,38 +127,18 @@ export function reluGradient(): FunctionWriter {
  * order, so the same numbers.
  */
 export function langevinMove(): FunctionWriter {
-  const f = new FunctionWriter('langevinMove', ['x', 'g', 'noise', 'out', 'count', 'stepBits', 'clipBits', 'lowBits', 'highBits']);
   const names = ['step', 'clip', 'low', 'high'] as const;
-  const scalars = names.map((name) => f.local('f32', `${name}Float`));
-  const vectors = names.map((name) => f.local('v128', `${name}Vector`));
-  const [step, clip, low, high] = scalars;
-  const [stepV, clipV, lowV, highV] = vectors;
-  names.forEach((name, i) => {
-    f.get(`${name}Bits`).op('f32.reinterpret_i32').tee(scalars[i]).simd('f32x4.splat').set(vectors[i]);
-  });
-  const advance = (bytes: number) => ['x', 'g', 'noise', 'out'].forEach((pointer) => f.get(pointer).i32(bytes).op('i32.add').set(pointer));
-  f.whileLoop(() => f.get('count').i32(4).op('i32.ge_u'), () => {
-    f.get('out');
+  let constants: number[] = [];
+  return lanewise('langevinMove', ['x', 'g', 'noise'], names.map((name) => `${name}Bits`), (f, [x, g, noise]) => {
+    const [step, clip, low, high] = constants;
     // x - step * clip(g), + noise, then into [low, high]
-    f.get('x').memory('v128.load');
-    f.get('g').memory('v128.load').zeroVector().get(clipV).simd('f32x4.sub').simd('f32x4.max').get(clipV).simd('f32x4.min');
-    f.get(stepV).simd('f32x4.mul').simd('f32x4.sub');
-    f.get('noise').memory('v128.load').simd('f32x4.add');
-    f.get(lowV).simd('f32x4.max').get(highV).simd('f32x4.min');
-    f.memory('v128.store');
-    advance(16);
-    f.get('count').i32(4).op('i32.sub').set('count');
+    f.get(x);
+    f.get(g).zeroVector().get(clip).simd('f32x4.sub').simd('f32x4.max').get(clip).simd('f32x4.min');
+    f.get(step).simd('f32x4.mul').simd('f32x4.sub');
+    f.get(noise).simd('f32x4.add');
+    f.get(low).simd('f32x4.max').get(high).simd('f32x4.min');
+  }, (f) => {
+    constants = names.map((name) => f.local('v128', `${name}Vector`));
+    names.forEach((name, i) => f.get(`${name}Bits`).op('f32.reinterpret_i32').simd('f32x4.splat').set(constants[i]));
   });
-  f.whileLoop(() => f.get('count'), () => {
-    f.get('out');
-    f.get('x').f32Load();
-    f.get('g').f32Load().f32(0).get(clip).op('f32.sub').op('f32.max').get(clip).op('f32.min');
-    f.get(step).op('f32.mul').op('f32.sub');
-    f.get('noise').f32Load().op('f32.add');
-    f.get(low).op('f32.max').get(high).op('f32.min');
-    f.f32Store();
-    advance(4);
-    f.get('count').i32(1).op('i32.sub').set('count');
-  });
-  return f;
 }

@@ -54,6 +54,7 @@ const SIMD = {
   'f32x4.ne': 0x42, 'f32x4.lt': 0x43, 'f32x4.gt': 0x44, 'v128.and': 0x4e, 'v128.andnot': 0x4f, 'v128.or': 0x50, 'v128.bitselect': 0x52,
   'f32x4.div': 0xe7, 'f32x4.pmax': 0xeb,
   'i32x4.splat': 0x11, 'i32x4.shl': 0xab,
+  'f64x2.splat': 0x14, 'f32x4.demote_f64x2_zero': 0x5e, 'f64x2.promote_low_f32x4': 0x5f, 'f64x2.add': 0xf0, 'f64x2.mul': 0xf2,
 } as const;
 
 /** A label of an enclosing block or loop, for br. */
@@ -125,6 +126,8 @@ export class FunctionWriter {
   }
   /** f32x4.extract_lane: one lane of the vector on the stack, as an f32. */
   extractLane(lane: number): this { return this.emit(0xfd, ...unsigned(0x1f), lane); }
+  /** i8x16.shuffle: the bytes `lanes` (0-15 of the first vector on the stack, 16-31 of the second) of the two. */
+  shuffle(lanes: readonly number[]): this { return this.emit(0xfd, ...unsigned(0x0d), ...lanes); }
   /** The all-zero vector. */
   zeroVector(): this { return this.emit(0xfd, ...unsigned(0x0c), ...new Array(16).fill(0)); }
 

@@ -1,0 +1,87 @@
+/**
+ * Leaky ReLU's gradient as one WASM kernel of ours and TF.js's EluGrad four lanes at a time
+ * (src/core/wasm-heap-activations.ts, wasm-simd/elementwise-kernels.ts): the bits of what
+ * they replace (tfjs-core's where(x > 0, dy, alpha dy), tfjs-backend-wasm's own EluGrad), at
+ * every length, with zeros, infinities and NaN; the gradients of tf.leakyRelu and tf.elu on
+ * every backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { traceKernels } from '../../src/core/kernel-trace';
+import { LEAKY_RELU_GRADIENT, leakyReluGradient } from '../../src/core/wasm-heap-activations';
+import { seededValues } from './wasm-simd-helpers';
+import { onNodeBackend } from './helpers';
+
+/** tfjs-backend-wasm's own EluGrad, taken before our kernels replace it (the backend registers its kernels on import). */
+const wasmEluGrad = tf.getKernel('EluGrad', 'wasm')!;
+
+/** Compared as bit patterns (NaN == NaN, and -0 is not 0). */
+const bits = async (t: tf.Tensor | tf.TensorInfo) => Array.from(new Uint32Array(((t as tf.Tensor).dataSync ? await (t as tf.Tensor).data() : tf.engine().makeTensorFromTensorInfo(t as tf.TensorInfo).dataSync()).slice().buffer));
+
+/** Values either side of 0 and around -1, exact zeros of both signs, and (past 8) infinities and NaN. */
+function values(n: number, seed: number): Float32Array {
+  const xs = Float32Array.from(seededValues(n, seed), (v, i) => (i % 7 === 0 ? 0 : i % 11 === 0 ? -0 : i % 5 === 0 ? v - 1 : v * 3));
+  if (n > 8) xs.set([Infinity, -Infinity, NaN, 1e-40], 3);
+  return xs;
+}
+
+const LENGTHS = [1, 3, 4, 5, 8, 13, 64, 1001];
+
+describe('leaky ReLU\'s and ELU\'s gradients on WASM', () => {
+  onNodeBackend('wasm');
+
+  it('leaky ReLU: the bits of tfjs-core\'s gradient, where(x > 0, dy, alpha dy)', async () => {
+    for (const n of LENGTHS) {
+      const [x, dy] = [tf.tensor1d(values(n, n)), tf.tensor1d(values(n, n + 1).reverse())];
+      const [ours, theirs] = [leakyReluGradient(dy, x, 0.2), tf.where(tf.greater(x, 0), dy, tf.mul(dy, 0.2))];
+      expect(await bits(ours), `length ${n}`).toEqual(await bits(theirs));
+      tf.dispose([x, dy, ours, theirs]);
+    }
+  });
+
+  it('EluGrad: the bits of tfjs-backend-wasm\'s own kernel, with y = ELU(x) and any y', async () => {
+    for (const n of LENGTHS) {
+      const x = tf.tensor1d(values(n, n));
+      for (const y of [tf.elu(x), x]) {
+        const dy = tf.tensor1d(values(n, n + 2).reverse());
+        const ours = tf.engine().runKernel('EluGrad', { dy, y }) as tf.Tensor;
+        const theirs = wasmEluGrad.kernelFunc({ inputs: { dy, y }, backend: tf.backend(), attrs: {} }) as tf.TensorInfo;
+        expect(await bits(ours), `length ${n}`).toEqual(await bits(theirs));
+        tf.dispose([dy, ours]);
+      }
+      x.dispose();
+    }
+  });
+
+  it('is what tf.leakyRelu\'s gradient runs: one kernel, no comparison or select', async () => {
+    const x = tf.tensor(values(2 * 8 * 8, 9), [2, 8, 8, 1]);
+    const trace = await traceKernels(async () => {
+      const gradient = tf.grad((input: tf.Tensor) => tf.leakyRelu(input, 0.2).sum())(x);
+      await gradient.data();
+      gradient.dispose();
+    });
+    const calls = (name: string) => trace.kernels.find((kernel) => kernel.name === name)?.calls ?? 0;
+    expect([calls(LEAKY_RELU_GRADIENT), calls('Greater'), calls('Select')]).toEqual([1, 0, 0]);
+    x.dispose();
+  });
+});
+
+describe.each(['wasm', 'cpu'] as const)('tf.leakyRelu\'s and tf.elu\'s gradients (%s)', (backend) => {
+  onNodeBackend(backend);
+
+  it('are the calculus\' ones, leaving no tensor behind', async () => {
+    const xs = Float32Array.from(seededValues(100, 3), (v) => v * 4);
+    const x = tf.tensor(xs, [10, 10]);
+    const dy = tf.tensor(seededValues(100, 4), [10, 10]);
+    const before = tf.memory().numTensors;
+    const leaky = tf.grad((input: tf.Tensor) => tf.leakyRelu(input, 0.3).mul(dy).sum())(x);
+    const elu = tf.grad((input: tf.Tensor) => tf.elu(input).mul(dy).sum())(x);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    const [gl, ge, ds] = [await leaky.data(), await elu.data(), await dy.data()];
+    xs.forEach((v, i) => {
+      expect(gl[i], `x = ${v}`).toBeCloseTo(v > 0 ? ds[i] : 0.3 * ds[i], 6);
+      expect(ge[i], `x = ${v}`).toBeCloseTo(v > 0 ? ds[i] : Math.exp(v) * ds[i], 5);
+    });
+    tf.dispose([x, dy, leaky, elu]);
+  });
+});
