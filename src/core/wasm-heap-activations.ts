@@ -63,8 +63,23 @@ export function leakyReluGradient(dy: tf.Tensor, x: tf.Tensor, alpha: number): t
   return tf.where(tf.greater(x, 0), dy, tf.mul(dy, alpha));
 }
 
-/** Replaces tfjs-core's gradients of Relu and LeakyRelu (the same values) by ours, on every backend. Harmless to call twice. */
+/**
+ * Replaces tfjs-core's gradients of Relu and LeakyRelu (the same values) by ours, on every
+ * backend, and gives our kernels gradients of their own: a penalty on a discriminator's input
+ * gradient (the GAN's) differentiates them again. Each is linear in dy with a slope that is
+ * constant in x where defined: d/d(dy) is the kernel itself, d/dx is 0. Harmless to call twice.
+ */
 function registerReluGradients(): void {
+  tf.registerGradient({
+    kernelName: RELU_GRADIENT,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => ({ dy: () => reluGradient(dy as tf.Tensor, saved[0]), x: () => tf.zerosLike(saved[0]) }),
+  });
+  tf.registerGradient({
+    kernelName: LEAKY_RELU_GRADIENT,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => ({ dy: () => leakyReluGradient(dy as tf.Tensor, saved[0], (attrs as unknown as { alpha: number }).alpha), x: () => tf.zerosLike(saved[0]) }),
+  });
   tf.registerGradient({
     kernelName: 'Relu',
     inputsToSave: ['x'],

@@ -84,4 +84,21 @@ describe.each(['wasm', 'cpu'] as const)('tf.leakyRelu\'s and tf.elu\'s gradients
     });
     tf.dispose([x, dy, leaky, elu]);
   });
+
+  it('can be differentiated again, as a gradient penalty does: d/dv of sum((d/dx sum(v relu(x)))^2) is 2 v slope(x)^2', async () => {
+    const xs = Float32Array.from(seededValues(60, 5), (v) => v * 4);
+    const vs = Float32Array.from(seededValues(60, 6), (v) => v + 0.1);
+    const [x, v] = [tf.tensor(xs, [6, 10]), tf.tensor(vs, [6, 10])];
+    for (const [activation, slope] of [[(u: tf.Tensor) => tf.leakyRelu(u, 0.3), 0.3], [tf.relu, 0]] as const) {
+      const penalty = (w: tf.Tensor) => tf.grad((u: tf.Tensor) => activation(u).mul(w).sum())(x).square().sum();
+      const gradient = tf.grad(penalty)(v);
+      const g = await gradient.data();
+      xs.forEach((value, i) => {
+        const s = value > 0 ? 1 : slope;
+        expect(g[i], `x = ${value}, v = ${vs[i]}`).toBeCloseTo(2 * vs[i] * s * s, 5);
+      });
+      gradient.dispose();
+    }
+    tf.dispose([x, v]);
+  });
 });
