@@ -17,7 +17,7 @@ import { FunctionWriter } from './encoder';
  * time, as lane 0 of a vector whose lanes all hold it (the same float32 operations).
  * `setup` runs first (splatting constants into locals, say).
  */
-function lanewise(name: string, inputs: string[], extraParams: string[], compute: (f: FunctionWriter, vectors: number[]) => void, setup: (f: FunctionWriter) => void = () => {}): FunctionWriter {
+export function lanewise(name: string, inputs: string[], extraParams: string[], compute: (f: FunctionWriter, vectors: number[]) => void, setup: (f: FunctionWriter) => void = () => {}): FunctionWriter {
   const f = new FunctionWriter(name, [...inputs, 'out', 'count', ...extraParams]);
   const vectors = inputs.map((input) => f.local('v128', `${input}Vector`));
   setup(f);

@@ -1,0 +1,60 @@
+/**
+ * TF.js's Exp on WASM by our exponential (src/core/wasm-simd/exp-kernels.ts): within 2 units
+ * in the last place of the true value up to 80 and 5 above, infinity and zero where float32
+ * overflows and leaves its normal numbers, NaN for NaN, at every length; other dtypes by
+ * TF.js's own kernel.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { onNodeBackend } from './helpers';
+
+/** How many float32 steps apart a and b are (both finite, of one sign or zero). */
+const ulpsApart = (a: number, b: number) => {
+  const bits = new Int32Array(new Float32Array([a, b]).buffer);
+  return Math.abs(bits[0] - bits[1]);
+};
+
+/** The largest distance from Math.exp, in units in the last place, over xs. */
+function worstUlps(xs: Float32Array, ours: Float32Array | Int32Array | Uint8Array): number {
+  return Math.max(...Array.from(xs, (x, i) => ulpsApart(ours[i], Math.fround(Math.exp(x)))));
+}
+
+describe('tf.exp on WASM by our exponential', () => {
+  onNodeBackend('wasm');
+
+  it('is within 2 units in the last place from -87 to 80, and 5 from 80 to 88.7', async () => {
+    for (const [low, high, bound] of [[-87, 80, 2], [80, 88.7, 5]] as const) {
+      const n = 100_003;
+      const xs = Float32Array.from({ length: n }, (_, i) => low + ((high - low) * i) / (n - 1));
+      const y = tf.exp(tf.tensor1d(xs));
+      expect(worstUlps(xs, await y.data()), `[${low}, ${high}]`).toBeLessThanOrEqual(bound);
+      y.dispose();
+    }
+  });
+
+  it('at every length (vectors of 4 and single tails): overflow to infinity, 0 below -87.34, NaN for NaN', async () => {
+    for (let n = 1; n <= 11; n++) {
+      const xs = Float32Array.from({ length: n }, (_, i) => Math.sin(7 * i + n) * 20);
+      const y = tf.exp(tf.tensor1d(xs));
+      expect(worstUlps(xs, await y.data()), `length ${n}`).toBeLessThanOrEqual(2);
+      y.dispose();
+    }
+    const special = tf.exp(tf.tensor1d([88.8, 1e30, Infinity, -87.5, -1e30, -Infinity, NaN, 0, -0]));
+    expect(Array.from(await special.data())).toEqual([Infinity, Infinity, Infinity, 0, 0, 0, NaN, 1, 1]);
+    special.dispose();
+  });
+
+  it('leaves integers to TF.js\'s kernel (a float32 result all the same)', async () => {
+    const y = tf.exp(tf.tensor1d([0, 1, 2], 'int32'));
+    expect(y.dtype).toBe('float32');
+    expect(Array.from(await y.data()).map((v, i) => ulpsApart(v, Math.fround(Math.exp(i))))).toEqual([0, 0, 0]);
+    y.dispose();
+  });
+
+  it('has TF.js\'s gradient: exp(x) dy', async () => {
+    const x = tf.tensor1d([-3, -0.5, 0, 1.25, 4]);
+    const g = await tf.grad((input: tf.Tensor) => tf.exp(input).sum())(x).data();
+    Array.from(await x.data()).forEach((v, i) => expect(ulpsApart(g[i], Math.fround(Math.exp(v)))).toBeLessThanOrEqual(2));
+    x.dispose();
+  });
+});
