@@ -1,8 +1,8 @@
 /**
- * TF.js's Exp on WASM by our exponential (src/core/wasm-simd/exp-kernels.ts): within 2 units
- * in the last place of the true value up to 80 and 5 above, infinity and zero where float32
- * overflows and leaves its normal numbers, NaN for NaN, at every length; other dtypes by
- * TF.js's own kernel.
+ * TF.js's Exp and Softplus on WASM by our kernels (src/core/wasm-simd/exp-kernels.ts): exp
+ * within 2 units in the last place of the true value up to 80 and 5 above, infinity and zero
+ * where float32 overflows and leaves its normal numbers, NaN for NaN, at every length; other
+ * dtypes by TF.js's own kernel; softplus within 3 units in the last place.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -56,5 +56,30 @@ describe('tf.exp on WASM by our exponential', () => {
     const g = await tf.grad((input: tf.Tensor) => tf.exp(input).sum())(x).data();
     Array.from(await x.data()).forEach((v, i) => expect(ulpsApart(g[i], Math.fround(Math.exp(v)))).toBeLessThanOrEqual(2));
     x.dispose();
+  });
+});
+
+describe('tf.softplus on WASM by our kernel', () => {
+  onNodeBackend('wasm');
+
+  /** log(1 + exp(x)) in float64, without overflow. */
+  const exactSoftplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+
+  it('is within 3 units in the last place of log(1 + exp(x)) from -87 to 100, at every length', async () => {
+    const n = 100_003;
+    const xs = Float32Array.from({ length: n }, (_, i) => -87 + (187 * i) / (n - 1));
+    xs.set([0, -0, 1e-30, -1e-20, 1e-8, -3e-8], 0);
+    for (const length of [n, 1, 2, 3, 5, 6, 7]) {
+      const part = xs.slice(0, length);
+      const y = await tf.softplus(tf.tensor1d(part)).data();
+      const worst = Math.max(...Array.from(part, (x, i) => ulpsApart(y[i], Math.fround(exactSoftplus(x)))));
+      expect(worst, `length ${length}`).toBeLessThanOrEqual(3);
+    }
+  });
+
+  it('gives x past 88, 0 at -infinity (and below float32\'s normal numbers), NaN for NaN', async () => {
+    const y = tf.softplus(tf.tensor1d([90, 1e30, Infinity, -Infinity, -100, NaN]));
+    expect(Array.from(await y.data())).toEqual([90, 1e30, Infinity, 0, 0, NaN].map(Math.fround));
+    y.dispose();
   });
 });
