@@ -1,7 +1,7 @@
 /**
- * Leaky ReLU's gradient as one WASM kernel of ours and TF.js's EluGrad four lanes at a time
+ * Leaky ReLU and its gradient as WASM kernels of ours and TF.js's EluGrad four lanes at a time
  * (src/core/wasm-heap-activations.ts, wasm-simd/elementwise-kernels.ts): the bits of what
- * they replace (tfjs-core's where(x > 0, dy, alpha dy), tfjs-backend-wasm's own EluGrad), at
+ * they replace (tfjs-core's where(x > 0, dy, alpha dy), tfjs-backend-wasm's own LeakyRelu and EluGrad), at
  * every length, with zeros, infinities and NaN; the gradients of tf.leakyRelu and tf.elu on
  * every backend.
  */
@@ -12,8 +12,9 @@ import { LEAKY_RELU_GRADIENT, leakyReluGradient } from '../../src/core/wasm-heap
 import { seededValues } from './wasm-simd-helpers';
 import { onNodeBackend } from './helpers';
 
-/** tfjs-backend-wasm's own EluGrad, taken before our kernels replace it (the backend registers its kernels on import). */
+/** tfjs-backend-wasm's own EluGrad and LeakyRelu, taken before our kernels replace them (the backend registers its kernels on import). */
 const wasmEluGrad = tf.getKernel('EluGrad', 'wasm')!;
+const wasmLeakyRelu = tf.getKernel('LeakyRelu', 'wasm')!;
 
 /** Compared as bit patterns (NaN == NaN, and -0 is not 0). */
 const bits = async (t: tf.Tensor | tf.TensorInfo) => Array.from(new Uint32Array(((t as tf.Tensor).dataSync ? await (t as tf.Tensor).data() : tf.engine().makeTensorFromTensorInfo(t as tf.TensorInfo).dataSync()).slice().buffer));
@@ -29,6 +30,16 @@ const LENGTHS = [1, 3, 4, 5, 8, 13, 64, 1001];
 
 describe('leaky ReLU\'s and ELU\'s gradients on WASM', () => {
   onNodeBackend('wasm');
+
+  it('leaky ReLU itself: the bits of tfjs-backend-wasm\'s own kernel', async () => {
+    for (const n of LENGTHS) {
+      const x = tf.tensor1d(values(n, n));
+      const ours = tf.leakyRelu(x, 0.2);
+      const theirs = wasmLeakyRelu.kernelFunc({ inputs: { x }, backend: tf.backend(), attrs: { alpha: 0.2 } }) as tf.TensorInfo;
+      expect(await bits(ours), `length ${n}`).toEqual(await bits(theirs));
+      tf.dispose([x, ours]);
+    }
+  });
 
   it('leaky ReLU: the bits of tfjs-core\'s gradient, where(x > 0, dy, alpha dy)', async () => {
     for (const n of LENGTHS) {

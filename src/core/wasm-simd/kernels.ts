@@ -21,7 +21,7 @@
  */
 import { copyRuns, sumRows } from './copy-kernels';
 import { encodeModule, FunctionWriter } from './encoder';
-import { eluGradient, langevinMove, leakyReluGradient, reluGradient, swishGradient } from './elementwise-kernels';
+import { eluGradient, langevinMove, leakyRelu, leakyReluGradient, reluGradient, swishGradient } from './elementwise-kernels';
 import { exponential, softplus, swishForward } from './exp-kernels';
 import { normalFast } from './noise-kernel';
 import { col2im, im2col, patchDot } from './patch-kernels';
@@ -132,9 +132,9 @@ function gemm(fused: boolean, tables = false): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, swishGradient, swishForward, exponential, softplus, reluGradient, leakyReluGradient, eluGradient, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput) over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyReluGradient(), eluGradient(), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput()], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -161,6 +161,8 @@ export interface WasmKernels {
   softplus(x: number, out: number, count: number): void;
   reluGradient(dy: number, x: number, out: number, count: number): void;
   /** alpha as float32 bits */
+  leakyRelu(x: number, out: number, count: number, alphaBits: number): void;
+  /** alpha as float32 bits */
   leakyReluGradient(dy: number, x: number, out: number, count: number, alphaBits: number): void;
   eluGradient(dy: number, y: number, out: number, count: number): void;
   winogradInput(image: number, rowBytes: number, v0: number, v1: number, v2: number, v3: number, tiles: number): void;
@@ -180,7 +182,7 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const module = new WebAssembly.Module(kernelModule(fused, shared));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient' | 'swishForward' | 'exponential' | 'softplus' | 'reluGradient' | 'leakyReluGradient' | 'eluGradient' | 'langevinMove' | 'normalFast' | 'winogradInput' | 'winogradOutput' | 'winogradGradientRows' | 'winogradPairInput' | 'winogradPairOutput'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; gemmTable: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
+  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient' | 'swishForward' | 'exponential' | 'softplus' | 'reluGradient' | 'leakyRelu' | 'leakyReluGradient' | 'eluGradient' | 'langevinMove' | 'normalFast' | 'winogradInput' | 'winogradOutput' | 'winogradGradientRows' | 'winogradPairInput' | 'winogradPairOutput'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; gemmTable: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
   return {
     copyRuns: e.copyRuns,
     sumRows: e.sumRows,
@@ -191,6 +193,7 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
     exponential: e.exponential,
     softplus: e.softplus,
     reluGradient: e.reluGradient,
+    leakyRelu: e.leakyRelu,
     leakyReluGradient: e.leakyReluGradient,
     eluGradient: e.eluGradient,
     winogradInput: e.winogradInput,
