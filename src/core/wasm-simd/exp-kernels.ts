@@ -2,15 +2,13 @@
  * Kernels built on an exponential in 128-bit SIMD, generated as code (see encoder.ts) into the
  * module of ./kernels.ts, used by ../wasm-heap-activations.ts:
  * - swishForward: s = sigmoid(x) and y = x s, both kept for Swish's gradient (../models/swish.ts),
- *   in one pass where TF.js's ops take two.
+ *   in one pass where TF.js's ops take two: tfjs-backend-wasm's sigmoid (XNNPACK's) runs at
+ *   about 1.3 ns a number on the 2-core Xeon and its product at 0.5, and the EBM runs Swish on
+ *   every layer of every Langevin step; ours makes both in about the sigmoid's time alone.
  * - exponential: exp(x), in place of tfjs-backend-wasm's Exp (std::exp a number at a time,
- *   about 12 ns each: 12 ms of a PixelCNN++ step, in its mixture's scales);
- * - softplus: log(1 + exp(x)), in place of tfjs-backend-wasm's Softplus (18 ns a number: 17 ms
- *   of a PixelCNN++ step, in its mixture's log-probabilities).
- *
- * Why our own exponential: tfjs-backend-wasm's sigmoid (XNNPACK's) runs at about 1.3 ns a
- * number on the 2-core Xeon and its product at 0.5, so the EBM's Swish layers spent 8 of its
- * 90 ms a step there; four lanes at a time, with the division shared, it is a fraction of that.
+ *   6.5 ns each at PixelCNN++'s sizes against 1.7, in its mixture's scales);
+ * - softplus: log(1 + exp(x)), in place of tfjs-backend-wasm's Softplus (18 ns a number
+ *   against 4.3, in PixelCNN++'s mixture's log-probabilities).
  *
  * exp(z) for z up to 88.37, after Cephes' expf (Moshier, https://www.netlib.org/cephes/): z = n ln 2
  * + r with n = round(z / ln 2) and |r| <= ln(2) / 2, r taken off in two parts (Cody and
