@@ -24,7 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { kernelsOn } from './wasm-simd/heap';
-import { float32Bits, heapElementwise, registerWasmKernel, replaceWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
+import { float32Bits, heapElementwise, heapElementwiseOutputs, registerWasmKernel, replaceWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
 
 /** Our kernel's name: inputs dy, s = sigmoid(x) and y = x s, float32 of one shape. */
 export const SWISH_GRADIENT = 'GpSwishGradient';
@@ -43,19 +43,6 @@ export function sigmoidAndSwish(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
   if (runsOnWasmHeap(SWISH)) return tf.engine().runKernel(SWISH, { x }) as unknown as [tf.Tensor, tf.Tensor];
   const s = tf.sigmoid(x);
   return [s, tf.mul(s, x)];
-}
-
-/** SWISH: s and y written in one pass of our WebAssembly (wasm-simd/exp-kernels.ts). */
-function swishOnHeap({ inputs, backend: anyBackend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo[] {
-  const backend = anyBackend as WasmBackend;
-  const kernels = kernelsOn(backend);
-  if (!kernels) throw new Error(`${SWISH} needs our WebAssembly kernels: ask runsOnWasmHeap('${SWISH}') first`);
-  const x = inputs.x as tf.TensorInfo;
-  // allocations first: growing the heap leaves earlier views empty
-  const [s, y] = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput(x.shape, 'float32')];
-  const at = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info).byteOffset;
-  kernels.swishForward(at(x), at(s), at(y), tf.util.sizeFromShape(x.shape));
-  return [s, y];
 }
 
 /** dL/dx of Relu, dy step(x): one kernel of ours on WASM, elsewhere tfjs-core's own composition. */
@@ -116,7 +103,8 @@ function onHeapForFloats(name: string, order: string[], run: Parameters<typeof h
 
 /** Call after the WASM backend is set; harmless to call twice. */
 export function registerActivationKernels(): void {
-  registerWasmKernel(SWISH, swishOnHeap as unknown as Parameters<typeof registerWasmKernel>[1]);
+  // s and y written in one pass of our WebAssembly (wasm-simd/exp-kernels.ts)
+  registerWasmKernel(SWISH, heapElementwiseOutputs(SWISH, ['x'], 2, (kernels, [x, s, y], count) => kernels.swishForward(x, s, y, count)));
   registerWasmKernel(SWISH_GRADIENT, heapElementwise(SWISH_GRADIENT, ['dy', 's', 'y'], (kernels, [dy, s, y, out], count) => kernels.swishGradient(dy, s, y, out, count)));
   registerWasmKernel(RELU_GRADIENT, heapElementwise(RELU_GRADIENT, ['dy', 'x'], (kernels, [dy, x, out], count) => kernels.reluGradient(dy, x, out, count)));
   registerWasmKernel(LEAKY_RELU_GRADIENT, heapElementwise(LEAKY_RELU_GRADIENT, ['dy', 'x'], (kernels, [dy, x, out], count, attrs) => kernels.leakyReluGradient(dy, x, out, count, float32Bits((attrs as unknown as { alpha: number }).alpha))));

@@ -49,7 +49,7 @@ export function replaceWasmKernel(name: string, replacement: (original: tf.Kerne
 }
 
 /** Registers a kernel of ours (a name TF.js does not have) on the WASM backend, once. */
-export function registerWasmKernel(name: string, kernelFunc: (args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }) => tf.TensorInfo): void {
+export function registerWasmKernel(name: string, kernelFunc: (args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }) => tf.TensorInfo | tf.TensorInfo[]): void {
   if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
 }
 
@@ -58,20 +58,31 @@ export function runsOnWasmHeap(name: string): boolean {
   return tf.getBackend() === 'wasm' && tf.getKernel(name, 'wasm') !== undefined && kernelsOn(tf.backend() as unknown as WasmBackend) !== null;
 }
 
+/** What an element-wise kernel of ours runs: the heap addresses of its inputs, then of its outputs, their length and the kernel's attributes. */
+type HeapRun = (kernels: WasmKernels, addresses: number[], count: number, attrs: tf.NamedAttrMap) => void;
+type HeapKernelArgs = { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown };
+
 /**
- * The kernel function of an element-wise kernel of ours: `run` gets the heap addresses of
- * its inputs (in `order`) and of a float32 output shaped like the first, their length, and
- * the kernel's attributes.
+ * The kernel function of an element-wise kernel of ours with `outputs` float32 outputs, each
+ * shaped like the first input: `run` gets the heap addresses of its inputs (in `order`) and
+ * of the outputs, their length, and the kernel's attributes.
  */
-export function heapElementwise(name: string, order: string[], run: (kernels: WasmKernels, addresses: number[], count: number, attrs: tf.NamedAttrMap) => void) {
-  return ({ inputs, attrs, backend: anyBackend }: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo => {
+export function heapElementwiseOutputs(name: string, order: string[], outputs: number, run: HeapRun) {
+  return ({ inputs, attrs, backend: anyBackend }: HeapKernelArgs): tf.TensorInfo[] => {
     const backend = anyBackend as WasmBackend;
     const kernels = kernelsOn(backend);
     if (!kernels) throw new Error(`${name} needs our WebAssembly kernels: ask runsOnWasmHeap('${name}') first`);
     const first = inputs[order[0]] as tf.TensorInfo;
-    const out = backend.makeOutput(first.shape, 'float32');
+    // allocations first: growing the heap leaves earlier views empty
+    const outs = Array.from({ length: outputs }, () => backend.makeOutput(first.shape, 'float32'));
     const at = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info).byteOffset;
-    run(kernels, [...order.map((input) => at(inputs[input] as tf.TensorInfo)), at(out)], tf.util.sizeFromShape(first.shape), attrs);
-    return out;
+    run(kernels, [...order.map((input) => at(inputs[input] as tf.TensorInfo)), ...outs.map(at)], tf.util.sizeFromShape(first.shape), attrs);
+    return outs;
   };
+}
+
+/** heapElementwiseOutputs with one output. */
+export function heapElementwise(name: string, order: string[], run: HeapRun) {
+  const kernel = heapElementwiseOutputs(name, order, 1, run);
+  return (args: HeapKernelArgs): tf.TensorInfo => kernel(args)[0];
 }

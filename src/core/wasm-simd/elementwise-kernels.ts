@@ -42,6 +42,15 @@ export function lanewise(name: string, inputs: string[], extraParams: string[], 
   return f;
 }
 
+/** A new v128 local with `value` in every lane: a constant, or (a parameter's name) a float32 parameter passed as its bits. */
+function splatLocal(f: FunctionWriter, name: string, value: number | string): number {
+  const local = f.local('v128', name);
+  if (typeof value === 'number') f.f32(value);
+  else f.get(value).op('f32.reinterpret_i32');
+  f.simd('f32x4.splat').set(local);
+  return local;
+}
+
 /**
  * out[i] = dy[i] (s[i] + y[i] (1 - s[i])) for `count` floats (addresses in bytes): the float32
  * operations of swish.ts's composition, in its order (no fused multiply-add), so the same numbers.
@@ -52,10 +61,7 @@ export function swishGradient(): FunctionWriter {
     // dy, s, y (1 - s); then s + y (1 - s); then dy (...)
     f.get(dy).get(s).get(y).get(one).get(s).simd('f32x4.sub').simd('f32x4.mul');
     f.simd('f32x4.add').simd('f32x4.mul');
-  }, (f) => {
-    one = f.local('v128', 'ones');
-    f.f32(1).simd('f32x4.splat').set(one);
-  });
+  }, (f) => (one = splatLocal(f, 'ones', 1)));
 }
 
 /**
@@ -71,10 +77,7 @@ export function reluGradient(): FunctionWriter {
     f.get(x).zeroVector().simd('f32x4.gt').get(one).simd('v128.and');
     f.get(x).get(x).simd('f32x4.ne').get(x).simd('v128.and').simd('v128.or');
     f.simd('f32x4.mul');
-  }, (f) => {
-    one = f.local('v128', 'ones');
-    f.f32(1).simd('f32x4.splat').set(one);
-  });
+  }, (f) => (one = splatLocal(f, 'ones', 1)));
 }
 
 /**
@@ -85,10 +88,7 @@ export function leakyRelu(): FunctionWriter {
   let alpha = 0;
   return lanewise('leakyRelu', ['x'], ['alphaBits'], (f, [x]) => {
     f.get(x).get(alpha).simd('f32x4.mul').get(x).get(x).zeroVector().simd('f32x4.lt').simd('v128.bitselect');
-  }, (f) => {
-    alpha = f.local('v128', 'alphaVector');
-    f.get('alphaBits').op('f32.reinterpret_i32').simd('f32x4.splat').set(alpha);
-  });
+  }, (f) => (alpha = splatLocal(f, 'alphaVector', 'alphaBits')));
 }
 
 /**
@@ -99,10 +99,7 @@ export function leakyReluGradient(): FunctionWriter {
   let alpha = 0;
   return lanewise('leakyReluGradient', ['dy', 'x'], ['alphaBits'], (f, [dy, x]) => {
     f.get(dy).get(dy).get(alpha).simd('f32x4.mul').get(x).zeroVector().simd('f32x4.gt').simd('v128.bitselect');
-  }, (f) => {
-    alpha = f.local('v128', 'alphaVector');
-    f.get('alphaBits').op('f32.reinterpret_i32').simd('f32x4.splat').set(alpha);
-  });
+  }, (f) => (alpha = splatLocal(f, 'alphaVector', 'alphaBits')));
 }
 
 /** Bytes of the two upper float32 lanes moved down (for f64x2.promote_low), and of two vectors' low halves side by side. */
@@ -152,8 +149,5 @@ export function langevinMove(): FunctionWriter {
     f.get(step).simd('f32x4.mul').simd('f32x4.sub');
     f.get(noise).simd('f32x4.add');
     f.get(low).simd('f32x4.max').get(high).simd('f32x4.min');
-  }, (f) => {
-    constants = names.map((name) => f.local('v128', `${name}Vector`));
-    names.forEach((name, i) => f.get(`${name}Bits`).op('f32.reinterpret_i32').simd('f32x4.splat').set(constants[i]));
-  });
+  }, (f) => (constants = names.map((name) => splatLocal(f, `${name}Vector`, `${name}Bits`))));
 }

@@ -55,6 +55,9 @@ function splatConstants(f: FunctionWriter): Record<ConstantName, number> {
   return locals;
 }
 
+/** The six v128 locals exponentialOf works in, their names ending in `suffix`. */
+const exponentialScratch = (f: FunctionWriter, suffix: string) => ['t', 'n', 'r', 'r2', 'upper', 'underflow'].map((name) => f.local('v128', `${name}${suffix}`));
+
 /**
  * Writes code that leaves exp(z) on the stack for the vector in local `z` (lanes at most
  * 88.37, so that n <= 127; NaN allowed): 0 below LOWEST_EXPONENT, where float32's normal
@@ -92,7 +95,7 @@ export function swishForward(unroll = 4): FunctionWriter {
   const c = splatConstants(f);
   const lanes = Array.from({ length: unroll }, (_, u) => ({
     x: f.local('v128', `x${u}`), z: f.local('v128', `z${u}`), e: f.local('v128', `e${u}`), s: f.local('v128', `s${u}`),
-    scratch: ['t', 'n', 'r', 'r2', 'upper', 'underflow'].map((name) => f.local('v128', `${name}${u}`)),
+    scratch: exponentialScratch(f, String(u)),
   }));
   const advance = (bytes: number) => ['x', 's', 'y'].forEach((pointer) => f.get(pointer).i32(bytes).op('i32.add').set(pointer));
   /** The vector in `x` to its sigmoid in `s`. */
@@ -148,7 +151,7 @@ export function exponential(): FunctionWriter {
   }, (f) => {
     c = splatConstants(f);
     [z, large] = ['zVector', 'largeVector'].map((name) => f.local('v128', name));
-    scratch = ['t', 'n', 'r', 'r2', 'upper', 'underflow'].map((name) => f.local('v128', `${name}Vector`));
+    scratch = exponentialScratch(f, 'Vector');
   });
 }
 
@@ -184,6 +187,6 @@ export function softplus(): FunctionWriter {
   }, (f) => {
     c = splatConstants(f);
     [z, u, w, halve, s, s2] = ['zVector', 'uVector', 'wVector', 'halveVector', 'sVector', 's2Vector'].map((name) => f.local('v128', name));
-    scratch = ['t', 'n', 'r', 'r2', 'upper', 'underflow'].map((name) => f.local('v128', `${name}Vector`));
+    scratch = exponentialScratch(f, 'Vector');
   });
 }

@@ -182,27 +182,11 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const module = new WebAssembly.Module(kernelModule(fused, shared));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const e = instance.exports as unknown as Pick<WasmKernels, 'copyRuns' | 'sumRows' | 'maxRows' | 'oneHotDifference' | 'swishGradient' | 'swishForward' | 'exponential' | 'softplus' | 'reluGradient' | 'leakyRelu' | 'leakyReluGradient' | 'eluGradient' | 'langevinMove' | 'normalFast' | 'winogradInput' | 'winogradOutput' | 'winogradGradientRows' | 'winogradPairInput' | 'winogradPairOutput'> & { patchDot: (...args: number[]) => void } & { gemm: (...args: number[]) => void; gemmTable: (...args: number[]) => void; im2col: (...args: number[]) => void; col2im: (...args: number[]) => void };
+  // the exports whose parameters our callers pass as they are, then the five that take defaults or another order
+  type Wrapped = 'patchDot' | 'gemm' | 'gemmTable' | 'im2col' | 'col2im';
+  const e = instance.exports as unknown as Omit<WasmKernels, Wrapped> & Record<Wrapped, (...args: number[]) => void>;
   return {
-    copyRuns: e.copyRuns,
-    sumRows: e.sumRows,
-    maxRows: e.maxRows,
-    oneHotDifference: e.oneHotDifference,
-    swishGradient: e.swishGradient,
-    swishForward: e.swishForward,
-    exponential: e.exponential,
-    softplus: e.softplus,
-    reluGradient: e.reluGradient,
-    leakyRelu: e.leakyRelu,
-    leakyReluGradient: e.leakyReluGradient,
-    eluGradient: e.eluGradient,
-    winogradInput: e.winogradInput,
-    winogradOutput: e.winogradOutput,
-    winogradGradientRows: e.winogradGradientRows,
-    winogradPairInput: e.winogradPairInput,
-    winogradPairOutput: e.winogradPairOutput,
-    langevinMove: e.langevinMove,
-    normalFast: e.normalFast,
+    ...e,
     patchDot: (image, filterT, ...rest) => e.patchDot(image, filterT, 0, ...rest),
     // bias 0 and relu 0: none
     gemm: (a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias = 0, relu = 0) => e.gemm(a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias, relu),
