@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { allowRelaxedSimd, useNodeBackend } from './node-backend';
 import { usePatchesInPlace } from '../core/wasm-simd/convolution';
-import { useWinograd } from '../core/wasm-simd/winograd';
+import { useWinograd, useWinogradColumns } from '../core/wasm-simd/winograd';
 
 type Padding = 'same' | tf.backend_util.ExplicitPadding;
 
@@ -35,9 +35,10 @@ const LAYERS: Layer[] = [
 ];
 
 const SETTINGS = [
-  { name: 'copied (im2col, col2im), direct', inPlace: false, winograd: false },
-  { name: 'in place, direct', inPlace: true, winograd: false },
-  { name: 'in place, Winograd rows', inPlace: true, winograd: true },
+  { name: 'copied (im2col, col2im), direct', inPlace: false, winograd: false, columns: false },
+  { name: 'in place, direct', inPlace: true, winograd: false, columns: false },
+  { name: 'in place, Winograd rows', inPlace: true, winograd: true, columns: false },
+  { name: 'Winograd rows and columns', inPlace: true, winograd: true, columns: true },
 ];
 
 /** Best of three rounds of `reps` runs, ms per run. */
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
         SETTINGS.forEach((setting, i) => {
           usePatchesInPlace(setting.inPlace);
           useWinograd(setting.winograd);
+          useWinogradColumns(setting.columns);
           ms[i] = Math.min(ms[i], time(run, reps));
         });
       }
@@ -93,6 +95,7 @@ async function main(): Promise<void> {
   }
   usePatchesInPlace(true);
   useWinograd(true);
+  useWinogradColumns(true);
 }
 
 void main();

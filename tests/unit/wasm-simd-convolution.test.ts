@@ -155,6 +155,10 @@ interface Case {
   dilation?: number;
   /** Runs the forward pass and the input gradient by Winograd's F(2, 3), or F(2, 2) for two filter rows (src/core/wasm-simd/winograd.ts). */
   winograd?: 'three' | 'pair';
+  /** Those four passes take Winograd's columns too (three filter columns, and an even number of output columns). */
+  columns?: 4;
+  /** The filter gradient by Winograd's columns too (an even number of output columns). */
+  columnGradient?: true;
 }
 
 const CASES: Case[] = [
@@ -167,12 +171,16 @@ const CASES: Case[] = [
   { x: [3, 20, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same' }, // many chunks
   { x: [2, 9, 9, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same', dilation: 2 }, // not ours: the kernel before
   // three filter rows at stride 1, channels in fours: Winograd's rows forwards and (the filter turned) backwards
-  { x: [2, 7, 6, 4], filter: [3, 3, 4, 8], stride: 1, pad: 'same', winograd: 'three' }, // an odd number of output rows
+  { x: [2, 7, 6, 4], filter: [3, 3, 4, 8], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true }, // an odd number of output rows
   { x: [3, 8, 9, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'valid', winograd: 'three' },
   { x: [2, 6, 7, 4], filter: [3, 5, 4, 4], stride: 1, pad: 2, winograd: 'three' }, // more padding rows than the windows need
+  // an even number of output columns: the filter gradient's row products by Winograd's columns too, in runs of three and two taps
+  { x: [2, 6, 8, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'same', winograd: 'three', columnGradient: true }, // 3 + 2
+  { x: [2, 6, 10, 4], filter: [3, 7, 4, 4], stride: 1, pad: 'same', winograd: 'three', columnGradient: true }, // 3 + 2 + 2
+  { x: [2, 5, 7, 4], filter: [2, 4, 4, 8], stride: 1, pad: 'valid', winograd: 'pair', columnGradient: true }, // 2 + 2
   // two filter rows: F(2, 2)
-  { x: [2, 7, 6, 4], filter: [2, 3, 4, 8], stride: 1, pad: 'same', winograd: 'pair' }, // an odd number of output rows, the padding row below
-  { x: [3, 8, 9, 8], filter: [2, 2, 8, 4], stride: 1, pad: 'valid', winograd: 'pair' },
+  { x: [2, 7, 6, 4], filter: [2, 3, 4, 8], stride: 1, pad: 'same', winograd: 'pair', columns: 4, columnGradient: true }, // an odd number of output rows, the padding row below
+  { x: [3, 8, 9, 8], filter: [2, 2, 8, 4], stride: 1, pad: 'valid', winograd: 'pair', columnGradient: true }, // an odd padded width, made even
   { x: [2, 6, 5, 4], filter: [2, 3, 4, 4], stride: 2, pad: 'same' }, // stride 2: direct
 ];
 
@@ -206,12 +214,14 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
 
   it.each(CASES.map((c, i) => [i, c] as const))('case %i agrees: %o', async (i, c) => {
     const before = tf.memory().numTensors;
-    const passes = SimdConvolutions.prototype as unknown as { winogradForward: () => void; pairWinogradForward: () => void; winogradFilterGradient: () => void };
-    const spies = [vi.spyOn(passes, 'winogradForward'), vi.spyOn(passes, 'pairWinogradForward'), vi.spyOn(passes, 'winogradFilterGradient')];
+    type Passes = { winogradForward: () => void; pairWinogradForward: () => void; winogradFilterGradient: () => void; transformColumnFilters: () => void; columnSumsToTaps: () => void };
+    const passes = SimdConvolutions.prototype as unknown as Passes;
+    const spies = (['winogradForward', 'pairWinogradForward', 'winogradFilterGradient', 'transformColumnFilters', 'columnSumsToTaps'] as const).map((name) => vi.spyOn(passes, name));
     const ours = await run(c);
     // the forward pass, the fused one, the forward pass inside the gradients and the input gradient, then the filter gradient: Winograd's where it applies
-    expect(spies.map((spy) => spy.mock.calls.length)).toEqual([c.winograd === 'three' ? 4 : 0, c.winograd === 'pair' ? 4 : 0, c.winograd ? 1 : 0]);
+    const calls = spies.map((spy) => spy.mock.calls.length);
     spies.forEach((spy) => spy.mockRestore());
+    expect(calls).toEqual([c.winograd === 'three' ? 4 : 0, c.winograd === 'pair' ? 4 : 0, c.winograd ? 1 : 0, c.columns ?? 0, c.columnGradient ? 1 : 0]);
     expect(tf.memory().numTensors).toBe(before);
     for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], reference[i][key], 2e-6, key);
   });
@@ -279,8 +289,9 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
       for (const key of ['y', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], expected[key], 2e-6, key);
     });
 
-    it('keeps an output free of every input after it in raster order, to the bit: its value, and its gradient exactly zero there', async () => {
-      const [batch, height, width, channels] = [2, 6, 7, 4];
+    // an odd width: the rows above by F(2, 2); an even one: their row products by Winograd's columns too
+    it.each([7, 8])('keeps an output free of every input after it in raster order, to the bit: its value, and its gradient exactly zero there (width %i)', async (width) => {
+      const [batch, height, channels] = [2, 6, 4];
       const x = tf.tensor4d(seededValues(batch * height * width * channels, 5), [batch, height, width, channels]);
       const noise = tf.tensor4d(seededValues(x.size, 6), x.shape);
       const w = maskedFilter([3, 5, channels, 8], 3, 7);

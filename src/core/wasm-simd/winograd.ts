@@ -19,15 +19,45 @@
  * M stay in the second-level cache. The filter gradient is the same algorithm transposed:
  * the output gradient's rows transformed (E), P_i = sum over images of V_i^T E_i, then dW's
  * rows from the P_i (filterGradientRows).
+ *
+ * Each row product is itself a convolution along the columns, and takes Winograd's
+ * transforms the same way (`rowProduct`, `columnFilterGradient`): column pairs instead of
+ * row pairs, a tap's channels where a row's pixels were, so the row kernels serve for both.
+ * Where that pays (`columnRuns`): the filter gradient (PixelCNN's 3x5 layer 20.2 -> 16.5 ms,
+ * conv-ae's 3x3 25.4 -> 17.9 ms), and forward passes by three-column filters (conv-ae's
+ * 23.5 -> 19.5 ms), not PixelCNN's five columns, whose planes' products run too short.
  */
 import type { ConvolutionGeometry } from './convolution';
 import { PatchedConvolutions } from './patch-tables';
 
 let enabled = true;
+let columnsEnabled = true;
 
 /** Turns the row transform off (the direct convolution then runs): for measuring one against the other. */
 export function useWinograd(on: boolean): void {
   enabled = on;
+}
+
+/** Turns the column transform of the row products off (each row product then runs as one product over its taps): for measuring one against the other. */
+export function useWinogradColumns(on: boolean): void {
+  columnsEnabled = on;
+}
+
+/**
+ * How a row product's taps split into runs along the columns, if they do: where an even
+ * number of output columns (so that column pairs tile each row), the taps in runs of three
+ * (F(2, 3)) and two (F(2, 2)), one run of three first if the count is odd, so that only the
+ * first run's outputs are stored rather than added (5 -> [3, 2], 4 -> [2, 2]). Forwards only
+ * for three taps: there each plane's product is as long as the input's channels (32 in our
+ * models), too short to keep the product at speed, and only F(2, 3)'s third off paid for the
+ * transforms (`npm run bench:convolutions`). Null for one tap, an odd number of output
+ * columns, or the transform turned off: the row product stays one product.
+ */
+export function columnRuns(g: ConvolutionGeometry, pass: 'forward' | 'filter gradient'): number[] | null {
+  if (!columnsEnabled || g.outW % 2 !== 0 || g.filterW < 2 || (pass === 'forward' && g.filterW !== 3)) return null;
+  const runs = g.filterW % 2 === 1 ? [3] : [];
+  while (runs.reduce((sum, run) => sum + run, 0) < g.filterW) runs.push(2);
+  return runs;
 }
 
 /**
@@ -50,10 +80,25 @@ export function rowTransform(g: ConvolutionGeometry, pass: 'forward' | 'filter g
   return g.filterH === 2 && !lone ? 'pair' : null;
 }
 
-/** The sizes of the pass: tiles of two output rows per image, and the padded image's rows (two per tile, two more) and columns. */
+/**
+ * The sizes of the pass: tiles of two output rows per image, and the padded image's rows (two
+ * per tile, two more) and columns (with the column transform, an even number of them, so that
+ * column pairs start every row at the same parity).
+ */
 function winogradPlan(g: ConvolutionGeometry) {
   const tiles = Math.ceil(g.outH / 2);
-  return { tiles, height: 2 * tiles + 2, width: g.outW - 1 + g.filterW };
+  const width = g.outW - 1 + g.filterW;
+  return { tiles, height: 2 * tiles + 2, width: columnRuns(g, 'filter gradient') ? width + (width % 2) : width };
+}
+
+/**
+ * The column transform's planes over a transformed image V [tiles, width, Ci], as the one-row
+ * geometry of a 1 x 1 filter: tile (row r, pair j) at plane row r * width / 2 + j, of which
+ * the first outW / 2 of each row are outputs' (the rest straddle two rows and are skipped).
+ */
+function planeGeometry(g: ConvolutionGeometry): ConvolutionGeometry {
+  const { tiles, width } = winogradPlan(g);
+  return { ...g, batch: tiles, height: 1, width: width / 2, outH: 1, outW: g.outW / 2, filterH: 1, filterW: 1, padTop: 0, padLeft: 0 };
 }
 
 /** The one-row convolution over a transformed image V [tiles, 1, width, channels]: its geometry, for the patch tables. */
@@ -127,41 +172,111 @@ function nonzeroColumns(heap: Float32Array, from: number, columns: number, size:
   return [first, end];
 }
 
+type WinogradSetup = ReturnType<WinogradConvolutions['winogradSetup']>;
+type ColumnPlan = NonNullable<WinogradSetup['columns']>;
+
 /** The passes by Winograd's rows (F(2, 3), and F(2, 2) with or without a lone row), for ./convolution.ts's kernels. */
 export class WinogradConvolutions extends PatchedConvolutions {
   /**
    * What both Winograd passes set up: the plan, x padded into scratch, the patch tables of
    * the one-row products, and scratch for a filter's four transformed rows (`filters`), an
    * image's four transformed input rows (`v`) and its four products or transformed output
-   * gradients (`m`). Addresses valid until the next pass takes `scratch`.
+   * gradients (`m`). With the column transform (`columns`), also the filter rows' column
+   * planes (or their gradients' sums), and an image row's four input planes and four products
+   * (or transformed output gradients).
+   * Addresses valid until the next pass takes `scratch`.
    */
-  private winogradSetup(xAt: number, g: ConvolutionGeometry) {
+  private winogradSetup(xAt: number, g: ConvolutionGeometry, pass: 'forward' | 'filter gradient') {
     const { tiles, height, width } = winogradPlan(g);
     const [channels, n] = [g.inChannels, g.outChannels];
     const [rowBytes, outRowBytes] = [width * channels * 4, g.outW * n * 4];
     const filterRow = g.filterW * channels * n;
-    const [image, filters, ...rows] = this.scratch.regions([
-      g.batch * height * width * channels * 4, 4 * filterRow * 4,
+    const runs = columnRuns(g, pass);
+    // per filter row, its column planes: four for a run of three taps, three for a run of two
+    const planesPerRow = runs ? runs.reduce((sum, run) => sum + (run === 3 ? 4 : 3), 0) : 0;
+    const pairs = (tiles * width) / 2;
+    const [image, filters, columnFilters, ...rows] = this.scratch.regions([
+      g.batch * height * width * channels * 4, 4 * filterRow * 4, 4 * planesPerRow * channels * n * 4,
       ...Array(4).fill(tiles * rowBytes), ...Array(4).fill(tiles * outRowBytes),
+      ...Array(runs ? 4 : 0).fill(pairs * channels * 4), ...Array(runs ? 4 : 0).fill(tiles * outRowBytes / 2),
     ]);
     // after the allocations above, which may grow the heap
     const tables = this.tables.tablesFor(rowGeometry(g), () => this.words());
+    const columns = runs && { runs, planesPerRow, filters: columnFilters, planes: rows.slice(8, 12), products: rows.slice(12, 16), tables: this.tables.tablesFor(planeGeometry(g), () => this.words()) };
     this.padImage(xAt, image, g, height, width);
     // tiles whose two output rows both exist; an odd last row makes one more
     const whole = Math.floor(g.outH / 2);
-    return { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v: rows.slice(0, 4), m: rows.slice(4), tables };
+    return { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v: rows.slice(0, 4), m: rows.slice(4, 8), tables, columns };
+  }
+
+  /**
+   * Each of `count` transformed filter rows (at `filters`, one after the other) into its
+   * column planes (at columns.filters): per run of taps, F(2, 3)'s or F(2, 2)'s filter
+   * transform along the columns, the same as along the rows with a tap's [Ci, Co] for a row.
+   */
+  private transformColumnFilters(setup: WinogradSetup, columns: ColumnPlan, count: number, g: ConvolutionGeometry): void {
+    const { filters, filterRow } = setup;
+    const tap = g.inChannels * g.outChannels;
+    const heap = this.heap();
+    for (let i = 0; i < count; i++) {
+      let [offset, plane] = [0, i * columns.planesPerRow];
+      for (const run of columns.runs) {
+        (run === 3 ? transformFilter : transformPairFilter)(heap, filters / 4 + i * filterRow + offset * tap, tap, columns.filters / 4 + plane * tap);
+        offset += run;
+        plane += run === 3 ? 4 : 3;
+      }
+    }
+  }
+
+  /**
+   * M = V's one-row convolution by the transformed filter row `row` (+ bias): [tiles, width,
+   * Ci] -> [tiles, outW, Co]. As one product over the row's taps, or with the column
+   * transform, per run of taps: V's column pairs transformed into planes (F(2, 3): four, as
+   * winogradInput does for rows, with a tap's channels for a row; F(2, 2): three), each
+   * plane times its filter plane [Ci, Co], and the products recombined into M's column
+   * pairs (stored by the first run, added by the others). F(2, 3) then takes 4 products for
+   * two output columns of three taps, not 6, and F(2, 2) 3 for two taps, not 4. Each output
+   * column reads only its own window's columns, even in rounding (as for the rows).
+   */
+  private rowProduct(setup: WinogradSetup, row: number, v: number, m: number, g: ConvolutionGeometry, biasAt: number): void {
+    const { columns, tables, filters, filterRow, tiles } = setup;
+    const [channels, n] = [g.inChannels, g.outChannels];
+    if (!columns) {
+      this.kernels.gemmTable(v, tables.pixels, tables.taps, filters + row * filterRow * 4, n * 4, m, n * 4, tiles * g.outW, n, g.filterW * channels, 0, biasAt, 0);
+      return;
+    }
+    const { width } = winogradPlan(g);
+    const pairs = tiles * (g.outW / 2);
+    // the pairs transformed: through the last row's last output pair, the pairs between rows' outputs included
+    const transformed = ((tiles - 1) * width) / 2 + g.outW / 2;
+    const [p, products] = [columns.planes, columns.products];
+    const columnBytes = channels * 4;
+    let [offset, plane] = [0, row * columns.planesPerRow];
+    columns.runs.forEach((run, r) => {
+      const from = v + offset * columnBytes;
+      if (run === 3) this.kernels.winogradInput(from, columnBytes, p[0], p[1], p[2], p[3], transformed);
+      else this.kernels.winogradPairInput(from, columnBytes, p[0], p[1], p[2], transformed);
+      const planes = run === 3 ? 4 : 3;
+      // the bias in the first run's second product, which both columns of a pair take once
+      for (let k = 0; k < planes; k++) this.kernels.gemmTable(p[k], columns.tables.pixels, columns.tables.taps, columns.filters + (plane + k) * channels * n * 4, n * 4, products[k], n * 4, pairs, n, channels, 0, r === 0 && k === 1 ? biasAt : 0, 0);
+      if (run === 3) this.kernels.winogradOutput(products[0], products[1], products[2], products[3], n * 4, m, 2 * n * 4, pairs, 1, 0);
+      else this.kernels.winogradPairOutput(products[0], products[1], products[2], n * 4, m, 2 * n * 4, pairs, 1, r > 0 ? 1 : 0, 0);
+      offset += run;
+      plane += planes;
+    });
   }
 
   /** The forward pass by Winograd's F(2, 3) along the rows (above), an image at a time. */
   protected winogradForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean): void {
-    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m, tables } = this.winogradSetup(xAt, g);
-    const n = g.outChannels;
+    const setup = this.winogradSetup(xAt, g, 'forward');
+    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m } = setup;
     const last = whole * outRowBytes;
     transformFilter(this.heap(), filterAt / 4, filterRow, filters / 4);
+    if (setup.columns) this.transformColumnFilters(setup, setup.columns, 4, g);
     for (let b = 0; b < g.batch; b++) {
       this.kernels.winogradInput(image + b * height * rowBytes, rowBytes, v[0], v[1], v[2], v[3], tiles);
       // M_i[tile, x, :] = V_i's one-row patches U_i; the bias in M1, which y0 and y1 each take once
-      for (let i = 0; i < 4; i++) this.kernels.gemmTable(v[i], tables.pixels, tables.taps, filters + i * filterRow * 4, n * 4, m[i], n * 4, tiles * g.outW, n, g.filterW * g.inChannels, 0, i === 1 ? biasAt : 0, 0);
+      for (let i = 0; i < 4; i++) this.rowProduct(setup, i, v[i], m[i], g, i === 1 ? biasAt : 0);
       const out = outAt + b * g.outH * outRowBytes;
       this.kernels.winogradOutput(m[0], m[1], m[2], m[3], outRowBytes, out, 2 * outRowBytes, whole, 1, relu ? 1 : 0);
       // an odd last row: the last tile's y0 alone
@@ -179,19 +294,21 @@ export class WinogradConvolutions extends PatchedConvolutions {
    */
   protected pairWinogradForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean): void {
     const lone = g.loneRow;
-    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m, tables } = this.winogradSetup(xAt, g);
-    const [channels, n] = [g.inChannels, g.outChannels];
+    const setup = this.winogradSetup(xAt, g, 'forward');
+    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m } = setup;
+    const channels = g.inChannels;
     // the lone row's sums and the bias in the output first, unless it has no live column
     const loneSums = lone !== undefined && this.loneRowForward(image, filterAt + lone * filterRow * 4, outAt, g, height, rowBytes / (channels * 4), lone, biasAt);
     // the pair: rows 0-1, under a lone last row too, or 1-2 under a lone first one
     const pair = lone === 0 ? 1 : 0;
     transformPairFilter(this.heap(), filterAt / 4 + pair * filterRow, filterRow, filters / 4);
+    if (setup.columns) this.transformColumnFilters(setup, setup.columns, 3, g);
     const last = whole * outRowBytes;
     // else the bias in M1, which y0 and y1 each take once, and the pair's sums stored, not added
     const [pairBias, accumulate] = loneSums ? [0, 1] : [biasAt, 0];
     for (let b = 0; b < g.batch; b++) {
       this.kernels.winogradPairInput(image + (b * height + pair) * rowBytes, rowBytes, v[0], v[1], v[2], tiles);
-      for (let i = 0; i < 3; i++) this.kernels.gemmTable(v[i], tables.pixels, tables.taps, filters + i * filterRow * 4, n * 4, m[i], n * 4, tiles * g.outW, n, g.filterW * channels, 0, i === 1 ? pairBias : 0, 0);
+      for (let i = 0; i < 3; i++) this.rowProduct(setup, i, v[i], m[i], g, i === 1 ? pairBias : 0);
       const out = outAt + b * g.outH * outRowBytes;
       this.kernels.winogradPairOutput(m[0], m[1], m[2], outRowBytes, out, 2 * outRowBytes, whole, 1, accumulate, relu ? 1 : 0);
       if (whole < tiles) this.kernels.winogradPairOutput(m[0] + last, m[1] + last, m[2] + last, outRowBytes, out + 2 * last, 0, 1, 0, accumulate, relu ? 1 : 0);
@@ -217,7 +334,8 @@ export class WinogradConvolutions extends PatchedConvolutions {
   /** The filter gradient by Winograd's F(2, 3) or, `pair`, F(2, 2) along the rows, transposed (above), an image at a time. */
   protected winogradFilterGradient(xAt: number, dyAt: number, dwAt: number, g: ConvolutionGeometry, pair: boolean): void {
     // `filters` holds the sums P_i, `m` the transformed output gradients E_i
-    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters: sums, v, m: e, tables } = this.winogradSetup(xAt, g);
+    const setup = this.winogradSetup(xAt, g, 'filter gradient');
+    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters: sums, v, m: e, tables, columns } = setup;
     const n = g.outChannels;
     const last = whole * outRowBytes;
     // F(2, 2)'s E_i are E0 = e0, E1 = e0 + e1, E2 = e1: F(2, 3)'s E0, E1 and E3
@@ -231,8 +349,54 @@ export class WinogradConvolutions extends PatchedConvolutions {
       // an odd last row: its tile's second row is zero
       if (whole < tiles) this.kernels.winogradGradientRows(dy + 2 * last, outRowBytes, e[0] + last, e[1] + last, e[2] + last, e[3] + last, 1, 0);
       // P_i[Fw*Ci, Co] (+)= V_i's one-row patches^T E_i: the tables swapped, as in the direct filter gradient
-      used.forEach((ei, i) => this.kernels.gemmTable(v[i], tables.taps, tables.pixels, ei, n * 4, sums + i * filterRow * 4, n * 4, g.filterW * g.inChannels, n, tiles * g.outW, b > 0 ? 1 : 0));
+      used.forEach((ei, i) => {
+        if (columns) this.columnFilterGradient(setup, columns, i, v[i], ei, g, b > 0);
+        else this.kernels.gemmTable(v[i], tables.taps, tables.pixels, ei, n * 4, sums + i * filterRow * 4, n * 4, g.filterW * g.inChannels, n, tiles * g.outW, b > 0 ? 1 : 0);
+      });
     }
+    if (columns) this.columnSumsToTaps(setup, columns, used.length, g);
     (pair ? pairFilterGradientRows : filterGradientRows)(this.heap(), sums / 4, filterRow, dwAt / 4);
+  }
+
+  /**
+   * A row product's filter gradient by Winograd's columns, transposed: E's column pairs (e0,
+   * e1) transformed as the rows' are (E0 = e0, E1 = e0 + e1, E2 = e0 - e1, E3 = e1; a run of
+   * two takes E0, E1 and E3), V's as forwards, and per plane its sum over the image's pairs,
+   * plane^T E [Ci, Co], added to columns.filters (row `row`'s planes) after the first image.
+   */
+  private columnFilterGradient(setup: WinogradSetup, columns: ColumnPlan, row: number, v: number, e: number, g: ConvolutionGeometry, accumulate: boolean): void {
+    const { tiles } = setup;
+    const [channels, n] = [g.inChannels, g.outChannels];
+    const { width } = winogradPlan(g);
+    const pairs = tiles * (g.outW / 2);
+    const transformed = ((tiles - 1) * width) / 2 + g.outW / 2;
+    const [p, gradients] = [columns.planes, columns.products];
+    const columnBytes = channels * 4;
+    this.kernels.winogradGradientRows(e, n * 4, gradients[0], gradients[1], gradients[2], gradients[3], pairs, 1);
+    let [offset, plane] = [0, row * columns.planesPerRow];
+    for (const run of columns.runs) {
+      const from = v + offset * columnBytes;
+      if (run === 3) this.kernels.winogradInput(from, columnBytes, p[0], p[1], p[2], p[3], transformed);
+      else this.kernels.winogradPairInput(from, columnBytes, p[0], p[1], p[2], transformed);
+      const used = run === 3 ? gradients : [gradients[0], gradients[1], gradients[3]];
+      used.forEach((gradient, k) => this.kernels.gemmTable(p[k], columns.tables.taps, columns.tables.pixels, gradient, n * 4, columns.filters + (plane + k) * channels * n * 4, n * 4, channels, n, pairs, accumulate ? 1 : 0));
+      offset += run;
+      plane += used.length;
+    }
+  }
+
+  /** The filter rows' tap sums P_i (at `filters`) from their column planes' sums: each run's filter transform transposed, as for the rows. */
+  private columnSumsToTaps(setup: WinogradSetup, columns: ColumnPlan, count: number, g: ConvolutionGeometry): void {
+    const { filters, filterRow } = setup;
+    const tap = g.inChannels * g.outChannels;
+    const heap = this.heap();
+    for (let i = 0; i < count; i++) {
+      let [offset, plane] = [0, i * columns.planesPerRow];
+      for (const run of columns.runs) {
+        (run === 3 ? filterGradientRows : pairFilterGradientRows)(heap, columns.filters / 4 + plane * tap, tap, filters / 4 + i * filterRow + offset * tap);
+        offset += run;
+        plane += run === 3 ? 4 : 3;
+      }
+    }
   }
 }
