@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
-import { hasOneHotDifference, ONE_HOT_DIFFERENCE } from '../../src/core/wasm-heap-rows';
+import { hasOneHotDifference, hasSoftmaxRows, ONE_HOT_DIFFERENCE, SOFTMAX_ROWS } from '../../src/core/wasm-heap-rows';
+import { softmaxCrossEntropy } from '../../src/core/models/autoregressive/pixel-likelihood';
 import { createRandom } from '../../src/core/random';
 import { seededValues } from './wasm-simd-helpers';
 
@@ -122,6 +123,66 @@ describe('WASM row-wise kernels on the heap', () => {
       expect(fused.shape).toEqual([rows, columns]);
       expect(bits(await fused.data()), `${columns} columns`).toEqual(bits(await composed.data()));
       tf.dispose([p, v, g, composed, fused]);
+    }
+  });
+
+  it('the softmax and its cross-entropy in one pass: p within 4 units in the last place of float64\'s softmax of l - m, m - l_v exact, and the sums', async () => {
+    const ulp = 2 ** -23;
+    for (const columns of [16, 48, 256]) {
+      const rows = 9;
+      // logits up to +-30, and rows of -infinities with one finite logit, all equal, very large, very spread
+      const data = Float32Array.from(seededValues(rows * columns, columns + 7), (value) => value * 30);
+      for (let c = 0; c < columns; c++) {
+        data[columns + c] = c === 5 ? 2 : -Infinity;
+        data[2 * columns + c] = 0.5;
+        data[3 * columns + c] = 80 + c / columns;
+        data[4 * columns + c] = (c % 3) * 60 - 60;
+      }
+      const v = Int32Array.from({ length: rows }, (_, r) => (r === 6 ? columns : r === 7 ? -1 : (r * 37) % columns));
+      v[1] = 5;
+      const logits = tf.tensor2d(data, [rows, columns]);
+      const before = tf.memory().numTensors;
+      const [p, offsets, sums] = tf.engine().runKernel(SOFTMAX_ROWS, { logits, values: tf.tensor1d(v, 'int32') }) as tf.Tensor[];
+      expect(tf.memory().numTensors).toBe(before + 4); // the three outputs and the values
+      const [pData, offsetData, sumData] = await Promise.all([p.data(), offsets.data(), sums.data()]);
+      for (let r = 0; r < rows; r++) {
+        const row = Array.from(data.subarray(r * columns, (r + 1) * columns));
+        const m = Math.max(...row);
+        // l - m rounded to float32 first, as the kernel and TF.js's softmax take it
+        const exponentials = row.map((l) => Math.exp(Math.fround(l - m)));
+        const sum = exponentials.reduce((total, e) => total + e, 0);
+        exponentials.forEach((e, c) => {
+          const expected = e / sum;
+          // exp(l - m) below float32's normal numbers is 0 (as TF.js's exp gives it there)
+          expect(Math.abs(pData[r * columns + c] - expected), `p[${r}, ${c}] of ${columns}`).toBeLessThanOrEqual(4 * ulp * expected + 1e-37 / sum);
+        });
+        expect(Math.abs(sumData[r] - sum) / sum, `sum of row ${r}`).toBeLessThan(8 * ulp);
+        // m - l_v rounded once; 0 for a value out of range
+        expect(offsetData[r], `offset of row ${r}`).toBe(v[r] >= 0 && v[r] < columns ? Math.fround(m - row[v[r]]) : 0);
+      }
+      tf.dispose([logits, p, offsets, sums]);
+    }
+  });
+
+  it('the cross-entropy of PixelCNN\'s rows by that pass where it can (256 values), by TF.js\'s ops where not (259): the same losses and gradients to float rounding', async () => {
+    expect([hasSoftmaxRows(256), hasSoftmaxRows(259)]).toEqual([true, false]);
+    for (const columns of [256, 259]) {
+      const rows = 50;
+      const logits = tf.tensor2d(Float32Array.from(seededValues(rows * columns, columns), (value) => value * 8), [rows, columns]);
+      const v = tf.tensor1d(Int32Array.from({ length: rows }, (_, r) => (r * 71) % columns), 'int32');
+      const weights = tf.tensor1d(seededValues(rows, 3));
+      const lossAndGradient = () => tf.valueAndGrad((l: tf.Tensor) => softmaxCrossEntropy(l as tf.Tensor2D, v).mul(weights).sum() as tf.Scalar)(logits);
+      const wasm = lossAndGradient();
+      const [wasmLoss, wasmGradient] = [await wasm.value.data(), await wasm.grad.data()];
+      await tf.setBackend('cpu');
+      const [cpuLogits, cpuV, cpuWeights] = [tf.tensor2d(await logits.data(), logits.shape as [number, number]), tf.tensor1d(await v.data(), 'int32'), tf.tensor1d(await weights.data())];
+      const cpu = tf.valueAndGrad((l: tf.Tensor) => softmaxCrossEntropy(l as tf.Tensor2D, cpuV).mul(cpuWeights).sum() as tf.Scalar)(cpuLogits);
+      const [cpuLoss, cpuGradient] = [await cpu.value.data(), await cpu.grad.data()];
+      tf.dispose([cpuLogits, cpuV, cpuWeights, cpu.value, cpu.grad]);
+      await tf.setBackend('wasm');
+      expect(Math.abs(wasmLoss[0] - cpuLoss[0]), `${columns} columns`).toBeLessThan(1e-5 * Math.abs(cpuLoss[0]));
+      wasmGradient.forEach((value, i) => expect(Math.abs(value - cpuGradient[i])).toBeLessThan(1e-6));
+      tf.dispose([logits, v, weights, wasm.value, wasm.grad]);
     }
   });
 });

@@ -43,10 +43,10 @@ const LARGE = 80;
 const HALF_CEILING = 44.5;
 
 const CONSTANTS = { sign: -0, zero: 0, sqrt2: Math.SQRT2, ln2: Math.LN2, two: 2, l3: 2 / 3, l5: 2 / 5, l7: 2 / 7, l9: 2 / 9, large: LARGE, half: 0.5, halfCeiling: HALF_CEILING, lowest: LOWEST_EXPONENT, log2e: Math.LOG2E, bias: ROUNDING_BIAS, ln2High: LN2_HIGH, ln2Low: LN2_LOW, one: 1, p0: P[0], p1: P[1], p2: P[2], p3: P[3], p4: P[4], p5: P[5] };
-type ConstantName = keyof typeof CONSTANTS;
+export type ConstantName = keyof typeof CONSTANTS;
 
 /** The vector constants as locals, splatted at the function's start. */
-function splatConstants(f: FunctionWriter): Record<ConstantName, number> {
+export function splatConstants(f: FunctionWriter): Record<ConstantName, number> {
   const locals = {} as Record<ConstantName, number>;
   for (const [name, value] of Object.entries(CONSTANTS) as Array<[ConstantName, number]>) {
     locals[name] = f.local('v128', `${name}Splat`);
@@ -56,14 +56,14 @@ function splatConstants(f: FunctionWriter): Record<ConstantName, number> {
 }
 
 /** The six v128 locals exponentialOf works in, their names ending in `suffix`. */
-const exponentialScratch = (f: FunctionWriter, suffix: string) => ['t', 'n', 'r', 'r2', 'upper', 'underflow'].map((name) => f.local('v128', `${name}${suffix}`));
+export const exponentialScratch = (f: FunctionWriter, suffix: string) => ['t', 'n', 'r', 'r2', 'upper', 'underflow'].map((name) => f.local('v128', `${name}${suffix}`));
 
 /**
  * Writes code that leaves exp(z) on the stack for the vector in local `z` (lanes at most
  * 88.37, so that n <= 127; NaN allowed): 0 below LOWEST_EXPONENT, where float32's normal
  * numbers end. `scratch` are six v128 locals; `z` is overwritten.
  */
-function exponentialOf(f: FunctionWriter, c: Record<ConstantName, number>, z: number, scratch: number[]): void {
+export function exponentialOf(f: FunctionWriter, c: Record<ConstantName, number>, z: number, scratch: number[]): void {
   const [t, n, r, r2, upper, underflow] = scratch;
   f.get(z).get(c.lowest).simd('f32x4.lt').set(underflow);
   // z clamped so that n + 127 stays an exponent: pmax(z, lowest) = z < lowest ? lowest : z, one instruction where max is eight, and a NaN stays NaN

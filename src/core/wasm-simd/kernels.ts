@@ -25,7 +25,7 @@ import { eluGradient, langevinMove, leakyRelu, leakyReluGradient, reluGradient, 
 import { exponential, softplus, swishForward } from './exp-kernels';
 import { normalFast } from './noise-kernel';
 import { col2im, im2col, patchDot } from './patch-kernels';
-import { maxRows, oneHotDifference } from './row-kernels';
+import { maxRows, oneHotDifference, softmaxRows } from './row-kernels';
 import { winogradGradientRows, winogradInput, winogradOutput, winogradPairInput, winogradPairOutput } from './winograd-kernels';
 
 /** A WebAssembly.Memory (core's libraries type neither the DOM's nor Node's WebAssembly). */
@@ -132,9 +132,9 @@ function gemm(fused: boolean, tables = false): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput) over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput()], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -155,6 +155,7 @@ export interface WasmKernels {
   sumRows(source: number, rows: number, columns: number, total: number): void;
   maxRows(source: number, rows: number, columns: number, out: number): void;
   oneHotDifference(p: number, values: number, gradients: number, out: number, rows: number, columns: number): void;
+  softmaxRows(logits: number, values: number, p: number, offsets: number, sums: number, rows: number, columns: number): void;
   swishGradient(dy: number, s: number, y: number, out: number, count: number): void;
   swishForward(x: number, s: number, y: number, count: number): void;
   exponential(x: number, out: number, count: number): void;

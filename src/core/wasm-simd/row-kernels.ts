@@ -2,9 +2,11 @@
  * Row kernels, written for the 256-way softmax of PixelCNN's and PixelRNN's 8-bit values,
  * generated as code (see encoder.ts) into the module of ./kernels.ts, and used by ../wasm-heap-rows.ts:
  * - maxRows: the maximum of each row, as TF.js's Max gives it;
- * - oneHotDifference: the softmax cross-entropy gradient of each row in one pass.
+ * - oneHotDifference: the softmax cross-entropy gradient of each row in one pass;
+ * - softmaxRows: each row's softmax, and what its cross-entropy needs, in one pass.
  */
 import { FunctionWriter } from './encoder';
+import { exponentialOf, exponentialScratch, splatConstants } from './exp-kernels';
 
 /**
  * out[r] = max_c source[r, c] over `rows` rows of `columns` floats (columns >= 1): four
@@ -101,6 +103,83 @@ export function oneHotDifference(): FunctionWriter {
       f.get('out').get('back').op('i32.sub').get('p').get('back').op('i32.sub').f32Load().f32(1).op('f32.sub').get(g).op('f32.mul').f32Store();
     });
     for (const pointer of ['values', 'gradients']) f.get(pointer).i32(4).op('i32.add').set(pointer);
+    f.get('rows').i32(1).op('i32.sub').set('rows');
+  });
+  return f;
+}
+
+/** Vectors of a row taken side by side in softmaxRows (the maxima's four chains join as four). */
+const SOFTMAX_UNROLL = 4;
+
+/**
+ * For `rows` rows of `columns` logits l (columns a multiple of 16), each row's value v
+ * (int32): p[r, c] = exp(l[r, c] - m) / s with m = max_c l[r, c] and s = sum_c exp(l[r, c] -
+ * m), and what the cross-entropy -log p[r, v] = (m - l[r, v]) + log s needs: offsets[r] =
+ * m - l[r, v] (0 for a value out of range) and sums[r] = s (at least 1, the maximum's own
+ * term). One read of the row from memory, where TF.js's softmax, two maxima and a gather read
+ * it four times; the exponential is ./exp-kernels.ts's (within 2 units in the last place),
+ * and p is scaled by 1 / s (a multiplication: division took a few ms more on PixelCNN's
+ * rows), so p is TF.js's softmax to within a few units in the last place, not bit for bit.
+ * Four vectors a turn, as Swish's kernel takes them: each exponential is a long chain.
+ */
+export function softmaxRows(): FunctionWriter {
+  const f = new FunctionWriter('softmaxRows', ['logits', 'values', 'p', 'offsets', 'sums', 'rows', 'columns']);
+  for (const local of ['j', 'value']) f.local('i32', local);
+  const c = splatConstants(f);
+  const [maximum, scale, best, total, offset] = [f.local('v128', 'maximum'), f.local('v128', 'scale'), f.local('f32', 'best'), f.local('f32', 'total'), f.local('f32', 'offset')];
+  const lanes = Array.from({ length: SOFTMAX_UNROLL }, (_, u) => ({ z: f.local('v128', `z${u}`), sum: f.local('v128', `sum${u}`), scratch: exponentialScratch(f, String(u)) }));
+  const [first] = lanes;
+  /** `body` for each run of SOFTMAX_UNROLL vectors of a row, j its byte offset. */
+  const overRow = (body: () => void) => {
+    f.i32(0).set('j');
+    f.whileLoop(() => f.get('j').get('columns').op('i32.lt_u'), () => {
+      body();
+      f.get('j').i32(16 * SOFTMAX_UNROLL).op('i32.add').set('j');
+    });
+  };
+  /** The address of byte j of the row at `pointer`. */
+  const at = (pointer: string) => f.get(pointer).get('j').op('i32.add');
+  /** The horizontal f32 `join` of vector `v`'s four lanes, left on the stack. */
+  const across = (v: number, join: 'f32.max' | 'f32.add') => f.get(v).extractLane(0).get(v).extractLane(1).op(join).get(v).extractLane(2).get(v).extractLane(3).op(join).op(join);
+  f.get('columns').i32(2).op('i32.shl').set('columns'); // in bytes from here on
+  f.whileLoop(() => f.get('rows'), () => {
+    // m: four running maxima (pmax is one instruction; a NaN logit makes its row's p NaN below anyway)
+    lanes.forEach(({ z }, u) => f.get('logits').memory('v128.load', 16 * u).set(z));
+    overRow(() => lanes.forEach(({ z }, u) => f.get(z).get('logits').get('j').op('i32.add').memory('v128.load', 16 * u).simd('f32x4.pmax').set(z)));
+    f.get(lanes[0].z).get(lanes[1].z).simd('f32x4.pmax').get(lanes[2].z).get(lanes[3].z).simd('f32x4.pmax').simd('f32x4.pmax').set(maximum);
+    across(maximum, 'f32.max').tee(best).simd('f32x4.splat').set(maximum);
+    // p = exp(l - m), not yet divided, and its sum in four vectors of running sums
+    lanes.forEach(({ sum }) => f.zeroVector().set(sum));
+    overRow(() => {
+      lanes.forEach(({ z, scratch }, u) => {
+        at('logits').memory('v128.load', 16 * u).get(maximum).simd('f32x4.sub').set(z);
+        exponentialOf(f, c, z, scratch);
+        f.set(z);
+      });
+      lanes.forEach(({ z, sum }, u) => {
+        at('p').get(z).memory('v128.store', 16 * u);
+        f.get(sum).get(z).simd('f32x4.add').set(sum);
+      });
+    });
+    f.get(lanes[0].sum).get(lanes[1].sum).simd('f32x4.add').get(lanes[2].sum).get(lanes[3].sum).simd('f32x4.add').simd('f32x4.add').set(first.sum);
+    across(first.sum, 'f32.add').set(total);
+    f.f32(1).get(total).op('f32.div').simd('f32x4.splat').set(scale);
+    // p times 1 / s
+    overRow(() => lanes.forEach((_, u) => {
+      at('p');
+      at('p').memory('v128.load', 16 * u).get(scale).simd('f32x4.mul');
+      f.memory('v128.store', 16 * u);
+    }));
+    f.get('sums').get(total).f32Store();
+    // m - l[v], for a value in range
+    f.f32(0).set(offset);
+    f.get('values').i32Load().tee('value').get('columns').i32(2).op('i32.shr_u').op('i32.lt_u').when(() => {
+      f.get(best).get('logits').get('value').i32(2).op('i32.shl').op('i32.add').f32Load().op('f32.sub').set(offset);
+    });
+    f.get('offsets').get(offset).f32Store();
+    f.get('logits').get('columns').op('i32.add').set('logits');
+    f.get('p').get('columns').op('i32.add').set('p');
+    for (const pointer of ['values', 'offsets', 'sums']) f.get(pointer).i32(4).op('i32.add').set(pointer);
     f.get('rows').i32(1).op('i32.sub').set('rows');
   });
   return f;

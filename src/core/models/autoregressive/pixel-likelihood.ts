@@ -7,7 +7,7 @@
  * Both give exact log-likelihoods, summed over every value of an image: nats per image.
  */
 import * as tf from '@tensorflow/tfjs';
-import { hasOneHotDifference, ONE_HOT_DIFFERENCE } from '../../wasm-heap-rows';
+import { hasOneHotDifference, hasSoftmaxRows, ONE_HOT_DIFFERENCE, SOFTMAX_ROWS } from '../../wasm-heap-rows';
 
 /** Logits per value: 256 for 8-bit data, 1 for binary data. */
 export type Categories = 256 | 1;
@@ -43,17 +43,10 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, values: tf.Tensor1D): t
   const [rows, categories] = logits.shape;
   const crossEntropy = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [l, save] = args as [tf.Tensor, tf.GradSaveFunc];
-    const p = tf.softmax(l);
     const v = values.toInt();
+    const [p, value] = hasSoftmaxRows(categories) ? fusedCrossEntropy(l, v) : composedCrossEntropy(l, v);
     // saved copies outlive the caller's tidy, which the backward pass runs after
     save([p, v]);
-    // flat positions of each row's value, for gather (whose own gradient WASM lacks; it needs none here)
-    const picked = tf.range(0, rows, 1, 'int32').mul(tf.scalar(categories, 'int32')).add(v);
-    const chosen = tf.gather(l.reshape([-1]), picked);
-    // log sum_k exp(l_k) = max_k l_k - log max_k softmax(l)_k, and max_k softmax(l)_k >= 1/K never underflows
-    const logSumExp = l.max(1).sub(p.max(1).log());
-    // -log softmax(l)[v] = log sum_k exp(l_k) - l_v
-    const value = logSumExp.sub(chosen);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
       // d/dl = (softmax(l) - onehot(v)) * dy: in one pass on WASM (src/core/wasm-heap-rows.ts)
       if (hasOneHotDifference()) return tf.engine().runKernel(ONE_HOT_DIFFERENCE, { p: saved[0], values: saved[1], gradients: dy }) as tf.Tensor;
@@ -63,6 +56,31 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, values: tf.Tensor1D): t
     return { value, gradFunc };
   });
   return crossEntropy(logits) as tf.Tensor1D;
+}
+
+/**
+ * softmax(l) [N, K] and -log softmax(l)[v] [N] from TF.js's ops: with m = max_k l_k,
+ * log sum_k exp(l_k) = m - log max_k softmax(l)_k (that maximum is at least 1/K, so its log
+ * never underflows), less l_v.
+ */
+function composedCrossEntropy(l: tf.Tensor, v: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const [rows, categories] = l.shape;
+  const p = tf.softmax(l);
+  // flat positions of each row's value, for gather (whose own gradient WASM lacks; it needs none here)
+  const picked = tf.range(0, rows, 1, 'int32').mul(tf.scalar(categories, 'int32')).add(v);
+  const chosen = tf.gather(l.reshape([-1]), picked);
+  return [p, l.max(1).sub(p.max(1).log()).sub(chosen)];
+}
+
+/**
+ * The same in one pass of our WebAssembly (src/core/wasm-heap-rows.ts): p, and per row
+ * m - l_v and s = sum_k exp(l_k - m), so -log softmax(l)[v] = (m - l_v) + log s.
+ */
+function fusedCrossEntropy(l: tf.Tensor, v: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const [p, offsets, sums] = tf.engine().runKernel(SOFTMAX_ROWS, { logits: l, values: v }) as tf.Tensor[];
+  const value = offsets.add(sums.log());
+  tf.dispose([offsets, sums]);
+  return [p, value];
 }
 
 /**
