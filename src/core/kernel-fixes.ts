@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { speedUpWasmDataMovement } from './wasm-heap-kernels';
 import { speedUpWasmRows } from './wasm-heap-rows';
 import { registerActivationKernels } from './wasm-heap-activations';
+import { registerArithmeticKernels } from './wasm-heap-arithmetic';
 import { registerNormalNoise } from './wasm-heap-noise';
 import { registerLangevinMove } from './wasm-heap-langevin';
 import { registerSimdConvolutions } from './wasm-simd/register';
@@ -173,6 +174,7 @@ export function registerWasmGradientKernels(): void {
   speedUpWasmDataMovement();
   speedUpWasmRows();
   registerActivationKernels();
+  registerArithmeticKernels();
   registerNormalNoise();
   registerLangevinMove();
   speedUpWasmTransposedMatMul();

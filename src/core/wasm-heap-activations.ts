@@ -23,8 +23,7 @@
  *   last place (tests/unit/exponential.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { kernelsOn } from './wasm-simd/heap';
-import { float32Bits, heapElementwise, heapElementwiseOutputs, registerWasmKernel, replaceWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
+import { float32Bits, heapElementwise, heapElementwiseOutputs, onHeapForFloats, registerWasmKernel, replaceWasmKernel, runsOnWasmHeap } from './wasm-heap-views';
 
 /** Our kernel's name: inputs dy, s = sigmoid(x) and y = x s, float32 of one shape. */
 export const SWISH_GRADIENT = 'GpSwishGradient';
@@ -84,21 +83,6 @@ function registerReluGradients(): void {
     inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => ({ x: () => leakyReluGradient(dy as tf.Tensor, saved[0], (attrs as unknown as { alpha: number }).alpha) }),
   });
-}
-
-/**
- * TF.js's kernel `name` on float32 inputs of one shape (`order`, the first shaping the output)
- * by our element-wise kernel `run`; anything else by TF.js's own.
- */
-function onHeapForFloats(name: string, order: string[], run: Parameters<typeof heapElementwise>[2]): (original: tf.KernelConfig) => tf.KernelFunc {
-  return (original) => {
-    const ours = heapElementwise(name, order, run);
-    return (args) => {
-      const inputs = order.map((input) => args.inputs[input] as tf.TensorInfo);
-      const fits = inputs.every((info) => info.dtype === 'float32' && tf.util.arraysEqual(info.shape, inputs[0].shape)) && kernelsOn(args.backend as WasmBackend);
-      return fits ? ours(args as unknown as Parameters<typeof ours>[0]) : (original.kernelFunc(args) as tf.TensorInfo);
-    };
-  };
 }
 
 /** Call after the WASM backend is set; harmless to call twice. */

@@ -86,3 +86,18 @@ export function heapElementwise(name: string, order: string[], run: HeapRun) {
   const kernel = heapElementwiseOutputs(name, order, 1, run);
   return (args: HeapKernelArgs): tf.TensorInfo => kernel(args)[0];
 }
+
+/**
+ * TF.js's kernel `name` on float32 inputs of one shape (`order`, the first shaping the output)
+ * by our element-wise kernel `run`; anything else (other types, broadcasting) by TF.js's own.
+ */
+export function onHeapForFloats(name: string, order: string[], run: HeapRun): (original: tf.KernelConfig) => tf.KernelFunc {
+  return (original) => {
+    const ours = heapElementwise(name, order, run);
+    return (args) => {
+      const inputs = order.map((input) => args.inputs[input] as tf.TensorInfo);
+      const fits = inputs.every((info) => info.dtype === 'float32' && tf.util.arraysEqual(info.shape, inputs[0].shape)) && kernelsOn(args.backend as WasmBackend);
+      return fits ? ours(args as unknown as HeapKernelArgs) : (original.kernelFunc(args) as tf.TensorInfo);
+    };
+  };
+}

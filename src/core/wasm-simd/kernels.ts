@@ -21,7 +21,7 @@
  */
 import { copyRuns, sumRows } from './copy-kernels';
 import { encodeModule, FunctionWriter } from './encoder';
-import { eluGradient, langevinMove, leakyRelu, leakyReluGradient, reluGradient, swishGradient } from './elementwise-kernels';
+import { binary, eluGradient, langevinMove, leakyRelu, leakyReluGradient, reluGradient, swishGradient } from './elementwise-kernels';
 import { exponential, softplus, swishForward } from './exp-kernels';
 import { normalFast } from './noise-kernel';
 import { col2im, im2col, patchDot } from './patch-kernels';
@@ -132,9 +132,9 @@ function gemm(fused: boolean, tables = false): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput) over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput()], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -166,6 +166,9 @@ export interface WasmKernels {
   /** alpha as float32 bits */
   leakyReluGradient(dy: number, x: number, out: number, count: number, alphaBits: number): void;
   eluGradient(dy: number, y: number, out: number, count: number): void;
+  add(a: number, b: number, out: number, count: number): void;
+  subtract(a: number, b: number, out: number, count: number): void;
+  multiply(a: number, b: number, out: number, count: number): void;
   winogradInput(image: number, rowBytes: number, v0: number, v1: number, v2: number, v3: number, tiles: number): void;
   winogradOutput(m0: number, m1: number, m2: number, m3: number, rowBytes: number, out: number, outStride: number, tiles: number, odd: number, relu: number): void;
   winogradGradientRows(dy: number, rowBytes: number, e0: number, e1: number, e2: number, e3: number, tiles: number, pair: number): void;
