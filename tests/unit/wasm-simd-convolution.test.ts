@@ -155,7 +155,7 @@ interface Case {
   dilation?: number;
   /** Runs the forward pass and the input gradient by Winograd's F(2, 3), or F(2, 2) for two filter rows (src/core/wasm-simd/winograd.ts). */
   winograd?: 'three' | 'pair';
-  /** Those four passes take Winograd's columns too (three filter columns, and an even number of output columns). */
+  /** Those four passes take Winograd's columns too (an odd filter width, and an even number of output columns). */
   columns?: 4;
   /** The filter gradient by Winograd's columns too (an even number of output columns). */
   columnGradient?: true;
@@ -174,9 +174,9 @@ const CASES: Case[] = [
   { x: [2, 7, 6, 4], filter: [3, 3, 4, 8], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true }, // an odd number of output rows
   { x: [3, 8, 9, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'valid', winograd: 'three' },
   { x: [2, 6, 7, 4], filter: [3, 5, 4, 4], stride: 1, pad: 2, winograd: 'three' }, // more padding rows than the windows need
-  // an even number of output columns: the filter gradient's row products by Winograd's columns too, in runs of three and two taps
-  { x: [2, 6, 8, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'same', winograd: 'three', columnGradient: true }, // 3 + 2
-  { x: [2, 6, 10, 4], filter: [3, 7, 4, 4], stride: 1, pad: 'same', winograd: 'three', columnGradient: true }, // 3 + 2 + 2
+  // an even number of output columns: the row products by Winograd's columns too, in runs of three and two taps (forwards for an odd width)
+  { x: [2, 6, 8, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true }, // 3 + 2
+  { x: [2, 6, 10, 4], filter: [3, 7, 4, 4], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true }, // 3 + 2 + 2
   { x: [2, 5, 7, 4], filter: [2, 4, 4, 8], stride: 1, pad: 'valid', winograd: 'pair', columnGradient: true }, // 2 + 2
   // two filter rows: F(2, 2)
   { x: [2, 7, 6, 4], filter: [2, 3, 4, 8], stride: 1, pad: 'same', winograd: 'pair', columns: 4, columnGradient: true }, // an odd number of output rows, the padding row below

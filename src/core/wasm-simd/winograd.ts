@@ -24,8 +24,8 @@
  * transforms the same way (`rowProduct`, `columnFilterGradient`): column pairs instead of
  * row pairs, a tap's channels where a row's pixels were, so the row kernels serve for both.
  * Where that pays (`columnRuns`): the filter gradient (PixelCNN's 3x5 layer 20.2 -> 16.5 ms,
- * conv-ae's 3x3 25.4 -> 17.9 ms), and forward passes by three-column filters (conv-ae's
- * 23.5 -> 19.5 ms), not PixelCNN's five columns, whose planes' products run too short.
+ * conv-ae's 3x3 25.4 -> 17.9 ms), and forward passes by filters of an odd width (conv-ae's
+ * 23.5 -> 19.5 ms), not of an even one, whose planes' products run too short for F(2, 2).
  */
 import type { ConvolutionGeometry } from './convolution';
 import { PatchedConvolutions } from './patch-tables';
@@ -48,13 +48,15 @@ export function useWinogradColumns(on: boolean): void {
  * number of output columns (so that column pairs tile each row), the taps in runs of three
  * (F(2, 3)) and two (F(2, 2)), one run of three first if the count is odd, so that only the
  * first run's outputs are stored rather than added (5 -> [3, 2], 4 -> [2, 2]). Forwards only
- * for three taps: there each plane's product is as long as the input's channels (32 in our
- * models), too short to keep the product at speed, and only F(2, 3)'s third off paid for the
- * transforms (`npm run bench:convolutions`). Null for one tap, an odd number of output
- * columns, or the transform turned off: the row product stays one product.
+ * for an odd width, with a run of three: there each plane's product is only as long as the
+ * input's channels (16-32 in our models), and F(2, 2)'s quarter off alone did not pay for the
+ * transforms (PixelCNN++'s 2x2 layers: its step 1.09x with them, side by side), where F(2, 3)'s
+ * third did (conv-ae's 3x3 layers; PixelCNN's five columns, 3 + 2: its step 0.94-0.97x).
+ * Null for one tap, an odd number of output columns, or the transform turned off: the row
+ * product stays one product.
  */
 export function columnRuns(g: ConvolutionGeometry, pass: 'forward' | 'filter gradient'): number[] | null {
-  if (!columnsEnabled || g.outW % 2 !== 0 || g.filterW < 2 || (pass === 'forward' && g.filterW !== 3)) return null;
+  if (!columnsEnabled || g.outW % 2 !== 0 || g.filterW < 2 || (pass === 'forward' && g.filterW % 2 === 0)) return null;
   const runs = g.filterW % 2 === 1 ? [3] : [];
   while (runs.reduce((sum, run) => sum + run, 0) < g.filterW) runs.push(2);
   return runs;
