@@ -70,7 +70,7 @@ function softmaxRows({ inputs, backend: anyBackend }: { inputs: tf.NamedTensorIn
   const backend = anyBackend as WasmBackend;
   const kernels = kernelsOn(backend);
   const [rows, columns] = logits.shape;
-  if (!kernels || columns % 16 !== 0 || logits.dtype !== 'float32' || values.dtype !== 'int32') throw new Error(`${SOFTMAX_ROWS} takes float32 rows of a multiple of 16 logits and int32 values on our WebAssembly: ask hasSoftmaxRows(columns) first`);
+  if (!kernels || columns === 0 || columns % 16 !== 0 || logits.dtype !== 'float32' || values.dtype !== 'int32') throw new Error(`${SOFTMAX_ROWS} takes float32 rows of a multiple of 16 logits and int32 values on our WebAssembly: ask hasSoftmaxRows(columns) first`);
   // the outputs first: making them may grow the heap
   const outputs = [backend.makeOutput([rows, columns], 'float32'), backend.makeOutput([rows], 'float32'), backend.makeOutput([rows], 'float32')];
   const at = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info).byteOffset;
@@ -79,7 +79,7 @@ function softmaxRows({ inputs, backend: anyBackend }: { inputs: tf.NamedTensorIn
 }
 
 /** Does the current backend run SOFTMAX_ROWS on rows of `columns` logits (WASM, with our kernels on its heap)? */
-export const hasSoftmaxRows = (columns: number): boolean => columns % 16 === 0 && runsOnWasmHeap(SOFTMAX_ROWS);
+export const hasSoftmaxRows = (columns: number): boolean => columns > 0 && columns % 16 === 0 && runsOnWasmHeap(SOFTMAX_ROWS);
 
 /** Does the current backend run ONE_HOT_DIFFERENCE (WASM, with our kernels on its heap)? */
 export const hasOneHotDifference = (): boolean => runsOnWasmHeap(ONE_HOT_DIFFERENCE);
