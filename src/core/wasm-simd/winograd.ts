@@ -1,11 +1,12 @@
 /**
  * A stride-1 convolution with a filter three rows high by Winograd's F(2, 3) along the rows
- * (./winograd-kernels.ts has the transforms): two output rows from four transformed input
- * rows, each a one-row convolution by a transformed filter row, so 4 row products where the
- * direct convolution takes 6: two thirds of the multiply-adds. conv-ae's 3x3 layers are such
- * convolutions, forward and (their input gradient being a forward pass by the turned filter)
- * backward. A PixelCNN's masked 5x5 convolutions, cut at their centre row, are three rows high
- * too, but their centre row may not be combined with the others (`loneRow`, below): it is
+ * (./winograd-kernels.ts has the transforms, ./winograd-filters.ts the filter's): two output
+ * rows from four transformed input rows, each a one-row convolution by a transformed filter
+ * row, so 4 row products where the direct convolution takes 6: two thirds of the
+ * multiply-adds. conv-ae's 3x3 layers are such convolutions, forward and (their input
+ * gradient being a forward pass by the turned filter) backward. A PixelCNN's masked 5x5
+ * convolutions, cut at their centre row, are three rows high too, but their centre row
+ * may not be combined with the others (`loneRow`, below): it is
  * summed alone and the two rows above it by F(2, 2) (three products for two output rows,
  * plus the centre row's, whose masked right half is skipped), and their filter gradient,
  * which no causality concerns, by F(2, 3). Filters two rows high (PixelCNN++'s shifted
@@ -29,6 +30,7 @@
  */
 import type { ConvolutionGeometry } from './convolution';
 import { PatchedConvolutions } from './patch-tables';
+import { filterGradientRows, pairFilterGradientRows, transformFilter, transformPairFilter } from './winograd-filters';
 
 let enabled = true;
 let columnsEnabled = true;
@@ -60,6 +62,24 @@ export function columnRuns(g: ConvolutionGeometry, pass: 'forward' | 'filter gra
   const runs = g.filterW % 2 === 1 ? [3] : [];
   while (runs.reduce((sum, run) => sum + run, 0) < g.filterW) runs.push(2);
   return runs;
+}
+
+/** A run of a filter row's taps along the columns: its length, its first tap, and its first plane and number of planes (four for F(2, 3), three for F(2, 2)) among the row's. */
+interface ColumnSpan {
+  run: number;
+  tap: number;
+  plane: number;
+  planes: number;
+}
+
+/** The spans of `runs`, one after the other. */
+function columnSpans(runs: number[]): ColumnSpan[] {
+  let [tap, plane] = [0, 0];
+  return runs.map((run) => {
+    const span = { run, tap, plane, planes: run === 3 ? 4 : 3 };
+    [tap, plane] = [tap + run, plane + span.planes];
+    return span;
+  });
 }
 
 /**
@@ -109,61 +129,6 @@ function rowGeometry(g: ConvolutionGeometry): ConvolutionGeometry {
   return { ...g, batch: tiles, height: 1, width, outH: 1, filterH: 1, padTop: 0, padLeft: 0 };
 }
 
-/**
- * U_0..U_3 from W [3, Fw, Ci, Co], each [1, Fw, Ci, Co], one after the other at `to` (float
- * indices into `heap`, as is `from`), in float32 arithmetic:
- *   U0 = g0, U1 = ((g0 + g1) + g2) / 2, U2 = ((g0 - g1) + g2) / 2, U3 = g2.
- */
-function transformFilter(heap: Float32Array, from: number, rowSize: number, to: number): void {
-  const f = Math.fround;
-  for (let i = 0; i < rowSize; i++) {
-    const [g0, g1, g2] = [heap[from + i], heap[from + rowSize + i], heap[from + 2 * rowSize + i]];
-    heap[to + i] = g0;
-    heap[to + rowSize + i] = f(f(f(g0 + g1) + g2) * 0.5);
-    heap[to + 2 * rowSize + i] = f(f(f(g0 - g1) + g2) * 0.5);
-    heap[to + 3 * rowSize + i] = g2;
-  }
-}
-
-/**
- * dW's three rows from the sums P_0..P_3 (each [Fw, Ci, Co], one after the other at `from`)
- * into `to` (float indices into `heap`): the transpose of transformFilter, in float32,
- *   dW0 = P0 + (P1 + P2) / 2,  dW1 = (P1 - P2) / 2,  dW2 = (P1 + P2) / 2 - P3
- * (P3 summed with E3 = e1, where the transpose of the output transform has -e1).
- */
-function filterGradientRows(heap: Float32Array, from: number, rowSize: number, to: number): void {
-  const f = Math.fround;
-  for (let i = 0; i < rowSize; i++) {
-    const [p0, p1, p2, p3] = [heap[from + i], heap[from + rowSize + i], heap[from + 2 * rowSize + i], heap[from + 3 * rowSize + i]];
-    const half = f(f(p1 + p2) * 0.5);
-    heap[to + i] = f(p0 + half);
-    heap[to + rowSize + i] = f(f(p1 - p2) * 0.5);
-    heap[to + 2 * rowSize + i] = f(half - p3);
-  }
-}
-
-/** dW's two rows from F(2, 2)'s sums P_0..P_2 (each [Fw, Ci, Co] at `from`) into `to`: dW0 = P0 + P1, dW1 = P1 + P2 (the transpose of transformPairFilter). */
-function pairFilterGradientRows(heap: Float32Array, from: number, rowSize: number, to: number): void {
-  for (let i = 0; i < rowSize; i++) {
-    const p1 = heap[from + rowSize + i];
-    heap[to + i] = Math.fround(heap[from + i] + p1);
-    heap[to + rowSize + i] = Math.fround(p1 + heap[from + 2 * rowSize + i]);
-  }
-}
-
-/**
- * U_0..U_2 of F(2, 2) from two filter rows g0, g1 (each [1, Fw, Ci, Co], from `from` on), one
- * after the other at `to` (float indices into `heap`): U0 = g0, U1 = g0 + g1, U2 = g1.
- */
-function transformPairFilter(heap: Float32Array, from: number, rowSize: number, to: number): void {
-  for (let i = 0; i < rowSize; i++) {
-    const [g0, g1] = [heap[from + i], heap[from + rowSize + i]];
-    heap[to + i] = g0;
-    heap[to + rowSize + i] = Math.fround(g0 + g1);
-    heap[to + 2 * rowSize + i] = g1;
-  }
-}
-
 /** [first, end): the columns of a filter row (`columns` runs of `size` floats from `from`) between its all-zero ones at either side; empty if all are zero. */
 function nonzeroColumns(heap: Float32Array, from: number, columns: number, size: number): [number, number] {
   const live = (column: number) => heap.subarray(from + column * size, from + (column + 1) * size).some((value) => value !== 0);
@@ -176,6 +141,18 @@ function nonzeroColumns(heap: Float32Array, from: number, columns: number, size:
 
 type WinogradSetup = ReturnType<WinogradConvolutions['winogradSetup']>;
 type ColumnPlan = NonNullable<WinogradSetup['columns']>;
+
+/**
+ * For each of `count` filter rows and each span of its taps: `visit` with the float indices
+ * of the span's taps in the transformed filter rows (setup.filters) and of its planes in
+ * columns.filters, and a tap's size [Ci, Co] in floats.
+ */
+function forEachColumnSpan(setup: WinogradSetup, columns: ColumnPlan, count: number, g: ConvolutionGeometry, visit: (span: ColumnSpan, tapsAt: number, planesAt: number, size: number) => void): void {
+  const size = g.inChannels * g.outChannels;
+  for (let i = 0; i < count; i++) {
+    for (const span of columns.spans) visit(span, setup.filters / 4 + i * setup.filterRow + span.tap * size, columns.filters / 4 + (i * columns.planesPerRow + span.plane) * size, size);
+  }
+}
 
 /** The passes by Winograd's rows (F(2, 3), and F(2, 2) with or without a lone row), for ./convolution.ts's kernels. */
 export class WinogradConvolutions extends PatchedConvolutions {
@@ -194,8 +171,9 @@ export class WinogradConvolutions extends PatchedConvolutions {
     const [rowBytes, outRowBytes] = [width * channels * 4, g.outW * n * 4];
     const filterRow = g.filterW * channels * n;
     const runs = columnRuns(g, pass);
-    // per filter row, its column planes: four for a run of three taps, three for a run of two
-    const planesPerRow = runs ? runs.reduce((sum, run) => sum + (run === 3 ? 4 : 3), 0) : 0;
+    const spans = runs ? columnSpans(runs) : [];
+    // per filter row, its column planes
+    const planesPerRow = spans.reduce((sum, span) => sum + span.planes, 0);
     const pairs = (tiles * width) / 2;
     const [image, filters, columnFilters, ...rows] = this.scratch.regions([
       g.batch * height * width * channels * 4, 4 * filterRow * 4, 4 * planesPerRow * channels * n * 4,
@@ -204,7 +182,11 @@ export class WinogradConvolutions extends PatchedConvolutions {
     ]);
     // after the allocations above, which may grow the heap
     const tables = this.tables.tablesFor(rowGeometry(g), () => this.words());
-    const columns = runs && { runs, planesPerRow, filters: columnFilters, planes: rows.slice(8, 12), products: rows.slice(12, 16), tables: this.tables.tablesFor(planeGeometry(g), () => this.words()) };
+    const columns = runs && {
+      spans, planesPerRow, filters: columnFilters, planes: rows.slice(8, 12), products: rows.slice(12, 16), tables: this.tables.tablesFor(planeGeometry(g), () => this.words()),
+      // the output pairs, and the pairs transformed: through the last row's last output pair, those between rows' outputs included
+      outputPairs: tiles * (g.outW / 2), transformed: ((tiles - 1) * width) / 2 + g.outW / 2,
+    };
     this.padImage(xAt, image, g, height, width);
     // tiles whose two output rows both exist; an odd last row makes one more
     const whole = Math.floor(g.outH / 2);
@@ -217,17 +199,8 @@ export class WinogradConvolutions extends PatchedConvolutions {
    * transform along the columns, the same as along the rows with a tap's [Ci, Co] for a row.
    */
   private transformColumnFilters(setup: WinogradSetup, columns: ColumnPlan, count: number, g: ConvolutionGeometry): void {
-    const { filters, filterRow } = setup;
-    const tap = g.inChannels * g.outChannels;
     const heap = this.heap();
-    for (let i = 0; i < count; i++) {
-      let [offset, plane] = [0, i * columns.planesPerRow];
-      for (const run of columns.runs) {
-        (run === 3 ? transformFilter : transformPairFilter)(heap, filters / 4 + i * filterRow + offset * tap, tap, columns.filters / 4 + plane * tap);
-        offset += run;
-        plane += run === 3 ? 4 : 3;
-      }
-    }
+    forEachColumnSpan(setup, columns, count, g, (span, tapsAt, planesAt, size) => (span.run === 3 ? transformFilter : transformPairFilter)(heap, tapsAt, size, planesAt));
   }
 
   /**
@@ -247,25 +220,15 @@ export class WinogradConvolutions extends PatchedConvolutions {
       this.kernels.gemmTable(v, tables.pixels, tables.taps, filters + row * filterRow * 4, n * 4, m, n * 4, tiles * g.outW, n, g.filterW * channels, 0, biasAt, 0);
       return;
     }
-    const { width } = winogradPlan(g);
-    const pairs = tiles * (g.outW / 2);
-    // the pairs transformed: through the last row's last output pair, the pairs between rows' outputs included
-    const transformed = ((tiles - 1) * width) / 2 + g.outW / 2;
-    const [p, products] = [columns.planes, columns.products];
-    const columnBytes = channels * 4;
-    let [offset, plane] = [0, row * columns.planesPerRow];
-    columns.runs.forEach((run, r) => {
-      const from = v + offset * columnBytes;
-      if (run === 3) this.kernels.winogradInput(from, columnBytes, p[0], p[1], p[2], p[3], transformed);
-      else this.kernels.winogradPairInput(from, columnBytes, p[0], p[1], p[2], transformed);
-      const planes = run === 3 ? 4 : 3;
+    const { planes: p, products, outputPairs: pairs } = columns;
+    for (const span of columns.spans) {
+      this.transformColumns(columns, span, v, channels);
+      const first = row * columns.planesPerRow + span.plane;
       // the bias in the first run's second product, which both columns of a pair take once
-      for (let k = 0; k < planes; k++) this.kernels.gemmTable(p[k], columns.tables.pixels, columns.tables.taps, columns.filters + (plane + k) * channels * n * 4, n * 4, products[k], n * 4, pairs, n, channels, 0, r === 0 && k === 1 ? biasAt : 0, 0);
-      if (run === 3) this.kernels.winogradOutput(products[0], products[1], products[2], products[3], n * 4, m, 2 * n * 4, pairs, 1, 0);
-      else this.kernels.winogradPairOutput(products[0], products[1], products[2], n * 4, m, 2 * n * 4, pairs, 1, r > 0 ? 1 : 0, 0);
-      offset += run;
-      plane += planes;
-    });
+      for (let k = 0; k < span.planes; k++) this.kernels.gemmTable(p[k], columns.tables.pixels, columns.tables.taps, columns.filters + (first + k) * channels * n * 4, n * 4, products[k], n * 4, pairs, n, channels, 0, span.tap === 0 && k === 1 ? biasAt : 0, 0);
+      if (span.run === 3) this.kernels.winogradOutput(products[0], products[1], products[2], products[3], n * 4, m, 2 * n * 4, pairs, 1, 0);
+      else this.kernels.winogradPairOutput(products[0], products[1], products[2], n * 4, m, 2 * n * 4, pairs, 1, span.tap > 0 ? 1 : 0, 0);
+    }
   }
 
   /** The forward pass by Winograd's F(2, 3) along the rows (above), an image at a time. */
@@ -352,7 +315,7 @@ export class WinogradConvolutions extends PatchedConvolutions {
       if (whole < tiles) this.kernels.winogradGradientRows(dy + 2 * last, outRowBytes, e[0] + last, e[1] + last, e[2] + last, e[3] + last, 1, 0);
       // P_i[Fw*Ci, Co] (+)= V_i's one-row patches^T E_i: the tables swapped, as in the direct filter gradient
       used.forEach((ei, i) => {
-        if (columns) this.columnFilterGradient(setup, columns, i, v[i], ei, g, b > 0);
+        if (columns) this.columnFilterGradient(columns, i, v[i], ei, g, b > 0);
         else this.kernels.gemmTable(v[i], tables.taps, tables.pixels, ei, n * 4, sums + i * filterRow * 4, n * 4, g.filterW * g.inChannels, n, tiles * g.outW, b > 0 ? 1 : 0);
       });
     }
@@ -366,39 +329,28 @@ export class WinogradConvolutions extends PatchedConvolutions {
    * two takes E0, E1 and E3), V's as forwards, and per plane its sum over the image's pairs,
    * plane^T E [Ci, Co], added to columns.filters (row `row`'s planes) after the first image.
    */
-  private columnFilterGradient(setup: WinogradSetup, columns: ColumnPlan, row: number, v: number, e: number, g: ConvolutionGeometry, accumulate: boolean): void {
-    const { tiles } = setup;
+  private columnFilterGradient(columns: ColumnPlan, row: number, v: number, e: number, g: ConvolutionGeometry, accumulate: boolean): void {
     const [channels, n] = [g.inChannels, g.outChannels];
-    const { width } = winogradPlan(g);
-    const pairs = tiles * (g.outW / 2);
-    const transformed = ((tiles - 1) * width) / 2 + g.outW / 2;
-    const [p, gradients] = [columns.planes, columns.products];
-    const columnBytes = channels * 4;
+    const { planes: p, products: gradients, outputPairs: pairs } = columns;
     this.kernels.winogradGradientRows(e, n * 4, gradients[0], gradients[1], gradients[2], gradients[3], pairs, 1);
-    let [offset, plane] = [0, row * columns.planesPerRow];
-    for (const run of columns.runs) {
-      const from = v + offset * columnBytes;
-      if (run === 3) this.kernels.winogradInput(from, columnBytes, p[0], p[1], p[2], p[3], transformed);
-      else this.kernels.winogradPairInput(from, columnBytes, p[0], p[1], p[2], transformed);
-      const used = run === 3 ? gradients : [gradients[0], gradients[1], gradients[3]];
-      used.forEach((gradient, k) => this.kernels.gemmTable(p[k], columns.tables.taps, columns.tables.pixels, gradient, n * 4, columns.filters + (plane + k) * channels * n * 4, n * 4, channels, n, pairs, accumulate ? 1 : 0));
-      offset += run;
-      plane += used.length;
+    for (const span of columns.spans) {
+      this.transformColumns(columns, span, v, channels);
+      const used = span.run === 3 ? gradients : [gradients[0], gradients[1], gradients[3]];
+      const first = row * columns.planesPerRow + span.plane;
+      used.forEach((gradient, k) => this.kernels.gemmTable(p[k], columns.tables.taps, columns.tables.pixels, gradient, n * 4, columns.filters + (first + k) * channels * n * 4, n * 4, channels, n, pairs, accumulate ? 1 : 0));
     }
   }
 
   /** The filter rows' tap sums P_i (at `filters`) from their column planes' sums: each run's filter transform transposed, as for the rows. */
   private columnSumsToTaps(setup: WinogradSetup, columns: ColumnPlan, count: number, g: ConvolutionGeometry): void {
-    const { filters, filterRow } = setup;
-    const tap = g.inChannels * g.outChannels;
     const heap = this.heap();
-    for (let i = 0; i < count; i++) {
-      let [offset, plane] = [0, i * columns.planesPerRow];
-      for (const run of columns.runs) {
-        (run === 3 ? filterGradientRows : pairFilterGradientRows)(heap, columns.filters / 4 + plane * tap, tap, filters / 4 + i * filterRow + offset * tap);
-        offset += run;
-        plane += run === 3 ? 4 : 3;
-      }
-    }
+    forEachColumnSpan(setup, columns, count, g, (span, tapsAt, planesAt, size) => (span.run === 3 ? filterGradientRows : pairFilterGradientRows)(heap, planesAt, size, tapsAt));
+  }
+
+  /** V's column pairs for `span` (v + its first tap's columns) transformed into columns.planes: F(2, 3)'s four, as winogradInput does for rows, or F(2, 2)'s three. */
+  private transformColumns(columns: ColumnPlan, span: ColumnSpan, v: number, channels: number): void {
+    const [p, from, columnBytes] = [columns.planes, v + span.tap * channels * 4, channels * 4];
+    if (span.run === 3) this.kernels.winogradInput(from, columnBytes, p[0], p[1], p[2], p[3], columns.transformed);
+    else this.kernels.winogradPairInput(from, columnBytes, p[0], p[1], p[2], columns.transformed);
   }
 }
