@@ -8,6 +8,11 @@
 import { FunctionWriter } from './encoder';
 import { exponentialOf, exponentialScratch, splatConstants } from './exp-kernels';
 
+/** Leaves on the stack the f32 `join` of the four lanes of vector `v`: (v0 join v1) join (v2 join v3). */
+function across(f: FunctionWriter, v: number, join: 'f32.max' | 'f32.add'): FunctionWriter {
+  return f.get(v).extractLane(0).get(v).extractLane(1).op(join).get(v).extractLane(2).get(v).extractLane(3).op(join).op(join);
+}
+
 /**
  * out[r] = max_c source[r, c] over `rows` rows of `columns` floats (columns >= 1): four
  * running maxima (every fourth number) in SIMD lanes, then joined. A NaN anywhere in a row
@@ -50,8 +55,8 @@ export function maxRows(): FunctionWriter {
         step(16);
         count(4);
       });
-      f.get(acc).extractLane(0).set(best);
-      for (let lane = 1; lane < 4; lane++) f.get(best).get(acc).extractLane(lane).op('f32.max').set(best);
+      // max is exact and NaN wins either way, so the lanes' order does not matter
+      across(f, acc, 'f32.max').set(best);
     }, () => {
       f.get('at').f32Load().set(best);
       f.i32(1).set('j');
@@ -139,15 +144,13 @@ export function softmaxRows(): FunctionWriter {
   };
   /** The address of byte j of the row at `pointer`. */
   const at = (pointer: string) => f.get(pointer).get('j').op('i32.add');
-  /** The horizontal f32 `join` of vector `v`'s four lanes, left on the stack. */
-  const across = (v: number, join: 'f32.max' | 'f32.add') => f.get(v).extractLane(0).get(v).extractLane(1).op(join).get(v).extractLane(2).get(v).extractLane(3).op(join).op(join);
   f.get('columns').i32(2).op('i32.shl').set('columns'); // in bytes from here on
   f.whileLoop(() => f.get('rows'), () => {
     // m: four running maxima (pmax is one instruction; a NaN logit makes its row's p NaN below anyway)
     lanes.forEach(({ z }, u) => f.get('logits').memory('v128.load', 16 * u).set(z));
     overRow(() => lanes.forEach(({ z }, u) => f.get(z).get('logits').get('j').op('i32.add').memory('v128.load', 16 * u).simd('f32x4.pmax').set(z)));
     f.get(lanes[0].z).get(lanes[1].z).simd('f32x4.pmax').get(lanes[2].z).get(lanes[3].z).simd('f32x4.pmax').simd('f32x4.pmax').set(maximum);
-    across(maximum, 'f32.max').tee(best).simd('f32x4.splat').set(maximum);
+    across(f, maximum, 'f32.max').tee(best).simd('f32x4.splat').set(maximum);
     // p = exp(l - m), not yet divided, and its sum in four vectors of running sums
     lanes.forEach(({ sum }) => f.zeroVector().set(sum));
     overRow(() => {
@@ -162,7 +165,7 @@ export function softmaxRows(): FunctionWriter {
       });
     });
     f.get(lanes[0].sum).get(lanes[1].sum).simd('f32x4.add').get(lanes[2].sum).get(lanes[3].sum).simd('f32x4.add').simd('f32x4.add').set(first.sum);
-    across(first.sum, 'f32.add').set(total);
+    across(f, first.sum, 'f32.add').set(total);
     f.f32(1).get(total).op('f32.div').simd('f32x4.splat').set(scale);
     // p times 1 / s
     overRow(() => lanes.forEach((_, u) => {
