@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { copyRows, HeapKernels, roundUp4, transposeRows, type Epilogue } from './heap';
+import type { WasmKernels } from './kernels';
 
 /** Rows of B per chunk of the inner dimension, at most: 256 kB of B at 256 columns. */
 const CHUNK_BYTES = 256 * 1024;
@@ -44,6 +45,40 @@ export function productShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boo
   return { batch: Math.max(aBatch, bBatch), aBatch, bBatch, m, k, n, transposeA, transposeB, matrices };
 }
 
+/** Rows of B (of `wide` floats) per chunk of an inner dimension k: what keeps that part of B in cache. */
+export const innerChunk = (k: number, wide: number) => Math.max(1, Math.min(k, Math.floor(CHUNK_BYTES / (wide * 4))));
+
+/** A product for gemm: A[r, s] at a + r*aRow + s*aStep, B and C in rows ldb and ldc bytes apart (n a multiple of 4); addresses in bytes. */
+export interface GemmOperands {
+  a: number;
+  aRow: number;
+  aStep: number;
+  b: number;
+  ldb: number;
+  c: number;
+  ldc: number;
+  m: number;
+  n: number;
+  k: number;
+  /** The address of n numbers added to every row, or 0. */
+  bias?: number;
+  relu?: number;
+}
+
+/**
+ * C[m, n] = A[m, k] B[k, n] (+ bias, then relu), the inner dimension in chunks of innerChunk
+ * rows of B, each added into C: every product of ours with the same operands rounds the same.
+ */
+export function chunkedProduct(kernels: WasmKernels, { a, aRow, aStep, b, ldb, c, ldc, m, n, k, bias = 0, relu = 0 }: GemmOperands): void {
+  const chunk = innerChunk(k, n);
+  for (let first = 0; first < k; first += chunk) {
+    const count = Math.min(chunk, k - first);
+    // C[m, n] (+)= A[m, first : first + count] B[first : first + count, n]; the bias with the first part, relu after the last
+    const [firstPart, lastPart] = [first === 0, first + count === k];
+    kernels.gemm(a + first * aStep, aRow, aStep, b + first * ldb, ldb, c, ldc, m, n, count, firstPart ? 0 : 1, firstPart ? bias : 0, lastPart ? relu : 0);
+  }
+}
+
 export class SimdMatMul extends HeapKernels {
   /** C = op(A) op(B) (+ bias, then max(0, .) if relu) for each batch: [batch, m, n] ([m, n] from matrices). */
   product(a: tf.TensorInfo, b: tf.TensorInfo, p: ProductShape, epilogue: Epilogue = {}): tf.TensorInfo {
@@ -57,7 +92,6 @@ export class SimdMatMul extends HeapKernels {
     }
     const wide = roundUp4(n); // the product's columns come in fours: narrower ones are padded
     const copiedB = p.transposeB || wide !== n;
-    const chunk = Math.max(1, Math.min(k, Math.floor(CHUNK_BYTES / (wide * 4))));
     const [bRows, cRows, paddedBias] = this.scratch.regions([copiedB ? k * wide * 4 : 0, wide !== n ? m * wide * 4 : 0, wide !== n ? wide * 4 : 0]);
     const [aAt, bAt] = [this.address(a), this.address(b)];
     let bias = epilogue.bias ? this.address(epilogue.bias) : 0;
@@ -78,12 +112,7 @@ export class SimdMatMul extends HeapKernels {
       if (copiedB && (batch === 0 || p.bBatch !== 1)) this.copyB(bBase, bRows, p, wide);
       const [bMatrix, ldb] = copiedB ? [bRows, wide * 4] : [bBase, n * 4];
       const c = wide !== n ? cRows : outAt + batch * m * n * 4;
-      for (let first = 0; first < k; first += chunk) {
-        const count = Math.min(chunk, k - first);
-        // C[m, wide] (+)= A[m, first : first + count] B[first : first + count, wide]; the bias with the first part, relu after the last
-        const [firstPart, lastPart] = [first === 0, first + count === k];
-        this.kernels.gemm(aBase + first * aStep, aRow, aStep, bMatrix + first * ldb, ldb, c, wide * 4, m, wide, count, firstPart ? 0 : 1, firstPart ? bias : 0, lastPart ? relu : 0);
-      }
+      chunkedProduct(this.kernels, { a: aBase, aRow, aStep, b: bMatrix, ldb, c, ldc: wide * 4, m, n: wide, k, bias, relu });
       if (wide !== n) copyRows(this.heap(), cRows, wide, outAt + batch * m * n * 4, n, m, n);
     }
     return out;

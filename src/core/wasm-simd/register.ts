@@ -9,13 +9,24 @@ import * as tf from '@tensorflow/tfjs';
 import { convolutionGeometry, SimdConvolutions, type ConvolutionGeometry } from './convolution';
 import { heapKernelsFor, type WasmBackend } from './heap';
 import { productShape, SimdMatMul } from './matmul';
+import { fitsProductSoftmax, SimdProductSoftmax, type ProductSoftmaxShape } from './product-softmax';
 
 let enabled = true;
+
+/**
+ * Our kernels' names, for a linear layer's logits and their softmax cross-entropy in one
+ * pass (product-softmax.ts): PRODUCT_SOFTMAX takes x [N, F], w [F, G*K], b [G*K] and values
+ * [N*G] (int32) to p [N*G, K], offsets and sums [N*G]; PRODUCT_SOFTMAX_GRADIENTS takes x, w,
+ * p, values and dy [N*G] to dx, dw and db.
+ */
+export const PRODUCT_SOFTMAX = 'GpProductSoftmax';
+export const PRODUCT_SOFTMAX_GRADIENTS = 'GpProductSoftmaxGradients';
 
 /** Our passes on one backend's heap (none without a heap to work on). */
 interface Ours {
   convolutions: SimdConvolutions;
   products: SimdMatMul;
+  productSoftmax: SimdProductSoftmax;
 }
 const perBackend = new WeakMap<object, Ours | null>();
 
@@ -30,7 +41,8 @@ function oursOn(backend: object): Ours | null {
   if (!perBackend.has(backend)) {
     const convolutions = heapKernelsFor(SimdConvolutions, backend as WasmBackend);
     const products = heapKernelsFor(SimdMatMul, backend as WasmBackend);
-    perBackend.set(backend, convolutions && products ? { convolutions, products } : null);
+    const productSoftmax = heapKernelsFor(SimdProductSoftmax, backend as WasmBackend);
+    perBackend.set(backend, convolutions && products && productSoftmax ? { convolutions, products, productSoftmax } : null);
   }
   return perBackend.get(backend) ?? null;
 }
@@ -48,6 +60,31 @@ interface ConvAttrs {
    * PixelCNN's): the rows above it may be combined among themselves, not with it (winograd.ts).
    */
   lastRowApart?: boolean;
+}
+
+/** Does the current backend run PRODUCT_SOFTMAX on this shape (WASM on one thread, with our kernels on)? Else the caller composes TF.js's ops. */
+export function runsProductSoftmax(shape: { features: number; categories: number }): boolean {
+  if (!enabled || tf.getBackend() !== 'wasm' || !fitsProductSoftmax(shape) || !tf.getKernel(PRODUCT_SOFTMAX, 'wasm')) return false;
+  // on several threads XNNPACK's products run in parallel and ours do not
+  return oursOn(tf.backend())?.products.threads === 1;
+}
+
+/** The shape of a product and softmax from x [N, F], w [F, G*K] and the values [N*G]. */
+function productSoftmaxShape(x: tf.TensorInfo, w: tf.TensorInfo, values: tf.TensorInfo): ProductSoftmaxShape {
+  const [rows, features] = x.shape;
+  const groups = values.shape[0] / rows;
+  return { rows, features, groups, categories: w.shape[1] / groups };
+}
+
+/** Our kernel `name`, which has no TF.js kernel behind it: callers ask runsProductSoftmax first. */
+function ours(name: string, run: (inputs: tf.NamedTensorInfoMap, ours: Ours) => tf.TensorInfo[]): void {
+  if (tf.getKernel(name, 'wasm')) return;
+  const kernelFunc = ({ inputs, backend }: Parameters<tf.KernelFunc>[0]) => {
+    const found = enabled ? oursOn(backend) : null;
+    if (!found) throw new Error(`${name} needs our WebAssembly kernels: ask runsProductSoftmax first`);
+    return run(inputs, found);
+  };
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
 }
 
 /** A bias per channel ([C], [1, C], ...): other shapes broadcast along other axes. */
@@ -134,5 +171,15 @@ export function registerSimdConvolutions(): void {
     const shape = productShape(a, b, transposeA, transposeB);
     if (!shape || (bias ? bias.dtype !== 'float32' || !perChannel(bias.shape, shape.n) : activation === 'relu')) return null;
     return products.product(a, b, shape, { bias, relu: activation === 'relu' });
+  });
+
+  ours(PRODUCT_SOFTMAX, (inputs, { productSoftmax }) => {
+    const { x, w, b, values } = inputs as Record<string, tf.TensorInfo>;
+    return productSoftmax.forward(x, w, b, values, productSoftmaxShape(x, w, values));
+  });
+
+  ours(PRODUCT_SOFTMAX_GRADIENTS, (inputs, { productSoftmax }) => {
+    const { x, w, p, values, dy } = inputs as Record<string, tf.TensorInfo>;
+    return productSoftmax.gradients(x, w, p, values, dy, productSoftmaxShape(x, w, values));
   });
 }

@@ -32,7 +32,7 @@ import { MaskedHead } from './masked-head';
 import { CachedGatedPass } from './gated-pixelcnn-cache';
 import { gate, GatePair, horizontalMask, shiftDown, WindowConv } from './gated-pixelcnn-convs';
 import type { MaskType } from './masked-conv';
-import { negLogLikelihood, type Categories } from './pixel-likelihood';
+import type { Categories } from './pixel-likelihood';
 import type { ValuePass } from './pixel-sampler';
 import type { PixelCnnSize } from './pixelcnn-network';
 
@@ -126,7 +126,7 @@ export class GatedPixelCnnNetwork implements AutoregressiveNetwork {
 
   /** -log p(x) per image, in nats: [B, H, W, C] -> [B]. No dropout, so `training` changes nothing. */
   negLogLikelihood(input: tf.Tensor4D, values: tf.Tensor4D, _training: boolean): tf.Tensor1D {
-    return tf.tidy(() => negLogLikelihood(this.logits(input), values));
+    return tf.tidy(() => this.head.negLogLikelihood(this.features(input), values));
   }
 
   /**

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../random';
 import { MaskedConv2d } from './masked-conv';
-import type { Categories } from './pixel-likelihood';
+import { negLogLikelihood, productSoftmaxCrossEntropy, type Categories } from './pixel-likelihood';
 
 export class MaskedHead {
   private readonly hidden: MaskedConv2d;
@@ -37,6 +37,28 @@ export class MaskedHead {
       const [batch, height, width] = out.shape;
       // [B, h, w, C * K] -> [B, h, w, C, K]
       return out.reshape([batch, height, width, this.channels, this.categories]);
+    });
+  }
+
+  /**
+   * -log p(x) per image in nats, from the features: [B, h, w, F] and the values x [B, h, w,
+   * C] -> [B]. As negLogLikelihood(apply(features), x), but for 256-way logits the output
+   * layer and its softmax cross-entropy run together, so that on WASM the logits are never
+   * written out whole (./pixel-likelihood.ts, productSoftmaxCrossEntropy).
+   */
+  negLogLikelihood(features: tf.Tensor4D, x: tf.Tensor4D): tf.Tensor1D {
+    return tf.tidy(() => {
+      if (this.categories === 1) return negLogLikelihood(this.apply(features), x);
+      const [batch, height, width] = features.shape;
+      const hidden = tf.relu(this.hidden.apply(features));
+      const perPixel = hidden.shape[3];
+      // [B, h, w, F] -> [B*h*w, F]; the output layer's masked 1x1 kernel [1, 1, F, C*K] -> [F, C*K]
+      const rows = hidden.reshape([batch * height * width, perPixel]) as tf.Tensor2D;
+      const weights = this.output.upperKernel().reshape([perPixel, this.channels * this.categories]) as tf.Tensor2D;
+      // [B, h, w, C] -> [B*h*w*C]: one value per group of K logits, colour c's after those of its pixel's earlier colours
+      const perValue = productSoftmaxCrossEntropy(rows, weights, this.output.bias, x.reshape([-1]).toInt() as tf.Tensor1D);
+      // [B*h*w*C] -> [B, h*w*C] -> [B]
+      return perValue.reshape([batch, -1]).sum(1) as tf.Tensor1D;
     });
   }
 

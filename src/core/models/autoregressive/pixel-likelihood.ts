@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { hasOneHotDifference, hasSoftmaxRows, ONE_HOT_DIFFERENCE, SOFTMAX_ROWS } from '../../wasm-heap-rows';
+import { PRODUCT_SOFTMAX, PRODUCT_SOFTMAX_GRADIENTS, runsProductSoftmax } from '../../wasm-simd/register';
 
 /** Logits per value: 256 for 8-bit data, 1 for binary data. */
 export type Categories = 256 | 1;
@@ -56,6 +57,41 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, values: tf.Tensor1D): t
     return { value, gradFunc };
   });
   return crossEntropy(logits) as tf.Tensor1D;
+}
+
+/**
+ * -log softmax(l)[v] for the logits of a linear layer, l = x w + b: x [N, F], w [F, G*K],
+ * b [G*K] and the values [N*G] (int32), G groups (colours) of K logits a row of x -> [N*G],
+ * row n*G + g reading logits [g*K, (g+1)*K) of row n.
+ *
+ * On WASM the product, the softmax and the gradients run in one pass of chunks
+ * (src/core/wasm-simd/product-softmax.ts), with the same numbers as the ops composed here:
+ * the [N, G*K] logits and their gradient, most of a PixelCNN step's memory traffic on 8-bit
+ * data, are never written out whole.
+ */
+export function productSoftmaxCrossEntropy(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, values: tf.Tensor1D): tf.Tensor1D {
+  const [rows, features] = x.shape;
+  const groups = values.shape[0] / rows;
+  const categories = w.shape[1] / groups;
+  if (!runsProductSoftmax({ features, categories })) {
+    // [N, G*K] -> [N*G, K]
+    return tf.tidy(() => softmaxCrossEntropy(tf.fused.matMul({ a: x, b: w, bias: b }).reshape([rows * groups, categories]) as tf.Tensor2D, values));
+  }
+  const crossEntropy = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xs, ws, bs, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const v = values.toInt();
+    const [p, offsets, sums] = tf.engine().runKernel(PRODUCT_SOFTMAX, { x: xs, w: ws, b: bs, values: v }) as tf.Tensor[];
+    // -log p[v] = (m - l_v) + log sum_k exp(l_k - m)
+    const value = offsets.add(sums.log());
+    tf.dispose([offsets, sums]);
+    save([xs, ws, p, v]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xSaved, wSaved, pSaved, vSaved] = saved;
+      return tf.engine().runKernel(PRODUCT_SOFTMAX_GRADIENTS, { x: xSaved, w: wSaved, p: pSaved, values: vSaved, dy }) as tf.Tensor[];
+    };
+    return { value, gradFunc };
+  });
+  return crossEntropy(x, w, b) as tf.Tensor1D;
 }
 
 /**

@@ -17,7 +17,7 @@ import type { Random } from '../../random';
 import type { AutoregressiveNetwork } from './autoregressive-network';
 import { MaskedConv2d } from './masked-conv';
 import { MaskedHead } from './masked-head';
-import { negLogLikelihood, type Categories } from './pixel-likelihood';
+import type { Categories } from './pixel-likelihood';
 import type { ValuePass } from './pixel-sampler';
 import { CachedPixelCnnPass } from './pixelcnn-cache';
 
@@ -84,7 +84,7 @@ export class PixelCnnNetwork implements AutoregressiveNetwork {
 
   /** -log p(x) per image in nats, from the logits of every value: [B, H, W, C] -> [B]. */
   negLogLikelihood(input: tf.Tensor4D, values: tf.Tensor4D): tf.Tensor1D {
-    return tf.tidy(() => negLogLikelihood(this.logits(input), values));
+    return tf.tidy(() => this.head.negLogLikelihood(this.features(input), values));
   }
 
   /** The sampler's fast pass: activations of drawn pixels kept, one pixel computed per value. */

@@ -18,7 +18,7 @@ import type { AutoregressiveNetwork } from './autoregressive-network';
 import { DiagonalBiLstm } from './diagonal-bilstm';
 import { MaskedConv2d } from './masked-conv';
 import { MaskedHead } from './masked-head';
-import { negLogLikelihood, type Categories } from './pixel-likelihood';
+import type { Categories } from './pixel-likelihood';
 import type { ValuePass } from './pixel-sampler';
 import { CachedPixelRnnPass } from './pixelrnn-cache';
 import { RowLstm } from './row-lstm';
@@ -99,7 +99,7 @@ export class PixelRnnNetwork implements AutoregressiveNetwork {
   }
 
   negLogLikelihood(input: tf.Tensor4D, values: tf.Tensor4D): tf.Tensor1D {
-    return tf.tidy(() => negLogLikelihood(this.logits(input), values));
+    return tf.tidy(() => this.head.negLogLikelihood(this.features(input), values));
   }
 
   /** The logits of the pixel at (row, column) of x, the head on that pixel alone: [B, h, W, C] -> [B, C, K]. */
