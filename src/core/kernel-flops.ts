@@ -8,7 +8,8 @@
  *   2 * B * Ho * Wo * Co * Fh * Fw * Ci
  * FLOPs; its input gradient and its filter gradient do the same number (each is the same
  * sum of products, regrouped). A product of [.., M, K] and [.., K, N] does 2 * M * K * N per
- * matrix of the batch.
+ * matrix of the batch. Our one-pass output layer and softmax (GpProductSoftmax and its
+ * gradients) counts as the products it holds.
  */
 
 export interface KernelCall {
@@ -58,6 +59,16 @@ export function kernelFlops(call: KernelCall): number {
       const transposeA = Boolean(call.attrs?.transposeA);
       const inner = transposeA ? first[first.length - 2] : first[first.length - 1];
       return 2 * product(output) * inner;
+    }
+    case 'GpProductSoftmax': {
+      // ours (src/core/wasm-simd/product-softmax.ts): x [N, F] times w [F, G*K], then the softmax
+      if (!first || !second) return 0;
+      return 2 * product(first) * second[1];
+    }
+    case 'GpProductSoftmaxGradients': {
+      // ours: dX = D W^T and dW = X^T D, x [N, F] and w [F, G*K]
+      if (!first || !second) return 0;
+      return 2 * 2 * product(first) * second[1];
     }
     default:
       return 0;

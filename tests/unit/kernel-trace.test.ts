@@ -27,6 +27,12 @@ describe('FLOPs of a kernel call (src/core/kernel-flops.ts)', () => {
     expect(kernelFlops({ name: '_FusedMatMul', inputShapes: [[4, 5], [5, 6], [6]], outputShapes: [[4, 6]] })).toBe(2 * 4 * 5 * 6);
     expect(kernelFlops({ name: 'Add', inputShapes: [[4, 5], [4, 5]], outputShapes: [[4, 5]] })).toBe(0);
   });
+
+  it('our output layer and softmax in one pass counts as its products: X W forwards, D W^T and X^T D backwards', () => {
+    // x [7, 8], w [8, 3 * 16], values [21]
+    expect(kernelFlops({ name: 'GpProductSoftmax', inputShapes: [[7, 8], [8, 48], [48], [21]], outputShapes: [[21, 16], [21], [21]] })).toBe(2 * 7 * 8 * 48);
+    expect(kernelFlops({ name: 'GpProductSoftmaxGradients', inputShapes: [[7, 8], [8, 48], [21, 16], [21], [21]], outputShapes: [[7, 8], [8, 48], [48]] })).toBe(2 * 2 * 7 * 8 * 48);
+  });
 });
 
 describe('tracing kernels (src/core/kernel-trace.ts)', () => {
