@@ -3,7 +3,8 @@
  * matrix-product kernels, each in front of the kernel registered before it, which still runs
  * the cases ours leave (see those files) and runs everything while
  * `useSimdKernels(false)` is in force (the benchmark's and tests' side-by-side
- * comparisons).
+ * comparisons). Also registers product-softmax.ts's one-pass output layer and softmax as
+ * kernels of our own, which the PixelCNNs' likelihood asks for (runsProductSoftmax).
  */
 import * as tf from '@tensorflow/tfjs';
 import { convolutionGeometry, SimdConvolutions, type ConvolutionGeometry } from './convolution';
@@ -77,7 +78,7 @@ function productSoftmaxShape(x: tf.TensorInfo, w: tf.TensorInfo, values: tf.Tens
 }
 
 /** Our kernel `name`, which has no TF.js kernel behind it: callers ask runsProductSoftmax first. */
-function ours(name: string, run: (inputs: tf.NamedTensorInfoMap, ours: Ours) => tf.TensorInfo[]): void {
+function registerOurs(name: string, run: (inputs: tf.NamedTensorInfoMap, ours: Ours) => tf.TensorInfo[]): void {
   if (tf.getKernel(name, 'wasm')) return;
   const kernelFunc = ({ inputs, backend }: Parameters<tf.KernelFunc>[0]) => {
     const found = enabled ? oursOn(backend) : null;
@@ -173,12 +174,12 @@ export function registerSimdConvolutions(): void {
     return products.product(a, b, shape, { bias, relu: activation === 'relu' });
   });
 
-  ours(PRODUCT_SOFTMAX, (inputs, { productSoftmax }) => {
+  registerOurs(PRODUCT_SOFTMAX, (inputs, { productSoftmax }) => {
     const { x, w, b, values } = inputs as Record<string, tf.TensorInfo>;
     return productSoftmax.forward(x, w, b, values, productSoftmaxShape(x, w, values));
   });
 
-  ours(PRODUCT_SOFTMAX_GRADIENTS, (inputs, { productSoftmax }) => {
+  registerOurs(PRODUCT_SOFTMAX_GRADIENTS, (inputs, { productSoftmax }) => {
     const { x, w, p, values, dy } = inputs as Record<string, tf.TensorInfo>;
     return productSoftmax.gradients(x, w, p, values, dy, productSoftmaxShape(x, w, values));
   });
