@@ -18,6 +18,7 @@ import { registerActivationKernels } from './wasm-heap-activations';
 import { registerArithmeticKernels } from './wasm-heap-arithmetic';
 import { registerNormalNoise } from './wasm-heap-noise';
 import { registerLangevinMove } from './wasm-heap-langevin';
+import { registerAdamUpdate } from './wasm-heap-adam';
 import { registerSimdConvolutions } from './wasm-simd/register';
 
 /** Padding per axis of an NHWC tensor, [before, after]: TF.js's conv_util.ExplicitPadding, which tfjs does not re-export. */
@@ -177,6 +178,7 @@ export function registerWasmGradientKernels(): void {
   registerArithmeticKernels();
   registerNormalNoise();
   registerLangevinMove();
+  registerAdamUpdate();
   speedUpWasmTransposedMatMul();
   speedUpWasmInputGradient();
   fixResizeNearestGradient('wasm');

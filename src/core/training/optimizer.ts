@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ParamValue } from '../params/schema';
 import { MOMENTS_IN_VARIABLE_ORDER } from './checkpoint';
 import { assignVariables, type ModelState, type StatePart } from './model-state';
+import { onePassAdam } from './one-pass-adam';
 
 /** Which keys of the run's values hold this optimizer's settings. */
 export interface AdamKeys {
@@ -32,7 +33,8 @@ export class AdamOptimizer implements StatePart {
       if (typeof values[key] !== 'number') throw new Error(`No optimizer setting "${key}" among the run's values`);
       return values[key] as number;
     };
-    this.adam = tf.train.adam(setting(keys.lr, 0.001), setting(keys.beta1, DEFAULT_BETAS.beta1), setting(keys.beta2, DEFAULT_BETAS.beta2));
+    // TF.js's Adam, with each variable's update one kernel on WASM (./one-pass-adam.ts)
+    this.adam = onePassAdam(setting(keys.lr, 0.001), setting(keys.beta1, DEFAULT_BETAS.beta1), setting(keys.beta2, DEFAULT_BETAS.beta2));
   }
 
   /** One update of this network's variables down the gradient of `loss`; returns the loss before the update. */

@@ -19,6 +19,7 @@
  * 43 without, against 30-35 for XNNPACK's matrix product in tfjs-backend-wasm 4.22; ROWS = 6
  * (12 accumulators) spilled registers and ran at 40.
  */
+import { adamUpdate } from './adam-kernel';
 import { copyRuns, sumRows } from './copy-kernels';
 import { encodeModule, FunctionWriter } from './encoder';
 import { binary, eluGradient, langevinMove, leakyRelu, leakyReluGradient, reluGradient, swishGradient } from './elementwise-kernels';
@@ -132,9 +133,9 @@ function gemm(fused: boolean, tables = false): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput) over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput) and adamUpdate over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput()], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -179,6 +180,8 @@ export interface WasmKernels {
   normalFast(out: number, count: number, state: number, tables: number, slow: number): void;
   /** patchDot: the patch parameters of patchWalk, then out, n and depthBytes (see patchDot). */
   patchDot(image: number, filterT: number, ...patchOutNDepth: number[]): void;
+  /** adam-kernel.ts: x, m, v, g, the addresses of 1 - beta1^t and 1 - beta2^t, the outputs x', m', v', count, then ADAM_SCALARS as float32 bits */
+  adamUpdate(...addressesCountAndBits: number[]): void;
 }
 
 /** Instantiates the kernels on `memory` (a heap they share with whoever allocates in it). */
