@@ -19,6 +19,7 @@ import { registerArithmeticKernels } from './wasm-heap-arithmetic';
 import { registerNormalNoise } from './wasm-heap-noise';
 import { registerLangevinMove } from './wasm-heap-langevin';
 import { registerAdamUpdate } from './wasm-heap-adam';
+import { registerGate } from './wasm-heap-gate';
 import { registerSimdConvolutions } from './wasm-simd/register';
 
 /** Padding per axis of an NHWC tensor, [before, after]: TF.js's conv_util.ExplicitPadding, which tfjs does not re-export. */
@@ -179,6 +180,7 @@ export function registerWasmGradientKernels(): void {
   registerNormalNoise();
   registerLangevinMove();
   registerAdamUpdate();
+  registerGate();
   speedUpWasmTransposedMatMul();
   speedUpWasmInputGradient();
   fixResizeNearestGradient('wasm');

@@ -83,6 +83,24 @@ export function exponentialOf(f: FunctionWriter, c: Record<ConstantName, number>
   f.get(t).i32(23).simd('i32x4.shl').simd('f32x4.mul').get(underflow).simd('v128.andnot');
 }
 
+/** The eight v128 locals sigmoidOf works in, their names ending in `suffix`. */
+export const sigmoidScratch = (f: FunctionWriter, suffix: string) => [f.local('v128', `z${suffix}`), f.local('v128', `e${suffix}`), ...exponentialScratch(f, suffix)];
+
+/**
+ * Writes code that leaves sigmoid(x) on the stack for the vector in local `x`: with
+ * e = exp(-|x|) <= 1, which cannot overflow, (x > 0 ? 1 : e) / (1 + e). A NaN gives NaN;
+ * below -87.3 it is 0, as TF.js's. `scratch` are eight v128 locals (sigmoidScratch).
+ */
+export function sigmoidOf(f: FunctionWriter, c: Record<ConstantName, number>, x: number, scratch: number[]): FunctionWriter {
+  const [z, e, ...exponential] = scratch;
+  // z = -|x|: the sign bit set
+  f.get(x).get(c.sign).simd('v128.or').set(z);
+  exponentialOf(f, c, z, exponential);
+  // (x > 0 ? 1 : e) / (1 + e)
+  f.tee(e).get(c.one).simd('f32x4.add').set(z);
+  return f.get(c.one).get(e).get(x).zeroVector().simd('f32x4.gt').simd('v128.bitselect').get(z).simd('f32x4.div');
+}
+
 /**
  * s[i] = sigmoid(x[i]), y[i] = x[i] s[i] for `count` floats (addresses in bytes). With
  * e = exp(-|x|) <= 1, which cannot overflow: sigmoid(x) = 1 / (1 + e) for x > 0 and
@@ -99,14 +117,7 @@ export function swishForward(unroll = 4): FunctionWriter {
   }));
   const advance = (bytes: number) => ['x', 's', 'y'].forEach((pointer) => f.get(pointer).i32(bytes).op('i32.add').set(pointer));
   /** The vector in `x` to its sigmoid in `s`. */
-  const sigmoid = ({ x, z, e, s, scratch }: (typeof lanes)[number]) => {
-    // z = -|x|: the sign bit set
-    f.get(x).get(c.sign).simd('v128.or').set(z);
-    exponentialOf(f, c, z, scratch);
-    // (x > 0 ? 1 : e) / (1 + e)
-    f.tee(e).get(c.one).simd('f32x4.add').set(z);
-    f.get(c.one).get(e).get(x).zeroVector().simd('f32x4.gt').simd('v128.bitselect').get(z).simd('f32x4.div').set(s);
-  };
+  const sigmoid = ({ x, z, e, s, scratch }: (typeof lanes)[number]) => sigmoidOf(f, c, x, [z, e, ...scratch]).set(s);
   f.whileLoop(() => f.get('count').i32(4 * unroll).op('i32.ge_u'), () => {
     lanes.forEach((lane, u) => {
       f.get('x').memory('v128.load', 16 * u).set(lane.x);

@@ -22,6 +22,7 @@
 import { adamUpdate } from './adam-kernel';
 import { copyRuns, sumRows } from './copy-kernels';
 import { encodeModule, FunctionWriter } from './encoder';
+import { gateForward, gateGradient } from './gate-kernels';
 import { binary, eluGradient, langevinMove, leakyRelu, leakyReluGradient, reluGradient, swishGradient } from './elementwise-kernels';
 import { exponential, softplus, swishForward } from './exp-kernels';
 import { normalFast } from './noise-kernel';
@@ -133,9 +134,9 @@ function gemm(fused: boolean, tables = false): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput) and adamUpdate over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward and gateGradient over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate()], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -182,6 +183,8 @@ export interface WasmKernels {
   patchDot(image: number, filterT: number, ...patchOutNDepth: number[]): void;
   /** adam-kernel.ts: x, m, v, g, the addresses of 1 - beta1^t and 1 - beta2^t, the outputs x', m', v', count, then ADAM_SCALARS as float32 bits */
   adamUpdate(...addressesCountAndBits: number[]): void;
+  gateForward(c2: number, h: number, out: number, s: number, pixels: number, channels: number): void;
+  gateGradient(dy: number, c2: number, s: number, dc2: number, pixels: number, channels: number): void;
 }
 
 /** Instantiates the kernels on `memory` (a heap they share with whoever allocates in it). */

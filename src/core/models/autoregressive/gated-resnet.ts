@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../random';
+import { gatedSum } from './gated-sum';
 import { PixelDense, ShiftedConv2d, type ShiftDirection } from './shifted-conv';
 
 const WINDOWS: Record<ShiftDirection, [number, number]> = { down: [2, 3], 'down-right': [2, 2] };
@@ -58,9 +59,8 @@ export class ResidualBlock {
       if (training && this.options.dropout > 0) c1 = tf.dropout(c1, this.options.dropout, undefined, seed()) as tf.Tensor4D;
       const c2 = this.second.apply(c1);
       if (!this.options.gated) return h.add(c2);
-      // [B, H, W, 2F] -> two [B, H, W, F]: values and gates
-      const [values, gates] = tf.split(c2, 2, 3);
-      return h.add(values.mul(tf.sigmoid(gates)));
+      // h + values sigmoid(gates), the two halves of c2's channels
+      return gatedSum(h, c2);
     });
   }
 

@@ -23,6 +23,7 @@
  * the values drawn are those of the naive pass. Dropout is off, as in every sampling pass.
  */
 import * as tf from '@tensorflow/tfjs';
+import { gatedSum } from './gated-sum';
 import type { ResidualBlock } from './gated-resnet';
 import type { ValuePass } from './pixel-sampler';
 import { shiftRight, type ShiftedConv2d } from './shifted-conv';
@@ -203,8 +204,8 @@ export class CachedPixelCnnPlusPlusPass implements ValuePass {
     c1 = tf.elu(c1);
     const c2 = conv(block.second, this.window(s, `${name}c1`, c1));
     if (!this.network.options.gated) return h.add(c2);
-    const [values, gates] = halves(c2);
-    return h.add(values.mul(tf.sigmoid(gates)));
+    // as the block computes it (the same kernel on WASM), so the same numbers as a whole pass
+    return gatedSum(h, c2);
   }
 
   /** What scale s's row for image row r takes from the down pass of the scale below it (`stream` 0: u, 1: ul): its row `key` grown to scale s's size. */
@@ -311,20 +312,10 @@ function conv(layer: ShiftedConv2d, rows: tf.Tensor4D): Row {
 }
 
 /*
- * On WASM, splitting or joining tensors along their last axis copies them a few numbers at
- * a time (one JavaScript copy per pixel); along the first axis, in one piece. A transpose
- * (one compiled kernel) moves the channels there first: the same numbers, sooner.
+ * On WASM, joining tensors along their last axis copies them a few numbers at a time (one
+ * JavaScript copy per pixel); along the first axis, in one piece. A transpose (one compiled
+ * kernel) moves the channels there first: the same numbers, sooner.
  */
-
-/** [n, 1, w, 2F] -> two [n, 1, w, F]: the first and second half of the channels (tf.split's). */
-function halves(x: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] {
-  const [n, , w, channels] = x.shape;
-  const F = channels / 2;
-  // [n, 1, w, 2F] -> [n*w, 2, F] -> [2, n*w, F]
-  const split = x.reshape([n * w, 2, F]).transpose([1, 0, 2]);
-  const half = (i: number) => split.slice([i, 0, 0], [1, n * w, F]).reshape([n, 1, w, F]) as tf.Tensor4D;
-  return [half(0), half(1)];
-}
 
 /** [n, 1, w, F] twice -> [n, 1, w, 2F]: tf.concat's along the channels. */
 function joined(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {

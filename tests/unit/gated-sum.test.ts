@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useNodeBackend } from '../../src/cli/node-backend';
+import { gatedSum, gatedSumByOps } from '../../src/core/models/autoregressive/gated-sum';
+import { GATE, GATE_GRADIENT, hasGate } from '../../src/core/wasm-heap-gate';
+import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
+
+/**
+ * PixelCNN++'s gate h + a sigmoid(b) as one kernel each way on WASM
+ * (src/core/models/autoregressive/gated-sum.ts) against TF.js's ops on the CPU backend: the
+ * outputs and both gradients to float rounding (our sigmoid is within 2 units in the last
+ * place of the true one, not XNNPACK's bits).
+ */
+
+type Result = { y: Float32Array; dh: Float32Array; dc2: Float32Array; kernels: string[] };
+
+/** y = gate(h, c2), and the gradients of sum(y r) by h and c2, on the current backend. */
+async function run(gate: typeof gatedSum, shape: [number, number, number, number], seed: number): Promise<Result> {
+  const [batch, height, width, channels] = shape;
+  // c2 spread over [-12, 12]: the sigmoid saturating at both ends, and a NaN-free range
+  const h = tf.tensor4d(seededValues(batch * height * width * channels, seed), shape);
+  const c2 = tf.tensor4d(Float32Array.from(seededValues(batch * height * width * 2 * channels, seed + 1), (value) => value * 12), [batch, height, width, 2 * channels]);
+  const r = tf.tensor4d(seededValues(batch * height * width * channels, seed + 2), shape);
+  const before = tf.memory().numTensors;
+  let y: tf.Tensor | undefined;
+  const profile = await tf.profile(() => {
+    y = gate(h, c2);
+    return tf.grads((a: tf.Tensor, b: tf.Tensor) => gate(a as tf.Tensor4D, b as tf.Tensor4D).mul(r).sum())([h, c2]);
+  });
+  const grads = profile.result as tf.Tensor[];
+  const result = { y: (await y!.data()) as Float32Array, dh: (await grads[0].data()) as Float32Array, dc2: (await grads[1].data()) as Float32Array, kernels: profile.kernels.map((kernel) => kernel.name) };
+  tf.dispose([y!, ...grads]);
+  expect(tf.memory().numTensors, 'tensors left').toBe(before);
+  tf.dispose([h, c2, r]);
+  return result;
+}
+
+describe('PixelCNN++\'s gate in one kernel each way on WASM', () => {
+  beforeAll(async () => {
+    await useNodeBackend('wasm');
+  });
+
+  it.each([
+    ['16 channels (PixelCNN++\'s default)', [2, 3, 5, 16]],
+    ['4 channels, one row', [1, 1, 7, 4]],
+    ['6 channels: TF.js\'s ops (not in fours)', [2, 2, 3, 6]],
+  ] as [string, [number, number, number, number]][])('%s: agrees with TF.js\'s ops on the CPU backend, forwards and backwards', async (_, shape) => {
+    const ours = await run(gatedSum, shape, 11);
+    const fits = shape[3] % 4 === 0;
+    expect(hasGate(shape[3])).toBe(fits);
+    // one kernel forwards (twice: y, and the pass the gradient records), one backwards; no split, sigmoid or concatenation
+    expect(ours.kernels.filter((name) => name === GATE || name === GATE_GRADIENT)).toEqual(fits ? [GATE, GATE, GATE_GRADIENT] : []);
+    if (fits) expect(ours.kernels.filter((name) => ['SplitV', 'Sigmoid', 'Concat'].includes(name))).toEqual([]);
+    await tf.setBackend('cpu');
+    const reference = await run(gatedSumByOps, shape, 11);
+    await tf.setBackend('wasm');
+    expectRelativelyClose(ours.y, reference.y, 1e-6, 'y');
+    expect(Array.from(ours.dh), 'dh is dy').toEqual(Array.from(reference.dh));
+    expectRelativelyClose(ours.dc2, reference.dc2, 1e-6, 'dc2');
+  });
+});
