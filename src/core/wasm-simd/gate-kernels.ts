@@ -12,37 +12,46 @@ import { FunctionWriter } from './encoder';
 import { sigmoidOf, sigmoidScratch, splatConstants } from './exp-kernels';
 
 /**
- * The loop over `pixels` pixels of `channels` (F, a multiple of 4) channels, four at a time:
- * the `wide` pointers (c2, dc2) advance by 2F floats a pixel (a, then b), the `narrow` ones by F.
+ * The loop over `pixels` pixels of `channels` (F, a multiple of 4) channels, `unroll` vectors
+ * of four at a time while that many are left in the pixel, then one: the `wide` pointers (c2,
+ * dc2) advance by 2F floats a pixel (a, then b), the `narrow` ones by F. `body(u)` handles the
+ * vector 16 u bytes on from each pointer.
  */
-function perPixel(f: FunctionWriter, wide: string[], narrow: string[], body: () => void): void {
+function perPixel(f: FunctionWriter, wide: string[], narrow: string[], body: (u: number) => void, unroll = 1): void {
+  const step = (vectors: number) => {
+    for (let u = 0; u < vectors; u++) body(u);
+    [...wide, ...narrow].forEach((pointer) => f.get(pointer).i32(16 * vectors).op('i32.add').set(pointer));
+    f.get('j').i32(4 * vectors).op('i32.add').set('j');
+  };
   f.whileLoop(() => f.get('pixels'), () => {
     f.i32(0).set('j');
-    f.whileLoop(() => f.get('j').get('channels').op('i32.lt_u'), () => {
-      body();
-      [...wide, ...narrow].forEach((pointer) => f.get(pointer).i32(16).op('i32.add').set(pointer));
-      f.get('j').i32(4).op('i32.add').set('j');
-    });
+    if (unroll > 1) f.whileLoop(() => f.get('channels').get('j').op('i32.sub').i32(4 * unroll).op('i32.ge_u'), () => step(unroll));
+    f.whileLoop(() => f.get('j').get('channels').op('i32.lt_u'), () => step(1));
     // past b's half of the pixel
     wide.forEach((pointer) => f.get(pointer).get('channels').i32(2).op('i32.shl').op('i32.add').set(pointer));
     f.get('pixels').i32(1).op('i32.sub').set('pixels');
   });
 }
 
-/** gateForward(c2, h, out, s, pixels, channels): s = sigmoid(b), out = h + a s (TF.js's h.add(a.mul(sigmoid(b)))). */
-export function gateForward(): FunctionWriter {
+/**
+ * gateForward(c2, h, out, s, pixels, channels): s = sigmoid(b), out = h + a s (TF.js's
+ * h.add(a.mul(sigmoid(b)))). Four vectors a turn where a pixel has them (PixelCNN++'s 16
+ * channels): each sigmoid is one long chain of dependent operations, and several side by side
+ * keep the processor busy (as swishForward's).
+ */
+export function gateForward(unroll = 4): FunctionWriter {
   const f = new FunctionWriter('gateForward', ['c2', 'h', 'out', 's', 'pixels', 'channels']);
   f.local('i32', 'j');
   const c = splatConstants(f);
-  const [b, sigmoid] = [f.local('v128', 'b'), f.local('v128', 'sigmoid')];
-  const scratch = sigmoidScratch(f, 'Gate');
-  perPixel(f, ['c2'], ['h', 'out', 's'], () => {
+  const lanes = Array.from({ length: unroll }, (_, u) => ({ b: f.local('v128', `b${u}`), sigmoid: f.local('v128', `sigmoid${u}`), scratch: sigmoidScratch(f, `Gate${u}`) }));
+  perPixel(f, ['c2'], ['h', 'out', 's'], (u) => {
+    const { b, sigmoid, scratch } = lanes[u];
     // b is F floats after a
-    f.get('c2').get('channels').i32(2).op('i32.shl').op('i32.add').memory('v128.load').set(b);
+    f.get('c2').get('channels').i32(2).op('i32.shl').op('i32.add').memory('v128.load', 16 * u).set(b);
     sigmoidOf(f, c, b, scratch).set(sigmoid);
-    f.get('s').get(sigmoid).memory('v128.store');
-    f.get('out').get('h').memory('v128.load').get('c2').memory('v128.load').get(sigmoid).simd('f32x4.mul').simd('f32x4.add').memory('v128.store');
-  });
+    f.get('s').get(sigmoid).memory('v128.store', 16 * u);
+    f.get('out').get('h').memory('v128.load', 16 * u).get('c2').memory('v128.load', 16 * u).get(sigmoid).simd('f32x4.mul').simd('f32x4.add').memory('v128.store', 16 * u);
+  }, unroll);
   return f;
 }
 
