@@ -18,7 +18,7 @@
  *
  * Each chunk runs the kernels the composed ops run (matmul.ts's products, row-kernels.ts's
  * softmaxRows and oneHotDifference, sumRows), on the same numbers in the same order: the
- * outputs agree bit for bit with TF.js's ops on our kernels (tests/unit/wasm-heap-rows.test.ts).
+ * outputs agree bit for bit with TF.js's ops on our kernels (tests/unit/wasm-simd-product-softmax.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { HeapKernels, transposeRows } from './heap';
@@ -72,6 +72,8 @@ export class SimdProductSoftmax extends HeapKernels {
     const d = totalsRow + width * 4;
     transposeRows(this.heap(), wAt, features, width, width, transposed, features);
     this.zero(db, width);
+    // no rows: no products either, and dW is zero
+    if (rows === 0) this.zero(dw, features * width);
     for (let first = 0; first < rows; first += chunk) {
       const count = Math.min(chunk, rows - first);
       const at = first * groups;
