@@ -12,7 +12,13 @@ export const CPU: BackendInfo = { name: 'cpu', adapter: '', isFallbackAdapter: f
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+/**
+ * Waits until `condition` holds, or fails after `timeoutMs`. The default is generous: on a
+ * shared machine 20 of the tiny model's steps with their views took from 4.7 to over 20 s
+ * in one hour (the handler's pace is not what these tests check), and it stays under
+ * vitest's 60 s per test.
+ */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 45_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!condition()) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
