@@ -111,13 +111,10 @@ export function sigmoidOf(f: FunctionWriter, c: Record<ConstantName, number>, x:
 export function swishForward(unroll = 4): FunctionWriter {
   const f = new FunctionWriter('swishForward', ['x', 's', 'y', 'count']);
   const c = splatConstants(f);
-  const lanes = Array.from({ length: unroll }, (_, u) => ({
-    x: f.local('v128', `x${u}`), z: f.local('v128', `z${u}`), e: f.local('v128', `e${u}`), s: f.local('v128', `s${u}`),
-    scratch: exponentialScratch(f, String(u)),
-  }));
+  const lanes = Array.from({ length: unroll }, (_, u) => ({ x: f.local('v128', `x${u}`), s: f.local('v128', `s${u}`), scratch: sigmoidScratch(f, String(u)) }));
   const advance = (bytes: number) => ['x', 's', 'y'].forEach((pointer) => f.get(pointer).i32(bytes).op('i32.add').set(pointer));
   /** The vector in `x` to its sigmoid in `s`. */
-  const sigmoid = ({ x, z, e, s, scratch }: (typeof lanes)[number]) => sigmoidOf(f, c, x, [z, e, ...scratch]).set(s);
+  const sigmoid = ({ x, s, scratch }: (typeof lanes)[number]) => sigmoidOf(f, c, x, scratch).set(s);
   f.whileLoop(() => f.get('count').i32(4 * unroll).op('i32.ge_u'), () => {
     lanes.forEach((lane, u) => {
       f.get('x').memory('v128.load', 16 * u).set(lane.x);

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { convolutionGeometry, SimdConvolutions, type ConvolutionGeometry } from './convolution';
+import { registerWasmKernel } from '../wasm-heap-views';
 import { heapKernelsFor, type WasmBackend } from './heap';
 import { productShape, SimdMatMul } from './matmul';
 import { fitsProductSoftmax, SimdProductSoftmax, type ProductSoftmaxShape } from './product-softmax';
@@ -79,13 +80,11 @@ function productSoftmaxShape(x: tf.TensorInfo, w: tf.TensorInfo, values: tf.Tens
 
 /** Our kernel `name`, which has no TF.js kernel behind it: callers ask runsProductSoftmax first. */
 function registerOurs(name: string, run: (inputs: tf.NamedTensorInfoMap, ours: Ours) => tf.TensorInfo[]): void {
-  if (tf.getKernel(name, 'wasm')) return;
-  const kernelFunc = ({ inputs, backend }: Parameters<tf.KernelFunc>[0]) => {
-    const found = enabled ? oursOn(backend) : null;
+  registerWasmKernel(name, ({ inputs, backend }) => {
+    const found = enabled ? oursOn(backend as object) : null;
     if (!found) throw new Error(`${name} needs our WebAssembly kernels: ask runsProductSoftmax first`);
     return run(inputs, found);
-  };
-  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
+  });
 }
 
 /** A bias per channel ([C], [1, C], ...): other shapes broadcast along other axes. */
