@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { allowRelaxedSimd, useNodeBackend } from '../../src/cli/node-backend';
 import { signed, unsigned } from '../../src/core/wasm-simd/encoder';
 import { hasRelaxedSimd, instantiateKernels, type WasmKernels } from '../../src/core/wasm-simd/kernels';
 import { useSimdKernels } from '../../src/core/wasm-simd/register';
 import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
 import { convolveWithBias, keepRowsApart } from '../../src/core/models/conv-with-bias';
+import { columnRuns, useWinogradColumns } from '../../src/core/wasm-simd/winograd';
 import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
 
 /**
@@ -202,8 +203,31 @@ async function run(c: Case): Promise<Results> {
   return results;
 }
 
+describe('how the column transform splits a row product', () => {
+  const layer = (inChannels: number, outChannels: number, filterW = 3, outW = 28) => ({
+    batch: 16, height: 28, width: 28, inChannels, outH: 28, outW, outChannels, filterH: 3, filterW, strideH: 1, strideW: 1, padTop: 1, padLeft: 1,
+  });
+
+  it('takes runs of three taps first, then two, for the filter gradient at any channels, and none for an odd number of output columns', () => {
+    expect(columnRuns(layer(16, 16), 'filter gradient')).toEqual([3]);
+    expect(columnRuns(layer(32, 32, 5), 'filter gradient')).toEqual([3, 2]);
+    expect(columnRuns(layer(32, 32, 4), 'filter gradient')).toEqual([2, 2]);
+    expect(columnRuns(layer(32, 32, 3, 27), 'filter gradient')).toBeNull();
+  });
+
+  it('leaves forward passes of 16 channels to 16 and of even widths one product, where their planes run too short to pay', () => {
+    expect(columnRuns(layer(16, 16), 'forward')).toBeNull();
+    expect(columnRuns(layer(32, 32, 4), 'forward')).toBeNull();
+    expect(columnRuns(layer(16, 32), 'forward')).toEqual([3]);
+    expect(columnRuns(layer(32, 16, 5), 'forward')).toEqual([3, 2]);
+  });
+});
+
 describe('our convolution kernels on WASM against TF.js CPU reference kernels', () => {
   const reference: Results[] = [];
+  // the cases' few channels take the column transform forwards too, as wider layers do
+  beforeAll(() => useWinogradColumns(true, 0));
+  afterAll(() => useWinogradColumns(true));
   beforeAll(async () => {
     await tf.setBackend('cpu');
     for (const c of CASES) reference.push(await run(c));

@@ -35,14 +35,28 @@ import { filterGradientRows, pairFilterGradientRows, transformFilter, transformP
 let enabled = true;
 let columnsEnabled = true;
 
+/**
+ * The least [Ci, Co] of a forward plane's product worth the column transform: at 16 x 16 its
+ * products were too short, and 3x3 layers slower with it (batch 16, 28 x 28: forwards 2.11 ->
+ * 2.16 ms, the input gradient 2.27 -> 2.49; batch 128: 11.6 -> 12.6 and 11.5 -> 12.3), where
+ * 16 x 32 and 32 x 16 (PixelCNN++'s 2x3 layer, conv-ae's 14 x 14 one) gained 2-5%.
+ */
+const MIN_FORWARD_PLANE = 512;
+let leastForwardPlane = MIN_FORWARD_PLANE;
+
 /** Turns the row transform off (the direct convolution then runs): for measuring one against the other. */
 export function useWinograd(on: boolean): void {
   enabled = on;
 }
 
-/** Turns the column transform of the row products off (each row product then runs as one product over its taps): for measuring one against the other. */
-export function useWinogradColumns(on: boolean): void {
+/**
+ * Turns the column transform of the row products off (each row product then runs as one
+ * product over its taps): for measuring one against the other. `minForwardPlane` (tests: 0)
+ * lets forward passes take it on planes of any size.
+ */
+export function useWinogradColumns(on: boolean, minForwardPlane = MIN_FORWARD_PLANE): void {
   columnsEnabled = on;
+  leastForwardPlane = minForwardPlane;
 }
 
 /**
@@ -53,12 +67,13 @@ export function useWinogradColumns(on: boolean): void {
  * for an odd width, with a run of three: there each plane's product is only as long as the
  * input's channels (16-32 in our models), and F(2, 2)'s quarter off alone did not pay for the
  * transforms (PixelCNN++'s 2x2 layers: its step 1.09x with them, side by side), where F(2, 3)'s
- * third did (conv-ae's 3x3 layers; PixelCNN's five columns, 3 + 2: its step 0.94-0.97x).
- * Null for one tap, an odd number of output columns, or the transform turned off: the row
+ * third did (conv-ae's 3x3 layers; PixelCNN's five columns, 3 + 2: its step 0.94-0.97x),
+ * and not for 16 channels in and 16 out (MIN_FORWARD_PLANE). Null for one tap, an odd number of output columns, or the transform turned off: the row
  * product stays one product.
  */
 export function columnRuns(g: ConvolutionGeometry, pass: 'forward' | 'filter gradient'): number[] | null {
-  if (!columnsEnabled || g.outW % 2 !== 0 || g.filterW < 2 || (pass === 'forward' && g.filterW % 2 === 0)) return null;
+  if (!columnsEnabled || g.outW % 2 !== 0 || g.filterW < 2) return null;
+  if (pass === 'forward' && (g.filterW % 2 === 0 || g.inChannels * g.outChannels < leastForwardPlane)) return null;
   const runs = g.filterW % 2 === 1 ? [3] : [];
   while (runs.reduce((sum, run) => sum + run, 0) < g.filterW) runs.push(2);
   return runs;
