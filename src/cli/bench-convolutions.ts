@@ -8,6 +8,7 @@
  *   npm run bench:convolutions
  */
 import * as tf from '@tensorflow/tfjs';
+import { bestTime as time } from './best-time';
 import { allowRelaxedSimd, useNodeBackend } from './node-backend';
 import { usePatchesInPlace } from '../core/wasm-simd/convolution';
 import { useWinograd, useWinogradColumns } from '../core/wasm-simd/winograd';
@@ -40,18 +41,6 @@ const SETTINGS = [
   { name: 'in place, Winograd rows', inPlace: true, winograd: true, columns: false },
   { name: 'Winograd rows and columns', inPlace: true, winograd: true, columns: true },
 ];
-
-/** Best of three rounds of `reps` runs, ms per run. */
-function time(run: () => tf.Tensor, reps: number): number {
-  for (let i = 0; i < 2; i++) run().dispose();
-  let best = Infinity;
-  for (let round = 0; round < 3; round++) {
-    const start = performance.now();
-    for (let i = 0; i < reps; i++) run().dispose();
-    best = Math.min(best, (performance.now() - start) / reps);
-  }
-  return best;
-}
 
 async function main(): Promise<void> {
   allowRelaxedSimd(); // as the page and the benchmark run

@@ -26,7 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { copyRows, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
-import { rowTransform, WinogradConvolutions } from './winograd';
+import { rowRuns, rowTransform, WinogradConvolutions } from './winograd';
 
 /**
  * Bytes of patch matrix worked on at once, so that a chunk stays in the second-level cache,
@@ -127,6 +127,8 @@ export class SimdConvolutions extends WinogradConvolutions {
     const transform = padded ? null : rowTransform(g, 'forward');
     if (transform === 'three') return this.winogradForward(xAt, filterAt, outAt, g, biasAt, relu);
     if (transform === 'pair') return this.pairWinogradForward(xAt, filterAt, outAt, g, biasAt, relu);
+    const runs = padded ? null : rowRuns(g, 'forward');
+    if (runs) return this.tallWinogradForward(xAt, filterAt, outAt, g, biasAt, relu, runs);
     if (inPlace && !direct && !padded) {
       // Y = patches W with the patches read where they lie in the (padded) image
       const [image, tables] = this.patchesInPlace(xAt, g);
@@ -257,6 +259,11 @@ export class SimdConvolutions extends WinogradConvolutions {
     const transform = rowTransform(g, 'filter gradient');
     if (transform) {
       this.winogradFilterGradient(xAt, dyAt, dwAt, g, transform === 'pair');
+      return dw;
+    }
+    const runs = rowRuns(g, 'filter gradient');
+    if (runs) {
+      this.tallWinogradFilterGradient(xAt, dyAt, dwAt, g, runs);
       return dw;
     }
     if (inPlace && n % 4 === 0 && !isPointwise(g)) {

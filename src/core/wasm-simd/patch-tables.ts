@@ -80,14 +80,20 @@ export class PatchedConvolutions extends HeapKernels {
   /** Patch offsets per geometry. */
   protected readonly tables = new PatchTableCache(this.backend);
 
-  /** x [B, H, W, C] into `image` [B, height, width, C] at (padTop, padLeft), zeros around: the rows and columns windows reach. */
+  /**
+   * x [B, H, W, C] into `image` [B, height, width, C] at (padTop, padLeft), zeros around: the
+   * rows and columns windows reach. A negative padTop (the lower rows of a tall filter, taken
+   * apart: winograd.ts) starts the windows below x's first rows, which are left out.
+   */
   protected padImage(xAt: number, image: number, g: ConvolutionGeometry, height: number, width: number): void {
     const channels = g.inChannels;
     this.zero(image, g.batch * height * width * channels);
-    const [rows, columns] = [Math.min(g.height, height - g.padTop), Math.min(g.width, width - g.padLeft)];
+    const [top, skipped] = [Math.max(0, g.padTop), Math.max(0, -g.padTop)];
+    const [rows, columns] = [Math.min(g.height - skipped, height - top), Math.min(g.width, width - g.padLeft)];
+    if (rows <= 0) return;
     for (let b = 0; b < g.batch; b++) {
-      const to = image + ((b * height + g.padTop) * width + g.padLeft) * channels * 4;
-      this.kernels.copyRuns(xAt + b * g.height * g.width * channels * 4, g.width * channels * 4, to, width * channels * 4, rows, columns * channels * 4);
+      const to = image + ((b * height + top) * width + g.padLeft) * channels * 4;
+      this.kernels.copyRuns(xAt + (b * g.height + skipped) * g.width * channels * 4, g.width * channels * 4, to, width * channels * 4, rows, columns * channels * 4);
     }
   }
 

@@ -74,8 +74,13 @@ export function useWinogradColumns(on: boolean, minForwardPlane = MIN_FORWARD_PL
 export function columnRuns(g: ConvolutionGeometry, pass: 'forward' | 'filter gradient'): number[] | null {
   if (!columnsEnabled || g.outW % 2 !== 0 || g.filterW < 2) return null;
   if (pass === 'forward' && (g.filterW % 2 === 0 || g.inChannels * g.outChannels < leastForwardPlane)) return null;
-  const runs = g.filterW % 2 === 1 ? [3] : [];
-  while (runs.reduce((sum, run) => sum + run, 0) < g.filterW) runs.push(2);
+  return runsOf(g.filterW);
+}
+
+/** `count` taps or rows in runs of three (one, first, if the count is odd) and two: 5 -> [3, 2], 4 -> [2, 2], 7 -> [3, 2, 2]. */
+function runsOf(count: number): number[] {
+  const runs = count % 2 === 1 ? [3] : [];
+  while (runs.reduce((sum, run) => sum + run, 0) < count) runs.push(2);
   return runs;
 }
 
@@ -110,11 +115,29 @@ function columnSpans(runs: number[]): ColumnSpan[] {
  * The filter gradient, which no causality concerns, ignores `loneRow`.
  */
 export function rowTransform(g: ConvolutionGeometry, pass: 'forward' | 'filter gradient'): 'three' | 'pair' | null {
-  const combinable = enabled && !g.exactRows && g.strideH === 1 && g.strideW === 1 && g.inChannels % 4 === 0 && g.outChannels % 4 === 0 && g.outH >= 2;
-  if (!combinable) return null;
+  if (!combinable(g)) return null;
   const lone = pass === 'forward' && g.loneRow !== undefined;
   if (g.filterH === 3) return lone ? 'pair' : 'three';
   return g.filterH === 2 && !lone ? 'pair' : null;
+}
+
+/** Where Winograd's rows may apply at all: stride 1, channels in fours (vectors of a row), two output rows or more, rows that may be combined (not `exactRows`). */
+const combinable = (g: ConvolutionGeometry) =>
+  enabled && !g.exactRows && g.strideH === 1 && g.strideW === 1 && g.inChannels % 4 === 0 && g.outChannels % 4 === 0 && g.outH >= 2;
+
+/**
+ * A filter four rows high or more (5x5, 7x7) in runs of rows (runsOf: 5 -> 3 + 2), each run
+ * a filter of its own whose windows start that many rows lower, by F(2, 3) or F(2, 2) as
+ * above, all over the same output: the first run stores it, with the bias, and the others
+ * add to it. Five rows then take 4 + 3 = 7 row products for two output rows, where the direct
+ * convolution takes 10. Each output still reads only its own window's rows, even in
+ * rounding, as every run's does; forwards not with a lone row (its rows would need runs
+ * around it), where the direct convolution runs as before. Null where the rows do not
+ * combine (rowTransform), or for three rows or fewer (rowTransform's own).
+ */
+export function rowRuns(g: ConvolutionGeometry, pass: 'forward' | 'filter gradient'): number[] | null {
+  if (g.filterH < 4 || !combinable(g) || (pass === 'forward' && g.loneRow !== undefined)) return null;
+  return runsOf(g.filterH);
 }
 
 /**
@@ -272,7 +295,7 @@ export class WinogradConvolutions extends PatchedConvolutions {
    * bias (only its columns that are not all zero: a masked centre row's right half is), then
    * each image's pair of rows added on.
    */
-  protected pairWinogradForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean): void {
+  protected pairWinogradForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean, adding = false): void {
     const lone = g.loneRow;
     const setup = this.winogradSetup(xAt, g, 'forward');
     const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m } = setup;
@@ -284,14 +307,41 @@ export class WinogradConvolutions extends PatchedConvolutions {
     transformPairFilter(this.heap(), filterAt / 4 + pair * filterRow, filterRow, filters / 4);
     if (setup.columns) this.transformColumnFilters(setup, setup.columns, 3, g);
     const last = whole * outRowBytes;
-    // else the bias in M1, which y0 and y1 each take once, and the pair's sums stored, not added
-    const [pairBias, accumulate] = loneSums ? [0, 1] : [biasAt, 0];
+    // else the bias in M1, which y0 and y1 each take once, and the pair's sums stored, unless `adding` to a tall filter's earlier runs
+    const [pairBias, accumulate] = loneSums ? [0, 1] : [biasAt, adding ? 1 : 0];
     for (let b = 0; b < g.batch; b++) {
       this.kernels.winogradPairInput(image + (b * height + pair) * rowBytes, rowBytes, v[0], v[1], v[2], tiles);
       for (let i = 0; i < 3; i++) this.rowProduct(setup, i, v[i], m[i], g, i === 1 ? pairBias : 0);
       const out = outAt + b * g.outH * outRowBytes;
       this.kernels.winogradPairOutput(m[0], m[1], m[2], outRowBytes, out, 2 * outRowBytes, whole, 1, accumulate, relu ? 1 : 0);
       if (whole < tiles) this.kernels.winogradPairOutput(m[0] + last, m[1] + last, m[2] + last, outRowBytes, out + 2 * last, 0, 1, 0, accumulate, relu ? 1 : 0);
+    }
+  }
+
+  /** The forward pass of a filter four rows high or more, by rowRuns' runs (above): g.filterH rows as `runs`. */
+  protected tallWinogradForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean, runs: number[]): void {
+    const filterRow = g.filterW * g.inChannels * g.outChannels;
+    let row = 0;
+    runs.forEach((run, i) => {
+      const [first, last] = [i === 0, i === runs.length - 1];
+      // rows [row, row + run) as a filter whose windows start `row` rows lower
+      const part = { ...g, filterH: run, padTop: g.padTop - row };
+      const at = filterAt + row * filterRow * 4;
+      // a run of three comes first (runsOf), and so stores
+      if (run === 3) this.winogradForward(xAt, at, outAt, part, biasAt, relu && last);
+      else this.pairWinogradForward(xAt, at, outAt, part, first ? biasAt : 0, relu && last, !first);
+      row += run;
+    });
+  }
+
+  /** The filter gradient of a filter four rows high or more, a run of rows (rowRuns) at a time: each run's rows of dW. */
+  protected tallWinogradFilterGradient(xAt: number, dyAt: number, dwAt: number, g: ConvolutionGeometry, runs: number[]): void {
+    const filterRow = g.filterW * g.inChannels * g.outChannels;
+    let row = 0;
+    for (const run of runs) {
+      // a lone row concerns only forward passes
+      this.winogradFilterGradient(xAt, dyAt, dwAt + row * filterRow * 4, { ...g, filterH: run, padTop: g.padTop - row, loneRow: undefined }, run === 2);
+      row += run;
     }
   }
 
