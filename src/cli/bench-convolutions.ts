@@ -5,7 +5,7 @@
  * (src/core/wasm-simd/winograd.ts) against the direct convolution. Best of three rounds of a
  * few repetitions each; the settings alternate, so a machine whose load drifts affects both.
  *
- *   npm run bench:convolutions
+ *   npm run bench:convolutions [-- NAME]    (NAME: only the layers whose name holds it, as "7x7")
  */
 import * as tf from '@tensorflow/tfjs';
 import { bestTime as time } from './best-time';
@@ -27,6 +27,8 @@ interface Layer {
 
 const LAYERS: Layer[] = [
   { name: 'PixelCNN 5x5 masked (3x5), 32 -> 32, batch 32', input: [32, 28, 28, 32], filter: [3, 5, 32, 32], stride: 1, pad: [[0, 0], [2, 0], [2, 2], [0, 0]], masked: true },
+  { name: 'PixelCNN 7x7 masked (4x7, its kernel option 7), 32 -> 32, batch 32', input: [32, 28, 28, 32], filter: [4, 7, 32, 32], stride: 1, pad: [[0, 0], [3, 0], [3, 3], [0, 0]], masked: true },
+  { name: '5x5, 32 -> 32, batch 32', input: [32, 28, 28, 32], filter: [5, 5, 32, 32], stride: 1, pad: 'same' },
   { name: 'PixelCNN++ down-shifted 2x3, 16 -> 32, batch 16', input: [16, 28, 28, 16], filter: [2, 3, 16, 32], stride: 1, pad: [[0, 0], [1, 0], [1, 1], [0, 0]] },
   { name: 'PixelCNN++ down-right-shifted 2x2, 16 -> 16, batch 16', input: [16, 28, 28, 16], filter: [2, 2, 16, 16], stride: 1, pad: [[0, 0], [1, 0], [1, 0], [0, 0]] },
   { name: 'conv-ae 3x3, 32 -> 32, 28 x 28', input: [64, 28, 28, 32], filter: [3, 3, 32, 32], stride: 1, pad: 'same' },
@@ -45,7 +47,8 @@ const SETTINGS = [
 async function main(): Promise<void> {
   allowRelaxedSimd(); // as the page and the benchmark run
   await useNodeBackend('wasm');
-  for (const layer of LAYERS) {
+  const only = process.argv[2];
+  for (const layer of LAYERS.filter((candidate) => !only || candidate.name.includes(only))) {
     const x = tf.randomNormal(layer.input, 0, 1, 'float32', 1) as tf.Tensor4D;
     const filter = tf.tidy(() => {
       const values = tf.randomNormal(layer.filter, 0, 1, 'float32', 2) as tf.Tensor4D;

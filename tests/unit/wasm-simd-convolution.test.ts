@@ -322,15 +322,53 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
       for (const key of ['y', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], expected[key], 2e-6, key);
     });
 
-    // an odd width: the rows above by F(2, 2); an even one: their row products by Winograd's columns too
-    it.each([7, 8])('keeps an output free of every input after it in raster order, to the bit: its value, and its gradient exactly zero there (width %i)', async (width) => {
+    // a 7x7 masked filter cut at its centre row (4 x 7): the three rows above by F(2, 3), the lone row added after them
+    const tallPadding: tf.backend_util.ExplicitPadding = [[0, 0], [3, 0], [3, 3], [0, 0]];
+    it.each([
+      ['type B', 4],
+      ['type A', 3],
+    ] as const)('7x7 %s: forward, input and filter gradients agree with TF.js\'s CPU kernels, the rows above the lone row by F(2, 3)', async (_, live) => {
+      const compute = async () => {
+        const x = tf.tensor4d(seededValues(2 * 7 * 8 * 4, 1), [2, 7, 8, 4]);
+        const w = maskedFilter([4, 7, 4, 8], live, 2);
+        const bias = tf.tensor1d(seededValues(8, 3));
+        const conv = (a: tf.Tensor, b: tf.Tensor) => convolveWithBias(a as tf.Tensor4D, b as tf.Tensor4D, bias, [1, 1], tallPadding, [1, 1], { lastRowApart: true });
+        const y = conv(x, w);
+        // relu fused: applied after the lone row is added
+        const attrs = { strides: [1, 1], pad: tallPadding, dataFormat: 'NHWC', dilations: [1, 1], activation: 'relu', lastRowApart: true };
+        const fused = tf.engine().runKernel('FusedConv2D', { x, filter: w, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+        const r = tf.tensor(seededValues(y.size, 4), y.shape);
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => conv(a, b).mul(r).sum())([x, w]);
+        const results = { y: await y.data(), fused: await fused.data(), dx: await dx.data(), dw: await dw.data() };
+        tf.dispose([x, w, bias, y, fused, r, dx, dw]);
+        return results;
+      };
+      await tf.setBackend('cpu');
+      const expected = await compute();
+      await tf.setBackend('wasm');
+      const passes = SimdConvolutions.prototype as unknown as Passes;
+      const spies = [vi.spyOn(passes, 'pairWinogradForward'), vi.spyOn(passes, 'winogradForward'), vi.spyOn(passes, 'winogradFilterGradient')];
+      const ours = await compute();
+      // forward, fused, again inside the gradients, and the input gradient by F(2, 3) on the three rows that combine; the filter gradient's four rows as 2 + 2
+      expect(spies.map((spy) => spy.mock.calls.length)).toEqual([0, 4, 2]);
+      spies.forEach((spy) => spy.mockRestore());
+      expect(Math.min(...ours.fused)).toBe(0);
+      for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], expected[key], 2e-6, key);
+    });
+
+    // an odd width: the rows above by F(2, 2); an even one: their row products by Winograd's columns too; a 7x7 filter: the rows above by F(2, 3)
+    it.each([
+      [7, [3, 5], 3, padding, 'pairWinogradForward'],
+      [8, [3, 5], 3, padding, 'pairWinogradForward'],
+      [8, [4, 7], 4, tallPadding, 'winogradForward'],
+    ] as const)('keeps an output free of every input after it in raster order, to the bit: its value, and its gradient exactly zero there (width %i, filter %o)', async (width, [rows, columns], live, filterPadding, pass) => {
       const [batch, height, channels] = [2, 6, 4];
       const x = tf.tensor4d(seededValues(batch * height * width * channels, 5), [batch, height, width, channels]);
       const noise = tf.tensor4d(seededValues(x.size, 6), x.shape);
-      const w = maskedFilter([3, 5, channels, 8], 3, 7);
+      const w = maskedFilter([rows, columns, channels, 8], live, 7);
       const bias = tf.tensor1d(seededValues(8, 8));
-      const conv = (a: tf.Tensor) => convolveWithBias(a as tf.Tensor4D, w, bias, [1, 1], padding, [1, 1], { lastRowApart: true });
-      const spy = vi.spyOn(SimdConvolutions.prototype as unknown as Passes, 'pairWinogradForward');
+      const conv = (a: tf.Tensor) => convolveWithBias(a as tf.Tensor4D, w, bias, [1, 1], filterPadding as tf.backend_util.ExplicitPadding, [1, 1], { lastRowApart: true });
+      const spy = vi.spyOn(SimdConvolutions.prototype as unknown as Passes, pass);
       const y = await conv(x).array() as number[][][][];
       for (let row = 0; row < height; row++) {
         for (let column = 0; column < width; column++) {
