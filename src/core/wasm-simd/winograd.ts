@@ -68,8 +68,8 @@ export function useWinogradColumns(on: boolean, minForwardPlane = MIN_FORWARD_PL
  * input's channels (16-32 in our models), and F(2, 2)'s quarter off alone did not pay for the
  * transforms (PixelCNN++'s 2x2 layers: its step 1.09x with them, side by side), where F(2, 3)'s
  * third did (conv-ae's 3x3 layers; PixelCNN's five columns, 3 + 2: its step 0.94-0.97x),
- * and not for 16 channels in and 16 out (MIN_FORWARD_PLANE). Null for one tap, an odd number of output columns, or the transform turned off: the row
- * product stays one product.
+ * and not for 16 channels in and 16 out (MIN_FORWARD_PLANE). Null for one tap, an odd
+ * number of output columns, or the transform turned off: the row product stays one product.
  */
 export function columnRuns(g: ConvolutionGeometry, pass: 'forward' | 'filter gradient'): number[] | null {
   if (!columnsEnabled || g.outW % 2 !== 0 || g.filterW < 2) return null;
@@ -343,9 +343,9 @@ export class WinogradConvolutions extends PatchedConvolutions {
   /**
    * Adds the lone filter row's sums (at rowAt) to the output, then relu if fused: a one-row
    * convolution, its windows `lone` rows lower (rowRuns checked the padding allows it), read
-   * in place, from the row's first live column (or as far left as the padding allows: the
-   * input gradient's turned type-A row starts one right of it) to its last. A zero weight
-   * adds an exact zero, so the columns it keeps past the live ones leak nothing.
+   * in place, from the row's first live column to its last; where the left padding is
+   * narrower than the columns skipped (the input gradient's turned type-A row), from as far
+   * left as it reaches. A zero weight adds an exact zero, so a dead column kept leaks nothing.
    */
   private loneRowAdded(xAt: number, rowAt: number, outAt: number, g: ConvolutionGeometry, lone: number, relu: boolean): void {
     const [channels, n] = [g.inChannels, g.outChannels];
