@@ -297,46 +297,20 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
       ['a last row all live', [2, 5, 4, 4], [3, 5, 4, 4], 5],
     ];
 
-    it.each(masked)('%s: forward, input and filter gradients agree with TF.js\'s CPU kernels', async (_, xShape, filterShape, live) => {
+    /**
+     * Forward (and, with `relu`, fused with relu), input and filter gradients of a masked
+     * filter whose last row stays apart, on TF.js's CPU kernels and on ours, and the calls of
+     * [pairWinogradForward, winogradForward, winogradFilterGradient] on ours.
+     */
+    const maskedAgreement = async (xShape: number[], filterShape: [number, number, number, number], live: number, pad: tf.backend_util.ExplicitPadding, relu: boolean) => {
       const compute = async () => {
-        const x = tf.tensor4d(seededValues(xShape.reduce((a, b) => a * b), 1), xShape);
+        const x = tf.tensor4d(seededValues(xShape.reduce((a, b) => a * b), 1), xShape as [number, number, number, number]);
         const w = maskedFilter(filterShape, live, 2);
         const bias = tf.tensor1d(seededValues(filterShape[3], 3));
-        const conv = (a: tf.Tensor, b: tf.Tensor) => convolveWithBias(a as tf.Tensor4D, b as tf.Tensor4D, bias, [1, 1], padding, [1, 1], { lastRowApart: true });
+        const conv = (a: tf.Tensor, b: tf.Tensor) => convolveWithBias(a as tf.Tensor4D, b as tf.Tensor4D, bias, [1, 1], pad, [1, 1], { lastRowApart: true });
         const y = conv(x, w);
-        const r = tf.tensor(seededValues(y.size, 4), y.shape);
-        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => conv(a, b).mul(r).sum())([x, w]);
-        const results = { y: await y.data(), dx: await dx.data(), dw: await dw.data() };
-        tf.dispose([x, w, bias, y, r, dx, dw]);
-        return results;
-      };
-      await tf.setBackend('cpu');
-      const expected = await compute();
-      await tf.setBackend('wasm');
-      const passes = SimdConvolutions.prototype as unknown as Passes;
-      const spies = [vi.spyOn(passes, 'pairWinogradForward'), vi.spyOn(passes, 'winogradForward'), vi.spyOn(passes, 'winogradFilterGradient')];
-      const ours = await compute();
-      // forward and input gradient (the turned filter's lone row is its first) by the pair; the filter gradient by F(2, 3), which no causality concerns
-      expect(spies.map((spy) => spy.mock.calls.length)).toEqual([3, 0, 1]);
-      spies.forEach((spy) => spy.mockRestore());
-      for (const key of ['y', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], expected[key], 2e-6, key);
-    });
-
-    // a 7x7 masked filter cut at its centre row (4 x 7): the three rows above by F(2, 3), the lone row added after them
-    const tallPadding: tf.backend_util.ExplicitPadding = [[0, 0], [3, 0], [3, 3], [0, 0]];
-    it.each([
-      ['type B', 4],
-      ['type A', 3],
-    ] as const)('7x7 %s: forward, input and filter gradients agree with TF.js\'s CPU kernels, the rows above the lone row by F(2, 3)', async (_, live) => {
-      const compute = async () => {
-        const x = tf.tensor4d(seededValues(2 * 7 * 8 * 4, 1), [2, 7, 8, 4]);
-        const w = maskedFilter([4, 7, 4, 8], live, 2);
-        const bias = tf.tensor1d(seededValues(8, 3));
-        const conv = (a: tf.Tensor, b: tf.Tensor) => convolveWithBias(a as tf.Tensor4D, b as tf.Tensor4D, bias, [1, 1], tallPadding, [1, 1], { lastRowApart: true });
-        const y = conv(x, w);
-        // relu fused: applied after the lone row is added
-        const attrs = { strides: [1, 1], pad: tallPadding, dataFormat: 'NHWC', dilations: [1, 1], activation: 'relu', lastRowApart: true };
-        const fused = tf.engine().runKernel('FusedConv2D', { x, filter: w, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+        const attrs = { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1], activation: 'relu', lastRowApart: true };
+        const fused = relu ? (tf.engine().runKernel('FusedConv2D', { x, filter: w, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor) : tf.zeros([1]);
         const r = tf.tensor(seededValues(y.size, 4), y.shape);
         const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => conv(a, b).mul(r).sum())([x, w]);
         const results = { y: await y.data(), fused: await fused.data(), dx: await dx.data(), dw: await dw.data() };
@@ -349,9 +323,28 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
       const passes = SimdConvolutions.prototype as unknown as Passes;
       const spies = [vi.spyOn(passes, 'pairWinogradForward'), vi.spyOn(passes, 'winogradForward'), vi.spyOn(passes, 'winogradFilterGradient')];
       const ours = await compute();
-      // forward, fused, again inside the gradients, and the input gradient by F(2, 3) on the three rows that combine; the filter gradient's four rows as 2 + 2
-      expect(spies.map((spy) => spy.mock.calls.length)).toEqual([0, 4, 2]);
+      const calls = spies.map((spy) => spy.mock.calls.length);
       spies.forEach((spy) => spy.mockRestore());
+      return { ours, expected, calls };
+    };
+
+    it.each(masked)('%s: forward, input and filter gradients agree with TF.js\'s CPU kernels', async (_, xShape, filterShape, live) => {
+      const { ours, expected, calls } = await maskedAgreement(xShape, filterShape, live, padding, false);
+      // forward and input gradient (the turned filter's lone row is its first) by the pair; the filter gradient by F(2, 3), which no causality concerns
+      expect(calls).toEqual([3, 0, 1]);
+      for (const key of ['y', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], expected[key], 2e-6, key);
+    });
+
+    // a 7x7 masked filter cut at its centre row (4 x 7): the three rows above by F(2, 3), the lone row added after them
+    const tallPadding: tf.backend_util.ExplicitPadding = [[0, 0], [3, 0], [3, 3], [0, 0]];
+    it.each([
+      ['type B', 4],
+      ['type A', 3],
+    ] as const)('7x7 %s: forward, input and filter gradients agree with TF.js\'s CPU kernels, the rows above the lone row by F(2, 3)', async (_, live) => {
+      // relu fused too: applied after the lone row is added
+      const { ours, expected, calls } = await maskedAgreement([2, 7, 8, 4], [4, 7, 4, 8], live, tallPadding, true);
+      // forward, fused, again inside the gradients, and the input gradient by F(2, 3) on the three rows that combine; the filter gradient's four rows as 2 + 2
+      expect(calls).toEqual([0, 4, 2]);
       expect(Math.min(...ours.fused)).toBe(0);
       for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], expected[key], 2e-6, key);
     });
