@@ -26,7 +26,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { copyRows, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
-import { rowRuns, rowTransform, WinogradConvolutions } from './winograd';
+import { rowTransform } from './winograd';
+import { rowRuns, TallWinogradConvolutions } from './winograd-tall';
 
 /**
  * Bytes of patch matrix worked on at once, so that a chunk stays in the second-level cache,
@@ -93,7 +94,7 @@ export function usePatchesInPlace(on: boolean): void {
   inPlace = on;
 }
 
-export class SimdConvolutions extends WinogradConvolutions {
+export class SimdConvolutions extends TallWinogradConvolutions {
   /** For a filter made here and then used by a pass that takes `scratch`. */
   private readonly filterScratch = new Scratch(this.backend);
   /**

@@ -27,6 +27,8 @@
  * Where that pays (`columnRuns`): the filter gradient (PixelCNN's 3x5 layer 20.2 -> 16.5 ms,
  * conv-ae's 3x3 25.4 -> 17.9 ms), and forward passes by filters of an odd width (conv-ae's
  * 23.5 -> 19.5 ms), not of an even one, whose planes' products run too short for F(2, 2).
+ *
+ * Filters four rows high or more take their rows in runs of these passes (./winograd-tall.ts).
  */
 import type { ConvolutionGeometry } from './convolution';
 import { PatchedConvolutions } from './patch-tables';
@@ -78,7 +80,7 @@ export function columnRuns(g: ConvolutionGeometry, pass: 'forward' | 'filter gra
 }
 
 /** `count` taps or rows in runs of three (one, first, if the count is odd) and two: 5 -> [3, 2], 4 -> [2, 2], 7 -> [3, 2, 2]. */
-function runsOf(count: number): number[] {
+export function runsOf(count: number): number[] {
   const runs = count % 2 === 1 ? [3] : [];
   while (runs.reduce((sum, run) => sum + run, 0) < count) runs.push(2);
   return runs;
@@ -122,26 +124,8 @@ export function rowTransform(g: ConvolutionGeometry, pass: 'forward' | 'filter g
 }
 
 /** Where Winograd's rows may apply at all: stride 1, channels in fours (vectors of a row), two output rows or more, rows that may be combined (not `exactRows`). */
-const combinable = (g: ConvolutionGeometry) =>
+export const combinable = (g: ConvolutionGeometry) =>
   enabled && !g.exactRows && g.strideH === 1 && g.strideW === 1 && g.inChannels % 4 === 0 && g.outChannels % 4 === 0 && g.outH >= 2;
-
-/**
- * A filter four rows high or more (5x5, 7x7) in runs of rows (runsOf: 5 -> 3 + 2), each run
- * a filter of its own whose windows start that many rows lower, by F(2, 3) or F(2, 2) as
- * above, all over the same output: the first run stores it, with the bias, and the others
- * add to it. Five rows then take 4 + 3 = 7 row products for two output rows, where the direct
- * convolution takes 10. Each output still reads only its own window's rows, even in
- * rounding, as every run's does. With a lone row (a PixelCNN's 7x7 masked filter, cut to
- * 4 x 7) the runs are the other rows (3: F(2, 3), all unmasked), and the lone row is summed
- * after them, alone (loneRowAdded). Null where the rows do not combine (rowTransform), or for
- * three rows or fewer (rowTransform's own).
- */
-export function rowRuns(g: ConvolutionGeometry, pass: 'forward' | 'filter gradient'): number[] | null {
-  if (g.filterH < 4 || !combinable(g)) return null;
-  if (pass === 'filter gradient' || g.loneRow === undefined) return runsOf(g.filterH);
-  // the lone row, the last or (turned) the first, alone, its windows as many rows lower as the pass's padding allows
-  return g.padTop >= g.loneRow && (g.loneRow === 0 || g.loneRow === g.filterH - 1) ? runsOf(g.filterH - 1) : null;
-}
 
 /**
  * The sizes of the pass: tiles of two output rows per image, and the padded image's rows (two
@@ -171,7 +155,7 @@ function rowGeometry(g: ConvolutionGeometry): ConvolutionGeometry {
 }
 
 /** [first, end): the columns of a filter row (`columns` runs of `size` floats from `from`) between its all-zero ones at either side; empty if all are zero. */
-function nonzeroColumns(heap: Float32Array, from: number, columns: number, size: number): [number, number] {
+export function nonzeroColumns(heap: Float32Array, from: number, columns: number, size: number): [number, number] {
   const live = (column: number) => heap.subarray(from + column * size, from + (column + 1) * size).some((value) => value !== 0);
   let first = 0;
   while (first < columns && !live(first)) first++;
@@ -318,53 +302,6 @@ export class WinogradConvolutions extends PatchedConvolutions {
       const out = outAt + b * g.outH * outRowBytes;
       this.kernels.winogradPairOutput(m[0], m[1], m[2], outRowBytes, out, 2 * outRowBytes, whole, 1, accumulate, relu ? 1 : 0);
       if (whole < tiles) this.kernels.winogradPairOutput(m[0] + last, m[1] + last, m[2] + last, outRowBytes, out + 2 * last, 0, 1, 0, accumulate, relu ? 1 : 0);
-    }
-  }
-
-  /** The forward pass of a filter four rows high or more, by rowRuns' runs (above): g.filterH rows as `runs`. */
-  protected tallWinogradForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean, runs: number[]): void {
-    const filterRow = g.filterW * g.inChannels * g.outChannels;
-    const lone = g.loneRow;
-    // the rows that combine: all of them, or those after a lone first row, or before a lone last one
-    let row = lone === 0 ? 1 : 0;
-    runs.forEach((run, i) => {
-      const [first, last] = [i === 0, i === runs.length - 1 && lone === undefined];
-      // rows [row, row + run) as a filter whose windows start `row` rows lower
-      const part = { ...g, filterH: run, padTop: g.padTop - row, loneRow: undefined };
-      const at = filterAt + row * filterRow * 4;
-      // a run of three comes first (runsOf), and so stores
-      if (run === 3) this.winogradForward(xAt, at, outAt, part, biasAt, relu && last);
-      else this.pairWinogradForward(xAt, at, outAt, part, first ? biasAt : 0, relu && last, !first);
-      row += run;
-    });
-    if (lone !== undefined) this.loneRowAdded(xAt, filterAt + lone * filterRow * 4, outAt, g, lone, relu);
-  }
-
-  /**
-   * Adds the lone filter row's sums (at rowAt) to the output, then relu if fused: a one-row
-   * convolution, its windows `lone` rows lower (rowRuns checked the padding allows it), read
-   * in place, from the row's first live column to its last; where the left padding is
-   * narrower than the columns skipped (the input gradient's turned type-A row), from as far
-   * left as it reaches. A zero weight adds an exact zero, so a dead column kept leaks nothing.
-   */
-  private loneRowAdded(xAt: number, rowAt: number, outAt: number, g: ConvolutionGeometry, lone: number, relu: boolean): void {
-    const [channels, n] = [g.inChannels, g.outChannels];
-    const [live, end] = nonzeroColumns(this.heap(), rowAt / 4, g.filterW, channels * n);
-    // an all-zero row still takes one column, so that relu is applied
-    const [first, last] = end > live ? [Math.min(live, g.padLeft), end] : [0, 1];
-    const single: ConvolutionGeometry = { ...g, filterH: 1, filterW: last - first, padTop: g.padTop - lone, padLeft: g.padLeft - first, loneRow: undefined };
-    const [image, tables] = this.patchesInPlace(xAt, single);
-    this.kernels.gemmTable(image, tables.pixels, tables.taps, rowAt + first * channels * n * 4, n * 4, outAt, n * 4, g.batch * g.outH * g.outW, n, (last - first) * channels, 1, 0, relu ? 1 : 0);
-  }
-
-  /** The filter gradient of a filter four rows high or more, a run of rows (rowRuns) at a time: each run's rows of dW. */
-  protected tallWinogradFilterGradient(xAt: number, dyAt: number, dwAt: number, g: ConvolutionGeometry, runs: number[]): void {
-    const filterRow = g.filterW * g.inChannels * g.outChannels;
-    let row = 0;
-    for (const run of runs) {
-      // a lone row concerns only forward passes
-      this.winogradFilterGradient(xAt, dyAt, dwAt + row * filterRow * 4, { ...g, filterH: run, padTop: g.padTop - row, loneRow: undefined }, run === 2);
-      row += run;
     }
   }
 
