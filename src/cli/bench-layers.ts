@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from './args';
+import { alignedTable } from './bench-tables';
 import { bestTime } from './best-time';
 import { allowRelaxedSimd, useNodeBackend } from './node-backend';
 import { wasmPeaks } from './peak-flops';
@@ -73,9 +74,7 @@ function gridTable(ours: PassTimes[], pytorch: PassTimes[] | undefined): string 
       theirs ? total(theirs).toFixed(1) : '-', theirs ? (gflop * 1000 / total(theirs)).toFixed(1) : '-', theirs ? `${(total(mine) / total(theirs)).toFixed(2)}x` : '-',
     ];
   });
-  const widths = header.map((h, c) => Math.max(h.length, ...body.map((line) => line[c].length)));
-  const format = (line: string[]) => line.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ');
-  return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(format)].join('\n');
+  return alignedTable(header, body, 3);
 }
 
 async function main(): Promise<void> {

@@ -1,12 +1,16 @@
 /** The benchmark's tables, as printed. */
 import { PROFILE_TOP, type ProfileRow, type Row, type SamplingRow } from './bench-options';
 
+/** A header, a rule and the rows, in columns as wide as their widest cell: text to the left, and from column `firstNumber` on, numbers to the right. */
+export function alignedTable(header: string[], body: string[][], firstNumber: number): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((line) => line[c].length)));
+  const format = (line: string[]) => line.map((cell, c) => (c >= firstNumber ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ');
+  return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(format)].join('\n');
+}
+
 export function samplingTable(rows: SamplingRow[]): string {
   const header = ['model', 'sampler', 'samples', 'seconds', 'samples/s'];
-  const body = rows.map((r) => [r.model, r.method, String(r.samples), r.seconds.toFixed(1), r.samplesPerSecond.toFixed(2)]);
-  const widths = header.map((h, c) => Math.max(h.length, ...body.map((line) => line[c].length)));
-  const format = (line: string[]) => line.map((cell, c) => (c >= 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ');
-  return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(format)].join('\n');
+  return alignedTable(header, rows.map((r) => [r.model, r.method, String(r.samples), r.seconds.toFixed(1), r.samplesPerSecond.toFixed(2)]), 2);
 }
 
 /**
