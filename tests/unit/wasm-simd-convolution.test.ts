@@ -160,6 +160,8 @@ interface Case {
   columns?: 4;
   /** The filter gradient by Winograd's columns too (an even number of output columns). */
   columnGradient?: true;
+  /** Rows of five taps take F(4, 5) along the columns (output columns in fours), forwards and backwards. */
+  quads?: true;
   /**
    * A filter four rows high or more, in runs of rows (rowRuns): the calls of each pass the
    * spies count, [F(2, 3), F(2, 2), filter gradients, column filters, column sums].
@@ -175,7 +177,7 @@ const CASES: Case[] = [
   { x: [2, 6, 6, 5], filter: [3, 3, 5, 1], stride: 1, pad: 1 }, // one output channel
   { x: [2, 10, 10, 6], filter: [4, 4, 6, 12], stride: [2, 1], pad: 'same' },
   // five rows as 3 + 2, each run's pass over the same output (its windows two rows up, then one below); many chunks
-  { x: [3, 20, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2] },
+  { x: [3, 20, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2], quads: true },
   { x: [2, 7, 6, 4], filter: [5, 5, 4, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2] }, // an odd number of output rows
   { x: [2, 9, 7, 4], filter: [4, 4, 4, 8], stride: 1, pad: 'valid', tall: [0, 8, 2, 0, 2] }, // 2 + 2, the second run's windows below x's first rows
   { x: [2, 8, 9, 8], filter: [7, 3, 8, 4], stride: 1, pad: 'same', tall: [4, 8, 3, 0, 0] }, // 3 + 2 + 2, an odd number of output columns
@@ -185,7 +187,11 @@ const CASES: Case[] = [
   { x: [3, 8, 9, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'valid', winograd: 'three' },
   { x: [2, 6, 7, 4], filter: [3, 5, 4, 4], stride: 1, pad: 2, winograd: 'three' }, // more padding rows than the windows need
   // an even number of output columns: the row products by Winograd's columns too, in runs of three and two taps (forwards for an odd width)
-  { x: [2, 6, 8, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true }, // 3 + 2
+  { x: [2, 6, 10, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true }, // 3 + 2
+  // output columns in fours: five taps by F(4, 5), at once
+  { x: [2, 6, 8, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true, quads: true },
+  { x: [3, 7, 12, 32], filter: [3, 5, 32, 16], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true, quads: true }, // an odd number of output rows, many channels
+  { x: [2, 6, 12, 4], filter: [3, 5, 4, 8], stride: 1, pad: 'valid', winograd: 'three', columns: 4, columnGradient: true, quads: true }, // no padding
   { x: [2, 6, 10, 4], filter: [3, 7, 4, 4], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true }, // 3 + 2 + 2
   { x: [2, 5, 7, 4], filter: [2, 4, 4, 8], stride: 1, pad: 'valid', winograd: 'pair', columnGradient: true }, // 2 + 2
   // two filter rows: F(2, 2)
@@ -217,9 +223,11 @@ describe('how the column transform splits a row product', () => {
     batch: 16, height: 28, width: 28, inChannels, outH: 28, outW, outChannels, filterH: 3, filterW, strideH: 1, strideW: 1, padTop: 1, padLeft: 1,
   });
 
-  it('takes runs of three taps first, then two, for the filter gradient at any channels, and none for an odd number of output columns', () => {
+  it('takes runs of three taps first, then two, for the filter gradient at any channels, five taps at once for output columns in fours, and none for an odd number of output columns', () => {
     expect(columnRuns(layer(16, 16), 'filter gradient')).toEqual([3]);
-    expect(columnRuns(layer(32, 32, 5), 'filter gradient')).toEqual([3, 2]);
+    expect(columnRuns(layer(32, 32, 5), 'filter gradient')).toEqual([5]);
+    expect(columnRuns(layer(32, 32, 5, 30), 'filter gradient')).toEqual([3, 2]);
+    expect(columnRuns(layer(32, 32, 7), 'filter gradient')).toEqual([3, 2, 2]);
     expect(columnRuns(layer(32, 32, 4), 'filter gradient')).toEqual([2, 2]);
     expect(columnRuns(layer(32, 32, 3, 27), 'filter gradient')).toBeNull();
   });
@@ -228,7 +236,8 @@ describe('how the column transform splits a row product', () => {
     expect(columnRuns(layer(16, 16), 'forward')).toBeNull();
     expect(columnRuns(layer(32, 32, 4), 'forward')).toBeNull();
     expect(columnRuns(layer(16, 32), 'forward')).toEqual([3]);
-    expect(columnRuns(layer(32, 16, 5), 'forward')).toEqual([3, 2]);
+    expect(columnRuns(layer(32, 16, 5), 'forward')).toEqual([5]);
+    expect(columnRuns(layer(32, 16, 5, 30), 'forward')).toEqual([3, 2]);
   });
 });
 
@@ -247,14 +256,17 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
 
   it.each(CASES.map((c, i) => [i, c] as const))('case %i agrees: %o', async (i, c) => {
     const before = tf.memory().numTensors;
-    type Passes = { winogradForward: () => void; pairWinogradForward: () => void; winogradFilterGradient: () => void; transformColumnFilters: () => void; columnSumsToTaps: () => void };
+    type Passes = { winogradForward: () => void; pairWinogradForward: () => void; winogradFilterGradient: () => void; transformColumnFilters: () => void; columnSumsToTaps: () => void; transformColumns: (columns: unknown, span: { run: number }) => void };
     const passes = SimdConvolutions.prototype as unknown as Passes;
     const spies = (['winogradForward', 'pairWinogradForward', 'winogradFilterGradient', 'transformColumnFilters', 'columnSumsToTaps'] as const).map((name) => vi.spyOn(passes, name));
+    const columnTransforms = vi.spyOn(passes, 'transformColumns');
     const ours = await run(c);
     // the forward pass, the fused one, the forward pass inside the gradients and the input gradient, then the filter gradient: Winograd's where it applies
     const calls = spies.map((spy) => spy.mock.calls.length);
-    spies.forEach((spy) => spy.mockRestore());
+    const quadRuns = columnTransforms.mock.calls.filter(([, span]) => span.run === 5).length;
+    [...spies, columnTransforms].forEach((spy) => spy.mockRestore());
     expect(calls).toEqual(c.tall ?? [c.winograd === 'three' ? 4 : 0, c.winograd === 'pair' ? 4 : 0, c.winograd ? 1 : 0, c.columns ?? 0, c.columnGradient ? 1 : 0]);
+    expect(quadRuns > 0, 'five taps by F(4, 5)').toBe(c.quads === true);
     expect(tf.memory().numTensors).toBe(before);
     for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], reference[i][key], 2e-6, key);
   });

@@ -29,6 +29,7 @@ import { normalFast } from './noise-kernel';
 import { col2im, im2col, patchDot } from './patch-kernels';
 import { maxRows, oneHotDifference, softmaxRows } from './row-kernels';
 import { winogradGradientRows, winogradInput, winogradOutput, winogradPairInput, winogradPairOutput } from './winograd-kernels';
+import { quadGradientColumns, quadInput, quadOutput } from './winograd-quad-kernels';
 
 /** A WebAssembly.Memory (core's libraries type neither the DOM's nor Node's WebAssembly). */
 export interface HeapMemory {
@@ -134,9 +135,9 @@ function gemm(fused: boolean, tables = false): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward and gateGradient over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, and F(4, 5)'s column transforms (quadInput, quadOutput, quadGradientColumns) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient()], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), quadInput(), quadOutput(), quadGradientColumns()], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -185,6 +186,10 @@ export interface WasmKernels {
   adamUpdate(...addressesCountAndBits: number[]): void;
   gateForward(c2: number, h: number, out: number, s: number, pixels: number, channels: number): void;
   gateGradient(dy: number, c2: number, s: number, dc2: number, pixels: number, channels: number): void;
+  /** winograd-quad-kernels.ts: F(4, 5) along the columns, eight planes or products, four output columns, `rowBytes` a column's channels */
+  quadInput(image: number, rowBytes: number, v0: number, v1: number, v2: number, v3: number, v4: number, v5: number, v6: number, v7: number, tiles: number): void;
+  quadOutput(m0: number, m1: number, m2: number, m3: number, m4: number, m5: number, m6: number, m7: number, rowBytes: number, out: number, outStride: number, tiles: number): void;
+  quadGradientColumns(dy: number, rowBytes: number, e0: number, e1: number, e2: number, e3: number, e4: number, e5: number, e6: number, e7: number, tiles: number): void;
 }
 
 /** Instantiates the kernels on `memory` (a heap they share with whoever allocates in it). */

@@ -59,3 +59,45 @@ export function transformPairFilter(heap: Float32Array, from: number, rowSize: n
     heap[to + 2 * rowSize + i] = g1;
   }
 }
+
+/**
+ * G of F(4, 5) (./winograd-quad-kernels.ts): eight planes from a filter row's five taps, at
+ * the points 0, 1, -1, 2, -2, 1/2, -1/2 and infinity (rows 5 and 6 times 16, as B^T's are
+ * divided by 16).
+ */
+const QUAD_G = [
+  [1 / 4, 0, 0, 0, 0],
+  [1, 1, 1, 1, 1].map((value) => value / 18),
+  [1, -1, 1, -1, 1].map((value) => value / 18),
+  [1, 2, 4, 8, 16].map((value) => value / 360),
+  [1, -2, 4, -8, 16].map((value) => value / 360),
+  [16, 8, 4, 2, 1].map((value) => value / 45),
+  [16, -8, 4, -2, 1].map((value) => value / 45),
+  [0, 0, 0, 0, 1 / 4],
+];
+
+/**
+ * U_0..U_7 = G g from a row's five taps g_k (each `size` floats, one after the other at
+ * `from`), one after the other at `to` (float indices into `heap`); each sum in float64,
+ * rounded once.
+ */
+export function transformQuadFilter(heap: Float32Array, from: number, size: number, to: number): void {
+  QUAD_G.forEach((row, p) => {
+    for (let i = 0; i < size; i++) {
+      let sum = 0;
+      for (let k = 0; k < 5; k++) sum += row[k] * heap[from + k * size + i];
+      heap[to + p * size + i] = sum;
+    }
+  });
+}
+
+/** A row's five taps of dW = G^T P from F(4, 5)'s eight sums P_p (each `size` floats at `from`) into `to`: the transpose of transformQuadFilter. */
+export function quadFilterGradientTaps(heap: Float32Array, from: number, size: number, to: number): void {
+  for (let k = 0; k < 5; k++) {
+    for (let i = 0; i < size; i++) {
+      let sum = 0;
+      for (let p = 0; p < 8; p++) sum += QUAD_G[p][k] * heap[from + p * size + i];
+      heap[to + k * size + i] = sum;
+    }
+  }
+}

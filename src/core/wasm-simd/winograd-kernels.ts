@@ -20,11 +20,11 @@ function clipIfRelu(f: FunctionWriter, v: number): void {
 }
 
 /**
- * The loop over `tiles` tiles of two rows from `base` (rowBytes apart) and, within a tile, over
- * a row's vectors: `body` at each, with the locals at (the vector in the tile's first row) and
- * offset (bytes from the first tile's first vector, for rows written one per tile).
+ * The loop over `tiles` tiles of `step` rows from `base` (rowBytes apart) and, within a tile,
+ * over a row's vectors: `body` at each, with the locals at (the vector in the tile's first row)
+ * and offset (bytes from the first tile's first vector, for rows written one per tile).
  */
-function overTileRows(f: FunctionWriter, base: string, body: () => void): void {
+export function overTileRows(f: FunctionWriter, base: string, body: () => void, step = 2): void {
   f.i32(0).set('offset');
   f.whileLoop(() => f.get('tiles'), () => {
     f.get(base).set('at');
@@ -34,8 +34,8 @@ function overTileRows(f: FunctionWriter, base: string, body: () => void): void {
       f.get('at').i32(16).op('i32.add').set('at');
       f.get('offset').i32(16).op('i32.add').set('offset');
     });
-    // the next tile starts two rows down
-    f.get(base).get('rowBytes').i32(1).op('i32.shl').op('i32.add').set(base);
+    // the next tile starts `step` rows down
+    f.get(base).get('rowBytes').i32(step).op('i32.mul').op('i32.add').set(base);
     f.get('tiles').i32(1).op('i32.sub').set('tiles');
   });
 }
@@ -70,7 +70,7 @@ export function winogradInput(): FunctionWriter {
  * rows they make (from `out`, outStride apart): `body` at each vector, with the locals offset
  * (into the M rows) and row (the vector in the tile's first output row).
  */
-function overOutputRows(f: FunctionWriter, body: () => void): void {
+export function overOutputRows(f: FunctionWriter, body: () => void): void {
   f.i32(0).set('offset');
   f.whileLoop(() => f.get('tiles'), () => {
     f.get('offset').get('rowBytes').op('i32.add').set('end');

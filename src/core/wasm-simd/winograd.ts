@@ -27,15 +27,17 @@
  * Where that pays (`columnRuns`): the filter gradient (PixelCNN's 3x5 layer 20.2 -> 16.5 ms,
  * conv-ae's 3x3 25.4 -> 17.9 ms), and forward passes by filters of an odd width (conv-ae's
  * 23.5 -> 19.5 ms), not of an even one, whose planes' products run too short for F(2, 2).
+ * Five taps take F(4, 5) where the output columns come in fours (./winograd-quad-kernels.ts).
  *
  * Filters four rows high or more take their rows in runs of these passes (./winograd-tall.ts).
  */
 import type { ConvolutionGeometry } from './convolution';
 import { PatchedConvolutions } from './patch-tables';
-import { filterGradientRows, pairFilterGradientRows, transformFilter, transformPairFilter } from './winograd-filters';
+import { filterGradientRows, pairFilterGradientRows, quadFilterGradientTaps, transformFilter, transformPairFilter, transformQuadFilter } from './winograd-filters';
 
 let enabled = true;
 let columnsEnabled = true;
+let quadsEnabled = true;
 
 /**
  * The least [Ci, Co] of a forward plane's product worth the column transform: at 16 x 16 its
@@ -61,6 +63,11 @@ export function useWinogradColumns(on: boolean, minForwardPlane = MIN_FORWARD_PL
   leastForwardPlane = minForwardPlane;
 }
 
+/** Turns F(4, 5) along the columns off (five taps then run as 3 + 2): for measuring one against the other. */
+export function useQuadColumns(on: boolean): void {
+  quadsEnabled = on;
+}
+
 /**
  * How a row product's taps split into runs along the columns, if they do: where an even
  * number of output columns (so that column pairs tile each row), the taps in runs of three
@@ -70,14 +77,23 @@ export function useWinogradColumns(on: boolean, minForwardPlane = MIN_FORWARD_PL
  * input's channels (16-32 in our models), and F(2, 2)'s quarter off alone did not pay for the
  * transforms (PixelCNN++'s 2x2 layers: its step 1.09x with them, side by side), where F(2, 3)'s
  * third did (conv-ae's 3x3 layers; PixelCNN's five columns, 3 + 2: its step 0.94-0.97x),
- * and not for 16 channels in and 16 out (MIN_FORWARD_PLANE). Null for one tap, an odd
- * number of output columns, or the transform turned off: the row product stays one product.
+ * and not for 16 channels in and 16 out (MIN_FORWARD_PLANE). Five taps over output columns
+ * in fours take F(4, 5) at once (./winograd-quad-kernels.ts): 8 products for four output
+ * columns, where 3 + 2 take 14 (PixelCNN's step 0.81x, side by side). Null for one tap, an
+ * odd number of output columns, or the transform turned off: the row product stays one
+ * product.
  */
 export function columnRuns(g: ConvolutionGeometry, pass: 'forward' | 'filter gradient'): number[] | null {
   if (!columnsEnabled || g.outW % 2 !== 0 || g.filterW < 2) return null;
   if (pass === 'forward' && (g.filterW % 2 === 0 || g.inChannels * g.outChannels < leastForwardPlane)) return null;
-  return runsOf(g.filterW);
+  return quadsEnabled && g.filterW === 5 && g.outW % 4 === 0 ? [5] : runsOf(g.filterW);
 }
+
+/** How many output columns a transformed tile of the column transform makes: four for F(4, 5), two for F(2, 3) and F(2, 2). */
+const columnTile = (runs: number[]) => (runs.includes(5) ? 4 : 2);
+
+/** The planes (products) of a run of taps: F(2, 3)'s four, F(2, 2)'s three, F(4, 5)'s eight. */
+const PLANES: Record<number, number> = { 2: 3, 3: 4, 5: 8 };
 
 /** `count` taps or rows in runs of three (one, first, if the count is odd) and two: 5 -> [3, 2], 4 -> [2, 2], 7 -> [3, 2, 2]. */
 export function runsOf(count: number): number[] {
@@ -86,7 +102,7 @@ export function runsOf(count: number): number[] {
   return runs;
 }
 
-/** A run of a filter row's taps along the columns: its length, its first tap, and its first plane and number of planes (four for F(2, 3), three for F(2, 2)) among the row's. */
+/** A run of a filter row's taps along the columns: its length, its first tap, and its first plane and number of planes (PLANES) among the row's. */
 interface ColumnSpan {
   run: number;
   tap: number;
@@ -98,7 +114,7 @@ interface ColumnSpan {
 function columnSpans(runs: number[]): ColumnSpan[] {
   let [tap, plane] = [0, 0];
   return runs.map((run) => {
-    const span = { run, tap, plane, planes: run === 3 ? 4 : 3 };
+    const span = { run, tap, plane, planes: PLANES[run] };
     [tap, plane] = [tap + run, plane + span.planes];
     return span;
   });
@@ -128,24 +144,27 @@ export const combinable = (g: ConvolutionGeometry) =>
   enabled && !g.exactRows && g.strideH === 1 && g.strideW === 1 && g.inChannels % 4 === 0 && g.outChannels % 4 === 0 && g.outH >= 2;
 
 /**
- * The sizes of the pass: tiles of two output rows per image, and the padded image's rows (two
- * per tile, two more) and columns (with the column transform, an even number of them, so that
- * column pairs start every row at the same parity).
+ * The sizes of the pass: tiles of two output rows per image, the padded image's rows (two
+ * per tile, two more) and columns (with the column transform, a multiple of its tile's
+ * columns, so that column tiles start every row at the same place), and that tile's columns.
  */
 function winogradPlan(g: ConvolutionGeometry) {
   const tiles = Math.ceil(g.outH / 2);
-  const width = g.outW - 1 + g.filterW;
-  return { tiles, height: 2 * tiles + 2, width: columnRuns(g, 'filter gradient') ? width + (width % 2) : width };
+  const runs = columnRuns(g, 'filter gradient');
+  const tile = runs ? columnTile(runs) : 1;
+  const width = Math.ceil((g.outW - 1 + g.filterW) / tile) * tile;
+  return { tiles, height: 2 * tiles + 2, width, tile };
 }
 
 /**
  * The column transform's planes over a transformed image V [tiles, width, Ci], as the one-row
- * geometry of a 1 x 1 filter: tile (row r, pair j) at plane row r * width / 2 + j, of which
- * the first outW / 2 of each row are outputs' (the rest straddle two rows and are skipped).
+ * geometry of a 1 x 1 filter: column tile (row r, tile j) at plane row r * width / tile + j,
+ * of which the first outW / tile of each row are outputs' (the rest straddle two rows and are
+ * skipped).
  */
 function planeGeometry(g: ConvolutionGeometry): ConvolutionGeometry {
-  const { tiles, width } = winogradPlan(g);
-  return { ...g, batch: tiles, height: 1, width: width / 2, outH: 1, outW: g.outW / 2, filterH: 1, filterW: 1, padTop: 0, padLeft: 0 };
+  const { tiles, width, tile } = winogradPlan(g);
+  return { ...g, batch: tiles, height: 1, width: width / tile, outH: 1, outW: g.outW / tile, filterH: 1, filterW: 1, padTop: 0, padLeft: 0 };
 }
 
 /** The one-row convolution over a transformed image V [tiles, 1, width, channels]: its geometry, for the patch tables. */
@@ -186,12 +205,12 @@ export class WinogradConvolutions extends PatchedConvolutions {
    * the one-row products, and scratch for a filter's four transformed rows (`filters`), an
    * image's four transformed input rows (`v`) and its four products or transformed output
    * gradients (`m`). With the column transform (`columns`), also the filter rows' column
-   * planes (or their gradients' sums), and an image row's four input planes and four products
-   * (or transformed output gradients).
+   * planes (or their gradients' sums), and an image row's input planes and products (or
+   * transformed output gradients), as many as a run's planes at most.
    * Addresses valid until the next pass takes `scratch`.
    */
   private winogradSetup(xAt: number, g: ConvolutionGeometry, pass: 'forward' | 'filter gradient') {
-    const { tiles, height, width } = winogradPlan(g);
+    const { tiles, height, width, tile } = winogradPlan(g);
     const [channels, n] = [g.inChannels, g.outChannels];
     const [rowBytes, outRowBytes] = [width * channels * 4, g.outW * n * 4];
     const filterRow = g.filterW * channels * n;
@@ -199,18 +218,19 @@ export class WinogradConvolutions extends PatchedConvolutions {
     const spans = runs ? columnSpans(runs) : [];
     // per filter row, its column planes
     const planesPerRow = spans.reduce((sum, span) => sum + span.planes, 0);
-    const pairs = (tiles * width) / 2;
+    const planeCount = Math.max(0, ...spans.map((span) => span.planes));
+    const columnTiles = (tiles * width) / tile;
     const [image, filters, columnFilters, ...rows] = this.scratch.regions([
       g.batch * height * width * channels * 4, 4 * filterRow * 4, 4 * planesPerRow * channels * n * 4,
       ...Array(4).fill(tiles * rowBytes), ...Array(4).fill(tiles * outRowBytes),
-      ...Array(runs ? 4 : 0).fill(pairs * channels * 4), ...Array(runs ? 4 : 0).fill(tiles * outRowBytes / 2),
+      ...Array(planeCount).fill(columnTiles * channels * 4), ...Array(planeCount).fill(tiles * outRowBytes / tile),
     ]);
     // after the allocations above, which may grow the heap
     const tables = this.tables.tablesFor(rowGeometry(g), () => this.words());
     const columns = runs && {
-      spans, planesPerRow, filters: columnFilters, planes: rows.slice(8, 12), products: rows.slice(12, 16), tables: this.tables.tablesFor(planeGeometry(g), () => this.words()),
-      // the output pairs, and the pairs transformed: through the last row's last output pair, those between rows' outputs included
-      outputPairs: tiles * (g.outW / 2), transformed: ((tiles - 1) * width) / 2 + g.outW / 2,
+      spans, planesPerRow, tile, filters: columnFilters, planes: rows.slice(8, 8 + planeCount), products: rows.slice(8 + planeCount), tables: this.tables.tablesFor(planeGeometry(g), () => this.words()),
+      // the output tiles, and the tiles transformed: through the last row's last output tile, those between rows' outputs included
+      outputTiles: tiles * (g.outW / tile), transformed: ((tiles - 1) * width) / tile + g.outW / tile,
     };
     this.padImage(xAt, image, g, height, width);
     // tiles whose two output rows both exist; an odd last row makes one more
@@ -220,12 +240,14 @@ export class WinogradConvolutions extends PatchedConvolutions {
 
   /**
    * Each of `count` transformed filter rows (at `filters`, one after the other) into its
-   * column planes (at columns.filters): per run of taps, F(2, 3)'s or F(2, 2)'s filter
-   * transform along the columns, the same as along the rows with a tap's [Ci, Co] for a row.
+   * column planes (at columns.filters): per run of taps, F(2, 3)'s, F(2, 2)'s or F(4, 5)'s
+   * filter transform along the columns, the same as along the rows with a tap's [Ci, Co] for
+   * a row.
    */
   private transformColumnFilters(setup: WinogradSetup, columns: ColumnPlan, count: number, g: ConvolutionGeometry): void {
     const heap = this.heap();
-    forEachColumnSpan(setup, columns, count, g, (span, tapsAt, planesAt, size) => (span.run === 3 ? transformFilter : transformPairFilter)(heap, tapsAt, size, planesAt));
+    const transforms: Record<number, typeof transformFilter> = { 2: transformPairFilter, 3: transformFilter, 5: transformQuadFilter };
+    forEachColumnSpan(setup, columns, count, g, (span, tapsAt, planesAt, size) => transforms[span.run](heap, tapsAt, size, planesAt));
   }
 
   /**
@@ -245,14 +267,15 @@ export class WinogradConvolutions extends PatchedConvolutions {
       this.kernels.gemmTable(v, tables.pixels, tables.taps, filters + row * filterRow * 4, n * 4, m, n * 4, tiles * g.outW, n, g.filterW * channels, 0, biasAt, 0);
       return;
     }
-    const { planes: p, products, outputPairs: pairs } = columns;
+    const { planes: p, products: q, outputTiles } = columns;
     for (const span of columns.spans) {
       this.transformColumns(columns, span, v, channels);
       const first = row * columns.planesPerRow + span.plane;
-      // the bias in the first run's second product, which both columns of a pair take once
-      for (let k = 0; k < span.planes; k++) this.kernels.gemmTable(p[k], columns.tables.pixels, columns.tables.taps, columns.filters + (first + k) * channels * n * 4, n * 4, products[k], n * 4, pairs, n, channels, 0, span.tap === 0 && k === 1 ? biasAt : 0, 0);
-      if (span.run === 3) this.kernels.winogradOutput(products[0], products[1], products[2], products[3], n * 4, m, 2 * n * 4, pairs, 1, 0);
-      else this.kernels.winogradPairOutput(products[0], products[1], products[2], n * 4, m, 2 * n * 4, pairs, 1, span.tap > 0 ? 1 : 0, 0);
+      // the bias in the first run's second product, which every column of a tile takes once
+      for (let k = 0; k < span.planes; k++) this.kernels.gemmTable(p[k], columns.tables.pixels, columns.tables.taps, columns.filters + (first + k) * channels * n * 4, n * 4, q[k], n * 4, outputTiles, n, channels, 0, span.tap === 0 && k === 1 ? biasAt : 0, 0);
+      if (span.run === 5) this.kernels.quadOutput(q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], n * 4, m, 4 * n * 4, outputTiles);
+      else if (span.run === 3) this.kernels.winogradOutput(q[0], q[1], q[2], q[3], n * 4, m, 2 * n * 4, outputTiles, 1, 0);
+      else this.kernels.winogradPairOutput(q[0], q[1], q[2], n * 4, m, 2 * n * 4, outputTiles, 1, span.tap > 0 ? 1 : 0, 0);
     }
   }
 
@@ -351,31 +374,35 @@ export class WinogradConvolutions extends PatchedConvolutions {
   /**
    * A row product's filter gradient by Winograd's columns, transposed: E's column pairs (e0,
    * e1) transformed as the rows' are (E0 = e0, E1 = e0 + e1, E2 = e0 - e1, E3 = e1; a run of
-   * two takes E0, E1 and E3), V's as forwards, and per plane its sum over the image's pairs,
-   * plane^T E [Ci, Co], added to columns.filters (row `row`'s planes) after the first image.
+   * two takes E0, E1 and E3), or for F(4, 5) its column quads (quadGradientColumns), V's as
+   * forwards, and per plane its sum over the image's tiles, plane^T E [Ci, Co], added to
+   * columns.filters (row `row`'s planes) after the first image.
    */
   private columnFilterGradient(columns: ColumnPlan, row: number, v: number, e: number, g: ConvolutionGeometry, accumulate: boolean): void {
     const [channels, n] = [g.inChannels, g.outChannels];
-    const { planes: p, products: gradients, outputPairs: pairs } = columns;
-    this.kernels.winogradGradientRows(e, n * 4, gradients[0], gradients[1], gradients[2], gradients[3], pairs, 1);
+    const { planes: p, products: q, outputTiles } = columns;
+    if (columns.tile === 4) this.kernels.quadGradientColumns(e, n * 4, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], outputTiles);
+    else this.kernels.winogradGradientRows(e, n * 4, q[0], q[1], q[2], q[3], outputTiles, 1);
     for (const span of columns.spans) {
       this.transformColumns(columns, span, v, channels);
-      const used = span.run === 3 ? gradients : [gradients[0], gradients[1], gradients[3]];
+      const used = span.run === 2 ? [q[0], q[1], q[3]] : q.slice(0, span.planes);
       const first = row * columns.planesPerRow + span.plane;
-      used.forEach((gradient, k) => this.kernels.gemmTable(p[k], columns.tables.taps, columns.tables.pixels, gradient, n * 4, columns.filters + (first + k) * channels * n * 4, n * 4, channels, n, pairs, accumulate ? 1 : 0));
+      used.forEach((gradient, k) => this.kernels.gemmTable(p[k], columns.tables.taps, columns.tables.pixels, gradient, n * 4, columns.filters + (first + k) * channels * n * 4, n * 4, channels, n, outputTiles, accumulate ? 1 : 0));
     }
   }
 
   /** The filter rows' tap sums P_i (at `filters`) from their column planes' sums: each run's filter transform transposed, as for the rows. */
   private columnSumsToTaps(setup: WinogradSetup, columns: ColumnPlan, count: number, g: ConvolutionGeometry): void {
     const heap = this.heap();
-    forEachColumnSpan(setup, columns, count, g, (span, tapsAt, planesAt, size) => (span.run === 3 ? filterGradientRows : pairFilterGradientRows)(heap, planesAt, size, tapsAt));
+    const transposes: Record<number, typeof filterGradientRows> = { 2: pairFilterGradientRows, 3: filterGradientRows, 5: quadFilterGradientTaps };
+    forEachColumnSpan(setup, columns, count, g, (span, tapsAt, planesAt, size) => transposes[span.run](heap, planesAt, size, tapsAt));
   }
 
-  /** V's column pairs for `span` (v + its first tap's columns) transformed into columns.planes: F(2, 3)'s four, as winogradInput does for rows, or F(2, 2)'s three. */
+  /** V's column tiles for `span` (v + its first tap's columns) transformed into columns.planes: F(2, 3)'s four, as winogradInput does for rows, F(2, 2)'s three, or F(4, 5)'s eight. */
   private transformColumns(columns: ColumnPlan, span: ColumnSpan, v: number, channels: number): void {
     const [p, from, columnBytes] = [columns.planes, v + span.tap * channels * 4, channels * 4];
-    if (span.run === 3) this.kernels.winogradInput(from, columnBytes, p[0], p[1], p[2], p[3], columns.transformed);
+    if (span.run === 5) this.kernels.quadInput(from, columnBytes, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], columns.transformed);
+    else if (span.run === 3) this.kernels.winogradInput(from, columnBytes, p[0], p[1], p[2], p[3], columns.transformed);
     else this.kernels.winogradPairInput(from, columnBytes, p[0], p[1], p[2], columns.transformed);
   }
 }
