@@ -232,8 +232,10 @@ describe('how the column transform splits a row product', () => {
     expect(columnRuns(layer(32, 32, 3, 27), 'filter gradient')).toBeNull();
   });
 
-  it('leaves forward passes of 16 channels to 16 and of even widths one product, where their planes run too short to pay', () => {
+  it('leaves forward passes of 16 channels to 16 and of even widths one product, where their planes run too short to pay, but for five taps by F(4, 5)', () => {
     expect(columnRuns(layer(16, 16), 'forward')).toBeNull();
+    expect(columnRuns(layer(16, 16, 5), 'forward')).toEqual([5]);
+    expect(columnRuns(layer(16, 16, 5, 30), 'forward')).toBeNull();
     expect(columnRuns(layer(32, 32, 4), 'forward')).toBeNull();
     expect(columnRuns(layer(16, 32), 'forward')).toEqual([3]);
     expect(columnRuns(layer(32, 16, 5), 'forward')).toEqual([5]);

@@ -79,14 +79,16 @@ export function useQuadColumns(on: boolean): void {
  * third did (conv-ae's 3x3 layers; PixelCNN's five columns, 3 + 2: its step 0.94-0.97x),
  * and not for 16 channels in and 16 out (MIN_FORWARD_PLANE). Five taps over output columns
  * in fours take F(4, 5) at once (./winograd-quad-kernels.ts): 8 products for four output
- * columns, where 3 + 2 take 14 (PixelCNN's step 0.81x, side by side). Null for one tap, an
- * odd number of output columns, or the transform turned off: the row product stays one
- * product.
+ * columns, where 3 + 2 take 14 and the row product 20 (PixelCNN's step 0.81x, side by side),
+ * which pays at 16 channels to 16 too (a 5x5 layer's forward pass 0.74-0.81x). Null for one
+ * tap, an odd number of output columns, or the transform turned off: the row product stays
+ * one product.
  */
 export function columnRuns(g: ConvolutionGeometry, pass: 'forward' | 'filter gradient'): number[] | null {
   if (!columnsEnabled || g.outW % 2 !== 0 || g.filterW < 2) return null;
+  if (quadsEnabled && g.filterW === 5 && g.outW % 4 === 0) return [5];
   if (pass === 'forward' && (g.filterW % 2 === 0 || g.inChannels * g.outChannels < leastForwardPlane)) return null;
-  return quadsEnabled && g.filterW === 5 && g.outW % 4 === 0 ? [5] : runsOf(g.filterW);
+  return runsOf(g.filterW);
 }
 
 /** How many output columns a transformed tile of the column transform makes: four for F(4, 5), two for F(2, 3) and F(2, 2). */
