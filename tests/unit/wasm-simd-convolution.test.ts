@@ -7,7 +7,7 @@ import { hasRelaxedSimd, instantiateKernels, type WasmKernels } from '../../src/
 import { useSimdKernels } from '../../src/core/wasm-simd/register';
 import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
 import { convolveWithBias, keepRowsApart } from '../../src/core/models/conv-with-bias';
-import { columnRuns, useWinogradColumns } from '../../src/core/wasm-simd/winograd';
+import { columnRuns, columnTile, useWinogradColumns } from '../../src/core/wasm-simd/winograd';
 import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
 
 /**
@@ -188,7 +188,9 @@ const CASES: Case[] = [
   { x: [2, 6, 7, 4], filter: [3, 5, 4, 4], stride: 1, pad: 2, winograd: 'three' }, // more padding rows than the windows need
   // an even number of output columns: the row products by Winograd's columns too, in runs of three and two taps (forwards for an odd width)
   { x: [2, 6, 10, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true }, // 3 + 2
-  // output columns in fours: five taps by F(4, 5), at once
+  // output columns in fours: three taps by F(4, 3), five by F(4, 5), at once
+  { x: [2, 7, 8, 4], filter: [3, 3, 4, 8], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true, quads: true }, // an odd number of output rows
+  { x: [2, 6, 12, 16], filter: [2, 3, 16, 8], stride: 1, pad: 'same', winograd: 'pair', columns: 4, columnGradient: true, quads: true }, // PixelCNN++'s 2 x 3, F(2, 2) along the rows
   { x: [2, 6, 8, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true, quads: true },
   { x: [3, 7, 12, 32], filter: [3, 5, 32, 16], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true, quads: true }, // an odd number of output rows, many channels
   { x: [2, 6, 12, 4], filter: [3, 5, 4, 8], stride: 1, pad: 'valid', winograd: 'three', columns: 4, columnGradient: true, quads: true }, // no padding
@@ -223,22 +225,24 @@ describe('how the column transform splits a row product', () => {
     batch: 16, height: 28, width: 28, inChannels, outH: 28, outW, outChannels, filterH: 3, filterW, strideH: 1, strideW: 1, padTop: 1, padLeft: 1,
   });
 
-  it('takes runs of three taps first, then two, for the filter gradient at any channels, five taps at once for output columns in fours, and none for an odd number of output columns', () => {
-    expect(columnRuns(layer(16, 16), 'filter gradient')).toEqual([3]);
-    expect(columnRuns(layer(32, 32, 5), 'filter gradient')).toEqual([5]);
-    expect(columnRuns(layer(32, 32, 5, 30), 'filter gradient')).toEqual([3, 2]);
-    expect(columnRuns(layer(32, 32, 7), 'filter gradient')).toEqual([3, 2, 2]);
-    expect(columnRuns(layer(32, 32, 4), 'filter gradient')).toEqual([2, 2]);
+  it('takes three or five taps at once over output columns in fours (F(4, 3), F(4, 5)), else runs of three taps first, then two, for the filter gradient at any channels, and none for an odd number of output columns', () => {
+    const plan = (g: ReturnType<typeof layer>) => [columnRuns(g, 'filter gradient'), columnTile(g)];
+    expect(plan(layer(16, 16))).toEqual([[3], 4]);
+    expect(plan(layer(16, 16, 3, 30))).toEqual([[3], 2]);
+    expect(plan(layer(32, 32, 5))).toEqual([[5], 4]);
+    expect(plan(layer(32, 32, 5, 30))).toEqual([[3, 2], 2]);
+    expect(plan(layer(32, 32, 7))).toEqual([[3, 2, 2], 2]);
+    expect(plan(layer(32, 32, 4))).toEqual([[2, 2], 2]);
     expect(columnRuns(layer(32, 32, 3, 27), 'filter gradient')).toBeNull();
   });
 
-  it('leaves forward passes of 16 channels to 16 and of even widths one product, where their planes run too short to pay, but for five taps by F(4, 5)', () => {
-    expect(columnRuns(layer(16, 16), 'forward')).toBeNull();
+  it('leaves forward passes of 16 channels to 16 and of even widths one product, where their planes run too short to pay, but for F(4, 3) and F(4, 5)', () => {
+    expect(columnRuns(layer(16, 16), 'forward')).toEqual([3]);
+    expect(columnRuns(layer(16, 16, 3, 30), 'forward')).toBeNull();
     expect(columnRuns(layer(16, 16, 5), 'forward')).toEqual([5]);
     expect(columnRuns(layer(16, 16, 5, 30), 'forward')).toBeNull();
     expect(columnRuns(layer(32, 32, 4), 'forward')).toBeNull();
-    expect(columnRuns(layer(16, 32), 'forward')).toEqual([3]);
-    expect(columnRuns(layer(32, 16, 5), 'forward')).toEqual([5]);
+    expect(columnRuns(layer(16, 32, 3, 30), 'forward')).toEqual([3]);
     expect(columnRuns(layer(32, 16, 5, 30), 'forward')).toEqual([3, 2]);
   });
 });
@@ -258,14 +262,14 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
 
   it.each(CASES.map((c, i) => [i, c] as const))('case %i agrees: %o', async (i, c) => {
     const before = tf.memory().numTensors;
-    type Passes = { winogradForward: () => void; pairWinogradForward: () => void; winogradFilterGradient: () => void; transformColumnFilters: () => void; columnSumsToTaps: () => void; transformColumns: (columns: unknown, span: { run: number }) => void };
+    type Passes = { winogradForward: () => void; pairWinogradForward: () => void; winogradFilterGradient: () => void; transformColumnFilters: () => void; columnSumsToTaps: () => void; transformColumns: (columns: { tile: number }) => void };
     const passes = SimdConvolutions.prototype as unknown as Passes;
     const spies = (['winogradForward', 'pairWinogradForward', 'winogradFilterGradient', 'transformColumnFilters', 'columnSumsToTaps'] as const).map((name) => vi.spyOn(passes, name));
     const columnTransforms = vi.spyOn(passes, 'transformColumns');
     const ours = await run(c);
     // the forward pass, the fused one, the forward pass inside the gradients and the input gradient, then the filter gradient: Winograd's where it applies
     const calls = spies.map((spy) => spy.mock.calls.length);
-    const quadRuns = columnTransforms.mock.calls.filter(([, span]) => span.run === 5).length;
+    const quadRuns = columnTransforms.mock.calls.filter(([columns]) => columns.tile === 4).length;
     [...spies, columnTransforms].forEach((spy) => spy.mockRestore());
     expect(calls).toEqual(c.tall ?? [c.winograd === 'three' ? 4 : 0, c.winograd === 'pair' ? 4 : 0, c.winograd ? 1 : 0, c.columns ?? 0, c.columnGradient ? 1 : 0]);
     expect(quadRuns > 0, 'five taps by F(4, 5)').toBe(c.quads === true);

@@ -135,9 +135,9 @@ function gemm(fused: boolean, tables = false): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, and F(4, 5)'s column transforms (quadInput, quadOutput, quadGradientColumns) over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, and F(4, 3)'s and F(4, 5)'s column transforms (quadInput3, quadOutput3, quadGradientColumns3, and the same with 5) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), quadInput(), quadOutput(), quadGradientColumns()], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps), quadOutput(taps), quadGradientColumns(taps)])], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -186,10 +186,41 @@ export interface WasmKernels {
   adamUpdate(...addressesCountAndBits: number[]): void;
   gateForward(c2: number, h: number, out: number, s: number, pixels: number, channels: number): void;
   gateGradient(dy: number, c2: number, s: number, dc2: number, pixels: number, channels: number): void;
-  /** winograd-quad-kernels.ts: F(4, 5) along the columns, eight planes or products, four output columns, `rowBytes` a column's channels */
-  quadInput(image: number, rowBytes: number, v0: number, v1: number, v2: number, v3: number, v4: number, v5: number, v6: number, v7: number, tiles: number): void;
-  quadOutput(m0: number, m1: number, m2: number, m3: number, m4: number, m5: number, m6: number, m7: number, rowBytes: number, out: number, outStride: number, tiles: number): void;
-  quadGradientColumns(dy: number, rowBytes: number, e0: number, e1: number, e2: number, e3: number, e4: number, e5: number, e6: number, e7: number, tiles: number): void;
+  /**
+   * winograd-quad-kernels.ts: F(4, 3) and F(4, 5) along the columns, four output columns from
+   * six or eight planes (the addresses in `planes`), `rowBytes` a column's channels
+   */
+  quadInput3(image: number, rowBytes: number, ...planesThenTiles: number[]): void;
+  quadInput5(image: number, rowBytes: number, ...planesThenTiles: number[]): void;
+  /** the products' addresses, then rowBytes, out, outStride and tiles */
+  quadOutput3(...productsThenLayout: number[]): void;
+  quadOutput5(...productsThenLayout: number[]): void;
+  quadGradientColumns3(dy: number, rowBytes: number, ...planesThenTiles: number[]): void;
+  quadGradientColumns5(dy: number, rowBytes: number, ...planesThenTiles: number[]): void;
+}
+
+let checkArguments = false;
+
+/**
+ * For tests: kernels instantiated from now on check that every argument is a whole number. An
+ * address taken from a scratch region that was never made is undefined, which WebAssembly
+ * reads as 0: the kernel would write over the heap's start and fail, if at all, elsewhere.
+ */
+export function checkKernelArguments(on: boolean): void {
+  checkArguments = on;
+}
+
+/** `kernels` with each call's arguments checked (checkKernelArguments). */
+function checked(kernels: WasmKernels): WasmKernels {
+  const entries = Object.entries(kernels).map(([name, kernel]: [string, (...args: number[]) => void]) => [
+    name,
+    (...args: number[]) => {
+      const bad = args.findIndex((value) => !Number.isInteger(value));
+      if (bad >= 0) throw new Error(`${name}: argument ${bad} is ${args[bad]}`);
+      kernel(...args);
+    },
+  ]);
+  return Object.fromEntries(entries) as WasmKernels;
 }
 
 /** Instantiates the kernels on `memory` (a heap they share with whoever allocates in it). */
@@ -200,7 +231,7 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
   // the exports whose parameters our callers pass as they are, then the five that take defaults or another order
   type Wrapped = 'patchDot' | 'gemm' | 'gemmTable' | 'im2col' | 'col2im';
   const e = instance.exports as unknown as Omit<WasmKernels, Wrapped> & Record<Wrapped, (...args: number[]) => void>;
-  return {
+  const kernels: WasmKernels = {
     ...e,
     patchDot: (image, filterT, ...rest) => e.patchDot(image, filterT, 0, ...rest),
     // bias 0 and relu 0: none
@@ -210,4 +241,5 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
     // col2im's first parameter is the image it adds to, as patchWalk names them
     col2im: (matrix, colStride, image, ...patch) => e.col2im(image, matrix, colStride, ...patch),
   };
+  return checkArguments ? checked(kernels) : kernels;
 }

@@ -4,6 +4,7 @@
  * turn the transformed products' sums back into a filter gradient. Along the rows each
  * "row" is a filter row [Fw, Ci, Co]; along the columns it is a tap [Ci, Co].
  */
+import type { QuadTaps } from './winograd-quad-kernels';
 
 /**
  * U_0..U_3 from W [3, Fw, Ci, Co], each [1, Fw, Ci, Co], one after the other at `to` (float
@@ -61,42 +62,53 @@ export function transformPairFilter(heap: Float32Array, from: number, rowSize: n
 }
 
 /**
- * G of F(4, 5) (./winograd-quad-kernels.ts): eight planes from a filter row's five taps, at
- * the points 0, 1, -1, 2, -2, 1/2, -1/2 and infinity (rows 5 and 6 times 16, as B^T's are
- * divided by 16).
+ * G of F(4, 3) and F(4, 5) (./winograd-quad-kernels.ts): a filter row's three or five taps
+ * into six or eight planes, at the points 0, 1, -1, 2, -2 (and 1/2, -1/2) and infinity, each
+ * row scaled as B^T's is the other way.
  */
-const QUAD_G = [
-  [1 / 4, 0, 0, 0, 0],
-  [1, 1, 1, 1, 1].map((value) => value / 18),
-  [1, -1, 1, -1, 1].map((value) => value / 18),
-  [1, 2, 4, 8, 16].map((value) => value / 360),
-  [1, -2, 4, -8, 16].map((value) => value / 360),
-  [16, 8, 4, 2, 1].map((value) => value / 45),
-  [16, -8, 4, -2, 1].map((value) => value / 45),
-  [0, 0, 0, 0, 1 / 4],
-];
+const QUAD_G: Record<QuadTaps, number[][]> = {
+  3: [
+    [1 / 4, 0, 0],
+    [1, 1, 1].map((value) => value / 6),
+    [1, -1, 1].map((value) => value / 6),
+    [1, 2, 4].map((value) => value / 24),
+    [1, -2, 4].map((value) => value / 24),
+    [0, 0, 1],
+  ],
+  5: [
+    [1 / 4, 0, 0, 0, 0],
+    [1, 1, 1, 1, 1].map((value) => value / 18),
+    [1, -1, 1, -1, 1].map((value) => value / 18),
+    [1, 2, 4, 8, 16].map((value) => value / 360),
+    [1, -2, 4, -8, 16].map((value) => value / 360),
+    [16, 8, 4, 2, 1].map((value) => value / 45),
+    [16, -8, 4, -2, 1].map((value) => value / 45),
+    [0, 0, 0, 0, 1 / 4],
+  ],
+};
 
 /**
- * U_0..U_7 = G g from a row's five taps g_k (each `size` floats, one after the other at
- * `from`), one after the other at `to` (float indices into `heap`); each sum in float64,
+ * U = G g from a row's `taps` taps g_k (each `size` floats, one after the other at `from`),
+ * its planes one after the other at `to` (float indices into `heap`); each sum in float64,
  * rounded once.
  */
-export function transformQuadFilter(heap: Float32Array, from: number, size: number, to: number): void {
-  QUAD_G.forEach((row, p) => {
+export function transformQuadFilter(heap: Float32Array, from: number, size: number, to: number, taps: QuadTaps): void {
+  QUAD_G[taps].forEach((row, p) => {
     for (let i = 0; i < size; i++) {
       let sum = 0;
-      for (let k = 0; k < 5; k++) sum += row[k] * heap[from + k * size + i];
+      for (let k = 0; k < taps; k++) sum += row[k] * heap[from + k * size + i];
       heap[to + p * size + i] = sum;
     }
   });
 }
 
-/** A row's five taps of dW = G^T P from F(4, 5)'s eight sums P_p (each `size` floats at `from`) into `to`: the transpose of transformQuadFilter. */
-export function quadFilterGradientTaps(heap: Float32Array, from: number, size: number, to: number): void {
-  for (let k = 0; k < 5; k++) {
+/** A row's `taps` taps of dW = G^T P from the sums P_p of its planes (each `size` floats at `from`) into `to`: the transpose of transformQuadFilter. */
+export function quadFilterGradientTaps(heap: Float32Array, from: number, size: number, to: number, taps: QuadTaps): void {
+  const g = QUAD_G[taps];
+  for (let k = 0; k < taps; k++) {
     for (let i = 0; i < size; i++) {
       let sum = 0;
-      for (let p = 0; p < 8; p++) sum += QUAD_G[p][k] * heap[from + p * size + i];
+      for (let p = 0; p < g.length; p++) sum += g[p][k] * heap[from + p * size + i];
       heap[to + k * size + i] = sum;
     }
   }

@@ -34,6 +34,7 @@
 import type { ConvolutionGeometry } from './convolution';
 import { PatchedConvolutions } from './patch-tables';
 import { filterGradientRows, pairFilterGradientRows, quadFilterGradientTaps, transformFilter, transformPairFilter, transformQuadFilter } from './winograd-filters';
+import type { QuadTaps } from './winograd-quad-kernels';
 
 let enabled = true;
 let columnsEnabled = true;
@@ -86,16 +87,16 @@ export function useQuadColumns(on: boolean): void {
  */
 export function columnRuns(g: ConvolutionGeometry, pass: 'forward' | 'filter gradient'): number[] | null {
   if (!columnsEnabled || g.outW % 2 !== 0 || g.filterW < 2) return null;
-  if (quadsEnabled && g.filterW === 5 && g.outW % 4 === 0) return [5];
+  if (quadColumns(g)) return [g.filterW];
   if (pass === 'forward' && (g.filterW % 2 === 0 || g.inChannels * g.outChannels < leastForwardPlane)) return null;
   return runsOf(g.filterW);
 }
 
-/** How many output columns a transformed tile of the column transform makes: four for F(4, 5), two for F(2, 3) and F(2, 2). */
-const columnTile = (runs: number[]) => (runs.includes(5) ? 4 : 2);
+/** Three or five taps over output columns in fours: F(4, 3) or F(4, 5), all the taps at once. */
+const quadColumns = (g: ConvolutionGeometry) => quadsEnabled && (g.filterW === 3 || g.filterW === 5) && g.outW % 4 === 0;
 
-/** The planes (products) of a run of taps: F(2, 3)'s four, F(2, 2)'s three, F(4, 5)'s eight. */
-const PLANES: Record<number, number> = { 2: 3, 3: 4, 5: 8 };
+/** How many output columns a transformed tile of the column transform makes: four for F(4, 3) and F(4, 5), two for F(2, 3) and F(2, 2). */
+export const columnTile = (g: ConvolutionGeometry) => (quadColumns(g) ? 4 : 2);
 
 /** `count` taps or rows in runs of three (one, first, if the count is odd) and two: 5 -> [3, 2], 4 -> [2, 2], 7 -> [3, 2, 2]. */
 export function runsOf(count: number): number[] {
@@ -104,7 +105,7 @@ export function runsOf(count: number): number[] {
   return runs;
 }
 
-/** A run of a filter row's taps along the columns: its length, its first tap, and its first plane and number of planes (PLANES) among the row's. */
+/** A run of a filter row's taps along the columns: its length, its first tap, and its first plane and number of planes among the row's (a run of r taps over tiles of m columns takes F(m, r)'s m + r - 1). */
 interface ColumnSpan {
   run: number;
   tap: number;
@@ -112,11 +113,11 @@ interface ColumnSpan {
   planes: number;
 }
 
-/** The spans of `runs`, one after the other. */
-function columnSpans(runs: number[]): ColumnSpan[] {
+/** The spans of `runs` over column tiles of `tile` columns, one after the other. */
+function columnSpans(runs: number[], tile: number): ColumnSpan[] {
   let [tap, plane] = [0, 0];
   return runs.map((run) => {
-    const span = { run, tap, plane, planes: PLANES[run] };
+    const span = { run, tap, plane, planes: tile + run - 1 };
     [tap, plane] = [tap + run, plane + span.planes];
     return span;
   });
@@ -153,7 +154,7 @@ export const combinable = (g: ConvolutionGeometry) =>
 function winogradPlan(g: ConvolutionGeometry) {
   const tiles = Math.ceil(g.outH / 2);
   const runs = columnRuns(g, 'filter gradient');
-  const tile = runs ? columnTile(runs) : 1;
+  const tile = runs ? columnTile(g) : 1;
   const width = Math.ceil((g.outW - 1 + g.filterW) / tile) * tile;
   return { tiles, height: 2 * tiles + 2, width, tile };
 }
@@ -217,10 +218,11 @@ export class WinogradConvolutions extends PatchedConvolutions {
     const [rowBytes, outRowBytes] = [width * channels * 4, g.outW * n * 4];
     const filterRow = g.filterW * channels * n;
     const runs = columnRuns(g, pass);
-    const spans = runs ? columnSpans(runs) : [];
+    const spans = runs ? columnSpans(runs, tile) : [];
     // per filter row, its column planes
     const planesPerRow = spans.reduce((sum, span) => sum + span.planes, 0);
-    const planeCount = Math.max(0, ...spans.map((span) => span.planes));
+    // as many as a run's planes, and four at least: F(2, 2)'s filter gradient takes three of F(2, 3)'s four E_i
+    const planeCount = runs ? Math.max(4, ...spans.map((span) => span.planes)) : 0;
     const columnTiles = (tiles * width) / tile;
     const [image, filters, columnFilters, ...rows] = this.scratch.regions([
       g.batch * height * width * channels * 4, 4 * filterRow * 4, 4 * planesPerRow * channels * n * 4,
@@ -242,25 +244,31 @@ export class WinogradConvolutions extends PatchedConvolutions {
 
   /**
    * Each of `count` transformed filter rows (at `filters`, one after the other) into its
-   * column planes (at columns.filters): per run of taps, F(2, 3)'s, F(2, 2)'s or F(4, 5)'s
-   * filter transform along the columns, the same as along the rows with a tap's [Ci, Co] for
-   * a row.
+   * column planes (at columns.filters): per run of taps, F(2, 3)'s, F(2, 2)'s, or F(4, 3)'s
+   * or F(4, 5)'s filter transform along the columns, the same as along the rows with a tap's
+   * [Ci, Co] for a row.
    */
   private transformColumnFilters(setup: WinogradSetup, columns: ColumnPlan, count: number, g: ConvolutionGeometry): void {
     const heap = this.heap();
-    const transforms: Record<number, typeof transformFilter> = { 2: transformPairFilter, 3: transformFilter, 5: transformQuadFilter };
-    forEachColumnSpan(setup, columns, count, g, (span, tapsAt, planesAt, size) => transforms[span.run](heap, tapsAt, size, planesAt));
+    forEachColumnSpan(setup, columns, count, g, (span, tapsAt, planesAt, size) => {
+      if (columns.tile === 4) transformQuadFilter(heap, tapsAt, size, planesAt, span.run as QuadTaps);
+      else (span.run === 3 ? transformFilter : transformPairFilter)(heap, tapsAt, size, planesAt);
+    });
   }
 
   /**
    * M = V's one-row convolution by the transformed filter row `row` (+ bias): [tiles, width,
    * Ci] -> [tiles, outW, Co]. As one product over the row's taps, or with the column
-   * transform, per run of taps: V's column pairs transformed into planes (F(2, 3): four, as
-   * winogradInput does for rows, with a tap's channels for a row; F(2, 2): three), each
-   * plane times its filter plane [Ci, Co], and the products recombined into M's column
-   * pairs (stored by the first run, added by the others). F(2, 3) then takes 4 products for
-   * two output columns of three taps, not 6, and F(2, 2) 3 for two taps, not 4. Each output
-   * column reads only its own window's columns, even in rounding (as for the rows).
+   * transform, per run of taps: V's column tiles transformed into planes (F(2, 3): four, as
+   * winogradInput does for rows, with a tap's channels for a row; F(2, 2): three; F(4, 3)
+   * and F(4, 5): six and eight), each plane times its filter plane [Ci, Co], and the
+   * products recombined into M's column tiles (stored by the first run, added by the others).
+   * F(2, 3) then takes 4 products for two output columns of three taps, not 6, F(2, 2) 3 for
+   * two taps, not 4, and F(4, 3) 6 for four output columns, not 12. By F(2, 3) and F(2, 2)
+   * each output column reads only its own window's columns, even in rounding (as for the
+   * rows); by F(4, 3) and F(4, 5) it also takes columns beyond its window, whose weights
+   * cancel only up to rounding. So no filter row to be summed alone (a masked centre row)
+   * comes here, and receptive fields are found with exact sums (keepRowsApart).
    */
   private rowProduct(setup: WinogradSetup, row: number, v: number, m: number, g: ConvolutionGeometry, biasAt: number): void {
     const { columns, tables, filters, filterRow, tiles } = setup;
@@ -275,7 +283,7 @@ export class WinogradConvolutions extends PatchedConvolutions {
       const first = row * columns.planesPerRow + span.plane;
       // the bias in the first run's second product, which every column of a tile takes once
       for (let k = 0; k < span.planes; k++) this.kernels.gemmTable(p[k], columns.tables.pixels, columns.tables.taps, columns.filters + (first + k) * channels * n * 4, n * 4, q[k], n * 4, outputTiles, n, channels, 0, span.tap === 0 && k === 1 ? biasAt : 0, 0);
-      if (span.run === 5) this.kernels.quadOutput(q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], n * 4, m, 4 * n * 4, outputTiles);
+      if (columns.tile === 4) this.kernels[span.run === 3 ? 'quadOutput3' : 'quadOutput5'](...q.slice(0, span.planes), n * 4, m, 4 * n * 4, outputTiles);
       else if (span.run === 3) this.kernels.winogradOutput(q[0], q[1], q[2], q[3], n * 4, m, 2 * n * 4, outputTiles, 1, 0);
       else this.kernels.winogradPairOutput(q[0], q[1], q[2], n * 4, m, 2 * n * 4, outputTiles, 1, span.tap > 0 ? 1 : 0, 0);
     }
@@ -383,11 +391,12 @@ export class WinogradConvolutions extends PatchedConvolutions {
   private columnFilterGradient(columns: ColumnPlan, row: number, v: number, e: number, g: ConvolutionGeometry, accumulate: boolean): void {
     const [channels, n] = [g.inChannels, g.outChannels];
     const { planes: p, products: q, outputTiles } = columns;
-    if (columns.tile === 4) this.kernels.quadGradientColumns(e, n * 4, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], outputTiles);
+    const quadRun = columns.tile === 4 ? columns.spans[0].run : 0;
+    if (quadRun) this.kernels[quadRun === 3 ? 'quadGradientColumns3' : 'quadGradientColumns5'](e, n * 4, ...q.slice(0, quadRun + 3), outputTiles);
     else this.kernels.winogradGradientRows(e, n * 4, q[0], q[1], q[2], q[3], outputTiles, 1);
     for (const span of columns.spans) {
       this.transformColumns(columns, span, v, channels);
-      const used = span.run === 2 ? [q[0], q[1], q[3]] : q.slice(0, span.planes);
+      const used = span.run === 2 && !quadRun ? [q[0], q[1], q[3]] : q.slice(0, span.planes);
       const first = row * columns.planesPerRow + span.plane;
       used.forEach((gradient, k) => this.kernels.gemmTable(p[k], columns.tables.taps, columns.tables.pixels, gradient, n * 4, columns.filters + (first + k) * channels * n * 4, n * 4, channels, n, outputTiles, accumulate ? 1 : 0));
     }
@@ -396,14 +405,16 @@ export class WinogradConvolutions extends PatchedConvolutions {
   /** The filter rows' tap sums P_i (at `filters`) from their column planes' sums: each run's filter transform transposed, as for the rows. */
   private columnSumsToTaps(setup: WinogradSetup, columns: ColumnPlan, count: number, g: ConvolutionGeometry): void {
     const heap = this.heap();
-    const transposes: Record<number, typeof filterGradientRows> = { 2: pairFilterGradientRows, 3: filterGradientRows, 5: quadFilterGradientTaps };
-    forEachColumnSpan(setup, columns, count, g, (span, tapsAt, planesAt, size) => transposes[span.run](heap, planesAt, size, tapsAt));
+    forEachColumnSpan(setup, columns, count, g, (span, tapsAt, planesAt, size) => {
+      if (columns.tile === 4) quadFilterGradientTaps(heap, planesAt, size, tapsAt, span.run as QuadTaps);
+      else (span.run === 3 ? filterGradientRows : pairFilterGradientRows)(heap, planesAt, size, tapsAt);
+    });
   }
 
   /** V's column tiles for `span` (v + its first tap's columns) transformed into columns.planes: F(2, 3)'s four, as winogradInput does for rows, F(2, 2)'s three, or F(4, 5)'s eight. */
   private transformColumns(columns: ColumnPlan, span: ColumnSpan, v: number, channels: number): void {
     const [p, from, columnBytes] = [columns.planes, v + span.tap * channels * 4, channels * 4];
-    if (span.run === 5) this.kernels.quadInput(from, columnBytes, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], columns.transformed);
+    if (columns.tile === 4) this.kernels[span.run === 3 ? 'quadInput3' : 'quadInput5'](from, columnBytes, ...p.slice(0, span.planes), columns.transformed);
     else if (span.run === 3) this.kernels.winogradInput(from, columnBytes, p[0], p[1], p[2], p[3], columns.transformed);
     else this.kernels.winogradPairInput(from, columnBytes, p[0], p[1], p[2], columns.transformed);
   }

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ImageGridPanel } from '../../views/panels';
+import { keepRowsApart } from '../conv-with-bias';
 import { negLogLikelihood } from './pixel-likelihood';
 
 export interface FieldNetwork {
@@ -20,7 +21,10 @@ export interface FieldNetwork {
 /**
  * sum over images b and input channels of |d log p(x_b[row, column, c] | ...) / d input_b|,
  * for each channel c of the pixel (or those asked for): [C, H, W]. inputs: the network's inputs [B, H, W, C];
- * values: what it predicts (bytes as int32, or 0/1).
+ * values: what it predicts (bytes as int32, or 0/1). Its convolutions sum every output as
+ * the direct convolution does (keepRowsApart): Winograd's F(4, 3) and F(4, 5) along a row
+ * (../../wasm-simd/winograd.ts) take an output's sum through columns its window leaves out,
+ * which cancel only up to rounding (a few millionths), and a zero here must mean unseen.
  */
 export async function gradientField(
   network: FieldNetwork,
@@ -33,7 +37,7 @@ export async function gradientField(
   const batch = inputs.shape[0];
   const fields: Float32Array[] = [];
   for (const channel of channels) {
-    const field = tf.tidy(() => {
+    const field = keepRowsApart(() => tf.tidy(() => {
       const logLikelihood = (x: tf.Tensor) => {
         const logits = network.logits(x as tf.Tensor4D);
         // [B, H, W, C, K] -> [B, 1, 1, 1, K]: the distribution of this one value
@@ -43,7 +47,7 @@ export async function gradientField(
       };
       // [B, H, W, C] -> [H, W]: magnitudes summed over the images and the input channels
       return tf.grad(logLikelihood)(inputs).abs().sum([0, 3]) as tf.Tensor2D;
-    });
+    }));
     fields.push((await field.data()) as Float32Array);
     field.dispose();
   }
