@@ -1,7 +1,8 @@
 /**
  * The filter side of ./winograd.ts's transforms, in float32 JavaScript (a filter is small
- * beside the images): F(2, 3)'s and F(2, 2)'s filter transforms, and their transposes, which
- * turn the transformed products' sums back into a filter gradient. Along the rows each
+ * beside the images): F(2, 3)'s and F(2, 2)'s filter transforms, F(4, 3)'s and F(4, 5)'s
+ * (along the columns only), and their transposes, which turn the transformed products' sums
+ * back into a filter gradient. Along the rows each
  * "row" is a filter row [Fw, Ci, Co]; along the columns it is a tap [Ci, Co].
  */
 import type { QuadTaps } from './winograd-quad-kernels';

@@ -27,7 +27,8 @@
  * Where that pays (`columnRuns`): the filter gradient (PixelCNN's 3x5 layer 20.2 -> 16.5 ms,
  * conv-ae's 3x3 25.4 -> 17.9 ms), and forward passes by filters of an odd width (conv-ae's
  * 23.5 -> 19.5 ms), not of an even one, whose planes' products run too short for F(2, 2).
- * Five taps take F(4, 5) where the output columns come in fours (./winograd-quad-kernels.ts).
+ * Three and five taps take F(4, 3) and F(4, 5) where the output columns come in fours
+ * (./winograd-quad-kernels.ts).
  *
  * Filters four rows high or more take their rows in runs of these passes (./winograd-tall.ts).
  */
@@ -64,7 +65,7 @@ export function useWinogradColumns(on: boolean, minForwardPlane = MIN_FORWARD_PL
   leastForwardPlane = minForwardPlane;
 }
 
-/** Turns F(4, 5) along the columns off (five taps then run as 3 + 2): for measuring one against the other. */
+/** Turns F(4, 3) and F(4, 5) along the columns off (three taps then take F(2, 3), five 3 + 2): for measuring one against the other. */
 export function useQuadColumns(on: boolean): void {
   quadsEnabled = on;
 }
@@ -78,12 +79,12 @@ export function useQuadColumns(on: boolean): void {
  * input's channels (16-32 in our models), and F(2, 2)'s quarter off alone did not pay for the
  * transforms (PixelCNN++'s 2x2 layers: its step 1.09x with them, side by side), where F(2, 3)'s
  * third did (conv-ae's 3x3 layers; PixelCNN's five columns, 3 + 2: its step 0.94-0.97x),
- * and not for 16 channels in and 16 out (MIN_FORWARD_PLANE). Five taps over output columns
- * in fours take F(4, 5) at once (./winograd-quad-kernels.ts): 8 products for four output
- * columns, where 3 + 2 take 14 and the row product 20 (PixelCNN's step 0.81x, side by side),
- * which pays at 16 channels to 16 too (a 5x5 layer's forward pass 0.74-0.81x). Null for one
- * tap, an odd number of output columns, or the transform turned off: the row product stays
- * one product.
+ * and not for 16 channels in and 16 out (MIN_FORWARD_PLANE). Three or five taps over output
+ * columns in fours take F(4, 3) or F(4, 5) at once (./winograd-quad-kernels.ts): 6 products
+ * for four output columns where F(2, 3) takes 8, 8 where 3 + 2 take 14 (PixelCNN's step
+ * 0.81x, conv-ae's 0.93-0.96x, side by side), which pays at 16 channels to 16 too (a 5x5
+ * layer's forward pass 0.74-0.81x, a 3x3 one's 0.94-0.98x). Null for one tap, an odd number
+ * of output columns, or the transform turned off: the row product stays one product.
  */
 export function columnRuns(g: ConvolutionGeometry, pass: 'forward' | 'filter gradient'): number[] | null {
   if (!columnsEnabled || g.outW % 2 !== 0 || g.filterW < 2) return null;
