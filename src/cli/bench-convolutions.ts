@@ -1,9 +1,10 @@
 /**
  * Each WASM convolution pass of the default models' layers, side by side in one process with
- * each of our two shortcuts on and off: the patches read in place (src/core/wasm-simd/
- * patch-tables.ts) against the image-to-columns copy and col2im, and Winograd's rows
- * (src/core/wasm-simd/winograd.ts) against the direct convolution. Best of three rounds of a
- * few repetitions each; the settings alternate, so a machine whose load drifts affects both.
+ * each of our shortcuts on and off: the patches read in place (src/core/wasm-simd/
+ * patch-tables.ts) against the image-to-columns copy and col2im, Winograd's rows
+ * (src/core/wasm-simd/winograd.ts) against the direct convolution, its columns in pairs
+ * (F(2, 3), F(2, 2)), and in fours where they apply (F(4, 3), F(4, 5)). Best of two rounds of
+ * a few repetitions each; the settings alternate, so a machine whose load drifts affects all.
  *
  *   npm run bench:convolutions [-- NAME]    (NAME: only the layers whose name holds it, as "7x7")
  */
@@ -11,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bestTime as time } from './best-time';
 import { allowRelaxedSimd, useNodeBackend } from './node-backend';
 import { usePatchesInPlace } from '../core/wasm-simd/convolution';
-import { useWinograd, useWinogradColumns } from '../core/wasm-simd/winograd';
+import { useQuadColumns, useWinograd, useWinogradColumns } from '../core/wasm-simd/winograd';
 
 type Padding = 'same' | tf.backend_util.ExplicitPadding;
 
@@ -38,10 +39,11 @@ const LAYERS: Layer[] = [
 ];
 
 const SETTINGS = [
-  { name: 'copied (im2col, col2im), direct', inPlace: false, winograd: false, columns: false },
-  { name: 'in place, direct', inPlace: true, winograd: false, columns: false },
-  { name: 'in place, Winograd rows', inPlace: true, winograd: true, columns: false },
-  { name: 'Winograd rows and columns', inPlace: true, winograd: true, columns: true },
+  { name: 'copied (im2col, col2im), direct', inPlace: false, winograd: false, columns: false, quads: false },
+  { name: 'in place, direct', inPlace: true, winograd: false, columns: false, quads: false },
+  { name: 'in place, Winograd rows', inPlace: true, winograd: true, columns: false, quads: false },
+  { name: 'rows, columns in pairs', inPlace: true, winograd: true, columns: true, quads: false },
+  { name: 'rows, columns in fours', inPlace: true, winograd: true, columns: true, quads: true },
 ];
 
 async function main(): Promise<void> {
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
     ];
     const reps = Math.max(3, Math.round(2e8 / (y.size * layer.filter[0] * layer.filter[1] * layer.filter[2])));
     console.log(`\n${layer.name}: input [${layer.input}], filter [${layer.filter}], stride ${layer.stride}`);
-    console.log(['pass'.padEnd(16), ...SETTINGS.map((setting) => setting.name.padStart(34))].join(''));
+    console.log(['pass'.padEnd(16), ...SETTINGS.map((setting) => setting.name.padStart(33))].join(''));
     for (const [name, run] of passes) {
       const ms = SETTINGS.map(() => Infinity);
       // alternating settings, twice over
@@ -78,16 +80,18 @@ async function main(): Promise<void> {
           usePatchesInPlace(setting.inPlace);
           useWinograd(setting.winograd);
           useWinogradColumns(setting.columns);
+          useQuadColumns(setting.quads);
           ms[i] = Math.min(ms[i], time(run, reps));
         });
       }
-      console.log([name.padEnd(16), ...ms.map((value) => `${value.toFixed(2)} ms`.padStart(34))].join(''));
+      console.log([name.padEnd(16), ...ms.map((value) => `${value.toFixed(2)} ms`.padStart(33))].join(''));
     }
     tf.dispose([x, filter, y, dy]);
   }
   usePatchesInPlace(true);
   useWinograd(true);
   useWinogradColumns(true);
+  useQuadColumns(true);
 }
 
 void main();
