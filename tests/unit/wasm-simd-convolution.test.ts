@@ -160,7 +160,7 @@ interface Case {
   columns?: 4;
   /** The filter gradient by Winograd's columns too (an even number of output columns). */
   columnGradient?: true;
-  /** Rows of five taps take F(4, 5) along the columns (output columns in fours), forwards and backwards. */
+  /** Rows of three or five taps take F(4, 3) or F(4, 5) along the columns (output columns in fours). */
   quads?: true;
   /**
    * A filter four rows high or more, in runs of rows (rowRuns): the calls of each pass the
@@ -179,6 +179,8 @@ const CASES: Case[] = [
   // five rows as 3 + 2, each run's pass over the same output (its windows two rows up, then one below); many chunks
   { x: [3, 20, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2], quads: true },
   { x: [2, 7, 6, 4], filter: [5, 5, 4, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2] }, // an odd number of output rows
+  { x: [2, 7, 8, 4], filter: [5, 5, 4, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2], quads: true }, // the same, its columns in fours
+  { x: [2, 9, 12, 4], filter: [5, 5, 4, 8], stride: 1, pad: 'valid', tall: [4, 4, 2, 8, 2], quads: true }, // no padding: 8 output columns, the input gradient's 12
   { x: [2, 9, 7, 4], filter: [4, 4, 4, 8], stride: 1, pad: 'valid', tall: [0, 8, 2, 0, 2] }, // 2 + 2, the second run's windows below x's first rows
   { x: [2, 8, 9, 8], filter: [7, 3, 8, 4], stride: 1, pad: 'same', tall: [4, 8, 3, 0, 0] }, // 3 + 2 + 2, an odd number of output columns
   { x: [2, 9, 9, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same', dilation: 2 }, // not ours: the kernel before
@@ -269,10 +271,12 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     const ours = await run(c);
     // the forward pass, the fused one, the forward pass inside the gradients and the input gradient, then the filter gradient: Winograd's where it applies
     const calls = spies.map((spy) => spy.mock.calls.length);
-    const quadRuns = columnTransforms.mock.calls.filter(([columns]) => columns.tile === 4).length;
+    const [quadRuns, columnRuns] = [columnTransforms.mock.calls.filter(([columns]) => columns.tile === 4).length, columnTransforms.mock.calls.length];
     [...spies, columnTransforms].forEach((spy) => spy.mockRestore());
     expect(calls).toEqual(c.tall ?? [c.winograd === 'three' ? 4 : 0, c.winograd === 'pair' ? 4 : 0, c.winograd ? 1 : 0, c.columns ?? 0, c.columnGradient ? 1 : 0]);
-    expect(quadRuns > 0, 'five taps by F(4, 5)').toBe(c.quads === true);
+    // every column transform of such a case in fours, forwards and backwards; none of another
+    expect(quadRuns, 'three or five taps by F(4, 3) or F(4, 5)').toBe(c.quads ? columnRuns : 0);
+    if (c.quads) expect(quadRuns).toBeGreaterThan(0);
     expect(tf.memory().numTensors).toBe(before);
     for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], reference[i][key], 2e-6, key);
   });
@@ -313,6 +317,9 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
       ['5x5 type A (grey: no centre), even rows', [2, 6, 5, 8], [3, 5, 8, 4], 2],
       ['a last row all zero', [1, 4, 5, 4], [3, 5, 4, 4], 0],
       ['a last row all live', [2, 5, 4, 4], [3, 5, 4, 4], 5],
+      // output columns in fours: the rows above by F(2, 2) along the rows and F(4, 5) along the columns
+      ['5x5 type B, columns in fours', [2, 7, 12, 8], [3, 5, 8, 4], 3],
+      ['5x5 type A, columns in fours, even rows', [2, 6, 8, 4], [3, 5, 4, 8], 2],
     ];
 
     /**

@@ -188,7 +188,7 @@ export interface WasmKernels {
   gateGradient(dy: number, c2: number, s: number, dc2: number, pixels: number, channels: number): void;
   /**
    * winograd-quad-kernels.ts: F(4, 3) and F(4, 5) along the columns, four output columns from
-   * six or eight planes (the addresses in `planes`), `rowBytes` a column's channels
+   * six or eight planes (their addresses, then `tiles`), `rowBytes` a column's channels
    */
   quadInput3(image: number, rowBytes: number, ...planesThenTiles: number[]): void;
   quadInput5(image: number, rowBytes: number, ...planesThenTiles: number[]): void;
@@ -202,25 +202,28 @@ export interface WasmKernels {
 let checkArguments = false;
 
 /**
- * For tests: kernels instantiated from now on check that every argument is a whole number. An
- * address taken from a scratch region that was never made is undefined, which WebAssembly
- * reads as 0: the kernel would write over the heap's start and fail, if at all, elsewhere.
+ * For tests: kernels instantiated from now on check that every call passes as many arguments
+ * as the kernel has parameters, each a whole number. An address taken from a scratch region
+ * that was never made is undefined, which WebAssembly reads as 0: the kernel would write over
+ * the heap's start and fail, if at all, elsewhere. Spread from too short a list, the later
+ * arguments would shift, and the last read as 0.
  */
 export function checkKernelArguments(on: boolean): void {
   checkArguments = on;
 }
 
-/** `kernels` with each call's arguments checked (checkKernelArguments). */
-function checked(kernels: WasmKernels): WasmKernels {
-  const entries = Object.entries(kernels).map(([name, kernel]: [string, (...args: number[]) => void]) => [
+/** The module's exports with each call's arguments checked (checkKernelArguments): as many as the function's parameters, each a whole number. */
+function checked(exports: Record<string, (...args: number[]) => void>): Record<string, (...args: number[]) => void> {
+  const entries = Object.entries(exports).map(([name, kernel]) => [
     name,
     (...args: number[]) => {
+      if (args.length !== kernel.length) throw new Error(`${name}: ${args.length} arguments for ${kernel.length} parameters`);
       const bad = args.findIndex((value) => !Number.isInteger(value));
       if (bad >= 0) throw new Error(`${name}: argument ${bad} is ${args[bad]}`);
       kernel(...args);
     },
   ]);
-  return Object.fromEntries(entries) as WasmKernels;
+  return Object.fromEntries(entries);
 }
 
 /** Instantiates the kernels on `memory` (a heap they share with whoever allocates in it). */
@@ -230,8 +233,9 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   // the exports whose parameters our callers pass as they are, then the five that take defaults or another order
   type Wrapped = 'patchDot' | 'gemm' | 'gemmTable' | 'im2col' | 'col2im';
-  const e = instance.exports as unknown as Omit<WasmKernels, Wrapped> & Record<Wrapped, (...args: number[]) => void>;
-  const kernels: WasmKernels = {
+  const exports = instance.exports as Record<string, (...args: number[]) => void>;
+  const e = (checkArguments ? checked(exports) : exports) as unknown as Omit<WasmKernels, Wrapped> & Record<Wrapped, (...args: number[]) => void>;
+  return {
     ...e,
     patchDot: (image, filterT, ...rest) => e.patchDot(image, filterT, 0, ...rest),
     // bias 0 and relu 0: none
@@ -241,5 +245,4 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKern
     // col2im's first parameter is the image it adds to, as patchWalk names them
     col2im: (matrix, colStride, image, ...patch) => e.col2im(image, matrix, colStride, ...patch),
   };
-  return checkArguments ? checked(kernels) : kernels;
 }

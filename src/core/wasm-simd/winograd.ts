@@ -23,7 +23,8 @@
  *
  * Each row product is itself a convolution along the columns, and takes Winograd's
  * transforms the same way (`rowProduct`, `columnFilterGradient`): column pairs instead of
- * row pairs, a tap's channels where a row's pixels were, so the row kernels serve for both.
+ * row pairs, a tap's channels where a row's pixels were, so the row kernels serve for both
+ * (and column fours by kernels of their own, below).
  * Where that pays (`columnRuns`): the filter gradient (PixelCNN's 3x5 layer 20.2 -> 16.5 ms,
  * conv-ae's 3x3 25.4 -> 17.9 ms), and forward passes by filters of an odd width (conv-ae's
  * 23.5 -> 19.5 ms), not of an even one, whose planes' products run too short for F(2, 2).
@@ -45,7 +46,8 @@ let quadsEnabled = true;
  * The least [Ci, Co] of a forward plane's product worth the column transform: at 16 x 16 its
  * products were too short, and 3x3 layers slower with it (batch 16, 28 x 28: forwards 2.11 ->
  * 2.16 ms, the input gradient 2.27 -> 2.49; batch 128: 11.6 -> 12.6 and 11.5 -> 12.3), where
- * 16 x 32 and 32 x 16 (PixelCNN++'s 2x3 layer, conv-ae's 14 x 14 one) gained 2-5%.
+ * 16 x 32 and 32 x 16 (PixelCNN++'s 2x3 layer, conv-ae's 14 x 14 one) gained 2-5%. Column
+ * fours (F(4, 3), F(4, 5)) pay at any size, and ignore it.
  */
 const MIN_FORWARD_PLANE = 512;
 let leastForwardPlane = MIN_FORWARD_PLANE;
@@ -385,7 +387,7 @@ export class WinogradConvolutions extends PatchedConvolutions {
   /**
    * A row product's filter gradient by Winograd's columns, transposed: E's column pairs (e0,
    * e1) transformed as the rows' are (E0 = e0, E1 = e0 + e1, E2 = e0 - e1, E3 = e1; a run of
-   * two takes E0, E1 and E3), or for F(4, 5) its column quads (quadGradientColumns), V's as
+   * two takes E0, E1 and E3), or for F(4, 3) and F(4, 5) its column fours (quadGradientColumns), V's as
    * forwards, and per plane its sum over the image's tiles, plane^T E [Ci, Co], added to
    * columns.filters (row `row`'s planes) after the first image.
    */
@@ -412,7 +414,7 @@ export class WinogradConvolutions extends PatchedConvolutions {
     });
   }
 
-  /** V's column tiles for `span` (v + its first tap's columns) transformed into columns.planes: F(2, 3)'s four, as winogradInput does for rows, F(2, 2)'s three, or F(4, 5)'s eight. */
+  /** V's column tiles for `span` (v + its first tap's columns) transformed into columns.planes: F(2, 3)'s four, as winogradInput does for rows, F(2, 2)'s three, F(4, 3)'s six or F(4, 5)'s eight. */
   private transformColumns(columns: ColumnPlan, span: ColumnSpan, v: number, channels: number): void {
     const [p, from, columnBytes] = [columns.planes, v + span.tap * channels * 4, channels * 4];
     if (columns.tile === 4) this.kernels[span.run === 3 ? 'quadInput3' : 'quadInput5'](from, columnBytes, ...p.slice(0, span.planes), columns.transformed);

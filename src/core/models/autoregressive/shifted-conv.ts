@@ -72,7 +72,10 @@ export class ShiftedConv2d {
     const padding: tf.backend_util.ExplicitPadding = [[0, 0], [rows - 1, 0], [left, right], [0, 0]];
     // the bias added as the convolution stores its output, not in a pass of its own (the same
     // sums); its rows combined where our WASM kernels may (Winograd's F(2, 2): each output
-    // still touches only its own window), except in a sampler's passes (keepRowsApart)
+    // still touches only its own window's rows; a 2 x 3 window over columns in fours takes
+    // F(4, 3) along them too, whose sums pass through the next columns, which cancel only up
+    // to rounding: causal still, since this stream's row r holds only rows above r), except
+    // in a sampler's passes (keepRowsApart)
     return convolveWithBias(x, this.kernel, this.bias, [this.stride, this.stride], padding);
   }
 
