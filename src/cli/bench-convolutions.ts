@@ -12,7 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import { bestTime as time } from './best-time';
 import { allowRelaxedSimd, useNodeBackend } from './node-backend';
 import { usePatchesInPlace } from '../core/wasm-simd/convolution';
-import { useQuadColumns, useWinograd, useWinogradColumns } from '../core/wasm-simd/winograd';
+import { useWinograd } from '../core/wasm-simd/winograd';
+import { useQuadColumns, useWinogradColumns } from '../core/wasm-simd/winograd-columns';
 
 type Padding = 'same' | tf.backend_util.ExplicitPadding;
 

@@ -7,7 +7,7 @@ import { hasRelaxedSimd, instantiateKernels, type WasmKernels } from '../../src/
 import { useSimdKernels } from '../../src/core/wasm-simd/register';
 import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
 import { convolveWithBias, keepRowsApart } from '../../src/core/models/conv-with-bias';
-import { columnRuns, columnTile, useWinogradColumns } from '../../src/core/wasm-simd/winograd';
+import { columnRuns, columnTile, useWinogradColumns } from '../../src/core/wasm-simd/winograd-columns';
 import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
 
 /**

@@ -4,7 +4,8 @@
  * three and two, each run one of winograd.ts's passes over the same output.
  */
 import type { ConvolutionGeometry } from './convolution';
-import { combinable, nonzeroColumns, runsOf, WinogradConvolutions } from './winograd';
+import { runsOf } from './winograd-columns';
+import { combinable, nonzeroColumns, WinogradConvolutions } from './winograd';
 
 /**
  * A filter four rows high or more (5x5, 7x7) in runs of rows (runsOf: 5 -> 3 + 2), each run

@@ -22,108 +22,19 @@
  * rows from the P_i (filterGradientRows).
  *
  * Each row product is itself a convolution along the columns, and takes Winograd's
- * transforms the same way (`rowProduct`, `columnFilterGradient`): column pairs instead of
- * row pairs, a tap's channels where a row's pixels were, so the row kernels serve for both
- * (and column fours by kernels of their own, below).
- * Where that pays (`columnRuns`): the filter gradient (PixelCNN's 3x5 layer 20.2 -> 16.5 ms,
- * conv-ae's 3x3 25.4 -> 17.9 ms), and forward passes by filters of an odd width (conv-ae's
- * 23.5 -> 19.5 ms), not of an even one, whose planes' products run too short for F(2, 2).
- * Three and five taps take F(4, 3) and F(4, 5) where the output columns come in fours
- * (./winograd-quad-kernels.ts).
+ * transforms the same way where that pays (./winograd-columns.ts).
  *
  * Filters four rows high or more take their rows in runs of these passes (./winograd-tall.ts).
  */
 import type { ConvolutionGeometry } from './convolution';
-import { PatchedConvolutions } from './patch-tables';
-import { filterGradientRows, pairFilterGradientRows, quadFilterGradientTaps, transformFilter, transformPairFilter, transformQuadFilter } from './winograd-filters';
-import type { QuadTaps } from './winograd-quad-kernels';
+import { columnLayout, columnRuns, columnTile, WinogradColumns, type ColumnPlan } from './winograd-columns';
+import { filterGradientRows, pairFilterGradientRows, transformFilter, transformPairFilter } from './winograd-filters';
 
 let enabled = true;
-let columnsEnabled = true;
-let quadsEnabled = true;
-
-/**
- * The least [Ci, Co] of a forward plane's product worth the column transform: at 16 x 16 its
- * products were too short, and 3x3 layers slower with it (batch 16, 28 x 28: forwards 2.11 ->
- * 2.16 ms, the input gradient 2.27 -> 2.49; batch 128: 11.6 -> 12.6 and 11.5 -> 12.3), where
- * 16 x 32 and 32 x 16 (PixelCNN++'s 2x3 layer, conv-ae's 14 x 14 one) gained 2-5%. Column
- * fours (F(4, 3), F(4, 5)) pay at any size, and ignore it.
- */
-const MIN_FORWARD_PLANE = 512;
-let leastForwardPlane = MIN_FORWARD_PLANE;
 
 /** Turns the row transform off (the direct convolution then runs): for measuring one against the other. */
 export function useWinograd(on: boolean): void {
   enabled = on;
-}
-
-/**
- * Turns the column transform of the row products off (each row product then runs as one
- * product over its taps): for measuring one against the other. `minForwardPlane` (tests: 0)
- * lets forward passes take it on planes of any size.
- */
-export function useWinogradColumns(on: boolean, minForwardPlane = MIN_FORWARD_PLANE): void {
-  columnsEnabled = on;
-  leastForwardPlane = minForwardPlane;
-}
-
-/** Turns F(4, 3) and F(4, 5) along the columns off (three taps then take F(2, 3), five 3 + 2): for measuring one against the other. */
-export function useQuadColumns(on: boolean): void {
-  quadsEnabled = on;
-}
-
-/**
- * How a row product's taps split into runs along the columns, if they do: where an even
- * number of output columns (so that column pairs tile each row), the taps in runs of three
- * (F(2, 3)) and two (F(2, 2)), one run of three first if the count is odd, so that only the
- * first run's outputs are stored rather than added (5 -> [3, 2], 4 -> [2, 2]). Forwards only
- * for an odd width, with a run of three: there each plane's product is only as long as the
- * input's channels (16-32 in our models), and F(2, 2)'s quarter off alone did not pay for the
- * transforms (PixelCNN++'s 2x2 layers: its step 1.09x with them, side by side), where F(2, 3)'s
- * third did (conv-ae's 3x3 layers; PixelCNN's five columns, 3 + 2: its step 0.94-0.97x),
- * and not for 16 channels in and 16 out (MIN_FORWARD_PLANE). Three or five taps over output
- * columns in fours take F(4, 3) or F(4, 5) at once (./winograd-quad-kernels.ts): 6 products
- * for four output columns where F(2, 3) takes 8, 8 where 3 + 2 take 14 (PixelCNN's step
- * 0.81x, conv-ae's 0.93-0.96x, side by side), which pays at 16 channels to 16 too (a 5x5
- * layer's forward pass 0.74-0.81x, a 3x3 one's 0.94-0.98x). Null for one tap, an odd number
- * of output columns, or the transform turned off: the row product stays one product.
- */
-export function columnRuns(g: ConvolutionGeometry, pass: 'forward' | 'filter gradient'): number[] | null {
-  if (!columnsEnabled || g.outW % 2 !== 0 || g.filterW < 2) return null;
-  if (quadColumns(g)) return [g.filterW];
-  if (pass === 'forward' && (g.filterW % 2 === 0 || g.inChannels * g.outChannels < leastForwardPlane)) return null;
-  return runsOf(g.filterW);
-}
-
-/** Three or five taps over output columns in fours: F(4, 3) or F(4, 5), all the taps at once. */
-const quadColumns = (g: ConvolutionGeometry) => quadsEnabled && (g.filterW === 3 || g.filterW === 5) && g.outW % 4 === 0;
-
-/** How many output columns a transformed tile of the column transform makes: four for F(4, 3) and F(4, 5), two for F(2, 3) and F(2, 2). */
-export const columnTile = (g: ConvolutionGeometry) => (quadColumns(g) ? 4 : 2);
-
-/** `count` taps or rows in runs of three (one, first, if the count is odd) and two: 5 -> [3, 2], 4 -> [2, 2], 7 -> [3, 2, 2]. */
-export function runsOf(count: number): number[] {
-  const runs = count % 2 === 1 ? [3] : [];
-  while (runs.reduce((sum, run) => sum + run, 0) < count) runs.push(2);
-  return runs;
-}
-
-/** A run of a filter row's taps along the columns: its length, its first tap, and its first plane and number of planes among the row's (a run of r taps over tiles of m columns takes F(m, r)'s m + r - 1). */
-interface ColumnSpan {
-  run: number;
-  tap: number;
-  plane: number;
-  planes: number;
-}
-
-/** The spans of `runs` over column tiles of `tile` columns, one after the other. */
-function columnSpans(runs: number[], tile: number): ColumnSpan[] {
-  let [tap, plane] = [0, 0];
-  return runs.map((run) => {
-    const span = { run, tap, plane, planes: tile + run - 1 };
-    [tap, plane] = [tap + run, plane + span.planes];
-    return span;
-  });
 }
 
 /**
@@ -190,22 +101,9 @@ export function nonzeroColumns(heap: Float32Array, from: number, columns: number
 }
 
 type WinogradSetup = ReturnType<WinogradConvolutions['winogradSetup']>;
-type ColumnPlan = NonNullable<WinogradSetup['columns']>;
-
-/**
- * For each of `count` filter rows and each span of its taps: `visit` with the float indices
- * of the span's taps in the transformed filter rows (setup.filters) and of its planes in
- * columns.filters, and a tap's size [Ci, Co] in floats.
- */
-function forEachColumnSpan(setup: WinogradSetup, columns: ColumnPlan, count: number, g: ConvolutionGeometry, visit: (span: ColumnSpan, tapsAt: number, planesAt: number, size: number) => void): void {
-  const size = g.inChannels * g.outChannels;
-  for (let i = 0; i < count; i++) {
-    for (const span of columns.spans) visit(span, setup.filters / 4 + i * setup.filterRow + span.tap * size, columns.filters / 4 + (i * columns.planesPerRow + span.plane) * size, size);
-  }
-}
 
 /** The passes by Winograd's rows (F(2, 3), and F(2, 2) with or without a lone row), for ./convolution.ts's kernels. */
-export class WinogradConvolutions extends PatchedConvolutions {
+export class WinogradConvolutions extends WinogradColumns {
   /**
    * What both Winograd passes set up: the plan, x padded into scratch, the patch tables of
    * the one-row products, and scratch for a filter's four transformed rows (`filters`), an
@@ -220,12 +118,8 @@ export class WinogradConvolutions extends PatchedConvolutions {
     const [channels, n] = [g.inChannels, g.outChannels];
     const [rowBytes, outRowBytes] = [width * channels * 4, g.outW * n * 4];
     const filterRow = g.filterW * channels * n;
-    const runs = columnRuns(g, pass);
-    const spans = runs ? columnSpans(runs, tile) : [];
-    // per filter row, its column planes
-    const planesPerRow = spans.reduce((sum, span) => sum + span.planes, 0);
-    // as many as a run's planes, and four at least: F(2, 2)'s filter gradient takes three of F(2, 3)'s four E_i
-    const planeCount = runs ? Math.max(4, ...spans.map((span) => span.planes)) : 0;
+    const layout = columnLayout(g, pass);
+    const [planesPerRow, planeCount] = layout ? [layout.planesPerRow, layout.planeCount] : [0, 0];
     const columnTiles = (tiles * width) / tile;
     const [image, filters, columnFilters, ...rows] = this.scratch.regions([
       g.batch * height * width * channels * 4, 4 * filterRow * 4, 4 * planesPerRow * channels * n * 4,
@@ -234,9 +128,8 @@ export class WinogradConvolutions extends PatchedConvolutions {
     ]);
     // after the allocations above, which may grow the heap
     const tables = this.tables.tablesFor(rowGeometry(g), () => this.words());
-    const columns = runs && {
-      spans, planesPerRow, tile, filters: columnFilters, planes: rows.slice(8, 8 + planeCount), products: rows.slice(8 + planeCount), tables: this.tables.tablesFor(planeGeometry(g), () => this.words()),
-      // the output tiles, and the tiles transformed: through the last row's last output tile, those between rows' outputs included
+    const columns: ColumnPlan | null = layout && {
+      ...layout, filters: columnFilters, planes: rows.slice(8, 8 + planeCount), products: rows.slice(8 + planeCount), tables: this.tables.tablesFor(planeGeometry(g), () => this.words()),
       outputTiles: tiles * (g.outW / tile), transformed: ((tiles - 1) * width) / tile + g.outW / tile,
     };
     this.padImage(xAt, image, g, height, width);
@@ -246,50 +139,15 @@ export class WinogradConvolutions extends PatchedConvolutions {
   }
 
   /**
-   * Each of `count` transformed filter rows (at `filters`, one after the other) into its
-   * column planes (at columns.filters): per run of taps, F(2, 3)'s, F(2, 2)'s, or F(4, 3)'s
-   * or F(4, 5)'s filter transform along the columns, the same as along the rows with a tap's
-   * [Ci, Co] for a row.
-   */
-  private transformColumnFilters(setup: WinogradSetup, columns: ColumnPlan, count: number, g: ConvolutionGeometry): void {
-    const heap = this.heap();
-    forEachColumnSpan(setup, columns, count, g, (span, tapsAt, planesAt, size) => {
-      if (columns.tile === 4) transformQuadFilter(heap, tapsAt, size, planesAt, span.run as QuadTaps);
-      else (span.run === 3 ? transformFilter : transformPairFilter)(heap, tapsAt, size, planesAt);
-    });
-  }
-
-  /**
    * M = V's one-row convolution by the transformed filter row `row` (+ bias): [tiles, width,
    * Ci] -> [tiles, outW, Co]. As one product over the row's taps, or with the column
-   * transform, per run of taps: V's column tiles transformed into planes (F(2, 3): four, as
-   * winogradInput does for rows, with a tap's channels for a row; F(2, 2): three; F(4, 3)
-   * and F(4, 5): six and eight), each plane times its filter plane [Ci, Co], and the
-   * products recombined into M's column tiles (stored by the first run, added by the others).
-   * F(2, 3) then takes 4 products for two output columns of three taps, not 6, F(2, 2) 3 for
-   * two taps, not 4, and F(4, 3) 6 for four output columns, not 12. By F(2, 3) and F(2, 2)
-   * each output column reads only its own window's columns, even in rounding (as for the
-   * rows); by F(4, 3) and F(4, 5) it also takes columns beyond its window, whose weights
-   * cancel only up to rounding. So no filter row to be summed alone (a masked centre row)
-   * comes here, and receptive fields are found with exact sums (keepRowsApart).
+   * transform run by run along the columns (./winograd-columns.ts).
    */
   private rowProduct(setup: WinogradSetup, row: number, v: number, m: number, g: ConvolutionGeometry, biasAt: number): void {
     const { columns, tables, filters, filterRow, tiles } = setup;
-    const [channels, n] = [g.inChannels, g.outChannels];
-    if (!columns) {
-      this.kernels.gemmTable(v, tables.pixels, tables.taps, filters + row * filterRow * 4, n * 4, m, n * 4, tiles * g.outW, n, g.filterW * channels, 0, biasAt, 0);
-      return;
-    }
-    const { planes: p, products: q, outputTiles } = columns;
-    for (const span of columns.spans) {
-      this.transformColumns(columns, span, v, channels);
-      const first = row * columns.planesPerRow + span.plane;
-      // the bias in the first run's second product, which every column of a tile takes once
-      for (let k = 0; k < span.planes; k++) this.kernels.gemmTable(p[k], columns.tables.pixels, columns.tables.taps, columns.filters + (first + k) * channels * n * 4, n * 4, q[k], n * 4, outputTiles, n, channels, 0, span.tap === 0 && k === 1 ? biasAt : 0, 0);
-      if (columns.tile === 4) this.kernels[span.run === 3 ? 'quadOutput3' : 'quadOutput5'](...q.slice(0, span.planes), n * 4, m, 4 * n * 4, outputTiles);
-      else if (span.run === 3) this.kernels.winogradOutput(q[0], q[1], q[2], q[3], n * 4, m, 2 * n * 4, outputTiles, 1, 0);
-      else this.kernels.winogradPairOutput(q[0], q[1], q[2], n * 4, m, 2 * n * 4, outputTiles, 1, span.tap > 0 ? 1 : 0, 0);
-    }
+    if (columns) return this.columnProduct(columns, row, v, m, g, biasAt);
+    const n = g.outChannels;
+    this.kernels.gemmTable(v, tables.pixels, tables.taps, filters + row * filterRow * 4, n * 4, m, n * 4, tiles * g.outW, n, g.filterW * g.inChannels, 0, biasAt, 0);
   }
 
   /** The forward pass by Winograd's F(2, 3) along the rows (above), an image at a time. */
@@ -298,7 +156,7 @@ export class WinogradConvolutions extends PatchedConvolutions {
     const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m } = setup;
     const last = whole * outRowBytes;
     transformFilter(this.heap(), filterAt / 4, filterRow, filters / 4);
-    if (setup.columns) this.transformColumnFilters(setup, setup.columns, 4, g);
+    if (setup.columns) this.transformColumnFilters(filters, filterRow, setup.columns, 4, g);
     for (let b = 0; b < g.batch; b++) {
       this.kernels.winogradInput(image + b * height * rowBytes, rowBytes, v[0], v[1], v[2], v[3], tiles);
       // M_i[tile, x, :] = V_i's one-row patches U_i; the bias in M1, which y0 and y1 each take once
@@ -328,7 +186,7 @@ export class WinogradConvolutions extends PatchedConvolutions {
     // the pair: rows 0-1, under a lone last row too, or 1-2 under a lone first one
     const pair = lone === 0 ? 1 : 0;
     transformPairFilter(this.heap(), filterAt / 4 + pair * filterRow, filterRow, filters / 4);
-    if (setup.columns) this.transformColumnFilters(setup, setup.columns, 3, g);
+    if (setup.columns) this.transformColumnFilters(filters, filterRow, setup.columns, 3, g);
     const last = whole * outRowBytes;
     // else the bias in M1, which y0 and y1 each take once, and the pair's sums stored, unless `adding` to a tall filter's earlier runs
     const [pairBias, accumulate] = loneSums ? [0, 1] : [biasAt, adding ? 1 : 0];
@@ -380,45 +238,7 @@ export class WinogradConvolutions extends PatchedConvolutions {
         else this.kernels.gemmTable(v[i], tables.taps, tables.pixels, ei, n * 4, sums + i * filterRow * 4, n * 4, g.filterW * g.inChannels, n, tiles * g.outW, b > 0 ? 1 : 0);
       });
     }
-    if (columns) this.columnSumsToTaps(setup, columns, used.length, g);
+    if (columns) this.columnSumsToTaps(sums, filterRow, columns, used.length, g);
     (pair ? pairFilterGradientRows : filterGradientRows)(this.heap(), sums / 4, filterRow, dwAt / 4);
-  }
-
-  /**
-   * A row product's filter gradient by Winograd's columns, transposed: E's column pairs (e0,
-   * e1) transformed as the rows' are (E0 = e0, E1 = e0 + e1, E2 = e0 - e1, E3 = e1; a run of
-   * two takes E0, E1 and E3), or for F(4, 3) and F(4, 5) its column fours (quadGradientColumns), V's as
-   * forwards, and per plane its sum over the image's tiles, plane^T E [Ci, Co], added to
-   * columns.filters (row `row`'s planes) after the first image.
-   */
-  private columnFilterGradient(columns: ColumnPlan, row: number, v: number, e: number, g: ConvolutionGeometry, accumulate: boolean): void {
-    const [channels, n] = [g.inChannels, g.outChannels];
-    const { planes: p, products: q, outputTiles } = columns;
-    const quadRun = columns.tile === 4 ? columns.spans[0].run : 0;
-    if (quadRun) this.kernels[quadRun === 3 ? 'quadGradientColumns3' : 'quadGradientColumns5'](e, n * 4, ...q.slice(0, quadRun + 3), outputTiles);
-    else this.kernels.winogradGradientRows(e, n * 4, q[0], q[1], q[2], q[3], outputTiles, 1);
-    for (const span of columns.spans) {
-      this.transformColumns(columns, span, v, channels);
-      const used = span.run === 2 && !quadRun ? [q[0], q[1], q[3]] : q.slice(0, span.planes);
-      const first = row * columns.planesPerRow + span.plane;
-      used.forEach((gradient, k) => this.kernels.gemmTable(p[k], columns.tables.taps, columns.tables.pixels, gradient, n * 4, columns.filters + (first + k) * channels * n * 4, n * 4, channels, n, outputTiles, accumulate ? 1 : 0));
-    }
-  }
-
-  /** The filter rows' tap sums P_i (at `filters`) from their column planes' sums: each run's filter transform transposed, as for the rows. */
-  private columnSumsToTaps(setup: WinogradSetup, columns: ColumnPlan, count: number, g: ConvolutionGeometry): void {
-    const heap = this.heap();
-    forEachColumnSpan(setup, columns, count, g, (span, tapsAt, planesAt, size) => {
-      if (columns.tile === 4) quadFilterGradientTaps(heap, planesAt, size, tapsAt, span.run as QuadTaps);
-      else (span.run === 3 ? filterGradientRows : pairFilterGradientRows)(heap, planesAt, size, tapsAt);
-    });
-  }
-
-  /** V's column tiles for `span` (v + its first tap's columns) transformed into columns.planes: F(2, 3)'s four, as winogradInput does for rows, F(2, 2)'s three, F(4, 3)'s six or F(4, 5)'s eight. */
-  private transformColumns(columns: ColumnPlan, span: ColumnSpan, v: number, channels: number): void {
-    const [p, from, columnBytes] = [columns.planes, v + span.tap * channels * 4, channels * 4];
-    if (columns.tile === 4) this.kernels[span.run === 3 ? 'quadInput3' : 'quadInput5'](from, columnBytes, ...p.slice(0, span.planes), columns.transformed);
-    else if (span.run === 3) this.kernels.winogradInput(from, columnBytes, p[0], p[1], p[2], p[3], columns.transformed);
-    else this.kernels.winogradPairInput(from, columnBytes, p[0], p[1], p[2], columns.transformed);
   }
 }
