@@ -8,6 +8,7 @@ import { useSimdKernels } from '../../src/core/wasm-simd/register';
 import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
 import { convolveWithBias, keepRowsApart } from '../../src/core/models/conv-with-bias';
 import { columnRuns, columnTile, useWinogradColumns } from '../../src/core/wasm-simd/winograd-columns';
+import { byBorderClasses, forwardClasses, gradientClasses } from '../../src/core/wasm-simd/strided';
 import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
 
 /**
@@ -74,7 +75,7 @@ describe.each(variants)('the matrix product (fused multiply-add: %s)', (fused) =
 });
 
 describe.each(variants)('the matrix product with A addressed through tables (fused multiply-add: %s)', (fused) => {
-  it('reads A[r, s] at a + rowTable[r] + stepTable[s] and gives gemm\'s numbers on the gathered matrix, bit for bit, with bias and relu', () => {
+  it('reads A[r, s] at a + rowTable[r] + stepTable[s] and gives gemm\'s numbers on the gathered matrix, bit for bit, with bias and relu; gemmGather writes C[r] at c + cRowTable[r]', () => {
     const { kernels, place, read } = sandbox(fused);
     // A's values scattered in a pool: row r's run starts at a shuffled place, its steps a fixed pattern apart
     const pool = seededValues(4096, 11);
@@ -98,6 +99,16 @@ describe.each(variants)('the matrix product with A addressed through tables (fus
       for (let s = 0; s < k; s++) sum += pool[(rowOffsets[0] + stepOffsets[s]) / 4] * b[s * n];
       if (epilogue) sum = Math.max(0, sum + bias[0]);
       expect(ours[0]).toBeCloseTo(sum, 5);
+      // gathered: C's rows written through a table too, here in reverse order a row and a half apart
+      const cRows = Array.from({ length: m }, (_, r) => (m - 1 - r) * n * 6);
+      const scattered = new Float32Array(m * n * 6).fill(7);
+      cRows.forEach((offset, r) => scattered.set(start.subarray(r * n, (r + 1) * n), offset / 4));
+      const [scatteredAt, cRowsAt] = [place(scattered), place(new Float32Array(new Int32Array(cRows).buffer))];
+      kernels.gemmGather(poolAt, tablesAt, tablesAt + m * 4, bAt, n * 4, scatteredAt, cRowsAt, m, n, k, accumulate, biasArg, reluArg);
+      const written = Float32Array.from(read(scatteredAt, m * n * 6));
+      cRows.forEach((offset, r) => expect([...written.subarray(offset / 4, offset / 4 + n)], `gathered row ${r}`).toEqual(plain.slice(r * n, (r + 1) * n)));
+      // nothing between the rows is touched
+      expect(written.filter((value) => value === 7).length).toBe(m * n * 5);
     }
   });
 });
@@ -152,8 +163,10 @@ interface Case {
   x: [number, number, number, number];
   filter: [number, number, number, number];
   stride: number | [number, number];
-  pad: 'same' | 'valid' | number;
+  pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
   dilation?: number;
+  /** Strided passes by border classes (strided.ts): [forward passes, input gradients] of the four passes run(). */
+  borders?: [number, number];
   /** Runs the forward pass and the input gradient by Winograd's F(2, 3), or F(2, 2) for two filter rows (src/core/wasm-simd/winograd.ts). */
   winograd?: 'three' | 'pair';
   /** Those four passes take Winograd's columns too (an odd filter width, and an even number of output columns). */
@@ -171,11 +184,11 @@ interface Case {
 
 const CASES: Case[] = [
   { x: [2, 7, 6, 3], filter: [3, 3, 3, 5], stride: 1, pad: 'same' },
-  { x: [2, 8, 8, 4], filter: [2, 2, 4, 8], stride: 2, pad: 'same' }, // even filter: the odd padding pixel goes after
+  { x: [2, 8, 8, 4], filter: [2, 2, 4, 8], stride: 2, pad: 'same', borders: [3, 1] }, // even filter: the odd padding pixel goes after
   { x: [3, 9, 9, 1], filter: [5, 5, 1, 4], stride: 2, pad: 'valid' },
   { x: [2, 5, 5, 8], filter: [1, 1, 8, 3], stride: 1, pad: 'valid' }, // pointwise, three outputs
   { x: [2, 6, 6, 5], filter: [3, 3, 5, 1], stride: 1, pad: 1 }, // one output channel
-  { x: [2, 10, 10, 6], filter: [4, 4, 6, 12], stride: [2, 1], pad: 'same' },
+  { x: [2, 10, 10, 6], filter: [4, 4, 6, 12], stride: [2, 1], pad: 'same', borders: [3, 0] }, // dX's 6 channels: col2im
   // five rows as 3 + 2, each run's pass over the same output (its windows two rows up, then one below); many chunks
   { x: [3, 20, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2], quads: true },
   { x: [2, 7, 6, 4], filter: [5, 5, 4, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2] }, // an odd number of output rows
@@ -201,7 +214,13 @@ const CASES: Case[] = [
   // two filter rows: F(2, 2)
   { x: [2, 7, 6, 4], filter: [2, 3, 4, 8], stride: 1, pad: 'same', winograd: 'pair', columns: 4, columnGradient: true }, // an odd number of output rows, the padding row below
   { x: [3, 8, 9, 8], filter: [2, 2, 8, 4], stride: 1, pad: 'valid', winograd: 'pair', columnGradient: true }, // an odd padded width, made even
-  { x: [2, 6, 5, 4], filter: [2, 3, 4, 4], stride: 2, pad: 'same' }, // stride 2: direct
+  { x: [2, 6, 5, 4], filter: [2, 3, 4, 4], stride: 2, pad: 'same', borders: [3, 1] },
+  // the energy model's layers, by border classes: 7 x 7 -> 4 x 4 (a padding row and column on each side) and 14 x 14 -> 7 x 7
+  { x: [2, 7, 7, 8], filter: [3, 3, 8, 16], stride: 2, pad: 'same', borders: [3, 1] },
+  { x: [2, 14, 14, 4], filter: [3, 3, 4, 8], stride: 2, pad: 'same', borders: [3, 1] },
+  // windows wholly in the padding below and right (their sums empty: the bias), and input rows no window reads (dX 0)
+  { x: [2, 5, 6, 4], filter: [2, 2, 4, 8], stride: 2, pad: [[0, 0], [1, 4], [0, 3], [0, 0]], borders: [3, 1] },
+  { x: [2, 8, 8, 4], filter: [2, 2, 4, 4], stride: 3, pad: 'valid', borders: [3, 1] },
 ];
 
 type Results = { y: Float32Array; fused: Float32Array; dx: Float32Array; dw: Float32Array };
@@ -249,6 +268,40 @@ describe('how the column transform splits a row product', () => {
   });
 });
 
+describe('how border classes split a strided convolution (strided.ts)', () => {
+  // the energy model's last layer along one axis: 7 -> 4, a 3-tap filter at stride 2, one padding row before and after
+  const axis = { input: 7, output: 4, filter: 3, stride: 2, pad: 1 };
+
+  it('forwards, groups the outputs by the taps that fall inside the input, each anchored at its first', () => {
+    expect(forwardClasses(axis)).toEqual([
+      { coordinates: [0], anchors: [0], taps: [{ tap: 1, delta: 0 }, { tap: 2, delta: 1 }] },
+      { coordinates: [1, 2], anchors: [1, 3], taps: [{ tap: 0, delta: 0 }, { tap: 1, delta: 1 }, { tap: 2, delta: 2 }] },
+      { coordinates: [3], anchors: [5], taps: [{ tap: 0, delta: 0 }, { tap: 1, delta: 1 }] },
+    ]);
+    // 44 of the 144 taps of a 4 x 4 output are padding: 100 are summed
+    const taps = (classes: ReturnType<typeof forwardClasses>) => classes.reduce((sum, c) => sum + c.coordinates.length * c.taps.length, 0);
+    expect(taps(forwardClasses(axis)) ** 2).toBe(100);
+  });
+
+  it('for the input gradient, groups the inputs by the outputs whose windows hold them and at which tap: even ones by one, odd ones by two', () => {
+    expect(gradientClasses(axis)).toEqual([
+      { coordinates: [0, 2, 4, 6], anchors: [0, 1, 2, 3], taps: [{ tap: 1, delta: 0 }] },
+      { coordinates: [1, 3, 5], anchors: [0, 1, 2], taps: [{ tap: 2, delta: 0 }, { tap: 0, delta: 1 }] },
+    ]);
+    // 'valid' at stride 3: rows 2 and 5 are in no window, a class with no taps (dX 0 there)
+    const unread = gradientClasses({ input: 8, output: 3, filter: 2, stride: 3, pad: 0 });
+    expect(unread.find((c) => c.taps.length === 0)?.coordinates).toEqual([2, 5]);
+  });
+
+  it('takes strided passes whose product columns come in fours, and forwards not from a one-channel image', () => {
+    const layer = { batch: 64, height: 14, width: 14, inChannels: 16, outH: 7, outW: 7, outChannels: 32, filterH: 3, filterW: 3, strideH: 2, strideW: 2, padTop: 0, padLeft: 0 };
+    expect([byBorderClasses(layer, 'forward'), byBorderClasses(layer, 'input gradient')]).toEqual([true, true]);
+    expect([byBorderClasses({ ...layer, inChannels: 1 }, 'forward'), byBorderClasses({ ...layer, inChannels: 1 }, 'input gradient')]).toEqual([false, false]);
+    expect(byBorderClasses({ ...layer, outChannels: 6 }, 'forward')).toBe(false);
+    expect(byBorderClasses({ ...layer, strideH: 1, strideW: 1 }, 'forward')).toBe(false);
+  });
+});
+
 describe('our convolution kernels on WASM against TF.js CPU reference kernels', () => {
   const reference: Results[] = [];
   // the cases' few channels take the column transform forwards too, as wider layers do
@@ -268,7 +321,10 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     const passes = SimdConvolutions.prototype as unknown as Passes;
     const spies = (['winogradForward', 'pairWinogradForward', 'winogradFilterGradient', 'transformColumnFilters', 'columnSumsToTaps'] as const).map((name) => vi.spyOn(passes, name));
     const columnTransforms = vi.spyOn(passes, 'transformColumns');
+    const borderPasses = (['stridedForward', 'stridedInputGradient'] as const).map((name) => vi.spyOn(SimdConvolutions.prototype as unknown as Record<typeof name, () => void>, name));
     const ours = await run(c);
+    expect(borderPasses.map((spy) => spy.mock.calls.length), 'passes by border classes').toEqual(c.borders ?? [0, 0]);
+    borderPasses.forEach((spy) => spy.mockRestore());
     // the forward pass, the fused one, the forward pass inside the gradients and the input gradient, then the filter gradient: Winograd's where it applies
     const calls = spies.map((spy) => spy.mock.calls.length);
     const [quadRuns, columnRuns] = [columnTransforms.mock.calls.filter(([columns]) => columns.tile === 4).length, columnTransforms.mock.calls.length];

@@ -26,8 +26,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { copyRows, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
+import { byBorderClasses, StridedConvolutions } from './strided';
 import { rowTransform } from './winograd';
-import { rowRuns, TallWinogradConvolutions } from './winograd-tall';
+import { rowRuns } from './winograd-tall';
 
 /**
  * Bytes of patch matrix worked on at once, so that a chunk stays in the second-level cache,
@@ -94,7 +95,7 @@ export function usePatchesInPlace(on: boolean): void {
   inPlace = on;
 }
 
-export class SimdConvolutions extends TallWinogradConvolutions {
+export class SimdConvolutions extends StridedConvolutions {
   /** For a filter made here and then used by a pass that takes `scratch`. */
   private readonly filterScratch = new Scratch(this.backend);
   /**
@@ -130,6 +131,7 @@ export class SimdConvolutions extends TallWinogradConvolutions {
     if (transform === 'pair') return this.pairWinogradForward(xAt, filterAt, outAt, g, biasAt, relu);
     const runs = padded ? null : rowRuns(g, 'forward');
     if (runs) return this.tallWinogradForward(xAt, filterAt, outAt, g, biasAt, relu, runs);
+    if (!padded && byBorderClasses(g, 'forward')) return this.stridedForward(xAt, filterAt, outAt, g, biasAt, relu);
     if (inPlace && !direct && !padded) {
       // Y = patches W with the patches read where they lie in the (padded) image
       const [image, tables] = this.patchesInPlace(xAt, g);
@@ -162,6 +164,10 @@ export class SimdConvolutions extends TallWinogradConvolutions {
     const dx = this.backend.makeOutput([g.batch, g.height, g.width, g.inChannels], 'float32');
     if (g.batch * g.outH * g.outW * g.outChannels * g.inChannels === 0) {
       this.zero(this.address(dx), g.batch * g.height * g.width * g.inChannels);
+      return dx;
+    }
+    if (byBorderClasses(g, 'input gradient')) {
+      this.stridedInputGradient(this.address(dy), filter, this.address(filter), this.address(dx), g);
       return dx;
     }
     // at stride 1 a forward pass by the turned filter, where that pass reads in place (its

@@ -55,10 +55,17 @@ export const ROWS = 4;
  * are the two tables' addresses, i32 byte offsets): a convolution's patch matrix read
  * straight from the (padded) image, A[pixel, tap] = image[base(pixel) + offset(tap)],
  * without copying the patches out first (im2col), and its transpose by swapping the tables.
+ * Gathered (gemmGather), C's rows are addressed through a table too, C[r] at c + cRow[r]:
+ * a strided convolution's pixels of one border class, wherever they lie (strided.ts).
  */
-function gemm(fused: boolean, tables = false): FunctionWriter {
-  const f = new FunctionWriter(tables ? 'gemmTable' : 'gemm', ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', 'ldc', 'm', 'n', 'k', 'accumulate', 'bias', 'relu']);
-  const [a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate] = ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', 'ldc', 'm', 'n', 'k', 'accumulate'];
+function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'strides'): FunctionWriter {
+  const tables = addressing !== 'strides';
+  // gathered, C's rows are at c + cRow[r] (a table of byte offsets) instead of c + r ldc
+  const gathered = addressing === 'gather';
+  const name = { strides: 'gemm', tables: 'gemmTable', gather: 'gemmGather' }[addressing];
+  const f = new FunctionWriter(name, ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', gathered ? 'cRow' : 'ldc', 'm', 'n', 'k', 'accumulate', 'bias', 'relu']);
+  const [a, aRow, aStep, b, ldb, c, m, n, k, accumulate] = ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', 'm', 'n', 'k', 'accumulate'];
+  const [ldc, cRow] = ['ldc', 'cRow'];
   const [i, j, steps, bp, q] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')];
   // with tables: the next entry of the step table, and the step's offset read from it
   const [stepEntry, stepOffset] = [f.local('i32'), f.local('i32')];
@@ -103,8 +110,10 @@ function gemm(fused: boolean, tables = false): FunctionWriter {
       f.get(steps).i32(1).op('i32.sub').tee(steps).brIf(top);
     });
     for (let r = 0; r < rows; r++) {
-      // q = &C[i + r, j]
-      f.get(c).get(i).i32(r).op('i32.add').get(ldc).op('i32.mul').op('i32.add').get(j).i32(2).op('i32.shl').op('i32.add').set(q);
+      // q = &C[i + r, j]: c + (i + r) ldc + 4j, or gathered c + cRow[i + r] + 4j
+      if (gathered) f.get(c).get(cRow).get(i).i32(r).op('i32.add').i32(2).op('i32.shl').op('i32.add').i32Load().op('i32.add');
+      else f.get(c).get(i).i32(r).op('i32.add').get(ldc).op('i32.mul').op('i32.add');
+      f.get(j).i32(2).op('i32.shl').op('i32.add').set(q);
       f.get(accumulate).when(() => {
         for (let v = 0; v < vectors; v++) f.get(accumulators[r][v]).get(q).memory('v128.load', 16 * v).simd('f32x4.add').set(accumulators[r][v]);
       });
@@ -135,9 +144,9 @@ function gemm(fused: boolean, tables = false): FunctionWriter {
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, and F(4, 3)'s and F(4, 5)'s column transforms (quadInput3, quadOutput3, quadGradientColumns3, and the same with 5) over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, and F(4, 3)'s and F(4, 5)'s column transforms (quadInput3, quadOutput3, quadGradientColumns3, and the same with 5) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, true), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps), quadOutput(taps), quadGradientColumns(taps)])], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps), quadOutput(taps), quadGradientColumns(taps)])], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -152,6 +161,8 @@ export interface WasmKernels {
   gemm(a: number, aRow: number, aStep: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: number, bias?: number, relu?: number): void;
   /** gemm with A[r, s] at a + rowTable[r] + stepTable[s] (tables of i32 byte offsets). */
   gemmTable(a: number, rowTable: number, stepTable: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: number, bias?: number, relu?: number): void;
+  /** gemmTable with C's rows at c + cRowTable[r] too: a product's rows gathered and scattered (strided.ts). */
+  gemmGather(a: number, rowTable: number, stepTable: number, b: number, ldb: number, c: number, cRowTable: number, m: number, n: number, k: number, accumulate: number, bias: number, relu: number): void;
   im2col(image: number, matrix: number, colStride: number, ...patch: number[]): void;
   col2im(matrix: number, colStride: number, image: number, ...patch: number[]): void;
   copyRuns(source: number, sourceStride: number, target: number, targetStride: number, runs: number, bytes: number): void;

@@ -34,44 +34,65 @@ export function paddedSize(g: ConvolutionGeometry): { height: number; width: num
   return needed ? { height, width, needed } : { height: g.height, width: g.width, needed };
 }
 
-/** Tables made once per geometry, on the heap (malloc'd), the least recently used freed past KEPT. */
-export class PatchTableCache {
-  private readonly kept = new Map<string, PatchTables>();
+/**
+ * Tables of 32-bit words made once per key (a geometry), on the heap (malloc'd), the least
+ * recently used freed past KEPT: the patch tables below, and the border classes' (strided.ts).
+ */
+export class KeptTables<T> {
+  private readonly kept = new Map<string, { at: number; tables: T }>();
   constructor(private readonly backend: WasmBackend) {}
 
-  tablesFor(g: ConvolutionGeometry, heap: () => Int32Array): PatchTables {
-    const { height, width } = paddedSize(g);
-    const key = [g.batch, g.outH, g.outW, g.inChannels, g.filterH, g.filterW, g.strideH, g.strideW, height, width].join(',');
+  /**
+   * The tables kept for `key`, or else those `plan` lays out: `words` 32-bit words, which
+   * `write` fills at the address it is given (a view of the heap, and that address in bytes).
+   */
+  get(key: string, heap: () => Int32Array, plan: () => { words: number; write: (heap: Int32Array, at: number) => T }): T {
     const found = this.kept.get(key);
     if (found) {
       // most recently used last
       this.kept.delete(key);
       this.kept.set(key, found);
-      return found;
+      return found.tables;
     }
-    const pixels = g.batch * g.outH * g.outW;
-    const taps = g.filterH * g.filterW * g.inChannels;
-    const at = this.backend.wasm._malloc((pixels + taps) * 4) >>> 0;
-    if (!at) throw new Error(`WASM kernels: no memory for a convolution's ${pixels + taps} patch offsets`);
-    const words = heap();
-    const channels = g.inChannels;
-    let entry = at / 4;
-    // base(b, oy, ox): the window's corner in the padded input [batch, height, width, channels]
-    for (let b = 0; b < g.batch; b++) for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) {
-      words[entry++] = ((b * height + oy * g.strideH) * width + ox * g.strideW) * channels * 4;
-    }
-    // offset(ky, kx, c), in the filter's order [filterH, filterW, channels]
-    for (let ky = 0; ky < g.filterH; ky++) for (let kx = 0; kx < g.filterW; kx++) for (let c = 0; c < channels; c++) {
-      words[entry++] = ((ky * width + kx) * channels + c) * 4;
-    }
-    const tables = { pixels: at, taps: at + pixels * 4 };
-    this.kept.set(key, tables);
+    const { words, write } = plan();
+    const at = this.backend.wasm._malloc(Math.max(1, words) * 4) >>> 0;
+    if (!at) throw new Error(`WASM kernels: no memory for a convolution's ${words} table entries`);
+    const tables = write(heap(), at);
+    this.kept.set(key, { at, tables });
     if (this.kept.size > KEPT) {
-      const [oldest, evicted] = this.kept.entries().next().value as [string, PatchTables];
+      const [oldest, evicted] = this.kept.entries().next().value as [string, { at: number }];
       this.kept.delete(oldest);
-      this.backend.wasm._free(evicted.pixels);
+      this.backend.wasm._free(evicted.at);
     }
     return tables;
+  }
+}
+
+/** Patch tables per geometry (KeptTables). */
+export class PatchTableCache {
+  private readonly kept: KeptTables<PatchTables>;
+  constructor(backend: WasmBackend) {
+    this.kept = new KeptTables(backend);
+  }
+
+  tablesFor(g: ConvolutionGeometry, heap: () => Int32Array): PatchTables {
+    const { height, width } = paddedSize(g);
+    const key = [g.batch, g.outH, g.outW, g.inChannels, g.filterH, g.filterW, g.strideH, g.strideW, height, width].join(',');
+    const pixels = g.batch * g.outH * g.outW;
+    const taps = g.filterH * g.filterW * g.inChannels;
+    return this.kept.get(key, heap, () => ({ words: pixels + taps, write: (words, at) => {
+      const channels = g.inChannels;
+      let entry = at / 4;
+      // base(b, oy, ox): the window's corner in the padded input [batch, height, width, channels]
+      for (let b = 0; b < g.batch; b++) for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) {
+        words[entry++] = ((b * height + oy * g.strideH) * width + ox * g.strideW) * channels * 4;
+      }
+      // offset(ky, kx, c), in the filter's order [filterH, filterW, channels]
+      for (let ky = 0; ky < g.filterH; ky++) for (let kx = 0; kx < g.filterW; kx++) for (let c = 0; c < channels; c++) {
+        words[entry++] = ((ky * width + kx) * channels + c) * 4;
+      }
+      return { pixels: at, taps: at + pixels * 4 };
+    } }));
   }
 }
 

@@ -1,0 +1,234 @@
+/**
+ * Strided convolutions by border classes: each sum takes only the taps whose input lies in
+ * the image, where the patch matrix (convolution.ts) multiplies the padding's zeros too.
+ *
+ * Why: at stride 2 on small maps the padding is a large share of every window. The energy
+ * model's last layer (7 x 7 -> 4 x 4, a 3x3 filter, 'same') reads 144 taps an image of
+ * which 44 are padding, 31%; its middle one (14 x 14 -> 7 x 7) 9%. Its input gradient, as
+ * dY W^T added back by col2im, makes the padding's gradients too, and then drops them.
+ *
+ * How: along each axis, the output coordinates whose windows take the same taps form a class
+ * (an edge, the middle); a pixel's class is its row's and its column's. Each class is one
+ * matrix product over its pixels, with only its taps (gemmGather, kernels.ts):
+ *   Y[pixel, :] = sum over the class's taps t of  X[anchor(pixel) + delta(t), :] W[t]
+ * the pixels' rows read from the source and written to the output through tables of offsets.
+ * The input gradient is the same kind of sum, gathered: dX at pixel i takes dY W[t]^T from
+ * each output o whose window holds i at tap t (o s - p + t = i), and its classes are the
+ * input's coordinates with the same (o - anchor, t) pairs: at stride 2 the even and the odd
+ * ones, and the edges. So it needs neither dY W^T written out nor col2im, and no image
+ * zeroed first. The same numbers as the patch matrix's, but for the order of their sums.
+ */
+import type { ConvolutionGeometry } from './convolution';
+import { transposeRows } from './heap';
+import { KeptTables } from './patch-tables';
+import { TallWinogradConvolutions } from './winograd-tall';
+
+/** A tap along one axis: the filter's index, and the source coordinate it reads, counted from the pixel's anchor. */
+export interface AxisTap {
+  tap: number;
+  delta: number;
+}
+
+/** The coordinates along one axis of a pass's output whose sums take the same taps: each one's anchor in the source, and the taps. */
+export interface AxisClass {
+  coordinates: number[];
+  anchors: number[];
+  taps: AxisTap[];
+}
+
+/** One axis of a convolution: input and output sizes, the filter's, the stride, and the padding before. */
+export interface Axis {
+  input: number;
+  output: number;
+  filter: number;
+  stride: number;
+  pad: number;
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Coordinates [0, size) grouped by the taps their sums take. */
+function grouped(size: number, sumAt: (coordinate: number) => { anchor: number; taps: AxisTap[] }): AxisClass[] {
+  const classes = new Map<string, AxisClass>();
+  for (let x = 0; x < size; x++) {
+    const { anchor, taps } = sumAt(x);
+    const key = taps.map(({ tap, delta }) => `${tap}@${delta}`).join(',');
+    const found = classes.get(key) ?? { coordinates: [], anchors: [], taps };
+    classes.set(key, found);
+    found.coordinates.push(x);
+    found.anchors.push(anchor);
+  }
+  return [...classes.values()];
+}
+
+/** Forwards along an axis: output o's window starts at o s - p, and takes its taps that fall inside the input, counted from the first. */
+export function forwardClasses(a: Axis): AxisClass[] {
+  return grouped(a.output, (o) => {
+    const start = o * a.stride - a.pad;
+    const inside = range(a.filter).filter((t) => start + t >= 0 && start + t < a.input);
+    const first = inside[0] ?? 0;
+    return { anchor: start + first, taps: inside.map((t) => ({ tap: t, delta: t - first })) };
+  });
+}
+
+/** The input gradient along an axis: input i takes dY[o] at tap t from every output o whose window holds it (o s - p + t = i), o counted from the first. */
+export function gradientClasses(a: Axis): AxisClass[] {
+  return grouped(a.input, (i) => {
+    const reaching = range(a.filter)
+      .map((t) => ({ t, o: (i + a.pad - t) / a.stride }))
+      .filter(({ o }) => Number.isInteger(o) && o >= 0 && o < a.output);
+    const anchor = reaching.length > 0 ? Math.min(...reaching.map(({ o }) => o)) : 0;
+    return { anchor, taps: reaching.map(({ t, o }) => ({ tap: t, delta: o - anchor })).sort((x, y) => x.delta - y.delta) };
+  });
+}
+
+/** A map [batch, height, width, channels]. */
+interface MapShape {
+  height: number;
+  width: number;
+  channels: number;
+}
+
+/** One border class on the heap: its pixels' source rows and output rows, its taps' offsets, and the filter's (fh, fw) blocks in the taps' order. */
+interface BorderClass {
+  pixels: number;
+  sources: number;
+  targets: number;
+  steps: number;
+  depth: number;
+  blocks: Array<[number, number]>;
+}
+
+/** The border classes of one pass, by rows' and columns' classes: their pixels, depths (taps times `source`'s channels) and filter blocks. */
+function borderClasses(batch: number, source: MapShape, rows: AxisClass[], columns: AxisClass[]): Array<Omit<BorderClass, 'sources' | 'targets' | 'steps'> & { rowClass: AxisClass; columnClass: AxisClass }> {
+  return rows.flatMap((rowClass) => columns.map((columnClass) => ({
+    rowClass,
+    columnClass,
+    pixels: batch * rowClass.coordinates.length * columnClass.coordinates.length,
+    depth: rowClass.taps.length * columnClass.taps.length * source.channels,
+    blocks: rowClass.taps.flatMap((r) => columnClass.taps.map((c): [number, number] => [r.tap, c.tap])),
+  })));
+}
+
+/** Writes a pass's border-class tables at `at` (bytes) in `words`, the heap as 32-bit words. */
+function writeTables(words: Int32Array, at: number, batch: number, source: MapShape, target: MapShape, rows: AxisClass[], columns: AxisClass[]): BorderClass[] {
+  let entry = at / 4;
+  return borderClasses(batch, source, rows, columns).map(({ rowClass, columnClass, ...shape }) => {
+    const [sources, targets, steps] = [entry * 4, (entry + shape.pixels) * 4, (entry + 2 * shape.pixels) * 4];
+    for (let b = 0; b < batch; b++) for (let y = 0; y < rowClass.coordinates.length; y++) for (let x = 0; x < columnClass.coordinates.length; x++) {
+      // the pixel's anchor in the source, and the pixel itself in the target
+      words[entry] = ((b * source.height + rowClass.anchors[y]) * source.width + columnClass.anchors[x]) * source.channels * 4;
+      words[entry + shape.pixels] = ((b * target.height + rowClass.coordinates[y]) * target.width + columnClass.coordinates[x]) * target.channels * 4;
+      entry++;
+    }
+    entry += shape.pixels;
+    for (const r of rowClass.taps) for (const c of columnClass.taps) for (let channel = 0; channel < source.channels; channel++) {
+      words[entry++] = ((r.delta * source.width + c.delta) * source.channels + channel) * 4;
+    }
+    return { ...shape, sources, targets, steps };
+  });
+}
+
+let enabled = true;
+
+/** Turns the border classes off (strided passes then take the patch matrix): for measuring one against the other. */
+export function useBorderClasses(on: boolean): void {
+  enabled = on;
+}
+
+/**
+ * Do a pass's sums go by border classes? Strided, with the product's columns (the pass's
+ * output channels) in fours; forwards, not from a one-channel image, whose classes' sums are
+ * only their 4-9 taps long: there the patch matrix was faster (the energy model's and the
+ * GAN's first layers, 1.10-1.42x slower by classes, side by side).
+ */
+export function byBorderClasses(g: ConvolutionGeometry, pass: 'forward' | 'input gradient'): boolean {
+  const columns = pass === 'forward' ? g.outChannels : g.inChannels;
+  const deepEnough = pass === 'input gradient' || g.inChannels >= 4;
+  return enabled && (g.strideH > 1 || g.strideW > 1) && columns % 4 === 0 && columns > 0 && deepEnough;
+}
+
+/** Strided convolutions' forward pass and input gradient by border classes (above). */
+export class StridedConvolutions extends TallWinogradConvolutions {
+  private readonly classTables = new KeptTables<BorderClass[]>(this.backend);
+  /** Each filter's blocks turned and in its classes' order, per geometry, for the input gradients of a Langevin walk (ten steps, one filter per layer). */
+  private readonly turnedBlocks = new WeakMap<object, Map<string, Float32Array>>();
+
+  /** Y = X W (+ bias, then relu) by border classes: x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] -> y [B, Ho, Wo, Co]. */
+  protected stridedForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean): void {
+    const source = { height: g.height, width: g.width, channels: g.inChannels };
+    const target = { height: g.outH, width: g.outW, channels: g.outChannels };
+    const classes = this.tablesFor('forward', g, source, target);
+    const block = g.inChannels * g.outChannels;
+    // a class with every tap in order reads the filter as it is; the others their blocks, copied out
+    const whole = (c: BorderClass) => c.blocks.length === g.filterH * g.filterW;
+    const regions = this.scratch.regions(classes.map((c) => (whole(c) ? 0 : c.depth * g.outChannels * 4)));
+    classes.forEach((c, i) => {
+      if (whole(c) || c.depth === 0) {
+        regions[i] = filterAt;
+        return;
+      }
+      // forwards a class's taps are a rectangle of the filter: a run of blocks for each of its rows
+      const [[fh, fw], last] = [c.blocks[0], c.blocks[c.blocks.length - 1]];
+      const [rows, run] = [last[0] - fh + 1, (last[1] - fw + 1) * block * 4];
+      this.kernels.copyRuns(filterAt + (fh * g.filterW + fw) * block * 4, g.filterW * block * 4, regions[i], run, rows, run);
+    });
+    this.gatheredProducts(xAt, outAt, classes, regions, g.outChannels, biasAt, relu);
+  }
+
+  /** dX by border classes, gathered: dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci]. */
+  protected stridedInputGradient(dyAt: number, filter: { dataId: object }, filterAt: number, dxAt: number, g: ConvolutionGeometry): void {
+    const source = { height: g.outH, width: g.outW, channels: g.outChannels };
+    const target = { height: g.height, width: g.width, channels: g.inChannels };
+    const classes = this.tablesFor('input gradient', g, source, target);
+    const key = geometryKey(g);
+    const block = g.inChannels * g.outChannels;
+    const sizes = classes.map((c) => c.depth * g.inChannels);
+    const regions = this.scratch.regions(sizes.map((size) => size * 4));
+    const total = sizes.reduce((sum, size) => sum + size, 0);
+    const heap = this.heap();
+    const kept = this.turnedBlocks.get(filter.dataId)?.get(key);
+    if (kept) {
+      // the classes' regions lie one after another, each a multiple of four floats long
+      heap.set(kept, regions[0] / 4);
+    } else {
+      // W[fh, fw]^T, [Co, Ci], for each of a class's blocks
+      classes.forEach((c, i) => c.blocks.forEach(([fh, fw], n) => {
+        transposeRows(heap, filterAt + (fh * g.filterW + fw) * block * 4, g.inChannels, g.outChannels, g.outChannels, regions[i] + n * block * 4, g.inChannels);
+      }));
+      const turned = this.turnedBlocks.get(filter.dataId) ?? new Map<string, Float32Array>();
+      turned.set(key, heap.slice(regions[0] / 4, regions[0] / 4 + total));
+      this.turnedBlocks.set(filter.dataId, turned);
+    }
+    this.gatheredProducts(dyAt, dxAt, classes, regions, g.inChannels, 0, false);
+  }
+
+  /** Each class's product: target[pixel] = sum over its taps of source[anchor + delta] blocks, + bias, then relu; a class with no taps is its bias. */
+  private gatheredProducts(sourceAt: number, targetAt: number, classes: BorderClass[], filters: number[], channels: number, biasAt: number, relu: boolean): void {
+    classes.forEach((c, i) => {
+      if (c.depth > 0) {
+        this.kernels.gemmGather(sourceAt, c.sources, c.steps, filters[i], channels * 4, targetAt, c.targets, c.pixels, channels, c.depth, 0, biasAt, relu ? 1 : 0);
+        return;
+      }
+      const [heap, words] = [this.heap(), this.words()];
+      for (let p = 0; p < c.pixels; p++) {
+        const at = (targetAt + words[c.targets / 4 + p]) / 4;
+        for (let o = 0; o < channels; o++) heap[at + o] = Math.max(biasAt ? heap[biasAt / 4 + o] : 0, relu ? 0 : -Infinity);
+      }
+    });
+  }
+
+  private tablesFor(pass: 'forward' | 'input gradient', g: ConvolutionGeometry, source: MapShape, target: MapShape): BorderClass[] {
+    const rowAxis = { input: g.height, output: g.outH, filter: g.filterH, stride: g.strideH, pad: g.padTop };
+    const columnAxis = { input: g.width, output: g.outW, filter: g.filterW, stride: g.strideW, pad: g.padLeft };
+    const classesOf = pass === 'forward' ? forwardClasses : gradientClasses;
+    return this.classTables.get(`${pass} ${geometryKey(g)}`, () => this.words(), () => {
+      const [rows, columns] = [classesOf(rowAxis), classesOf(columnAxis)];
+      const words = borderClasses(g.batch, source, rows, columns).reduce((sum, c) => sum + 2 * c.pixels + c.depth, 0);
+      return { words, write: (heap, at) => writeTables(heap, at, g.batch, source, target, rows, columns) };
+    });
+  }
+}
+
+const geometryKey = (g: ConvolutionGeometry) =>
+  [g.batch, g.height, g.width, g.inChannels, g.outH, g.outW, g.outChannels, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft].join(',');
