@@ -104,11 +104,26 @@ describe.each(variants)('the matrix product with A addressed through tables (fus
       const scattered = new Float32Array(m * n * 6).fill(7);
       cRows.forEach((offset, r) => scattered.set(start.subarray(r * n, (r + 1) * n), offset / 4));
       const [scatteredAt, cRowsAt] = [place(scattered), place(new Float32Array(new Int32Array(cRows).buffer))];
-      kernels.gemmGather(poolAt, tablesAt, tablesAt + m * 4, bAt, n * 4, scatteredAt, cRowsAt, m, n, k, accumulate, biasArg, reluArg);
+      kernels.gemmGather(poolAt, tablesAt, tablesAt + m * 4, bAt, n * 4, scatteredAt, cRowsAt, m, n, k, accumulate, biasArg, reluArg, 0, 0);
       const written = Float32Array.from(read(scatteredAt, m * n * 6));
       cRows.forEach((offset, r) => expect([...written.subarray(offset / 4, offset / 4 + n)], `gathered row ${r}`).toEqual(plain.slice(r * n, (r + 1) * n)));
       // nothing between the rows is touched
       expect(written.filter((value) => value === 7).length).toBe(m * n * 5);
+      // times Swish's slope s + y (1 - s), s and y where the sums go in arrays of their own, in float32's operations
+      const [sValues, yValues] = [seededValues(m * n * 6, 8).map((v) => Math.abs(v) % 1), seededValues(m * n * 6, 9)];
+      const [sAt, yAt] = [place(sValues), place(yValues)];
+      cRows.forEach((offset, r) => scattered.set(start.subarray(r * n, (r + 1) * n), offset / 4));
+      const slopedAt = place(scattered);
+      kernels.gemmGather(poolAt, tablesAt, tablesAt + m * 4, bAt, n * 4, slopedAt, cRowsAt, m, n, k, accumulate, biasArg, reluArg, sAt, yAt);
+      const sloped = read(slopedAt, m * n * 6);
+      const f = Math.fround;
+      cRows.forEach((offset, r) => {
+        const expected = plain.slice(r * n, (r + 1) * n).map((sum, o) => {
+          const [sv, yv] = [sValues[offset / 4 + o], yValues[offset / 4 + o]];
+          return f(sum * f(sv + f(yv * f(1 - sv))));
+        });
+        expect(sloped.slice(offset / 4, offset / 4 + n), `sloped row ${r}`).toEqual(expected);
+      });
     }
   });
 });

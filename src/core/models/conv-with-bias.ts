@@ -11,6 +11,8 @@
  * Used by ./lazy-layers.ts (tfjs-layers' convolutions) and PixelCNN's masked convolutions.
  */
 import * as tf from '@tensorflow/tfjs';
+import { runsSwishInputGradient, SWISH_INPUT_GRADIENT } from '../wasm-simd/register';
+import { swishGradient } from './swish';
 
 type Padding = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
 
@@ -52,11 +54,19 @@ export function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.T
 /**
  * dL/dx of convolveWithBias(x, filter, ...) given dL/dy, as its gradient on the tape computes
  * it (the same kernel and options, so the same numbers): for gradients written out without the
- * tape (./input-gradient.ts).
+ * tape (./input-gradient.ts). With `swish`, Swish's [s, y] on x (./swish.ts), the gradient
+ * carried on through that Swish too, dL/dx (s + y (1 - s)): on WASM in the same pass where
+ * ours can (../wasm-simd/strided.ts), the same numbers as the two one after the other.
  */
-export function convolutionInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: number[], strides: [number, number], pad: Padding, { exactRows = false, lastRowApart = false } = {}): tf.Tensor4D {
-  const attrs = { strides, pad, dataFormat: 'NHWC', inputShape, exactRows: exactRows || rowsApart > 0, lastRowApart };
-  return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+export function convolutionInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: number[], strides: [number, number], pad: Padding, { exactRows = false, lastRowApart = false, swish }: { exactRows?: boolean; lastRowApart?: boolean; swish?: [tf.Tensor, tf.Tensor] } = {}): tf.Tensor4D {
+  const attrs = { strides, pad, dataFormat: 'NHWC' as const, inputShape, exactRows: exactRows || rowsApart > 0, lastRowApart };
+  if (swish && runsSwishInputGradient(inputShape, filter.shape, attrs)) {
+    // our kernels' outputs come as a list
+    const [dx] = tf.engine().runKernel(SWISH_INPUT_GRADIENT, { dy, filter, s: swish[0], y: swish[1] }, attrs as unknown as tf.NamedAttrMap) as unknown as tf.Tensor4D[];
+    return dx;
+  }
+  const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  return swish ? (swishGradient(dx, ...swish) as tf.Tensor4D) : dx;
 }
 
 /**

@@ -10,7 +10,9 @@
  * engine's bookkeeping. Written out, the forward pass keeps only what the backward pass
  * reads (each Swish's s and y), skips the last layer's output (its weights are all the
  * gradient needs), and the backward pass runs the kernels the tape would, in its order, on
- * the same tensors: the same numbers, to the bit (tests/unit/input-gradient.test.ts).
+ * the same tensors: the same numbers, to the bit (tests/unit/input-gradient.test.ts). On
+ * WASM each Swish's gradient is taken in the pass before it, the input gradient of the
+ * convolution above (conv-with-bias.ts): the same float32 operations, one pass fewer.
  *
  * Written for the stacks ./networks.ts's convEncoder builds: lazy convolutions with a bias
  * and Swish (or no activation), a flatten, a linear lazy dense layer. Any other network gets
@@ -50,10 +52,12 @@ export function writtenInputGradient(network: tf.Sequential): InputGradient | un
       // out = flatten(a) W + b, [B, F] x [F, U]: d(sum out)/d flatten(a) = ones[B, U] W^T, the tape's product
       const kernel = head.kernel.read() as tf.Tensor2D;
       let gradient = tf.matMul(tf.ones([x.shape[0], kernel.shape[1]]), kernel, false, true).reshape(activation.shape) as tf.Tensor4D;
+      const last = saved[stages.length - 1].swish;
+      if (last) gradient = swishGradient(gradient, ...last) as tf.Tensor4D;
       for (let i = stages.length - 1; i >= 0; i--) {
-        const { inputShape, swish } = saved[i];
-        if (swish) gradient = swishGradient(gradient, ...swish) as tf.Tensor4D;
-        gradient = convolutionInputGradient(gradient, stages[i].kernel.read() as tf.Tensor4D, inputShape, stages[i].strides, stages[i].padding);
+        // through the stage's convolution, and on through the Swish on its input (the stage below's) in the same pass where ours can
+        const swish = i > 0 ? saved[i - 1].swish : undefined;
+        gradient = convolutionInputGradient(gradient, stages[i].kernel.read() as tf.Tensor4D, saved[i].inputShape, stages[i].strides, stages[i].padding, { swish });
       }
       return gradient;
     });

@@ -159,9 +159,19 @@ export class SimdConvolutions extends StridedConvolutions {
     }
   }
 
-  /** dX = col2im(dY W^T), or at stride 1 dY convolved with W turned: dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci]. */
-  inputGradient(dy: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry): tf.TensorInfo {
+  /**
+   * dX = col2im(dY W^T), or at stride 1 dY convolved with W turned: dy [B, Ho, Wo, Co], filter
+   * [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci]. With `swish` (s and y of Swish on the layer's input,
+   * shaped like dx), dX times Swish's slope s + y (1 - s): only by border classes (callers ask
+   * byBorderClasses first).
+   */
+  inputGradient(dy: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry, swish?: [tf.TensorInfo, tf.TensorInfo]): tf.TensorInfo {
     const dx = this.backend.makeOutput([g.batch, g.height, g.width, g.inChannels], 'float32');
+    if (swish) {
+      if (!byBorderClasses(g, 'input gradient')) throw new Error('A Swish input gradient goes by border classes only');
+      this.stridedInputGradient(this.address(dy), filter, this.address(filter), this.address(dx), g, { s: this.address(swish[0]), y: this.address(swish[1]) });
+      return dx;
+    }
     if (g.batch * g.outH * g.outW * g.outChannels * g.inChannels === 0) {
       this.zero(this.address(dx), g.batch * g.height * g.width * g.inChannels);
       return dx;

@@ -56,14 +56,18 @@ export const ROWS = 4;
  * straight from the (padded) image, A[pixel, tap] = image[base(pixel) + offset(tap)],
  * without copying the patches out first (im2col), and its transpose by swapping the tables.
  * Gathered (gemmGather), C's rows are addressed through a table too, C[r] at c + cRow[r]:
- * a strided convolution's pixels of one border class, wherever they lie (strided.ts).
+ * a strided convolution's pixels of one border class, wherever they lie (strided.ts); and
+ * with slopeS, each sum is multiplied by Swish's slope s + y (1 - s) at its place, s and y
+ * shaped like C (../models/swish.ts's gradient in the same float32 operations, fused into an
+ * input gradient: the energy model's Langevin walk).
  */
 function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'strides'): FunctionWriter {
   const tables = addressing !== 'strides';
   // gathered, C's rows are at c + cRow[r] (a table of byte offsets) instead of c + r ldc
   const gathered = addressing === 'gather';
   const name = { strides: 'gemm', tables: 'gemmTable', gather: 'gemmGather' }[addressing];
-  const f = new FunctionWriter(name, ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', gathered ? 'cRow' : 'ldc', 'm', 'n', 'k', 'accumulate', 'bias', 'relu']);
+  // gathered, the sums may be multiplied by Swish's slope at their own places (swishSlope below)
+  const f = new FunctionWriter(name, ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', gathered ? 'cRow' : 'ldc', 'm', 'n', 'k', 'accumulate', 'bias', 'relu', ...(gathered ? ['slopeS', 'slopeY'] : [])]);
   const [a, aRow, aStep, b, ldb, c, m, n, k, accumulate] = ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', 'm', 'n', 'k', 'accumulate'];
   const [ldc, cRow] = ['ldc', 'cRow'];
   const [i, j, steps, bp, q] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')];
@@ -73,6 +77,8 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
   const accumulators = Array.from({ length: ROWS }, () => [f.local('v128'), f.local('v128')]);
   const pointers = Array.from({ length: ROWS }, () => f.local('i32'));
   const bVectors = [b0, b1];
+  const [one, sVector] = gathered ? [f.local('v128'), f.local('v128')] : [0, 0];
+  if (gathered) f.f32(1).simd('f32x4.splat').set(one);
 
   /** A block of `rows` x 4*`vectors` results at (i, j). */
   const block = (rows: number, vectors: number) => {
@@ -124,6 +130,17 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
       f.get('relu').when(() => {
         for (let v = 0; v < vectors; v++) f.get(accumulators[r][v]).zeroVector().simd('f32x4.max').set(accumulators[r][v]);
       });
+      if (gathered) {
+        f.get('slopeS').when(() => {
+          // times Swish's slope s + y (1 - s), s and y at the sum's own place (q - c) in theirs: swish.ts's gradient, fused
+          for (let v = 0; v < vectors; v++) {
+            f.get('slopeS').get(q).op('i32.add').get(c).op('i32.sub').memory('v128.load', 16 * v).set(sVector);
+            f.get(accumulators[r][v]).get(sVector);
+            f.get('slopeY').get(q).op('i32.add').get(c).op('i32.sub').memory('v128.load', 16 * v).get(one).get(sVector).simd('f32x4.sub').simd('f32x4.mul');
+            f.simd('f32x4.add').simd('f32x4.mul').set(accumulators[r][v]);
+          }
+        });
+      }
       for (let v = 0; v < vectors; v++) f.get(q).get(accumulators[r][v]).memory('v128.store', 16 * v);
     }
   };
@@ -161,8 +178,12 @@ export interface WasmKernels {
   gemm(a: number, aRow: number, aStep: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: number, bias?: number, relu?: number): void;
   /** gemm with A[r, s] at a + rowTable[r] + stepTable[s] (tables of i32 byte offsets). */
   gemmTable(a: number, rowTable: number, stepTable: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: number, bias?: number, relu?: number): void;
-  /** gemmTable with C's rows at c + cRowTable[r] too: a product's rows gathered and scattered (strided.ts). */
-  gemmGather(a: number, rowTable: number, stepTable: number, b: number, ldb: number, c: number, cRowTable: number, m: number, n: number, k: number, accumulate: number, bias: number, relu: number): void;
+  /**
+   * gemmTable with C's rows at c + cRowTable[r] too: a product's rows gathered and scattered
+   * (strided.ts); then, with slopeS, each sum times s + y (1 - s), s and y read at slopeS and
+   * slopeY plus the sum's own offset from c (Swish's gradient, fused).
+   */
+  gemmGather(a: number, rowTable: number, stepTable: number, b: number, ldb: number, c: number, cRowTable: number, m: number, n: number, k: number, accumulate: number, bias: number, relu: number, slopeS: number, slopeY: number): void;
   im2col(image: number, matrix: number, colStride: number, ...patch: number[]): void;
   col2im(matrix: number, colStride: number, image: number, ...patch: number[]): void;
   copyRuns(source: number, sourceStride: number, target: number, targetStride: number, runs: number, bytes: number): void;

@@ -4,13 +4,16 @@
  * the cases ours leave (see those files) and runs everything while
  * `useSimdKernels(false)` is in force (the benchmark's and tests' side-by-side
  * comparisons). Also registers product-softmax.ts's one-pass output layer and softmax as
- * kernels of our own, which the PixelCNNs' likelihood asks for (runsProductSoftmax).
+ * kernels of our own, which the PixelCNNs' likelihood asks for (runsProductSoftmax), and an
+ * input gradient with Swish's gradient fused, which the energy model's Langevin walk asks for
+ * (runsSwishInputGradient).
  */
 import * as tf from '@tensorflow/tfjs';
 import { convolutionGeometry, SimdConvolutions, type ConvolutionGeometry } from './convolution';
 import { registerWasmKernel } from '../wasm-heap-views';
 import { heapKernelsFor, type WasmBackend } from './heap';
 import { productShape, SimdMatMul } from './matmul';
+import { byBorderClasses } from './strided';
 import { fitsProductSoftmax, SimdProductSoftmax, type ProductSoftmaxShape } from './product-softmax';
 
 let enabled = true;
@@ -23,6 +26,13 @@ let enabled = true;
  */
 export const PRODUCT_SOFTMAX = 'GpProductSoftmax';
 export const PRODUCT_SOFTMAX_GRADIENTS = 'GpProductSoftmaxGradients';
+/**
+ * Our kernel's name: Conv2DBackpropInput's dy and filter (and its attributes), with Swish's s
+ * and y on the layer's input (shaped like dx), to dx times Swish's slope s + y (1 - s) in one
+ * pass (strided.ts): the energy model's Langevin walk, where Swish's gradient follows every
+ * input gradient but the first layer's. Callers ask runsSwishInputGradient first.
+ */
+export const SWISH_INPUT_GRADIENT = 'GpSwishInputGradient';
 
 /** Our passes on one backend's heap (none without a heap to work on). */
 interface Ours {
@@ -71,6 +81,13 @@ export function runsProductSoftmax(shape: { features: number; categories: number
   return oursOn(tf.backend())?.products.threads === 1;
 }
 
+/** Does the current backend run SWISH_INPUT_GRADIENT for this input gradient (WASM, our kernels on, a pass by border classes)? Else the caller composes the two. */
+export function runsSwishInputGradient(inputShape: number[], filterShape: number[], attrs: ConvAttrs): boolean {
+  if (!enabled || tf.getBackend() !== 'wasm' || !tf.getKernel(SWISH_INPUT_GRADIENT, 'wasm') || !oursOn(tf.backend())) return false;
+  const g = shapeOf(inputShape, filterShape, attrs, []);
+  return g !== null && byBorderClasses(g, 'input gradient');
+}
+
 /** The shape of a product and softmax from x [N, F], w [F, G*K] and the values [N*G]. */
 function productSoftmaxShape(x: tf.TensorInfo, w: tf.TensorInfo, values: tf.TensorInfo): ProductSoftmaxShape {
   const [rows, features] = x.shape;
@@ -78,12 +95,12 @@ function productSoftmaxShape(x: tf.TensorInfo, w: tf.TensorInfo, values: tf.Tens
   return { rows, features, groups, categories: w.shape[1] / groups };
 }
 
-/** Our kernel `name`, which has no TF.js kernel behind it: callers ask runsProductSoftmax first. */
-function registerOurs(name: string, run: (inputs: tf.NamedTensorInfoMap, ours: Ours) => tf.TensorInfo[]): void {
-  registerWasmKernel(name, ({ inputs, backend }) => {
+/** Our kernel `name`, which has no TF.js kernel behind it: callers ask runsProductSoftmax or runsSwishInputGradient first. */
+function registerOurs(name: string, run: (inputs: tf.NamedTensorInfoMap, ours: Ours, attrs: tf.NamedAttrMap) => tf.TensorInfo[]): void {
+  registerWasmKernel(name, ({ inputs, backend, attrs }) => {
     const found = enabled ? oursOn(backend as object) : null;
-    if (!found) throw new Error(`${name} needs our WebAssembly kernels: ask runsProductSoftmax first`);
-    return run(inputs, found);
+    if (!found) throw new Error(`${name} needs our WebAssembly kernels: ask first whether the backend runs it`);
+    return run(inputs, found, attrs ?? {});
   });
 }
 
@@ -176,6 +193,14 @@ export function registerSimdConvolutions(): void {
   registerOurs(PRODUCT_SOFTMAX, (inputs, { productSoftmax }) => {
     const { x, w, b, values } = inputs as Record<string, tf.TensorInfo>;
     return productSoftmax.forward(x, w, b, values, productSoftmaxShape(x, w, values));
+  });
+
+  registerOurs(SWISH_INPUT_GRADIENT, (inputs, { convolutions }, attrs) => {
+    const { dy, filter, s, y } = inputs as Record<string, tf.TensorInfo>;
+    const { inputShape } = attrs as unknown as { inputShape: number[] };
+    const g = shapeOf(inputShape, filter.shape, attrs as unknown as ConvAttrs, [dy, filter, s, y]);
+    if (!g || !byBorderClasses(g, 'input gradient')) throw new Error(`${SWISH_INPUT_GRADIENT}: not a pass by border classes; ask runsSwishInputGradient first`);
+    return [convolutions.inputGradient(dy, filter, g, [s, y])];
   });
 
   registerOurs(PRODUCT_SOFTMAX_GRADIENTS, (inputs, { productSoftmax }) => {

@@ -89,6 +89,12 @@ interface MapShape {
   channels: number;
 }
 
+/** Swish's s = sigmoid(z) and y = z s on the heap (byte addresses), shaped like a pass's output: its gradient fused into that pass. */
+export interface SwishSlope {
+  s: number;
+  y: number;
+}
+
 /** One border class on the heap: its pixels' source rows and output rows, its taps' offsets, and the filter's (fh, fw) blocks in the taps' order. */
 interface BorderClass {
   pixels: number;
@@ -176,8 +182,11 @@ export class StridedConvolutions extends TallWinogradConvolutions {
     this.gatheredProducts(xAt, outAt, classes, regions, g.outChannels, biasAt, relu);
   }
 
-  /** dX by border classes, gathered: dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci]. */
-  protected stridedInputGradient(dyAt: number, filter: { dataId: object }, filterAt: number, dxAt: number, g: ConvolutionGeometry): void {
+  /**
+   * dX by border classes, gathered: dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci];
+   * with `slope`, the addresses of Swish's s and y shaped like dx, dX times s + y (1 - s).
+   */
+  protected stridedInputGradient(dyAt: number, filter: { dataId: object }, filterAt: number, dxAt: number, g: ConvolutionGeometry, slope?: SwishSlope): void {
     const source = { height: g.outH, width: g.outW, channels: g.outChannels };
     const target = { height: g.height, width: g.width, channels: g.inChannels };
     const classes = this.tablesFor('input gradient', g, source, target);
@@ -200,20 +209,31 @@ export class StridedConvolutions extends TallWinogradConvolutions {
       turned.set(key, heap.slice(regions[0] / 4, regions[0] / 4 + total));
       this.turnedBlocks.set(filter.dataId, turned);
     }
-    this.gatheredProducts(dyAt, dxAt, classes, regions, g.inChannels, 0, false);
+    this.gatheredProducts(dyAt, dxAt, classes, regions, g.inChannels, 0, false, slope);
   }
 
-  /** Each class's product: target[pixel] = sum over its taps of source[anchor + delta] blocks, + bias, then relu; a class with no taps is its bias. */
-  private gatheredProducts(sourceAt: number, targetAt: number, classes: BorderClass[], filters: number[], channels: number, biasAt: number, relu: boolean): void {
+  /**
+   * Each class's product: target[pixel] = sum over its taps of source[anchor + delta] blocks,
+   * + bias, then relu, then times Swish's slope; a class with no taps is its bias (times the slope).
+   */
+  private gatheredProducts(sourceAt: number, targetAt: number, classes: BorderClass[], filters: number[], channels: number, biasAt: number, relu: boolean, slope?: SwishSlope): void {
     classes.forEach((c, i) => {
       if (c.depth > 0) {
-        this.kernels.gemmGather(sourceAt, c.sources, c.steps, filters[i], channels * 4, targetAt, c.targets, c.pixels, channels, c.depth, 0, biasAt, relu ? 1 : 0);
+        this.kernels.gemmGather(sourceAt, c.sources, c.steps, filters[i], channels * 4, targetAt, c.targets, c.pixels, channels, c.depth, 0, biasAt, relu ? 1 : 0, slope?.s ?? 0, slope?.y ?? 0);
         return;
       }
       const [heap, words] = [this.heap(), this.words()];
       for (let p = 0; p < c.pixels; p++) {
-        const at = (targetAt + words[c.targets / 4 + p]) / 4;
-        for (let o = 0; o < channels; o++) heap[at + o] = Math.max(biasAt ? heap[biasAt / 4 + o] : 0, relu ? 0 : -Infinity);
+        const offset = words[c.targets / 4 + p];
+        const at = (targetAt + offset) / 4;
+        for (let o = 0; o < channels; o++) {
+          const sum = Math.max(biasAt ? heap[biasAt / 4 + o] : 0, relu ? 0 : -Infinity);
+          if (!slope) heap[at + o] = sum;
+          else {
+            const [s, y] = [heap[(slope.s + offset) / 4 + o], heap[(slope.y + offset) / 4 + o]];
+            heap[at + o] = sum * (s + y * (1 - s));
+          }
+        }
       }
     });
   }
