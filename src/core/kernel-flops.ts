@@ -9,7 +9,8 @@
  * FLOPs; its input gradient and its filter gradient do the same number (each is the same
  * sum of products, regrouped). A product of [.., M, K] and [.., K, N] does 2 * M * K * N per
  * matrix of the batch. Our one-pass output layer and softmax (GpProductSoftmax and its
- * gradients) counts as the products it holds.
+ * gradients) counts as the products it holds, and our input gradient with Swish's gradient
+ * fused (GpSwishInputGradient) as the input gradient.
  */
 
 export interface KernelCall {
@@ -34,8 +35,9 @@ export function kernelFlops(call: KernelCall): number {
       const [filterH, filterW, inChannels] = second;
       return 2 * product(output) * filterH * filterW * inChannels;
     }
-    case 'Conv2DBackpropInput': {
-      // dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci]
+    case 'Conv2DBackpropInput':
+    case 'GpSwishInputGradient': {
+      // dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci] (ours times Swish's slope: src/core/wasm-simd/strided.ts)
       if (!first || !second) return 0;
       const [filterH, filterW, inChannels] = second;
       return 2 * product(first) * filterH * filterW * inChannels;

@@ -19,6 +19,8 @@ describe('FLOPs of a kernel call (src/core/kernel-flops.ts)', () => {
     expect(kernelFlops({ name: 'Conv2DBackpropInput', inputShapes: [[2, 4, 5, 3], [3, 3, 6, 3]], outputShapes: [[2, 8, 10, 6]] })).toBe(2 * adds);
     expect(kernelFlops({ name: 'Conv2DBackpropFilter', inputShapes: [[2, 8, 10, 6], [2, 4, 5, 3]], outputShapes: [[3, 3, 6, 3]] })).toBe(2 * adds);
     expect(kernelFlops({ name: 'FusedConv2D', inputShapes: [[2, 8, 10, 6], [3, 3, 6, 3], [3], null], outputShapes: [[2, 4, 5, 3]] })).toBe(2 * adds);
+    // ours, the input gradient with Swish's gradient fused: dy, filter, then s and y shaped like dx
+    expect(kernelFlops({ name: 'GpSwishInputGradient', inputShapes: [[2, 4, 5, 3], [3, 3, 6, 3], [2, 8, 10, 6], [2, 8, 10, 6]], outputShapes: [[2, 8, 10, 6]] })).toBe(2 * adds);
   });
 
   it('a matrix product does 2 M K N per matrix, either way round; element-wise kernels count 0', () => {
