@@ -3,7 +3,8 @@
  * each of our shortcuts on and off: the patches read in place (src/core/wasm-simd/
  * patch-tables.ts) against the image-to-columns copy and col2im, Winograd's rows
  * (src/core/wasm-simd/winograd.ts) against the direct convolution, its columns in pairs
- * (F(2, 3), F(2, 2)), and in fours where they apply (F(4, 3), F(4, 5)). Best of two rounds of
+ * (F(2, 3), F(2, 2)), in fours where they apply (F(4, 3), F(4, 5)), and strided passes by border
+ * classes (src/core/wasm-simd/strided.ts) against the patch matrix. Best of two rounds of
  * a few repetitions each; the settings alternate, so a machine whose load drifts affects all.
  *
  *   npm run bench:convolutions [-- NAME]    (NAME: only the layers whose name holds it, as "7x7")
@@ -12,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bestTime as time } from './best-time';
 import { allowRelaxedSimd, useNodeBackend } from './node-backend';
 import { usePatchesInPlace } from '../core/wasm-simd/convolution';
+import { useBorderClasses } from '../core/wasm-simd/strided';
 import { useWinograd } from '../core/wasm-simd/winograd';
 import { useQuadColumns, useWinogradColumns } from '../core/wasm-simd/winograd-columns';
 
@@ -36,15 +38,18 @@ const LAYERS: Layer[] = [
   { name: 'conv-ae 3x3, 32 -> 32, 28 x 28', input: [64, 28, 28, 32], filter: [3, 3, 32, 32], stride: 1, pad: 'same' },
   { name: 'conv-ae 3x3, 32 -> 16, 14 x 14', input: [64, 14, 14, 32], filter: [3, 3, 32, 16], stride: 1, pad: 'same' },
   { name: 'EBM first layer 3x3 stride 2, 1 -> 16', input: [64, 28, 28, 1], filter: [3, 3, 1, 16], stride: 2, pad: 'same' },
+  { name: 'EBM middle layer 3x3 stride 2, 16 -> 32, 14 x 14', input: [64, 14, 14, 16], filter: [3, 3, 16, 32], stride: 2, pad: 'same' },
+  { name: 'EBM last layer 3x3 stride 2, 32 -> 64, 7 x 7', input: [64, 7, 7, 32], filter: [3, 3, 32, 64], stride: 2, pad: 'same' },
   { name: 'conv-ae first layer 3x3, 1 -> 32', input: [64, 28, 28, 1], filter: [3, 3, 1, 32], stride: 1, pad: 'same' },
 ];
 
 const SETTINGS = [
-  { name: 'copied (im2col, col2im), direct', inPlace: false, winograd: false, columns: false, quads: false },
-  { name: 'in place, direct', inPlace: true, winograd: false, columns: false, quads: false },
-  { name: 'in place, Winograd rows', inPlace: true, winograd: true, columns: false, quads: false },
-  { name: 'rows, columns in pairs', inPlace: true, winograd: true, columns: true, quads: false },
-  { name: 'rows, columns in fours', inPlace: true, winograd: true, columns: true, quads: true },
+  { name: 'copied (im2col, col2im), direct', inPlace: false, winograd: false, columns: false, quads: false, borders: false },
+  { name: 'in place, direct', inPlace: true, winograd: false, columns: false, quads: false, borders: false },
+  { name: 'in place, Winograd rows', inPlace: true, winograd: true, columns: false, quads: false, borders: false },
+  { name: 'rows, columns in pairs', inPlace: true, winograd: true, columns: true, quads: false, borders: false },
+  { name: 'rows, columns in fours', inPlace: true, winograd: true, columns: true, quads: true, borders: false },
+  { name: 'all, strided by border classes', inPlace: true, winograd: true, columns: true, quads: true, borders: true },
 ];
 
 async function main(): Promise<void> {
@@ -82,6 +87,7 @@ async function main(): Promise<void> {
           useWinograd(setting.winograd);
           useWinogradColumns(setting.columns);
           useQuadColumns(setting.quads);
+          useBorderClasses(setting.borders);
           ms[i] = Math.min(ms[i], time(run, reps));
         });
       }
@@ -93,6 +99,7 @@ async function main(): Promise<void> {
   useWinograd(true);
   useWinogradColumns(true);
   useQuadColumns(true);
+  useBorderClasses(true);
 }
 
 void main();
