@@ -6,7 +6,11 @@ import { signed, unsigned } from '../../src/core/wasm-simd/encoder';
 import { hasRelaxedSimd, instantiateKernels, type WasmKernels } from '../../src/core/wasm-simd/kernels';
 import { useSimdKernels } from '../../src/core/wasm-simd/register';
 import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
-import { convolveWithBias, keepRowsApart } from '../../src/core/models/conv-with-bias';
+import { convolutionInputGradient, convolveWithBias, keepRowsApart } from '../../src/core/models/conv-with-bias';
+import { swishGradient } from '../../src/core/models/swish';
+import { sigmoidAndSwish } from '../../src/core/wasm-heap-activations';
+import { SWISH_INPUT_GRADIENT } from '../../src/core/wasm-simd/register';
+import { traceKernels } from '../../src/core/kernel-trace';
 import { columnRuns, columnTile, useWinogradColumns } from '../../src/core/wasm-simd/winograd-columns';
 import { byBorderClasses, forwardClasses, gradientClasses } from '../../src/core/wasm-simd/strided';
 import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
@@ -493,6 +497,29 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
       spies.forEach((spy) => spy.mockRestore());
       tf.dispose([x, w, bias, y, direct]);
     });
+  });
+
+  it('takes Swish\'s gradient in a strided input gradient\'s own pass (GpSwishInputGradient), to the bits of the two passes apart', async () => {
+    const bits = async (t: tf.Tensor) => Array.from(new Uint32Array((await t.data()).slice().buffer));
+    const padding: tf.backend_util.ExplicitPadding = [[0, 0], [0, 0], [1, 2], [0, 0]];
+    // the energy model's last layer, and 'valid' rows at stride 3 that no window reads (their sums empty: 0 times the slope)
+    const layers: Array<[[number, number, number, number], [number, number, number, number], number, 'same' | tf.backend_util.ExplicitPadding]> = [[[2, 7, 7, 8], [3, 3, 8, 16], 2, 'same'], [[2, 8, 8, 4], [2, 2, 4, 8], 3, padding]];
+    for (const [shape, filterShape, stride, pad] of layers) {
+      const x = tf.tensor4d(seededValues(shape.reduce((a, b) => a * b), 1), shape);
+      const w = tf.tensor4d(seededValues(filterShape.reduce((a, b) => a * b), 2), filterShape);
+      const y = tf.conv2d(x, w, stride, pad);
+      const dy = tf.tensor4d(seededValues(y.size, 4), y.shape);
+      // Swish on the layer's input, whose gradient the input gradient carries on through
+      const [s, swished] = sigmoidAndSwish(x);
+      const strides: [number, number] = [stride, stride];
+      const trace = await traceKernels(() => {
+        tf.dispose(convolutionInputGradient(dy, w, shape, strides, pad, { swish: [s, swished] }));
+      });
+      expect(trace.kernels.map((kernel) => kernel.name), 'one pass').toEqual([SWISH_INPUT_GRADIENT]);
+      const [fused, apart] = [convolutionInputGradient(dy, w, shape, strides, pad, { swish: [s, swished] }), tf.tidy(() => swishGradient(convolutionInputGradient(dy, w, shape, strides, pad), s, swished))];
+      expect(await bits(fused), `${shape}`).toEqual(await bits(apart));
+      tf.dispose([x, w, y, dy, s, swished, fused, apart]);
+    }
   });
 
   it('gives zeros for empty sums, as TF.js\'s CPU kernels do, and leaves a bias that broadcasts along width to TF.js\'s kernel', async () => {
