@@ -79,7 +79,7 @@ describe('Langevin dynamics', () => {
 describe('the replay buffer', () => {
   it('draws distinct rows, restarts the asked share from noise, and takes the chains back', () => {
     const random = createRandom(3);
-    const buffer = new ReplayBuffer(8, [2], (n) => tf.fill([n, 2], 5), random);
+    const buffer = new ReplayBuffer(8, (n) => tf.fill([n, 2], 5), random);
     const { rows, start } = buffer.draw(8, 0, random);
     expect(new Set(rows.dataSync()).size).toBe(8);
     buffer.store(rows, tf.tidy(() => start.mul(0).add(tf.range(0, 8).reshape([8, 1]))));
@@ -90,7 +90,14 @@ describe('the replay buffer', () => {
     drawn.forEach((row, i) => expect(stored[row]).toEqual([i, i]));
     const restarted = buffer.draw(8, 1, random);
     expect(Array.from(restarted.start.dataSync()).every((value) => value === 5)).toBe(true);
-    tf.dispose([rows, start, peek, restarted.rows, restarted.start]);
+    // half: each chain starts from its own row (its value there) or from the noise (5), in its place in the batch
+    const half = buffer.draw(8, 0.5, random);
+    const [halfRows, halfStart] = [Array.from(half.rows.dataSync()), half.start.arraySync() as number[][]];
+    const fromNoise = halfStart.filter(([value]) => value === 5).length;
+    expect(fromNoise).toBeGreaterThan(0);
+    expect(fromNoise).toBeLessThan(8);
+    halfStart.forEach((values, i) => expect([[5, 5], [drawn.indexOf(halfRows[i]), drawn.indexOf(halfRows[i])]]).toContainEqual(values));
+    tf.dispose([rows, start, peek, restarted.rows, restarted.start, half.rows, half.start]);
     buffer.dispose();
   });
 });

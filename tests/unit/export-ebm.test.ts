@@ -76,7 +76,11 @@ function stepInputs(config: RunConfig, numbers: Record<string, number>, x: tf.Te
   const restart = Array.from({ length: chosen.size }, () => (noise.next() < Number(values.restart) ? 1 : 0));
   const [low, high] = rangeOf(config);
   const shape = [chosen.size, ...x.shape.slice(1)];
-  const fresh = tf.randomUniform(shape, low, high, 'float32', noise.seed());
+  // noise drawn for the restarted chains alone, in their order, and put in their rows (the others' are never read)
+  const restarted = restart.flatMap((chosenToRestart, i) => (chosenToRestart ? [i] : []));
+  const fresh = restarted.length === 0
+    ? tf.zeros(shape)
+    : tf.tidy(() => tf.tensorScatterUpdate(tf.zeros(shape), tf.tensor2d(restarted, [restarted.length, 1], 'int32'), tf.randomUniform([restarted.length, ...shape.slice(1)], low, high, 'float32', noise.seed())));
   return { x: x.clone(), blur, rows: tf.tensor1d([...chosen]), restart: tf.tensor1d(restart), fresh, noise: langevinNoise(config, shape, Number(values.langevin_steps), noise) };
 }
 
@@ -140,10 +144,11 @@ describe.skipIf(skipWithoutTorch)('the exported EBM against TF.js (cpu backend),
     // the loss and the mean energies of data and samples, relative (absolute near 0)
     expect(result.terms).toBeLessThan(1e-5);
     // relative to the largest value of each tensor, m to the largest of its two terms (measured: at most 2.4e-5 for the
-    // gradient, 1.1e-5 for m: the gradient is a difference of the data's and the samples' mean gradients, which cancel)
+    // gradient, 1.5e-5 for m, 3.4e-5 for v: the gradient is a difference of the data's and the samples' mean gradients,
+    // which cancel, and v, its square, doubles its relative error)
     expect(result.grad).toBeLessThan(1e-4);
     expect(result.m).toBeLessThan(5e-5);
-    expect(result.v).toBeLessThan(2e-5);
+    expect(result.v).toBeLessThan(1e-4);
     // in units of the learning rate (measured: 2e-5 on points; 3e-4 on images, where lr = 1e-4 makes that 3e-8, one float32 rounding of a weight near 0.3)
     expect(result.weights).toBeLessThan(1e-3);
     // the replay buffer after the step: the chains' ends in the rows they came from, relative

@@ -85,7 +85,7 @@ class EnergyBasedModel implements GenerativeModel {
     this.alpha = values.alpha;
     this.dataNoise = values.data_noise;
     this.noiseRandom = createRandom(random.seed());
-    this.buffer = new ReplayBuffer(values.buffer, data.shape, (n, r) => this.fresh(n, r), this.noiseRandom);
+    this.buffer = new ReplayBuffer(values.buffer, (n, r) => this.fresh(n, r), this.noiseRandom);
     this.state = combineParts({ energy: this.optimizer, buffer: this.buffer, noise: randomPart(this.noiseRandom) });
     this.evaluations = this.isImage ? [] : [this.gridEvaluation()];
     // fresh chains' length: the bottom half starts from noise, as a new sample does

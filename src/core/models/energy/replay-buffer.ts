@@ -14,7 +14,6 @@ export class ReplayBuffer implements StatePart {
 
   constructor(
     readonly size: number,
-    private readonly exampleShape: readonly number[],
     /** n fresh starting points: [n, ...example]. */
     private readonly fresh: (n: number, random: Random) => tf.Tensor,
     random: Random,
@@ -30,12 +29,13 @@ export class ReplayBuffer implements StatePart {
     const chosen = new Set<number>();
     while (chosen.size < Math.min(n, this.size)) chosen.add(random.int(this.size));
     const rows = tf.tensor1d([...chosen], 'int32');
-    const restart = Array.from({ length: chosen.size }, () => (random.next() < restartShare ? 1 : 0));
+    // which chains start from noise instead, by their place in the batch
+    const restarted = Array.from({ length: chosen.size }, (_, i) => i).filter(() => random.next() < restartShare);
     const start = tf.tidy(() => {
       const kept = tf.gather(this.examples, rows);
-      // [n] -> [n, 1, ...]: one choice per example, broadcast over its values
-      const mask = tf.tensor1d(restart, 'bool').reshape([chosen.size, ...this.exampleShape.map(() => 1)]);
-      return tf.where(mask.broadcastTo(kept.shape), this.fresh(chosen.size, random), kept);
+      if (restarted.length === 0) return kept;
+      // noise for the restarted chains alone, written over their rows: a whole batch of it took 1 ms of a step (in JavaScript), for the 5% kept
+      return tf.tensorScatterUpdate(kept, tf.tensor2d(restarted, [restarted.length, 1], 'int32'), this.fresh(restarted.length, random));
     });
     return { rows, start };
   }
