@@ -190,7 +190,8 @@ export class StridedConvolutions extends TallWinogradConvolutions {
     const source = { height: g.outH, width: g.outW, channels: g.outChannels };
     const target = { height: g.height, width: g.width, channels: g.inChannels };
     const classes = this.tablesFor('input gradient', g, source, target);
-    const key = geometryKey(g);
+    // the classes' taps, and so their blocks, are the same at any batch size
+    const key = geometryKey({ ...g, batch: 0 });
     const block = g.inChannels * g.outChannels;
     const sizes = classes.map((c) => c.depth * g.inChannels);
     const regions = this.scratch.regions(sizes.map((size) => size * 4));
