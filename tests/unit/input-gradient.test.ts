@@ -44,7 +44,8 @@ describe.each(['wasm', 'cpu'] as const)('an input gradient written out (%s)', (b
   });
 
   it('leaves no tensor behind', () => {
-    const network = convEncoder([8, 8, 1], [4], 1, 'swish', createRandom(1));
+    // two layers: the second's input gradient takes the first's Swish gradient along (on WASM, one kernel)
+    const network = convEncoder([8, 8, 1], [4, 8], 1, 'swish', createRandom(1));
     const x = tf.randomUniform([2, 8, 8, 1]);
     const before = tf.memory().numTensors;
     writtenInputGradient(network)!(x).dispose();

@@ -12,7 +12,7 @@ import { sigmoidAndSwish } from '../../src/core/wasm-heap-activations';
 import { SWISH_INPUT_GRADIENT } from '../../src/core/wasm-simd/register';
 import { traceKernels } from '../../src/core/kernel-trace';
 import { columnRuns, columnTile, useWinogradColumns } from '../../src/core/wasm-simd/winograd-columns';
-import { byBorderClasses, forwardClasses, gradientClasses } from '../../src/core/wasm-simd/strided';
+import { byBorderClasses, forwardClasses, gradientClasses, useBorderClasses } from '../../src/core/wasm-simd/strided';
 import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
 
 /**
@@ -240,6 +240,9 @@ const CASES: Case[] = [
   // windows wholly in the padding below and right (their sums empty: the bias), and input rows no window reads (dX 0)
   { x: [2, 5, 6, 4], filter: [2, 2, 4, 8], stride: 2, pad: [[0, 0], [1, 4], [0, 3], [0, 0]], borders: [3, 1] },
   { x: [2, 8, 8, 4], filter: [2, 2, 4, 4], stride: 3, pad: 'valid', borders: [3, 1] },
+  // stride along the rows only, and a strided 1x1 filter (every other input row and column unread)
+  { x: [2, 9, 8, 4], filter: [3, 3, 4, 8], stride: [2, 1], pad: 'same', borders: [3, 1] },
+  { x: [2, 7, 7, 4], filter: [1, 1, 4, 8], stride: 2, pad: 'valid', borders: [3, 1] },
 ];
 
 type Results = { y: Float32Array; fused: Float32Array; dx: Float32Array; dw: Float32Array };
@@ -497,6 +500,22 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
       spies.forEach((spy) => spy.mockRestore());
       tf.dispose([x, w, bias, y, direct]);
     });
+  });
+
+  it('keeps one filter\'s turned blocks for its input gradients at every batch size (a sampler\'s batches beside training\'s)', async () => {
+    const w = tf.tensor4d(seededValues(3 * 3 * 8 * 16, 2), [3, 3, 8, 16]);
+    for (const batch of [2, 3, 2]) {
+      const dy = tf.tensor4d(seededValues(batch * 4 * 4 * 16, batch), [batch, 4, 4, 16]);
+      const dx = (byClasses: boolean) => {
+        useBorderClasses(byClasses);
+        return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', inputShape: [batch, 7, 7, 8] }) as tf.Tensor;
+      };
+      const [ours, patches] = [dx(true), dx(false)];
+      useBorderClasses(true);
+      expectRelativelyClose(await ours.data(), await patches.data(), 1e-6, `batch ${batch}`);
+      tf.dispose([dy, ours, patches]);
+    }
+    w.dispose();
   });
 
   it('takes Swish\'s gradient in a strided input gradient\'s own pass (GpSwishInputGradient), to the bits of the two passes apart', async () => {

@@ -44,7 +44,8 @@ function cases(count: number, seed: number, wide = false): Case[] {
       c.pad = int(0, Math.min(fh, fw) - 1);
       if (random() < 0.5) c.dimRoundingMode = (['floor', 'round', 'ceil'] as const)[int(0, 2)];
     }
-    if (kind === 3) c.pad = [[0, 0], [int(0, fh - 1), int(0, fh)], [int(0, fw - 1), int(0, fw)], [0, 0]];
+    // explicit padding up to twice the filter after the image: windows wholly in it (strided.ts's sums with no taps)
+    if (kind === 3) c.pad = [[0, 0], [int(0, fh - 1), int(0, 2 * fh)], [int(0, fw - 1), int(0, 2 * fw)], [0, 0]];
     // only geometries TF.js accepts, with an output of at least one pixel
     try {
       const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad as 'same', c.dimRoundingMode);
@@ -109,6 +110,8 @@ describe('our convolution kernels on random geometries against TF.js CPU referen
     await useNodeBackend('wasm');
     useSimdKernels(true);
     for (const method of ['forward', 'inputGradient', 'filterGradient'] as const) spies.push(vi.spyOn(SimdConvolutions.prototype, method));
+    // and the strided passes by border classes (strided.ts), protected
+    for (const method of ['stridedForward', 'stridedInputGradient'] as const) spies.push(vi.spyOn(SimdConvolutions.prototype as unknown as Record<typeof method, () => void>, method));
   });
   afterAll(() => spies.forEach((spy) => spy.mockRestore()));
 
@@ -121,9 +124,12 @@ describe('our convolution kernels on random geometries against TF.js CPU referen
 
   it('ran our kernels, not the fallbacks, on most cases', () => {
     // forward runs twice more per case (the fused kernels)
-    const [forward, input, filter] = spies.map((spy) => spy.mock.calls.length);
+    const [forward, input, filter, stridedForward, stridedInput] = spies.map((spy) => spy.mock.calls.length);
     expect(forward).toBeGreaterThan(CASES.length * 2);
     expect(input).toBeGreaterThan(CASES.length * 0.8);
     expect(filter).toBeGreaterThan(CASES.length * 0.8);
+    // strided cases with channels in fours took the border classes, both ways
+    expect(stridedForward).toBeGreaterThan(40);
+    expect(stridedInput).toBeGreaterThan(25);
   });
 });

@@ -60,13 +60,13 @@ export function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.T
  */
 export function convolutionInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: number[], strides: [number, number], pad: Padding, { exactRows = false, lastRowApart = false, swish }: { exactRows?: boolean; lastRowApart?: boolean; swish?: [tf.Tensor, tf.Tensor] } = {}): tf.Tensor4D {
   const attrs = { strides, pad, dataFormat: 'NHWC' as const, inputShape, exactRows: exactRows || rowsApart > 0, lastRowApart };
-  if (swish && runsSwishInputGradient(inputShape, filter.shape, attrs)) {
+  if (swish && runsSwishInputGradient(dy, filter, swish[0], swish[1], attrs)) {
     // our kernels' outputs come as a list
     const [dx] = tf.engine().runKernel(SWISH_INPUT_GRADIENT, { dy, filter, s: swish[0], y: swish[1] }, attrs as unknown as tf.NamedAttrMap) as unknown as tf.Tensor4D[];
     return dx;
   }
-  const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-  return swish ? (swishGradient(dx, ...swish) as tf.Tensor4D) : dx;
+  const dx = () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  return swish ? tf.tidy(() => swishGradient(dx(), ...swish) as tf.Tensor4D) : dx();
 }
 
 /**

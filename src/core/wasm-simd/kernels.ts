@@ -66,7 +66,7 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
   // gathered, C's rows are at c + cRow[r] (a table of byte offsets) instead of c + r ldc
   const gathered = addressing === 'gather';
   const name = { strides: 'gemm', tables: 'gemmTable', gather: 'gemmGather' }[addressing];
-  // gathered, the sums may be multiplied by Swish's slope at their own places (swishSlope below)
+  // gathered, the sums may be multiplied by Swish's slope at their own places (slopeS, slopeY: the store's last step below)
   const f = new FunctionWriter(name, ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', gathered ? 'cRow' : 'ldc', 'm', 'n', 'k', 'accumulate', 'bias', 'relu', ...(gathered ? ['slopeS', 'slopeY'] : [])]);
   const [a, aRow, aStep, b, ldb, c, m, n, k, accumulate] = ['a', 'aRow', 'aStep', 'b', 'ldb', 'c', 'm', 'n', 'k', 'accumulate'];
   const [ldc, cRow] = ['ldc', 'cRow'];

@@ -82,10 +82,17 @@ export function runsProductSoftmax(shape: { features: number; categories: number
 }
 
 /** Does the current backend run SWISH_INPUT_GRADIENT for this input gradient (WASM, our kernels on, a pass by border classes)? Else the caller composes the two. */
-export function runsSwishInputGradient(inputShape: number[], filterShape: number[], attrs: ConvAttrs): boolean {
+export function runsSwishInputGradient(dy: tf.TensorInfo, filter: tf.TensorInfo, s: tf.TensorInfo, y: tf.TensorInfo, attrs: ConvAttrs & { inputShape: number[] }): boolean {
   if (!enabled || tf.getBackend() !== 'wasm' || !tf.getKernel(SWISH_INPUT_GRADIENT, 'wasm') || !oursOn(tf.backend())) return false;
-  const g = shapeOf(inputShape, filterShape, attrs, []);
-  return g !== null && byBorderClasses(g, 'input gradient');
+  return swishInputGradientShape(dy, filter, s, y, attrs) !== null;
+}
+
+/** The geometry of SWISH_INPUT_GRADIENT's pass: float32 inputs, dy shaped as the convolution's output and s and y as its input, by border classes; else null. */
+function swishInputGradientShape(dy: tf.TensorInfo, filter: tf.TensorInfo, s: tf.TensorInfo, y: tf.TensorInfo, attrs: ConvAttrs & { inputShape: number[] }): ConvolutionGeometry | null {
+  const g = shapeOf(attrs.inputShape, filter.shape, attrs, [dy, filter, s, y]);
+  const shaped = g !== null && tf.util.arraysEqual(dy.shape, [g.batch, g.outH, g.outW, g.outChannels])
+    && [s, y].every((tensor) => tf.util.arraysEqual(tensor.shape, attrs.inputShape));
+  return shaped && byBorderClasses(g, 'input gradient') ? g : null;
 }
 
 /** The shape of a product and softmax from x [N, F], w [F, G*K] and the values [N*G]. */
@@ -197,9 +204,8 @@ export function registerSimdConvolutions(): void {
 
   registerOurs(SWISH_INPUT_GRADIENT, (inputs, { convolutions }, attrs) => {
     const { dy, filter, s, y } = inputs as Record<string, tf.TensorInfo>;
-    const { inputShape } = attrs as unknown as { inputShape: number[] };
-    const g = shapeOf(inputShape, filter.shape, attrs as unknown as ConvAttrs, [dy, filter, s, y]);
-    if (!g || !byBorderClasses(g, 'input gradient')) throw new Error(`${SWISH_INPUT_GRADIENT}: not a pass by border classes; ask runsSwishInputGradient first`);
+    const g = swishInputGradientShape(dy, filter, s, y, attrs as unknown as ConvAttrs & { inputShape: number[] });
+    if (!g) throw new Error(`${SWISH_INPUT_GRADIENT}: not a pass by border classes of these shapes; ask runsSwishInputGradient first`);
     return [convolutions.inputGradient(dy, filter, g, [s, y])];
   });
 

@@ -144,9 +144,10 @@ export function useBorderClasses(on: boolean): void {
 
 /**
  * Do a pass's sums go by border classes? Strided, with the product's columns (the pass's
- * output channels) in fours; forwards, not from a one-channel image, whose classes' sums are
- * only their 4-9 taps long: there the patch matrix was faster (the energy model's and the
- * GAN's first layers, 1.10-1.42x slower by classes, side by side).
+ * output channels) in fours; forwards, not from fewer than four channels (an image's first
+ * layer), whose classes' sums are only a few taps long: there the patch matrix was faster
+ * (the energy model's and the GAN's one-channel first layers, 1.10-1.42x slower by classes,
+ * side by side).
  */
 export function byBorderClasses(g: ConvolutionGeometry, pass: 'forward' | 'input gradient'): boolean {
   const columns = pass === 'forward' ? g.outChannels : g.inChannels;
@@ -197,9 +198,10 @@ export class StridedConvolutions extends TallWinogradConvolutions {
     const regions = this.scratch.regions(sizes.map((size) => size * 4));
     const total = sizes.reduce((sum, size) => sum + size, 0);
     const heap = this.heap();
+    // the classes' regions lie one after another (each a multiple of four floats long: channels in fours), so their blocks are kept as one run
+    if (regions.some((at, i) => at !== regions[0] + 4 * sizes.slice(0, i).reduce((sum, size) => sum + size, 0))) throw new Error('Border classes: filter regions not one run');
     const kept = this.turnedBlocks.get(filter.dataId)?.get(key);
-    if (kept) {
-      // the classes' regions lie one after another, each a multiple of four floats long
+    if (kept && kept.length === total) {
       heap.set(kept, regions[0] / 4);
     } else {
       // W[fh, fw]^T, [Co, Ci], for each of a class's blocks
@@ -231,8 +233,9 @@ export class StridedConvolutions extends TallWinogradConvolutions {
           const sum = Math.max(biasAt ? heap[biasAt / 4 + o] : 0, relu ? 0 : -Infinity);
           if (!slope) heap[at + o] = sum;
           else {
-            const [s, y] = [heap[(slope.s + offset) / 4 + o], heap[(slope.y + offset) / 4 + o]];
-            heap[at + o] = sum * (s + y * (1 - s));
+            // in float32's operations, as the products' stores (sum is 0 here: only its sign could differ)
+            const [s, y, f] = [heap[(slope.s + offset) / 4 + o], heap[(slope.y + offset) / 4 + o], Math.fround];
+            heap[at + o] = sum * f(s + f(y * f(1 - s)));
           }
         }
       }
