@@ -100,12 +100,6 @@ export class SimdConvolutions extends StridedConvolutions {
   /** For a filter made here and then used by a pass that takes `scratch`. */
   private readonly filterScratch = new Scratch(this.backend);
   /**
-   * W^T, padded, per filter (by its data: TF.js never changes a tensor's values), for the
-   * input gradients of a Langevin walk, whose ten steps run each layer's one filter.
-   */
-  private readonly transposedFilters = new WeakMap<object, Float32Array>();
-
-  /**
    * Y = X W (+ bias, then max(0, .) if relu): x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] ->
    * y [B, Ho, Wo, Co]; the bias, one number per output channel, is added as each block of Y
    * is stored.
@@ -168,17 +162,16 @@ export class SimdConvolutions extends StridedConvolutions {
    */
   inputGradient(dy: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry, swish?: [tf.TensorInfo, tf.TensorInfo]): tf.TensorInfo {
     const dx = this.backend.makeOutput([g.batch, g.height, g.width, g.inChannels], 'float32');
-    if (swish) {
-      if (!byBorderClasses(g, 'input gradient')) throw new Error('A Swish input gradient goes by border classes only');
-      this.stridedInputGradient(this.address(dy), filter, this.address(filter), this.address(dx), g, { s: this.address(swish[0]), y: this.address(swish[1]) });
+    // by border classes even when empty: a class with no taps (or no pixels) writes its zeros itself
+    const byClasses = byBorderClasses(g, 'input gradient');
+    if (swish && !byClasses) throw new Error('A Swish input gradient goes by border classes only');
+    if (byClasses) {
+      const slope = swish && { s: this.address(swish[0]), y: this.address(swish[1]) };
+      this.stridedInputGradient(this.address(dy), filter, this.address(filter), this.address(dx), g, slope);
       return dx;
     }
     if (g.batch * g.outH * g.outW * g.outChannels * g.inChannels === 0) {
       this.zero(this.address(dx), g.batch * g.height * g.width * g.inChannels);
-      return dx;
-    }
-    if (byBorderClasses(g, 'input gradient')) {
-      this.stridedInputGradient(this.address(dy), filter, this.address(filter), this.address(dx), g);
       return dx;
     }
     // at stride 1 a forward pass by the turned filter, where that pass reads in place (its
@@ -196,13 +189,10 @@ export class SimdConvolutions extends StridedConvolutions {
     const [dyAt, filterAt, dxAt] = [this.address(dy), this.address(filter), this.address(dx)];
     const heap = this.heap();
     // W^T: [K, Co] -> [Co, wide], zero past K
-    const kept = this.transposedFilters.get(filter.dataId);
-    if (kept && kept.length === n * wide) heap.set(kept, transposed / 4);
-    else {
+    this.keptFilters.place(heap, filter.dataId, 'transposed', transposed, n * wide, () => {
       heap.fill(0, transposed / 4, transposed / 4 + n * wide);
       transposeRows(heap, filterAt, depth, n, n, transposed, wide);
-      this.transposedFilters.set(filter.dataId, heap.slice(transposed / 4, transposed / 4 + n * wide));
-    }
+    });
     heap.fill(0, dxAt / 4, dxAt / 4 + tf.util.sizeFromShape(dx.shape));
     for (let first = 0; first < pixels; first += rows) {
       const count = Math.min(rows, pixels - first);

@@ -25,6 +25,28 @@ export function transposeRows(heap: Float32Array, from: number, rows: number, co
   for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) heap[target + c * toStride + r] = heap[source + r * fromStride + c];
 }
 
+/**
+ * Filters written over into another layout (transposed, turned), kept per filter and key for
+ * passes that take one filter again and again (a Langevin walk's ten input gradients run each
+ * layer's one filter): TF.js never changes a tensor's values, so its data id names them.
+ */
+export class KeptFilters {
+  private readonly kept = new WeakMap<object, Map<string, Float32Array>>();
+
+  /** Puts `floats` floats at `at` (bytes): those kept for (filter, key), or else those `make` writes there, which are then kept. */
+  place(heap: Float32Array, filter: object, key: string, at: number, floats: number, make: () => void): void {
+    const kept = this.kept.get(filter)?.get(key);
+    if (kept && kept.length === floats) {
+      heap.set(kept, at / 4);
+      return;
+    }
+    make();
+    const byKey = this.kept.get(filter) ?? new Map<string, Float32Array>();
+    byKey.set(key, heap.slice(at / 4, at / 4 + floats));
+    this.kept.set(filter, byKey);
+  }
+}
+
 /** Heap scratch space, kept between calls and grown when a call needs more. */
 export class Scratch {
   private address = 0;

@@ -14,7 +14,7 @@
  * numbers to the bit (the same products in the same order).
  */
 import type { ConvolutionGeometry } from './convolution';
-import { HeapKernels, type WasmBackend } from './heap';
+import { HeapKernels, KeptFilters, type WasmBackend } from './heap';
 
 /** The tables' byte addresses: pixels (one entry per output pixel) and taps (one per filter entry). */
 export interface PatchTables {
@@ -100,6 +100,8 @@ export class PatchTableCache {
 export class PatchedConvolutions extends HeapKernels {
   /** Patch offsets per geometry. */
   protected readonly tables = new PatchTableCache(this.backend);
+  /** Filters in the layouts the passes read them in (W^T, turned blocks), per filter. */
+  protected readonly keptFilters = new KeptFilters();
 
   /**
    * x [B, H, W, C] into `image` [B, height, width, C] at (padTop, padLeft), zeros around: the

@@ -119,10 +119,10 @@ function borderClasses(batch: number, source: MapShape, rows: AxisClass[], colum
   })));
 }
 
-/** Writes a pass's border-class tables at `at` (bytes) in `words`, the heap as 32-bit words. */
-function writeTables(words: Int32Array, at: number, batch: number, source: MapShape, target: MapShape, rows: AxisClass[], columns: AxisClass[]): BorderClass[] {
+/** Writes the tables of a pass's border classes (borderClasses) at `at` (bytes) in `words`, the heap as 32-bit words. */
+function writeTables(words: Int32Array, at: number, batch: number, source: MapShape, target: MapShape, classes: ReturnType<typeof borderClasses>): BorderClass[] {
   let entry = at / 4;
-  return borderClasses(batch, source, rows, columns).map(({ rowClass, columnClass, ...shape }) => {
+  return classes.map(({ rowClass, columnClass, ...shape }) => {
     const [sources, targets, steps] = [entry * 4, (entry + shape.pixels) * 4, (entry + 2 * shape.pixels) * 4];
     for (let b = 0; b < batch; b++) for (let y = 0; y < rowClass.coordinates.length; y++) for (let x = 0; x < columnClass.coordinates.length; x++) {
       // the pixel's anchor in the source, and the pixel itself in the target
@@ -161,8 +161,6 @@ export function byBorderClasses(g: ConvolutionGeometry, pass: 'forward' | 'input
 /** Strided convolutions' forward pass and input gradient by border classes (above). */
 export class StridedConvolutions extends TallWinogradConvolutions {
   private readonly classTables = new KeptTables<BorderClass[]>(this.backend);
-  /** Each filter's blocks turned and in its classes' order, per geometry, for the input gradients of a Langevin walk (ten steps, one filter per layer). */
-  private readonly turnedBlocks = new WeakMap<object, Map<string, Float32Array>>();
 
   /** Y = X W (+ bias, then relu) by border classes: x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] -> y [B, Ho, Wo, Co]. */
   protected stridedForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean): void {
@@ -194,8 +192,6 @@ export class StridedConvolutions extends TallWinogradConvolutions {
     const source = { height: g.outH, width: g.outW, channels: g.outChannels };
     const target = { height: g.height, width: g.width, channels: g.inChannels };
     const classes = this.tablesFor('input gradient', g, source, target);
-    // the classes' taps, and so their blocks, are the same at any batch size
-    const key = geometryKey({ ...g, batch: 0 });
     const block = g.inChannels * g.outChannels;
     const sizes = classes.map((c) => c.depth * g.inChannels);
     const regions = this.scratch.regions(sizes.map((size) => size * 4));
@@ -203,18 +199,13 @@ export class StridedConvolutions extends TallWinogradConvolutions {
     const heap = this.heap();
     // the classes' regions lie one after another (each a multiple of four floats long: channels in fours), so their blocks are kept as one run
     if (regions.some((at, i) => at !== regions[0] + 4 * sizes.slice(0, i).reduce((sum, size) => sum + size, 0))) throw new Error('Border classes: filter regions not one run');
-    const kept = this.turnedBlocks.get(filter.dataId)?.get(key);
-    if (kept && kept.length === total) {
-      heap.set(kept, regions[0] / 4);
-    } else {
+    // per geometry at any batch size (the classes' taps, and so their blocks, are the same), for a Langevin walk's ten steps
+    this.keptFilters.place(heap, filter.dataId, `turned ${geometryKey({ ...g, batch: 0 })}`, regions[0], total, () => {
       // W[fh, fw]^T, [Co, Ci], for each of a class's blocks
       classes.forEach((c, i) => c.blocks.forEach(([fh, fw], n) => {
         transposeRows(heap, filterAt + (fh * g.filterW + fw) * block * 4, g.inChannels, g.outChannels, g.outChannels, regions[i] + n * block * 4, g.inChannels);
       }));
-      const turned = this.turnedBlocks.get(filter.dataId) ?? new Map<string, Float32Array>();
-      turned.set(key, heap.slice(regions[0] / 4, regions[0] / 4 + total));
-      this.turnedBlocks.set(filter.dataId, turned);
-    }
+    });
     this.gatheredProducts(dyAt, dxAt, classes, regions, g.inChannels, 0, false, slope);
   }
 
@@ -250,9 +241,9 @@ export class StridedConvolutions extends TallWinogradConvolutions {
     const columnAxis = { input: g.width, output: g.outW, filter: g.filterW, stride: g.strideW, pad: g.padLeft };
     const classesOf = pass === 'forward' ? forwardClasses : gradientClasses;
     return this.classTables.get(`${pass} ${geometryKey(g)}`, () => this.words(), () => {
-      const [rows, columns] = [classesOf(rowAxis), classesOf(columnAxis)];
-      const words = borderClasses(g.batch, source, rows, columns).reduce((sum, c) => sum + 2 * c.pixels + c.depth, 0);
-      return { words, write: (heap, at) => writeTables(heap, at, g.batch, source, target, rows, columns) };
+      const classes = borderClasses(g.batch, source, classesOf(rowAxis), classesOf(columnAxis));
+      const words = classes.reduce((sum, c) => sum + 2 * c.pixels + c.depth, 0);
+      return { words, write: (heap, at) => writeTables(heap, at, g.batch, source, target, classes) };
     });
   }
 }
