@@ -50,7 +50,13 @@ function sandbox(fused: boolean) {
     return address;
   };
   const read = (address: number, length: number) => Array.from(new Float32Array(memory.buffer, address, length));
-  return { kernels, place, read };
+  /** 32-bit integers (tables of offsets) placed as place() places floats. */
+  const placeWords = (values: number[]) => {
+    const address = place(new Float32Array(Math.max(1, values.length)));
+    new Int32Array(memory.buffer, address, values.length).set(values);
+    return address;
+  };
+  return { kernels, place, placeWords, read };
 }
 
 const variants = [false, true].filter((fused) => !fused || hasRelaxedSimd());
@@ -176,6 +182,32 @@ describe('the patch copies', () => {
     }
     read(sumsAt, image.length).forEach((value, i) => expect(value, `image value ${i}`).toBeCloseTo(sums[i], 5));
   });
+
+  it.each([[1, 1], [1, 2], [1, 4], [1, 0], [1, 7], [3, 2], [2, 5], [3, 0]])('gatherSums: %i channel(s), %i terms, each image\'s pixels summed in order, float32 by float32, and nothing else written', (channels, terms) => {
+    const { kernels, place, placeWords, read } = sandbox(false);
+    const [images, pixels, imageFloats] = [3, 5, 40];
+    const matrix = seededValues(images * imageFloats, 21);
+    const matrixAt = place(matrix);
+    // byte offsets within an image: each pixel's source, the terms' steps (channels follow), each pixel's target
+    const sources = Array.from({ length: pixels }, (_, p) => 4 * ((p * 7) % 20));
+    const steps = Array.from({ length: terms }, (_, t) => 4 * ((t * 5 + 1) % 16));
+    const targets = [3, 0, 4, 1, 2].map((p) => 4 * channels * p);
+    const [sourceTable, stepTable, targetTable] = [sources, steps, targets].map(placeWords);
+    const targetImage = pixels * channels + 2; // floats, two left between images
+    const targetAt = place(new Float32Array(images * targetImage).fill(-7));
+    kernels.gatherSums(matrixAt, imageFloats * 4, sourceTable, stepTable, targetAt, targetImage * 4, targetTable, images, pixels, terms, channels);
+    const written = read(targetAt, images * targetImage);
+    const expected = new Float32Array(images * targetImage).fill(-7);
+    for (let b = 0; b < images; b++) for (let p = 0; p < pixels; p++) for (let c = 0; c < channels; c++) {
+      let sum = Math.fround(0);
+      steps.forEach((step, t) => {
+        const value = matrix[b * imageFloats + (sources[p] + step) / 4 + c];
+        sum = t === 0 ? value : Math.fround(sum + value);
+      });
+      expected[b * targetImage + targets[p] / 4 + c] = sum;
+    }
+    expect(written).toEqual(Array.from(expected));
+  });
 });
 
 interface Case {
@@ -186,6 +218,8 @@ interface Case {
   dilation?: number;
   /** Strided passes by border classes (strided.ts): [forward passes, input gradients] of the four passes run(). */
   borders?: [number, number];
+  /** Strided input gradients whose input channels are not in fours, gathered from dY W^T by border classes (narrowInputGradient). */
+  narrow?: number;
   /** Runs the forward pass and the input gradient by Winograd's F(2, 3), or F(2, 2) for two filter rows (src/core/wasm-simd/winograd.ts). */
   winograd?: 'three' | 'pair';
   /** Those four passes take Winograd's columns too (an odd filter width, and an even number of output columns). */
@@ -204,10 +238,10 @@ interface Case {
 const CASES: Case[] = [
   { x: [2, 7, 6, 3], filter: [3, 3, 3, 5], stride: 1, pad: 'same' },
   { x: [2, 8, 8, 4], filter: [2, 2, 4, 8], stride: 2, pad: 'same', borders: [3, 1] }, // even filter: the odd padding pixel goes after
-  { x: [3, 9, 9, 1], filter: [5, 5, 1, 4], stride: 2, pad: 'valid' },
+  { x: [3, 9, 9, 1], filter: [5, 5, 1, 4], stride: 2, pad: 'valid', narrow: 1 },
   { x: [2, 5, 5, 8], filter: [1, 1, 8, 3], stride: 1, pad: 'valid' }, // pointwise, three outputs
   { x: [2, 6, 6, 5], filter: [3, 3, 5, 1], stride: 1, pad: 1 }, // one output channel
-  { x: [2, 10, 10, 6], filter: [4, 4, 6, 12], stride: [2, 1], pad: 'same', borders: [3, 0] }, // dX's 6 channels: col2im
+  { x: [2, 10, 10, 6], filter: [4, 4, 6, 12], stride: [2, 1], pad: 'same', borders: [3, 0], narrow: 1 }, // dX's 6 channels: gathered from dY W^T
   // five rows as 3 + 2, each run's pass over the same output (its windows two rows up, then one below); many chunks
   { x: [3, 20, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2], quads: true },
   { x: [2, 7, 6, 4], filter: [5, 5, 4, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2] }, // an odd number of output rows
@@ -243,6 +277,12 @@ const CASES: Case[] = [
   // stride along the rows only, and a strided 1x1 filter (every other input row and column unread)
   { x: [2, 9, 8, 4], filter: [3, 3, 4, 8], stride: [2, 1], pad: 'same', borders: [3, 1] },
   { x: [2, 7, 7, 4], filter: [1, 1, 4, 8], stride: 2, pad: 'valid', borders: [3, 1] },
+  // input channels not in fours at a stride: dY W^T's sums gathered by border classes. The energy model's first layer; RGB; one image a chunk (three chunks)
+  { x: [2, 28, 28, 1], filter: [3, 3, 1, 16], stride: 2, pad: 'same', narrow: 1 },
+  { x: [2, 9, 8, 3], filter: [3, 3, 3, 8], stride: 2, pad: 'same', narrow: 1 },
+  { x: [3, 130, 128, 1], filter: [3, 3, 1, 4], stride: 2, pad: 'same', narrow: 1 },
+  // windows wholly in the padding, and input rows no window reads, with two channels
+  { x: [2, 8, 8, 2], filter: [2, 2, 2, 4], stride: 3, pad: [[0, 0], [1, 4], [0, 3], [0, 0]], narrow: 1 },
 ];
 
 type Results = { y: Float32Array; fused: Float32Array; dx: Float32Array; dw: Float32Array };
@@ -343,9 +383,9 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     const passes = SimdConvolutions.prototype as unknown as Passes;
     const spies = (['winogradForward', 'pairWinogradForward', 'winogradFilterGradient', 'transformColumnFilters', 'columnSumsToTaps'] as const).map((name) => vi.spyOn(passes, name));
     const columnTransforms = vi.spyOn(passes, 'transformColumns');
-    const borderPasses = (['stridedForward', 'stridedInputGradient'] as const).map((name) => vi.spyOn(SimdConvolutions.prototype as unknown as Record<typeof name, () => void>, name));
+    const borderPasses = (['stridedForward', 'stridedInputGradient', 'narrowInputGradient'] as const).map((name) => vi.spyOn(SimdConvolutions.prototype as unknown as Record<typeof name, () => void>, name));
     const ours = await run(c);
-    expect(borderPasses.map((spy) => spy.mock.calls.length), 'passes by border classes').toEqual(c.borders ?? [0, 0]);
+    expect(borderPasses.map((spy) => spy.mock.calls.length), 'passes by border classes').toEqual([...(c.borders ?? [0, 0]), c.narrow ?? 0]);
     borderPasses.forEach((spy) => spy.mockRestore());
     // the forward pass, the fused one, the forward pass inside the gradients and the input gradient, then the filter gradient: Winograd's where it applies
     const calls = spies.map((spy) => spy.mock.calls.length);

@@ -110,8 +110,8 @@ describe('our convolution kernels on random geometries against TF.js CPU referen
     await useNodeBackend('wasm');
     useSimdKernels(true);
     for (const method of ['forward', 'inputGradient', 'filterGradient'] as const) spies.push(vi.spyOn(SimdConvolutions.prototype, method));
-    // and the strided passes by border classes (strided.ts), protected
-    for (const method of ['stridedForward', 'stridedInputGradient'] as const) spies.push(vi.spyOn(SimdConvolutions.prototype as unknown as Record<typeof method, () => void>, method));
+    // and the strided passes by border classes (strided.ts), protected, and the gathered sums of narrow inputs
+    for (const method of ['stridedForward', 'stridedInputGradient', 'narrowInputGradient'] as const) spies.push(vi.spyOn(SimdConvolutions.prototype as unknown as Record<typeof method, () => void>, method));
   });
   afterAll(() => spies.forEach((spy) => spy.mockRestore()));
 
@@ -124,12 +124,14 @@ describe('our convolution kernels on random geometries against TF.js CPU referen
 
   it('ran our kernels, not the fallbacks, on most cases', () => {
     // forward runs twice more per case (the fused kernels)
-    const [forward, input, filter, stridedForward, stridedInput] = spies.map((spy) => spy.mock.calls.length);
+    const [forward, input, filter, stridedForward, stridedInput, narrowInput] = spies.map((spy) => spy.mock.calls.length);
     expect(forward).toBeGreaterThan(CASES.length * 2);
     expect(input).toBeGreaterThan(CASES.length * 0.8);
     expect(filter).toBeGreaterThan(CASES.length * 0.8);
     // strided cases with channels in fours took the border classes, both ways
     expect(stridedForward).toBeGreaterThan(40);
     expect(stridedInput).toBeGreaterThan(25);
+    // and those with input channels not in fours gathered their input gradients' sums
+    expect(narrowInput).toBeGreaterThan(25);
   });
 });

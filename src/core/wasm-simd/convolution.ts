@@ -27,7 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { copyRows, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
-import { byBorderClasses, StridedConvolutions } from './strided';
+import { byBorderClasses, gathersNarrowSums, StridedConvolutions } from './strided';
 import { rowTransform } from './winograd';
 import { rowRuns } from './winograd-tall';
 
@@ -174,6 +174,10 @@ export class SimdConvolutions extends StridedConvolutions {
       this.zero(this.address(dx), g.batch * g.height * g.width * g.inChannels);
       return dx;
     }
+    if (gathersNarrowSums(g)) {
+      this.narrowInputGradient(this.address(dy), filter, this.address(filter), this.address(dx), g);
+      return dx;
+    }
     // at stride 1 a forward pass by the turned filter, where that pass reads in place (its
     // outputs, dX's channels, in fours) or dY W^T would be rows of 1-3 numbers
     if (g.strideH === 1 && g.strideW === 1 && (g.outChannels < 4 || (inPlace && g.inChannels % 4 === 0))) {
@@ -187,13 +191,9 @@ export class SimdConvolutions extends StridedConvolutions {
     const rows = chunkRows(wide * 4, pixels);
     const [matrix, transposed] = this.scratch.regions([rows * wide * 4, n * wide * 4]);
     const [dyAt, filterAt, dxAt] = [this.address(dy), this.address(filter), this.address(dx)];
-    const heap = this.heap();
     // W^T: [K, Co] -> [Co, wide], zero past K
-    this.keptFilters.place(heap, filter.dataId, 'transposed', transposed, n * wide, () => {
-      heap.fill(0, transposed / 4, transposed / 4 + n * wide);
-      transposeRows(heap, filterAt, depth, n, n, transposed, wide);
-    });
-    heap.fill(0, dxAt / 4, dxAt / 4 + tf.util.sizeFromShape(dx.shape));
+    this.placeTransposedFilter(filter, filterAt, transposed, g, wide);
+    this.heap().fill(0, dxAt / 4, dxAt / 4 + tf.util.sizeFromShape(dx.shape));
     for (let first = 0; first < pixels; first += rows) {
       const count = Math.min(rows, pixels - first);
       // dcols[count, wide] = dY[count, Co] W^T[Co, wide]

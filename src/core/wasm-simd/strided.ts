@@ -20,9 +20,15 @@
  * the same order, less the zeros, whose adding changes nothing); the input gradient sums the
  * same products in another order (within 2e-6 of TF.js's CPU kernels,
  * tests/unit/wasm-simd-convolution.test.ts).
+ *
+ * Where the input has 1-3 channels (an image's first layer), the input gradient's products
+ * would be rows of 1-3 numbers: there dY W^T is made as a patch matrix, as col2im's path
+ * makes it, and each input pixel's sums are gathered from it by the same classes
+ * (narrowInputGradient, gatherSums in patch-kernels.ts). col2im added one number at a time,
+ * scattered, onto a zeroed image: the energy model's first layer 0.68x of that, side by side.
  */
 import type { ConvolutionGeometry } from './convolution';
-import { transposeRows } from './heap';
+import { roundUp4, transposeRows } from './heap';
 import { KeptTables } from './patch-tables';
 import { TallWinogradConvolutions } from './winograd-tall';
 
@@ -119,21 +125,29 @@ function borderClasses(batch: number, source: MapShape, rows: AxisClass[], colum
   })));
 }
 
-/** Writes the tables of a pass's border classes (borderClasses) at `at` (bytes) in `words`, the heap as 32-bit words. */
-function writeTables(words: Int32Array, at: number, batch: number, source: MapShape, target: MapShape, classes: ReturnType<typeof borderClasses>): BorderClass[] {
+/** Writes a class's pixel tables from `entry` (a word index) in `words`: each pixel's anchor in the source, then each pixel in the target (byte offsets); returns the next entry. */
+function writePixels(words: Int32Array, entry: number, batch: number, source: MapShape, target: MapShape, rowClass: AxisClass, columnClass: AxisClass): number {
+  const pixels = batch * rowClass.coordinates.length * columnClass.coordinates.length;
+  for (let b = 0; b < batch; b++) for (let y = 0; y < rowClass.coordinates.length; y++) for (let x = 0; x < columnClass.coordinates.length; x++) {
+    words[entry] = ((b * source.height + rowClass.anchors[y]) * source.width + columnClass.anchors[x]) * source.channels * 4;
+    words[entry + pixels] = ((b * target.height + rowClass.coordinates[y]) * target.width + columnClass.coordinates[x]) * target.channels * 4;
+    entry++;
+  }
+  return entry + pixels;
+}
+
+/**
+ * Writes the tables of a pass's border classes (borderClasses) at `at` (bytes) in `words`, the
+ * heap as 32-bit words: the pixels' (writePixels), then for each of a class's taps and each of
+ * `channels` channels, `step`'s byte offset from the anchor.
+ */
+function writeTables(words: Int32Array, at: number, batch: number, source: MapShape, target: MapShape, classes: ReturnType<typeof borderClasses>, channels: number, step: (row: AxisTap, column: AxisTap, channel: number) => number): BorderClass[] {
   let entry = at / 4;
   return classes.map(({ rowClass, columnClass, ...shape }) => {
-    const [sources, targets, steps] = [entry * 4, (entry + shape.pixels) * 4, (entry + 2 * shape.pixels) * 4];
-    for (let b = 0; b < batch; b++) for (let y = 0; y < rowClass.coordinates.length; y++) for (let x = 0; x < columnClass.coordinates.length; x++) {
-      // the pixel's anchor in the source, and the pixel itself in the target
-      words[entry] = ((b * source.height + rowClass.anchors[y]) * source.width + columnClass.anchors[x]) * source.channels * 4;
-      words[entry + shape.pixels] = ((b * target.height + rowClass.coordinates[y]) * target.width + columnClass.coordinates[x]) * target.channels * 4;
-      entry++;
-    }
-    entry += shape.pixels;
-    for (const r of rowClass.taps) for (const c of columnClass.taps) for (let channel = 0; channel < source.channels; channel++) {
-      words[entry++] = ((r.delta * source.width + c.delta) * source.channels + channel) * 4;
-    }
+    const [sources, targets] = [entry * 4, (entry + shape.pixels) * 4];
+    entry = writePixels(words, entry, batch, source, target, rowClass, columnClass);
+    const steps = entry * 4;
+    for (const r of rowClass.taps) for (const c of columnClass.taps) for (let channel = 0; channel < channels; channel++) words[entry++] = step(r, c, channel);
     return { ...shape, sources, targets, steps };
   });
 }
@@ -157,6 +171,18 @@ export function byBorderClasses(g: ConvolutionGeometry, pass: 'forward' | 'input
   const deepEnough = pass === 'input gradient' || g.inChannels >= 4;
   return enabled && (g.strideH > 1 || g.strideW > 1) && columns % 4 === 0 && columns > 0 && deepEnough;
 }
+
+/**
+ * Does an input gradient with input channels not in fours (an image's first layer: one
+ * channel, or three) at a stride gather its sums from dY W^T by border classes
+ * (narrowInputGradient)? Where the channels come in fours, byBorderClasses's product does it all.
+ */
+export function gathersNarrowSums(g: ConvolutionGeometry): boolean {
+  return enabled && (g.strideH > 1 || g.strideW > 1) && g.inChannels % 4 !== 0;
+}
+
+/** Bytes of dY W^T made at once by narrowInputGradient, whole images at a time: it stays in the second-level cache. */
+const SUMS_CHUNK_BYTES = 256 * 1024;
 
 /** Strided convolutions' forward pass and input gradient by border classes (above). */
 export class StridedConvolutions extends TallWinogradConvolutions {
@@ -209,6 +235,42 @@ export class StridedConvolutions extends TallWinogradConvolutions {
     this.gatheredProducts(dyAt, dxAt, classes, regions, g.inChannels, 0, false, slope);
   }
 
+  /** W^T, [Co, wide], at `at` (bytes), zero past Fh Fw Ci: kept per filter (a Langevin walk's ten input gradients take one). */
+  protected placeTransposedFilter(filter: { dataId: object }, filterAt: number, at: number, g: ConvolutionGeometry, wide: number): void {
+    const heap = this.heap();
+    const [depth, n] = [g.filterH * g.filterW * g.inChannels, g.outChannels];
+    this.keptFilters.place(heap, filter.dataId, 'transposed', at, n * wide, () => {
+      heap.fill(0, at / 4, at / 4 + n * wide);
+      transposeRows(heap, filterAt, depth, n, n, at, wide);
+    });
+  }
+
+  /**
+   * dX where the input's channels are not in fours, at a stride (gathersNarrowSums): P = dY W^T,
+   * each output pixel's [Fh Fw Ci] products, then each input pixel's sums gathered from P by
+   * border classes (gatherSums: dX[i, c] = the sum of P[o, t, c] over the pairs (o, t) whose
+   * window holds i at tap t). col2im added P's rows back onto a zeroed image, one channel's
+   * numbers scattered at about 2 ns each. dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] ->
+   * dx [B, H, W, Ci], a chunk of whole images at a time (each pixel's sums lie in its image).
+   */
+  protected narrowInputGradient(dyAt: number, filter: { dataId: object }, filterAt: number, dxAt: number, g: ConvolutionGeometry): void {
+    const wide = roundUp4(g.filterH * g.filterW * g.inChannels);
+    const n = g.outChannels;
+    const [outPixels, inFloats] = [g.outH * g.outW, g.height * g.width * g.inChannels];
+    const images = Math.max(1, Math.min(g.batch, Math.floor(SUMS_CHUNK_BYTES / (outPixels * wide * 4))));
+    const [matrix, transposed] = this.scratch.regions([images * outPixels * wide * 4, n * wide * 4]);
+    this.placeTransposedFilter(filter, filterAt, transposed, g, wide);
+    for (let first = 0; first < g.batch; first += images) {
+      const count = Math.min(images, g.batch - first);
+      // P[count Ho Wo, wide] = dY[count Ho Wo, Co] W^T[Co, wide]
+      this.kernels.gemm(dyAt + first * outPixels * n * 4, n * 4, 4, transposed, wide * 4, matrix, wide * 4, count * outPixels, wide, n, 0);
+      // one image's tables, for each image
+      for (const c of this.sumTablesFor(g, wide)) {
+        this.kernels.gatherSums(matrix, outPixels * wide * 4, c.sources, c.steps, dxAt + first * inFloats * 4, inFloats * 4, c.targets, count, c.pixels, c.depth, g.inChannels);
+      }
+    }
+  }
+
   /**
    * Each class's product: target[pixel] = sum over its taps of source[anchor + delta] blocks,
    * + bias, then relu, then times Swish's slope; a class with no taps is its bias (times the slope).
@@ -237,16 +299,36 @@ export class StridedConvolutions extends TallWinogradConvolutions {
   }
 
   private tablesFor(pass: 'forward' | 'input gradient', g: ConvolutionGeometry, source: MapShape, target: MapShape): BorderClass[] {
-    const rowAxis = { input: g.height, output: g.outH, filter: g.filterH, stride: g.strideH, pad: g.padTop };
-    const columnAxis = { input: g.width, output: g.outW, filter: g.filterW, stride: g.strideW, pad: g.padLeft };
     const classesOf = pass === 'forward' ? forwardClasses : gradientClasses;
     return this.classTables.get(`${pass} ${geometryKey(g)}`, () => this.words(), () => {
-      const classes = borderClasses(g.batch, source, classesOf(rowAxis), classesOf(columnAxis));
+      const classes = borderClasses(g.batch, source, classesOf(rowAxis(g)), classesOf(columnAxis(g)));
       const words = classes.reduce((sum, c) => sum + 2 * c.pixels + c.depth, 0);
-      return { words, write: (heap, at) => writeTables(heap, at, g.batch, source, target, classes) };
+      // a tap's channels in a run from its source pixel
+      const step = (r: AxisTap, c: AxisTap, channel: number) => ((r.delta * source.width + c.delta) * source.channels + channel) * 4;
+      return { words, write: (heap, at) => writeTables(heap, at, g.batch, source, target, classes, source.channels, step) };
+    });
+  }
+
+  /**
+   * narrowInputGradient's tables, for one image: input pixels by the gradient's classes, their
+   * anchors in P [Ho, Wo, wide], and each tap's products there (its channels follow it): a
+   * class's depth is its number of taps.
+   */
+  private sumTablesFor(g: ConvolutionGeometry, wide: number): BorderClass[] {
+    const products = { height: g.outH, width: g.outW, channels: wide };
+    const target = { height: g.height, width: g.width, channels: g.inChannels };
+    return this.classTables.get(`sums ${geometryKey({ ...g, batch: 1 })}`, () => this.words(), () => {
+      const classes = borderClasses(1, { ...target, channels: 1 }, gradientClasses(rowAxis(g)), gradientClasses(columnAxis(g)));
+      const words = classes.reduce((sum, c) => sum + 2 * c.pixels + c.depth, 0);
+      // P[o + delta, tap, 0]: tap (r, c)'s products lie at its place in the filter [Fh, Fw, Ci]
+      const step = (r: AxisTap, c: AxisTap) => ((r.delta * g.outW + c.delta) * wide + (r.tap * g.filterW + c.tap) * g.inChannels) * 4;
+      return { words, write: (heap, at) => writeTables(heap, at, 1, products, target, classes, 1, step) };
     });
   }
 }
+
+const rowAxis = (g: ConvolutionGeometry): Axis => ({ input: g.height, output: g.outH, filter: g.filterH, stride: g.strideH, pad: g.padTop });
+const columnAxis = (g: ConvolutionGeometry): Axis => ({ input: g.width, output: g.outW, filter: g.filterW, stride: g.strideW, pad: g.padLeft });
 
 const geometryKey = (g: ConvolutionGeometry) =>
   [g.batch, g.height, g.width, g.inChannels, g.outH, g.outW, g.outChannels, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft].join(',');
