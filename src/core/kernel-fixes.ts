@@ -18,6 +18,7 @@ import { registerActivationKernels } from './wasm-heap-activations';
 import { registerArithmeticKernels } from './wasm-heap-arithmetic';
 import { registerNormalNoise } from './wasm-heap-noise';
 import { registerLangevinMove } from './wasm-heap-langevin';
+import { registerOverwriteRows } from './wasm-heap-overwrite';
 import { registerAdamUpdate } from './wasm-heap-adam';
 import { registerGate } from './wasm-heap-gate';
 import { registerSimdConvolutions } from './wasm-simd/register';
@@ -179,6 +180,7 @@ export function registerWasmGradientKernels(): void {
   registerArithmeticKernels();
   registerNormalNoise();
   registerLangevinMove();
+  registerOverwriteRows();
   registerAdamUpdate();
   registerGate();
   speedUpWasmTransposedMatMul();

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../random';
+import { overwriteRows } from '../../wasm-heap-overwrite';
 import type { ModelState, StatePart } from '../../training/model-state';
 
 export class ReplayBuffer implements StatePart {
@@ -40,9 +41,9 @@ export class ReplayBuffer implements StatePart {
     return { rows, start };
   }
 
-  /** The chains' ends go back to the rows they started from. */
+  /** The chains' ends go back to the rows they started from (in place on WASM: the old tensor is given up). */
   store(rows: tf.Tensor1D, ends: tf.Tensor): void {
-    const updated = tf.tidy(() => tf.tensorScatterUpdate(this.examples, rows.reshape([-1, 1]), ends));
+    const updated = overwriteRows(this.examples, rows, ends);
     this.examples.dispose();
     this.examples = tf.keep(updated);
   }
