@@ -219,14 +219,14 @@ export class StridedConvolutions extends TallWinogradConvolutions {
     const target = { height: g.height, width: g.width, channels: g.inChannels };
     const classes = this.tablesFor('input gradient', g, source, target);
     const block = g.inChannels * g.outChannels;
-    const sizes = classes.map((c) => c.depth * g.inChannels);
-    const regions = this.scratch.regions(sizes.map((size) => size * 4));
-    const total = sizes.reduce((sum, size) => sum + size, 0);
+    // each class's blocks one after another in one region (channels in fours: each a multiple of 16 bytes), kept as one run
+    let total = 0;
+    const offsets = classes.map((c) => (total += c.depth * g.inChannels) - c.depth * g.inChannels);
+    const [run] = this.scratch.regions([total * 4]);
+    const regions = offsets.map((offset) => run + offset * 4);
     const heap = this.heap();
-    // the classes' regions lie one after another (each a multiple of four floats long: channels in fours), so their blocks are kept as one run
-    if (regions.some((at, i) => at !== regions[0] + 4 * sizes.slice(0, i).reduce((sum, size) => sum + size, 0))) throw new Error('Border classes: filter regions not one run');
     // per geometry at any batch size (the classes' taps, and so their blocks, are the same), for a Langevin walk's ten steps
-    this.keptFilters.place(heap, filter.dataId, `turned ${geometryKey({ ...g, batch: 0 })}`, regions[0], total, () => {
+    this.keptFilters.place(heap, filter.dataId, `turned ${geometryKey(g, 0)}`, run, total, () => {
       // W[fh, fw]^T, [Co, Ci], for each of a class's blocks
       classes.forEach((c, i) => c.blocks.forEach(([fh, fw], n) => {
         transposeRows(heap, filterAt + (fh * g.filterW + fw) * block * 4, g.inChannels, g.outChannels, g.outChannels, regions[i] + n * block * 4, g.inChannels);
@@ -317,7 +317,7 @@ export class StridedConvolutions extends TallWinogradConvolutions {
   private sumTablesFor(g: ConvolutionGeometry, wide: number): BorderClass[] {
     const products = { height: g.outH, width: g.outW, channels: wide };
     const target = { height: g.height, width: g.width, channels: g.inChannels };
-    return this.classTables.get(`sums ${geometryKey({ ...g, batch: 1 })}`, () => this.words(), () => {
+    return this.classTables.get(`sums ${geometryKey(g, 1)}`, () => this.words(), () => {
       const classes = borderClasses(1, { ...target, channels: 1 }, gradientClasses(rowAxis(g)), gradientClasses(columnAxis(g)));
       const words = classes.reduce((sum, c) => sum + 2 * c.pixels + c.depth, 0);
       // P[o + delta, tap, 0]: tap (r, c)'s products lie at its place in the filter [Fh, Fw, Ci]
@@ -330,5 +330,12 @@ export class StridedConvolutions extends TallWinogradConvolutions {
 const rowAxis = (g: ConvolutionGeometry): Axis => ({ input: g.height, output: g.outH, filter: g.filterH, stride: g.strideH, pad: g.padTop });
 const columnAxis = (g: ConvolutionGeometry): Axis => ({ input: g.width, output: g.outW, filter: g.filterW, stride: g.strideW, pad: g.padLeft });
 
-const geometryKey = (g: ConvolutionGeometry) =>
-  [g.batch, g.height, g.width, g.inChannels, g.outH, g.outW, g.outChannels, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft].join(',');
+/** Keys of geometries seen, by object: shapeOf (register.ts) gives one object per convolution's shapes, asked again at every call. */
+const keys = new WeakMap<ConvolutionGeometry, string>();
+
+/** A geometry as a string, with another batch size if given. */
+function geometryKey(g: ConvolutionGeometry, batch = g.batch): string {
+  const rest = keys.get(g) ?? [g.height, g.width, g.inChannels, g.outH, g.outW, g.outChannels, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft].join(',');
+  keys.set(g, rest);
+  return `${batch},${rest}`;
+}
