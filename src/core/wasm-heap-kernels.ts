@@ -183,7 +183,8 @@ function fastLeadingReduction(mean: boolean): (original: tf.KernelConfig) => tf.
  * Identity (tf.clone; the gradients of reshapes, casts to the same type and many others),
  * which tfjs-backend-wasm 4.22 copies: ours shares the data and counts one more owner, as
  * the CPU and WebGL backends and WASM's own Reshape do (no WASM kernel writes into its
- * inputs, so a shared buffer never changes under its other owner).
+ * inputs, so a shared buffer never changes under its other owner; the one of ours that may,
+ * wasm-heap-overwrite.ts's, does so only when its input has no other owner).
  */
 function sharedIdentity(original: tf.KernelConfig): tf.KernelFunc {
   return (args) => {
