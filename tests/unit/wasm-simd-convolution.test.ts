@@ -65,7 +65,7 @@ describe.each(variants)('the matrix product (fused multiply-add: %s)', (fused) =
   it('computes C (+)= A B for every block shape, A read row-wise and column-wise', () => {
     expect(variants).toContain(true); // the flag above must make the fused variant testable
     const { kernels, place, read } = sandbox(fused);
-    for (const m of [1, 3, 4, 5, 9]) for (const n of [4, 8, 12, 20]) for (const k of [1, 2, 7]) for (const transposedA of [false, true]) for (const accumulate of [0, 1]) {
+    for (const m of [1, 3, 4, 5, 9]) for (const n of [4, 8, 12, 16, 20, 36]) for (const k of [1, 2, 7]) for (const transposedA of [false, true]) for (const accumulate of [0, 1]) {
       const a = seededValues(m * k, m * 100 + n * 10 + k);
       const b = seededValues(k * n, 7 + m + n + k);
       const start = seededValues(m * n, 3);
@@ -90,7 +90,7 @@ describe.each(variants)('the matrix product with A addressed through tables (fus
     // A's values scattered in a pool: row r's run starts at a shuffled place, its steps a fixed pattern apart
     const pool = seededValues(4096, 11);
     const poolAt = place(pool);
-    for (const m of [1, 4, 5, 9]) for (const n of [4, 12]) for (const k of [1, 3, 7]) for (const accumulate of [0, 1]) for (const epilogue of [false, true]) {
+    for (const m of [1, 4, 5, 9]) for (const n of [4, 12, 16, 20]) for (const k of [1, 3, 7]) for (const accumulate of [0, 1]) for (const epilogue of [false, true]) {
       const rowOffsets = Array.from({ length: m }, (_, r) => ((r * 37 + m) % 40) * 64);
       const stepOffsets = Array.from({ length: k }, (_, s) => (s % 2 ? s * 12 : s * 4 + 1280));
       const tablesAt = place(new Float32Array(new Int32Array([...rowOffsets, ...stepOffsets]).buffer));
