@@ -12,9 +12,10 @@
  *   input gradient   dX = col2im(dY W^T)   (at stride 1: dY convolved with W turned)
  *   filter gradient  dW = X^T dY   (summed over chunks of pixels)
  * The forward pass and the filter gradient read X in place from the image, through tables
- * of offsets (patch-tables.ts); a strided input gradient adds its product's rows back onto
- * the image (col2im), a chunk of output pixels at a time. The class builds on others:
- * strided passes by border classes, which leave the padding out of every sum (strided.ts),
+ * of offsets (patch-tables.ts); an input gradient that is not a forward pass adds its
+ * product's rows back onto the image (col2im), a chunk of output pixels at a time, unless it
+ * is strided. The class builds on others: strided passes by border classes, which leave the
+ * padding out of every sum and gather each input pixel's sums (strided.ts),
  * the passes by Winograd's rows (winograd.ts) and, under them, the patch tables and padded
  * images that every in-place pass reads (patch-tables.ts).
  * Checked against TF.js's own kernels in tests/unit/wasm-simd-convolution.test.ts.
