@@ -1,9 +1,10 @@
 /**
  * Rows written over (src/core/wasm-heap-overwrite.ts), the replay buffer's store: the values
  * of tf.tensorScatterUpdate; in place on WASM only when nothing else shares the tensor's
- * values; no tensor or heap buffer left behind. (TF.js 4.22's own tensorScatterUpdate on the
- * CPU backend writes into its input, and so into any tensor sharing its values: the expected
- * values below come from a tensor of their own.)
+ * values; tensors sharing them (a reshape, a checkpoint's clone) left as they were, on WASM
+ * and on the CPU backend, whose own tensorScatterUpdate (TF.js 4.22) writes into its input's
+ * values (so the expected values below come from a tensor of their own); no tensor or heap
+ * buffer left behind; a clear error for values of the wrong shape.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -33,7 +34,7 @@ describe.each(['wasm', 'cpu'] as const)('rows written over on %s', (backend) => 
     const want = await expected(1, values);
     const before = tf.memory();
     const result = overwriteRows(x, indices, values);
-    x.dispose();
+    expect(x.isDisposed).toBe(true);
     expect(Array.from(await result.data())).toEqual(Array.from(want));
     result.dispose();
     // x given up and the result disposed: one tensor and one buffer fewer than before
@@ -48,12 +49,9 @@ describe.each(['wasm', 'cpu'] as const)('rows written over on %s', (backend) => 
     const [shared, saved] = [x.reshape([10, 6]), x.clone()];
     const result = overwriteRows(x, indices, values);
     expect(Array.from(await result.data())).toEqual(Array.from(want));
-    // on CPU, TF.js's tensorScatterUpdate writes into x's values, which the reshape shares
-    if (backend === 'wasm') {
-      expect(Array.from(await shared.data()), 'the reshape keeps its values').toEqual(original);
-      expect(Array.from(await saved.data()), 'the clone keeps its values').toEqual(original);
-    }
-    tf.dispose([x, shared, saved]);
+    expect(Array.from(await shared.data()), 'the reshape keeps its values').toEqual(original);
+    expect(Array.from(await saved.data()), 'the clone keeps its values').toEqual(original);
+    tf.dispose([shared, saved]);
     // alone, the result's values are written over in place on WASM, by one kernel
     const later = written(5);
     const wantLater = await expected(3, later);
@@ -63,9 +61,17 @@ describe.each(['wasm', 'cpu'] as const)('rows written over on %s', (backend) => 
       await again.data();
     });
     expect(again.dataId === result.dataId).toBe(backend === 'wasm');
-    result.dispose();
     expect(Array.from(await again.data())).toEqual(Array.from(wantLater));
     expect(trace.kernels.map((kernel) => kernel.name).sort()).toEqual(backend === 'wasm' ? [OVERWRITE_ROWS] : ['Reshape', 'TensorScatterUpdate']);
     tf.dispose([again, later, values, indices]);
+  });
+
+  it('refuses values of another shape, as tensorScatterUpdate does, and writes nothing', async () => {
+    const [x, indices] = [tf.tensor(seededValues(60, 6), shape), tf.tensor1d(rows, 'int32')];
+    const before = Array.from(await x.data());
+    const wrong = tf.zeros([rows.length, 3, 1, 1]);
+    expect(() => overwriteRows(x, indices, wrong)).toThrow(/values of shape \[3,3,2,1\], not \[3,3,1,1\]/);
+    expect(Array.from(await x.data())).toEqual(before);
+    tf.dispose([x, indices, wrong]);
   });
 });

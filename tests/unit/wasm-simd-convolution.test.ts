@@ -65,7 +65,7 @@ describe.each(variants)('the matrix product (fused multiply-add: %s)', (fused) =
   it('computes C (+)= A B for every block shape, A read row-wise and column-wise', () => {
     expect(variants).toContain(true); // the flag above must make the fused variant testable
     const { kernels, place, read } = sandbox(fused);
-    for (const m of [1, 3, 4, 5, 9]) for (const n of [4, 8, 12, 16, 20, 36]) for (const k of [1, 2, 7]) for (const transposedA of [false, true]) for (const accumulate of [0, 1]) {
+    for (const m of [1, 3, 4, 5, 9]) for (const n of [4, 8, 12, 16, 20, 28, 36]) for (const k of [1, 2, 7]) for (const transposedA of [false, true]) for (const accumulate of [0, 1]) {
       const a = seededValues(m * k, m * 100 + n * 10 + k);
       const b = seededValues(k * n, 7 + m + n + k);
       const start = seededValues(m * n, 3);
@@ -90,7 +90,7 @@ describe.each(variants)('the matrix product with A addressed through tables (fus
     // A's values scattered in a pool: row r's run starts at a shuffled place, its steps a fixed pattern apart
     const pool = seededValues(4096, 11);
     const poolAt = place(pool);
-    for (const m of [1, 4, 5, 9]) for (const n of [4, 12, 16, 20]) for (const k of [1, 3, 7]) for (const accumulate of [0, 1]) for (const epilogue of [false, true]) {
+    for (const m of [1, 4, 5, 9]) for (const n of [4, 12, 16, 20, 28]) for (const k of [1, 3, 7]) for (const accumulate of [0, 1]) for (const epilogue of [false, true]) {
       const rowOffsets = Array.from({ length: m }, (_, r) => ((r * 37 + m) % 40) * 64);
       const stepOffsets = Array.from({ length: k }, (_, s) => (s % 2 ? s * 12 : s * 4 + 1280));
       const tablesAt = place(new Float32Array(new Int32Array([...rowOffsets, ...stepOffsets]).buffer));
@@ -183,30 +183,32 @@ describe('the patch copies', () => {
     read(sumsAt, image.length).forEach((value, i) => expect(value, `image value ${i}`).toBeCloseTo(sums[i], 5));
   });
 
-  it.each([[1, 1], [1, 2], [1, 4], [1, 0], [1, 7], [3, 2], [2, 5], [3, 0]])('gatherSums: %i channel(s), %i terms, each image\'s pixels summed in order, float32 by float32, and nothing else written', (channels, terms) => {
+  it.each([0, 1, 2, 3, 4, 5, 7])('gatherSums with %i terms: each image\'s pixels summed in order, float32 by float32, and nothing else written', (terms) => {
     const { kernels, place, placeWords, read } = sandbox(false);
     const [images, pixels, imageFloats] = [3, 5, 40];
-    const matrix = seededValues(images * imageFloats, 21);
+    // a -0 among the numbers: a sum of one term keeps it
+    const matrix = seededValues(images * imageFloats, 21).map((value, i) => (i % 11 === 3 ? -0 : value));
     const matrixAt = place(matrix);
-    // byte offsets within an image: each pixel's source, the terms' steps (channels follow), each pixel's target
+    // byte offsets within an image: each pixel's source, the terms' steps, each pixel's target
     const sources = Array.from({ length: pixels }, (_, p) => 4 * ((p * 7) % 20));
     const steps = Array.from({ length: terms }, (_, t) => 4 * ((t * 5 + 1) % 16));
-    const targets = [3, 0, 4, 1, 2].map((p) => 4 * channels * p);
+    const targets = [3, 0, 4, 1, 2].map((p) => 4 * p);
     const [sourceTable, stepTable, targetTable] = [sources, steps, targets].map(placeWords);
-    const targetImage = pixels * channels + 2; // floats, two left between images
+    const targetImage = pixels + 2; // floats, two left between images
     const targetAt = place(new Float32Array(images * targetImage).fill(-7));
-    kernels.gatherSums(matrixAt, imageFloats * 4, sourceTable, stepTable, targetAt, targetImage * 4, targetTable, images, pixels, terms, channels);
+    kernels.gatherSums(matrixAt, imageFloats * 4, sourceTable, stepTable, targetAt, targetImage * 4, targetTable, images, pixels, terms);
     const written = read(targetAt, images * targetImage);
     const expected = new Float32Array(images * targetImage).fill(-7);
-    for (let b = 0; b < images; b++) for (let p = 0; p < pixels; p++) for (let c = 0; c < channels; c++) {
+    for (let b = 0; b < images; b++) for (let p = 0; p < pixels; p++) {
       let sum = Math.fround(0);
       steps.forEach((step, t) => {
-        const value = matrix[b * imageFloats + (sources[p] + step) / 4 + c];
+        const value = matrix[b * imageFloats + (sources[p] + step) / 4];
         sum = t === 0 ? value : Math.fround(sum + value);
       });
-      expected[b * targetImage + targets[p] / 4 + c] = sum;
+      expected[b * targetImage + targets[p] / 4] = sum;
     }
-    expect(written).toEqual(Array.from(expected));
+    // compared as bits: -0 and 0 apart
+    expect(new Uint32Array(Float32Array.from(written).buffer)).toEqual(new Uint32Array(expected.buffer));
   });
 });
 
@@ -218,7 +220,7 @@ interface Case {
   dilation?: number;
   /** Strided passes by border classes (strided.ts): [forward passes, input gradients] of the four passes run(). */
   borders?: [number, number];
-  /** Strided input gradients whose input channels are not in fours, gathered from dY W^T by border classes (narrowInputGradient). */
+  /** Strided input gradients of a one-channel input, gathered from dY W^T by border classes (narrowInputGradient). */
   narrow?: number;
   /** Runs the forward pass and the input gradient by Winograd's F(2, 3), or F(2, 2) for two filter rows (src/core/wasm-simd/winograd.ts). */
   winograd?: 'three' | 'pair';
@@ -241,7 +243,7 @@ const CASES: Case[] = [
   { x: [3, 9, 9, 1], filter: [5, 5, 1, 4], stride: 2, pad: 'valid', narrow: 1 },
   { x: [2, 5, 5, 8], filter: [1, 1, 8, 3], stride: 1, pad: 'valid' }, // pointwise, three outputs
   { x: [2, 6, 6, 5], filter: [3, 3, 5, 1], stride: 1, pad: 1 }, // one output channel
-  { x: [2, 10, 10, 6], filter: [4, 4, 6, 12], stride: [2, 1], pad: 'same', borders: [3, 0], narrow: 1 }, // dX's 6 channels: gathered from dY W^T
+  { x: [2, 10, 10, 6], filter: [4, 4, 6, 12], stride: [2, 1], pad: 'same', borders: [3, 0] }, // dX's 6 channels: col2im
   // five rows as 3 + 2, each run's pass over the same output (its windows two rows up, then one below); many chunks
   { x: [3, 20, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2], quads: true },
   { x: [2, 7, 6, 4], filter: [5, 5, 4, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2] }, // an odd number of output rows
@@ -277,12 +279,14 @@ const CASES: Case[] = [
   // stride along the rows only, and a strided 1x1 filter (every other input row and column unread)
   { x: [2, 9, 8, 4], filter: [3, 3, 4, 8], stride: [2, 1], pad: 'same', borders: [3, 1] },
   { x: [2, 7, 7, 4], filter: [1, 1, 4, 8], stride: 2, pad: 'valid', borders: [3, 1] },
-  // input channels not in fours at a stride: dY W^T's sums gathered by border classes. The energy model's first layer; RGB; one image a chunk (three chunks)
+  // one input channel at a stride: dY W^T's sums gathered by border classes. The energy model's first layer; one image a chunk (three
+  // chunks); two images a chunk and then one; windows wholly in the padding and input rows no window reads (classes of 0-4 terms)
   { x: [2, 28, 28, 1], filter: [3, 3, 1, 16], stride: 2, pad: 'same', narrow: 1 },
-  { x: [2, 9, 8, 3], filter: [3, 3, 3, 8], stride: 2, pad: 'same', narrow: 1 },
   { x: [3, 130, 128, 1], filter: [3, 3, 1, 4], stride: 2, pad: 'same', narrow: 1 },
-  // windows wholly in the padding, and input rows no window reads, with two channels
-  { x: [2, 8, 8, 2], filter: [2, 2, 2, 4], stride: 3, pad: [[0, 0], [1, 4], [0, 3], [0, 0]], narrow: 1 },
+  { x: [3, 90, 90, 1], filter: [3, 3, 1, 8], stride: 2, pad: 'same', narrow: 1 },
+  { x: [2, 8, 8, 1], filter: [2, 2, 1, 4], stride: 3, pad: [[0, 0], [1, 4], [0, 3], [0, 0]], narrow: 1 },
+  // RGB at a stride: col2im (channel by channel the gathered sums were slower)
+  { x: [2, 9, 8, 3], filter: [3, 3, 3, 8], stride: 2, pad: 'same' },
 ];
 
 type Results = { y: Float32Array; fused: Float32Array; dx: Float32Array; dw: Float32Array };
@@ -561,8 +565,11 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
   it('takes Swish\'s gradient in a strided input gradient\'s own pass (GpSwishInputGradient), to the bits of the two passes apart', async () => {
     const bits = async (t: tf.Tensor) => Array.from(new Uint32Array((await t.data()).slice().buffer));
     const padding: tf.backend_util.ExplicitPadding = [[0, 0], [0, 0], [1, 2], [0, 0]];
-    // the energy model's last layer, and 'valid' rows at stride 3 that no window reads (their sums empty: 0 times the slope)
-    const layers: Array<[[number, number, number, number], [number, number, number, number], number, 'same' | tf.backend_util.ExplicitPadding]> = [[[2, 7, 7, 8], [3, 3, 8, 16], 2, 'same'], [[2, 8, 8, 4], [2, 2, 4, 8], 3, padding]];
+    // the energy model's last layer, 'valid' rows at stride 3 that no window reads (their sums empty: 0 times the slope), and dX of 16 and
+    // 28 channels (the product's 2 x 16 blocks, then 4 x 8 and 4 x 4 for the rest of 28)
+    const layers: Array<[[number, number, number, number], [number, number, number, number], number, 'same' | tf.backend_util.ExplicitPadding]> = [
+      [[2, 7, 7, 8], [3, 3, 8, 16], 2, 'same'], [[2, 8, 8, 4], [2, 2, 4, 8], 3, padding], [[2, 7, 7, 16], [3, 3, 16, 8], 2, 'same'], [[3, 9, 9, 28], [3, 3, 28, 8], 2, 'same'],
+    ];
     for (const [shape, filterShape, stride, pad] of layers) {
       const x = tf.tensor4d(seededValues(shape.reduce((a, b) => a * b), 1), shape);
       const w = tf.tensor4d(seededValues(filterShape.reduce((a, b) => a * b), 2), filterShape);

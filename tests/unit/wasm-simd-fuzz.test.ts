@@ -131,7 +131,7 @@ describe('our convolution kernels on random geometries against TF.js CPU referen
     // strided cases with channels in fours took the border classes, both ways
     expect(stridedForward).toBeGreaterThan(40);
     expect(stridedInput).toBeGreaterThan(25);
-    // and those with input channels not in fours gathered their input gradients' sums
-    expect(narrowInput).toBeGreaterThan(25);
+    // and those with one input channel gathered their input gradients' sums (17 of the cases here)
+    expect(narrowInput).toBeGreaterThan(12);
   });
 });

@@ -156,7 +156,9 @@ export class SimdConvolutions extends StridedConvolutions {
   }
 
   /**
-   * dX = col2im(dY W^T), or at stride 1 dY convolved with W turned: dy [B, Ho, Wo, Co], filter
+   * dX = col2im(dY W^T), or at stride 1 dY convolved with W turned, or strided by border
+   * classes (strided.ts: gathered products, or for one input channel the sums of dY W^T
+   * gathered): dy [B, Ho, Wo, Co], filter
    * [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci]. With `swish` (s and y of Swish on the layer's input,
    * shaped like dx), dX times Swish's slope s + y (1 - s): only by border classes (callers ask
    * byBorderClasses first).

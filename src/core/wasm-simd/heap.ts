@@ -28,7 +28,9 @@ export function transposeRows(heap: Float32Array, from: number, rows: number, co
 /**
  * Filters written over into another layout (transposed, turned), kept per filter and key for
  * passes that take one filter again and again (a Langevin walk's ten input gradients run each
- * layer's one filter): TF.js never changes a tensor's values, so its data id names them.
+ * layer's one filter): TF.js never changes a tensor's values, so its data id names them (the
+ * one kernel of ours that does, ../wasm-heap-overwrite.ts's, writes only into a replay
+ * buffer that no other tensor shares, never a filter).
  */
 export class KeptFilters {
   private readonly kept = new WeakMap<object, Map<string, Float32Array>>();

@@ -155,18 +155,19 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
   };
 
   // the columns in sixteens by WIDE_ROWS x 16 blocks, then the rest (4, 8 or 12) by ROWS x 8 and x 4
-  f.get(n).i32(-16).op('i32.and').set(wideEnd);
-  f.i32(0).set(i);
-  for (let rows = WIDE_ROWS; rows >= 1; rows--) {
-    f.whileLoop(() => f.get(m).get(i).op('i32.sub').i32(rows).op('i32.ge_u'), () => {
-      f.i32(0).set(j);
-      f.whileLoop(() => f.get(j).get(wideEnd).op('i32.lt_u'), () => {
-        block(rows, 4);
-        f.get(j).i32(16).op('i32.add').set(j);
+  f.get(n).i32(-16).op('i32.and').tee(wideEnd).when(() => {
+    f.i32(0).set(i);
+    for (let rows = WIDE_ROWS; rows >= 1; rows--) {
+      f.whileLoop(() => f.get(m).get(i).op('i32.sub').i32(rows).op('i32.ge_u'), () => {
+        f.i32(0).set(j);
+        f.whileLoop(() => f.get(j).get(wideEnd).op('i32.lt_u'), () => {
+          block(rows, 4);
+          f.get(j).i32(16).op('i32.add').set(j);
+        });
+        f.get(i).i32(rows).op('i32.add').set(i);
       });
-      f.get(i).i32(rows).op('i32.add').set(i);
-    });
-  }
+    }
+  });
   f.get(wideEnd).get(n).op('i32.lt_u').when(() => {
     f.i32(0).set(i);
     for (let rows = ROWS; rows >= 1; rows--) {
@@ -210,8 +211,8 @@ export interface WasmKernels {
   gemmGather(a: number, rowTable: number, stepTable: number, b: number, ldb: number, c: number, cRowTable: number, m: number, n: number, k: number, accumulate: number, bias: number, relu: number, slopeS: number, slopeY: number): void;
   im2col(image: number, matrix: number, colStride: number, ...patch: number[]): void;
   col2im(matrix: number, colStride: number, image: number, ...patch: number[]): void;
-  /** for each image, target[targetTable[p] + 4c] = sum over t < terms of matrix[sourceTable[p] + stepTable[t] + 4c] (patch-kernels.ts) */
-  gatherSums(matrix: number, matrixImage: number, sourceTable: number, stepTable: number, target: number, targetImage: number, targetTable: number, images: number, pixels: number, terms: number, channels: number): void;
+  /** for each image, target[targetTable[p]] = sum over t < terms of matrix[sourceTable[p] + stepTable[t]] (patch-kernels.ts) */
+  gatherSums(matrix: number, matrixImage: number, sourceTable: number, stepTable: number, target: number, targetImage: number, targetTable: number, images: number, pixels: number, terms: number): void;
   copyRuns(source: number, sourceStride: number, target: number, targetStride: number, runs: number, bytes: number): void;
   sumRows(source: number, rows: number, columns: number, total: number): void;
   maxRows(source: number, rows: number, columns: number, out: number): void;

@@ -163,24 +163,22 @@ export function col2im(): FunctionWriter {
 const HELD_TERMS = 4;
 
 /**
- * col2im turned round, for inputs of 1-3 channels at a stride (strided.ts): each target
- * pixel's sums gathered from the matrix instead of each matrix row added onto its pixels.
- * For each of `images` images (the matrix's `matrixImage` bytes apart, the target's
- * `targetImage`), each of its `pixels` pixels p and channel c,
- * target[targetTable[p] + 4c] = the sum over the `terms` terms t of
- * matrix[sourceTable[p] + stepTable[t] + 4c] (tables of byte offsets within one image), in
+ * col2im turned round, for one-channel inputs at a stride (strided.ts): each target pixel's
+ * sum gathered from the matrix instead of each matrix row added onto its pixels. For each of
+ * `images` images (the matrix's `matrixImage` bytes apart, the target's `targetImage`) and
+ * each of its `pixels` pixels p, target[targetTable[p]] = the sum over the `terms` terms t
+ * of matrix[sourceTable[p] + stepTable[t]] (tables of byte offsets within one image), in
  * t's order; 0 with no terms. Nothing is read from the target, so it need not be zeroed.
  *
- * Every pixel takes the same terms, so their first HELD_TERMS offsets are read into locals
- * once; one channel and 1-4 terms (an image's first layer at stride 2) take a loop written for
- * that many, with no loop over channels or terms inside: about 16 instructions a pixel, where
- * the general loop takes 45 and col2im as many.
+ * Every pixel takes the same terms: 1-4 terms (an image's first layer at stride 2) take a
+ * loop written for that many, their offsets read into locals once, about 16 instructions a
+ * pixel where col2im takes about 45; more terms take a loop over the table.
  */
 export function gatherSums(): FunctionWriter {
-  const f = new FunctionWriter('gatherSums', ['matrix', 'matrixImage', 'sourceTable', 'stepTable', 'target', 'targetImage', 'targetTable', 'images', 'pixels', 'terms', 'channels']);
-  for (const local of ['p', 'c', 't', 'base', 'out']) f.local('i32', local);
+  const f = new FunctionWriter('gatherSums', ['matrix', 'matrixImage', 'sourceTable', 'stepTable', 'target', 'targetImage', 'targetTable', 'images', 'pixels', 'terms']);
+  for (const local of ['p', 't', 'base', 'out']) f.local('i32', local);
   const held = Array.from({ length: HELD_TERMS }, (_, t) => f.local('i32', `step${t}`));
-  const sum = f.local('f32', 'sum');
+  const [sum, term] = [f.local('f32', 'sum'), f.local('f32', 'term')];
   held.forEach((step, t) => f.get('terms').i32(t).op('i32.gt_u').when(() => f.get('stepTable').i32Load(4 * t).set(step)));
   /** For each image and each of its pixels, `body` with base and out at the pixel's source and target. */
   const eachPixel = (body: () => void) => {
@@ -197,42 +195,32 @@ export function gatherSums(): FunctionWriter {
       f.get('images').i32(1).op('i32.sub').set('images');
     });
   };
-  /** Leaves on the stack the sum of the first `count` held terms at base (count >= 1). */
-  const heldSum = (count: number) => held.slice(0, count).forEach((step, t) => {
-    f.get('base').get(step).op('i32.add').f32Load();
-    if (t > 0) f.op('f32.add');
-  });
   f.block((done) => {
     for (let count = 1; count <= HELD_TERMS; count++) {
-      f.get('channels').i32(1).op('i32.eq').get('terms').i32(count).op('i32.eq').op('i32.and').when(() => {
+      f.get('terms').i32(count).op('i32.eq').when(() => {
         eachPixel(() => {
+          // term 0, then + term 1, ...
           f.get('out');
-          heldSum(count);
+          held.slice(0, count).forEach((step, t) => {
+            f.get('base').get(step).op('i32.add').f32Load();
+            if (t > 0) f.op('f32.add');
+          });
           f.f32Store();
         });
         f.br(done);
       });
     }
-    // any number of terms and channels: the held terms, then the rest from the table
+    // no terms (0), or more than HELD_TERMS, from the table
     eachPixel(() => {
-      f.i32(0).set('c');
-      f.whileLoop(() => f.get('c').get('channels').op('i32.lt_u'), () => {
-        f.f32(0).set(sum);
-        held.forEach((step, t) => f.get('terms').i32(t).op('i32.gt_u').when(() => {
-          f.get('base').get(step).op('i32.add').f32Load();
-          if (t > 0) f.get(sum).op('f32.add');
-          f.set(sum);
-        }));
-        f.i32(HELD_TERMS).set('t');
-        f.whileLoop(() => f.get('t').get('terms').op('i32.lt_u'), () => {
-          f.get(sum).get('base').get('stepTable').get('t').i32(2).op('i32.shl').op('i32.add').i32Load().op('i32.add').f32Load().op('f32.add').set(sum);
-          f.get('t').i32(1).op('i32.add').set('t');
-        });
-        f.get('out').get(sum).f32Store();
-        f.get('base').i32(4).op('i32.add').set('base');
-        f.get('out').i32(4).op('i32.add').set('out');
-        f.get('c').i32(1).op('i32.add').set('c');
+      f.f32(0).set(sum);
+      f.i32(0).set('t');
+      f.whileLoop(() => f.get('t').get('terms').op('i32.lt_u'), () => {
+        f.get('base').get('stepTable').get('t').i32(2).op('i32.shl').op('i32.add').i32Load().op('i32.add').f32Load().set(term);
+        // the first term as it is (0 + x would turn -0 into 0, where the held terms' loops keep it), the others added
+        f.get(sum).get(term).op('f32.add').get(term).get('t').op('select').set(sum);
+        f.get('t').i32(1).op('i32.add').set('t');
       });
+      f.get('out').get(sum).f32Store();
     });
   });
   return f;

@@ -21,11 +21,13 @@
  * same products in another order (within 2e-6 of TF.js's CPU kernels,
  * tests/unit/wasm-simd-convolution.test.ts).
  *
- * Where the input has 1-3 channels (an image's first layer), the input gradient's products
- * would be rows of 1-3 numbers: there dY W^T is made as a patch matrix, as col2im's path
- * makes it, and each input pixel's sums are gathered from it by the same classes
+ * Where the input has one channel (an image's first layer), the input gradient's products
+ * would be rows of one number: there dY W^T is made as a patch matrix, as col2im's path makes
+ * it, and each input pixel's sum is gathered from it by the same classes
  * (narrowInputGradient, gatherSums in patch-kernels.ts). col2im added one number at a time,
- * scattered, onto a zeroed image: the energy model's first layer 0.68x of that, side by side.
+ * scattered, onto a zeroed image: the energy model's first layer 0.62-0.68x of that, side by
+ * side, a 5x5 filter's 0.86x. Not for two channels or more: summing channel by channel, RGB's
+ * was 1.31x and six channels' 1.46x slower than col2im.
  */
 import type { ConvolutionGeometry } from './convolution';
 import { roundUp4, transposeRows } from './heap';
@@ -173,16 +175,19 @@ export function byBorderClasses(g: ConvolutionGeometry, pass: 'forward' | 'input
 }
 
 /**
- * Does an input gradient with input channels not in fours (an image's first layer: one
- * channel, or three) at a stride gather its sums from dY W^T by border classes
- * (narrowInputGradient)? Where the channels come in fours, byBorderClasses's product does it all.
+ * Does a strided input gradient with a one-channel input (an image's first layer) gather its
+ * sums from dY W^T by border classes (narrowInputGradient)? Only where one image's dY W^T
+ * fits a chunk: its chunks are whole images.
  */
 export function gathersNarrowSums(g: ConvolutionGeometry): boolean {
-  return enabled && (g.strideH > 1 || g.strideW > 1) && g.inChannels % 4 !== 0;
+  return enabled && (g.strideH > 1 || g.strideW > 1) && g.inChannels === 1 && g.outH * g.outW * productWidth(g) * 4 <= SUMS_CHUNK_BYTES;
 }
 
 /** Bytes of dY W^T made at once by narrowInputGradient, whole images at a time: it stays in the second-level cache. */
 const SUMS_CHUNK_BYTES = 256 * 1024;
+
+/** dY W^T's row length: Fh Fw Ci products, rounded up to fours (the product's columns). */
+const productWidth = (g: ConvolutionGeometry) => roundUp4(g.filterH * g.filterW * g.inChannels);
 
 /** Strided convolutions' forward pass and input gradient by border classes (above). */
 export class StridedConvolutions extends TallWinogradConvolutions {
@@ -220,8 +225,12 @@ export class StridedConvolutions extends TallWinogradConvolutions {
     const classes = this.tablesFor('input gradient', g, source, target);
     const block = g.inChannels * g.outChannels;
     // each class's blocks one after another in one region (channels in fours: each a multiple of 16 bytes), kept as one run
+    const offsets: number[] = [];
     let total = 0;
-    const offsets = classes.map((c) => (total += c.depth * g.inChannels) - c.depth * g.inChannels);
+    for (const c of classes) {
+      offsets.push(total);
+      total += c.depth * g.inChannels;
+    }
     const [run] = this.scratch.regions([total * 4]);
     const regions = offsets.map((offset) => run + offset * 4);
     const heap = this.heap();
@@ -246,28 +255,27 @@ export class StridedConvolutions extends TallWinogradConvolutions {
   }
 
   /**
-   * dX where the input's channels are not in fours, at a stride (gathersNarrowSums): P = dY W^T,
-   * each output pixel's [Fh Fw Ci] products, then each input pixel's sums gathered from P by
-   * border classes (gatherSums: dX[i, c] = the sum of P[o, t, c] over the pairs (o, t) whose
-   * window holds i at tap t). col2im added P's rows back onto a zeroed image, one channel's
-   * numbers scattered at about 2 ns each. dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] ->
-   * dx [B, H, W, Ci], a chunk of whole images at a time (each pixel's sums lie in its image).
+   * dX of a one-channel input at a stride (gathersNarrowSums): P = dY W^T, each output
+   * pixel's Fh Fw products, then each input pixel's sum gathered from P by border classes
+   * (gatherSums: dX[i] = the sum of P[o, t] over the pairs (o, t) whose window holds i at tap
+   * t). col2im added P's rows back onto a zeroed image, its numbers scattered at about 2 ns
+   * each. dy [B, Ho, Wo, Co], filter [Fh, Fw, 1, Co] -> dx [B, H, W, 1], a chunk of whole
+   * images at a time (each pixel's sum lies in its image).
    */
   protected narrowInputGradient(dyAt: number, filter: { dataId: object }, filterAt: number, dxAt: number, g: ConvolutionGeometry): void {
-    const wide = roundUp4(g.filterH * g.filterW * g.inChannels);
+    const wide = productWidth(g);
     const n = g.outChannels;
-    const [outPixels, inFloats] = [g.outH * g.outW, g.height * g.width * g.inChannels];
+    const [outPixels, inFloats] = [g.outH * g.outW, g.height * g.width];
     const images = Math.max(1, Math.min(g.batch, Math.floor(SUMS_CHUNK_BYTES / (outPixels * wide * 4))));
     const [matrix, transposed] = this.scratch.regions([images * outPixels * wide * 4, n * wide * 4]);
     this.placeTransposedFilter(filter, filterAt, transposed, g, wide);
+    // one image's tables, for each image
+    const classes = this.sumTablesFor(g, wide);
     for (let first = 0; first < g.batch; first += images) {
       const count = Math.min(images, g.batch - first);
       // P[count Ho Wo, wide] = dY[count Ho Wo, Co] W^T[Co, wide]
       this.kernels.gemm(dyAt + first * outPixels * n * 4, n * 4, 4, transposed, wide * 4, matrix, wide * 4, count * outPixels, wide, n, 0);
-      // one image's tables, for each image
-      for (const c of this.sumTablesFor(g, wide)) {
-        this.kernels.gatherSums(matrix, outPixels * wide * 4, c.sources, c.steps, dxAt + first * inFloats * 4, inFloats * 4, c.targets, count, c.pixels, c.depth, g.inChannels);
-      }
+      for (const c of classes) this.kernels.gatherSums(matrix, outPixels * wide * 4, c.sources, c.steps, dxAt + first * inFloats * 4, inFloats * 4, c.targets, count, c.pixels, c.depth);
     }
   }
 
@@ -311,17 +319,17 @@ export class StridedConvolutions extends TallWinogradConvolutions {
 
   /**
    * narrowInputGradient's tables, for one image: input pixels by the gradient's classes, their
-   * anchors in P [Ho, Wo, wide], and each tap's products there (its channels follow it): a
-   * class's depth is its number of taps.
+   * anchors in P [Ho, Wo, wide], and each tap's product there: a class's depth is its number
+   * of taps (one channel).
    */
   private sumTablesFor(g: ConvolutionGeometry, wide: number): BorderClass[] {
     const products = { height: g.outH, width: g.outW, channels: wide };
-    const target = { height: g.height, width: g.width, channels: g.inChannels };
+    const target = { height: g.height, width: g.width, channels: 1 };
     return this.classTables.get(`sums ${geometryKey(g, 1)}`, () => this.words(), () => {
-      const classes = borderClasses(1, { ...target, channels: 1 }, gradientClasses(rowAxis(g)), gradientClasses(columnAxis(g)));
+      const classes = borderClasses(1, target, gradientClasses(rowAxis(g)), gradientClasses(columnAxis(g)));
       const words = classes.reduce((sum, c) => sum + 2 * c.pixels + c.depth, 0);
-      // P[o + delta, tap, 0]: tap (r, c)'s products lie at its place in the filter [Fh, Fw, Ci]
-      const step = (r: AxisTap, c: AxisTap) => ((r.delta * g.outW + c.delta) * wide + (r.tap * g.filterW + c.tap) * g.inChannels) * 4;
+      // P[o + delta, tap]: tap (r, c)'s product lies at its place in the filter [Fh, Fw]
+      const step = (r: AxisTap, c: AxisTap) => ((r.delta * g.outW + c.delta) * wide + r.tap * g.filterW + c.tap) * 4;
       return { words, write: (heap, at) => writeTables(heap, at, 1, products, target, classes, 1, step) };
     });
   }
@@ -335,7 +343,10 @@ const keys = new WeakMap<ConvolutionGeometry, string>();
 
 /** A geometry as a string, with another batch size if given. */
 function geometryKey(g: ConvolutionGeometry, batch = g.batch): string {
-  const rest = keys.get(g) ?? [g.height, g.width, g.inChannels, g.outH, g.outW, g.outChannels, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft].join(',');
-  keys.set(g, rest);
+  let rest = keys.get(g);
+  if (rest === undefined) {
+    rest = [g.height, g.width, g.inChannels, g.outH, g.outW, g.outChannels, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft].join(',');
+    keys.set(g, rest);
+  }
   return `${batch},${rest}`;
 }

@@ -43,9 +43,7 @@ export class ReplayBuffer implements StatePart {
 
   /** The chains' ends go back to the rows they started from (in place on WASM: the old tensor is given up). */
   store(rows: tf.Tensor1D, ends: tf.Tensor): void {
-    const updated = overwriteRows(this.examples, rows, ends);
-    this.examples.dispose();
-    this.examples = tf.keep(updated);
+    this.examples = tf.keep(overwriteRows(this.examples, rows, ends));
   }
 
   /** The first n rows, for drawing what the chains have reached. */
