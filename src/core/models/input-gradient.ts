@@ -30,35 +30,72 @@ export type InputGradient = (x: tf.Tensor) => tf.Tensor;
 const isPlainConvolution = (parts: LazyConvParts | undefined): parts is LazyConvParts & { bias: tf.LayerVariable } =>
   parts !== undefined && parts.bias !== null && parts.dilationRate.every((rate) => rate === 1) && (parts.activation === 'swish' || parts.activation === 'linear');
 
-/** The written-out input gradient of `network`, or undefined when its layers are not the ones written for. */
-export function writtenInputGradient(network: tf.Sequential): InputGradient | undefined {
+/** A convEncoder's layers as the written-out gradients read them: its convolutions (with bias, Swish or none) and its linear head. */
+export interface WrittenStack {
+  stages: Array<LazyConvParts & { bias: tf.LayerVariable }>;
+  head: { kernel: tf.LayerVariable; bias: tf.LayerVariable | null };
+}
+
+/** What a forward pass keeps for the way back: each stage's input and, for Swish, its s and y; and the last activation. */
+export interface SavedForward {
+  saved: Array<{ input: tf.Tensor4D; swish?: [tf.Tensor, tf.Tensor] }>;
+  activation: tf.Tensor4D;
+}
+
+/** `network`'s stack when its layers are the ones written for (above), else undefined. */
+export function writtenStack(network: tf.Sequential): WrittenStack | undefined {
   const layers = network.layers;
   if (layers.length < 2) return undefined;
   const head = lazyDenseParts(layers[layers.length - 1]);
   const convolutions = layers.slice(0, -2).map(lazyConvParts);
   if (!head || head.activation !== 'linear' || layers[layers.length - 2].getClassName() !== 'Flatten' || !convolutions.every(isPlainConvolution)) return undefined;
-  const stages = convolutions as Array<LazyConvParts & { bias: tf.LayerVariable }>;
+  return { stages: convolutions as WrittenStack['stages'], head };
+}
+
+/** The stages' forward pass from x, keeping what the way back reads (the same kernels as the layers' own calls). */
+export function forwardSaving(stages: WrittenStack['stages'], x: tf.Tensor4D): SavedForward {
+  const saved: SavedForward['saved'] = [];
+  let activation = x;
+  for (const stage of stages) {
+    const z = convolveWithBias(activation, stage.kernel.read() as tf.Tensor4D, stage.bias.read() as tf.Tensor1D, stage.strides, stage.padding);
+    const swish = stage.activation === 'swish' ? sigmoidAndSwish(z) : undefined;
+    saved.push({ input: activation, swish });
+    activation = (swish ? swish[1] : z) as tf.Tensor4D;
+  }
+  return { saved, activation };
+}
+
+/**
+ * From dL/d(stage i's output activation) down: each stage's convolution gradients, and on
+ * through the Swish on its input (the stage below's) in the same pass where ours can. `each`
+ * gets each stage's dL/dz (after its Swish's gradient) with the stage; the gradient with
+ * respect to the first stage's input is made only if `toInput`.
+ */
+export function backwardThrough(stages: WrittenStack['stages'], { saved }: SavedForward, gradient: tf.Tensor4D, each: (stage: WrittenStack['stages'][number], dz: tf.Tensor4D, index: number) => void, toInput: boolean): tf.Tensor4D | undefined {
+  const last = saved[stages.length - 1].swish;
+  let dz = last ? (swishGradient(gradient, ...last) as tf.Tensor4D) : gradient;
+  for (let i = stages.length - 1; i >= 0; i--) {
+    each(stages[i], dz, i);
+    if (i === 0 && !toInput) return undefined;
+    // through the stage's convolution, and on through the Swish on its input (the stage below's) in the same pass where ours can
+    const swish = i > 0 ? saved[i - 1].swish : undefined;
+    dz = convolutionInputGradient(dz, stages[i].kernel.read() as tf.Tensor4D, saved[i].input.shape, stages[i].strides, stages[i].padding, { swish });
+  }
+  return dz;
+}
+
+/** The written-out input gradient of `network`, or undefined when its layers are not the ones written for. */
+export function writtenInputGradient(network: tf.Sequential): InputGradient | undefined {
+  const stack = writtenStack(network);
+  if (!stack) return undefined;
+  const { stages, head } = stack;
   return (x) =>
     tf.tidy(() => {
-      // forwards: each stage's input shape, and for Swish its s and y
-      const saved: Array<{ inputShape: number[]; swish?: [tf.Tensor, tf.Tensor] }> = [];
-      let activation = x as tf.Tensor4D;
-      for (const stage of stages) {
-        const z = convolveWithBias(activation, stage.kernel.read() as tf.Tensor4D, stage.bias.read() as tf.Tensor1D, stage.strides, stage.padding);
-        const swish = stage.activation === 'swish' ? sigmoidAndSwish(z) : undefined;
-        saved.push({ inputShape: activation.shape, swish });
-        activation = (swish ? swish[1] : z) as tf.Tensor4D;
-      }
+      // forwards: each stage's input, and for Swish its s and y
+      const forward = forwardSaving(stages, x as tf.Tensor4D);
       // out = flatten(a) W + b, [B, F] x [F, U]: d(sum out)/d flatten(a) = ones[B, U] W^T, the tape's product
       const kernel = head.kernel.read() as tf.Tensor2D;
-      let gradient = tf.matMul(tf.ones([x.shape[0], kernel.shape[1]]), kernel, false, true).reshape(activation.shape) as tf.Tensor4D;
-      const last = saved[stages.length - 1].swish;
-      if (last) gradient = swishGradient(gradient, ...last) as tf.Tensor4D;
-      for (let i = stages.length - 1; i >= 0; i--) {
-        // through the stage's convolution, and on through the Swish on its input (the stage below's) in the same pass where ours can
-        const swish = i > 0 ? saved[i - 1].swish : undefined;
-        gradient = convolutionInputGradient(gradient, stages[i].kernel.read() as tf.Tensor4D, saved[i].inputShape, stages[i].strides, stages[i].padding, { swish });
-      }
-      return gradient;
+      const gradient = tf.matMul(tf.ones([x.shape[0], kernel.shape[1]]), kernel, false, true).reshape(forward.activation.shape) as tf.Tensor4D;
+      return backwardThrough(stages, forward, gradient, () => undefined, true) as tf.Tensor;
     });
 }

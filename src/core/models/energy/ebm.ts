@@ -21,6 +21,7 @@ import { readAndDispose } from '../../training/readback';
 import { imageGridPanel, type ViewPanel } from '../../views/panels';
 import { frameOf, gridCentres } from '../../views/plane-panels';
 import { writtenInputGradient } from '../input-gradient';
+import { addGradients, writtenParameterGradients, type WrittenPass } from '../parameter-gradients';
 import { convEncoder, denseEncoder, trainableVariables, trainingStepBytes } from '../networks';
 import { implement, type Action, type Evaluation, type GenerativeModel, type ModelContext, type ModelFactory, type SampleOptions, type StepContext, type StepTerms, type ViewContext } from '../model';
 import { EBM, EBM_OPTIMIZER, EBM_PARAMS, INPAINT } from './ebm-spec';
@@ -72,6 +73,7 @@ class EnergyBasedModel implements GenerativeModel {
     this.network = data.kind === 'image' ? convEncoder(data.shape, values.channels, 1, 'swish', random) : denseEncoder(data.shape, values.hidden, 1, 'swish', random);
     const energy = (x: tf.Tensor): tf.Tensor1D => (this.network.apply(x) as tf.Tensor2D).reshape([x.shape[0]]) as tf.Tensor1D;
     this.energy = Object.assign(energy, { inputGradient: writtenInputGradient(this.network) });
+    this.writtenPass = writtenParameterGradients(this.network);
     this.optimizer = new AdamOptimizer(trainableVariables(this.network), values, { lr: 'lr', beta1: 'beta1' });
     this.settings = {
       steps: values.langevin_steps,
@@ -94,6 +96,8 @@ class EnergyBasedModel implements GenerativeModel {
 
   /** E(x): [B, ...] -> [B], with grad E written out where ../input-gradient.ts has it (the image network). */
   readonly energy: EnergyFunction;
+  /** The energy network's forward pass and weight gradients written out (../parameter-gradients.ts; the image network), else the tape. */
+  private readonly writtenPass: ((x: tf.Tensor) => WrittenPass) | undefined;
 
   /** n starting points, uniform over the data's range: [n, ...example]. */
   private fresh(n: number, random: Random): tf.Tensor {
@@ -109,13 +113,26 @@ class EnergyBasedModel implements GenerativeModel {
     const samples = langevinNow(this.energy, start, this.settings, this.noiseRandom);
     this.buffer.store(rows, samples);
     let means: tf.Scalar[] = [];
-    const loss = this.optimizer.minimize(() => {
-      const [onData, onSamples] = [this.energy(real), this.energy(samples)];
+    // L = E[E(x+)] - E[E(x-)] + alpha (E[E(x+)^2] + E[E(x-)^2])
+    const objective = (onData: tf.Tensor1D, onSamples: tf.Tensor1D) => {
       means = [tf.keep(onData.mean()), tf.keep(onSamples.mean())];
-      // L = E[E(x+)] - E[E(x-)] + alpha (E[E(x+)^2] + E[E(x-)^2])
       return onData.mean().sub(onSamples.mean()).add(onData.square().mean().add(onSamples.square().mean()).mul(this.alpha)) as tf.Scalar;
-    });
+    };
+    const loss = this.writtenPass ? this.writtenStep(this.writtenPass, real, samples, objective) : this.optimizer.minimize(() => objective(this.energy(real), this.energy(samples)));
     return { loss, energy_data: means[0], energy_samples: means[1] };
+  }
+
+  /**
+   * The update with the weights' gradients written out (../parameter-gradients.ts), where the
+   * tape would record both batches' passes: dL/dE(x+) = (1 + 2 alpha E(x+)) / B and
+   * dL/dE(x-) = (-1 + 2 alpha E(x-)) / B, each batch's way back from there, summed.
+   */
+  private writtenStep(written: (x: tf.Tensor) => WrittenPass, real: tf.Tensor, samples: tf.Tensor, objective: (onData: tf.Tensor1D, onSamples: tf.Tensor1D) => tf.Scalar): tf.Scalar {
+    const [onData, onSamples] = [written(real), written(samples)];
+    const loss = objective(onData.output.reshape([-1]), onSamples.output.reshape([-1]));
+    const upstream = (energies: tf.Tensor2D, sign: number) => energies.mul(2 * this.alpha).add(sign).div(energies.shape[0]) as tf.Tensor2D;
+    this.optimizer.applyGradients(addGradients([onData.gradients(upstream(onData.output, 1)), onSamples.gradients(upstream(onSamples.output, -1))]));
+    return loss;
   }
 
   /**
