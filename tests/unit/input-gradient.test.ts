@@ -12,11 +12,11 @@ import { createRandom } from '../../src/core/random';
 import { onNodeBackend } from './helpers';
 import { SWISH_GRADIENT } from '../../src/core/wasm-heap-activations';
 import { SWISH_INPUT_GRADIENT } from '../../src/core/wasm-simd/register';
+import { tensorBits } from './wasm-simd-helpers';
 
 /** d(sum of the outputs)/dx by TF.js's tape. */
 const tapeGradient = (network: tf.Sequential, x: tf.Tensor) => tf.tidy(() => tf.grad((input: tf.Tensor) => (network.apply(input) as tf.Tensor).sum())(x));
 
-const bits = async (t: tf.Tensor) => Array.from(new Uint32Array((await t.data()).slice().buffer));
 
 describe.each(['wasm', 'cpu'] as const)('an input gradient written out (%s)', (backend) => {
   onNodeBackend(backend);
@@ -31,7 +31,7 @@ describe.each(['wasm', 'cpu'] as const)('an input gradient written out (%s)', (b
     const x = tf.randomUniform([batch, ...shape], 0, 1, 'float32', 5);
     const [ours, tape] = [gradient!(x), tapeGradient(network, x)];
     expect(ours.shape).toEqual(x.shape);
-    expect(await bits(ours)).toEqual(await bits(tape));
+    expect(await tensorBits(ours)).toEqual(await tensorBits(tape));
     // and it is a gradient: a small step along it raises the sum as the gradient predicts
     const sum = (input: tf.Tensor) => (network.apply(input) as tf.Tensor).sum().dataSync()[0];
     const h = 1e-2;

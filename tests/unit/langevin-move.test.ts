@@ -6,10 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { traceKernels } from '../../src/core/kernel-trace';
 import { LANGEVIN_MOVE, langevinMove, langevinMoveByOps, type LangevinMoveAttrs } from '../../src/core/wasm-heap-langevin';
-import { seededValues } from './wasm-simd-helpers';
+import { seededValues, tensorBits } from './wasm-simd-helpers';
 import { onNodeBackend } from './helpers';
 
-const bits = async (t: tf.Tensor) => Array.from(new Uint32Array((await t.data()).buffer));
 
 describe('one Langevin move as one WASM kernel', () => {
   onNodeBackend('wasm');
@@ -28,7 +27,7 @@ describe('one Langevin move as one WASM kernel', () => {
     ];
     for (const attrs of cases) {
       const [ours, theirs] = [langevinMove(x, gradient, noise, attrs), langevinMoveByOps(x, gradient, noise, attrs)];
-      expect(await bits(ours), JSON.stringify(attrs)).toEqual(await bits(theirs));
+      expect(await tensorBits(ours), JSON.stringify(attrs)).toEqual(await tensorBits(theirs));
       // and the move is not the identity: most chains moved
       const [moved, start] = [await ours.data(), await x.data()];
       expect(moved.filter((value, i) => value !== start[i]).length).toBeGreaterThan(n / 2);

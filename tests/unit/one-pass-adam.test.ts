@@ -5,7 +5,7 @@ import { useNodeBackend } from '../../src/cli/node-backend';
 import { onePassAdam } from '../../src/core/training/one-pass-adam';
 import { ADAM_UPDATE } from '../../src/core/wasm-heap-adam';
 import { runsOnWasmHeap } from '../../src/core/wasm-heap-views';
-import { seededValues } from './wasm-simd-helpers';
+import { seededValues, float32Bits } from './wasm-simd-helpers';
 
 /**
  * Adam with each variable's update as one kernel of ours on WASM
@@ -14,7 +14,7 @@ import { seededValues } from './wasm-simd-helpers';
  */
 
 /** Bits of float32 values (NaN as one pattern). */
-const bits = (data: tf.TypedArray) => Array.from(new Uint32Array(Float32Array.from(data, (value) => (Number.isNaN(value) ? NaN : value)).buffer));
+const bits = (data: tf.TypedArray) => float32Bits(data as ArrayLike<number>, true);
 
 // a scalar, the SIMD tail lengths, a vector's, and a filter's shape
 const SHAPES = [[1], [3], [4], [5], [17], [2, 3, 4, 5]];

@@ -7,11 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { traceKernels } from '../../src/core/kernel-trace';
 import { RELU_GRADIENT, reluGradient } from '../../src/core/wasm-heap-activations';
-import { seededValues } from './wasm-simd-helpers';
+import { seededValues, tensorBits } from './wasm-simd-helpers';
 import { onNodeBackend } from './helpers';
 
 /** Compared as bit patterns (NaN == NaN, and -0 is not 0). */
-const bits = async (t: tf.Tensor) => Array.from(new Uint32Array((await t.data()).buffer));
 
 /** Values either side of 0, exact zeros of both signs, and (past 8) infinities and NaN. */
 function values(n: number, seed: number): Float32Array {
@@ -30,7 +29,7 @@ describe('ReLU\'s gradient as one WASM kernel', () => {
     for (const n of [1, 3, 4, 5, 8, 13, 64, 1001]) {
       const [x, dy] = [tf.tensor1d(values(n, n)), tf.tensor1d(values(n, n + 1).reverse())];
       const [ours, theirs] = [reluGradient(dy, x), tf.mul(dy, tf.cast(tf.step(x), 'float32'))];
-      expect(await bits(ours), `length ${n}`).toEqual(await bits(theirs));
+      expect(await tensorBits(ours), `length ${n}`).toEqual(await tensorBits(theirs));
       tf.dispose([x, dy, ours, theirs]);
     }
   });

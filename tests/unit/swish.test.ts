@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { traceKernels } from '../../src/core/kernel-trace';
 import { swish, swishGradient } from '../../src/core/models/swish';
 import { hasSwishGradient, sigmoidAndSwish, SWISH, SWISH_GRADIENT } from '../../src/core/wasm-heap-activations';
-import { seededValues } from './wasm-simd-helpers';
+import { seededValues, tensorBits } from './wasm-simd-helpers';
 import { onNodeBackend } from './helpers';
 
 /** tfjs-layers' own swish activation. */
@@ -124,8 +124,7 @@ describe('Swish\'s gradient as one WASM kernel', () => {
       const [s, y, dy] = [tf.sigmoid(x), swish(x), tf.tensor1d(seededValues(n, n + 1))];
       const [ours, theirs] = [swishGradient(dy, s, y), tf.mul(dy, tf.add(s, tf.mul(y, tf.sub(1, s))))];
       // compared as bit patterns (NaN == NaN)
-      const bits = async (t: tf.Tensor) => Array.from(new Uint32Array((await t.data()).buffer));
-      expect(await bits(ours), `length ${n}`).toEqual(await bits(theirs));
+      expect(await tensorBits(ours), `length ${n}`).toEqual(await tensorBits(theirs));
       tf.dispose([x, s, y, dy, ours, theirs]);
     }
   });

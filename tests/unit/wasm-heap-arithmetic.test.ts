@@ -7,14 +7,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it, vi } from 'vitest';
 import { kernelsOn, type WasmBackend } from '../../src/core/wasm-simd/heap';
-import { seededValues } from './wasm-simd-helpers';
+import { seededValues, float32Bits } from './wasm-simd-helpers';
 import { onNodeBackend } from './helpers';
 
 /** tfjs-backend-wasm's own kernels, taken before ours replace them (the backend registers its kernels on import). */
 const theirs = Object.fromEntries(['Add', 'Sub', 'Multiply'].map((name) => [name, tf.getKernel(name, 'wasm')!]));
 
 /** Bit patterns: -0 is not 0. */
-const bits = (data: tf.TypedArray) => Array.from(new Uint32Array(Float32Array.from(data).buffer));
+const bits = (data: tf.TypedArray) => float32Bits(data as ArrayLike<number>);
 
 /** Values of many sizes, exact zeros of both signs, and (past 8) infinities, NaN and subnormal numbers. */
 function values(n: number, seed: number): Float32Array {

@@ -5,7 +5,7 @@ import { useNodeBackend } from '../../src/cli/node-backend';
 import { hasOneHotDifference, hasSoftmaxRows, ONE_HOT_DIFFERENCE, SOFTMAX_ROWS } from '../../src/core/wasm-heap-rows';
 import { softmaxCrossEntropy } from '../../src/core/models/autoregressive/pixel-likelihood';
 import { createRandom } from '../../src/core/random';
-import { seededValues } from './wasm-simd-helpers';
+import { seededValues, float32Bits } from './wasm-simd-helpers';
 
 /**
  * Our row-wise kernels on WASM (src/core/wasm-heap-rows.ts) against tfjs-backend-wasm's own
@@ -27,7 +27,7 @@ function values(shape: number[], seed: number, replace: Record<number, number> =
 }
 
 /** Bits of float32 values, every NaN as one (their payloads and signs are not numbers): the sign of zero counts. */
-const bits = (data: tf.TypedArray) => Array.from(new Uint32Array(Float32Array.from(data, (value) => (Number.isNaN(value) ? NaN : value)).buffer));
+const bits = (data: tf.TypedArray) => float32Bits(data as ArrayLike<number>, true);
 
 async function maxBothWays(x: tf.Tensor, axes: number | number[], keepDims = false): Promise<[number[], number[], number[]]> {
   use(original);

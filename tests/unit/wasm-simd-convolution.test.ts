@@ -13,7 +13,7 @@ import { SWISH_INPUT_GRADIENT } from '../../src/core/wasm-simd/register';
 import { traceKernels } from '../../src/core/kernel-trace';
 import { columnRuns, columnTile, useWinogradColumns } from '../../src/core/wasm-simd/winograd-columns';
 import { byBorderClasses, forwardClasses, gradientClasses, useBorderClasses } from '../../src/core/wasm-simd/strided';
-import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
+import { expectRelativelyClose, seededValues, tensorBits, float32Bits } from './wasm-simd-helpers';
 
 /**
  * Our WebAssembly convolutions (src/core/wasm-simd/): the generated matrix product and patch
@@ -208,7 +208,7 @@ describe('the patch copies', () => {
       expected[b * targetImage + targets[p] / 4] = sum;
     }
     // compared as bits: -0 and 0 apart
-    expect(new Uint32Array(Float32Array.from(written).buffer)).toEqual(new Uint32Array(expected.buffer));
+    expect(float32Bits(written)).toEqual(float32Bits(expected));
   });
 });
 
@@ -563,7 +563,6 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
   });
 
   it('takes Swish\'s gradient in a strided input gradient\'s own pass (GpSwishInputGradient), to the bits of the two passes apart', async () => {
-    const bits = async (t: tf.Tensor) => Array.from(new Uint32Array((await t.data()).slice().buffer));
     const padding: tf.backend_util.ExplicitPadding = [[0, 0], [0, 0], [1, 2], [0, 0]];
     // the energy model's last layer, 'valid' rows at stride 3 that no window reads (their sums empty: 0 times the slope), and dX of 16 and
     // 28 channels (the product's 2 x 16 blocks, then 4 x 8 and 4 x 4 for the rest of 28)
@@ -583,7 +582,7 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
       });
       expect(trace.kernels.map((kernel) => kernel.name), 'one pass').toEqual([SWISH_INPUT_GRADIENT]);
       const [fused, apart] = [convolutionInputGradient(dy, w, shape, strides, pad, { swish: [s, swished] }), tf.tidy(() => swishGradient(convolutionInputGradient(dy, w, shape, strides, pad), s, swished))];
-      expect(await bits(fused), `${shape}`).toEqual(await bits(apart));
+      expect(await tensorBits(fused), `${shape}`).toEqual(await tensorBits(apart));
       tf.dispose([x, w, y, dy, s, swished, fused, apart]);
     }
   });

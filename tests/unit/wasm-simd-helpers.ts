@@ -19,3 +19,13 @@ export function expectRelativelyClose(ours: ArrayLike<number>, expected: ArrayLi
   const worst = Math.max(0, ...Array.from(ours, (v, j) => Math.abs(v - reference[j])));
   expect(worst / scale, `${label}${label ? ': ' : ''}worst difference ${worst} of ${scale}`).toBeLessThan(bound);
 }
+
+/** Float32 values as their bit patterns (to compare to the bit: -0 apart from 0), each NaN made the one canonical NaN when `canonicalNaN`. */
+export function float32Bits(values: ArrayLike<number>, canonicalNaN = false): number[] {
+  return Array.from(new Uint32Array(Float32Array.from(values, (value) => (canonicalNaN && Number.isNaN(value) ? NaN : value)).buffer));
+}
+
+/** A float32 tensor's values as their bit patterns, copied exactly (a NaN's payload too). */
+export async function tensorBits(tensor: { data(): Promise<ArrayLike<number> & { slice(): { buffer: ArrayBufferLike } }> }): Promise<number[]> {
+  return Array.from(new Uint32Array((await tensor.data()).slice().buffer));
+}

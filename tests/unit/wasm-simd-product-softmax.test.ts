@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
 import { productSoftmaxCrossEntropy, softmaxCrossEntropy } from '../../src/core/models/autoregressive/pixel-likelihood';
 import { runsProductSoftmax } from '../../src/core/wasm-simd/register';
-import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
+import { expectRelativelyClose, seededValues, float32Bits } from './wasm-simd-helpers';
 
 /**
  * A linear layer's logits and their softmax cross-entropy in one pass of chunks on WASM
@@ -14,7 +14,7 @@ import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
  */
 
 /** Bits of float32 values. */
-const bits = (data: tf.TypedArray) => Array.from(new Uint32Array(Float32Array.from(data).buffer));
+const bits = (data: tf.TypedArray) => float32Bits(data as ArrayLike<number>);
 
 interface Case {
   rows: number;
