@@ -16,7 +16,9 @@
  *
  * Written for the stacks ./networks.ts's convEncoder builds: lazy convolutions with a bias
  * and Swish (or no activation), a flatten, a linear lazy dense layer. Any other network gets
- * undefined, and its caller the tape.
+ * undefined, and its caller the tape. The stack's reading, its forward pass and its way back
+ * are shared with the weights' gradients of the energy model's training step
+ * (./parameter-gradients.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { convolutionInputGradient, convolveWithBias } from './conv-with-bias';
