@@ -3,12 +3,13 @@
  * filter transforms (winograd-filters.ts), alone: along one row of columns, each lane of a
  * column's vector its own channel, the chain B^T d, G g, their product lane by lane, and A^T M
  * against the correlation summed in float64; and backwards, A e and G^T against the filter
- * gradient. The convolution tests check the same through whole passes.
+ * gradient. The filter transforms alone, G g and G^T P, are each sum in float64 rounded once,
+ * to the bit. The convolution tests check the same through whole passes.
  */
 import { describe, expect, it } from 'vitest';
 import { instantiateKernels } from '../../src/core/wasm-simd/kernels';
-import { quadFilterGradientTaps, transformQuadFilter } from '../../src/core/wasm-simd/winograd-filters';
-import { seededValues } from './wasm-simd-helpers';
+import { QUAD_G } from '../../src/core/wasm-simd/winograd-filters';
+import { float32Bits, seededValues } from './wasm-simd-helpers';
 
 const LANES = 4;
 const TILES = 5;
@@ -30,7 +31,7 @@ describe.each([3, 5] as const)('F(4, %i) along one row', (taps) => {
 
   it('gives each lane its correlation: y[4t + i] = sum over k of d[4t + i + k] g[k]', () => {
     kernels[taps === 3 ? 'quadInput3' : 'quadInput5'](d * 4, vectorBytes, ...Array.from({ length: planes }, (_, p) => at(v, p)), TILES);
-    transformQuadFilter(heap, g, LANES, u, taps);
+    kernels[taps === 3 ? 'quadFilter3' : 'quadFilter5'](g * 4, LANES, u * 4);
     // M_p = V_p U_p, lane by lane (a product over one channel)
     for (let p = 0; p < planes; p++) for (let t = 0; t < TILES; t++) for (let lane = 0; lane < LANES; lane++) {
       heap[m + p * planeFloats + t * LANES + lane] = Math.fround(heap[v + p * planeFloats + t * LANES + lane] * heap[u + p * LANES + lane]);
@@ -54,7 +55,7 @@ describe.each([3, 5] as const)('F(4, %i) along one row', (taps) => {
       for (let t = 0; t < TILES; t++) sum += heap[v + p * planeFloats + t * LANES + lane] * heap[gradients + p * planeFloats + t * LANES + lane];
       heap[sums + p * LANES + lane] = sum;
     }
-    quadFilterGradientTaps(heap, sums, LANES, dw, taps);
+    kernels[taps === 3 ? 'quadFilterGradient3' : 'quadFilterGradient5'](sums * 4, LANES, dw * 4);
     for (let k = 0; k < taps; k++) for (let lane = 0; lane < LANES; lane++) {
       let exact = 0;
       for (let column = 0; column < 4 * TILES; column++) exact += heap[e + column * LANES + lane] * heap[d + (column + k) * LANES + lane];
@@ -62,3 +63,28 @@ describe.each([3, 5] as const)('F(4, %i) along one row', (taps) => {
     }
   });
 });
+
+describe.each([3, 5] as const)('F(4, %i)\'s filter transforms', (taps) => {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const kernels = instantiateKernels(memory, false);
+  const heap = new Float32Array(memory.buffer);
+  // a tap's [Ci, Co] of 12 numbers, zeros of both signs among them
+  const size = 12;
+  const planes = taps + 3;
+  /** Row o of M times the rows at `from` (float index), each sum in float64 from 0 in j's order, rounded once. */
+  const reference = (matrix: number[][], from: number) =>
+    matrix.flatMap((row) => Array.from({ length: size }, (_, i) => Math.fround(row.reduce((sum, c, j) => sum + c * heap[from + j * size + i], 0))));
+
+  it('makes the planes U = G g and the taps\' gradients G^T P, each number the float64 sum rounded once', () => {
+    const [g, u, p, dw] = [0, 256, 512, 768];
+    const values = (seed: number, n: number) => Float32Array.from(seededValues(n, seed), (v, i) => (i % 7 === 0 ? 0 : i % 11 === 0 ? -0 : v));
+    heap.set(values(21, taps * size), g);
+    heap.set(values(22, planes * size), p);
+    kernels[taps === 3 ? 'quadFilter3' : 'quadFilter5'](g * 4, size, u * 4);
+    kernels[taps === 3 ? 'quadFilterGradient3' : 'quadFilterGradient5'](p * 4, size, dw * 4);
+    const transposed = QUAD_G[taps][0].map((_, k) => QUAD_G[taps].map((row) => row[k]));
+    expect(float32Bits(heap.subarray(u, u + planes * size))).toEqual(float32Bits(reference(QUAD_G[taps], g)));
+    expect(float32Bits(heap.subarray(dw, dw + taps * size))).toEqual(float32Bits(reference(transposed, p)));
+  });
+});
+

@@ -1,8 +1,9 @@
 /**
  * Moving and summing runs of memory, generated as code (see encoder.ts) into the module of
  * ./kernels.ts: move (a run copied or zeroed, inlined by the kernels that need one), copyRuns
- * (strided runs, for the heap kernels of ../wasm-heap-kernels.ts) and sumRows (a bias
- * gradient's sums in row order).
+ * (strided runs, for the heap kernels of ../wasm-heap-kernels.ts), padRuns (an image's rows
+ * into a padded copy, its border columns zeroed on the way) and sumRows (a bias gradient's
+ * sums in row order).
  */
 import { FunctionWriter } from './encoder';
 
@@ -43,6 +44,23 @@ export function copyRuns(): FunctionWriter {
     f.get('source').get('sourceStride').op('i32.add').set('source');
     f.get('target').get('targetStride').op('i32.add').set('target');
     f.get('runs').i32(1).op('i32.sub').set('runs');
+  });
+  return f;
+}
+
+/**
+ * copyRuns, with the `targetStride - bytes` bytes between one run's end and the next one's
+ * start zeroed: an image's rows written into its padded copy (patch-tables.ts, padImage), the
+ * border columns on either side of them zeroed as they go, so that no byte is written twice.
+ */
+export function padRuns(): FunctionWriter {
+  const f = new FunctionWriter('padRuns', ['source', 'sourceStride', 'target', 'targetStride', 'runs', 'bytes']);
+  f.whileLoop(() => f.get('runs'), () => {
+    move(f, () => f.get('target'), () => f.get('source'), () => f.get('bytes'));
+    // a gap after every run but the last
+    f.get('runs').i32(1).op('i32.sub').tee('runs').when(() => move(f, () => f.get('target').get('bytes').op('i32.add'), null, () => f.get('targetStride').get('bytes').op('i32.sub')));
+    f.get('source').get('sourceStride').op('i32.add').set('source');
+    f.get('target').get('targetStride').op('i32.add').set('target');
   });
   return f;
 }

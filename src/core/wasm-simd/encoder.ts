@@ -124,6 +124,12 @@ export class FunctionWriter {
     new DataView(bytes.buffer).setFloat32(0, value, true);
     return this.emit(0x43, ...bytes);
   }
+  /** An f64 constant (its eight bytes little-endian). */
+  f64(value: number): this {
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setFloat64(0, value, true);
+    return this.emit(0x44, ...bytes);
+  }
   /** f32x4.extract_lane: one lane of the vector on the stack, as an f32. */
   extractLane(lane: number): this { return this.emit(0xfd, ...unsigned(0x1f), lane); }
   /** i8x16.shuffle: the bytes `lanes` (0-15 of the first vector on the stack, 16-31 of the second) of the two. */

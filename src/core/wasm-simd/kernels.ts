@@ -26,7 +26,7 @@
  * energy model 0.98x. Each sum is the same, whichever block makes it: the same numbers.
  */
 import { adamUpdate } from './adam-kernel';
-import { copyRuns, sumRows } from './copy-kernels';
+import { copyRuns, padRuns, sumRows } from './copy-kernels';
 import { encodeModule, FunctionWriter } from './encoder';
 import { gateForward, gateGradient } from './gate-kernels';
 import { binary, eluGradient, langevinMove, leakyRelu, leakyReluGradient, reluGradient, swishGradient } from './elementwise-kernels';
@@ -35,7 +35,7 @@ import { normalFast } from './noise-kernel';
 import { col2im, gatherSums, im2col, patchDot } from './patch-kernels';
 import { maxRows, oneHotDifference, softmaxRows } from './row-kernels';
 import { winogradGradientRows, winogradInput, winogradOutput, winogradPairInput, winogradPairOutput } from './winograd-kernels';
-import { quadGradientColumns, quadInput, quadOutput } from './winograd-quad-kernels';
+import { quadFilterTransform, quadGradientColumns, quadInput, quadOutput } from './winograd-quad-kernels';
 
 /** A WebAssembly.Memory (core's libraries type neither the DOM's nor Node's WebAssembly). */
 export interface HeapMemory {
@@ -186,9 +186,9 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, gatherSums, copyRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, and F(4, 3)'s and F(4, 5)'s column transforms (quadInput3, quadOutput3, quadGradientColumns3, and the same with 5) over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, gatherSums, copyRuns, padRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, and F(4, 3)'s and F(4, 5)'s column transforms and filter transforms (quadInput3, quadOutput3, quadGradientColumns3, quadFilter3, quadFilterGradient3, and the same with 5) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), copyRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps), quadOutput(taps), quadGradientColumns(taps)])], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), copyRuns(), padRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps), quadOutput(taps), quadGradientColumns(taps), quadFilterTransform(taps, false), quadFilterTransform(taps, true)])], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-add? */
@@ -214,6 +214,8 @@ export interface WasmKernels {
   /** for each image, target[targetTable[p]] = sum over t < terms of matrix[sourceTable[p] + stepTable[t]] (patch-kernels.ts) */
   gatherSums(matrix: number, matrixImage: number, sourceTable: number, stepTable: number, target: number, targetImage: number, targetTable: number, images: number, pixels: number, terms: number): void;
   copyRuns(source: number, sourceStride: number, target: number, targetStride: number, runs: number, bytes: number): void;
+  /** copyRuns, the targetStride - bytes bytes after each run but the last zeroed */
+  padRuns(source: number, sourceStride: number, target: number, targetStride: number, runs: number, bytes: number): void;
   sumRows(source: number, rows: number, columns: number, total: number): void;
   maxRows(source: number, rows: number, columns: number, out: number): void;
   oneHotDifference(p: number, values: number, gradients: number, out: number, rows: number, columns: number): void;
@@ -256,6 +258,12 @@ export interface WasmKernels {
   quadOutput5(...productsThenLayout: number[]): void;
   quadGradientColumns3(dy: number, rowBytes: number, ...planesThenTiles: number[]): void;
   quadGradientColumns5(dy: number, rowBytes: number, ...planesThenTiles: number[]): void;
+  /** U = G g of F(4, 3) and F(4, 5): the planes (`size` floats each, from `to` on) from the taps (from `from` on); sums in float64 (winograd-quad-kernels.ts) */
+  quadFilter3(from: number, size: number, to: number): void;
+  quadFilter5(from: number, size: number, to: number): void;
+  /** dW = G^T P: the taps' gradients (at `to`) from the planes' sums (at `from`) */
+  quadFilterGradient3(from: number, size: number, to: number): void;
+  quadFilterGradient5(from: number, size: number, to: number): void;
 }
 
 let checkArguments = false;

@@ -110,14 +110,21 @@ export class PatchedConvolutions extends HeapKernels {
    */
   protected padImage(xAt: number, image: number, g: ConvolutionGeometry, height: number, width: number): void {
     const channels = g.inChannels;
-    this.zero(image, g.batch * height * width * channels);
     const [top, skipped] = [Math.max(0, g.padTop), Math.max(0, -g.padTop)];
     const [rows, columns] = [Math.min(g.height - skipped, height - top), Math.min(g.width, width - g.padLeft)];
-    if (rows <= 0) return;
+    const floats = g.batch * height * width * channels;
+    if (rows <= 0) return this.zero(image, floats);
+    // each image's rows with the border columns between them (padRuns), then what lies before, between and after them zeroed
+    const heap = this.heap();
+    const rowBytes = width * channels * 4;
+    let zeroFrom = image;
     for (let b = 0; b < g.batch; b++) {
-      const to = image + ((b * height + top) * width + g.padLeft) * channels * 4;
-      this.kernels.copyRuns(xAt + (b * g.height + skipped) * g.width * channels * 4, g.width * channels * 4, to, width * channels * 4, rows, columns * channels * 4);
+      const first = image + (b * height + top) * rowBytes + g.padLeft * channels * 4;
+      heap.fill(0, zeroFrom / 4, first / 4);
+      this.kernels.padRuns(xAt + (b * g.height + skipped) * g.width * channels * 4, g.width * channels * 4, first, rowBytes, rows, columns * channels * 4);
+      zeroFrom = first + (rows - 1) * rowBytes + columns * channels * 4;
     }
+    heap.fill(0, zeroFrom / 4, image / 4 + floats);
   }
 
   /**

@@ -11,7 +11,7 @@
 import type { ConvolutionGeometry } from './convolution';
 import type { WasmKernels } from './kernels';
 import { PatchedConvolutions, type PatchTables } from './patch-tables';
-import { filterGradientRows, pairFilterGradientRows, quadFilterGradientTaps, transformFilter, transformPairFilter, transformQuadFilter } from './winograd-filters';
+import { filterGradientRows, pairFilterGradientRows, transformFilter, transformPairFilter } from './winograd-filters';
 import type { QuadTaps } from './winograd-quad-kernels';
 
 let columnsEnabled = true;
@@ -96,9 +96,9 @@ interface ColumnAlgorithm {
   transformGradients(kernels: WasmKernels, e: number, columnBytes: number, transformed: number[], tiles: number): void;
   /** The transformed output gradients that its planes pair with, among those transformGradients made. */
   gradients(transformed: number[]): number[];
-  /** A tap's planes from its taps (each `size` floats at `from`), at `to`; and back, their sums to the taps' gradients. */
-  filter(heap: Float32Array, from: number, size: number, to: number): void;
-  transpose(heap: Float32Array, from: number, size: number, to: number): void;
+  /** A tap's planes from its taps (each `size` floats at `from`, float indices), at `to`; and back, their sums to the taps' gradients. */
+  filter(kernels: WasmKernels, heap: Float32Array, from: number, size: number, to: number): void;
+  transpose(kernels: WasmKernels, heap: Float32Array, from: number, size: number, to: number): void;
 }
 
 const pairGradients: ColumnAlgorithm['transformGradients'] = (kernels, e, bytes, q, tiles) => kernels.winogradGradientRows(e, bytes, q[0], q[1], q[2], q[3], tiles, 1);
@@ -113,8 +113,9 @@ function quadAlgorithm(taps: QuadTaps): ColumnAlgorithm {
     output: (kernels, q, bytes, m, tiles) => kernels[output](...q.slice(0, planes), bytes, m, 4 * bytes, tiles),
     transformGradients: (kernels, e, bytes, q, tiles) => kernels[gradients](e, bytes, ...q.slice(0, planes), tiles),
     gradients: (e) => e.slice(0, planes),
-    filter: (heap, from, size, to) => transformQuadFilter(heap, from, size, to, taps),
-    transpose: (heap, from, size, to) => quadFilterGradientTaps(heap, from, size, to, taps),
+    // a tap's [Ci, Co] is a multiple of 4 here (Co is: the columns' products take no padded outputs)
+    filter: (kernels, _, from, size, to) => kernels[taps === 3 ? 'quadFilter3' : 'quadFilter5'](4 * from, size, 4 * to),
+    transpose: (kernels, _, from, size, to) => kernels[taps === 3 ? 'quadFilterGradient3' : 'quadFilterGradient5'](4 * from, size, 4 * to),
   };
 }
 
@@ -126,8 +127,8 @@ const ALGORITHMS: Record<string, ColumnAlgorithm> = {
     transformGradients: pairGradients,
     // F(2, 2)'s E_i are E0 = e0, E1 = e0 + e1, E2 = e1: F(2, 3)'s E0, E1 and E3
     gradients: (e) => [e[0], e[1], e[3]],
-    filter: transformPairFilter,
-    transpose: pairFilterGradientRows,
+    filter: (_, heap, from, size, to) => transformPairFilter(heap, from, size, to),
+    transpose: (_, heap, from, size, to) => pairFilterGradientRows(heap, from, size, to),
   },
   // a run of three comes first (runsOf), and so stores
   'F(2, 3)': {
@@ -136,8 +137,8 @@ const ALGORITHMS: Record<string, ColumnAlgorithm> = {
     output: (kernels, q, bytes, m, tiles) => kernels.winogradOutput(q[0], q[1], q[2], q[3], bytes, m, 2 * bytes, tiles, 1, 0),
     transformGradients: pairGradients,
     gradients: (e) => e.slice(0, 4),
-    filter: transformFilter,
-    transpose: filterGradientRows,
+    filter: (_, heap, from, size, to) => transformFilter(heap, from, size, to),
+    transpose: (_, heap, from, size, to) => filterGradientRows(heap, from, size, to),
   },
   'F(4, 3)': quadAlgorithm(3),
   'F(4, 5)': quadAlgorithm(5),
@@ -190,7 +191,7 @@ export class WinogradColumns extends PatchedConvolutions {
    */
   protected transformColumnFilters(filters: number, filterRow: number, columns: ColumnPlan, count: number, g: ConvolutionGeometry): void {
     const heap = this.heap();
-    forEachColumnSpan(filters, filterRow, columns, count, g, (span, tapsAt, planesAt, size) => span.algorithm.filter(heap, tapsAt, size, planesAt));
+    forEachColumnSpan(filters, filterRow, columns, count, g, (span, tapsAt, planesAt, size) => span.algorithm.filter(this.kernels, heap, tapsAt, size, planesAt));
   }
 
   /**
@@ -238,7 +239,7 @@ export class WinogradColumns extends PatchedConvolutions {
   /** The filter rows' tap sums (at `filters`, `filterRow` floats apart) from their column planes' sums: each run's filter transform transposed, as for the rows. */
   protected columnSumsToTaps(filters: number, filterRow: number, columns: ColumnPlan, count: number, g: ConvolutionGeometry): void {
     const heap = this.heap();
-    forEachColumnSpan(filters, filterRow, columns, count, g, (span, tapsAt, planesAt, size) => span.algorithm.transpose(heap, planesAt, size, tapsAt));
+    forEachColumnSpan(filters, filterRow, columns, count, g, (span, tapsAt, planesAt, size) => span.algorithm.transpose(this.kernels, heap, planesAt, size, tapsAt));
   }
 
   /** V's column tiles for `span` (v + its first tap's columns) transformed into columns.planes, by its algorithm. */

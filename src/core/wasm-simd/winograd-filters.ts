@@ -1,9 +1,9 @@
 /**
  * The filter side of ./winograd.ts's transforms, in float32 JavaScript (a filter is small
- * beside the images): F(2, 3)'s and F(2, 2)'s filter transforms, F(4, 3)'s and F(4, 5)'s
- * (along the columns only), and their transposes, which turn the transformed products' sums
- * back into a filter gradient. Along the rows each
- * "row" is a filter row [Fw, Ci, Co]; along the columns it is a tap [Ci, Co].
+ * beside the images): F(2, 3)'s and F(2, 2)'s filter transforms and their transposes, which
+ * turn the transformed products' sums back into a filter gradient; and F(4, 3)'s and F(4, 5)'s
+ * G (along the columns only), whose sums ./winograd-quad-kernels.ts takes in WebAssembly.
+ * Along the rows each "row" is a filter row [Fw, Ci, Co]; along the columns it is a tap [Ci, Co].
  */
 import type { QuadTaps } from './winograd-quad-kernels';
 
@@ -67,7 +67,7 @@ export function transformPairFilter(heap: Float32Array, from: number, rowSize: n
  * into six or eight planes, at the points 0, 1, -1, 2, -2 (and 1/2, -1/2) and infinity, each
  * row scaled as B^T's is the other way.
  */
-const QUAD_G: Record<QuadTaps, number[][]> = {
+export const QUAD_G: Record<QuadTaps, number[][]> = {
   3: [
     [1 / 4, 0, 0],
     [1, 1, 1].map((value) => value / 6),
@@ -87,30 +87,3 @@ const QUAD_G: Record<QuadTaps, number[][]> = {
     [0, 0, 0, 0, 1 / 4],
   ],
 };
-
-/**
- * U = G g from a row's `taps` taps g_k (each `size` floats, one after the other at `from`),
- * its planes one after the other at `to` (float indices into `heap`); each sum in float64,
- * rounded once.
- */
-export function transformQuadFilter(heap: Float32Array, from: number, size: number, to: number, taps: QuadTaps): void {
-  QUAD_G[taps].forEach((row, p) => {
-    for (let i = 0; i < size; i++) {
-      let sum = 0;
-      for (let k = 0; k < taps; k++) sum += row[k] * heap[from + k * size + i];
-      heap[to + p * size + i] = sum;
-    }
-  });
-}
-
-/** A row's `taps` taps of dW = G^T P from the sums P_p of its planes (each `size` floats at `from`) into `to`: the transpose of transformQuadFilter. */
-export function quadFilterGradientTaps(heap: Float32Array, from: number, size: number, to: number, taps: QuadTaps): void {
-  const g = QUAD_G[taps];
-  for (let k = 0; k < taps; k++) {
-    for (let i = 0; i < size; i++) {
-      let sum = 0;
-      for (let p = 0; p < g.length; p++) sum += g[p][k] * heap[from + p * size + i];
-      heap[to + k * size + i] = sum;
-    }
-  }
-}
