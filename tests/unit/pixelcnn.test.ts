@@ -12,6 +12,7 @@ import type { RunConfig } from '../../src/core/config';
 import { channelGroup, maskValues } from '../../src/core/models/autoregressive/masked-conv';
 import { drawValues, negLogLikelihood, softmaxCrossEntropy, type Categories } from '../../src/core/models/autoregressive/pixel-likelihood';
 import { PixelCnnNetwork } from '../../src/core/models/autoregressive/pixelcnn-network';
+import { useSimdKernels } from '../../src/core/wasm-simd/register';
 import { createRandom } from '../../src/core/random';
 import type { Dataset } from '../../src/core/datasets/dataset';
 import type { ImageDataset } from '../../src/core/datasets/image-dataset';
@@ -185,6 +186,20 @@ describe('the PixelCNN model', () => {
     }
     tf.dispose([x, whole.value, parts.value, ...Object.values(whole.grads), ...Object.values(parts.grads)]);
     session.dispose();
+  });
+
+  it('counts a logit as 1 float where WASM\'s one pass keeps only the softmax, and as 12 composed: 64 default MNIST images in one part on WASM, two elsewhere', async () => {
+    const net = new PixelCnnNetwork([28, 28, 1], { layers: 5, filters: 32, kernel: 5, firstKernel: 7 }, 256, createRandom(1));
+    const onWasm = [net.head.floatsPerPixel, net.floatsPerExample];
+    const simd = useSimdKernels(false);
+    const composed = [net.head.floatsPerPixel, net.floatsPerExample];
+    useSimdKernels(simd);
+    expect(onWasm[0]).toBe(256);
+    expect(composed[0]).toBe(12 * 256);
+    // the model's budget, 512 MB a step: 64 images of 4 * floatsPerExample bytes fit on WASM (tf.profile measured 417 MB), not composed
+    expect(64 * 4 * onWasm[1]).toBeLessThan(512 * 2 ** 20);
+    expect(64 * 4 * composed[1]).toBeGreaterThan(512 * 2 ** 20);
+    net.dispose();
   });
 
   it('resumes from a checkpoint and takes the same steps as the original (bit for bit on the CPU backend)', async () => {

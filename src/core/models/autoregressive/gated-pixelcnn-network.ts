@@ -131,16 +131,16 @@ export class GatedPixelCnnNetwork implements AutoregressiveNetwork {
 
   /**
    * Floats one example holds at the peak of a training step, counted as PixelCNN's are
-   * (./pixelcnn-network.ts: about 5 per hidden activation, 12 per logit): a gated layer
+   * (./pixelcnn-network.ts: about 5 per hidden activation, and the head's floatsPerPixel): a gated layer
    * keeps about 16 F-channel activations a pixel (both stacks' padded inputs, f and g,
    * tanh, sigmoid and their products; the shift, the link's f and g and their sums; the
-   * residual and the new h). Measured with tf.profile on WASM for the default size:
-   * 15.1 million floats per 28x28 image, this estimate 15.0.
+   * residual and the new h). Measured with tf.profile on WASM for the default size, before
+   * the head's one pass: 15.1 million floats per 28x28 image, this estimate 15.0.
    */
   get floatsPerExample(): number {
-    const [height, width, channels] = this.shape;
+    const [height, width] = this.shape;
     const { layers, filters } = this.size;
-    return height * width * (5 * filters * (16 * (layers + 1) + 4) + 12 * channels * this.categories);
+    return height * width * (5 * filters * (16 * (layers + 1) + 4) + this.head.floatsPerPixel);
   }
 
   dispose(): void {

@@ -126,16 +126,18 @@ export class PixelCnnPlusPlusNetwork implements AutoregressiveNetwork {
   }
 
   /**
-   * Floats one example holds at the peak of a training step: about 5 per hidden activation
-   * (as PixelCNN measured on WASM), some 12 activations of F per block and stream, and the
-   * head's parameters a pixel.
+   * Floats one example holds at the peak of a training step: some 12 activations of F per
+   * block and stream, about 4 floats each, and 12 per head parameter a pixel. Measured with
+   * tf.profile at the defaults (MNIST), per hidden activation: 2.9 on WASM (15.2 MB an image,
+   * batch 32 and 64), 3.4 composed of TF.js's ops on the CPU backend (18.0 MB); this takes
+   * 20.8 MB, so a batch of 64 runs in three parts.
    */
   get floatsPerExample(): number {
     const [height, width] = this.shape;
     const { filters, blocks, downsample } = this.options;
     // blocks per stream at full resolution, counting a block at H/2 as a quarter of one
     const fullResolution = downsample ? 2 * blocks + 1 + (2 * blocks + 1) / 4 + (2 * blocks) / 16 : 6 * blocks + 2;
-    return height * width * (5 * filters * (24 * fullResolution + 8) + 12 * this.parameterCount);
+    return height * width * (4 * filters * (24 * fullResolution + 8) + 12 * this.parameterCount);
   }
 
   /** What the streams end with at each pixel: [B, H, W, C] inputs (v / 255) -> [B, H, W, F]. */

@@ -117,13 +117,13 @@ export class PixelRnnNetwork implements AutoregressiveNetwork {
    * WASM (TF.js keeps every activation and gradient of the loop until the backward pass
    * ends): per pixel, layer and hidden unit, about 165 for the Row LSTM (its per-row
    * gates, products and gradients), and 125 per sweep of the Diagonal BiLSTM over its
-   * skewed map, which is (W + H - 1) / W times as wide, twice. Then 12 per logit, as in PixelCNN.
+   * skewed map, which is (W + H - 1) / W times as wide, twice. Then the head's floatsPerPixel, as in PixelCNN.
    */
   get floatsPerExample(): number {
-    const [height, width, channels] = this.shape;
+    const [height, width] = this.shape;
     const { layers, units, layer } = this.size;
     const perUnit = layer === 'row' ? 165 : (125 * 2 * (width + height - 1)) / width;
-    return Math.ceil(height * width * (layers * units * perUnit + 20 * units + 12 * channels * this.categories));
+    return Math.ceil(height * width * (layers * units * perUnit + 20 * units + this.head.floatsPerPixel));
   }
 
   dispose(): void {
