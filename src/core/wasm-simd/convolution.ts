@@ -184,7 +184,7 @@ export class SimdConvolutions extends StridedConvolutions {
     // at stride 1 a forward pass by the turned filter, where that pass reads in place (its
     // outputs, dX's channels, in fours) or dY W^T would be rows of 1-3 numbers
     if (g.strideH === 1 && g.strideW === 1 && (g.outChannels < 4 || (inPlace && g.inChannels % 4 === 0))) {
-      this.inputGradientByTurnedFilter(this.address(dy), this.address(filter), this.address(dx), g);
+      this.inputGradientByTurnedFilter(this.address(dy), filter, this.address(filter), this.address(dx), g);
       return dx;
     }
     const pixels = g.batch * g.outH * g.outW;
@@ -238,16 +238,19 @@ export class SimdConvolutions extends StridedConvolutions {
    * (a one-channel image's last layer), whose dY W^T rows would be made from 1-3 numbers, far
    * more. Not where dX has 1-3 channels (an image's first layer: 1.8 ms by col2im, 2.9 this way).
    */
-  private inputGradientByTurnedFilter(dyAt: number, filterAt: number, dxAt: number, g: Geometry): void {
+  private inputGradientByTurnedFilter(dyAt: number, filter: { dataId: object }, filterAt: number, dxAt: number, g: Geometry): void {
     const [inC, outC] = [g.inChannels, g.outChannels];
     const size = g.filterH * g.filterW * inC * outC;
     const [turned] = this.filterScratch.regions([size * 4]);
     const heap = this.heap();
-    // turned[fh', fw', co, ci] = W[Fh - 1 - fh', Fw - 1 - fw', ci, co]
-    for (let y = 0; y < g.filterH; y++) for (let x = 0; x < g.filterW; x++) for (let o = 0; o < outC; o++) for (let c = 0; c < inC; c++) {
-      const from = (((g.filterH - 1 - y) * g.filterW + (g.filterW - 1 - x)) * inC + c) * outC + o;
-      heap[turned / 4 + ((y * g.filterW + x) * outC + o) * inC + c] = heap[filterAt / 4 + from];
-    }
+    // turned once per filter: a batch trained in parts turns each layer's filter once, not once a part
+    this.keptFilters.place(heap, filter.dataId, `turned whole ${g.filterH}x${g.filterW}`, turned, size, () => {
+      // turned[fh', fw', co, ci] = W[Fh - 1 - fh', Fw - 1 - fw', ci, co]
+      for (let y = 0; y < g.filterH; y++) for (let x = 0; x < g.filterW; x++) for (let o = 0; o < outC; o++) for (let c = 0; c < inC; c++) {
+        const from = (((g.filterH - 1 - y) * g.filterW + (g.filterW - 1 - x)) * inC + c) * outC + o;
+        heap[turned / 4 + ((y * g.filterW + x) * outC + o) * inC + c] = heap[filterAt / 4 + from];
+      }
+    });
     this.forwardAt(dyAt, turned, dxAt, {
       ...g, height: g.outH, width: g.outW, inChannels: outC, outH: g.height, outW: g.width, outChannels: inC,
       padTop: g.filterH - 1 - g.padTop, padLeft: g.filterW - 1 - g.padLeft,
