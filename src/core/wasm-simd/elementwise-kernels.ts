@@ -106,8 +106,8 @@ export function leakyReluGradient(): FunctionWriter {
 }
 
 /** Bytes of the two upper float32 lanes moved down (for f64x2.promote_low), and of two vectors' low halves side by side. */
-const UPPER_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
-const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+export const UPPER_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+export const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
 
 /**
  * out[i] = y[i] > 0 ? dy[i] : dy[i] (y[i] + 1) for `count` floats, y = ELU(x): TF.js's EluGrad.

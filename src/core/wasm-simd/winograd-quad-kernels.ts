@@ -27,6 +27,7 @@
  * larger than F(2, 3)'s too (six or eight points, not four; the tests' bound is the same 2e-6
  * of the largest value).
  */
+import { LOW_HALVES, UPPER_HALF } from './elementwise-kernels';
 import { FunctionWriter } from './encoder';
 import { QUAD_G } from './winograd-filters';
 import { overOutputRows, overTileRows } from './winograd-kernels';
@@ -195,10 +196,6 @@ export function quadGradientColumns(taps: QuadTaps): FunctionWriter {
   return f;
 }
 
-/** Bytes of the two upper float32 lanes moved down (for f64x2.promote_low), and of two vectors' low halves side by side. */
-const UPPER_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
-const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
-
 /**
  * A filter row's column planes, U = G g (./winograd-filters.ts's QUAD_G), or with `transposed`
  * the taps' gradients from the planes' sums, dW = G^T P: row o of the output (at to + o size
@@ -206,7 +203,7 @@ const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
  * `size` floats (a multiple of 4, a tap's [Ci, Co]). Each sum is taken in float64 from 0, term
  * by term in j's order, and rounded to float32 once; a zero coefficient adds nothing to a
  * finite sum and is skipped. In JavaScript these sums took 5-10 ns a number on this machine
- * (about 30 ms of a PixelCNN step); here four numbers at a time, two in each half.
+ * (about 30 ms of a slow PixelCNN step); here four numbers at a time, two in each half.
  */
 export function quadFilterTransform(taps: QuadTaps, transposed: boolean): FunctionWriter {
   const g = QUAD_G[taps];
@@ -226,9 +223,10 @@ export function quadFilterTransform(taps: QuadTaps, transposed: boolean): Functi
         f.get('from').get(offset).op('i32.add');
         if (j > 0) f.get(rowBytes).i32(j).op('i32.mul').op('i32.add');
         f.memory('v128.load').set(x);
-        for (const [half, lanes] of [[low, false], [high, true]] as const) {
+        // each half's two numbers in float64: half += c x
+        for (const [half, upper] of [[low, false], [high, true]] as const) {
           f.get(half);
-          if (lanes) f.get(x).get(x).shuffle(UPPER_HALF);
+          if (upper) f.get(x).get(x).shuffle(UPPER_HALF);
           else f.get(x);
           f.simd('f64x2.promote_low_f32x4').f64(c).simd('f64x2.splat').simd('f64x2.mul').simd('f64x2.add').set(half);
         }
