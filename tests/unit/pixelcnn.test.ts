@@ -188,7 +188,7 @@ describe('the PixelCNN model', () => {
     session.dispose();
   });
 
-  it('counts a logit as 1 float where WASM\'s one pass keeps only the softmax, and as 12 composed: 64 default MNIST images in one part on WASM, two elsewhere', async () => {
+  it('counts a logit as 1 float where WASM\'s one pass keeps only the softmax, and as 12 composed: 64 default MNIST images in one part on WASM, over the budget elsewhere', async () => {
     const net = new PixelCnnNetwork([28, 28, 1], { layers: 5, filters: 32, kernel: 5, firstKernel: 7 }, 256, createRandom(1));
     const onWasm = [net.head.floatsPerPixel, net.floatsPerExample];
     const simd = useSimdKernels(false);

@@ -307,6 +307,30 @@ async function run(c: Case): Promise<Results> {
   return results;
 }
 
+describe('padRuns, which writes a padded image\'s rows (patch-tables.ts, padImage)', () => {
+  it.each([
+    { runs: 3, floats: 5, gap: 3 },
+    { runs: 2, floats: 80, gap: 0 },
+    { runs: 4, floats: 1, gap: 70 },
+  ])('copies each run and zeroes the gap after every run but the last, and nothing else (%o)', ({ runs, floats, gap }) => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const kernels = instantiateKernels(memory, false);
+    const heap = new Float32Array(memory.buffer);
+    heap.fill(NaN);
+    const [source, sourceStride, target] = [16, floats + 2, 1024];
+    heap.set(seededValues(runs * sourceStride, 31), source);
+    kernels.padRuns(source * 4, sourceStride * 4, target * 4, (floats + gap) * 4, runs, floats * 4);
+    const expected: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      expected.push(...heap.subarray(source + r * sourceStride, source + r * sourceStride + floats));
+      if (r < runs - 1) expected.push(...Array(gap).fill(0));
+    }
+    expect(float32Bits(heap.subarray(target, target + expected.length))).toEqual(float32Bits(expected));
+    // before the first run and after the last: untouched
+    expect(Number.isNaN(heap[target - 1]) && Number.isNaN(heap[target + expected.length])).toBe(true);
+  });
+});
+
 describe('how the column transform splits a row product', () => {
   const layer = (inChannels: number, outChannels: number, filterW = 3, outW = 28) => ({
     batch: 16, height: 28, width: 28, inChannels, outH: 28, outW, outChannels, filterH: 3, filterW, strideH: 1, strideW: 1, padTop: 1, padLeft: 1,

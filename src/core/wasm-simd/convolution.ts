@@ -243,8 +243,8 @@ export class SimdConvolutions extends StridedConvolutions {
     const size = g.filterH * g.filterW * inC * outC;
     const [turned] = this.filterScratch.regions([size * 4]);
     const heap = this.heap();
-    // turned once per filter: a batch trained in parts turns each layer's filter once, not once a part
-    this.keptFilters.place(heap, filter.dataId, `turned whole ${g.filterH}x${g.filterW}`, turned, size, () => {
+    // turned once per filter tensor: where the parts of a batch share one (PixelCNN++'s layers; a masked layer makes its kernel afresh each pass), once a step, not once a part
+    this.keptFilters.place(heap, filter.dataId, `turned whole ${g.filterH}x${g.filterW}x${inC}x${outC}`, turned, size, () => {
       // turned[fh', fw', co, ci] = W[Fh - 1 - fh', Fw - 1 - fw', ci, co]
       for (let y = 0; y < g.filterH; y++) for (let x = 0; x < g.filterW; x++) for (let o = 0; o < outC; o++) for (let c = 0; c < inC; c++) {
         const from = (((g.filterH - 1 - y) * g.filterW + (g.filterW - 1 - x)) * inC + c) * outC + o;

@@ -258,10 +258,10 @@ export interface WasmKernels {
   quadOutput5(...productsThenLayout: number[]): void;
   quadGradientColumns3(dy: number, rowBytes: number, ...planesThenTiles: number[]): void;
   quadGradientColumns5(dy: number, rowBytes: number, ...planesThenTiles: number[]): void;
-  /** U = G g of F(4, 3) and F(4, 5): the planes (`size` floats each, from `to` on) from the taps (from `from` on); sums in float64 (winograd-quad-kernels.ts) */
+  /** U = G g of F(4, 3) and F(4, 5): the planes (`size` floats each, from byte address `to` on) from the taps (from `from` on); sums in float64 (winograd-quad-kernels.ts). `size` a multiple of 4: 16 bytes are read and written at a time. */
   quadFilter3(from: number, size: number, to: number): void;
   quadFilter5(from: number, size: number, to: number): void;
-  /** dW = G^T P: the taps' gradients (at `to`) from the planes' sums (at `from`) */
+  /** dW = G^T P: the taps' gradients (at byte address `to`) from the planes' sums (at `from`); `size` as above */
   quadFilterGradient3(from: number, size: number, to: number): void;
   quadFilterGradient5(from: number, size: number, to: number): void;
 }

@@ -6,7 +6,7 @@
  * Convolutional Neural Networks", CVPR 2016, https://arxiv.org/abs/1509.09308). Their points
  * are 0, 1, -1, 2, -2 (and for five taps 1/2, -1/2) and infinity (Cook-Toom);
  * Y = A^T [(G g) . (B^T d)], B^T's rows scaled so that they hold small integers, G's
- * (./winograd-filters.ts, transformQuadFilter) the other way:
+ * (./winograd-filters.ts's QUAD_G, applied by quadFilterTransform below) the other way:
  *   F(4, 3), B^T d:  V0 = 4 d0 - 5 d2 + d4,  V5 = 4 d1 - 5 d3 + d5,
  *           V1, V2 = a +- b,  a = 4 d2 - d4,  b = 4 d1 - d3,
  *           V3, V4 = a +- b,  a = d4 - d2,    b = 2 (d3 - d1)                        (quadInput3)
@@ -201,8 +201,9 @@ export function quadGradientColumns(taps: QuadTaps): FunctionWriter {
  * the taps' gradients from the planes' sums, dW = G^T P: row o of the output (at to + o size
  * floats) is the sum over j of M[o][j] times row j of the input (at from + j size floats), for
  * `size` floats (a multiple of 4, a tap's [Ci, Co]). Each sum is taken in float64 from 0, term
- * by term in j's order, and rounded to float32 once; a zero coefficient adds nothing to a
- * finite sum and is skipped. In JavaScript these sums took 5-10 ns a number on this machine
+ * by term in j's order, and rounded to float32 once; a zero coefficient is skipped (times a
+ * finite input it adds nothing; an infinite one, in weights that have diverged, would give NaN
+ * there). In JavaScript these sums took 5-10 ns a number on this machine
  * (about 30 ms of a slow PixelCNN step); here four numbers at a time, two in each half.
  */
 export function quadFilterTransform(taps: QuadTaps, transposed: boolean): FunctionWriter {

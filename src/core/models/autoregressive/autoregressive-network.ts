@@ -23,7 +23,7 @@ export interface AutoregressiveNetwork extends PixelSamplingNetwork, FieldNetwor
    */
   logits(x: tf.Tensor4D): tf.Tensor5D;
   readonly variables: tf.Variable[];
-  /** Floats one example holds at the peak of a training step (activations and their gradients): for the memory estimate and for training big batches in parts. */
+  /** Floats one example holds at the peak of a training step (activations and their gradients): for the memory estimate and for training big batches in parts. It may depend on the current backend (which kernels run). */
   readonly floatsPerExample: number;
   dispose(): void;
 }

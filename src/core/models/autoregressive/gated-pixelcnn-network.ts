@@ -135,7 +135,8 @@ export class GatedPixelCnnNetwork implements AutoregressiveNetwork {
    * keeps about 16 F-channel activations a pixel (both stacks' padded inputs, f and g,
    * tanh, sigmoid and their products; the shift, the link's f and g and their sums; the
    * residual and the new h). Measured with tf.profile on WASM for the default size, before
-   * the head's one pass: 15.1 million floats per 28x28 image, this estimate 15.0.
+   * the head's one pass: 15.1 million floats per 28x28 image, this estimate 15.0 (with that
+   * pass, 12.7 million estimated, not measured again).
    */
   get floatsPerExample(): number {
     const [height, width] = this.shape;

@@ -130,7 +130,8 @@ export class PixelCnnPlusPlusNetwork implements AutoregressiveNetwork {
    * block and stream, about 4 floats each, and 12 per head parameter a pixel. Measured with
    * tf.profile at the defaults (MNIST), per hidden activation: 2.9 on WASM (15.2 MB an image,
    * batch 32 and 64), 3.4 composed of TF.js's ops on the CPU backend (18.0 MB); this takes
-   * 20.8 MB, so a batch of 64 runs in three parts.
+   * 20.8 MB, 16% over the composed figure (WebGL and WebGPU not measured), so a batch of 64
+   * runs in three parts.
    */
   get floatsPerExample(): number {
     const [height, width] = this.shape;
