@@ -106,7 +106,9 @@ const pairGradients: ColumnAlgorithm['transformGradients'] = (kernels, e, bytes,
 /** F(4, 3) or F(4, 5), by ./winograd-quad-kernels.ts: one run, which stores. */
 function quadAlgorithm(taps: QuadTaps): ColumnAlgorithm {
   const planes = taps + 3;
-  const [input, output, gradients] = taps === 3 ? (['quadInput3', 'quadOutput3', 'quadGradientColumns3'] as const) : (['quadInput5', 'quadOutput5', 'quadGradientColumns5'] as const);
+  const [input, output, gradients, filter, transpose] = taps === 3
+    ? (['quadInput3', 'quadOutput3', 'quadGradientColumns3', 'quadFilter3', 'quadFilterGradient3'] as const)
+    : (['quadInput5', 'quadOutput5', 'quadGradientColumns5', 'quadFilter5', 'quadFilterGradient5'] as const);
   return {
     planes,
     input: (kernels, from, bytes, p, tiles) => kernels[input](from, bytes, ...p.slice(0, planes), tiles),
@@ -114,8 +116,8 @@ function quadAlgorithm(taps: QuadTaps): ColumnAlgorithm {
     transformGradients: (kernels, e, bytes, q, tiles) => kernels[gradients](e, bytes, ...q.slice(0, planes), tiles),
     gradients: (e) => e.slice(0, planes),
     // a tap's [Ci, Co] is a multiple of 4 here (Co is: the columns' products take no padded outputs)
-    filter: (kernels, _, from, size, to) => kernels[taps === 3 ? 'quadFilter3' : 'quadFilter5'](4 * from, size, 4 * to),
-    transpose: (kernels, _, from, size, to) => kernels[taps === 3 ? 'quadFilterGradient3' : 'quadFilterGradient5'](4 * from, size, 4 * to),
+    filter: (kernels, _, from, size, to) => kernels[filter](4 * from, size, 4 * to),
+    transpose: (kernels, _, from, size, to) => kernels[transpose](4 * from, size, 4 * to),
   };
 }
 
