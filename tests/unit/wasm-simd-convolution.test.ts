@@ -235,6 +235,12 @@ interface Case {
    * spies count, [F(2, 3), F(2, 2), filter gradients, column filters, column sums].
    */
   tall?: number[];
+  /**
+   * Three or five filter rows over output rows in fours, by F(4, 3) or F(4, 5) along the rows
+   * (winograd-quad-rows.ts): [forward passes, filter gradients] of those run() makes, which
+   * `winograd`'s counts then leave out.
+   */
+  quadRows?: [number, number];
 }
 
 const CASES: Case[] = [
@@ -245,7 +251,12 @@ const CASES: Case[] = [
   { x: [2, 6, 6, 5], filter: [3, 3, 5, 1], stride: 1, pad: 1 }, // one output channel
   { x: [2, 10, 10, 6], filter: [4, 4, 6, 12], stride: [2, 1], pad: 'same', borders: [3, 0] }, // dX's 6 channels: col2im
   // five rows as 3 + 2, each run's pass over the same output (its windows two rows up, then one below); many chunks
-  { x: [3, 20, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2], quads: true },
+  { x: [3, 19, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2], quads: true },
+  // output rows in fours: F(4, 5) along the rows; along the columns too for output columns in fours (8 x 8 tiles), else in runs of 3 + 2 (18 columns)
+  { x: [3, 20, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same', tall: [0, 0, 0, 4, 1], quads: true, quadRows: [4, 1] },
+  { x: [2, 8, 18, 8], filter: [5, 5, 8, 4], stride: 1, pad: 'same', tall: [0, 0, 0, 4, 1], quadRows: [4, 1] },
+  { x: [2, 12, 11, 4], filter: [5, 5, 4, 8], stride: 1, pad: 1, tall: [3, 3, 2, 0, 0], quadRows: [1, 0] }, // 10 output rows by 3 + 2, the input gradient's 12 by F(4, 5)
+  { x: [2, 8, 8, 16], filter: [3, 3, 16, 8], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true, quads: true, quadRows: [4, 1] }, // F(4, 3) along both
   { x: [2, 7, 6, 4], filter: [5, 5, 4, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2] }, // an odd number of output rows
   { x: [2, 7, 8, 4], filter: [5, 5, 4, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2], quads: true }, // the same, its columns in fours
   { x: [2, 9, 12, 4], filter: [5, 5, 4, 8], stride: 1, pad: 'valid', tall: [4, 4, 2, 8, 2], quads: true }, // no padding: 8 output columns, the input gradient's 12
@@ -254,8 +265,8 @@ const CASES: Case[] = [
   { x: [2, 9, 9, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same', dilation: 2 }, // not ours: the kernel before
   // three filter rows at stride 1, channels in fours: Winograd's rows forwards and (the filter turned) backwards
   { x: [2, 7, 6, 4], filter: [3, 3, 4, 8], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true }, // an odd number of output rows
-  { x: [3, 8, 9, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'valid', winograd: 'three' },
-  { x: [2, 6, 7, 4], filter: [3, 5, 4, 4], stride: 1, pad: 2, winograd: 'three' }, // more padding rows than the windows need
+  { x: [3, 8, 9, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'valid', winograd: 'three', quadRows: [1, 0] }, // the input gradient's 8 rows by F(4, 3)
+  { x: [2, 6, 7, 4], filter: [3, 5, 4, 4], stride: 1, pad: 2, winograd: 'three', quadRows: [3, 1] }, // more padding rows than the windows need; 8 output rows by F(4, 3), the input gradient's 6 by F(2, 3)
   // an even number of output columns: the row products by Winograd's columns too, in runs of three and two taps (forwards for an odd width)
   { x: [2, 6, 10, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true }, // 3 + 2
   // output columns in fours: three taps by F(4, 3), five by F(4, 5), at once
@@ -263,7 +274,7 @@ const CASES: Case[] = [
   { x: [2, 6, 12, 16], filter: [2, 3, 16, 8], stride: 1, pad: 'same', winograd: 'pair', columns: 4, columnGradient: true, quads: true }, // PixelCNN++'s 2 x 3, F(2, 2) along the rows
   { x: [2, 6, 8, 8], filter: [3, 5, 8, 4], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true, quads: true },
   { x: [3, 7, 12, 32], filter: [3, 5, 32, 16], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true, quads: true }, // an odd number of output rows, many channels
-  { x: [2, 6, 12, 4], filter: [3, 5, 4, 8], stride: 1, pad: 'valid', winograd: 'three', columns: 4, columnGradient: true, quads: true }, // no padding
+  { x: [2, 6, 12, 4], filter: [3, 5, 4, 8], stride: 1, pad: 'valid', winograd: 'three', columns: 4, columnGradient: true, quads: true, quadRows: [3, 1] }, // no padding: 4 output rows by F(4, 3), the input gradient's 6 by F(2, 3)
   { x: [2, 6, 10, 4], filter: [3, 7, 4, 4], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true }, // 3 + 2 + 2
   { x: [2, 5, 7, 4], filter: [2, 4, 4, 8], stride: 1, pad: 'valid', winograd: 'pair', columnGradient: true }, // 2 + 2
   // two filter rows: F(2, 2)
@@ -407,9 +418,9 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
 
   it.each(CASES.map((c, i) => [i, c] as const))('case %i agrees: %o', async (i, c) => {
     const before = tf.memory().numTensors;
-    type Passes = { winogradForward: () => void; pairWinogradForward: () => void; winogradFilterGradient: () => void; transformColumnFilters: () => void; columnSumsToTaps: () => void; transformColumns: (columns: { tile: number }) => void };
+    type Passes = { winogradForward: () => void; pairWinogradForward: () => void; winogradFilterGradient: () => void; transformColumnFilters: () => void; columnSumsToTaps: () => void; quadRowForward: () => void; quadRowFilterGradient: () => void; transformColumns: (columns: { tile: number }) => void };
     const passes = SimdConvolutions.prototype as unknown as Passes;
-    const spies = (['winogradForward', 'pairWinogradForward', 'winogradFilterGradient', 'transformColumnFilters', 'columnSumsToTaps'] as const).map((name) => vi.spyOn(passes, name));
+    const spies = (['winogradForward', 'pairWinogradForward', 'winogradFilterGradient', 'transformColumnFilters', 'columnSumsToTaps', 'quadRowForward', 'quadRowFilterGradient'] as const).map((name) => vi.spyOn(passes, name));
     const columnTransforms = vi.spyOn(passes, 'transformColumns');
     const borderPasses = (['stridedForward', 'stridedInputGradient', 'narrowInputGradient'] as const).map((name) => vi.spyOn(SimdConvolutions.prototype as unknown as Record<typeof name, () => void>, name));
     const ours = await run(c);
@@ -419,12 +430,17 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     const calls = spies.map((spy) => spy.mock.calls.length);
     const [quadRuns, columnRuns] = [columnTransforms.mock.calls.filter(([columns]) => columns.tile === 4).length, columnTransforms.mock.calls.length];
     [...spies, columnTransforms].forEach((spy) => spy.mockRestore());
-    expect(calls).toEqual(c.tall ?? [c.winograd === 'three' ? 4 : 0, c.winograd === 'pair' ? 4 : 0, c.winograd ? 1 : 0, c.columns ?? 0, c.columnGradient ? 1 : 0]);
+    const [quadForwards, quadGradients] = c.quadRows ?? [0, 0];
+    expect(calls.slice(0, 5)).toEqual(c.tall ?? [c.winograd === 'three' ? 4 - quadForwards : 0, c.winograd === 'pair' ? 4 : 0, c.winograd ? 1 - quadGradients : 0, c.columns ?? 0, c.columnGradient ? 1 : 0]);
+    expect(calls.slice(5), 'passes by F(4, 3) or F(4, 5) along the rows').toEqual([quadForwards, quadGradients]);
     // every column transform of such a case in fours, forwards and backwards; none of another
     expect(quadRuns, 'three or five taps by F(4, 3) or F(4, 5)').toBe(c.quads ? columnRuns : 0);
     if (c.quads) expect(quadRuns).toBeGreaterThan(0);
     expect(tf.memory().numTensors).toBe(before);
-    for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], reference[i][key], 2e-6, key);
+    // F(4, r) along both axes: 6 x 6 or 8 x 8 planes, whose sums cancel further than F(2, 3)'s
+    // (its error against float64 sums: the test below)
+    const bound = c.quadRows ? 1e-5 : 2e-6;
+    for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], reference[i][key], bound, key);
   });
 
   it('leaves the rows of a convolution marked exactRows (a masked one) uncombined, forwards and backwards, where it would combine them otherwise', async () => {
@@ -449,7 +465,7 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
   });
 
   describe('a masked filter whose last row stays apart (lastRowApart: its rows above by F(2, 2), that row alone)', () => {
-    type Passes = { pairWinogradForward: () => void; winogradForward: () => void; winogradFilterGradient: () => void };
+    type Passes = { pairWinogradForward: () => void; winogradForward: () => void; winogradFilterGradient: () => void; quadRowFilterGradient: () => void };
     // [rows, columns, in, out] cut at the centre row, whose columns right of `live` are masked
     const maskedFilter = (shape: [number, number, number, number], live: number, seed: number) => {
       const values = seededValues(shape.reduce((a, b) => a * b), seed);
@@ -492,7 +508,7 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
       const expected = await compute();
       await tf.setBackend('wasm');
       const passes = SimdConvolutions.prototype as unknown as Passes;
-      const spies = [vi.spyOn(passes, 'pairWinogradForward'), vi.spyOn(passes, 'winogradForward'), vi.spyOn(passes, 'winogradFilterGradient')];
+      const spies = [vi.spyOn(passes, 'pairWinogradForward'), vi.spyOn(passes, 'winogradForward'), vi.spyOn(passes, 'winogradFilterGradient'), vi.spyOn(passes, 'quadRowFilterGradient')];
       const ours = await compute();
       const calls = spies.map((spy) => spy.mock.calls.length);
       spies.forEach((spy) => spy.mockRestore());
@@ -501,8 +517,8 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
 
     it.each(masked)('%s: forward, input and filter gradients agree with TF.js\'s CPU kernels', async (_, xShape, filterShape, live) => {
       const { ours, expected, calls } = await maskedAgreement(xShape, filterShape, live, padding, false);
-      // forward and input gradient (the turned filter's lone row is its first) by the pair; the filter gradient by F(2, 3), which no causality concerns
-      expect(calls).toEqual([3, 0, 1]);
+      // forward and input gradient (the turned filter's lone row is its first) by the pair; the filter gradient, which no causality concerns, by F(2, 3), or F(4, 3) for output rows in fours
+      expect(calls).toEqual(xShape[1] % 4 === 0 ? [3, 0, 0, 1] : [3, 0, 1, 0]);
       for (const key of ['y', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], expected[key], 2e-6, key);
     });
 
@@ -515,7 +531,7 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
       // relu fused too: applied after the lone row is added
       const { ours, expected, calls } = await maskedAgreement([2, 7, 8, 4], [4, 7, 4, 8], live, tallPadding, true);
       // forward, fused, again inside the gradients, and the input gradient by F(2, 3) on the three rows that combine; the filter gradient's four rows as 2 + 2
-      expect(calls).toEqual([0, 4, 2]);
+      expect(calls).toEqual([0, 4, 2, 0]);
       expect(Math.min(...ours.fused)).toBe(0);
       for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], expected[key], 2e-6, key);
     });

@@ -36,7 +36,7 @@ describe.each([3, 5] as const)('F(4, %i) along one row', (taps) => {
     for (let p = 0; p < planes; p++) for (let t = 0; t < TILES; t++) for (let lane = 0; lane < LANES; lane++) {
       heap[m + p * planeFloats + t * LANES + lane] = Math.fround(heap[v + p * planeFloats + t * LANES + lane] * heap[u + p * LANES + lane]);
     }
-    kernels[taps === 3 ? 'quadOutput3' : 'quadOutput5'](...Array.from({ length: planes }, (_, p) => at(m, p)), vectorBytes, y * 4, 4 * vectorBytes, TILES);
+    kernels[taps === 3 ? 'quadOutput3' : 'quadOutput5'](...Array.from({ length: planes }, (_, p) => at(m, p)), vectorBytes, y * 4, 4 * vectorBytes, TILES, 0);
     for (let column = 0; column < 4 * TILES; column++) for (let lane = 0; lane < LANES; lane++) {
       let exact = 0;
       for (let k = 0; k < taps; k++) exact += heap[d + (column + k) * LANES + lane] * heap[g + k * LANES + lane];

@@ -42,12 +42,15 @@ export function keepRowsApart<T>(pass: () => T): T {
  * would record one function returning all three. Two options for our WASM kernels, which
  * TF.js's ignore (../wasm-simd/winograd.ts): `lastRowApart`, the filter's last row is a
  * masked centre row, which Winograd's rows may not combine with the others (a PixelCNN's);
- * `exactRows`, no rows combined at all, as inside keepRowsApart.
+ * `exactRows`, no rows combined at all, as inside keepRowsApart; `windowRows`, each output
+ * reads only its own window's rows, even in rounding (no F(4, r) along them,
+ * ../wasm-simd/winograd-quad-rows.ts): on by default, since the convolutions that come here
+ * are mostly the autoregressive models', causal by rows.
  */
-export function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, strides: [number, number], pad: Padding, dilations: [number, number] = [1, 1], { exactRows = false, lastRowApart = false } = {}): tf.Tensor4D {
+export function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, strides: [number, number], pad: Padding, dilations: [number, number] = [1, 1], { exactRows = false, lastRowApart = false, windowRows = true } = {}): tf.Tensor4D {
   registerFusedConvGradient();
   // read by our WASM kernels (../wasm-simd/register.ts)
-  const attrs = { strides, pad, dataFormat: 'NHWC', dilations, activation: 'linear', exactRows: exactRows || rowsApart > 0, lastRowApart };
+  const attrs = { strides, pad, dataFormat: 'NHWC', dilations, activation: 'linear', exactRows: exactRows || rowsApart > 0, lastRowApart, windowRows };
   return tf.engine().runKernel('FusedConv2D', { x, filter, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
@@ -58,8 +61,8 @@ export function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.T
  * carried on through that Swish too, dL/dx (s + y (1 - s)): on WASM in the same pass where
  * ours can (../wasm-simd/strided.ts), the same numbers as the two one after the other.
  */
-export function convolutionInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: number[], strides: [number, number], pad: Padding, { exactRows = false, lastRowApart = false, swish }: { exactRows?: boolean; lastRowApart?: boolean; swish?: [tf.Tensor, tf.Tensor] } = {}): tf.Tensor4D {
-  const attrs = { strides, pad, dataFormat: 'NHWC' as const, inputShape, exactRows: exactRows || rowsApart > 0, lastRowApart };
+export function convolutionInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: number[], strides: [number, number], pad: Padding, { exactRows = false, lastRowApart = false, windowRows = true, swish }: { exactRows?: boolean; lastRowApart?: boolean; windowRows?: boolean; swish?: [tf.Tensor, tf.Tensor] } = {}): tf.Tensor4D {
+  const attrs = { strides, pad, dataFormat: 'NHWC' as const, inputShape, exactRows: exactRows || rowsApart > 0, lastRowApart, windowRows };
   if (swish && runsSwishInputGradient(dy, filter, swish[0], swish[1], attrs)) {
     // our kernels' outputs come as a list
     const [dx] = tf.engine().runKernel(SWISH_INPUT_GRADIENT, { dy, filter, s: swish[0], y: swish[1] }, attrs as unknown as tf.NamedAttrMap) as unknown as tf.Tensor4D[];
@@ -83,14 +86,14 @@ function registerFusedConvGradient(): void {
     inputsToSave: ['x', 'filter'],
     gradFunc: (dy, saved, attrs) => {
       const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-      const { strides, pad, dataFormat, dilations, activation, dimRoundingMode, exactRows, lastRowApart } = attrs as unknown as { strides: [number, number]; pad: Padding; dataFormat: string; dilations: [number, number]; activation: string; dimRoundingMode?: string; exactRows?: boolean; lastRowApart?: boolean };
+      const { strides, pad, dataFormat, dilations, activation, dimRoundingMode, exactRows, lastRowApart, windowRows } = attrs as unknown as { strides: [number, number]; pad: Padding; dataFormat: string; dilations: [number, number]; activation: string; dimRoundingMode?: string; exactRows?: boolean; lastRowApart?: boolean; windowRows?: boolean };
       const dilated = Array.isArray(dilations) ? dilations.some((rate) => rate !== 1) : dilations !== 1;
       if (activation !== 'linear' || dataFormat !== 'NHWC' || dilated) throw new Error(`conv-with-bias: no gradient for FusedConv2D with ${activation}, ${dataFormat}, dilations ${dilations}`);
-      const convolution = { strides, pad, dataFormat, dimRoundingMode, exactRows, lastRowApart };
+      const convolution = { strides, pad, dataFormat, dimRoundingMode, exactRows, lastRowApart, windowRows };
       const gradient = dy as tf.Tensor4D;
       return {
         // dL/dx: the convolution's adjoint; dL/dW: x^T dy over every position; dL/db: dy summed over all but the channels
-        x: () => convolutionInputGradient(gradient, filter, x.shape, strides, pad, { exactRows, lastRowApart }),
+        x: () => convolutionInputGradient(gradient, filter, x.shape, strides, pad, { exactRows, lastRowApart, windowRows }),
         filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: gradient }, { ...convolution, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
         bias: () => tf.sum(gradient, [0, 1, 2]),
       };

@@ -31,6 +31,7 @@ import { copyRows, roundUp4, Scratch, transposeRows, type Epilogue } from './hea
 import { byBorderClasses, gathersNarrowSums, StridedConvolutions } from './strided';
 import { rowTransform } from './winograd';
 import { rowRuns } from './winograd-tall';
+import { quadRows } from './winograd-quad-rows';
 
 /**
  * Bytes of patch matrix worked on at once, so that a chunk stays in the second-level cache,
@@ -52,6 +53,8 @@ interface Geometry {
   filterH: number; filterW: number; strideH: number; strideW: number; padTop: number; padLeft: number;
   /** The filter's rows must not be combined: no Winograd rows (winograd.ts says why). */
   exactRows?: boolean;
+  /** Each output reads only its own window's rows, even in rounding: causal by rows (winograd-quad-rows.ts says why). */
+  windowRows?: boolean;
   /**
    * A filter row to be summed alone, never combined with the others (a masked convolution's
    * centre row: its last, or its first once turned for the input gradient); the others may be.
@@ -122,6 +125,8 @@ export class SimdConvolutions extends StridedConvolutions {
     const wide = roundUp4(n); // the product's columns come in fours: narrower outputs are padded
     const padded = wide !== n;
     const direct = isPointwise(g);
+    const quads = padded ? null : quadRows(g, 'forward');
+    if (quads) return this.quadRowForward(xAt, filterAt, outAt, g, biasAt, relu, quads);
     const transform = padded ? null : rowTransform(g, 'forward');
     if (transform === 'three') return this.winogradForward(xAt, filterAt, outAt, g, biasAt, relu);
     if (transform === 'pair') return this.pairWinogradForward(xAt, filterAt, outAt, g, biasAt, relu);
@@ -268,6 +273,11 @@ export class SimdConvolutions extends StridedConvolutions {
     const n = g.outChannels;
     if (pixels * depth * n === 0) {
       this.zero(dwAt, depth * n);
+      return dw;
+    }
+    const quads = quadRows(g, 'filter gradient');
+    if (quads) {
+      this.quadRowFilterGradient(xAt, dyAt, dwAt, g, quads);
       return dw;
     }
     const transform = rowTransform(g, 'filter gradient');

@@ -253,7 +253,7 @@ export interface WasmKernels {
    */
   quadInput3(image: number, rowBytes: number, ...planesThenTiles: number[]): void;
   quadInput5(image: number, rowBytes: number, ...planesThenTiles: number[]): void;
-  /** the products' addresses, then rowBytes, out, outStride and tiles */
+  /** the products' addresses, then rowBytes, out, outStride, tiles and relu */
   quadOutput3(...productsThenLayout: number[]): void;
   quadOutput5(...productsThenLayout: number[]): void;
   quadGradientColumns3(dy: number, rowBytes: number, ...planesThenTiles: number[]): void;

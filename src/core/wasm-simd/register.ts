@@ -72,6 +72,8 @@ interface ConvAttrs {
    * PixelCNN's): the rows above it may be combined among themselves, not with it (winograd.ts).
    */
   lastRowApart?: boolean;
+  /** Ours: each output may read only its own window's rows, even in rounding (no F(4, r) along the rows; see winograd-quad-rows.ts). */
+  windowRows?: boolean;
 }
 
 /** Does the current backend run PRODUCT_SOFTMAX on this shape (WASM on one thread, with our kernels on)? Else the caller composes TF.js's ops. */
@@ -126,7 +128,7 @@ function shapeOf(inShape: number[], filterShape: number[], attrs: ConvAttrs, ten
   if (tensors.some((t) => t.dtype !== 'float32')) return null;
   // concatenated: a template printing arrays took 1.3 microseconds, as long as what it saves
   const key = listed(inShape) + '|' + listed(filterShape) + '|' + listed(attrs.strides) + '|' + listed(attrs.pad) + '|' + listed(attrs.dilations ?? 1)
-    + '|' + attrs.dataFormat + '|' + attrs.dimRoundingMode + '|' + (attrs.exactRows === true) + '|' + (attrs.lastRowApart === true);
+    + '|' + attrs.dataFormat + '|' + attrs.dimRoundingMode + '|' + (attrs.exactRows === true) + '|' + (attrs.lastRowApart === true) + '|' + (attrs.windowRows === true);
   const known = readings.get(key);
   if (known !== undefined) return known;
   const info = tf.backend_util.computeConv2DInfo(
@@ -134,7 +136,7 @@ function shapeOf(inShape: number[], filterShape: number[], attrs: ConvAttrs, ten
     attrs.pad, attrs.dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(attrs.dataFormat ?? 'NHWC'),
   );
   const g = convolutionGeometry(info);
-  const reading = g && Object.freeze({ ...g, exactRows: attrs.exactRows === true, ...(attrs.lastRowApart === true ? { loneRow: g.filterH - 1 } : {}) });
+  const reading = g && Object.freeze({ ...g, exactRows: attrs.exactRows === true, windowRows: attrs.windowRows === true, ...(attrs.lastRowApart === true ? { loneRow: g.filterH - 1 } : {}) });
   if (readings.size >= READINGS_KEPT) readings.clear();
   readings.set(key, reading);
   return reading;

@@ -32,7 +32,7 @@
 import type { ConvolutionGeometry } from './convolution';
 import { roundUp4, transposeRows } from './heap';
 import { KeptTables } from './patch-tables';
-import { TallWinogradConvolutions } from './winograd-tall';
+import { QuadRowConvolutions } from './winograd-quad-rows';
 
 /** A tap along one axis: the filter's index, and the source coordinate it reads, counted from the pixel's anchor. */
 export interface AxisTap {
@@ -190,7 +190,7 @@ const SUMS_CHUNK_BYTES = 256 * 1024;
 const productWidth = (g: ConvolutionGeometry) => roundUp4(g.filterH * g.filterW * g.inChannels);
 
 /** Strided convolutions' forward pass and input gradient by border classes (above). */
-export class StridedConvolutions extends TallWinogradConvolutions {
+export class StridedConvolutions extends QuadRowConvolutions {
   private readonly classTables = new KeptTables<BorderClass[]>(this.backend);
 
   /** Y = X W (+ bias, then relu) by border classes: x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] -> y [B, Ho, Wo, Co]. */

@@ -112,7 +112,7 @@ function quadAlgorithm(taps: QuadTaps): ColumnAlgorithm {
   return {
     planes,
     input: (kernels, from, bytes, p, tiles) => kernels[input](from, bytes, ...p.slice(0, planes), tiles),
-    output: (kernels, q, bytes, m, tiles) => kernels[output](...q.slice(0, planes), bytes, m, 4 * bytes, tiles),
+    output: (kernels, q, bytes, m, tiles) => kernels[output](...q.slice(0, planes), bytes, m, 4 * bytes, tiles, 0),
     transformGradients: (kernels, e, bytes, q, tiles) => kernels[gradients](e, bytes, ...q.slice(0, planes), tiles),
     gradients: (e) => e.slice(0, planes),
     // a tap's [Ci, Co] is a multiple of 4 here (Co is: the columns' products take no padded outputs)

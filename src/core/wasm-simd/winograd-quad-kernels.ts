@@ -131,22 +131,26 @@ export function quadInput(taps: QuadTaps): FunctionWriter {
 
 /**
  * For `tiles` tiles t, from M_i + t rowBytes (i < taps + 3): A^T M above, y_j into the column
- * at out + t outStride + j rowBytes (j = 0..3).
+ * (or, along the rows, the row) at out + t outStride + j rowBytes (j = 0..3), each max(0, .)
+ * if relu.
  */
 export function quadOutput(taps: QuadTaps): FunctionWriter {
   const planes = taps + 3;
-  const f = new FunctionWriter(`quadOutput${taps}`, [...Array.from({ length: planes }, (_, i) => `m${i}`), 'rowBytes', 'out', 'outStride', 'tiles']);
+  const f = new FunctionWriter(`quadOutput${taps}`, [...Array.from({ length: planes }, (_, i) => `m${i}`), 'rowBytes', 'out', 'outStride', 'tiles', 'relu']);
   for (const local of ['offset', 'end', 'row', 'pointer']) f.local('i32', local);
   const m = Array.from({ length: planes }, (_, i) => f.local('v128', `product${i}`));
   // s_i, t_i for the pairs of points +-1, +-2 (and +-1/2)
   const pairs = [1, 3, 5].slice(0, taps === 3 ? 2 : 3).map((i) => ({ i, s: f.local('v128', `s${i}`), t: f.local('v128', `t${i}`) }));
   const constants = splattedConstants(f, [2, 4, 8, 0.5, 0.25, 0.125]);
+  const y = f.local('v128', 'y');
   // y_j one column after y_j-1
   const store = (j: number, terms: Term[]) => {
     if (j === 0) f.get('row').tee('pointer');
     else f.get('pointer').get('rowBytes').op('i32.add').tee('pointer');
     combination(f, constants, terms);
-    f.memory('v128.store');
+    f.set(y);
+    f.get('relu').when(() => f.get(y).zeroVector().simd('f32x4.max').set(y));
+    f.get(y).memory('v128.store');
   };
   // y_j = sum over the pairs of (point^j) (s or t), point 1, 2, 1/2
   const weights = [1, 2, 0.5];

@@ -61,16 +61,29 @@ export const combinable = (g: ConvolutionGeometry) =>
   enabled && !g.exactRows && g.strideH === 1 && g.strideW === 1 && g.inChannels % 4 === 0 && g.outChannels % 4 === 0 && g.outH >= 2;
 
 /**
- * The sizes of the pass: tiles of two output rows per image, the padded image's rows (two
- * per tile, two more) and columns (with the column transform, a multiple of its tile's
- * columns, so that column tiles start every row at the same place), and that tile's columns.
+ * How a pass tiles the rows: `tile` output rows from `planes` transformed rows, F(2, 3)'s
+ * 2 from 4 (and F(2, 2)'s from 3, in F(2, 3)'s scratch) or F(4, 3)'s and F(4, 5)'s 4 from 6
+ * or 8 (./winograd-quad-rows.ts).
  */
-function winogradPlan(g: ConvolutionGeometry) {
-  const tiles = Math.ceil(g.outH / 2);
+export interface RowTiling {
+  tile: 2 | 4;
+  planes: number;
+}
+
+const ROW_PAIRS: RowTiling = { tile: 2, planes: 4 };
+
+/**
+ * The sizes of the pass: tiles of `rows.tile` output rows per image, the padded image's rows
+ * (a tile's, and as many more as the last tile's planes reach below it) and columns (with the
+ * column transform, a multiple of its tile's columns, so that column tiles start every row at
+ * the same place), and that tile's columns.
+ */
+function winogradPlan(g: ConvolutionGeometry, rows: RowTiling) {
+  const tiles = Math.ceil(g.outH / rows.tile);
   const runs = columnRuns(g, 'filter gradient');
   const tile = runs ? columnTile(g) : 1;
   const width = Math.ceil((g.outW - 1 + g.filterW) / tile) * tile;
-  return { tiles, height: 2 * tiles + 2, width, tile };
+  return { tiles, height: rows.tile * tiles + rows.planes - rows.tile, width, tile };
 }
 
 /**
@@ -79,14 +92,14 @@ function winogradPlan(g: ConvolutionGeometry) {
  * of which the first outW / tile of each row are outputs' (the rest straddle two rows and are
  * skipped).
  */
-function planeGeometry(g: ConvolutionGeometry): ConvolutionGeometry {
-  const { tiles, width, tile } = winogradPlan(g);
+function planeGeometry(g: ConvolutionGeometry, rows: RowTiling): ConvolutionGeometry {
+  const { tiles, width, tile } = winogradPlan(g, rows);
   return { ...g, batch: tiles, height: 1, width: width / tile, outH: 1, outW: g.outW / tile, filterH: 1, filterW: 1, padTop: 0, padLeft: 0 };
 }
 
 /** The one-row convolution over a transformed image V [tiles, 1, width, channels]: its geometry, for the patch tables. */
-function rowGeometry(g: ConvolutionGeometry): ConvolutionGeometry {
-  const { tiles, width } = winogradPlan(g);
+function rowGeometry(g: ConvolutionGeometry, rows: RowTiling): ConvolutionGeometry {
+  const { tiles, width } = winogradPlan(g, rows);
   return { ...g, batch: tiles, height: 1, width, outH: 1, filterH: 1, padTop: 0, padLeft: 0 };
 }
 
@@ -106,36 +119,37 @@ type WinogradSetup = ReturnType<WinogradConvolutions['winogradSetup']>;
 export class WinogradConvolutions extends WinogradColumns {
   /**
    * What both Winograd passes set up: the plan, x padded into scratch, the patch tables of
-   * the one-row products, and scratch for a filter's four transformed rows (`filters`), an
-   * image's four transformed input rows (`v`) and its four products or transformed output
-   * gradients (`m`). With the column transform (`columns`), also the filter rows' column
-   * planes (or their gradients' sums), and an image row's input planes and products (or
-   * transformed output gradients), as many as a run's planes at most.
+   * the one-row products, and scratch for a filter's transformed rows (`filters`), an
+   * image's transformed input rows (`v`) and its products or transformed output gradients
+   * (`m`), `rows.planes` of each. With the column transform (`columns`), also the filter
+   * rows' column planes (or their gradients' sums), and an image row's input planes and
+   * products (or transformed output gradients), as many as a run's planes at most.
    * Addresses valid until the next pass takes `scratch`.
    */
-  private winogradSetup(xAt: number, g: ConvolutionGeometry, pass: 'forward' | 'filter gradient') {
-    const { tiles, height, width, tile } = winogradPlan(g);
+  protected winogradSetup(xAt: number, g: ConvolutionGeometry, pass: 'forward' | 'filter gradient', rows: RowTiling = ROW_PAIRS) {
+    const { tiles, height, width, tile } = winogradPlan(g, rows);
     const [channels, n] = [g.inChannels, g.outChannels];
     const [rowBytes, outRowBytes] = [width * channels * 4, g.outW * n * 4];
     const filterRow = g.filterW * channels * n;
     const layout = columnLayout(g, pass);
     const [planesPerRow, planeCount] = layout ? [layout.planesPerRow, layout.planeCount] : [0, 0];
     const columnTiles = (tiles * width) / tile;
-    const [image, filters, columnFilters, ...rows] = this.scratch.regions([
-      g.batch * height * width * channels * 4, 4 * filterRow * 4, 4 * planesPerRow * channels * n * 4,
-      ...Array(4).fill(tiles * rowBytes), ...Array(4).fill(tiles * outRowBytes),
+    const count = rows.planes;
+    const [image, filters, columnFilters, ...regions] = this.scratch.regions([
+      g.batch * height * width * channels * 4, count * filterRow * 4, count * planesPerRow * channels * n * 4,
+      ...Array(count).fill(tiles * rowBytes), ...Array(count).fill(tiles * outRowBytes),
       ...Array(planeCount).fill(columnTiles * channels * 4), ...Array(planeCount).fill(tiles * outRowBytes / tile),
     ]);
     // after the allocations above, which may grow the heap
-    const tables = this.tables.tablesFor(rowGeometry(g), () => this.words());
+    const tables = this.tables.tablesFor(rowGeometry(g, rows), () => this.words());
     const columns: ColumnPlan | null = layout && {
-      ...layout, filters: columnFilters, planes: rows.slice(8, 8 + planeCount), products: rows.slice(8 + planeCount), tables: this.tables.tablesFor(planeGeometry(g), () => this.words()),
+      ...layout, filters: columnFilters, planes: regions.slice(2 * count, 2 * count + planeCount), products: regions.slice(2 * count + planeCount), tables: this.tables.tablesFor(planeGeometry(g, rows), () => this.words()),
       outputTiles: tiles * (g.outW / tile), transformed: ((tiles - 1) * width) / tile + g.outW / tile,
     };
     this.padImage(xAt, image, g, height, width);
-    // tiles whose two output rows both exist; an odd last row makes one more
-    const whole = Math.floor(g.outH / 2);
-    return { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v: rows.slice(0, 4), m: rows.slice(4, 8), tables, columns };
+    // tiles whose output rows all exist; a last part-tile makes one more
+    const whole = Math.floor(g.outH / rows.tile);
+    return { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v: regions.slice(0, count), m: regions.slice(count, 2 * count), tables, columns };
   }
 
   /**
@@ -143,7 +157,7 @@ export class WinogradConvolutions extends WinogradColumns {
    * Ci] -> [tiles, outW, Co]. As one product over the row's taps, or with the column
    * transform run by run along the columns (./winograd-columns.ts).
    */
-  private rowProduct(setup: WinogradSetup, row: number, v: number, m: number, g: ConvolutionGeometry, biasAt: number): void {
+  protected rowProduct(setup: WinogradSetup, row: number, v: number, m: number, g: ConvolutionGeometry, biasAt: number): void {
     const { columns, tables, filters, filterRow, tiles } = setup;
     if (columns) return this.columnProduct(columns, row, v, m, g, biasAt);
     const n = g.outChannels;

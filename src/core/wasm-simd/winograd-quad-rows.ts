@@ -1,0 +1,91 @@
+/**
+ * Winograd's F(4, 3) and F(4, 5) along the rows as well as the columns: a 3x3 or 5x5 filter
+ * at stride 1 as a two-dimensional F(4 x 4, 3 x 3) or F(4 x 4, 5 x 5) (A. Lavin and S. Gray,
+ * "Fast Algorithms for Convolutional Neural Networks", CVPR 2016,
+ * https://arxiv.org/abs/1509.09308). Four output rows from r + 3 transformed input rows, each
+ * a one-row convolution by a transformed filter row (./winograd.ts's row products, themselves
+ * by F(4, r) along the columns, ./winograd-columns.ts): 6 row products for four output rows of
+ * a 3x3 filter, where F(2, 3) takes 8, and 8 for a 5x5 one, where F(2, 3) and F(2, 2) take 14.
+ * The same kernels as along the columns (./winograd-quad-kernels.ts) transform whole rows:
+ * their "column" is a padded row's pixels, its channels a row's.
+ *
+ *   forward:          V_i = (B^T d)_i over rows 4t..4t + r + 2,  M_i = V_i * U_i,  U = G g,
+ *                     y = A^T M (+ bias, in M1, which every output row takes once; relu)
+ *   filter gradient:  E = A e over the output gradient's rows 4t..4t + 3,
+ *                     P_i = sum over images of V_i^T E_i,  dW = G^T P
+ *
+ * An output then takes rows beyond its window (y0 takes every plane, and the planes every row),
+ * whose weights cancel only up to rounding: so never where a row must stay apart (a masked
+ * centre row, `loneRow`), where an output may read only its own window's rows (`windowRows`:
+ * the convolutions of ../models/conv-with-bias.ts, the autoregressive models', causal by rows,
+ * where a row below the window is a pixel not yet drawn; F(2, 3)'s pairs read none), nor where
+ * rows may not be combined at all (`combinable`: samplers). The filter gradient concerns no
+ * causality and takes them anyway.
+ * Only for output rows in fours (28 x 28 and 32 x 32 maps, not 14 x 14 or 7 x 7): the others
+ * keep F(2, 3)'s pairs.
+ */
+import type { ConvolutionGeometry } from './convolution';
+import type { QuadTaps } from './winograd-quad-kernels';
+import { combinable } from './winograd';
+import { TallWinogradConvolutions } from './winograd-tall';
+
+let enabled = true;
+
+/** Turns F(4, 3) and F(4, 5) along the rows off (F(2, 3)'s pairs then run): for measuring one against the other. */
+export function useQuadRows(on: boolean): void {
+  enabled = on;
+}
+
+/**
+ * Three or five filter rows that combine, over output rows in fours: F(4, 3) or F(4, 5) along
+ * the rows. Forwards (the input gradient too), not with a row that must stay apart
+ * (`loneRow`) nor where each output must read only its own window's rows (`windowRows`); the
+ * filter gradient, which no causality concerns, ignores both. Null otherwise.
+ */
+export function quadRows(g: ConvolutionGeometry, pass: 'forward' | 'filter gradient'): QuadTaps | null {
+  if (!enabled || !combinable(g) || g.outH % 4 !== 0) return null;
+  if (pass === 'forward' && (g.loneRow !== undefined || g.windowRows)) return null;
+  return g.filterH === 3 || g.filterH === 5 ? g.filterH : null;
+}
+
+/** The quad-row passes, on winograd.ts's setup and row products. */
+export class QuadRowConvolutions extends TallWinogradConvolutions {
+  /** The forward pass by F(4, r) along the rows (above), an image at a time: y [B, Ho, Wo, Co]. */
+  protected quadRowForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean, taps: QuadTaps): void {
+    const planes = taps + 3;
+    const setup = this.winogradSetup(xAt, g, 'forward', { tile: 4, planes });
+    const { tiles, height, rowBytes, outRowBytes, filterRow, image, filters, v, m } = setup;
+    // U = G g: the filter's rows [Fw, Ci, Co] into `planes` transformed rows
+    this.kernels[taps === 3 ? 'quadFilter3' : 'quadFilter5'](filterAt, filterRow, filters);
+    if (setup.columns) this.transformColumnFilters(filters, filterRow, setup.columns, planes, g);
+    for (let b = 0; b < g.batch; b++) {
+      // V_i [tiles, width, Ci]: row 4t + j of the padded image is tile t's d_j
+      this.kernels[taps === 3 ? 'quadInput3' : 'quadInput5'](image + b * height * rowBytes, rowBytes, ...v, tiles);
+      for (let i = 0; i < planes; i++) this.rowProduct(setup, i, v[i], m[i], g, i === 1 ? biasAt : 0);
+      // y [4 tiles, Wo, Co] = A^T M: tile t's four rows from M_i's row t
+      this.kernels[taps === 3 ? 'quadOutput3' : 'quadOutput5'](...m, outRowBytes, outAt + b * g.outH * outRowBytes, 4 * outRowBytes, tiles, relu ? 1 : 0);
+    }
+  }
+
+  /** The filter gradient by F(4, r) along the rows, transposed (above), an image at a time: dW [Fh, Fw, Ci, Co]. */
+  protected quadRowFilterGradient(xAt: number, dyAt: number, dwAt: number, g: ConvolutionGeometry, taps: QuadTaps): void {
+    const planes = taps + 3;
+    // `filters` holds the sums P_i, `m` the transformed output gradients E_i
+    const setup = this.winogradSetup(xAt, g, 'filter gradient', { tile: 4, planes });
+    const { tiles, height, rowBytes, outRowBytes, filterRow, image, filters: sums, v, m: e, tables, columns } = setup;
+    const n = g.outChannels;
+    for (let b = 0; b < g.batch; b++) {
+      this.kernels[taps === 3 ? 'quadInput3' : 'quadInput5'](image + b * height * rowBytes, rowBytes, ...v, tiles);
+      // E_i [tiles, Wo, Co] = (A e)_i over the image's output gradient rows 4t..4t + 3
+      this.kernels[taps === 3 ? 'quadGradientColumns3' : 'quadGradientColumns5'](dyAt + b * g.outH * outRowBytes, outRowBytes, ...e, tiles);
+      // P_i [Fw Ci, Co] (+)= V_i's one-row patches^T E_i: the tables swapped, as in the direct filter gradient
+      for (let i = 0; i < planes; i++) {
+        if (columns) this.columnFilterGradient(columns, i, v[i], e[i], g, b > 0);
+        else this.kernels.gemmTable(v[i], tables.taps, tables.pixels, e[i], n * 4, sums + i * filterRow * 4, n * 4, g.filterW * g.inChannels, n, tiles * g.outW, b > 0 ? 1 : 0);
+      }
+    }
+    if (columns) this.columnSumsToTaps(sums, filterRow, columns, planes, g);
+    // dW = G^T P
+    this.kernels[taps === 3 ? 'quadFilterGradient3' : 'quadFilterGradient5'](sums, filterRow, dwAt);
+  }
+}
