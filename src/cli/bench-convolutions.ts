@@ -3,7 +3,8 @@
  * each of our shortcuts on and off: the patches read in place (src/core/wasm-simd/
  * patch-tables.ts) against the image-to-columns copy and col2im, Winograd's rows
  * (src/core/wasm-simd/winograd.ts) against the direct convolution, its columns in pairs
- * (F(2, 3), F(2, 2)), in fours where they apply (F(4, 3), F(4, 5)), and strided passes by border
+ * (F(2, 3), F(2, 2)), in fours where they apply (F(4, 3), F(4, 5)), the rows in fours too
+ * (src/core/wasm-simd/winograd-quad-rows.ts), and strided passes by border
  * classes (src/core/wasm-simd/strided.ts) against the patch matrix. Best of two rounds of
  * a few repetitions each; the settings alternate, so a machine whose load drifts affects all.
  *
@@ -16,6 +17,7 @@ import { usePatchesInPlace } from '../core/wasm-simd/convolution';
 import { useBorderClasses } from '../core/wasm-simd/strided';
 import { useWinograd } from '../core/wasm-simd/winograd';
 import { useQuadColumns, useWinogradColumns } from '../core/wasm-simd/winograd-columns';
+import { useQuadRows } from '../core/wasm-simd/winograd-quad-rows';
 
 type Padding = 'same' | tf.backend_util.ExplicitPadding;
 
@@ -45,12 +47,13 @@ const LAYERS: Layer[] = [
 ];
 
 const SETTINGS = [
-  { name: 'copied (im2col, col2im), direct', inPlace: false, winograd: false, columns: false, quads: false, borders: false },
-  { name: 'in place, direct', inPlace: true, winograd: false, columns: false, quads: false, borders: false },
-  { name: 'in place, Winograd rows', inPlace: true, winograd: true, columns: false, quads: false, borders: false },
-  { name: 'rows, columns in pairs', inPlace: true, winograd: true, columns: true, quads: false, borders: false },
-  { name: 'rows, columns in fours', inPlace: true, winograd: true, columns: true, quads: true, borders: false },
-  { name: 'all, strided by border classes', inPlace: true, winograd: true, columns: true, quads: true, borders: true },
+  { name: 'copied (im2col, col2im), direct', inPlace: false, winograd: false, columns: false, quads: false, quadRows: false, borders: false },
+  { name: 'in place, direct', inPlace: true, winograd: false, columns: false, quads: false, quadRows: false, borders: false },
+  { name: 'in place, Winograd rows', inPlace: true, winograd: true, columns: false, quads: false, quadRows: false, borders: false },
+  { name: 'rows, columns in pairs', inPlace: true, winograd: true, columns: true, quads: false, quadRows: false, borders: false },
+  { name: 'rows, columns in fours', inPlace: true, winograd: true, columns: true, quads: true, quadRows: false, borders: false },
+  { name: 'rows in fours too', inPlace: true, winograd: true, columns: true, quads: true, quadRows: true, borders: false },
+  { name: 'all, strided by border classes', inPlace: true, winograd: true, columns: true, quads: true, quadRows: true, borders: true },
 ];
 
 async function main(): Promise<void> {
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
           useWinograd(setting.winograd);
           useWinogradColumns(setting.columns);
           useQuadColumns(setting.quads);
+          useQuadRows(setting.quadRows);
           useBorderClasses(setting.borders);
           ms[i] = Math.min(ms[i], time(run, reps));
         });
@@ -100,6 +104,7 @@ async function main(): Promise<void> {
   useWinograd(true);
   useWinogradColumns(true);
   useQuadColumns(true);
+  useQuadRows(true);
   useBorderClasses(true);
 }
 

@@ -19,6 +19,7 @@ import { useSimdKernels } from '../core/wasm-simd/register';
 import { useBorderClasses } from '../core/wasm-simd/strided';
 import { useWinograd } from '../core/wasm-simd/winograd';
 import { useQuadColumns, useWinogradColumns } from '../core/wasm-simd/winograd-columns';
+import { useQuadRows } from '../core/wasm-simd/winograd-quad-rows';
 
 /** Each shortcut's switch (on is the default). */
 const SWITCHES: Record<string, (on: boolean) => unknown> = {
@@ -27,6 +28,7 @@ const SWITCHES: Record<string, (on: boolean) => unknown> = {
   winograd: useWinograd,
   'winograd-columns': (on) => useWinogradColumns(on),
   'quad-columns': useQuadColumns,
+  'quad-rows': useQuadRows,
   'border-classes': useBorderClasses,
 };
 
