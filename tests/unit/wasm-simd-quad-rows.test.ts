@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useNodeBackend } from '../../src/cli/node-backend';
 import type { ConvolutionGeometry } from '../../src/core/wasm-simd/convolution';
 import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
+import { convolveWithBias } from '../../src/core/models/conv-with-bias';
 import { useSimdKernels } from '../../src/core/wasm-simd/register';
 import { quadRows } from '../../src/core/wasm-simd/winograd-quad-rows';
 import { seededValues } from './wasm-simd-helpers';
@@ -80,6 +81,34 @@ function errors(ours: Float32Array, exact: Float64Array): { max: number; rms: nu
   return { max: max / scale, rms: Math.sqrt(squares / ours.length) / scale };
 }
 
+describe('convolveWithBias, the autoregressive models\' convolution', () => {
+  beforeAll(async () => {
+    await useNodeBackend('wasm');
+    useSimdKernels(true);
+  });
+
+  it('keeps F(4, r) rows out of its forward pass and input gradient unless told its outputs may read beyond their windows; its filter gradient takes them', async () => {
+    const x = tf.tensor4d(seededValues(2 * 8 * 8 * 16, 1), [2, 8, 8, 16]);
+    const w = tf.tensor4d(seededValues(3 * 3 * 16 * 8, 2), [3, 3, 16, 8]);
+    const bias = tf.tensor1d(seededValues(8, 3));
+    const proto = SimdConvolutions.prototype as unknown as { quadRowForward: () => void; quadRowFilterGradient: () => void };
+    const spies = [vi.spyOn(proto, 'quadRowForward'), vi.spyOn(proto, 'quadRowFilterGradient')];
+    const calls = async (options: { windowRows?: boolean }) => {
+      spies.forEach((spy) => spy.mockClear());
+      const loss = (a: tf.Tensor, b: tf.Tensor) => convolveWithBias(a as tf.Tensor4D, b as tf.Tensor4D, bias, [1, 1], 'same', [1, 1], options).square().sum();
+      const grads = tf.grads(loss)([x, w]);
+      await Promise.all(grads.map((g) => g.data()));
+      tf.dispose(grads);
+      return spies.map((spy) => spy.mock.calls.length);
+    };
+    // [forward passes (the forward and the input gradient), filter gradients]
+    expect(await calls({})).toEqual([0, 1]);
+    expect(await calls({ windowRows: false })).toEqual([2, 1]);
+    spies.forEach((spy) => spy.mockRestore());
+    tf.dispose([x, w, bias]);
+  });
+});
+
 describe('F(4, 3) and F(4, 5) along both axes against sums in float64', () => {
   beforeAll(async () => {
     await useNodeBackend('wasm');
@@ -93,15 +122,18 @@ describe('F(4, 3) and F(4, 5) along both axes against sums in float64', () => {
     const exact = exactPasses(x, w, dy, g);
     const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
     const [xt, wt, dyt] = [tf.tensor4d(x, xShape), tf.tensor4d(w, [taps, taps, g.inChannels, g.outChannels]), tf.tensor4d(dy, [g.batch, g.height, g.width, g.outChannels])];
-    const proto = SimdConvolutions.prototype as unknown as { quadRowForward: () => void; quadRowFilterGradient: () => void };
+    const proto = SimdConvolutions.prototype as unknown as { quadRowForward: () => void; quadRowFilterGradient: () => void; transformColumns: (columns: { tile: number }) => void };
     const spies = [vi.spyOn(proto, 'quadRowForward'), vi.spyOn(proto, 'quadRowFilterGradient')];
+    const columns = vi.spyOn(proto, 'transformColumns');
     const y = tf.engine().runKernel('Conv2D', { x: xt, filter: wt }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
     const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy: dyt, filter: wt }, { ...attrs, inputShape: xShape } as unknown as tf.NamedAttrMap) as tf.Tensor;
     const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy: dyt }, { ...attrs, filterShape: wt.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
     const ours = await Promise.all([y, dx, dw].map((t) => t.data() as Promise<Float32Array>));
-    // forward and input gradient, and the filter gradient, all by F(4, r) along the rows
+    // forward and input gradient, and the filter gradient, all by F(4, r) along the rows, and every column transform in fours
     expect(spies.map((spy) => spy.mock.calls.length)).toEqual([2, 1]);
-    spies.forEach((spy) => spy.mockRestore());
+    expect(columns.mock.calls.length).toBeGreaterThan(0);
+    expect(columns.mock.calls.every(([plan]) => plan.tile === 4)).toBe(true);
+    [...spies, columns].forEach((spy) => spy.mockRestore());
     tf.dispose([xt, wt, dyt, y, dx, dw]);
     (['y', 'dx', 'dw'] as const).forEach((key, i) => {
       const { max, rms } = errors(ours[i], exact[key]);

@@ -45,7 +45,8 @@ export function keepRowsApart<T>(pass: () => T): T {
  * `exactRows`, no rows combined at all, as inside keepRowsApart; `windowRows`, each output
  * reads only its own window's rows, even in rounding (no F(4, r) along them,
  * ../wasm-simd/winograd-quad-rows.ts): on by default, since the convolutions that come here
- * are mostly the autoregressive models', causal by rows.
+ * are mostly the autoregressive models', causal by rows (the others, the EBM's and lazy
+ * layers', are strided, where F(4, r) never applies).
  */
 export function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, strides: [number, number], pad: Padding, dilations: [number, number] = [1, 1], { exactRows = false, lastRowApart = false, windowRows = true } = {}): tf.Tensor4D {
   registerFusedConvGradient();
@@ -93,7 +94,8 @@ function registerFusedConvGradient(): void {
       const gradient = dy as tf.Tensor4D;
       return {
         // dL/dx: the convolution's adjoint; dL/dW: x^T dy over every position; dL/db: dy summed over all but the channels
-        x: () => convolutionInputGradient(gradient, filter, x.shape, strides, pad, { exactRows, lastRowApart, windowRows }),
+        // as the forward pass read it: a FusedConv2D run without the attribute took F(4, r) rows (../wasm-simd/register.ts)
+        x: () => convolutionInputGradient(gradient, filter, x.shape, strides, pad, { exactRows, lastRowApart, windowRows: windowRows === true }),
         filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: gradient }, { ...convolution, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
         bias: () => tf.sum(gradient, [0, 1, 2]),
       };

@@ -1,5 +1,6 @@
 /**
- * Winograd's F(4, 3) and F(4, 5) along a row product's columns (./winograd.ts), generated as
+ * Winograd's F(4, 3) and F(4, 5) along a row product's columns (./winograd.ts) and, the same
+ * kernels over whole padded rows, along the rows (./winograd-quad-rows.ts), generated as
  * code (see encoder.ts) into the module of ./kernels.ts: four output columns of a filter row's
  * r taps from r + 3 input columns take r + 3 products, where F(2, 3) takes 8 (three taps) and
  * F(2, 3) and F(2, 2) side by side take 14 (five) (A. Lavin and S. Gray, "Fast Algorithms for
@@ -24,8 +25,9 @@
  * plane, and the planes every column), whose weights cancel only up to rounding, a few
  * millionths: harmless in the rows a masked filter sees whole, never used for its centre row
  * (winograd.ts, `loneRow`), and left out of receptive fields (keepRowsApart). Float32 error is
- * larger than F(2, 3)'s too (six or eight points, not four; the tests' bound is the same 2e-6
- * of the largest value).
+ * larger than F(2, 3)'s too (six or eight points, not four): along the columns alone within
+ * the tests' 2e-6 of the largest value; along both axes 4.5-16 times the direct sum's, held
+ * to 1e-5 (tests/unit/wasm-simd-quad-rows.test.ts).
  */
 import { LOW_HALVES, UPPER_HALF } from './elementwise-kernels';
 import { FunctionWriter } from './encoder';

@@ -132,6 +132,7 @@ export class MaskedConv2d {
 
   /** One output pixel from the window that ends at its row, [B, reach + 1, k, in] -> [B, 1, 1, out], with `upper` from upperKernel(). */
   applyToWindow(window: tf.Tensor4D, upper: tf.Tensor4D): tf.Tensor4D {
+    // one output row: no Winograd rows apply on WASM (they need two or more), so no attribute is needed to keep them causal
     return tf.tidy(() => tf.conv2d(window, upper, 1, 'valid').add(this.bias) as tf.Tensor4D);
   }
 

@@ -307,7 +307,8 @@ export class CachedPixelCnnPlusPlusPass implements ValuePass {
 function conv(layer: ShiftedConv2d, rows: tf.Tensor4D): Row {
   const columns = layer.window[1];
   const [left, right] = layer.direction === 'down' ? [(columns - 1) / 2, (columns - 1) / 2] : [columns - 1, 0];
-  // the padding inside the convolution (the same zeros, one kernel call fewer than a pad)
+  // the padding inside the convolution (the same zeros, one kernel call fewer than a pad); one
+  // output row, so no Winograd rows apply on WASM (they need two or more) and none can leak
   return tf.conv2d(rows, layer.kernel, layer.stride, [[0, 0], [0, 0], [left, right], [0, 0]]).add(layer.bias);
 }
 
