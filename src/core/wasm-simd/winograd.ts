@@ -25,6 +25,8 @@
  * transforms the same way where that pays (./winograd-columns.ts).
  *
  * Filters four rows high or more take their rows in runs of these passes (./winograd-tall.ts).
+ * Three or five rows over output rows in fours take F(4, 3) or F(4, 5) along the rows instead,
+ * on this file's setup and row products (./winograd-quad-rows.ts).
  */
 import type { ConvolutionGeometry } from './convolution';
 import { columnLayout, columnRuns, columnTile, WinogradColumns, type ColumnPlan } from './winograd-columns';
