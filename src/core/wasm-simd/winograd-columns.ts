@@ -80,14 +80,16 @@ export function runsOf(count: number): number[] {
 
 /**
  * F(m, r) along the columns, for a run of r taps over tiles of m output columns: its m + r - 1
- * planes, and the kernels and filter transforms that make and unmake them.
+ * planes, and the kernels and filter transforms that make and unmake them. F(4, 3) and
+ * F(4, 5) (QUAD_ALGORITHMS) also run along the rows, a padded row for a column
+ * (./winograd-quad-rows.ts).
  */
-interface ColumnAlgorithm {
+export interface ColumnAlgorithm {
   planes: number;
   /** V's column tiles from `from` (a column `columnBytes` on from the last) into `planes`. */
   input(kernels: WasmKernels, from: number, columnBytes: number, planes: number[], tiles: number): void;
-  /** M's column tiles from the plane products: stored, or `adding` to what M holds. */
-  output(kernels: WasmKernels, products: number[], columnBytes: number, m: number, tiles: number, adding: boolean): void;
+  /** M's column tiles from the plane products: stored, or `adding` to what M holds; then max(0, .) if `relu`. */
+  output(kernels: WasmKernels, products: number[], columnBytes: number, m: number, tiles: number, adding: boolean, relu?: boolean): void;
   /**
    * The output gradient's column tiles (at `e`) transformed into `transformed`: in pairs (e0,
    * e1) as the rows' are, E0 = e0, E1 = e0 + e1, E2 = e0 - e1, E3 = e1, for both runs in
@@ -112,7 +114,7 @@ function quadAlgorithm(taps: QuadTaps): ColumnAlgorithm {
   return {
     planes,
     input: (kernels, from, bytes, p, tiles) => kernels[input](from, bytes, ...p.slice(0, planes), tiles),
-    output: (kernels, q, bytes, m, tiles) => kernels[output](...q.slice(0, planes), bytes, m, 4 * bytes, tiles, 0),
+    output: (kernels, q, bytes, m, tiles, _, relu = false) => kernels[output](...q.slice(0, planes), bytes, m, 4 * bytes, tiles, relu ? 1 : 0),
     transformGradients: (kernels, e, bytes, q, tiles) => kernels[gradients](e, bytes, ...q.slice(0, planes), tiles),
     gradients: (e) => e.slice(0, planes),
     // a tap's [Ci, Co] is a multiple of 4 here (Co is: the columns' products take no padded outputs)
@@ -121,11 +123,14 @@ function quadAlgorithm(taps: QuadTaps): ColumnAlgorithm {
   };
 }
 
+/** F(4, 3) and F(4, 5), by tap count: along the columns here, and along the rows (./winograd-quad-rows.ts). */
+export const QUAD_ALGORITHMS: Record<QuadTaps, ColumnAlgorithm> = { 3: quadAlgorithm(3), 5: quadAlgorithm(5) };
+
 const ALGORITHMS: Record<string, ColumnAlgorithm> = {
   'F(2, 2)': {
     planes: 3,
     input: (kernels, from, bytes, p, tiles) => kernels.winogradPairInput(from, bytes, p[0], p[1], p[2], tiles),
-    output: (kernels, q, bytes, m, tiles, adding) => kernels.winogradPairOutput(q[0], q[1], q[2], bytes, m, 2 * bytes, tiles, 1, adding ? 1 : 0, 0),
+    output: (kernels, q, bytes, m, tiles, adding, relu = false) => kernels.winogradPairOutput(q[0], q[1], q[2], bytes, m, 2 * bytes, tiles, 1, adding ? 1 : 0, relu ? 1 : 0),
     transformGradients: pairGradients,
     // F(2, 2)'s E_i are E0 = e0, E1 = e0 + e1, E2 = e1: F(2, 3)'s E0, E1 and E3
     gradients: (e) => [e[0], e[1], e[3]],
@@ -136,14 +141,14 @@ const ALGORITHMS: Record<string, ColumnAlgorithm> = {
   'F(2, 3)': {
     planes: 4,
     input: (kernels, from, bytes, p, tiles) => kernels.winogradInput(from, bytes, p[0], p[1], p[2], p[3], tiles),
-    output: (kernels, q, bytes, m, tiles) => kernels.winogradOutput(q[0], q[1], q[2], q[3], bytes, m, 2 * bytes, tiles, 1, 0),
+    output: (kernels, q, bytes, m, tiles, _, relu = false) => kernels.winogradOutput(q[0], q[1], q[2], q[3], bytes, m, 2 * bytes, tiles, 1, relu ? 1 : 0),
     transformGradients: pairGradients,
     gradients: (e) => e.slice(0, 4),
     filter: (_, heap, from, size, to) => transformFilter(heap, from, size, to),
     transpose: (_, heap, from, size, to) => filterGradientRows(heap, from, size, to),
   },
-  'F(4, 3)': quadAlgorithm(3),
-  'F(4, 5)': quadAlgorithm(5),
+  'F(4, 3)': QUAD_ALGORITHMS[3],
+  'F(4, 5)': QUAD_ALGORITHMS[5],
 };
 
 /** A run of a filter row's taps along the columns: its length, its first tap, its first plane among the row's, and its algorithm. */

@@ -27,6 +27,7 @@
 import type { ConvolutionGeometry } from './convolution';
 import type { QuadTaps } from './winograd-quad-kernels';
 import { combinable } from './winograd';
+import { QUAD_ALGORITHMS } from './winograd-columns';
 import { TallWinogradConvolutions } from './winograd-tall';
 
 let enabled = true;
@@ -52,40 +53,37 @@ export function quadRows(g: ConvolutionGeometry, pass: 'forward' | 'filter gradi
 export class QuadRowConvolutions extends TallWinogradConvolutions {
   /** The forward pass by F(4, r) along the rows (above), an image at a time: y [B, Ho, Wo, Co]. */
   protected quadRowForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean, taps: QuadTaps): void {
-    const planes = taps + 3;
+    const algorithm = QUAD_ALGORITHMS[taps];
+    const planes = algorithm.planes;
     const setup = this.winogradSetup(xAt, g, 'forward', { tile: 4, planes });
     const { tiles, height, rowBytes, outRowBytes, filterRow, image, filters, v, m } = setup;
     // U = G g: the filter's rows [Fw, Ci, Co] into `planes` transformed rows
-    this.kernels[taps === 3 ? 'quadFilter3' : 'quadFilter5'](filterAt, filterRow, filters);
+    algorithm.filter(this.kernels, this.heap(), filterAt / 4, filterRow, filters / 4);
     if (setup.columns) this.transformColumnFilters(filters, filterRow, setup.columns, planes, g);
     for (let b = 0; b < g.batch; b++) {
       // V_i [tiles, width, Ci]: row 4t + j of the padded image is tile t's d_j
-      this.kernels[taps === 3 ? 'quadInput3' : 'quadInput5'](image + b * height * rowBytes, rowBytes, ...v, tiles);
+      algorithm.input(this.kernels, image + b * height * rowBytes, rowBytes, v, tiles);
       for (let i = 0; i < planes; i++) this.rowProduct(setup, i, v[i], m[i], g, i === 1 ? biasAt : 0);
       // y [4 tiles, Wo, Co] = A^T M: tile t's four rows from M_i's row t
-      this.kernels[taps === 3 ? 'quadOutput3' : 'quadOutput5'](...m, outRowBytes, outAt + b * g.outH * outRowBytes, 4 * outRowBytes, tiles, relu ? 1 : 0);
+      algorithm.output(this.kernels, m, outRowBytes, outAt + b * g.outH * outRowBytes, tiles, false, relu);
     }
   }
 
   /** The filter gradient by F(4, r) along the rows, transposed (above), an image at a time: dW [Fh, Fw, Ci, Co]. */
   protected quadRowFilterGradient(xAt: number, dyAt: number, dwAt: number, g: ConvolutionGeometry, taps: QuadTaps): void {
-    const planes = taps + 3;
+    const algorithm = QUAD_ALGORITHMS[taps];
+    const planes = algorithm.planes;
     // `filters` holds the sums P_i, `m` the transformed output gradients E_i
     const setup = this.winogradSetup(xAt, g, 'filter gradient', { tile: 4, planes });
-    const { tiles, height, rowBytes, outRowBytes, filterRow, image, filters: sums, v, m: e, tables, columns } = setup;
-    const n = g.outChannels;
+    const { tiles, height, rowBytes, outRowBytes, filterRow, image, filters: sums, v, m: e, columns } = setup;
     for (let b = 0; b < g.batch; b++) {
-      this.kernels[taps === 3 ? 'quadInput3' : 'quadInput5'](image + b * height * rowBytes, rowBytes, ...v, tiles);
+      algorithm.input(this.kernels, image + b * height * rowBytes, rowBytes, v, tiles);
       // E_i [tiles, Wo, Co] = (A e)_i over the image's output gradient rows 4t..4t + 3
-      this.kernels[taps === 3 ? 'quadGradientColumns3' : 'quadGradientColumns5'](dyAt + b * g.outH * outRowBytes, outRowBytes, ...e, tiles);
-      // P_i [Fw Ci, Co] (+)= V_i's one-row patches^T E_i: the tables swapped, as in the direct filter gradient
-      for (let i = 0; i < planes; i++) {
-        if (columns) this.columnFilterGradient(columns, i, v[i], e[i], g, b > 0);
-        else this.kernels.gemmTable(v[i], tables.taps, tables.pixels, e[i], n * 4, sums + i * filterRow * 4, n * 4, g.filterW * g.inChannels, n, tiles * g.outW, b > 0 ? 1 : 0);
-      }
+      algorithm.transformGradients(this.kernels, dyAt + b * g.outH * outRowBytes, outRowBytes, e, tiles);
+      for (let i = 0; i < planes; i++) this.rowFilterGradient(setup, i, v[i], e[i], g, b > 0);
     }
     if (columns) this.columnSumsToTaps(sums, filterRow, columns, planes, g);
     // dW = G^T P
-    this.kernels[taps === 3 ? 'quadFilterGradient3' : 'quadFilterGradient5'](sums, filterRow, dwAt);
+    algorithm.transpose(this.kernels, this.heap(), sums / 4, filterRow, dwAt / 4);
   }
 }

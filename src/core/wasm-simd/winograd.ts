@@ -166,6 +166,19 @@ export class WinogradConvolutions extends WinogradColumns {
     this.kernels.gemmTable(v, tables.pixels, tables.taps, filters + row * filterRow * 4, n * 4, m, n * 4, tiles * g.outW, n, g.filterW * g.inChannels, 0, biasAt, 0);
   }
 
+  /**
+   * The filter gradient's P_i (+)= V_i^T E_i for transformed row `row` (P_i at setup.filters),
+   * added to what it holds if `accumulate` (after the first image): with the column transform,
+   * or as one product over the row's taps.
+   */
+  protected rowFilterGradient(setup: WinogradSetup, row: number, v: number, e: number, g: ConvolutionGeometry, accumulate: boolean): void {
+    const { columns, tables, filters: sums, filterRow, tiles } = setup;
+    if (columns) return this.columnFilterGradient(columns, row, v, e, g, accumulate);
+    const n = g.outChannels;
+    // P_i[Fw*Ci, Co] (+)= V_i's one-row patches^T E_i: the tables swapped, as in the direct filter gradient
+    this.kernels.gemmTable(v, tables.taps, tables.pixels, e, n * 4, sums + row * filterRow * 4, n * 4, g.filterW * g.inChannels, n, tiles * g.outW, accumulate ? 1 : 0);
+  }
+
   /** The forward pass by Winograd's F(2, 3) along the rows (above), an image at a time. */
   protected winogradForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean): void {
     const setup = this.winogradSetup(xAt, g, 'forward');
@@ -235,8 +248,7 @@ export class WinogradConvolutions extends WinogradColumns {
   protected winogradFilterGradient(xAt: number, dyAt: number, dwAt: number, g: ConvolutionGeometry, pair: boolean): void {
     // `filters` holds the sums P_i, `m` the transformed output gradients E_i
     const setup = this.winogradSetup(xAt, g, 'filter gradient');
-    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters: sums, v, m: e, tables, columns } = setup;
-    const n = g.outChannels;
+    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters: sums, v, m: e, columns } = setup;
     const last = whole * outRowBytes;
     // F(2, 2)'s E_i are E0 = e0, E1 = e0 + e1, E2 = e1: F(2, 3)'s E0, E1 and E3
     const used = pair ? [e[0], e[1], e[3]] : e;
@@ -248,11 +260,7 @@ export class WinogradConvolutions extends WinogradColumns {
       this.kernels.winogradGradientRows(dy, outRowBytes, e[0], e[1], e[2], e[3], whole, 1);
       // an odd last row: its tile's second row is zero
       if (whole < tiles) this.kernels.winogradGradientRows(dy + 2 * last, outRowBytes, e[0] + last, e[1] + last, e[2] + last, e[3] + last, 1, 0);
-      // P_i[Fw*Ci, Co] (+)= V_i's one-row patches^T E_i: the tables swapped, as in the direct filter gradient
-      used.forEach((ei, i) => {
-        if (columns) this.columnFilterGradient(columns, i, v[i], ei, g, b > 0);
-        else this.kernels.gemmTable(v[i], tables.taps, tables.pixels, ei, n * 4, sums + i * filterRow * 4, n * 4, g.filterW * g.inChannels, n, tiles * g.outW, b > 0 ? 1 : 0);
-      });
+      used.forEach((ei, i) => this.rowFilterGradient(setup, i, v[i], ei, g, b > 0));
     }
     if (columns) this.columnSumsToTaps(sums, filterRow, columns, used.length, g);
     (pair ? pairFilterGradientRows : filterGradientRows)(this.heap(), sums / 4, filterRow, dwAt / 4);
