@@ -62,6 +62,11 @@ async function benchPage(browser: Browser, baseUrl: string, model: string, backe
     row.details = { ...result, wallMs: Date.now() - started, url };
     if (result.status === 'ok') {
       Object.assign(row, { msPerStep: result.msPerStep, imagesPerSecond: result.imagesPerSecond, readsPerStep: result.readsPerStep, note: `${steps} steps, ${pageNote(result)}` });
+      // setThreadsCount is a request: TF.js may start another count (on this 2-core host it keeps 1, tfjs#6081)
+      if (threads && result.wasmThreads && result.wasmThreads !== threads) {
+        row.backend = `${backend} (asked for ${threads} threads)`;
+        row.note += `; TF.js started ${result.wasmThreads}, not ${threads}`;
+      }
     } else {
       row.note = `${result.status}: ${result.reason}`;
     }
@@ -105,8 +110,12 @@ export async function benchBrowser(options: Options, rows: Row[], responsiveness
             rows.push(extra);
             timed.set(count, extra);
           }
-          const one = timed.get(1)?.msPerStep;
-          const all = timed.get(cores)?.msPerStep;
+          // a speed-up only between the thread counts that actually ran
+          const ran = (count: number) => {
+            const found = timed.get(count);
+            return (found?.details as unknown as PageResult | undefined)?.wasmThreads === count ? found?.msPerStep : undefined;
+          };
+          const [one, all] = [ran(1), ran(cores)];
           if (one && all) timed.get(cores)!.note += `; ${(one / all).toFixed(2)}x as fast as 1 thread`;
         }
       }
