@@ -64,7 +64,7 @@ async function benchPage(browser: Browser, baseUrl: string, model: string, backe
       Object.assign(row, { msPerStep: result.msPerStep, imagesPerSecond: result.imagesPerSecond, readsPerStep: result.readsPerStep, note: `${steps} steps, ${pageNote(result)}` });
       // setThreadsCount is a request: TF.js may start another count (on this 2-core host it keeps 1, tfjs#6081)
       if (threads && result.wasmThreads && result.wasmThreads !== threads) {
-        row.backend = `${backend} (asked for ${threads} threads)`;
+        row.backend = `${backend} (asked for ${threads} thread${threads > 1 ? 's' : ''})`;
         row.note += `; TF.js started ${result.wasmThreads}, not ${threads}`;
       }
     } else {

@@ -183,7 +183,8 @@ async function benchSampling(model: string): Promise<SamplingRow[]> {
  */
 function peakOf(row: Row, peaks: { wasm: { fused?: number; plain: number }; pytorch?: number } | undefined): number | undefined {
   if (!peaks) return undefined;
-  const threads = Number(row.details?.threads ?? /\((\d+) threads?\)/.exec(row.backend)?.[1] ?? 1);
+  // the count that ran: a page's own (wasmThreads), which may differ from what its label says it asked for
+  const threads = Number(row.details?.threads ?? row.details?.wasmThreads ?? /\((\d+) threads?\)/.exec(row.backend)?.[1] ?? 1);
   if (row.where === 'pytorch') return peaks.pytorch === undefined ? undefined : peaks.pytorch * threads;
   // Node runs the plain variant unless relaxed SIMD was allowed (the benchmark allows it); Chrome always has it
   const relaxed = row.where === 'browser' || hasRelaxedSimd();
