@@ -4,7 +4,7 @@ import os from 'node:os';
 import { chromium, type Browser } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../e2e/chromium';
-import { DATASET, log, plan, ROOT, type Options, type Row } from './bench-options';
+import { DATASET, log, plan, ROOT, threadsLabel, threadsOf, type Options, type Row } from './bench-options';
 import { measureResponsiveness, type ResponsivenessRow } from './responsiveness';
 
 interface PageResult {
@@ -46,7 +46,7 @@ function pageNote(result: PageResult): string {
 async function benchPage(browser: Browser, baseUrl: string, model: string, backend: string, options: Options, threads?: number): Promise<Row> {
   const { warmup, steps } = plan(backend, options);
   const url = `${baseUrl}bench.html?backend=${backend}&model=${model}&dataset=${DATASET}&steps=${steps}&warmup=${warmup}${threads ? `&threads=${threads}` : ''}`;
-  const row: Row = { model, where: 'browser', backend: threads ? `${backend} (${threads} thread${threads > 1 ? 's' : ''})` : backend, note: '' };
+  const row: Row = { model, where: 'browser', backend: threads ? threadsLabel(backend, threads, undefined).backend : backend, note: '' };
   // A fresh context per backend: each page starts TF.js from scratch.
   const context = await browser.newContext();
   try {
@@ -62,10 +62,11 @@ async function benchPage(browser: Browser, baseUrl: string, model: string, backe
     row.details = { ...result, wallMs: Date.now() - started, url };
     if (result.status === 'ok') {
       Object.assign(row, { msPerStep: result.msPerStep, imagesPerSecond: result.imagesPerSecond, readsPerStep: result.readsPerStep, note: `${steps} steps, ${pageNote(result)}` });
-      // setThreadsCount is a request: TF.js may start another count (on this 2-core host it keeps 1, tfjs#6081)
-      if (threads && result.wasmThreads && result.wasmThreads !== threads) {
-        row.backend = `${backend} (asked for ${threads} thread${threads > 1 ? 's' : ''})`;
-        row.note += `; TF.js started ${result.wasmThreads}, not ${threads}`;
+      // setThreadsCount is a request: TF.js may start another count (on a 2-core host it keeps 1, tfjs#6081)
+      if (threads) {
+        const label = threadsLabel(backend, threads, result.wasmThreads);
+        row.backend = label.backend;
+        row.note += label.note;
       }
     } else {
       row.note = `${result.status}: ${result.reason}`;
@@ -113,7 +114,7 @@ export async function benchBrowser(options: Options, rows: Row[], responsiveness
           // a speed-up only between the thread counts that actually ran
           const ran = (count: number) => {
             const found = timed.get(count);
-            return (found?.details as unknown as PageResult | undefined)?.wasmThreads === count ? found?.msPerStep : undefined;
+            return found && threadsOf(found) === count ? found.msPerStep : undefined;
           };
           const [one, all] = [ran(1), ran(cores)];
           if (one && all) timed.get(cores)!.note += `; ${(one / all).toFixed(2)}x as fast as 1 thread`;

@@ -79,6 +79,22 @@ export interface Row {
 }
 
 
+/**
+ * The threads a row ran on: Node's count (details.threads), else a page's own
+ * (details.wasmThreads: TF.js may start another count than the page asked for, tfjs#6081),
+ * else the count in its label, else 1.
+ */
+export function threadsOf(row: Row): number {
+  return Number(row.details?.threads ?? row.details?.wasmThreads ?? /\((?:asked for )?(\d+) threads?\)/.exec(row.backend)?.[1] ?? 1);
+}
+
+/** A browser row's label on a page that asked for `asked` threads and ran `started`: the count asked for, said to be only asked for where it did not run. */
+export function threadsLabel(backend: string, asked: number, started: number | undefined): { backend: string; note: string } {
+  const plural = (count: number) => `${count} thread${count > 1 ? 's' : ''}`;
+  if (started === undefined || started === asked) return { backend: `${backend} (${plural(asked)})`, note: '' };
+  return { backend: `${backend} (asked for ${plural(asked)})`, note: `; TF.js started ${started}, not ${asked}` };
+}
+
 export const USAGE = 'usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N] [--pytorch-isa avx2]';
 
 export function parseArgs(argv: string[]): Options {

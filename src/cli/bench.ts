@@ -32,7 +32,7 @@ import { createSession, type TrainingSession } from '../core/training/session';
 import { traceKernels } from '../core/kernel-trace';
 import { UsageError } from './args';
 import { benchBrowser } from './bench-browser';
-import { DATASET, log, parseArgs, plan, ROOT, USAGE, type Options, type ProfileRow, type Row, type SamplingRow } from './bench-options';
+import { DATASET, log, parseArgs, plan, ROOT, threadsOf, USAGE, type Options, type ProfileRow, type Row, type SamplingRow } from './bench-options';
 import { profileTable, samplingTable, table } from './bench-tables';
 import { hasRelaxedSimd } from '../core/wasm-simd/kernels';
 import { pytorchPeak, wasmPeaks } from './peak-flops';
@@ -183,8 +183,7 @@ async function benchSampling(model: string): Promise<SamplingRow[]> {
  */
 function peakOf(row: Row, peaks: { wasm: { fused?: number; plain: number }; pytorch?: number } | undefined): number | undefined {
   if (!peaks) return undefined;
-  // the count that ran: a page's own (wasmThreads), which may differ from what its label says it asked for
-  const threads = Number(row.details?.threads ?? row.details?.wasmThreads ?? /\((\d+) threads?\)/.exec(row.backend)?.[1] ?? 1);
+  const threads = threadsOf(row);
   if (row.where === 'pytorch') return peaks.pytorch === undefined ? undefined : peaks.pytorch * threads;
   // Node runs the plain variant unless relaxed SIMD was allowed (the benchmark allows it); Chrome always has it
   const relaxed = row.where === 'browser' || hasRelaxedSimd();

@@ -1,10 +1,10 @@
 /**
- * The benchmark's command line (src/cli/bench-options.ts), and --pytorch-isa: the environment
+ * The benchmark's command line (src/cli/bench-options.ts), the threads a row ran on, and --pytorch-isa: the environment
  * that holds PyTorch to AVX2 (src/cli/pytorch-isa.ts), checked on PyTorch itself.
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../../src/cli/bench-options';
+import { parseArgs, threadsLabel, threadsOf, type Row } from '../../src/cli/bench-options';
 import { pytorchIsaEnv } from '../../src/cli/pytorch-isa';
 import { pythonWithTorch } from '../../src/cli/pytorch-timing';
 
@@ -33,5 +33,28 @@ describe('the benchmark\'s options', () => {
     expect(oneDnn, run.stdout.slice(0, 500)).toBeDefined();
     expect(aten, run.stdout.slice(-500)).toBeDefined();
     for (const line of [oneDnn, aten]) expect(line).not.toMatch(/AVX-512|AVX512/i);
+  });
+});
+
+describe('the threads a benchmark row ran on', () => {
+  const browserRow = (backend: string, wasmThreads?: number): Row => ({ model: 'ebm', where: 'browser', backend, note: '', details: wasmThreads === undefined ? undefined : { wasmThreads } });
+
+  it('labels a page by the count it asked for, and says so where TF.js started another (tfjs#6081)', () => {
+    expect(threadsLabel('wasm', 2, 2)).toEqual({ backend: 'wasm (2 threads)', note: '' });
+    expect(threadsLabel('wasm', 1, undefined)).toEqual({ backend: 'wasm (1 thread)', note: '' });
+    expect(threadsLabel('wasm', 2, 1)).toEqual({ backend: 'wasm (asked for 2 threads)', note: '; TF.js started 1, not 2' });
+    expect(threadsLabel('wasm', 1, 4).backend).toBe('wasm (asked for 1 thread)');
+  });
+
+  it('counts the threads a page reported, whatever its label asked for', () => {
+    // a page that asked for two and ran one: its peak and its speed-up are one thread's
+    expect(threadsOf(browserRow('wasm (asked for 2 threads)', 1))).toBe(1);
+    expect(threadsOf(browserRow('wasm', 2))).toBe(2);
+    // without the page's count, the label's; without either, 1
+    expect(threadsOf(browserRow('wasm (4 threads)'))).toBe(4);
+    expect(threadsOf(browserRow('wasm (asked for 2 threads)'))).toBe(2);
+    expect(threadsOf(browserRow('webgl'))).toBe(1);
+    // Node's rows say their own count
+    expect(threadsOf({ model: 'ebm', where: 'node', backend: 'wasm', note: '', details: { threads: 1 } })).toBe(1);
   });
 });
