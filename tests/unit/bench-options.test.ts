@@ -1,6 +1,7 @@
 /**
- * The benchmark's command line (src/cli/bench-options.ts), the threads a row ran on, and --pytorch-isa: the environment
- * that holds PyTorch to AVX2 (src/cli/pytorch-isa.ts), checked on PyTorch itself.
+ * The benchmark's command line (src/cli/bench-options.ts), the threads a row ran on, and
+ * --pytorch-isa: the environment that holds PyTorch to AVX2 (src/cli/pytorch-isa.ts),
+ * checked on PyTorch itself.
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
