@@ -105,38 +105,33 @@ export interface ColumnAlgorithm {
 
 const pairGradients: ColumnAlgorithm['transformGradients'] = (kernels, e, bytes, q, tiles) => kernels.winogradGradientRows(e, bytes, q[0], q[1], q[2], q[3], tiles, 1);
 
-type PlaneCalls = Pick<ColumnAlgorithm, 'input' | 'output' | 'transformGradients'>;
-
 /**
- * The transforms' kernels with their planes written out: spread from an array (...planes),
- * each call took about 0.1 microseconds more, and a pass of a 16-channel layer at batch 16
- * makes some 300 of them.
+ * F(4, 3)'s and F(4, 5)'s kernels (./winograd-quad-kernels.ts), called with their planes
+ * written out: spread from an array (...planes), each call took about 0.1 microseconds more,
+ * and a pass of a 16-channel layer at batch 16 makes some 300 of them. A tap's [Ci, Co] is a
+ * multiple of 4 for the filter transforms (Co is: the columns' products take no padded outputs).
  */
-const QUAD_CALLS: Record<QuadTaps, PlaneCalls> = {
+const QUAD_KERNELS: Record<QuadTaps, Omit<ColumnAlgorithm, 'planes' | 'gradients'>> = {
   3: {
     input: (kernels, from, bytes, p, tiles) => kernels.quadInput3(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], tiles),
     output: (kernels, q, bytes, m, tiles, _, relu = false) => kernels.quadOutput3(q[0], q[1], q[2], q[3], q[4], q[5], bytes, m, 4 * bytes, tiles, relu ? 1 : 0),
     transformGradients: (kernels, e, bytes, q, tiles) => kernels.quadGradientColumns3(e, bytes, q[0], q[1], q[2], q[3], q[4], q[5], tiles),
+    filter: (kernels, _, from, size, to) => kernels.quadFilter3(4 * from, size, 4 * to),
+    transpose: (kernels, _, from, size, to) => kernels.quadFilterGradient3(4 * from, size, 4 * to),
   },
   5: {
     input: (kernels, from, bytes, p, tiles) => kernels.quadInput5(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], tiles),
     output: (kernels, q, bytes, m, tiles, _, relu = false) => kernels.quadOutput5(q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], bytes, m, 4 * bytes, tiles, relu ? 1 : 0),
     transformGradients: (kernels, e, bytes, q, tiles) => kernels.quadGradientColumns5(e, bytes, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], tiles),
+    filter: (kernels, _, from, size, to) => kernels.quadFilter5(4 * from, size, 4 * to),
+    transpose: (kernels, _, from, size, to) => kernels.quadFilterGradient5(4 * from, size, 4 * to),
   },
 };
 
-/** F(4, 3) or F(4, 5), by ./winograd-quad-kernels.ts: one run, which stores. */
+/** F(4, 3) or F(4, 5): one run, which stores. */
 function quadAlgorithm(taps: QuadTaps): ColumnAlgorithm {
   const planes = taps + 3;
-  const [filter, transpose] = taps === 3 ? (['quadFilter3', 'quadFilterGradient3'] as const) : (['quadFilter5', 'quadFilterGradient5'] as const);
-  return {
-    planes,
-    ...QUAD_CALLS[taps],
-    gradients: (e) => e.slice(0, planes),
-    // a tap's [Ci, Co] is a multiple of 4 here (Co is: the columns' products take no padded outputs)
-    filter: (kernels, _, from, size, to) => kernels[filter](4 * from, size, 4 * to),
-    transpose: (kernels, _, from, size, to) => kernels[transpose](4 * from, size, 4 * to),
-  };
+  return { planes, ...QUAD_KERNELS[taps], gradients: (e) => e.slice(0, planes) };
 }
 
 /** F(4, 3) and F(4, 5), by tap count: along the columns here, and along the rows (./winograd-quad-rows.ts). */
