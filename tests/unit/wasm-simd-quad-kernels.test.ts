@@ -4,21 +4,28 @@
  * column's vector its own channel, the chain B^T d, G g, their product lane by lane, and A^T M
  * against the correlation summed in float64; and backwards, A e and G^T against the filter
  * gradient. The filter transforms alone, G g and G^T P, are each sum in float64 rounded once,
- * to the bit. The convolution tests check the same through whole passes.
+ * to the bit. Each with and without relaxed SIMD's fused multiply-add, which the transforms
+ * use where a sum takes a scaled term. The convolution tests check the same through whole passes.
  */
 import { describe, expect, it } from 'vitest';
-import { instantiateKernels } from '../../src/core/wasm-simd/kernels';
+import { allowRelaxedSimd } from '../../src/cli/node-backend';
+import { hasRelaxedSimd, instantiateKernels } from '../../src/core/wasm-simd/kernels';
 import { QUAD_G } from '../../src/core/wasm-simd/winograd-filters';
 import { float32Bits, seededValues } from './wasm-simd-helpers';
 
 const LANES = 4;
 const TILES = 5;
 
-describe.each([3, 5] as const)('F(4, %i) along one row', (taps) => {
+// Node 20 has relaxed SIMD behind a flag
+allowRelaxedSimd();
+const variants = [false, true].filter((fused) => !fused || hasRelaxedSimd());
+const cases = ([3, 5] as const).flatMap((taps) => variants.map((fused) => [taps, fused] as const));
+
+describe.each(cases)('F(4, %i) along one row (fused multiply-add: %s)', (taps, fused) => {
   const planes = taps + 3;
   const columns = 4 * TILES + taps - 1;
   const memory = new WebAssembly.Memory({ initial: 1 });
-  const kernels = instantiateKernels(memory, false);
+  const kernels = instantiateKernels(memory, fused);
   const heap = new Float32Array(memory.buffer);
   // float indices: the columns d, the filter g, and room for planes, products, outputs
   const [d, g, u, v, m, y] = [0, 256, 512, 1024, 2048, 3072];
@@ -30,6 +37,7 @@ describe.each([3, 5] as const)('F(4, %i) along one row', (taps) => {
   const close = (ours: number, exact: number, scale: number) => expect(Math.abs(ours - exact)).toBeLessThan(2e-6 * scale);
 
   it('gives each lane its correlation: y[4t + i] = sum over k of d[4t + i + k] g[k]', () => {
+    expect(variants).toContain(true); // the flag above must make the fused variant testable
     kernels[taps === 3 ? 'quadInput3' : 'quadInput5'](d * 4, vectorBytes, ...Array.from({ length: planes }, (_, p) => at(v, p)), TILES);
     kernels[taps === 3 ? 'quadFilter3' : 'quadFilter5'](g * 4, LANES, u * 4);
     // M_p = V_p U_p, lane by lane (a product over one channel)

@@ -6,19 +6,27 @@
  * F(2, 3) and F(2, 2) side by side take 14 (five) (A. Lavin and S. Gray, "Fast Algorithms for
  * Convolutional Neural Networks", CVPR 2016, https://arxiv.org/abs/1509.09308). Their points
  * are 0, 1, -1, 2, -2 (and for five taps 1/2, -1/2) and infinity (Cook-Toom);
- * Y = A^T [(G g) . (B^T d)], B^T's rows scaled so that they hold small integers, G's
- * (./winograd-filters.ts's QUAD_G, applied by quadFilterTransform below) the other way:
- *   F(4, 3), B^T d:  V0 = 4 d0 - 5 d2 + d4,  V5 = 4 d1 - 5 d3 + d5,
- *           V1, V2 = a +- b,  a = 4 d2 - d4,  b = 4 d1 - d3,
- *           V3, V4 = a +- b,  a = d4 - d2,    b = 2 (d3 - d1)                        (quadInput3)
- *   F(4, 5), B^T d:  V0 = 4 (d0 - d6) + 21 (d4 - d2),  V7 = 4 (d7 - d1) + 21 (d3 - d5),
- *           V1, V2 = a +- b,  a = 17 d4 - 4 (d2 + d6),  b = 17 d3 - 4 (d1 + d5),
- *           V3, V4 = a +- b,  a = d2 + 4 d6 - 5 d4,     b = 2 (d1 + 4 d5 - 5 d3),
- *           V5, V6 = a +- b,  a = 2 (4 d2 + d6 - 5 d4), b = 4 d1 + d5 - 5 d3         (quadInput5)
+ * Y = A^T [(G g) . (B^T d)]. B^T's rows are scaled (by 1/4, or -1) so that each takes as few
+ * instructions as it can, y + c x being one (a fused multiply-add, with relaxed SIMD), and
+ * G's rows (./winograd-filters.ts's QUAD_G, applied by quadFilterTransform below) the other
+ * way, so each product V_i U_i is the same:
+ *   F(4, 3), B^T d:  V0 = (d4 + 4 d0) - 5 d2,  V5 = (d5 + 4 d1) - 5 d3,
+ *           V1, V2 = a +- b,  a = d2 - d4 / 4,  b = d1 - d3 / 4,
+ *           V3, V4 = a +- 2 b,  a = d4 - d2,  b = d3 - d1                              (quadInput3)
+ *   F(4, 5), B^T d:  V0 = (d0 - d6) + 21/4 (d4 - d2),  V7 = (d7 - d1) + 21/4 (d3 - d5),
+ *           V1, V2 = a +- b,  a = (d2 + d6) - 17/4 d4,  b = (d1 + d5) - 17/4 d3,
+ *           V3, V4 = a +- 2 b,  a = (d2 + 4 d6) - 5 d4,  b = (d1 + 4 d5) - 5 d3,
+ *           V5, V6 = b +- 2 a,  a = (d6 + 4 d2) - 5 d4,  b = (d5 + 4 d1) - 5 d3           (quadInput5)
  *   A^T M, with s_i = M_i + M_i+1 and t_i = M_i - M_i+1 (i = 1, 3, and for five taps 5), and
  *   the last product M_last (M5 or M7):
  *           y0 = M0 + s1 + s3 (+ s5),  y1 = t1 + 2 t3 (+ t5 / 2),
  *           y2 = s1 + 4 s3 (+ s5 / 4),  y3 = t1 + 8 t3 (+ t5 / 8) + M_last            (quadOutput)
+ * With relaxed SIMD F(4, 5)'s B^T d takes 24 vector operations a column, not the 48 of its
+ * textbook form, F(4, 3)'s 12, not 19, and A^T M 16 and 10, not 22 and 13 (without it, each
+ * fused one is a product and a sum: 38, 19, 22, 13). The transforms take a third of a
+ * 16-channel layer's pass, and they are bound by instructions, not memory (as fast on columns
+ * that fit the first-level cache as on those that do not): with the fused operations a 5x5
+ * layer's passes took 0.91-0.97x the time, a 3x3 layer's 0.98-1.0x (in one process, by turns).
  * The filter gradient goes the other way (its transpose): with the output gradient's columns
  * e0..e3 of a tile, E = A e (quadGradientColumns), the sums P_i = V_i^T E_i, and dW = G^T P.
  * Unlike F(2, 3)'s, an output's sum passes through columns beyond its window (y0 takes every
@@ -34,25 +42,84 @@ import { FunctionWriter } from './encoder';
 import { QUAD_G } from './winograd-filters';
 import { overOutputRows, overTileRows } from './winograd-kernels';
 
-/** A term of a linear combination: a coefficient and the vector local it multiplies. */
-type Term = [number, number];
+/**
+ * A linear combination of v128 locals: a local, the sum or difference of two combinations,
+ * c x, or y + c x and y - c x, which with relaxed SIMD are one fused multiply-add each.
+ */
+type Linear = number | { sum: [Linear, Linear] } | { difference: [Linear, Linear] } | { y?: Linear; c: number; x: Linear; minus?: boolean };
+
+const sum = (a: Linear, b: Linear): Linear => ({ sum: [a, b] });
+const difference = (a: Linear, b: Linear): Linear => ({ difference: [a, b] });
+/** c x */
+const times = (c: number, x: Linear): Linear => ({ c, x });
+/** y + c x */
+const plusTimes = (y: Linear, c: number, x: Linear): Linear => ({ y, c, x });
+/** y - c x */
+const minusTimes = (y: Linear, c: number, x: Linear): Linear => ({ y, c, x, minus: true });
 
 /**
- * Pushes the sum of `terms` (the first with a positive coefficient) onto the stack, each
- * coefficient other than 1 multiplying through a splatted constant, held in a local made once.
+ * Writes combinations onto the stack of `f`: y +- c x as f32x4.relaxed_madd (x c + y) or
+ * relaxed_nmadd (-(x c) + y) if `fused`, else a product and a sum; each constant other than 1
+ * a splatted local, set before the kernel's loops. (V8 rebuilds such a splat at each use in
+ * the loop, two to four instructions; read from a v128 global instead, the kernels ran no
+ * faster.)
  */
-function combination(f: FunctionWriter, constants: Map<number, number>, terms: Term[]): void {
-  const scaled = ([coefficient, local]: Term) => {
-    f.get(local);
-    const magnitude = Math.abs(coefficient);
-    if (magnitude === 1) return;
-    if (!constants.has(magnitude)) throw new Error(`no constant ${magnitude}`);
-    f.get(constants.get(magnitude) as number).simd('f32x4.mul');
-  };
-  scaled(terms[0]);
-  for (const term of terms.slice(1)) {
-    scaled(term);
-    f.simd(term[0] > 0 ? 'f32x4.add' : 'f32x4.sub');
+class CombinationWriter {
+  private readonly constants: Map<number, number>;
+
+  constructor(
+    private readonly f: FunctionWriter,
+    private readonly fused: boolean,
+    values: number[],
+  ) {
+    this.constants = new Map(
+      values.map((value) => {
+        const local = f.local('v128');
+        f.f32(value).simd('f32x4.splat').set(local);
+        return [value, local];
+      }),
+    );
+  }
+
+  push(e: Linear): void {
+    const f = this.f;
+    if (typeof e === 'number') f.get(e);
+    else if ('sum' in e) this.binary(e.sum, 'f32x4.add');
+    else if ('difference' in e) this.binary(e.difference, 'f32x4.sub');
+    else if (e.y === undefined) this.scaled(e.c, e.x);
+    else if (e.c === 1) this.binary([e.y, e.x], e.minus ? 'f32x4.sub' : 'f32x4.add');
+    else if (this.fused) {
+      this.push(e.x);
+      f.get(this.constant(e.c));
+      this.push(e.y);
+      f.simd(e.minus ? 'f32x4.relaxed_nmadd' : 'f32x4.relaxed_madd');
+    } else {
+      this.push(e.y);
+      this.scaled(e.c, e.x);
+      f.simd(e.minus ? 'f32x4.sub' : 'f32x4.add');
+    }
+  }
+
+  set(local: number, e: Linear): void {
+    this.push(e);
+    this.f.set(local);
+  }
+
+  private binary([a, b]: [Linear, Linear], op: 'f32x4.add' | 'f32x4.sub'): void {
+    this.push(a);
+    this.push(b);
+    this.f.simd(op);
+  }
+
+  private scaled(c: number, x: Linear): void {
+    this.push(x);
+    if (c !== 1) this.f.get(this.constant(c)).simd('f32x4.mul');
+  }
+
+  private constant(value: number): number {
+    const local = this.constants.get(value);
+    if (local === undefined) throw new Error(`no constant ${value} in ${this.f.name}`);
+    return local;
   }
 }
 
@@ -62,69 +129,71 @@ function loadColumns(f: FunctionWriter, from: string, locals: number[]): void {
   for (const local of locals.slice(1)) f.get('pointer').get('rowBytes').op('i32.add').tee('pointer').memory('v128.load').set(local);
 }
 
-/** A v128 local per constant, splatted before the kernel's loops. */
-function splattedConstants(f: FunctionWriter, values: number[]): Map<number, number> {
-  return new Map(
-    values.map((value) => {
-      const local = f.local('v128');
-      f.f32(value).simd('f32x4.splat').set(local);
-      return [value, local];
-    }),
-  );
-}
-
 /** The filter rows these kernels take: three taps (F(4, 3)) or five (F(4, 5)). */
 export type QuadTaps = 3 | 5;
 
-/** V_i + offset = the value `body` pushes. */
-function storePlane(f: FunctionWriter, i: number, body: () => void): void {
-  f.get(`v${i}`).get('offset').op('i32.add');
-  body();
-  f.memory('v128.store');
-}
-
-/** V_i, V_i+1 = a + b, a - b, each of a and b a combination (times `scale`, a constant's value, if not 1). */
-function planePair(f: FunctionWriter, constants: Map<number, number>, locals: [number, number], i: number, [aTerms, aScale]: [Term[], number], [bTerms, bScale]: [Term[], number]): void {
-  const [a, b] = locals;
-  for (const [local, terms, scale] of [[a, aTerms, aScale], [b, bTerms, bScale]] as const) {
-    combination(f, constants, terms);
-    if (scale !== 1) f.get(constants.get(scale) as number).simd('f32x4.mul');
-    f.set(local);
-  }
-  storePlane(f, i, () => f.get(a).get(b).simd('f32x4.add'));
-  storePlane(f, i + 1, () => f.get(a).get(b).simd('f32x4.sub'));
+/**
+ * How a transform kernel stores its planes V_i (or E_i): V_i + offset = a combination; and
+ * pairs of them, V_i, V_i+1 = a +- b, or y +- c x (two fused multiply-adds, or c x once and
+ * a sum and a difference), each operand put in a local first.
+ */
+function planeStores(f: FunctionWriter, w: CombinationWriter, fused: boolean) {
+  const [a, b, product] = [f.local('v128', 'a'), f.local('v128', 'b'), f.local('v128', 'product')];
+  const store = (i: number, e: Linear) => {
+    f.get(`v${i}`).get('offset').op('i32.add');
+    w.push(e);
+    f.memory('v128.store');
+  };
+  return {
+    store,
+    /** V_i, V_i+1 = a + b, a - b */
+    sumPair(i: number, ea: Linear, eb: Linear): void {
+      w.set(a, ea);
+      w.set(b, eb);
+      store(i, sum(a, b));
+      store(i + 1, difference(a, b));
+    },
+    /** V_i, V_i+1 = y + c x, y - c x */
+    aroundPair(i: number, ey: Linear, c: number, ex: Linear): void {
+      w.set(a, ey);
+      w.set(b, ex);
+      if (!fused) w.set(product, times(c, b));
+      store(i, fused ? plusTimes(a, c, b) : sum(a, product));
+      store(i + 1, fused ? minusTimes(a, c, b) : difference(a, product));
+    },
+  };
 }
 
 /**
  * For `tiles` tiles t, the columns d_j = image + (4t + j) rowBytes (j < taps + 3) into
  * V_i + t rowBytes: B^T d above. rowBytes (a column's channels) a multiple of 16.
  */
-export function quadInput(taps: QuadTaps): FunctionWriter {
+export function quadInput(taps: QuadTaps, fused: boolean): FunctionWriter {
   const planes = taps + 3;
   const f = new FunctionWriter(`quadInput${taps}`, ['image', 'rowBytes', ...Array.from({ length: planes }, (_, i) => `v${i}`), 'tiles']);
   for (const local of ['at', 'end', 'offset', 'pointer']) f.local('i32', local);
   const d = Array.from({ length: planes }, (_, j) => f.local('v128', `d${j}`));
-  const locals: [number, number] = [f.local('v128', 'a'), f.local('v128', 'b')];
-  const constants = splattedConstants(f, taps === 3 ? [2, 4, 5] : [2, 4, 5, 17, 21]);
-  const pair = (i: number, a: [Term[], number], b: [Term[], number]) => planePair(f, constants, locals, i, a, b);
-  const combined = (i: number, terms: Term[]) => storePlane(f, i, () => combination(f, constants, terms));
+  const w = new CombinationWriter(f, fused, taps === 3 ? [0.25, 2, 4, 5] : [2, 4, 4.25, 5, 5.25]);
+  const { store, sumPair, aroundPair } = planeStores(f, w, fused);
   overTileRows(
     f,
     'image',
     () => {
       loadColumns(f, 'at', d);
       if (taps === 3) {
-        combined(0, [[4, d[0]], [-5, d[2]], [1, d[4]]]);
-        pair(1, [[[4, d[2]], [-1, d[4]]], 1], [[[4, d[1]], [-1, d[3]]], 1]);
-        pair(3, [[[1, d[4]], [-1, d[2]]], 1], [[[1, d[3]], [-1, d[1]]], 2]);
-        combined(5, [[4, d[1]], [-5, d[3]], [1, d[5]]]);
+        store(0, minusTimes(plusTimes(d[4], 4, d[0]), 5, d[2]));
+        sumPair(1, minusTimes(d[2], 0.25, d[4]), minusTimes(d[1], 0.25, d[3]));
+        aroundPair(3, difference(d[4], d[2]), 2, difference(d[3], d[1]));
+        store(5, minusTimes(plusTimes(d[5], 4, d[1]), 5, d[3]));
         return;
       }
-      combined(0, [[4, d[0]], [-4, d[6]], [21, d[4]], [-21, d[2]]]);
-      pair(1, [[[17, d[4]], [-4, d[2]], [-4, d[6]]], 1], [[[17, d[3]], [-4, d[1]], [-4, d[5]]], 1]);
-      pair(3, [[[1, d[2]], [4, d[6]], [-5, d[4]]], 1], [[[1, d[1]], [4, d[5]], [-5, d[3]]], 2]);
-      pair(5, [[[4, d[2]], [1, d[6]], [-5, d[4]]], 2], [[[4, d[1]], [1, d[5]], [-5, d[3]]], 1]);
-      combined(7, [[4, d[7]], [-4, d[1]], [21, d[3]], [-21, d[5]]]);
+      // (y + 4 x) - 5 z: the shape of V3..V6's halves
+      const fourFive = (y: number, x: number, z: number) => minusTimes(plusTimes(d[y], 4, d[x]), 5, d[z]);
+      store(0, plusTimes(difference(d[0], d[6]), 5.25, difference(d[4], d[2])));
+      sumPair(1, minusTimes(sum(d[2], d[6]), 4.25, d[4]), minusTimes(sum(d[1], d[5]), 4.25, d[3]));
+      aroundPair(3, fourFive(2, 6, 4), 2, fourFive(1, 5, 3));
+      aroundPair(5, fourFive(5, 1, 3), 2, fourFive(6, 2, 4));
+      store(7, plusTimes(difference(d[7], d[1]), 5.25, difference(d[3], d[5])));
     },
     4,
   );
@@ -136,37 +205,36 @@ export function quadInput(taps: QuadTaps): FunctionWriter {
  * (or, along the rows, the row) at out + t outStride + j rowBytes (j = 0..3), each max(0, .)
  * if relu.
  */
-export function quadOutput(taps: QuadTaps): FunctionWriter {
+export function quadOutput(taps: QuadTaps, fused: boolean): FunctionWriter {
   const planes = taps + 3;
   const f = new FunctionWriter(`quadOutput${taps}`, [...Array.from({ length: planes }, (_, i) => `m${i}`), 'rowBytes', 'out', 'outStride', 'tiles', 'relu']);
   for (const local of ['offset', 'end', 'row', 'pointer']) f.local('i32', local);
   const m = Array.from({ length: planes }, (_, i) => f.local('v128', `product${i}`));
   // s_i, t_i for the pairs of points +-1, +-2 (and +-1/2)
   const pairs = [1, 3, 5].slice(0, taps === 3 ? 2 : 3).map((i) => ({ i, s: f.local('v128', `s${i}`), t: f.local('v128', `t${i}`) }));
-  const constants = splattedConstants(f, [2, 4, 8, 0.5, 0.25, 0.125]);
+  const w = new CombinationWriter(f, fused, [2, 4, 8, 0.5, 0.25, 0.125]);
   const y = f.local('v128', 'y');
   // y_j one column after y_j-1
-  const store = (j: number, terms: Term[]) => {
+  const store = (j: number, e: Linear) => {
     if (j === 0) f.get('row').tee('pointer');
     else f.get('pointer').get('rowBytes').op('i32.add').tee('pointer');
-    combination(f, constants, terms);
-    f.set(y);
+    w.set(y, e);
     f.get('relu').when(() => f.get(y).zeroVector().simd('f32x4.max').set(y));
     f.get(y).memory('v128.store');
   };
-  // y_j = sum over the pairs of (point^j) (s or t), point 1, 2, 1/2
-  const weights = [1, 2, 0.5];
+  // y_j = the sum over the pairs of point^j (s or t), the points 1, 2, 1/2
+  const points = [1, 2, 0.5];
   overOutputRows(f, () => {
     m.forEach((local, i) => f.get(`m${i}`).get('offset').op('i32.add').memory('v128.load').set(local));
     for (const { i, s, t } of pairs) {
-      f.get(m[i]).get(m[i + 1]).simd('f32x4.add').set(s);
-      f.get(m[i]).get(m[i + 1]).simd('f32x4.sub').set(t);
+      w.set(s, sum(m[i], m[i + 1]));
+      w.set(t, difference(m[i], m[i + 1]));
     }
     for (let j = 0; j < 4; j++) {
-      const terms: Term[] = pairs.map(({ s, t }, k) => [weights[k] ** j, j % 2 === 0 ? s : t]);
-      if (j === 0) terms.unshift([1, m[0]]);
-      if (j === 3) terms.push([1, m[planes - 1]]);
-      store(j, terms);
+      const [first, ...others] = pairs.map(({ s, t }) => (j % 2 === 0 ? s : t));
+      let e = others.reduce<Linear>((total, st, k) => plusTimes(total, points[k + 1] ** j, st), j === 0 ? sum(m[0], first) : first);
+      if (j === 3) e = sum(e, m[planes - 1]);
+      store(j, e);
     }
   });
   return f;
@@ -178,24 +246,23 @@ export function quadOutput(taps: QuadTaps): FunctionWriter {
  *   E0 = e0,  E1, E2 = (e0 + e2) +- (e1 + e3),  E3, E4 = (e0 + 4 e2) +- (2 e1 + 8 e3),
  *   (E5, E6 = (e0 + e2 / 4) +- (e1 / 2 + e3 / 8)),  E_last = e3.
  */
-export function quadGradientColumns(taps: QuadTaps): FunctionWriter {
+export function quadGradientColumns(taps: QuadTaps, fused: boolean): FunctionWriter {
   const planes = taps + 3;
   const f = new FunctionWriter(`quadGradientColumns${taps}`, ['dy', 'rowBytes', ...Array.from({ length: planes }, (_, i) => `v${i}`), 'tiles']);
   for (const local of ['at', 'end', 'offset', 'pointer']) f.local('i32', local);
   const e = Array.from({ length: 4 }, (_, j) => f.local('v128', `gradient${j}`));
-  const locals: [number, number] = [f.local('v128', 'a'), f.local('v128', 'b')];
-  const constants = splattedConstants(f, [2, 4, 8, 0.5, 0.25, 0.125]);
-  const pair = (i: number, a: Term[], b: Term[]) => planePair(f, constants, locals, i, [a, 1], [b, 1]);
+  const w = new CombinationWriter(f, fused, [2, 4, 8, 0.5, 0.25, 0.125]);
+  const { store, sumPair } = planeStores(f, w, fused);
   overTileRows(
     f,
     'dy',
     () => {
       loadColumns(f, 'at', e);
-      storePlane(f, 0, () => f.get(e[0]));
-      pair(1, [[1, e[0]], [1, e[2]]], [[1, e[1]], [1, e[3]]]);
-      pair(3, [[1, e[0]], [4, e[2]]], [[2, e[1]], [8, e[3]]]);
-      if (taps === 5) pair(5, [[1, e[0]], [0.25, e[2]]], [[0.5, e[1]], [0.125, e[3]]]);
-      storePlane(f, planes - 1, () => f.get(e[3]));
+      store(0, e[0]);
+      sumPair(1, sum(e[0], e[2]), sum(e[1], e[3]));
+      sumPair(3, plusTimes(e[0], 4, e[2]), plusTimes(times(2, e[1]), 8, e[3]));
+      if (taps === 5) sumPair(5, plusTimes(e[0], 0.25, e[2]), plusTimes(times(0.5, e[1]), 0.125, e[3]));
+      store(planes - 1, e[3]);
     },
     4,
   );
