@@ -4,10 +4,12 @@
  * inputs, batches of 16 and 128, stride 1, 'same' padding. For each layer, the three passes a
  * training step takes (forward, input gradient, filter gradient), each the best of three
  * rounds; the whole grid is timed `--rounds` times, ours and PyTorch's in turn, and each
- * side's fastest kept, so that a machine whose load drifts weighs on both. A model's step
- * (npm run bench) adds what lies around its layers; this is the layers alone.
+ * side's fastest kept, so that a machine whose load drifts weighs on both: three rounds by
+ * default, since on a shared 2-core host two read one row 1.65x where the sittings before and
+ * after read it 1.18x and 1.25x (our side slow in both rounds, the host loaded for a minute).
+ * A model's step (npm run bench) adds what lies around its layers; this is the layers alone.
  *
- *   npm run bench:layers [-- --rounds 2] [--pytorch-isa avx2]
+ *   npm run bench:layers [-- --rounds 3] [--pytorch-isa avx2]
  */
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from './args';
@@ -28,7 +30,7 @@ const LEAST_FLOPS = 1.5e9;
 const passFlops = ({ batch, size, channels, kernel }: LayerShape) => 2 * batch * size * size * channels * channels * kernel * kernel;
 
 function parseOptions(argv: string[]): { rounds: number; isa?: PyTorchIsa } {
-  const options: { rounds: number; isa?: PyTorchIsa } = { rounds: 2 };
+  const options: { rounds: number; isa?: PyTorchIsa } = { rounds: 3 };
   for (let i = 0; i < argv.length; i += 1) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--rounds' && Number.isInteger(Number(value)) && Number(value) >= 1) options.rounds = Number(value);
