@@ -249,6 +249,10 @@ const CASES: Case[] = [
   { x: [3, 9, 9, 1], filter: [5, 5, 1, 4], stride: 2, pad: 'valid', narrow: 1 },
   { x: [2, 5, 5, 8], filter: [1, 1, 8, 3], stride: 1, pad: 'valid' }, // pointwise, three outputs
   { x: [2, 6, 6, 5], filter: [3, 3, 5, 1], stride: 1, pad: 1 }, // one output channel
+  // one to three outputs from runs of sixteen numbers and more (a GAN's last layer), and their remainders
+  { x: [2, 7, 7, 32], filter: [3, 3, 32, 1], stride: 1, pad: 'same' },
+  { x: [1, 6, 5, 7], filter: [3, 3, 7, 2], stride: 1, pad: 1 },
+  { x: [2, 5, 6, 20], filter: [3, 2, 20, 3], stride: 1, pad: 'valid' },
   { x: [2, 10, 10, 6], filter: [4, 4, 6, 12], stride: [2, 1], pad: 'same', borders: [3, 0] }, // dX's 6 channels: col2im
   // five rows as 3 + 2, each run's pass over the same output (its windows two rows up, then one below); many chunks
   { x: [3, 19, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2], quads: true },
