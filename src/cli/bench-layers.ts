@@ -3,13 +3,13 @@
  * one thread each: 3x3 and 5x5 filters, 16 and 64 channels in and out, 28 x 28 and 32 x 32
  * inputs, batches of 16 and 128, stride 1, 'same' padding. For each layer, the three passes a
  * training step takes (forward, input gradient, filter gradient), each the best of three
- * rounds; the whole grid is timed `--rounds` times, ours and PyTorch's in turn, and each
- * side's fastest kept, so that a machine whose load drifts weighs on both: three rounds by
+ * timings; the whole grid is timed `--rounds` times, ours and PyTorch's in turn, and each
+ * side's fastest kept, so that a machine whose load drifts weighs on both: three times by
  * default, since on a shared 2-core host two read one row 1.65x where the sittings before and
  * after read it 1.18x and 1.25x (our side slow in both rounds, the host loaded for a minute).
  * A model's step (npm run bench) adds what lies around its layers; this is the layers alone.
  *
- *   npm run bench:layers [-- --rounds 3] [--pytorch-isa avx2]
+ *   npm run bench:layers [-- --rounds N] [--pytorch-isa avx2]
  */
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from './args';

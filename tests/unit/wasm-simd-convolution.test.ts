@@ -183,6 +183,34 @@ describe('the patch copies', () => {
     read(sumsAt, image.length).forEach((value, i) => expect(value, `image value ${i}`).toBeCloseTo(sums[i], 5));
   });
 
+  it.each(shapes.flatMap((g) => variants.map((fused) => ({ ...g, fused }))))('patchDot sums each patch times each of 1-3 filters, in runs of 16, 4 and 1, onto what the output held (%o)', (g) => {
+    const { kernels, place, read } = sandbox(g.fused);
+    const image = seededValues(g.batch * g.height * g.width * g.channels, 12);
+    const depth = g.filterH * g.filterW * g.channels;
+    const pixels = g.batch * g.outH * g.outW;
+    const n = 3;
+    // the filters transposed, [n, depth], and outputs that start from a bias
+    const filters = seededValues(n * depth, 13);
+    const start = seededValues(pixels * n, 14);
+    const [imageAt, filtersAt, outAt] = [place(image), place(filters), place(start)];
+    kernels.patchDot(imageAt, filtersAt, 0, pixels, g.height, g.width, g.channels, g.outH, g.outW, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft, outAt, n, depth * 4);
+    const out = read(outAt, pixels * n);
+    for (let p = 0; p < pixels; p++) {
+      const [b, oy, ox] = [Math.floor(p / (g.outH * g.outW)), Math.floor(p / g.outW) % g.outH, p % g.outW];
+      for (let o = 0; o < n; o++) {
+        let [sum, scale] = [start[p * n + o], Math.abs(start[p * n + o])];
+        for (let q = 0; q < depth; q++) {
+          const [fy, fx, c] = [Math.floor(q / (g.filterW * g.channels)), Math.floor(q / g.channels) % g.filterW, q % g.channels];
+          const [y, x] = [oy * g.strideH - g.padTop + fy, ox * g.strideW - g.padLeft + fx];
+          if (y < 0 || y >= g.height || x < 0 || x >= g.width) continue;
+          const term = image[((b * g.height + y) * g.width + x) * g.channels + c] * filters[o * depth + q];
+          [sum, scale] = [sum + term, scale + Math.abs(term)];
+        }
+        expect(Math.abs(out[p * n + o] - sum), `pixel ${p} filter ${o}`).toBeLessThan(1e-6 * scale);
+      }
+    }
+  });
+
   it.each([0, 1, 2, 3, 4, 5, 7])('gatherSums with %i terms: each image\'s pixels summed in order, float32 by float32, and nothing else written', (terms) => {
     const { kernels, place, placeWords, read } = sandbox(false);
     const [images, pixels, imageFloats] = [3, 5, 40];

@@ -191,10 +191,11 @@ export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array 
   return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), copyRuns(), padRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps, fused), quadOutput(taps, fused), quadGradientColumns(taps, fused), quadFilterTransform(taps, false), quadFilterTransform(taps, true)])], sharedMemory);
 }
 
-/** Can this engine run relaxed SIMD's fused multiply-add? */
+/** Can this engine run relaxed SIMD's fused multiply-adds (relaxed_madd and relaxed_nmadd, which the kernels use)? */
 export function hasRelaxedSimd(): boolean {
   const probe = new FunctionWriter('probe', []);
   probe.zeroVector().zeroVector().zeroVector().simd('f32x4.relaxed_madd').emit(0x1a); // drop
+  probe.zeroVector().zeroVector().zeroVector().simd('f32x4.relaxed_nmadd').emit(0x1a);
   return WebAssembly.validate(encodeModule([probe], false));
 }
 

@@ -65,9 +65,10 @@ export function transformPairFilter(heap: Float32Array, from: number, rowSize: n
 /**
  * G of F(4, 3) and F(4, 5) (./winograd-quad-kernels.ts): a filter row's three or five taps
  * into six or eight planes, at the points 0, 1, -1, 2, -2 (and 1/2, -1/2) and infinity, each
- * row scaled as B^T's is the other way: F(4, 3)'s V1 and V2 are a quarter of the textbook's,
- * F(4, 5)'s V0 and V7 a quarter, V1 and V2 minus a quarter, and V6 negated, so that each takes
- * fewer instructions; their U_i are four times, minus four times, and minus.
+ * row scaled as B^T's is the other way: against the integer rows B^T had before 2026-12-02,
+ * F(4, 3)'s V1 and V2 are a quarter, F(4, 5)'s V0 and V7 a quarter, V1 and V2 minus a
+ * quarter, and V6 negated, so that each takes fewer instructions; their U_i are four times,
+ * minus four times, and minus.
  */
 export const QUAD_G: Record<QuadTaps, number[][]> = {
   3: [

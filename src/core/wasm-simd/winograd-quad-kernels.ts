@@ -21,12 +21,13 @@
  *   the last product M_last (M5 or M7):
  *           y0 = M0 + s1 + s3 (+ s5),  y1 = t1 + 2 t3 (+ t5 / 2),
  *           y2 = s1 + 4 s3 (+ s5 / 4),  y3 = t1 + 8 t3 (+ t5 / 8) + M_last            (quadOutput)
- * With relaxed SIMD F(4, 5)'s B^T d takes 24 vector operations a column, not the 48 of its
- * textbook form, F(4, 3)'s 12, not 19, and A^T M 16 and 10, not 22 and 13 (without it, each
- * fused one is a product and a sum: 38, 19, 22, 13). The transforms take a third of a
- * 16-channel layer's pass, and they are bound by instructions, not memory (as fast on columns
- * that fit the first-level cache as on those that do not): with the fused operations a 5x5
- * layer's passes took 0.91-0.97x the time, a 3x3 layer's 0.98-1.0x (in one process, by turns).
+ * With relaxed SIMD F(4, 5)'s B^T d takes 24 vector operations a column, not the 48 of the
+ * integer rows it had before (2026-12-02), F(4, 3)'s 12, not 19, and A^T M 16 and 10, not 22
+ * and 13 (without it, each fused one is a product and a sum: 38, 19, 22, 13). The transforms
+ * take a third of a 16-channel layer's pass, and they are bound by instructions, not memory
+ * (as fast on columns that fit the first-level cache as on those that do not): with the fused
+ * operations a 16-channel 5x5 layer's passes took 0.91-0.97x the time, a 3x3 one's
+ * 0.98-1.0x (in one process, by turns).
  * The filter gradient goes the other way (its transpose): with the output gradient's columns
  * e0..e3 of a tile, E = A e (quadGradientColumns), the sums P_i = V_i^T E_i, and dW = G^T P.
  * Unlike F(2, 3)'s, an output's sum passes through columns beyond its window (y0 takes every
