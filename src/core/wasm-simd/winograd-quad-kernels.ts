@@ -70,7 +70,7 @@ class CombinationWriter {
 
   constructor(
     private readonly f: FunctionWriter,
-    private readonly fused: boolean,
+    readonly fused: boolean,
     values: number[],
   ) {
     this.constants = new Map(
@@ -138,7 +138,8 @@ export type QuadTaps = 3 | 5;
  * pairs of them, V_i, V_i+1 = a +- b, or y +- c x (two fused multiply-adds, or c x once and
  * a sum and a difference), each operand put in a local first.
  */
-function planeStores(f: FunctionWriter, w: CombinationWriter, fused: boolean) {
+function planeStores(f: FunctionWriter, w: CombinationWriter) {
+  const fused = w.fused;
   const [a, b, product] = [f.local('v128', 'a'), f.local('v128', 'b'), f.local('v128', 'product')];
   const store = (i: number, e: Linear) => {
     f.get(`v${i}`).get('offset').op('i32.add');
@@ -175,7 +176,7 @@ export function quadInput(taps: QuadTaps, fused: boolean): FunctionWriter {
   for (const local of ['at', 'end', 'offset', 'pointer']) f.local('i32', local);
   const d = Array.from({ length: planes }, (_, j) => f.local('v128', `d${j}`));
   const w = new CombinationWriter(f, fused, taps === 3 ? [0.25, 2, 4, 5] : [2, 4, 4.25, 5, 5.25]);
-  const { store, sumPair, aroundPair } = planeStores(f, w, fused);
+  const { store, sumPair, aroundPair } = planeStores(f, w);
   overTileRows(
     f,
     'image',
@@ -253,7 +254,7 @@ export function quadGradientColumns(taps: QuadTaps, fused: boolean): FunctionWri
   for (const local of ['at', 'end', 'offset', 'pointer']) f.local('i32', local);
   const e = Array.from({ length: 4 }, (_, j) => f.local('v128', `gradient${j}`));
   const w = new CombinationWriter(f, fused, [2, 4, 8, 0.5, 0.25, 0.125]);
-  const { store, sumPair } = planeStores(f, w, fused);
+  const { store, sumPair } = planeStores(f, w);
   overTileRows(
     f,
     'dy',
