@@ -19,7 +19,7 @@ import { useSimdKernels } from '../core/wasm-simd/register';
 import { useBorderClasses } from '../core/wasm-simd/strided';
 import { useWinograd } from '../core/wasm-simd/winograd';
 import { useQuadColumns, useWinogradColumns } from '../core/wasm-simd/winograd-columns';
-import { useQuadRows } from '../core/wasm-simd/winograd-quad-rows';
+import { useQuadRows, useRowsInPlace } from '../core/wasm-simd/winograd-quad-rows';
 
 /** Each shortcut's switch (on is the default). */
 const SWITCHES: Record<string, (on: boolean) => unknown> = {
@@ -29,6 +29,7 @@ const SWITCHES: Record<string, (on: boolean) => unknown> = {
   'winograd-columns': (on) => useWinogradColumns(on),
   'quad-columns': useQuadColumns,
   'quad-rows': useQuadRows,
+  'rows-in-place': useRowsInPlace,
   'border-classes': useBorderClasses,
 };
 

@@ -6,7 +6,7 @@ import type { ConvolutionGeometry } from '../../src/core/wasm-simd/convolution';
 import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
 import { convolveWithBias } from '../../src/core/models/conv-with-bias';
 import { useSimdKernels } from '../../src/core/wasm-simd/register';
-import { quadRows } from '../../src/core/wasm-simd/winograd-quad-rows';
+import { quadRows, useRowsInPlace } from '../../src/core/wasm-simd/winograd-quad-rows';
 import { seededValues } from './wasm-simd-helpers';
 
 /**
@@ -142,3 +142,45 @@ describe('F(4, 3) and F(4, 5) along both axes against sums in float64', () => {
     });
   });
 });
+
+describe('F(4, r) along the rows reading x in place', () => {
+  beforeAll(async () => {
+    await useNodeBackend('wasm');
+    useSimdKernels(true);
+  });
+
+  // 'same', explicit padding beyond what the windows need, and none: tiles at the top and bottom edges, and none
+  it.each([
+    [3, 'same', [2, 12, 12, 8]],
+    [5, 'same', [2, 16, 8, 4]],
+    [3, 2, [1, 6, 8, 4]],
+    [5, 'valid', [2, 12, 12, 4]],
+  ] as const)('F(4, %i), padding %s: the same numbers as from a padded copy of x, forward, input and filter gradients', async (taps, pad, shape) => {
+    const [batch, height, width, channels] = shape;
+    const x = tf.tensor4d(seededValues(batch * height * width * channels, 4), [...shape]);
+    const w = tf.tensor4d(seededValues(taps * taps * channels * 8, 5), [taps, taps, channels, 8]);
+    const attrs = { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] } as unknown as tf.NamedAttrMap;
+    const proto = SimdConvolutions.prototype as unknown as { quadRowForward: () => void; quadRowFilterGradient: () => void };
+    const spies = [vi.spyOn(proto, 'quadRowForward'), vi.spyOn(proto, 'quadRowFilterGradient')];
+    const passes = async () => {
+      const y = tf.engine().runKernel('Conv2D', { x, filter: w }, attrs) as tf.Tensor4D;
+      const dy = tf.tensor4d(seededValues(y.size, 6), y.shape);
+      const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const values = await Promise.all([y, dx, dw].map((t) => t.data() as Promise<Float32Array>));
+      tf.dispose([y, dy, dx, dw]);
+      return values;
+    };
+    useRowsInPlace(false);
+    const copied = await passes();
+    useRowsInPlace(true);
+    const inPlace = await passes();
+    // each case takes F(4, r) along the rows for the forward pass and the filter gradient at least
+    expect(spies[0].mock.calls.length).toBeGreaterThanOrEqual(2);
+    expect(spies[1].mock.calls.length).toBe(2);
+    spies.forEach((spy) => spy.mockRestore());
+    tf.dispose([x, w]);
+    inPlace.forEach((values, i) => expect(Array.from(values), ['y', 'dx', 'dw'][i]).toEqual(Array.from(copied[i])));
+  });
+});
+

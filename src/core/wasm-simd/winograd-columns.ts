@@ -111,16 +111,20 @@ const pairGradients: ColumnAlgorithm['transformGradients'] = (kernels, e, bytes,
  * and a pass of a 16-channel layer at batch 16 makes some 300 of them. A tap's [Ci, Co] is a
  * multiple of 4 for the filter transforms (Co is: the columns' products take no padded outputs).
  */
-const QUAD_KERNELS: Record<QuadTaps, Omit<ColumnAlgorithm, 'planes' | 'gradients'>> = {
+const QUAD_KERNELS: Record<QuadTaps, Omit<QuadAlgorithm, 'planes' | 'gradients'>> = {
   3: {
-    input: (kernels, from, bytes, p, tiles) => kernels.quadInput3(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], tiles),
+    input: (kernels, from, bytes, p, tiles) => kernels.quadInput3(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], tiles, bytes, 0, 0),
+    rowInput: (kernels, from, bytes, p, tiles, run) => kernels.quadInput3(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], tiles, run.bytes, run.before, run.after),
+    tileInput: (kernels, d, p, run) => kernels.quadInputTile3(d[0], d[1], d[2], d[3], d[4], d[5], p[0], p[1], p[2], p[3], p[4], p[5], run.bytes, run.before, run.after),
     output: (kernels, q, bytes, m, tiles, _, relu = false) => kernels.quadOutput3(q[0], q[1], q[2], q[3], q[4], q[5], bytes, m, 4 * bytes, tiles, relu ? 1 : 0),
     transformGradients: (kernels, e, bytes, q, tiles) => kernels.quadGradientColumns3(e, bytes, q[0], q[1], q[2], q[3], q[4], q[5], tiles),
     filter: (kernels, _, from, size, to) => kernels.quadFilter3(4 * from, size, 4 * to),
     transpose: (kernels, _, from, size, to) => kernels.quadFilterGradient3(4 * from, size, 4 * to),
   },
   5: {
-    input: (kernels, from, bytes, p, tiles) => kernels.quadInput5(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], tiles),
+    input: (kernels, from, bytes, p, tiles) => kernels.quadInput5(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], tiles, bytes, 0, 0),
+    rowInput: (kernels, from, bytes, p, tiles, run) => kernels.quadInput5(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], tiles, run.bytes, run.before, run.after),
+    tileInput: (kernels, d, p, run) => kernels.quadInputTile5(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], run.bytes, run.before, run.after),
     output: (kernels, q, bytes, m, tiles, _, relu = false) => kernels.quadOutput5(q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], bytes, m, 4 * bytes, tiles, relu ? 1 : 0),
     transformGradients: (kernels, e, bytes, q, tiles) => kernels.quadGradientColumns5(e, bytes, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], tiles),
     filter: (kernels, _, from, size, to) => kernels.quadFilter5(4 * from, size, 4 * to),
@@ -128,14 +132,32 @@ const QUAD_KERNELS: Record<QuadTaps, Omit<ColumnAlgorithm, 'planes' | 'gradients
   },
 };
 
+/**
+ * F(4, 3) and F(4, 5) also take whole rows of an image where they lie (./winograd-quad-rows.ts):
+ * `rowInput` transforms `run.bytes` of each row (rows `rowBytes` apart) into planes whose rows
+ * hold `run.before` bytes of zeros, the run's transform, and `run.after` bytes of zeros;
+ * `tileInput` the same for one tile whose rows lie anywhere (at `rows`).
+ */
+export interface QuadAlgorithm extends ColumnAlgorithm {
+  rowInput(kernels: WasmKernels, from: number, rowBytes: number, planes: number[], tiles: number, run: RowRun): void;
+  tileInput(kernels: WasmKernels, rows: number[], planes: number[], run: RowRun): void;
+}
+
+/** A row's bytes to transform, and the zeros before and after them in a plane's row (multiples of 16). */
+export interface RowRun {
+  bytes: number;
+  before: number;
+  after: number;
+}
+
 /** F(4, 3) or F(4, 5): one run, which stores. */
-function quadAlgorithm(taps: QuadTaps): ColumnAlgorithm {
+function quadAlgorithm(taps: QuadTaps): QuadAlgorithm {
   const planes = taps + 3;
   return { planes, ...QUAD_KERNELS[taps], gradients: (e) => e.slice(0, planes) };
 }
 
 /** F(4, 3) and F(4, 5), by tap count: along the columns here, and along the rows (./winograd-quad-rows.ts). */
-export const QUAD_ALGORITHMS: Record<QuadTaps, ColumnAlgorithm> = { 3: quadAlgorithm(3), 5: quadAlgorithm(5) };
+export const QUAD_ALGORITHMS: Record<QuadTaps, QuadAlgorithm> = { 3: quadAlgorithm(3), 5: quadAlgorithm(5) };
 
 const ALGORITHMS: Record<string, ColumnAlgorithm> = {
   'F(2, 2)': {

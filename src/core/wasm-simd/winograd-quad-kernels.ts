@@ -167,38 +167,91 @@ function planeStores(f: FunctionWriter, w: CombinationWriter) {
 }
 
 /**
- * For `tiles` tiles t, the columns d_j = image + (4t + j) rowBytes (j < taps + 3) into
- * V_i + t rowBytes: B^T d above. rowBytes (a column's channels) a multiple of 16.
+ * What quadInput and quadInputTile share: B^T d above, of one vector of each column d_j (in
+ * the v128 locals `d`), stored at V_i + offset; and `bytes` of zeros into every plane from
+ * offset on; and the walk along a run of runBytes, loading with `load` and stepping the locals
+ * at and offset.
  */
-export function quadInput(taps: QuadTaps, fused: boolean): FunctionWriter {
+function inputWriter(taps: QuadTaps, fused: boolean, name: string, params: string[]) {
   const planes = taps + 3;
-  const f = new FunctionWriter(`quadInput${taps}`, ['image', 'rowBytes', ...Array.from({ length: planes }, (_, i) => `v${i}`), 'tiles']);
+  const f = new FunctionWriter(name, params);
   for (const local of ['at', 'end', 'offset', 'pointer']) f.local('i32', local);
   const d = Array.from({ length: planes }, (_, j) => f.local('v128', `d${j}`));
   const w = new CombinationWriter(f, fused, taps === 3 ? [0.25, 2, 4, 5] : [2, 4, 4.25, 5, 5.25]);
   const { store, sumPair, aroundPair } = planeStores(f, w);
-  overTileRows(
-    f,
-    'image',
-    () => {
-      loadColumns(f, 'at', d);
-      if (taps === 3) {
-        store(0, minusTimes(plusTimes(d[4], 4, d[0]), 5, d[2]));
-        sumPair(1, minusTimes(d[2], 0.25, d[4]), minusTimes(d[1], 0.25, d[3]));
-        aroundPair(3, difference(d[4], d[2]), 2, difference(d[3], d[1]));
-        store(5, minusTimes(plusTimes(d[5], 4, d[1]), 5, d[3]));
-        return;
-      }
-      // (y + 4 x) - 5 z: the shape of V3..V6's halves
-      const fourFive = (y: number, x: number, z: number) => minusTimes(plusTimes(d[y], 4, d[x]), 5, d[z]);
-      store(0, plusTimes(difference(d[0], d[6]), 5.25, difference(d[4], d[2])));
-      sumPair(1, minusTimes(sum(d[2], d[6]), 4.25, d[4]), minusTimes(sum(d[1], d[5]), 4.25, d[3]));
-      aroundPair(3, fourFive(2, 6, 4), 2, fourFive(1, 5, 3));
-      aroundPair(5, fourFive(5, 1, 3), 2, fourFive(6, 2, 4));
-      store(7, plusTimes(difference(d[7], d[1]), 5.25, difference(d[3], d[5])));
-    },
-    4,
-  );
+  const transform = () => {
+    if (taps === 3) {
+      store(0, minusTimes(plusTimes(d[4], 4, d[0]), 5, d[2]));
+      sumPair(1, minusTimes(d[2], 0.25, d[4]), minusTimes(d[1], 0.25, d[3]));
+      aroundPair(3, difference(d[4], d[2]), 2, difference(d[3], d[1]));
+      store(5, minusTimes(plusTimes(d[5], 4, d[1]), 5, d[3]));
+      return;
+    }
+    // (y + 4 x) - 5 z: the shape of V3..V6's halves
+    const fourFive = (y: number, x: number, z: number) => minusTimes(plusTimes(d[y], 4, d[x]), 5, d[z]);
+    store(0, plusTimes(difference(d[0], d[6]), 5.25, difference(d[4], d[2])));
+    sumPair(1, minusTimes(sum(d[2], d[6]), 4.25, d[4]), minusTimes(sum(d[1], d[5]), 4.25, d[3]));
+    aroundPair(3, fourFive(2, 6, 4), 2, fourFive(1, 5, 3));
+    aroundPair(5, fourFive(5, 1, 3), 2, fourFive(6, 2, 4));
+    store(7, plusTimes(difference(d[7], d[1]), 5.25, difference(d[3], d[5])));
+  };
+  const zeros = (bytes: string) => {
+    f.get('offset').get(bytes).op('i32.add').set('end');
+    f.whileLoop(() => f.get('offset').get('end').op('i32.lt_u'), () => {
+      for (let i = 0; i < planes; i++) f.get(`v${i}`).get('offset').op('i32.add').zeroVector().memory('v128.store');
+      f.get('offset').i32(16).op('i32.add').set('offset');
+    });
+  };
+  /** zeros before, the run from at (set first) to end, zeros after */
+  const row = (load: () => void) => {
+    zeros('before');
+    f.get('at').get('runBytes').op('i32.add').set('end');
+    f.whileLoop(() => f.get('at').get('end').op('i32.lt_u'), () => {
+      load();
+      transform();
+      f.get('at').i32(16).op('i32.add').set('at');
+      f.get('offset').i32(16).op('i32.add').set('offset');
+    });
+    zeros('after');
+  };
+  return { f, d, row };
+}
+
+const planeNames = (planes: number, prefix: string) => Array.from({ length: planes }, (_, i) => `${prefix}${i}`);
+
+/**
+ * For `tiles` tiles t, the columns d_j = image + (4t + j) rowBytes (j < taps + 3), runBytes of
+ * each (a multiple of 16), into V_i + t planeBytes + before: B^T d above. V's row is
+ * planeBytes = before + runBytes + after long, the `before` and `after` bytes (multiples of 16)
+ * zeros: along the rows, a padded image's border columns, so that the transform reads an
+ * image's rows where they lie instead of a padded copy (./winograd-quad-rows.ts). Along the
+ * columns runBytes = rowBytes (a column's channels) and nothing before or after.
+ */
+export function quadInput(taps: QuadTaps, fused: boolean): FunctionWriter {
+  const { f, d, row } = inputWriter(taps, fused, `quadInput${taps}`, ['image', 'rowBytes', ...planeNames(taps + 3, 'v'), 'tiles', 'runBytes', 'before', 'after']);
+  f.i32(0).set('offset');
+  f.whileLoop(() => f.get('tiles'), () => {
+    f.get('image').set('at');
+    row(() => loadColumns(f, 'at', d));
+    // the next tile starts four rows down
+    f.get('image').get('rowBytes').i32(4).op('i32.mul').op('i32.add').set('image');
+    f.get('tiles').i32(1).op('i32.sub').set('tiles');
+  });
+  return f;
+}
+
+/**
+ * quadInput for one tile whose columns lie anywhere: d_j at row_j (j < taps + 3), runBytes of
+ * each, into V_i + before, with the zeros before and after. Along the rows, a tile at an
+ * image's top or bottom edge, its rows beyond the image a row of zeros (./winograd-quad-rows.ts).
+ */
+export function quadInputTile(taps: QuadTaps, fused: boolean): FunctionWriter {
+  const planes = taps + 3;
+  const { f, d, row } = inputWriter(taps, fused, `quadInputTile${taps}`, [...planeNames(planes, 'row'), ...planeNames(planes, 'v'), 'runBytes', 'before', 'after']);
+  f.i32(0).set('offset');
+  // `at` counts the run's bytes from each row's start
+  f.i32(0).set('at');
+  row(() => d.forEach((local, j) => f.get(`row${j}`).get('at').op('i32.add').memory('v128.load').set(local)));
   return f;
 }
 

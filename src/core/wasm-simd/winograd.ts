@@ -88,6 +88,11 @@ function winogradPlan(g: ConvolutionGeometry, rows: RowTiling) {
   return { tiles, height: rows.tile * tiles + rows.planes - rows.tile, width, tile };
 }
 
+/** A padded row's bytes in a pass tiled by `rows`: its width's pixels' channels. */
+export function winogradRowBytes(g: ConvolutionGeometry, rows: RowTiling): number {
+  return winogradPlan(g, rows).width * g.inChannels * 4;
+}
+
 /**
  * The column transform's planes over a transformed image V [tiles, width, Ci], as the one-row
  * geometry of a 1 x 1 filter: column tile (row r, tile j) at plane row r * width / tile + j,
@@ -115,20 +120,22 @@ export function nonzeroColumns(heap: Float32Array, from: number, columns: number
   return [first, end];
 }
 
-type WinogradSetup = ReturnType<WinogradConvolutions['winogradSetup']>;
+export type WinogradSetup = ReturnType<WinogradConvolutions['winogradSetup']>;
 
 /** The passes by Winograd's rows (F(2, 3), and F(2, 2) with or without a lone row), for ./convolution.ts's kernels. */
 export class WinogradConvolutions extends WinogradColumns {
   /**
-   * What both Winograd passes set up: the plan, x padded into scratch, the patch tables of
-   * the one-row products, and scratch for a filter's transformed rows (`filters`), an
-   * image's transformed input rows (`v`) and its products or transformed output gradients
+   * What both Winograd passes set up: the plan, x padded into scratch (`image`), the patch
+   * tables of the one-row products, and scratch for a filter's transformed rows (`filters`),
+   * an image's transformed input rows (`v`) and its products or transformed output gradients
    * (`m`), `rows.planes` of each. With the column transform (`columns`), also the filter
    * rows' column planes (or their gradients' sums), and an image row's input planes and
-   * products (or transformed output gradients), as many as a run's planes at most.
+   * products (or transformed output gradients), as many as a run's planes at most. Where the
+   * row transform reads x where it lies (`zeroRows` given: ./winograd-quad-rows.ts), `image`
+   * is no padded copy but that many rows of x's width, all zeros.
    * Addresses valid until the next pass takes `scratch`.
    */
-  protected winogradSetup(xAt: number, g: ConvolutionGeometry, pass: 'forward' | 'filter gradient', rows: RowTiling = ROW_PAIRS) {
+  protected winogradSetup(xAt: number, g: ConvolutionGeometry, pass: 'forward' | 'filter gradient', rows: RowTiling = ROW_PAIRS, zeroRows?: number) {
     const { tiles, height, width, tile } = winogradPlan(g, rows);
     const [channels, n] = [g.inChannels, g.outChannels];
     const [rowBytes, outRowBytes] = [width * channels * 4, g.outW * n * 4];
@@ -138,7 +145,7 @@ export class WinogradConvolutions extends WinogradColumns {
     const columnTiles = (tiles * width) / tile;
     const count = rows.planes;
     const [image, filters, columnFilters, ...regions] = this.scratch.regions([
-      g.batch * height * width * channels * 4, count * filterRow * 4, count * planesPerRow * channels * n * 4,
+      zeroRows === undefined ? g.batch * height * width * channels * 4 : zeroRows * g.width * channels * 4, count * filterRow * 4, count * planesPerRow * channels * n * 4,
       ...Array(count).fill(tiles * rowBytes), ...Array(count).fill(tiles * outRowBytes),
       ...Array(planeCount).fill(columnTiles * channels * 4), ...Array(planeCount).fill(tiles * outRowBytes / tile),
     ]);
@@ -148,7 +155,8 @@ export class WinogradConvolutions extends WinogradColumns {
       ...layout, filters: columnFilters, planes: regions.slice(2 * count, 2 * count + planeCount), products: regions.slice(2 * count + planeCount), tables: this.tables.tablesFor(planeGeometry(g, rows), () => this.words()),
       outputTiles: tiles * (g.outW / tile), transformed: ((tiles - 1) * width) / tile + g.outW / tile,
     };
-    this.padImage(xAt, image, g, height, width);
+    if (zeroRows === undefined) this.padImage(xAt, image, g, height, width);
+    else this.zero(image, zeroRows * g.width * channels);
     // tiles whose output rows all exist; a last part-tile makes one more
     const whole = Math.floor(g.outH / rows.tile);
     return { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v: regions.slice(0, count), m: regions.slice(count, 2 * count), tables, columns };
