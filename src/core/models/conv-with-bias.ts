@@ -90,13 +90,12 @@ function registerFusedConvGradient(): void {
       const { strides, pad, dataFormat, dilations, activation, dimRoundingMode, exactRows, lastRowApart, windowRows } = attrs as unknown as { strides: [number, number]; pad: Padding; dataFormat: string; dilations: [number, number]; activation: string; dimRoundingMode?: string; exactRows?: boolean; lastRowApart?: boolean; windowRows?: boolean };
       const dilated = Array.isArray(dilations) ? dilations.some((rate) => rate !== 1) : dilations !== 1;
       if (activation !== 'linear' || dataFormat !== 'NHWC' || dilated) throw new Error(`conv-with-bias: no gradient for FusedConv2D with ${activation}, ${dataFormat}, dilations ${dilations}`);
-      const convolution = { strides, pad, dataFormat, dimRoundingMode, exactRows, lastRowApart, windowRows };
       const gradient = dy as tf.Tensor4D;
       return {
         // dL/dx: the convolution's adjoint; dL/dW: x^T dy over every position; dL/db: dy summed over all but the channels
         // as the forward pass read it: a FusedConv2D run without the attribute took F(4, r) rows (../wasm-simd/register.ts)
         x: () => convolutionInputGradient(gradient, filter, x.shape, strides, pad, { exactRows, lastRowApart, windowRows: windowRows === true }),
-        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: gradient }, { ...convolution, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: gradient }, { strides, pad, dataFormat, dimRoundingMode, exactRows, lastRowApart, windowRows, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
         bias: () => tf.sum(gradient, [0, 1, 2]),
       };
     },

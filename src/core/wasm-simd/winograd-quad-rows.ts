@@ -80,6 +80,9 @@ function rowsInX(g: ConvolutionGeometry, planes: number) {
 
 type RowsInX = ReturnType<typeof rowsInX>;
 
+/** Each address `bytes` on. */
+const shifted = (addresses: number[], bytes: number) => addresses.map((at) => at + bytes);
+
 /** The quad-row passes, on winograd.ts's setup and row products. */
 export class QuadRowConvolutions extends TallWinogradConvolutions {
   /** The forward pass by F(4, r) along the rows (above), an image at a time: y [B, Ho, Wo, Co]. */
@@ -135,14 +138,13 @@ export class QuadRowConvolutions extends TallWinogradConvolutions {
     // else x padded into scratch (winogradSetup), image after image
     if (!inPlace) return algorithm.input(this.kernels, scratch + b * setup.height * rowBytes, rowBytes, v, setup.tiles);
     const image = xAt + b * height * xRowBytes;
-    const planesAt = (t: number) => v.map((plane) => plane + t * rowBytes);
-    if (end > first) algorithm.rowInput(this.kernels, image + (4 * first - padTop) * xRowBytes, xRowBytes, planesAt(first), end - first, run);
+    if (end > first) algorithm.rowInput(this.kernels, image + (4 * first - padTop) * xRowBytes, xRowBytes, shifted(v, first * rowBytes), end - first, run);
     for (const tile of edges) {
       const rowAt = Array.from({ length: planes }, (_, j) => {
         const row = 4 * tile - padTop + j;
         return row >= 0 && row < height ? image + row * xRowBytes : scratch;
       });
-      algorithm.tileInput(this.kernels, rowAt, planesAt(tile), run);
+      algorithm.tileInput(this.kernels, rowAt, shifted(v, tile * rowBytes), run);
     }
   }
 }

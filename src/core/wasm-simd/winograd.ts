@@ -88,6 +88,8 @@ function winogradPlan(g: ConvolutionGeometry, rows: RowTiling) {
   return { tiles, height: rows.tile * tiles + rows.planes - rows.tile, width, tile };
 }
 
+type WinogradPlan = ReturnType<typeof winogradPlan>;
+
 /** A padded row's bytes in a pass tiled by `rows`: its width's pixels' channels. */
 export function winogradRowBytes(g: ConvolutionGeometry, rows: RowTiling): number {
   return winogradPlan(g, rows).width * g.inChannels * 4;
@@ -99,14 +101,12 @@ export function winogradRowBytes(g: ConvolutionGeometry, rows: RowTiling): numbe
  * of which the first outW / tile of each row are outputs' (the rest straddle two rows and are
  * skipped).
  */
-function planeGeometry(g: ConvolutionGeometry, rows: RowTiling): ConvolutionGeometry {
-  const { tiles, width, tile } = winogradPlan(g, rows);
+function planeGeometry(g: ConvolutionGeometry, { tiles, width, tile }: WinogradPlan): ConvolutionGeometry {
   return { ...g, batch: tiles, height: 1, width: width / tile, outH: 1, outW: g.outW / tile, filterH: 1, filterW: 1, padTop: 0, padLeft: 0 };
 }
 
 /** The one-row convolution over a transformed image V [tiles, 1, width, channels]: its geometry, for the patch tables. */
-function rowGeometry(g: ConvolutionGeometry, rows: RowTiling): ConvolutionGeometry {
-  const { tiles, width } = winogradPlan(g, rows);
+function rowGeometry(g: ConvolutionGeometry, { tiles, width }: WinogradPlan): ConvolutionGeometry {
   return { ...g, batch: tiles, height: 1, width, outH: 1, filterH: 1, padTop: 0, padLeft: 0 };
 }
 
@@ -136,7 +136,8 @@ export class WinogradConvolutions extends WinogradColumns {
    * Addresses valid until the next pass takes `scratch`.
    */
   protected winogradSetup(xAt: number, g: ConvolutionGeometry, pass: 'forward' | 'filter gradient', rows: RowTiling = ROW_PAIRS, zeroRows?: number) {
-    const { tiles, height, width, tile } = winogradPlan(g, rows);
+    const plan = winogradPlan(g, rows);
+    const { tiles, height, width, tile } = plan;
     const [channels, n] = [g.inChannels, g.outChannels];
     const [rowBytes, outRowBytes] = [width * channels * 4, g.outW * n * 4];
     const filterRow = g.filterW * channels * n;
@@ -150,9 +151,11 @@ export class WinogradConvolutions extends WinogradColumns {
       ...Array(planeCount).fill(columnTiles * channels * 4), ...Array(planeCount).fill(tiles * outRowBytes / tile),
     ]);
     // after the allocations above, which may grow the heap
-    const tables = this.tables.tablesFor(rowGeometry(g, rows), () => this.words());
+    const tables = this.tables.tablesFor(rowGeometry(g, plan), () => this.words());
+    // (written out: in Node 20 a spread followed by new properties took some 8 microseconds a pass, Chromium 156 0.1)
     const columns: ColumnPlan | null = layout && {
-      ...layout, filters: columnFilters, planes: regions.slice(2 * count, 2 * count + planeCount), products: regions.slice(2 * count + planeCount), tables: this.tables.tablesFor(planeGeometry(g, rows), () => this.words()),
+      tile: layout.tile, spans: layout.spans, planesPerRow: layout.planesPerRow, planeCount: layout.planeCount,
+      filters: columnFilters, planes: regions.slice(2 * count, 2 * count + planeCount), products: regions.slice(2 * count + planeCount), tables: this.tables.tablesFor(planeGeometry(g, plan), () => this.words()),
       outputTiles: tiles * (g.outW / tile), transformed: ((tiles - 1) * width) / tile + g.outW / tile,
     };
     if (zeroRows === undefined) this.padImage(xAt, image, g, height, width);
