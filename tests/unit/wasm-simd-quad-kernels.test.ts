@@ -38,7 +38,7 @@ describe.each(cases)('F(4, %i) along one row (fused multiply-add: %s)', (taps, f
 
   it('gives each lane its correlation: y[4t + i] = sum over k of d[4t + i + k] g[k]', () => {
     expect(variants).toContain(true); // the flag above must make the fused variant testable
-    kernels[taps === 3 ? 'quadInput3' : 'quadInput5'](d * 4, vectorBytes, ...Array.from({ length: planes }, (_, p) => at(v, p)), TILES, vectorBytes, 0, 0);
+    kernels[taps === 3 ? 'quadInput3' : 'quadInput5'](d * 4, vectorBytes, ...Array.from({ length: planes }, (_, p) => at(v, p)), TILES);
     kernels[taps === 3 ? 'quadFilter3' : 'quadFilter5'](g * 4, LANES, u * 4);
     // M_p = V_p U_p, lane by lane (a product over one channel)
     for (let p = 0; p < planes; p++) for (let t = 0; t < TILES; t++) for (let lane = 0; lane < LANES; lane++) {
@@ -55,7 +55,7 @@ describe.each(cases)('F(4, %i) along one row (fused multiply-add: %s)', (taps, f
   it('gives each lane its filter gradient: dW[k] = sum over columns c of e[c] d[c + k]', () => {
     const [e, gradients, sums, dw] = [4096, 4352, 6144, 6400];
     heap.set(seededValues(4 * TILES * LANES, 13), e);
-    kernels[taps === 3 ? 'quadInput3' : 'quadInput5'](d * 4, vectorBytes, ...Array.from({ length: planes }, (_, p) => at(v, p)), TILES, vectorBytes, 0, 0);
+    kernels[taps === 3 ? 'quadInput3' : 'quadInput5'](d * 4, vectorBytes, ...Array.from({ length: planes }, (_, p) => at(v, p)), TILES);
     kernels[taps === 3 ? 'quadGradientColumns3' : 'quadGradientColumns5'](e * 4, vectorBytes, ...Array.from({ length: planes }, (_, p) => at(gradients, p)), TILES);
     // P_p = sum over tiles of V_p E_p, lane by lane
     for (let p = 0; p < planes; p++) for (let lane = 0; lane < LANES; lane++) {
@@ -77,23 +77,31 @@ describe.each(cases)('F(4, %i) along the rows, straight from an image (fused mul
   const memory = new WebAssembly.Memory({ initial: 1 });
   const kernels = instantiateKernels(memory, fused);
   const heap = new Float32Array(memory.buffer);
-  const input = taps === 3 ? 'quadInput3' : 'quadInput5';
-  // an image's rows of 3 vectors; a padded copy's rows of 1 zero vector, those 3, and 2 zero vectors
+  const [input, inputRows, inputTile] = taps === 3 ? (['quadInput3', 'quadInputRows3', 'quadInputTile3'] as const) : (['quadInput5', 'quadInputRows5', 'quadInputTile5'] as const);
+  // an image's rows of 4 vectors, of which the first 3 are transformed (the padding on the right
+  // narrower than the image's last column); a padded copy's rows of 1 zero vector, those 3, and 2 zero vectors
   const rows = 4 * TILES + taps - 1;
-  const [imageVectors, before, after] = [3, 1, 2];
-  const paddedVectors = before + imageVectors + after;
-  const [image, padded, ours, reference] = [0, 1024, 4096, 8192];
+  const [imageVectors, runVectors, before, after] = [4, 3, 1, 2];
+  const paddedVectors = before + runVectors + after;
+  const [image, padded, ours, reference, zeroRow] = [0, 1024, 4096, 8192, 12288];
   const planeFloats = TILES * paddedVectors * LANES;
   const planesAt = (base: number) => Array.from({ length: planes }, (_, p) => (base + p * planeFloats) * 4);
+  /** The padded copy (at `padded`) of `count` image rows from row `from` (rows above the image zeros): runVectors of each between the zero vectors. */
+  const padRows = (from: number, count: number) => {
+    heap.fill(0, padded, padded + count * paddedVectors * LANES);
+    for (let r = Math.max(0, -from); r < count; r++) {
+      const row = image + (from + r) * imageVectors * LANES;
+      heap.copyWithin(padded + (r * paddedVectors + before) * LANES, row, row + runVectors * LANES);
+    }
+  };
+  heap.set(seededValues(rows * imageVectors * LANES, 31), image);
 
-  it('writes the zeros around each row\'s run itself: the planes of the padded copy, to the bit', () => {
-    heap.set(seededValues(rows * imageVectors * LANES, 31), image);
-    heap.fill(0, padded, padded + rows * paddedVectors * LANES);
-    for (let r = 0; r < rows; r++) heap.copyWithin(padded + (r * paddedVectors + before) * LANES, image + r * imageVectors * LANES, image + (r + 1) * imageVectors * LANES);
+  it('writes the zeros around each row\'s run itself (quadInputRows): the planes of the padded copy, to the bit', () => {
+    padRows(0, rows);
     // the planes' memory full of NaN first, so that every number must be written
     heap.fill(Number.NaN, ours, ours + planes * planeFloats);
-    kernels[input](padded * 4, paddedVectors * 16, ...planesAt(reference), TILES, paddedVectors * 16, 0, 0);
-    kernels[input](image * 4, imageVectors * 16, ...planesAt(ours), TILES, imageVectors * 16, before * 16, after * 16);
+    kernels[input](padded * 4, paddedVectors * 16, ...planesAt(reference), TILES);
+    kernels[inputRows](image * 4, imageVectors * 16, ...planesAt(ours), TILES, runVectors * 16, before * 16, after * 16);
     const length = planes * planeFloats;
     expect(float32Bits(heap.subarray(ours, ours + length))).toEqual(float32Bits(heap.subarray(reference, reference + length)));
     // and the border columns are zeros, not what the NaN left
@@ -101,16 +109,13 @@ describe.each(cases)('F(4, %i) along the rows, straight from an image (fused mul
   });
 
   it('takes one tile\'s rows from anywhere (quadInputTile): rows beyond an image as a row of zeros, to the bit', () => {
-    const tile = taps === 3 ? 'quadInputTile3' : 'quadInputTile5';
-    const zeroRow = 12288;
     heap.fill(0, zeroRow, zeroRow + imageVectors * LANES);
-    // a top edge tile: its first two rows above the image, the rest its first rows
+    // a top edge tile: its first two rows above the image, the rest the image's first rows
     const rowAt = Array.from({ length: planes }, (_, j) => (j < 2 ? zeroRow : image + (j - 2) * imageVectors * LANES) * 4);
-    heap.fill(0, padded, padded + planes * paddedVectors * LANES);
-    for (let j = 2; j < planes; j++) heap.copyWithin(padded + (j * paddedVectors + before) * LANES, image + (j - 2) * imageVectors * LANES, image + (j - 1) * imageVectors * LANES);
+    padRows(-2, planes);
     heap.fill(Number.NaN, ours, ours + planes * planeFloats);
-    kernels[input](padded * 4, paddedVectors * 16, ...planesAt(reference), 1, paddedVectors * 16, 0, 0);
-    kernels[tile](...rowAt, ...planesAt(ours), imageVectors * 16, before * 16, after * 16);
+    kernels[input](padded * 4, paddedVectors * 16, ...planesAt(reference), 1);
+    kernels[inputTile](...rowAt, ...planesAt(ours), runVectors * 16, before * 16, after * 16);
     const rowFloats = paddedVectors * LANES;
     for (let p = 0; p < planes; p++) {
       const [a, b] = [ours + p * planeFloats, reference + p * planeFloats];

@@ -149,13 +149,17 @@ describe('F(4, r) along the rows reading x in place', () => {
     useSimdKernels(true);
   });
 
-  // 'same', explicit padding beyond what the windows need, and none: tiles at the top and bottom edges, and none
+  // 'same'; explicit padding beyond what the windows need (on the right wider than the filter:
+  // the input gradient's padded rows then hold only part of dy's); none. Tiles at the top and
+  // bottom edges with and without tiles between them, and none. The last number: quad-row
+  // forward passes in the two runs (the forward pass and, where its rows come in fours, the input gradient).
   it.each([
-    [3, 'same', [2, 12, 12, 8]],
-    [5, 'same', [2, 16, 8, 4]],
-    [3, 2, [1, 6, 8, 4]],
-    [5, 'valid', [2, 12, 12, 4]],
-  ] as const)('F(4, %i), padding %s: the same numbers as from a padded copy of x, forward, input and filter gradients', async (taps, pad, shape) => {
+    [3, 'same', [2, 12, 12, 8], 4],
+    [5, 'same', [2, 16, 8, 4], 4],
+    [3, [[0, 0], [2, 2], [2, 2], [0, 0]], [1, 6, 8, 4], 2],
+    [3, [[0, 0], [1, 1], [1, 3], [0, 0]], [1, 8, 6, 4], 4],
+    [5, 'valid', [2, 12, 12, 4], 4],
+  ] as const)('F(4, %i), padding %j: the same numbers as from a padded copy of x, forward, input and filter gradients', async (taps, pad, shape, quadForwards) => {
     const [batch, height, width, channels] = shape;
     const x = tf.tensor4d(seededValues(batch * height * width * channels, 4), [...shape]);
     const w = tf.tensor4d(seededValues(taps * taps * channels * 8, 5), [taps, taps, channels, 8]);
@@ -171,13 +175,18 @@ describe('F(4, r) along the rows reading x in place', () => {
       tf.dispose([y, dy, dx, dw]);
       return values;
     };
+    // first a padded copy of other numbers with no zero rows at its start (no padding), where the pass in place keeps its row of zeros
+    useRowsInPlace(false);
+    const other = tf.tensor4d(seededValues(batch * 8 * 8 * channels, 7), [batch, 8, 8, channels]);
+    const otherFilter = tf.tensor4d(seededValues(3 * 3 * channels * 8, 8), [3, 3, channels, 8]);
+    tf.dispose([tf.engine().runKernel('Conv2D', { x: other, filter: otherFilter }, { ...attrs, pad: 'valid' } as unknown as tf.NamedAttrMap) as tf.Tensor, other, otherFilter]);
+    spies.forEach((spy) => spy.mockClear());
+    useRowsInPlace(true);
+    const inPlace = await passes();
     useRowsInPlace(false);
     const copied = await passes();
     useRowsInPlace(true);
-    const inPlace = await passes();
-    // each case takes F(4, r) along the rows for the forward pass and the filter gradient at least
-    expect(spies[0].mock.calls.length).toBeGreaterThanOrEqual(2);
-    expect(spies[1].mock.calls.length).toBe(2);
+    expect(spies.map((spy) => spy.mock.calls.length)).toEqual([quadForwards, 2]);
     spies.forEach((spy) => spy.mockRestore());
     tf.dispose([x, w]);
     inPlace.forEach((values, i) => expect(Array.from(values), ['y', 'dx', 'dw'][i]).toEqual(Array.from(copied[i])));

@@ -186,9 +186,9 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, gatherSums, copyRuns, padRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, and F(4, 3)'s and F(4, 5)'s column transforms and filter transforms (quadInput3, quadInputTile3, quadOutput3, quadGradientColumns3, quadFilter3, quadFilterGradient3, and the same with 5) over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, gatherSums, copyRuns, padRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, and F(4, 3)'s and F(4, 5)'s column transforms and filter transforms (quadInput3, quadInputRows3, quadInputTile3, quadOutput3, quadGradientColumns3, quadFilter3, quadFilterGradient3, and the same with 5) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), copyRuns(), padRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps, fused), quadInputTile(taps, fused), quadOutput(taps, fused), quadGradientColumns(taps, fused), quadFilterTransform(taps, false), quadFilterTransform(taps, true)])], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), copyRuns(), padRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps, fused), quadInput(taps, fused, true), quadInputTile(taps, fused), quadOutput(taps, fused), quadGradientColumns(taps, fused), quadFilterTransform(taps, false), quadFilterTransform(taps, true)])], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-adds (relaxed_madd and relaxed_nmadd, which the kernels use)? */
@@ -250,13 +250,14 @@ export interface WasmKernels {
   gateGradient(dy: number, c2: number, s: number, dc2: number, pixels: number, channels: number): void;
   /**
    * winograd-quad-kernels.ts: F(4, 3) and F(4, 5) along the columns, four output columns from
-   * six or eight planes (their addresses, then `tiles`), `rowBytes` a column's channels; the
-   * input transform then takes runBytes, before and after (a column's bytes, 0, 0; along the
-   * rows, a row's bytes to transform and the zeros around them in a plane's row)
+   * six or eight planes (their addresses, then `tiles`), `rowBytes` a column's channels
    */
-  quadInput3(image: number, rowBytes: number, ...planesThenTilesAndRun: number[]): void;
-  quadInput5(image: number, rowBytes: number, ...planesThenTilesAndRun: number[]): void;
-  /** quadInput for one tile, each of its six or eight rows at an address of its own, then the planes, runBytes, before and after */
+  quadInput3(image: number, rowBytes: number, ...planesThenTiles: number[]): void;
+  quadInput5(image: number, rowBytes: number, ...planesThenTiles: number[]): void;
+  /** quadInput along an image's rows (rowBytes apart): then runBytes of each row to transform, and the zero bytes before and after them in a plane's row */
+  quadInputRows3(image: number, rowBytes: number, ...planesThenTilesAndRun: number[]): void;
+  quadInputRows5(image: number, rowBytes: number, ...planesThenTilesAndRun: number[]): void;
+  /** quadInputRows for one tile, each of its six or eight rows at an address of its own, then the planes, runBytes, before and after */
   quadInputTile3(...rowsPlanesAndRun: number[]): void;
   quadInputTile5(...rowsPlanesAndRun: number[]): void;
   /** the products' addresses, then rowBytes, out, outStride, tiles and relu */

@@ -113,8 +113,8 @@ const pairGradients: ColumnAlgorithm['transformGradients'] = (kernels, e, bytes,
  */
 const QUAD_KERNELS: Record<QuadTaps, Omit<QuadAlgorithm, 'planes' | 'gradients'>> = {
   3: {
-    input: (kernels, from, bytes, p, tiles) => kernels.quadInput3(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], tiles, bytes, 0, 0),
-    rowInput: (kernels, from, bytes, p, tiles, run) => kernels.quadInput3(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], tiles, run.bytes, run.before, run.after),
+    input: (kernels, from, bytes, p, tiles) => kernels.quadInput3(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], tiles),
+    rowInput: (kernels, from, bytes, p, tiles, run) => kernels.quadInputRows3(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], tiles, run.bytes, run.before, run.after),
     tileInput: (kernels, d, p, run) => kernels.quadInputTile3(d[0], d[1], d[2], d[3], d[4], d[5], p[0], p[1], p[2], p[3], p[4], p[5], run.bytes, run.before, run.after),
     output: (kernels, q, bytes, m, tiles, _, relu = false) => kernels.quadOutput3(q[0], q[1], q[2], q[3], q[4], q[5], bytes, m, 4 * bytes, tiles, relu ? 1 : 0),
     transformGradients: (kernels, e, bytes, q, tiles) => kernels.quadGradientColumns3(e, bytes, q[0], q[1], q[2], q[3], q[4], q[5], tiles),
@@ -122,8 +122,8 @@ const QUAD_KERNELS: Record<QuadTaps, Omit<QuadAlgorithm, 'planes' | 'gradients'>
     transpose: (kernels, _, from, size, to) => kernels.quadFilterGradient3(4 * from, size, 4 * to),
   },
   5: {
-    input: (kernels, from, bytes, p, tiles) => kernels.quadInput5(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], tiles, bytes, 0, 0),
-    rowInput: (kernels, from, bytes, p, tiles, run) => kernels.quadInput5(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], tiles, run.bytes, run.before, run.after),
+    input: (kernels, from, bytes, p, tiles) => kernels.quadInput5(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], tiles),
+    rowInput: (kernels, from, bytes, p, tiles, run) => kernels.quadInputRows5(from, bytes, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], tiles, run.bytes, run.before, run.after),
     tileInput: (kernels, d, p, run) => kernels.quadInputTile5(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], run.bytes, run.before, run.after),
     output: (kernels, q, bytes, m, tiles, _, relu = false) => kernels.quadOutput5(q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], bytes, m, 4 * bytes, tiles, relu ? 1 : 0),
     transformGradients: (kernels, e, bytes, q, tiles) => kernels.quadGradientColumns5(e, bytes, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], tiles),

@@ -1,6 +1,7 @@
 /**
  * Winograd's F(4, 3) and F(4, 5) along a row product's columns (./winograd.ts) and, the same
- * kernels over whole padded rows, along the rows (./winograd-quad-rows.ts), generated as
+ * kernels over whole rows, along the rows (./winograd-quad-rows.ts; the input transform there
+ * in variants that read an image's rows where they lie, quadInputRows and quadInputTile), generated as
  * code (see encoder.ts) into the module of ./kernels.ts: four output columns of a filter row's
  * r taps from r + 3 input columns take r + 3 products, where F(2, 3) takes 8 (three taps) and
  * F(2, 3) and F(2, 2) side by side take 14 (five) (A. Lavin and S. Gray, "Fast Algorithms for
@@ -167,15 +168,15 @@ function planeStores(f: FunctionWriter, w: CombinationWriter) {
 }
 
 /**
- * What quadInput and quadInputTile share: B^T d above, of one vector of each column d_j (in
- * the v128 locals `d`), stored at V_i + offset; and `bytes` of zeros into every plane from
- * offset on; and the walk along a run of runBytes, loading with `load` and stepping the locals
- * at and offset.
+ * What the input transforms share: B^T d above, of one vector of each column d_j (in the v128
+ * locals `d`, put there by `load`), stored at V_i + offset, along a run from `at` (set first)
+ * for `run` bytes (a parameter), stepping the locals at and offset; with `zeros`, the
+ * parameters `before` and `after` bytes of zeros into every plane around the run.
  */
 function inputWriter(taps: QuadTaps, fused: boolean, name: string, params: string[]) {
   const planes = taps + 3;
   const f = new FunctionWriter(name, params);
-  for (const local of ['at', 'end', 'offset', 'pointer']) f.local('i32', local);
+  for (const local of ['at', 'end', 'offset']) f.local('i32', local);
   const d = Array.from({ length: planes }, (_, j) => f.local('v128', `d${j}`));
   const w = new CombinationWriter(f, fused, taps === 3 ? [0.25, 2, 4, 5] : [2, 4, 4.25, 5, 5.25]);
   const { store, sumPair, aroundPair } = planeStores(f, w);
@@ -195,24 +196,23 @@ function inputWriter(taps: QuadTaps, fused: boolean, name: string, params: strin
     aroundPair(5, fourFive(5, 1, 3), 2, fourFive(6, 2, 4));
     store(7, plusTimes(difference(d[7], d[1]), 5.25, difference(d[3], d[5])));
   };
-  const zeros = (bytes: string) => {
+  const zerosInto = (bytes: string) => {
     f.get('offset').get(bytes).op('i32.add').set('end');
     f.whileLoop(() => f.get('offset').get('end').op('i32.lt_u'), () => {
       for (let i = 0; i < planes; i++) f.get(`v${i}`).get('offset').op('i32.add').zeroVector().memory('v128.store');
       f.get('offset').i32(16).op('i32.add').set('offset');
     });
   };
-  /** zeros before, the run from at (set first) to end, zeros after */
-  const row = (load: () => void) => {
-    zeros('before');
-    f.get('at').get('runBytes').op('i32.add').set('end');
+  const row = (run: string, load: () => void, zeros: boolean) => {
+    if (zeros) zerosInto('before');
+    f.get('at').get(run).op('i32.add').set('end');
     f.whileLoop(() => f.get('at').get('end').op('i32.lt_u'), () => {
       load();
       transform();
       f.get('at').i32(16).op('i32.add').set('at');
       f.get('offset').i32(16).op('i32.add').set('offset');
     });
-    zeros('after');
+    if (zeros) zerosInto('after');
   };
   return { f, d, row };
 }
@@ -220,19 +220,22 @@ function inputWriter(taps: QuadTaps, fused: boolean, name: string, params: strin
 const planeNames = (planes: number, prefix: string) => Array.from({ length: planes }, (_, i) => `${prefix}${i}`);
 
 /**
- * For `tiles` tiles t, the columns d_j = image + (4t + j) rowBytes (j < taps + 3), runBytes of
- * each (a multiple of 16), into V_i + t planeBytes + before: B^T d above. V's row is
- * planeBytes = before + runBytes + after long, the `before` and `after` bytes (multiples of 16)
- * zeros: along the rows, a padded image's border columns, so that the transform reads an
- * image's rows where they lie instead of a padded copy (./winograd-quad-rows.ts). Along the
- * columns runBytes = rowBytes (a column's channels) and nothing before or after.
+ * For `tiles` tiles t, the columns d_j = image + (4t + j) rowBytes (j < taps + 3) into
+ * V_i + t rowBytes: B^T d above, rowBytes (a column's channels) a multiple of 16. With `rows`
+ * (quadInputRows, ./winograd-quad-rows.ts), rowBytes is only the distance between an image's
+ * rows: each tile's run of runBytes of them goes to V_i + t planeBytes + before, where V's row
+ * is planeBytes = before + runBytes + after long and its `before` and `after` bytes are zeros
+ * (a padded image's border columns), so that the transform reads an image's rows where they
+ * lie instead of a padded copy. All multiples of 16.
  */
-export function quadInput(taps: QuadTaps, fused: boolean): FunctionWriter {
-  const { f, d, row } = inputWriter(taps, fused, `quadInput${taps}`, ['image', 'rowBytes', ...planeNames(taps + 3, 'v'), 'tiles', 'runBytes', 'before', 'after']);
+export function quadInput(taps: QuadTaps, fused: boolean, rows = false): FunctionWriter {
+  const name = rows ? `quadInputRows${taps}` : `quadInput${taps}`;
+  const { f, d, row } = inputWriter(taps, fused, name, ['image', 'rowBytes', ...planeNames(taps + 3, 'v'), 'tiles', ...(rows ? ['runBytes', 'before', 'after'] : [])]);
+  f.local('i32', 'pointer');
   f.i32(0).set('offset');
   f.whileLoop(() => f.get('tiles'), () => {
     f.get('image').set('at');
-    row(() => loadColumns(f, 'at', d));
+    row(rows ? 'runBytes' : 'rowBytes', () => loadColumns(f, 'at', d), rows);
     // the next tile starts four rows down
     f.get('image').get('rowBytes').i32(4).op('i32.mul').op('i32.add').set('image');
     f.get('tiles').i32(1).op('i32.sub').set('tiles');
@@ -241,7 +244,7 @@ export function quadInput(taps: QuadTaps, fused: boolean): FunctionWriter {
 }
 
 /**
- * quadInput for one tile whose columns lie anywhere: d_j at row_j (j < taps + 3), runBytes of
+ * quadInputRows for one tile whose rows lie anywhere: d_j at row_j (j < taps + 3), runBytes of
  * each, into V_i + before, with the zeros before and after. Along the rows, a tile at an
  * image's top or bottom edge, its rows beyond the image a row of zeros (./winograd-quad-rows.ts).
  */
@@ -251,7 +254,7 @@ export function quadInputTile(taps: QuadTaps, fused: boolean): FunctionWriter {
   f.i32(0).set('offset');
   // `at` counts the run's bytes from each row's start
   f.i32(0).set('at');
-  row(() => d.forEach((local, j) => f.get(`row${j}`).get('at').op('i32.add').memory('v128.load').set(local)));
+  row('runBytes', () => d.forEach((local, j) => f.get(`row${j}`).get('at').op('i32.add').memory('v128.load').set(local)), true);
   return f;
 }
 

@@ -7,7 +7,8 @@
  * by F(4, r) along the columns, ./winograd-columns.ts): 6 row products for four output rows of
  * a 3x3 filter, where F(2, 3) takes 8, and 8 for a 5x5 one, where F(2, 3) and F(2, 2) take 14.
  * The same kernels as along the columns (./winograd-quad-kernels.ts) transform whole rows:
- * their "column" is a padded row's pixels, its channels a row's.
+ * their "column" is a padded row's pixels, its channels a row's (the input transform in its
+ * variants for rows, which write a padded row's zero columns themselves).
  *
  *   forward:          V_i = (B^T d)_i over rows 4t..4t + r + 2,  M_i = V_i * U_i,  U = G g,
  *                     y = A^T M (+ bias, in M1, which every output row takes once; relu)
@@ -61,8 +62,9 @@ export function quadRows(g: ConvolutionGeometry, pass: 'forward' | 'filter gradi
  * image's rows 4t..4t + planes - 1, x's rows from 4t - padTop, all inside x for the tiles from
  * `first` to `end` (exclusive), which one call transforms; the others, edge tiles at the top or
  * bottom, reach into the zero rows around x, and are transformed one by one with a row of zeros
- * for those. `run`: a padded row's x columns (a whole row of x: the padded width always holds
- * padLeft + W columns) and the zero columns around them.
+ * for those. `run`: the x columns a padded row holds (all W, or fewer where the padding on the
+ * right is wider than the windows reach, as in the input gradient of a layer padded so: the
+ * padded width is only what the windows read) and the zero columns around them.
  */
 function rowsInX(g: ConvolutionGeometry, planes: number) {
   const tiles = g.outH / 4;
@@ -70,7 +72,8 @@ function rowsInX(g: ConvolutionGeometry, planes: number) {
   const xRowBytes = g.width * pixelBytes;
   const rowBytes = winogradRowBytes(g, { tile: 4, planes });
   const before = g.padLeft * pixelBytes;
-  const run: RowRun = { bytes: xRowBytes, before, after: rowBytes - before - xRowBytes };
+  const bytes = Math.min(g.width * pixelBytes, rowBytes - before);
+  const run: RowRun = { bytes, before, after: rowBytes - before - bytes };
   const first = Math.min(tiles, Math.max(0, Math.ceil(g.padTop / 4)));
   const end = Math.max(first, Math.min(tiles, Math.floor((g.height - planes + g.padTop) / 4) + 1));
   const edges = Array.from({ length: tiles }, (_, tile) => tile).filter((tile) => tile < first || tile >= end);
@@ -129,20 +132,20 @@ export class QuadRowConvolutions extends TallWinogradConvolutions {
    * reads x's rows where they lie, the tiles whose rows all lie in x in one call, and each edge
    * tile alone, its rows above or below x a row of zeros (setup.image). The copy moved every
    * number of x twice more through memory: by turns in one process (single passes alternating,
-   * medians), a 16-channel 3x3 layer's passes at batch 128 took 0.93-0.95x the time without
-   * it, at batch 16 0.98-1.01x; whole training steps 0.98-0.99x (conv-ae, the GAN, PixelCNN).
+   * medians), a 16-channel layer's passes at batch 128 took 0.92-0.95x the time without it,
+   * at batch 16 0.96-1.01x; whole training steps 0.98-0.99x (conv-ae, the GAN, PixelCNN).
    */
   private quadRowInput(algorithm: QuadAlgorithm, xAt: number, b: number, rows: RowsInX, setup: WinogradSetup): void {
     const { planes, xRowBytes, rowBytes, first, end, edges, run, padTop, height } = rows;
-    const { v, image: scratch } = setup;
-    // else x padded into scratch (winogradSetup), image after image
-    if (!inPlace) return algorithm.input(this.kernels, scratch + b * setup.height * rowBytes, rowBytes, v, setup.tiles);
+    // setup.image: in place, a row of zeros (winogradSetup's zeroRows); else x padded, image after image
+    const { v, image: zeroRow } = setup;
+    if (!inPlace) return algorithm.input(this.kernels, setup.image + b * setup.height * rowBytes, rowBytes, v, setup.tiles);
     const image = xAt + b * height * xRowBytes;
     if (end > first) algorithm.rowInput(this.kernels, image + (4 * first - padTop) * xRowBytes, xRowBytes, shifted(v, first * rowBytes), end - first, run);
     for (const tile of edges) {
       const rowAt = Array.from({ length: planes }, (_, j) => {
         const row = 4 * tile - padTop + j;
-        return row >= 0 && row < height ? image + row * xRowBytes : scratch;
+        return row >= 0 && row < height ? image + row * xRowBytes : zeroRow;
       });
       algorithm.tileInput(this.kernels, rowAt, shifted(v, tile * rowBytes), run);
     }
