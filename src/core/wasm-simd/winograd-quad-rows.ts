@@ -132,7 +132,7 @@ export class QuadRowConvolutions extends TallWinogradConvolutions {
    * reads x's rows where they lie, the tiles whose rows all lie in x in one call, and each edge
    * tile alone, its rows above or below x a row of zeros (setup.image). The copy moved every
    * number of x twice more through memory: by turns in one process (single passes alternating,
-   * medians), a 16-channel layer's passes at batch 128 took 0.92-0.95x the time without it,
+   * medians), a 16-channel layer's passes at batch 128 took 0.92-0.96x the time without it,
    * at batch 16 0.96-1.01x; whole training steps 0.98-0.99x (conv-ae, the GAN, PixelCNN).
    */
   private quadRowInput(algorithm: QuadAlgorithm, xAt: number, b: number, rows: RowsInX, setup: WinogradSetup): void {
