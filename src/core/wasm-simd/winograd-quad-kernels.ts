@@ -168,10 +168,11 @@ function planeStores(f: FunctionWriter, w: CombinationWriter) {
 }
 
 /**
- * What the input transforms share: B^T d above, of one vector of each column d_j (in the v128
- * locals `d`, put there by `load`), stored at V_i + offset, along a run from `at` (set first)
- * for `run` bytes (a parameter), stepping the locals at and offset; with `zeros`, the
- * parameters `before` and `after` bytes of zeros into every plane around the run.
+ * What the input transforms share: B^T d above (`transform`), of one vector of each column d_j
+ * (in the v128 locals `d`), stored at V_i + offset; and for the rows' variants `row`: the
+ * parameter `before` bytes of zeros into every plane, the run from `at` (set first) for
+ * runBytes, each vector loaded by `load` and transformed, stepping the locals at and offset,
+ * then `after` bytes of zeros.
  */
 function inputWriter(taps: QuadTaps, fused: boolean, name: string, params: string[]) {
   const planes = taps + 3;
@@ -203,18 +204,18 @@ function inputWriter(taps: QuadTaps, fused: boolean, name: string, params: strin
       f.get('offset').i32(16).op('i32.add').set('offset');
     });
   };
-  const row = (run: string, load: () => void, zeros: boolean) => {
-    if (zeros) zerosInto('before');
-    f.get('at').get(run).op('i32.add').set('end');
+  const row = (load: () => void) => {
+    zerosInto('before');
+    f.get('at').get('runBytes').op('i32.add').set('end');
     f.whileLoop(() => f.get('at').get('end').op('i32.lt_u'), () => {
       load();
       transform();
       f.get('at').i32(16).op('i32.add').set('at');
       f.get('offset').i32(16).op('i32.add').set('offset');
     });
-    if (zeros) zerosInto('after');
+    zerosInto('after');
   };
-  return { f, d, row };
+  return { f, d, transform, row };
 }
 
 const planeNames = (planes: number, prefix: string) => Array.from({ length: planes }, (_, i) => `${prefix}${i}`);
@@ -230,12 +231,20 @@ const planeNames = (planes: number, prefix: string) => Array.from({ length: plan
  */
 export function quadInput(taps: QuadTaps, fused: boolean, rows = false): FunctionWriter {
   const name = rows ? `quadInputRows${taps}` : `quadInput${taps}`;
-  const { f, d, row } = inputWriter(taps, fused, name, ['image', 'rowBytes', ...planeNames(taps + 3, 'v'), 'tiles', ...(rows ? ['runBytes', 'before', 'after'] : [])]);
+  const { f, d, transform, row } = inputWriter(taps, fused, name, ['image', 'rowBytes', ...planeNames(taps + 3, 'v'), 'tiles', ...(rows ? ['runBytes', 'before', 'after'] : [])]);
   f.local('i32', 'pointer');
+  const load = () => loadColumns(f, 'at', d);
+  if (!rows) {
+    overTileRows(f, 'image', () => {
+      load();
+      transform();
+    }, 4);
+    return f;
+  }
   f.i32(0).set('offset');
   f.whileLoop(() => f.get('tiles'), () => {
     f.get('image').set('at');
-    row(rows ? 'runBytes' : 'rowBytes', () => loadColumns(f, 'at', d), rows);
+    row(load);
     // the next tile starts four rows down
     f.get('image').get('rowBytes').i32(4).op('i32.mul').op('i32.add').set('image');
     f.get('tiles').i32(1).op('i32.sub').set('tiles');
@@ -254,7 +263,7 @@ export function quadInputTile(taps: QuadTaps, fused: boolean): FunctionWriter {
   f.i32(0).set('offset');
   // `at` counts the run's bytes from each row's start
   f.i32(0).set('at');
-  row('runBytes', () => d.forEach((local, j) => f.get(`row${j}`).get('at').op('i32.add').memory('v128.load').set(local)), true);
+  row(() => d.forEach((local, j) => f.get(`row${j}`).get('at').op('i32.add').memory('v128.load').set(local)));
   return f;
 }
 
@@ -265,7 +274,7 @@ export function quadInputTile(taps: QuadTaps, fused: boolean): FunctionWriter {
  */
 export function quadOutput(taps: QuadTaps, fused: boolean): FunctionWriter {
   const planes = taps + 3;
-  const f = new FunctionWriter(`quadOutput${taps}`, [...Array.from({ length: planes }, (_, i) => `m${i}`), 'rowBytes', 'out', 'outStride', 'tiles', 'relu']);
+  const f = new FunctionWriter(`quadOutput${taps}`, [...planeNames(planes, 'm'), 'rowBytes', 'out', 'outStride', 'tiles', 'relu']);
   for (const local of ['offset', 'end', 'row', 'pointer']) f.local('i32', local);
   const m = Array.from({ length: planes }, (_, i) => f.local('v128', `product${i}`));
   // s_i, t_i for the pairs of points +-1, +-2 (and +-1/2)
@@ -306,7 +315,7 @@ export function quadOutput(taps: QuadTaps, fused: boolean): FunctionWriter {
  */
 export function quadGradientColumns(taps: QuadTaps, fused: boolean): FunctionWriter {
   const planes = taps + 3;
-  const f = new FunctionWriter(`quadGradientColumns${taps}`, ['dy', 'rowBytes', ...Array.from({ length: planes }, (_, i) => `v${i}`), 'tiles']);
+  const f = new FunctionWriter(`quadGradientColumns${taps}`, ['dy', 'rowBytes', ...planeNames(planes, 'v'), 'tiles']);
   for (const local of ['at', 'end', 'offset', 'pointer']) f.local('i32', local);
   const e = Array.from({ length: 4 }, (_, j) => f.local('v128', `gradient${j}`));
   const w = new CombinationWriter(f, fused, [2, 4, 8, 0.5, 0.25, 0.125]);
