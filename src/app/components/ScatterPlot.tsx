@@ -22,6 +22,10 @@ const WIDTH = 400;
 const KEY_STEP = 1 / 40;
 /** A hover names the nearest point this close to the pointer, in CSS pixels as shown. */
 const HOVER_REACH = 8;
+/** A point's tooltip goes under it when above it are fewer CSS pixels of plot than this (a tooltip of two lines, and its gap). */
+const TIP_ROOM_PX = 48;
+/** CSS pixels between a point and its tooltip's side (styles.css's .scatter-tooltip translates by as much). */
+const TIP_GAP_PX = 10;
 /** White over the decoded images: enough that every class's marker stands out, not so much the digits fade. */
 const WASH = 0.6;
 const MARK_SIZE = 2.6;
@@ -242,7 +246,11 @@ export function ScatterPlot({ panel }: { panel: ScatterPanel }) {
       : {
           left: marks[2 * hovered] * hover.shown,
           top: marks[2 * hovered + 1] * hover.shown,
-          flip: marks[2 * hovered] > frame.width * 0.6,
+          // on the side with more room, and no wider than that room: it stays within the plot's width (its card clips what leaves it)
+          flip: marks[2 * hovered] > frame.width * 0.5,
+          room: (marks[2 * hovered] > frame.width * 0.5 ? marks[2 * hovered] : frame.width - marks[2 * hovered]) * hover.shown - TIP_GAP_PX,
+          // under the point near the top, where above it would run out of the card (which clips what leaves it)
+          below: marks[2 * hovered + 1] * hover.shown < TIP_ROOM_PX,
           text: `${panel.pointName ?? 'point'} ${hovered}: ${panel.classNames[panel.labels[hovered]] ?? panel.labels[hovered]}`,
         };
 
@@ -260,7 +268,7 @@ export function ScatterPlot({ panel }: { panel: ScatterPanel }) {
             {...handlers}
           />
           {tip && (
-            <div className={tip.flip ? 'scatter-tooltip flip' : 'scatter-tooltip'} style={{ left: tip.left, top: tip.top }} aria-hidden="true">
+            <div className={['scatter-tooltip', tip.flip && 'flip', tip.below && 'below'].filter(Boolean).join(' ')} style={{ left: tip.left, top: tip.top, maxWidth: tip.room }} aria-hidden="true">
               {tip.text}
             </div>
           )}
