@@ -15,6 +15,7 @@ import { gridImage } from './grid-image';
 import { ImageGrid, useInk } from './ImageGrid';
 import { addMarker, drawAxes, drawGrid, fitExtent, makeFrame, planeAt, prepareCanvas, STROKED_MARKERS, type Frame } from './plane';
 import { PlaneLegend } from './PlaneLegend';
+import { tipPlacement } from './tip-placement';
 
 /** CSS pixels; the canvas shrinks with its card on narrow screens. */
 const WIDTH = 400;
@@ -22,10 +23,6 @@ const WIDTH = 400;
 const KEY_STEP = 1 / 40;
 /** A hover names the nearest point this close to the pointer, in CSS pixels as shown. */
 const HOVER_REACH = 8;
-/** A point's tooltip goes under it when above it are fewer CSS pixels of plot than this (a tooltip of two lines, and its gap). */
-const TIP_ROOM_PX = 48;
-/** CSS pixels between a point and its tooltip's side (styles.css's .scatter-tooltip translates by as much). */
-const TIP_GAP_PX = 10;
 /** White over the decoded images: enough that every class's marker stands out, not so much the digits fade. */
 const WASH = 0.6;
 const MARK_SIZE = 2.6;
@@ -244,13 +241,7 @@ export function ScatterPlot({ panel }: { panel: ScatterPanel }) {
     hover === undefined || hovered === undefined
       ? undefined
       : {
-          left: marks[2 * hovered] * hover.shown,
-          top: marks[2 * hovered + 1] * hover.shown,
-          // on the side with more room, and no wider than that room: it stays within the plot's width (its card clips what leaves it)
-          flip: marks[2 * hovered] > frame.width * 0.5,
-          room: (marks[2 * hovered] > frame.width * 0.5 ? marks[2 * hovered] : frame.width - marks[2 * hovered]) * hover.shown - TIP_GAP_PX,
-          // under the point near the top, where above it would run out of the card (which clips what leaves it)
-          below: marks[2 * hovered + 1] * hover.shown < TIP_ROOM_PX,
+          ...tipPlacement(marks[2 * hovered], marks[2 * hovered + 1], frame.width, hover.shown),
           text: `${panel.pointName ?? 'point'} ${hovered}: ${panel.classNames[panel.labels[hovered]] ?? panel.labels[hovered]}`,
         };
 
