@@ -47,10 +47,15 @@ export async function refresh(state: HandlerState, target: Run, job: JobContext,
   await evaluate(due.filter((evaluation) => evaluation.cadence === 'refresh'));
   if (state.run === target && schedule.viewsDue(session.step, mode, force)) {
     const [started, step] = [deps.now(), session.step];
-    await attempt('the views', async () => {
-      const panels = await session.views(job);
-      if (state.run === target) deps.post({ type: 'views', runId: target.id, step, panels }, panelBuffers(panels));
-    });
+    try {
+      await attempt('the views', async () => {
+        const panels = await session.views(job);
+        if (state.run === target) deps.post({ type: 'views', runId: target.id, step, panels }, panelBuffers(panels));
+      });
+    } catch (error) {
+      if (error instanceof JobCancelled) schedule.cancelledViews(started, mode);
+      throw error;
+    }
     schedule.ranViews(step, started, mode);
   }
   await evaluate(due.filter((evaluation) => evaluation.cadence !== 'refresh'));

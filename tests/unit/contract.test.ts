@@ -349,6 +349,28 @@ describe('the handler, with fake models', () => {
     expect([asked[0].values, asked[0].basis, asked[0].step]).toEqual([{ asked: 1 }, 'asked examples', h.lastStatus(1)!.step]);
   });
 
+  it('views cancelled by a start count what they cost so far: training goes on before they are drawn again', async () => {
+    let viewCalls = 0;
+    const spec = fakeSpec('fake-slow-views', () => ({
+      // views that take 3 s, in chunks (PixelCNN++'s samples, drawn pixel by pixel, take about 5)
+      views: async ({ job }) => {
+        viewCalls++;
+        const end = performance.now() + 3000;
+        while (performance.now() < end) await job.checkpoint();
+        return [];
+      },
+    }));
+    const h = (current = harness({ models: [spec], timing: { metricsInterval: 0, viewsInterval: 10, checkpointInterval: 1e9 } }));
+    await h.send({ type: 'reset', runId: 1, config: config('fake-slow-views') });
+    await waitFor(() => viewCalls === 1, 'the views of step 0 under way');
+    await sleep(400);
+    await h.send({ type: 'start', runId: 1 }); // cancels them after at least 400 ms
+    // they cost at least 400 ms, so at most a fifth of the training time: not before 2 s of training
+    await sleep(1000);
+    expect(h.trainSteps(1).length).toBeGreaterThan(10);
+    expect(viewCalls).toBe(1);
+  });
+
   it('a pause does not wait for a long evaluation: it stops between chunks', async () => {
     let chunks = 0;
     const spec = fakeSpec('fake-long-eval', () => ({

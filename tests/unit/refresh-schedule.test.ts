@@ -93,6 +93,53 @@ describe('RefreshSchedule', () => {
   });
 });
 
+describe('views cancelled before they were drawn', () => {
+  const timing = { metricsInterval: 100, viewsInterval: 1500, checkpointInterval: 30_000 };
+  /** The step at which views first come due while training runs at 10 ms a step (0: never within `steps`). */
+  const firstViewsStep = (schedule: RefreshSchedule, time: ReturnType<typeof clock>, steps = 5_000) => {
+    schedule.startTraining();
+    for (let step = 1; step <= steps; step++) {
+      time.advance(10);
+      if (schedule.viewsDue(step, 'training')) return step;
+    }
+    return 0;
+  };
+
+  it('count what they cost so far: a start 3 s into views of step 0 trains for 15 s before drawing them, not at once', () => {
+    // as before: views never drawn are due at the first step, whatever they will cost
+    const fresh = clock(1000);
+    expect(firstViewsStep(new RefreshSchedule(timing, fresh.now), fresh)).toBe(1);
+    const time = clock(1000);
+    const schedule = new RefreshSchedule(timing, time.now);
+    expect(schedule.viewsDue(0, 'settled')).toBe(true);
+    const started = time.now();
+    time.advance(3000);
+    schedule.cancelledViews(started, 'settled');
+    // still out of date: a pause now would draw them
+    expect(schedule.viewsDue(0, 'settled')).toBe(true);
+    // while training, only once a fifth of the training time covers their 3 s
+    expect(firstViewsStep(schedule, time)).toBe((REFRESH_SHARE * 3000) / 10);
+  });
+
+  it('count against the budget while training, and keep a larger cost known from before', () => {
+    // views of step 0 that took 4 s, then views cancelled 23 s into training, after 1 s: the
+    // known 4 s stays their cost, and the 1 s spent counts as refreshing. At 24 s (4.8 s of
+    // refreshing allowed) 1 + 4 does not fit; at 26 s (5.2 s) it does. Had the 1 s not counted,
+    // or the cost become 1 s, they would be due at 24 s.
+    const other = clock(1000);
+    const second = new RefreshSchedule(timing, other.now);
+    second.ranViews(0, other.now() - 4000, 'settled');
+    second.startTraining();
+    other.advance(23_000);
+    const begun = other.now();
+    other.advance(1000);
+    second.cancelledViews(begun, 'training');
+    expect(second.viewsDue(101, 'training')).toBe(false);
+    other.advance(2000);
+    expect(second.viewsDue(102, 'training')).toBe(true);
+  });
+});
+
 describe('an evaluation that waits for training', () => {
   it('is not computed at step 0, comes one cadence into training, and a pause before then brings it', () => {
     const time = { value: 0, now: () => time.value };
