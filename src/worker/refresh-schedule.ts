@@ -102,11 +102,11 @@ export class RefreshSchedule {
    * first): they stay out of date, but cost at least that much, and the budget counts on it.
    * Without this, pressing Train while the views of step 0 were being drawn left their cost
    * unknown, and training stopped at step 1 to draw them at once (PixelCNN++'s, about 5 s).
+   * (A cancel while training ends the loop, and the next start's budget begins afresh: the
+   * time spent is not counted against it.)
    */
-  cancelledViews(startedAt: number, mode: RefreshMode): void {
-    const spent = this.now() - startedAt;
-    if (mode === 'training') this.budget.spent += spent;
-    this.views = { ...this.views, cost: Math.max(this.views.cost, spent) };
+  cancelledViews(startedAt: number): void {
+    this.views = { ...this.views, cost: Math.max(this.views.cost, this.now() - startedAt) };
   }
 
   private record(step: number, startedAt: number, mode: RefreshMode): LastRun {

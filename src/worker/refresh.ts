@@ -53,7 +53,7 @@ export async function refresh(state: HandlerState, target: Run, job: JobContext,
         if (state.run === target) deps.post({ type: 'views', runId: target.id, step, panels }, panelBuffers(panels));
       });
     } catch (error) {
-      if (error instanceof JobCancelled) schedule.cancelledViews(started, mode);
+      if (error instanceof JobCancelled) schedule.cancelledViews(started);
       throw error;
     }
     schedule.ranViews(step, started, mode);
