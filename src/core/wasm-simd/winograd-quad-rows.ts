@@ -28,7 +28,7 @@
  */
 import type { ConvolutionGeometry } from './convolution';
 import type { QuadTaps } from './winograd-quad-kernels';
-import { combinable, winogradRowBytes, type WinogradSetup } from './winograd';
+import { combinable, type WinogradSetup } from './winograd';
 import { QUAD_ALGORITHMS, type QuadAlgorithm, type RowRun } from './winograd-columns';
 import { TallWinogradConvolutions } from './winograd-tall';
 
@@ -64,21 +64,20 @@ export function quadRows(g: ConvolutionGeometry, pass: 'forward' | 'filter gradi
  * bottom, reach into the zero rows around x, and are transformed one by one with a row of zeros
  * for those. `run`: the x columns a padded row holds (all W, or fewer where the padding on the
  * right is wider than the windows reach, as in the input gradient of a layer padded so: the
- * padded width is only what the windows read) and the zero columns around them.
+ * padded width is only what the windows read) and the zero columns around them, in a padded
+ * row of `rowBytes` (the setup's).
  */
-function rowsInX(g: ConvolutionGeometry, planes: number) {
+function rowsInX(g: ConvolutionGeometry, planes: number, rowBytes: number) {
   const tiles = g.outH / 4;
   const pixelBytes = g.inChannels * 4;
   const xRowBytes = g.width * pixelBytes;
-  const rowBytes = winogradRowBytes(g, { tile: 4, planes });
   const before = g.padLeft * pixelBytes;
   const bytes = Math.min(g.width * pixelBytes, rowBytes - before);
   const run: RowRun = { bytes, before, after: rowBytes - before - bytes };
   const first = Math.min(tiles, Math.max(0, Math.ceil(g.padTop / 4)));
   const end = Math.max(first, Math.min(tiles, Math.floor((g.height - planes + g.padTop) / 4) + 1));
   const edges = Array.from({ length: tiles }, (_, tile) => tile).filter((tile) => tile < first || tile >= end);
-  // room for a row of zeros, where there are edge tiles
-  return { planes, xRowBytes, rowBytes, run, first, end, edges, zeroRows: edges.length > 0 ? 1 : 0, padTop: g.padTop, height: g.height };
+  return { planes, xRowBytes, rowBytes, run, first, end, edges, padTop: g.padTop, height: g.height };
 }
 
 type RowsInX = ReturnType<typeof rowsInX>;
@@ -92,9 +91,9 @@ export class QuadRowConvolutions extends TallWinogradConvolutions {
   protected quadRowForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean, taps: QuadTaps): void {
     const algorithm = QUAD_ALGORITHMS[taps];
     const planes = algorithm.planes;
-    const rows = rowsInX(g, planes);
-    const setup = this.winogradSetup(xAt, g, 'forward', { tile: 4, planes }, inPlace ? rows.zeroRows : undefined);
+    const setup = this.winogradSetup(xAt, g, 'forward', { tile: 4, planes }, inPlace);
     const { tiles, outRowBytes, filterRow, filters, v, m } = setup;
+    const rows = rowsInX(g, planes, setup.rowBytes);
     // U = G g: the filter's rows [Fw, Ci, Co] into `planes` transformed rows
     algorithm.filter(this.kernels, this.heap(), filterAt / 4, filterRow, filters / 4);
     if (setup.columns) this.transformColumnFilters(filters, filterRow, setup.columns, planes, g);
@@ -112,9 +111,9 @@ export class QuadRowConvolutions extends TallWinogradConvolutions {
     const algorithm = QUAD_ALGORITHMS[taps];
     const planes = algorithm.planes;
     // `filters` holds the sums P_i, `m` the transformed output gradients E_i
-    const rows = rowsInX(g, planes);
-    const setup = this.winogradSetup(xAt, g, 'filter gradient', { tile: 4, planes }, inPlace ? rows.zeroRows : undefined);
+    const setup = this.winogradSetup(xAt, g, 'filter gradient', { tile: 4, planes }, inPlace);
     const { tiles, outRowBytes, filterRow, filters: sums, v, m: e, columns } = setup;
+    const rows = rowsInX(g, planes, setup.rowBytes);
     for (let b = 0; b < g.batch; b++) {
       this.quadRowInput(algorithm, xAt, b, rows, setup);
       // E_i [tiles, Wo, Co] = (A e)_i over the image's output gradient rows 4t..4t + 3
@@ -137,7 +136,7 @@ export class QuadRowConvolutions extends TallWinogradConvolutions {
    */
   private quadRowInput(algorithm: QuadAlgorithm, xAt: number, b: number, rows: RowsInX, setup: WinogradSetup): void {
     const { planes, xRowBytes, rowBytes, first, end, edges, run, padTop, height } = rows;
-    // setup.image: in place, a row of zeros (winogradSetup's zeroRows); else x padded, image after image
+    // setup.image: in place, a row of zeros (winogradSetup's zeroRow); else x padded, image after image
     const { v, image: zeroRow } = setup;
     if (!inPlace) return algorithm.input(this.kernels, setup.image + b * setup.height * rowBytes, rowBytes, v, setup.tiles);
     const image = xAt + b * height * xRowBytes;

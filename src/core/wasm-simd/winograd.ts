@@ -90,11 +90,6 @@ function winogradPlan(g: ConvolutionGeometry, rows: RowTiling) {
 
 type WinogradPlan = ReturnType<typeof winogradPlan>;
 
-/** A padded row's bytes in a pass tiled by `rows`: its width's pixels' channels. */
-export function winogradRowBytes(g: ConvolutionGeometry, rows: RowTiling): number {
-  return winogradPlan(g, rows).width * g.inChannels * 4;
-}
-
 /**
  * The column transform's planes over a transformed image V [tiles, width, Ci], as the one-row
  * geometry of a 1 x 1 filter: column tile (row r, tile j) at plane row r * width / tile + j,
@@ -131,11 +126,11 @@ export class WinogradConvolutions extends WinogradColumns {
    * (`m`), `rows.planes` of each. With the column transform (`columns`), also the filter
    * rows' column planes (or their gradients' sums), and an image row's input planes and
    * products (or transformed output gradients), as many as a run's planes at most. Where the
-   * row transform reads x where it lies (`zeroRows` given: ./winograd-quad-rows.ts), `image`
-   * is no padded copy but that many rows of x's width, all zeros.
+   * row transform reads x where it lies (`zeroRow`: ./winograd-quad-rows.ts), `image` is no
+   * padded copy but one row of x's width, all zeros, for the rows of edge tiles beyond x.
    * Addresses valid until the next pass takes `scratch`.
    */
-  protected winogradSetup(xAt: number, g: ConvolutionGeometry, pass: 'forward' | 'filter gradient', rows: RowTiling = ROW_PAIRS, zeroRows?: number) {
+  protected winogradSetup(xAt: number, g: ConvolutionGeometry, pass: 'forward' | 'filter gradient', rows: RowTiling = ROW_PAIRS, zeroRow = false) {
     const plan = winogradPlan(g, rows);
     const { tiles, height, width, tile } = plan;
     const [channels, n] = [g.inChannels, g.outChannels];
@@ -146,7 +141,7 @@ export class WinogradConvolutions extends WinogradColumns {
     const columnTiles = (tiles * width) / tile;
     const count = rows.planes;
     const [image, filters, columnFilters, ...regions] = this.scratch.regions([
-      zeroRows === undefined ? g.batch * height * width * channels * 4 : zeroRows * g.width * channels * 4, count * filterRow * 4, count * planesPerRow * channels * n * 4,
+      zeroRow ? g.width * channels * 4 : g.batch * height * width * channels * 4, count * filterRow * 4, count * planesPerRow * channels * n * 4,
       ...Array(count).fill(tiles * rowBytes), ...Array(count).fill(tiles * outRowBytes),
       ...Array(planeCount).fill(columnTiles * channels * 4), ...Array(planeCount).fill(tiles * outRowBytes / tile),
     ]);
@@ -158,8 +153,8 @@ export class WinogradConvolutions extends WinogradColumns {
       filters: columnFilters, planes: regions.slice(2 * count, 2 * count + planeCount), products: regions.slice(2 * count + planeCount), tables: this.tables.tablesFor(planeGeometry(g, plan), () => this.words()),
       outputTiles: tiles * (g.outW / tile), transformed: ((tiles - 1) * width) / tile + g.outW / tile,
     };
-    if (zeroRows === undefined) this.padImage(xAt, image, g, height, width);
-    else this.zero(image, zeroRows * g.width * channels);
+    if (zeroRow) this.zero(image, g.width * channels);
+    else this.padImage(xAt, image, g, height, width);
     // tiles whose output rows all exist; a last part-tile makes one more
     const whole = Math.floor(g.outH / rows.tile);
     return { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v: regions.slice(0, count), m: regions.slice(count, 2 * count), tables, columns };
