@@ -1,4 +1,5 @@
 /** Messages between the benchmark page and its worker (src/bench/bench.worker.ts). */
+import type { KernelStats } from '../core/kernel-trace';
 
 export interface BenchRequest {
   backend: string;
@@ -36,6 +37,10 @@ export interface BrowserBenchResult {
   wasmMultithreadSupport?: boolean;
   /** Values read back from the backend while steps were dispatched, per step (outside kernels). */
   readsPerStep?: number;
+  /** The traced steps' kernels, per step: each kernel's own time (exact on WASM and the CPU backend only), calls and FLOPs. */
+  kernels?: KernelStats[];
+  /** Wall time of a traced step (tracing adds a little). */
+  tracedMsPerStep?: number;
   crossOriginIsolated: boolean;
   reason?: string;
 }

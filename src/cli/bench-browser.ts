@@ -4,7 +4,8 @@ import os from 'node:os';
 import { chromium, type Browser } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../e2e/chromium';
-import { DATASET, log, plan, ROOT, threadsLabel, threadsOf, type Options, type Row } from './bench-options';
+import type { KernelStats } from '../core/kernel-trace';
+import { DATASET, log, plan, ROOT, threadsLabel, threadsOf, type Options, type ProfileRow, type Row } from './bench-options';
 import { measureResponsiveness, type ResponsivenessRow } from './responsiveness';
 
 interface PageResult {
@@ -18,8 +19,17 @@ interface PageResult {
   isFallbackAdapter?: boolean;
   wasmThreads?: number;
   readsPerStep?: number;
+  kernels?: KernelStats[];
+  tracedMsPerStep?: number;
   crossOriginIsolated: boolean;
   reason?: string;
+}
+
+/** The page's traced WASM steps, kernel by kernel (--profile), from a row benchPage made. */
+export function browserProfile(row: Row): ProfileRow | undefined {
+  const result = row.details as unknown as PageResult | undefined;
+  if (row.where !== 'browser' || row.backend !== 'wasm' || !result?.kernels || !result.tracedMsPerStep) return undefined;
+  return { model: row.model, msPerStep: result.tracedMsPerStep, kernels: result.kernels };
 }
 
 function freePort(): Promise<number> {

@@ -31,7 +31,7 @@ import { createRandom, type Random } from '../core/random';
 import { createSession, type TrainingSession } from '../core/training/session';
 import { traceKernels } from '../core/kernel-trace';
 import { UsageError } from './args';
-import { benchBrowser } from './bench-browser';
+import { benchBrowser, browserProfile } from './bench-browser';
 import { DATASET, log, parseArgs, plan, ROOT, threadsOf, USAGE, type Options, type ProfileRow, type Row, type SamplingRow } from './bench-options';
 import { profileTable, samplingTable, table } from './bench-tables';
 import { hasRelaxedSimd } from '../core/wasm-simd/kernels';
@@ -216,6 +216,7 @@ async function main(): Promise<void> {
   const timedWasm = options.only !== 'browser' && options.nodeBackends.includes('wasm');
   const python = options.pytorch ? pythonWithTorch() : undefined;
   const peaks = timedWasm ? { wasm: wasmPeaks(), pytorch: python ? pytorchPeak(python, 1, pytorchIsaEnv(options.pytorchIsa)) : undefined } : undefined;
+  const browserProfiles = rows.map(browserProfile).filter((p): p is ProfileRow => p !== undefined);
   const date = new Date();
   const report = {
     date: date.toISOString(),
@@ -228,6 +229,7 @@ async function main(): Promise<void> {
     options,
     results: rows,
     profile: options.profile ? [...stepTraces.values()].map((t) => t.profile) : undefined,
+    browserProfile: options.profile ? browserProfiles : undefined,
     sampling,
     responsiveness,
     peaks,
@@ -249,6 +251,10 @@ async function main(): Promise<void> {
     for (const model of options.models) {
       const traced = stepTraces.get(model);
       if (traced) console.log(`\n${profileTable(traced.profile)}`);
+    }
+    if (browserProfiles.length) {
+      console.log('\nWhere a WASM step goes in Chromium (--profile), the same way: the page\'s worker, on as many threads as TF.js started');
+      for (const profile of browserProfiles) console.log(`\n${profileTable(profile)}`);
     }
   }
   if (sampling.length) {

@@ -5,11 +5,11 @@ import { useNodeBackend } from '../../src/cli/node-backend';
 import { collapseTranspose } from '../../src/core/wasm-heap-transpose';
 
 /**
- * Our Slice, Transpose, leading-axes Sum, Identity, Cast, Tile, SplitV, Concat, upsampling, PadV2 and GatherV2 on WASM (src/core/wasm-heap-kernels.ts) against
+ * Our Slice, Transpose, leading-axes Sum, Identity, Cast, Tile, SplitV, Unpack, Concat, upsampling, PadV2 and GatherV2 on WASM (src/core/wasm-heap-kernels.ts) against
  * tfjs-backend-wasm's own kernels, run on the same inputs: all must agree bit for bit (a
  * sum too: a training run must not drift from what TF.js's kernels give).
  */
-const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Cast', 'Tile', 'SplitV', 'Concat', 'ResizeNearestNeighbor', 'Mean', 'PadV2', 'GatherV2'] as const;
+const KERNELS = ['Slice', 'Transpose', 'Sum', 'Identity', 'Cast', 'Tile', 'SplitV', 'Unpack', 'Concat', 'ResizeNearestNeighbor', 'Mean', 'PadV2', 'GatherV2'] as const;
 let originals: Map<string, tf.KernelConfig>;
 let ours: Map<string, tf.KernelConfig>;
 
@@ -114,6 +114,26 @@ describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axe
       }
       x.dispose();
     }
+  });
+
+  it('Unpack (tf.unstack, the gradient of tf.stack): every axis, rank 1 to 4, float32, int32 and bool, bit for bit', async () => {
+    for (const dtype of ['float32', 'int32', 'bool'] as const) {
+      for (const shape of [[5], [4, 3], [3, 1, 4], [2, 3, 4, 5]]) {
+        const x = dtype === 'bool' ? tf.tidy(() => numbered(shape, 'int32').greater(0)) : numbered(shape, dtype);
+        for (let axis = -1; axis < shape.length; axis++) {
+          // both: one output each, so the pieces are stacked back in reverse order (a misplaced piece shows)
+          const [theirs, ours, outShape] = await both(() => tf.tidy(() => tf.stack(tf.unstack(x, axis).reverse(), axis)));
+          expect(ours, `${dtype} ${shape} axis ${axis}`).toEqual(theirs);
+          expect(outShape).toEqual(shape);
+        }
+        x.dispose();
+      }
+    }
+    // the pieces' own shapes: the axis dropped
+    const pieces = tf.unstack(numbered([2, 3, 4], 'float32'), 1);
+    expect(pieces.map((p) => p.shape)).toEqual([[2, 4], [2, 4], [2, 4]]);
+    expect(Array.from(await pieces[1].data())).toEqual([-5.25, -4.75, -4.25, -3.75, 0.75, 1.25, 1.75, 2.25]);
+    tf.dispose(pieces);
   });
 
   it('ResizeNearestNeighbor by whole factors (upsampling layers) agrees bit for bit; other resizes are TF.js\'s', async () => {
