@@ -21,6 +21,7 @@ import { registerLangevinMove } from './wasm-heap-langevin';
 import { registerOverwriteRows } from './wasm-heap-overwrite';
 import { registerAdamUpdate } from './wasm-heap-adam';
 import { registerGate } from './wasm-heap-gate';
+import { registerLstmCell } from './wasm-heap-lstm';
 import { registerSimdConvolutions } from './wasm-simd/register';
 
 /** Padding per axis of an NHWC tensor, [before, after]: TF.js's conv_util.ExplicitPadding, which tfjs does not re-export. */
@@ -183,6 +184,7 @@ export function registerWasmGradientKernels(): void {
   registerOverwriteRows();
   registerAdamUpdate();
   registerGate();
+  registerLstmCell();
   speedUpWasmTransposedMatMul();
   speedUpWasmInputGradient();
   fixResizeNearestGradient('wasm');

@@ -83,3 +83,42 @@ describe('tf.softplus on WASM by our kernel', () => {
     y.dispose();
   });
 });
+
+describe('tf.tanh on WASM by our kernel (Cephes\' tanhf)', () => {
+  onNodeBackend('wasm');
+
+  /** The largest distance from Math.tanh, in units in the last place, over xs. */
+  const worstTanhUlps = (xs: Float32Array, ours: ArrayLike<number>) => Math.max(...Array.from(xs, (x, i) => ulpsApart(ours[i], Math.fround(Math.tanh(x)))));
+
+  it('is within 2 units in the last place from -20 to 20, across the switch at 0.625, and for tiny values', async () => {
+    const n = 100_003;
+    const spans = [
+      Float32Array.from({ length: n }, (_, i) => -20 + (40 * i) / (n - 1)),
+      Float32Array.from({ length: n }, (_, i) => 0.6 + (0.05 * i) / (n - 1)),
+      Float32Array.from({ length: 200 }, (_, i) => (i % 2 ? -1 : 1) * 10 ** (-38 + i / 10)),
+    ];
+    for (const xs of spans) {
+      const y = tf.tanh(tf.tensor1d(xs));
+      expect(worstTanhUlps(xs, await y.data()), `from ${xs[0]}`).toBeLessThanOrEqual(2);
+      y.dispose();
+    }
+  });
+
+  it('at every length (vectors of 4 and single tails): +-1 far out, the sign of zero kept, NaN for NaN', async () => {
+    for (let n = 1; n <= 11; n++) {
+      const xs = Float32Array.from({ length: n }, (_, i) => Math.sin(7 * i + n) * 3);
+      const y = tf.tanh(tf.tensor1d(xs));
+      expect(worstTanhUlps(xs, await y.data()), `length ${n}`).toBeLessThanOrEqual(2);
+      y.dispose();
+    }
+    const special = tf.tanh(tf.tensor1d([50, 1e30, Infinity, -50, -Infinity, NaN, 0, -0]));
+    expect(Array.from(await special.data())).toEqual([1, 1, 1, -1, -1, NaN, 0, -0]);
+    special.dispose();
+  });
+
+  it('has TF.js\'s gradient: dy (1 - tanh(x)^2)', async () => {
+    const xs = [-3, -0.5, 0, 0.3, 1.25, 4];
+    const g = await tf.grad((input: tf.Tensor) => tf.tanh(input).sum())(tf.tensor1d(xs)).data();
+    xs.forEach((x, i) => expect(Math.abs(g[i] - (1 - Math.tanh(x) ** 2))).toBeLessThan(1e-6));
+  });
+});

@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../random';
+import { hasLstmCell, LSTM_CELL } from '../../wasm-heap-lstm';
 import { channelGroup, type MaskType } from './masked-conv';
 
 /** Gates per hidden unit: o, f, i (sigmoids) and g (tanh), in that order along the last axis. */
@@ -105,8 +106,22 @@ export class InputToState {
 /**
  * One step of the LSTM cell: pre-activation gates [N, 4U] (o, f, i, g) and the previous
  * cell state [N, U] (absent: zeros) -> the hidden state h and the cell state c, [N, U] each.
+ * On WASM one kernel of ours each way (../../wasm-heap-lstm.ts), with our sigmoid and tanh
+ * (within 2 units in the last place of the true ones, so not TF.js's bits: tests/unit/lstm-cell.test.ts).
  */
 export function lstmCell(gates: tf.Tensor2D, previous: tf.Tensor2D | undefined, units: number): { h: tf.Tensor2D; c: tf.Tensor2D } {
+  if (hasLstmCell(units)) {
+    return tf.tidy(() => {
+      // [h, c, activations, tanh(c)]: the last two are the kernel's own, for its gradient
+      const [h, c] = tf.engine().runKernel(LSTM_CELL, { gates, previous: previous ?? tf.zeros([gates.shape[0], units]) }) as unknown as tf.Tensor2D[];
+      return { h, c };
+    });
+  }
+  return lstmCellByOps(gates, previous, units);
+}
+
+/** lstmCell by TF.js's ops: on other backends, and the reference for ours. */
+export function lstmCellByOps(gates: tf.Tensor2D, previous: tf.Tensor2D | undefined, units: number): { h: tf.Tensor2D; c: tf.Tensor2D } {
   return tf.tidy(() => {
     const rows = gates.shape[0];
     const sigmoids = tf.sigmoid(gates.slice([0, 0], [rows, 3 * units]));

@@ -1,0 +1,75 @@
+/**
+ * The LSTM cell of PixelRNN's layers as one kernel of ours each way on the WASM backend's heap
+ * (wasm-simd/lstm-kernels.ts), for models/autoregressive/lstm-gates.ts: TF.js's ops take ten
+ * kernels forwards and about twenty back, for every row (or diagonal) of every layer, on
+ * small maps, where each call's bookkeeping costs as much as its arithmetic.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { kernelsOn } from './wasm-simd/heap';
+import { registerWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
+
+/**
+ * Our kernel's name: inputs gates [N, 4U] (o, f, i, g) and previous c' [N, U] (float32);
+ * outputs [h, c, activations [N, 4U], tanh(c)]: the last two kept for LSTM_CELL_GRADIENT only.
+ */
+export const LSTM_CELL = 'GpLstmCell';
+/** Our kernel's name: inputs dh, dc, activations, tanhC and previous (float32); outputs [dGates [N, 4U], dPrevious [N, U]]. */
+export const LSTM_CELL_GRADIENT = 'GpLstmCellGradient';
+
+/** Does the current backend run LSTM_CELL on U units (WASM, our kernels on its heap, U in fours)? */
+export const hasLstmCell = (units: number): boolean => units > 0 && units % 4 === 0 && runsOnWasmHeap(LSTM_CELL);
+
+type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown };
+
+/** The backend, our kernels and addresses of an LSTM kernel's call; rows and units from `narrow` ([N, U]). */
+function onHeap(name: string, { backend: anyBackend }: Args, narrow: tf.TensorInfo) {
+  const backend = anyBackend as WasmBackend;
+  const kernels = kernelsOn(backend);
+  if (!kernels) throw new Error(`${name} needs our WebAssembly kernels: ask hasLstmCell first`);
+  const [rows, units] = narrow.shape;
+  return { backend, kernels, rows, units, at: (info: tf.TensorInfo) => backend.typedArrayFromHeap(info).byteOffset };
+}
+
+function lstmCell(args: Args): tf.TensorInfo[] {
+  const { gates, previous } = args.inputs as { gates: tf.TensorInfo; previous: tf.TensorInfo };
+  const { backend, kernels, rows, units, at } = onHeap(LSTM_CELL, args, previous);
+  // the outputs first: making them may grow the heap
+  const [h, c, act, tanhC] = [previous.shape, previous.shape, gates.shape, previous.shape].map((shape) => backend.makeOutput(shape, 'float32'));
+  kernels.lstmForward(at(gates), at(previous), at(h), at(c), at(act), at(tanhC), rows, units);
+  return [h, c, act, tanhC];
+}
+
+function lstmCellGradient(args: Args): tf.TensorInfo[] {
+  const { dh, dc, act, tanhC, previous } = args.inputs as Record<'dh' | 'dc' | 'act' | 'tanhC' | 'previous', tf.TensorInfo>;
+  const { backend, kernels, rows, units, at } = onHeap(LSTM_CELL_GRADIENT, args, previous);
+  const [dGates, dPrevious] = [backend.makeOutput(act.shape, 'float32'), backend.makeOutput(previous.shape, 'float32')];
+  kernels.lstmGradient(at(dh), at(dc), at(act), at(tanhC), at(previous), at(dGates), at(dPrevious), rows, units);
+  return [dGates, dPrevious];
+}
+
+/**
+ * LSTM_CELL's gradient, on every backend that runs it: h and c each get a gradient when
+ * they are used (the last row's c is not: zeros then). The activations and tanh(c) are the
+ * cell's own, for this gradient: nothing else may use them.
+ */
+function registerLstmCellGradient(): void {
+  tf.registerGradient({
+    kernelName: LSTM_CELL,
+    inputsToSave: ['previous'],
+    outputsToSave: [false, false, true, true],
+    gradFunc: (dys, saved) => {
+      const [dh, dc] = dys as (tf.Tensor | null)[];
+      const [previous, act, tanhC] = saved;
+      // both at once, here: each input's function runs in a tidy of its own, which would dispose the other's
+      const [dGates, dPrevious] = tf.engine().runKernel(LSTM_CELL_GRADIENT, { dh: dh ?? tf.zerosLike(previous), dc: dc ?? tf.zerosLike(previous), act, tanhC, previous }) as unknown as tf.Tensor[];
+      return { gates: () => dGates, previous: () => dPrevious };
+    },
+  });
+}
+
+/** Call after the WASM backend is set; harmless to call twice. */
+export function registerLstmCell(): void {
+  registerWasmKernel(LSTM_CELL, lstmCell);
+  registerWasmKernel(LSTM_CELL_GRADIENT, lstmCellGradient);
+  registerLstmCellGradient();
+}
