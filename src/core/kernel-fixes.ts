@@ -22,6 +22,7 @@ import { registerOverwriteRows } from './wasm-heap-overwrite';
 import { registerAdamUpdate } from './wasm-heap-adam';
 import { registerGate } from './wasm-heap-gate';
 import { registerLstmCell } from './wasm-heap-lstm';
+import { registerRowNeighbours } from './wasm-heap-neighbours';
 import { registerSimdConvolutions } from './wasm-simd/register';
 
 /** Padding per axis of an NHWC tensor, [before, after]: TF.js's conv_util.ExplicitPadding, which tfjs does not re-export. */
@@ -185,6 +186,7 @@ export function registerWasmGradientKernels(): void {
   registerAdamUpdate();
   registerGate();
   registerLstmCell();
+  registerRowNeighbours();
   speedUpWasmTransposedMatMul();
   speedUpWasmInputGradient();
   fixResizeNearestGradient('wasm');

@@ -151,3 +151,21 @@ describe('the PixelRNN model', () => {
     }
   }, 120_000);
 });
+
+describe('PixelRNN\'s memory a training example', () => {
+  onWasmBackend();
+
+  it('counts 100 floats a pixel, layer and unit for the Row LSTM on our WASM kernels (cell and neighbours), 165 by TF.js\'s ops (the CPU backend): a default MNIST batch of 64 in 3 parts of 512 MB, not 6', async () => {
+    const net = new PixelRnnNetwork([28, 28, 1], { layer: 'row', layers: 2, units: 32, firstKernel: 7 }, 256, createRandom(1));
+    const partsOf64 = (floats: number) => Math.ceil(64 / Math.floor((512 * 2 ** 20) / (4 * floats)));
+    const ours = net.floatsPerExample;
+    await tf.setBackend('cpu');
+    const composed = net.floatsPerExample;
+    await tf.setBackend('wasm');
+    // per pixel: 2 layers x 32 units x 100, 20 x 32 around them, and the head's 256 logits (1 float each on WASM)
+    expect(ours).toBe(28 * 28 * (2 * 32 * 100 + 20 * 32 + 256));
+    expect(composed).toBe(28 * 28 * (2 * 32 * 165 + 20 * 32 + 12 * 256));
+    expect([partsOf64(ours), partsOf64(composed)]).toEqual([3, 6]);
+    net.dispose();
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * Moving and summing runs of memory, generated as code (see encoder.ts) into the module of
  * ./kernels.ts: move (a run copied or zeroed, inlined by the kernels that need one), copyRuns
- * (strided runs, for the heap kernels of ../wasm-heap-kernels.ts), padRuns (an image's rows
+ * (strided runs, for the heap kernels of ../wasm-heap-kernels.ts), addRuns (the same, adding), padRuns (an image's rows
  * into a padded copy, its border columns zeroed on the way) and sumRows (a bias gradient's
  * sums in row order).
  */
@@ -41,6 +41,37 @@ export function copyRuns(): FunctionWriter {
   const f = new FunctionWriter('copyRuns', ['source', 'sourceStride', 'target', 'targetStride', 'runs', 'bytes']);
   f.whileLoop(() => f.get('runs'), () => {
     move(f, () => f.get('target'), () => f.get('source'), () => f.get('bytes'));
+    f.get('source').get('sourceStride').op('i32.add').set('source');
+    f.get('target').get('targetStride').op('i32.add').set('target');
+    f.get('runs').i32(1).op('i32.sub').set('runs');
+  });
+  return f;
+}
+
+/**
+ * copyRuns, adding: target[i] += source[i] over `runs` runs of `bytes` bytes (a multiple of
+ * 4) of float32, four lanes at a time, then one (the sum of a gradient's pieces: the Row
+ * LSTM's neighbours, ../wasm-heap-neighbours.ts).
+ */
+export function addRuns(): FunctionWriter {
+  const f = new FunctionWriter('addRuns', ['source', 'sourceStride', 'target', 'targetStride', 'runs', 'bytes']);
+  const [at, from, left] = [f.local('i32', 'addTo'), f.local('i32', 'addFrom'), f.local('i32', 'addLeft')];
+  f.whileLoop(() => f.get('runs'), () => {
+    f.get('target').set(at);
+    f.get('source').set(from);
+    f.get('bytes').set(left);
+    f.whileLoop(() => f.get(left).i32(16).op('i32.ge_u'), () => {
+      f.get(at).get(at).memory('v128.load').get(from).memory('v128.load').simd('f32x4.add').memory('v128.store');
+      f.get(at).i32(16).op('i32.add').set(at);
+      f.get(from).i32(16).op('i32.add').set(from);
+      f.get(left).i32(16).op('i32.sub').set(left);
+    });
+    f.whileLoop(() => f.get(left), () => {
+      f.get(at).get(at).f32Load().get(from).f32Load().op('f32.add').f32Store();
+      f.get(at).i32(4).op('i32.add').set(at);
+      f.get(from).i32(4).op('i32.add').set(from);
+      f.get(left).i32(4).op('i32.sub').set(left);
+    });
     f.get('source').get('sourceStride').op('i32.add').set('source');
     f.get('target').get('targetStride').op('i32.add').set('target');
     f.get('runs').i32(1).op('i32.sub').set('runs');

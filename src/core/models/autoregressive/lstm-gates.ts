@@ -149,22 +149,3 @@ export function unstackInBlocks(x: tf.Tensor): tf.Tensor[] {
     Array.from({ length: Math.ceil(count / length) }, (_, i) => tensor.slice([i * length, ...rest.map(() => 0)], [Math.min(length, count - i * length), ...rest]));
   return pieces(x, n, size).flatMap((block) => pieces(block, block.shape[0], 1).map((one) => one.reshape(rest)));
 }
-
-/**
- * Each pixel of a row beside its neighbours: x [B, W, F] -> [B * W, (left + 1 + right) * F],
- * feature block d holding the pixel d - left columns away (zeros beyond the row's ends),
- * so that a convolution along the row is one product of matrices.
- */
-export function neighbours(x: tf.Tensor3D, left: number, right: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [batch, width, features] = x.shape;
-    if (left === 0 && right === 0) return x.reshape([batch * width, features]) as tf.Tensor2D;
-    const padded = x.pad([
-      [0, 0],
-      [left, right],
-      [0, 0],
-    ]);
-    const shifted = Array.from({ length: left + 1 + right }, (_, d) => padded.slice([0, d, 0], [batch, width, features]));
-    return tf.concat(shifted, 2).reshape([batch * width, (left + 1 + right) * features]) as tf.Tensor2D;
-  });
-}

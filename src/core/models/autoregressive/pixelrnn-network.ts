@@ -14,6 +14,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../random';
+import { hasLstmCell } from '../../wasm-heap-lstm';
+import { hasRowNeighbours } from '../../wasm-heap-neighbours';
 import type { AutoregressiveNetwork } from './autoregressive-network';
 import { DiagonalBiLstm } from './diagonal-bilstm';
 import { MaskedConv2d } from './masked-conv';
@@ -115,14 +117,17 @@ export class PixelRnnNetwork implements AutoregressiveNetwork {
   /**
    * Floats one example holds at the peak of a training step, as measured with tf.profile on
    * WASM (TF.js keeps every activation and gradient of the loop until the backward pass
-   * ends): per pixel, layer and hidden unit, about 165 for the Row LSTM (its per-row
-   * gates, products and gradients), and 125 per sweep of the Diagonal BiLSTM over its
-   * skewed map, which is (W + H - 1) / W times as wide, twice. Then the head's floatsPerPixel, as in PixelCNN.
+   * ends): per pixel, layer and hidden unit, about 165 for the Row LSTM by TF.js's ops (its
+   * per-row gates, products and gradients), 100 with our kernels for its cell and its
+   * neighbours on WASM (91 measured: the growth of tf.profile's peak from 4 to 13 images; 22
+   * default MNIST images peaked at 462 MB), and 125 per sweep of the Diagonal BiLSTM over its skewed map, which is
+   * (W + H - 1) / W times as wide, twice. Then the head's floatsPerPixel, as in PixelCNN.
    */
   get floatsPerExample(): number {
     const [height, width] = this.shape;
     const { layers, units, layer } = this.size;
-    const perUnit = layer === 'row' ? 165 : (125 * 2 * (width + height - 1)) / width;
+    const rowPerUnit = hasLstmCell(units) && hasRowNeighbours() ? 100 : 165;
+    const perUnit = layer === 'row' ? rowPerUnit : (125 * 2 * (width + height - 1)) / width;
     return Math.ceil(height * width * (layers * units * perUnit + 20 * units + this.head.floatsPerPixel));
   }
 

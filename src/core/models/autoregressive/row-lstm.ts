@@ -15,7 +15,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../random';
-import { GATES, glorot, InputToState, lstmCell, neighbours, unstackInBlocks } from './lstm-gates';
+import { rowNeighbours } from '../../wasm-heap-neighbours';
+import { GATES, glorot, InputToState, lstmCell, unstackInBlocks } from './lstm-gates';
 
 export class RowLstm {
   readonly inputToState: InputToState;
@@ -57,7 +58,11 @@ export class RowLstm {
    *   gates = K_is * x_r + K_ss * h_{r-1} + b
    */
   rowGates(inputs: tf.Tensor3D, above: tf.Tensor3D, weights: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => this.pixelGates(neighbours(inputs, this.reach, 0), neighbours(above, this.reach, this.reach), weights));
+    return tf.tidy(() => {
+      // [n * W, (p + 1) * in + k * U]: pixelGates' two matrices side by side
+      const joined = rowNeighbours([{ x: inputs, left: this.reach, right: 0 }, { x: above, left: this.reach, right: this.reach }]);
+      return tf.fused.matMul({ a: joined, b: weights, bias: this.inputToState.bias }) as tf.Tensor2D;
+    });
   }
 
   /** The same for pixels on their own: inputs at columns c - p .. c [N, (p + 1) * in], states above at c - p .. c + p [N, k * U] -> [N, 4U]. */
