@@ -37,6 +37,9 @@ interface LastRun {
 
 const NEVER: LastRun = { at: -Infinity, step: -1, cost: 0 };
 
+/** Whether a record is of a run to the end: one only cancelled keeps NEVER's step, with a cost. */
+const completed = (last: LastRun | undefined): last is LastRun => last !== undefined && last.step >= 0;
+
 export class RefreshSchedule {
   private readonly evaluations = new Map<string, LastRun>();
   private views: LastRun = NEVER;
@@ -66,11 +69,14 @@ export class RefreshSchedule {
     if (mode === 'training') this.waiting = 0;
     return evaluations.filter((evaluation) => {
       if (evaluation.cadence === 'on-demand') return false;
-      const never = this.evaluations.get(evaluation.id) === undefined;
+      const recorded = this.evaluations.get(evaluation.id);
+      const never = !completed(recorded);
       // One that waits for training is not computed at step 0, and while training its first turn
       // comes one cadence in (it counts as done when training started); a pause before then brings it.
       if (never && evaluation.waitsForTraining && step === 0) return false;
-      const last = this.evaluations.get(evaluation.id) ?? (evaluation.waitsForTraining && mode === 'training' ? { at: this.budget.since, step: 0, cost: 0 } : NEVER);
+      // never run to the end: its cost is what a cancelled attempt took, if any
+      const lastCost = recorded?.cost ?? 0;
+      const last = completed(recorded) ? recorded : evaluation.waitsForTraining && mode === 'training' ? { at: this.budget.since, step: 0, cost: lastCost } : { ...NEVER, cost: lastCost };
       const interval = evaluation.cadence === 'refresh' ? this.timing.viewsInterval : evaluation.cadence;
       if (mode === 'training') {
         const due = this.dueWhileTraining(last, interval);
@@ -78,7 +84,7 @@ export class RefreshSchedule {
         return due;
       }
       const stale = last.step !== step || force;
-      return evaluation.cadence === 'refresh' ? stale : last === NEVER || (stale && this.now() - last.at >= interval);
+      return evaluation.cadence === 'refresh' ? stale : never || (stale && this.now() - last.at >= interval);
     });
   }
 
@@ -106,7 +112,16 @@ export class RefreshSchedule {
    * time spent is not counted against it.)
    */
   cancelledViews(startedAt: number): void {
-    this.views = { ...this.views, cost: Math.max(this.views.cost, this.now() - startedAt) };
+    this.views = this.cancelled(this.views, startedAt);
+  }
+
+  /** The same for an evaluation (PixelCNN++'s held-out figure on 200 images, cancelled by Train at step 0). */
+  cancelledEvaluation(id: string, startedAt: number): void {
+    this.evaluations.set(id, this.cancelled(this.evaluations.get(id) ?? NEVER, startedAt));
+  }
+
+  private cancelled(last: LastRun, startedAt: number): LastRun {
+    return { ...last, cost: Math.max(last.cost, this.now() - startedAt) };
   }
 
   private record(step: number, startedAt: number, mode: RefreshMode): LastRun {

@@ -35,27 +35,38 @@ export async function refresh(state: HandlerState, target: Run, job: JobContext,
       deps.post({ type: 'error', runId: target.id, message: `Could not compute ${what}: ${errorText(error)}` });
     }
   };
+  /** `work`; when a start, step or reset cancels it, the schedule first keeps what it cost so far (cancelledViews). */
+  const costKeptOnCancel = async (cancelled: () => void, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      if (error instanceof JobCancelled) cancelled();
+      throw error;
+    }
+  };
   const due = evaluations ? schedule.dueEvaluations(session.evaluations, session.step, mode, force) : [];
   const evaluate = async (list: Evaluation[]) => {
     for (const evaluation of list) {
       if (state.run !== target) return;
       const started = deps.now();
-      await attempt(`the figures on ${evaluation.basis}`, async () => await postEvaluation(state, target, await session.evaluate(evaluation, job)));
+      await costKeptOnCancel(
+        () => schedule.cancelledEvaluation(evaluation.id, started),
+        () => attempt(`the figures on ${evaluation.basis}`, async () => await postEvaluation(state, target, await session.evaluate(evaluation, job))),
+      );
       schedule.ranEvaluation(evaluation.id, session.step, started, mode);
     }
   };
   await evaluate(due.filter((evaluation) => evaluation.cadence === 'refresh'));
   if (state.run === target && schedule.viewsDue(session.step, mode, force)) {
     const [started, step] = [deps.now(), session.step];
-    try {
-      await attempt('the views', async () => {
-        const panels = await session.views(job);
-        if (state.run === target) deps.post({ type: 'views', runId: target.id, step, panels }, panelBuffers(panels));
-      });
-    } catch (error) {
-      if (error instanceof JobCancelled) schedule.cancelledViews(started);
-      throw error;
-    }
+    await costKeptOnCancel(
+      () => schedule.cancelledViews(started),
+      () =>
+        attempt('the views', async () => {
+          const panels = await session.views(job);
+          if (state.run === target) deps.post({ type: 'views', runId: target.id, step, panels }, panelBuffers(panels));
+        }),
+    );
     schedule.ranViews(step, started, mode);
   }
   await evaluate(due.filter((evaluation) => evaluation.cadence !== 'refresh'));

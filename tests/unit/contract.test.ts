@@ -371,6 +371,35 @@ describe('the handler, with fake models', () => {
     expect(viewCalls).toBe(1);
   });
 
+  it('an evaluation cancelled by a start counts what it cost so far: training goes on before it runs again', async () => {
+    let calls = 0;
+    const spec = fakeSpec('fake-slow-figure', () => ({
+      // a held-out figure that takes 3 s, in chunks (PixelCNN++'s on 200 images)
+      evaluations: [
+        {
+          id: 'slow',
+          basis: 'held-out images',
+          cadence: 'refresh',
+          run: async ({ job }) => {
+            calls++;
+            const end = performance.now() + 3000;
+            while (performance.now() < end) await job.checkpoint();
+            return { slow: 1 };
+          },
+        },
+      ],
+    }));
+    const h = (current = harness({ models: [spec], timing: { metricsInterval: 0, viewsInterval: 10, checkpointInterval: 1e9 } }));
+    await h.send({ type: 'reset', runId: 1, config: config('fake-slow-figure') });
+    await waitFor(() => calls === 1, 'the figure of step 0 under way');
+    await sleep(1000);
+    await h.send({ type: 'start', runId: 1 }); // cancels it after at least 1 s
+    // it costs at least 1 s, so at most a fifth of the training time: not before 5 s of training
+    await sleep(1000);
+    expect(h.trainSteps(1).length).toBeGreaterThan(10);
+    expect(calls).toBe(1);
+  });
+
   it('a pause does not wait for a long evaluation: it stops between chunks', async () => {
     let chunks = 0;
     const spec = fakeSpec('fake-long-eval', () => ({

@@ -134,6 +134,49 @@ describe('views cancelled before they were drawn', () => {
   });
 });
 
+describe('evaluations cancelled before they finished', () => {
+  const timing = { metricsInterval: 100, viewsInterval: 1500, checkpointInterval: 30_000 };
+  /** The step at which `figure` first comes due while training runs at 10 ms a step (0: never within `steps`). */
+  const firstDueStep = (schedule: RefreshSchedule, time: ReturnType<typeof clock>, figure: Evaluation, steps = 5_000) => {
+    schedule.startTraining();
+    for (let step = 1; step <= steps; step++) {
+      time.advance(10);
+      if (schedule.dueEvaluations([figure], step, 'training').length) return step;
+    }
+    return 0;
+  };
+
+  it.each([['at every refresh', 'refresh'], ['every 10 s', 10_000]] as const)('%s: count what they cost so far; a start 2 s into one at step 0 trains for 10 s before it runs again', (_, cadence) => {
+    const figure = evaluation('held-out', cadence);
+    // as before: one never run is due at the first step, whatever it will cost
+    const fresh = clock(1000);
+    expect(firstDueStep(new RefreshSchedule(timing, fresh.now), fresh, figure)).toBe(1);
+    const time = clock(1000);
+    const schedule = new RefreshSchedule(timing, time.now);
+    expect(schedule.dueEvaluations([figure], 0, 'settled')).toEqual([figure]);
+    const started = time.now();
+    time.advance(2000);
+    schedule.cancelledEvaluation(figure.id, started);
+    // never run to the end: a pause now would run it
+    expect(schedule.dueEvaluations([figure], 0, 'settled')).toEqual([figure]);
+    // while training, only once a fifth of the training time covers its 2 s
+    expect(firstDueStep(schedule, time, figure)).toBe((REFRESH_SHARE * 2000) / 10);
+  });
+
+  it('one that waits for training, cancelled (a pause\'s, by the next start), still waits for its cadence and its cost', () => {
+    const quality: Evaluation = { id: 'quality', basis: 'samples', cadence: 3_000, waitsForTraining: true, run: async () => ({}) };
+    const time = clock(1000);
+    const schedule = new RefreshSchedule(timing, time.now);
+    // not at step 0, cancelled or not
+    const started = time.now();
+    time.advance(1000);
+    schedule.cancelledEvaluation(quality.id, started);
+    expect(schedule.dueEvaluations([quality], 0, 'settled')).toEqual([]);
+    // one cadence (3 s) would do; its 1 s at a fifth of the time needs 5 s
+    expect(firstDueStep(schedule, time, quality)).toBe(500);
+  });
+});
+
 describe('an evaluation that waits for training', () => {
   it('is not computed at step 0, comes one cadence into training, and a pause before then brings it', () => {
     const time = { value: 0, now: () => time.value };
