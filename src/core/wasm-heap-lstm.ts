@@ -10,7 +10,8 @@ import { registerWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-hea
 
 /**
  * Our kernel's name: inputs gates [N, 4U] (o, f, i, g) and previous c' [N, U] (float32);
- * outputs [h, c, activations [N, 4U], tanh(c)]: the last two kept for LSTM_CELL_GRADIENT only.
+ * outputs [h, c, activations [N, 4U], tanh(c)]: the last two kept for LSTM_CELL_GRADIENT only
+ * (run it through lstmCellOnHeap, which has its gradient).
  */
 export const LSTM_CELL = 'GpLstmCell';
 /** Our kernel's name: inputs dh, dc, activations, tanhC and previous (float32); outputs [dGates [N, 4U], dPrevious [N, U]]. */
@@ -48,28 +49,33 @@ function lstmCellGradient(args: Args): tf.TensorInfo[] {
 }
 
 /**
- * LSTM_CELL's gradient, on every backend that runs it: h and c each get a gradient when
- * they are used (the last row's c is not: zeros then). The activations and tanh(c) are the
- * cell's own, for this gradient: nothing else may use them.
+ * h, c = the cell of gates [N, 4U] and the previous c' [N, U], one kernel each way. The
+ * kernel's activations and tanh(c) are saved for the gradient, not outputs of the op: TF.js's
+ * tape makes a tensor of zeros for every output that gets no gradient (a copy into the heap,
+ * slow on the browser's shared memory: 220 ms of a PixelRNN step when these were outputs).
  */
-function registerLstmCellGradient(): void {
-  tf.registerGradient({
-    kernelName: LSTM_CELL,
-    inputsToSave: ['previous'],
-    outputsToSave: [false, false, true, true],
-    gradFunc: (dys, saved) => {
-      const [dh, dc] = dys as (tf.Tensor | null)[];
-      const [previous, act, tanhC] = saved;
+export function lstmCellOnHeap(gates: tf.Tensor2D, previous: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
+  // tf.customGrad's own path, which TF.js's types keep private: customGrad allows one output, the cell has two
+  const engine = tf.engine() as unknown as { runKernelFunc(invocation: unknown): tf.Tensor[] };
+  return engine.runKernelFunc({
+    forwardFunc: (_: unknown, save: tf.GradSaveFunc) => {
+      const [h, c, act, tanhC] = tf.engine().runKernel(LSTM_CELL, { gates, previous }) as unknown as tf.Tensor2D[];
+      save([act, tanhC, previous]);
+      return [h, c];
+    },
+    backwardsFunc: (dys: tf.Tensor[], saved: tf.Tensor[]) => {
+      const [dh, dc] = dys;
+      const [act, tanhC, savedPrevious] = saved;
       // both at once, here: each input's function runs in a tidy of its own, which would dispose the other's
-      const [dGates, dPrevious] = tf.engine().runKernel(LSTM_CELL_GRADIENT, { dh: dh ?? tf.zerosLike(previous), dc: dc ?? tf.zerosLike(previous), act, tanhC, previous }) as unknown as tf.Tensor[];
+      const [dGates, dPrevious] = tf.engine().runKernel(LSTM_CELL_GRADIENT, { dh, dc, act, tanhC, previous: savedPrevious }) as unknown as tf.Tensor[];
       return { gates: () => dGates, previous: () => dPrevious };
     },
-  });
+    inputs: { gates, previous },
+  }) as [tf.Tensor2D, tf.Tensor2D];
 }
 
 /** Call after the WASM backend is set; harmless to call twice. */
 export function registerLstmCell(): void {
   registerWasmKernel(LSTM_CELL, lstmCell);
   registerWasmKernel(LSTM_CELL_GRADIENT, lstmCellGradient);
-  registerLstmCellGradient();
 }

@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../random';
-import { hasLstmCell, LSTM_CELL } from '../../wasm-heap-lstm';
+import { hasLstmCell, lstmCellOnHeap } from '../../wasm-heap-lstm';
 import { channelGroup, type MaskType } from './masked-conv';
 
 /** Gates per hidden unit: o, f, i (sigmoids) and g (tanh), in that order along the last axis. */
@@ -112,8 +112,7 @@ export class InputToState {
 export function lstmCell(gates: tf.Tensor2D, previous: tf.Tensor2D | undefined, units: number): { h: tf.Tensor2D; c: tf.Tensor2D } {
   if (hasLstmCell(units)) {
     return tf.tidy(() => {
-      // [h, c, activations, tanh(c)]: the last two are the kernel's own, for its gradient
-      const [h, c] = tf.engine().runKernel(LSTM_CELL, { gates, previous: previous ?? tf.zeros([gates.shape[0], units]) }) as unknown as tf.Tensor2D[];
+      const [h, c] = lstmCellOnHeap(gates, previous ?? tf.zeros([gates.shape[0], units]));
       return { h, c };
     });
   }
