@@ -187,6 +187,7 @@ export function registerWasmGradientKernels(): void {
   registerGate();
   registerLstmCell();
   registerRowNeighbours();
+  registerMeanGradient();
   speedUpWasmTransposedMatMul();
   speedUpWasmInputGradient();
   fixResizeNearestGradient('wasm');
@@ -266,6 +267,31 @@ export function speedUpWasmTransposedMatMul(): void {
       if (bT !== b) bT.dispose();
     }
   });
+}
+
+/**
+ * The gradient of a mean over some axes, dx = dy / n broadcast back to x's shape, without the
+ * tensor of ones TF.js 4.22's gradient multiplies by: it builds x's size of ones in JavaScript
+ * and copies them into the backend at every step (dy * ones(x.shape) / n), which took 16 ms
+ * of a 92 ms GAN step in the browser (its batch normalisation's means over [B, H, W]; a CPU
+ * profile of the bench page's worker). dy / n on dy's own few values, then one broadcast (a
+ * Tile), gives the same float32 numbers: dy * 1 is dy. Registered once, for every backend.
+ */
+export function registerMeanGradient(): void {
+  if ((tf.getGradient('Mean') as { ours?: boolean } | undefined)?.ours) return;
+  tf.registerGradient({
+    kernelName: 'Mean',
+    inputsToSave: ['x'],
+    ours: true,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+      const [x] = saved;
+      const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
+      const count = axes.reduce((n, axis) => n * x.shape[axis], 1);
+      // [..., 1 on each reduced axis, ...]: dy's values where x's reduced axes were
+      const kept = x.shape.map((size, axis) => (axes.includes(axis) ? 1 : size));
+      return { x: () => tf.broadcastTo(tf.div((dy as tf.Tensor).reshape(kept), count), x.shape) };
+    },
+  } as tf.GradConfig);
 }
 
 /** Comparisons whose gradient TF.js 4.22 does not register. */
