@@ -102,8 +102,10 @@ class RowLSTM(nn.Module):
         inputs = self.input_to_state(x)  # K_is * x + b, every row at once: [B, 4U, H, W]
         h = c = x.new_zeros(x.shape[0], x.shape[1], 1, x.shape[3])
         states = []
-        for row in range(x.shape[2]):
-            h, c = self.step(inputs[:, :, row : row + 1], h, c)
+        # the rows as views by one split: indexing each row instead would make its gradient a zero map of the
+        # whole of inputs, H of them a layer (most of a step's backward pass on a CPU)
+        for row in inputs.split(1, 2):
+            h, c = self.step(row, h, c)
             states.append(h)
         return torch.cat(states, 2)
 
@@ -122,12 +124,12 @@ def skew(x):
     """[B, F, H, W] -> [B, F, H, W + H - 1] (skew.ts): row r moved r to the right, zeros elsewhere, so that
     diagonal j of the image, the pixels (r, j - r), is column j."""
     height = x.shape[2]
-    return torch.stack([F.pad(x[:, :, r], (r, height - 1 - r)) for r in range(height)], 2)
+    return torch.stack([F.pad(row, (r, height - 1 - r)) for r, row in enumerate(x.unbind(2))], 2)
 
 
 def unskew(skewed, width):
     """[B, F, H, W + H - 1] -> [B, F, H, W], the inverse of skew: out[..., r, c] = skewed[..., r, r + c]."""
-    return torch.stack([skewed[:, :, r, r : r + width] for r in range(skewed.shape[2])], 2)
+    return torch.stack([row[:, :, r : r + width] for r, row in enumerate(skewed.unbind(2))], 2)
 
 
 class DiagonalBiLSTM(nn.Module):
@@ -155,10 +157,10 @@ class DiagonalBiLSTM(nn.Module):
         inside = ((column >= row) & (column - row < width)).to(x)
         h = c = x.new_zeros(batch, units, height)
         states = []
-        for j in range(width + height - 1):
+        for j, diagonal in enumerate(inputs.unbind(3)):  # one unbind, not an index a column (see RowLSTM.forward)
             above = F.pad(h, (1, 0))[:, :, :height]  # the previous column a row down: the state above each pixel
             # K_ss [h(r - 1, c); h(r, c - 1)]: [4U, 2U] x [B, 2U, H] -> [B, 4U, H]
-            h, c = lstm_cell(inputs[:, :, :, j] + kernel @ torch.cat([above, h], 1), c)
+            h, c = lstm_cell(diagonal + kernel @ torch.cat([above, h], 1), c)
             # cells outside the image hold zero states
             h, c = h * inside[:, j], c * inside[:, j]
             states.append(h)
