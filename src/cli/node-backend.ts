@@ -2,7 +2,7 @@
 import v8 from 'node:v8';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { fixResizeNearestGradient, registerWasmGradientKernels, speedUpCpuFilterGradient } from '../core/kernel-fixes';
+import { fixResizeNearestGradient, registerMeanGradient, registerWasmGradientKernels, speedUpCpuFilterGradient } from '../core/kernel-fixes';
 
 export const NODE_BACKENDS = ['cpu', 'wasm'] as const;
 export type NodeBackend = (typeof NODE_BACKENDS)[number];
@@ -22,6 +22,8 @@ export function allowRelaxedSimd(): void {
 export async function useNodeBackend(name: NodeBackend): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`The ${name} backend failed to start`);
   await tf.ready();
+  // gradients are every backend's: the same on each
+  registerMeanGradient();
   if (name === 'wasm') registerWasmGradientKernels();
   if (name === 'cpu') {
     fixResizeNearestGradient('cpu');

@@ -187,7 +187,6 @@ export function registerWasmGradientKernels(): void {
   registerGate();
   registerLstmCell();
   registerRowNeighbours();
-  registerMeanGradient();
   speedUpWasmTransposedMatMul();
   speedUpWasmInputGradient();
   fixResizeNearestGradient('wasm');
@@ -270,12 +269,14 @@ export function speedUpWasmTransposedMatMul(): void {
 }
 
 /**
- * The gradient of a mean over some axes, dx = dy / n broadcast back to x's shape, without the
- * tensor of ones TF.js 4.22's gradient multiplies by: it builds x's size of ones in JavaScript
- * and copies them into the backend at every step (dy * ones(x.shape) / n), which took 16 ms
- * of a 92 ms GAN step in the browser (its batch normalisation's means over [B, H, W]; a CPU
- * profile of the bench page's worker). dy / n on dy's own few values, then one broadcast (a
- * Tile), gives the same float32 numbers: dy * 1 is dy. Registered once, for every backend.
+ * The gradient of a mean over some axes, dx = dy / n broadcast back to x's shape, with the
+ * ones it is broadcast by made by the backend: TF.js 4.22's gradient, dy * ones(x.shape) / n,
+ * builds x's size of ones in JavaScript and copies them into the backend at every step, which
+ * took 16 ms of a 92 ms GAN step in the browser (its batch normalisation's means over
+ * [B, H, W]; a CPU profile of the bench page's worker). (dy / n) * onesLike(x) gives the same
+ * float32 numbers, and differentiates as TF.js's does (a product: a sum back to dy's shape;
+ * a Tile's gradient would be a slice and a sum per repetition). Once registered, gradients
+ * are TF.js's for every backend; each backend's start registers it (backend.ts, node-backend.ts).
  */
 export function registerMeanGradient(): void {
   if ((tf.getGradient('Mean') as { ours?: boolean } | undefined)?.ours) return;
@@ -289,7 +290,7 @@ export function registerMeanGradient(): void {
       const count = axes.reduce((n, axis) => n * x.shape[axis], 1);
       // [..., 1 on each reduced axis, ...]: dy's values where x's reduced axes were
       const kept = x.shape.map((size, axis) => (axes.includes(axis) ? 1 : size));
-      return { x: () => tf.broadcastTo(tf.div((dy as tf.Tensor).reshape(kept), count), x.shape) };
+      return { x: () => tf.mul(tf.div((dy as tf.Tensor).reshape(kept), count), tf.onesLike(x)) };
     },
   } as tf.GradConfig);
 }

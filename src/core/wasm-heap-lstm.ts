@@ -8,6 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import { kernelsOn } from './wasm-simd/heap';
 import { registerWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
 
+/** Gates per hidden unit: o, f, i, g. */
+const GATES = 4;
+
 /**
  * Our kernel's name: inputs gates [N, 4U] (o, f, i, g) and previous c' [N, U] (float32);
  * outputs [h, c, activations [N, 4U], tanh(c)]: the last two kept for LSTM_CELL_GRADIENT only
@@ -55,8 +58,13 @@ function lstmCellGradient(args: Args): tf.TensorInfo[] {
  * slow on the browser's shared memory: 220 ms of a PixelRNN step when these were outputs).
  */
 export function lstmCellOnHeap(gates: tf.Tensor2D, previous: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
-  // tf.customGrad's own path, which TF.js's types keep private: customGrad allows one output, the cell has two
-  const engine = tf.engine() as unknown as { runKernelFunc(invocation: unknown): tf.Tensor[] };
+  // tf.customGrad's own path, which TF.js's types keep private: customGrad allows one output, the cell has two.
+  // What it relies on, as tfjs-core 4.22 does it: forwardFunc runs in a tidy with the tape paused (the kernel's
+  // extra outputs are freed, the saved ones kept as clones), save() does nothing when no gradient is recorded,
+  // and an output that gets no gradient gets zeros (the last row's c).
+  const engine = tf.engine() as unknown as { runKernelFunc?(invocation: unknown): tf.Tensor[] };
+  if (!engine.runKernelFunc) throw new Error('This TF.js has no engine.runKernelFunc: the LSTM cell needs tfjs-core 4.x');
+  if (gates.shape[0] !== previous.shape[0] || gates.shape[1] !== GATES * previous.shape[1]) throw new Error(`LSTM cell: gates ${gates.shape} do not fit the state ${previous.shape}`);
   return engine.runKernelFunc({
     forwardFunc: (_: unknown, save: tf.GradSaveFunc) => {
       const [h, c, act, tanhC] = tf.engine().runKernel(LSTM_CELL, { gates, previous }) as unknown as tf.Tensor2D[];

@@ -101,6 +101,8 @@ function joinGradientOnHeap({ inputs, attrs, backend: anyBackend }: Args): tf.Te
 
 /** rowNeighbours on WASM: one kernel each way. */
 function onHeap(maps: RowReach[]): tf.Tensor2D {
+  const [batch, width] = maps[0].x.shape;
+  if (maps.some(({ x }) => x.shape[0] !== batch || x.shape[1] !== width)) throw new Error(`rowNeighbours: maps of one batch and width, not ${maps.map(({ x }) => x.shape).join(' and ')}`);
   const reaches = maps.map(({ left, right }) => [left, right]);
   const shapes = maps.map(({ x }) => x.shape);
   const join = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

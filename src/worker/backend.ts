@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from '../core/config';
 import type { BackendInfo } from './protocol';
-import { fixResizeNearestGradient, registerWasmGradientKernels, speedUpCpuFilterGradient } from '../core/kernel-fixes';
+import { fixResizeNearestGradient, registerMeanGradient, registerWasmGradientKernels, speedUpCpuFilterGradient } from '../core/kernel-fixes';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -112,6 +112,8 @@ async function tryCpu(): Promise<Attempt> {
 }
 
 function attempt(name: BackendName, onDeviceLost: (reason: string) => void, allowSoftware: boolean): Promise<Attempt> {
+  // gradients are every backend's: the same on each
+  registerMeanGradient();
   const work = name === 'webgpu' ? tryWebGpu(onDeviceLost, allowSoftware) : name === 'webgl' ? tryWebGl(allowSoftware) : name === 'wasm' ? tryWasm() : tryCpu();
   return withTimeout(work, START_TIMEOUT_MS);
 }

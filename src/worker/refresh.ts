@@ -35,7 +35,7 @@ export async function refresh(state: HandlerState, target: Run, job: JobContext,
       deps.post({ type: 'error', runId: target.id, message: `Could not compute ${what}: ${errorText(error)}` });
     }
   };
-  /** `work`; when a start, step or reset cancels it, the schedule first keeps what it cost so far (cancelledViews). */
+  /** `work`; when a start, step or reset cancels it, `cancelled` first (the schedule keeps what it cost so far). */
   const costKeptOnCancel = async (cancelled: () => void, work: () => Promise<void>) => {
     try {
       await work();

@@ -6,9 +6,10 @@ import { registerMeanGradient } from '../../src/core/kernel-fixes';
 import { seededValues } from './wasm-simd-helpers';
 
 /**
- * Our gradient of tf.mean (src/core/kernel-fixes.ts, registerMeanGradient): dy / n broadcast
- * to x's shape, against TF.js 4.22's formula, dy * ones(x.shape) / n, written out here: the
- * same float32 numbers, bit for bit, on the CPU and WASM backends, over every kind of axes.
+ * Our gradient of tf.mean (src/core/kernel-fixes.ts, registerMeanGradient): (dy / n) times
+ * the backend's ones, against TF.js 4.22's formula, dy * ones(x.shape) / n, written out here:
+ * the same float32 numbers, bit for bit, on the CPU and WASM backends, over every kind of axes,
+ * and a second-order gradient through it (a gradient penalty's).
  */
 describe('the gradient of a mean', () => {
   const cases: [number[], number | number[] | undefined, boolean][] = [
@@ -39,10 +40,17 @@ describe('the gradient of a mean', () => {
         expect(Array.from(await ours.data()), `${shape} axis ${axis} keepDims ${keepDims}`).toEqual(Array.from(await reference.data()));
         tf.dispose([x, weights, ours, reference]);
       }
-      // second order: d/dx sum((d/dx mean(x^2 / 2))^2) = 2 x / n^2, through the gradient's own ops
-      const x = tf.tensor1d([1, -2, 3, 0.5]);
-      const second = tf.grad((input: tf.Tensor) => tf.grad((y: tf.Tensor) => tf.mean(y.square().div(2)))(input).square().sum())(x);
-      Array.from(await second.data()).forEach((value, i) => expect(value).toBeCloseTo((2 * [1, -2, 3, 0.5][i]) / 16, 6));
+      // second order, through the gradient's own ops (a gradient penalty on a batch mean): z = mean_b x[b, f],
+      // g = d/dx sum_f z_f^2 = 2 z_f / n at every b, P = sum g^2 = (4 / n) sum_f z_f^2, dP/dx[b, f] = 8 z_f / n^2
+      const values = [[1, -2, 3], [0.5, 4, -1], [2, 2, 0], [-3, 1, 5], [1.5, -0.5, 2]];
+      const x = tf.tensor2d(values);
+      const profile = await tf.profile(() => tf.grad((input: tf.Tensor) => tf.grad((y: tf.Tensor) => tf.mean(y, 0).square().sum())(input).square().sum())(x));
+      const second = profile.result as tf.Tensor;
+      const n = values.length;
+      const z = [0, 1, 2].map((f) => values.reduce((sum, row) => sum + row[f], 0) / n);
+      Array.from(await second.data()).forEach((value, i) => expect(value).toBeCloseTo((8 * z[i % 3]) / n ** 2, 5));
+      // no broadcast by Tile, whose gradient is a slice and a sum per repetition
+      expect(profile.kernels.map((kernel) => kernel.name)).not.toContain('Tile');
       tf.dispose([x, second]);
     });
   }

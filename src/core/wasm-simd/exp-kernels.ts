@@ -134,8 +134,8 @@ export function tanhOf(f: FunctionWriter, c: Record<ConstantName, number>, x: nu
 
 /**
  * out[i] = tanh(x[i]) for `count` floats, in place of tfjs-backend-wasm's Tanh (std::tanh a
- * number at a time); within 2 units in the last place of the true tanh (1 at most, over a
- * million points from -20 to 20; tests/unit/exponential.test.ts).
+ * number at a time); within 2 units in the last place of the true tanh
+ * (tests/unit/exponential.test.ts; 1 at most over a million points from -20 to 20, measured once).
  */
 export function hyperbolicTangent(): FunctionWriter {
   let c = {} as Record<ConstantName, number>;

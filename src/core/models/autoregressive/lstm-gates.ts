@@ -135,11 +135,13 @@ export function lstmCellByOps(gates: tf.Tensor2D, previous: tf.Tensor2D | undefi
 }
 
 /**
- * x [N, ...] -> N tensors [...], as tf.unstack. On WASM a slice first copies its whole
- * input, so N slices of x cost N copies of x (for 28 rows of a batch of 64, most of a
- * training step): sliced in blocks of about sqrt(N) first, about 2 sqrt(N) copies. Slices,
- * not tf.split or tf.unstack, whose gradients fail when a piece is off the path to the
- * loss (the gradient of one pixel's prediction, as the receptive-field view takes).
+ * x [N, ...] -> N tensors [...], as tf.unstack. A slice's gradient is a pad back to its
+ * input's whole size (and TF.js's own WASM Slice copied its whole input forwards too, where
+ * ours reads it in place), so N slices of x cost N copies of x back (for 28 rows of a batch
+ * of 64, once most of a training step): sliced in blocks of about sqrt(N) first, about
+ * 2 sqrt(N) copies. Slices, not tf.split or tf.unstack, whose gradients fail when a piece
+ * is off the path to the loss (the gradient of one pixel's prediction, as the
+ * receptive-field view takes).
  */
 export function unstackInBlocks(x: tf.Tensor): tf.Tensor[] {
   const [n, ...rest] = x.shape;
