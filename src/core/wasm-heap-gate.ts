@@ -6,8 +6,7 @@
  * maps and a call with its bookkeeping, at every residual block of every step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { kernelsOn } from './wasm-simd/heap';
-import { registerWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
+import { ourHeap, registerWasmKernel, runsOnWasmHeap } from './wasm-heap-views';
 
 /** Our kernel's name: inputs h [..., F] and c2 [..., 2F] (float32); outputs h + a sigmoid(b) and sigmoid(b), shaped like h. */
 export const GATE = 'GpGate';
@@ -20,12 +19,9 @@ export const hasGate = (channels: number): boolean => channels > 0 && channels %
 type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown };
 
 /** The backend, our kernels and addresses of a gate kernel's call; its pixels and channels from `narrow` ([..., F]). */
-function onHeap(name: string, { backend: anyBackend }: Args, narrow: tf.TensorInfo) {
-  const backend = anyBackend as WasmBackend;
-  const kernels = kernelsOn(backend);
-  if (!kernels) throw new Error(`${name} needs our WebAssembly kernels: ask hasGate first`);
+function onHeap(name: string, { backend }: Args, narrow: tf.TensorInfo) {
   const channels = narrow.shape[narrow.shape.length - 1];
-  return { backend, kernels, channels, pixels: tf.util.sizeFromShape(narrow.shape) / channels, at: (info: tf.TensorInfo) => backend.typedArrayFromHeap(info).byteOffset };
+  return { ...ourHeap(name, 'hasGate', backend), channels, pixels: tf.util.sizeFromShape(narrow.shape) / channels };
 }
 
 function gate(args: Args): tf.TensorInfo[] {

@@ -5,8 +5,7 @@
  * small maps, where each call's bookkeeping costs as much as its arithmetic.
  */
 import * as tf from '@tensorflow/tfjs';
-import { kernelsOn } from './wasm-simd/heap';
-import { registerWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
+import { ourHeap, registerWasmKernel, runsOnWasmHeap } from './wasm-heap-views';
 
 /** Gates per hidden unit: o, f, i, g. */
 const GATES = 4;
@@ -26,12 +25,9 @@ export const hasLstmCell = (units: number): boolean => units > 0 && units % 4 ==
 type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown };
 
 /** The backend, our kernels and addresses of an LSTM kernel's call; rows and units from `narrow` ([N, U]). */
-function onHeap(name: string, { backend: anyBackend }: Args, narrow: tf.TensorInfo) {
-  const backend = anyBackend as WasmBackend;
-  const kernels = kernelsOn(backend);
-  if (!kernels) throw new Error(`${name} needs our WebAssembly kernels: ask hasLstmCell first`);
+function onHeap(name: string, { backend }: Args, narrow: tf.TensorInfo) {
   const [rows, units] = narrow.shape;
-  return { backend, kernels, rows, units, at: (info: tf.TensorInfo) => backend.typedArrayFromHeap(info).byteOffset };
+  return { ...ourHeap(name, 'hasLstmCell', backend), rows, units };
 }
 
 function lstmCell(args: Args): tf.TensorInfo[] {

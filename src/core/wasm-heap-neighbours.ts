@@ -11,8 +11,7 @@
  * hundred pixels. Ours copies each neighbour's F values where they go, and back adds them up.
  */
 import * as tf from '@tensorflow/tfjs';
-import { kernelsOn } from './wasm-simd/heap';
-import { registerWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
+import { ourHeap, registerWasmKernel, runsOnWasmHeap } from './wasm-heap-views';
 
 /** Our kernel's name: inputs x0, x1, ... [B, W, F_k] (float32); attribute reaches: [l_k, r_k] per input. */
 export const ROW_NEIGHBOURS = 'GpRowNeighbours';
@@ -66,36 +65,29 @@ function eachRun(shapes: number[][], reaches: number[][], visit: (k: number, fro
 }
 
 function joinOnHeap({ inputs, attrs, backend: anyBackend }: Args): tf.TensorInfo {
-  const backend = anyBackend as WasmBackend;
+  const { backend, kernels, at } = ourHeap(ROW_NEIGHBOURS, 'hasRowNeighbours()', anyBackend);
   const reaches = attrs.reaches as number[][];
   const xs = inputsInOrder(inputs, reaches.length);
   const shapes = xs.map((x) => x.shape);
   const [batch, width] = shapes[0];
   // the output first (zeros where a neighbour lies beyond the row): making it may grow the heap
   const out = backend.makeOutput([batch * width, layout(shapes, reaches).rowWidth], 'float32');
-  const target = backend.typedArrayFromHeap(out) as Float32Array;
-  target.fill(0);
-  const sources = xs.map((x) => backend.typedArrayFromHeap(x) as Float32Array);
-  const kernels = kernelsOn(backend)!;
+  backend.typedArrayFromHeap(out).fill(0);
+  const [target, sources] = [at(out), xs.map(at)];
   // each run of pixels in one call of our copy: F_k floats a pixel, from consecutive pixels to rows rowWidth apart
-  eachRun(shapes, reaches, (k, from, to, pixels, features, rowWidth) => kernels.copyRuns(sources[k].byteOffset + 4 * from, 4 * features, target.byteOffset + 4 * to, 4 * rowWidth, pixels, 4 * features));
+  eachRun(shapes, reaches, (k, from, to, pixels, features, rowWidth) => kernels.copyRuns(sources[k] + 4 * from, 4 * features, target + 4 * to, 4 * rowWidth, pixels, 4 * features));
   return out;
 }
 
 function joinGradientOnHeap({ inputs, attrs, backend: anyBackend }: Args): tf.TensorInfo[] {
-  const backend = anyBackend as WasmBackend;
+  const { backend, kernels, at } = ourHeap(ROW_NEIGHBOURS_GRADIENT, 'hasRowNeighbours()', anyBackend);
   const reaches = attrs.reaches as number[][];
   const shapes = attrs.shapes as number[][];
   const outs = shapes.map((shape) => backend.makeOutput(shape, 'float32'));
-  const targets = outs.map((out) => {
-    const view = backend.typedArrayFromHeap(out) as Float32Array;
-    view.fill(0);
-    return view;
-  });
-  const source = backend.typedArrayFromHeap(inputs.dy as tf.TensorInfo) as Float32Array;
-  const kernels = kernelsOn(backend)!;
+  outs.forEach((out) => backend.typedArrayFromHeap(out).fill(0));
+  const [source, targets] = [at(inputs.dy as tf.TensorInfo), outs.map(at)];
   // dx_k(b, c) = sum over the neighbours d of the block of pixel c + l_k - d that holds it, d in order
-  eachRun(shapes, reaches, (k, from, to, pixels, features, rowWidth) => kernels.addRuns(source.byteOffset + 4 * to, 4 * rowWidth, targets[k].byteOffset + 4 * from, 4 * features, pixels, 4 * features));
+  eachRun(shapes, reaches, (k, from, to, pixels, features, rowWidth) => kernels.addRuns(source + 4 * to, 4 * rowWidth, targets[k] + 4 * from, 4 * features, pixels, 4 * features));
   return outs;
 }
 

@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { kernelsOn } from './wasm-simd/heap';
-import { registerWasmKernel, replaceWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
+import { ourHeap, registerWasmKernel, replaceWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
 
 /** Our kernel's name: inputs p [rows, columns] (float32), values [rows] (int32), gradients [rows] (float32). */
 export const ONE_HOT_DIFFERENCE = 'GpOneHotDifference';
@@ -54,12 +54,9 @@ function fastMax(original: tf.KernelConfig): tf.KernelFunc {
 /** (p - onehot(v)) * g row by row, in our WebAssembly. */
 function oneHotDifference({ inputs, backend: anyBackend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
   const { p, values, gradients } = inputs as { p: tf.TensorInfo; values: tf.TensorInfo; gradients: tf.TensorInfo };
-  const backend = anyBackend as WasmBackend;
-  const kernels = kernelsOn(backend);
-  if (!kernels) throw new Error(`${ONE_HOT_DIFFERENCE} needs our WebAssembly kernels: ask hasOneHotDifference() first`);
+  const { backend, kernels, at } = ourHeap(ONE_HOT_DIFFERENCE, 'hasOneHotDifference()', anyBackend);
   const [rows, columns] = p.shape;
   const out = backend.makeOutput([rows, columns], 'float32');
-  const at = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info).byteOffset;
   kernels.oneHotDifference(at(p), at(values), at(gradients), at(out), rows, columns);
   return out;
 }

@@ -63,6 +63,18 @@ export function runsOnWasmHeap(name: string): boolean {
   return tf.getBackend() === 'wasm' && tf.getKernel(name, 'wasm') !== undefined && kernelsOn(tf.backend() as unknown as WasmBackend) !== null;
 }
 
+/**
+ * What a kernel function of ours works with: the call's backend, our WebAssembly on its heap,
+ * and a tensor's address there (take it after making the outputs: that may grow the heap).
+ * Throws without our WebAssembly, naming `ask`, what the caller should have asked first.
+ */
+export function ourHeap(name: string, ask: string, anyBackend: unknown): { backend: WasmBackend; kernels: WasmKernels; at: (info: tf.TensorInfo) => number } {
+  const backend = anyBackend as WasmBackend;
+  const kernels = kernelsOn(backend);
+  if (!kernels) throw new Error(`${name} needs our WebAssembly kernels: ask ${ask} first`);
+  return { backend, kernels, at: (info) => backend.typedArrayFromHeap(info).byteOffset };
+}
+
 /** What an element-wise kernel of ours runs: the heap addresses of its inputs, then of its outputs, their length and the kernel's attributes. */
 type HeapRun = (kernels: WasmKernels, addresses: number[], count: number, attrs: tf.NamedAttrMap) => void;
 type HeapKernelArgs = { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown };
@@ -74,13 +86,10 @@ type HeapKernelArgs = { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; b
  */
 export function heapElementwiseOutputs(name: string, order: string[], outputs: number, run: HeapRun) {
   return ({ inputs, attrs, backend: anyBackend }: HeapKernelArgs): tf.TensorInfo[] => {
-    const backend = anyBackend as WasmBackend;
-    const kernels = kernelsOn(backend);
-    if (!kernels) throw new Error(`${name} needs our WebAssembly kernels: ask runsOnWasmHeap('${name}') first`);
+    const { backend, kernels, at } = ourHeap(name, `runsOnWasmHeap('${name}')`, anyBackend);
     const first = inputs[order[0]] as tf.TensorInfo;
     // allocations first: growing the heap leaves earlier views empty
     const outs = Array.from({ length: outputs }, () => backend.makeOutput(first.shape, 'float32'));
-    const at = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info).byteOffset;
     run(kernels, [...order.map((input) => at(inputs[input] as tf.TensorInfo)), ...outs.map(at)], tf.util.sizeFromShape(first.shape), attrs);
     return outs;
   };
