@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BACKEND_CHOICES, defaultConfig, type BackendChoice } from '../core/config';
 import { findDataset } from '../core/datasets/catalog';
 import { findModel } from '../core/models';
-import { traceKernels } from '../core/kernel-trace';
+import { kernelsPerStep, traceKernels } from '../core/kernel-trace';
 import { createSession } from '../core/training/session';
 import { selectBrowserBackend } from '../worker/backend';
 import { loadBrowserDataset } from '../worker/dataset-fetch';
@@ -81,7 +81,7 @@ async function measure(request: BenchRequest, result: BrowserBenchResult): Promi
     await session.readMetrics();
     measured.readsPerStep = trace.reads / TRACED_STEPS;
     // where the page's step goes, beside Node's (npm run bench -- --profile)
-    measured.kernels = trace.kernels.map((k) => ({ ...k, selfMs: k.selfMs / TRACED_STEPS, flops: k.flops / TRACED_STEPS, calls: k.calls / TRACED_STEPS }));
+    measured.kernels = kernelsPerStep(trace, TRACED_STEPS);
     return { ...measured, status: 'ok' };
   } finally {
     session.dispose();

@@ -4,26 +4,12 @@ import os from 'node:os';
 import { chromium, type Browser } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../e2e/chromium';
-import type { KernelStats } from '../core/kernel-trace';
+import type { BrowserBenchResult } from '../bench/protocol';
 import { DATASET, log, plan, ROOT, threadsLabel, threadsOf, type Options, type ProfileRow, type Row } from './bench-options';
 import { measureResponsiveness, type ResponsivenessRow } from './responsiveness';
 
-interface PageResult {
-  status: 'ok' | 'unavailable' | 'error';
-  backend?: string;
-  batch?: number;
-  msPerStep?: number;
-  imagesPerSecond?: number;
-  warmupMs?: number;
-  adapter?: string;
-  isFallbackAdapter?: boolean;
-  wasmThreads?: number;
-  readsPerStep?: number;
-  kernels?: KernelStats[];
-  tracedMsPerStep?: number;
-  crossOriginIsolated: boolean;
-  reason?: string;
-}
+/** What the bench page publishes (src/bench/protocol.ts). */
+type PageResult = BrowserBenchResult;
 
 /** The page's traced WASM steps, kernel by kernel (--profile), from a row benchPage made. */
 export function browserProfile(row: Row): ProfileRow | undefined {

@@ -29,7 +29,7 @@ import { defaultConfig } from '../core/config';
 import { findModel } from '../core/models';
 import { createRandom, type Random } from '../core/random';
 import { createSession, type TrainingSession } from '../core/training/session';
-import { traceKernels } from '../core/kernel-trace';
+import { kernelsPerStep, traceKernels } from '../core/kernel-trace';
 import { UsageError } from './args';
 import { benchBrowser, browserProfile } from './bench-browser';
 import { DATASET, log, parseArgs, plan, ROOT, threadsOf, USAGE, type Options, type ProfileRow, type Row, type SamplingRow } from './bench-options';
@@ -128,7 +128,7 @@ async function traceSteps(session: TrainingSession, model: string): Promise<{ gf
   return {
     gflopPerStep: per(trace.flops) / 1e9,
     readsPerStep: per(trace.reads),
-    profile: { model, msPerStep, kernels: trace.kernels.map((k) => ({ ...k, selfMs: per(k.selfMs), flops: per(k.flops), calls: per(k.calls) })) },
+    profile: { model, msPerStep, kernels: kernelsPerStep(trace, TRACED_STEPS) },
   };
 }
 

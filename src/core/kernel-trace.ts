@@ -33,6 +33,11 @@ export interface KernelTrace {
   reads: number;
 }
 
+/** A trace of `steps` steps' kernels, each kernel's time, FLOPs and calls per step. */
+export function kernelsPerStep(trace: KernelTrace, steps: number): KernelStats[] {
+  return trace.kernels.map((k) => ({ ...k, selfMs: k.selfMs / steps, flops: k.flops / steps, calls: k.calls / steps }));
+}
+
 /**
  * Runs `work` with every kernel of the current backend traced. The kernels are restored
  * afterwards, also when `work` throws.
