@@ -11,7 +11,7 @@ import { openNodeDataset } from '../../src/cli/node-datasets';
 import type { RunConfig } from '../../src/core/config';
 import type { Evaluation, GenerativeModel, ModelSpec, StepContext, StepTerms } from '../../src/core/models/model';
 import { createRandom } from '../../src/core/random';
-import { cancellable, JobCancelled, JobRunner } from '../../src/core/training/jobs';
+import { cancellable, JobCancelled, JobRunner, type JobContext } from '../../src/core/training/jobs';
 import { TrainingSession } from '../../src/core/training/session';
 import type { ImageGridPanel } from '../../src/core/views/panels';
 import { isMemoryFailure } from '../../src/worker/failures';
@@ -19,6 +19,12 @@ import { MAX_IN_FLIGHT } from '../../src/worker/handler';
 import { harness, sleep, tag, waitFor, type Harness } from './handler-harness';
 
 /** A spec for a fake model: the factory returns whatever `build` makes. */
+/** Work of `ms` in chunks, each ending at a checkpoint (where a start, step or reset cancels it): PixelCNN++'s samples, drawn pixel by pixel. */
+async function busyFor(ms: number, job: JobContext): Promise<void> {
+  const end = performance.now() + ms;
+  while (performance.now() < end) await job.checkpoint();
+}
+
 function fakeSpec(id: string, build: () => Partial<GenerativeModel>, extra: Partial<ModelSpec> = {}): ModelSpec {
   const spec: ModelSpec = {
     id,
@@ -355,8 +361,7 @@ describe('the handler, with fake models', () => {
       // views that take 3 s, in chunks (PixelCNN++'s samples, drawn pixel by pixel, take about 5)
       views: async ({ job }) => {
         viewCalls++;
-        const end = performance.now() + 3000;
-        while (performance.now() < end) await job.checkpoint();
+        await busyFor(3000, job);
         return [];
       },
     }));
@@ -382,8 +387,7 @@ describe('the handler, with fake models', () => {
           cadence: 'refresh',
           run: async ({ job }) => {
             calls++;
-            const end = performance.now() + 3000;
-            while (performance.now() < end) await job.checkpoint();
+            await busyFor(3000, job);
             return { slow: 1 };
           },
         },
