@@ -27,7 +27,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { kernelsOn } from './wasm-simd/heap';
 import { fastTranspose } from './wasm-heap-transpose';
-import { isWordSized, replaceWasmKernel, wordsOf, type WasmBackend } from './wasm-heap-views';
+import { fillOnHeap, isWordSized, replaceWasmKernel, wordsOf, type WasmBackend } from './wasm-heap-views';
 
 /** Below this many values a copy loop beats TypedArray.set, which makes a subarray first. */
 const SHORT_RUN = 64;
@@ -306,8 +306,7 @@ function fastPad(original: tf.KernelConfig): tf.KernelFunc {
     const backend = args.backend as unknown as WasmBackend;
     const outShape = x.shape.map((size, axis) => paddings[axis][0] + size + paddings[axis][1]);
     const out = backend.makeOutput(outShape, x.dtype);
-    const filled = backend.typedArrayFromHeap(out);
-    filled.fill(constantValue);
+    fillOnHeap(backend, out, constantValue);
     const source = wordsOf(backend, x);
     const target = wordsOf(backend, out);
     const inStrides = [...tf.util.computeStrides(x.shape), 1];

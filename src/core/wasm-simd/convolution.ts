@@ -143,9 +143,9 @@ export class SimdConvolutions extends StridedConvolutions {
     const [matrix, paddedFilter, paddedOut, paddedBias] = this.scratch.regions([direct ? 0 : rows * depth * 4, padded ? depth * wide * 4 : 0, padded ? rows * wide * 4 : 0, padded ? wide * 4 : 0]);
     const heap = this.heap();
     if (padded) {
-      heap.fill(0, paddedFilter / 4, paddedFilter / 4 + depth * wide);
+      this.zero(paddedFilter, depth * wide);
       copyRows(heap, filterAt, n, paddedFilter, wide, depth, n);
-      heap.fill(0, paddedBias / 4, paddedBias / 4 + wide);
+      this.zero(paddedBias, wide);
       if (biasAt) copyRows(heap, biasAt, n, paddedBias, wide, 1, n);
     }
     const bias = biasAt && padded ? paddedBias : biasAt;
@@ -201,7 +201,7 @@ export class SimdConvolutions extends StridedConvolutions {
     const [dyAt, filterAt, dxAt] = [this.address(dy), this.address(filter), this.address(dx)];
     // W^T: [K, Co] -> [Co, wide], zero past K
     this.placeTransposedFilter(filter, filterAt, transposed, g, wide);
-    this.heap().fill(0, dxAt / 4, dxAt / 4 + tf.util.sizeFromShape(dx.shape));
+    this.zero(dxAt, tf.util.sizeFromShape(dx.shape));
     for (let first = 0; first < pixels; first += rows) {
       const count = Math.min(rows, pixels - first);
       // dcols[count, wide] = dY[count, Co] W^T[Co, wide]

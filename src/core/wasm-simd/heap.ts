@@ -101,9 +101,9 @@ export class HeapKernels {
     return new Int32Array(this.memory.buffer);
   }
 
-  /** Zeros `count` floats at `at`. */
+  /** Zeros `count` floats at `at` (by memory.fill: on a shared heap TypedArray.fill is several times slower). */
   protected zero(at: number, count: number): void {
-    this.heap().fill(0, at / 4, at / 4 + count);
+    if (count > 0) this.kernels.zeroBytes(at, count * 4);
   }
 
   protected address(info: tf.TensorInfo): number {

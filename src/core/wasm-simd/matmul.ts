@@ -98,7 +98,7 @@ export class SimdMatMul extends HeapKernels {
     if (bias && wide !== n) {
       // the bias read in fours: padded with zeros
       const heap = this.heap();
-      heap.fill(0, paddedBias / 4, paddedBias / 4 + wide);
+      this.zero(paddedBias, wide);
       copyRows(heap, bias, n, paddedBias, wide, 1, n);
       bias = paddedBias;
     }
@@ -122,7 +122,7 @@ export class SimdMatMul extends HeapKernels {
   private copyB(from: number, to: number, p: ProductShape, wide: number): void {
     const heap = this.heap();
     const { k, n } = p;
-    if (wide !== n) heap.fill(0, to / 4, to / 4 + k * wide);
+    if (wide !== n) this.zero(to, k * wide);
     // stored [n, k] when transposed, else [k, n]
     if (p.transposeB) transposeRows(heap, from, n, k, k, to, wide);
     else copyRows(heap, from, n, to, wide, k, n);

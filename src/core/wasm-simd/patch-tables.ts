@@ -115,16 +115,15 @@ export class PatchedConvolutions extends HeapKernels {
     const floats = g.batch * height * width * channels;
     if (rows <= 0) return this.zero(image, floats);
     // each image's rows with the border columns between them (padRuns), then what lies before, between and after them zeroed
-    const heap = this.heap();
     const rowBytes = width * channels * 4;
     let zeroFrom = image;
     for (let b = 0; b < g.batch; b++) {
       const first = image + (b * height + top) * rowBytes + g.padLeft * channels * 4;
-      heap.fill(0, zeroFrom / 4, first / 4);
+      this.zero(zeroFrom, (first - zeroFrom) / 4);
       this.kernels.padRuns(xAt + (b * g.height + skipped) * g.width * channels * 4, g.width * channels * 4, first, rowBytes, rows, columns * channels * 4);
       zeroFrom = first + (rows - 1) * rowBytes + columns * channels * 4;
     }
-    heap.fill(0, zeroFrom / 4, image / 4 + floats);
+    this.zero(zeroFrom, image / 4 + floats - zeroFrom / 4);
   }
 
   /**

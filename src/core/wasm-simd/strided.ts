@@ -249,7 +249,7 @@ export class StridedConvolutions extends QuadRowConvolutions {
     const heap = this.heap();
     const [depth, n] = [g.filterH * g.filterW * g.inChannels, g.outChannels];
     this.keptFilters.place(heap, filter.dataId, 'transposed', at, n * wide, () => {
-      heap.fill(0, at / 4, at / 4 + n * wide);
+      this.zero(at, n * wide);
       transposeRows(heap, filterAt, depth, n, n, at, wide);
     });
   }
