@@ -251,15 +251,17 @@ export function mixtureParameterCount(channels: number, components: number, whol
  * Otherwise (channels in order by masks) each channel has a mixture of its own, and what
  * it knows of the pixel's earlier channels came through the network's masked head.
  * centres: x = 2v/255 - 1 of the values, where a gradient must reach the inputs.
+ * through: the last channel whose mixture is wanted ([M, through + 1, K] each; a sampler
+ * drawing channel c needs none after it).
  */
-export function channelMixtures(params: tf.Tensor2D, values: tf.Tensor2D, channels: number, components: number, wholePixel: boolean, centres?: tf.Tensor2D): Mixture {
+export function channelMixtures(params: tf.Tensor2D, values: tf.Tensor2D, channels: number, components: number, wholePixel: boolean, centres?: tf.Tensor2D, through = channels - 1): Mixture {
   return tf.tidy(() => {
     const pixels = params.shape[0];
     const K = components;
     if (!wholePixel) {
       // [M, C * 3K] -> [M, C, 3, K] -> three [M, C, 1, K] -> [M, C, K]: per channel, weight logits, means, log-scales
       // (one split, whose gradient is one concatenation, where three slices took three pads and their sum)
-      const [weightLogits, means, logScales] = tf.split(params.reshape([pixels, channels, 3, K]), 3, 2).map((part) => part.squeeze([2]));
+      const [weightLogits, means, logScales] = tf.split(params.reshape([pixels, channels, 3, K]), 3, 2).map((part) => (through < channels - 1 ? part.slice([0, 0, 0, 0], [pixels, through + 1, 1, K]) : part).squeeze([2]));
       return { logWeights: tf.logSoftmax(weightLogits), means, logScales: logScales.clipByValue(MIN_LOG_SCALE, MAX_LOG_SCALE) };
     }
     // [M, K + C*K + C*K + C(C-1)/2 * K]: weight logits, means, log-scales, coefficients
@@ -268,7 +270,7 @@ export function channelMixtures(params: tf.Tensor2D, values: tf.Tensor2D, channe
     const logPi = tf.logSoftmax(columns(0, K));
     // [M, C*K] -> [M, C, K]
     const baseMeans = columns(K, channels * K).reshape([pixels, channels, K]);
-    const logScales = columns((1 + channels) * K, channels * K).reshape([pixels, channels, K]).clipByValue(MIN_LOG_SCALE, MAX_LOG_SCALE);
+    const logScales = columns((1 + channels) * K, (through + 1) * K).reshape([pixels, through + 1, K]).clipByValue(MIN_LOG_SCALE, MAX_LOG_SCALE);
     // [M, C(C-1)/2 * K] -> [M, C(C-1)/2, K]; none on grey images
     const coefficients = coefficientCount > 0 ? tf.tanh(columns((1 + 2 * channels) * K, coefficientCount * K)).reshape([pixels, coefficientCount, K]) : undefined;
     // [M, C] -> [M, C, 1]: each channel's value as x in [-1, 1] (centres: the same, as the network's differentiable inputs)
@@ -278,7 +280,7 @@ export function channelMixtures(params: tf.Tensor2D, values: tf.Tensor2D, channe
     const logWeights: tf.Tensor[] = [];
     // log pi_k + sum over earlier channels of log P_k(value): the weights each component has earned so far
     let earned = logPi;
-    for (let c = 0; c < channels; c++) {
+    for (let c = 0; c <= through; c++) {
       // mu_c = mu_c,k + sum_{c' < c} coefficient_{c', c},k x_c' (the paper's alpha for (R, G), beta for (R, B), gamma for (G, B))
       let mean = channel(baseMeans, c);
       for (let earlier = 0; earlier < c; earlier++) {
@@ -287,7 +289,7 @@ export function channelMixtures(params: tf.Tensor2D, values: tf.Tensor2D, channe
       }
       means.push(mean);
       logWeights.push(tf.logSoftmax(earned));
-      if (c < channels - 1) {
+      if (c < through) {
         const v = values.slice([0, c], [pixels, 1]).reshape([pixels, 1]);
         earned = earned.add(logBinMass(channel(x, c), mean, channel(logScales, c), v.reshape([pixels])));
       }

@@ -39,8 +39,8 @@ export interface CachedPlusPlusLayers {
   readonly downPass: readonly { u: readonly ResidualBlock[]; ul: readonly ResidualBlock[] }[];
   readonly shrink: readonly (readonly [ShiftedConv2d, ShiftedConv2d])[];
   readonly grow: readonly (readonly [ShiftedConv2d, ShiftedConv2d])[];
-  /** The head and the values' log-probabilities: features [n, 1, 1, F] and the pixel's inputs [n, 1, 1, C] -> [n, 1, 1, C, 256]. */
-  pixelLogits(features: tf.Tensor4D, input: tf.Tensor4D): tf.Tensor5D;
+  /** The head and one channel's log-probabilities of the 256 values: features [n, 1, 1, F] and the pixel's inputs [n, 1, 1, C] -> [n, 256]. */
+  pixelLogits(features: tf.Tensor4D, input: tf.Tensor4D, channel: number): tf.Tensor2D;
 }
 
 /** One row of a layer at some scale: [n, 1, w, channels]. */
@@ -81,10 +81,7 @@ export class CachedPixelCnnPlusPlusPass implements ValuePass {
       this.kept = { row, column, features };
     }
     const features = this.kept.features;
-    return tf.tidy(() => {
-      // [n, 1, 1, C, 256] -> [n, C*256] -> [n, 256]: this colour's (a rank-5 slice is many times slower on WASM)
-      return this.network.pixelLogits(features, this.pixel(row, column)).reshape([n, -1]).slice([0, channel * 256], [n, 256]) as tf.Tensor2D;
-    });
+    return tf.tidy(() => this.network.pixelLogits(features, this.pixel(row, column), channel));
   }
 
   pixelDrawn(row: number, column: number): void {

@@ -227,16 +227,38 @@ export class PixelCnnPlusPlusNetwork implements AutoregressiveNetwork {
     return tf.tidy(() => {
       const [batch, height, width, channels] = input.shape;
       if (this.options.likelihood === 'softmax') return params.reshape([batch, height, width, channels, 256]) as tf.Tensor5D;
-      const pixels = batch * height * width;
-      const K = this.options.components;
-      // the earlier channels' values, as drawn or read; their centres stay differentiable, for the receptive-field view
-      const values = input.mul(255).round().toInt().reshape([pixels, channels]) as tf.Tensor2D;
-      const centres = input.mul(2).sub(1).reshape([pixels, channels]) as tf.Tensor2D;
-      const { logWeights, means, logScales } = channelMixtures(params.reshape([pixels, this.parameterCount]), values, channels, K, this.wholePixel, centres);
-      // [M, C, K] -> [M*C, K] -> [M*C, 256] -> [B, h, w, C, 256]
-      const flat = (t: tf.Tensor) => t.reshape([pixels * channels, K]) as tf.Tensor2D;
-      return mixtureLogProbabilities(flat(logWeights), flat(means), flat(logScales)).reshape([batch, height, width, channels, 256]) as tf.Tensor5D;
+      // [M*C, 256] -> [B, h, w, C, 256]
+      return this.mixtureLogits(params, input, channels - 1, false).reshape([batch, height, width, channels, 256]) as tf.Tensor5D;
     });
+  }
+
+  /**
+   * One channel's log-probabilities of all 256 values, [B, h, w, P] and [B, h, w, C] -> [B*h*w, 256]:
+   * what the sampler asks for, a channel at a time. The mixtures of the channels after it are
+   * not made (a colour image's three channels at every channel took three times the work), and
+   * each row's numbers are those valueLogits gives, so the ways of drawing still agree.
+   */
+  private channelLogits(params: tf.Tensor4D, input: tf.Tensor4D, channel: number): tf.Tensor2D {
+    return tf.tidy(() => {
+      const [batch, height, width, channels] = input.shape;
+      const pixels = batch * height * width;
+      if (this.options.likelihood === 'softmax') return params.reshape([pixels, channels * 256]).slice([0, channel * 256], [pixels, 256]) as tf.Tensor2D;
+      return this.mixtureLogits(params, input, channel, true);
+    });
+  }
+
+  /** The mixtures' log-probabilities of the 256 values for channels 0..through, [M*(through + 1), 256], or for channel `through` alone, [M, 256]. */
+  private mixtureLogits(params: tf.Tensor4D, input: tf.Tensor4D, through: number, alone: boolean): tf.Tensor2D {
+    const [batch, height, width, channels] = input.shape;
+    const pixels = batch * height * width;
+    const K = this.options.components;
+    // the earlier channels' values, as drawn or read; their centres stay differentiable, for the receptive-field view
+    const values = input.mul(255).round().toInt().reshape([pixels, channels]) as tf.Tensor2D;
+    const centres = input.mul(2).sub(1).reshape([pixels, channels]) as tf.Tensor2D;
+    const mixture = channelMixtures(params.reshape([pixels, this.parameterCount]), values, channels, K, this.wholePixel, centres, through);
+    // [M, through + 1, K] -> [M, K], channel `through`'s, or -> [M*(through + 1), K]
+    const rows = (t: tf.Tensor) => (alone ? t.slice([0, through, 0], [pixels, 1, K]).reshape([pixels, K]) : t.reshape([pixels * (through + 1), K])) as tf.Tensor2D;
+    return mixtureLogProbabilities(rows(mixture.logWeights), rows(mixture.means), rows(mixture.logScales));
   }
 
   /** [B, H, W, C] -> [B, H, W, C, 256]: log P(v) of every value v given everything before it. */
@@ -258,7 +280,7 @@ export class PixelCnnPlusPlusNetwork implements AutoregressiveNetwork {
   /** The sampler's pass: the U-net row by row, each scale's finished rows kept (./pixelcnnpp-cache.ts). */
   cachedPass(canvas: Float32Array, count: number): ValuePass {
     const { shape, options, firstUp, firstLeft, firstUpLeft, upPass, downPass, shrink, grow } = this;
-    const pixelLogits = (features: tf.Tensor4D, input: tf.Tensor4D) => this.valueLogits(this.head(features, input), input);
+    const pixelLogits = (features: tf.Tensor4D, input: tf.Tensor4D, channel: number) => this.channelLogits(this.head(features, input), input, channel);
     return new CachedPixelCnnPlusPlusPass({ shape, options, firstUp, firstLeft, firstUpLeft, upPass, downPass, shrink, grow, pixelLogits }, canvas, count);
   }
 
