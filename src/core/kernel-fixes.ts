@@ -23,6 +23,7 @@ import { registerAdamUpdate } from './wasm-heap-adam';
 import { registerGate } from './wasm-heap-gate';
 import { registerLstmCell } from './wasm-heap-lstm';
 import { registerRowNeighbours } from './wasm-heap-neighbours';
+import { registerMixtureBins } from './wasm-heap-mixture';
 import { registerSimdConvolutions } from './wasm-simd/register';
 
 /** Padding per axis of an NHWC tensor, [before, after]: TF.js's conv_util.ExplicitPadding, which tfjs does not re-export. */
@@ -187,6 +188,7 @@ export function registerWasmGradientKernels(): void {
   registerGate();
   registerLstmCell();
   registerRowNeighbours();
+  registerMixtureBins();
   speedUpWasmTransposedMatMul();
   speedUpWasmInputGradient();
   fixResizeNearestGradient('wasm');

@@ -210,38 +210,75 @@ export function exponential(): FunctionWriter {
   });
 }
 
+/** The locals softplusOf and logOf work in, their names ending in `suffix`. */
+export const softplusScratch = (f: FunctionWriter, suffix: string) => ['z', 'u', 'w', 'halve', 's', 's2'].map((name) => f.local('v128', `${name}Log${suffix}`)).concat(exponentialScratch(f, `Log${suffix}`));
+
 /**
- * out[i] = log(1 + exp(x[i])) for `count` floats, within 3 units in the last place, as
- * max(x, 0) + log1p(u) with u = exp(-|x|) in (0, 1], which neither overflows nor loses u's
- * digits: log1p(u) = log(w) + (u - (w - 1)) / w with w = 1 + u rounded (Goldberg's
- * correction: u - (w - 1) is that rounding's error, exactly), and log(w) = k ln 2 + 2 atanh(s),
- * s = (w' - 1) / (w' + 1), w = 2^k w' with w' within [1/sqrt(2), sqrt(2)], so |s| <= 0.172 and
- * the series' terms to s^9 suffice. NaN for NaN; x itself past 88 (u is 0 there).
+ * Writes code that leaves 2 atanh(s) + (ln 2 where `halve`) on the stack, s = (w' - 1) / (w' + 1)
+ * for the vector w' in local `z`, within [1/sqrt(2), sqrt(2)] (|s| <= 0.172: the series' terms
+ * to s^9 suffice): log(w') plus the ln 2 taken off where w' was halved.
+ */
+function logNearOne(f: FunctionWriter, c: Record<ConstantName, number>, scratch: number[]): void {
+  const [z, , , halve, s, s2] = scratch;
+  f.get(z).get(c.one).simd('f32x4.sub').get(z).get(c.one).simd('f32x4.add').simd('f32x4.div').tee(s);
+  f.get(s).simd('f32x4.mul').set(s2);
+  // 2 s + s s^2 (2/3 + s^2 (2/5 + s^2 (2/7 + s^2 2/9))) + ln 2 where halved
+  f.get(c.l9).get(s2).simd('f32x4.mul').get(c.l7).simd('f32x4.add');
+  for (const coefficient of [c.l5, c.l3]) f.get(s2).simd('f32x4.mul').get(coefficient).simd('f32x4.add');
+  f.get(s2).simd('f32x4.mul').get(s).simd('f32x4.mul').get(s).get(c.two).simd('f32x4.mul').simd('f32x4.add');
+  f.get(c.ln2).get(halve).simd('v128.and').simd('f32x4.add');
+}
+
+/**
+ * Writes code that leaves log(1 + exp(x)) on the stack for the vector in local `x`, within 3
+ * units in the last place, as max(x, 0) + log1p(u) with u = exp(-|x|) in (0, 1], which neither
+ * overflows nor loses u's digits: log1p(u) = log(w) + (u - (w - 1)) / w with w = 1 + u rounded
+ * (Goldberg's correction: u - (w - 1) is that rounding's error, exactly), and log(w) = k ln 2 +
+ * 2 atanh(s), w = 2^k w' (k 0 or 1) with w' within [1/sqrt(2), sqrt(2)]. NaN for NaN; x itself
+ * past 88 (u is 0 there). `scratch`: softplusScratch's locals.
+ */
+export function softplusOf(f: FunctionWriter, c: Record<ConstantName, number>, x: number, scratch: number[]): void {
+  const [z, u, w, halve, , , ...exponential] = scratch;
+  // u = exp(-|x|)
+  f.get(x).get(c.sign).simd('v128.or').set(z);
+  exponentialOf(f, c, z, exponential);
+  f.tee(u).get(c.one).simd('f32x4.add').tee(w);
+  // w' = w / 2 where w > sqrt(2)
+  f.get(c.sqrt2).simd('f32x4.gt').set(halve);
+  f.get(w).get(c.half).simd('f32x4.mul').get(w).get(halve).simd('v128.bitselect').set(z);
+  f.get(x).get(c.zero).simd('f32x4.pmax');
+  logNearOne(f, c, scratch);
+  f.get(u).get(w).get(c.one).simd('f32x4.sub').simd('f32x4.sub').get(w).simd('f32x4.div').simd('f32x4.add');
+  f.simd('f32x4.add');
+}
+
+/**
+ * Writes code that leaves log(x) on the stack for the vector in local `x`, each lane a
+ * positive normal number: x = 2^e m with m in [1, 2) from x's bits, halved past sqrt(2), and
+ * log(x) = e ln 2 + log(m) (logNearOne). `mantissa` and `bias`: v128 locals holding 0x007fffff
+ * and 127 in each 32-bit lane. `scratch`: softplusScratch's locals.
+ */
+export function logOf(f: FunctionWriter, c: Record<ConstantName, number>, x: number, scratch: number[], mantissa: number, bias: number): void {
+  const [z, , w, halve] = scratch;
+  // m = x's mantissa with the exponent of 1 (1.0's bits are 0x3f800000)
+  f.get(x).get(mantissa).simd('v128.and').get(c.one).simd('v128.or').tee(w);
+  f.get(c.sqrt2).simd('f32x4.gt').set(halve);
+  f.get(w).get(c.half).simd('f32x4.mul').get(w).get(halve).simd('v128.bitselect').set(z);
+  // e ln 2, e = (bits >> 23) - 127 (x is positive: no sign bit)
+  f.get(x).i32(23).simd('i32x4.shr_u').get(bias).simd('i32x4.sub').simd('f32x4.convert_i32x4_s').get(c.ln2).simd('f32x4.mul');
+  logNearOne(f, c, scratch);
+  f.simd('f32x4.add');
+}
+
+/**
+ * out[i] = log(1 + exp(x[i])) for `count` floats (softplusOf), in place of tfjs-backend-wasm's
+ * Softplus.
  */
 export function softplus(): FunctionWriter {
   let c = {} as Record<ConstantName, number>;
-  let [z, u, w, halve, s, s2, scratch] = [0, 0, 0, 0, 0, 0, [] as number[]];
-  return lanewise('softplus', ['x'], [], (f, [x]) => {
-    // u = exp(-|x|)
-    f.get(x).get(c.sign).simd('v128.or').set(z);
-    exponentialOf(f, c, z, scratch);
-    f.tee(u).get(c.one).simd('f32x4.add').tee(w);
-    // w' = w / 2 where w > sqrt(2); s = (w' - 1) / (w' + 1)
-    f.get(c.sqrt2).simd('f32x4.gt').set(halve);
-    f.get(w).get(c.half).simd('f32x4.mul').get(w).get(halve).simd('v128.bitselect').tee(z);
-    f.get(c.one).simd('f32x4.sub').get(z).get(c.one).simd('f32x4.add').simd('f32x4.div').tee(s);
-    f.get(s).simd('f32x4.mul').set(s2);
-    // max(x, 0) + (2 s + s s^2 (2/3 + s^2 (2/5 + s^2 (2/7 + s^2 2/9))) + k ln 2 + (u - (w - 1)) / w)
-    f.get(x).get(c.zero).simd('f32x4.pmax');
-    f.get(c.l9).get(s2).simd('f32x4.mul').get(c.l7).simd('f32x4.add');
-    for (const coefficient of [c.l5, c.l3]) f.get(s2).simd('f32x4.mul').get(coefficient).simd('f32x4.add');
-    f.get(s2).simd('f32x4.mul').get(s).simd('f32x4.mul').get(s).get(c.two).simd('f32x4.mul').simd('f32x4.add');
-    f.get(c.ln2).get(halve).simd('v128.and').simd('f32x4.add');
-    f.get(u).get(w).get(c.one).simd('f32x4.sub').simd('f32x4.sub').get(w).simd('f32x4.div').simd('f32x4.add');
-    f.simd('f32x4.add');
-  }, (f) => {
+  let scratch = [] as number[];
+  return lanewise('softplus', ['x'], [], (f, [x]) => softplusOf(f, c, x, scratch), (f) => {
     c = splatConstants(f);
-    [z, u, w, halve, s, s2] = ['zVector', 'uVector', 'wVector', 'halveVector', 'sVector', 's2Vector'].map((name) => f.local('v128', name));
-    scratch = exponentialScratch(f, 'Vector');
+    scratch = softplusScratch(f, 'Vector');
   });
 }

@@ -32,6 +32,7 @@ import { gateForward, gateGradient } from './gate-kernels';
 import { binary, eluGradient, langevinMove, leakyRelu, leakyReluGradient, reluGradient, swishGradient } from './elementwise-kernels';
 import { exponential, hyperbolicTangent, softplus, swishForward } from './exp-kernels';
 import { lstmForward, lstmGradient } from './lstm-kernels';
+import { mixtureBins } from './mixture-kernel';
 import { normalFast } from './noise-kernel';
 import { col2im, gatherSums, im2col, patchDot } from './patch-kernels';
 import { maxRows, oneHotDifference, softmaxRows } from './row-kernels';
@@ -187,9 +188,9 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, gatherSums, zeroBytes, copyRuns, addRuns, padRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, hyperbolicTangent, lstmForward, lstmGradient, and F(4, 3)'s and F(4, 5)'s column transforms and filter transforms (quadInput3, quadInputRows3, quadInputTile3, quadOutput3, quadGradientColumns3, quadFilter3, quadFilterGradient3, and the same with 5) over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, gatherSums, zeroBytes, copyRuns, addRuns, padRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, hyperbolicTangent, lstmForward, lstmGradient, mixtureBins, and F(4, 3)'s and F(4, 5)'s column transforms and filter transforms (quadInput3, quadInputRows3, quadInputTile3, quadOutput3, quadGradientColumns3, quadFilter3, quadFilterGradient3, and the same with 5) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), zeroBytes(), copyRuns(), addRuns(), padRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), hyperbolicTangent(), lstmForward(), lstmGradient(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps, fused), quadInput(taps, fused, true), quadInputTile(taps, fused), quadOutput(taps, fused), quadGradientColumns(taps, fused), quadFilterTransform(taps, false), quadFilterTransform(taps, true)])], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), zeroBytes(), copyRuns(), addRuns(), padRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), hyperbolicTangent(), lstmForward(), lstmGradient(), mixtureBins(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps, fused), quadInput(taps, fused, true), quadInputTile(taps, fused), quadOutput(taps, fused), quadGradientColumns(taps, fused), quadFilterTransform(taps, false), quadFilterTransform(taps, true)])], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-adds (relaxed_madd and relaxed_nmadd, which the kernels use)? */
@@ -257,6 +258,8 @@ export interface WasmKernels {
   /** lstm-kernels.ts: gates [rows, 4U] and c' [rows, U] -> h, c, tanh(c) [rows, U] and the activations [rows, 4U] */
   lstmForward(gates: number, previous: number, h: number, c: number, act: number, tanhC: number, rows: number, units: number): void;
   lstmGradient(dh: number, dc: number, act: number, tanhC: number, previous: number, dGates: number, dPrevious: number, rows: number, units: number): void;
+  /** PixelCNN++'s mixture over the 256 values (./mixture-kernel.ts): [rows, K] each of mu, 1/s, log pi, log pi + bin width; out [rows, 256] */
+  mixtureBins(means: number, inverses: number, edgeWeights: number, binWeights: number, edges: number, scratch: number, out: number, rows: number, components: number): void;
   /**
    * winograd-quad-kernels.ts: F(4, 3) and F(4, 5) along the columns, four output columns from
    * six or eight planes (their addresses, then `tiles`), `rowBytes` a column's channels

@@ -20,6 +20,7 @@
  * finite wherever the mass is, where the difference of two sigmoids would round to 0.
  */
 import * as tf from '@tensorflow/tfjs';
+import { hasMixtureBins, mixtureBins } from '../../wasm-heap-mixture';
 
 /** Half a bin, in units of x: bins are 2/255 wide. */
 const HALF_BIN = 1 / 255;
@@ -157,6 +158,11 @@ function binEdges(): tf.Tensor3D {
  *   bin 255 (to +inf):    log [1 - sigma(e_254)] = -softplus(e_254)
  */
 function allBins(logWeights: tf.Tensor2D, means: tf.Tensor2D, logScales: tf.Tensor2D): tf.Tensor2D {
+  return hasMixtureBins() ? mixtureBins(logWeights, means, logScales, HALF_BIN) : allBinsByOps(logWeights, means, logScales);
+}
+
+/** allBins by TF.js's ops, on every backend (on WASM our kernel, ../../wasm-heap-mixture.ts, computes the same in one call). */
+export function allBinsByOps(logWeights: tf.Tensor2D, means: tf.Tensor2D, logScales: tf.Tensor2D): tf.Tensor2D {
   // mu, 1/s [N, K] -> [N, 1, K] against the edges' [1, 255, 1]
   const inverseScale = logScales.neg().exp().expandDims(1);
   const edges = binEdges().sub(means.expandDims(1)).mul(inverseScale);
