@@ -1,6 +1,7 @@
 /** The benchmark's options, its rows, and what its parts share (see bench.ts). */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findDataset } from '../core/datasets/catalog';
 import { findModel, MODELS } from '../core/models';
 import type { KernelStats } from '../core/kernel-trace';
 import { UsageError } from './args';
@@ -9,6 +10,9 @@ import { PYTORCH_ISAS, type PyTorchIsa } from './pytorch-isa';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DATASET = 'mnist';
+/** The ways an autoregressive model's sampler can run a pass (its `draw`), each timed by the sampling rows. */
+export const PASS_METHODS = ['cached', 'cropped', 'naive'] as const;
+export type PassMethod = (typeof PASS_METHODS)[number];
 export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 /** Warm-up and timed steps per backend: WebGPU on SwiftShader compiles shaders for tens of seconds and then runs slowly. */
 export const PLAN: Record<string, { warmup: number; steps: number }> = {
@@ -28,6 +32,10 @@ export interface Options {
   watchS: number;
   /** Time sampling too (Node, WASM). */
   sampling: boolean;
+  /** The autoregressive models' passes timed (the naive one takes many minutes on PixelCNN++). */
+  passes: PassMethod[];
+  /** The dataset the sampling rows train a step on and draw (the training rows always use DATASET). */
+  samplingData: string;
   /** The Node backends timed (the CPU backend takes minutes a step on convolutional models). */
   nodeBackends: NodeBackend[];
   /** The browser backends timed. */
@@ -53,6 +61,7 @@ export interface ProfileRow {
 
 export interface SamplingRow {
   model: string;
+  dataset: string;
   /** 'sample()': the model's own sampler, as the page calls it; else a pass method of an autoregressive model. */
   method: string;
   samples: number;
@@ -95,10 +104,10 @@ export function threadsLabel(backend: string, asked: number, started: number | u
   return { backend: `${backend} (asked for ${plural(asked)})`, note: `; TF.js started ${started}, not ${asked}` };
 }
 
-export const USAGE = 'usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N] [--pytorch-isa avx2]';
+export const USAGE = 'usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--passes cached,cropped,naive] [--sampling-data ID] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N] [--pytorch-isa avx2]';
 
 export function parseArgs(argv: string[]): Options {
-  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15, sampling: true, nodeBackends: [...NODE_BACKENDS], browserBackends: [...BROWSER_BACKENDS], profile: false, pytorch: false, rounds: 1 };
+  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15, sampling: true, passes: [...PASS_METHODS], samplingData: DATASET, nodeBackends: [...NODE_BACKENDS], browserBackends: [...BROWSER_BACKENDS], profile: false, pytorch: false, rounds: 1 };
   const value = (i: number) => {
     if (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) throw new UsageError(`${argv[i]} needs a value`);
     return argv[i + 1];
@@ -122,6 +131,15 @@ export function parseArgs(argv: string[]): Options {
     else if (argv[i] === '--timeout') options.timeoutS = positive(i++);
     else if (argv[i] === '--watch') options.watchS = positive(i++);
     else if (argv[i] === '--no-sampling') options.sampling = false;
+    else if (argv[i] === '--passes') {
+      const asked = value(i++).split(',').filter(Boolean);
+      if (asked.length === 0 || asked.some((name) => !(PASS_METHODS as readonly string[]).includes(name))) throw new UsageError(`--passes takes some of ${PASS_METHODS.join(', ')}`);
+      options.passes = asked as PassMethod[];
+    } else if (argv[i] === '--sampling-data') {
+      const id = value(i++);
+      if (!findDataset(id)) throw new UsageError(`unknown dataset ${id}`);
+      options.samplingData = id;
+    }
     else if (argv[i] === '--browser-backends') {
       const asked = value(i++).split(',').filter(Boolean);
       const unknown = asked.filter((name) => !(BROWSER_BACKENDS as readonly string[]).includes(name));

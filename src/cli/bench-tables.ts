@@ -9,8 +9,8 @@ export function alignedTable(header: string[], body: string[][], firstNumber: nu
 }
 
 export function samplingTable(rows: SamplingRow[]): string {
-  const header = ['model', 'sampler', 'samples', 'seconds', 'samples/s'];
-  return alignedTable(header, rows.map((r) => [r.model, r.method, String(r.samples), r.seconds.toFixed(1), r.samplesPerSecond.toFixed(2)]), 2);
+  const header = ['model', 'data', 'sampler', 'samples', 'seconds', 'samples/s'];
+  return alignedTable(header, rows.map((r) => [r.model, r.dataset, r.method, String(r.samples), r.seconds.toFixed(1), r.samplesPerSecond.toFixed(2)]), 3);
 }
 
 /**

@@ -32,7 +32,7 @@ import { createSession, type TrainingSession } from '../core/training/session';
 import { kernelsPerStep, traceKernels } from '../core/kernel-trace';
 import { UsageError } from './args';
 import { benchBrowser, browserProfile } from './bench-browser';
-import { DATASET, log, parseArgs, plan, ROOT, threadsOf, USAGE, type Options, type ProfileRow, type Row, type SamplingRow } from './bench-options';
+import { DATASET, log, parseArgs, plan, ROOT, threadsOf, USAGE, type Options, type PassMethod, type ProfileRow, type Row, type SamplingRow } from './bench-options';
 import { profileTable, samplingTable, table } from './bench-tables';
 import { hasRelaxedSimd } from '../core/wasm-simd/kernels';
 import { pytorchPeak, wasmPeaks } from './peak-flops';
@@ -48,7 +48,6 @@ const TRACED_STEPS = 2;
 /** Images drawn per timing: a batch, as the page's views draw them. */
 const SAMPLED = 16;
 /** The ways an autoregressive model's sampler runs a pass (./core/models/autoregressive/pixel-sampler.ts), fastest first. */
-const PASS_METHODS = ['cached', 'cropped', 'naive'] as const;
 
 /** What a traced step does: its FLOPs and reads, and (--profile) the kernels' times. */
 const stepTraces = new Map<string, { gflopPerStep: number; readsPerStep: number; profile: ProfileRow }>();
@@ -146,12 +145,14 @@ async function traceNodeStep(model: string): Promise<void> {
 }
 
 /** An autoregressive model's sampler with a choice of pass (the model's `draw`); absent on other models. */
-type Drawing = { draw(canvas: Float32Array, count: number, random: Random, options: { method: (typeof PASS_METHODS)[number] }): Promise<void> };
+type Drawing = { draw(canvas: Float32Array, count: number, random: Random, options: { method: PassMethod }): Promise<void> };
 
 /** Samples per second on WASM after one training step: the model's sampler, and for autoregressive models each pass method. */
-async function benchSampling(model: string): Promise<SamplingRow[]> {
+async function benchSampling(model: string, passes: PassMethod[], data: string): Promise<SamplingRow[]> {
   await useNodeBackend('wasm');
-  const session = await createSession(defaultConfig(model, DATASET), loadNodeDataset(DATASET));
+  // a dataset the model cannot take falls back to its first, and the rows say which
+  const config = defaultConfig(model, data);
+  const session = await createSession(config, loadNodeDataset(config.dataset));
   try {
     if (!findModel(model)?.generates) return [];
     session.dispatch();
@@ -161,14 +162,14 @@ async function benchSampling(model: string): Promise<SamplingRow[]> {
       const start = performance.now();
       await run();
       const seconds = (performance.now() - start) / 1000;
-      rows.push({ model, method, samples: SAMPLED, seconds, samplesPerSecond: SAMPLED / seconds });
-      log(`sampling ${model} ${method}: ${(SAMPLED / seconds).toFixed(2)} samples/s`);
+      rows.push({ model, dataset: config.dataset, method, samples: SAMPLED, seconds, samplesPerSecond: SAMPLED / seconds });
+      log(`sampling ${model} on ${config.dataset} ${method}: ${(SAMPLED / seconds).toFixed(2)} samples/s`);
     };
     await time('sample()', async () => (await session.sample(SAMPLED, createRandom(1))).dispose());
     const drawing = session.model as Partial<Drawing>;
     if (typeof drawing.draw === 'function' && session.data.kind === 'image') {
       const values = SAMPLED * session.data.spec.shape.reduce((a, b) => a * b, 1);
-      for (const method of PASS_METHODS) await time(method, () => drawing.draw!(new Float32Array(values), SAMPLED, createRandom(1), { method }));
+      for (const method of passes) await time(method, () => drawing.draw!(new Float32Array(values), SAMPLED, createRandom(1), { method }));
     }
     return rows;
   } finally {
@@ -204,7 +205,7 @@ async function main(): Promise<void> {
         log(`node ${model} ${backend}`);
         await benchNode(model, backend, options, rows);
       }
-      if (options.sampling) sampling.push(...(await benchSampling(model)));
+      if (options.sampling) sampling.push(...(await benchSampling(model, options.passes, options.samplingData)));
     }
   }
   if (options.only !== 'node') {

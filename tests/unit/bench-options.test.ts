@@ -18,6 +18,14 @@ describe('the benchmark\'s options', () => {
     expect(() => parseArgs(['--rounds', '0'])).toThrow(/positive whole number/);
   });
 
+  it('reads which sampler passes to time and on which dataset, all three on MNIST by default', () => {
+    expect(parseArgs([])).toMatchObject({ passes: ['cached', 'cropped', 'naive'], samplingData: 'mnist' });
+    expect(parseArgs(['--passes', 'cached,cropped', '--sampling-data', 'colored-mnist'])).toMatchObject({ passes: ['cached', 'cropped'], samplingData: 'colored-mnist' });
+    expect(() => parseArgs(['--passes', 'cached,fast'])).toThrow(/--passes takes some of cached, cropped, naive/);
+    expect(() => parseArgs(['--passes', ','])).toThrow(/--passes takes/);
+    expect(() => parseArgs(['--sampling-data', 'cifar'])).toThrow(/unknown dataset cifar/);
+  });
+
   it('adds nothing to PyTorch\'s environment without --pytorch-isa', () => {
     expect(pytorchIsaEnv(undefined)).toEqual({});
   });
