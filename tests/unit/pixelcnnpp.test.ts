@@ -105,20 +105,43 @@ describe('the discretized logistic mixture', () => {
     for (const K of [1, 3, 10]) {
       // 7 rows: log s from -7 to 7, means from -3 to 3 (far beyond [-1, 1]), weights at random
       const rows = 7;
-      const logW = tf.logSoftmax(tf.randomNormal([rows, K], 0, 2, 'float32', K)) as tf.Tensor2D;
+      const logW = tf.tidy(() => tf.logSoftmax(tf.randomNormal([rows, K], 0, 2, 'float32', K))) as tf.Tensor2D;
       const mu = tf.randomUniform([rows, K], -3, 3, 'float32', 10 + K) as tf.Tensor2D;
       const logS = tf.tensor2d(Array.from({ length: rows * K }, (_, i) => -7 + (14 * (i % 8)) / 7), [rows, K]);
       const [w, m, s] = [await logW.array(), await mu.array(), await logS.array()];
-      for (const [name, compute] of [['kernel', () => mixtureBins(logW, mu, logS, 1 / 255)], ['ops', () => allBinsByOps(logW, mu, logS)]] as const) {
-        const got = await tf.tidy(compute).array();
+      // measured: the kernel within 1.3e-6 (1 + |log P|) of the reference, the ops within 1.2e-5
+      for (const [name, compute, tolerance] of [['kernel', () => mixtureBins(logW, mu, logS, 1 / 255), 3e-6], ['ops', () => allBinsByOps(logW, mu, logS), 3e-5]] as const) {
+        const result = tf.tidy(compute);
+        const got = await result.array();
+        result.dispose();
         for (let row = 0; row < rows; row++) for (let v = 0; v < 256; v++) {
           const reference = exact(w[row], m[row], s[row], v);
-          // measured: the kernel within 1.3e-6 (1 + |log P|), the ops within 1.2e-5
-          expect(Math.abs(got[row][v] - reference), `${name}, K ${K}, row ${row}, value ${v}: ${got[row][v]} against ${reference}`).toBeLessThan(3e-5 * (1 + Math.abs(reference)));
+          expect(Math.abs(got[row][v] - reference), `${name}, K ${K}, row ${row}, value ${v}: ${got[row][v]} against ${reference}`).toBeLessThan(tolerance * (1 + Math.abs(reference)));
         }
       }
       tf.dispose([logW, mu, logS]);
     }
+  });
+
+  it('gives each row the same numbers whatever rows come with it: a sampler\'s pixel as in a whole batch of blocks, and none for no rows', async () => {
+    // 2,000 rows of K = 10: three blocks of at most 819 rows (8 MB of terms each)
+    const [rows, K] = [2000, 10];
+    const w = tf.tidy(() => tf.logSoftmax(tf.randomNormal([rows, K], 0, 1, 'float32', 21))) as tf.Tensor2D;
+    const m = tf.randomUniform([rows, K], -1.2, 1.2, 'float32', 22) as tf.Tensor2D;
+    const s = tf.randomUniform([rows, K], -6, 1, 'float32', 23) as tf.Tensor2D;
+    const before = tf.memory().numTensors;
+    const all = mixtureLogProbabilities(w, m, s);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    const whole = await all.data();
+    // rows at the start, across the first block's end and at the end, asked for alone
+    for (const [first, count] of [[0, 3], [815, 8], [1997, 3]]) {
+      const part = tf.tidy(() => mixtureLogProbabilities(...([w, m, s].map((t) => t.slice([first, 0], [count, K])) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D])));
+      expect(await part.data(), `rows ${first}..${first + count - 1}`).toEqual(whole.subarray(first * 256, (first + count) * 256));
+      part.dispose();
+    }
+    const none = tf.tidy(() => mixtureLogProbabilities(w.slice([0, 0], [0, K]), m.slice([0, 0], [0, K]), s.slice([0, 0], [0, K])));
+    expect(none.shape).toEqual([0, 256]);
+    tf.dispose([w, m, s, all, none]);
   });
 
   it('has the gradient autodiff finds for the same sum, component by component', async () => {

@@ -207,7 +207,8 @@ export function mixtureLogProbabilities(logWeights: tf.Tensor2D, means: tf.Tenso
       const part = (t: tf.Tensor2D) => (count === rows ? t : t.slice([first, 0], [count, components]));
       blocks.push(tf.tidy(() => allBins(part(w), part(m), part(s))));
     }
-    const value = blocks.length === 1 ? blocks[0] : (tf.concat(blocks, 0) as tf.Tensor2D);
+    // no rows (an empty batch): no blocks, and an empty [0, 256]
+    const value = blocks.length === 0 ? (tf.zeros([0, 256]) as tf.Tensor2D) : blocks.length === 1 ? blocks[0] : (tf.concat(blocks, 0) as tf.Tensor2D);
     if (blocks.length > 1) tf.dispose(blocks);
     save([w, m, s, value]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
