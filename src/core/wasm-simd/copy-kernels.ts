@@ -60,17 +60,18 @@ export function copyRuns(): FunctionWriter {
 }
 
 /**
- * copyRuns, adding: target[i] += source[i] over `runs` runs of `bytes` bytes (a multiple of
- * 4) of float32, four lanes at a time, then one (the sum of a gradient's pieces: the Row
- * LSTM's neighbours, ../wasm-heap-neighbours.ts).
+ * target[i] += source[i] over `runs` runs of `bytes()` bytes (a multiple of 4) of float32, the
+ * runs `sourceStride()` and `targetStride()` bytes apart, four lanes at a time, then one: each
+ * sum the float32 sum in run order, whatever the lane width. `source`, `target` and `runs`
+ * name the function's locals (advanced; runs counted down).
  */
-export function addRuns(): FunctionWriter {
-  const f = new FunctionWriter('addRuns', ['source', 'sourceStride', 'target', 'targetStride', 'runs', 'bytes']);
+function addEachRun(f: FunctionWriter, source: string, target: string, runs: string, sourceStride: () => void, targetStride: () => void, bytes: () => void): void {
   const [at, from, left] = [f.local('i32', 'addTo'), f.local('i32', 'addFrom'), f.local('i32', 'addLeft')];
-  f.whileLoop(() => f.get('runs'), () => {
-    f.get('target').set(at);
-    f.get('source').set(from);
-    f.get('bytes').set(left);
+  f.whileLoop(() => f.get(runs), () => {
+    f.get(target).set(at);
+    f.get(source).set(from);
+    bytes();
+    f.set(left);
     f.whileLoop(() => f.get(left).i32(16).op('i32.ge_u'), () => {
       f.get(at).get(at).memory('v128.load').get(from).memory('v128.load').simd('f32x4.add').memory('v128.store');
       f.get(at).i32(16).op('i32.add').set(at);
@@ -83,10 +84,23 @@ export function addRuns(): FunctionWriter {
       f.get(from).i32(4).op('i32.add').set(from);
       f.get(left).i32(4).op('i32.sub').set(left);
     });
-    f.get('source').get('sourceStride').op('i32.add').set('source');
-    f.get('target').get('targetStride').op('i32.add').set('target');
-    f.get('runs').i32(1).op('i32.sub').set('runs');
+    f.get(source);
+    sourceStride();
+    f.op('i32.add').set(source);
+    f.get(target);
+    targetStride();
+    f.op('i32.add').set(target);
+    f.get(runs).i32(1).op('i32.sub').set(runs);
   });
+}
+
+/**
+ * copyRuns, adding: target[i] += source[i] over `runs` runs of `bytes` bytes (a multiple of
+ * 4) of float32 (the sum of a gradient's pieces: the Row LSTM's neighbours, ../wasm-heap-neighbours.ts).
+ */
+export function addRuns(): FunctionWriter {
+  const f = new FunctionWriter('addRuns', ['source', 'sourceStride', 'target', 'targetStride', 'runs', 'bytes']);
+  addEachRun(f, 'source', 'target', 'runs', () => f.get('sourceStride'), () => f.get('targetStride'), () => f.get('bytes'));
   return f;
 }
 
@@ -114,25 +128,9 @@ export function padRuns(): FunctionWriter {
  */
 export function sumRows(): FunctionWriter {
   const f = new FunctionWriter('sumRows', ['source', 'rows', 'columns', 'total']);
-  for (const local of ['j', 'at', 'into']) f.local('i32', local);
-  move(f, () => f.get('total'), null, () => f.get('columns').i32(2).op('i32.shl'));
-  f.get('source').set('at');
-  f.whileLoop(() => f.get('rows'), () => {
-    f.i32(0).set('j');
-    f.get('total').set('into');
-    f.whileLoop(() => f.get('columns').get('j').op('i32.sub').i32(4).op('i32.ge_u'), () => {
-      f.get('into').get('into').memory('v128.load').get('at').memory('v128.load').simd('f32x4.add').memory('v128.store');
-      f.get('into').i32(16).op('i32.add').set('into');
-      f.get('at').i32(16).op('i32.add').set('at');
-      f.get('j').i32(4).op('i32.add').set('j');
-    });
-    f.whileLoop(() => f.get('j').get('columns').op('i32.lt_u'), () => {
-      f.get('into').get('into').f32Load().get('at').f32Load().op('f32.add').f32Store();
-      f.get('into').i32(4).op('i32.add').set('into');
-      f.get('at').i32(4).op('i32.add').set('at');
-      f.get('j').i32(1).op('i32.add').set('j');
-    });
-    f.get('rows').i32(1).op('i32.sub').set('rows');
-  });
+  const rowBytes = () => f.get('columns').i32(2).op('i32.shl');
+  move(f, () => f.get('total'), null, rowBytes);
+  // each row added to the same totals: addRuns with the target standing still
+  addEachRun(f, 'source', 'total', 'rows', rowBytes, () => f.i32(0), rowBytes);
   return f;
 }
