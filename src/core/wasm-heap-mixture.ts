@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { mixtureScratchFloats } from './wasm-simd/mixture-kernel';
-import { Scratch } from './wasm-simd/heap';
-import { ourHeap, registerWasmKernel, runsOnWasmHeap, type WasmBackend } from './wasm-heap-views';
+import { scratchOn } from './wasm-simd/heap';
+import { ourHeap, registerWasmKernel, runsOnWasmHeap } from './wasm-heap-views';
 
 /**
  * Our kernel's name: inputs means, inverses (1/s), edgeWeights (log pi) and binWeights (log pi
@@ -22,8 +22,6 @@ export const hasMixtureBins = (): boolean => runsOnWasmHeap(MIXTURE_BINS);
 /** The 255 edges between the bins, (2j + 1)/255 - 1, and a 256th (its bin unused), as float32. */
 const EDGES = Float32Array.from({ length: 256 }, (_, j) => Math.min(j, 254) * (2 / 255) + (1 / 255 - 1));
 
-const scratches = new WeakMap<object, Scratch>();
-
 function mixtureBinsOnHeap({ inputs, backend: anyBackend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
   const { means, inverses, edgeWeights, binWeights } = inputs as Record<'means' | 'inverses' | 'edgeWeights' | 'binWeights', tf.TensorInfo>;
   const { backend, kernels, at } = ourHeap(MIXTURE_BINS, 'hasMixtureBins()', anyBackend);
@@ -33,8 +31,7 @@ function mixtureBinsOnHeap({ inputs, backend: anyBackend }: { inputs: tf.NamedTe
   }
   // the output first, then scratch: either may grow the heap, and addresses are taken after both
   const out = backend.makeOutput([rows, 256], 'float32');
-  if (!scratches.has(backend)) scratches.set(backend, new Scratch(backend as WasmBackend));
-  const [edges, scratch] = scratches.get(backend)!.regions([4 * EDGES.length, 4 * mixtureScratchFloats(components)]);
+  const [edges, scratch] = scratchOn(backend).regions([4 * EDGES.length, 4 * mixtureScratchFloats(components)]);
   const heap = backend.typedArrayFromHeap(out) as Float32Array;
   new Float32Array(heap.buffer, edges, EDGES.length).set(EDGES);
   kernels.mixtureBins(at(means), at(inverses), at(edgeWeights), at(binWeights), edges, scratch, at(out), rows, components);

@@ -11,7 +11,7 @@
  * hundred pixels. Ours copies each neighbour's F values where they go, and back adds them up.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ourHeap, registerWasmKernel, runsOnWasmHeap } from './wasm-heap-views';
+import { fillOnHeap, ourHeap, registerWasmKernel, runsOnWasmHeap } from './wasm-heap-views';
 
 /** Our kernel's name: inputs x0, x1, ... [B, W, F_k] (float32); attribute reaches: [l_k, r_k] per input. */
 export const ROW_NEIGHBOURS = 'GpRowNeighbours';
@@ -72,7 +72,7 @@ function joinOnHeap({ inputs, attrs, backend: anyBackend }: Args): tf.TensorInfo
   const [batch, width] = shapes[0];
   // the output first (zeros where a neighbour lies beyond the row): making it may grow the heap
   const out = backend.makeOutput([batch * width, layout(shapes, reaches).rowWidth], 'float32');
-  kernels.zeroBytes(at(out), 4 * tf.util.sizeFromShape(out.shape));
+  fillOnHeap(backend, out, 0);
   const [target, sources] = [at(out), xs.map(at)];
   // each run of pixels in one call of our copy: F_k floats a pixel, from consecutive pixels to rows rowWidth apart
   eachRun(shapes, reaches, (k, from, to, pixels, features, rowWidth) => kernels.copyRuns(sources[k] + 4 * from, 4 * features, target + 4 * to, 4 * rowWidth, pixels, 4 * features));
@@ -84,7 +84,7 @@ function joinGradientOnHeap({ inputs, attrs, backend: anyBackend }: Args): tf.Te
   const reaches = attrs.reaches as number[][];
   const shapes = attrs.shapes as number[][];
   const outs = shapes.map((shape) => backend.makeOutput(shape, 'float32'));
-  outs.forEach((out) => kernels.zeroBytes(at(out), 4 * tf.util.sizeFromShape(out.shape)));
+  outs.forEach((out) => fillOnHeap(backend, out, 0));
   const [source, targets] = [at(inputs.dy as tf.TensorInfo), outs.map(at)];
   // dx_k(b, c) = sum over the neighbours d of the block of pixel c + l_k - d that holds it, d in order
   eachRun(shapes, reaches, (k, from, to, pixels, features, rowWidth) => kernels.addRuns(source + 4 * to, 4 * rowWidth, targets[k] + 4 * from, 4 * features, pixels, 4 * features));

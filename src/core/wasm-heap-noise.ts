@@ -8,10 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { fillNormal, finishSlowDraws, NORMAL_NOISE, zigguratTables } from './normal-noise';
 import { NOISE_TABLES } from './wasm-simd/noise-kernel';
-import { kernelsOn, Scratch } from './wasm-simd/heap';
+import { kernelsOn, scratchOn } from './wasm-simd/heap';
 import { registerWasmKernel, type WasmBackend } from './wasm-heap-views';
-
-const scratches = new WeakMap<object, Scratch>();
 
 function normalNoiseOnHeap({ attrs, backend: anyBackend }: { attrs: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
   const { shape, std, seed } = attrs as unknown as { shape: number[]; std: number; seed: number };
@@ -25,8 +23,7 @@ function normalNoiseOnHeap({ attrs, backend: anyBackend }: { attrs: tf.NamedAttr
     fillNormal(backend.typedArrayFromHeap(out) as Float32Array, seed, std);
     return out;
   }
-  if (!scratches.has(backend)) scratches.set(backend, new Scratch(backend));
-  const [tables, slow] = scratches.get(backend)!.regions([NOISE_TABLES.bytes, 4 * (count + 1)]);
+  const [tables, slow] = scratchOn(backend).regions([NOISE_TABLES.bytes, 4 * (count + 1)]);
   const heap = backend.typedArrayFromHeap(out).buffer;
   new Int32Array(heap, tables + NOISE_TABLES.bounds, 128).set(zigguratTables.bounds);
   new Float64Array(heap, tables + NOISE_TABLES.widths, 128).set(zigguratTables.widths);

@@ -78,6 +78,15 @@ export class Scratch {
   }
 }
 
+const scratches = new WeakMap<WasmBackend, Scratch>();
+
+/** A backend's one Scratch for the heap kernels outside the passes (wasm-heap-noise.ts, wasm-heap-mixture.ts), made at first use. */
+export function scratchOn(backend: WasmBackend): Scratch {
+  let scratch = scratches.get(backend);
+  if (!scratch) scratches.set(backend, (scratch = new Scratch(backend)));
+  return scratch;
+}
+
 /** What a fused layer adds as its output is stored: a bias per output column, then relu. */
 export interface Epilogue {
   bias?: tf.TensorInfo;
