@@ -47,7 +47,6 @@ const TRACED_STEPS = 2;
 
 /** Images drawn per timing: a batch, as the page's views draw them. */
 const SAMPLED = 16;
-/** The ways an autoregressive model's sampler runs a pass (./core/models/autoregressive/pixel-sampler.ts), fastest first. */
 
 /** What a traced step does: its FLOPs and reads, and (--profile) the kernels' times. */
 const stepTraces = new Map<string, { gflopPerStep: number; readsPerStep: number; profile: ProfileRow }>();

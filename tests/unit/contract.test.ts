@@ -97,6 +97,22 @@ afterEach(async () => {
   current = undefined;
 });
 
+/**
+ * Work of `spec`'s that takes 3 s (calls() counts its starts), cancelled by a start after
+ * at least 1 s of it: it cost at least 1 s, so at most a fifth of the training time, and it
+ * does not run again before 5 s of training.
+ */
+async function expectCancelledCostKept(spec: ModelSpec, calls: () => number, underWay: string): Promise<void> {
+  const h = (current = harness({ models: [spec], timing: { metricsInterval: 0, viewsInterval: 10, checkpointInterval: 1e9 } }));
+  await h.send({ type: 'reset', runId: 1, config: config(spec.id) });
+  await waitFor(() => calls() === 1, underWay);
+  await sleep(1000);
+  await h.send({ type: 'start', runId: 1 });
+  await sleep(1000);
+  expect(h.trainSteps(1).length).toBeGreaterThan(10);
+  expect(calls()).toBe(1);
+}
+
 describe('the session, with fake models', () => {
   it('a two-phase model is stepped a phase at a time, or whole; each phase reports its own terms, merged by name', async () => {
     const calls: (string | undefined)[] = [];
@@ -365,15 +381,7 @@ describe('the handler, with fake models', () => {
         return [];
       },
     }));
-    const h = (current = harness({ models: [spec], timing: { metricsInterval: 0, viewsInterval: 10, checkpointInterval: 1e9 } }));
-    await h.send({ type: 'reset', runId: 1, config: config('fake-slow-views') });
-    await waitFor(() => viewCalls === 1, 'the views of step 0 under way');
-    await sleep(1000);
-    await h.send({ type: 'start', runId: 1 }); // cancels them after at least 1 s
-    // they cost at least 1 s, so at most a fifth of the training time: not before 5 s of training
-    await sleep(1000);
-    expect(h.trainSteps(1).length).toBeGreaterThan(10);
-    expect(viewCalls).toBe(1);
+    await expectCancelledCostKept(spec, () => viewCalls, 'the views of step 0 under way');
   });
 
   it('an evaluation cancelled by a start counts what it cost so far: training goes on before it runs again', async () => {
@@ -393,15 +401,7 @@ describe('the handler, with fake models', () => {
         },
       ],
     }));
-    const h = (current = harness({ models: [spec], timing: { metricsInterval: 0, viewsInterval: 10, checkpointInterval: 1e9 } }));
-    await h.send({ type: 'reset', runId: 1, config: config('fake-slow-figure') });
-    await waitFor(() => calls === 1, 'the figure of step 0 under way');
-    await sleep(1000);
-    await h.send({ type: 'start', runId: 1 }); // cancels it after at least 1 s
-    // it costs at least 1 s, so at most a fifth of the training time: not before 5 s of training
-    await sleep(1000);
-    expect(h.trainSteps(1).length).toBeGreaterThan(10);
-    expect(calls).toBe(1);
+    await expectCancelledCostKept(spec, () => calls, 'the figure of step 0 under way');
   });
 
   it('a pause does not wait for a long evaluation: it stops between chunks', async () => {
