@@ -2,20 +2,26 @@
  * Canvas drawing, done after the render that asked for it and spread over tasks. A views
  * update redraws several canvases (sample grids, a scatter over decoded images, a field):
  * drawn in the render's own effects they block the page for their sum; queued here, each
- * task draws until a small budget is spent and leaves the rest to the next, so the page
- * can answer a click between two of them. A canvas asked to redraw before it was drawn is
- * drawn once, with the latest request.
+ * drawing is a task of its own (or a few, within a budget, where a budget is given), so the
+ * page can answer a click between two of them. A canvas asked to redraw before it was drawn
+ * is drawn once, with the latest request; a long drawing can be cut into steps.
  */
 
 export interface PaintQueue {
   /** Draws with `draw` soon, in place of any drawing of `owner` still waiting. Returns a cancel. */
   paint(owner: object, draw: () => void): () => void;
+  /**
+   * Draws `steps` in order, each as its own drawing of `owner` (so a long drawing is spread
+   * over tasks like several short ones), in place of any drawing of `owner` still waiting.
+   * A later paint of `owner`, or the returned cancel, drops the steps not yet drawn.
+   */
+  paintSteps(owner: object, steps: readonly (() => void)[]): () => void;
   /** Whether a drawing of `owner` is waiting. */
   pending(owner: object): boolean;
 }
 
 /** Drawing done in one task before the rest waits for the next (ms). */
-export const PAINT_BUDGET_MS = 8;
+export const PAINT_BUDGET_MS = 0;
 
 /** `schedule` runs its argument in a later task; `now` reads a clock in ms. */
 export function createPaintQueue(schedule: (run: () => void) => void, now: () => number, budgetMs = PAINT_BUDGET_MS): PaintQueue {
@@ -43,14 +49,25 @@ export function createPaintQueue(schedule: (run: () => void) => void, now: () =>
     scheduled = true;
     schedule(run);
   };
+  const paint = (owner: object, draw: () => void) => {
+    waiting.delete(owner); // to the back of the line: it was just asked for again
+    waiting.set(owner, draw);
+    later();
+    return () => {
+      if (waiting.get(owner) === draw) waiting.delete(owner);
+    };
+  };
   return {
-    paint(owner, draw) {
-      waiting.delete(owner); // to the back of the line: it was just asked for again
-      waiting.set(owner, draw);
-      later();
-      return () => {
-        if (waiting.get(owner) === draw) waiting.delete(owner);
+    paint,
+    paintSteps(owner, steps) {
+      let cancel = () => {};
+      const from = (index: number): (() => void) => () => {
+        steps[index]();
+        // the next step waits its turn behind the other canvases, within the task's budget
+        if (index + 1 < steps.length) cancel = paint(owner, from(index + 1));
       };
+      if (steps.length > 0) cancel = paint(owner, from(0));
+      return () => cancel();
     },
     pending: (owner) => waiting.has(owner),
   };

@@ -125,6 +125,56 @@ describe('the paint queue', () => {
     expect(tasks).toHaveLength(0);
   });
 
+  it('draws one drawing a task on the page (no budget)', () => {
+    const { queue, tasks, flushOne } = fakeQueue(0);
+    const drawn: number[] = [];
+    for (let i = 0; i < 3; i++) queue.paint({}, () => drawn.push(i));
+    flushOne();
+    expect(drawn).toEqual([0]);
+    flushOne();
+    flushOne();
+    expect(drawn).toEqual([0, 1, 2]);
+    expect(tasks).toHaveLength(0);
+  });
+
+  it('draws steps in order, each a drawing of its own behind the other canvases', () => {
+    const { queue, tasks, flushOne } = fakeQueue(0);
+    const drawn: string[] = [];
+    const [plot, grid] = [{}, {}];
+    queue.paintSteps(plot, ['field', 'points', 'axes'].map((step) => () => drawn.push(step)));
+    queue.paint(grid, () => drawn.push('grid'));
+    flushOne();
+    expect(drawn).toEqual(['field']);
+    expect(queue.pending(plot)).toBe(true);
+    flushOne();
+    // the next step waited its turn behind the grid
+    expect(drawn).toEqual(['field', 'grid']);
+    while (tasks.length > 0) flushOne();
+    expect(drawn).toEqual(['field', 'grid', 'points', 'axes']);
+    expect(queue.pending(plot)).toBe(false);
+  });
+
+  it('drops the steps not yet drawn when the owner is painted again or the steps are cancelled', () => {
+    const { queue, tasks, flushOne } = fakeQueue(0);
+    const drawn: string[] = [];
+    const plot = {};
+    queue.paintSteps(plot, ['old 1', 'old 2', 'old 3'].map((step) => () => drawn.push(step)));
+    flushOne();
+    queue.paintSteps(plot, ['new 1', 'new 2'].map((step) => () => drawn.push(step)));
+    while (tasks.length > 0) flushOne();
+    expect(drawn).toEqual(['old 1', 'new 1', 'new 2']);
+
+    const cancel = queue.paintSteps(plot, ['a', 'b', 'c'].map((step) => () => drawn.push(step)));
+    flushOne();
+    cancel();
+    while (tasks.length > 0) flushOne();
+    expect(drawn.slice(3)).toEqual(['a']);
+    expect(queue.pending(plot)).toBe(false);
+    // no steps: nothing to draw
+    queue.paintSteps(plot, []);
+    expect(queue.pending(plot)).toBe(false);
+  });
+
   it('a cancelled drawing is not drawn; a failing one does not stop the others', () => {
     vi.useFakeTimers();
     try {

@@ -4,10 +4,10 @@
  */
 import { useEffect, useMemo, useRef } from 'react';
 import type { FieldPanel } from '../../core/views/panels';
-import { paintQueue } from '../paint-queue';
-import { drawAxes, drawSeries, makeFrame, prepareCanvas, type Frame } from './plane';
+import { drawAxes, drawSeries, makeFrame, type Frame } from './plane';
 import { PlaneCanvas } from './PlaneCanvas';
 import { PlaneLegend, seriesLegendItems, type LegendItem } from './PlaneLegend';
+import { paintInSteps } from './plot-layer';
 import { describeSeries, PLANE_WIDTH } from './PointsPlot';
 
 /**
@@ -126,14 +126,12 @@ export function FieldPlot({ panel }: { panel: FieldPanel }) {
 
   useEffect(
     () =>
-      paintQueue.paint(canvas, () => {
-        const context = canvas.current && prepareCanvas(canvas.current, frame);
-        if (!context) return;
-        drawField(context, frame, panel, range);
-        if (panel.arrows) drawArrows(context, frame, panel.arrows);
-        if (panel.series) drawSeries(context, frame, panel.series, true);
-        drawAxes(context, frame, panel.axisLabels);
-      }),
+      paintInSteps(canvas, frame, [
+        (context) => drawField(context, frame, panel, range),
+        (context) => panel.arrows && drawArrows(context, frame, panel.arrows),
+        (context) => panel.series && drawSeries(context, frame, panel.series, true),
+        (context) => drawAxes(context, frame, panel.axisLabels),
+      ]),
     [panel, frame, range],
   );
 

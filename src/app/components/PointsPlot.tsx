@@ -4,10 +4,10 @@
  */
 import { useEffect, useMemo, useRef } from 'react';
 import type { PointSeries, PointsPanel } from '../../core/views/panels';
-import { paintQueue } from '../paint-queue';
-import { drawAxes, drawGrid, drawSeries, fitExtent, makeFrame, prepareCanvas } from './plane';
+import { drawAxes, drawGrid, drawSeries, fitExtent, makeFrame } from './plane';
 import { PlaneCanvas } from './PlaneCanvas';
 import { PlaneLegend, seriesLegendItems } from './PlaneLegend';
+import { paintInSteps } from './plot-layer';
 
 /** CSS pixels; the canvas shrinks with its card on narrow screens. */
 export const PLANE_WIDTH = 360;
@@ -32,13 +32,11 @@ export function PointsPlot({ panel }: { panel: PointsPanel }) {
 
   useEffect(
     () =>
-      paintQueue.paint(canvas, () => {
-        const context = canvas.current && prepareCanvas(canvas.current, frame);
-        if (!context) return;
-        drawGrid(context, frame);
-        drawSeries(context, frame, panel.series);
-        drawAxes(context, frame, panel.axisLabels);
-      }),
+      paintInSteps(canvas, frame, [
+        (context) => drawGrid(context, frame),
+        (context) => drawSeries(context, frame, panel.series),
+        (context) => drawAxes(context, frame, panel.axisLabels),
+      ]),
     [panel, frame],
   );
 
