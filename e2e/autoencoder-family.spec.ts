@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { heldOutLoss, stepCount } from './readings';
+import { drawnPixels, heldOutLoss, stepCount } from './readings';
 
 /** The latent explorer's panels, which every autoencoder shows. */
 const EXPLORER = ['scatter-latent-scatter', 'grid-interpolation', 'grid-traversal', 'sliders-sliders'];
@@ -77,7 +77,7 @@ test('the latent explorer decodes the point pressed, dragged to, or moved to wit
   await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.3);
   await expect(decoded.locator('canvas')).toBeVisible();
   const first = await decoded.locator('p').textContent();
-  const firstImage = await decoded.locator('canvas').evaluate((canvas: HTMLCanvasElement) => canvas.toDataURL());
+  const firstImage = await drawnPixels(decoded.locator('canvas'));
 
   // Dragging to the far corner decodes a different code, and a different image.
   await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { heldOutLoss, stepCount } from './readings';
+import { drawnPixels, heldOutLoss, stepCount } from './readings';
 
 /** A small autoencoder, so that a software GPU trains it in seconds. */
 const TINY = 'model=ae&dataset=mnist&hidden=32&batch=16&bottleneck=2';
@@ -19,7 +19,7 @@ test('trains the autoencoder on WebGPU: the loss falls and the samples change', 
   await waitUntilReady(page);
   const before = await heldOutLoss(page);
   expect(before.step).toBe(0);
-  const samplesBefore = await canvasPixels(page, 'grid-samples');
+  const samplesBefore = await drawnPixels(page.getByTestId('grid-samples'));
 
   await page.getByTestId('play-pause').click();
   await expect(page.getByTestId('play-pause')).toHaveText(/Pause/);

@@ -11,12 +11,16 @@ export interface PaintQueue {
   /** Draws with `draw` soon, in place of any drawing of `owner` still waiting. Returns a cancel. */
   paint(owner: object, draw: () => void): () => void;
   /**
-   * Draws `steps` in order, each as its own drawing of `owner` (so a long drawing is spread
-   * over tasks like several short ones), in place of any drawing of `owner` still waiting.
-   * A later paint of `owner`, or the returned cancel, drops the steps not yet drawn.
+   * Draws `steps` in order, each as a drawing of its own (so a long drawing is spread over
+   * tasks like several short ones). A chain whose first step was drawn is finished before
+   * the next one of `owner` starts, so that a plot asked to redraw more often than its steps
+   * take (a replay's film, slow motion) still shows each drawing it completes; of the chains
+   * asked for meanwhile, only the latest is drawn.
    */
-  paintSteps(owner: object, steps: readonly (() => void)[]): () => void;
-  /** Whether a drawing of `owner` is waiting. */
+  paintSteps(owner: object, steps: readonly (() => void)[]): void;
+  /** Drops every drawing of `owner` not yet drawn, a chain's remaining steps and the chain after it too (a plot that goes). */
+  cancel(owner: object): void;
+  /** Whether a drawing of `owner` is waiting, or a chain of its steps is under way. */
   pending(owner: object): boolean;
 }
 
@@ -49,27 +53,51 @@ export function createPaintQueue(schedule: (run: () => void) => void, now: () =>
     scheduled = true;
     schedule(run);
   };
-  const paint = (owner: object, draw: () => void) => {
+  const enqueue = (owner: object, draw: () => void) => {
     waiting.delete(owner); // to the back of the line: it was just asked for again
     waiting.set(owner, draw);
     later();
-    return () => {
-      if (waiting.get(owner) === draw) waiting.delete(owner);
+  };
+  /** Chains whose first step was drawn, by owner, with the latest chain asked for meanwhile. */
+  const underWay = new Map<object, { next?: readonly (() => void)[] }>();
+  const start = (owner: object, steps: readonly (() => void)[]) => {
+    const chain: { next?: readonly (() => void)[] } = {};
+    const finish = () => {
+      underWay.delete(owner);
+      if (chain.next) start(owner, chain.next);
     };
+    const step = (index: number) => () => {
+      underWay.set(owner, chain);
+      try {
+        steps[index]();
+      } catch (error) {
+        finish();
+        throw error;
+      }
+      // the next step waits its turn behind the other canvases
+      if (index + 1 < steps.length) enqueue(owner, step(index + 1));
+      else finish();
+    };
+    if (steps.length > 0) enqueue(owner, step(0));
   };
   return {
-    paint,
-    paintSteps(owner, steps) {
-      let cancel = () => {};
-      const from = (index: number): (() => void) => () => {
-        steps[index]();
-        // the next step waits its turn behind the other canvases, within the task's budget
-        if (index + 1 < steps.length) cancel = paint(owner, from(index + 1));
+    paint(owner, draw) {
+      underWay.delete(owner); // a whole drawing supersedes a chain
+      enqueue(owner, draw);
+      return () => {
+        if (waiting.get(owner) === draw) waiting.delete(owner);
       };
-      if (steps.length > 0) cancel = paint(owner, from(0));
-      return () => cancel();
     },
-    pending: (owner) => waiting.has(owner),
+    paintSteps(owner, steps) {
+      const chain = underWay.get(owner);
+      if (chain) chain.next = steps;
+      else start(owner, steps);
+    },
+    cancel(owner) {
+      waiting.delete(owner);
+      underWay.delete(owner);
+    },
+    pending: (owner) => waiting.has(owner) || underWay.has(owner),
   };
 }
 

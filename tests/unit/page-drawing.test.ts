@@ -7,7 +7,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { labelStride, linePath, nearestIndex, scale, titleLines, valueAxis } from '../../src/app/components/chart-geometry';
 import { gridImage } from '../../src/app/components/grid-image';
-import { createPaintQueue } from '../../src/app/paint-queue';
+import { createPaintQueue, PAINT_BUDGET_MS } from '../../src/app/paint-queue';
 import { throttle, whenChanged } from '../../src/app/throttle';
 import type { ImageGridPanel } from '../../src/core/views/panels';
 
@@ -125,8 +125,8 @@ describe('the paint queue', () => {
     expect(tasks).toHaveLength(0);
   });
 
-  it('draws one drawing a task on the page (no budget)', () => {
-    const { queue, tasks, flushOne } = fakeQueue(0);
+  it('draws one drawing a task on the page', () => {
+    const { queue, tasks, flushOne } = fakeQueue(PAINT_BUDGET_MS);
     const drawn: number[] = [];
     for (let i = 0; i < 3; i++) queue.paint({}, () => drawn.push(i));
     flushOne();
@@ -137,11 +137,16 @@ describe('the paint queue', () => {
     expect(tasks).toHaveLength(0);
   });
 
+  const steps = (drawn: string[], names: string[]) => names.map((name) => () => void drawn.push(name));
+  const flushAll = (tasks: (() => void)[], flushOne: () => void) => {
+    while (tasks.length > 0) flushOne();
+  };
+
   it('draws steps in order, each a drawing of its own behind the other canvases', () => {
     const { queue, tasks, flushOne } = fakeQueue(0);
     const drawn: string[] = [];
     const [plot, grid] = [{}, {}];
-    queue.paintSteps(plot, ['field', 'points', 'axes'].map((step) => () => drawn.push(step)));
+    queue.paintSteps(plot, steps(drawn, ['field', 'points', 'axes']));
     queue.paint(grid, () => drawn.push('grid'));
     flushOne();
     expect(drawn).toEqual(['field']);
@@ -149,30 +154,66 @@ describe('the paint queue', () => {
     flushOne();
     // the next step waited its turn behind the grid
     expect(drawn).toEqual(['field', 'grid']);
-    while (tasks.length > 0) flushOne();
+    flushAll(tasks, flushOne);
     expect(drawn).toEqual(['field', 'grid', 'points', 'axes']);
     expect(queue.pending(plot)).toBe(false);
   });
 
-  it('drops the steps not yet drawn when the owner is painted again or the steps are cancelled', () => {
+  it('finishes a chain under way, then draws only the latest one asked for meanwhile', () => {
     const { queue, tasks, flushOne } = fakeQueue(0);
     const drawn: string[] = [];
     const plot = {};
-    queue.paintSteps(plot, ['old 1', 'old 2', 'old 3'].map((step) => () => drawn.push(step)));
+    // not yet started: replaced
+    queue.paintSteps(plot, steps(drawn, ['stale 1', 'stale 2']));
+    queue.paintSteps(plot, steps(drawn, ['a1', 'a2', 'a3']));
     flushOne();
-    queue.paintSteps(plot, ['new 1', 'new 2'].map((step) => () => drawn.push(step)));
-    while (tasks.length > 0) flushOne();
-    expect(drawn).toEqual(['old 1', 'new 1', 'new 2']);
+    // asked for faster than the chain draws: neither stops it, the later waits
+    queue.paintSteps(plot, steps(drawn, ['b1', 'b2']));
+    flushOne();
+    queue.paintSteps(plot, steps(drawn, ['c1', 'c2']));
+    flushAll(tasks, flushOne);
+    expect(drawn).toEqual(['a1', 'a2', 'a3', 'c1', 'c2']);
+    expect(queue.pending(plot)).toBe(false);
+  });
 
-    const cancel = queue.paintSteps(plot, ['a', 'b', 'c'].map((step) => () => drawn.push(step)));
-    flushOne();
-    cancel();
-    while (tasks.length > 0) flushOne();
-    expect(drawn.slice(3)).toEqual(['a']);
-    expect(queue.pending(plot)).toBe(false);
-    // no steps: nothing to draw
-    queue.paintSteps(plot, []);
-    expect(queue.pending(plot)).toBe(false);
+  it('drops a chain cancelled or superseded by a whole drawing; a failing step frees its owner', () => {
+    vi.useFakeTimers();
+    try {
+      const { queue, tasks, flushOne } = fakeQueue(0);
+      const drawn: string[] = [];
+      const plot = {};
+      queue.paintSteps(plot, steps(drawn, ['a1', 'a2']));
+      flushOne();
+      queue.paintSteps(plot, steps(drawn, ['next']));
+      queue.cancel(plot);
+      expect(queue.pending(plot)).toBe(false);
+      flushAll(tasks, flushOne);
+      expect(drawn).toEqual(['a1']);
+
+      queue.paintSteps(plot, steps(drawn, ['b1', 'b2']));
+      flushOne();
+      queue.paint(plot, () => drawn.push('whole'));
+      flushAll(tasks, flushOne);
+      expect(drawn).toEqual(['a1', 'b1', 'whole']);
+
+      queue.paintSteps(plot, [
+        () => {
+          throw new Error('broken step');
+        },
+        () => drawn.push('never'),
+      ]);
+      flushOne();
+      expect(queue.pending(plot)).toBe(false);
+      expect(() => vi.runAllTimers()).toThrow('broken step');
+      queue.paintSteps(plot, steps(drawn, ['after']));
+      flushAll(tasks, flushOne);
+      expect(drawn).toEqual(['a1', 'b1', 'whole', 'after']);
+      // no steps: nothing to draw
+      queue.paintSteps(plot, []);
+      expect(queue.pending(plot)).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a cancelled drawing is not drawn; a failing one does not stop the others', () => {

@@ -2,12 +2,12 @@
  * A value over a plane (a discriminator's output, an energy) as a heatmap, with arrows (its
  * gradient, say) and points on top, and a colour bar saying what the colours mean.
  */
-import { useEffect, useMemo, useRef } from 'react';
+import { useMemo, useRef } from 'react';
 import type { FieldPanel } from '../../core/views/panels';
 import { drawAxes, drawSeries, makeFrame, type Frame } from './plane';
 import { PlaneCanvas } from './PlaneCanvas';
 import { PlaneLegend, seriesLegendItems, type LegendItem } from './PlaneLegend';
-import { paintInSteps } from './plot-layer';
+import { usePlotInSteps } from './plot-layer';
 import { describeSeries, PLANE_WIDTH } from './PointsPlot';
 
 /**
@@ -124,14 +124,18 @@ export function FieldPlot({ panel }: { panel: FieldPanel }) {
   const frame = useMemo(() => makeFrame(panel.extent, PLANE_WIDTH), [panel]);
   const range = useMemo(() => colourRange(panel.values, panel.range), [panel]);
 
-  useEffect(
-    () =>
-      paintInSteps(canvas, frame, [
+  usePlotInSteps(
+    canvas,
+    frame,
+    () => {
+      const { arrows, series } = panel;
+      return [
         (context) => drawField(context, frame, panel, range),
-        (context) => panel.arrows && drawArrows(context, frame, panel.arrows),
-        (context) => panel.series && drawSeries(context, frame, panel.series, true),
+        ...(arrows ? [(context: CanvasRenderingContext2D) => drawArrows(context, frame, arrows)] : []),
+        ...(series ? [(context: CanvasRenderingContext2D) => drawSeries(context, frame, series, true)] : []),
         (context) => drawAxes(context, frame, panel.axisLabels),
-      ]),
+      ];
+    },
     [panel, frame, range],
   );
 

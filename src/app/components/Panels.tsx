@@ -109,6 +109,8 @@ function useShownViews(): { panels: ViewPanel[]; step: number } {
   // render takes the latest of both, so a card never pairs one step's views with another's number.
   const panels = useDeferredValue(frame ? frame.panels : live);
   const step = useDeferredValue(frame ? frame.step : liveStep);
+  // Cleared views (a new model or dataset) go at once: the old ones must not be drawn meanwhile in the new run's look.
+  if (!frame && live.length === 0) return { panels: live, step: liveStep };
   return { panels, step };
 }
 

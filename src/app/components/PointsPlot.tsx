@@ -2,12 +2,12 @@
  * Labelled sets of points in one plane (the data, the model's samples, a decoded curve) on
  * a canvas: thousands of points would be thousands of SVG nodes.
  */
-import { useEffect, useMemo, useRef } from 'react';
+import { useMemo, useRef } from 'react';
 import type { PointSeries, PointsPanel } from '../../core/views/panels';
 import { drawAxes, drawGrid, drawSeries, fitExtent, makeFrame } from './plane';
 import { PlaneCanvas } from './PlaneCanvas';
 import { PlaneLegend, seriesLegendItems } from './PlaneLegend';
-import { paintInSteps } from './plot-layer';
+import { usePlotInSteps } from './plot-layer';
 
 /** CSS pixels; the canvas shrinks with its card on narrow screens. */
 export const PLANE_WIDTH = 360;
@@ -30,13 +30,14 @@ export function PointsPlot({ panel }: { panel: PointsPanel }) {
     [panel],
   );
 
-  useEffect(
-    () =>
-      paintInSteps(canvas, frame, [
-        (context) => drawGrid(context, frame),
-        (context) => drawSeries(context, frame, panel.series),
-        (context) => drawAxes(context, frame, panel.axisLabels),
-      ]),
+  usePlotInSteps(
+    canvas,
+    frame,
+    () => [
+      (context) => drawGrid(context, frame),
+      (context) => drawSeries(context, frame, panel.series),
+      (context) => drawAxes(context, frame, panel.axisLabels),
+    ],
     [panel, frame],
   );
 

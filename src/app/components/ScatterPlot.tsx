@@ -13,8 +13,8 @@ import { paintQueue } from '../paint-queue';
 import { useStore } from '../store';
 import { gridImage } from './grid-image';
 import { ImageGrid, useInk } from './ImageGrid';
-import { markerSprite, ratioOf, stamp } from './marker-sprites';
-import { addMarker, drawAxes, drawGrid, fitExtent, makeFrame, planeAt, prepareCanvas, STROKED_MARKERS, type Frame } from './plane';
+import { markerSprite, stamp } from './marker-sprites';
+import { addMarker, drawAxes, drawGrid, fitExtent, makeFrame, planeAt, prepareCanvas, ratioOf, STROKED_MARKERS, type Frame } from './plane';
 import { PlaneLegend } from './PlaneLegend';
 import { tipPlacement } from './tip-placement';
 
@@ -79,7 +79,7 @@ function drawMarker(context: CanvasRenderingContext2D | OffscreenCanvasRendering
   context.globalAlpha = 1;
 }
 
-/** Half a sprite's side, in CSS pixels: the widest marker (the star, 1.55 marks out) and its white ring. */
+/** Half a sprite's side, in CSS pixels: the widest marker with its white ring (the plus, 1.3 marks and half a 3.6 ring out: 5.2) and a pixel for smoothing. */
 const SPRITE_HALF = Math.ceil(1.6 * MARK_SIZE + 2);
 
 /** Points drawn in one step of the base layer: a few ms each. */
@@ -96,8 +96,15 @@ function drawPoints(context: CanvasRenderingContext2D, frame: Frame, marks: Floa
   context.setTransform(1, 0, 0, 1, 0, 0);
   for (let i = from; i < to; i++) {
     const [x, y] = [marks[2 * i], marks[2 * i + 1]];
-    const sprite = markerSprite(`class ${labels[i]}`, ratio, SPRITE_HALF, (sprite, centre) => drawMarker(sprite, classLook(labels[i]), centre, centre));
-    if (sprite && Number.isFinite(x) && Number.isFinite(y)) stamp(context, sprite, ratio, x, y);
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    const look = classLook(labels[i]);
+    const sprite = markerSprite(`scatter class ${labels[i]}`, ratio, SPRITE_HALF, (spriteContext, middle) => drawMarker(spriteContext, look, middle, middle));
+    if (sprite) stamp(context, sprite, ratio, x, y);
+    else {
+      context.setTransform(ratio, 0, 0, ratio, 0, 0);
+      drawMarker(context, look, x, y);
+      context.setTransform(1, 0, 0, 1, 0, 0);
+    }
   }
   context.restore();
 }
@@ -162,7 +169,7 @@ export function ScatterPlot({ panel }: { panel: ScatterPanel }) {
   // path a point, it took 40-95 ms of one task while a model trained on a 2-core machine).
   useEffect(() => {
     let context: CanvasRenderingContext2D | null = null;
-    return paintQueue.paintSteps(base, [
+    paintQueue.paintSteps(base, [
       () => {
         context = prepareCanvas((base.current ??= document.createElement('canvas')), frame);
         if (!context) return;
@@ -176,11 +183,15 @@ export function ScatterPlot({ panel }: { panel: ScatterPanel }) {
       () => {
         if (!context) return;
         drawAxes(context, frame, panel.axisLabels);
-        // copying the layer is when the browser really draws it: a task of its own
-        paintQueue.paint(canvas, () => overlay.current());
+        // copying the layer is when the browser really draws it: a task of its own, unless a newer
+        // base is being drawn by then (the overlay is already the newer panel's)
+        paintQueue.paint(canvas, () => {
+          if (!paintQueue.pending(base)) overlay.current();
+        });
       },
     ]);
   }, [panel, frame, marks, ink]);
+  useEffect(() => () => paintQueue.cancel(base), []);
 
   useEffect(() => {
     overlay.current = () => {

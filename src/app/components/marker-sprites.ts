@@ -6,7 +6,7 @@
  * paths took 19-69 ms, as copies of an ImageBitmap 4-24 (four rounds each, three times).
  */
 
-/** A marker drawn at a pixel ratio, and where its centre lies in it (device pixels). */
+/** A marker drawn at a pixel ratio, and where its centre lies in it, in device pixels from its corner. */
 export interface Sprite {
   image: CanvasImageSource;
   centre: number;
@@ -14,27 +14,35 @@ export interface Sprite {
 
 type SpriteContext = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
 
-const sprites = new Map<string, Sprite | null>();
+const sprites = new Map<string, Sprite>();
+
+/** A square canvas `side` device pixels wide and its 2-D context: an OffscreenCanvas where the browser draws on one. */
+function spriteCanvas(side: number): { context: SpriteContext; image: () => CanvasImageSource } | null {
+  const offscreen = typeof OffscreenCanvas === 'undefined' ? null : new OffscreenCanvas(side, side);
+  const offscreenContext = offscreen?.getContext('2d');
+  if (offscreen && offscreenContext) return { context: offscreenContext, image: () => offscreen.transferToImageBitmap() };
+  const canvas = Object.assign(document.createElement('canvas'), { width: side, height: side });
+  const context = canvas.getContext('2d');
+  return context && { context, image: () => canvas };
+}
 
 /**
- * The sprite for `key` at `ratio`, made once by `draw` on a square `2 * half` CSS pixels wide,
- * centred at (centre, centre) in CSS pixels. An ImageBitmap where there is OffscreenCanvas;
- * null where a canvas has no 2-D context.
+ * The sprite named `key` (one name, one drawing: callers prefix theirs) at `ratio`, made once
+ * by `draw` on a square `2 * half` CSS pixels wide whose middle is at (middle, middle) CSS
+ * pixels; null where the browser gives no 2-D context (the caller draws the marker itself).
  */
-export function markerSprite(key: string, ratio: number, half: number, draw: (context: SpriteContext, centre: number) => void): Sprite | null {
+export function markerSprite(key: string, ratio: number, half: number, draw: (context: SpriteContext, middle: number) => void): Sprite | null {
   const id = `${key} ${ratio} ${half}`;
-  if (!sprites.has(id)) {
-    const side = Math.ceil(2 * half * ratio);
-    const offscreen = typeof OffscreenCanvas === 'undefined' ? undefined : new OffscreenCanvas(side, side);
-    const canvas = offscreen ? undefined : Object.assign(document.createElement('canvas'), { width: side, height: side });
-    const context = offscreen ? offscreen.getContext('2d') : canvas!.getContext('2d');
-    if (context) {
-      context.setTransform(ratio, 0, 0, ratio, 0, 0);
-      draw(context, side / ratio / 2);
-    }
-    sprites.set(id, context && { image: offscreen ? offscreen.transferToImageBitmap() : canvas!, centre: side / 2 });
-  }
-  return sprites.get(id) ?? null;
+  const kept = sprites.get(id);
+  if (kept) return kept;
+  const side = Math.ceil(2 * half * ratio);
+  const made = spriteCanvas(side);
+  if (!made) return null;
+  made.context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  draw(made.context, side / ratio / 2);
+  const sprite = { image: made.image(), centre: side / 2 };
+  sprites.set(id, sprite);
+  return sprite;
 }
 
 /**
@@ -44,6 +52,3 @@ export function markerSprite(key: string, ratio: number, half: number, draw: (co
 export function stamp(context: CanvasRenderingContext2D, sprite: Sprite, ratio: number, x: number, y: number): void {
   context.drawImage(sprite.image, Math.round(x * ratio - sprite.centre), Math.round(y * ratio - sprite.centre));
 }
-
-/** The device pixels per CSS pixel a context was scaled by (prepareCanvas scales by the canvas's pixel ratio). */
-export const ratioOf = (context: CanvasRenderingContext2D) => context.getTransform().a;

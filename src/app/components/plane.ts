@@ -104,6 +104,9 @@ export function prepareCanvas(canvas: HTMLCanvasElement, frame: Frame): CanvasRe
   return context;
 }
 
+/** The device pixels per CSS pixel that prepareCanvas scaled a context by. */
+export const ratioOf = (context: CanvasRenderingContext2D) => context.getTransform().a;
+
 /** One tick step for both axes, so the grid is made of squares like the plane. */
 function frameTicks(frame: Frame) {
   const [x0, x1, y0, y1] = frame.view;

@@ -5,33 +5,36 @@
  * drawing the first time (the page's code not yet compiled, a model training on the other
  * core of a 2-core machine), one task over the browser's 50 ms line.
  */
-import type { RefObject } from 'react';
+import { useEffect, useRef, type DependencyList, type RefObject } from 'react';
 import { paintQueue } from '../paint-queue';
 import { prepareCanvas, type Frame } from './plane';
 
-/** Each canvas's layer, kept between drawings. */
-const layers = new WeakMap<object, HTMLCanvasElement>();
+export type PlotStep = (context: CanvasRenderingContext2D) => void;
 
-/** Draws `steps` on `canvas`'s layer, in order, then copies it to `canvas`. Returns a cancel. */
-export function paintInSteps(canvas: RefObject<HTMLCanvasElement | null>, frame: Frame, steps: readonly ((context: CanvasRenderingContext2D) => void)[]): () => void {
-  let context: CanvasRenderingContext2D | null = null;
-  const layer = () => {
-    const existing = layers.get(canvas);
-    if (existing) return existing;
-    const made = document.createElement('canvas');
-    layers.set(canvas, made);
-    return made;
-  };
-  return paintQueue.paintSteps(canvas, [
-    () => {
-      context = prepareCanvas(layer(), frame);
-    },
-    ...steps.map((step) => () => {
-      if (context) step(context);
-    }),
-    () => {
-      const shown = canvas.current && prepareCanvas(canvas.current, frame);
-      if (context && shown) shown.drawImage(context.canvas, 0, 0, frame.width, frame.height);
-    },
-  ]);
+/**
+ * Draws `steps()` on a layer whenever `deps` change (after the render), then copies the layer
+ * to `canvas` pixel for pixel; drops what is left of it when the plot goes.
+ */
+export function usePlotInSteps(canvas: RefObject<HTMLCanvasElement | null>, frame: Frame, steps: () => PlotStep[], deps: DependencyList): void {
+  const layer = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    let context: CanvasRenderingContext2D | null = null;
+    paintQueue.paintSteps(canvas, [
+      () => {
+        context = prepareCanvas((layer.current ??= document.createElement('canvas')), frame);
+      },
+      ...steps().map((step) => () => {
+        if (context) step(context);
+      }),
+      () => {
+        const shown = canvas.current && prepareCanvas(canvas.current, frame);
+        if (!context || !shown) return;
+        // both canvases are the frame's size in device pixels: copied without resampling
+        shown.setTransform(1, 0, 0, 1, 0, 0);
+        shown.drawImage(context.canvas, 0, 0);
+      },
+    ]);
+    // the caller's deps name what its steps draw
+  }, deps);
+  useEffect(() => () => paintQueue.cancel(canvas), [canvas]);
 }
