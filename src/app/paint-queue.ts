@@ -24,7 +24,15 @@ export interface PaintQueue {
   pending(owner: object): boolean;
 }
 
-/** Drawing done in one task before the rest waits for the next (ms). */
+/**
+ * Drawing done in one task before the rest waits for the next (ms): on the page none, one
+ * drawing a task. Without a GPU a canvas rasterizes what a task drew as the task ends, which
+ * a clock read within the task cannot see: with an 8 ms budget, the GAN's plots on ring made
+ * tasks of 50-126 ms as the page filled them (most of it rasterizing, a trace showed). In
+ * nine watches of the GAN, the EBM and the VAE on ring (8 s each, by turns with a build from
+ * before the plots' steps), one drawing a task made 11 tasks over 50 ms (50-63 ms) against
+ * 21 (50-126); the steps with the 8 ms budget, 12 against 10.
+ */
 export const PAINT_BUDGET_MS = 0;
 
 /** `schedule` runs its argument in a later task; `now` reads a clock in ms. */
@@ -74,11 +82,14 @@ export function createPaintQueue(schedule: (run: () => void) => void, now: () =>
         finish();
         throw error;
       }
+      // a step that painted or cancelled its own owner ended the chain
+      if (underWay.get(owner) !== chain) return;
       // the next step waits its turn behind the other canvases
       if (index + 1 < steps.length) enqueue(owner, step(index + 1));
       else finish();
     };
     if (steps.length > 0) enqueue(owner, step(0));
+    else waiting.delete(owner); // nothing to draw, in place of what waited
   };
   return {
     paint(owner, draw) {

@@ -176,6 +176,19 @@ describe('the paint queue', () => {
     expect(queue.pending(plot)).toBe(false);
   });
 
+  it('a step that cancels or repaints its own owner ends its chain', () => {
+    const { queue, tasks, flushOne } = fakeQueue(0);
+    const drawn: string[] = [];
+    const plot = {};
+    queue.paintSteps(plot, [() => (drawn.push('a1'), queue.cancel(plot)), () => drawn.push('a2')]);
+    flushAll(tasks, flushOne);
+    expect(drawn).toEqual(['a1']);
+    queue.paintSteps(plot, [() => (drawn.push('b1'), queue.paint(plot, () => drawn.push('whole'))), () => drawn.push('b2')]);
+    flushAll(tasks, flushOne);
+    expect(drawn).toEqual(['a1', 'b1', 'whole']);
+    expect(queue.pending(plot)).toBe(false);
+  });
+
   it('drops a chain cancelled or superseded by a whole drawing; a failing step frees its owner', () => {
     vi.useFakeTimers();
     try {
@@ -193,8 +206,10 @@ describe('the paint queue', () => {
       queue.paintSteps(plot, steps(drawn, ['b1', 'b2']));
       flushOne();
       queue.paint(plot, () => drawn.push('whole'));
+      expect(queue.pending(plot)).toBe(true);
       flushAll(tasks, flushOne);
       expect(drawn).toEqual(['a1', 'b1', 'whole']);
+      expect(queue.pending(plot)).toBe(false);
 
       queue.paintSteps(plot, [
         () => {
@@ -208,9 +223,24 @@ describe('the paint queue', () => {
       queue.paintSteps(plot, steps(drawn, ['after']));
       flushAll(tasks, flushOne);
       expect(drawn).toEqual(['a1', 'b1', 'whole', 'after']);
-      // no steps: nothing to draw
+      // a step that fails with a chain parked behind it: the parked chain is drawn
+      queue.paintSteps(plot, [
+        () => drawn.push('c1'),
+        () => {
+          throw new Error('broken again');
+        },
+      ]);
+      flushOne();
+      queue.paintSteps(plot, steps(drawn, ['parked']));
+      flushAll(tasks, flushOne);
+      expect(() => vi.runAllTimers()).toThrow('broken again');
+      expect(drawn.slice(-2)).toEqual(['c1', 'parked']);
+      // no steps: nothing to draw, in place of a chain not yet started
+      queue.paintSteps(plot, steps(drawn, ['replaced']));
       queue.paintSteps(plot, []);
       expect(queue.pending(plot)).toBe(false);
+      flushAll(tasks, flushOne);
+      expect(drawn).not.toContain('replaced');
     } finally {
       vi.useRealTimers();
     }

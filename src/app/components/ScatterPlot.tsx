@@ -14,7 +14,7 @@ import { useStore } from '../store';
 import { gridImage } from './grid-image';
 import { ImageGrid, useInk } from './ImageGrid';
 import { markerSprite, stamp } from './marker-sprites';
-import { addMarker, drawAxes, drawGrid, fitExtent, makeFrame, planeAt, prepareCanvas, ratioOf, STROKED_MARKERS, type Frame } from './plane';
+import { addMarker, copyLayer, drawAxes, drawGrid, fitExtent, makeFrame, planeAt, prepareCanvas, ratioOf, STROKED_MARKERS, type Frame } from './plane';
 import { PlaneLegend } from './PlaneLegend';
 import { tipPlacement } from './tip-placement';
 
@@ -149,7 +149,6 @@ function describe(panel: ScatterPanel, frame: Frame): string {
 
 export function ScatterPlot({ panel }: { panel: ScatterPanel }) {
   const canvas = useRef<HTMLCanvasElement>(null);
-  const base = useRef<HTMLCanvasElement>(null);
   const dragging = useRef(false);
   /** The hovered point, and the canvas's shown size over its drawn size then (it shrinks on narrow screens). */
   const [hover, setHover] = useState<{ index: number; shown: number }>();
@@ -163,15 +162,20 @@ export function ScatterPlot({ panel }: { panel: ScatterPanel }) {
 
   /** The base layer copied to the canvas, the hover ring and the crosshair over it: cheap, so at once on every move. */
   const overlay = useRef<() => void>(() => {});
+  /** Two base layers: the last one drawn whole (`ready`), and the other, drawn on in steps meanwhile. */
+  const layers = useRef<HTMLCanvasElement[]>([]);
+  const ready = useRef<CanvasRenderingContext2D | null>(null);
   // Everything but the crosshair and the hover ring, drawn once per panel (after the render, beside
   // other canvases) and then copied. In steps, each a task of its own where it must be: the decoded
-  // images, the points a few hundred at a time, then the axes and the copy (as one drawing, with a
+  // images, the points a few hundred at a time, the axes, then the copy (as one drawing, with a
   // path a point, it took 40-95 ms of one task while a model trained on a 2-core machine).
   useEffect(() => {
     let context: CanvasRenderingContext2D | null = null;
-    paintQueue.paintSteps(base, [
+    paintQueue.paintSteps(layers, [
       () => {
-        context = prepareCanvas((base.current ??= document.createElement('canvas')), frame);
+        if (layers.current.length === 0) layers.current = [document.createElement('canvas'), document.createElement('canvas')];
+        const [first, second] = layers.current;
+        context = prepareCanvas(ready.current?.canvas === first ? second : first, frame);
         if (!context) return;
         if (panel.background && panel.extent) drawBackground(context, frame, panel.background, panel.extent, ink);
         else drawGrid(context, frame);
@@ -180,29 +184,26 @@ export function ScatterPlot({ panel }: { panel: ScatterPanel }) {
         const from = part * POINTS_PER_STEP;
         if (context) drawPoints(context, frame, marks, panel.labels, from, Math.min(panel.labels.length, from + POINTS_PER_STEP));
       }),
+      () => context && drawAxes(context, frame, panel.axisLabels),
+      // copying the layer is when the browser really draws it: a task of its own
       () => {
         if (!context) return;
-        drawAxes(context, frame, panel.axisLabels);
-        // copying the layer is when the browser really draws it: a task of its own, unless a newer
-        // base is being drawn by then (the overlay is already the newer panel's)
-        paintQueue.paint(canvas, () => {
-          if (!paintQueue.pending(base)) overlay.current();
-        });
+        ready.current = context;
+        overlay.current();
       },
     ]);
   }, [panel, frame, marks, ink]);
-  useEffect(() => () => paintQueue.cancel(base), []);
+  useEffect(() => () => paintQueue.cancel(layers), []);
 
   useEffect(() => {
     overlay.current = () => {
-      const context = canvas.current && prepareCanvas(canvas.current, frame);
-      if (!context || !base.current) return;
-      context.drawImage(base.current, 0, 0, frame.width, frame.height);
+      const context = canvas.current && ready.current && copyLayer(canvas.current, ready.current);
+      if (!context) return;
       if (hovered !== undefined) drawReticle(context, frame, marks[2 * hovered], marks[2 * hovered + 1], MARK_SIZE + 3, 0);
       if (cursor) drawReticle(context, frame, frame.x(cursor[0]), frame.y(cursor[1]), 7, 8);
     };
-    // a base layer still waiting to be drawn draws this when it is
-    if (!paintQueue.pending(base)) overlay.current();
+    // the last base drawn whole, under the latest rings (a newer one copies itself when drawn)
+    overlay.current();
   }, [panel, frame, marks, hovered, cursor]);
 
   /** The pointer on the canvas, in the frame's CSS pixels, and how many of those one shown pixel is. */

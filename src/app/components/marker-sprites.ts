@@ -14,7 +14,8 @@ export interface Sprite {
 
 type SpriteContext = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
 
-const sprites = new Map<string, Sprite>();
+/** Sprites by id; null where the browser gave no 2-D context (not asked again for each point). */
+const sprites = new Map<string, Sprite | null>();
 
 /** A square canvas `side` device pixels wide and its 2-D context: an OffscreenCanvas where the browser draws on one. */
 function spriteCanvas(side: number): { context: SpriteContext; image: () => CanvasImageSource } | null {
@@ -34,10 +35,13 @@ function spriteCanvas(side: number): { context: SpriteContext; image: () => Canv
 export function markerSprite(key: string, ratio: number, half: number, draw: (context: SpriteContext, middle: number) => void): Sprite | null {
   const id = `${key} ${ratio} ${half}`;
   const kept = sprites.get(id);
-  if (kept) return kept;
+  if (kept !== undefined) return kept;
   const side = Math.ceil(2 * half * ratio);
   const made = spriteCanvas(side);
-  if (!made) return null;
+  if (!made) {
+    sprites.set(id, null);
+    return null;
+  }
   made.context.setTransform(ratio, 0, 0, ratio, 0, 0);
   draw(made.context, side / ratio / 2);
   const sprite = { image: made.image(), centre: side / 2 };

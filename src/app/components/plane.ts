@@ -107,6 +107,25 @@ export function prepareCanvas(canvas: HTMLCanvasElement, frame: Frame): CanvasRe
 /** The device pixels per CSS pixel that prepareCanvas scaled a context by. */
 export const ratioOf = (context: CanvasRenderingContext2D) => context.getTransform().a;
 
+/**
+ * Copies a layer drawn by prepareCanvas's context onto `target` pixel for pixel (the target
+ * takes the layer's size, which the pixel ratio may have changed since), and returns the
+ * target's context scaled as the layer's was, for drawing over it.
+ */
+export function copyLayer(target: HTMLCanvasElement, layer: CanvasRenderingContext2D): CanvasRenderingContext2D | null {
+  const { width, height } = layer.canvas;
+  if (target.width !== width) target.width = width;
+  if (target.height !== height) target.height = height;
+  const context = target.getContext('2d');
+  if (!context) return null;
+  context.setTransform(1, 0, 0, 1, 0, 0);
+  context.clearRect(0, 0, width, height);
+  context.drawImage(layer.canvas, 0, 0);
+  const ratio = ratioOf(layer);
+  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  return context;
+}
+
 /** One tick step for both axes, so the grid is made of squares like the plane. */
 function frameTicks(frame: Frame) {
   const [x0, x1, y0, y1] = frame.view;

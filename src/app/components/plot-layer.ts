@@ -7,13 +7,13 @@
  */
 import { useEffect, useRef, type DependencyList, type RefObject } from 'react';
 import { paintQueue } from '../paint-queue';
-import { prepareCanvas, type Frame } from './plane';
+import { copyLayer, prepareCanvas, type Frame } from './plane';
 
 export type PlotStep = (context: CanvasRenderingContext2D) => void;
 
 /**
  * Draws `steps()` on a layer whenever `deps` change (after the render), then copies the layer
- * to `canvas` pixel for pixel; drops what is left of it when the plot goes.
+ * to `canvas` pixel for pixel (copyLayer); drops what is left of it when the plot goes.
  */
 export function usePlotInSteps(canvas: RefObject<HTMLCanvasElement | null>, frame: Frame, steps: () => PlotStep[], deps: DependencyList): void {
   const layer = useRef<HTMLCanvasElement>(null);
@@ -27,11 +27,7 @@ export function usePlotInSteps(canvas: RefObject<HTMLCanvasElement | null>, fram
         if (context) step(context);
       }),
       () => {
-        const shown = canvas.current && prepareCanvas(canvas.current, frame);
-        if (!context || !shown) return;
-        // both canvases are the frame's size in device pixels: copied without resampling
-        shown.setTransform(1, 0, 0, 1, 0, 0);
-        shown.drawImage(context.canvas, 0, 0);
+        if (context && canvas.current) copyLayer(canvas.current, context);
       },
     ]);
     // the caller's deps name what its steps draw
