@@ -5,7 +5,7 @@ import { chromium, type Browser } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../e2e/chromium';
 import type { BrowserBenchResult } from '../bench/protocol';
-import { DATASET, log, plan, ROOT, threadsLabel, threadsOf, type Options, type ProfileRow, type Row } from './bench-options';
+import { DATASET, log, plan, ROOT, threadsLabel, threadsOf, watchPlan, type Options, type ProfileRow, type Row } from './bench-options';
 import { measureResponsiveness, type ResponsivenessRow } from './responsiveness';
 
 /** What the bench page publishes (src/bench/protocol.ts). */
@@ -117,12 +117,9 @@ export async function benchBrowser(options: Options, rows: Row[], responsiveness
         }
       }
     }
-    for (const [index, model] of options.models.entries()) {
-      // every model on what a person gets; the first also on each backend asked for
-      for (const backend of index === 0 ? ['auto', ...options.browserBackends] : ['auto']) {
-        log(`page ${model} ${backend}: watching the main thread for ${options.watchS} s of training`);
-        responsiveness.push(await measureResponsiveness(browser, baseUrl, model, backend, options.watchS, options.timeoutS));
-      }
+    for (const watched of watchPlan(options)) {
+      log(`page ${watched.model} on ${watched.dataset}, ${watched.backend}: watching the main thread for ${options.watchS} s of training`);
+      responsiveness.push(await measureResponsiveness(browser, baseUrl, watched, options.watchS, options.timeoutS));
     }
     return browser.version();
   } finally {

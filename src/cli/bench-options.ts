@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findDataset } from '../core/datasets/catalog';
 import { findModel, MODELS } from '../core/models';
+import { acceptsData } from '../core/models/model';
 import type { KernelStats } from '../core/kernel-trace';
 import { UsageError } from './args';
 import { NODE_BACKENDS, type NodeBackend } from './node-backend';
@@ -13,6 +14,8 @@ export const DATASET = 'mnist';
 /** The ways an autoregressive model's sampler can run a pass (its `draw`), each timed by the sampling rows. */
 export const PASS_METHODS = ['cached', 'cropped', 'naive'] as const;
 export type PassMethod = (typeof PASS_METHODS)[number];
+/** The pages watched by default: images (grids, the latent scatter) and 2-D points (plots drawn on canvases). */
+export const WATCH_DATA = ['mnist', 'ring'] as const;
 export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 /** Warm-up and timed steps per backend: WebGPU on SwiftShader compiles shaders for tens of seconds and then runs slowly. */
 export const PLAN: Record<string, { warmup: number; steps: number }> = {
@@ -28,8 +31,10 @@ export interface Options {
   build: boolean;
   steps?: number;
   timeoutS: number;
-  /** Seconds of training watched for long tasks, per model and backend. */
+  /** Seconds of training watched for long tasks, per model, dataset and backend. */
   watchS: number;
+  /** The datasets each model's page is watched on, where the model trains on them: the 2-D ones draw plots, not image grids. */
+  watchData: string[];
   /** Time sampling too (Node, WASM). */
   sampling: boolean;
   /** The autoregressive models' passes timed (the naive one takes many minutes on PixelCNN++). */
@@ -104,10 +109,10 @@ export function threadsLabel(backend: string, asked: number, started: number | u
   return { backend: `${backend} (asked for ${plural(asked)})`, note: `; TF.js started ${started}, not ${asked}` };
 }
 
-export const USAGE = 'usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--passes cached,cropped,naive] [--sampling-data ID] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N] [--pytorch-isa avx2]';
+export const USAGE = 'usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--watch-data mnist,ring] [--no-sampling] [--passes cached,cropped,naive] [--sampling-data ID] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N] [--pytorch-isa avx2]';
 
 export function parseArgs(argv: string[]): Options {
-  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15, sampling: true, passes: [...PASS_METHODS], samplingData: DATASET, nodeBackends: [...NODE_BACKENDS], browserBackends: [...BROWSER_BACKENDS], profile: false, pytorch: false, rounds: 1 };
+  const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15, watchData: [...WATCH_DATA], sampling: true, passes: [...PASS_METHODS], samplingData: DATASET, nodeBackends: [...NODE_BACKENDS], browserBackends: [...BROWSER_BACKENDS], profile: false, pytorch: false, rounds: 1 };
   const value = (i: number) => {
     if (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) throw new UsageError(`${argv[i]} needs a value`);
     return argv[i + 1];
@@ -130,6 +135,12 @@ export function parseArgs(argv: string[]): Options {
     else if (argv[i] === '--steps') options.steps = positive(i++);
     else if (argv[i] === '--timeout') options.timeoutS = positive(i++);
     else if (argv[i] === '--watch') options.watchS = positive(i++);
+    else if (argv[i] === '--watch-data') {
+      const asked = value(i++).split(',').filter(Boolean);
+      const unknown = asked.filter((id) => !findDataset(id));
+      if (unknown.length || asked.length === 0) throw new UsageError(`--watch-data takes dataset ids${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`);
+      options.watchData = asked;
+    }
     else if (argv[i] === '--no-sampling') options.sampling = false;
     else if (argv[i] === '--passes') {
       const asked = value(i++).split(',').filter(Boolean);
@@ -166,3 +177,29 @@ export function parseArgs(argv: string[]): Options {
 
 export const plan = (backend: string, options: Options) => ({ ...PLAN[backend], ...(options.steps ? { steps: options.steps } : {}) });
 export const log = (text: string) => console.error(`[bench] ${text}`);
+
+export interface WatchedPage {
+  model: string;
+  dataset: string;
+  backend: string;
+}
+
+/**
+ * The pages the benchmark watches: every model on each of `watchData` it trains on, on
+ * what a person gets (auto); the first model on the first of those datasets also on each
+ * backend asked for.
+ */
+export function watchPlan(options: Pick<Options, 'models' | 'watchData' | 'browserBackends'>): WatchedPage[] {
+  const pages: WatchedPage[] = [];
+  for (const [index, model] of options.models.entries()) {
+    const spec = findModel(model);
+    const datasets = options.watchData.filter((id) => {
+      const data = findDataset(id);
+      return spec !== undefined && data !== undefined && acceptsData(spec, data) === true;
+    });
+    for (const [nth, dataset] of datasets.entries()) {
+      for (const backend of index === 0 && nth === 0 ? ['auto', ...options.browserBackends] : ['auto']) pages.push({ model, dataset, backend });
+    }
+  }
+  return pages;
+}

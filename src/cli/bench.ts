@@ -19,7 +19,7 @@
  * without AVX-512 (./pytorch-isa.ts).
  * The header gives the machine's matrix-product peak on WASM and in PyTorch (./peak-flops.ts).
  *
- *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N] [--pytorch-isa avx2]
+ *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--watch-data mnist,ring] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N] [--pytorch-isa avx2]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -5,9 +5,11 @@
  * grids, messages) is what shows up here. Part of `npm run bench`: a report, not a test.
  */
 import type { Browser } from '@playwright/test';
+import type { WatchedPage } from './bench-options';
 
 export interface ResponsivenessRow {
   model: string;
+  dataset: string;
   backend: string;
   seconds: number;
   steps?: number;
@@ -18,13 +20,13 @@ export interface ResponsivenessRow {
   note: string;
 }
 
-/** Trains `model` on `backend` in the app for `seconds`, watching the main thread. */
-export async function measureResponsiveness(browser: Browser, baseUrl: string, model: string, backend: string, seconds: number, timeoutS: number): Promise<ResponsivenessRow> {
-  const row: ResponsivenessRow = { model, backend, seconds, note: '' };
+/** Trains the page's model on its dataset and backend in the app for `seconds`, watching the main thread. */
+export async function measureResponsiveness(browser: Browser, baseUrl: string, { model, dataset, backend }: WatchedPage, seconds: number, timeoutS: number): Promise<ResponsivenessRow> {
+  const row: ResponsivenessRow = { model, dataset, backend, seconds, note: '' };
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
-    await page.goto(`${baseUrl}#model=${model}&dataset=mnist&backend=${backend}`);
+    await page.goto(`${baseUrl}#model=${model}&dataset=${dataset}&backend=${backend}`);
     const play = page.getByTestId('play-pause');
     await play.waitFor({ state: 'visible', timeout: timeoutS * 1000 });
     await page.waitForFunction(() => !(document.querySelector('[data-testid="play-pause"]') as HTMLButtonElement | null)?.disabled, null, {
@@ -58,9 +60,10 @@ export async function measureResponsiveness(browser: Browser, baseUrl: string, m
 }
 
 export function responsivenessTable(rows: ResponsivenessRow[]): string {
-  const header = ['model', 'backend', 'steps', 'long tasks', 'longest ms', 'blocked', 'note'];
+  const header = ['model', 'dataset', 'backend', 'steps', 'long tasks', 'longest ms', 'blocked', 'note'];
   const body = rows.map((r) => [
     r.model,
+    r.dataset,
     r.backend,
     r.steps === undefined ? '-' : String(r.steps),
     r.longTasks === undefined ? '-' : String(r.longTasks),
@@ -69,6 +72,6 @@ export function responsivenessTable(rows: ResponsivenessRow[]): string {
     r.note,
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((line) => line[c].length)));
-  const format = (line: string[]) => line.map((cell, c) => (c >= 2 && c <= 5 ? cell.padStart(widths[c]) : c === 6 ? cell : cell.padEnd(widths[c]))).join('  ');
+  const format = (line: string[]) => line.map((cell, c) => (c >= 3 && c <= 6 ? cell.padStart(widths[c]) : c === 7 ? cell : cell.padEnd(widths[c]))).join('  ');
   return [format(header), widths.map((w) => '-'.repeat(Math.min(w, 40))).join('  '), ...body.map(format)].join('\n');
 }

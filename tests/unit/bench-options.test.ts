@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parseArgs, threadsLabel, threadsOf, type Row } from '../../src/cli/bench-options';
+import { parseArgs, threadsLabel, threadsOf, watchPlan, type Row } from '../../src/cli/bench-options';
 import { pytorchIsaEnv } from '../../src/cli/pytorch-isa';
 import { pythonWithTorch } from '../../src/cli/pytorch-timing';
 
@@ -24,6 +24,25 @@ describe('the benchmark\'s options', () => {
     expect(() => parseArgs(['--passes', 'cached,fast'])).toThrow(/--passes takes some of cached, cropped, naive/);
     expect(() => parseArgs(['--passes', ','])).toThrow(/--passes takes/);
     expect(() => parseArgs(['--sampling-data', 'cifar'])).toThrow(/unknown dataset cifar/);
+  });
+
+  it('watches every model\'s page on MNIST, and on the ring where it trains on 2-D points', () => {
+    const plan = watchPlan(parseArgs(['--browser-backends', 'wasm,cpu']));
+    expect(plan.filter((page) => page.dataset === 'mnist').map((page) => page.model)).toEqual(['ae', 'ae', 'ae', 'conv-ae', 'dae', 'vae', 'gan', 'pixelcnn', 'pixelcnnpp', 'pixelrnn', 'ebm', 'rbm']);
+    // the first model's first page also on each backend asked for; every other page on what a person gets
+    expect(plan.filter((page) => page.backend !== 'auto')).toEqual([
+      { model: 'ae', dataset: 'mnist', backend: 'wasm' },
+      { model: 'ae', dataset: 'mnist', backend: 'cpu' },
+    ]);
+    expect(plan.filter((page) => page.dataset === 'ring')).toEqual(['ae', 'vae', 'gan', 'ebm'].map((model) => ({ model, dataset: 'ring', backend: 'auto' })));
+    expect(watchPlan(parseArgs(['--models', 'pixelcnn,gan', '--watch-data', 'moons,mnist']))).toEqual([
+      { model: 'pixelcnn', dataset: 'mnist', backend: 'auto' },
+      ...['webgpu', 'webgl', 'wasm', 'cpu'].map((backend) => ({ model: 'pixelcnn', dataset: 'mnist', backend })),
+      { model: 'gan', dataset: 'moons', backend: 'auto' },
+      { model: 'gan', dataset: 'mnist', backend: 'auto' },
+    ]);
+    expect(() => parseArgs(['--watch-data', 'mnist,cifar'])).toThrow(/--watch-data takes dataset ids; unknown: cifar/);
+    expect(() => parseArgs(['--watch-data', ','])).toThrow(/--watch-data takes/);
   });
 
   it('adds nothing to PyTorch\'s environment without --pytorch-isa', () => {

@@ -9,13 +9,13 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerE
 import type { Extent, ImageGridPanel, ScatterPanel } from '../../core/views/panels';
 import { explore } from '../controller';
 import { classLook, type Marker } from '../palette';
-import { paintQueue } from '../paint-queue';
 import { useStore } from '../store';
 import { gridImage } from './grid-image';
 import { ImageGrid, useInk } from './ImageGrid';
-import { markerSprite, stamp } from './marker-sprites';
-import { addMarker, copyLayer, drawAxes, drawGrid, fitExtent, makeFrame, planeAt, prepareCanvas, ratioOf, STROKED_MARKERS, type Frame } from './plane';
+import { markerSprite, stamp, type Sprite } from './marker-sprites';
+import { addMarker, copyLayer, drawAxes, drawGrid, fitExtent, makeFrame, planeAt, ratioOf, STROKED_MARKERS, type Frame } from './plane';
 import { PlaneLegend } from './PlaneLegend';
+import { useLayerInSteps, type PlotStep } from './plot-layer';
 import { tipPlacement } from './tip-placement';
 
 /** CSS pixels; the canvas shrinks with its card on narrow screens. */
@@ -91,18 +91,28 @@ const POINTS_PER_STEP = 250;
  */
 function drawPoints(context: CanvasRenderingContext2D, frame: Frame, marks: Float32Array, labels: Uint8Array, from: number, to: number): void {
   const ratio = ratioOf(context);
+  /** Each class's sprite, looked up once a call (null: the browser made none, so drawn as a path). */
+  const sprites = new Map<number, Sprite | null>();
+  const spriteOf = (label: number) => {
+    let sprite = sprites.get(label);
+    if (sprite === undefined) {
+      const look = classLook(label);
+      sprite = markerSprite(`scatter class ${label}`, ratio, SPRITE_HALF, (spriteContext, middle) => drawMarker(spriteContext, look, middle, middle));
+      sprites.set(label, sprite);
+    }
+    return sprite;
+  };
   context.save();
   clip(context, frame);
   context.setTransform(1, 0, 0, 1, 0, 0);
   for (let i = from; i < to; i++) {
     const [x, y] = [marks[2 * i], marks[2 * i + 1]];
     if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    const look = classLook(labels[i]);
-    const sprite = markerSprite(`scatter class ${labels[i]}`, ratio, SPRITE_HALF, (spriteContext, middle) => drawMarker(spriteContext, look, middle, middle));
+    const sprite = spriteOf(labels[i]);
     if (sprite) stamp(context, sprite, ratio, x, y);
     else {
       context.setTransform(ratio, 0, 0, ratio, 0, 0);
-      drawMarker(context, look, x, y);
+      drawMarker(context, classLook(labels[i]), x, y);
       context.setTransform(1, 0, 0, 1, 0, 0);
     }
   }
@@ -162,42 +172,30 @@ export function ScatterPlot({ panel }: { panel: ScatterPanel }) {
 
   /** The base layer copied to the canvas, the hover ring and the crosshair over it: cheap, so at once on every move. */
   const overlay = useRef<() => void>(() => {});
-  /** Two base layers: the last one drawn whole (`ready`), and the other, drawn on in steps meanwhile. */
-  const layers = useRef<HTMLCanvasElement[]>([]);
-  const ready = useRef<CanvasRenderingContext2D | null>(null);
   // Everything but the crosshair and the hover ring, drawn once per panel (after the render, beside
   // other canvases) and then copied. In steps, each a task of its own where it must be: the decoded
   // images, the points a few hundred at a time, the axes, then the copy (as one drawing, with a
   // path a point, it took 40-95 ms of one task while a model trained on a 2-core machine).
-  useEffect(() => {
-    let context: CanvasRenderingContext2D | null = null;
-    paintQueue.paintSteps(layers, [
-      () => {
-        if (layers.current.length === 0) layers.current = [document.createElement('canvas'), document.createElement('canvas')];
-        const [first, second] = layers.current;
-        context = prepareCanvas(ready.current?.canvas === first ? second : first, frame);
-        if (!context) return;
+  const base = useLayerInSteps(
+    frame,
+    () => [
+      (context) => {
         if (panel.background && panel.extent) drawBackground(context, frame, panel.background, panel.extent, ink);
         else drawGrid(context, frame);
       },
-      ...Array.from({ length: Math.ceil(panel.labels.length / POINTS_PER_STEP) }, (_, part) => () => {
+      ...Array.from({ length: Math.ceil(panel.labels.length / POINTS_PER_STEP) }, (_, part): PlotStep => (context) => {
         const from = part * POINTS_PER_STEP;
-        if (context) drawPoints(context, frame, marks, panel.labels, from, Math.min(panel.labels.length, from + POINTS_PER_STEP));
+        drawPoints(context, frame, marks, panel.labels, from, Math.min(panel.labels.length, from + POINTS_PER_STEP));
       }),
-      () => context && drawAxes(context, frame, panel.axisLabels),
-      // copying the layer is when the browser really draws it: a task of its own
-      () => {
-        if (!context) return;
-        ready.current = context;
-        overlay.current();
-      },
-    ]);
-  }, [panel, frame, marks, ink]);
-  useEffect(() => () => paintQueue.cancel(layers), []);
+      (context) => drawAxes(context, frame, panel.axisLabels),
+    ],
+    () => overlay.current(),
+    [panel, frame, marks, ink],
+  );
 
   useEffect(() => {
     overlay.current = () => {
-      const context = canvas.current && ready.current && copyLayer(canvas.current, ready.current);
+      const context = canvas.current && base.current && copyLayer(canvas.current, base.current);
       if (!context) return;
       if (hovered !== undefined) drawReticle(context, frame, marks[2 * hovered], marks[2 * hovered + 1], MARK_SIZE + 3, 0);
       if (cursor) drawReticle(context, frame, frame.x(cursor[0]), frame.y(cursor[1]), 7, 8);

@@ -1,9 +1,9 @@
 /**
  * A plot drawn in steps, each a drawing of the paint queue (so each may fall in a task of its
- * own), on a layer of its own, then copied to the page's canvas in one go: the plot changes at
- * once, never half drawn. A field's heatmap, its points and its axes took 40-140 ms as one
- * drawing the first time (the page's code not yet compiled, a model training on the other
- * core of a 2-core machine), one task over the browser's 50 ms line.
+ * own), on a layer of its own, then shown in one go: the plot changes at once, never half
+ * drawn. A field's heatmap, its points and its axes took 40-140 ms as one drawing the first
+ * time (the page's code not yet compiled, a model training on the other core of a 2-core
+ * machine), one task over the browser's 50 ms line.
  */
 import { useEffect, useRef, type DependencyList, type RefObject } from 'react';
 import { paintQueue } from '../paint-queue';
@@ -12,25 +12,52 @@ import { copyLayer, prepareCanvas, type Frame } from './plane';
 export type PlotStep = (context: CanvasRenderingContext2D) => void;
 
 /**
- * Draws `steps()` on a layer whenever `deps` change (after the render), then copies the layer
- * to `canvas` pixel for pixel (copyLayer); drops what is left of it when the plot goes.
+ * Draws `steps()` on a layer whenever `deps` change (after the render), then calls `show` with
+ * the layer as the chain's last step; drops what is left of a chain when the plot goes. Two
+ * layers by turns: the one returned is the last drawn whole, kept intact while the other is
+ * drawn on, so a caller may lay it under something drawn at every pointer move.
  */
-export function usePlotInSteps(canvas: RefObject<HTMLCanvasElement | null>, frame: Frame, steps: () => PlotStep[], deps: DependencyList): void {
-  const layer = useRef<HTMLCanvasElement>(null);
+export function useLayerInSteps(
+  frame: Frame,
+  steps: () => PlotStep[],
+  show: (layer: CanvasRenderingContext2D) => void,
+  deps: DependencyList,
+): RefObject<CanvasRenderingContext2D | null> {
+  /** The paint queue's key for this plot's chains. */
+  const owner = useRef<HTMLCanvasElement[]>([]);
+  const shown = useRef<CanvasRenderingContext2D | null>(null);
   useEffect(() => {
     let context: CanvasRenderingContext2D | null = null;
-    paintQueue.paintSteps(canvas, [
+    paintQueue.paintSteps(owner, [
       () => {
-        context = prepareCanvas((layer.current ??= document.createElement('canvas')), frame);
+        if (owner.current.length === 0) owner.current = [document.createElement('canvas'), document.createElement('canvas')];
+        const [first, second] = owner.current;
+        context = prepareCanvas(shown.current?.canvas === first ? second : first, frame);
       },
       ...steps().map((step) => () => {
         if (context) step(context);
       }),
+      // showing the layer is when the browser really draws it: a task of its own
       () => {
-        if (context && canvas.current) copyLayer(canvas.current, context);
+        if (!context) return;
+        shown.current = context;
+        show(context);
       },
     ]);
     // the caller's deps name what its steps draw
   }, deps);
-  useEffect(() => () => paintQueue.cancel(canvas), [canvas]);
+  useEffect(() => () => paintQueue.cancel(owner), []);
+  return shown;
+}
+
+/** A plot drawn by `useLayerInSteps` and copied to `canvas` pixel for pixel (copyLayer). */
+export function usePlotInSteps(canvas: RefObject<HTMLCanvasElement | null>, frame: Frame, steps: () => PlotStep[], deps: DependencyList): void {
+  useLayerInSteps(
+    frame,
+    steps,
+    (layer) => {
+      if (canvas.current) copyLayer(canvas.current, layer);
+    },
+    deps,
+  );
 }
