@@ -7,6 +7,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { labelStride, linePath, nearestIndex, scale, titleLines, valueAxis } from '../../src/app/components/chart-geometry';
 import { gridImage } from '../../src/app/components/grid-image';
+import { makeFrame, seriesSteps } from '../../src/app/components/plane';
 import { createPaintQueue, PAINT_BUDGET_MS } from '../../src/app/paint-queue';
 import { throttle, whenChanged } from '../../src/app/throttle';
 import type { ImageGridPanel } from '../../src/core/views/panels';
@@ -342,5 +343,87 @@ describe('a sample grid as pixels', () => {
     } finally {
       vi.unstubAllGlobals();
     }
+  });
+});
+
+/** A 2-D context that records, for each stroke or fill, the path it drew: moves, lines and circles, in plane order. */
+function recordingContext() {
+  const drawn: { paint: 'stroke' | 'fill'; style: string; width: number; path: string[] }[] = [];
+  let path: string[] = [];
+  const context = {
+    fillStyle: '',
+    strokeStyle: '',
+    lineWidth: 1,
+    globalAlpha: 1,
+    lineJoin: '',
+    lineCap: '',
+    save() {},
+    restore() {},
+    clip() {},
+    beginPath() {
+      path = [];
+    },
+    rect() {},
+    moveTo(x: number, y: number) {
+      path.push(`M${x.toFixed(1)},${y.toFixed(1)}`);
+    },
+    lineTo(x: number, y: number) {
+      path.push(`L${x.toFixed(1)},${y.toFixed(1)}`);
+    },
+    arc(x: number, y: number) {
+      path.push(`O${x.toFixed(1)},${y.toFixed(1)}`);
+    },
+    closePath() {},
+    stroke() {
+      drawn.push({ paint: 'stroke', style: context.strokeStyle, width: context.lineWidth, path });
+    },
+    fill() {
+      drawn.push({ paint: 'fill', style: context.fillStyle, width: 0, path });
+    },
+  };
+  return { context: context as unknown as CanvasRenderingContext2D, drawn };
+}
+
+describe('a plot\'s series, drawn in steps', () => {
+  const frame = makeFrame([-1, 1, -1, 1], 360);
+  const along = (count: number) => Float32Array.from({ length: 2 * count }, (_, i) => (i % 2 ? 0.5 : -1 + (2 * Math.floor(i / 2)) / count));
+
+  it('haloed dots: white rings a few hundred to a step, all under one fill of every dot', () => {
+    const steps = seriesSteps(frame, [{ label: 'samples', points: along(600) }], true);
+    const { context, drawn } = recordingContext();
+    steps.forEach((step) => step(context));
+    // 600 dots: rings in three strokes (250, 250, 100), then the dots in one fill
+    expect(steps).toHaveLength(4);
+    expect(drawn.map((d) => [d.paint, d.path.filter((op) => op.startsWith('O')).length])).toEqual([['stroke', 250], ['stroke', 250], ['stroke', 100], ['fill', 600]]);
+    const ringed = drawn.slice(0, 3).flatMap((d) => d.path.filter((op) => op.startsWith('O')));
+    expect(ringed).toEqual(drawn[3].path.filter((op) => op.startsWith('O')));
+    expect(new Set(ringed).size).toBe(600);
+  });
+
+  it('a line in parts that share their end points, broken at a missing point; segments a pair at a time', () => {
+    const line = along(600);
+    line[2 * 300] = NaN;
+    const steps = seriesSteps(frame, [{ label: 'curve', points: line, style: 'line' }, { label: 'paths', points: along(520), style: 'segments' }]);
+    const { context, drawn } = recordingContext();
+    steps.forEach((step) => step(context));
+    // 599 segments of the line in three strokes, then 260 pairs in two
+    expect(drawn.map((d) => d.paint)).toEqual(Array(5).fill('stroke'));
+    const joined = drawn.slice(0, 3).map((d) => d.path);
+    // each part starts where the last ended; point 300 is missing, so 299 ends a piece and 301 starts one
+    expect(joined[1][0]).toBe(joined[0].at(-1)!.replace('L', 'M'));
+    expect(joined[2][0]).toBe(joined[1].at(-1)!.replace('L', 'M'));
+    const lines = joined.flat().filter((op) => op.startsWith('L'));
+    expect(lines).toHaveLength(599 - 2);
+    expect(joined[1].filter((op) => op.startsWith('M'))).toHaveLength(2);
+    const pairs = drawn.slice(3).map((d) => d.path.length / 2);
+    expect(pairs).toEqual([250, 10]);
+  });
+
+  it('the data first, so the model\'s series lie on top', () => {
+    const steps = seriesSteps(frame, [{ label: 'samples', points: along(3) }, { label: 'data', points: along(4), role: 'data' }]);
+    const { context, drawn } = recordingContext();
+    steps.forEach((step) => step(context));
+    // a circle is a move to its edge and an arc about its centre
+    expect(drawn.map((d) => d.path.filter((op) => op.startsWith('O')).length)).toEqual([4, 3]);
   });
 });

@@ -200,6 +200,27 @@ describe('the discretized logistic mixture', () => {
     });
     tf.dispose([params, values]);
   });
+
+  it('gives the mixtures of the channels up to `through` alone, the same as of the whole pixel, and refuses a channel out of range', async () => {
+    const K = 3;
+    for (const wholePixel of [true, false]) {
+      const params = tf.randomNormal([4, mixtureParameterCount(3, K, wholePixel)], 0, 1, 'float32', 5) as tf.Tensor2D;
+      const values = tf.tensor2d([[0, 17, 255], [128, 9, 128], [255, 0, 3], [40, 90, 200]], [4, 3], 'int32');
+      const whole = channelMixtures(params, values, 3, K, wholePixel);
+      for (const through of [0, 1]) {
+        const part = channelMixtures(params, values, 3, K, wholePixel, undefined, through);
+        for (const key of ['logWeights', 'means', 'logScales'] as const) {
+          expect(part[key].shape, `${key} through ${through}`).toEqual([4, through + 1, K]);
+          const expected = await whole[key].slice([0, 0, 0], [4, through + 1, K]).data();
+          const got = await part[key].data();
+          got.forEach((value, j) => expect(value, `${key} through ${through}, entry ${j}`).toBeCloseTo(expected[j], 5));
+        }
+        tf.dispose(Object.values(part));
+      }
+      for (const through of [3, -1, 1.5]) expect(() => channelMixtures(params, values, 3, K, wholePixel, undefined, through)).toThrow(/through must be a channel, 0 to 2/);
+      tf.dispose([params, values, ...Object.values(whole)]);
+    }
+  });
 });
 
 /** Every combination of the switches that changes the network's wiring. */

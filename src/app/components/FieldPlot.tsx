@@ -4,7 +4,7 @@
  */
 import { useMemo, useRef } from 'react';
 import type { FieldPanel } from '../../core/views/panels';
-import { drawAxes, drawSeries, makeFrame, type Frame } from './plane';
+import { drawAxes, makeFrame, seriesSteps, type Frame } from './plane';
 import { PlaneCanvas } from './PlaneCanvas';
 import { PlaneLegend, seriesLegendItems, type LegendItem } from './PlaneLegend';
 import { usePlotInSteps } from './plot-layer';
@@ -132,7 +132,7 @@ export function FieldPlot({ panel }: { panel: FieldPanel }) {
       return [
         (context) => drawField(context, frame, panel, range),
         ...(arrows ? [(context: CanvasRenderingContext2D) => drawArrows(context, frame, arrows)] : []),
-        ...(series ? [(context: CanvasRenderingContext2D) => drawSeries(context, frame, series, true)] : []),
+        ...(series ? seriesSteps(frame, series, true) : []),
         (context) => drawAxes(context, frame, panel.axisLabels),
       ];
     },

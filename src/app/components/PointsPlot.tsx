@@ -4,7 +4,7 @@
  */
 import { useMemo, useRef } from 'react';
 import type { PointSeries, PointsPanel } from '../../core/views/panels';
-import { drawAxes, drawGrid, drawSeries, fitExtent, makeFrame } from './plane';
+import { drawAxes, drawGrid, fitExtent, makeFrame, seriesSteps } from './plane';
 import { PlaneCanvas } from './PlaneCanvas';
 import { PlaneLegend, seriesLegendItems } from './PlaneLegend';
 import { usePlotInSteps } from './plot-layer';
@@ -35,7 +35,7 @@ export function PointsPlot({ panel }: { panel: PointsPanel }) {
     frame,
     () => [
       (context) => drawGrid(context, frame),
-      (context) => drawSeries(context, frame, panel.series),
+      ...seriesSteps(frame, panel.series),
       (context) => drawAxes(context, frame, panel.axisLabels),
     ],
     [panel, frame],

@@ -7,9 +7,9 @@
  */
 import { useEffect, useRef, type DependencyList, type RefObject } from 'react';
 import { paintQueue } from '../paint-queue';
-import { copyLayer, prepareCanvas, type Frame } from './plane';
+import { copyLayer, prepareCanvas, type DrawStep, type Frame } from './plane';
 
-export type PlotStep = (context: CanvasRenderingContext2D) => void;
+export type PlotStep = DrawStep;
 
 /**
  * Draws `steps()` on a layer whenever `deps` change (after the render), then calls `show` with

@@ -262,6 +262,8 @@ export function mixtureParameterCount(channels: number, components: number, whol
  * drawing channel c needs none after it).
  */
 export function channelMixtures(params: tf.Tensor2D, values: tf.Tensor2D, channels: number, components: number, wholePixel: boolean, centres?: tf.Tensor2D, through = channels - 1): Mixture {
+  // past the last channel the slices below would read the next parameters' columns, silently
+  if (!Number.isInteger(through) || through < 0 || through >= channels) throw new RangeError(`channelMixtures: through must be a channel, 0 to ${channels - 1}, not ${through}`);
   return tf.tidy(() => {
     const pixels = params.shape[0];
     const K = components;
