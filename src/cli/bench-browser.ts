@@ -117,7 +117,9 @@ export async function benchBrowser(options: Options, rows: Row[], responsiveness
         }
       }
     }
-    for (const watched of watchPlan(options)) {
+    const watch = watchPlan(options);
+    if (watch.skipped.length) log(`not watched: ${watch.skipped.join(', ')} (trains on none of ${options.watchData.join(', ')})`);
+    for (const watched of watch.pages) {
       log(`page ${watched.model} on ${watched.dataset}, ${watched.backend}: watching the main thread for ${options.watchS} s of training`);
       responsiveness.push(await measureResponsiveness(browser, baseUrl, watched, options.watchS, options.timeoutS));
     }

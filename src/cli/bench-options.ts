@@ -186,20 +186,22 @@ export interface WatchedPage {
 
 /**
  * The pages the benchmark watches: every model on each of `watchData` it trains on, on
- * what a person gets (auto); the first model on the first of those datasets also on each
- * backend asked for.
+ * what a person gets (auto); the first of those pages also on each backend asked for.
+ * `skipped`: the models that train on none of them.
  */
-export function watchPlan(options: Pick<Options, 'models' | 'watchData' | 'browserBackends'>): WatchedPage[] {
+export function watchPlan(options: Pick<Options, 'models' | 'watchData' | 'browserBackends'>): { pages: WatchedPage[]; skipped: string[] } {
   const pages: WatchedPage[] = [];
-  for (const [index, model] of options.models.entries()) {
+  const skipped: string[] = [];
+  for (const model of options.models) {
     const spec = findModel(model);
-    const datasets = options.watchData.filter((id) => {
+    const datasets = [...new Set(options.watchData)].filter((id) => {
       const data = findDataset(id);
       return spec !== undefined && data !== undefined && acceptsData(spec, data) === true;
     });
-    for (const [nth, dataset] of datasets.entries()) {
-      for (const backend of index === 0 && nth === 0 ? ['auto', ...options.browserBackends] : ['auto']) pages.push({ model, dataset, backend });
+    if (datasets.length === 0) skipped.push(model);
+    for (const dataset of datasets) {
+      for (const backend of pages.length === 0 ? ['auto', ...options.browserBackends] : ['auto']) pages.push({ model, dataset, backend });
     }
   }
-  return pages;
+  return { pages, skipped };
 }

@@ -27,7 +27,7 @@ describe('the benchmark\'s options', () => {
   });
 
   it('watches every model\'s page on MNIST, and on the ring where it trains on 2-D points', () => {
-    const plan = watchPlan(parseArgs(['--browser-backends', 'wasm,cpu']));
+    const plan = watchPlan(parseArgs(['--browser-backends', 'wasm,cpu'])).pages;
     expect(plan.filter((page) => page.dataset === 'mnist').map((page) => page.model)).toEqual(['ae', 'ae', 'ae', 'conv-ae', 'dae', 'vae', 'gan', 'pixelcnn', 'pixelcnnpp', 'pixelrnn', 'ebm', 'rbm']);
     // the first model's first page also on each backend asked for; every other page on what a person gets
     expect(plan.filter((page) => page.backend !== 'auto')).toEqual([
@@ -35,12 +35,23 @@ describe('the benchmark\'s options', () => {
       { model: 'ae', dataset: 'mnist', backend: 'cpu' },
     ]);
     expect(plan.filter((page) => page.dataset === 'ring')).toEqual(['ae', 'vae', 'gan', 'ebm'].map((model) => ({ model, dataset: 'ring', backend: 'auto' })));
-    expect(watchPlan(parseArgs(['--models', 'pixelcnn,gan', '--watch-data', 'moons,mnist']))).toEqual([
-      { model: 'pixelcnn', dataset: 'mnist', backend: 'auto' },
-      ...['webgpu', 'webgl', 'wasm', 'cpu'].map((backend) => ({ model: 'pixelcnn', dataset: 'mnist', backend })),
-      { model: 'gan', dataset: 'moons', backend: 'auto' },
-      { model: 'gan', dataset: 'mnist', backend: 'auto' },
-    ]);
+    expect(watchPlan(parseArgs(['--models', 'pixelcnn,gan', '--watch-data', 'moons,mnist,moons']))).toEqual({
+      pages: [
+        { model: 'pixelcnn', dataset: 'mnist', backend: 'auto' },
+        ...['webgpu', 'webgl', 'wasm', 'cpu'].map((backend) => ({ model: 'pixelcnn', dataset: 'mnist', backend })),
+        { model: 'gan', dataset: 'moons', backend: 'auto' },
+        { model: 'gan', dataset: 'mnist', backend: 'auto' },
+      ],
+      skipped: [],
+    });
+    // a model with no page hands the backends to the first that has one, and is named
+    expect(watchPlan(parseArgs(['--models', 'pixelcnn,gan', '--watch-data', 'ring', '--browser-backends', 'wasm']))).toEqual({
+      pages: [
+        { model: 'gan', dataset: 'ring', backend: 'auto' },
+        { model: 'gan', dataset: 'ring', backend: 'wasm' },
+      ],
+      skipped: ['pixelcnn'],
+    });
     expect(() => parseArgs(['--watch-data', 'mnist,cifar'])).toThrow(/--watch-data takes dataset ids; unknown: cifar/);
     expect(() => parseArgs(['--watch-data', ','])).toThrow(/--watch-data takes/);
   });

@@ -346,11 +346,11 @@ describe('a sample grid as pixels', () => {
   });
 });
 
-/** A 2-D context that records, for each stroke or fill, the path it drew: moves, lines and circles, in plane order. */
-function recordingContext() {
-  const drawn: { paint: 'stroke' | 'fill'; style: string; width: number; path: string[] }[] = [];
+/** A 2-D context that records, for each stroke, fill or laid-on image, the path it drew (moves, lines and circles, in plane order) and at what alpha. */
+function recordingContext(name: string, log: { on: string; paint: 'stroke' | 'fill' | 'image'; style: string; alpha: number; path: string[] }[] = []) {
   let path: string[] = [];
   const context = {
+    canvas: { width: 720, height: 700 },
     fillStyle: '',
     strokeStyle: '',
     lineWidth: 1,
@@ -360,6 +360,9 @@ function recordingContext() {
     save() {},
     restore() {},
     clip() {},
+    setTransform() {},
+    getTransform: () => ({ a: 2 }),
+    clearRect() {},
     beginPath() {
       path = [];
     },
@@ -375,55 +378,83 @@ function recordingContext() {
     },
     closePath() {},
     stroke() {
-      drawn.push({ paint: 'stroke', style: context.strokeStyle, width: context.lineWidth, path });
+      log.push({ on: name, paint: 'stroke', style: context.strokeStyle, alpha: context.globalAlpha, path });
     },
     fill() {
-      drawn.push({ paint: 'fill', style: context.fillStyle, width: 0, path });
+      log.push({ on: name, paint: 'fill', style: context.fillStyle, alpha: context.globalAlpha, path });
+    },
+    drawImage(image: { name: string }) {
+      log.push({ on: name, paint: 'image', style: image.name, alpha: context.globalAlpha, path: [] });
     },
   };
-  return { context: context as unknown as CanvasRenderingContext2D, drawn };
+  return { context: context as unknown as CanvasRenderingContext2D, log };
+}
+
+/** A plot's context and the scratch canvases seriesSteps makes, all recording into one log. */
+function recordingPlot() {
+  const { context, log } = recordingContext('plot');
+  let made = 0;
+  const makeScratch = () => {
+    const name = `scratch ${made++}`;
+    const scratch = recordingContext(name, log).context;
+    Object.assign(scratch.canvas, { name });
+    return Object.assign(scratch.canvas, { getContext: () => scratch }) as unknown as HTMLCanvasElement;
+  };
+  return { context, log, makeScratch, made: () => made };
 }
 
 describe('a plot\'s series, drawn in steps', () => {
   const frame = makeFrame([-1, 1, -1, 1], 360);
   const along = (count: number) => Float32Array.from({ length: 2 * count }, (_, i) => (i % 2 ? 0.5 : -1 + (2 * Math.floor(i / 2)) / count));
+  const circles = (path: string[]) => path.filter((op) => op.startsWith('O'));
 
-  it('haloed dots: white rings a few hundred to a step, all under one fill of every dot', () => {
-    const steps = seriesSteps(frame, [{ label: 'samples', points: along(600) }], true);
-    const { context, drawn } = recordingContext();
-    steps.forEach((step) => step(context));
-    // 600 dots: rings in three strokes (250, 250, 100), then the dots in one fill
-    expect(steps).toHaveLength(4);
-    expect(drawn.map((d) => [d.paint, d.path.filter((op) => op.startsWith('O')).length])).toEqual([['stroke', 250], ['stroke', 250], ['stroke', 100], ['fill', 600]]);
-    const ringed = drawn.slice(0, 3).flatMap((d) => d.path.filter((op) => op.startsWith('O')));
-    expect(ringed).toEqual(drawn[3].path.filter((op) => op.startsWith('O')));
+  it('haloed dots: white rings a few hundred to a step, opaque on a scratch canvas laid on at the halo\'s alpha, under one fill of every dot', () => {
+    const plot = recordingPlot();
+    const steps = seriesSteps(frame, [{ label: 'samples', points: along(600) }], true, plot.makeScratch);
+    steps.forEach((step) => step(plot.context));
+    // 600 dots: rings in three strokes (250, 250, 100), the rings laid on, then the dots in one fill
+    expect(steps).toHaveLength(5);
+    expect(plot.log.map((d) => [d.on, d.paint, d.alpha, circles(d.path).length])).toEqual([
+      ['scratch 0', 'stroke', 1, 250],
+      ['scratch 0', 'stroke', 1, 250],
+      ['scratch 0', 'stroke', 1, 100],
+      ['plot', 'image', 0.85, 0],
+      ['plot', 'fill', 0.95, 600],
+    ]);
+    expect(plot.log[3].style).toBe('scratch 0');
+    const ringed = plot.log.slice(0, 3).flatMap((d) => circles(d.path));
+    expect(ringed).toEqual(circles(plot.log[4].path));
     expect(new Set(ringed).size).toBe(600);
   });
 
-  it('a line in parts that share their end points, broken at a missing point; segments a pair at a time', () => {
+  it('a line in parts that share their end points, broken at a missing point; segments a pair at a time; one part straight on the plot', () => {
     const line = along(600);
     line[2 * 300] = NaN;
-    const steps = seriesSteps(frame, [{ label: 'curve', points: line, style: 'line' }, { label: 'paths', points: along(520), style: 'segments' }]);
-    const { context, drawn } = recordingContext();
-    steps.forEach((step) => step(context));
-    // 599 segments of the line in three strokes, then 260 pairs in two
-    expect(drawn.map((d) => d.paint)).toEqual(Array(5).fill('stroke'));
-    const joined = drawn.slice(0, 3).map((d) => d.path);
+    const plot = recordingPlot();
+    const steps = seriesSteps(frame, [{ label: 'curve', points: line, style: 'line' }, { label: 'paths', points: along(520), style: 'segments' }, { label: 'short', points: along(40), style: 'segments' }], false, plot.makeScratch);
+    steps.forEach((step) => step(plot.context));
+    // 599 segments of the line in three strokes laid on once, 260 pairs in two laid on once, 20 pairs straight on the plot
+    expect(plot.log.map((d) => [d.on, d.paint, d.alpha])).toEqual([
+      ...Array(3).fill(['scratch 0', 'stroke', 1]),
+      ['plot', 'image', 0.95],
+      ...Array(2).fill(['scratch 0', 'stroke', 1]),
+      ['plot', 'image', 0.75],
+      ['plot', 'stroke', 0.75],
+    ]);
+    expect(plot.made()).toBe(1);
+    const joined = plot.log.slice(0, 3).map((d) => d.path);
     // each part starts where the last ended; point 300 is missing, so 299 ends a piece and 301 starts one
     expect(joined[1][0]).toBe(joined[0].at(-1)!.replace('L', 'M'));
     expect(joined[2][0]).toBe(joined[1].at(-1)!.replace('L', 'M'));
-    const lines = joined.flat().filter((op) => op.startsWith('L'));
-    expect(lines).toHaveLength(599 - 2);
+    expect(joined.flat().filter((op) => op.startsWith('L'))).toHaveLength(599 - 2);
     expect(joined[1].filter((op) => op.startsWith('M'))).toHaveLength(2);
-    const pairs = drawn.slice(3).map((d) => d.path.length / 2);
-    expect(pairs).toEqual([250, 10]);
+    expect(plot.log.slice(4, 6).map((d) => d.path.length / 2)).toEqual([250, 10]);
+    expect(plot.log[7].path.length / 2).toBe(20);
   });
 
   it('the data first, so the model\'s series lie on top', () => {
-    const steps = seriesSteps(frame, [{ label: 'samples', points: along(3) }, { label: 'data', points: along(4), role: 'data' }]);
-    const { context, drawn } = recordingContext();
-    steps.forEach((step) => step(context));
-    // a circle is a move to its edge and an arc about its centre
-    expect(drawn.map((d) => d.path.filter((op) => op.startsWith('O')).length)).toEqual([4, 3]);
+    const plot = recordingPlot();
+    seriesSteps(frame, [{ label: 'samples', points: along(3) }, { label: 'data', points: along(4), role: 'data' }], false, plot.makeScratch).forEach((step) => step(plot.context));
+    expect(plot.log.map((d) => circles(d.path).length)).toEqual([4, 3]);
   });
 });

@@ -277,31 +277,72 @@ export type DrawStep = (context: CanvasRenderingContext2D) => void;
  */
 const MARKS_PER_STROKE = 250;
 
+/** A canvas to draw a series' strokes on before they are laid on the plot: a document's canvas on the page. */
+export type ScratchCanvas = Pick<HTMLCanvasElement, 'width' | 'height' | 'getContext'>;
+
 /**
  * The series inside the plot area as steps, the data first so the model's series lie on top.
- * `halo` rings every mark in white so it reads on a heatmap's colours too. A series is one
- * path (a fill) or a few (its strokes, MARKS_PER_STROKE marks or segments each, each a step):
- * a dot's halo lies under every dot of its series, as in one path.
+ * `halo` rings every mark in white so it reads on a heatmap's colours too. A series' fill is
+ * one path, one step; its strokes (the halos, a line, segments) are parts of MARKS_PER_STROKE
+ * marks or segments, a step each. Parts are drawn opaque on a scratch canvas, which a last
+ * step lays on the plot at the stroke's alpha: where parts overlap, the colour is laid once,
+ * as one path's would be, not twice (a darker dot at every join between parts).
  */
-export function seriesSteps(frame: Frame, series: readonly PointSeries[], halo = false): DrawStep[] {
+export function seriesSteps(frame: Frame, series: readonly PointSeries[], halo = false, makeScratch: () => ScratchCanvas = () => document.createElement('canvas')): DrawStep[] {
   const looks = seriesLooks(series);
   const order = series.map((_, index) => index).sort((a, b) => Number(series[b].role === 'data') - Number(series[a].role === 'data'));
   const steps: DrawStep[] = [];
-  /** A step that draws a path inside the plot area: `trace` adds to it, `paint` strokes or fills it. */
-  const inPlot = (trace: (context: CanvasRenderingContext2D) => void, paint: (context: CanvasRenderingContext2D) => void) =>
+  /** Draws a path inside the plot area: `trace` adds to it, `paint` strokes or fills it. */
+  const inPlot = (context: CanvasRenderingContext2D, trace: (context: CanvasRenderingContext2D) => void, paint: (context: CanvasRenderingContext2D) => void) => {
+    context.save();
+    context.beginPath();
+    context.rect(frame.left, frame.top, frame.plotWidth, frame.plotHeight);
+    context.clip();
+    context.lineJoin = context.lineCap = 'round';
+    context.beginPath();
+    trace(context);
+    paint(context);
+    context.restore();
+  };
+  let scratch: ScratchCanvas | undefined;
+  /** The scratch canvas cleared, at the plot's size and scale (null: the browser gave no context). */
+  const clearedScratch = (plot: CanvasRenderingContext2D) => {
+    scratch ??= makeScratch();
+    const { width, height } = plot.canvas;
+    // resizing clears it; at the same size, clear it by hand
+    if (scratch.width !== width || scratch.height !== height) [scratch.width, scratch.height] = [width, height];
+    const context = scratch.getContext('2d');
+    if (!context) return null;
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    context.clearRect(0, 0, width, height);
+    const ratio = ratioOf(plot);
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    return context;
+  };
+  /** Strokes `marks` marks or segments traced by `trace(from, to)`: straight on the plot in one part, else through the scratch canvas. */
+  const strokeInParts = (marks: number, trace: (from: number, to: number) => (context: CanvasRenderingContext2D) => void, color: string, width: number, alpha: number) => {
+    const parts = Array.from({ length: Math.ceil(marks / MARKS_PER_STROKE) }, (_, part) => [part * MARKS_PER_STROKE, Math.min(marks, (part + 1) * MARKS_PER_STROKE)] as const);
+    if (parts.length === 1) {
+      steps.push((context) => inPlot(context, trace(0, marks), (target) => stroke(target, color, width, alpha)));
+      return;
+    }
+    let layer: CanvasRenderingContext2D | null = null;
+    parts.forEach(([from, to], part) =>
+      steps.push((context) => {
+        if (part === 0) layer = clearedScratch(context);
+        // without a scratch context, straight on the plot (overlaps painted twice)
+        inPlot(layer ?? context, trace(from, to), (target) => stroke(target, color, width, layer ? 1 : alpha));
+      }),
+    );
     steps.push((context) => {
+      if (!layer) return;
       context.save();
-      context.beginPath();
-      context.rect(frame.left, frame.top, frame.plotWidth, frame.plotHeight);
-      context.clip();
-      context.lineJoin = context.lineCap = 'round';
-      context.beginPath();
-      trace(context);
-      paint(context);
+      context.setTransform(1, 0, 0, 1, 0, 0);
+      context.globalAlpha = alpha;
+      context.drawImage(layer.canvas, 0, 0);
       context.restore();
     });
-  /** [from, to) in parts of MARKS_PER_STROKE. */
-  const parts = (count: number) => Array.from({ length: Math.ceil(count / MARKS_PER_STROKE) }, (_, part) => [part * MARKS_PER_STROKE, Math.min(count, (part + 1) * MARKS_PER_STROKE)] as const);
+  };
   for (const index of order) {
     const { points, style = 'dots', role } = series[index];
     const { color, marker } = looks[index];
@@ -313,21 +354,23 @@ export function seriesSteps(frame: Frame, series: readonly PointSeries[], halo =
       const dots = (from: number, to: number) => (context: CanvasRenderingContext2D) => {
         for (let i = from; i < to; i++) if (finite(i)) addMarker(context, marker, ...at(i), size);
       };
-      if (halo) for (const [from, to] of parts(count)) inPlot(dots(from, to), (context) => stroke(context, 'rgba(255, 255, 255, 0.85)', 2, 1));
+      if (halo) strokeInParts(count, dots, '#ffffff', 2, 0.85);
       // Slightly see-through on white, so one series does not hide another; solid on a heatmap.
-      inPlot(dots(0, count), (context) => {
-        context.globalAlpha = halo ? 0.95 : 0.72;
-        context.fillStyle = color;
-        context.fill();
-        context.globalAlpha = 1;
-      });
+      steps.push((context) =>
+        inPlot(context, dots(0, count), (target) => {
+          target.globalAlpha = halo ? 0.95 : 0.72;
+          target.fillStyle = color;
+          target.fill();
+          target.globalAlpha = 1;
+        }),
+      );
       continue;
     }
     const joined = style === 'line';
     // A line's parts share their end points, so it stays unbroken; a line breaks at a missing point rather than jumping across it.
     const trace = joined
       ? (from: number, to: number) => (context: CanvasRenderingContext2D) => {
-          for (let i = from; i <= Math.min(to, count - 1); i++) {
+          for (let i = from; i <= to; i++) {
             if (!finite(i)) continue;
             if (i === from || !finite(i - 1)) context.moveTo(...at(i));
             else context.lineTo(...at(i));
@@ -340,11 +383,11 @@ export function seriesSteps(frame: Frame, series: readonly PointSeries[], halo =
             context.lineTo(...at(i + 1));
           }
         };
-    // segments: pairs of points
+    // a line's segments join neighbours; segments are pairs of points
     const marks = joined ? Math.max(0, count - 1) : Math.floor(count / 2);
     const width = joined ? 2 : 1.2;
-    if (halo) for (const [from, to] of parts(marks)) inPlot(trace(from, to), (context) => stroke(context, 'rgba(255, 255, 255, 0.85)', width + 2, 1));
-    for (const [from, to] of parts(marks)) inPlot(trace(from, to), (context) => stroke(context, color, width, joined ? 0.95 : 0.75));
+    if (halo) strokeInParts(marks, trace, '#ffffff', width + 2, 0.85);
+    strokeInParts(marks, trace, color, width, joined ? 0.95 : 0.75);
   }
   return steps;
 }
