@@ -7,7 +7,7 @@ import type { FieldPanel } from '../../core/views/panels';
 import { drawAxes, makeFrame, seriesSteps, type Frame } from './plane';
 import { PlaneCanvas } from './PlaneCanvas';
 import { PlaneLegend, seriesLegendItems, type LegendItem } from './PlaneLegend';
-import { usePlotInSteps } from './plot-layer';
+import { usePlotInSteps, useScratchCanvas } from './plot-layer';
 import { describeSeries, PLANE_WIDTH } from './PointsPlot';
 
 /**
@@ -124,6 +124,7 @@ export function FieldPlot({ panel }: { panel: FieldPanel }) {
   const frame = useMemo(() => makeFrame(panel.extent, PLANE_WIDTH), [panel]);
   const range = useMemo(() => colourRange(panel.values, panel.range), [panel]);
 
+  const scratch = useScratchCanvas();
   usePlotInSteps(
     canvas,
     frame,
@@ -132,7 +133,7 @@ export function FieldPlot({ panel }: { panel: FieldPanel }) {
       return [
         (context) => drawField(context, frame, panel, range),
         ...(arrows ? [(context: CanvasRenderingContext2D) => drawArrows(context, frame, arrows)] : []),
-        ...(series ? seriesSteps(frame, series, true) : []),
+        ...(series ? seriesSteps(frame, series, true, scratch) : []),
         (context) => drawAxes(context, frame, panel.axisLabels),
       ];
     },

@@ -7,7 +7,7 @@ import type { PointSeries, PointsPanel } from '../../core/views/panels';
 import { drawAxes, drawGrid, fitExtent, makeFrame, seriesSteps } from './plane';
 import { PlaneCanvas } from './PlaneCanvas';
 import { PlaneLegend, seriesLegendItems } from './PlaneLegend';
-import { usePlotInSteps } from './plot-layer';
+import { usePlotInSteps, useScratchCanvas } from './plot-layer';
 
 /** CSS pixels; the canvas shrinks with its card on narrow screens. */
 export const PLANE_WIDTH = 360;
@@ -30,12 +30,13 @@ export function PointsPlot({ panel }: { panel: PointsPanel }) {
     [panel],
   );
 
+  const scratch = useScratchCanvas();
   usePlotInSteps(
     canvas,
     frame,
     () => [
       (context) => drawGrid(context, frame),
-      ...seriesSteps(frame, panel.series),
+      ...seriesSteps(frame, panel.series, false, scratch),
       (context) => drawAxes(context, frame, panel.axisLabels),
     ],
     [panel, frame],

@@ -50,6 +50,17 @@ export function useLayerInSteps(
   return shown;
 }
 
+/**
+ * A scratch canvas of the plot's own, made when first asked for and kept (seriesSteps draws
+ * a series' strokes on it): one chain of the plot's steps finishes before the next starts, so
+ * one serves them all, where a new one each redraw would be a canvas's pixels to allocate and
+ * collect at every refresh.
+ */
+export function useScratchCanvas(): () => HTMLCanvasElement {
+  const scratch = useRef<HTMLCanvasElement>(null);
+  return () => (scratch.current ??= document.createElement('canvas'));
+}
+
 /** A plot drawn by `useLayerInSteps` and copied to `canvas` pixel for pixel (copyLayer). */
 export function usePlotInSteps(canvas: RefObject<HTMLCanvasElement | null>, frame: Frame, steps: () => PlotStep[], deps: DependencyList): void {
   useLayerInSteps(
