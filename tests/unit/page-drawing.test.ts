@@ -346,23 +346,47 @@ describe('a sample grid as pixels', () => {
   });
 });
 
-/** A 2-D context that records, for each stroke, fill or laid-on image, the path it drew (moves, lines and circles, in plane order) and at what alpha. */
-function recordingContext(name: string, log: { on: string; paint: 'stroke' | 'fill' | 'image'; style: string; alpha: number; path: string[] }[] = []) {
+interface Drawn {
+  on: string;
+  paint: 'stroke' | 'fill' | 'image' | 'clear';
+  style: string;
+  alpha: number;
+  /** The transform's scale when it drew. */
+  scale: number;
+  path: string[];
+}
+
+/**
+ * A 2-D context that records, for each stroke, fill, clear or laid-on image, the path it drew
+ * (moves, lines and circles, in plane order), at what alpha and scale; save and restore keep
+ * the alpha and the scale as a canvas does.
+ */
+function recordingContext(name: string, size: { width: number; height: number }, log: Drawn[] = []) {
   let path: string[] = [];
+  const saved: [number, number][] = [];
   const context = {
-    canvas: { width: 720, height: 700 },
+    canvas: size,
     fillStyle: '',
     strokeStyle: '',
     lineWidth: 1,
     globalAlpha: 1,
+    scale: 2,
     lineJoin: '',
     lineCap: '',
-    save() {},
-    restore() {},
+    save() {
+      saved.push([context.globalAlpha, context.scale]);
+    },
+    restore() {
+      [context.globalAlpha, context.scale] = saved.pop()!;
+    },
     clip() {},
-    setTransform() {},
-    getTransform: () => ({ a: 2 }),
-    clearRect() {},
+    setTransform(a: number) {
+      context.scale = a;
+    },
+    getTransform: () => ({ a: context.scale }),
+    clearRect(_x: number, _y: number, width: number, height: number) {
+      log.push({ on: name, paint: 'clear', style: `${width}x${height}`, alpha: context.globalAlpha, scale: context.scale, path: [] });
+    },
     beginPath() {
       path = [];
     },
@@ -378,27 +402,26 @@ function recordingContext(name: string, log: { on: string; paint: 'stroke' | 'fi
     },
     closePath() {},
     stroke() {
-      log.push({ on: name, paint: 'stroke', style: context.strokeStyle, alpha: context.globalAlpha, path });
+      log.push({ on: name, paint: 'stroke', style: context.strokeStyle, alpha: context.globalAlpha, scale: context.scale, path });
     },
     fill() {
-      log.push({ on: name, paint: 'fill', style: context.fillStyle, alpha: context.globalAlpha, path });
+      log.push({ on: name, paint: 'fill', style: context.fillStyle, alpha: context.globalAlpha, scale: context.scale, path });
     },
-    drawImage(image: { name: string }) {
-      log.push({ on: name, paint: 'image', style: image.name, alpha: context.globalAlpha, path: [] });
+    drawImage(image: { name: string; width: number; height: number }) {
+      log.push({ on: name, paint: 'image', style: `${image.name} ${image.width}x${image.height}`, alpha: context.globalAlpha, scale: context.scale, path: [] });
     },
   };
-  return { context: context as unknown as CanvasRenderingContext2D, log };
+  return { context: context as unknown as CanvasRenderingContext2D & { globalAlpha: number }, log };
 }
 
-/** A plot's context and the scratch canvases seriesSteps makes, all recording into one log. */
-function recordingPlot() {
-  const { context, log } = recordingContext('plot');
+/** A plot's context (720 x 700 device pixels at a pixel ratio of 2) and the scratch canvases seriesSteps makes, all recording into one log; `contexts: false` makes scratch canvases the browser gives no context. */
+function recordingPlot({ contexts = true } = {}) {
+  const { context, log } = recordingContext('plot', { width: 720, height: 700 });
   let made = 0;
   const makeScratch = () => {
-    const name = `scratch ${made++}`;
-    const scratch = recordingContext(name, log).context;
-    Object.assign(scratch.canvas, { name });
-    return Object.assign(scratch.canvas, { getContext: () => scratch }) as unknown as HTMLCanvasElement;
+    const canvas = { name: `scratch ${made++}`, width: 300, height: 150 };
+    const scratch = recordingContext(canvas.name, canvas, log).context;
+    return Object.assign(canvas, { getContext: () => (contexts ? scratch : null) }) as unknown as HTMLCanvasElement;
   };
   return { context, log, makeScratch, made: () => made };
 }
@@ -414,16 +437,22 @@ describe('a plot\'s series, drawn in steps', () => {
     steps.forEach((step) => step(plot.context));
     // 600 dots: rings in three strokes (250, 250, 100), the rings laid on, then the dots in one fill
     expect(steps).toHaveLength(5);
-    expect(plot.log.map((d) => [d.on, d.paint, d.alpha, circles(d.path).length])).toEqual([
-      ['scratch 0', 'stroke', 1, 250],
-      ['scratch 0', 'stroke', 1, 250],
-      ['scratch 0', 'stroke', 1, 100],
-      ['plot', 'image', 0.85, 0],
-      ['plot', 'fill', 0.95, 600],
+    // the scratch takes the plot's size and is cleared whole, then drawn at the plot's scale; the
+    // plot lays it on pixel for pixel (scale 1), and its alpha and scale come back after
+    expect(plot.log.map((d) => [d.on, d.paint, d.alpha, d.scale, circles(d.path).length])).toEqual([
+      ['scratch 0', 'clear', 1, 1, 0],
+      ['scratch 0', 'stroke', 1, 2, 250],
+      ['scratch 0', 'stroke', 1, 2, 250],
+      ['scratch 0', 'stroke', 1, 2, 100],
+      ['plot', 'image', 0.85, 1, 0],
+      ['plot', 'fill', 0.95, 2, 600],
     ]);
-    expect(plot.log[3].style).toBe('scratch 0');
-    const ringed = plot.log.slice(0, 3).flatMap((d) => circles(d.path));
-    expect(ringed).toEqual(circles(plot.log[4].path));
+    expect(plot.log[0].style).toBe('720x700');
+    expect(plot.log[4].style).toBe('scratch 0 720x700');
+    expect(plot.log[1].style).toBe('#ffffff');
+    expect([plot.context.globalAlpha, plot.context.getTransform().a]).toEqual([1, 2]);
+    const ringed = plot.log.slice(1, 4).flatMap((d) => circles(d.path));
+    expect(ringed).toEqual(circles(plot.log[5].path));
     expect(new Set(ringed).size).toBe(600);
   });
 
@@ -434,14 +463,19 @@ describe('a plot\'s series, drawn in steps', () => {
     const steps = seriesSteps(frame, [{ label: 'curve', points: line, style: 'line' }, { label: 'paths', points: along(520), style: 'segments' }, { label: 'short', points: along(40), style: 'segments' }], false, plot.makeScratch);
     steps.forEach((step) => step(plot.context));
     // 599 segments of the line in three strokes laid on once, 260 pairs in two laid on once, 20 pairs straight on the plot
+    // one scratch, cleared before each stroke that goes through it
     expect(plot.log.map((d) => [d.on, d.paint, d.alpha])).toEqual([
+      ['scratch 0', 'clear', 1],
       ...Array(3).fill(['scratch 0', 'stroke', 1]),
       ['plot', 'image', 0.95],
+      ['scratch 0', 'clear', 1],
       ...Array(2).fill(['scratch 0', 'stroke', 1]),
       ['plot', 'image', 0.75],
       ['plot', 'stroke', 0.75],
     ]);
     expect(plot.made()).toBe(1);
+    plot.log.splice(5, 1);
+    plot.log.splice(0, 1);
     const joined = plot.log.slice(0, 3).map((d) => d.path);
     // each part starts where the last ended; point 300 is missing, so 299 ends a piece and 301 starts one
     expect(joined[1][0]).toBe(joined[0].at(-1)!.replace('L', 'M'));
@@ -450,6 +484,19 @@ describe('a plot\'s series, drawn in steps', () => {
     expect(joined[1].filter((op) => op.startsWith('M'))).toHaveLength(2);
     expect(plot.log.slice(4, 6).map((d) => d.path.length / 2)).toEqual([250, 10]);
     expect(plot.log[7].path.length / 2).toBe(20);
+  });
+
+  it('without a scratch context, parts go straight on the plot at the stroke\'s alpha; nothing to stroke takes no step', () => {
+    const plot = recordingPlot({ contexts: false });
+    const steps = seriesSteps(frame, [{ label: 'samples', points: along(300) }, { label: 'none', points: new Float32Array(0), style: 'line' }, { label: 'one', points: along(1), style: 'segments' }], true, plot.makeScratch);
+    steps.forEach((step) => step(plot.context));
+    // the dots' rings in two parts, an empty lay-on, the fill; the empty line and the lone point's segments, nothing
+    expect(steps).toHaveLength(4);
+    expect(plot.log.map((d) => [d.on, d.paint, d.alpha, circles(d.path).length])).toEqual([
+      ['plot', 'stroke', 0.85, 250],
+      ['plot', 'stroke', 0.85, 50],
+      ['plot', 'fill', 0.95, 300],
+    ]);
   });
 
   it('the data first, so the model\'s series lie on top', () => {

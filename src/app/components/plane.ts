@@ -277,7 +277,7 @@ export type DrawStep = (context: CanvasRenderingContext2D) => void;
  */
 const MARKS_PER_STROKE = 250;
 
-/** A canvas to draw a series' strokes on before they are laid on the plot: a document's canvas on the page. */
+/** A canvas to draw a series' strokes on before they are laid on the plot (never shown itself): the plot's own, kept (useScratchCanvas). */
 export type ScratchCanvas = Pick<HTMLCanvasElement, 'width' | 'height' | 'getContext'>;
 
 /**
@@ -286,9 +286,10 @@ export type ScratchCanvas = Pick<HTMLCanvasElement, 'width' | 'height' | 'getCon
  * one path, one step; its strokes (the halos, a line, segments) are parts of MARKS_PER_STROKE
  * marks or segments, a step each. Parts are drawn opaque on a scratch canvas, which a last
  * step lays on the plot at the stroke's alpha: where parts overlap, the colour is laid once,
- * as one path's would be, not twice (a darker dot at every join between parts).
+ * as one path's would be, not twice (a darker dot at every join of a coloured line between
+ * parts, a lighter patch where halos of two parts overlap).
  */
-export function seriesSteps(frame: Frame, series: readonly PointSeries[], halo = false, makeScratch: () => ScratchCanvas = () => document.createElement('canvas')): DrawStep[] {
+export function seriesSteps(frame: Frame, series: readonly PointSeries[], halo: boolean, makeScratch: () => ScratchCanvas): DrawStep[] {
   const looks = seriesLooks(series);
   const order = series.map((_, index) => index).sort((a, b) => Number(series[b].role === 'data') - Number(series[a].role === 'data'));
   const steps: DrawStep[] = [];
@@ -309,7 +310,7 @@ export function seriesSteps(frame: Frame, series: readonly PointSeries[], halo =
   const clearedScratch = (plot: CanvasRenderingContext2D) => {
     scratch ??= makeScratch();
     const { width, height } = plot.canvas;
-    // resizing clears it; at the same size, clear it by hand
+    // the plot's layer may have changed size (another pixel ratio, another frame)
     if (scratch.width !== width || scratch.height !== height) [scratch.width, scratch.height] = [width, height];
     const context = scratch.getContext('2d');
     if (!context) return null;
@@ -322,6 +323,8 @@ export function seriesSteps(frame: Frame, series: readonly PointSeries[], halo =
   /** Strokes `marks` marks or segments traced by `trace(from, to)`: straight on the plot in one part, else through the scratch canvas. */
   const strokeInParts = (marks: number, trace: (from: number, to: number) => (context: CanvasRenderingContext2D) => void, color: string, width: number, alpha: number) => {
     const parts = Array.from({ length: Math.ceil(marks / MARKS_PER_STROKE) }, (_, part) => [part * MARKS_PER_STROKE, Math.min(marks, (part + 1) * MARKS_PER_STROKE)] as const);
+    // nothing to stroke: no step (each costs a task)
+    if (parts.length === 0) return;
     if (parts.length === 1) {
       steps.push((context) => inPlot(context, trace(0, marks), (target) => stroke(target, color, width, alpha)));
       return;
