@@ -1,9 +1,9 @@
 /** The benchmark's options, its rows, and what its parts share (see bench.ts). */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { datasetsFor } from '../core/config';
 import { findDataset } from '../core/datasets/catalog';
 import { findModel, MODELS } from '../core/models';
-import { acceptsData } from '../core/models/model';
 import type { KernelStats } from '../core/kernel-trace';
 import { UsageError } from './args';
 import { NODE_BACKENDS, type NodeBackend } from './node-backend';
@@ -194,10 +194,8 @@ export function watchPlan(options: Pick<Options, 'models' | 'watchData' | 'brows
   const skipped: string[] = [];
   for (const model of options.models) {
     const spec = findModel(model);
-    const datasets = [...new Set(options.watchData)].filter((id) => {
-      const data = findDataset(id);
-      return spec !== undefined && data !== undefined && acceptsData(spec, data) === true;
-    });
+    const trainsOn = new Set(spec ? datasetsFor(spec).map((data) => data.id) : []);
+    const datasets = [...new Set(options.watchData)].filter((id) => trainsOn.has(id));
     if (datasets.length === 0) skipped.push(model);
     for (const dataset of datasets) {
       for (const backend of pages.length === 0 ? ['auto', ...options.browserBackends] : ['auto']) pages.push({ model, dataset, backend });

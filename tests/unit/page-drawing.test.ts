@@ -7,7 +7,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { labelStride, linePath, nearestIndex, scale, titleLines, valueAxis } from '../../src/app/components/chart-geometry';
 import { gridImage } from '../../src/app/components/grid-image';
-import { makeFrame, seriesSteps } from '../../src/app/components/plane';
+import { makeFrame } from '../../src/app/components/plane';
+import { seriesSteps } from '../../src/app/components/series-steps';
 import { createPaintQueue, PAINT_BUDGET_MS } from '../../src/app/paint-queue';
 import { throttle, whenChanged } from '../../src/app/throttle';
 import type { ImageGridPanel } from '../../src/core/views/panels';

@@ -4,10 +4,11 @@
  */
 import { useMemo, useRef } from 'react';
 import type { FieldPanel } from '../../core/views/panels';
-import { drawAxes, makeFrame, seriesSteps, type Frame } from './plane';
+import { drawAxes, makeFrame, type Frame } from './plane';
 import { PlaneCanvas } from './PlaneCanvas';
 import { PlaneLegend, seriesLegendItems, type LegendItem } from './PlaneLegend';
-import { usePlotInSteps, useScratchCanvas } from './plot-layer';
+import { usePlotInSteps } from './plot-layer';
+import { seriesSteps } from './series-steps';
 import { describeSeries, PLANE_WIDTH } from './PointsPlot';
 
 /**
@@ -124,11 +125,10 @@ export function FieldPlot({ panel }: { panel: FieldPanel }) {
   const frame = useMemo(() => makeFrame(panel.extent, PLANE_WIDTH), [panel]);
   const range = useMemo(() => colourRange(panel.values, panel.range), [panel]);
 
-  const scratch = useScratchCanvas();
   usePlotInSteps(
     canvas,
     frame,
-    () => {
+    (scratch) => {
       const { arrows, series } = panel;
       return [
         (context) => drawField(context, frame, panel, range),

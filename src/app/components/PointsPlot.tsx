@@ -4,10 +4,11 @@
  */
 import { useMemo, useRef } from 'react';
 import type { PointSeries, PointsPanel } from '../../core/views/panels';
-import { drawAxes, drawGrid, fitExtent, makeFrame, seriesSteps } from './plane';
+import { drawAxes, drawGrid, fitExtent, makeFrame } from './plane';
 import { PlaneCanvas } from './PlaneCanvas';
 import { PlaneLegend, seriesLegendItems } from './PlaneLegend';
-import { usePlotInSteps, useScratchCanvas } from './plot-layer';
+import { usePlotInSteps } from './plot-layer';
+import { seriesSteps } from './series-steps';
 
 /** CSS pixels; the canvas shrinks with its card on narrow screens. */
 export const PLANE_WIDTH = 360;
@@ -30,11 +31,10 @@ export function PointsPlot({ panel }: { panel: PointsPanel }) {
     [panel],
   );
 
-  const scratch = useScratchCanvas();
   usePlotInSteps(
     canvas,
     frame,
-    () => [
+    (scratch) => [
       (context) => drawGrid(context, frame),
       ...seriesSteps(frame, panel.series, false, scratch),
       (context) => drawAxes(context, frame, panel.axisLabels),

@@ -1,6 +1,7 @@
 /**
  * Canvas drawing for a 2-D plane, shared by PointsPlot and FieldPlot: a frame that maps the
- * plane to pixels at 1:1 (a circle stays round), round ticks, axes, and series of points.
+ * plane to pixels at 1:1 (a circle stays round), round ticks, axes, markers and the series'
+ * looks (./series-steps.ts draws the series).
  */
 import type { Extent, PointSeries } from '../../core/views/panels';
 import { AXIS_INK, DATA_GREY, SERIES_COLORS, type Marker } from '../palette';
@@ -90,18 +91,26 @@ export function fitExtent(arrays: readonly Float32Array[], margin = 0.06): Exten
   return [x0 - pad, x1 + pad, y0 - pad, y1 + pad];
 }
 
-/** Sizes the canvas's backing store for the screen's pixel density; returns a context in CSS pixels. */
-export function prepareCanvas(canvas: HTMLCanvasElement, frame: Frame): CanvasRenderingContext2D | null {
-  const ratio = window.devicePixelRatio || 1;
-  const [width, height] = [Math.round(frame.width * ratio), Math.round(frame.height * ratio)];
-  // Resizing clears the canvas and lays the page out again: only when the size changes.
+/**
+ * `canvas` at `width` x `height` device pixels, cleared, and its context scaled by `ratio`
+ * (null where the browser gives no context). Resizing clears a canvas and, for one on the
+ * page, lays the page out again: only when the size changes.
+ */
+export function clearedCanvas(canvas: Pick<HTMLCanvasElement, 'width' | 'height' | 'getContext'>, width: number, height: number, ratio: number): CanvasRenderingContext2D | null {
   if (canvas.width !== width) canvas.width = width;
   if (canvas.height !== height) canvas.height = height;
   const context = canvas.getContext('2d');
   if (!context) return null;
+  context.setTransform(1, 0, 0, 1, 0, 0);
+  context.clearRect(0, 0, width, height);
   context.setTransform(ratio, 0, 0, ratio, 0, 0);
-  context.clearRect(0, 0, frame.width, frame.height);
   return context;
+}
+
+/** Sizes the canvas's backing store for the screen's pixel density; returns a context in CSS pixels. */
+export function prepareCanvas(canvas: HTMLCanvasElement, frame: Frame): CanvasRenderingContext2D | null {
+  const ratio = window.devicePixelRatio || 1;
+  return clearedCanvas(canvas, Math.round(frame.width * ratio), Math.round(frame.height * ratio), ratio);
 }
 
 /** The device pixels per CSS pixel that prepareCanvas scaled a context by. */
@@ -113,13 +122,8 @@ export const ratioOf = (context: CanvasRenderingContext2D) => context.getTransfo
  * target's context scaled as the layer's was, for drawing over it.
  */
 export function copyLayer(target: HTMLCanvasElement, layer: CanvasRenderingContext2D): CanvasRenderingContext2D | null {
-  const { width, height } = layer.canvas;
-  if (target.width !== width) target.width = width;
-  if (target.height !== height) target.height = height;
-  const context = target.getContext('2d');
+  const context = clearedCanvas(target, layer.canvas.width, layer.canvas.height, 1);
   if (!context) return null;
-  context.setTransform(1, 0, 0, 1, 0, 0);
-  context.clearRect(0, 0, width, height);
   context.drawImage(layer.canvas, 0, 0);
   const ratio = ratioOf(layer);
   context.setTransform(ratio, 0, 0, ratio, 0, 0);
@@ -263,142 +267,4 @@ export function markerPathData(marker: Marker, x: number, y: number, size: numbe
 export function planeAt(frame: Frame, px: number, py: number): [number, number] {
   const [x0, x1, y0, y1] = frame.view;
   return [x0 + ((px - frame.left) / frame.plotWidth) * (x1 - x0), y1 - ((py - frame.top) / frame.plotHeight) * (y1 - y0)];
-}
-
-/** A part of a drawing: one drawing of the paint queue (./plot-layer.ts), so one task at most. */
-export type DrawStep = (context: CanvasRenderingContext2D) => void;
-
-/**
- * Marks or segments stroked in one path. A canvas without a GPU strokes a path of many
- * overlapping parts in time that grows faster than their count: in Chromium on a 2-core
- * machine, 1,000 haloed dots' white rings took 23-42 ms as one path, 2-6 ms a quarter of
- * them (timed in a scratch page at pixel ratios 1 and 2), and a training worker on the other
- * core can double that. A fill stays cheap (2-5 ms for the same dots), so a fill is one path.
- */
-const MARKS_PER_STROKE = 250;
-
-/** A canvas to draw a series' strokes on before they are laid on the plot (never shown itself): the plot's own, kept (useScratchCanvas). */
-export type ScratchCanvas = Pick<HTMLCanvasElement, 'width' | 'height' | 'getContext'>;
-
-/**
- * The series inside the plot area as steps, the data first so the model's series lie on top.
- * `halo` rings every mark in white so it reads on a heatmap's colours too. A series' fill is
- * one path, one step; its strokes (the halos, a line, segments) are parts of MARKS_PER_STROKE
- * marks or segments, a step each. Parts are drawn opaque on a scratch canvas, which a last
- * step lays on the plot at the stroke's alpha: where parts overlap, the colour is laid once,
- * as one path's would be, not twice (a darker dot at every join of a coloured line between
- * parts, a lighter patch where halos of two parts overlap).
- */
-export function seriesSteps(frame: Frame, series: readonly PointSeries[], halo: boolean, makeScratch: () => ScratchCanvas): DrawStep[] {
-  const looks = seriesLooks(series);
-  const order = series.map((_, index) => index).sort((a, b) => Number(series[b].role === 'data') - Number(series[a].role === 'data'));
-  const steps: DrawStep[] = [];
-  /** Draws a path inside the plot area: `trace` adds to it, `paint` strokes or fills it. */
-  const inPlot = (context: CanvasRenderingContext2D, trace: (context: CanvasRenderingContext2D) => void, paint: (context: CanvasRenderingContext2D) => void) => {
-    context.save();
-    context.beginPath();
-    context.rect(frame.left, frame.top, frame.plotWidth, frame.plotHeight);
-    context.clip();
-    context.lineJoin = context.lineCap = 'round';
-    context.beginPath();
-    trace(context);
-    paint(context);
-    context.restore();
-  };
-  let scratch: ScratchCanvas | undefined;
-  /** The scratch canvas cleared, at the plot's size and scale (null: the browser gave no context). */
-  const clearedScratch = (plot: CanvasRenderingContext2D) => {
-    scratch ??= makeScratch();
-    const { width, height } = plot.canvas;
-    // the plot's layer may have changed size (another pixel ratio, another frame)
-    if (scratch.width !== width || scratch.height !== height) [scratch.width, scratch.height] = [width, height];
-    const context = scratch.getContext('2d');
-    if (!context) return null;
-    context.setTransform(1, 0, 0, 1, 0, 0);
-    context.clearRect(0, 0, width, height);
-    const ratio = ratioOf(plot);
-    context.setTransform(ratio, 0, 0, ratio, 0, 0);
-    return context;
-  };
-  /** Strokes `marks` marks or segments traced by `trace(from, to)`: straight on the plot in one part, else through the scratch canvas. */
-  const strokeInParts = (marks: number, trace: (from: number, to: number) => (context: CanvasRenderingContext2D) => void, color: string, width: number, alpha: number) => {
-    const parts = Array.from({ length: Math.ceil(marks / MARKS_PER_STROKE) }, (_, part) => [part * MARKS_PER_STROKE, Math.min(marks, (part + 1) * MARKS_PER_STROKE)] as const);
-    // nothing to stroke: no step (each costs a task)
-    if (parts.length === 0) return;
-    if (parts.length === 1) {
-      steps.push((context) => inPlot(context, trace(0, marks), (target) => stroke(target, color, width, alpha)));
-      return;
-    }
-    let layer: CanvasRenderingContext2D | null = null;
-    parts.forEach(([from, to], part) =>
-      steps.push((context) => {
-        if (part === 0) layer = clearedScratch(context);
-        // without a scratch context, straight on the plot (overlaps painted twice)
-        inPlot(layer ?? context, trace(from, to), (target) => stroke(target, color, width, layer ? 1 : alpha));
-      }),
-    );
-    steps.push((context) => {
-      if (!layer) return;
-      context.save();
-      context.setTransform(1, 0, 0, 1, 0, 0);
-      context.globalAlpha = alpha;
-      context.drawImage(layer.canvas, 0, 0);
-      context.restore();
-    });
-  };
-  for (const index of order) {
-    const { points, style = 'dots', role } = series[index];
-    const { color, marker } = looks[index];
-    const at = (i: number) => [frame.x(points[2 * i]), frame.y(points[2 * i + 1])] as const;
-    const finite = (i: number) => Number.isFinite(points[2 * i]) && Number.isFinite(points[2 * i + 1]);
-    const count = Math.floor(points.length / 2);
-    if (style === 'dots') {
-      const size = role === 'data' ? 2.2 : 2.6;
-      const dots = (from: number, to: number) => (context: CanvasRenderingContext2D) => {
-        for (let i = from; i < to; i++) if (finite(i)) addMarker(context, marker, ...at(i), size);
-      };
-      if (halo) strokeInParts(count, dots, '#ffffff', 2, 0.85);
-      // Slightly see-through on white, so one series does not hide another; solid on a heatmap.
-      steps.push((context) =>
-        inPlot(context, dots(0, count), (target) => {
-          target.globalAlpha = halo ? 0.95 : 0.72;
-          target.fillStyle = color;
-          target.fill();
-          target.globalAlpha = 1;
-        }),
-      );
-      continue;
-    }
-    const joined = style === 'line';
-    // A line's parts share their end points, so it stays unbroken; a line breaks at a missing point rather than jumping across it.
-    const trace = joined
-      ? (from: number, to: number) => (context: CanvasRenderingContext2D) => {
-          for (let i = from; i <= to; i++) {
-            if (!finite(i)) continue;
-            if (i === from || !finite(i - 1)) context.moveTo(...at(i));
-            else context.lineTo(...at(i));
-          }
-        }
-      : (from: number, to: number) => (context: CanvasRenderingContext2D) => {
-          for (let i = 2 * from; i + 1 < 2 * to; i += 2) {
-            if (!finite(i) || !finite(i + 1)) continue;
-            context.moveTo(...at(i));
-            context.lineTo(...at(i + 1));
-          }
-        };
-    // a line's segments join neighbours; segments are pairs of points
-    const marks = joined ? Math.max(0, count - 1) : Math.floor(count / 2);
-    const width = joined ? 2 : 1.2;
-    if (halo) strokeInParts(marks, trace, '#ffffff', width + 2, 0.85);
-    strokeInParts(marks, trace, color, width, joined ? 0.95 : 0.75);
-  }
-  return steps;
-}
-
-function stroke(context: CanvasRenderingContext2D, color: string, width: number, alpha: number): void {
-  context.globalAlpha = alpha;
-  context.strokeStyle = color;
-  context.lineWidth = width;
-  context.stroke();
-  context.globalAlpha = 1;
 }

@@ -7,25 +7,31 @@
  */
 import { useEffect, useRef, type DependencyList, type RefObject } from 'react';
 import { paintQueue } from '../paint-queue';
-import { copyLayer, prepareCanvas, type DrawStep, type Frame } from './plane';
+import { copyLayer, prepareCanvas, type Frame } from './plane';
+import type { DrawStep } from './series-steps';
 
 export type PlotStep = DrawStep;
 
 /**
- * Draws `steps()` on a layer whenever `deps` change (after the render), then calls `show` with
- * the layer as the chain's last step; drops what is left of a chain when the plot goes. Two
- * layers by turns: the one returned is the last drawn whole, kept intact while the other is
- * drawn on, so a caller may lay it under something drawn at every pointer move.
+ * Draws `steps(scratch)` on a layer whenever `deps` change (after the render), then calls
+ * `show` with the layer as the chain's last step; drops what is left of a chain when the plot
+ * goes. Two layers by turns: the one returned is the last drawn whole, kept intact while the
+ * other is drawn on, so a caller may lay it under something drawn at every pointer move.
+ * `scratch` gives the plot's scratch canvas (seriesSteps draws a series' strokes on it), made
+ * when first asked for and kept: one chain of the plot's steps finishes before the next
+ * starts, so one serves them all, where a new one each redraw would be a canvas's pixels to
+ * allocate and collect at every refresh.
  */
 export function useLayerInSteps(
   frame: Frame,
-  steps: () => PlotStep[],
+  steps: (scratch: () => HTMLCanvasElement) => PlotStep[],
   show: (layer: CanvasRenderingContext2D) => void,
   deps: DependencyList,
 ): RefObject<CanvasRenderingContext2D | null> {
   /** The paint queue's key for this plot's chains. */
   const owner = useRef<HTMLCanvasElement[]>([]);
   const shown = useRef<CanvasRenderingContext2D | null>(null);
+  const scratch = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     let context: CanvasRenderingContext2D | null = null;
     paintQueue.paintSteps(owner, [
@@ -34,7 +40,7 @@ export function useLayerInSteps(
         const [first, second] = owner.current;
         context = prepareCanvas(shown.current?.canvas === first ? second : first, frame);
       },
-      ...steps().map((step) => () => {
+      ...steps(() => (scratch.current ??= document.createElement('canvas'))).map((step) => () => {
         if (context) step(context);
       }),
       // showing the layer is when the browser really draws it: a task of its own
@@ -50,19 +56,8 @@ export function useLayerInSteps(
   return shown;
 }
 
-/**
- * A scratch canvas of the plot's own, made when first asked for and kept (seriesSteps draws
- * a series' strokes on it): one chain of the plot's steps finishes before the next starts, so
- * one serves them all, where a new one each redraw would be a canvas's pixels to allocate and
- * collect at every refresh.
- */
-export function useScratchCanvas(): () => HTMLCanvasElement {
-  const scratch = useRef<HTMLCanvasElement>(null);
-  return () => (scratch.current ??= document.createElement('canvas'));
-}
-
 /** A plot drawn by `useLayerInSteps` and copied to `canvas` pixel for pixel (copyLayer). */
-export function usePlotInSteps(canvas: RefObject<HTMLCanvasElement | null>, frame: Frame, steps: () => PlotStep[], deps: DependencyList): void {
+export function usePlotInSteps(canvas: RefObject<HTMLCanvasElement | null>, frame: Frame, steps: (scratch: () => HTMLCanvasElement) => PlotStep[], deps: DependencyList): void {
   useLayerInSteps(
     frame,
     steps,
