@@ -47,6 +47,8 @@ export interface Options {
   browserBackends: (typeof BROWSER_BACKENDS)[number][];
   /** Where a WASM step's time goes, kernel by kernel. */
   profile: boolean;
+  /** Print what each option does, and time nothing. */
+  help?: boolean;
   /** The same steps in PyTorch on the CPU, beside WASM. */
   pytorch: boolean;
   /** With --pytorch: WASM and PyTorch timed this many times, in turn; each side's fastest is kept. */
@@ -111,6 +113,31 @@ export function threadsLabel(backend: string, asked: number, started: number | u
 
 export const USAGE = 'usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--watch-data mnist,ring] [--no-sampling] [--passes cached,cropped,naive] [--sampling-data ID] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N] [--pytorch-isa avx2]';
 
+/** What each option does, for `npm run bench -- --help`: the README's Benchmark section says the same at more length. */
+export const HELP = `${USAGE}
+
+Times a training step of each model at its default size (batch 64, MNIST): in Node, and in
+headless Chromium on each backend it can start, then watches the app's page while each model
+trains. Prints tables and writes bench-results/latest.json. A report, not a test.
+
+  --models ae,gan,...     only these models (default: all ten)
+  --only node|browser     only Node's rows or only Chromium's
+  --node-backends LIST    Node backends to time, of cpu,wasm (cpu takes minutes a step on convolutions)
+  --browser-backends LIST browser backends to time, of webgpu,webgl,wasm,cpu
+  --steps N               timed steps a row (default: 20 on WASM, 10 on CPU and WebGL, 5 on WebGPU)
+  --timeout S             give up on a browser row or page after S seconds (default 120)
+  --no-build              reuse dist/ instead of building the app first
+  --watch S               seconds of training watched on each page for main-thread tasks over 50 ms (default 15)
+  --watch-data LIST       datasets the pages are watched on, where a model trains on them (default mnist,ring)
+  --no-sampling           leave out the sampling table (Node, WASM)
+  --passes LIST           the autoregressive samplers' passes to time, of cached,cropped,naive
+  --sampling-data ID      the dataset the sampling rows train a step on and draw (default mnist)
+  --profile               where a WASM step's time goes, kernel by kernel (Node and the page's worker)
+  --pytorch               the same step in PyTorch on the CPU, beside WASM, on as many threads
+  --rounds N              time ours and PyTorch's N times in turns and keep each side's fastest
+  --pytorch-isa avx2      hold PyTorch to AVX2, as on most school laptops' processors
+  --help                  this text`;
+
 export function parseArgs(argv: string[]): Options {
   const options: Options = { models: MODELS.map((m) => m.id), build: true, timeoutS: 120, watchS: 15, watchData: [...WATCH_DATA], sampling: true, passes: [...PASS_METHODS], samplingData: DATASET, nodeBackends: [...NODE_BACKENDS], browserBackends: [...BROWSER_BACKENDS], profile: false, pytorch: false, rounds: 1 };
   const value = (i: number) => {
@@ -123,7 +150,8 @@ export function parseArgs(argv: string[]): Options {
     return n;
   };
   for (let i = 0; i < argv.length; i += 1) {
-    if (argv[i] === '--models') {
+    if (argv[i] === '--help' || argv[i] === '-h') options.help = true;
+    else if (argv[i] === '--models') {
       options.models = value(i++).split(',').filter(Boolean);
       const unknown = options.models.filter((id) => !findModel(id));
       if (unknown.length) throw new UsageError(`unknown model ${unknown.join(', ')}; known: ${MODELS.map((m) => m.id).join(', ')}`);

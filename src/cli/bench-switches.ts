@@ -14,7 +14,7 @@ import { allowRelaxedSimd, useNodeBackend } from './node-backend';
 import { loadNodeDataset } from './node-datasets';
 import { defaultConfig } from '../core/config';
 import { createSession } from '../core/training/session';
-import { usePatchesInPlace } from '../core/wasm-simd/convolution';
+import { useNarrowFilterGradient, usePatchesInPlace } from '../core/wasm-simd/convolution';
 import { useSimdKernels } from '../core/wasm-simd/register';
 import { useBorderClasses } from '../core/wasm-simd/strided';
 import { useWinograd } from '../core/wasm-simd/winograd';
@@ -31,6 +31,7 @@ const SWITCHES: Record<string, (on: boolean) => unknown> = {
   'quad-rows': useQuadRows,
   'rows-in-place': useRowsInPlace,
   'border-classes': useBorderClasses,
+  'narrow-filter-gradient': useNarrowFilterGradient,
 };
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);

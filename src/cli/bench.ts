@@ -32,7 +32,7 @@ import { createSession, type TrainingSession } from '../core/training/session';
 import { kernelsPerStep, traceKernels } from '../core/kernel-trace';
 import { UsageError } from './args';
 import { benchBrowser, browserProfile } from './bench-browser';
-import { DATASET, log, parseArgs, plan, ROOT, threadsOf, USAGE, type Options, type PassMethod, type ProfileRow, type Row, type SamplingRow } from './bench-options';
+import { DATASET, HELP, log, parseArgs, plan, ROOT, threadsOf, USAGE, type Options, type PassMethod, type ProfileRow, type Row, type SamplingRow } from './bench-options';
 import { profileTable, samplingTable, table } from './bench-tables';
 import { hasRelaxedSimd } from '../core/wasm-simd/kernels';
 import { pytorchPeak, wasmPeaks } from './peak-flops';
@@ -193,6 +193,10 @@ function peakOf(row: Row, peaks: { wasm: { fused?: number; plain: number }; pyto
 async function main(): Promise<void> {
   allowRelaxedSimd(); // train as the page does
   const options = parseArgs(process.argv.slice(2));
+  if (options.help) {
+    console.log(HELP);
+    return;
+  }
   const started = Date.now();
   const rows: Row[] = [];
   const responsiveness: ResponsivenessRow[] = [];

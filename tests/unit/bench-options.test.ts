@@ -5,11 +5,20 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parseArgs, threadsLabel, threadsOf, watchPlan, type Row } from '../../src/cli/bench-options';
+import { HELP, parseArgs, threadsLabel, threadsOf, USAGE, watchPlan, type Row } from '../../src/cli/bench-options';
 import { pytorchIsaEnv } from '../../src/cli/pytorch-isa';
 import { pythonWithTorch } from '../../src/cli/pytorch-timing';
 
 describe('the benchmark\'s options', () => {
+  it('reads --help, whose text gives each option of the usage line a line of its own', () => {
+    expect(parseArgs(['--help']).help).toBe(true);
+    expect(parseArgs(['--pytorch']).help).toBeUndefined();
+    const flags = USAGE.match(/--[a-z-]+/g) ?? [];
+    expect(flags.length).toBeGreaterThan(15);
+    // every option of the usage line has its own line in the help
+    for (const flag of flags) expect(HELP).toMatch(new RegExp(`^  ${flag}\\b`, 'm'));
+  });
+
   it('reads --pytorch, --rounds and --pytorch-isa, and refuses what it does not know', () => {
     expect(parseArgs(['--pytorch', '--rounds', '3', '--pytorch-isa', 'avx2'])).toMatchObject({ pytorch: true, rounds: 3, pytorchIsa: 'avx2' });
     expect(parseArgs([]).pytorchIsa).toBeUndefined();

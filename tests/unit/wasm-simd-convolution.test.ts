@@ -250,6 +250,8 @@ interface Case {
   borders?: [number, number];
   /** Strided input gradients of a one-channel input, gathered from dY W^T by border classes (narrowInputGradient). */
   narrow?: number;
+  /** The filter gradient of 1-3 output channels from x's channels in fours, as a product turned round (narrowFilterGradient). */
+  narrowGradient?: true;
   /** Runs the forward pass and the input gradient by Winograd's F(2, 3), or F(2, 2) for two filter rows (src/core/wasm-simd/winograd.ts). */
   winograd?: 'three' | 'pair';
   /** Those four passes take Winograd's columns too (an odd filter width, and an even number of output columns). */
@@ -275,12 +277,15 @@ const CASES: Case[] = [
   { x: [2, 7, 6, 3], filter: [3, 3, 3, 5], stride: 1, pad: 'same' },
   { x: [2, 8, 8, 4], filter: [2, 2, 4, 8], stride: 2, pad: 'same', borders: [3, 1] }, // even filter: the odd padding pixel goes after
   { x: [3, 9, 9, 1], filter: [5, 5, 1, 4], stride: 2, pad: 'valid', narrow: 1 },
-  { x: [2, 5, 5, 8], filter: [1, 1, 8, 3], stride: 1, pad: 'valid' }, // pointwise, three outputs
+  { x: [2, 5, 5, 8], filter: [1, 1, 8, 3], stride: 1, pad: 'valid', narrowGradient: true }, // pointwise, three outputs
   { x: [2, 6, 6, 5], filter: [3, 3, 5, 1], stride: 1, pad: 1 }, // one output channel
   // one to three outputs from runs of sixteen numbers and more (a GAN's last layer), and their remainders
-  { x: [2, 7, 7, 32], filter: [3, 3, 32, 1], stride: 1, pad: 'same' },
+  { x: [2, 7, 7, 32], filter: [3, 3, 32, 1], stride: 1, pad: 'same', narrowGradient: true },
   { x: [1, 6, 5, 7], filter: [3, 3, 7, 2], stride: 1, pad: 1 },
-  { x: [2, 5, 6, 20], filter: [3, 2, 20, 3], stride: 1, pad: 'valid' },
+  { x: [2, 5, 6, 20], filter: [3, 2, 20, 3], stride: 1, pad: 'valid', narrowGradient: true },
+  // padding on one side only (a PixelCNN++ shift), and more output rows than input rows
+  { x: [2, 6, 7, 8], filter: [2, 3, 8, 2], stride: 1, pad: [[0, 0], [1, 0], [1, 1], [0, 0]], narrowGradient: true },
+  { x: [1, 4, 5, 4], filter: [3, 3, 4, 1], stride: 1, pad: [[0, 0], [2, 1], [0, 2], [0, 0]], narrowGradient: true },
   { x: [2, 10, 10, 6], filter: [4, 4, 6, 12], stride: [2, 1], pad: 'same', borders: [3, 0] }, // dX's 6 channels: col2im
   // five rows as 3 + 2, each run's pass over the same output (its windows two rows up, then one below); many chunks
   { x: [3, 19, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2], quads: true },
@@ -454,9 +459,9 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     const passes = SimdConvolutions.prototype as unknown as Passes;
     const spies = (['winogradForward', 'pairWinogradForward', 'winogradFilterGradient', 'transformColumnFilters', 'columnSumsToTaps', 'quadRowForward', 'quadRowFilterGradient'] as const).map((name) => vi.spyOn(passes, name));
     const columnTransforms = vi.spyOn(passes, 'transformColumns');
-    const borderPasses = (['stridedForward', 'stridedInputGradient', 'narrowInputGradient'] as const).map((name) => vi.spyOn(SimdConvolutions.prototype as unknown as Record<typeof name, () => void>, name));
+    const borderPasses = (['stridedForward', 'stridedInputGradient', 'narrowInputGradient', 'narrowFilterGradient'] as const).map((name) => vi.spyOn(SimdConvolutions.prototype as unknown as Record<typeof name, () => void>, name));
     const ours = await run(c);
-    expect(borderPasses.map((spy) => spy.mock.calls.length), 'passes by border classes').toEqual([...(c.borders ?? [0, 0]), c.narrow ?? 0]);
+    expect(borderPasses.map((spy) => spy.mock.calls.length), 'passes by border classes, and narrow filter gradients').toEqual([...(c.borders ?? [0, 0]), c.narrow ?? 0, c.narrowGradient ? 1 : 0]);
     borderPasses.forEach((spy) => spy.mockRestore());
     // the forward pass, the fused one, the forward pass inside the gradients and the input gradient, then the filter gradient: Winograd's where it applies
     const calls = spies.map((spy) => spy.mock.calls.length);

@@ -90,6 +90,12 @@ const chunkRows = (rowBytes: number, pixels: number, bytes = CHUNK_BYTES, fewest
   Math.max(1, Math.min(pixels, Math.max(fewest, Math.floor(bytes / rowBytes))));
 
 let inPlace = true;
+let narrowGradientTurned = true;
+
+/** Turns off the filter gradient of 1-3 output channels as a product turned round (narrowFilterGradient), for measuring it (`npm run bench:switches`). */
+export function useNarrowFilterGradient(on: boolean): void {
+  narrowGradientTurned = on;
+}
 
 /**
  * Turns off reading patches in place (gemmTable) and the stride-1 input gradient as a forward
@@ -290,6 +296,10 @@ export class SimdConvolutions extends StridedConvolutions {
       this.tallWinogradFilterGradient(xAt, dyAt, dwAt, g, runs);
       return dw;
     }
+    if (inPlace && narrowGradientTurned && n < 4 && g.strideH === 1 && g.strideW === 1 && g.inChannels % 4 === 0) {
+      this.narrowFilterGradient(xAt, dyAt, dwAt, g);
+      return dw;
+    }
     if (inPlace && n % 4 === 0 && !isPointwise(g)) {
       // chunks of pixels as many as im2col's would be (the product's order, so its numbers)
       const rows = chunkRows(depth * 4, pixels, FILTER_CHUNK_BYTES, MIN_FILTER_CHUNK_ROWS);
@@ -327,6 +337,46 @@ export class SimdConvolutions extends StridedConvolutions {
     }
     transposeRows(this.heap(), transposed, n, depth, wide, dwAt, n);
     return dw;
+  }
+
+  /**
+   * dW for 1-3 output channels (an image's last layer) at stride 1, the product turned round
+   * so that its columns are x's channels, not dW's one to three:
+   *   dW[ky, kx, c, o] = sum over b, iy, ix of x[b, iy, ix, c] dY[b, iy + padTop - ky, ix + padLeft - kx, o]
+   * (dY zero outside its map). The dY terms are the patches of the input gradient's forward
+   * pass (dY read as an image, padded by filter - 1 - padding: inputGradientByTurnedFilter), at
+   * its tap (Fh - 1 - ky, Fw - 1 - kx, o). So with that geometry's tables swapped, taps as rows
+   * and pixels as steps,
+   *   C[tap, c] = sum over pixels q of patches[q, tap] x[q, c]
+   * is one gemmTable product over every input pixel, x's rows read where they lie; then C is
+   * put into dW's order. By copied patches and a product one row high, a GAN's last layer (3x3
+   * from 32 channels to 1, 28 x 28, batch 64) took 2.6 ms (`npm run bench:convolutions -- "last layer"`).
+   */
+  private narrowFilterGradient(xAt: number, dyAt: number, dwAt: number, g: Geometry): void {
+    const [n, inC] = [g.outChannels, g.inChannels];
+    const taps = g.filterH * g.filterW * n; // C's rows
+    const pixels = g.batch * g.height * g.width; // the sums' terms: x's pixels
+    const [sums] = this.filterScratch.regions([taps * inC * 4]);
+    const turned: Geometry = {
+      ...g, height: g.outH, width: g.outW, inChannels: n, outH: g.height, outW: g.width, outChannels: inC,
+      padTop: g.filterH - 1 - g.padTop, padLeft: g.filterW - 1 - g.padLeft, loneRow: undefined,
+    };
+    const [image, tables] = this.patchesInPlace(dyAt, turned);
+    // chunks of x's rows that stay in the cache while every block of C walks them
+    const rows = chunkRows(inC * 4, pixels, FILTER_CHUNK_BYTES, MIN_FILTER_CHUNK_ROWS);
+    for (let first = 0; first < pixels; first += rows) {
+      const count = Math.min(rows, pixels - first);
+      // C[taps, Ci] (+)= patches^T[taps, count] x[count, Ci]
+      this.kernels.gemmTable(image, tables.taps, tables.pixels + first * 4, xAt + first * inC * 4, inC * 4, sums, inC * 4, taps, inC, count, first > 0 ? 1 : 0);
+    }
+    const heap = this.heap();
+    // dW[ky, kx, c, o] = C[(Fh - 1 - ky, Fw - 1 - kx, o), c]
+    for (let ky = 0; ky < g.filterH; ky++) for (let kx = 0; kx < g.filterW; kx++) {
+      const row = ((g.filterH - 1 - ky) * g.filterW + (g.filterW - 1 - kx)) * n;
+      for (let c = 0; c < inC; c++) for (let o = 0; o < n; o++) {
+        heap[dwAt / 4 + ((ky * g.filterW + kx) * inC + c) * n + o] = heap[sums / 4 + (row + o) * inC + c];
+      }
+    }
   }
 }
 
