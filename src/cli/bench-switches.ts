@@ -16,6 +16,7 @@ import { defaultConfig } from '../core/config';
 import { createSession } from '../core/training/session';
 import { useNarrowFilterGradient, usePatchesInPlace } from '../core/wasm-simd/convolution';
 import { useSimdKernels } from '../core/wasm-simd/register';
+import { useBatchNormKernel } from '../core/wasm-heap-batch-norm';
 import { useBorderClasses } from '../core/wasm-simd/strided';
 import { useWinograd } from '../core/wasm-simd/winograd';
 import { useQuadColumns, useWinogradColumns } from '../core/wasm-simd/winograd-columns';
@@ -32,6 +33,7 @@ const SWITCHES: Record<string, (on: boolean) => unknown> = {
   'rows-in-place': useRowsInPlace,
   'border-classes': useBorderClasses,
   'narrow-filter-gradient': useNarrowFilterGradient,
+  'batch-norm': useBatchNormKernel,
 };
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);

@@ -16,6 +16,7 @@ import { speedUpWasmDataMovement } from './wasm-heap-kernels';
 import { speedUpWasmRows } from './wasm-heap-rows';
 import { registerActivationKernels } from './wasm-heap-activations';
 import { registerArithmeticKernels } from './wasm-heap-arithmetic';
+import { registerBatchNormKernel } from './wasm-heap-batch-norm';
 import { registerNormalNoise } from './wasm-heap-noise';
 import { registerLangevinMove } from './wasm-heap-langevin';
 import { registerOverwriteRows } from './wasm-heap-overwrite';
@@ -181,6 +182,7 @@ export function registerWasmGradientKernels(): void {
   speedUpWasmRows();
   registerActivationKernels();
   registerArithmeticKernels();
+  registerBatchNormKernel();
   registerNormalNoise();
   registerLangevinMove();
   registerOverwriteRows();

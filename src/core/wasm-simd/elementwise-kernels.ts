@@ -136,6 +136,48 @@ export function eluGradient(): FunctionWriter {
 }
 
 /**
+ * Batch normalisation with its statistics given, TF.js's FusedBatchNorm:
+ *   out[r, c] = offset[c] + (x[r, c] - mean[c]) * scale[c] / factor[c],  factor = sqrt(variance + epsilon)
+ * for `rows` rows of `channels` numbers (a multiple of 4), the four per-channel arrays given.
+ * tfjs-backend-wasm rounds x - mean and its product by the scale to float32, then divides and
+ * adds the offset in float64 and rounds once (so it gave the bits of no float32 order tried);
+ * here too, two lanes at a time in float64, so the same numbers.
+ */
+export function batchNormalize(): FunctionWriter {
+  const f = new FunctionWriter('batchNormalize', ['x', 'out', 'rows', 'channels', 'mean', 'scale', 'offset', 'factor']);
+  const [at, end] = [f.local('i32', 'at'), f.local('i32', 'end')];
+  const [scaled, factors, offsets] = [f.local('v128', 'scaled'), f.local('v128', 'factors'), f.local('v128', 'offsets')];
+  f.whileLoop(() => f.get('rows'), () => {
+    f.i32(0).set(at);
+    f.get('channels').i32(2).op('i32.shl').set(end);
+    f.whileLoop(() => f.get(at).get(end).op('i32.lt_u'), () => {
+      // (x - mean) scale, in float32
+      f.get('x').get(at).op('i32.add').memory('v128.load').get('mean').get(at).op('i32.add').memory('v128.load').simd('f32x4.sub');
+      f.get('scale').get(at).op('i32.add').memory('v128.load').simd('f32x4.mul').set(scaled);
+      f.get('factor').get(at).op('i32.add').memory('v128.load').set(factors);
+      f.get('offset').get(at).op('i32.add').memory('v128.load').set(offsets);
+      f.get('out').get(at).op('i32.add');
+      /** offset + scaled / factor of the lower or upper two lanes, in float64, rounded to float32 in the low half. */
+      const normalized = (upper: boolean) => {
+        const lanes = (vector: number) => (upper ? f.get(vector).get(vector).shuffle(UPPER_HALF) : f.get(vector)).simd('f64x2.promote_low_f32x4');
+        lanes(offsets);
+        lanes(scaled);
+        lanes(factors);
+        f.simd('f64x2.div').simd('f64x2.add').simd('f32x4.demote_f64x2_zero');
+      };
+      normalized(false);
+      normalized(true);
+      f.shuffle(LOW_HALVES).memory('v128.store');
+      f.get(at).i32(16).op('i32.add').set(at);
+    });
+    f.get('x').get(end).op('i32.add').set('x');
+    f.get('out').get(end).op('i32.add').set('out');
+    f.get('rows').i32(1).op('i32.sub').set('rows');
+  });
+  return f;
+}
+
+/**
  * out = min(max(x - step * min(max(g, -clip), clip) + noise, low), high) for `count` floats
  * (addresses in bytes; the four constants as float32 bits, clip, low and high infinite for
  * none): TF.js's clip, product, difference, sum and clip, each rounded to float32 in that

@@ -54,7 +54,7 @@ const SIMD = {
   'f32x4.ne': 0x42, 'f32x4.lt': 0x43, 'f32x4.gt': 0x44, 'v128.and': 0x4e, 'v128.andnot': 0x4f, 'v128.or': 0x50, 'v128.bitselect': 0x52,
   'f32x4.sqrt': 0xe3, 'f32x4.div': 0xe7, 'f32x4.pmin': 0xea, 'f32x4.pmax': 0xeb,
   'i32x4.splat': 0x11, 'i32x4.shl': 0xab, 'i32x4.shr_u': 0xad, 'i32x4.sub': 0xb1, 'f32x4.convert_i32x4_s': 0xfa,
-  'f64x2.splat': 0x14, 'f32x4.demote_f64x2_zero': 0x5e, 'f64x2.promote_low_f32x4': 0x5f, 'f64x2.add': 0xf0, 'f64x2.mul': 0xf2,
+  'f64x2.splat': 0x14, 'f32x4.demote_f64x2_zero': 0x5e, 'f64x2.promote_low_f32x4': 0x5f, 'f64x2.add': 0xf0, 'f64x2.mul': 0xf2, 'f64x2.div': 0xf3,
 } as const;
 
 /** A label of an enclosing block or loop, for br. */
