@@ -183,17 +183,25 @@ describe('the patch copies', () => {
     read(sumsAt, image.length).forEach((value, i) => expect(value, `image value ${i}`).toBeCloseTo(sums[i], 5));
   });
 
-  it.each(shapes.flatMap((g) => variants.map((fused) => ({ ...g, fused }))))('patchDot sums each patch times each of 1-3 filters, in runs of 16, 4 and 1, onto what the output held (%o)', (g) => {
+  // where a filter row's run comes in fours, four pixels of a row at once (quadDot) where their windows lie within the columns
+  const quadShapes = [
+    { batch: 2, height: 6, width: 11, channels: 4, filterH: 3, filterW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, outH: 6, outW: 11, quads: 1 },
+    { batch: 1, height: 9, width: 17, channels: 8, filterH: 3, filterW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1, outH: 5, outW: 9, quads: 1 },
+    { batch: 2, height: 7, width: 12, channels: 4, filterH: 5, filterW: 5, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, outH: 3, outW: 8, quads: 1 },
+    { batch: 1, height: 4, width: 9, channels: 36, filterH: 2, filterW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 2, outH: 4, outW: 9, quads: 1 },
+  ];
+  it.each([...shapes.map((g) => ({ ...g, quads: 0 })), ...quadShapes].flatMap((g) => variants.map((fused) => ({ ...g, fused }))))('patchDot sums each patch times each of 1-3 filters, in runs of 16, 4 and 1 or four pixels at once, onto what the output held (%o)', (g) => {
     const { kernels, place, read } = sandbox(g.fused);
     const image = seededValues(g.batch * g.height * g.width * g.channels, 12);
     const depth = g.filterH * g.filterW * g.channels;
     const pixels = g.batch * g.outH * g.outW;
-    const n = 3;
+    // three filters, and one (whose four sums are stored as one vector)
+    for (const n of [3, 1]) {
     // the filters transposed, [n, depth], and outputs that start from a bias
     const filters = seededValues(n * depth, 13);
     const start = seededValues(pixels * n, 14);
     const [imageAt, filtersAt, outAt] = [place(image), place(filters), place(start)];
-    kernels.patchDot(imageAt, filtersAt, 0, pixels, g.height, g.width, g.channels, g.outH, g.outW, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft, outAt, n, depth * 4);
+    kernels.patchDot(imageAt, filtersAt, 0, pixels, g.height, g.width, g.channels, g.outH, g.outW, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft, outAt, n, depth * 4, g.quads);
     const out = read(outAt, pixels * n);
     for (let p = 0; p < pixels; p++) {
       const [b, oy, ox] = [Math.floor(p / (g.outH * g.outW)), Math.floor(p / g.outW) % g.outH, p % g.outW];
@@ -206,8 +214,9 @@ describe('the patch copies', () => {
           const term = image[((b * g.height + y) * g.width + x) * g.channels + c] * filters[o * depth + q];
           [sum, scale] = [sum + term, scale + Math.abs(term)];
         }
-        expect(Math.abs(out[p * n + o] - sum), `pixel ${p} filter ${o}`).toBeLessThan(1e-6 * scale);
+        expect(Math.abs(out[p * n + o] - sum), `pixel ${p} filter ${o} of ${n}`).toBeLessThan(1e-6 * scale);
       }
+    }
     }
   });
 

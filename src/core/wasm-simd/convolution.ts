@@ -97,6 +97,13 @@ export function useNarrowFilterGradient(on: boolean): void {
   narrowGradientTurned = on;
 }
 
+let quadDots = true;
+
+/** Turns off patchDot's four pixels at once (narrowForward), for measuring it (`npm run bench:switches`). */
+export function useQuadDots(on: boolean): void {
+  quadDots = on;
+}
+
 /**
  * Turns off reading patches in place (gemmTable) and the stride-1 input gradient as a forward
  * pass, so that the image-to-columns copy and col2im run instead: for measuring one against the
@@ -232,7 +239,9 @@ export class SimdConvolutions extends StridedConvolutions {
     transposeRows(heap, filterAt, depth, n, n, transposed, depth);
     // the sums start from the bias
     for (let p = 0; p < pixels; p++) for (let o = 0; o < n; o++) heap[outAt / 4 + p * n + o] = biasAt ? heap[biasAt / 4 + o] : 0;
-    this.kernels.patchDot(xAt, transposed, ...patch(g, 0, pixels), outAt, n, depth * 4);
+    // four neighbouring pixels at once where a filter row's run comes in fours
+    const quads = quadDots && (g.filterW * g.inChannels) % 4 === 0 ? 1 : 0;
+    this.kernels.patchDot(xAt, transposed, ...patch(g, 0, pixels), outAt, n, depth * 4, quads);
     if (relu) {
       heap = this.heap();
       for (let i = outAt / 4; i < outAt / 4 + pixels * n; i++) heap[i] = Math.max(heap[i], 0);

@@ -250,7 +250,7 @@ export interface WasmKernels {
   /** the four constants as float32 bits */
   langevinMove(x: number, g: number, noise: number, out: number, count: number, stepBits: number, clipBits: number, lowBits: number, highBits: number): void;
   normalFast(out: number, count: number, state: number, tables: number, slow: number): void;
-  /** patchDot: the patch parameters of patchWalk, then out, n and depthBytes (see patchDot). */
+  /** patchDot: the patch parameters of patchWalk, then out, n, depthBytes and quads (1: four pixels at once where they fit; see patchDot). */
   patchDot(image: number, filterT: number, ...patchOutNDepth: number[]): void;
   /** adam-kernel.ts: x, m, v, g, the addresses of 1 - beta1^t and 1 - beta2^t, the outputs x', m', v', count, then ADAM_SCALARS as float32 bits */
   adamUpdate(...addressesCountAndBits: number[]): void;

@@ -22,9 +22,9 @@ const PATCH_PARAMS = ['first', 'rows', 'height', 'width', 'channels', 'outH', 'o
  * (the filter columns that fall inside the image), imageRun and matrixRun (byte addresses
  * of filter column kx0 in the image and in the matrix).
  */
-function patchWalk(name: string, run: (f: FunctionWriter) => void, extraParams: string[] = []): FunctionWriter {
+function patchWalk(name: string, run: (f: FunctionWriter) => void, extraParams: string[] = [], quad?: Quad): FunctionWriter {
   const f = new FunctionWriter(name, ['image', 'matrix', 'colStride', ...PATCH_PARAMS, ...extraParams]);
-  for (const local of ['row', 'batch', 'oy', 'ox', 'ky', 'iy', 'kx0', 'kx1', 'left', 'dst', 'pixel', 'filterRow', 'imageRun', 'matrixRun']) f.local('i32', local);
+  for (const local of ['row', 'batch', 'oy', 'ox', 'ky', 'iy', 'kx0', 'kx1', 'left', 'dst', 'pixel', 'filterRow', 'imageRun', 'matrixRun', 'advance']) f.local('i32', local);
   // bytes of one pixel and of one filter row's patch
   f.get('channels').i32(2).op('i32.shl').set('pixel');
   f.get('filterW').get('pixel').op('i32.mul').set('filterRow');
@@ -39,20 +39,35 @@ function patchWalk(name: string, run: (f: FunctionWriter) => void, extraParams: 
     f.get('padLeft').get('ox').get('strideW').op('i32.mul').op('i32.sub').set('left');
     clamp(f, () => f.get('left'), () => f.i32(0), () => f.get('filterW')).set('kx0');
     clamp(f, () => f.get('width').get('left').op('i32.add'), () => f.get('kx0'), () => f.get('filterW')).set('kx1');
-    f.i32(0).set('ky');
-    f.whileLoop(() => f.get('ky').get('filterH').op('i32.lt_u'), () => {
-      f.get('oy').get('strideH').op('i32.mul').get('padTop').op('i32.sub').get('ky').op('i32.add').set('iy');
-      // &image[batch, iy, ox*s - padLeft + kx0, 0] (not read when iy is outside)
-      f.get('image').get('batch').get('height').op('i32.mul').get('iy').op('i32.add').get('width').op('i32.mul')
-        .get('kx0').get('left').op('i32.sub').op('i32.add').get('pixel').op('i32.mul').op('i32.add').set('imageRun');
-      f.get('dst').get('kx0').get('pixel').op('i32.mul').op('i32.add').set('matrixRun');
-      run(f);
-      f.get('dst').get('filterRow').op('i32.add').set('dst');
-      f.get('ky').i32(1).op('i32.add').set('ky');
-    });
-    // next output pixel
-    f.get('row').i32(1).op('i32.add').set('row');
-    f.get('ox').i32(1).op('i32.add').tee('ox').get('outW').op('i32.ge_u').when(() => {
+    const onePixel = () => {
+      f.i32(0).set('ky');
+      f.whileLoop(() => f.get('ky').get('filterH').op('i32.lt_u'), () => {
+        f.get('oy').get('strideH').op('i32.mul').get('padTop').op('i32.sub').get('ky').op('i32.add').set('iy');
+        // &image[batch, iy, ox*s - padLeft + kx0, 0] (not read when iy is outside)
+        f.get('image').get('batch').get('height').op('i32.mul').get('iy').op('i32.add').get('width').op('i32.mul')
+          .get('kx0').get('left').op('i32.sub').op('i32.add').get('pixel').op('i32.mul').op('i32.add').set('imageRun');
+        f.get('dst').get('kx0').get('pixel').op('i32.mul').op('i32.add').set('matrixRun');
+        run(f);
+        f.get('dst').get('filterRow').op('i32.add').set('dst');
+        f.get('ky').i32(1).op('i32.add').set('ky');
+      });
+      f.i32(1).set('advance');
+    };
+    if (!quad) onePixel();
+    else {
+      // four pixels of one output row whose windows all lie within the image's columns (kx0 = 0 for the first, kx1 = filterW for the last), where the kernel allows it
+      f.get('quads').get('rows').get('row').op('i32.sub').i32(QUAD).op('i32.ge_u').op('i32.and')
+        .get('left').i32(1).op('i32.lt_s').op('i32.and')
+        .get('ox').i32(QUAD - 1).op('i32.add').get('outW').op('i32.lt_u').op('i32.and')
+        .get('width').get('left').op('i32.add').get('strideW').i32(QUAD - 1).op('i32.mul').op('i32.sub').get('filterW').op('i32.ge_s').op('i32.and')
+        .ifElse(() => {
+          quad.body(f);
+          f.i32(QUAD).set('advance');
+        }, onePixel);
+    }
+    // next output pixel (or four)
+    f.get('row').get('advance').op('i32.add').set('row');
+    f.get('ox').get('advance').op('i32.add').tee('ox').get('outW').op('i32.ge_u').when(() => {
       f.i32(0).set('ox');
       f.get('oy').i32(1).op('i32.add').tee('oy').get('outH').op('i32.ge_u').when(() => {
         f.i32(0).set('oy');
@@ -62,6 +77,21 @@ function patchWalk(name: string, run: (f: FunctionWriter) => void, extraParams: 
   });
   return f;
 }
+
+/** Output pixels that patchWalk's fast path takes at once. */
+const QUAD = 4;
+
+/**
+ * patchWalk's fast path, where the kernel's `quads` parameter is set: four neighbouring pixels
+ * of one output row whose windows lie within the image's columns, all in `body`, with the
+ * walk's locals set for the first (left <= 0, so kx0 = 0 for all four).
+ */
+interface Quad {
+  body: (f: FunctionWriter) => void;
+}
+
+/** Bytes of a vector's lanes: two lanes of each of two vectors side by side (i8x16.shuffle). */
+const lanes = (...picked: number[]) => picked.flatMap((lane) => [0, 1, 2, 3].map((byte) => 4 * lane + byte));
 
 /** min(max(value, low), high) on signed integers, left on the stack. */
 function clamp(f: FunctionWriter, value: () => void, low: () => void, high: () => void): FunctionWriter {
@@ -99,9 +129,12 @@ export function im2col(): FunctionWriter {
  * four at a time and one. With one accumulator each multiply-add waited for the last: a GAN's
  * last layer (3x3 from 32 channels to 1, 28 x 28, batch 64) took 3.6-3.8 ms a forward pass,
  * 2.8-2.9 with four, about 10 GFLOP/s; the walk itself (a run's addresses, the sums' lanes
- * added and stored, three times a pixel) now takes most of it. `matrix` is the filter
- * transposed, [n, K] (K bytes `depthBytes`), and colStride 0, so the walk's matrixRun is
- * filter 0's part for the run. Rows of out must hold the bias (or 0) before.
+ * added and stored, three times a pixel) then took most of it. So where `quads` is set (a
+ * filter row's run in fours), four neighbouring pixels whose windows lie within the image's
+ * columns go together: each vector of the filter is loaded once for the four, their runs'
+ * addresses worked out once, and their four sums reduced into one vector (`quadDot`).
+ * `matrix` is the filter transposed, [n, K] (K bytes `depthBytes`), and colStride 0, so the
+ * walk's matrixRun is filter 0's part for the run. Rows of out must hold the bias (or 0) before.
  */
 export function patchDot(fused: boolean): FunctionWriter {
   return patchWalk('patchDot', (f) => {
@@ -148,7 +181,77 @@ export function patchDot(fused: boolean): FunctionWriter {
         f.get('o').i32(1).op('i32.add').set('o');
       });
     });
-  }, ['out', 'n', 'depthBytes']);
+  }, ['out', 'n', 'depthBytes', 'quads'], { body: (f) => quadDot(f, fused) });
+}
+
+/**
+ * patchDot's four pixels at once (see patchDot): for each output channel o, four accumulators,
+ * one a pixel; for each filter row inside the image, its run of filterW * channels numbers (in
+ * fours), each vector of filter o loaded once and multiplied into the four pixels' runs, which
+ * lie strideW pixels apart. Then the four vectors' lanes summed into one vector of four sums,
+ * added onto out's four rows.
+ */
+function quadDot(f: FunctionWriter, fused: boolean): void {
+  for (const local of ['quadO', 'quadImage', 'quadFilter', 'quadBytes', 'quadStep', 'quadStep2', 'quadStep3', 'quadOut']) f.local('i32', local);
+  const sums = [0, 1, 2, 3].map((i) => f.local('v128', `quadSum${i}`));
+  const [weights, pairs, pairs2] = [f.local('v128', 'quadWeights'), f.local('v128', 'quadPairs'), f.local('v128', 'quadPairs2')];
+  // bytes between neighbouring pixels' windows
+  f.get('strideW').get('pixel').op('i32.mul').tee('quadStep').i32(1).op('i32.shl').set('quadStep2');
+  f.get('quadStep2').get('quadStep').op('i32.add').set('quadStep3');
+  f.i32(0).set('quadO');
+  f.whileLoop(() => f.get('quadO').get('n').op('i32.lt_u'), () => {
+    for (const sum of sums) f.zeroVector().set(sum);
+    f.i32(0).set('ky');
+    f.whileLoop(() => f.get('ky').get('filterH').op('i32.lt_u'), () => {
+      f.get('oy').get('strideH').op('i32.mul').get('padTop').op('i32.sub').get('ky').op('i32.add').set('iy');
+      rowInside(f).when(() => {
+        // &image[batch, iy, ox*s - padLeft, 0] for the first pixel (left = padLeft - ox*s <= 0)
+        f.get('image').get('batch').get('height').op('i32.mul').get('iy').op('i32.add').get('width').op('i32.mul')
+          .get('left').op('i32.sub').get('pixel').op('i32.mul').op('i32.add').set('quadImage');
+        // &filterT[o, ky, 0, 0]
+        f.get('matrix').get('quadO').get('depthBytes').op('i32.mul').op('i32.add').get('ky').get('filterRow').op('i32.mul').op('i32.add').set('quadFilter');
+        f.get('filterRow').set('quadBytes');
+        /** The four sums += the filter's vectors at `offsets` (bytes) times each pixel's at the same place in its run; then on past them. */
+        const multiplyAdd = (offsets: number[]) => {
+          for (const offset of offsets) {
+            f.get('quadFilter').memory('v128.load', offset).set(weights);
+            sums.forEach((sum, i) => {
+              // sum_i += image[pixel i's run] * filter
+              f.get('quadImage');
+              if (i > 0) f.get(['quadStep', 'quadStep2', 'quadStep3'][i - 1]).op('i32.add');
+              f.memory('v128.load', offset);
+              if (fused) f.get(weights).get(sum).simd('f32x4.relaxed_madd');
+              else f.get(weights).simd('f32x4.mul').get(sum).simd('f32x4.add');
+              f.set(sum);
+            });
+          }
+          const bytes = 16 * offsets.length;
+          f.get('quadImage').i32(bytes).op('i32.add').set('quadImage');
+          f.get('quadFilter').i32(bytes).op('i32.add').set('quadFilter');
+          f.get('quadBytes').i32(bytes).op('i32.sub').set('quadBytes');
+        };
+        // two vectors a turn (the loop's own work shared), then the last one
+        f.whileLoop(() => f.get('quadBytes').i32(32).op('i32.ge_u'), () => multiplyAdd([0, 16]));
+        f.get('quadBytes').when(() => multiplyAdd([0]));
+      });
+      f.get('ky').i32(1).op('i32.add').set('ky');
+    });
+    // (s0 + s2, s1 + s3) of two pixels' sums at once, then the lanes of each pair: [sum 0, sum 1, sum 2, sum 3]
+    f.get(sums[0]).get(sums[1]).shuffle(lanes(0, 1, 4, 5)).get(sums[0]).get(sums[1]).shuffle(lanes(2, 3, 6, 7)).simd('f32x4.add').set(pairs);
+    f.get(sums[2]).get(sums[3]).shuffle(lanes(0, 1, 4, 5)).get(sums[2]).get(sums[3]).shuffle(lanes(2, 3, 6, 7)).simd('f32x4.add').set(pairs2);
+    f.get(pairs).get(pairs2).shuffle(lanes(0, 2, 4, 6)).get(pairs).get(pairs2).shuffle(lanes(1, 3, 5, 7)).simd('f32x4.add').set(weights);
+    // out[(row + i) n + o] += sum i: one vector where n is 1, else four numbers n apart
+    f.get('out').get('row').get('n').op('i32.mul').get('quadO').op('i32.add').i32(2).op('i32.shl').op('i32.add').set('quadOut');
+    f.get('n').i32(1).op('i32.eq').ifElse(() => {
+      f.get('quadOut').get('quadOut').memory('v128.load').get(weights).simd('f32x4.add').memory('v128.store');
+    }, () => {
+      for (let i = 0; i < QUAD; i++) {
+        f.get('quadOut').get('quadOut').f32Load().get(weights).extractLane(i).op('f32.add').f32Store();
+        f.get('quadOut').get('n').i32(2).op('i32.shl').op('i32.add').set('quadOut');
+      }
+    });
+    f.get('quadO').i32(1).op('i32.add').set('quadO');
+  });
 }
 
 /** Image pixels += the matrix rows that were copied from them (the image must start at zero). */
