@@ -44,6 +44,7 @@ const LAYERS: Layer[] = [
   { name: 'EBM last layer 3x3 stride 2, 32 -> 64, 7 x 7', input: [64, 7, 7, 32], filter: [3, 3, 32, 64], stride: 2, pad: 'same' },
   { name: 'GAN discriminator 3x3 stride 2, 32 -> 64, 14 x 14', input: [64, 14, 14, 32], filter: [3, 3, 32, 64], stride: 2, pad: 'same' },
   { name: 'conv-ae first layer 3x3, 1 -> 32', input: [64, 28, 28, 1], filter: [3, 3, 1, 32], stride: 1, pad: 'same' },
+  { name: 'GAN generator 3x3, 64 -> 32, 14 x 14', input: [64, 14, 14, 64], filter: [3, 3, 64, 32], stride: 1, pad: 'same' },
   { name: 'GAN generator last layer 3x3, 32 -> 1, 28 x 28', input: [64, 28, 28, 32], filter: [3, 3, 32, 1], stride: 1, pad: 'same' },
   { name: 'conv-ae last layer 3x3, 16 -> 1, 28 x 28', input: [64, 28, 28, 16], filter: [3, 3, 16, 1], stride: 1, pad: 'same' },
 ];

@@ -14,7 +14,7 @@ import { allowRelaxedSimd, useNodeBackend } from './node-backend';
 import { loadNodeDataset } from './node-datasets';
 import { defaultConfig } from '../core/config';
 import { createSession } from '../core/training/session';
-import { useNarrowFilterGradient, usePatchesInPlace, useQuadDots } from '../core/wasm-simd/convolution';
+import { useGrownQuads, useNarrowFilterGradient, usePatchesInPlace, useQuadDots } from '../core/wasm-simd/convolution';
 import { useSimdKernels } from '../core/wasm-simd/register';
 import { useBatchNormKernel } from '../core/wasm-heap-batch-norm';
 import { useBorderClasses } from '../core/wasm-simd/strided';
@@ -34,6 +34,7 @@ const SWITCHES: Record<string, (on: boolean) => unknown> = {
   'border-classes': useBorderClasses,
   'narrow-filter-gradient': useNarrowFilterGradient,
   'quad-dots': useQuadDots,
+  'grown-quads': useGrownQuads,
   'batch-norm': useBatchNormKernel,
 };
 

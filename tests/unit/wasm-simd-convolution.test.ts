@@ -5,7 +5,7 @@ import { allowRelaxedSimd, useNodeBackend } from '../../src/cli/node-backend';
 import { signed, unsigned } from '../../src/core/wasm-simd/encoder';
 import { hasRelaxedSimd, instantiateKernels, type WasmKernels } from '../../src/core/wasm-simd/kernels';
 import { useSimdKernels } from '../../src/core/wasm-simd/register';
-import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
+import { SimdConvolutions, useGrownQuads } from '../../src/core/wasm-simd/convolution';
 import { convolutionInputGradient, convolveWithBias, keepRowsApart } from '../../src/core/models/conv-with-bias';
 import { swishGradient } from '../../src/core/models/swish';
 import { sigmoidAndSwish } from '../../src/core/wasm-heap-activations';
@@ -261,6 +261,8 @@ interface Case {
   narrow?: number;
   /** The filter gradient of 1-3 output channels from x's channels in fours, as a product turned round (narrowFilterGradient). */
   narrowGradient?: true;
+  /** Forward passes over output rows or columns not in fours by F(4, r) over the map grown to fours (grownQuadForward), which other cases leave off to test the passes they name. */
+  grown?: true;
   /** Runs the forward pass and the input gradient by Winograd's F(2, 3), or F(2, 2) for two filter rows (src/core/wasm-simd/winograd.ts). */
   winograd?: 'three' | 'pair';
   /** Those four passes take Winograd's columns too (an odd filter width, and an even number of output columns). */
@@ -303,6 +305,10 @@ const CASES: Case[] = [
   { x: [2, 8, 18, 8], filter: [5, 5, 8, 4], stride: 1, pad: 'same', tall: [0, 0, 0, 4, 1], quadRows: [4, 1] },
   { x: [2, 12, 11, 4], filter: [5, 5, 4, 8], stride: 1, pad: 1, tall: [3, 3, 2, 0, 0], quadRows: [1, 0] }, // 10 output rows by 3 + 2, the input gradient's 12 by F(4, 5)
   { x: [2, 8, 8, 16], filter: [3, 3, 16, 8], stride: 1, pad: 'same', winograd: 'three', columns: 4, columnGradient: true, quads: true, quadRows: [4, 1] }, // F(4, 3) along both
+  // output rows and columns not in fours (14 x 14 in the GAN), forwards by F(4, r) over the map grown to fours; the filter gradient by F(2, 3) or rows of 3 + 2
+  { x: [2, 7, 7, 8], filter: [3, 3, 8, 4], stride: 1, pad: 'same', grown: true, quadRows: [4, 0], tall: [0, 0, 1, 4, 0] },
+  { x: [3, 7, 7, 4], filter: [5, 5, 4, 8], stride: 1, pad: 'same', grown: true, quadRows: [4, 0], tall: [0, 0, 2, 4, 0] },
+  { x: [2, 10, 11, 4], filter: [3, 3, 4, 4], stride: 1, pad: 'valid', grown: true, quadRows: [4, 1], tall: [0, 0, 0, 4, 0] }, // 8 x 9 grown to 8 x 12, the input gradient's 10 x 11 to 12 x 12
   { x: [2, 7, 6, 4], filter: [5, 5, 4, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2] }, // an odd number of output rows
   { x: [2, 7, 8, 4], filter: [5, 5, 4, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2], quads: true }, // the same, its columns in fours
   { x: [2, 9, 12, 4], filter: [5, 5, 4, 8], stride: 1, pad: 'valid', tall: [4, 4, 2, 8, 2], quads: true }, // no padding: 8 output columns, the input gradient's 12
@@ -469,7 +475,13 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     const spies = (['winogradForward', 'pairWinogradForward', 'winogradFilterGradient', 'transformColumnFilters', 'columnSumsToTaps', 'quadRowForward', 'quadRowFilterGradient'] as const).map((name) => vi.spyOn(passes, name));
     const columnTransforms = vi.spyOn(passes, 'transformColumns');
     const borderPasses = (['stridedForward', 'stridedInputGradient', 'narrowInputGradient', 'narrowFilterGradient'] as const).map((name) => vi.spyOn(SimdConvolutions.prototype as unknown as Record<typeof name, () => void>, name));
+    const grown = vi.spyOn(SimdConvolutions.prototype as unknown as { grownQuadForward: () => void }, 'grownQuadForward');
+    useGrownQuads(c.grown === true);
     const ours = await run(c);
+    useGrownQuads(true);
+    // the forward pass, the fused one, the one inside the gradients and the input gradient
+    expect(grown.mock.calls.length, 'forward passes grown to fours').toBe(c.grown ? 4 : 0);
+    grown.mockRestore();
     expect(borderPasses.map((spy) => spy.mock.calls.length), 'passes by border classes, and narrow filter gradients').toEqual([...(c.borders ?? [0, 0]), c.narrow ?? 0, c.narrowGradient ? 1 : 0]);
     borderPasses.forEach((spy) => spy.mockRestore());
     // the forward pass, the fused one, the forward pass inside the gradients and the input gradient, then the filter gradient: Winograd's where it applies
@@ -480,7 +492,9 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     expect(calls.slice(0, 5)).toEqual(c.tall ?? [c.winograd === 'three' ? 4 - quadForwards : 0, c.winograd === 'pair' ? 4 : 0, c.winograd ? 1 - quadGradients : 0, c.columns ?? 0, c.columnGradient ? 1 : 0]);
     expect(calls.slice(5), 'passes by F(4, 3) or F(4, 5) along the rows').toEqual([quadForwards, quadGradients]);
     // every column transform of such a case in fours, forwards and backwards; none of another
-    expect(quadRuns, 'three or five taps by F(4, 3) or F(4, 5)').toBe(c.quads ? columnRuns : 0);
+    // (a grown case's forward passes take them, its filter gradient over the map as it is may not)
+    if (c.grown) expect(quadRuns, 'three or five taps by F(4, 3) or F(4, 5)').toBeGreaterThan(0);
+    else expect(quadRuns, 'three or five taps by F(4, 3) or F(4, 5)').toBe(c.quads ? columnRuns : 0);
     if (c.quads) expect(quadRuns).toBeGreaterThan(0);
     expect(tf.memory().numTensors).toBe(before);
     // F(4, r) along both axes: 6 x 6 or 8 x 8 planes, whose sums cancel further than F(2, 3)'s
