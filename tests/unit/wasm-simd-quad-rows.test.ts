@@ -152,11 +152,12 @@ describe('F(4, r) along the rows reading x in place', () => {
   // 'same'; explicit padding beyond what the windows need (on the right wider than the filter:
   // the input gradient's padded rows then hold only part of dy's); none. Tiles at the top and
   // bottom edges with and without tiles between them, and none. The last number: quad-row
-  // forward passes in the two runs (the forward pass and, where its rows come in fours, the input gradient).
+  // forward passes in the two runs (the forward pass and the input gradient, whose 6 x 8 output
+  // in the third case is grown to 8 x 8: convolution.ts, grownQuadForward).
   it.each([
     [3, 'same', [2, 12, 12, 8], 4],
     [5, 'same', [2, 16, 8, 4], 4],
-    [3, [[0, 0], [2, 2], [2, 2], [0, 0]], [1, 6, 8, 4], 2],
+    [3, [[0, 0], [2, 2], [2, 2], [0, 0]], [1, 6, 8, 4], 4],
     [3, [[0, 0], [1, 1], [1, 3], [0, 0]], [1, 8, 6, 4], 4],
     [5, 'valid', [2, 12, 12, 4], 4],
   ] as const)('F(4, %i), padding %j: the same numbers as from a padded copy of x, forward, input and filter gradients', async (taps, pad, shape, quadForwards) => {
