@@ -4,8 +4,10 @@
  * patch-tables.ts) against the image-to-columns copy and col2im, Winograd's rows
  * (src/core/wasm-simd/winograd.ts) against the direct convolution, its columns in pairs
  * (F(2, 3), F(2, 2)), in fours where they apply (F(4, 3), F(4, 5)), the rows in fours too
- * (src/core/wasm-simd/winograd-quad-rows.ts), and strided passes by border
- * classes (src/core/wasm-simd/strided.ts) against the patch matrix. Best of two rounds of
+ * (src/core/wasm-simd/winograd-quad-rows.ts), strided passes by border classes
+ * (src/core/wasm-simd/strided.ts) against the patch matrix, and last of all forward passes over
+ * maps grown to fours and the narrow layers' own ways (src/core/wasm-simd/convolution.ts:
+ * grownQuadForward, narrowFilterGradient; patchDot's four pixels at once). Best of two rounds of
  * a few repetitions each; the settings alternate, so a machine whose load drifts affects all.
  *
  *   npm run bench:convolutions [-- NAME]    (NAME: only the layers whose name holds it, as "7x7")
@@ -13,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { bestTime as time } from './best-time';
 import { allowRelaxedSimd, useNodeBackend } from './node-backend';
-import { usePatchesInPlace } from '../core/wasm-simd/convolution';
+import { useGrownQuads, useNarrowFilterGradient, usePatchesInPlace, useQuadDots } from '../core/wasm-simd/convolution';
 import { useBorderClasses } from '../core/wasm-simd/strided';
 import { useWinograd } from '../core/wasm-simd/winograd';
 import { useQuadColumns, useWinogradColumns } from '../core/wasm-simd/winograd-columns';
@@ -50,13 +52,14 @@ const LAYERS: Layer[] = [
 ];
 
 const SETTINGS = [
-  { name: 'copied (im2col, col2im), direct', inPlace: false, winograd: false, columns: false, quads: false, quadRows: false, borders: false },
-  { name: 'in place, direct', inPlace: true, winograd: false, columns: false, quads: false, quadRows: false, borders: false },
-  { name: 'in place, Winograd rows', inPlace: true, winograd: true, columns: false, quads: false, quadRows: false, borders: false },
-  { name: 'rows, columns in pairs', inPlace: true, winograd: true, columns: true, quads: false, quadRows: false, borders: false },
-  { name: 'rows, columns in fours', inPlace: true, winograd: true, columns: true, quads: true, quadRows: false, borders: false },
-  { name: 'rows in fours too', inPlace: true, winograd: true, columns: true, quads: true, quadRows: true, borders: false },
-  { name: 'all, strided by border classes', inPlace: true, winograd: true, columns: true, quads: true, quadRows: true, borders: true },
+  { name: 'copied (im2col, col2im), direct', inPlace: false, winograd: false, columns: false, quads: false, quadRows: false, borders: false, grown: false, narrow: false },
+  { name: 'in place, direct', inPlace: true, winograd: false, columns: false, quads: false, quadRows: false, borders: false, grown: false, narrow: false },
+  { name: 'in place, Winograd rows', inPlace: true, winograd: true, columns: false, quads: false, quadRows: false, borders: false, grown: false, narrow: false },
+  { name: 'rows, columns in pairs', inPlace: true, winograd: true, columns: true, quads: false, quadRows: false, borders: false, grown: false, narrow: false },
+  { name: 'rows, columns in fours', inPlace: true, winograd: true, columns: true, quads: true, quadRows: false, borders: false, grown: false, narrow: false },
+  { name: 'rows in fours too', inPlace: true, winograd: true, columns: true, quads: true, quadRows: true, borders: false, grown: false, narrow: false },
+  { name: 'all, strided by border classes', inPlace: true, winograd: true, columns: true, quads: true, quadRows: true, borders: true, grown: false, narrow: false },
+  { name: 'grown maps, narrow layers too', inPlace: true, winograd: true, columns: true, quads: true, quadRows: true, borders: true, grown: true, narrow: true },
 ];
 
 async function main(): Promise<void> {
@@ -96,6 +99,9 @@ async function main(): Promise<void> {
           useQuadColumns(setting.quads);
           useQuadRows(setting.quadRows);
           useBorderClasses(setting.borders);
+          useGrownQuads(setting.grown);
+          useNarrowFilterGradient(setting.narrow);
+          useQuadDots(setting.narrow);
           ms[i] = Math.min(ms[i], time(run, reps));
         });
       }
@@ -109,6 +115,9 @@ async function main(): Promise<void> {
   useQuadColumns(true);
   useQuadRows(true);
   useBorderClasses(true);
+  useGrownQuads(true);
+  useNarrowFilterGradient(true);
+  useQuadDots(true);
 }
 
 void main();

@@ -203,6 +203,13 @@ describe('the patch copies', () => {
     const [imageAt, filtersAt, outAt] = [place(image), place(filters), place(start)];
     kernels.patchDot(imageAt, filtersAt, 0, pixels, g.height, g.width, g.channels, g.outH, g.outW, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft, outAt, n, depth * 4, g.quads);
     const out = read(outAt, pixels * n);
+    if (g.quads) {
+      // the four pixels at once add in another order than one at a time: some sum must differ by its rounding, or they never ran
+      const singleAt = place(start);
+      kernels.patchDot(imageAt, filtersAt, 0, pixels, g.height, g.width, g.channels, g.outH, g.outW, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft, singleAt, n, depth * 4, 0);
+      const single = read(singleAt, pixels * n);
+      expect(out.some((value, i) => value !== single[i]), 'some sum by four pixels at once').toBe(true);
+    }
     for (let p = 0; p < pixels; p++) {
       const [b, oy, ox] = [Math.floor(p / (g.outH * g.outW)), Math.floor(p / g.outW) % g.outH, p % g.outW];
       for (let o = 0; o < n; o++) {
@@ -297,6 +304,8 @@ const CASES: Case[] = [
   // padding on one side only (a PixelCNN++ shift), and more output rows than input rows
   { x: [2, 6, 7, 8], filter: [2, 3, 8, 2], stride: 1, pad: [[0, 0], [1, 0], [1, 1], [0, 0]], narrowGradient: true },
   { x: [1, 4, 5, 4], filter: [3, 3, 4, 1], stride: 1, pad: [[0, 0], [2, 1], [0, 2], [0, 0]], narrowGradient: true },
+  // more of x's pixels (1,152) than one chunk of its rows takes (1,024): the sums carried over
+  { x: [2, 24, 24, 32], filter: [3, 3, 32, 1], stride: 1, pad: 'same', narrowGradient: true },
   { x: [2, 10, 10, 6], filter: [4, 4, 6, 12], stride: [2, 1], pad: 'same', borders: [3, 0] }, // dX's 6 channels: col2im
   // five rows as 3 + 2, each run's pass over the same output (its windows two rows up, then one below); many chunks
   { x: [3, 19, 20, 64], filter: [5, 5, 64, 8], stride: 1, pad: 'same', tall: [4, 4, 2, 8, 2], quads: true },
@@ -503,6 +512,31 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     // (the input gradient's), dw with the filter gradient
     const quad = { y: quadForwards >= 3, fused: quadForwards >= 3, dx: quadForwards % 3 === 1, dw: quadGradients > 0 };
     for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], reference[i][key], quad[key] ? 1e-5 : 2e-6, key);
+  });
+
+  it('agrees on every case with forward passes grown to fours wherever training would grow them', async () => {
+    for (const [i, c] of CASES.entries()) {
+      const ours = await run(c);
+      // F(4, r)'s looser bound for all: a grown pass takes it
+      for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], reference[i][key], 1e-5, `case ${i}, ${key}`);
+    }
+  });
+
+  it('grows no map to more than 1.35 times its outputs, no filter wider than high, and no pass whose rows must each read only their own window', async () => {
+    const grown = vi.spyOn(SimdConvolutions.prototype as unknown as { grownQuadForward: () => void }, 'grownQuadForward');
+    const passes = (shape: [number, number, number, number], filterShape: [number, number, number, number], windowRows?: boolean) => {
+      const [x, filter, bias] = [tf.tensor4d(seededValues(shape.reduce((a, b) => a * b), 1), shape), tf.tensor4d(seededValues(filterShape.reduce((a, b) => a * b), 2), filterShape), tf.zeros([filterShape[3]]) as tf.Tensor1D];
+      grown.mockClear();
+      const y = windowRows === undefined ? tf.conv2d(x, filter, 1, 'same') : convolveWithBias(x, filter, bias, [1, 1], 'same', [1, 1], { windowRows });
+      tf.dispose([x, filter, bias, y]);
+      return grown.mock.calls.length;
+    };
+    expect(passes([1, 7, 7, 8], [3, 3, 8, 4]), '7 x 7 to 8 x 8: 1.31 times').toBe(1);
+    expect(passes([1, 6, 6, 8], [3, 3, 8, 4]), '6 x 6 to 8 x 8: 1.78 times').toBe(0);
+    expect(passes([1, 7, 7, 8], [3, 5, 8, 4]), 'a 3 x 5 filter').toBe(0);
+    expect(passes([1, 7, 7, 8], [3, 3, 8, 4], false), 'rows free to combine').toBe(1);
+    expect(passes([1, 7, 7, 8], [3, 3, 8, 4], true), 'each output reading only its own window\'s rows').toBe(0);
+    grown.mockRestore();
   });
 
   it('leaves the rows of a convolution marked exactRows (a masked one) uncombined, forwards and backwards, where it would combine them otherwise', async () => {

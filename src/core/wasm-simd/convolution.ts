@@ -415,6 +415,8 @@ export class SimdConvolutions extends StridedConvolutions {
     const [n, inC] = [g.outChannels, g.inChannels];
     const taps = g.filterH * g.filterW * n; // C's rows
     const pixels = g.batch * g.height * g.width; // the sums' terms: x's pixels
+    // an empty x under padding that still makes outputs: sums of nothing
+    if (pixels === 0) return this.zero(dwAt, taps * inC);
     const [sums] = this.filterScratch.regions([taps * inC * 4]);
     const turned: Geometry = {
       ...g, height: g.outH, width: g.outW, inChannels: n, outH: g.height, outW: g.width, outChannels: inC,
