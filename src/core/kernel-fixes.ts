@@ -26,6 +26,7 @@ import { registerLstmCell } from './wasm-heap-lstm';
 import { registerRowNeighbours } from './wasm-heap-neighbours';
 import { registerMixtureBins } from './wasm-heap-mixture';
 import { registerSimdConvolutions } from './wasm-simd/register';
+import { kernelsOn, type WasmBackend } from './wasm-simd/heap';
 
 /** Padding per axis of an NHWC tensor, [before, after]: TF.js's conv_util.ExplicitPadding, which tfjs does not re-export. */
 type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
@@ -242,8 +243,18 @@ export function fixResizeNearestGradient(backendName: 'cpu' | 'wasm'): void {
     const scaleH = outH / inH;
     const scaleW = outW / inW;
     if (alignCorners || !Number.isInteger(scaleH) || !Number.isInteger(scaleW)) return original.kernelFunc(args);
+    // on WASM, the block sums in one pass of our WebAssembly (upsampling-kernels.ts)
+    const kernels = backendName === 'wasm' && dy.dtype === 'float32' ? kernelsOn(args.backend as unknown as WasmBackend) : null;
+    if (kernels) {
+      const backend = args.backend as unknown as WasmBackend;
+      const dx = backend.makeOutput(images.shape, 'float32');
+      const at = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info).byteOffset;
+      const [batch, , , channels] = images.shape;
+      if (tf.util.sizeFromShape(images.shape) > 0) kernels.upsampleGradient(at(dy), at(dx), batch * inH, inW, channels, scaleH, scaleW);
+      return dx;
+    }
     // the s x s blocks do not overlap: their sums are s*s times their means, an average pooling
-    // (XNNPACK's on WASM, where summing axes of the [B, h, s, w, s, C] view took 6 ms a call)
+    // (XNNPACK's, where summing axes of the [B, h, s, w, s, C] view took 6 ms a call)
     return tf.tidy(() => tf.avgPool(dy, [scaleH, scaleW], [scaleH, scaleW], 'valid').mul(scaleH * scaleW));
   });
 }

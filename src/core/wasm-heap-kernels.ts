@@ -275,12 +275,19 @@ function fastUpsample(original: tf.KernelConfig): tf.KernelFunc {
     const { alignCorners, halfPixelCenters, size } = args.attrs as unknown as { alignCorners: boolean; halfPixelCenters: boolean; size: [number, number] };
     const [batch, inH, inW, channels] = images.shape;
     const [scaleH, scaleW] = [size[0] / inH, size[1] / inW];
-    if (!isWordSized(images.dtype) || alignCorners || halfPixelCenters || !Number.isInteger(scaleH) || !Number.isInteger(scaleW)) return original.kernelFunc(args);
+    // float32 only: TF.js's kernel gives float32 for int32 images too
+    if (images.dtype !== 'float32' || alignCorners || halfPixelCenters || !Number.isInteger(scaleH) || !Number.isInteger(scaleW)) return original.kernelFunc(args);
     const backend = args.backend as unknown as WasmBackend;
     const out = backend.makeOutput([batch, size[0], size[1], channels], images.dtype);
     if (tf.util.sizeFromShape(out.shape) === 0) return out;
     const source = wordsOf(backend, images);
     const target = wordsOf(backend, out);
+    const ours = kernelsOn(backend);
+    // in our WebAssembly, one call: on a page's shared heap JavaScript's copyWithin is slow, and a call a row adds up
+    if (ours) {
+      ours.upsampleNearest(source.byteOffset, target.byteOffset, batch * inH, inW, channels * 4, scaleH, scaleW);
+      return out;
+    }
     const rowWords = size[1] * channels;
     for (let row = 0; row < batch * inH; row++) {
       // output row row*s: each input pixel s times; then that row s - 1 more times

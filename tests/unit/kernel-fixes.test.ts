@@ -167,22 +167,23 @@ describe('WASM input gradient (Conv2DBackpropInput, rebuilt on the forward convo
   });
 });
 
-describe('WASM nearest-upsampling gradient (ResizeNearestNeighborGrad, an average pooling times s x s)', () => {
+describe('WASM nearest-upsampling gradient (ResizeNearestNeighborGrad: each block of dy summed)', () => {
   afterAll(async () => {
     await useNodeBackend('cpu');
   });
 
-  it('matches TF.js\'s own WASM kernel (slow but right) for scales 2 and 3, batch 2, and leaks nothing', async () => {
+  it('matches TF.js\'s own WASM kernel (slow but right) and sums each block float32 by float32 in row order, for scales 2, 3 and 2 x 3, channels in fours and not, batch 2; leaks nothing', async () => {
     await tf.setBackend('wasm');
     await tf.ready();
     const theirs = tf.getKernel('ResizeNearestNeighborGrad', 'wasm')!;
     await useNodeBackend('wasm');
     const ours = tf.getKernel('ResizeNearestNeighborGrad', 'wasm')!;
     expect((ours as { fixed?: boolean }).fixed).toBe(true);
-    for (const scale of [2, 3]) {
-      const x = filled([2, 3, 4, 3], 0.1) as tf.Tensor4D;
-      const dy = filled([2, 3 * scale, 4 * scale, 3], 0.9);
-      const gradient = () => tf.grad((input) => tf.image.resizeNearestNeighbor(input as tf.Tensor4D, [3 * scale, 4 * scale]).mul(dy).sum())(x);
+    for (const [scaleH, scaleW] of [[2, 2], [3, 3], [2, 3]]) for (const channels of [3, 8, 6]) {
+      const x = filled([2, 3, 4, channels], 0.1) as tf.Tensor4D;
+      const [outH, outW] = [3 * scaleH, 4 * scaleW];
+      const dy = filled([2, outH, outW, channels], 0.9);
+      const gradient = () => tf.grad((input) => tf.image.resizeNearestNeighbor(input as tf.Tensor4D, [outH, outW]).mul(dy).sum())(x);
       tf.unregisterKernel('ResizeNearestNeighborGrad', 'wasm');
       tf.registerKernel(theirs);
       const expected = await gradient().data();
@@ -194,7 +195,20 @@ describe('WASM nearest-upsampling gradient (ResizeNearestNeighborGrad, an averag
       result.dispose();
       expect(tf.memory().numTensors).toBe(before);
       expect(actual.length).toBe(expected.length);
-      actual.forEach((value, i) => expect(Math.abs(value - expected[i]), `scale ${scale}, entry ${i}`).toBeLessThan(1e-5));
+      const label = `scale ${scaleH} x ${scaleW}, ${channels} channels`;
+      actual.forEach((value, i) => expect(Math.abs(value - expected[i]), `${label}, entry ${i}`).toBeLessThan(1e-5));
+      // each block's sum in its rows' order, rounded to float32 at every step
+      const dys = await dy.data();
+      const inOrder = Float32Array.from(actual, (_, i) => {
+        const [c, j, row] = [i % channels, Math.floor(i / channels) % 4, Math.floor(i / (4 * channels))];
+        let sum = 0;
+        for (let p = 0; p < scaleH; p++) for (let q = 0; q < scaleW; q++) {
+          const term = dys[((row * scaleH + p) * outW + j * scaleW + q) * channels + c];
+          sum = p === 0 && q === 0 ? term : Math.fround(sum + term);
+        }
+        return sum;
+      });
+      expect(Array.from(actual), label).toEqual(Array.from(inOrder));
       tf.dispose([x, dy]);
     }
   });

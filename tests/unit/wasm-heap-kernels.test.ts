@@ -136,14 +136,16 @@ describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axe
     tf.dispose(pieces);
   });
 
-  it('ResizeNearestNeighbor by whole factors (upsampling layers) agrees bit for bit; other resizes are TF.js\'s', async () => {
-    const x = numbered([2, 3, 5, 4], 'float32');
-    for (const [size, alignCorners, halfPixelCenters] of [[[6, 10], false, false], [[9, 5], false, false], [[3, 15], false, false], [[6, 10], true, false], [[7, 11], false, false], [[6, 10], false, true]] as [[number, number], boolean, boolean][]) {
-      const [theirs, ours, shape] = await both(() => tf.image.resizeNearestNeighbor(x as tf.Tensor4D, size, alignCorners, halfPixelCenters));
-      expect(shape).toEqual([2, ...size, 4]);
-      expect(ours, `${size} ${alignCorners} ${halfPixelCenters}`).toEqual(theirs);
+  it('ResizeNearestNeighbor by whole factors (upsampling layers) agrees bit for bit, channels in fours and not; int32 images (made float32, as TF.js\'s kernel makes them) and other resizes are TF.js\'s', async () => {
+    for (const [channels, dtype] of [[4, 'float32'], [3, 'float32'], [6, 'int32']] as const) {
+      const x = numbered([2, 3, 5, channels], dtype);
+      for (const [size, alignCorners, halfPixelCenters] of [[[6, 10], false, false], [[9, 5], false, false], [[3, 15], false, false], [[6, 10], true, false], [[7, 11], false, false], [[6, 10], false, true]] as [[number, number], boolean, boolean][]) {
+        const [theirs, ours, shape] = await both(() => tf.image.resizeNearestNeighbor(x as tf.Tensor4D, size, alignCorners, halfPixelCenters));
+        expect(shape).toEqual([2, ...size, channels]);
+        expect(ours, `${size} ${alignCorners} ${halfPixelCenters}, ${channels} ${dtype} channels`).toEqual(theirs);
+      }
+      x.dispose();
     }
-    x.dispose();
   });
 
   it('PadV2: rank 1 to 4, every axis padded or not, constants 0, -0 (written as 0, as TF.js does) and 1.5, float32 and int32, bit for bit, on reused memory', async () => {

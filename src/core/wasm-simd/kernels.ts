@@ -36,6 +36,7 @@ import { mixtureBins } from './mixture-kernel';
 import { normalFast } from './noise-kernel';
 import { col2im, gatherSums, im2col, patchDot } from './patch-kernels';
 import { maxRows, oneHotDifference, softmaxRows } from './row-kernels';
+import { upsampleGradient, upsampleNearest } from './upsampling-kernels';
 import { winogradGradientRows, winogradInput, winogradOutput, winogradPairInput, winogradPairOutput } from './winograd-kernels';
 import { quadFilterTransform, quadGradientColumns, quadInput, quadInputTile, quadOutput } from './winograd-quad-kernels';
 
@@ -188,9 +189,9 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, gatherSums, zeroBytes, copyRuns, addRuns, padRuns, sumRows, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, batchNormalize, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, hyperbolicTangent, lstmForward, lstmGradient, mixtureBins, and F(4, 3)'s and F(4, 5)'s column transforms and filter transforms (quadInput3, quadInputRows3, quadInputTile3, quadOutput3, quadGradientColumns3, quadFilter3, quadFilterGradient3, and the same with 5) over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, gatherSums, zeroBytes, copyRuns, addRuns, padRuns, sumRows, upsampleNearest, upsampleGradient, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, batchNormalize, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, hyperbolicTangent, lstmForward, lstmGradient, mixtureBins, and F(4, 3)'s and F(4, 5)'s column transforms and filter transforms (quadInput3, quadInputRows3, quadInputTile3, quadOutput3, quadGradientColumns3, quadFilter3, quadFilterGradient3, and the same with 5) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), zeroBytes(), copyRuns(), addRuns(), padRuns(), sumRows(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), batchNormalize(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), hyperbolicTangent(), lstmForward(), lstmGradient(), mixtureBins(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps, fused), quadInput(taps, fused, true), quadInputTile(taps, fused), quadOutput(taps, fused), quadGradientColumns(taps, fused), quadFilterTransform(taps, false), quadFilterTransform(taps, true)])], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), zeroBytes(), copyRuns(), addRuns(), padRuns(), sumRows(), upsampleNearest(), upsampleGradient(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), batchNormalize(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), hyperbolicTangent(), lstmForward(), lstmGradient(), mixtureBins(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps, fused), quadInput(taps, fused, true), quadInputTile(taps, fused), quadOutput(taps, fused), quadGradientColumns(taps, fused), quadFilterTransform(taps, false), quadFilterTransform(taps, true)])], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-adds (relaxed_madd and relaxed_nmadd, which the kernels use)? */
@@ -219,6 +220,10 @@ export interface WasmKernels {
   /** `bytes` (a multiple of 4) zeroed at `at` */
   zeroBytes(at: number, bytes: number): void;
   copyRuns(source: number, sourceStride: number, target: number, targetStride: number, runs: number, bytes: number): void;
+  /** upsampleNearest: rows over images and input rows, pixels of pixelBytes, whole scales (see upsampleNearest). */
+  upsampleNearest(source: number, target: number, rows: number, width: number, pixelBytes: number, scaleH: number, scaleW: number): void;
+  /** upsampleGradient: dx's rows over images and input rows, float32 channels, whole scales (see upsampleGradient). */
+  upsampleGradient(dy: number, dx: number, rows: number, width: number, channels: number, scaleH: number, scaleW: number): void;
   /** copyRuns, adding each run's float32 values to the target's */
   addRuns(source: number, sourceStride: number, target: number, targetStride: number, runs: number, bytes: number): void;
   /** copyRuns, the targetStride - bytes bytes after each run but the last zeroed */
