@@ -6,20 +6,21 @@
  * (F(2, 3), F(2, 2)), in fours where they apply (F(4, 3), F(4, 5)), the rows in fours too
  * (src/core/wasm-simd/winograd-quad-rows.ts), strided passes by border classes
  * (src/core/wasm-simd/strided.ts) against the patch matrix, and last of all forward passes over
- * maps grown to fours and the narrow layers' own ways (src/core/wasm-simd/convolution.ts:
- * grownQuadForward, narrowFilterGradient; patchDot's four pixels at once). Best of two rounds of
- * a few repetitions each; the settings alternate, so a machine whose load drifts affects all.
+ * maps grown to fours (winograd-quad-rows.ts, grownQuadForward) and the narrow layers' own ways
+ * (convolution.ts: narrowFilterGradient, and patchDot's four pixels at once). Best of two
+ * rounds of a few repetitions each; the settings alternate, so a machine whose load drifts
+ * affects all.
  *
  *   npm run bench:convolutions [-- NAME]    (NAME: only the layers whose name holds it, as "7x7")
  */
 import * as tf from '@tensorflow/tfjs';
 import { bestTime as time } from './best-time';
 import { allowRelaxedSimd, useNodeBackend } from './node-backend';
-import { useGrownQuads, useNarrowFilterGradient, usePatchesInPlace, useQuadDots } from '../core/wasm-simd/convolution';
+import { useNarrowFilterGradient, usePatchesInPlace, useQuadDots } from '../core/wasm-simd/convolution';
 import { useBorderClasses } from '../core/wasm-simd/strided';
 import { useWinograd } from '../core/wasm-simd/winograd';
 import { useQuadColumns, useWinogradColumns } from '../core/wasm-simd/winograd-columns';
-import { useQuadRows } from '../core/wasm-simd/winograd-quad-rows';
+import { useGrownQuads, useQuadRows } from '../core/wasm-simd/winograd-quad-rows';
 
 type Padding = 'same' | tf.backend_util.ExplicitPadding;
 

@@ -14,13 +14,13 @@ import { allowRelaxedSimd, useNodeBackend } from './node-backend';
 import { loadNodeDataset } from './node-datasets';
 import { defaultConfig } from '../core/config';
 import { createSession } from '../core/training/session';
-import { useGrownQuads, useNarrowFilterGradient, usePatchesInPlace, useQuadDots } from '../core/wasm-simd/convolution';
+import { useNarrowFilterGradient, usePatchesInPlace, useQuadDots } from '../core/wasm-simd/convolution';
 import { useSimdKernels } from '../core/wasm-simd/register';
 import { useBatchNormKernel } from '../core/wasm-heap-batch-norm';
 import { useBorderClasses } from '../core/wasm-simd/strided';
 import { useWinograd } from '../core/wasm-simd/winograd';
 import { useQuadColumns, useWinogradColumns } from '../core/wasm-simd/winograd-columns';
-import { useQuadRows, useRowsInPlace } from '../core/wasm-simd/winograd-quad-rows';
+import { useGrownQuads, useQuadRows, useRowsInPlace } from '../core/wasm-simd/winograd-quad-rows';
 
 /** Each shortcut's switch (on is the default). */
 const SWITCHES: Record<string, (on: boolean) => unknown> = {

@@ -26,11 +26,11 @@ export function registerBatchNormKernel(): void {
   replaceWasmKernel('FusedBatchNorm', (original) => (args) => {
     const backend = args.backend as unknown as WasmBackend;
     const x = args.inputs.x as tf.TensorInfo;
-    const channels = x.shape[x.shape.length - 1] ?? 1;
+    const channels = x.shape[x.shape.length - 1] ?? 0;
     const given = STATISTICS.map((name) => args.inputs[name] as tf.TensorInfo | undefined);
     const kernels = kernelsOn(backend);
     // each statistic one number or one per channel: tfjs-backend-wasm's index wraps at its length, so then it is the channel's
-    const fits = ours && kernels && x.dtype === 'float32' && x.shape.length >= 1 && channels > 0 && channels % 4 === 0
+    const fits = ours && kernels && x.dtype === 'float32' && channels > 0 && channels % 4 === 0
       && given.every((info) => !info || (info.dtype === 'float32' && [1, channels].includes(tf.util.sizeFromShape(info.shape))));
     if (!fits) return original.kernelFunc(args) as tf.TensorInfo;
     const epsilon = Math.fround((args.attrs as { varianceEpsilon: number }).varianceEpsilon);

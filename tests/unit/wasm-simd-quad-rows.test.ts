@@ -153,7 +153,7 @@ describe('F(4, r) along the rows reading x in place', () => {
   // the input gradient's padded rows then hold only part of dy's); none. Tiles at the top and
   // bottom edges with and without tiles between them, and none. The last number: quad-row
   // forward passes in the two runs (the forward pass and the input gradient, whose 6 x 8 output
-  // in the third case is grown to 8 x 8: convolution.ts, grownQuadForward).
+  // in the third case is grown to 8 x 8: grownQuadForward).
   it.each([
     [3, 'same', [2, 12, 12, 8], 4],
     [5, 'same', [2, 16, 8, 4], 4],

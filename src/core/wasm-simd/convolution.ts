@@ -31,8 +31,7 @@ import { copyRows, roundUp4, Scratch, transposeRows, type Epilogue } from './hea
 import { byBorderClasses, gathersNarrowSums, StridedConvolutions } from './strided';
 import { rowTransform } from './winograd';
 import { rowRuns } from './winograd-tall';
-import { quadRows } from './winograd-quad-rows';
-import type { QuadTaps } from './winograd-quad-kernels';
+import { grownToQuads, quadRows } from './winograd-quad-rows';
 
 /**
  * Bytes of patch matrix worked on at once, so that a chunk stays in the second-level cache,
@@ -99,34 +98,6 @@ export function useNarrowFilterGradient(on: boolean): void {
 }
 
 let quadDots = true;
-let grownQuads = true;
-
-/**
- * The most outputs a map grown to fours may have, against its own: 14 x 14 grown to 16 x 16
- * has 1.31 times, and its passes took 0.81x (64 channels to 32) and 0.90x (32 to 16) of
- * F(2 x 2, 3 x 3)'s time (`npm run bench:convolutions -- "14 x 14"`).
- */
-const MOST_GROWTH = 1.35;
-
-/** Turns off F(4, r) over maps grown to sizes in fours (grownQuadForward), for measuring it (`npm run bench:switches`). */
-export function useGrownQuads(on: boolean): void {
-  grownQuads = on;
-}
-
-/**
- * A stride-1 forward pass whose output rows or columns are not in fours, and which F(4, r)
- * along the rows would take if they were: that geometry, grown to the next sizes in fours
- * (the windows past the input reading its zero padding), and its taps. Null otherwise.
- */
-function grownToQuads(g: Geometry): { geometry: Geometry; taps: QuadTaps } | null {
-  if (!grownQuads || (g.outH % 4 === 0 && g.outW % 4 === 0) || g.filterW !== g.filterH) return null;
-  const geometry = { ...g, outH: roundUp4(g.outH), outW: roundUp4(g.outW) };
-  // not where the extra outputs would eat what F(4 x 4, r x r) saves (a 6 x 6 map grown to 8 x 8 is 1.8 times the outputs)
-  if (geometry.outH * geometry.outW > MOST_GROWTH * g.outH * g.outW) return null;
-  const taps = quadRows(geometry, 'forward');
-  return taps ? { geometry, taps } : null;
-}
-
 /** Turns off patchDot's four pixels at once (narrowForward), for measuring it (`npm run bench:switches`). */
 export function useQuadDots(on: boolean): void {
   quadDots = on;
@@ -144,8 +115,6 @@ export function usePatchesInPlace(on: boolean): void {
 export class SimdConvolutions extends StridedConvolutions {
   /** For a filter made here and then used by a pass that takes `scratch`. */
   private readonly filterScratch = new Scratch(this.backend);
-  /** For a pass's output before it is cut to size (grownQuadForward): the pass takes `scratch`, and the input gradient's turned filter lies in `filterScratch`. */
-  private readonly outputScratch = new Scratch(this.backend);
   /**
    * Y = X W (+ bias, then max(0, .) if relu): x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] ->
    * y [B, Ho, Wo, Co]; the bias, one number per output channel, is added as each block of Y
@@ -254,24 +223,6 @@ export class SimdConvolutions extends StridedConvolutions {
       this.kernels.col2im(matrix, wide * 4, dxAt, ...patch(g, first, count));
     }
     return dx;
-  }
-
-  /**
-   * The forward pass of a map whose output rows or columns are not in fours (14 x 14: the
-   * GAN's generator, conv-ae's decoder) by F(4, r) along both axes over the next size in
-   * fours (16 x 16), the windows past the map reading zeros, then the extra outputs cut off.
-   * It computes (16/14)^2 = 1.31 times the outputs, but F(4 x 4, 3 x 3) takes 36 products for
-   * 16 outputs where F(2 x 2, 3 x 3), which such maps took, takes 64.
-   */
-  private grownQuadForward(xAt: number, filterAt: number, outAt: number, g: Geometry, grown: { geometry: Geometry; taps: QuadTaps }, biasAt: number, relu: boolean): void {
-    const big = grown.geometry;
-    const pixelBytes = g.outChannels * 4;
-    const [grownOut] = this.outputScratch.regions([g.batch * big.outH * big.outW * pixelBytes]);
-    this.quadRowForward(xAt, filterAt, grownOut, big, biasAt, relu, grown.taps);
-    // each image's first outH rows, each row's first outW pixels
-    for (let b = 0; b < g.batch; b++) {
-      this.kernels.copyRuns(grownOut + b * big.outH * big.outW * pixelBytes, big.outW * pixelBytes, outAt + b * g.outH * g.outW * pixelBytes, g.outW * pixelBytes, g.outH, g.outW * pixelBytes);
-    }
   }
 
   /**

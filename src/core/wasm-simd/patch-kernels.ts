@@ -20,9 +20,12 @@ const PATCH_PARAMS = ['first', 'rows', 'height', 'width', 'channels', 'outH', 'o
  * `run` writes the code that moves one run, with these locals set: dst (the matrix row's
  * part for this filter row), iy (the image row, possibly outside the image), kx0 and kx1
  * (the filter columns that fall inside the image), imageRun and matrixRun (byte addresses
- * of filter column kx0 in the image and in the matrix).
+ * of filter column kx0 in the image and in the matrix). With `quad`, where the kernel's `quads`
+ * parameter is set, four neighbouring pixels of one output row whose windows lie within the
+ * image's columns go to `quad` at once instead, with the walk's locals set for the first
+ * (left <= 0, so kx0 = 0 for all four).
  */
-function patchWalk(name: string, run: (f: FunctionWriter) => void, extraParams: string[] = [], quad?: Quad): FunctionWriter {
+function patchWalk(name: string, run: (f: FunctionWriter) => void, extraParams: string[] = [], quad?: (f: FunctionWriter) => void): FunctionWriter {
   const f = new FunctionWriter(name, ['image', 'matrix', 'colStride', ...PATCH_PARAMS, ...extraParams]);
   for (const local of ['row', 'batch', 'oy', 'ox', 'ky', 'iy', 'kx0', 'kx1', 'left', 'dst', 'pixel', 'filterRow', 'imageRun', 'matrixRun', 'advance']) f.local('i32', local);
   // bytes of one pixel and of one filter row's patch
@@ -61,7 +64,7 @@ function patchWalk(name: string, run: (f: FunctionWriter) => void, extraParams: 
         .get('ox').i32(QUAD - 1).op('i32.add').get('outW').op('i32.lt_u').op('i32.and')
         .get('width').get('left').op('i32.add').get('strideW').i32(QUAD - 1).op('i32.mul').op('i32.sub').get('filterW').op('i32.ge_s').op('i32.and')
         .ifElse(() => {
-          quad.body(f);
+          quad(f);
           f.i32(QUAD).set('advance');
         }, onePixel);
     }
@@ -80,15 +83,6 @@ function patchWalk(name: string, run: (f: FunctionWriter) => void, extraParams: 
 
 /** Output pixels that patchWalk's fast path takes at once. */
 const QUAD = 4;
-
-/**
- * patchWalk's fast path, where the kernel's `quads` parameter is set: four neighbouring pixels
- * of one output row whose windows lie within the image's columns, all in `body`, with the
- * walk's locals set for the first (left <= 0, so kx0 = 0 for all four).
- */
-interface Quad {
-  body: (f: FunctionWriter) => void;
-}
 
 /** Bytes of a vector's lanes: two lanes of each of two vectors side by side (i8x16.shuffle). */
 const lanes = (...picked: number[]) => picked.flatMap((lane) => [0, 1, 2, 3].map((byte) => 4 * lane + byte));
@@ -181,7 +175,7 @@ export function patchDot(fused: boolean): FunctionWriter {
         f.get('o').i32(1).op('i32.add').set('o');
       });
     });
-  }, ['out', 'n', 'depthBytes', 'quads'], { body: (f) => quadDot(f, fused) });
+  }, ['out', 'n', 'depthBytes', 'quads'], (f) => quadDot(f, fused));
 }
 
 /**

@@ -22,12 +22,14 @@
  * where a row below the window is a pixel not yet drawn; F(2, 3)'s pairs read none), nor where
  * rows may not be combined at all (`combinable`: samplers). The filter gradient concerns no
  * causality and takes them anyway.
- * Only for output rows in fours (28 x 28 and 32 x 32 maps, not 14 x 14 or 7 x 7): the others
- * keep F(2, 3)'s pairs. The input transform reads x's rows where they lie, with no padded copy
- * of x (quadRowInput, below).
+ * For output rows in fours (28 x 28 and 32 x 32 maps); forward passes over maps not in fours
+ * (14 x 14, 7 x 7) run over the map grown to fours and are cut back (grownQuadForward), where
+ * that costs few enough extra outputs; the others keep F(2, 3)'s pairs. The input transform
+ * reads x's rows where they lie, with no padded copy of x (quadRowInput, below).
  */
 import type { ConvolutionGeometry } from './convolution';
 import type { QuadTaps } from './winograd-quad-kernels';
+import { roundUp4, Scratch } from './heap';
 import { combinable, type WinogradSetup } from './winograd';
 import { QUAD_ALGORITHMS, type QuadAlgorithm, type RowRun } from './winograd-columns';
 import { TallWinogradConvolutions } from './winograd-tall';
@@ -43,6 +45,40 @@ export function useQuadRows(on: boolean): void {
 /** Turns reading x's rows where they lie off (a padded copy of x is then transformed, as before 2026-12-02): for measuring one against the other. */
 export function useRowsInPlace(on: boolean): void {
   inPlace = on;
+}
+
+let grownQuads = true;
+
+/**
+ * The most outputs a map grown to fours may have, against its own: 14 x 14 grown to 16 x 16
+ * has 1.31 times, and its passes took 0.81x (64 channels to 32) and 0.90x (32 to 16) of
+ * F(2 x 2, 3 x 3)'s time (`npm run bench:convolutions -- "14 x 14"`).
+ */
+const MOST_GROWTH = 1.35;
+
+/** Turns off F(4, r) over maps grown to sizes in fours (grownQuadForward), for measuring it (`npm run bench:switches`). */
+export function useGrownQuads(on: boolean): void {
+  grownQuads = on;
+}
+
+/** A forward pass's geometry grown to output sizes in fours, and its taps (grownToQuads). */
+export interface GrownQuads {
+  geometry: ConvolutionGeometry;
+  taps: QuadTaps;
+}
+
+/**
+ * A stride-1 forward pass whose output rows or columns are not in fours, and which F(4, r)
+ * along the rows would take if they were: that geometry, grown to the next sizes in fours
+ * (the windows past the input reading its zero padding), and its taps. Null otherwise.
+ */
+export function grownToQuads(g: ConvolutionGeometry): GrownQuads | null {
+  if (!grownQuads || (g.outH % 4 === 0 && g.outW % 4 === 0) || g.filterW !== g.filterH) return null;
+  const geometry = { ...g, outH: roundUp4(g.outH), outW: roundUp4(g.outW) };
+  // not where the extra outputs would eat what F(4 x 4, r x r) saves (a 6 x 6 map grown to 8 x 8 is 1.8 times the outputs)
+  if (geometry.outH * geometry.outW > MOST_GROWTH * g.outH * g.outW) return null;
+  const taps = quadRows(geometry, 'forward');
+  return taps ? { geometry, taps } : null;
 }
 
 /**
@@ -87,6 +123,27 @@ const shifted = (addresses: number[], bytes: number) => addresses.map((at) => at
 
 /** The quad-row passes, on winograd.ts's setup and row products. */
 export class QuadRowConvolutions extends TallWinogradConvolutions {
+  /** For a grown pass's output before it is cut to size: the pass takes `scratch`, and the input gradient's turned filter lies in the subclass's own scratch. */
+  private readonly grownScratch = new Scratch(this.backend);
+
+  /**
+   * The forward pass of a map whose output rows or columns are not in fours (14 x 14: the
+   * GAN's generator, conv-ae's decoder) by F(4, r) along both axes over the next size in
+   * fours (16 x 16), the windows past the map reading zeros, then the extra outputs cut off.
+   * It computes (16/14)^2 = 1.31 times the outputs, but F(4 x 4, 3 x 3) takes 36 products for
+   * 16 outputs where F(2 x 2, 3 x 3), which such maps took, takes 64.
+   */
+  protected grownQuadForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, grown: GrownQuads, biasAt: number, relu: boolean): void {
+    const big = grown.geometry;
+    const pixelBytes = g.outChannels * 4;
+    const [grownOut] = this.grownScratch.regions([g.batch * big.outH * big.outW * pixelBytes]);
+    this.quadRowForward(xAt, filterAt, grownOut, big, biasAt, relu, grown.taps);
+    // each image's first outH rows, each row's first outW pixels
+    for (let b = 0; b < g.batch; b++) {
+      this.kernels.copyRuns(grownOut + b * big.outH * big.outW * pixelBytes, big.outW * pixelBytes, outAt + b * g.outH * g.outW * pixelBytes, g.outW * pixelBytes, g.outH, g.outW * pixelBytes);
+    }
+  }
+
   /** The forward pass by F(4, r) along the rows (above), an image at a time: y [B, Ho, Wo, Co]. */
   protected quadRowForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean, taps: QuadTaps): void {
     const algorithm = QUAD_ALGORITHMS[taps];
