@@ -11,6 +11,11 @@ import { traceKernels } from '../../src/core/kernel-trace';
 import { swish, swishGradient } from '../../src/core/models/swish';
 import { hasSwishGradient, sigmoidAndSwish, SWISH, SWISH_GRADIENT } from '../../src/core/wasm-heap-activations';
 import { seededValues, tensorBits } from './wasm-simd-helpers';
+import { allowRelaxedSimd } from '../../src/cli/node-backend';
+import { hasRelaxedSimd, instantiateKernels } from '../../src/core/wasm-simd/kernels';
+
+// Node 20 has relaxed SIMD behind a flag
+allowRelaxedSimd();
 import { onNodeBackend } from './helpers';
 
 /** tfjs-layers' own swish activation. */
@@ -109,6 +114,41 @@ describe('Swish\'s forward pass as one WASM kernel', () => {
     const calls = (name: string) => trace.kernels.find((kernel) => kernel.name === name)?.calls ?? 0;
     expect([calls(SWISH), calls('Sigmoid'), calls('Multiply')]).toEqual([1, 0, 0]);
     x.dispose();
+  });
+});
+
+describe.each([false, true].filter((fused) => !fused || hasRelaxedSimd()))('Swish\'s forward kernel, fused multiply-add %s', (fused) => {
+  // the page runs our kernels with relaxed SIMD's multiply-add where the browser has it (its exponential's
+  // polynomial then rounds once a step): the same bounds hold either way, on the module itself
+  const memory = new WebAssembly.Memory({ initial: 64 });
+  const kernels = instantiateKernels(memory, fused);
+
+  /** [s, y] of `xs` by the module's swishForward. */
+  const run = (xs: Float32Array) => {
+    const heap = new Float32Array(memory.buffer);
+    const n = xs.length;
+    heap.set(xs, 0);
+    kernels.swishForward(0, 4 * n, 8 * n, n);
+    return [heap.slice(n, 2 * n), heap.slice(2 * n, 3 * n)];
+  };
+
+  it('gives sigmoid within 2 units in the last place of the true value, and x sigmoid(x) within 3, from -87 to 87', () => {
+    const n = 200_003;
+    const xs = Float32Array.from({ length: n }, (_, i) => -87 + (174 * i) / (n - 1));
+    const [sv, yv] = run(xs);
+    let [worstS, worstY] = [0, 0];
+    xs.forEach((v, i) => {
+      const exact = 1 / (1 + Math.exp(-v));
+      worstS = Math.max(worstS, ulpsApart(sv[i], Math.fround(exact)));
+      worstY = Math.max(worstY, ulpsApart(yv[i], Math.fround(v * exact)));
+    });
+    expect(worstS).toBeLessThanOrEqual(2);
+    expect(worstY).toBeLessThanOrEqual(3);
+  });
+
+  it('gives 0, 1/2, 1 and NaN where TF.js does: zeros, infinities, NaN, underflow', () => {
+    const [sv] = run(Float32Array.from([0, -0, Infinity, -Infinity, NaN, 90, -90, -87.4, 1e-30]));
+    expect(Array.from(sv)).toEqual([0.5, 0.5, 1, 0, NaN, 1, 0, 0, 0.5]);
   });
 });
 
