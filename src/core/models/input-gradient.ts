@@ -95,9 +95,14 @@ export function writtenInputGradient(network: tf.Sequential): InputGradient | un
     tf.tidy(() => {
       // forwards: each stage's input, and for Swish its s and y
       const forward = forwardSaving(stages, x as tf.Tensor4D);
-      // out = flatten(a) W + b, [B, F] x [F, U]: d(sum out)/d flatten(a) = ones[B, U] W^T, the tape's product
+      // out = flatten(a) W + b, [B, F] x [F, U]: d(sum out)/d flatten(a) = ones[B, U] W^T, the tape's product;
+      // with one output (an energy) each row is W^T itself, 1 w = w exactly: copied, not multiplied (a product
+      // one number deep took XNNPACK 41 microseconds a Langevin step, the copy 10)
       const kernel = head.kernel.read() as tf.Tensor2D;
-      const gradient = tf.matMul(tf.ones([x.shape[0], kernel.shape[1]]), kernel, false, true).reshape(forward.activation.shape) as tf.Tensor4D;
+      const [features, units] = kernel.shape;
+      const rows = units === 1 ? tf.tile(kernel.reshape([1, features]), [x.shape[0], 1]) : tf.matMul(tf.ones([x.shape[0], units]), kernel, false, true);
+      // [B, F] -> [B, H, W, C]
+      const gradient = rows.reshape(forward.activation.shape) as tf.Tensor4D;
       return backwardThrough(stages, forward, gradient, () => undefined, true) as tf.Tensor;
     });
 }

@@ -190,10 +190,13 @@ export function langevinMove(): FunctionWriter {
     const [step, clip, low, high] = constants;
     // x - step * clip(g), + noise, then into [low, high]
     f.get(x);
-    f.get(g).zeroVector().get(clip).simd('f32x4.sub').simd('f32x4.max').get(clip).simd('f32x4.min');
+    // pmax(v, b) = v < b ? b : v and pmin(v, b) = b < v ? b : v, one instruction each where max and min
+    // take seven: the same numbers here, a NaN kept as max and min keep it, and no -0 to tell apart
+    // from 0 at the bounds (a sum with the noise is -0 only when both are)
+    f.get(g).zeroVector().get(clip).simd('f32x4.sub').simd('f32x4.pmax').get(clip).simd('f32x4.pmin');
     f.get(step).simd('f32x4.mul').simd('f32x4.sub');
     f.get(noise).simd('f32x4.add');
-    f.get(low).simd('f32x4.max').get(high).simd('f32x4.min');
+    f.get(low).simd('f32x4.pmax').get(high).simd('f32x4.pmin');
   }, (f) => (constants = names.map((name) => splatLocal(f, `${name}Vector`, `${name}Bits`))));
 }
 
