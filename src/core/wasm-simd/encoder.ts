@@ -55,6 +55,7 @@ const SIMD = {
   'f32x4.sqrt': 0xe3, 'f32x4.div': 0xe7, 'f32x4.pmin': 0xea, 'f32x4.pmax': 0xeb,
   'i32x4.splat': 0x11, 'i32x4.shl': 0xab, 'i32x4.shr_u': 0xad, 'i32x4.sub': 0xb1, 'f32x4.convert_i32x4_s': 0xfa,
   'f64x2.splat': 0x14, 'f32x4.demote_f64x2_zero': 0x5e, 'f64x2.promote_low_f32x4': 0x5f, 'f64x2.add': 0xf0, 'f64x2.mul': 0xf2, 'f64x2.div': 0xf3,
+  'i32x4.add': 0xae, 'i32x4.mul': 0xb5, 'i32x4.shr_s': 0xac, 'i32x4.abs': 0xa0, 'i32x4.lt_s': 0x39, 'i32x4.bitmask': 0xa4, 'v128.xor': 0x51, 'f64x2.convert_low_i32x4_s': 0xfe,
 } as const;
 
 /** A label of an enclosing block or loop, for br. */
@@ -132,6 +133,12 @@ export class FunctionWriter {
   }
   /** f32x4.extract_lane: one lane of the vector on the stack, as an f32. */
   extractLane(lane: number): this { return this.emit(0xfd, ...unsigned(0x1f), lane); }
+  /** i32x4.extract_lane: one lane of the vector on the stack, as an i32. */
+  extractIntLane(lane: number): this { return this.emit(0xfd, ...unsigned(0x1b), lane); }
+  /** i32x4.replace_lane: [vector, i32] -> the vector with lane `lane` replaced. */
+  replaceIntLane(lane: number): this { return this.emit(0xfd, ...unsigned(0x1c), lane); }
+  /** v128.load32_lane and v128.load64_lane: [address, vector] -> the vector with lane `lane` loaded from the address (alignment hint 4 and 8 bytes). */
+  loadLane(bits: 32 | 64, lane: number, offset = 0): this { return this.emit(0xfd, ...unsigned(bits === 32 ? 0x56 : 0x57), bits === 32 ? 2 : 3, ...unsigned(offset), lane); }
   /** i8x16.shuffle: the bytes `lanes` (0-15 of the first vector on the stack, 16-31 of the second) of the two. */
   shuffle(lanes: readonly number[]): this { return this.emit(0xfd, ...unsigned(0x0d), ...lanes); }
   /** The all-zero vector. */
