@@ -141,11 +141,12 @@ export function fillNormal(out: Float32Array, seed: number, std: number): void {
  */
 export function finishSlowDraws(out: Float32Array, indices: Int32Array, seed: number, scale: number): void {
   slowState = mix(seed ^ SLOW_STREAM);
-  for (const index of indices) {
+  for (let i = 0; i < indices.length; i++) {
+    const index = indices[i];
     // the generator's state at number `index`: the seed stepped index + 1 times
     const bits = mix((seed + Math.imul(index + 1, STEP)) | 0);
-    out[index] = slowDraw(bits >> 7, bits & (STRIPS - 1));
-    out[index] *= scale;
+    // rounded to float32, then scaled and rounded again (as the common case's numbers)
+    out[index] = Math.fround(slowDraw(bits >> 7, bits & (STRIPS - 1))) * scale;
   }
 }
 
