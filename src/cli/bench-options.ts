@@ -47,6 +47,8 @@ export interface Options {
   browserBackends: (typeof BROWSER_BACKENDS)[number][];
   /** Where a WASM step's time goes, kernel by kernel. */
   profile: boolean;
+  /** With --profile: Node's kernels counted apart by their inputs' shapes (which convolution is slow?). */
+  byShape?: boolean;
   /** Print what each option does, and time nothing. */
   help?: boolean;
   /** The same steps in PyTorch on the CPU, beside WASM. */
@@ -111,7 +113,7 @@ export function threadsLabel(backend: string, asked: number, started: number | u
   return { backend: `${backend} (asked for ${plural(asked)})`, note: `; TF.js started ${started}, not ${asked}` };
 }
 
-export const USAGE = 'usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--watch-data mnist,ring] [--no-sampling] [--passes cached,cropped,naive] [--sampling-data ID] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N] [--pytorch-isa avx2]';
+export const USAGE = 'usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--watch-data mnist,ring] [--no-sampling] [--passes cached,cropped,naive] [--sampling-data ID] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--by-shape] [--pytorch] [--rounds N] [--pytorch-isa avx2]';
 
 /** What each option does, for `npm run bench -- --help`: the README's Benchmark section says the same at more length. */
 export const HELP = `${USAGE}
@@ -133,6 +135,7 @@ trains. Prints tables and writes bench-results/latest.json. A report, not a test
   --passes LIST           the autoregressive samplers' passes to time, of cached,cropped,naive
   --sampling-data ID      the dataset the sampling rows train a step on and draw (default mnist)
   --profile               where a WASM step's time goes, kernel by kernel (Node and the page's worker)
+  --by-shape              --profile with Node's kernels apart by their inputs' shapes
   --pytorch               the same step in PyTorch on the CPU, beside WASM, on as many threads
   --rounds N              time ours and PyTorch's N times in turns and keep each side's fastest
   --pytorch-isa avx2      hold PyTorch to AVX2, as on most school laptops' processors
@@ -185,6 +188,7 @@ export function parseArgs(argv: string[]): Options {
       if (unknown.length || asked.length === 0) throw new UsageError(`--browser-backends takes some of ${BROWSER_BACKENDS.join(', ')}`);
       options.browserBackends = asked as Options['browserBackends'];
     } else if (argv[i] === '--profile') options.profile = true;
+    else if (argv[i] === '--by-shape') Object.assign(options, { profile: true, byShape: true });
     else if (argv[i] === '--pytorch') options.pytorch = true;
     else if (argv[i] === '--rounds') options.rounds = positive(i++);
     else if (argv[i] === '--pytorch-isa') {

@@ -36,9 +36,12 @@ export function table(rows: Row[], gflopOf: (model: string) => number | undefine
 
 export function profileTable(profile: ProfileRow): string {
   const total = profile.kernels.reduce((sum, k) => sum + k.selfMs, 0);
-  const lines = profile.kernels.slice(0, PROFILE_TOP).map((k) =>
-    [k.name.padEnd(28), k.selfMs.toFixed(1).padStart(8), `${((100 * k.selfMs) / total).toFixed(0)}%`.padStart(5), k.calls.toFixed(0).padStart(6), k.flops ? (k.flops * 1e-9).toFixed(3).padStart(6) : '-'.padStart(6)].join('  '),
+  const shown = profile.kernels.slice(0, PROFILE_TOP);
+  // names with their inputs' shapes (--by-shape) are longer
+  const width = Math.max(28, ...shown.map((k) => k.name.length));
+  const lines = shown.map((k) =>
+    [k.name.padEnd(width), k.selfMs.toFixed(1).padStart(8), `${((100 * k.selfMs) / total).toFixed(0)}%`.padStart(5), k.calls.toFixed(0).padStart(6), k.flops ? (k.flops * 1e-9).toFixed(3).padStart(6) : '-'.padStart(6)].join('  '),
   );
-  const header = ['kernel'.padEnd(28), 'ms/step'.padStart(8), 'share'.padStart(5), 'calls'.padStart(6), 'GFLOP'.padStart(6)].join('  ');
+  const header = ['kernel'.padEnd(width), 'ms/step'.padStart(8), 'share'.padStart(5), 'calls'.padStart(6), 'GFLOP'.padStart(6)].join('  ');
   return [`${profile.model}: ${profile.msPerStep.toFixed(1)} ms/step traced (tracing adds a little), kernels ${total.toFixed(1)} ms`, header, ...lines].join('\n');
 }

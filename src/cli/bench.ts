@@ -19,7 +19,7 @@
  * without AVX-512 (./pytorch-isa.ts).
  * The header gives the machine's matrix-product peak on WASM and in PyTorch (./peak-flops.ts).
  *
- *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--watch-data mnist,ring] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--pytorch] [--rounds N] [--pytorch-isa avx2]
+ *   npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--watch-data mnist,ring] [--no-sampling] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--by-shape] [--pytorch] [--rounds N] [--pytorch-isa avx2]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -70,7 +70,7 @@ async function benchNode(model: string, backend: (typeof NODE_BACKENDS)[number],
     };
     let msPerStep = await timeSteps();
     const threads = backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : undefined;
-    const { profile, ...traced } = await traceSteps(session, model);
+    const { profile, ...traced } = await traceSteps(session, model, options.byShape);
     if (backend === 'wasm') stepTraces.set(model, { ...traced, profile });
     const row: Row = {
       model, where: 'node', backend, msPerStep, imagesPerSecond: (session.batchSize * 1000) / msPerStep, ...traced,
@@ -115,11 +115,11 @@ async function benchNode(model: string, backend: (typeof NODE_BACKENDS)[number],
  * TRACED_STEPS steps of a session, traced: per step, the FLOPs, the reads back (steps only
  * dispatched, their losses unread, must need none) and the kernels' times.
  */
-async function traceSteps(session: TrainingSession, model: string): Promise<{ gflopPerStep: number; readsPerStep: number; profile: ProfileRow }> {
+async function traceSteps(session: TrainingSession, model: string, byShape = false): Promise<{ gflopPerStep: number; readsPerStep: number; profile: ProfileRow }> {
   const start = performance.now();
   const trace = await traceKernels(() => {
     for (let i = 0; i < TRACED_STEPS; i += 1) session.dispatch();
-  });
+  }, { byShape });
   const per = (value: number) => value / TRACED_STEPS;
   const msPerStep = per(performance.now() - start);
   await session.readMetrics();

@@ -27,6 +27,13 @@ describe('the benchmark\'s options', () => {
     expect(() => parseArgs(['--rounds', '0'])).toThrow(/positive whole number/);
   });
 
+  it('reads --profile, and --by-shape as a profile with kernels apart by their inputs\' shapes', () => {
+    expect(parseArgs([])).toMatchObject({ profile: false });
+    expect(parseArgs([]).byShape).toBeUndefined();
+    expect(parseArgs(['--profile'])).toMatchObject({ profile: true });
+    expect(parseArgs(['--by-shape'])).toMatchObject({ profile: true, byShape: true });
+  });
+
   it('reads which sampler passes to time and on which dataset, all three on MNIST by default', () => {
     expect(parseArgs([])).toMatchObject({ passes: ['cached', 'cropped', 'naive'], samplingData: 'mnist' });
     expect(parseArgs(['--passes', 'cached,cropped', '--sampling-data', 'colored-mnist'])).toMatchObject({ passes: ['cached', 'cropped'], samplingData: 'colored-mnist' });

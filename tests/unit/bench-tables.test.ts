@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Row } from '../../src/cli/bench-options';
-import { table } from '../../src/cli/bench-tables';
+import { profileTable, table } from '../../src/cli/bench-tables';
 
 /** The cells of the table's data lines (after its header and rule), split on runs of 2+ spaces. */
 const cells = (text: string) => text.split('\n').slice(2).map((line) => line.trim().split(/\s{2,}/));
@@ -28,5 +28,17 @@ describe('the benchmark table', () => {
   it('takes a browser row\'s FLOPs from the model and leaves its share blank without a peak', () => {
     // 13.5 GFLOP in 0.1 s
     expect(printed[2].slice(5, 8)).toEqual(['13.50', '135.0', '-']);
+  });
+
+  it('lists a profile\'s kernels with their share of the step, names with shapes in a column as wide as the longest', () => {
+    const kernels = [
+      { name: 'GpSwishInputGradient [64,4,4,64] [3,3,32,64] [64,7,7,32] [64,7,7,32]', selfMs: 7.5, calls: 12, flops: 0.4e9 },
+      { name: 'GpSwish [64,7,7,32]', selfMs: 2.5, calls: 12, flops: 0 },
+    ];
+    const lines = profileTable({ model: 'ebm', msPerStep: 11, kernels }).split('\n');
+    expect(lines[0]).toBe('ebm: 11.0 ms/step traced (tracing adds a little), kernels 10.0 ms');
+    // the numbers start in one column under the header's
+    const column = lines[1].indexOf('ms/step');
+    expect(lines.slice(2).map((line) => line.slice(column - 1).trim().split(/\s+/))).toEqual([['7.5', '75%', '12', '0.400'], ['2.5', '25%', '12', '-']]);
   });
 });
