@@ -23,7 +23,11 @@
  * step takes two additions of addresses fewer. Side by side (the kernels swapped in one
  * process): plain products of our layers' shapes 0.85-0.92x the time of 4 x 8 blocks, whole
  * training steps of PixelCNN 0.95x, PixelCNN++ 0.96x, conv-ae 0.94x, the GAN 0.98x and the
- * energy model 0.98x. Each sum is the same, whichever block makes it: the same numbers.
+ * energy model 0.98x. Where exactly 12 columns remain (an image's first layer's dY W^T: 3x3 taps
+ * rounded up to 12), the blocks are TWELVE_ROWS = 3 rows by 12 (nine accumulators, three vectors
+ * of B a step) in place of 4 x 8 and 4 x 4: 0.77-0.78x of the time for [3136, 16] x [16, 12],
+ * by turns in one process on the AMD EPYC. Each sum is the same, whichever block makes it: the
+ * same numbers.
  */
 import { adamUpdate } from './adam-kernel';
 import { addRuns, copyRuns, padRuns, sumRows, zeroBytes } from './copy-kernels';
@@ -55,6 +59,8 @@ declare const WebAssembly: {
 /** Rows of C per register block of 8 columns; of 16 columns, WIDE_ROWS. */
 export const ROWS = 4;
 const WIDE_ROWS = 2;
+/** Rows of C per register block where exactly 12 columns remain (three vectors each). */
+const TWELVE_ROWS = 3;
 
 /**
  * C (+)= A B (+ bias), then max(0, C) if relu: see the file's comment. k must be at least 1,
@@ -84,8 +90,8 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
   // with tables: the next entry of the step table, and the step's offset read from it
   const [stepEntry, stepOffset] = [f.local('i32'), f.local('i32')];
   const splat = f.local('v128');
-  // ROWS x 2 vectors, or WIDE_ROWS x 4: eight accumulators either way
-  const accumulators = Array.from({ length: ROWS }, (_, r) => Array.from({ length: r < WIDE_ROWS ? 4 : 2 }, () => f.local('v128')));
+  // ROWS x 2 vectors, or WIDE_ROWS x 4: eight accumulators either way; or TWELVE_ROWS x 3, nine
+  const accumulators = Array.from({ length: ROWS }, (_, r) => Array.from({ length: r < WIDE_ROWS ? 4 : r < TWELVE_ROWS ? 3 : 2 }, () => f.local('v128')));
   const pointers = Array.from({ length: ROWS }, () => f.local('i32'));
   const bVectors = Array.from({ length: 4 }, () => f.local('v128'));
   const wideEnd = f.local('i32');
@@ -173,18 +179,31 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
   });
   f.get(wideEnd).get(n).op('i32.lt_u').when(() => {
     f.i32(0).set(i);
-    for (let rows = ROWS; rows >= 1; rows--) {
-      // while (m - i >= rows): the full blocks first, then at most one block of each smaller height
-      f.whileLoop(() => f.get(m).get(i).op('i32.sub').i32(rows).op('i32.ge_u'), () => {
-        f.get(wideEnd).set(j);
-        f.whileLoop(() => f.get(n).get(j).op('i32.sub').i32(8).op('i32.ge_u'), () => {
-          block(rows, 2);
-          f.get(j).i32(8).op('i32.add').set(j);
+    f.get(n).get(wideEnd).op('i32.sub').i32(12).op('i32.eq').ifElse(() => {
+      // twelve columns left (an image's first layer's dY W^T, 3x3 taps rounded up to 12): blocks of
+      // TWELVE_ROWS x 12, nine accumulators and three vectors of B a step, where a 4 x 8 and a 4 x 4
+      // block took 31 instructions for 12 multiply-adds
+      for (let rows = TWELVE_ROWS; rows >= 1; rows--) {
+        f.whileLoop(() => f.get(m).get(i).op('i32.sub').i32(rows).op('i32.ge_u'), () => {
+          f.get(wideEnd).set(j);
+          block(rows, 3);
+          f.get(i).i32(rows).op('i32.add').set(i);
         });
-        f.get(n).get(j).op('i32.sub').i32(4).op('i32.ge_u').when(() => block(rows, 1));
-        f.get(i).i32(rows).op('i32.add').set(i);
-      });
-    }
+      }
+    }, () => {
+      for (let rows = ROWS; rows >= 1; rows--) {
+        // while (m - i >= rows): the full blocks first, then at most one block of each smaller height
+        f.whileLoop(() => f.get(m).get(i).op('i32.sub').i32(rows).op('i32.ge_u'), () => {
+          f.get(wideEnd).set(j);
+          f.whileLoop(() => f.get(n).get(j).op('i32.sub').i32(8).op('i32.ge_u'), () => {
+            block(rows, 2);
+            f.get(j).i32(8).op('i32.add').set(j);
+          });
+          f.get(n).get(j).op('i32.sub').i32(4).op('i32.ge_u').when(() => block(rows, 1));
+          f.get(i).i32(rows).op('i32.add').set(i);
+        });
+      }
+    });
   });
   return f;
 }
