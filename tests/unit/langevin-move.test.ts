@@ -36,6 +36,31 @@ describe('one Langevin move as one WASM kernel', () => {
     tf.dispose([x, gradient, noise]);
   });
 
+  it('keeps a NaN as NaN and moves infinities as min and max would, bounds included', async () => {
+    // TF.js-WASM's clip (XNNPACK's clamp) turns a NaN into the low bound on x86, so the reference
+    // here is the move in float32 with Math.min and Math.max, which keep a NaN: a chain that
+    // blew up shows as NaN, not as a plausible black pixel
+    const [nan, inf] = [Number.NaN, Number.POSITIVE_INFINITY];
+    const x = [0.5, 0.5, 0.5, nan, 0.25, -inf, 0.75, 0.5];
+    const gradient = [nan, inf, -inf, 0.1, 0.2, 0.3, -0.4, 2];
+    const noise = [0.001, -0.002, 0.003, 0.004, inf, -0.001, nan, -inf];
+    const cases: LangevinMoveAttrs[] = [{ stepSize: 0.5, clip: 0.25, low: 0, high: 1 }, { stepSize: 0.5, clip: 0 }];
+    for (const attrs of cases) {
+      const [bound, low, high] = [attrs.clip > 0 ? attrs.clip : inf, attrs.low ?? -inf, attrs.high ?? inf];
+      const expected = x.map((start, i) => {
+        const clipped = Math.min(Math.max(gradient[i], -bound), bound);
+        const moved = Math.fround(Math.fround(start - Math.fround(Math.fround(attrs.stepSize) * clipped)) + noise[i]);
+        return Math.min(Math.max(moved, low), high);
+      });
+      const inputs = [x, gradient, noise].map((values) => tf.tensor(values, [2, 4]));
+      const ours = langevinMove(inputs[0], inputs[1], inputs[2], attrs);
+      expect(Array.from(await ours.data()), JSON.stringify(attrs)).toEqual(expected.map(Math.fround));
+      // the cases cover what they mean to: NaNs, both infinities unbounded, bounds reached from infinities
+      expect(expected.filter(Number.isNaN).length).toBeGreaterThanOrEqual(3);
+      tf.dispose([ours, ...inputs]);
+    }
+  });
+
   it('is one kernel, leaving no tensor behind', async () => {
     const [x, gradient, noise] = [1, 2, 3].map((seed) => tf.tensor(seededValues(64, seed), [4, 16]));
     const before = tf.memory().numTensors;

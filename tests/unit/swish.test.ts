@@ -12,9 +12,12 @@ import { swish, swishGradient } from '../../src/core/models/swish';
 import { hasSwishGradient, sigmoidAndSwish, SWISH, SWISH_GRADIENT } from '../../src/core/wasm-heap-activations';
 import { seededValues, tensorBits } from './wasm-simd-helpers';
 import { allowRelaxedSimd } from '../../src/cli/node-backend';
+import { encodeModule } from '../../src/core/wasm-simd/encoder';
+import { swishForward } from '../../src/core/wasm-simd/exp-kernels';
 import { hasRelaxedSimd, instantiateKernels } from '../../src/core/wasm-simd/kernels';
 
-// Node 20 has relaxed SIMD behind a flag
+// Node 20 has relaxed SIMD behind a flag; with it on, the WASM backend's Swish in this file's backend
+// tests runs our kernels' fused variant too, as a browser with relaxed SIMD does
 allowRelaxedSimd();
 import { onNodeBackend } from './helpers';
 
@@ -149,6 +152,34 @@ describe.each([false, true].filter((fused) => !fused || hasRelaxedSimd()))('Swis
   it('gives 0, 1/2, 1 and NaN where TF.js does: zeros, infinities, NaN, underflow', () => {
     const [sv] = run(Float32Array.from([0, -0, Infinity, -Infinity, NaN, 90, -90, -87.4, 1e-30]));
     expect(Array.from(sv)).toEqual([0.5, 0.5, 1, 0, NaN, 1, 0, 0, 0.5]);
+  });
+});
+
+describe('Swish\'s forward kernel\'s two variants', () => {
+  /** How many times a relaxed SIMD instruction occurs in the bytes: 0xfd, then its code as LEB128 (0x105 relaxed_madd, 0x106 relaxed_nmadd). */
+  const occurrences = (bytes: Uint8Array, code: number) => bytes.reduce((count, byte, i) => count + (byte === 0xfd && bytes[i + 1] === code && bytes[i + 2] === 0x02 ? 1 : 0), 0);
+
+  it('has relaxed SIMD\'s multiply-adds in the fused variant only: each sigmoid\'s eight, in four lanes of the loop and its tail', () => {
+    const [plain, fused] = [false, true].map((variant) => encodeModule([swishForward(4, variant)], false));
+    expect([occurrences(plain, 0x85), occurrences(plain, 0x86)]).toEqual([0, 0]);
+    // per sigmoid: six a b + c (n, the polynomial's five) and two c - a b (r's two parts of n ln 2); 4 unrolled + 1 tail
+    expect([occurrences(fused, 0x85), occurrences(fused, 0x86)]).toEqual([6 * 5, 2 * 5]);
+  });
+
+  it.runIf(hasRelaxedSimd())('rounds differently where the engine fuses: some last bits differ between the two', () => {
+    const n = 4096;
+    const xs = Float32Array.from({ length: n }, (_, i) => -20 + (40 * i) / (n - 1));
+    const [plain, fused] = [false, true].map((variant) => {
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const heap = new Float32Array(memory.buffer);
+      heap.set(xs, 0);
+      instantiateKernels(memory, variant).swishForward(0, 4 * n, 8 * n, n);
+      return heap.slice(n, 2 * n);
+    });
+    const differing = plain.filter((value, i) => value !== fused[i]).length;
+    expect(differing).toBeGreaterThan(0);
+    // and never by more than the bounds above allow between two values each within 2 of the truth
+    plain.forEach((value, i) => expect(ulpsApart(value, fused[i])).toBeLessThanOrEqual(4));
   });
 });
 

@@ -97,7 +97,7 @@ export function writtenInputGradient(network: tf.Sequential): InputGradient | un
       const forward = forwardSaving(stages, x as tf.Tensor4D);
       // out = flatten(a) W + b, [B, F] x [F, U]: d(sum out)/d flatten(a) = ones[B, U] W^T, the tape's product;
       // with one output (an energy) each row is W^T itself, 1 w = w exactly: copied, not multiplied (a product
-      // one number deep took XNNPACK 41 microseconds a Langevin step, the copy 10)
+      // one number deep took XNNPACK 41 microseconds a Langevin step, the copy 15)
       const kernel = head.kernel.read() as tf.Tensor2D;
       const [features, units] = kernel.shape;
       const rows = units === 1 ? tf.tile(kernel.reshape([1, features]), [x.shape[0], 1]) : tf.matMul(tf.ones([x.shape[0], units]), kernel, false, true);

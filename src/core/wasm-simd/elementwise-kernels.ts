@@ -181,7 +181,8 @@ export function batchNormalize(): FunctionWriter {
  * out = min(max(x - step * min(max(g, -clip), clip) + noise, low), high) for `count` floats
  * (addresses in bytes; the four constants as float32 bits, clip, low and high infinite for
  * none): TF.js's clip, product, difference, sum and clip, each rounded to float32 in that
- * order, so the same numbers.
+ * order, so the same numbers for finite inputs. The clips are f32x4.pmax and pmin (one
+ * instruction each where V8 makes min and max of seven), which keep a NaN as min and max do.
  */
 export function langevinMove(): FunctionWriter {
   const names = ['step', 'clip', 'low', 'high'] as const;

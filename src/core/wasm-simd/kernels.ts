@@ -163,7 +163,8 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
     }
   };
 
-  // the columns in sixteens by WIDE_ROWS x 16 blocks, then the rest (4, 8 or 12) by ROWS x 8 and x 4
+  // the columns in sixteens by WIDE_ROWS x 16 blocks, then the rest: 12 by TWELVE_ROWS x 12, 8 and 4 by
+  // ROWS x 8 and x 4
   f.get(n).i32(-16).op('i32.and').tee(wideEnd).when(() => {
     f.i32(0).set(i);
     for (let rows = WIDE_ROWS; rows >= 1; rows--) {
