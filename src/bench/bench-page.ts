@@ -2,7 +2,7 @@
  * The benchmark page (bench.html): times training steps of one model on one TF.js backend
  * in this browser. `npm run bench` opens it in headless Chromium once per backend:
  *
- *   bench.html?backend=webgpu&model=ae&steps=5&warmup=2[&dataset=mnist][&threads=1]
+ *   bench.html?backend=webgpu&model=ae&steps=5&warmup=2[&dataset=mnist][&threads=1][&kernelThreads=1][&cores=4]
  *
  * The measurement runs in a worker (bench.worker.ts), like the app's training. The result
  * is published as window.__bench and as JSON text in #result.
@@ -45,6 +45,8 @@ const request: BenchRequest = {
   steps: intParam(params, 'steps', 10, 1),
   dataUrl: new URL('data/', document.baseURI).href,
   ...(params.has('threads') ? { threads: intParam(params, 'threads', 1, 1) } : {}),
+  ...(params.has('kernelThreads') ? { kernelThreads: intParam(params, 'kernelThreads', 1, 1) } : {}),
+  ...(params.has('cores') ? { cores: intParam(params, 'cores', 1, 1) } : {}),
 };
 
 const worker = new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' });

@@ -11,6 +11,8 @@ import { findModel } from '../core/models';
 import { kernelsPerStep, traceKernels } from '../core/kernel-trace';
 import { createSession } from '../core/training/session';
 import { selectBrowserBackend } from '../worker/backend';
+import { setKernelThreadsWanted } from '../worker/kernel-threads';
+import { kernelThreadCount, kernelThreadStats, type WasmBackend } from '../core/wasm-simd/heap';
 import { loadBrowserDataset } from '../worker/dataset-fetch';
 import type { BenchRequest, BrowserBenchResult, FromBenchWorker } from './protocol';
 
@@ -36,7 +38,11 @@ async function measure(request: BenchRequest, result: BrowserBenchResult): Promi
 
   status(`starting ${request.backend}`);
   // the thread count is fixed when the WASM backend starts
+  // a stand-in for a machine with more cores: TF.js sizes its thread pool by this (half of it)
+  if (request.cores) Object.defineProperty(navigator, 'hardwareConcurrency', { value: request.cores });
   if (request.backend === 'wasm' && request.threads) (await import('@tensorflow/tfjs-backend-wasm')).setThreadsCount(request.threads);
+  // ours follow the request even where TF.js starts fewer (tfjs#6081)
+  setKernelThreadsWanted(request.kernelThreads ?? request.threads);
   const info = await selectBrowserBackend(request.backend as BackendChoice, [], (reason) => status(`device lost: ${reason}`));
   // A forced backend that cannot start falls back to the next one; that is not a measurement of it.
   if (info.name !== request.backend) {
@@ -46,6 +52,7 @@ async function measure(request: BenchRequest, result: BrowserBenchResult): Promi
   const measured: BrowserBenchResult = { ...result, backend: tf.getBackend(), adapter: info.adapter, isFallbackAdapter: info.isFallbackAdapter };
   if (info.name === 'wasm') {
     measured.wasmThreads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+    measured.kernelThreads = kernelThreadCount(tf.backend() as unknown as WasmBackend);
     measured.wasmMultithreadSupport = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
   }
 
@@ -78,6 +85,8 @@ async function measure(request: BenchRequest, result: BrowserBenchResult): Promi
       for (let i = 0; i < TRACED_STEPS; i += 1) session.dispatch();
     });
     measured.tracedMsPerStep = (performance.now() - tracedStart) / TRACED_STEPS;
+    const threadStats = kernelThreadStats(tf.backend() as unknown as WasmBackend);
+    if (threadStats) measured.kernelThreadStats = threadStats;
     await session.readMetrics();
     measured.readsPerStep = trace.reads / TRACED_STEPS;
     // where the page's step goes, beside Node's (npm run bench -- --profile)

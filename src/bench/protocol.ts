@@ -11,6 +11,10 @@ export interface BenchRequest {
   dataUrl: string;
   /** WASM threads to ask for (undefined: as many as the backend starts with). */
   threads?: number;
+  /** Threads for our kernels' products, where not `threads` (undefined: as many as `threads`, or as TF.js starts). */
+  kernelThreads?: number;
+  /** The logical cores the worker's navigator reports, where not the machine's (TF.js starts half as many WASM threads). */
+  cores?: number;
 }
 
 /** What the page publishes as window.__bench; src/cli/bench.ts reads the same shape. */
@@ -33,6 +37,10 @@ export interface BrowserBenchResult {
   adapter?: string;
   isFallbackAdapter?: boolean;
   wasmThreads?: number;
+  /** Threads our kernels' matrix products ran on (src/core/wasm-simd/kernel-threads.ts): as many as TF.js started, or as the page asked for. */
+  kernelThreads?: number;
+  /** With our kernels on more than one thread: products cut, their bands, the bands the training worker ran itself, and the ms in those products (warm-up, timed and traced steps). */
+  kernelThreadStats?: { jobs: number; bands: number; bandsHere: number; ms: number };
   /** Whether TF.js found WASM threads usable here (its WASM_HAS_MULTITHREAD_SUPPORT flag). */
   wasmMultithreadSupport?: boolean;
   /** Values read back from the backend while steps were dispatched, per step (outside kernels). */

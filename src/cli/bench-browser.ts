@@ -33,7 +33,9 @@ function pageNote(result: PageResult): string {
   // Renderer strings run long (ANGLE names the whole driver stack); the JSON keeps them whole.
   const adapter = result.adapter && result.adapter.length > 40 ? `${result.adapter.slice(0, 39)}…` : result.adapter;
   if (adapter) parts.push(`${result.isFallbackAdapter ? 'software: ' : ''}${adapter}`);
-  if (result.wasmThreads) parts.push(`${result.wasmThreads} thread${result.wasmThreads > 1 ? 's' : ''}`);
+  const plural = (count: number) => `${count} thread${count > 1 ? 's' : ''}`;
+  if (result.kernelThreads && result.wasmThreads && result.kernelThreads !== result.wasmThreads) parts.push(`our kernels on ${plural(result.kernelThreads)}, TF.js's on ${result.wasmThreads}`);
+  else if (result.wasmThreads) parts.push(plural(result.wasmThreads));
   if (!result.crossOriginIsolated) parts.push('page not cross-origin isolated: no WASM threads');
   if (result.warmupMs) parts.push(`warm-up ${(result.warmupMs / 1000).toFixed(1)} s`);
   return parts.join(', ');
@@ -60,7 +62,7 @@ async function benchPage(browser: Browser, baseUrl: string, model: string, backe
       Object.assign(row, { msPerStep: result.msPerStep, imagesPerSecond: result.imagesPerSecond, readsPerStep: result.readsPerStep, note: `${steps} steps, ${pageNote(result)}` });
       // setThreadsCount is a request: TF.js may start another count (on a 2-core host it keeps 1, tfjs#6081)
       if (threads) {
-        const label = threadsLabel(backend, threads, result.wasmThreads);
+        const label = threadsLabel(backend, threads, result.wasmThreads, result.kernelThreads);
         row.backend = label.backend;
         row.note += label.note;
       }
@@ -96,7 +98,7 @@ export async function benchBrowser(options: Options, rows: Row[], responsiveness
         log(`browser ${model} ${backend}`);
         const row = await benchPage(browser, baseUrl, model, backend, options);
         rows.push(row);
-        const threads = (row.details as unknown as PageResult | undefined)?.wasmThreads;
+        const threads = (row.details as unknown as PageResult | undefined)?.wasmThreads && threadsOf(row);
         const cores = os.cpus().length;
         if (backend === 'wasm' && threads && row.msPerStep && (row.details as unknown as PageResult).crossOriginIsolated && cores > 1) {
           // TF.js starts WASM on half the cores; the same steps on one thread and on every core say what threads are worth

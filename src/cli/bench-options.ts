@@ -98,18 +98,24 @@ export interface Row {
 
 
 /**
- * The threads a row ran on: Node's count (details.threads), else a page's own
+ * The threads a row ran on: Node's count (details.threads), else the count our kernels ran
+ * on in a page (details.kernelThreads: most of a step's arithmetic), else TF.js's
  * (details.wasmThreads: TF.js may start another count than the page asked for, tfjs#6081),
  * else the count in its label, else 1.
  */
 export function threadsOf(row: Row): number {
-  return Number(row.details?.threads ?? row.details?.wasmThreads ?? /\((?:asked for )?(\d+) threads?\)/.exec(row.backend)?.[1] ?? 1);
+  return Number(row.details?.threads ?? row.details?.kernelThreads ?? row.details?.wasmThreads ?? /\((?:asked for )?(\d+) threads?\)/.exec(row.backend)?.[1] ?? 1);
 }
 
-/** A browser row's label on a page that asked for `asked` threads and ran `started`: the count asked for, said to be only asked for where it did not run. */
-export function threadsLabel(backend: string, asked: number, started: number | undefined): { backend: string; note: string } {
+/**
+ * A browser row's label on a page that asked for `asked` threads, where TF.js started
+ * `started` and our kernels ran on `ours`: the count asked for, said to be only asked for
+ * where neither ran it.
+ */
+export function threadsLabel(backend: string, asked: number, started: number | undefined, ours?: number): { backend: string; note: string } {
   const plural = (count: number) => `${count} thread${count > 1 ? 's' : ''}`;
-  if (started === undefined || started === asked) return { backend: `${backend} (${plural(asked)})`, note: '' };
+  // the page's note says which ran what (bench-browser.ts's pageNote)
+  if (started === undefined || started === asked || ours === asked) return { backend: `${backend} (${plural(asked)})`, note: '' };
   return { backend: `${backend} (asked for ${plural(asked)})`, note: `; TF.js started ${started}, not ${asked}` };
 }
 

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from '../core/config';
 import type { BackendInfo } from './protocol';
+import { startWasmKernelThreads } from './kernel-threads';
 import { fixResizeNearestGradient, registerMeanGradient, registerWasmGradientKernels, speedUpCpuFilterGradient } from '../core/kernel-fixes';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -101,6 +102,7 @@ async function tryWasm(): Promise<Attempt> {
   });
   if (!(await tf.setBackend('wasm'))) return { ok: false, reason: 'the WASM backend failed to start' };
   registerWasmGradientKernels();
+  await startWasmKernelThreads();
   return { ok: true };
 }
 

@@ -99,12 +99,17 @@ describe('the threads a benchmark row ran on', () => {
     expect(threadsLabel('wasm', 1, undefined)).toEqual({ backend: 'wasm (1 thread)', note: '' });
     expect(threadsLabel('wasm', 2, 1)).toEqual({ backend: 'wasm (asked for 2 threads)', note: '; TF.js started 1, not 2' });
     expect(threadsLabel('wasm', 1, 4).backend).toBe('wasm (asked for 1 thread)');
+    // our kernels ran the count asked for where TF.js did not: the page ran it (its note says which ran what)
+    expect(threadsLabel('wasm', 2, 1, 2)).toEqual({ backend: 'wasm (2 threads)', note: '' });
+    expect(threadsLabel('wasm', 2, 1, 1).backend).toBe('wasm (asked for 2 threads)');
   });
 
   it('counts the threads a page reported, whatever its label asked for', () => {
     // a page that asked for two and ran one: its peak and its speed-up are one thread's
     expect(threadsOf(browserRow('wasm (asked for 2 threads)', 1))).toBe(1);
     expect(threadsOf(browserRow('wasm', 2))).toBe(2);
+    // our kernels' count first: they do most of a step's arithmetic
+    expect(threadsOf({ ...browserRow('wasm (2 threads)', 1), details: { wasmThreads: 1, kernelThreads: 2 } })).toBe(2);
     // without the page's count, the label's; without either, 1
     expect(threadsOf(browserRow('wasm (4 threads)'))).toBe(4);
     expect(threadsOf(browserRow('wasm (asked for 2 threads)'))).toBe(2);

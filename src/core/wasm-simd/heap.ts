@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackend } from '../wasm-heap-views';
-import { hasRelaxedSimd, instantiateKernels, type HeapMemory, type WasmKernels } from './kernels';
+import { KernelThreads, withKernelThreads, type ThreadStarter } from './kernel-threads';
+import { compileKernels, hasRelaxedSimd, instantiateKernels, type HeapMemory, type WasmKernels } from './kernels';
 
 export type { WasmBackend };
 
@@ -100,6 +101,11 @@ export class HeapKernels {
     this.scratch = new Scratch(backend);
   }
 
+  /** How many threads our products run on now (kernel-threads.ts): where TF.js has more, its XNNPACK products may be faster. */
+  get ourThreads(): number {
+    return kernelThreadCount(this.backend);
+  }
+
   /** The heap as floats, viewed anew: a view taken before an allocation grew the heap is empty. */
   protected heap(): Float32Array {
     return new Float32Array(this.memory.buffer);
@@ -125,15 +131,68 @@ function heapMemory(backend: WasmBackend): HeapMemory | undefined {
   return backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
 }
 
-const instances = new WeakMap<object, WasmKernels | null>();
+/** Our kernels on one backend's heap: the module they came from and the pool, if any, that runs their products on more threads. */
+interface OnBackend {
+  kernels: WasmKernels;
+  module: object;
+  memory: HeapMemory;
+  threads: KernelThreads | null;
+}
+
+const instances = new WeakMap<object, OnBackend | null>();
+
+function onBackend(backend: WasmBackend): OnBackend | null {
+  if (!instances.has(backend)) {
+    const memory = heapMemory(backend);
+    if (!memory) instances.set(backend, null);
+    else {
+      const fused = hasRelaxedSimd();
+      const module = compileKernels(memory, fused);
+      const state: OnBackend = { module, memory, threads: null, kernels: null as unknown as WasmKernels };
+      state.kernels = withKernelThreads(instantiateKernels(memory, fused, module), () => state.threads);
+      instances.set(backend, state);
+    }
+  }
+  return instances.get(backend) ?? null;
+}
 
 /** Our kernels on a WASM backend's heap, made once per backend; null without a heap to work on. */
 export function kernelsOn(backend: WasmBackend): WasmKernels | null {
-  if (!instances.has(backend)) {
-    const memory = heapMemory(backend);
-    instances.set(backend, memory ? instantiateKernels(memory, hasRelaxedSimd()) : null);
-  }
-  return instances.get(backend) ?? null;
+  return onBackend(backend)?.kernels ?? null;
+}
+
+/**
+ * Runs our matrix products on `count` threads from now on (kernel-threads.ts): workers made
+ * by `startThread` over the backend's heap, which must be shared memory (TF.js's threaded
+ * build, in a cross-origin isolated page). Resolves to the count that runs: 1 where the heap
+ * is not shared or count is 1. Throws if a worker does not start (the kernels then stay on one thread).
+ */
+export async function startKernelThreads(backend: WasmBackend, count: number, startThread: ThreadStarter): Promise<number> {
+  const state = onBackend(backend);
+  if (!state) return 1;
+  stopKernelThreads(backend);
+  const shared = typeof SharedArrayBuffer !== 'undefined' && state.memory.buffer instanceof SharedArrayBuffer;
+  if (count < 2 || !shared) return 1;
+  state.threads = await KernelThreads.start(state.module, state.memory, count, startThread);
+  return state.threads.count;
+}
+
+/** Ends the backend's kernel threads, if any: its products run on the calling thread again. */
+export function stopKernelThreads(backend: WasmBackend): void {
+  const state = instances.get(backend);
+  state?.threads?.stop();
+  if (state) state.threads = null;
+}
+
+/** The backend's pool's counts since it started (KernelThreads.stats), or null without one. */
+export function kernelThreadStats(backend: WasmBackend): KernelThreads['stats'] | null {
+  const threads = instances.get(backend)?.threads;
+  return threads ? { ...threads.stats } : null;
+}
+
+/** How many threads our products run on for this backend: 1 without a pool. */
+export function kernelThreadCount(backend: WasmBackend): number {
+  return instances.get(backend)?.threads?.count ?? 1;
 }
 
 /** A `Kind` of pass for the current WASM backend, or null without a heap to work on. */

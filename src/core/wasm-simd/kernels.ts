@@ -339,10 +339,14 @@ function checked(exports: Record<string, (...args: number[]) => void>): Record<s
   return Object.fromEntries(entries);
 }
 
-/** Instantiates the kernels on `memory` (a heap they share with whoever allocates in it). */
-export function instantiateKernels(memory: HeapMemory, fused: boolean): WasmKernels {
+/** Our kernel module compiled for `memory` (its import declared shared where the heap is): kernel-threads.ts's workers instantiate the same one. */
+export function compileKernels(memory: HeapMemory, fused: boolean): object {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const module = new WebAssembly.Module(kernelModule(fused, shared));
+  return new WebAssembly.Module(kernelModule(fused, shared));
+}
+
+/** Instantiates the kernels on `memory` (a heap they share with whoever allocates in it). */
+export function instantiateKernels(memory: HeapMemory, fused: boolean, module = compileKernels(memory, fused)): WasmKernels {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   // the exports whose parameters our callers pass as they are, then the five that take defaults or another order
   type Wrapped = 'patchDot' | 'gemm' | 'gemmTable' | 'im2col' | 'col2im';

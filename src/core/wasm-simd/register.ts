@@ -76,11 +76,12 @@ interface ConvAttrs {
   windowRows?: boolean;
 }
 
-/** Does the current backend run PRODUCT_SOFTMAX on this shape (WASM on one thread, with our kernels on)? Else the caller composes TF.js's ops. */
+/** Does the current backend run PRODUCT_SOFTMAX on this shape (WASM with our kernels on, and on as many threads as TF.js runs XNNPACK on)? Else the caller composes TF.js's ops. */
 export function runsProductSoftmax(shape: { features: number; categories: number }): boolean {
   if (!enabled || tf.getBackend() !== 'wasm' || !fitsProductSoftmax(shape) || !tf.getKernel(PRODUCT_SOFTMAX, 'wasm')) return false;
-  // on several threads XNNPACK's products run in parallel and ours do not
-  return oursOn(tf.backend())?.products.threads === 1;
+  // where TF.js has more threads than ours (kernel-threads.ts), XNNPACK's products run on more cores
+  const products = oursOn(tf.backend())?.products;
+  return products !== undefined && products.threads <= products.ourThreads;
 }
 
 /** Does the current backend run SWISH_INPUT_GRADIENT for this input gradient (WASM, our kernels on, a pass by border classes)? Else the caller composes the two. */
@@ -162,14 +163,14 @@ function inFront(name: string, run: (args: Parameters<tf.KernelFunc>[0], ours: O
 /** Call after the other WASM kernel fixes (ours fall back to them); harmless to call twice. */
 export function registerSimdConvolutions(): void {
   inFront('Conv2D', ({ inputs, attrs }, { convolutions: ours }) => {
-    if (ours.threads > 1) return null;
+    if (ours.threads > ours.ourThreads) return null;
     const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     const g = shapeOf(x.shape, filter.shape, attrs as unknown as ConvAttrs, [x, filter]);
     return g && ours.forward(x, filter, g);
   });
 
   inFront('FusedConv2D', ({ inputs, attrs }, { convolutions: ours }) => {
-    if (ours.threads > 1) return null;
+    if (ours.threads > ours.ourThreads) return null;
     const { x, filter, bias } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias?: tf.TensorInfo };
     const { activation } = attrs as { activation?: string };
     const channels = filter.shape[3];
@@ -198,7 +199,7 @@ export function registerSimdConvolutions(): void {
   });
 
   inFront('BatchMatMul', ({ inputs, attrs }, { products }) => {
-    if (products.threads > 1) return null;
+    if (products.threads > products.ourThreads) return null;
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
     const shape = productShape(a, b, transposeA, transposeB);
@@ -206,7 +207,7 @@ export function registerSimdConvolutions(): void {
   });
 
   inFront('_FusedMatMul', ({ inputs, attrs }, { products }) => {
-    if (products.threads > 1) return null;
+    if (products.threads > products.ourThreads) return null;
     const { a, b, bias } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
     const { transposeA, transposeB, activation } = attrs as unknown as { transposeA: boolean; transposeB: boolean; activation?: string };
     if (activation && activation !== 'linear' && activation !== 'relu') return null;

@@ -1,0 +1,302 @@
+/**
+ * Our matrix products on several threads: a pool of workers that share the WASM backend's
+ * heap and each run a band of a product's rows (or columns) through the same kernels.
+ *
+ * Why: where the page is cross-origin isolated TF.js runs XNNPACK on half the logical cores
+ * (two threads on a 4-core laptop, four on an 8-core one), but our kernels, which replace
+ * most of its convolutions and products, ran on one. A product's rows are independent, and
+ * each sum is made the same way whichever block of registers makes it (kernels.ts), so a
+ * product cut into bands gives the same numbers, bit for bit, on any number of threads.
+ *
+ * How: the heap is shared memory (TF.js's threaded build), so each pool worker instantiates
+ * our kernel module over the same memory. A call writes its bands' arguments into a shared
+ * block of words, wakes the workers (Atomics.notify), and takes bands itself; every thread
+ * takes the next band left until none is, so a worker that wakes late costs nothing but the
+ * bands it takes. The caller then waits for the bands others took (Atomics.wait, allowed in
+ * a worker and in Node, never on a page's main thread: the pool is started only in the
+ * training worker). Threads spin briefly before they sleep, since a sleeping one takes
+ * 10-50 microseconds to wake; products under MIN_PARALLEL multiply-adds are not cut.
+ *
+ * The pool knows nothing of browsers or Node: whoever starts it passes a ThreadStarter
+ * that makes a worker from source text (a blob worker in the browser, worker_threads in tests).
+ */
+import type { WasmKernels } from './kernels';
+
+/** The clock of every engine the core runs in (a worker, Node); core's libraries type no DOM. */
+declare const performance: { now(): number };
+
+/** A product of fewer multiply-adds than this runs on the calling thread alone (about 10 microseconds of work at 50 GFLOP/s). */
+export const MIN_PARALLEL = 1 << 18;
+
+/** The kernels a pool worker can run, by their index in the control block. */
+const KERNEL_NAMES = ['gemm', 'gemmTable', 'gemmGather'] as const;
+type ThreadedKernel = (typeof KERNEL_NAMES)[number];
+
+/**
+ * The control block's words. CLAIM holds the job's number times 256 plus the next band to
+ * take: threads take bands by compare-and-swap on it, so a thread that wakes late for a job
+ * finds its number gone and takes nothing (the caller may have run every band itself), and
+ * a band is never taken twice. DONE counts the bands run, FAILED is set by a band that threw;
+ * then the band count, the kernel, its number of arguments, and each band's arguments.
+ */
+const [CLAIM, DONE, FAILED, BANDS, KERNEL, ARGUMENT_COUNT] = [0, 1, 2, 3, 4, 5];
+const HEADER = 8;
+const BAND_WORDS = 16;
+/** Bands a product is cut into at most: two a thread, so a thread that starts late leaves its second to another. */
+export const MAX_BANDS = 16;
+const BANDS_PER_THREAD = 2;
+/** Job numbers run below this (times 256 they stay a positive i32); -1 in CLAIM stops the workers. */
+const JOBS = 1 << 23;
+/**
+ * Loads of a word a thread makes before it sleeps on it (Atomics.wait): a sleeping thread
+ * takes 10-50 microseconds to wake, longer than a band of a small product, and the next
+ * product often follows within microseconds. About 50-100 microseconds of spinning.
+ */
+const SPIN_LOADS = 20_000;
+/** How long a worker spins for the next job before it sleeps. */
+const WORKER_SPIN_MS = 0.1;
+/** A band a worker took and has not finished within this long is taken as a worker gone (killed, out of memory): an error, not a page that hangs. */
+const ANSWER_TIMEOUT_MS = 20_000;
+
+/** What a pool worker is given: our kernel module, the heap, the control block and its number. */
+export interface ThreadInit {
+  module: object;
+  memory: object;
+  control: SharedArrayBuffer;
+  slot: number;
+}
+
+export interface ThreadHandle {
+  terminate(): void;
+}
+
+/**
+ * Starts a worker that runs `source` (which defines `serve(init, ready)`), hands it `init`,
+ * and resolves once it calls ready(); rejects if it cannot start.
+ */
+export type ThreadStarter = (source: string, init: ThreadInit) => Promise<ThreadHandle>;
+
+/**
+ * A pool worker's whole program, as text (the page's policy allows no eval, and the caller
+ * runs the same steps in KernelThreads.run): it instantiates the kernels over the shared
+ * heap, says it is ready, then waits for jobs and takes their bands until none is left.
+ */
+export const THREAD_SOURCE = `
+function serve(init, ready) {
+  const kernels = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports;
+  const names = ${JSON.stringify(KERNEL_NAMES)};
+  const control = new Int32Array(init.control);
+  ready();
+  let seen = 0;
+  for (;;) {
+    let word = Atomics.load(control, ${CLAIM});
+    const until = performance.now() + ${WORKER_SPIN_MS};
+    for (let spin = 1; word >= 0 && word >> 8 === seen; spin++) {
+      if ((spin & 255) === 0 && performance.now() > until) break;
+      word = Atomics.load(control, ${CLAIM});
+    }
+    while (word >= 0 && word >> 8 === seen) {
+      Atomics.wait(control, ${CLAIM}, word);
+      word = Atomics.load(control, ${CLAIM});
+    }
+    if (word < 0) return;
+    seen = word >> 8;
+    for (;;) {
+      word = Atomics.load(control, ${CLAIM});
+      if (word >> 8 !== seen || (word & 255) >= control[${BANDS}]) break;
+      if (Atomics.compareExchange(control, ${CLAIM}, word, word + 1) !== word) continue;
+      const at = ${HEADER} + (word & 255) * ${BAND_WORDS};
+      try {
+        kernels[names[control[${KERNEL}]]](...control.subarray(at, at + control[${ARGUMENT_COUNT}]));
+      } catch (error) {
+        Atomics.store(control, ${FAILED}, 1);
+      }
+      if (Atomics.add(control, ${DONE}, 1) + 1 === control[${BANDS}]) Atomics.notify(control, ${DONE});
+    }
+  }
+}
+`;
+
+/** A pool of `count - 1` workers; the calling thread is the count's first. */
+export class KernelThreads {
+  private job = 0;
+  private stopped = false;
+  /** Since the pool started: products cut, their bands, the bands this thread ran itself, and the milliseconds spent in them. */
+  readonly stats = { jobs: 0, bands: 0, bandsHere: 0, ms: 0 };
+
+  private constructor(
+    private readonly control: Int32Array,
+    private readonly workers: ThreadHandle[],
+  ) {}
+
+  /** Starts `count - 1` workers on `memory`'s heap (shared memory) with `module` (our kernels, kernels.ts). */
+  static async start(module: object, memory: { buffer: ArrayBuffer | SharedArrayBuffer }, count: number, startThread: ThreadStarter): Promise<KernelThreads> {
+    if (!(typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer)) throw new Error('kernel threads need a shared heap (the threaded WASM build)');
+    const control = new SharedArrayBuffer((HEADER + MAX_BANDS * BAND_WORDS) * 4);
+    const started = await Promise.allSettled(Array.from({ length: count - 1 }, (_, i) => startThread(THREAD_SOURCE, { module, memory, control, slot: i + 1 })));
+    const workers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) {
+      workers.forEach((worker) => worker.terminate());
+      throw new Error(`a kernel thread did not start: ${failed.reason instanceof Error ? failed.reason.message : String(failed.reason)}`);
+    }
+    return new KernelThreads(new Int32Array(control), workers);
+  }
+
+  /** Threads a call can run on: the caller's and the workers'. */
+  get count(): number {
+    return this.stopped ? 1 : this.workers.length + 1;
+  }
+
+  /**
+   * Runs `kernel` once per list of arguments (i32s), the bands taken by whichever thread
+   * is free first, this one (by `here`) among them; returns when all are done.
+   */
+  run(kernel: ThreadedKernel, parts: number[][], here: (...args: number[]) => void): void {
+    if (this.stopped) throw new Error('the kernel threads were stopped');
+    if (parts.length > MAX_BANDS) throw new Error(`${parts.length} bands: at most ${MAX_BANDS}`);
+    const control = this.control;
+    const started = performance.now();
+    parts.forEach((part, band) => {
+      if (part.length > BAND_WORDS) throw new Error(`${kernel}: ${part.length} arguments do not fit a band's words`);
+      control.set(part, HEADER + band * BAND_WORDS);
+    });
+    control[BANDS] = parts.length;
+    control[KERNEL] = KERNEL_NAMES.indexOf(kernel);
+    control[ARGUMENT_COUNT] = parts[0].length;
+    Atomics.store(control, DONE, 0);
+    Atomics.store(control, FAILED, 0);
+    const job = (this.job = (this.job % (JOBS - 1)) + 1);
+    Atomics.store(control, CLAIM, job * 256);
+    Atomics.notify(control, CLAIM);
+    let failure: unknown = null;
+    // the same steps as a worker's (THREAD_SOURCE)
+    for (;;) {
+      const word = Atomics.load(control, CLAIM);
+      if (word >> 8 !== job || (word & 255) >= parts.length) break;
+      if (Atomics.compareExchange(control, CLAIM, word, word + 1) !== word) continue;
+      this.stats.bandsHere += 1;
+      try {
+        here(...parts[word & 255]);
+      } catch (error) {
+        failure ??= error;
+      }
+      Atomics.add(control, DONE, 1);
+    }
+    let done = Atomics.load(control, DONE);
+    for (let spin = 0; spin < SPIN_LOADS && done < parts.length; spin++) done = Atomics.load(control, DONE);
+    while (done < parts.length) {
+      if (Atomics.wait(control, DONE, done, ANSWER_TIMEOUT_MS) === 'timed-out') {
+        this.stop();
+        throw new Error(`a kernel thread did not finish its band within ${ANSWER_TIMEOUT_MS / 1000} s; the kernels run on one thread from now on`);
+      }
+      done = Atomics.load(control, DONE);
+    }
+    this.stats.jobs += 1;
+    this.stats.bands += parts.length;
+    this.stats.ms += performance.now() - started;
+    if (Atomics.load(control, FAILED)) failure ??= new Error(`${kernel} failed on a kernel thread`);
+    if (failure) throw failure;
+  }
+
+  /** Ends the workers; calls after it run on the calling thread. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    Atomics.store(this.control, CLAIM, -1);
+    Atomics.notify(this.control, CLAIM);
+    this.workers.forEach((worker) => worker.terminate());
+  }
+}
+
+/** A band of a product: rows [first, first + count), or columns. */
+export interface Band {
+  first: number;
+  count: number;
+}
+
+/**
+ * C[m, n] cut for `threads` threads, two bands a thread: into bands of rows in multiples of
+ * 4 (our register blocks' height) where there are at least 8 rows a band, else of columns
+ * in multiples of 4 (C's columns come in fours); one band where it cannot be cut or is too
+ * small to be worth it.
+ */
+export function productBands(m: number, n: number, k: number, threads: number): { along: 'rows' | 'columns'; bands: Band[] } {
+  const whole = { along: 'rows' as const, bands: [{ first: 0, count: m }] };
+  if (threads < 2 || m * n * k < MIN_PARALLEL) return whole;
+  const wanted = Math.min(MAX_BANDS, threads * BANDS_PER_THREAD);
+  const cut = (size: number, parts: number): Band[] => {
+    const fours = Math.ceil(size / 4);
+    const bands: Band[] = [];
+    for (let part = 0, first = 0; part < parts && first < size; part++) {
+      const count = Math.min(size - first, Math.ceil((fours - first / 4) / (parts - part)) * 4);
+      bands.push({ first, count });
+      first += count;
+    }
+    return bands;
+  };
+  if (m >= 8 * threads) return { along: 'rows', bands: cut(m, Math.min(wanted, Math.floor(m / 8))) };
+  if (n >= 8 && n % 4 === 0) return { along: 'columns', bands: cut(n, Math.min(wanted, n / 4)) };
+  return whole;
+}
+
+/**
+ * The kernels with gemm, gemmTable and gemmGather cut into bands over `threadsOf()`'s pool
+ * (asked at each call: a pool may start or stop after the kernels are made); every other
+ * kernel as it is.
+ */
+export function withKernelThreads(kernels: WasmKernels, threadsOf: () => KernelThreads | null): WasmKernels {
+  const { gemm, gemmTable, gemmGather } = kernels;
+  // argument positions: a, aRow (or the row table), aStep (or the step table), b, ldb, c, ldc (or the row table of C), m, n, k, accumulate, bias, relu[, slopeS, slopeY]
+  const split = (pool: KernelThreads, kernel: ThreadedKernel, here: (...args: number[]) => void, args: number[]): void => {
+    const [m, n, k] = [args[7], args[8], args[9]];
+    const { along, bands } = productBands(m, n, k, pool.count);
+    const parts = bands.map(({ first, count }) => {
+      const part = [...args];
+      if (along === 'rows') {
+        if (kernel === 'gemm') part[0] += first * args[1]; // A's rows aRow bytes apart
+        else part[1] += first * 4; // the row table's entries
+        if (kernel === 'gemmGather') part[6] += first * 4; // C's row table
+        else part[5] += first * args[6]; // C's rows ldc bytes apart
+        part[7] = count;
+      } else {
+        part[3] += first * 4; // B's columns
+        part[5] += first * 4; // C's columns (gathered rows too: the table holds row starts)
+        if (args[11]) part[11] += first * 4; // the bias per column
+        if (kernel === 'gemmGather' && args[13]) {
+          // Swish's slope is read at slopeS and slopeY plus the sum's offset from c: c moved by first columns, so they move too
+          part[13] += first * 4;
+          part[14] += first * 4;
+        }
+        part[8] = count;
+      }
+      return part;
+    });
+    if (parts.length < 2) here(...args);
+    else pool.run(kernel, parts, here);
+  };
+  /** The pool, where there is one and the product is large enough to share. */
+  const shared = (m: number, n: number, k: number): KernelThreads | null => {
+    if (m * n * k < MIN_PARALLEL) return null;
+    const pool = threadsOf();
+    return pool && pool.count > 1 ? pool : null;
+  };
+  return {
+    ...kernels,
+    gemm: (a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias = 0, relu = 0) => {
+      const pool = shared(m, n, k);
+      if (pool) split(pool, 'gemm', gemm, [a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias, relu]);
+      else gemm(a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias, relu);
+    },
+    gemmTable: (a, rowTable, stepTable, b, ldb, c, ldc, m, n, k, accumulate, bias = 0, relu = 0) => {
+      const pool = shared(m, n, k);
+      if (pool) split(pool, 'gemmTable', gemmTable, [a, rowTable, stepTable, b, ldb, c, ldc, m, n, k, accumulate, bias, relu]);
+      else gemmTable(a, rowTable, stepTable, b, ldb, c, ldc, m, n, k, accumulate, bias, relu);
+    },
+    gemmGather: (a, rowTable, stepTable, b, ldb, c, cRowTable, m, n, k, accumulate, bias, relu, slopeS, slopeY) => {
+      const pool = shared(m, n, k);
+      if (pool) split(pool, 'gemmGather', gemmGather, [a, rowTable, stepTable, b, ldb, c, cRowTable, m, n, k, accumulate, bias, relu, slopeS, slopeY]);
+      else gemmGather(a, rowTable, stepTable, b, ldb, c, cRowTable, m, n, k, accumulate, bias, relu, slopeS, slopeY);
+    },
+  };
+}

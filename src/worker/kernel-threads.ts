@@ -1,0 +1,63 @@
+/**
+ * Our kernels' threads in the browser (src/core/wasm-simd/kernel-threads.ts): workers made
+ * from the pool's source text as blobs (the page's policy allows blob workers: TF.js's own
+ * WASM threads are made so), started beside the WASM backend on as many threads as TF.js
+ * gave XNNPACK (half the logical cores), so our products use the cores its would have.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { kernelThreadCount, startKernelThreads, type WasmBackend } from '../core/wasm-simd/heap';
+import type { ThreadStarter } from '../core/wasm-simd/kernel-threads';
+
+/** A kernel thread that has not said it is ready after this long is taken as one that cannot start. */
+const START_TIMEOUT_MS = 10_000;
+
+/** Starts a worker from the pool's source text, as a blob, and resolves when it has instantiated our kernels. */
+export const startBlobThread: ThreadStarter = (source, init) =>
+  new Promise((resolve, reject) => {
+    if (typeof Worker === 'undefined') {
+      reject(new Error('this browser cannot start a worker inside a worker'));
+      return;
+    }
+    const url = URL.createObjectURL(new Blob([`${source}\nself.onmessage = (event) => serve(event.data, () => self.postMessage('ready'));`], { type: 'text/javascript' }));
+    const worker = new Worker(url, { name: `kernel thread ${init.slot}` });
+    const settle = (error?: Error) => {
+      clearTimeout(timer);
+      URL.revokeObjectURL(url);
+      worker.onmessage = worker.onerror = null;
+      if (error) {
+        worker.terminate();
+        reject(error);
+      } else resolve({ terminate: () => worker.terminate() });
+    };
+    const timer = setTimeout(() => settle(new Error(`it did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    worker.onmessage = () => settle();
+    worker.onerror = (event) => {
+      event.preventDefault();
+      settle(new Error(event.message || 'it failed to load'));
+    };
+    worker.postMessage(init);
+  });
+
+let wanted: number | undefined;
+
+/** The benchmark's request: our kernels on `count` threads, whatever TF.js starts (undefined: as many as TF.js's). */
+export function setKernelThreadsWanted(count: number | undefined): void {
+  wanted = count;
+}
+
+/**
+ * Starts our kernels' threads on the current WASM backend, as many as asked or as TF.js
+ * runs; where they cannot start, the kernels stay on one thread and the console says why.
+ * Resolves to the count that runs.
+ */
+export async function startWasmKernelThreads(): Promise<number> {
+  const backend = tf.backend() as unknown as WasmBackend;
+  const count = wanted ?? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  if (kernelThreadCount(backend) === count) return count;
+  try {
+    return await startKernelThreads(backend, count, startBlobThread);
+  } catch (error) {
+    console.warn(`Our WASM kernels stay on one thread: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,176 @@
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KernelThreads, MAX_BANDS, MIN_PARALLEL, productBands, withKernelThreads, type ThreadStarter } from '../../src/core/wasm-simd/kernel-threads';
+import { compileKernels, hasRelaxedSimd, instantiateKernels } from '../../src/core/wasm-simd/kernels';
+import { float32Bits, seededValues } from './wasm-simd-helpers';
+
+/**
+ * Our matrix products cut into bands over a pool of threads (src/core/wasm-simd/kernel-threads.ts),
+ * here Node's worker_threads over a shared WebAssembly.Memory, as the browser's workers share
+ * TF.js's threaded heap: each product gives the numbers the one-thread kernel gives, bit for
+ * bit, cut by rows or by columns, through every addressing (gemm, gemmTable, gemmGather with
+ * Swish's slope); a kernel that fails on a worker is an error on the caller, not a hang.
+ */
+
+/** A worker made from the pool's source text, as the browser's starter makes one from a blob. */
+const startNodeThread: ThreadStarter = (source, init) =>
+  new Promise((resolve, reject) => {
+    const code = `${source}\nconst { workerData, parentPort } = require('node:worker_threads');\nserve(workerData, () => parentPort.postMessage('ready'));`;
+    const worker = new Worker(code, { eval: true, workerData: init });
+    worker.once('message', () => resolve({ terminate: () => void worker.terminate() }));
+    worker.once('error', reject);
+  });
+
+const fused = hasRelaxedSimd();
+const pools: KernelThreads[] = [];
+afterEach(() => pools.splice(0).forEach((pool) => pool.stop()));
+
+/** A shared heap with our kernels on it, alone and over a pool of `threads`, and helpers to place and read values. */
+async function sharedSandbox(threads: number) {
+  const memory = new WebAssembly.Memory({ initial: 1024, maximum: 2048, shared: true });
+  const module = compileKernels(memory, fused);
+  const alone = instantiateKernels(memory, fused, module);
+  const pool = await KernelThreads.start(module, memory, threads, startNodeThread);
+  pools.push(pool);
+  let current: KernelThreads | null = pool;
+  const threaded = withKernelThreads(alone, () => current);
+  let next = 64;
+  const place = (values: ArrayLike<number>) => {
+    const address = next;
+    new Float32Array(memory.buffer, address, values.length).set(values);
+    next += Math.ceil((values.length * 4 + 12) / 16) * 16;
+    return address;
+  };
+  const placeWords = (values: number[]) => {
+    const address = place(new Float32Array(values.length));
+    new Int32Array(memory.buffer, address, values.length).set(values);
+    return address;
+  };
+  const bits = (address: number, length: number) => float32Bits(new Float32Array(memory.buffer, address, length));
+  return { memory, alone, threaded, pool, place, placeWords, bits, withoutPool: () => (current = null) };
+}
+
+describe('productBands', () => {
+  it('cuts rows into multiples of four, two bands a thread, that cover the product once, else columns, else nothing', () => {
+    const big = Math.ceil(MIN_PARALLEL / (64 * 128));
+    for (const threads of [2, 3, 4]) for (const m of [big, big + 1, big + 6, 1000]) {
+      const { along, bands } = productBands(m, 64, 128, threads);
+      expect(along).toBe('rows');
+      expect(bands.length).toBe(Math.min(2 * threads, Math.floor(m / 8)));
+      expect(bands.map((band) => band.first)).toEqual(bands.map((_, i) => bands.slice(0, i).reduce((sum, band) => sum + band.count, 0)));
+      expect(bands.reduce((sum, band) => sum + band.count, 0)).toBe(m);
+      bands.slice(0, -1).forEach((band) => expect(band.count % 4).toBe(0));
+      bands.forEach((band) => expect(band.count).toBeGreaterThanOrEqual(m % 4 || 8));
+      // as even as fours allow
+      expect(Math.max(...bands.map((band) => band.count)) - Math.min(...bands.map((band) => band.count))).toBeLessThanOrEqual(4 + (m % 4 ? 4 : 0));
+    }
+    // no more than MAX_BANDS, however many threads
+    expect(productBands(4096, 64, 64, 64).bands.length).toBe(MAX_BANDS);
+    // few rows: columns, in fours
+    expect(productBands(12, 64, 4096, 2)).toEqual({ along: 'columns', bands: [0, 16, 32, 48].map((first) => ({ first, count: 16 })) });
+    expect(productBands(4, 12, 65536, 4)).toEqual({ along: 'columns', bands: [{ first: 0, count: 4 }, { first: 4, count: 4 }, { first: 8, count: 4 }] });
+    // too small, one thread, or neither cut possible: the whole product at once
+    expect(productBands(16, 32, 144, 2).bands).toEqual([{ first: 0, count: 16 }]);
+    expect(productBands(4096, 64, 64, 1).bands).toEqual([{ first: 0, count: 4096 }]);
+    expect(productBands(2, 4, 1 << 20, 2).bands).toEqual([{ first: 0, count: 2 }]);
+  });
+});
+
+describe.each([2, 3])('matrix products on %i threads', (threads) => {
+  it('gemm gives the one-thread numbers bit for bit, cut by rows (A row-wise and transposed) and by columns, with bias, relu and accumulation', async () => {
+    const { alone, threaded, place, bits } = await sharedSandbox(threads);
+    for (const [m, n, k] of [[300, 64, 128], [1001, 36, 72], [12, 64, 4096]]) for (const transposedA of [false, true]) for (const accumulate of [0, 1]) {
+      expect(m * n * k).toBeGreaterThanOrEqual(MIN_PARALLEL);
+      const a = place(seededValues(m * k, m + k));
+      const b = place(seededValues(k * n, n));
+      const bias = place(seededValues(n, 5));
+      const start = seededValues(m * n, 3);
+      const [one, many] = [place(start), place(start)];
+      const [aRow, aStep] = transposedA ? [4, m * 4] : [k * 4, 4];
+      alone.gemm(a, aRow, aStep, b, n * 4, one, n * 4, m, n, k, accumulate, bias, 1);
+      threaded.gemm(a, aRow, aStep, b, n * 4, many, n * 4, m, n, k, accumulate, bias, 1);
+      const label = `m ${m} n ${n} k ${k} transposed ${transposedA} accumulate ${accumulate}`;
+      expect(bits(many, m * n), label).toEqual(bits(one, m * n));
+      expect(bits(many, m * n).some((word) => word !== 0), label).toBe(true);
+    }
+  });
+
+  it('gemmTable and gemmGather (rows through tables, Swish\'s slope at the sums\' places) give the one-thread numbers bit for bit', async () => {
+    const { alone, threaded, place, placeWords, bits } = await sharedSandbox(threads);
+    const source = place(seededValues(1 << 16, 11));
+    for (const [m, n, k] of [[700, 32, 144], [8, 48, 8192]]) {
+      const rowOffsets = Array.from({ length: m }, (_, r) => ((r * 37) % 997) * 16);
+      const stepOffsets = Array.from({ length: k }, (_, s) => (s % 2 ? s * 12 : s * 4 + 1280) % 200000);
+      const [rows, steps] = [placeWords(rowOffsets), placeWords(stepOffsets)];
+      const b = place(seededValues(k * n, 2));
+      const bias = place(seededValues(n, 6));
+      const start = seededValues(m * n, 3);
+      const [one, many] = [place(start), place(start)];
+      alone.gemmTable(source, rows, steps, b, n * 4, one, n * 4, m, n, k, 1, bias, 1);
+      threaded.gemmTable(source, rows, steps, b, n * 4, many, n * 4, m, n, k, 1, bias, 1);
+      expect(bits(many, m * n), `gemmTable m ${m} n ${n}`).toEqual(bits(one, m * n));
+      // C's rows scattered in reverse order, a row and a half apart; s and y shaped like that C
+      const cRows = placeWords(Array.from({ length: m }, (_, r) => Math.floor(((m - 1 - r) * n * 3) / 2) * 4));
+      const size = Math.ceil((m * n * 3) / 2) + n;
+      const [s, y] = [place(seededValues(size, 8).map((v) => Math.abs(v))), place(seededValues(size, 9))];
+      const scattered = seededValues(size, 4);
+      const [oneScattered, manyScattered] = [place(scattered), place(scattered)];
+      alone.gemmGather(source, rows, steps, b, n * 4, oneScattered, cRows, m, n, k, 0, 0, 0, s, y);
+      threaded.gemmGather(source, rows, steps, b, n * 4, manyScattered, cRows, m, n, k, 0, 0, 0, s, y);
+      expect(bits(manyScattered, size), `gemmGather m ${m} n ${n}`).toEqual(bits(oneScattered, size));
+      // and the untouched words between the rows are still the values placed there
+      expect(bits(manyScattered, size).filter((word, i) => word === float32Bits([scattered[i]])[0]).length).toBeGreaterThanOrEqual(size - m * n);
+    }
+  });
+});
+
+describe('the pool', () => {
+  it('reports a kernel that fails on a worker as an error on the caller, then runs on', async () => {
+    const { memory, pool, threaded, place, bits } = await sharedSandbox(2);
+    const [m, n, k] = [600, 32, 128];
+    const a = place(seededValues(m * k, 1));
+    const b = place(seededValues(k * n, 2));
+    const c = place(new Float32Array(m * n));
+    // C's rows spread so that the first half fits the heap and the second runs past its end: whichever thread takes that band fails
+    const ldc = Math.floor((memory.buffer.byteLength - c) / (m / 2) / 4) * 4;
+    expect(c + (m / 2 - 1) * ldc + n * 4).toBeLessThanOrEqual(memory.buffer.byteLength);
+    expect(c + (m - 1) * ldc).toBeGreaterThan(memory.buffer.byteLength);
+    expect(() => threaded.gemm(a, k * 4, 4, b, n * 4, c, ldc, m, n, k, 0)).toThrow(/failed on a kernel thread|out of bounds/);
+    // a band that only a worker runs (the caller's own runs nothing, slowly): its failure is the caller's error
+    const outside = [a, k * 4, 4, b, n * 4, c + (m - 1) * ldc, ldc, 4, n, k, 0, 0, 0];
+    const slowly = () => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    expect(() => pool.run('gemm', [outside, outside], slowly)).toThrow(/failed on a kernel thread/);
+    // the pool still answers
+    threaded.gemm(a, k * 4, 4, b, n * 4, c, n * 4, m, n, k, 0);
+    expect(bits(c, m * n).some((word) => word !== 0)).toBe(true);
+  });
+
+  it('runs on the calling thread alone once stopped, and needs a shared heap to start', async () => {
+    const { pool, threaded, alone, place, bits } = await sharedSandbox(2);
+    expect(pool.count).toBe(2);
+    pool.stop();
+    expect(pool.count).toBe(1);
+    const [m, n, k] = [600, 32, 128];
+    const [a, b] = [place(seededValues(m * k, 1)), place(seededValues(k * n, 2))];
+    const [one, many] = [place(new Float32Array(m * n)), place(new Float32Array(m * n))];
+    alone.gemm(a, k * 4, 4, b, n * 4, one, n * 4, m, n, k, 0);
+    threaded.gemm(a, k * 4, 4, b, n * 4, many, n * 4, m, n, k, 0);
+    expect(bits(many, m * n)).toEqual(bits(one, m * n));
+    expect(() => pool.run('gemm', [[], []], () => {})).toThrow(/stopped/);
+    const plain = new WebAssembly.Memory({ initial: 1 });
+    await expect(KernelThreads.start(compileKernels(plain, fused), plain, 2, startNodeThread)).rejects.toThrow(/shared heap/);
+  });
+
+  it('passes on a worker that cannot start, and leaves none running', async () => {
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: 16, shared: true });
+    let [started, ended] = [0, 0];
+    const failing: ThreadStarter = async (source, init) => {
+      started += 1;
+      if (init.slot === 2) throw new Error('blocked by the page\'s policy');
+      const thread = await startNodeThread(source, init);
+      return { terminate: () => ((ended += 1), thread.terminate()) };
+    };
+    await expect(KernelThreads.start(compileKernels(memory, fused), memory, 3, failing)).rejects.toThrow(/did not start: blocked/);
+    expect([started, ended]).toEqual([2, 1]);
+  });
+});
