@@ -78,7 +78,7 @@ describe('productBands', () => {
 
 describe.each([2, 3])('matrix products on %i threads', (threads) => {
   it('gemm gives the one-thread numbers bit for bit, cut by rows (A row-wise and transposed) and by columns, with bias, relu and accumulation', async () => {
-    const { alone, threaded, place, bits } = await sharedSandbox(threads);
+    const { alone, threaded, pool, place, bits } = await sharedSandbox(threads);
     for (const [m, n, k] of [[300, 64, 128], [1001, 36, 72], [12, 64, 4096]]) for (const transposedA of [false, true]) for (const accumulate of [0, 1]) {
       expect(m * n * k).toBeGreaterThanOrEqual(MIN_PARALLEL);
       const a = place(seededValues(m * k, m + k));
@@ -93,6 +93,29 @@ describe.each([2, 3])('matrix products on %i threads', (threads) => {
       expect(bits(many, m * n), label).toEqual(bits(one, m * n));
       expect(bits(many, m * n).some((word) => word !== 0), label).toBe(true);
     }
+    expect(pool.stats.jobs).toBe(12);
+    // the workers took bands: the caller ran fewer than all
+    expect(pool.stats.bandsHere).toBeLessThan(pool.stats.bands);
+  });
+
+  it('gives the one-thread numbers over thousands of products in a row whose band counts differ, each adding into its sums', async () => {
+    const { alone, threaded, pool, place, bits } = await sharedSandbox(threads);
+    // by columns (few rows) in 2 and 3 bands, by rows in 2 * threads: a worker late for one job must not take a band of the next
+    const shapes = [[4, 8, 8192], [64, 32, 128], [4, 12, 8192]].map(([m, n, k]) => {
+      expect(m * n * k).toBeGreaterThanOrEqual(MIN_PARALLEL);
+      const start = seededValues(m * n, m + n);
+      return { m, n, k, a: place(seededValues(m * k, k)), b: place(seededValues(k * n, n)), one: place(start), many: place(start) };
+    });
+    expect(shapes.map(({ m, n, k }) => productBands(m, n, k, threads).bands.length)).toEqual([2, 2 * threads, 3]);
+    for (let round = 0; round < 700; round++) {
+      for (const { m, n, k, a, b, one, many } of shapes) {
+        alone.gemm(a, k * 4, 4, b, n * 4, one, n * 4, m, n, k, 1);
+        threaded.gemm(a, k * 4, 4, b, n * 4, many, n * 4, m, n, k, 1);
+      }
+    }
+    shapes.forEach(({ m, n, one, many }) => expect(bits(many, m * n), `${m} x ${n}`).toEqual(bits(one, m * n)));
+    expect(pool.stats.jobs).toBe(2100);
+    expect(pool.stats.bandsHere).toBeLessThan(pool.stats.bands);
   });
 
   it('gemmTable and gemmGather (rows through tables, Swish\'s slope at the sums\' places) give the one-thread numbers bit for bit', async () => {

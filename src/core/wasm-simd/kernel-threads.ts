@@ -33,20 +33,22 @@ const KERNEL_NAMES = ['gemm', 'gemmTable', 'gemmGather'] as const;
 type ThreadedKernel = (typeof KERNEL_NAMES)[number];
 
 /**
- * The control block's words. CLAIM holds the job's number times 256 plus the next band to
- * take: threads take bands by compare-and-swap on it, so a thread that wakes late for a job
- * finds its number gone and takes nothing (the caller may have run every band itself), and
- * a band is never taken twice. DONE counts the bands run, FAILED is set by a band that threw;
- * then the band count, the kernel, its number of arguments, and each band's arguments.
+ * The control block's words. CLAIM holds the job's number, its count of bands and the next
+ * band to take (job << 10 | bands << 5 | next): threads take bands by compare-and-swap on
+ * it, reading nothing else to decide, so a thread that wakes late finds its job's number
+ * gone, or every band taken (the caller may have run them all itself), and a band is never
+ * taken twice, not even while the caller writes the next job's arguments (a job ends only
+ * when all its bands are taken and done). DONE counts the bands run, FAILED is set by a band
+ * that threw; then the kernel, its number of arguments, and each band's arguments.
  */
-const [CLAIM, DONE, FAILED, BANDS, KERNEL, ARGUMENT_COUNT] = [0, 1, 2, 3, 4, 5];
+const [CLAIM, DONE, FAILED, KERNEL, ARGUMENT_COUNT] = [0, 1, 2, 4, 5];
 const HEADER = 8;
 const BAND_WORDS = 16;
 /** Bands a product is cut into at most: two a thread, so a thread that starts late leaves its second to another. */
 export const MAX_BANDS = 16;
 const BANDS_PER_THREAD = 2;
-/** Job numbers run below this (times 256 they stay a positive i32); -1 in CLAIM stops the workers. */
-const JOBS = 1 << 23;
+/** Job numbers run below this (shifted by 10 they stay a positive i32); -1 in CLAIM stops the workers. */
+const JOBS = 1 << 21;
 /**
  * Loads of a word a thread makes before it sleeps on it (Atomics.wait): a sleeping thread
  * takes 10-50 microseconds to wake, longer than a band of a small product, and the next
@@ -55,8 +57,8 @@ const JOBS = 1 << 23;
 const SPIN_LOADS = 20_000;
 /** How long a worker spins for the next job before it sleeps. */
 const WORKER_SPIN_MS = 0.1;
-/** A band a worker took and has not finished within this long is taken as a worker gone (killed, out of memory): an error, not a page that hangs. */
-const ANSWER_TIMEOUT_MS = 20_000;
+/** A band a worker took and has not finished within this long is taken as a worker gone (killed, out of memory): an error, not a page that hangs. Long, so that a paused debugger or a laptop's sleep does not trip it. */
+const ANSWER_TIMEOUT_MS = 60_000;
 
 /** What a pool worker is given: our kernel module, the heap, the control block and its number. */
 export interface ThreadInit {
@@ -91,27 +93,28 @@ function serve(init, ready) {
   for (;;) {
     let word = Atomics.load(control, ${CLAIM});
     const until = performance.now() + ${WORKER_SPIN_MS};
-    for (let spin = 1; word >= 0 && word >> 8 === seen; spin++) {
+    for (let spin = 1; word >= 0 && word >> 10 === seen; spin++) {
       if ((spin & 255) === 0 && performance.now() > until) break;
       word = Atomics.load(control, ${CLAIM});
     }
-    while (word >= 0 && word >> 8 === seen) {
+    while (word >= 0 && word >> 10 === seen) {
       Atomics.wait(control, ${CLAIM}, word);
       word = Atomics.load(control, ${CLAIM});
     }
     if (word < 0) return;
-    seen = word >> 8;
+    seen = word >> 10;
     for (;;) {
       word = Atomics.load(control, ${CLAIM});
-      if (word >> 8 !== seen || (word & 255) >= control[${BANDS}]) break;
+      const bands = (word >> 5) & 31;
+      if (word >> 10 !== seen || (word & 31) >= bands) break;
       if (Atomics.compareExchange(control, ${CLAIM}, word, word + 1) !== word) continue;
-      const at = ${HEADER} + (word & 255) * ${BAND_WORDS};
+      const at = ${HEADER} + (word & 31) * ${BAND_WORDS};
       try {
         kernels[names[control[${KERNEL}]]](...control.subarray(at, at + control[${ARGUMENT_COUNT}]));
       } catch (error) {
         Atomics.store(control, ${FAILED}, 1);
       }
-      if (Atomics.add(control, ${DONE}, 1) + 1 === control[${BANDS}]) Atomics.notify(control, ${DONE});
+      if (Atomics.add(control, ${DONE}, 1) + 1 === bands) Atomics.notify(control, ${DONE});
     }
   }
 }
@@ -161,23 +164,22 @@ export class KernelThreads {
       if (part.length > BAND_WORDS) throw new Error(`${kernel}: ${part.length} arguments do not fit a band's words`);
       control.set(part, HEADER + band * BAND_WORDS);
     });
-    control[BANDS] = parts.length;
     control[KERNEL] = KERNEL_NAMES.indexOf(kernel);
     control[ARGUMENT_COUNT] = parts[0].length;
     Atomics.store(control, DONE, 0);
     Atomics.store(control, FAILED, 0);
     const job = (this.job = (this.job % (JOBS - 1)) + 1);
-    Atomics.store(control, CLAIM, job * 256);
+    Atomics.store(control, CLAIM, (job << 10) | (parts.length << 5));
     Atomics.notify(control, CLAIM);
     let failure: unknown = null;
     // the same steps as a worker's (THREAD_SOURCE)
     for (;;) {
       const word = Atomics.load(control, CLAIM);
-      if (word >> 8 !== job || (word & 255) >= parts.length) break;
+      if (word >> 10 !== job || (word & 31) >= parts.length) break;
       if (Atomics.compareExchange(control, CLAIM, word, word + 1) !== word) continue;
       this.stats.bandsHere += 1;
       try {
-        here(...parts[word & 255]);
+        here(...parts[word & 31]);
       } catch (error) {
         failure ??= error;
       }
@@ -243,7 +245,9 @@ export function productBands(m: number, n: number, k: number, threads: number): 
 /**
  * The kernels with gemm, gemmTable and gemmGather cut into bands over `threadsOf()`'s pool
  * (asked at each call: a pool may start or stop after the kernels are made); every other
- * kernel as it is.
+ * kernel as it is. Bands run at once, so a product cut must not write any place twice (C's
+ * rows, through a row table too, apart) nor write what it reads (C apart from A and B): true
+ * of every caller (strided.ts's classes write each output pixel once).
  */
 export function withKernelThreads(kernels: WasmKernels, threadsOf: () => KernelThreads | null): WasmKernels {
   const { gemm, gemmTable, gemmGather } = kernels;
