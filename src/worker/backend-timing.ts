@@ -17,10 +17,17 @@ interface TimerDeps {
   allowSoftware?(): boolean;
 }
 
-/** What the verdict is kept for: the adapter, the browser (its version changes the speeds) and the threads WebAssembly gets. */
+/**
+ * Our WASM kernels' generation: a verdict timed with an earlier one is not reused. Raised
+ * when their speed changes enough to turn a verdict (2: products on as many threads as
+ * TF.js has, 2026-12-04, where a 4-core machine's WASM step took about 0.5-0.95x its time).
+ */
+const WASM_KERNELS = 2;
+
+/** What the verdict is kept for: the adapter, the browser (its version changes the speeds), the threads WebAssembly gets and our kernels' generation. */
 function deviceOf(selected: BackendInfo): string {
   const threads = self.crossOriginIsolated ? navigator.hardwareConcurrency : 1;
-  return `${selected.adapter} | ${navigator.userAgent} | ${threads} threads`;
+  return `${selected.adapter} | ${navigator.userAgent} | ${threads} threads | our WASM kernels ${WASM_KERNELS}`;
 }
 
 export function createBackendTimer(deps: TimerDeps) {
