@@ -5,7 +5,7 @@ import { chromium, type Browser } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../e2e/chromium';
 import type { BrowserBenchResult } from '../bench/protocol';
-import { DATASET, log, plan, ROOT, threadsLabel, threadsOf, watchPlan, type Options, type ProfileRow, type Row } from './bench-options';
+import { DATASET, log, plan, ROOT, threadsLabel, threadsOf, threadsWord, watchPlan, type Options, type ProfileRow, type Row } from './bench-options';
 import { measureResponsiveness, type ResponsivenessRow } from './responsiveness';
 
 /** What the bench page publishes (src/bench/protocol.ts). */
@@ -33,30 +33,42 @@ function pageNote(result: PageResult): string {
   // Renderer strings run long (ANGLE names the whole driver stack); the JSON keeps them whole.
   const adapter = result.adapter && result.adapter.length > 40 ? `${result.adapter.slice(0, 39)}…` : result.adapter;
   if (adapter) parts.push(`${result.isFallbackAdapter ? 'software: ' : ''}${adapter}`);
-  const plural = (count: number) => `${count} thread${count > 1 ? 's' : ''}`;
-  if (result.kernelThreads && result.wasmThreads && result.kernelThreads !== result.wasmThreads) parts.push(`our kernels on ${plural(result.kernelThreads)}, TF.js's on ${result.wasmThreads}`);
-  else if (result.wasmThreads) parts.push(plural(result.wasmThreads));
+  if (result.kernelThreads && result.wasmThreads && result.kernelThreads !== result.wasmThreads) parts.push(`our kernels on ${threadsWord(result.kernelThreads)}, TF.js's on ${result.wasmThreads}`);
+  else if (result.wasmThreads) parts.push(threadsWord(result.wasmThreads));
   if (!result.crossOriginIsolated) parts.push('page not cross-origin isolated: no WASM threads');
   if (result.warmupMs) parts.push(`warm-up ${(result.warmupMs / 1000).toFixed(1)} s`);
   return parts.join(', ');
+}
+
+/**
+ * The benchmark page's result at `url`, in a fresh context (each page starts TF.js from
+ * scratch); the page's own log lines and errors go to the log, prefixed with `label`.
+ * Throws Playwright's TimeoutError after `timeoutS` seconds.
+ */
+export async function benchPageResult(browser: Browser, url: string, label: string, timeoutS: number): Promise<PageResult> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.text().startsWith('bench:') || message.type() === 'error') log(`${label}: ${message.text().replace(/^bench: /, '')}`);
+    });
+    page.on('pageerror', (error) => log(`${label}: page error: ${error.message}`));
+    await page.goto(url);
+    const handle = await page.waitForFunction(() => (window as { __bench?: unknown }).__bench, null, { timeout: timeoutS * 1000, polling: 500 });
+    return (await handle.jsonValue()) as PageResult;
+  } finally {
+    // A page stuck in a long synchronous step may not close politely; do not wait on it forever.
+    await Promise.race([context.close(), new Promise((done) => setTimeout(done, 10_000))]);
+  }
 }
 
 async function benchPage(browser: Browser, baseUrl: string, model: string, backend: string, options: Options, threads?: number): Promise<Row> {
   const { warmup, steps } = plan(backend, options);
   const url = `${baseUrl}bench.html?backend=${backend}&model=${model}&dataset=${DATASET}&steps=${steps}&warmup=${warmup}${threads ? `&threads=${threads}` : ''}`;
   const row: Row = { model, where: 'browser', backend: threads ? threadsLabel(backend, threads, undefined).backend : backend, note: '' };
-  // A fresh context per backend: each page starts TF.js from scratch.
-  const context = await browser.newContext();
   try {
-    const page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.text().startsWith('bench:') || message.type() === 'error') log(`${backend}: ${message.text().replace(/^bench: /, '')}`);
-    });
-    page.on('pageerror', (error) => log(`${backend}: page error: ${error.message}`));
     const started = Date.now();
-    await page.goto(url);
-    const handle = await page.waitForFunction(() => (window as { __bench?: unknown }).__bench, null, { timeout: options.timeoutS * 1000, polling: 500 });
-    const result = (await handle.jsonValue()) as PageResult;
+    const result = await benchPageResult(browser, url, backend, options.timeoutS);
     row.details = { ...result, wallMs: Date.now() - started, url };
     if (result.status === 'ok') {
       Object.assign(row, { msPerStep: result.msPerStep, imagesPerSecond: result.imagesPerSecond, readsPerStep: result.readsPerStep, note: `${steps} steps, ${pageNote(result)}` });
@@ -72,9 +84,6 @@ async function benchPage(browser: Browser, baseUrl: string, model: string, backe
   } catch (error) {
     const timedOut = error instanceof Error && error.name === 'TimeoutError';
     row.note = timedOut ? `timed out after ${options.timeoutS} s` : `error: ${error instanceof Error ? error.message.split('\n')[0] : error}`;
-  } finally {
-    // A page stuck in a long synchronous step may not close politely; do not wait on it forever.
-    await Promise.race([context.close(), new Promise((done) => setTimeout(done, 10_000))]);
   }
   return row;
 }

@@ -113,11 +113,13 @@ export function threadsOf(row: Row): number {
  * where neither ran it.
  */
 export function threadsLabel(backend: string, asked: number, started: number | undefined, ours?: number): { backend: string; note: string } {
-  const plural = (count: number) => `${count} thread${count > 1 ? 's' : ''}`;
   // the page's note says which ran what (bench-browser.ts's pageNote)
-  if (started === undefined || started === asked || ours === asked) return { backend: `${backend} (${plural(asked)})`, note: '' };
-  return { backend: `${backend} (asked for ${plural(asked)})`, note: `; TF.js started ${started}, not ${asked}` };
+  if (started === undefined || started === asked || ours === asked) return { backend: `${backend} (${threadsWord(asked)})`, note: '' };
+  return { backend: `${backend} (asked for ${threadsWord(asked)})`, note: `; TF.js started ${started}, not ${asked}` };
 }
+
+/** "1 thread", "2 threads". */
+export const threadsWord = (count: number) => `${count} thread${count > 1 ? 's' : ''}`;
 
 export const USAGE = 'usage: npm run bench -- [--models ae,...] [--only node|browser] [--no-build] [--steps N] [--timeout S] [--watch S] [--watch-data mnist,ring] [--no-sampling] [--passes cached,cropped,naive] [--sampling-data ID] [--node-backends cpu,wasm] [--browser-backends webgpu,webgl,wasm,cpu] [--profile] [--by-shape] [--pytorch] [--rounds N] [--pytorch-isa avx2]';
 

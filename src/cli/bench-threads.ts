@@ -15,10 +15,11 @@
  *   npm run bench:threads -- [--models ebm,gan] [--cores 4] [--steps 15] [--rounds 2] [--no-build]
  */
 import os from 'node:os';
-import { chromium, type Browser } from 'playwright';
+import { chromium } from 'playwright';
 import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../e2e/chromium';
 import type { BrowserBenchResult } from '../bench/protocol';
+import { benchPageResult } from './bench-browser';
 import { alignedTable } from './bench-tables';
 import { DATASET, ROOT } from './bench-options';
 
@@ -36,18 +37,6 @@ const VARIANTS: Variant[] = [
   { name: "TF.js's threads, ours on as many (now)", query: (cores) => `&cores=${cores}` },
   { name: 'ours on every real core', query: () => `&kernelThreads=${os.cpus().length}` },
 ];
-
-async function timePage(browser: Browser, url: string): Promise<BrowserBenchResult> {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    await page.goto(url);
-    const handle = await page.waitForFunction(() => (window as { __bench?: unknown }).__bench, null, { timeout: 900_000, polling: 500 });
-    return (await handle.jsonValue()) as BrowserBenchResult;
-  } finally {
-    await Promise.race([context.close(), new Promise((done) => setTimeout(done, 10_000))]);
-  }
-}
 
 const USAGE = 'usage: npm run bench:threads -- [--models ebm,gan] [--cores N] [--steps N] [--rounds N] [--no-build]';
 
@@ -87,7 +76,7 @@ async function main(): Promise<void> {
       const best = VARIANTS.map(() => ({ ms: Infinity, result: undefined as BrowserBenchResult | undefined }));
       for (let round = 0; round < rounds; round++) {
         for (const [i, variant] of VARIANTS.entries()) {
-          const result = await timePage(browser, `${base}bench.html?backend=wasm&model=${model}&dataset=${DATASET}&steps=${steps}&warmup=3${variant.query(cores)}`);
+          const result = await benchPageResult(browser, `${base}bench.html?backend=wasm&model=${model}&dataset=${DATASET}&steps=${steps}&warmup=3${variant.query(cores)}`, model, 900);
           const ms = result.status === 'ok' ? (result.msPerStep ?? Infinity) : Infinity;
           console.error(`[threads] ${model}, ${variant.name}: ${result.status === 'ok' ? `${ms.toFixed(1)} ms a step (TF.js on ${result.wasmThreads}, ours on ${result.kernelThreads})` : `${result.status}: ${result.reason}`}`);
           if (ms < best[i].ms) best[i] = { ms, result };

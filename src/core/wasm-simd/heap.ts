@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackend } from '../wasm-heap-views';
 import { KernelThreads, withKernelThreads, type ThreadStarter } from './kernel-threads';
-import { compileKernels, hasRelaxedSimd, instantiateKernels, type HeapMemory, type WasmKernels } from './kernels';
+import { compileKernels, hasRelaxedSimd, instantiateKernels, isSharedHeap, type HeapMemory, type WasmKernels } from './kernels';
 
 export type { WasmBackend };
 
@@ -171,8 +171,7 @@ export async function startKernelThreads(backend: WasmBackend, count: number, st
   const state = onBackend(backend);
   if (!state) return 1;
   stopKernelThreads(backend);
-  const shared = typeof SharedArrayBuffer !== 'undefined' && state.memory.buffer instanceof SharedArrayBuffer;
-  if (count < 2 || !shared) return 1;
+  if (count < 2 || !isSharedHeap(state.memory)) return 1;
   state.threads = await KernelThreads.start(state.module, state.memory, count, startThread);
   return state.threads.count;
 }

@@ -20,7 +20,7 @@
  * The pool knows nothing of browsers or Node: whoever starts it passes a ThreadStarter
  * that makes a worker from source text (a blob worker in the browser, worker_threads in tests).
  */
-import type { WasmKernels } from './kernels';
+import { isSharedHeap, type HeapMemory, type WasmKernels } from './kernels';
 
 /** The clock of every engine the core runs in (a worker, Node); core's libraries type no DOM. */
 declare const performance: { now(): number };
@@ -133,8 +133,8 @@ export class KernelThreads {
   ) {}
 
   /** Starts `count - 1` workers on `memory`'s heap (shared memory) with `module` (our kernels, kernels.ts). */
-  static async start(module: object, memory: { buffer: ArrayBuffer | SharedArrayBuffer }, count: number, startThread: ThreadStarter): Promise<KernelThreads> {
-    if (!(typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer)) throw new Error('kernel threads need a shared heap (the threaded WASM build)');
+  static async start(module: object, memory: HeapMemory, count: number, startThread: ThreadStarter): Promise<KernelThreads> {
+    if (!isSharedHeap(memory)) throw new Error('kernel threads need a shared heap (the threaded WASM build)');
     const control = new SharedArrayBuffer((HEADER + MAX_BANDS * BAND_WORDS) * 4);
     const started = await Promise.allSettled(Array.from({ length: count - 1 }, (_, i) => startThread(THREAD_SOURCE, { module, memory, control, slot: i + 1 })));
     const workers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));

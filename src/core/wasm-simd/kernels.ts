@@ -339,10 +339,14 @@ function checked(exports: Record<string, (...args: number[]) => void>): Record<s
   return Object.fromEntries(entries);
 }
 
+/** Is `memory` shared (the threaded WASM build's heap, in a cross-origin isolated page)? */
+export function isSharedHeap(memory: HeapMemory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
 /** Our kernel module compiled for `memory` (its import declared shared where the heap is): kernel-threads.ts's workers instantiate the same one. */
 export function compileKernels(memory: HeapMemory, fused: boolean): object {
-  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  return new WebAssembly.Module(kernelModule(fused, shared));
+  return new WebAssembly.Module(kernelModule(fused, isSharedHeap(memory)));
 }
 
 /** Instantiates the kernels on `memory` (a heap they share with whoever allocates in it). */
