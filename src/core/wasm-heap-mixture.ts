@@ -4,9 +4,15 @@
  * the sampler asks for it at every value it draws, and TF.js's ops took about thirty
  * kernels a call, most of them broadcasts, which tfjs-backend-wasm takes a number at a time.
  * Forwards only: the mixture's gradient stays logistic-mixture.ts's own, by TF.js's ops.
+ *
+ * And the training loss, log P(v) of each value under its mixture with its gradient
+ * (wasm-simd/mixture-likelihood-kernel.ts), in place of logistic-mixture.ts's
+ * mixtureLogProbability by TF.js's ops: about 200 kernel calls a batch part, most of them
+ * broadcasts, 24 of a PixelCNN++ step's 300 ms on WASM.
  */
 import * as tf from '@tensorflow/tfjs';
 import { mixtureScratchFloats } from './wasm-simd/mixture-kernel';
+import { mixtureLikelihoodScratchBytes } from './wasm-simd/mixture-likelihood-kernel';
 import { scratchOn } from './wasm-simd/heap';
 import { ourHeap, registerWasmKernel, runsOnWasmHeap } from './wasm-heap-views';
 
@@ -51,7 +57,72 @@ export function mixtureBins(logWeights: tf.Tensor2D, means: tf.Tensor2D, logScal
   });
 }
 
+/**
+ * Our kernel's name: inputs logWeights, means and logScales [R, K] float32 and values [R]
+ * int32 (0..255); outputs log P(v) [R] and its derivatives by each input but the values,
+ * [R, K] each. R >= 4.
+ */
+export const MIXTURE_LIKELIHOOD = 'GpMixtureLikelihood';
+/** Our kernel's name: inputs dy [R] and the three derivatives of MIXTURE_LIKELIHOOD; outputs each times its row's dy. */
+export const MIXTURE_LIKELIHOOD_GRADIENT = 'GpMixtureLikelihoodGradient';
+
+/** Does the current backend run MIXTURE_LIKELIHOOD (WASM, with our kernels on its heap)? */
+export const hasMixtureLikelihood = (): boolean => runsOnWasmHeap(MIXTURE_LIKELIHOOD);
+
+function mixtureLikelihoodOnHeap({ inputs, backend: anyBackend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo[] {
+  const { logWeights, means, logScales, values } = inputs as Record<'logWeights' | 'means' | 'logScales' | 'values', tf.TensorInfo>;
+  const { backend, kernels, at } = ourHeap(MIXTURE_LIKELIHOOD, 'hasMixtureLikelihood()', anyBackend);
+  const [rows, components] = logWeights.shape;
+  for (const input of [means, logScales]) {
+    if (input.shape.length !== 2 || input.shape[0] !== rows || input.shape[1] !== components) throw new Error(`${MIXTURE_LIKELIHOOD}: [${input.shape}] does not match the weights' [${logWeights.shape}]`);
+  }
+  if (values.dtype !== 'int32' || values.shape.length !== 1 || values.shape[0] !== rows) throw new Error(`${MIXTURE_LIKELIHOOD}: values must be int32 [${rows}], not ${values.dtype} [${values.shape}]`);
+  if (rows < 4) throw new Error(`${MIXTURE_LIKELIHOOD}: takes 4 rows or more, not ${rows}`);
+  // the outputs first, then scratch: either may grow the heap, and addresses are taken after both
+  const outs = [backend.makeOutput([rows], 'float32'), ...[0, 1, 2].map(() => backend.makeOutput([rows, components], 'float32'))];
+  const [scratch] = scratchOn(backend).regions([mixtureLikelihoodScratchBytes(components)]);
+  kernels.mixtureLikelihood(at(logWeights), at(means), at(logScales), at(values), scratch, ...(outs.map(at) as [number, number, number, number]), rows, components);
+  return outs;
+}
+
+function mixtureLikelihoodGradientOnHeap({ inputs, backend: anyBackend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo[] {
+  const { dy, byWeights, byMeans, byLogScales } = inputs as Record<'dy' | 'byWeights' | 'byMeans' | 'byLogScales', tf.TensorInfo>;
+  const { backend, kernels, at } = ourHeap(MIXTURE_LIKELIHOOD_GRADIENT, 'hasMixtureLikelihood()', anyBackend);
+  const [rows, components] = byWeights.shape;
+  if (dy.dtype !== 'float32' || tf.util.sizeFromShape(dy.shape) !== rows) throw new Error(`${MIXTURE_LIKELIHOOD_GRADIENT}: dy must be float32 of ${rows} numbers, not ${dy.dtype} [${dy.shape}]`);
+  const outs = [0, 1, 2].map(() => backend.makeOutput([rows, components], 'float32'));
+  kernels.mixtureLikelihoodGradient(at(dy), at(byWeights), at(byMeans), at(byLogScales), ...(outs.map(at) as [number, number, number]), rows, components);
+  return outs;
+}
+
+/**
+ * log P(v) of each value v ([...], int32, 4 numbers or more) under its mixture ([..., K] each
+ * of log pi, mu and log s) -> [...], by our kernel, differentiable in the mixture (not in the
+ * values, which are data): logistic-mixture.ts's mixtureLogProbability in one call forwards
+ * and one back. The forward call also writes the derivatives (per unit of dy), which the
+ * backward call scales: they share all their exponentials.
+ */
+export function mixtureLikelihood(logWeights: tf.Tensor, means: tf.Tensor, logScales: tf.Tensor, values: tf.Tensor): tf.Tensor {
+  const components = logWeights.shape[logWeights.rank - 1];
+  const rows = values.size;
+  return tf.tidy(() => {
+    // [..., K] -> [R, K] and [...] -> [R]: a row per value
+    const flatValues = values.reshape([rows]);
+    const likelihood = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [w, m, s, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+      const [logP, ...derivatives] = tf.engine().runKernel(MIXTURE_LIKELIHOOD, { logWeights: w, means: m, logScales: s, values: flatValues }) as unknown as tf.Tensor[];
+      save(derivatives);
+      const gradFunc = (dy: tf.Tensor, [byWeights, byMeans, byLogScales]: tf.Tensor[]) => tf.engine().runKernel(MIXTURE_LIKELIHOOD_GRADIENT, { dy, byWeights, byMeans, byLogScales }) as unknown as tf.Tensor[];
+      return { value: logP, gradFunc };
+    }) as (w: tf.Tensor, m: tf.Tensor, s: tf.Tensor) => tf.Tensor;
+    const flat = (t: tf.Tensor) => t.reshape([rows, components]);
+    return likelihood(flat(logWeights), flat(means), flat(logScales)).reshape(values.shape);
+  });
+}
+
 /** Call after the WASM backend is set; harmless to call twice. */
 export function registerMixtureBins(): void {
   registerWasmKernel(MIXTURE_BINS, mixtureBinsOnHeap);
+  registerWasmKernel(MIXTURE_LIKELIHOOD, mixtureLikelihoodOnHeap);
+  registerWasmKernel(MIXTURE_LIKELIHOOD_GRADIENT, mixtureLikelihoodGradientOnHeap);
 }

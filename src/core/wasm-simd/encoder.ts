@@ -55,7 +55,7 @@ const SIMD = {
   'f32x4.sqrt': 0xe3, 'f32x4.div': 0xe7, 'f32x4.pmin': 0xea, 'f32x4.pmax': 0xeb,
   'i32x4.splat': 0x11, 'i32x4.shl': 0xab, 'i32x4.shr_u': 0xad, 'i32x4.sub': 0xb1, 'f32x4.convert_i32x4_s': 0xfa,
   'f64x2.splat': 0x14, 'f32x4.demote_f64x2_zero': 0x5e, 'f64x2.promote_low_f32x4': 0x5f, 'f64x2.add': 0xf0, 'f64x2.mul': 0xf2, 'f64x2.div': 0xf3,
-  'i32x4.add': 0xae, 'i32x4.mul': 0xb5, 'i32x4.shr_s': 0xac, 'i32x4.abs': 0xa0, 'i32x4.lt_s': 0x39, 'i32x4.bitmask': 0xa4, 'v128.xor': 0x51, 'f64x2.convert_low_i32x4_s': 0xfe,
+  'i32x4.eq': 0x37, 'v128.not': 0x4d, 'i32x4.add': 0xae, 'i32x4.mul': 0xb5, 'i32x4.shr_s': 0xac, 'i32x4.abs': 0xa0, 'i32x4.lt_s': 0x39, 'i32x4.bitmask': 0xa4, 'v128.xor': 0x51, 'f64x2.convert_low_i32x4_s': 0xfe,
 } as const;
 
 /** A label of an enclosing block or loop, for br. */

@@ -37,6 +37,7 @@ import { batchNormalize, binary, eluGradient, langevinMove, leakyRelu, leakyRelu
 import { exponential, hyperbolicTangent, softplus, swishForward } from './exp-kernels';
 import { lstmForward, lstmGradient } from './lstm-kernels';
 import { mixtureBins } from './mixture-kernel';
+import { mixtureLikelihood, mixtureLikelihoodGradient } from './mixture-likelihood-kernel';
 import { normalFast } from './noise-kernel';
 import { col2im, gatherSums, im2col, patchDot } from './patch-kernels';
 import { maxRows, oneHotDifference, softmaxRows } from './row-kernels';
@@ -209,9 +210,9 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, gatherSums, zeroBytes, copyRuns, addRuns, padRuns, sumRows, upsampleNearest, upsampleGradient, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, batchNormalize, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, hyperbolicTangent, lstmForward, lstmGradient, mixtureBins, and F(4, 3)'s and F(4, 5)'s column transforms and filter transforms (quadInput3, quadInputRows3, quadInputTile3, quadOutput3, quadGradientColumns3, quadFilter3, quadFilterGradient3, and the same with 5) over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, gatherSums, zeroBytes, copyRuns, addRuns, padRuns, sumRows, upsampleNearest, upsampleGradient, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, batchNormalize, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, hyperbolicTangent, lstmForward, lstmGradient, mixtureBins, mixtureLikelihood, mixtureLikelihoodGradient, and F(4, 3)'s and F(4, 5)'s column transforms and filter transforms (quadInput3, quadInputRows3, quadInputTile3, quadOutput3, quadGradientColumns3, quadFilter3, quadFilterGradient3, and the same with 5) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), zeroBytes(), copyRuns(), addRuns(), padRuns(), sumRows(), upsampleNearest(), upsampleGradient(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(4, fused), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), batchNormalize(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), hyperbolicTangent(), lstmForward(), lstmGradient(), mixtureBins(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps, fused), quadInput(taps, fused, true), quadInputTile(taps, fused), quadOutput(taps, fused), quadGradientColumns(taps, fused), quadFilterTransform(taps, false), quadFilterTransform(taps, true)])], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), zeroBytes(), copyRuns(), addRuns(), padRuns(), sumRows(), upsampleNearest(), upsampleGradient(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(4, fused), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), batchNormalize(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), hyperbolicTangent(), lstmForward(), lstmGradient(), mixtureBins(), mixtureLikelihood(), mixtureLikelihoodGradient(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps, fused), quadInput(taps, fused, true), quadInputTile(taps, fused), quadOutput(taps, fused), quadGradientColumns(taps, fused), quadFilterTransform(taps, false), quadFilterTransform(taps, true)])], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-adds (relaxed_madd and relaxed_nmadd, which the kernels use)? */
@@ -287,6 +288,10 @@ export interface WasmKernels {
   lstmGradient(dh: number, dc: number, act: number, tanhC: number, previous: number, dGates: number, dPrevious: number, rows: number, units: number): void;
   /** PixelCNN++'s mixture over the 256 values (./mixture-kernel.ts): [rows, K] each of mu, 1/s, log pi, log pi + bin width; out [rows, 256] */
   mixtureBins(means: number, inverses: number, edgeWeights: number, binWeights: number, edges: number, scratch: number, out: number, rows: number, components: number): void;
+  /** PixelCNN++'s loss (./mixture-likelihood-kernel.ts): [rows, K] each of log pi, mu, log s and values [rows] int32 -> log P(v) [rows] and its three [rows, K] derivatives */
+  mixtureLikelihood(logWeights: number, means: number, logScales: number, values: number, scratch: number, out: number, byWeights: number, byMeans: number, byLogScales: number, rows: number, components: number): void;
+  /** the three derivatives times each row's dy */
+  mixtureLikelihoodGradient(dy: number, byWeights: number, byMeans: number, byLogScales: number, outWeights: number, outMeans: number, outLogScales: number, rows: number, components: number): void;
   /**
    * winograd-quad-kernels.ts: F(4, 3) and F(4, 5) along the columns, four output columns from
    * six or eight planes (their addresses, then `tiles`), `rowBytes` a column's channels

@@ -49,11 +49,16 @@ export class ResidualBlock {
     return [this.first, this.second, ...(this.shortcut ? [this.shortcut] : [])].flatMap((layer) => layer.variables);
   }
 
-  /** h: [B, H, W, F], a: [B, H, W, shortcutChannels] -> [B, H, W, F]; seed: dropout's coins, when training. */
-  apply(h: tf.Tensor4D, a: tf.Tensor4D | undefined, training: boolean, seed: () => number): tf.Tensor4D {
+  /**
+   * h: [B, H, W, F] and elu(h); elu(a): [B, H, W, shortcutChannels] -> [B, H, W, F]; seed:
+   * dropout's coins, when training. The caller takes the ELUs: a stream's output is the
+   * next block's h and another block's short-cut input, and its ELU is taken once for both
+   * (a fifth of the ELUs of a step, and of their gradients).
+   */
+  apply(h: tf.Tensor4D, eluOfH: tf.Tensor4D, eluOfA: tf.Tensor4D | undefined, training: boolean, seed: () => number): tf.Tensor4D {
     return tf.tidy(() => {
-      let c1: tf.Tensor4D = this.first.apply(tf.elu(h));
-      if (this.shortcut && a) c1 = c1.add(this.shortcut.apply(tf.elu(a)));
+      let c1: tf.Tensor4D = this.first.apply(eluOfH);
+      if (this.shortcut && eluOfA) c1 = c1.add(this.shortcut.apply(eluOfA));
       c1 = tf.elu(c1);
       // dropout scales the kept units by 1 / (1 - rate): evaluation needs no rescaling
       if (training && this.options.dropout > 0) c1 = tf.dropout(c1, this.options.dropout, undefined, seed()) as tf.Tensor4D;

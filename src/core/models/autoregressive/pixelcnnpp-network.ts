@@ -145,6 +145,12 @@ export class PixelCnnPlusPlusNetwork implements AutoregressiveNetwork {
   private features(input: tf.Tensor4D, training: boolean): tf.Tensor4D {
     return tf.tidy(() => {
       const seed = () => this.random.seed();
+      // elu(t) once a tensor: both the next block's input and a short-cut input (tensors of this scope, freed with it)
+      const activated = new Map<number, tf.Tensor4D>();
+      const elu = (t: tf.Tensor4D): tf.Tensor4D => {
+        if (!activated.has(t.id)) activated.set(t.id, tf.elu(t));
+        return activated.get(t.id)!;
+      };
       // [B, h, w, C] -> [B, h, w, C + 1]: x in [-1, 1], and ones
       let x = tf.concat([input.mul(2).sub(1), tf.onesLike(input.slice([0, 0, 0, 0], [-1, -1, -1, 1]))], 3) as tf.Tensor4D;
       // The sampler's window ends at the row being drawn: zero rows below, up to a multiple of 4, let it halve twice.
@@ -166,8 +172,8 @@ export class PixelCnnPlusPlusNetwork implements AutoregressiveNetwork {
         }
         const { u: uBlocks, ul: ulBlocks } = this.upPass[scale];
         for (let i = 0; i < uBlocks.length; i++) {
-          u = uBlocks[i].apply(u, undefined, training, seed);
-          ul = ulBlocks[i].apply(ul, u, training, seed);
+          u = uBlocks[i].apply(u, elu(u), undefined, training, seed);
+          ul = ulBlocks[i].apply(ul, elu(ul), elu(u), training, seed);
           uStack.push(u);
           ulStack.push(ul);
         }
@@ -184,11 +190,12 @@ export class PixelCnnPlusPlusNetwork implements AutoregressiveNetwork {
         for (let i = 0; i < uBlocks.length; i++) {
           const [uShortcut, ulShortcut] = [uStack.pop()!, ulStack.pop()!];
           if (this.options.shortcuts) {
-            u = uBlocks[i].apply(u, uShortcut, training, seed);
-            ul = ulBlocks[i].apply(ul, tf.concat([u, ulShortcut], 3) as tf.Tensor4D, training, seed);
+            u = uBlocks[i].apply(u, elu(u), elu(uShortcut), training, seed);
+            // elu([u, s]) = [elu(u), elu(s)], each ELU the one taken before
+            ul = ulBlocks[i].apply(ul, elu(ul), tf.concat([elu(u), elu(ulShortcut)], 3) as tf.Tensor4D, training, seed);
           } else {
-            u = uBlocks[i].apply(u, undefined, training, seed);
-            ul = ulBlocks[i].apply(ul, u, training, seed);
+            u = uBlocks[i].apply(u, elu(u), undefined, training, seed);
+            ul = ulBlocks[i].apply(ul, elu(ul), elu(u), training, seed);
           }
         }
       }
