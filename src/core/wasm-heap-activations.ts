@@ -10,6 +10,9 @@
  *   layer of every step: 29 of its 873 ms went to the two.
  * - LEAKY_RELU_GRADIENT: x > 0 ? dy : alpha dy, where tfjs-core's gradient of LeakyRelu makes
  *   three (a comparison, a product and a select: 19 of a GAN step's 220 ms on WASM).
+ * - CLIP_GRADIENT: low <= x <= high ? dy : 0, where tfjs-core's gradient of ClipByValue makes
+ *   four, which tfjs-backend-wasm takes a number at a time (3 of a PixelCNN++ step's 290 ms,
+ *   its log-scales').
  * - LeakyRelu, TF.js's own kernel, four lanes at a time: tfjs-backend-wasm's takes 6 ns a
  *   number, 11 of a GAN step's 220 ms.
  * - EluGrad, TF.js's own kernel, four lanes at a time: tfjs-backend-wasm's takes a number at a
@@ -35,6 +38,8 @@ export const SWISH = 'GpSwish';
 export const RELU_GRADIENT = 'GpReluGradient';
 /** Our kernel's name: inputs dy and x (LeakyRelu's input), float32 of one shape; attribute alpha. */
 export const LEAKY_RELU_GRADIENT = 'GpLeakyReluGradient';
+/** Our kernel's name: inputs dy and x (ClipByValue's input), float32 of one shape; attributes clipValueMin and clipValueMax. */
+export const CLIP_GRADIENT = 'GpClipGradient';
 
 /** Does the current backend run SWISH_GRADIENT (WASM, with our kernels on its heap)? */
 export const hasSwishGradient = (): boolean => runsOnWasmHeap(SWISH_GRADIENT);
@@ -58,13 +63,19 @@ export function leakyReluGradient(dy: tf.Tensor, x: tf.Tensor, alpha: number): t
   return tf.where(tf.greater(x, 0), dy, tf.mul(dy, alpha));
 }
 
+/** dL/dx of ClipByValue, low <= x <= high ? dy : 0: one kernel of ours on WASM, elsewhere tfjs-core's own composition. */
+export function clipGradient(dy: tf.Tensor, x: tf.Tensor, low: number, high: number): tf.Tensor {
+  if (runsOnWasmHeap(CLIP_GRADIENT) && dy.dtype === 'float32' && x.dtype === 'float32') return tf.engine().runKernel(CLIP_GRADIENT, { dy, x }, { clipValueMin: low, clipValueMax: high }) as tf.Tensor;
+  return tf.where(tf.logicalAnd(tf.greaterEqual(x, low), tf.lessEqual(x, high)), dy, tf.zerosLike(dy));
+}
+
 /**
- * Replaces tfjs-core's gradients of Relu and LeakyRelu (the same values) by ours, on every
+ * Replaces tfjs-core's gradients of Relu, LeakyRelu and ClipByValue (the same values) by ours, on every
  * backend, and gives our kernels gradients of their own: a penalty on a discriminator's input
  * gradient (the GAN's) differentiates them again. Each is linear in dy with a slope that is
  * constant in x where defined: d/d(dy) is the kernel itself, d/dx is 0. Harmless to call twice.
  */
-function registerReluGradients(): void {
+function registerPiecewiseGradients(): void {
   tf.registerGradient({
     kernelName: RELU_GRADIENT,
     inputsToSave: ['x'],
@@ -74,6 +85,22 @@ function registerReluGradients(): void {
     kernelName: LEAKY_RELU_GRADIENT,
     inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => ({ dy: () => leakyReluGradient(dy as tf.Tensor, saved[0], (attrs as unknown as { alpha: number }).alpha), x: () => tf.zerosLike(saved[0]) }),
+  });
+  tf.registerGradient({
+    kernelName: CLIP_GRADIENT,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const { clipValueMin, clipValueMax } = attrs as unknown as { clipValueMin: number; clipValueMax: number };
+      return { dy: () => clipGradient(dy as tf.Tensor, saved[0], clipValueMin, clipValueMax), x: () => tf.zerosLike(saved[0]) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: 'ClipByValue',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const { clipValueMin, clipValueMax } = attrs as unknown as { clipValueMin: number; clipValueMax: number };
+      return { x: () => clipGradient(dy as tf.Tensor, saved[0], clipValueMin, clipValueMax) };
+    },
   });
   tf.registerGradient({
     kernelName: 'Relu',
@@ -93,11 +120,15 @@ export function registerActivationKernels(): void {
   registerWasmKernel(SWISH, heapElementwiseOutputs(SWISH, ['x'], 2, (kernels, [x, s, y], count) => kernels.swishForward(x, s, y, count)));
   registerWasmKernel(SWISH_GRADIENT, heapElementwise(SWISH_GRADIENT, ['dy', 's', 'y'], (kernels, [dy, s, y, out], count) => kernels.swishGradient(dy, s, y, out, count)));
   registerWasmKernel(RELU_GRADIENT, heapElementwise(RELU_GRADIENT, ['dy', 'x'], (kernels, [dy, x, out], count) => kernels.reluGradient(dy, x, out, count)));
+  registerWasmKernel(CLIP_GRADIENT, heapElementwise(CLIP_GRADIENT, ['dy', 'x'], (kernels, [dy, x, out], count, attrs) => {
+    const { clipValueMin, clipValueMax } = attrs as unknown as { clipValueMin: number; clipValueMax: number };
+    kernels.clipGradient(dy, x, out, count, float32Bits(clipValueMin), float32Bits(clipValueMax));
+  }));
   registerWasmKernel(LEAKY_RELU_GRADIENT, heapElementwise(LEAKY_RELU_GRADIENT, ['dy', 'x'], (kernels, [dy, x, out], count, attrs) => kernels.leakyReluGradient(dy, x, out, count, float32Bits((attrs as unknown as { alpha: number }).alpha))));
   replaceWasmKernel('EluGrad', onHeapForFloats('EluGrad', ['dy', 'y'], (kernels, [dy, y, out], count) => kernels.eluGradient(dy, y, out, count)));
   replaceWasmKernel('LeakyRelu', onHeapForFloats('LeakyRelu', ['x'], (kernels, [x, out], count, attrs) => kernels.leakyRelu(x, out, count, float32Bits((attrs as unknown as { alpha: number }).alpha))));
   replaceWasmKernel('Exp', onHeapForFloats('Exp', ['x'], (kernels, [x, out], count) => kernels.exponential(x, out, count)));
   replaceWasmKernel('Softplus', onHeapForFloats('Softplus', ['x'], (kernels, [x, out], count) => kernels.softplus(x, out, count)));
   replaceWasmKernel('Tanh', onHeapForFloats('Tanh', ['x'], (kernels, [x, out], count) => kernels.hyperbolicTangent(x, out, count)));
-  registerReluGradients();
+  registerPiecewiseGradients();
 }

@@ -1,14 +1,15 @@
 /**
- * Leaky ReLU and its gradient as WASM kernels of ours and TF.js's EluGrad four lanes at a time
- * (src/core/wasm-heap-activations.ts, wasm-simd/elementwise-kernels.ts): the bits of what
- * they replace (tfjs-core's where(x > 0, dy, alpha dy), tfjs-backend-wasm's own LeakyRelu and EluGrad), at
- * every length, with zeros, infinities and NaN; the gradients of tf.leakyRelu and tf.elu on
- * every backend.
+ * Leaky ReLU and its gradient as WASM kernels of ours, TF.js's EluGrad four lanes at a time
+ * and the gradient of ClipByValue (src/core/wasm-heap-activations.ts,
+ * wasm-simd/elementwise-kernels.ts): the bits of what they replace (tfjs-core's where(x > 0,
+ * dy, alpha dy) and where(low <= x <= high, dy, 0), tfjs-backend-wasm's own LeakyRelu and
+ * EluGrad), at every length, with zeros, infinities and NaN; the gradients of tf.leakyRelu,
+ * tf.elu and tf.clipByValue on every backend.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { traceKernels } from '../../src/core/kernel-trace';
-import { LEAKY_RELU_GRADIENT, leakyReluGradient } from '../../src/core/wasm-heap-activations';
+import { CLIP_GRADIENT, clipGradient, LEAKY_RELU_GRADIENT, leakyReluGradient } from '../../src/core/wasm-heap-activations';
 import { seededValues } from './wasm-simd-helpers';
 import { onNodeBackend } from './helpers';
 
@@ -64,6 +65,31 @@ describe('leaky ReLU\'s and ELU\'s gradients on WASM', () => {
     }
   });
 
+  it('ClipByValue: the bits of tfjs-core\'s gradient, where(low <= x <= high, dy, 0), bounds included', async () => {
+    for (const n of LENGTHS) {
+      const xs = values(n, n + 3);
+      // values on the bounds themselves
+      if (n > 2) xs.set([-1, 0.5], n - 2);
+      const [x, dy] = [tf.tensor1d(xs), tf.tensor1d(values(n, n + 4).reverse())];
+      const ours = clipGradient(dy, x, -1, 0.5);
+      const theirs = tf.where(tf.logicalAnd(tf.greaterEqual(x, -1), tf.lessEqual(x, 0.5)), dy, tf.zerosLike(dy));
+      expect(await bits(ours), `length ${n}`).toEqual(await bits(theirs));
+      tf.dispose([x, dy, ours, theirs]);
+    }
+  });
+
+  it('is what tf.leakyRelu\'s and tf.clipByValue\'s gradients run: one kernel each, no comparison or select', async () => {
+    const x = tf.tensor(values(2 * 8 * 8, 9), [2, 8, 8, 1]);
+    const trace = await traceKernels(async () => {
+      const gradient = tf.grad((input: tf.Tensor) => tf.clipByValue(input, -0.5, 0.5).sum())(x);
+      await gradient.data();
+      gradient.dispose();
+    });
+    const calls = (name: string) => trace.kernels.find((kernel) => kernel.name === name)?.calls ?? 0;
+    expect([calls(CLIP_GRADIENT), calls('GreaterEqual'), calls('LessEqual'), calls('Select')]).toEqual([1, 0, 0, 0]);
+    x.dispose();
+  });
+
   it('is what tf.leakyRelu\'s gradient runs: one kernel, no comparison or select', async () => {
     const x = tf.tensor(values(2 * 8 * 8, 9), [2, 8, 8, 1]);
     const trace = await traceKernels(async () => {
@@ -77,7 +103,7 @@ describe('leaky ReLU\'s and ELU\'s gradients on WASM', () => {
   });
 });
 
-describe.each(['wasm', 'cpu'] as const)('tf.leakyRelu\'s and tf.elu\'s gradients (%s)', (backend) => {
+describe.each(['wasm', 'cpu'] as const)('tf.leakyRelu\'s, tf.elu\'s and tf.clipByValue\'s gradients (%s)', (backend) => {
   onNodeBackend(backend);
 
   it('are the calculus\' ones, leaving no tensor behind', async () => {
@@ -87,13 +113,15 @@ describe.each(['wasm', 'cpu'] as const)('tf.leakyRelu\'s and tf.elu\'s gradients
     const before = tf.memory().numTensors;
     const leaky = tf.grad((input: tf.Tensor) => tf.leakyRelu(input, 0.3).mul(dy).sum())(x);
     const elu = tf.grad((input: tf.Tensor) => tf.elu(input).mul(dy).sum())(x);
-    expect(tf.memory().numTensors).toBe(before + 2);
-    const [gl, ge, ds] = [await leaky.data(), await elu.data(), await dy.data()];
+    const clip = tf.grad((input: tf.Tensor) => tf.clipByValue(input, -1, 2).mul(dy).sum())(x);
+    expect(tf.memory().numTensors).toBe(before + 3);
+    const [gl, ge, gc, ds] = [await leaky.data(), await elu.data(), await clip.data(), await dy.data()];
     xs.forEach((v, i) => {
       expect(gl[i], `x = ${v}`).toBeCloseTo(v > 0 ? ds[i] : 0.3 * ds[i], 6);
       expect(ge[i], `x = ${v}`).toBeCloseTo(v > 0 ? ds[i] : Math.exp(v) * ds[i], 5);
+      expect(gc[i], `x = ${v}`).toBe(v >= -1 && v <= 2 ? ds[i] : 0);
     });
-    tf.dispose([x, dy, leaky, elu]);
+    tf.dispose([x, dy, leaky, elu, clip]);
   });
 
   it('can be differentiated again, as a gradient penalty does: d/dv of sum((d/dx sum(v relu(x)))^2) is 2 v slope(x)^2', async () => {

@@ -6,6 +6,7 @@
  * - leakyRelu: leaky ReLU itself, four lanes at a time where tfjs-backend-wasm's takes 6 ns a number;
  * - leakyReluGradient: leaky ReLU's, where TF.js's take three (a comparison, a product, a select);
  * - eluGradient: ELU's, four lanes at a time where tfjs-backend-wasm's goes one number at a time;
+ * - clipGradient: ClipByValue's, in one pass where TF.js's take four (PixelCNN++'s log-scales);
  * - langevinMove: a Langevin step's move, in one pass where TF.js's take five (../wasm-heap-langevin.ts);
  * - add, subtract, multiply: TF.js's Add, Sub and Multiply on two float32 tensors of one shape,
  *   four lanes at a time where tfjs-backend-wasm's take 0.6-0.8 ns a number (a scalar loop's
@@ -103,6 +104,22 @@ export function leakyReluGradient(): FunctionWriter {
   return lanewise('leakyReluGradient', ['dy', 'x'], ['alphaBits'], (f, [dy, x]) => {
     f.get(dy).get(dy).get(alpha).simd('f32x4.mul').get(x).zeroVector().simd('f32x4.gt').simd('v128.bitselect');
   }, (f) => (alpha = splatLocal(f, 'alphaVector', 'alphaBits')));
+}
+
+/**
+ * out[i] = low <= x[i] <= high ? dy[i] : 0 for `count` floats (the bounds as float32 bits):
+ * tfjs-core's gradient of ClipByValue, where(logicalAnd(greaterEqual(x, low), lessEqual(x,
+ * high)), dy, zerosLike(dy)), four kernels a number at a time, so the same numbers (a NaN x
+ * gives 0, as there).
+ */
+export function clipGradient(): FunctionWriter {
+  let [low, high] = [0, 0];
+  return lanewise('clipGradient', ['dy', 'x'], ['lowBits', 'highBits'], (f, [dy, x]) => {
+    f.get(dy).get(x).get(low).simd('f32x4.ge').get(x).get(high).simd('f32x4.le').simd('v128.and').simd('v128.and');
+  }, (f) => {
+    low = splatLocal(f, 'lowVector', 'lowBits');
+    high = splatLocal(f, 'highVector', 'highBits');
+  });
 }
 
 /** Bytes of the two upper float32 lanes moved down (for f64x2.promote_low), and of two vectors' low halves side by side. */

@@ -33,7 +33,7 @@ import { adamUpdate } from './adam-kernel';
 import { addRuns, copyRuns, padRuns, sumRows, zeroBytes } from './copy-kernels';
 import { encodeModule, FunctionWriter } from './encoder';
 import { gateForward, gateGradient } from './gate-kernels';
-import { batchNormalize, binary, eluGradient, langevinMove, leakyRelu, leakyReluGradient, reluGradient, swishGradient } from './elementwise-kernels';
+import { batchNormalize, binary, clipGradient, eluGradient, langevinMove, leakyRelu, leakyReluGradient, reluGradient, swishGradient } from './elementwise-kernels';
 import { exponential, hyperbolicTangent, softplus, swishForward } from './exp-kernels';
 import { lstmForward, lstmGradient } from './lstm-kernels';
 import { mixtureBins } from './mixture-kernel';
@@ -210,9 +210,9 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, gatherSums, zeroBytes, copyRuns, addRuns, padRuns, sumRows, upsampleNearest, upsampleGradient, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, batchNormalize, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, hyperbolicTangent, lstmForward, lstmGradient, mixtureBins, mixtureLikelihood, mixtureLikelihoodGradient, and F(4, 3)'s and F(4, 5)'s column transforms and filter transforms (quadInput3, quadInputRows3, quadInputTile3, quadOutput3, quadGradientColumns3, quadFilter3, quadFilterGradient3, and the same with 5) over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, gatherSums, zeroBytes, copyRuns, addRuns, padRuns, sumRows, upsampleNearest, upsampleGradient, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, clipGradient, batchNormalize, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, hyperbolicTangent, lstmForward, lstmGradient, mixtureBins, mixtureLikelihood, mixtureLikelihoodGradient, and F(4, 3)'s and F(4, 5)'s column transforms and filter transforms (quadInput3, quadInputRows3, quadInputTile3, quadOutput3, quadGradientColumns3, quadFilter3, quadFilterGradient3, and the same with 5) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), zeroBytes(), copyRuns(), addRuns(), padRuns(), sumRows(), upsampleNearest(), upsampleGradient(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(4, fused), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), batchNormalize(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), hyperbolicTangent(), lstmForward(), lstmGradient(), mixtureBins(), mixtureLikelihood(), mixtureLikelihoodGradient(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps, fused), quadInput(taps, fused, true), quadInputTile(taps, fused), quadOutput(taps, fused), quadGradientColumns(taps, fused), quadFilterTransform(taps, false), quadFilterTransform(taps, true)])], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), zeroBytes(), copyRuns(), addRuns(), padRuns(), sumRows(), upsampleNearest(), upsampleGradient(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(4, fused), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), clipGradient(), batchNormalize(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), hyperbolicTangent(), lstmForward(), lstmGradient(), mixtureBins(), mixtureLikelihood(), mixtureLikelihoodGradient(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps, fused), quadInput(taps, fused, true), quadInputTile(taps, fused), quadOutput(taps, fused), quadGradientColumns(taps, fused), quadFilterTransform(taps, false), quadFilterTransform(taps, true)])], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-adds (relaxed_madd and relaxed_nmadd, which the kernels use)? */
@@ -262,6 +262,7 @@ export interface WasmKernels {
   leakyRelu(x: number, out: number, count: number, alphaBits: number): void;
   /** alpha as float32 bits */
   leakyReluGradient(dy: number, x: number, out: number, count: number, alphaBits: number): void;
+  clipGradient(dy: number, x: number, out: number, count: number, lowBits: number, highBits: number): void;
   eluGradient(dy: number, y: number, out: number, count: number): void;
   /** batchNormalize: `rows` rows of `channels` (in fours) numbers, the four per-channel arrays' addresses (see batchNormalize). */
   batchNormalize(x: number, out: number, rows: number, channels: number, mean: number, scale: number, offset: number, factor: number): void;
