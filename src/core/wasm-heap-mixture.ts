@@ -66,15 +66,23 @@ export const MIXTURE_LIKELIHOOD = 'GpMixtureLikelihood';
 /** Our kernel's name: inputs dy [R] and the three derivatives of MIXTURE_LIKELIHOOD; outputs each times its row's dy. */
 export const MIXTURE_LIKELIHOOD_GRADIENT = 'GpMixtureLikelihoodGradient';
 
-/** Does the current backend run MIXTURE_LIKELIHOOD (WASM, with our kernels on its heap)? */
-export const hasMixtureLikelihood = (): boolean => runsOnWasmHeap(MIXTURE_LIKELIHOOD);
+/**
+ * Can mixtureLikelihood take these: the current backend runs MIXTURE_LIKELIHOOD (WASM, with our
+ * kernels on its heap), the values are int32 data, four or more, and the mixture's three
+ * float32 tensors are each the values' shape and K (no broadcasting)?
+ */
+export function usesMixtureLikelihood(logWeights: tf.Tensor, means: tf.Tensor, logScales: tf.Tensor, values: tf.Tensor): boolean {
+  if (!runsOnWasmHeap(MIXTURE_LIKELIHOOD) || values.dtype !== 'int32' || values.size < 4) return false;
+  const shape = [...values.shape, logWeights.shape[logWeights.rank - 1]];
+  return [logWeights, means, logScales].every((t) => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, shape));
+}
 
 function mixtureLikelihoodOnHeap({ inputs, backend: anyBackend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo[] {
   const { logWeights, means, logScales, values } = inputs as Record<'logWeights' | 'means' | 'logScales' | 'values', tf.TensorInfo>;
   const { backend, kernels, at } = ourHeap(MIXTURE_LIKELIHOOD, 'hasMixtureLikelihood()', anyBackend);
   const [rows, components] = logWeights.shape;
-  for (const input of [means, logScales]) {
-    if (input.shape.length !== 2 || input.shape[0] !== rows || input.shape[1] !== components) throw new Error(`${MIXTURE_LIKELIHOOD}: [${input.shape}] does not match the weights' [${logWeights.shape}]`);
+  for (const input of [logWeights, means, logScales]) {
+    if (input.dtype !== 'float32' || input.shape.length !== 2 || input.shape[0] !== rows || input.shape[1] !== components) throw new Error(`${MIXTURE_LIKELIHOOD}: ${input.dtype} [${input.shape}] does not match the weights' float32 [${logWeights.shape}]`);
   }
   if (values.dtype !== 'int32' || values.shape.length !== 1 || values.shape[0] !== rows) throw new Error(`${MIXTURE_LIKELIHOOD}: values must be int32 [${rows}], not ${values.dtype} [${values.shape}]`);
   if (rows < 4) throw new Error(`${MIXTURE_LIKELIHOOD}: takes 4 rows or more, not ${rows}`);
@@ -97,7 +105,8 @@ function mixtureLikelihoodGradientOnHeap({ inputs, backend: anyBackend }: { inpu
 
 /**
  * log P(v) of each value v ([...], int32, 4 numbers or more) under its mixture ([..., K] each
- * of log pi, mu and log s) -> [...], by our kernel, differentiable in the mixture (not in the
+ * of log pi, mu and log s, float32, log s within [-80, 80]) -> [...], by our kernel (no
+ * broadcasting: usesMixtureLikelihood says when it applies), differentiable in the mixture (not in the
  * values, which are data): logistic-mixture.ts's mixtureLogProbability in one call forwards
  * and one back. The forward call also writes the derivatives (per unit of dy), which the
  * backward call scales: they share all their exponentials.

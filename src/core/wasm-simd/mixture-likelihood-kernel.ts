@@ -27,6 +27,8 @@
  * Lanes are four rows (a pixel's channel each): each row's K numbers are read a lane at a
  * time, K rows apart, so any K fills the lanes. Rows come four at a time, the last four
  * taken again where rows is not a multiple of 4 (the same numbers written twice): rows >= 4.
+ * log s within [-80, 80], where exp(-log s) and the logarithm's input stay normal numbers
+ * (PixelCNN++ clips it to [-7, 7]).
  */
 import { FunctionWriter } from './encoder';
 import { exponentialOf, logOf, softplusOf, softplusScratch, splatConstants } from './exp-kernels';
@@ -102,7 +104,7 @@ export function mixtureLikelihood(): FunctionWriter {
   f.i32(0).set(group);
   f.whileLoop(() => f.get(group).get('rows').op('i32.lt_u'), () => {
     // the group's first row, the last four rows where fewer than four are left
-    f.get(group).get('rows').i32(4).op('i32.sub').tee(start).get(group).get(start).get(group).op('i32.lt_u').op('select').set(start);
+    f.get('rows').i32(4).op('i32.sub').tee(start).get(group).get(start).get(group).op('i32.lt_u').op('select').set(start);
     // x = 2v/255 - 1 (TF.js's centreOfBin: a product and a difference in float32); the edge bins' masks
     f.get('values').get(start).i32(2).op('i32.shl').op('i32.add').memory('v128.load').tee(value).zeroVector().simd('i32x4.eq').set(first);
     f.get(value).get(lastValue).simd('i32x4.eq').set(last);

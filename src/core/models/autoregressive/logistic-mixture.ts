@@ -20,7 +20,7 @@
  * finite wherever the mass is, where the difference of two sigmoids would round to 0.
  */
 import * as tf from '@tensorflow/tfjs';
-import { hasMixtureBins, hasMixtureLikelihood, mixtureBins, mixtureLikelihood } from '../../wasm-heap-mixture';
+import { hasMixtureBins, mixtureBins, mixtureLikelihood, usesMixtureLikelihood } from '../../wasm-heap-mixture';
 
 /** Half a bin, in units of x: bins are 2/255 wide. */
 const HALF_BIN = 1 / 255;
@@ -100,10 +100,11 @@ const logSumExpLast = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =
 /**
  * log P(v) = log sum_k pi_k P_k(v) of the values v [...] under mixtures [..., K] -> [...]. On
  * WASM one kernel of ours forwards and one back (../../wasm-heap-mixture.ts), where the
- * values are int32 data, four or more; elsewhere TF.js's ops (mixtureLogProbabilityByOps).
+ * values are int32 data, four or more, and the mixture has their shape; elsewhere TF.js's ops
+ * (mixtureLogProbabilityByOps).
  */
 export function mixtureLogProbability(mixture: Mixture, values: tf.Tensor): tf.Tensor {
-  if (hasMixtureLikelihood() && values.dtype === 'int32' && values.size >= 4) return mixtureLikelihood(mixture.logWeights, mixture.means, mixture.logScales, values);
+  if (usesMixtureLikelihood(mixture.logWeights, mixture.means, mixture.logScales, values)) return mixtureLikelihood(mixture.logWeights, mixture.means, mixture.logScales, values);
   return mixtureLogProbabilityByOps(mixture, values);
 }
 
