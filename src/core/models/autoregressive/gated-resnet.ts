@@ -50,15 +50,16 @@ export class ResidualBlock {
   }
 
   /**
-   * h: [B, H, W, F] and elu(h); elu(a): [B, H, W, shortcutChannels] -> [B, H, W, F]; seed:
-   * dropout's coins, when training. The caller takes the ELUs: a stream's output is the
-   * next block's h and another block's short-cut input, and its ELU is taken once for both
-   * (a fifth of the ELUs of a step, and of their gradients).
+   * h: [B, H, W, F]; a: the short-cut inputs, [B, H, W, *] each, their channels
+   * shortcutChannels in all -> [B, H, W, F]; seed: dropout's coins, when training. `activate`
+   * takes the ELUs of h and a: in training the network's passes one that takes a tensor's
+   * ELU once for all the blocks that read it (a stream's output is the next block's h and
+   * another block's short-cut input). elu([a1, a2]) = [elu(a1), elu(a2)].
    */
-  apply(h: tf.Tensor4D, eluOfH: tf.Tensor4D, eluOfA: tf.Tensor4D | undefined, training: boolean, seed: () => number): tf.Tensor4D {
+  apply(h: tf.Tensor4D, a: tf.Tensor4D[] | undefined, training: boolean, seed: () => number, activate: (t: tf.Tensor4D) => tf.Tensor4D = tf.elu): tf.Tensor4D {
     return tf.tidy(() => {
-      let c1: tf.Tensor4D = this.first.apply(eluOfH);
-      if (this.shortcut && eluOfA) c1 = c1.add(this.shortcut.apply(eluOfA));
+      let c1: tf.Tensor4D = this.first.apply(activate(h));
+      if (this.shortcut && a) c1 = c1.add(this.shortcut.apply(a.length === 1 ? activate(a[0]) : (tf.concat(a.map(activate), 3) as tf.Tensor4D)));
       c1 = tf.elu(c1);
       // dropout scales the kept units by 1 / (1 - rate): evaluation needs no rescaling
       if (training && this.options.dropout > 0) c1 = tf.dropout(c1, this.options.dropout, undefined, seed()) as tf.Tensor4D;

@@ -145,62 +145,66 @@ export class PixelCnnPlusPlusNetwork implements AutoregressiveNetwork {
   private features(input: tf.Tensor4D, training: boolean): tf.Tensor4D {
     return tf.tidy(() => {
       const seed = () => this.random.seed();
-      // elu(t) once a tensor: both the next block's input and a short-cut input (tensors of this scope, freed with it)
+      // in training, elu(t) once a tensor for every block that reads it (kept past the blocks' own scopes, freed below;
+      // the gradient's tape keeps each ELU anyway); held out, each block's own, freed with the block, as memory is tighter there
       const activated = new Map<number, tf.Tensor4D>();
-      const elu = (t: tf.Tensor4D): tf.Tensor4D => {
-        if (!activated.has(t.id)) activated.set(t.id, tf.elu(t));
+      const elu = !training ? tf.elu : (t: tf.Tensor4D): tf.Tensor4D => {
+        if (!activated.has(t.id)) activated.set(t.id, tf.keep(tf.elu(t)));
         return activated.get(t.id)!;
       };
-      // [B, h, w, C] -> [B, h, w, C + 1]: x in [-1, 1], and ones
-      let x = tf.concat([input.mul(2).sub(1), tf.onesLike(input.slice([0, 0, 0, 0], [-1, -1, -1, 1]))], 3) as tf.Tensor4D;
-      // The sampler's window ends at the row being drawn: zero rows below, up to a multiple of 4, let it halve twice.
-      // Nothing reads a row below its own, so the rows above come out as in the whole image.
-      const [batch, height] = input.shape;
-      const missing = this.options.downsample ? (4 - (height % 4)) % 4 : 0;
-      if (missing > 0) x = x.pad([[0, 0], [0, missing], [0, 0], [0, 0]]);
-      // u: rows above (a 2x3 window, moved down a row); ul: the row above (1x3, moved down) and the pixels to the left (2x1, moved right)
-      let u = shiftDown(this.firstUp.apply(x));
-      let ul = shiftDown(this.firstLeft.apply(x)).add(shiftRight(this.firstUpLeft.apply(x))) as tf.Tensor4D;
-      const uStack: tf.Tensor4D[] = [u];
-      const ulStack: tf.Tensor4D[] = [ul];
-      for (let scale = 0; scale < SCALES; scale++) {
-        if (scale > 0) {
-          const [uConv, ulConv] = this.shrink[scale - 1];
-          [u, ul] = [uConv.apply(u), ulConv.apply(ul)];
-          uStack.push(u);
-          ulStack.push(ul);
-        }
-        const { u: uBlocks, ul: ulBlocks } = this.upPass[scale];
-        for (let i = 0; i < uBlocks.length; i++) {
-          u = uBlocks[i].apply(u, elu(u), undefined, training, seed);
-          ul = ulBlocks[i].apply(ul, elu(ul), elu(u), training, seed);
-          uStack.push(u);
-          ulStack.push(ul);
-        }
-      }
-      // the down pass takes the up pass's outputs back in the reverse order, one a block (the last is where it starts)
-      uStack.pop();
-      ulStack.pop();
-      for (let scale = SCALES - 1; scale >= 0; scale--) {
-        if (scale < SCALES - 1) {
-          const [uConv, ulConv] = this.grow[scale];
-          [u, ul] = [uConv.apply(u), ulConv.apply(ul)];
-        }
-        const { u: uBlocks, ul: ulBlocks } = this.downPass[scale];
-        for (let i = 0; i < uBlocks.length; i++) {
-          const [uShortcut, ulShortcut] = [uStack.pop()!, ulStack.pop()!];
-          if (this.options.shortcuts) {
-            u = uBlocks[i].apply(u, elu(u), elu(uShortcut), training, seed);
-            // elu([u, s]) = [elu(u), elu(s)], each ELU the one taken before
-            ul = ulBlocks[i].apply(ul, elu(ul), tf.concat([elu(u), elu(ulShortcut)], 3) as tf.Tensor4D, training, seed);
-          } else {
-            u = uBlocks[i].apply(u, elu(u), undefined, training, seed);
-            ul = ulBlocks[i].apply(ul, elu(ul), elu(u), training, seed);
+      try {
+        // [B, h, w, C] -> [B, h, w, C + 1]: x in [-1, 1], and ones
+        let x = tf.concat([input.mul(2).sub(1), tf.onesLike(input.slice([0, 0, 0, 0], [-1, -1, -1, 1]))], 3) as tf.Tensor4D;
+        // The sampler's window ends at the row being drawn: zero rows below, up to a multiple of 4, let it halve twice.
+        // Nothing reads a row below its own, so the rows above come out as in the whole image.
+        const [batch, height] = input.shape;
+        const missing = this.options.downsample ? (4 - (height % 4)) % 4 : 0;
+        if (missing > 0) x = x.pad([[0, 0], [0, missing], [0, 0], [0, 0]]);
+        // u: rows above (a 2x3 window, moved down a row); ul: the row above (1x3, moved down) and the pixels to the left (2x1, moved right)
+        let u = shiftDown(this.firstUp.apply(x));
+        let ul = shiftDown(this.firstLeft.apply(x)).add(shiftRight(this.firstUpLeft.apply(x))) as tf.Tensor4D;
+        const uStack: tf.Tensor4D[] = [u];
+        const ulStack: tf.Tensor4D[] = [ul];
+        for (let scale = 0; scale < SCALES; scale++) {
+          if (scale > 0) {
+            const [uConv, ulConv] = this.shrink[scale - 1];
+            [u, ul] = [uConv.apply(u), ulConv.apply(ul)];
+            uStack.push(u);
+            ulStack.push(ul);
+          }
+          const { u: uBlocks, ul: ulBlocks } = this.upPass[scale];
+          for (let i = 0; i < uBlocks.length; i++) {
+            u = uBlocks[i].apply(u, undefined, training, seed, elu);
+            ul = ulBlocks[i].apply(ul, [u], training, seed, elu);
+            uStack.push(u);
+            ulStack.push(ul);
           }
         }
+        // the down pass takes the up pass's outputs back in the reverse order, one a block (the last is where it starts)
+        uStack.pop();
+        ulStack.pop();
+        for (let scale = SCALES - 1; scale >= 0; scale--) {
+          if (scale < SCALES - 1) {
+            const [uConv, ulConv] = this.grow[scale];
+            [u, ul] = [uConv.apply(u), ulConv.apply(ul)];
+          }
+          const { u: uBlocks, ul: ulBlocks } = this.downPass[scale];
+          for (let i = 0; i < uBlocks.length; i++) {
+            const [uShortcut, ulShortcut] = [uStack.pop()!, ulStack.pop()!];
+            if (this.options.shortcuts) {
+              u = uBlocks[i].apply(u, [uShortcut], training, seed, elu);
+              ul = ulBlocks[i].apply(ul, [u, ulShortcut], training, seed, elu);
+            } else {
+              u = uBlocks[i].apply(u, undefined, training, seed, elu);
+              ul = ulBlocks[i].apply(ul, [u], training, seed, elu);
+            }
+          }
+        }
+        // [B, h + missing, w, F] -> [B, h, w, F]
+        return tf.elu(missing > 0 ? ul.slice([0, 0, 0, 0], [batch, height, -1, -1]) : ul);
+      } finally {
+        tf.dispose([...activated.values()]);
       }
-      // [B, h + missing, w, F] -> [B, h, w, F]
-      return tf.elu(missing > 0 ? ul.slice([0, 0, 0, 0], [batch, height, -1, -1]) : ul);
     });
   }
 
