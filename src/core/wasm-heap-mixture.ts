@@ -79,7 +79,7 @@ export function usesMixtureLikelihood(logWeights: tf.Tensor, means: tf.Tensor, l
 
 function mixtureLikelihoodOnHeap({ inputs, backend: anyBackend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo[] {
   const { logWeights, means, logScales, values } = inputs as Record<'logWeights' | 'means' | 'logScales' | 'values', tf.TensorInfo>;
-  const { backend, kernels, at } = ourHeap(MIXTURE_LIKELIHOOD, 'hasMixtureLikelihood()', anyBackend);
+  const { backend, kernels, at } = ourHeap(MIXTURE_LIKELIHOOD, 'usesMixtureLikelihood()', anyBackend);
   const [rows, components] = logWeights.shape;
   for (const input of [logWeights, means, logScales]) {
     if (input.dtype !== 'float32' || input.shape.length !== 2 || input.shape[0] !== rows || input.shape[1] !== components) throw new Error(`${MIXTURE_LIKELIHOOD}: ${input.dtype} [${input.shape}] does not match the weights' float32 [${logWeights.shape}]`);
@@ -95,7 +95,7 @@ function mixtureLikelihoodOnHeap({ inputs, backend: anyBackend }: { inputs: tf.N
 
 function mixtureLikelihoodGradientOnHeap({ inputs, backend: anyBackend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo[] {
   const { dy, byWeights, byMeans, byLogScales } = inputs as Record<'dy' | 'byWeights' | 'byMeans' | 'byLogScales', tf.TensorInfo>;
-  const { backend, kernels, at } = ourHeap(MIXTURE_LIKELIHOOD_GRADIENT, 'hasMixtureLikelihood()', anyBackend);
+  const { backend, kernels, at } = ourHeap(MIXTURE_LIKELIHOOD_GRADIENT, 'usesMixtureLikelihood()', anyBackend);
   const [rows, components] = byWeights.shape;
   if (dy.dtype !== 'float32' || tf.util.sizeFromShape(dy.shape) !== rows) throw new Error(`${MIXTURE_LIKELIHOOD_GRADIENT}: dy must be float32 of ${rows} numbers, not ${dy.dtype} [${dy.shape}]`);
   const outs = [0, 1, 2].map(() => backend.makeOutput([rows, components], 'float32'));

@@ -47,7 +47,7 @@ export function lanewise(name: string, inputs: string[], extraParams: string[], 
 }
 
 /** A new v128 local with `value` in every lane: a constant, or (a parameter's name) a float32 parameter passed as its bits. */
-function splatLocal(f: FunctionWriter, name: string, value: number | string): number {
+export function splatLocal(f: FunctionWriter, name: string, value: number | string): number {
   const local = f.local('v128', name);
   if (typeof value === 'number') f.f32(value);
   else f.get(value).op('f32.reinterpret_i32');

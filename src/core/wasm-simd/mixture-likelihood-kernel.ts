@@ -31,6 +31,7 @@
  * (PixelCNN++ clips it to [-7, 7]).
  */
 import { FunctionWriter } from './encoder';
+import { splatLocal } from './elementwise-kernels';
 import { exponentialOf, logOf, softplusOf, softplusScratch, splatConstants } from './exp-kernels';
 
 /** Half a bin, in units of x: bins are 2/255 wide. */
@@ -57,14 +58,9 @@ export function mixtureLikelihood(): FunctionWriter {
   const scratch = softplusScratch(f, 'Likelihood');
   const [, u, w] = scratch;
   const exponential = scratch.slice(6);
-  const splat = (name: string, number: number) => {
-    const local = vector(name);
-    f.f32(number).simd('f32x4.splat').set(local);
-    return local;
-  };
-  const [twoBins, halfBin, seriesBelow, minusInfinity] = [splat('twoBins', 2 * HALF_BIN), splat('halfBin', HALF_BIN), splat('seriesBelow', SERIES_BELOW), splat('minusInfinity', -Infinity)];
-  const inverseCounts = [2, 3, 4, 5, 6, 7, 8].map((n) => splat(`inverse${n}`, 1 / n));
-  const [lastValue] = [vector('lastValue')];
+  const [twoBins, halfBin, seriesBelow, minusInfinity] = [splatLocal(f, 'twoBins', 2 * HALF_BIN), splatLocal(f, 'halfBin', HALF_BIN), splatLocal(f, 'seriesBelow', SERIES_BELOW), splatLocal(f, 'minusInfinity', -Infinity)];
+  const inverseCounts = [2, 3, 4, 5, 6, 7, 8].map((n) => splatLocal(f, `inverse${n}`, 1 / n));
+  const lastValue = vector('lastValue');
   f.i32(255).simd('i32x4.splat').set(lastValue);
   f.i32(0x007fffff).simd('i32x4.splat').set(mantissa);
   f.i32(127).simd('i32x4.splat').set(bias);
@@ -185,8 +181,8 @@ export function mixtureLikelihood(): FunctionWriter {
 export function mixtureLikelihoodGradient(): FunctionWriter {
   const names = ['byWeights', 'byMeans', 'byLogScales', 'outWeights', 'outMeans', 'outLogScales'];
   const f = new FunctionWriter('mixtureLikelihoodGradient', ['dy', ...names, 'rows', 'components']);
-  const [k] = [f.local('i32', 'k')];
-  const [gradient] = [f.local('f32', 'gradient')];
+  const k = f.local('i32', 'k');
+  const gradient = f.local('f32', 'gradient');
   f.whileLoop(() => f.get('rows'), () => {
     f.get('dy').f32Load().set(gradient);
     f.i32(0).set(k);
