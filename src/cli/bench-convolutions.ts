@@ -5,7 +5,8 @@
  * (src/core/wasm-simd/winograd.ts) against the direct convolution, its columns in pairs
  * (F(2, 3), F(2, 2)), in fours where they apply (F(4, 3), F(4, 5)), the rows in fours too
  * (src/core/wasm-simd/winograd-quad-rows.ts), strided passes by border classes
- * (src/core/wasm-simd/strided.ts) against the patch matrix, and last of all forward passes over
+ * (src/core/wasm-simd/strided.ts) against the patch matrix, then by Winograd over their phases
+ * where that pays (src/core/wasm-simd/strided-winograd.ts), and last of all forward passes over
  * maps grown to fours (winograd-quad-rows.ts, grownQuadForward) and the narrow layers' own ways
  * (convolution.ts: narrowFilterGradient, and patchDot's four pixels at once). Best of two
  * rounds of a few repetitions each; the settings alternate, so a machine whose load drifts
@@ -18,6 +19,7 @@ import { bestTime as time } from './best-time';
 import { allowRelaxedSimd, useNodeBackend } from './node-backend';
 import { useNarrowFilterGradient, usePatchesInPlace, useQuadDots } from '../core/wasm-simd/convolution';
 import { useBorderClasses } from '../core/wasm-simd/strided';
+import { usePhaseWinograd } from '../core/wasm-simd/strided-winograd';
 import { useWinograd } from '../core/wasm-simd/winograd';
 import { useQuadColumns, useWinogradColumns } from '../core/wasm-simd/winograd-columns';
 import { useGrownQuads, useQuadRows } from '../core/wasm-simd/winograd-quad-rows';
@@ -53,14 +55,15 @@ const LAYERS: Layer[] = [
 ];
 
 const SETTINGS = [
-  { name: 'copied (im2col, col2im), direct', inPlace: false, winograd: false, columns: false, quads: false, quadRows: false, borders: false, grown: false, narrow: false },
-  { name: 'in place, direct', inPlace: true, winograd: false, columns: false, quads: false, quadRows: false, borders: false, grown: false, narrow: false },
-  { name: 'in place, Winograd rows', inPlace: true, winograd: true, columns: false, quads: false, quadRows: false, borders: false, grown: false, narrow: false },
-  { name: 'rows, columns in pairs', inPlace: true, winograd: true, columns: true, quads: false, quadRows: false, borders: false, grown: false, narrow: false },
-  { name: 'rows, columns in fours', inPlace: true, winograd: true, columns: true, quads: true, quadRows: false, borders: false, grown: false, narrow: false },
-  { name: 'rows in fours too', inPlace: true, winograd: true, columns: true, quads: true, quadRows: true, borders: false, grown: false, narrow: false },
-  { name: 'all, strided by border classes', inPlace: true, winograd: true, columns: true, quads: true, quadRows: true, borders: true, grown: false, narrow: false },
-  { name: 'grown maps, narrow layers too', inPlace: true, winograd: true, columns: true, quads: true, quadRows: true, borders: true, grown: true, narrow: true },
+  { name: 'copied (im2col, col2im), direct', inPlace: false, winograd: false, columns: false, quads: false, quadRows: false, borders: false, phases: false, grown: false, narrow: false },
+  { name: 'in place, direct', inPlace: true, winograd: false, columns: false, quads: false, quadRows: false, borders: false, phases: false, grown: false, narrow: false },
+  { name: 'in place, Winograd rows', inPlace: true, winograd: true, columns: false, quads: false, quadRows: false, borders: false, phases: false, grown: false, narrow: false },
+  { name: 'rows, columns in pairs', inPlace: true, winograd: true, columns: true, quads: false, quadRows: false, borders: false, phases: false, grown: false, narrow: false },
+  { name: 'rows, columns in fours', inPlace: true, winograd: true, columns: true, quads: true, quadRows: false, borders: false, phases: false, grown: false, narrow: false },
+  { name: 'rows in fours too', inPlace: true, winograd: true, columns: true, quads: true, quadRows: true, borders: false, phases: false, grown: false, narrow: false },
+  { name: 'all, strided by border classes', inPlace: true, winograd: true, columns: true, quads: true, quadRows: true, borders: true, phases: false, grown: false, narrow: false },
+  { name: 'strided by phases where they pay', inPlace: true, winograd: true, columns: true, quads: true, quadRows: true, borders: true, phases: true, grown: false, narrow: false },
+  { name: 'grown maps, narrow layers too', inPlace: true, winograd: true, columns: true, quads: true, quadRows: true, borders: true, phases: true, grown: true, narrow: true },
 ];
 
 async function main(): Promise<void> {
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
           useQuadColumns(setting.quads);
           useQuadRows(setting.quadRows);
           useBorderClasses(setting.borders);
+          usePhaseWinograd(setting.phases);
           useGrownQuads(setting.grown);
           useNarrowFilterGradient(setting.narrow);
           useQuadDots(setting.narrow);
@@ -116,6 +120,7 @@ async function main(): Promise<void> {
   useQuadColumns(true);
   useQuadRows(true);
   useBorderClasses(true);
+  usePhaseWinograd(true);
   useGrownQuads(true);
   useNarrowFilterGradient(true);
   useQuadDots(true);

@@ -18,6 +18,7 @@ import { useNarrowFilterGradient, usePatchesInPlace, useQuadDots } from '../core
 import { useSimdKernels } from '../core/wasm-simd/register';
 import { useBatchNormKernel } from '../core/wasm-heap-batch-norm';
 import { useBorderClasses } from '../core/wasm-simd/strided';
+import { usePhaseWinograd } from '../core/wasm-simd/strided-winograd';
 import { useWinograd } from '../core/wasm-simd/winograd';
 import { useQuadColumns, useWinogradColumns } from '../core/wasm-simd/winograd-columns';
 import { useGrownQuads, useQuadRows, useRowsInPlace } from '../core/wasm-simd/winograd-quad-rows';
@@ -32,6 +33,7 @@ const SWITCHES: Record<string, (on: boolean) => unknown> = {
   'quad-rows': useQuadRows,
   'rows-in-place': useRowsInPlace,
   'border-classes': useBorderClasses,
+  'phase-winograd': usePhaseWinograd,
   'narrow-filter-gradient': useNarrowFilterGradient,
   'quad-dots': useQuadDots,
   'grown-quads': useGrownQuads,

@@ -265,6 +265,8 @@ interface Case {
   dilation?: number;
   /** Strided passes by border classes (strided.ts): [forward passes, input gradients] of the four passes run(). */
   borders?: [number, number];
+  /** Of those strided passes, the ones by Winograd over their phases (strided-winograd.ts): [forward passes, input gradients]. */
+  phases?: [number, number];
   /** Strided input gradients of a one-channel input, gathered from dY W^T by border classes (narrowInputGradient). */
   narrow?: number;
   /** The filter gradient of 1-3 output channels from x's channels in fours, as a product turned round (narrowFilterGradient). */
@@ -360,6 +362,13 @@ const CASES: Case[] = [
   { x: [2, 8, 8, 1], filter: [2, 2, 1, 4], stride: 3, pad: [[0, 0], [1, 4], [0, 3], [0, 0]], narrow: 1 },
   // RGB at a stride: col2im (channel by channel the gathered sums were slower)
   { x: [2, 9, 8, 3], filter: [3, 3, 3, 8], stride: 2, pad: 'same' },
+  // by Winograd over their phases, where their estimate pays (the fused pass with relu never): the energy model's last layer (its
+  // windows padded at both ends: the linear convolution's tiles), the GAN discriminator's second layer on 17 images (two chunks of the
+  // products, 16 and 1), and 9 x 11 maps, 'valid' (forwards only) and 'same' (the input gradient only)
+  { x: [2, 7, 7, 32], filter: [3, 3, 32, 64], stride: 2, pad: 'same', borders: [3, 1], phases: [2, 1] },
+  { x: [17, 14, 14, 32], filter: [3, 3, 32, 64], stride: 2, pad: 'same', borders: [3, 1], phases: [2, 1] },
+  { x: [2, 9, 11, 32], filter: [3, 3, 32, 64], stride: 2, pad: 'valid', borders: [3, 1], phases: [2, 0] },
+  { x: [2, 9, 11, 32], filter: [3, 3, 32, 64], stride: 2, pad: 'same', borders: [3, 1], phases: [0, 1] },
 ];
 
 type Results = { y: Float32Array; fused: Float32Array; dx: Float32Array; dw: Float32Array };
@@ -484,7 +493,7 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     const passes = SimdConvolutions.prototype as unknown as Passes;
     const spies = (['winogradForward', 'pairWinogradForward', 'winogradFilterGradient', 'transformColumnFilters', 'columnSumsToTaps', 'quadRowForward', 'quadRowFilterGradient'] as const).map((name) => vi.spyOn(passes, name));
     const columnTransforms = vi.spyOn(passes, 'transformColumns');
-    const borderPasses = (['stridedForward', 'stridedInputGradient', 'narrowInputGradient', 'narrowFilterGradient'] as const).map((name) => vi.spyOn(SimdConvolutions.prototype as unknown as Record<typeof name, () => void>, name));
+    const borderPasses = (['stridedForward', 'stridedInputGradient', 'narrowInputGradient', 'narrowFilterGradient', 'phaseForward', 'phaseInputGradient'] as const).map((name) => vi.spyOn(SimdConvolutions.prototype as unknown as Record<typeof name, () => void>, name));
     const grown = vi.spyOn(SimdConvolutions.prototype as unknown as { grownQuadForward: () => void }, 'grownQuadForward');
     useGrownQuads(c.grown === true);
     const ours = await run(c);
@@ -492,7 +501,7 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     // the forward pass, the fused one, the one inside the gradients and the input gradient
     expect(grown.mock.calls.length, 'forward passes grown to fours').toBe(c.grown ? 4 : 0);
     grown.mockRestore();
-    expect(borderPasses.map((spy) => spy.mock.calls.length), 'passes by border classes, and narrow filter gradients').toEqual([...(c.borders ?? [0, 0]), c.narrow ?? 0, c.narrowGradient ? 1 : 0]);
+    expect(borderPasses.map((spy) => spy.mock.calls.length), 'passes by border classes, narrow filter gradients, and passes by phases').toEqual([...(c.borders ?? [0, 0]), c.narrow ?? 0, c.narrowGradient ? 1 : 0, ...(c.phases ?? [0, 0])]);
     borderPasses.forEach((spy) => spy.mockRestore());
     // the forward pass, the fused one, the forward pass inside the gradients and the input gradient, then the filter gradient: Winograd's where it applies
     const calls = spies.map((spy) => spy.mock.calls.length);
@@ -510,8 +519,10 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     // F(4, r) along both axes: 6 x 6 or 8 x 8 planes, whose sums cancel further than F(2, 3)'s
     // (its error against float64 sums: wasm-simd-quad-rows.test.ts), looser for the results
     // that went through it: y and fused with three forward passes or four, dx with one or four
-    // (the input gradient's), dw with the filter gradient
-    const quad = { y: quadForwards >= 3, fused: quadForwards >= 3, dx: quadForwards % 3 === 1, dw: quadGradients > 0 };
+    // (the input gradient's), dw with the filter gradient; F(4, 2) over the phases as loose
+    // (5-7 times a direct sum's float32 error: phase-algorithms.test.ts), y and dx
+    const [phaseForwards, phaseGradients] = c.phases ?? [0, 0];
+    const quad = { y: quadForwards >= 3 || phaseForwards > 0, fused: quadForwards >= 3, dx: quadForwards % 3 === 1 || phaseGradients > 0, dw: quadGradients > 0 };
     for (const key of ['y', 'fused', 'dx', 'dw'] as const) expectRelativelyClose(ours[key], reference[i][key], quad[key] ? 1e-5 : 2e-6, key);
   });
 
@@ -705,7 +716,10 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
     // 28 channels (the product's 2 x 16 blocks, then 4 x 8 and 4 x 4 for the rest of 28)
     const layers: Array<[[number, number, number, number], [number, number, number, number], number, 'same' | tf.backend_util.ExplicitPadding]> = [
       [[2, 7, 7, 8], [3, 3, 8, 16], 2, 'same'], [[2, 8, 8, 4], [2, 2, 4, 8], 3, padding], [[2, 7, 7, 16], [3, 3, 16, 8], 2, 'same'], [[3, 9, 9, 28], [3, 3, 28, 8], 2, 'same'],
+      // the energy model's last layer at its width, by Winograd over its phases: the slope taken as the last transform stores dX
+      [[2, 7, 7, 32], [3, 3, 32, 64], 2, 'same'],
     ];
+    const phases = vi.spyOn(SimdConvolutions.prototype as unknown as { phaseInputGradient: () => void }, 'phaseInputGradient');
     for (const [shape, filterShape, stride, pad] of layers) {
       const x = tf.tensor4d(seededValues(shape.reduce((a, b) => a * b), 1), shape);
       const w = tf.tensor4d(seededValues(filterShape.reduce((a, b) => a * b), 2), filterShape);
@@ -722,6 +736,35 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
       expect(await tensorBits(fused), `${shape}`).toEqual(await tensorBits(apart));
       tf.dispose([x, w, y, dy, s, swished, fused, apart]);
     }
+    // the trace's pass, and the fused and the plain one of the last layer
+    expect(phases.mock.calls.length).toBe(3);
+    phases.mockRestore();
+  });
+
+  it('gives each filter\'s own results when two filters take turns on one layer by its phases (the transformed filter made anew when the filter changes)', async () => {
+    // the energy model's last layer, by its phases, forwards and backwards, with two filters in turn
+    const shape: [number, number, number, number] = [2, 7, 7, 32];
+    const x = tf.tensor4d(seededValues(2 * 7 * 7 * 32, 1), shape);
+    const dy = tf.tensor4d(seededValues(2 * 4 * 4 * 64, 2), [2, 4, 4, 64]);
+    const filters = [3, 4].map((seed) => tf.tensor4d(seededValues(3 * 3 * 32 * 64, seed), [3, 3, 32, 64]));
+    const passes = (w: tf.Tensor4D) => [tf.conv2d(x, w, 2, 'same'), tf.conv2dTranspose(dy, w, shape, 2, 'same')];
+    await tf.setBackend('cpu');
+    const expected = await Promise.all(filters.map(async (w) => Promise.all(passes(w).map(async (t) => {
+      const values = await t.data();
+      t.dispose();
+      return values;
+    }))));
+    await tf.setBackend('wasm');
+    const spy = vi.spyOn(SimdConvolutions.prototype as unknown as { phaseForward: () => void }, 'phaseForward');
+    for (const i of [0, 1, 1, 0]) {
+      const [y, dx] = passes(filters[i]);
+      expectRelativelyClose(await y.data(), expected[i][0], 1e-5, `filter ${i}, forward`);
+      expectRelativelyClose(await dx.data(), expected[i][1], 1e-5, `filter ${i}, input gradient`);
+      tf.dispose([y, dx]);
+    }
+    expect(spy.mock.calls.length).toBe(4);
+    spy.mockRestore();
+    tf.dispose([x, dy, ...filters]);
   });
 
   it('gives zeros for empty sums, as TF.js\'s CPU kernels do, and leaves a bias that broadcasts along width to TF.js\'s kernel', async () => {

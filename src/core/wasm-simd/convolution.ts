@@ -122,12 +122,12 @@ export class SimdConvolutions extends StridedConvolutions {
    */
   forward(x: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry, epilogue: Epilogue = {}): tf.TensorInfo {
     const out = this.backend.makeOutput([g.batch, g.outH, g.outW, g.outChannels], 'float32');
-    this.forwardAt(this.address(x), this.address(filter), this.address(out), g, epilogue.bias ? this.address(epilogue.bias) : 0, epilogue.relu ?? false);
+    this.forwardAt(this.address(x), this.address(filter), this.address(out), g, epilogue.bias ? this.address(epilogue.bias) : 0, epilogue.relu ?? false, filter);
     return out;
   }
 
-  /** The forward pass on heap addresses (bytes), which stay valid when the heap grows; biasAt 0 for none. */
-  private forwardAt(xAt: number, filterAt: number, outAt: number, g: Geometry, biasAt = 0, relu = false): void {
+  /** The forward pass on heap addresses (bytes), which stay valid when the heap grows; biasAt 0 for none; `filter` the filter's tensor, where its transforms may be kept. */
+  private forwardAt(xAt: number, filterAt: number, outAt: number, g: Geometry, biasAt = 0, relu = false, filter?: { dataId: object }): void {
     const pixels = g.batch * g.outH * g.outW;
     const depth = g.filterH * g.filterW * g.inChannels; // K
     const n = g.outChannels;
@@ -146,7 +146,7 @@ export class SimdConvolutions extends StridedConvolutions {
     if (transform === 'pair') return this.pairWinogradForward(xAt, filterAt, outAt, g, biasAt, relu);
     const runs = padded ? null : rowRuns(g, 'forward');
     if (runs) return this.tallWinogradForward(xAt, filterAt, outAt, g, biasAt, relu, runs);
-    if (!padded && byBorderClasses(g, 'forward')) return this.stridedForward(xAt, filterAt, outAt, g, biasAt, relu);
+    if (!padded && byBorderClasses(g, 'forward')) return this.stridedForward(xAt, filter, filterAt, outAt, g, biasAt, relu);
     if (inPlace && !direct && !padded) {
       // Y = patches W with the patches read where they lie in the (padded) image
       const [image, tables] = this.patchesInPlace(xAt, g);

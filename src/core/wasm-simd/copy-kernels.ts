@@ -6,6 +6,7 @@
  * sums in row order).
  */
 import { FunctionWriter } from './encoder';
+import { splatLocal } from './elementwise-kernels';
 
 /** Runs shorter than this many bytes are moved by our loop: bulk memory's call costs more (a one-channel image's runs are 12 bytes). */
 const BULK_BYTES = 256;
@@ -134,3 +135,78 @@ export function sumRows(): FunctionWriter {
   addEachRun(f, 'source', 'total', 'rows', rowBytes, () => f.i32(0), rowBytes);
   return f;
 }
+
+/**
+ * Sums of runs, each run times a weight: for each of `images`, for each of `groups` entries
+ * of `table` (32-bit words: the target's byte offset, a count, then count pairs of a source
+ * byte offset and a weight's float32 bits), target + offset gets the sum over the pairs of
+ * weight times the run at source + its offset, `bytes` bytes (a multiple of 16) of float32;
+ * an entry with no pairs writes zeros. The sources' offsets count from `source` and the
+ * targets' from `target`, which move on by `sourceImage` and `targetImage` bytes an image.
+ * Winograd's transforms of strided convolutions (strided-winograd.ts) are such sums, their
+ * sparse weights read from tables.
+ *
+ * The run goes in blocks of up to SUM_BLOCK vectors, each block's sums held in registers
+ * while the pairs are walked: a weight's splat and its offset's load serve a whole block, and
+ * each sum is stored once. Each sum is the float32 sum in the pairs' order, whatever the block.
+ * With slopeS, each sum is multiplied by Swish's slope s + y (1 - s) as it is stored, s and y
+ * at slopeS and slopeY plus the sum's offset from the first image's target (an input
+ * gradient's, fused: swishGradient's float32 operations in its order).
+ */
+export function weightedSums(): FunctionWriter {
+  const f = new FunctionWriter('weightedSums', ['table', 'groups', 'bytes', 'source', 'sourceImage', 'target', 'targetImage', 'images', 'slopeS', 'slopeY']);
+  const [entry, left, out, count, chunk, pair, terms, from, origin, at] = ['entry', 'left', 'out', 'count', 'chunk', 'pair', 'terms', 'from', 'origin', 'at'].map((name) => f.local('i32', name));
+  const [weight, s, one] = [f.local('v128', 'weight'), f.local('v128', 's'), splatLocal(f, 'one', 1)];
+  f.get('target').set(origin);
+  const sums = Array.from({ length: SUM_BLOCK }, (_, v) => f.local('v128', `sum${v}`));
+  /** One block of `vectors` vectors at `chunk` bytes into the run: its sums over the pairs, stored. */
+  const block = (vectors: number) => {
+    for (let v = 0; v < vectors; v++) f.zeroVector().set(sums[v]);
+    f.get(entry).i32(8).op('i32.add').set(pair);
+    f.get(count).set(terms);
+    f.whileLoop(() => f.get(terms), () => {
+      f.get('source').get(pair).i32Load().op('i32.add').get(chunk).op('i32.add').set(from);
+      f.get(pair).memory('v128.load32_splat', 4).set(weight);
+      for (let v = 0; v < vectors; v++) {
+        f.get(sums[v]).get(from).memory('v128.load', 16 * v).get(weight).simd('f32x4.mul').simd('f32x4.add').set(sums[v]);
+      }
+      f.get(pair).i32(8).op('i32.add').set(pair);
+      f.get(terms).i32(1).op('i32.sub').set(terms);
+    });
+    f.get('slopeS').when(() => {
+      // the sums' offset from the first image's target: their place in s and y
+      f.get(out).get(chunk).op('i32.add').get(origin).op('i32.sub').set(at);
+      for (let v = 0; v < vectors; v++) {
+        // sum (s + y (1 - s))
+        f.get('slopeS').get(at).op('i32.add').memory('v128.load', 16 * v).set(s);
+        f.get(sums[v]).get(s);
+        f.get('slopeY').get(at).op('i32.add').memory('v128.load', 16 * v).get(one).get(s).simd('f32x4.sub').simd('f32x4.mul');
+        f.simd('f32x4.add').simd('f32x4.mul').set(sums[v]);
+      }
+    });
+    for (let v = 0; v < vectors; v++) f.get(out).get(chunk).op('i32.add').get(sums[v]).memory('v128.store', 16 * v);
+    f.get(chunk).i32(16 * vectors).op('i32.add').set(chunk);
+  };
+  f.whileLoop(() => f.get('images'), () => {
+    f.get('table').set(entry);
+    f.get('groups').set(left);
+    f.whileLoop(() => f.get(left), () => {
+      f.get('target').get(entry).i32Load().op('i32.add').set(out);
+      f.get(entry).i32Load(4).set(count);
+      f.i32(0).set(chunk);
+      f.whileLoop(() => f.get('bytes').get(chunk).op('i32.sub').i32(16 * SUM_BLOCK).op('i32.ge_u'), () => block(SUM_BLOCK));
+      for (let vectors = SUM_BLOCK / 2; vectors >= 1; vectors /= 2) {
+        f.get('bytes').get(chunk).op('i32.sub').i32(16 * vectors).op('i32.ge_u').when(() => block(vectors));
+      }
+      f.get(entry).i32(8).op('i32.add').get(count).i32(3).op('i32.shl').op('i32.add').set(entry);
+      f.get(left).i32(1).op('i32.sub').set(left);
+    });
+    f.get('source').get('sourceImage').op('i32.add').set('source');
+    f.get('target').get('targetImage').op('i32.add').set('target');
+    f.get('images').i32(1).op('i32.sub').set('images');
+  });
+  return f;
+}
+
+/** Vectors of a run summed at once by weightedSums: eight sums, a weight and a load in registers. */
+const SUM_BLOCK = 8;

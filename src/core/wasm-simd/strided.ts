@@ -32,7 +32,7 @@
 import type { ConvolutionGeometry } from './convolution';
 import { roundUp4, transposeRows } from './heap';
 import { KeptTables } from './patch-tables';
-import { QuadRowConvolutions } from './winograd-quad-rows';
+import { byPhases, PhaseWinogradConvolutions } from './strided-winograd';
 
 /** A tap along one axis: the filter's index, and the source coordinate it reads, counted from the pixel's anchor. */
 export interface AxisTap {
@@ -190,11 +190,12 @@ const SUMS_CHUNK_BYTES = 256 * 1024;
 const productWidth = (g: ConvolutionGeometry) => roundUp4(g.filterH * g.filterW * g.inChannels);
 
 /** Strided convolutions' forward pass and input gradient by border classes (above). */
-export class StridedConvolutions extends QuadRowConvolutions {
+export class StridedConvolutions extends PhaseWinogradConvolutions {
   private readonly classTables = new KeptTables<BorderClass[]>(this.backend);
 
   /** Y = X W (+ bias, then relu) by border classes: x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] -> y [B, Ho, Wo, Co]. */
-  protected stridedForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean): void {
+  protected stridedForward(xAt: number, filter: { dataId: object } | undefined, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean): void {
+    if (filter && this.ourThreads === 1 && byPhases(g, 'forward', relu)) return this.phaseForward(xAt, filter, filterAt, outAt, g, biasAt);
     const source = { height: g.height, width: g.width, channels: g.inChannels };
     const target = { height: g.outH, width: g.outW, channels: g.outChannels };
     const classes = this.tablesFor('forward', g, source, target);
@@ -220,6 +221,7 @@ export class StridedConvolutions extends QuadRowConvolutions {
    * with `slope`, the addresses of Swish's s and y shaped like dx, dX times s + y (1 - s).
    */
   protected stridedInputGradient(dyAt: number, filter: { dataId: object }, filterAt: number, dxAt: number, g: ConvolutionGeometry, slope?: SwishSlope): void {
+    if (this.ourThreads === 1 && byPhases(g, 'input gradient')) return this.phaseInputGradient(dyAt, filter, filterAt, dxAt, g, slope);
     const source = { height: g.outH, width: g.outW, channels: g.outChannels };
     const target = { height: g.height, width: g.width, channels: g.inChannels };
     const classes = this.tablesFor('input gradient', g, source, target);
