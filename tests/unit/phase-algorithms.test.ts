@@ -122,8 +122,8 @@ describe('weightedSums, the transforms\' kernel', () => {
     const memory = new WebAssembly.Memory({ initial: 4 });
     const kernels = instantiateKernels(memory, false);
     const [heap, words] = [new Float32Array(memory.buffer), new Int32Array(memory.buffer)];
-    // runs of 4 to 60 floats: blocks of 8 vectors, then 4, 2 and 1
-    for (const floats of [4, 8, 28, 32, 60]) {
+    // runs of 4 to 72 floats: blocks of 8 vectors (two for 72), then 4, 2 and 1
+    for (const floats of [4, 8, 28, 32, 60, 72]) {
       const images = 3;
       const [sourceImage, targetImage] = [(floats * 6 + 4) * 4, (floats * 3 + 8) * 4];
       const [source, target, table, slopeS, slopeY] = [1024, 16384, 32768, 40960, 49152].map((word) => word * 4);
@@ -179,9 +179,15 @@ describe('which strided passes go by their phases', () => {
     expect([phasesPay(layer(14, 16, 32, 0), 'forward'), phasesPay(layer(14, 16, 32, 0), 'input gradient')]).toEqual([false, false]);
   });
 
-  it('never takes a fused relu, another stride or filter, or channels not in fours', () => {
+  it('never takes a fused relu, rows kept apart, another stride or filter, channels not in fours, or a transformed filter over 4 MB', () => {
     const g = layer(7, 32, 64, 1);
     expect(byPhases(g, 'forward', true)).toBe(false);
+    // each output reading only its own window's rows (a causal model's), no rows combined at all, a masked centre row
+    expect(byPhases({ ...g, windowRows: true }, 'forward')).toBe(false);
+    expect(byPhases({ ...g, exactRows: true }, 'input gradient')).toBe(false);
+    expect(byPhases({ ...g, loneRow: 2 }, 'forward')).toBe(false);
+    // 28 x 28, 64 -> 128: 1,024 elements of [64, 128], 32 MB
+    expect(phasesPay(layer(28, 64, 128, 0), 'forward')).toBe(false);
     expect(byPhases({ ...g, strideH: 1, strideW: 1 }, 'forward')).toBe(false);
     expect(byPhases({ ...g, filterH: 5, filterW: 5 }, 'forward')).toBe(false);
     expect(byPhases({ ...g, inChannels: 30 }, 'forward')).toBe(false);

@@ -14,6 +14,7 @@ import { SWISH_INPUT_GRADIENT } from '../../src/core/wasm-simd/register';
 import { traceKernels } from '../../src/core/kernel-trace';
 import { columnRuns, columnTile, useWinogradColumns } from '../../src/core/wasm-simd/winograd-columns';
 import { byBorderClasses, forwardClasses, gradientClasses, useBorderClasses } from '../../src/core/wasm-simd/strided';
+import { usePhaseWinograd } from '../../src/core/wasm-simd/strided-winograd';
 import { expectRelativelyClose, seededValues, tensorBits, float32Bits } from './wasm-simd-helpers';
 
 /**
@@ -363,12 +364,14 @@ const CASES: Case[] = [
   // RGB at a stride: col2im (channel by channel the gathered sums were slower)
   { x: [2, 9, 8, 3], filter: [3, 3, 3, 8], stride: 2, pad: 'same' },
   // by Winograd over their phases, where their estimate pays (the fused pass with relu never): the energy model's last layer (its
-  // windows padded at both ends: the linear convolution's tiles), the GAN discriminator's second layer on 17 images (two chunks of the
-  // products, 16 and 1), and 9 x 11 maps, 'valid' (forwards only) and 'same' (the input gradient only)
+  // windows padded at both ends: the linear convolution's tiles), the GAN discriminator's second layer on 17 images (the products in
+  // chunks of 8, 8 and 1 images forwards, 16 and 1 backwards), 9 x 11 maps, 'valid' (forwards only) and 'same' (the input gradient
+  // only), and padding unlike on the two axes and at the two ends
   { x: [2, 7, 7, 32], filter: [3, 3, 32, 64], stride: 2, pad: 'same', borders: [3, 1], phases: [2, 1] },
   { x: [17, 14, 14, 32], filter: [3, 3, 32, 64], stride: 2, pad: 'same', borders: [3, 1], phases: [2, 1] },
   { x: [2, 9, 11, 32], filter: [3, 3, 32, 64], stride: 2, pad: 'valid', borders: [3, 1], phases: [2, 0] },
   { x: [2, 9, 11, 32], filter: [3, 3, 32, 64], stride: 2, pad: 'same', borders: [3, 1], phases: [0, 1] },
+  { x: [2, 10, 9, 32], filter: [3, 3, 32, 64], stride: 2, pad: [[0, 0], [0, 2], [1, 1], [0, 0]], borders: [3, 1], phases: [2, 0] },
 ];
 
 type Results = { y: Float32Array; fused: Float32Array; dx: Float32Array; dw: Float32Array };
@@ -729,10 +732,11 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
       const [s, swished] = sigmoidAndSwish(x);
       const strides: [number, number] = [stride, stride];
       const trace = await traceKernels(() => {
-        tf.dispose(convolutionInputGradient(dy, w, shape, strides, pad, { swish: [s, swished] }));
+        tf.dispose(convolutionInputGradient(dy, w, shape, strides, pad, { swish: [s, swished], windowRows: false }));
       });
       expect(trace.kernels.map((kernel) => kernel.name), 'one pass').toEqual([SWISH_INPUT_GRADIENT]);
-      const [fused, apart] = [convolutionInputGradient(dy, w, shape, strides, pad, { swish: [s, swished] }), tf.tidy(() => swishGradient(convolutionInputGradient(dy, w, shape, strides, pad), s, swished))];
+      // rows free to combine, as the energy model's (a causal model's windowRows keeps the phases off)
+      const [fused, apart] = [convolutionInputGradient(dy, w, shape, strides, pad, { swish: [s, swished], windowRows: false }), tf.tidy(() => swishGradient(convolutionInputGradient(dy, w, shape, strides, pad, { windowRows: false }), s, swished))];
       expect(await tensorBits(fused), `${shape}`).toEqual(await tensorBits(apart));
       tf.dispose([x, w, y, dy, s, swished, fused, apart]);
     }
@@ -755,16 +759,36 @@ describe('our convolution kernels on WASM against TF.js CPU reference kernels', 
       return values;
     }))));
     await tf.setBackend('wasm');
-    const spy = vi.spyOn(SimdConvolutions.prototype as unknown as { phaseForward: () => void }, 'phaseForward');
+    const spies = (['phaseForward', 'phaseInputGradient'] as const).map((name) => vi.spyOn(SimdConvolutions.prototype as unknown as Record<typeof name, () => void>, name));
     for (const i of [0, 1, 1, 0]) {
       const [y, dx] = passes(filters[i]);
       expectRelativelyClose(await y.data(), expected[i][0], 1e-5, `filter ${i}, forward`);
       expectRelativelyClose(await dx.data(), expected[i][1], 1e-5, `filter ${i}, input gradient`);
       tf.dispose([y, dx]);
     }
-    expect(spy.mock.calls.length).toBe(4);
-    spy.mockRestore();
+    expect(spies.map((spy) => spy.mock.calls.length)).toEqual([4, 4]);
+    spies.forEach((spy) => spy.mockRestore());
     tf.dispose([x, dy, ...filters]);
+  });
+
+  it('gives the same results by phases as by border classes on more layers than it keeps transformed filters for, and again on the first', async () => {
+    // the energy model's last layer with ten widths of output (KEPT_FILTERS is 8): each one's transformed filter made, the oldest
+    // freed, then the first's made anew
+    const widths = [64, 72, 80, 88, 96, 104, 112, 120, 128, 136, 64];
+    const x = tf.tensor4d(seededValues(7 * 7 * 32, 6), [1, 7, 7, 32]);
+    const spy = vi.spyOn(SimdConvolutions.prototype as unknown as { phaseForward: () => void }, 'phaseForward');
+    for (const width of widths) {
+      const w = tf.tensor4d(seededValues(3 * 3 * 32 * width, width), [3, 3, 32, width]);
+      usePhaseWinograd(false);
+      const byClasses = tf.conv2d(x, w, 2, 'same');
+      usePhaseWinograd(true);
+      const byPhasesResult = tf.conv2d(x, w, 2, 'same');
+      expectRelativelyClose(await byPhasesResult.data(), await byClasses.data(), 1e-5, `${width} channels`);
+      tf.dispose([w, byClasses, byPhasesResult]);
+    }
+    expect(spy.mock.calls.length).toBe(widths.length);
+    spy.mockRestore();
+    x.dispose();
   });
 
   it('gives zeros for empty sums, as TF.js\'s CPU kernels do, and leaves a bias that broadcasts along width to TF.js\'s kernel', async () => {

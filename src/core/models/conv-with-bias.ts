@@ -44,9 +44,10 @@ export function keepRowsApart<T>(pass: () => T): T {
  * masked centre row, which Winograd's rows may not combine with the others (a PixelCNN's);
  * `exactRows`, no rows combined at all, as inside keepRowsApart; `windowRows`, each output
  * reads only its own window's rows, even in rounding (no F(4, r) along them,
- * ../wasm-simd/winograd-quad-rows.ts): on by default, since the convolutions that come here
- * are mostly the autoregressive models', causal by rows (the others, the EBM's and lazy
- * layers', are strided, where F(4, r) never applies).
+ * ../wasm-simd/winograd-quad-rows.ts, and no strided pass by F(4, 2) over its phases,
+ * ../wasm-simd/strided-winograd.ts): on by default, since the convolutions that come here
+ * are mostly the autoregressive models', causal by rows; the lazy layers (the EBM's, the
+ * encoders', the GAN discriminator's) and the EBM's written-out gradients turn it off.
  */
 export function convolveWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, strides: [number, number], pad: Padding, dilations: [number, number] = [1, 1], { exactRows = false, lastRowApart = false, windowRows = true } = {}): tf.Tensor4D {
   registerFusedConvGradient();

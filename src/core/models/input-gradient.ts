@@ -59,7 +59,8 @@ export function forwardSaving(stages: WrittenStack['stages'], x: tf.Tensor4D): S
   const saved: SavedForward['saved'] = [];
   let activation = x;
   for (const stage of stages) {
-    const z = convolveWithBias(activation, stage.kernel.read() as tf.Tensor4D, stage.bias.read() as tf.Tensor1D, stage.strides, stage.padding);
+    // as the lazy layer's own call (./lazy-layers.ts): no causal order, rows free to combine
+    const z = convolveWithBias(activation, stage.kernel.read() as tf.Tensor4D, stage.bias.read() as tf.Tensor1D, stage.strides, stage.padding, [1, 1], { windowRows: false });
     const swish = stage.activation === 'swish' ? sigmoidAndSwish(z) : undefined;
     saved.push({ input: activation, swish });
     activation = (swish ? swish[1] : z) as tf.Tensor4D;
@@ -81,7 +82,7 @@ export function backwardThrough(stages: WrittenStack['stages'], { saved }: Saved
     if (i === 0 && !toInput) return undefined;
     // through the stage's convolution, and on through the Swish on its input (the stage below's) in the same pass where ours can
     const swish = i > 0 ? saved[i - 1].swish : undefined;
-    dz = convolutionInputGradient(dz, stages[i].kernel.read() as tf.Tensor4D, saved[i].input.shape, stages[i].strides, stages[i].padding, { swish });
+    dz = convolutionInputGradient(dz, stages[i].kernel.read() as tf.Tensor4D, saved[i].input.shape, stages[i].strides, stages[i].padding, { swish, windowRows: false });
   }
   return dz;
 }

@@ -48,7 +48,8 @@ function lazyConvClass(): new (args: ConvArgs) => ConvLayer {
         const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
         // [B, H, W, Ci] * [Fh, Fw, Ci, Co] (+ [Co]) -> [B, H', W', Co]
         const filter = this.kernel.read() as tf.Tensor4D;
-        const y = this.bias ? convolveWithBias(x, filter, this.bias.read() as tf.Tensor1D, this.strides, this.padding, this.dilationRate) : tf.conv2d(x, filter, this.strides, this.padding, 'NHWC', this.dilationRate);
+        // a lazy layer reads its image in no causal order (the EBM's, the encoders', the GAN discriminator's): its rows may combine
+        const y = this.bias ? convolveWithBias(x, filter, this.bias.read() as tf.Tensor1D, this.strides, this.padding, this.dilationRate, { windowRows: false }) : tf.conv2d(x, filter, this.strides, this.padding, 'NHWC', this.dilationRate);
         // Swish with its gradient written out (./swish.ts): the same values, fewer kernels backwards
         if (this.activation?.getClassName() === 'swish') return swish(y);
         return this.activation ? this.activation.apply(y) : y;

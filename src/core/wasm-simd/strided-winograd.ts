@@ -37,8 +37,14 @@ export function usePhaseWinograd(on: boolean): void {
   enabled = on;
 }
 
-/** A pass that phases may take at all: a 3x3 filter at stride 2, four channels or more on both sides and in fours, no relu. */
-const fits = (g: ConvolutionGeometry, relu: boolean) => !relu && g.batch > 0 && g.strideH === 2 && g.strideW === 2 && g.filterH === 3 && g.filterW === 3
+/**
+ * A pass that phases may take at all: a 3x3 filter at stride 2, four channels or more on both
+ * sides and in fours, no relu; rows free to combine (F(4, 2) along them mixes neighbouring
+ * windows' rows in rounding: not where each output must read only its own window's rows,
+ * `windowRows`, nor inside keepRowsApart, `exactRows`, nor a masked centre row, `loneRow`).
+ */
+const fits = (g: ConvolutionGeometry, relu: boolean) => !relu && !g.exactRows && !g.windowRows && g.loneRow === undefined
+  && g.batch > 0 && g.strideH === 2 && g.strideW === 2 && g.filterH === 3 && g.filterW === 3
   && g.inChannels >= 4 && g.inChannels % 4 === 0 && g.outChannels % 4 === 0 && g.outChannels > 0 && g.outH > 0 && g.outW > 0;
 
 /**
@@ -70,10 +76,15 @@ export function byPhases(g: ConvolutionGeometry, pass: 'forward' | 'input gradie
   return found[pass];
 }
 
-/** The estimate byPhases weighs, true where it is WORTH border classes' time or less. */
+/**
+ * The estimate byPhases weighs, true where it is WORTH border classes' time or less, and where
+ * the transformed filter, one [Cs, Ct] block per element kept on the heap, is at most
+ * MAX_TRANSFORMED_BYTES.
+ */
 export function phasesPay(g: ConvolutionGeometry, pass: 'forward' | 'input gradient'): boolean {
   const { rows, columns, source, target } = passShape(g, pass);
   const [cs, ct] = [source.channels, target.channels];
+  if (rows.length * columns.length * cs * ct * 4 > MAX_TRANSFORMED_BYTES) return false;
   const terms = (lists: Array<Array<unknown>>) => lists.reduce((sum, list) => sum + list.length, 0);
   const products = rows.length * columns.length * cs * ct;
   const transforms = terms(rows.inputs) * source.width * cs + rows.length * terms(columns.inputs) * cs
@@ -88,6 +99,12 @@ function insideTaps(input: number, output: number, pad: number): number {
   for (let o = 0; o < output; o++) for (let t = 0; t < 3; t++) if (o * 2 - pad + t >= 0 && o * 2 - pad + t < input) taps++;
   return taps;
 }
+
+/**
+ * The most a pass's transformed filter may take: the EBM's last layer keeps 0.5 MB, the GAN's
+ * second 2 MB; a 28 x 28 map of 64 to 128 channels would keep 32 MB, 114 times its filter.
+ */
+const MAX_TRANSFORMED_BYTES = 4 * 1024 * 1024;
 
 /** Passes whose transformed filters stay on the heap: a model's strided layers, forwards and backwards, with room to spare. */
 const KEPT_FILTERS = 8;
