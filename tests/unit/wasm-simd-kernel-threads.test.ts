@@ -98,6 +98,25 @@ describe.each([2, 3])('matrix products on %i threads', (threads) => {
     expect(pool.stats.bandsHere).toBeLessThan(pool.stats.bands);
   });
 
+  it('gemmEach makes each of a list of small products whole on one thread, the numbers of the products one after the other, MAX_BANDS at a time', async () => {
+    const { alone, threaded, pool, place, bits } = await sharedSandbox(threads);
+    // 40 products of [16, 32] x [32, 64] (strided-winograd.ts's, one per transformed element): each under MIN_PARALLEL, together over
+    const [m, n, k, count] = [16, 64, 32, 40];
+    expect(m * n * k).toBeLessThan(MIN_PARALLEL);
+    const products = Array.from({ length: count }, (_, i) => ({ a: place(seededValues(m * k, i + 1)), b: place(seededValues(k * n, i + 100)), one: place(new Float32Array(m * n)), many: place(new Float32Array(m * n)) }));
+    const args = (p: (typeof products)[number], c: number) => [p.a, k * 4, 4, p.b, n * 4, c, n * 4, m, n, k, 0, 0, 0];
+    alone.gemmEach(products.map((p) => args(p, p.one)));
+    threaded.gemmEach(products.map((p) => args(p, p.many)));
+    products.forEach((p, i) => {
+      expect(bits(p.many, m * n), `product ${i}`).toEqual(bits(p.one, m * n));
+      expect(bits(p.many, m * n).some((word) => word !== 0), `product ${i}`).toBe(true);
+    });
+    // 40 products in runs of MAX_BANDS: three jobs, a band each, some taken by the workers
+    expect(pool.stats.jobs).toBe(Math.ceil(count / MAX_BANDS));
+    expect(pool.stats.bands).toBe(count);
+    expect(pool.stats.bandsHere).toBeLessThan(count);
+  });
+
   it('gives the one-thread numbers over thousands of products in a row whose band counts differ, each adding into its sums', async () => {
     const { alone, threaded, pool, place, bits } = await sharedSandbox(threads);
     // by columns (few rows) in 2 and 3 bands, by rows in 2 * threads: a worker late for one job must not take a band of the next

@@ -243,7 +243,8 @@ export function productBands(m: number, n: number, k: number, threads: number): 
 }
 
 /**
- * The kernels with gemm, gemmTable and gemmGather cut into bands over `threadsOf()`'s pool
+ * The kernels with gemm, gemmTable and gemmGather cut into bands over `threadsOf()`'s pool,
+ * and gemmEach's lists of small products shared out whole
  * (asked at each call: a pool may start or stop after the kernels are made); every other
  * kernel as it is. Bands run at once, so a product cut must not write any place twice (C's
  * rows, through a row table too, apart) nor write what it reads (C apart from A and B): true
@@ -287,6 +288,12 @@ export function withKernelThreads(kernels: WasmKernels, threadsOf: () => KernelT
   };
   return {
     ...kernels,
+    gemmEach: (products) => {
+      // whole products as the bands, MAX_BANDS at a time: each made by one thread, so the same numbers as one after the other
+      const pool = shared(products.reduce((sum, p) => sum + p[7] * p[8] * p[9], 0), 1, 1);
+      if (!pool) products.forEach((p) => gemm(...(p as Parameters<typeof gemm>)));
+      else for (let first = 0; first < products.length; first += MAX_BANDS) pool.run('gemm', products.slice(first, first + MAX_BANDS), gemm);
+    },
     gemm: (a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias = 0, relu = 0) => {
       const pool = shared(m, n, k);
       if (pool) split(pool, 'gemm', gemm, [a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias, relu]);

@@ -226,6 +226,12 @@ export function hasRelaxedSimd(): boolean {
 /** The kernels as callable functions; addresses and strides in bytes. */
 export interface WasmKernels {
   gemm(a: number, aRow: number, aStep: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: number, bias?: number, relu?: number): void;
+  /**
+   * Independent products, each gemm's 13 arguments (bias and relu included): one after the
+   * other here; over the kernel threads' pool (kernel-threads.ts, withKernelThreads) each made
+   * whole by one thread, so the same numbers on any number of threads.
+   */
+  gemmEach(products: number[][]): void;
   /** gemm with A[r, s] at a + rowTable[r] + stepTable[s] (tables of i32 byte offsets). */
   gemmTable(a: number, rowTable: number, stepTable: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: number, bias?: number, relu?: number): void;
   /**
@@ -366,6 +372,7 @@ export function instantiateKernels(memory: HeapMemory, fused: boolean, module = 
   const e = (checkArguments ? checked(exports) : exports) as unknown as Omit<WasmKernels, Wrapped> & Record<Wrapped, (...args: number[]) => void>;
   return {
     ...e,
+    gemmEach: (products) => products.forEach((p) => e.gemm(...p)),
     patchDot: (image, filterT, ...rest) => e.patchDot(image, filterT, 0, ...rest),
     // bias 0 and relu 0: none
     gemm: (a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias = 0, relu = 0) => e.gemm(a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias, relu),

@@ -187,10 +187,8 @@ export class PhaseWinogradConvolutions extends QuadRowConvolutions {
       const count = Math.min(plan.images, batch - first);
       this.sums(rowsIn, sourceAt + first * rowsIn.sourceImage, t, count);
       this.sums(columnsIn, t, v, count);
-      for (let l = 0; l < plan.elements; l++) {
-        // M[l] = V[l] U[l]: [count, Cs] x [Cs, Ct]
-        this.kernels.gemm(v + l * plan.images * cs * 4, cs * 4, 4, u + l * cs * ct * 4, ct * 4, m + l * plan.images * ct * 4, ct * 4, count, ct, cs, 0);
-      }
+      // M[l] = V[l] U[l]: [count, Cs] x [Cs, Ct], each whole on one thread where a pool runs (the same numbers on any number)
+      this.kernels.gemmEach(Array.from({ length: plan.elements }, (_, l) => [v + l * plan.images * cs * 4, cs * 4, 4, u + l * cs * ct * 4, ct * 4, m + l * plan.images * ct * 4, ct * 4, count, ct, cs, 0, 0, 0]));
       this.sums(columnsOut, m, z, count);
       // Swish's s and y from the chunk's first image on, as the target
       const skip = first * rowsOut.targetImage;

@@ -195,7 +195,7 @@ export class StridedConvolutions extends PhaseWinogradConvolutions {
 
   /** Y = X W (+ bias, then relu) by border classes: x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] -> y [B, Ho, Wo, Co]. */
   protected stridedForward(xAt: number, filter: { dataId: object } | undefined, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean): void {
-    if (filter && this.ourThreads === 1 && byPhases(g, 'forward', relu)) return this.phaseForward(xAt, filter, filterAt, outAt, g, biasAt);
+    if (filter && byPhases(g, 'forward', relu)) return this.phaseForward(xAt, filter, filterAt, outAt, g, biasAt);
     const source = { height: g.height, width: g.width, channels: g.inChannels };
     const target = { height: g.outH, width: g.outW, channels: g.outChannels };
     const classes = this.tablesFor('forward', g, source, target);
@@ -221,7 +221,7 @@ export class StridedConvolutions extends PhaseWinogradConvolutions {
    * with `slope`, the addresses of Swish's s and y shaped like dx, dX times s + y (1 - s).
    */
   protected stridedInputGradient(dyAt: number, filter: { dataId: object }, filterAt: number, dxAt: number, g: ConvolutionGeometry, slope?: SwishSlope): void {
-    if (this.ourThreads === 1 && byPhases(g, 'input gradient')) return this.phaseInputGradient(dyAt, filter, filterAt, dxAt, g, slope);
+    if (byPhases(g, 'input gradient')) return this.phaseInputGradient(dyAt, filter, filterAt, dxAt, g, slope);
     const source = { height: g.outH, width: g.outW, channels: g.outChannels };
     const target = { height: g.height, width: g.width, channels: g.inChannels };
     const classes = this.tablesFor('input gradient', g, source, target);
