@@ -111,10 +111,10 @@ describe.each([2, 3])('matrix products on %i threads', (threads) => {
       expect(bits(p.many, m * n), `product ${i}`).toEqual(bits(p.one, m * n));
       expect(bits(p.many, m * n).some((word) => word !== 0), `product ${i}`).toBe(true);
     });
-    // 40 products in runs of MAX_BANDS: three jobs, a band each, some taken by the workers
+    // 40 products in runs of MAX_BANDS: three jobs, a band each (which thread takes each is timing's: products this small may all
+    // be done here before a worker wakes)
     expect(pool.stats.jobs).toBe(Math.ceil(count / MAX_BANDS));
     expect(pool.stats.bands).toBe(count);
-    expect(pool.stats.bandsHere).toBeLessThan(count);
   });
 
   it('gives the one-thread numbers over thousands of products in a row whose band counts differ, each adding into its sums', async () => {

@@ -189,7 +189,7 @@ const SUMS_CHUNK_BYTES = 256 * 1024;
 /** dY W^T's row length: Fh Fw Ci products, rounded up to fours (the product's columns). */
 const productWidth = (g: ConvolutionGeometry) => roundUp4(g.filterH * g.filterW * g.inChannels);
 
-/** Strided convolutions' forward pass and input gradient by border classes (above). */
+/** Strided convolutions' forward pass and input gradient by border classes (above), or by Winograd over their phases where that pays (./strided-winograd.ts). */
 export class StridedConvolutions extends PhaseWinogradConvolutions {
   private readonly classTables = new KeptTables<BorderClass[]>(this.backend);
 
