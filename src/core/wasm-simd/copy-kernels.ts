@@ -6,7 +6,7 @@
  * sums in row order).
  */
 import { FunctionWriter } from './encoder';
-import { splatLocal } from './elementwise-kernels';
+import { splatLocal, timesSwishSlope } from './elementwise-kernels';
 
 /** Runs shorter than this many bytes are moved by our loop: bulk memory's call costs more (a one-channel image's runs are 12 bytes). */
 const BULK_BYTES = 256;
@@ -176,13 +176,7 @@ export function weightedSums(): FunctionWriter {
     f.get('slopeS').when(() => {
       // the sums' offset from the first image's target: their place in s and y
       f.get(out).get(chunk).op('i32.add').get(origin).op('i32.sub').set(at);
-      for (let v = 0; v < vectors; v++) {
-        // sum (s + y (1 - s))
-        f.get('slopeS').get(at).op('i32.add').memory('v128.load', 16 * v).set(s);
-        f.get(sums[v]).get(s);
-        f.get('slopeY').get(at).op('i32.add').memory('v128.load', 16 * v).get(one).get(s).simd('f32x4.sub').simd('f32x4.mul');
-        f.simd('f32x4.add').simd('f32x4.mul').set(sums[v]);
-      }
+      for (let v = 0; v < vectors; v++) timesSwishSlope(f, sums[v], () => f.get(at), 16 * v, one, s);
     });
     for (let v = 0; v < vectors; v++) f.get(out).get(chunk).op('i32.add').get(sums[v]).memory('v128.store', 16 * v);
     f.get(chunk).i32(16 * vectors).op('i32.add').set(chunk);

@@ -56,6 +56,24 @@ export function splatLocal(f: FunctionWriter, name: string, value: number | stri
 }
 
 /**
+ * The vector local `sum` times Swish's slope s + y (1 - s), in swishGradient's float32
+ * operations and order: s and y read at the parameters slopeS and slopeY plus the i32 that
+ * `offset` pushes, `bytes` further on; `one` a local of ones, `s` a vector local for s. The
+ * epilogue of a sum that carries a gradient on through Swish (kernels.ts's gemmGather,
+ * copy-kernels.ts's weightedSums).
+ */
+export function timesSwishSlope(f: FunctionWriter, sum: number, offset: () => void, bytes: number, one: number, s: number): void {
+  f.get('slopeS');
+  offset();
+  f.op('i32.add').memory('v128.load', bytes).set(s);
+  f.get(sum).get(s);
+  f.get('slopeY');
+  offset();
+  f.op('i32.add').memory('v128.load', bytes).get(one).get(s).simd('f32x4.sub').simd('f32x4.mul');
+  f.simd('f32x4.add').simd('f32x4.mul').set(sum);
+}
+
+/**
  * out[i] = dy[i] (s[i] + y[i] (1 - s[i])) for `count` floats (addresses in bytes): the float32
  * operations of swish.ts's composition, in its order (no fused multiply-add), so the same numbers.
  */

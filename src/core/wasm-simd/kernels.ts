@@ -33,7 +33,7 @@ import { adamUpdate } from './adam-kernel';
 import { addRuns, copyRuns, padRuns, sumRows, weightedSums, zeroBytes } from './copy-kernels';
 import { encodeModule, FunctionWriter } from './encoder';
 import { gateForward, gateGradient } from './gate-kernels';
-import { batchNormalize, binary, clipGradient, eluGradient, langevinMove, leakyRelu, leakyReluGradient, reluGradient, swishGradient } from './elementwise-kernels';
+import { batchNormalize, binary, clipGradient, eluGradient, langevinMove, leakyRelu, leakyReluGradient, reluGradient, swishGradient, timesSwishSlope } from './elementwise-kernels';
 import { exponential, hyperbolicTangent, softplus, swishForward } from './exp-kernels';
 import { lstmForward, lstmGradient } from './lstm-kernels';
 import { mixtureBins } from './mixture-kernel';
@@ -152,12 +152,7 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
       if (gathered) {
         f.get('slopeS').when(() => {
           // times Swish's slope s + y (1 - s), s and y at the sum's own place (q - c) in theirs: swish.ts's gradient, fused
-          for (let v = 0; v < vectors; v++) {
-            f.get('slopeS').get(q).op('i32.add').get(c).op('i32.sub').memory('v128.load', 16 * v).set(sVector);
-            f.get(accumulators[r][v]).get(sVector);
-            f.get('slopeY').get(q).op('i32.add').get(c).op('i32.sub').memory('v128.load', 16 * v).get(one).get(sVector).simd('f32x4.sub').simd('f32x4.mul');
-            f.simd('f32x4.add').simd('f32x4.mul').set(accumulators[r][v]);
-          }
+          for (let v = 0; v < vectors; v++) timesSwishSlope(f, accumulators[r][v], () => f.get(q).get(c).op('i32.sub'), 16 * v, one, sVector);
         });
       }
       for (let v = 0; v < vectors; v++) f.get(q).get(accumulators[r][v]).memory('v128.store', 16 * v);

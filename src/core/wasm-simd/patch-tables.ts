@@ -36,7 +36,8 @@ export function paddedSize(g: ConvolutionGeometry): { height: number; width: num
 
 /**
  * Tables of 32-bit words made once per key (a geometry), on the heap (malloc'd), the least
- * recently used freed past KEPT: the patch tables below, and the border classes' (strided.ts).
+ * recently used freed past KEPT: the patch tables below, the border classes' (strided.ts) and
+ * the phases' plans (strided-winograd.ts).
  */
 export class KeptTables<T> {
   private readonly kept = new Map<string, { at: number; tables: T }>();
@@ -66,6 +67,19 @@ export class KeptTables<T> {
     }
     return tables;
   }
+}
+
+/** Keys of geometries seen, by object: shapeOf (register.ts) gives one object per convolution's shapes, asked again at every call. */
+const keys = new WeakMap<ConvolutionGeometry, string>();
+
+/** A geometry as a string, with another batch size if given. */
+export function geometryKey(g: ConvolutionGeometry, batch = g.batch): string {
+  let rest = keys.get(g);
+  if (rest === undefined) {
+    rest = [g.height, g.width, g.inChannels, g.outH, g.outW, g.outChannels, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft].join(',');
+    keys.set(g, rest);
+  }
+  return `${batch},${rest}`;
 }
 
 /** Patch tables per geometry (KeptTables). */

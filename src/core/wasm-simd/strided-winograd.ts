@@ -25,10 +25,11 @@
  */
 import type { ConvolutionGeometry } from './convolution';
 import { transposeRows } from './heap';
-import { KeptTables } from './patch-tables';
+import { geometryKey, KeptTables } from './patch-tables';
 import { axisAlgorithm, type AxisAlgorithm } from './phase-algorithms';
 import type { Axis, SwishSlope } from './strided';
 import { QuadRowConvolutions } from './winograd-quad-rows';
+import { float32Bits } from '../wasm-heap-views';
 
 let enabled = true;
 
@@ -89,14 +90,14 @@ export function phasesPay(g: ConvolutionGeometry, pass: 'forward' | 'input gradi
   const products = rows.length * columns.length * cs * ct;
   const transforms = terms(rows.inputs) * source.width * cs + rows.length * terms(columns.inputs) * cs
     + rows.length * terms(columns.outputs) * ct + terms(rows.outputs) * target.width * ct;
-  const direct = insideTaps(g.height, g.outH, g.padTop) * insideTaps(g.width, g.outW, g.padLeft) * cs * ct;
+  const direct = insideTaps(rowAxis(g)) * insideTaps(columnAxis(g)) * cs * ct;
   return products + TRANSFORM_COST * transforms <= WORTH * direct;
 }
 
-/** The taps of a 3-tap filter at stride 2 that read inside an axis of `input` (the rest the padding's): the direct sums' products along it. */
-function insideTaps(input: number, output: number, pad: number): number {
+/** The taps along an axis that read inside the input (the rest the padding's): the direct sums' products along it. */
+function insideTaps(a: Axis): number {
   let taps = 0;
-  for (let o = 0; o < output; o++) for (let t = 0; t < 3; t++) if (o * 2 - pad + t >= 0 && o * 2 - pad + t < input) taps++;
+  for (let o = 0; o < a.output; o++) for (let t = 0; t < a.filter; t++) if (o * a.stride - a.pad + t >= 0 && o * a.stride - a.pad + t < a.input) taps++;
   return taps;
 }
 
@@ -143,7 +144,6 @@ interface PassShape {
   columns: AxisAlgorithm;
   source: { height: number; width: number; channels: number };
   target: { height: number; width: number; channels: number };
-  filterW: number;
 }
 
 /** Strided passes by their phases' Winograd (above). */
@@ -155,7 +155,7 @@ export class PhaseWinogradConvolutions extends QuadRowConvolutions {
   /** Y = X W + bias: x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] -> y [B, Ho, Wo, Co]. */
   protected phaseForward(xAt: number, filter: { dataId: object }, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number): void {
     const plan = this.planFor(g, 'forward');
-    this.runPhases(plan, xAt, outAt, g.batch, filter, `phases forward ${key({ ...g, batch: 0 })}`, () => filterAt);
+    this.runPhases(plan, xAt, outAt, g.batch, filter, `phases forward ${geometryKey(g, 0)}`, () => filterAt);
     // the bias added to every pixel's channels after: weightedSums's runs span many pixels
     if (biasAt) this.kernels.addRuns(biasAt, 0, outAt, g.outChannels * 4, g.batch * g.outH * g.outW, g.outChannels * 4);
   }
@@ -165,7 +165,7 @@ export class PhaseWinogradConvolutions extends QuadRowConvolutions {
     const plan = this.planFor(g, 'input gradient');
     const taps = g.filterH * g.filterW;
     const block = g.inChannels * g.outChannels;
-    this.runPhases(plan, dyAt, dxAt, g.batch, filter, `phases gradient ${key({ ...g, batch: 0 })}`, (turned) => {
+    this.runPhases(plan, dyAt, dxAt, g.batch, filter, `phases gradient ${geometryKey(g, 0)}`, (turned) => {
       // W[t]^T, [Co, Ci], for each tap
       const heap = this.heap();
       for (let t = 0; t < taps; t++) transposeRows(heap, filterAt + t * block * 4, g.inChannels, g.outChannels, g.outChannels, turned + t * block * 4, g.inChannels);
@@ -227,9 +227,8 @@ export class PhaseWinogradConvolutions extends QuadRowConvolutions {
 
   /** A pass's tables: its transforms' sparse rows as weightedSums reads them. */
   private planFor(g: ConvolutionGeometry, pass: 'forward' | 'input gradient'): PhasePlan {
-    return this.phasePlans.get(`${pass} ${key(g)}`, () => this.words(), () => {
-      const shape = passShape(g, pass);
-      const { rows, columns, source, target } = shape;
+    return this.phasePlans.get(`${pass} ${geometryKey(g)}`, () => this.words(), () => {
+      const { rows, columns, source, target } = passShape(g, pass);
       const [cs, ct] = [source.channels, target.channels];
       const elements = rows.length * columns.length;
       const images = Math.max(1, Math.min(g.batch, Math.floor(CHUNK_BYTES / (elements * ct * 4))));
@@ -248,7 +247,7 @@ export class PhaseWinogradConvolutions extends QuadRowConvolutions {
         // V[lr, lc] = sum_j Cin[lc, j] T[lr, j]: runs of Cs
         table(rows.inputs.flatMap((_, r) => columns.inputs.map((terms, c) => group((r * lc + c) * images * cs * 4, terms.map(([j, w]) => [(r * source.width + j) * cs * 4, w]))))),
         // U[lr, lc] = sum_{t, u} Rtap[lr, t] Ctap[lc, u] W[t, u]: runs of Cs Ct
-        table(rows.taps.flatMap((rowTaps, r) => columns.taps.map((columnTaps, c) => group((r * lc + c) * cs * ct * 4, rowTaps.flatMap(([tr, a]) => columnTaps.map(([tc, b]): [number, number] => [(tr * shape.filterW + tc) * cs * ct * 4, a * b])))))),
+        table(rows.taps.flatMap((rowTaps, r) => columns.taps.map((columnTaps, c) => group((r * lc + c) * cs * ct * 4, rowTaps.flatMap(([tr, a]) => columnTaps.map(([tc, b]): [number, number] => [(tr * g.filterW + tc) * cs * ct * 4, a * b])))))),
         // Z[lr, p] = sum_lc Cout[p, lc] M[lr, lc]: runs of Ct
         table(rows.inputs.flatMap((_, r) => columns.outputs.map((terms, p) => group((r * target.width + p) * ct * 4, terms.map(([c, w]) => [(r * lc + c) * images * ct * 4, w]))))),
         // Y[o] = sum_lr Rout[o, lr] Z[lr]: rows of Wt Ct
@@ -283,26 +282,17 @@ export class PhaseWinogradConvolutions extends QuadRowConvolutions {
   }
 }
 
+/** A convolution's axes (strided.ts's border classes take them too). */
+export const rowAxis = (g: ConvolutionGeometry): Axis => ({ input: g.height, output: g.outH, filter: g.filterH, stride: g.strideH, pad: g.padTop });
+export const columnAxis = (g: ConvolutionGeometry): Axis => ({ input: g.width, output: g.outW, filter: g.filterW, stride: g.strideW, pad: g.padLeft });
+
 function passShape(g: ConvolutionGeometry, pass: 'forward' | 'input gradient'): PassShape {
-  const rowAxis: Axis = { input: g.height, output: g.outH, filter: g.filterH, stride: g.strideH, pad: g.padTop };
-  const columnAxis: Axis = { input: g.width, output: g.outW, filter: g.filterW, stride: g.strideW, pad: g.padLeft };
   const x = { height: g.height, width: g.width, channels: g.inChannels };
   const y = { height: g.outH, width: g.outW, channels: g.outChannels };
   return {
-    rows: axisAlgorithm(rowAxis, pass),
-    columns: axisAlgorithm(columnAxis, pass),
+    rows: axisAlgorithm(rowAxis(g), pass),
+    columns: axisAlgorithm(columnAxis(g), pass),
     source: pass === 'forward' ? x : y,
     target: pass === 'forward' ? y : x,
-    filterW: g.filterW,
   };
 }
-
-const bits = new Float32Array(1);
-
-/** A number's float32 bits, as an integer (a weight in weightedSums's tables). */
-function float32Bits(value: number): number {
-  bits[0] = value;
-  return new Int32Array(bits.buffer)[0];
-}
-
-const key = (g: ConvolutionGeometry) => [g.batch, g.height, g.width, g.inChannels, g.outH, g.outW, g.outChannels, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft].join(',');

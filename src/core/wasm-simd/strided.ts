@@ -31,8 +31,8 @@
  */
 import type { ConvolutionGeometry } from './convolution';
 import { roundUp4, transposeRows } from './heap';
-import { KeptTables } from './patch-tables';
-import { byPhases, PhaseWinogradConvolutions } from './strided-winograd';
+import { geometryKey, KeptTables } from './patch-tables';
+import { byPhases, columnAxis, PhaseWinogradConvolutions, rowAxis } from './strided-winograd';
 
 /** A tap along one axis: the filter's index, and the source coordinate it reads, counted from the pixel's anchor. */
 export interface AxisTap {
@@ -337,18 +337,3 @@ export class StridedConvolutions extends PhaseWinogradConvolutions {
   }
 }
 
-const rowAxis = (g: ConvolutionGeometry): Axis => ({ input: g.height, output: g.outH, filter: g.filterH, stride: g.strideH, pad: g.padTop });
-const columnAxis = (g: ConvolutionGeometry): Axis => ({ input: g.width, output: g.outW, filter: g.filterW, stride: g.strideW, pad: g.padLeft });
-
-/** Keys of geometries seen, by object: shapeOf (register.ts) gives one object per convolution's shapes, asked again at every call. */
-const keys = new WeakMap<ConvolutionGeometry, string>();
-
-/** A geometry as a string, with another batch size if given. */
-function geometryKey(g: ConvolutionGeometry, batch = g.batch): string {
-  let rest = keys.get(g);
-  if (rest === undefined) {
-    rest = [g.height, g.width, g.inChannels, g.outH, g.outW, g.outChannels, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft].join(',');
-    keys.set(g, rest);
-  }
-  return `${batch},${rest}`;
-}
