@@ -16,6 +16,7 @@ import { defaultConfig } from '../core/config';
 import { createSession } from '../core/training/session';
 import { useNarrowFilterGradient, usePatchesInPlace, useQuadDots } from '../core/wasm-simd/convolution';
 import { useSimdKernels } from '../core/wasm-simd/register';
+import { useEluKernel } from '../core/wasm-heap-activations';
 import { useBatchNormKernel } from '../core/wasm-heap-batch-norm';
 import { useBorderClasses } from '../core/wasm-simd/strided';
 import { usePhaseWinograd } from '../core/wasm-simd/strided-winograd';
@@ -38,6 +39,7 @@ const SWITCHES: Record<string, (on: boolean) => unknown> = {
   'quad-dots': useQuadDots,
   'grown-quads': useGrownQuads,
   'batch-norm': useBatchNormKernel,
+  elu: useEluKernel,
 };
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);

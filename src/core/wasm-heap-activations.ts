@@ -17,6 +17,8 @@
  *   number, 11 of a GAN step's 220 ms.
  * - EluGrad, TF.js's own kernel, four lanes at a time: tfjs-backend-wasm's takes a number at a
  *   time, 1.3 ns each, 30 of a PixelCNN++ step's 650 ms.
+ * - Elu, TF.js's own kernel, four vectors a turn on our exp - 1 (wasm-simd/exp-kernels.ts):
+ *   tfjs-backend-wasm's (XNNPACK's) took 0.8 ns a number, 17 of a PixelCNN++ step's 290 ms.
  * And on our own exponential (wasm-simd/exp-kernels.ts), four lanes at a time:
  * - SWISH, Swish's forward pass: sigmoid and product in one pass, where TF.js's take two
  *   (XNNPACK's sigmoid at 1.3 ns a number, the product at 0.5), within 2 units in the last
@@ -114,6 +116,13 @@ function registerPiecewiseGradients(): void {
   });
 }
 
+let ourElu = true;
+
+/** Turns our Elu off (TF.js's runs) and on: for measuring one against the other. */
+export function useEluKernel(on: boolean): void {
+  ourElu = on;
+}
+
 /** Call after the WASM backend is set; harmless to call twice. */
 export function registerActivationKernels(): void {
   // s and y written in one pass of our WebAssembly (wasm-simd/exp-kernels.ts)
@@ -127,6 +136,10 @@ export function registerActivationKernels(): void {
   registerWasmKernel(LEAKY_RELU_GRADIENT, heapElementwise(LEAKY_RELU_GRADIENT, ['dy', 'x'], (kernels, [dy, x, out], count, attrs) => kernels.leakyReluGradient(dy, x, out, count, float32Bits((attrs as unknown as { alpha: number }).alpha))));
   replaceWasmKernel('EluGrad', onHeapForFloats('EluGrad', ['dy', 'y'], (kernels, [dy, y, out], count) => kernels.eluGradient(dy, y, out, count)));
   replaceWasmKernel('LeakyRelu', onHeapForFloats('LeakyRelu', ['x'], (kernels, [x, out], count, attrs) => kernels.leakyRelu(x, out, count, float32Bits((attrs as unknown as { alpha: number }).alpha))));
+  replaceWasmKernel('Elu', (original) => {
+    const ours = onHeapForFloats('Elu', ['x'], (kernels, [x, out], count) => kernels.eluForward(x, out, count))(original);
+    return (args) => (ourElu ? ours(args) : original.kernelFunc(args));
+  });
   replaceWasmKernel('Exp', onHeapForFloats('Exp', ['x'], (kernels, [x, out], count) => kernels.exponential(x, out, count)));
   replaceWasmKernel('Softplus', onHeapForFloats('Softplus', ['x'], (kernels, [x, out], count) => kernels.softplus(x, out, count)));
   replaceWasmKernel('Tanh', onHeapForFloats('Tanh', ['x'], (kernels, [x, out], count) => kernels.hyperbolicTangent(x, out, count)));

@@ -5,6 +5,10 @@ import { useNodeBackend } from '../../src/cli/node-backend';
 import { gatedSum, gatedSumByOps } from '../../src/core/models/autoregressive/gated-sum';
 import { GATE, GATE_GRADIENT, hasGate } from '../../src/core/wasm-heap-gate';
 import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
+import { allowRelaxedSimd } from '../../src/cli/node-backend';
+import { hasRelaxedSimd, instantiateKernels } from '../../src/core/wasm-simd/kernels';
+
+allowRelaxedSimd();
 
 /**
  * PixelCNN++'s gate h + a sigmoid(b) as one kernel each way on WASM
@@ -58,5 +62,35 @@ describe('PixelCNN++\'s gate in one kernel each way on WASM', () => {
     expectRelativelyClose(ours.y, reference.y, 1e-6, 'y');
     expect(Array.from(ours.dh), 'dh is dy').toEqual(Array.from(reference.dh));
     expectRelativelyClose(ours.dc2, reference.dc2, 1e-6, 'dc2');
+  });
+});
+
+describe.each([false, true].filter((fused) => !fused || hasRelaxedSimd()))('The gate\'s forward kernel, fused multiply-add %s', (fused) => {
+  // the page runs our kernels with relaxed SIMD's multiply-add where the browser has it: the same bounds either way
+  it('gives sigmoid(b) within 2 units in the last place of the true value, and h + a sigmoid(b) to float rounding, at 16 and 4 channels', () => {
+    const memory = new WebAssembly.Memory({ initial: 64 });
+    const kernels = instantiateKernels(memory, fused);
+    for (const [pixels, channels] of [[2001, 16], [37, 4]]) {
+      const n = pixels * channels;
+      const heap = new Float32Array(memory.buffer);
+      // each pixel's a then b, b over [-80, 80]: both tails and saturation (below -87.3 the sigmoid is 0, as TF.js's)
+      const c2 = Float32Array.from(seededValues(2 * n, channels), (v, i) => (Math.floor(i / channels) % 2 ? v * 80 : v));
+      const h = seededValues(n, channels + 1);
+      heap.set(c2, 0);
+      heap.set(h, 2 * n);
+      kernels.gateForward(0, 8 * n, 12 * n, 16 * n, pixels, channels);
+      const [out, s] = [heap.slice(3 * n, 4 * n), heap.slice(4 * n, 5 * n)];
+      let worst = 0;
+      for (let p = 0; p < pixels; p++) {
+        for (let j = 0; j < channels; j++) {
+          const [a, b, i] = [c2[2 * p * channels + j], c2[(2 * p + 1) * channels + j], p * channels + j];
+          const exact = 1 / (1 + Math.exp(-b));
+          const bits = new Int32Array(new Float32Array([s[i], Math.fround(exact)]).buffer);
+          worst = Math.max(worst, Math.abs(bits[0] - bits[1]));
+          expect(Math.abs(out[i] - (h[i] + a * exact)), `pixel ${p}, channel ${j}`).toBeLessThanOrEqual(4e-7 * (Math.abs(h[i]) + Math.abs(a)));
+        }
+      }
+      expect(worst, `${channels} channels`).toBeLessThanOrEqual(2);
+    }
   });
 });

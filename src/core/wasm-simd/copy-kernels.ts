@@ -122,18 +122,73 @@ export function padRuns(): FunctionWriter {
   return f;
 }
 
+/** Vectors of totals sumRows holds in registers while it walks the rows. */
+const SUM_ROWS_VECTORS = 4;
 /**
- * total[c] = sum_r source[r, c] over `rows` rows of `columns` floats (a bias gradient), the
- * totals (zeroed first) added to row after row, so each is the float32 sum in row order,
- * whatever the lane width.
+ * Rows of at most this many bytes (128 columns) are summed a block of columns at a time,
+ * longer ones a row at a time: walking down the rows a block at a time took 0.90x the time at
+ * 128 columns, 1.08x at 256 and 1.7x at 1,024.
+ */
+const SUM_ROWS_NARROW = 512;
+
+/**
+ * total[c] = sum_r source[r, c] over `rows` rows of `columns` floats (a bias gradient), each
+ * total the float32 sum in row order from 0, whatever the lane width: so TF.js's Sum's, to the
+ * bit. Narrow rows (up to SUM_ROWS_NARROW bytes) go in blocks of SUM_ROWS_VECTORS vectors of
+ * columns (then one vector, then one number), each block's totals held in registers down all
+ * the rows and stored once: added to in memory row after row, each row waited on the last
+ * row's store (PixelCNN++'s bias gradients, 17,248 rows of 16 columns, took 0.22x of that
+ * time; 8,624 of 64, 0.63x; 50,176 rows of one number, 0.17x).
  */
 export function sumRows(): FunctionWriter {
   const f = new FunctionWriter('sumRows', ['source', 'rows', 'columns', 'total']);
   const rowBytes = () => f.get('columns').i32(2).op('i32.shl');
-  move(f, () => f.get('total'), null, rowBytes);
-  // each row added to the same totals: addRuns with the target standing still
-  addEachRun(f, 'source', 'total', 'rows', rowBytes, () => f.i32(0), rowBytes);
+  rowBytes();
+  f.i32(SUM_ROWS_NARROW).op('i32.le_u').ifElse(() => narrowSums(f), () => {
+    // wide rows: each added in turn to the totals, which stay in the first-level cache, as the rows stream by
+    move(f, () => f.get('total'), null, rowBytes);
+    addEachRun(f, 'source', 'total', 'rows', rowBytes, () => f.i32(0), rowBytes);
+  });
   return f;
+}
+
+/** sumRows's narrow rows: the columns in blocks whose totals stay in registers down all the rows. */
+function narrowSums(f: FunctionWriter): void {
+  const [rowBytes, left, at, row] = ['rowBytes', 'left', 'at', 'row'].map((name) => f.local('i32', name));
+  const totals = Array.from({ length: SUM_ROWS_VECTORS }, (_, v) => f.local('v128', `totals${v}`));
+  const single = f.local('f32', 'single');
+  f.get('columns').i32(2).op('i32.shl').tee(rowBytes).set(left);
+  /** Walks the rows from the block at `source`, `body` adding each row's block at `at`. */
+  const downTheRows = (body: () => void) => {
+    f.get('source').set(at);
+    f.get('rows').set(row);
+    f.whileLoop(() => f.get(row), () => {
+      body();
+      f.get(at).get(rowBytes).op('i32.add').set(at);
+      f.get(row).i32(1).op('i32.sub').set(row);
+    });
+  };
+  /** The next block of `bytes` bytes of columns done: source and total move past it. */
+  const next = (bytes: number) => {
+    for (const pointer of ['source', 'total']) f.get(pointer).i32(bytes).op('i32.add').set(pointer);
+    f.get(left).i32(bytes).op('i32.sub').set(left);
+  };
+  for (const vectors of [SUM_ROWS_VECTORS, 1]) {
+    f.whileLoop(() => f.get(left).i32(16 * vectors).op('i32.ge_u'), () => {
+      for (let v = 0; v < vectors; v++) f.zeroVector().set(totals[v]);
+      downTheRows(() => {
+        for (let v = 0; v < vectors; v++) f.get(totals[v]).get(at).memory('v128.load', 16 * v).simd('f32x4.add').set(totals[v]);
+      });
+      for (let v = 0; v < vectors; v++) f.get('total').get(totals[v]).memory('v128.store', 16 * v);
+      next(16 * vectors);
+    });
+  }
+  f.whileLoop(() => f.get(left), () => {
+    f.f32(0).set(single);
+    downTheRows(() => f.get(single).get(at).f32Load().op('f32.add').set(single));
+    f.get('total').get(single).f32Store();
+    next(4);
+  });
 }
 
 /**

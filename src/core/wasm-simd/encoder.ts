@@ -41,7 +41,7 @@ const section = (id: number, content: number[]) => [id, ...unsigned(content.leng
 
 /** Plain opcodes (one byte, no immediates). */
 const OPCODE = {
-  'i32.eqz': 0x45, 'i32.eq': 0x46, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49, 'i32.gt_s': 0x4a, 'i32.gt_u': 0x4b, 'i32.ge_s': 0x4e, 'i32.ge_u': 0x4f,
+  'i32.eqz': 0x45, 'i32.eq': 0x46, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49, 'i32.gt_s': 0x4a, 'i32.gt_u': 0x4b, 'i32.le_u': 0x4d, 'i32.ge_s': 0x4e, 'i32.ge_u': 0x4f,
   'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.div_u': 0x6e, 'i32.rem_u': 0x70, 'i32.and': 0x71, 'i32.or': 0x72, 'i32.xor': 0x73,
   'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76,
   'f64.mul': 0xa2, 'f32.demote_f64': 0xb6, 'f64.convert_i32_s': 0xb7, 'f64.promote_f32': 0xbb,
@@ -51,7 +51,7 @@ const OPCODE = {
 /** SIMD opcodes (prefix 0xfd); the relaxed ones need the relaxed-SIMD proposal (Chrome 114+). */
 const SIMD = {
   'v128.load': 0x00, 'v128.load32_splat': 0x09, 'v128.store': 0x0b, 'f32x4.splat': 0x13, 'f32x4.add': 0xe4, 'f32x4.sub': 0xe5, 'f32x4.mul': 0xe6, 'f32x4.min': 0xe8, 'f32x4.max': 0xe9, 'f32x4.relaxed_madd': 0x105, 'f32x4.relaxed_nmadd': 0x106,
-  'f32x4.ne': 0x42, 'f32x4.lt': 0x43, 'f32x4.gt': 0x44, 'f32x4.le': 0x45, 'f32x4.ge': 0x46, 'v128.and': 0x4e, 'v128.andnot': 0x4f, 'v128.or': 0x50, 'v128.bitselect': 0x52,
+  'f32x4.eq': 0x41, 'f32x4.ne': 0x42, 'f32x4.lt': 0x43, 'f32x4.gt': 0x44, 'f32x4.le': 0x45, 'f32x4.ge': 0x46, 'v128.and': 0x4e, 'v128.andnot': 0x4f, 'v128.or': 0x50, 'v128.bitselect': 0x52,
   'f32x4.sqrt': 0xe3, 'f32x4.div': 0xe7, 'f32x4.pmin': 0xea, 'f32x4.pmax': 0xeb,
   'i32x4.splat': 0x11, 'i32x4.shl': 0xab, 'i32x4.shr_u': 0xad, 'i32x4.sub': 0xb1, 'f32x4.convert_i32x4_s': 0xfa,
   'f64x2.splat': 0x14, 'f32x4.demote_f64x2_zero': 0x5e, 'f64x2.promote_low_f32x4': 0x5f, 'f64x2.add': 0xf0, 'f64x2.mul': 0xf2, 'f64x2.div': 0xf3,

@@ -34,7 +34,7 @@ import { addRuns, copyRuns, padRuns, sumRows, weightedSums, zeroBytes } from './
 import { encodeModule, FunctionWriter } from './encoder';
 import { gateForward, gateGradient } from './gate-kernels';
 import { batchNormalize, binary, clipGradient, eluGradient, langevinMove, leakyRelu, leakyReluGradient, reluGradient, swishGradient, timesSwishSlope } from './elementwise-kernels';
-import { exponential, hyperbolicTangent, softplus, swishForward } from './exp-kernels';
+import { eluForward, exponential, hyperbolicTangent, softplus, swishForward } from './exp-kernels';
 import { lstmForward, lstmGradient } from './lstm-kernels';
 import { mixtureBins } from './mixture-kernel';
 import { mixtureLikelihood, mixtureLikelihoodGradient } from './mixture-likelihood-kernel';
@@ -205,9 +205,9 @@ function gemm(fused: boolean, addressing: 'strides' | 'tables' | 'gather' = 'str
   return f;
 }
 
-/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, gatherSums, zeroBytes, copyRuns, addRuns, padRuns, sumRows, weightedSums, upsampleNearest, upsampleGradient, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, clipGradient, batchNormalize, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, hyperbolicTangent, lstmForward, lstmGradient, mixtureBins, mixtureLikelihood, mixtureLikelihoodGradient, and F(4, 3)'s and F(4, 5)'s column transforms and filter transforms (quadInput3, quadInputRows3, quadInputTile3, quadOutput3, quadGradientColumns3, quadFilter3, quadFilterGradient3, and the same with 5) over the memory env.memory. */
+/** The module's bytes: gemm, gemmTable, gemmGather, im2col, col2im, gatherSums, zeroBytes, copyRuns, addRuns, padRuns, sumRows, weightedSums, upsampleNearest, upsampleGradient, patchDot, maxRows, oneHotDifference, softmaxRows, swishGradient, swishForward, eluForward, exponential, softplus, reluGradient, leakyRelu, leakyReluGradient, eluGradient, clipGradient, batchNormalize, add, subtract, multiply, langevinMove, normalFast and the Winograd transforms (winogradInput, winogradOutput, winogradGradientRows, winogradPairInput, winogradPairOutput), adamUpdate, gateForward, gateGradient, hyperbolicTangent, lstmForward, lstmGradient, mixtureBins, mixtureLikelihood, mixtureLikelihoodGradient, and F(4, 3)'s and F(4, 5)'s column transforms and filter transforms (quadInput3, quadInputRows3, quadInputTile3, quadOutput3, quadGradientColumns3, quadFilter3, quadFilterGradient3, and the same with 5) over the memory env.memory. */
 export function kernelModule(fused: boolean, sharedMemory: boolean): Uint8Array {
-  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), zeroBytes(), copyRuns(), addRuns(), padRuns(), sumRows(), weightedSums(), upsampleNearest(), upsampleGradient(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(4, fused), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(), clipGradient(), batchNormalize(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(), gateGradient(), hyperbolicTangent(), lstmForward(), lstmGradient(), mixtureBins(), mixtureLikelihood(), mixtureLikelihoodGradient(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps, fused), quadInput(taps, fused, true), quadInputTile(taps, fused), quadOutput(taps, fused), quadGradientColumns(taps, fused), quadFilterTransform(taps, false), quadFilterTransform(taps, true)])], sharedMemory);
+  return encodeModule([gemm(fused), gemm(fused, 'tables'), gemm(fused, 'gather'), im2col(), col2im(), gatherSums(), zeroBytes(), copyRuns(), addRuns(), padRuns(), sumRows(), weightedSums(), upsampleNearest(), upsampleGradient(), patchDot(fused), maxRows(), oneHotDifference(), softmaxRows(), swishGradient(), swishForward(4, fused), eluForward(4, fused), exponential(), softplus(), reluGradient(), leakyRelu(), leakyReluGradient(), eluGradient(fused), clipGradient(), batchNormalize(), binary('add'), binary('subtract'), binary('multiply'), langevinMove(), normalFast(), winogradInput(), winogradOutput(), winogradGradientRows(), winogradPairInput(), winogradPairOutput(), adamUpdate(), gateForward(4, fused), gateGradient(), hyperbolicTangent(), lstmForward(), lstmGradient(), mixtureBins(), mixtureLikelihood(), mixtureLikelihoodGradient(), ...([3, 5] as const).flatMap((taps) => [quadInput(taps, fused), quadInput(taps, fused, true), quadInputTile(taps, fused), quadOutput(taps, fused), quadGradientColumns(taps, fused), quadFilterTransform(taps, false), quadFilterTransform(taps, true)])], sharedMemory);
 }
 
 /** Can this engine run relaxed SIMD's fused multiply-adds (relaxed_madd and relaxed_nmadd, which the kernels use)? */
@@ -258,6 +258,7 @@ export interface WasmKernels {
   softmaxRows(logits: number, values: number, p: number, offsets: number, sums: number, rows: number, columns: number): void;
   swishGradient(dy: number, s: number, y: number, out: number, count: number): void;
   swishForward(x: number, s: number, y: number, count: number): void;
+  eluForward(x: number, out: number, count: number): void;
   exponential(x: number, out: number, count: number): void;
   softplus(x: number, out: number, count: number): void;
   reluGradient(dy: number, x: number, out: number, count: number): void;
