@@ -27,7 +27,7 @@
  * wide as the filter, which our layers never use, go to the kernels registered before.
  */
 import * as tf from '@tensorflow/tfjs';
-import { copyRows, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
+import { roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
 import { byBorderClasses, gathersNarrowSums, StridedConvolutions } from './strided';
 import { rowTransform } from './winograd';
 import { rowRuns } from './winograd-tall';
@@ -155,12 +155,11 @@ export class SimdConvolutions extends StridedConvolutions {
     }
     const rows = chunkRows(depth * 4, pixels);
     const [matrix, paddedFilter, paddedOut, paddedBias] = this.scratch.regions([direct ? 0 : rows * depth * 4, padded ? depth * wide * 4 : 0, padded ? rows * wide * 4 : 0, padded ? wide * 4 : 0]);
-    const heap = this.heap();
     if (padded) {
       this.zero(paddedFilter, depth * wide);
-      copyRows(heap, filterAt, n, paddedFilter, wide, depth, n);
+      this.copyRows(filterAt, n, paddedFilter, wide, depth, n);
       this.zero(paddedBias, wide);
-      if (biasAt) copyRows(heap, biasAt, n, paddedBias, wide, 1, n);
+      if (biasAt) this.copyRows(biasAt, n, paddedBias, wide, 1, n);
     }
     const bias = biasAt && padded ? paddedBias : biasAt;
     for (let first = 0; first < pixels; first += rows) {
@@ -170,7 +169,7 @@ export class SimdConvolutions extends StridedConvolutions {
       const c = padded ? paddedOut : outAt + first * n * 4;
       // C[count, wide] = A[count, K] B[K, wide]
       this.kernels.gemm(a, depth * 4, 4, padded ? paddedFilter : filterAt, wide * 4, c, wide * 4, count, wide, depth, 0, bias, relu ? 1 : 0);
-      if (padded) copyRows(heap, paddedOut, wide, outAt + first * n * 4, n, count, n);
+      if (padded) this.copyRows(paddedOut, wide, outAt + first * n * 4, n, count, n);
     }
   }
 

@@ -11,11 +11,6 @@ export type { WasmBackend };
 
 export const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
 
-/** Copies `rows` rows of `n` floats between row strides (in floats); addresses in bytes. */
-export function copyRows(heap: Float32Array, from: number, fromStride: number, to: number, toStride: number, rows: number, n: number): void {
-  for (let r = 0; r < rows; r++) heap.copyWithin(to / 4 + r * toStride, from / 4 + r * fromStride, from / 4 + r * fromStride + n);
-}
-
 /**
  * to[c, r] = from[r, c] for a [rows, columns] matrix of floats with rows `fromStride` floats
  * apart, written with rows `toStride` apart; addresses in bytes. For filters and weights
@@ -119,6 +114,15 @@ export class HeapKernels {
   /** Zeros `count` floats at `at` (by memory.fill: on a shared heap TypedArray.fill is several times slower). */
   protected zero(at: number, count: number): void {
     if (count > 0) this.kernels.zeroBytes(at, count * 4);
+  }
+
+  /**
+   * Copies `rows` rows of `n` floats between row strides (in floats); addresses in bytes. By our
+   * copyRuns in one call: a JavaScript copyWithin a row cost about 16 ns a call, 0.28 ms for
+   * the 17,248 rows of 15 numbers of PixelCNN++'s mixture layer against 0.04.
+   */
+  protected copyRows(from: number, fromStride: number, to: number, toStride: number, rows: number, n: number): void {
+    if (rows > 0 && n > 0) this.kernels.copyRuns(from, fromStride * 4, to, toStride * 4, rows, n * 4);
   }
 
   protected address(info: tf.TensorInfo): number {

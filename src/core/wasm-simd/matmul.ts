@@ -10,7 +10,7 @@
  * chunks that keep their part of B in cache, adding into C.
  */
 import * as tf from '@tensorflow/tfjs';
-import { copyRows, HeapKernels, roundUp4, transposeRows, type Epilogue } from './heap';
+import { HeapKernels, roundUp4, transposeRows, type Epilogue } from './heap';
 import type { WasmKernels } from './kernels';
 
 /** Rows of B per chunk of the inner dimension, at most: 256 kB of B at 256 columns. */
@@ -97,9 +97,8 @@ export class SimdMatMul extends HeapKernels {
     let bias = epilogue.bias ? this.address(epilogue.bias) : 0;
     if (bias && wide !== n) {
       // the bias read in fours: padded with zeros
-      const heap = this.heap();
       this.zero(paddedBias, wide);
-      copyRows(heap, bias, n, paddedBias, wide, 1, n);
+      this.copyRows(bias, n, paddedBias, wide, 1, n);
       bias = paddedBias;
     }
     const relu = epilogue.relu ? 1 : 0;
@@ -113,7 +112,7 @@ export class SimdMatMul extends HeapKernels {
       const [bMatrix, ldb] = copiedB ? [bRows, wide * 4] : [bBase, n * 4];
       const c = wide !== n ? cRows : outAt + batch * m * n * 4;
       chunkedProduct(this.kernels, { a: aBase, aRow, aStep, b: bMatrix, ldb, c, ldc: wide * 4, m, n: wide, k, bias, relu });
-      if (wide !== n) copyRows(this.heap(), cRows, wide, outAt + batch * m * n * 4, n, m, n);
+      if (wide !== n) this.copyRows(cRows, wide, outAt + batch * m * n * 4, n, m, n);
     }
     return out;
   }
@@ -125,6 +124,6 @@ export class SimdMatMul extends HeapKernels {
     if (wide !== n) this.zero(to, k * wide);
     // stored [n, k] when transposed, else [k, n]
     if (p.transposeB) transposeRows(heap, from, n, k, k, to, wide);
-    else copyRows(heap, from, n, to, wide, k, n);
+    else this.copyRows(from, n, to, wide, k, n);
   }
 }
