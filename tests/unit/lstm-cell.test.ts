@@ -5,6 +5,10 @@ import { useNodeBackend } from '../../src/cli/node-backend';
 import { lstmCell, lstmCellByOps } from '../../src/core/models/autoregressive/lstm-gates';
 import { hasLstmCell, LSTM_CELL, LSTM_CELL_GRADIENT } from '../../src/core/wasm-heap-lstm';
 import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
+import { allowRelaxedSimd } from '../../src/cli/node-backend';
+import { hasRelaxedSimd, instantiateKernels } from '../../src/core/wasm-simd/kernels';
+
+allowRelaxedSimd();
 
 /**
  * PixelRNN's LSTM cell as one kernel each way on WASM (src/core/wasm-heap-lstm.ts) against
@@ -74,5 +78,39 @@ describe('PixelRNN\'s LSTM cell in one kernel each way on WASM', () => {
     expectRelativelyClose(ours.c, reference.c, 1e-6, 'c');
     expectRelativelyClose(ours.dGates, reference.dGates, 2e-6, 'dGates');
     if (withPrevious) expectRelativelyClose(ours.dPrevious!, reference.dPrevious!, 2e-6, 'dPrevious');
+  });
+});
+
+describe.each([false, true].filter((fused) => !fused || hasRelaxedSimd()))('The LSTM cell\'s forward kernel, fused multiply-add %s', (fused) => {
+  // the page runs our kernels with relaxed SIMD's multiply-add where the browser has it; two vectors of units a turn, then one
+  it.each([[7, 12], [3, 32], [2, 4]])('%i rows of %i units: activations, c, tanh(c) and h to float rounding of the true values', (rows, units) => {
+    const memory = new WebAssembly.Memory({ initial: 4 });
+    const heap = new Float32Array(memory.buffer);
+    const gates = Float32Array.from(seededValues(rows * 4 * units, units), (v) => v * 8);
+    const previous = Float32Array.from(seededValues(rows * units, units + 1), (v) => v * 3);
+    const at = { gates: 0, previous: 4 * units * rows, h: 5 * units * rows, c: 6 * units * rows, act: 7 * units * rows, tanhC: 11 * units * rows };
+    heap.set(gates, at.gates);
+    heap.set(previous, at.previous);
+    instantiateKernels(memory, fused).lstmForward(4 * at.gates, 4 * at.previous, 4 * at.h, 4 * at.c, 4 * at.act, 4 * at.tanhC, rows, units);
+    const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+    const expected = { act: [] as number[], c: [] as number[], tanhC: [] as number[], h: [] as number[] };
+    for (let r = 0; r < rows; r++) {
+      const gate = (n: number, j: number) => gates[(r * 4 + n) * units + j];
+      const act = [0, 1, 2, 3].map((n) => Array.from({ length: units }, (_, j) => (n < 3 ? sigmoid(gate(n, j)) : Math.tanh(gate(n, j)))));
+      expected.act.push(...act.flat());
+      for (let j = 0; j < units; j++) {
+        // c = f c' + i g, h = o tanh(c), from the activations as the kernel rounds them
+        const [o, f, i, g] = act.map((values) => Math.fround(values[j]));
+        const c = f * previous[r * units + j] + i * g;
+        expected.c.push(c);
+        expected.tanhC.push(Math.tanh(c));
+        expected.h.push(o * Math.tanh(c));
+      }
+    }
+    const read = (name: keyof typeof at, count: number) => heap.slice(at[name], at[name] + count);
+    expectRelativelyClose(read('act', 4 * rows * units), expected.act, 3e-7, 'activations');
+    expectRelativelyClose(read('c', rows * units), expected.c, 5e-7, 'c');
+    expectRelativelyClose(read('tanhC', rows * units), expected.tanhC, 5e-7, 'tanh(c)');
+    expectRelativelyClose(read('h', rows * units), expected.h, 1e-6, 'h');
   });
 });

@@ -172,12 +172,12 @@ export const tanhScratch = (f: FunctionWriter, suffix: string) => ['tanhA', 'tan
  * above, with e = exp(-2|x|) <= 0.29, which cannot overflow, sign(x) (1 - e) / (1 + e). NaN
  * gives NaN, +-1 past |x| = 44 (e is 0 there), and -0 gives -0. `scratch` are tanhScratch's locals.
  */
-export function tanhOf(f: FunctionWriter, c: Record<ConstantName, number>, x: number, scratch: number[]): FunctionWriter {
+export function tanhOf(f: FunctionWriter, c: Record<ConstantName, number>, x: number, scratch: number[], fused = false): FunctionWriter {
   const [a, z, e, s, ...exponential] = scratch;
   // a = |x|: the sign bit cleared
   f.get(x).get(c.sign).simd('v128.andnot').tee(a);
   f.get(c.minusTwo).simd('f32x4.mul').set(z);
-  exponentialOf(f, c, z, exponential);
+  exponentialOf(f, c, z, exponential, fused);
   // (1 - e) / (1 + e), of |x|
   f.set(e);
   f.get(c.one).get(e).simd('f32x4.sub').get(c.one).get(e).simd('f32x4.add').simd('f32x4.div').set(e);

@@ -20,66 +20,76 @@ import { FunctionWriter } from './encoder';
 import { sigmoidOf, sigmoidScratch, splatConstants, tanhOf, tanhScratch } from './exp-kernels';
 
 /**
- * The loop over `rows` rows of `units` (U, a multiple of 4) units, a vector of four at a
- * time: the `wide` pointers (gates, activations and their gradient) advance by 4U floats a
- * row, the `narrow` ones by U. `body()` handles the vector at each pointer; `gate(n)` is the
- * byte offset of gate block n from a wide pointer.
+ * The loop over `rows` rows of `units` (U, a multiple of 4) units, `unroll` vectors of four at
+ * a time while that many are left in the row, then one: the `wide` pointers (gates,
+ * activations and their gradient) advance by 4U floats a row, the `narrow` ones by U.
+ * `body(u)` handles the vector 16 u bytes on from each pointer.
  */
-function perUnit(f: FunctionWriter, wide: string[], narrow: string[], body: () => void): void {
+function perUnit(f: FunctionWriter, wide: string[], narrow: string[], body: (u: number) => void, unroll = 1): void {
+  const step = (vectors: number) => {
+    for (let u = 0; u < vectors; u++) body(u);
+    [...wide, ...narrow].forEach((pointer) => f.get(pointer).i32(16 * vectors).op('i32.add').set(pointer));
+    f.get('j').i32(4 * vectors).op('i32.add').set('j');
+  };
   f.whileLoop(() => f.get('rows'), () => {
     f.i32(0).set('j');
-    f.whileLoop(() => f.get('j').get('units').op('i32.lt_u'), () => {
-      body();
-      [...wide, ...narrow].forEach((pointer) => f.get(pointer).i32(16).op('i32.add').set(pointer));
-      f.get('j').i32(4).op('i32.add').set('j');
-    });
+    if (unroll > 1) f.whileLoop(() => f.get('units').get('j').op('i32.sub').i32(4 * unroll).op('i32.ge_u'), () => step(unroll));
+    f.whileLoop(() => f.get('j').get('units').op('i32.lt_u'), () => step(1));
     // past the f, i and g blocks of the row
     wide.forEach((pointer) => f.get(pointer).get('blockBytes').i32(3).op('i32.mul').op('i32.add').set(pointer));
     f.get('rows').i32(1).op('i32.sub').set('rows');
   });
 }
 
-/** A vector of gate block n (0 o, 1 f, 2 i, 3 g) at wide pointer `pointer`, onto the stack. */
-const loadGate = (f: FunctionWriter, pointer: string, n: number) => {
+/** A vector of gate block n (0 o, 1 f, 2 i, 3 g) at wide pointer `pointer`, `offset` bytes on, onto the stack. */
+const loadGate = (f: FunctionWriter, pointer: string, n: number, offset = 0) => {
   f.get(pointer);
   if (n > 0) f.get('blockBytes').i32(n).op('i32.mul').op('i32.add');
-  return f.memory('v128.load');
+  return f.memory('v128.load', offset);
 };
 
-/** Stores the vector in local `value` at gate block n of wide pointer `pointer`. */
-const storeGate = (f: FunctionWriter, pointer: string, n: number, value: number) => {
+/** Stores the vector in local `value` at gate block n of wide pointer `pointer`, `offset` bytes on. */
+const storeGate = (f: FunctionWriter, pointer: string, n: number, value: number, offset = 0) => {
   f.get(pointer);
   if (n > 0) f.get('blockBytes').i32(n).op('i32.mul').op('i32.add');
-  f.get(value).memory('v128.store');
+  f.get(value).memory('v128.store', offset);
 };
 
-/** lstmForward(gates, previous, h, c, act, tanhC, rows, units): the cell's forward pass (above); `previous` c' [rows, U]. */
-export function lstmForward(): FunctionWriter {
+/**
+ * lstmForward(gates, previous, h, c, act, tanhC, rows, units): the cell's forward pass (above);
+ * `previous` c' [rows, U]. `unroll` vectors of units a turn: each sigmoid and tanh is a long
+ * chain of dependent operations, and more side by side keep the processor busy. `fused`: their
+ * exponentials with relaxed SIMD's multiply-add (exp-kernels.ts).
+ */
+export function lstmForward(fused = false, unroll = 2): FunctionWriter {
   const f = new FunctionWriter('lstmForward', ['gates', 'previous', 'h', 'c', 'act', 'tanhC', 'rows', 'units']);
   f.local('i32', 'j');
   f.local('i32', 'blockBytes');
   f.get('units').i32(2).op('i32.shl').set('blockBytes');
   const k = splatConstants(f);
-  const [z, o, forget, input, g, cell, t] = ['zIn', 'o', 'forget', 'input', 'g', 'cell', 't'].map((name) => f.local('v128', name));
-  const sigmoid = sigmoidScratch(f, 'Lstm');
-  const tanh = tanhScratch(f, 'Lstm');
-  perUnit(f, ['gates', 'act'], ['previous', 'h', 'c', 'tanhC'], () => {
-    ([[0, o], [1, forget], [2, input]] as const).forEach(([n, out]) => {
-      loadGate(f, 'gates', n).set(z);
-      sigmoidOf(f, k, z, sigmoid).set(out);
-      storeGate(f, 'act', n, out);
-    });
-    loadGate(f, 'gates', 3).set(z);
-    tanhOf(f, k, z, tanh).set(g);
-    storeGate(f, 'act', 3, g);
-    // c = f c' + i g
-    f.get(forget).get('previous').memory('v128.load').simd('f32x4.mul').get(input).get(g).simd('f32x4.mul').simd('f32x4.add').set(cell);
-    f.get('c').get(cell).memory('v128.store');
-    tanhOf(f, k, cell, tanh).set(t);
-    f.get('tanhC').get(t).memory('v128.store');
-    // h = o tanh(c)
-    f.get('h').get(o).get(t).simd('f32x4.mul').memory('v128.store');
+  const lanes = Array.from({ length: unroll }, (_, u) => {
+    const [z, o, forget, input, g, cell, t] = ['zIn', 'o', 'forget', 'input', 'g', 'cell', 't'].map((name) => f.local('v128', `${name}${u}`));
+    return { z, o, forget, input, g, cell, t, sigmoid: sigmoidScratch(f, `Lstm${u}`), tanh: tanhScratch(f, `Lstm${u}`) };
   });
+  perUnit(f, ['gates', 'act'], ['previous', 'h', 'c', 'tanhC'], (u) => {
+    const { z, o, forget, input, g, cell, t, sigmoid, tanh } = lanes[u];
+    const offset = 16 * u;
+    ([[0, o], [1, forget], [2, input]] as const).forEach(([n, out]) => {
+      loadGate(f, 'gates', n, offset).set(z);
+      sigmoidOf(f, k, z, sigmoid, fused).set(out);
+      storeGate(f, 'act', n, out, offset);
+    });
+    loadGate(f, 'gates', 3, offset).set(z);
+    tanhOf(f, k, z, tanh, fused).set(g);
+    storeGate(f, 'act', 3, g, offset);
+    // c = f c' + i g
+    f.get(forget).get('previous').memory('v128.load', offset).simd('f32x4.mul').get(input).get(g).simd('f32x4.mul').simd('f32x4.add').set(cell);
+    f.get('c').get(cell).memory('v128.store', offset);
+    tanhOf(f, k, cell, tanh, fused).set(t);
+    f.get('tanhC').get(t).memory('v128.store', offset);
+    // h = o tanh(c)
+    f.get('h').get(o).get(t).simd('f32x4.mul').memory('v128.store', offset);
+  }, unroll);
   return f;
 }
 
