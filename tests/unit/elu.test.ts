@@ -109,12 +109,12 @@ describe('TF.js\'s Elu on WASM', () => {
 });
 
 describe.each([false, true].filter((fused) => !fused || hasRelaxedSimd()))('ELU\'s gradient kernel, fused multiply-add %s', (fused) => {
-  it('gives the bits of dy (y + 1) taken in float64 and rounded once (TF.js\'s EluGrad): y = ELU(x) and any y, zeros, infinities and NaN', () => {
+  it('gives the bits of dy (y + 1) taken in float64 and rounded (TF.js\'s EluGrad): y = ELU(x) and any y, y = -1, zeros, infinities and NaN', () => {
     const n = 4099;
     const ys = Float32Array.from(seededValues(n, 3), (v, i) => (i % 3 === 0 ? Math.fround(Math.expm1(v * 5)) : i % 7 === 0 ? 0 : v * 4));
     const dys = Float32Array.from(seededValues(n, 4), (v, i) => (i % 13 === 0 ? -0 : v * 1e3));
-    ys.set([-Infinity, NaN, -1, -0, 1e-40, -1e-40, -1, -0.5], 10);
-    dys.set([Infinity, Infinity, Infinity, -Infinity, 3, 0, NaN, -Infinity], 10);
+    ys.set([-Infinity, NaN, -1, -0, 1e-40, -1e-40, -1, -0.5, -1, -1, -1], 10);
+    dys.set([Infinity, Infinity, Infinity, -Infinity, 3, 0, NaN, -Infinity, -2.5, 7, -1e-30], 10);
     const memory = new WebAssembly.Memory({ initial: 1 });
     const heap = new Float32Array(memory.buffer);
     heap.set(dys, 0);
@@ -122,8 +122,30 @@ describe.each([false, true].filter((fused) => !fused || hasRelaxedSimd()))('ELU\
     instantiateKernels(memory, fused).eluGradient(0, 4 * n, 8 * n, n);
     const out = heap.slice(2 * n, 3 * n);
     const expected = Float32Array.from(ys, (y, i) => (y > 0 ? dys[i] : dys[i] * (y + 1)));
-    // as bit patterns, but any NaN for NaN (its sign and payload are the engine's)
+    // as bit patterns, but any NaN for NaN (its sign and payload are the engine's), and within a unit
+    // in the last place where float64 cannot hold dy (y + 1) and rounds twice (0 < |y| < 2^-6, next test)
     const pattern = (values: Float32Array) => Array.from(new Uint32Array(Float32Array.from(values, (v) => (Number.isNaN(v) ? NaN : v)).buffer));
-    expect(pattern(out)).toEqual(pattern(expected));
+    const [got, want] = [pattern(out), pattern(expected)];
+    ys.forEach((y, i) => {
+      if (y !== 0 && Math.abs(y) < 2 ** -6) expect(ulpsApart(out[i], expected[i]), `number ${i}`).toBeLessThanOrEqual(1);
+      // at y = -1 the fused sum dy (-1) + dy is +0 where dy 0 may be -0: a zero of either sign
+      else if (fused && y === -1 && Number.isFinite(dys[i])) expect(out[i] === 0 && expected[i] === 0, `number ${i}: y -1, dy ${dys[i]}`).toBe(true);
+      else expect(got[i], `number ${i}: y ${y}, dy ${dys[i]}`).toBe(want[i]);
+    });
+  });
+
+  it('rounds dy (y + 1) once where float64 cannot hold it (|y| < 2^-6): within a unit in the last place of TF.js\'s twice-rounded value', () => {
+    // y = -A 2^-33 and dy = D 2^-23 with 24-bit A and D: dy (y + 1) takes 57 bits; D A mod 2^33 near 2^32 puts it near a float32 tie
+    const pairs: Array<[number, number]> = [];
+    for (let a = 2 ** 23 + 1; pairs.length < 400; a += 2) pairs.push([(2 ** 23 + ((a * 2654435761) % 2 ** 23)) * 2 ** -23, -a * 2 ** -33]);
+    const n = pairs.length;
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const heap = new Float32Array(memory.buffer);
+    pairs.forEach(([dy, y], i) => {
+      heap[i] = dy;
+      heap[n + i] = y;
+    });
+    instantiateKernels(memory, fused).eluGradient(0, 4 * n, 8 * n, n);
+    pairs.forEach(([dy, y], i) => expect(ulpsApart(heap[2 * n + i], Math.fround(dy * (y + 1))), `pair ${i}`).toBeLessThanOrEqual(1));
   });
 });

@@ -51,14 +51,21 @@ describe('leaky ReLU\'s and ELU\'s gradients on WASM', () => {
     }
   });
 
-  it('EluGrad: the bits of tfjs-backend-wasm\'s own kernel, with y = ELU(x) and any y', async () => {
+  it('EluGrad: the bits of tfjs-backend-wasm\'s own kernel, with y = ELU(x) and any y (where |y| < 2^-6, within a unit in the last place)', async () => {
     for (const n of LENGTHS) {
       const x = tf.tensor1d(values(n, n));
       for (const y of [tf.elu(x), x]) {
         const dy = tf.tensor1d(values(n, n + 2).reverse());
         const ours = tf.engine().runKernel('EluGrad', { dy, y }) as tf.Tensor;
         const theirs = wasmEluGrad.kernelFunc({ inputs: { dy, y }, backend: tf.backend(), attrs: {} }) as tf.TensorInfo;
-        expect(await bits(ours), `length ${n}`).toEqual(await bits(theirs));
+        // our fused variant rounds dy (y + 1) once, TF.js's float64 twice where it cannot hold it exactly (0 < |y| < 2^-6)
+        const ys = await y.data();
+        const [ourBits, theirBits] = [await bits(ours), await bits(theirs)];
+        ys.forEach((value, i) => {
+          const near = value !== 0 && Math.abs(value) < 2 ** -6 && Number.isFinite(ourBits[i]);
+          if (near) expect(Math.abs(ourBits[i] - theirBits[i]), `length ${n}, number ${i}`).toBeLessThanOrEqual(1);
+          else expect(ourBits[i], `length ${n}, number ${i}`).toBe(theirBits[i]);
+        });
         tf.dispose([dy, ours]);
       }
       x.dispose();

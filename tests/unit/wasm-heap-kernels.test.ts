@@ -281,8 +281,8 @@ describe('WASM data movement on the heap (Slice, Transpose, Sum over leading axe
         expect(Array.from(actual), `${reduce} over axes ${axes}`).toEqual(Array.from(expected));
       }
     }
-    // many rows in every block size our sums take: 4 vectors of totals, then 1, then single numbers (16, 19 and 35 columns)
-    for (const columns of [16, 19, 35]) {
+    // many rows through every block our sums take: 4 vectors of totals (16 columns), then 1 (24), then single numbers (19, 35)
+    for (const columns of [16, 19, 24, 35]) {
       const y = tf.tensor(Float32Array.from({ length: 700 * columns }, (_, i) => Math.cos(i * 0.11) * (1 + (i % 7))), [20, 35, columns]);
       const [expected, actual] = await both(() => y.sum([0, 1]));
       expect(Array.from(actual), `${columns} columns`).toEqual(Array.from(expected));

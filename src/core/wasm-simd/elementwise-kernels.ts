@@ -147,21 +147,26 @@ export const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 2
 /**
  * out[i] = y[i] > 0 ? dy[i] : dy[i] (y[i] + 1) for `count` floats, y = ELU(x): TF.js's EluGrad.
  * Both its backends take y + 1 and the product in float64 (tfjs-backend-wasm with a double 1.0,
- * the CPU's in JavaScript) and round once to float32; for an ELU's y (-1 to 0, and not below
- * 2^-29 in size) both steps are exact. Without `fused`: so here too, two lanes at a time in
- * float64. With it: dy y + dy as relaxed SIMD's multiply-add, four lanes at a time (0.58x of
- * the time on PixelCNN++'s maps of 276,000 numbers, by turns in one process); where the engine
- * fuses it (x86 with FMA3, ARM) that is the same exact value rounded once, so the same bits,
- * and elsewhere (or where float64's y + 1 rounds) within a unit in the last place. An infinite
- * or zero dy goes the float32 way, dy (y + 1): inf y + inf would be NaN where inf (y + 1) is
- * not, and -0 y + -0 is +0 where -0 (y + 1) is -0. At y = 0 both sides give dy.
+ * the CPU's in JavaScript) and round to float32. Without `fused`: so here too, two lanes at a
+ * time in float64, TF.js's bits. With it: dy y + dy as relaxed SIMD's multiply-add, four lanes
+ * at a time (0.58x of the time on PixelCNN++'s maps of 276,000 numbers, by turns in one
+ * process), which where the engine fuses it (x86 with FMA3, ARM) is dy (y + 1) rounded once,
+ * correctly. So is TF.js's wherever float64 holds dy (y + 1) exactly (|y| at least 2^-6, or 0),
+ * and there the bits are the same; below, float64 rounds first and the two can differ in the
+ * last place (the fused one the nearer). Where the engine does not fuse, within a unit in the
+ * last place. An infinite or zero dy goes the float32 way, dy (y + 1): inf y + inf would be NaN
+ * where inf (y + 1) is not, and -0 y + -0 is +0 where -0 (y + 1) is -0. One sign is left as the
+ * fused sum gives it: at y = -1 (ELU's floor, x below about -17) dy (-1) + dy is +0 where TF.js's
+ * dy 0 is -0 for a negative dy. A zero's sign changes nothing a gradient is used for (sums,
+ * Adam's moments), and checking for it cost all the time the fused sum saves (1.0x of the
+ * float64 kernel with the check, 0.58-0.65x without). At y = 0 both sides give dy.
  */
 export function eluGradient(fused = false): FunctionWriter {
   let [one, infinity, sign] = [0, 0, 0];
   return lanewise('eluGradient', ['dy', 'y'], [], (f, [dy, y]) => {
     f.get(dy);
     if (fused) {
-      // dy (y + 1) in float32 where dy is infinite or zero, else dy y + dy, rounded once
+      // dy y + dy, rounded once; dy (y + 1) in float32 where dy is infinite or zero
       f.get(dy).get(y).get(one).simd('f32x4.add').simd('f32x4.mul');
       f.get(dy).get(y).get(dy).simd('f32x4.relaxed_madd');
       f.get(dy).get(sign).simd('v128.andnot').get(infinity).simd('f32x4.eq');
