@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useNodeBackend } from '../../src/cli/node-backend';
+import { allowRelaxedSimd, useNodeBackend } from '../../src/cli/node-backend';
 import { gatedSum, gatedSumByOps } from '../../src/core/models/autoregressive/gated-sum';
 import { GATE, GATE_GRADIENT, hasGate } from '../../src/core/wasm-heap-gate';
 import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
-import { allowRelaxedSimd } from '../../src/cli/node-backend';
 import { hasRelaxedSimd, instantiateKernels } from '../../src/core/wasm-simd/kernels';
 
 allowRelaxedSimd();

@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useNodeBackend } from '../../src/cli/node-backend';
+import { allowRelaxedSimd, useNodeBackend } from '../../src/cli/node-backend';
 import { lstmCell, lstmCellByOps } from '../../src/core/models/autoregressive/lstm-gates';
 import { hasLstmCell, LSTM_CELL, LSTM_CELL_GRADIENT } from '../../src/core/wasm-heap-lstm';
 import { expectRelativelyClose, seededValues } from './wasm-simd-helpers';
-import { allowRelaxedSimd } from '../../src/cli/node-backend';
 import { hasRelaxedSimd, instantiateKernels } from '../../src/core/wasm-simd/kernels';
 
 allowRelaxedSimd();

@@ -35,6 +35,8 @@ const CASES: Case[] = [
   { a: [1, 4, 0], b: [1, 0, 8], transposeA: false, transposeB: false }, // an empty sum
   { a: [64, 20], b: [64, 3], transposeA: true, transposeB: false }, // matrices (tf.matMul's gradient of a dense layer: x^T dy)
   { a: [5, 3], b: [20, 3], transposeA: false, transposeB: true }, // matrices: dy W^T
+  { a: [1, 300, 16], b: [1, 16, 67], transposeA: false, transposeB: false, fused: true }, // 67 columns padded to 68: rows of 268 bytes copied (memory.copy) in and out
+  { a: [1, 17248 / 8, 16], b: [1, 17248 / 8, 15], transposeA: true, transposeB: false }, // PixelCNN++'s mixture layer's weight gradient, its B padded from 15 columns
 ];
 
 async function run(c: Case): Promise<Float32Array> {
