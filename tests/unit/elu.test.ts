@@ -14,15 +14,10 @@ import { encodeModule } from '../../src/core/wasm-simd/encoder';
 import { eluForward } from '../../src/core/wasm-simd/exp-kernels';
 import { hasRelaxedSimd, instantiateKernels } from '../../src/core/wasm-simd/kernels';
 import { onNodeBackend } from './helpers';
-import { seededValues, tensorBits } from './wasm-simd-helpers';
+import { relaxedOccurrences, seededValues, tensorBits, ulpsApart } from './wasm-simd-helpers';
 
 allowRelaxedSimd();
 
-/** How many float32 steps apart a and b are (of one sign or zero). */
-const ulpsApart = (a: number, b: number) => {
-  const bits = new Int32Array(new Float32Array([a, b]).buffer);
-  return Math.abs(bits[0] - bits[1]);
-};
 
 /** ELU in float64, rounded to float32: the true value. */
 const exactElu = (x: number) => Math.fround(x >= 0 ? x : Math.expm1(x));
@@ -64,14 +59,11 @@ describe.each([false, true].filter((fused) => !fused || hasRelaxedSimd()))('ELU\
 });
 
 describe('ELU\'s forward kernel\'s two variants', () => {
-  /** How many times a relaxed SIMD instruction occurs in the bytes: 0xfd, then its code as LEB128 (0x105 relaxed_madd, 0x106 relaxed_nmadd). */
-  const occurrences = (bytes: Uint8Array, code: number) => bytes.reduce((count, byte, i) => count + (byte === 0xfd && bytes[i + 1] === code && bytes[i + 2] === 0x02 ? 1 : 0), 0);
-
   it('has relaxed SIMD\'s multiply-adds in the fused variant only: seven a b + c and two c - a b an ELU, in four lanes of the loop and its tail', () => {
     const [plain, fused] = [false, true].map((variant) => encodeModule([eluForward(4, variant)], false));
-    expect([occurrences(plain, 0x85), occurrences(plain, 0x86)]).toEqual([0, 0]);
+    expect([relaxedOccurrences(plain, 0x85), relaxedOccurrences(plain, 0x86)]).toEqual([0, 0]);
     // n, the polynomial's four, q = r^2 P + r and 2^n q + (2^n - 1): 7; r's two parts of n ln 2: 2
-    expect([occurrences(fused, 0x85), occurrences(fused, 0x86)]).toEqual([7 * 5, 2 * 5]);
+    expect([relaxedOccurrences(fused, 0x85), relaxedOccurrences(fused, 0x86)]).toEqual([7 * 5, 2 * 5]);
   });
 });
 

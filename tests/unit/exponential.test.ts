@@ -7,12 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { onNodeBackend } from './helpers';
-
-/** How many float32 steps apart a and b are (both finite, of one sign or zero). */
-const ulpsApart = (a: number, b: number) => {
-  const bits = new Int32Array(new Float32Array([a, b]).buffer);
-  return Math.abs(bits[0] - bits[1]);
-};
+import { ulpsApart } from './wasm-simd-helpers';
 
 /** The largest distance from the true function (Math.exp unless told), in units in the last place, over xs. */
 function worstUlps(xs: Float32Array, ours: ArrayLike<number>, exact: (x: number) => number = Math.exp): number {

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { traceKernels } from '../../src/core/kernel-trace';
 import { swish, swishGradient } from '../../src/core/models/swish';
 import { hasSwishGradient, sigmoidAndSwish, SWISH, SWISH_GRADIENT } from '../../src/core/wasm-heap-activations';
-import { seededValues, tensorBits } from './wasm-simd-helpers';
+import { relaxedOccurrences, seededValues, tensorBits, ulpsApart } from './wasm-simd-helpers';
 import { allowRelaxedSimd } from '../../src/cli/node-backend';
 import { encodeModule } from '../../src/core/wasm-simd/encoder';
 import { swishForward } from '../../src/core/wasm-simd/exp-kernels';
@@ -30,11 +30,6 @@ const exactGradient = (x: number) => {
   return s * (1 + x * (1 - s));
 };
 
-/** How many float32 steps apart a and b are (both finite, of one sign or zero). */
-const ulpsApart = (a: number, b: number) => {
-  const bits = new Int32Array(new Float32Array([a, b]).buffer);
-  return Math.abs(bits[0] - bits[1]);
-};
 
 /** Inputs across swish's shape: its minimum near -1.28, both tails, exact zeros and large values. */
 const inputs = (n: number, seed: number) => Float32Array.from(seededValues(n, seed), (v, i) => (i % 17 === 0 ? 0 : i % 13 === 0 ? v * 40 : v * 6));
@@ -156,14 +151,11 @@ describe.each([false, true].filter((fused) => !fused || hasRelaxedSimd()))('Swis
 });
 
 describe('Swish\'s forward kernel\'s two variants', () => {
-  /** How many times a relaxed SIMD instruction occurs in the bytes: 0xfd, then its code as LEB128 (0x105 relaxed_madd, 0x106 relaxed_nmadd). */
-  const occurrences = (bytes: Uint8Array, code: number) => bytes.reduce((count, byte, i) => count + (byte === 0xfd && bytes[i + 1] === code && bytes[i + 2] === 0x02 ? 1 : 0), 0);
-
   it('has relaxed SIMD\'s multiply-adds in the fused variant only: each sigmoid\'s eight, in four lanes of the loop and its tail', () => {
     const [plain, fused] = [false, true].map((variant) => encodeModule([swishForward(4, variant)], false));
-    expect([occurrences(plain, 0x85), occurrences(plain, 0x86)]).toEqual([0, 0]);
+    expect([relaxedOccurrences(plain, 0x85), relaxedOccurrences(plain, 0x86)]).toEqual([0, 0]);
     // per sigmoid: six a b + c (n, the polynomial's five) and two c - a b (r's two parts of n ln 2); 4 unrolled + 1 tail
-    expect([occurrences(fused, 0x85), occurrences(fused, 0x86)]).toEqual([6 * 5, 2 * 5]);
+    expect([relaxedOccurrences(fused, 0x85), relaxedOccurrences(fused, 0x86)]).toEqual([6 * 5, 2 * 5]);
   });
 
   it.runIf(hasRelaxedSimd())('rounds differently where the engine fuses: some last bits differ between the two', () => {

@@ -29,3 +29,12 @@ export function float32Bits(values: ArrayLike<number>, canonicalNaN = false): nu
 export async function tensorBits(tensor: { data(): Promise<ArrayLike<number> & { slice(): { buffer: ArrayBufferLike } }> }): Promise<number[]> {
   return Array.from(new Uint32Array((await tensor.data()).slice().buffer));
 }
+
+/** How many float32 steps apart a and b are (both finite, of one sign or zero). */
+export const ulpsApart = (a: number, b: number): number => {
+  const bits = new Int32Array(new Float32Array([a, b]).buffer);
+  return Math.abs(bits[0] - bits[1]);
+};
+
+/** How many times a relaxed SIMD instruction occurs in a module's bytes: 0xfd, then its code as LEB128 (0x105 relaxed_madd, 0x106 relaxed_nmadd). */
+export const relaxedOccurrences = (bytes: Uint8Array, code: number): number => bytes.reduce((count, byte, i) => count + (byte === 0xfd && bytes[i + 1] === code && bytes[i + 2] === 0x02 ? 1 : 0), 0);
