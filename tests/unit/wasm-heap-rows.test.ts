@@ -1,11 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useNodeBackend } from '../../src/cli/node-backend';
+import { allowRelaxedSimd, useNodeBackend } from '../../src/cli/node-backend';
 import { hasOneHotDifference, hasSoftmaxRows, ONE_HOT_DIFFERENCE, SOFTMAX_ROWS } from '../../src/core/wasm-heap-rows';
 import { softmaxCrossEntropy } from '../../src/core/models/autoregressive/pixel-likelihood';
 import { createRandom } from '../../src/core/random';
-import { seededValues, float32Bits } from './wasm-simd-helpers';
+import { encodeModule } from '../../src/core/wasm-simd/encoder';
+import { hasRelaxedSimd, instantiateKernels } from '../../src/core/wasm-simd/kernels';
+import { softmaxRows } from '../../src/core/wasm-simd/row-kernels';
+import { float32Bits, relaxedOccurrences, seededValues } from './wasm-simd-helpers';
+
+// before any kernel module is made: the fused variant then runs too, and TF.js's kernels take it
+allowRelaxedSimd();
 
 /**
  * Our row-wise kernels on WASM (src/core/wasm-heap-rows.ts) against tfjs-backend-wasm's own
@@ -28,6 +34,46 @@ function values(shape: number[], seed: number, replace: Record<number, number> =
 
 /** Bits of float32 values, every NaN as one (their payloads and signs are not numbers): the sign of zero counts. */
 const bits = (data: tf.TypedArray) => float32Bits(data as ArrayLike<number>, true);
+
+/** Softmax rows' test widths: one run of four vectors, three runs, PixelCNN's 256 values. */
+const SOFTMAX_COLUMNS = [16, 48, 256];
+
+/**
+ * Nine rows of `columns` logits and their values: logits up to +-30, and rows of -infinities
+ * with one finite logit, all equal, very large, very spread; values out of range in rows 6 and 7.
+ */
+function softmaxCase(columns: number): { data: Float32Array; values: Int32Array; rows: number } {
+  const rows = 9;
+  const data = Float32Array.from(seededValues(rows * columns, columns + 7), (value) => value * 30);
+  for (let c = 0; c < columns; c++) {
+    data[columns + c] = c === 5 ? 2 : -Infinity;
+    data[2 * columns + c] = 0.5;
+    data[3 * columns + c] = 80 + c / columns;
+    data[4 * columns + c] = (c % 3) * 60 - 60;
+  }
+  const values = Int32Array.from({ length: rows }, (_, r) => (r === 6 ? columns : r === 7 ? -1 : (r * 37) % columns));
+  values[1] = 5;
+  return { data, values, rows };
+}
+
+/** softmaxRows' outputs against float64: p within 4 units in the last place of the softmax of l - m, the sums within 8, m - l_v exact (0 for a value out of range). */
+function expectSoftmaxRows(data: Float32Array, values: Int32Array, columns: number, p: Float32Array, offsets: Float32Array, sums: Float32Array): void {
+  const ulp = 2 ** -23;
+  for (let r = 0; r < values.length; r++) {
+    const row = Array.from(data.subarray(r * columns, (r + 1) * columns));
+    const m = Math.max(...row);
+    // l - m rounded to float32 first, as the kernel and TF.js's softmax take it
+    const exponentials = row.map((l) => Math.exp(Math.fround(l - m)));
+    const sum = exponentials.reduce((total, e) => total + e, 0);
+    exponentials.forEach((e, c) => {
+      const expected = e / sum;
+      // exp(l - m) below float32's normal numbers is 0 (as TF.js's exp gives it there)
+      expect(Math.abs(p[r * columns + c] - expected), `p[${r}, ${c}] of ${columns}`).toBeLessThanOrEqual(4 * ulp * expected + 1e-37 / sum);
+    });
+    expect(Math.abs(sums[r] - sum) / sum, `sum of row ${r}`).toBeLessThan(8 * ulp);
+    expect(offsets[r], `offset of row ${r}`).toBe(values[r] >= 0 && values[r] < columns ? Math.fround(m - row[values[r]]) : 0);
+  }
+}
 
 async function maxBothWays(x: tf.Tensor, axes: number | number[], keepDims = false): Promise<[number[], number[], number[]]> {
   use(original);
@@ -126,40 +172,15 @@ describe('WASM row-wise kernels on the heap', () => {
     }
   });
 
-  it('the softmax and its cross-entropy in one pass: p within 4 units in the last place of float64\'s softmax of l - m, m - l_v exact, and the sums', async () => {
-    const ulp = 2 ** -23;
-    for (const columns of [16, 48, 256]) {
-      const rows = 9;
-      // logits up to +-30, and rows of -infinities with one finite logit, all equal, very large, very spread
-      const data = Float32Array.from(seededValues(rows * columns, columns + 7), (value) => value * 30);
-      for (let c = 0; c < columns; c++) {
-        data[columns + c] = c === 5 ? 2 : -Infinity;
-        data[2 * columns + c] = 0.5;
-        data[3 * columns + c] = 80 + c / columns;
-        data[4 * columns + c] = (c % 3) * 60 - 60;
-      }
-      const v = Int32Array.from({ length: rows }, (_, r) => (r === 6 ? columns : r === 7 ? -1 : (r * 37) % columns));
-      v[1] = 5;
+  it('the softmax and its cross-entropy in one pass, as TF.js\'s kernel SOFTMAX_ROWS: p within 4 units in the last place of float64\'s softmax of l - m, m - l_v exact, and the sums', async () => {
+    for (const columns of SOFTMAX_COLUMNS) {
+      const { data, values: v, rows } = softmaxCase(columns);
       const logits = tf.tensor2d(data, [rows, columns]);
       const before = tf.memory().numTensors;
       const [p, offsets, sums] = tf.engine().runKernel(SOFTMAX_ROWS, { logits, values: tf.tensor1d(v, 'int32') }) as tf.Tensor[];
       expect(tf.memory().numTensors).toBe(before + 4); // the three outputs and the values
       const [pData, offsetData, sumData] = await Promise.all([p.data(), offsets.data(), sums.data()]);
-      for (let r = 0; r < rows; r++) {
-        const row = Array.from(data.subarray(r * columns, (r + 1) * columns));
-        const m = Math.max(...row);
-        // l - m rounded to float32 first, as the kernel and TF.js's softmax take it
-        const exponentials = row.map((l) => Math.exp(Math.fround(l - m)));
-        const sum = exponentials.reduce((total, e) => total + e, 0);
-        exponentials.forEach((e, c) => {
-          const expected = e / sum;
-          // exp(l - m) below float32's normal numbers is 0 (as TF.js's exp gives it there)
-          expect(Math.abs(pData[r * columns + c] - expected), `p[${r}, ${c}] of ${columns}`).toBeLessThanOrEqual(4 * ulp * expected + 1e-37 / sum);
-        });
-        expect(Math.abs(sumData[r] - sum) / sum, `sum of row ${r}`).toBeLessThan(8 * ulp);
-        // m - l_v rounded once; 0 for a value out of range
-        expect(offsetData[r], `offset of row ${r}`).toBe(v[r] >= 0 && v[r] < columns ? Math.fround(m - row[v[r]]) : 0);
-      }
+      expectSoftmaxRows(data, v, columns, pData as Float32Array, offsetData as Float32Array, sumData as Float32Array);
       tf.dispose([logits, p, offsets, sums]);
     }
   });
@@ -184,5 +205,29 @@ describe('WASM row-wise kernels on the heap', () => {
       wasmGradient.forEach((value, i) => expect(Math.abs(value - cpuGradient[i])).toBeLessThan(1e-6));
       tf.dispose([logits, v, weights, wasm.value, wasm.grad]);
     }
+  });
+});
+
+describe.each([false, true].filter((fused) => !fused || hasRelaxedSimd()))('softmaxRows in the module, fused multiply-add %s', (fused) => {
+  it('gives p, the offsets and the sums within the same bounds as TF.js\'s kernel (whose variant depends on the engine)', () => {
+    const memory = new WebAssembly.Memory({ initial: 4 });
+    const kernels = instantiateKernels(memory, fused);
+    for (const columns of SOFTMAX_COLUMNS) {
+      const { data, values, rows } = softmaxCase(columns);
+      const n = rows * columns;
+      // logits, values, p, offsets, sums one after the other
+      const [logits, valuesAt, p, offsets, sums] = [0, 4 * n, 4 * n + 4 * rows, 8 * n + 4 * rows, 8 * n + 8 * rows];
+      new Float32Array(memory.buffer, logits, n).set(data);
+      new Int32Array(memory.buffer, valuesAt, rows).set(values);
+      kernels.softmaxRows(logits, valuesAt, p, offsets, sums, rows, columns);
+      const read = (at: number, length: number) => new Float32Array(memory.buffer, at, length).slice();
+      expectSoftmaxRows(data, values, columns, read(p, n), read(offsets, rows), read(sums, rows));
+    }
+  });
+
+  it('takes relaxed SIMD\'s multiply-add in its exponential only in the fused variant', () => {
+    const bytes = encodeModule([softmaxRows(fused)], false);
+    // each of the four exponentials a turn: six multiply-adds (n, P by Estrin's scheme, r^2 P + r + 1) and two negated (r = z - n ln 2 in two parts)
+    expect([relaxedOccurrences(bytes, 0x85), relaxedOccurrences(bytes, 0x86)]).toEqual(fused ? [6 * 4, 2 * 4] : [0, 0]);
   });
 });
