@@ -7,10 +7,11 @@ import type { BrowserBenchResult } from '../src/bench/protocol';
  * worker, under the page's cross-origin isolation and content security policy. The
  * benchmark's page asks for the thread count (the app takes TF.js's own), trains the energy
  * model a few steps, and says what ran: the same loss as on one thread, to the bit, with
- * bands of its products run by the second thread.
+ * bands of its products run by the second thread. PixelCNN++'s ELU and gate are element-wise
+ * calls large enough to be cut too (unit-bands.ts).
  */
-async function benchOn(page: Page, threads: number): Promise<BrowserBenchResult> {
-  await page.goto(`bench.html?backend=wasm&model=ebm&dataset=mnist&steps=3&warmup=1&threads=${threads}`);
+async function benchOn(page: Page, threads: number, model = 'ebm'): Promise<BrowserBenchResult> {
+  await page.goto(`bench.html?backend=wasm&model=${model}&dataset=mnist&steps=3&warmup=1&threads=${threads}`);
   const handle = await page.waitForFunction(() => (window as { __bench?: unknown }).__bench, null, { timeout: 120_000, polling: 250 });
   return (await handle.jsonValue()) as BrowserBenchResult;
 }
@@ -28,6 +29,16 @@ test('our WASM kernels share their products with a second thread and give the on
   // the second thread took bands of them: the training worker ran fewer than all
   expect(stats.bandsHere).toBeGreaterThan(0);
   expect(stats.bandsHere).toBeLessThan(stats.bands);
+  expect(typeof one.loss).toBe('number');
+  expect(two.loss).toBe(one.loss);
+});
+
+test('PixelCNN++ cuts its element-wise kernels over a second thread too, with the one-thread loss', async ({ page }) => {
+  const one = await benchOn(page, 1, 'pixelcnnpp');
+  const two = await benchOn(page, 2, 'pixelcnnpp');
+  expect([two.status, two.reason, two.kernelThreads]).toEqual(['ok', undefined, 2]);
+  // its ELUs and gates over 17,248 pixels of 16 channels, at least, every step
+  expect(two.kernelThreadStats!.elementwiseJobs).toBeGreaterThan(0);
   expect(typeof one.loss).toBe('number');
   expect(two.loss).toBe(one.loss);
 });

@@ -78,7 +78,9 @@ async function measure(request: BenchRequest, result: BrowserBenchResult): Promi
     measured.batch = session.batchSize;
     measured.msPerStep = elapsed / request.steps;
     measured.imagesPerSecond = (session.batchSize * 1000) / measured.msPerStep;
-    measured.loss = points.at(-1)?.values.loss;
+    const last = points.at(-1)?.values;
+    // the autoregressive models name theirs nats and bits_per_dim
+    measured.loss = last && (last.loss ?? Object.values(last)[0]);
     // Untimed: steps only dispatched should need no read-backs (each one makes a GPU wait).
     const tracedStart = performance.now();
     const trace = await traceKernels(() => {

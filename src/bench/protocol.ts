@@ -32,7 +32,7 @@ export interface BrowserBenchResult {
   warmupMs?: number;
   msPerStep?: number;
   imagesPerSecond?: number;
-  /** Last loss read back: a sanity check that the steps did real work. */
+  /** Last loss read back (a model with no term named loss: its first term): a sanity check that the steps did real work. */
   loss?: number;
   adapter?: string;
   isFallbackAdapter?: boolean;
@@ -40,7 +40,7 @@ export interface BrowserBenchResult {
   /** Threads our kernels' matrix products ran on (src/core/wasm-simd/kernel-threads.ts): as many as TF.js started, or as the page asked for. */
   kernelThreads?: number;
   /** With our kernels on more than one thread: products cut, their bands, the bands the training worker ran itself, and the ms in those products (warm-up, timed and traced steps). */
-  kernelThreadStats?: { jobs: number; bands: number; bandsHere: number; ms: number };
+  kernelThreadStats?: { jobs: number; elementwiseJobs: number; bands: number; bandsHere: number; ms: number };
   /** Whether TF.js found WASM threads usable here (its WASM_HAS_MULTITHREAD_SUPPORT flag). */
   wasmMultithreadSupport?: boolean;
   /** Values read back from the backend while steps were dispatched, per step (outside kernels). */

@@ -4,11 +4,14 @@ import { expect } from 'vitest';
 
 /** Reproducible values in [-1, 1) (a linear congruential sequence). */
 export function seededValues(length: number, seed: number): Float32Array {
+  // a plain loop: Float32Array.from with a function took 150 ns a number, a hundred milliseconds for the larger tests' inputs
+  const values = new Float32Array(length);
   let state = seed;
-  return Float32Array.from({ length }, () => {
+  for (let i = 0; i < length; i++) {
     state = (state * 1103515245 + 12345) % 2147483648;
-    return (state / 2147483648) * 2 - 1;
-  });
+    values[i] = (state / 2147483648) * 2 - 1;
+  }
+  return values;
 }
 
 /** Same length, and no value further from the reference than `bound` times the reference's largest magnitude. */

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KernelThreads, MAX_BANDS, MIN_PARALLEL, productBands, withKernelThreads, type ThreadStarter } from '../../src/core/wasm-simd/kernel-threads';
-import { compileKernels, hasRelaxedSimd, instantiateKernels } from '../../src/core/wasm-simd/kernels';
+import { KernelThreads, MAX_BANDS, MIN_PARALLEL, MIN_PARALLEL_WORK, productBands, unitBands, withKernelThreads, type ThreadStarter } from '../../src/core/wasm-simd/kernel-threads';
+import { compileKernels, hasRelaxedSimd, instantiateKernels, type WasmKernels } from '../../src/core/wasm-simd/kernels';
+import { UNIT_LAYOUTS, unitWork, type UnitKernel } from '../../src/core/wasm-simd/unit-bands';
 import { float32Bits, seededValues } from './wasm-simd-helpers';
 
 /**
@@ -9,7 +10,8 @@ import { float32Bits, seededValues } from './wasm-simd-helpers';
  * here Node's worker_threads over a shared WebAssembly.Memory, as the browser's workers share
  * TF.js's threaded heap: each product gives the numbers the one-thread kernel gives, bit for
  * bit, cut by rows or by columns, through every addressing (gemm, gemmTable, gemmGather with
- * Swish's slope); a kernel that fails on a worker is an error on the caller, not a hang.
+ * Swish's slope), and each element-wise kernel cut into bands of units; a kernel that fails
+ * on a worker is an error on the caller, not a hang.
  */
 
 /** A worker made from the pool's source text, as the browser's starter makes one from a blob. */
@@ -47,7 +49,9 @@ async function sharedSandbox(threads: number) {
     return address;
   };
   const bits = (address: number, length: number) => float32Bits(new Float32Array(memory.buffer, address, length));
-  return { memory, alone, threaded, pool, place, placeWords, bits, withoutPool: () => (current = null) };
+  /** Places from the heap's start again (what was placed before may be overwritten). */
+  const reset = () => (next = 64);
+  return { memory, alone, threaded, pool, place, placeWords, bits, reset, placedEnd: () => next, withoutPool: () => (current = null) };
 }
 
 describe('productBands', () => {
@@ -73,6 +77,121 @@ describe('productBands', () => {
     expect(productBands(16, 32, 144, 2).bands).toEqual([{ first: 0, count: 16 }]);
     expect(productBands(4096, 64, 64, 1).bands).toEqual([{ first: 0, count: 4096 }]);
     expect(productBands(2, 4, 1 << 20, 2).bands).toEqual([{ first: 0, count: 2 }]);
+  });
+});
+
+describe('unitBands', () => {
+  it('cuts units in multiples of the alignment, two bands a thread, covering the call once; not below the work that pays', () => {
+    for (const threads of [2, 3, 4]) for (const [units, align] of [[MIN_PARALLEL_WORK, 16], [MIN_PARALLEL_WORK + 37, 16], [4103, 1], [5, 1]]) {
+      const bands = unitBands(units, MIN_PARALLEL_WORK, align, threads);
+      expect(bands.length, `${units} units on ${threads} threads`).toBe(Math.min(2 * threads, Math.ceil(units / align)));
+      expect(bands.map((band) => band.first)).toEqual(bands.map((_, i) => bands.slice(0, i).reduce((sum, band) => sum + band.count, 0)));
+      expect(bands.reduce((sum, band) => sum + band.count, 0)).toBe(units);
+      bands.slice(0, -1).forEach((band) => expect(band.count % align).toBe(0));
+      bands.forEach((band) => expect(band.count).toBeGreaterThan(0));
+    }
+    expect(unitBands(1 << 22, 1 << 22, 16, 64).length).toBe(MAX_BANDS);
+    // too little work, unless the workers still spin from the last job (a quarter then pays); one thread: the whole call
+    expect(unitBands(1000, MIN_PARALLEL_WORK - 1, 1, 2)).toEqual([{ first: 0, count: 1000 }]);
+    expect(unitBands(1000, MIN_PARALLEL_WORK / 4, 1, 2, true).length).toBe(4);
+    expect(unitBands(1000, MIN_PARALLEL_WORK / 4 - 1, 1, 2, true)).toEqual([{ first: 0, count: 1000 }]);
+    expect(unitBands(1 << 20, 1 << 20, 16, 1)).toEqual([{ first: 0, count: 1 << 20 }]);
+  });
+});
+
+/**
+ * Each element-wise kernel's arguments for a call of about `scale` times the work that is cut
+ * (MIN_PARALLEL_WORK), its inputs placed by `place` (floats) and `placeWords` (int32): units
+ * past a multiple of the alignment, so that the last band has a tail.
+ */
+type Placer = { place: (values: ArrayLike<number>) => number; placeWords: (values: number[]) => number };
+const bitsOf = (value: number) => float32Bits([value])[0];
+function unitCase(name: UnitKernel, { place, placeWords }: Placer): number[] {
+  const heavy = MIN_PARALLEL_WORK + 37;
+  const light = 4 * MIN_PARALLEL_WORK + 37;
+  const floats = (length: number, seed: number, scale = 4) => {
+    const values = seededValues(length, seed);
+    for (let i = 0; i < length; i++) values[i] *= scale;
+    return place(values);
+  };
+  const zeros = (length: number) => place(new Float32Array(length));
+  // int32 values of 256-way rows, a few out of range
+  const categories = (rows: number) => placeWords(Array.from({ length: rows }, (_, r) => (r % 97 === 0 ? 256 : r % 89 === 0 ? -1 : (r * 37) % 256)));
+  switch (name) {
+    case 'eluForward': case 'exponential': case 'softplus': case 'hyperbolicTangent':
+      return [floats(heavy, 1, 20), zeros(heavy), heavy];
+    case 'leakyRelu':
+      return [floats(light, 1), zeros(light), light, bitsOf(0.2)];
+    case 'swishForward':
+      return [floats(heavy, 2, 10), zeros(heavy), zeros(heavy), heavy];
+    case 'eluGradient': case 'reluGradient': case 'add': case 'subtract': case 'multiply':
+      return [floats(light, 3), floats(light, 4, 1), zeros(light), light];
+    case 'leakyReluGradient':
+      return [floats(light, 3), floats(light, 4), zeros(light), light, bitsOf(0.2)];
+    case 'clipGradient':
+      return [floats(light, 3), floats(light, 4), zeros(light), light, bitsOf(-1), bitsOf(2)];
+    case 'swishGradient':
+      return [floats(light, 5), floats(light, 6, 1), floats(light, 7), zeros(light), light];
+    case 'langevinMove':
+      return [floats(light, 5, 1), floats(light, 6), floats(light, 7, 1), zeros(light), light, bitsOf(0.01), bitsOf(0.03), bitsOf(0), bitsOf(1)];
+    case 'gateForward': {
+      // pixels of 16 channels: sigmoids of 16 a pixel, 32 floats read
+      const pixels = Math.ceil(heavy / 32);
+      return [floats(pixels * 32, 8), floats(pixels * 16, 9), zeros(pixels * 16), zeros(pixels * 16), pixels, 16];
+    }
+    case 'gateGradient': {
+      const pixels = Math.ceil(light / 32);
+      return [floats(pixels * 16, 10), floats(pixels * 32, 11), floats(pixels * 16, 12, 1), zeros(pixels * 32), pixels, 16];
+    }
+    case 'lstmForward': {
+      // rows of 8 units: 32 gates a row
+      const rows = Math.ceil(heavy / 32);
+      return [floats(rows * 32, 13), floats(rows * 8, 14), zeros(rows * 8), zeros(rows * 8), zeros(rows * 32), zeros(rows * 8), rows, 8];
+    }
+    case 'lstmGradient': {
+      const rows = Math.ceil(light / 32);
+      return [floats(rows * 8, 15), floats(rows * 8, 16), floats(rows * 32, 17, 1), floats(rows * 8, 18, 1), floats(rows * 8, 19), zeros(rows * 32), zeros(rows * 8), rows, 8];
+    }
+    case 'softmaxRows': {
+      const rows = Math.ceil(heavy / 256);
+      return [floats(rows * 256, 20, 30), categories(rows), zeros(rows * 256), zeros(rows), zeros(rows), rows, 256];
+    }
+    case 'oneHotDifference': {
+      const rows = Math.ceil(light / 256);
+      return [floats(rows * 256, 21, 1), categories(rows), floats(rows, 22), zeros(rows * 256), rows, 256];
+    }
+  }
+}
+
+describe.each([2, 3])('element-wise kernels on %i threads', (threads) => {
+  it('each gives the one-thread numbers bit for bit, cut into bands of units (numbers, pixels, rows), the last with a tail', async () => {
+    const { memory, alone, threaded, pool, reset, placedEnd, ...placer } = await sharedSandbox(threads);
+    const names = Object.keys(UNIT_LAYOUTS) as UnitKernel[];
+    for (const name of names) {
+      reset();
+      const args = unitCase(name, placer);
+      expect(unitWork(UNIT_LAYOUTS[name], args), name).toBeGreaterThanOrEqual(MIN_PARALLEL_WORK);
+      // everything placed: the inputs, and the outputs as zeros
+      const used = new Uint32Array(memory.buffer, 0, placedEnd() / 4 + 1024);
+      const placed = used.slice();
+      const call = (kernels: WasmKernels) => (kernels[name] as (...a: number[]) => void)(...args);
+      call(alone);
+      const one = used.slice();
+      used.set(placed);
+      const jobs = pool.stats.jobs;
+      call(threaded);
+      expect(pool.stats.jobs, `${name}: cut into bands`).toBe(jobs + 1);
+      // compared word by word, outputs and inputs alike: the same bits, and no word written outside the call's own
+      let differing = -1;
+      for (let i = 0; i < one.length && differing < 0; i++) if (one[i] !== used[i]) differing = i;
+      expect(differing, `${name}: first word that differs`).toBe(-1);
+      let written = 0;
+      for (let i = 0; i < one.length; i++) if (one[i] !== placed[i]) written++;
+      expect(written, `${name}: words written`).toBeGreaterThan(MIN_PARALLEL_WORK / 2);
+    }
+    expect(pool.stats.jobs).toBe(names.length);
+    // the workers took bands: the caller ran fewer than all
+    expect(pool.stats.bandsHere).toBeLessThan(pool.stats.bands);
   });
 });
 

@@ -21,6 +21,7 @@
  * that makes a worker from source text (a blob worker in the browser, worker_threads in tests).
  */
 import { isSharedHeap, type HeapMemory, type WasmKernels } from './kernels';
+import { bandArguments, UNIT_LAYOUTS, unitWork, type UnitKernel, type UnitLayout } from './unit-bands';
 
 /** The clock of every engine the core runs in (a worker, Node); core's libraries type no DOM. */
 declare const performance: { now(): number };
@@ -28,9 +29,23 @@ declare const performance: { now(): number };
 /** A product of fewer multiply-adds than this runs on the calling thread alone (about 10 microseconds of work at 50 GFLOP/s). */
 export const MIN_PARALLEL = 1 << 18;
 
-/** The kernels a pool worker can run, by their index in the control block. */
-const KERNEL_NAMES = ['gemm', 'gemmTable', 'gemmGather'] as const;
-type ThreadedKernel = (typeof KERNEL_NAMES)[number];
+/**
+ * An element-wise call of less work than this (unit-bands.ts's unitWork: numbers that take
+ * an exponential each, about 0.6 ns; four of a kernel bound by memory count as one) runs on
+ * the calling thread alone: about 150 microseconds, where a worker asleep takes 15-50 to
+ * wake, and its waking slowed the caller's own bands too. Within WORKER_SPIN_MS of the
+ * pool's last job its workers still spin, and a quarter of it pays. By a scratch run on this
+ * 2-core host, loaded (ELU and Add alone against cut into bands on two threads, by turns):
+ * with the worker asleep, ELU took 1.05-1.18x of its time at 131,072 numbers and 0.77-0.91x
+ * at 276,000, Add 1.02-1.05x at 524,288 and 0.91-0.96x at 2^20; with it spinning, ELU
+ * 0.55x at 131,072 and 0.93-1.02x at 32,768, Add 1.03x at 131,072 and 0.60-0.66x at 524,288.
+ */
+export const MIN_PARALLEL_WORK = 1 << 18;
+const MIN_PARALLEL_WORK_SPINNING = MIN_PARALLEL_WORK / 4;
+
+/** The kernels a pool worker can run, by their index in the control block: the products, then the element-wise kernels (unit-bands.ts). */
+const KERNEL_NAMES = ['gemm', 'gemmTable', 'gemmGather', ...(Object.keys(UNIT_LAYOUTS) as UnitKernel[])] as const;
+type ThreadedKernel = 'gemm' | 'gemmTable' | 'gemmGather' | UnitKernel;
 
 /**
  * The control block's words. CLAIM holds the job's number, its count of bands and the next
@@ -123,9 +138,11 @@ function serve(init, ready) {
 /** A pool of `count - 1` workers; the calling thread is the count's first. */
 export class KernelThreads {
   private job = 0;
+  /** When the last job ended (performance.now()): for WORKER_SPIN_MS after it the workers spin, ready at once. */
+  private lastEnd = -Infinity;
   private stopped = false;
-  /** Since the pool started: products cut, their bands, the bands this thread ran itself, and the milliseconds spent in them. */
-  readonly stats = { jobs: 0, bands: 0, bandsHere: 0, ms: 0 };
+  /** Since the pool started: calls cut (products and element-wise kernels), the element-wise ones among them, their bands, the bands this thread ran itself, and the milliseconds spent in them. */
+  readonly stats = { jobs: 0, elementwiseJobs: 0, bands: 0, bandsHere: 0, ms: 0 };
 
   private constructor(
     private readonly control: Int32Array,
@@ -195,10 +212,17 @@ export class KernelThreads {
       done = Atomics.load(control, DONE);
     }
     this.stats.jobs += 1;
+    if (kernel in UNIT_LAYOUTS) this.stats.elementwiseJobs += 1;
     this.stats.bands += parts.length;
-    this.stats.ms += performance.now() - started;
+    this.lastEnd = performance.now();
+    this.stats.ms += this.lastEnd - started;
     if (Atomics.load(control, FAILED)) failure ??= new Error(`${kernel} failed on a kernel thread`);
     if (failure) throw failure;
+  }
+
+  /** Are the workers likely still spinning after the last job (within half of WORKER_SPIN_MS of its end), so that a small job pays? */
+  get spinning(): boolean {
+    return performance.now() - this.lastEnd < WORKER_SPIN_MS / 2;
   }
 
   /** Ends the workers; calls after it run on the calling thread. */
@@ -243,8 +267,38 @@ export function productBands(m: number, n: number, k: number, threads: number): 
 }
 
 /**
+ * `units` units of an element-wise call cut for `threads` threads, two bands a thread, in
+ * multiples of `align` units (16 numbers: four vectors, so that each band but the last runs
+ * the kernels' unrolled loops whole); one band where the call is too small to be worth it
+ * (`work` under MIN_PARALLEL_WORK, or a quarter of it while the workers are `spinning`) or
+ * cannot be cut.
+ */
+export function unitBands(units: number, work: number, align: number, threads: number, spinning = false): Band[] {
+  if (threads < 2 || work < (spinning ? MIN_PARALLEL_WORK_SPINNING : MIN_PARALLEL_WORK)) return [{ first: 0, count: units }];
+  const blocks = Math.ceil(units / align);
+  const parts = Math.min(MAX_BANDS, threads * BANDS_PER_THREAD, blocks);
+  const bands: Band[] = [];
+  for (let part = 0, first = 0; part < parts; part++) {
+    const count = Math.min(units - first, Math.ceil((blocks - first / align) / (parts - part)) * align);
+    bands.push({ first, count });
+    first += count;
+  }
+  return bands;
+}
+
+/** A call of an element-wise kernel cut into bands of units over `pool`, or run here where it is not worth cutting. */
+function splitUnits(pool: KernelThreads | null, name: UnitKernel, layout: UnitLayout, kernel: (...args: number[]) => void, args: number[]): void {
+  if (!pool) return kernel(...args);
+  const align = layout.walks.every(([, floats]) => floats(args) === 1) ? 16 : 1;
+  const bands = unitBands(args[layout.count], unitWork(layout, args), align, pool.count, pool.spinning);
+  if (bands.length < 2) kernel(...args);
+  else pool.run(name, bands.map(({ first, count }) => bandArguments(layout, args, first, count)), kernel);
+}
+
+/**
  * The kernels with gemm, gemmTable and gemmGather cut into bands over `threadsOf()`'s pool,
- * and gemmEach's lists of small products shared out whole
+ * and gemmEach's lists of small products shared out whole, and the element-wise kernels of
+ * unit-bands.ts cut into bands of units
  * (asked at each call: a pool may start or stop after the kernels are made); every other
  * kernel as it is. Bands run at once, so a product cut must not write any place twice (C's
  * rows, through a row table too, apart) nor write what it reads (C apart from A and B): true
@@ -280,14 +334,22 @@ export function withKernelThreads(kernels: WasmKernels, threadsOf: () => KernelT
     if (parts.length < 2) here(...args);
     else pool.run(kernel, parts, here);
   };
-  /** The pool, where there is one and the product is large enough to share. */
-  const shared = (m: number, n: number, k: number): KernelThreads | null => {
-    if (m * n * k < MIN_PARALLEL) return null;
+  /** The pool, where there is one with more than this thread. */
+  const anyPool = (): KernelThreads | null => {
     const pool = threadsOf();
     return pool && pool.count > 1 ? pool : null;
   };
+  /** The pool, where there is one and the product is large enough to share. */
+  const shared = (m: number, n: number, k: number): KernelThreads | null => (m * n * k < MIN_PARALLEL ? null : anyPool());
+  const elementwise = Object.fromEntries(
+    (Object.entries(UNIT_LAYOUTS) as Array<[UnitKernel, UnitLayout]>).map(([name, layout]) => {
+      const kernel = kernels[name] as (...args: number[]) => void;
+      return [name, (...args: number[]) => splitUnits(anyPool(), name, layout, kernel, args)];
+    }),
+  ) as unknown as Pick<WasmKernels, UnitKernel>;
   return {
     ...kernels,
+    ...elementwise,
     gemmEach: (products) => {
       // whole products as the bands, MAX_BANDS at a time: each made by one thread, so the same numbers as one after the other
       const pool = shared(products.reduce((sum, p) => sum + p[7] * p[8] * p[9], 0), 1, 1);
