@@ -46,6 +46,34 @@ export function lanewise(name: string, inputs: string[], extraParams: string[], 
   return f;
 }
 
+/**
+ * The loop over rows of blocks of numbers (the gate's pixels of channels, the LSTM's rows of
+ * units): `rows` rows (the parameter of that name) of `width` numbers (a parameter, a
+ * multiple of 4), `unroll` vectors of four at a time while that many are left in the row,
+ * then one; `body(u)` handles the vector 16 u bytes on from each pointer. The `narrow`
+ * pointers hold one block a row; the `wide` ones several, the first walked and the others
+ * read at offsets of the body's own, and at a row's end they skip the bytes `pastRow` pushes
+ * (the blocks after the first). The i32 local `j` counts the row's numbers done.
+ */
+export function blockRows(f: FunctionWriter, { rows, width, wide, narrow, pastRow, body, unroll = 1 }: { rows: string; width: string; wide: string[]; narrow: string[]; pastRow: () => void; body: (u: number) => void; unroll?: number }): void {
+  const step = (vectors: number) => {
+    for (let u = 0; u < vectors; u++) body(u);
+    [...wide, ...narrow].forEach((pointer) => f.get(pointer).i32(16 * vectors).op('i32.add').set(pointer));
+    f.get('j').i32(4 * vectors).op('i32.add').set('j');
+  };
+  f.whileLoop(() => f.get(rows), () => {
+    f.i32(0).set('j');
+    if (unroll > 1) f.whileLoop(() => f.get(width).get('j').op('i32.sub').i32(4 * unroll).op('i32.ge_u'), () => step(unroll));
+    f.whileLoop(() => f.get('j').get(width).op('i32.lt_u'), () => step(1));
+    wide.forEach((pointer) => {
+      f.get(pointer);
+      pastRow();
+      f.op('i32.add').set(pointer);
+    });
+    f.get(rows).i32(1).op('i32.sub').set(rows);
+  });
+}
+
 /** A new v128 local with `value` in every lane: a constant, or (a parameter's name) a float32 parameter passed as its bits. */
 export function splatLocal(f: FunctionWriter, name: string, value: number | string): number {
   const local = f.local('v128', name);

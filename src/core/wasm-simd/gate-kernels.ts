@@ -8,29 +8,17 @@
  * - gateGradient: da = dy s and db = (dy a) (s (1 - s)), TF.js's gradients of the product and
  *   the sigmoid in their order, written side by side as the convolution's 2F channels.
  */
+import { blockRows } from './elementwise-kernels';
 import { FunctionWriter } from './encoder';
 import { sigmoidOf, sigmoidScratch, splatConstants } from './exp-kernels';
 
 /**
- * The loop over `pixels` pixels of `channels` (F, a multiple of 4) channels, `unroll` vectors
- * of four at a time while that many are left in the pixel, then one: the `wide` pointers (c2,
- * dc2) advance by 2F floats a pixel (a, then b), the `narrow` ones by F. `body(u)` handles the
- * vector 16 u bytes on from each pointer.
+ * The loop over `pixels` pixels of `channels` (F, a multiple of 4) channels (blockRows): the
+ * `wide` pointers (c2, dc2) advance by 2F floats a pixel (a, then b), the `narrow` ones by F.
  */
 function perPixel(f: FunctionWriter, wide: string[], narrow: string[], body: (u: number) => void, unroll = 1): void {
-  const step = (vectors: number) => {
-    for (let u = 0; u < vectors; u++) body(u);
-    [...wide, ...narrow].forEach((pointer) => f.get(pointer).i32(16 * vectors).op('i32.add').set(pointer));
-    f.get('j').i32(4 * vectors).op('i32.add').set('j');
-  };
-  f.whileLoop(() => f.get('pixels'), () => {
-    f.i32(0).set('j');
-    if (unroll > 1) f.whileLoop(() => f.get('channels').get('j').op('i32.sub').i32(4 * unroll).op('i32.ge_u'), () => step(unroll));
-    f.whileLoop(() => f.get('j').get('channels').op('i32.lt_u'), () => step(1));
-    // past b's half of the pixel
-    wide.forEach((pointer) => f.get(pointer).get('channels').i32(2).op('i32.shl').op('i32.add').set(pointer));
-    f.get('pixels').i32(1).op('i32.sub').set('pixels');
-  });
+  // past b's half of the pixel
+  blockRows(f, { rows: 'pixels', width: 'channels', wide, narrow, pastRow: () => void f.get('channels').i32(2).op('i32.shl'), body, unroll });
 }
 
 /**

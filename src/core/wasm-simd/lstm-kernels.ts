@@ -16,29 +16,18 @@
  *     dc' = dc_total f
  *   (TF.js's gradients of sigmoid, dy y (1 - y), and of tanh, dy (1 - y^2)).
  */
+import { blockRows } from './elementwise-kernels';
 import { FunctionWriter } from './encoder';
 import { sigmoidOf, sigmoidScratch, splatConstants, tanhOf, tanhScratch } from './exp-kernels';
 
 /**
- * The loop over `rows` rows of `units` (U, a multiple of 4) units, `unroll` vectors of four at
- * a time while that many are left in the row, then one: the `wide` pointers (gates,
- * activations and their gradient) advance by 4U floats a row, the `narrow` ones by U.
- * `body(u)` handles the vector 16 u bytes on from each pointer.
+ * The loop over `rows` rows of `units` (U, a multiple of 4) units (blockRows): the `wide`
+ * pointers (gates, activations and their gradient) advance by 4U floats a row, the `narrow`
+ * ones by U.
  */
 function perUnit(f: FunctionWriter, wide: string[], narrow: string[], body: (u: number) => void, unroll = 1): void {
-  const step = (vectors: number) => {
-    for (let u = 0; u < vectors; u++) body(u);
-    [...wide, ...narrow].forEach((pointer) => f.get(pointer).i32(16 * vectors).op('i32.add').set(pointer));
-    f.get('j').i32(4 * vectors).op('i32.add').set('j');
-  };
-  f.whileLoop(() => f.get('rows'), () => {
-    f.i32(0).set('j');
-    if (unroll > 1) f.whileLoop(() => f.get('units').get('j').op('i32.sub').i32(4 * unroll).op('i32.ge_u'), () => step(unroll));
-    f.whileLoop(() => f.get('j').get('units').op('i32.lt_u'), () => step(1));
-    // past the f, i and g blocks of the row
-    wide.forEach((pointer) => f.get(pointer).get('blockBytes').i32(3).op('i32.mul').op('i32.add').set(pointer));
-    f.get('rows').i32(1).op('i32.sub').set('rows');
-  });
+  // past the f, i and g blocks of the row
+  blockRows(f, { rows: 'rows', width: 'units', wide, narrow, pastRow: () => void f.get('blockBytes').i32(3).op('i32.mul'), body, unroll });
 }
 
 /** A vector of gate block n (0 o, 1 f, 2 i, 3 g) at wide pointer `pointer`, `offset` bytes on, onto the stack. */
