@@ -38,7 +38,7 @@ export const MIN_PARALLEL = 1 << 18;
  * 2-core host, loaded (ELU and Add alone against cut into bands on two threads, by turns):
  * with the worker asleep, ELU took 1.05-1.18x of its time at 131,072 numbers and 0.77-0.91x
  * at 276,000, Add 1.02-1.05x at 524,288 and 0.91-0.96x at 2^20; with it spinning, ELU
- * 0.55x at 131,072 and 0.93-1.02x at 32,768, Add 1.03x at 131,072 and 0.60-0.66x at 524,288.
+ * 0.55x at 131,072 and 0.80-1.02x at 32,768, Add 1.03x at 131,072 and 0.60-0.66x at 524,288.
  */
 export const MIN_PARALLEL_WORK = 1 << 18;
 const MIN_PARALLEL_WORK_SPINNING = MIN_PARALLEL_WORK / 4;
