@@ -289,8 +289,11 @@ export function unitBands(units: number, work: number, align: number, threads: n
 /** A call of an element-wise kernel cut into bands of units over `pool`, or run here where it is not worth cutting. */
 function splitUnits(pool: KernelThreads | null, name: UnitKernel, layout: UnitLayout, kernel: (...args: number[]) => void, args: number[]): void {
   if (!pool) return kernel(...args);
+  const work = unitWork(layout, args);
+  // most calls are too small to cut: answer them before the clock and the bands
+  if (work < MIN_PARALLEL_WORK_SPINNING) return kernel(...args);
   const align = layout.walks.every(([, floats]) => floats(args) === 1) ? 16 : 1;
-  const bands = unitBands(args[layout.count], unitWork(layout, args), align, pool.count, pool.spinning);
+  const bands = unitBands(args[layout.count], work, align, pool.count, pool.spinning);
   if (bands.length < 2) kernel(...args);
   else pool.run(name, bands.map(({ first, count }) => bandArguments(layout, args, first, count)), kernel);
 }

@@ -1,7 +1,7 @@
 /**
  * Where an element-wise kernel's arguments lie, so that kernel-threads.ts can cut its call
  * into bands: the argument that counts its units (numbers, pixels, rows) and, for each
- * pointer the kernel walks, how many bytes one unit moves it on. A band of units
+ * pointer the kernel walks, how many floats one unit moves it on. A band of units
  * [first, first + count) is the same call with each such pointer moved by first units and
  * the count set to count. Every kernel listed computes each unit from that unit's own
  * inputs alone, with the same float32 operations wherever the unit falls (a vector of four
@@ -23,6 +23,8 @@ export interface UnitLayout {
   walks: ReadonlyArray<readonly [index: number, floats: (args: readonly number[]) => number]>;
   /** Does each number take an exponential (a long chain of operations, about 0.6 ns), not a few operations bound by memory (0.1-0.2 ns)? */
   exponential?: boolean;
+  /** The numbers a unit's time goes by, where not the most floats it takes at any pointer (the gate: F sigmoids a pixel, not the 2F floats it reads). */
+  numbersPerUnit?: (args: readonly number[]) => number;
 }
 
 const one = () => 1;
@@ -53,7 +55,7 @@ export const UNIT_LAYOUTS = {
   swishGradient: numbers(4),
   langevinMove: numbers(4),
   // gateForward(c2, h, out, s, pixels, channels F): c2 holds 2F floats a pixel, the others F
-  gateForward: { count: 4, walks: [[0, times(2, 5)], [1, times(1, 5)], [2, times(1, 5)], [3, times(1, 5)]], exponential: true },
+  gateForward: { count: 4, walks: [[0, times(2, 5)], [1, times(1, 5)], [2, times(1, 5)], [3, times(1, 5)]], exponential: true, numbersPerUnit: times(1, 5) },
   // gateGradient(dy, c2, s, dc2, pixels, channels F)
   gateGradient: { count: 4, walks: [[0, times(1, 5)], [1, times(2, 5)], [2, times(1, 5)], [3, times(2, 5)]] },
   // lstmForward(gates, previous, h, c, act, tanhC, rows, units U): gates and act hold 4U floats a row, the others U
@@ -70,11 +72,15 @@ export type UnitKernel = keyof typeof UNIT_LAYOUTS;
 
 /**
  * About what a call's time goes by, in numbers that take an exponential each: its units
- * times the most floats a unit takes at any pointer, a quarter of that for kernels of a few
- * operations a number.
+ * times the numbers of a unit (by default the most floats it takes at any pointer), a
+ * quarter of that for kernels of a few operations a number. A loop, not map and spread:
+ * it runs before every call while a pool runs, most of them too small to cut.
  */
 export function unitWork(layout: UnitLayout, args: readonly number[]): number {
-  return (args[layout.count] * Math.max(...layout.walks.map(([, floats]) => floats(args)))) / (layout.exponential ? 1 : 4);
+  let perUnit = 0;
+  if (layout.numbersPerUnit) perUnit = layout.numbersPerUnit(args);
+  else for (const [, floats] of layout.walks) perUnit = Math.max(perUnit, floats(args));
+  return (args[layout.count] * perUnit) / (layout.exponential ? 1 : 4);
 }
 
 /** The call's arguments for units [first, first + count): each walked pointer moved on by `first` units. */
