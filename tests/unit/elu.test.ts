@@ -18,7 +18,6 @@ import { relaxedOccurrences, seededValues, tensorBits, ulpsApart } from './wasm-
 
 allowRelaxedSimd();
 
-
 /** ELU in float64, rounded to float32: the true value. */
 const exactElu = (x: number) => Math.fround(x >= 0 ? x : Math.expm1(x));
 

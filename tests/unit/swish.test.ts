@@ -30,7 +30,6 @@ const exactGradient = (x: number) => {
   return s * (1 + x * (1 - s));
 };
 
-
 /** Inputs across swish's shape: its minimum near -1.28, both tails, exact zeros and large values. */
 const inputs = (n: number, seed: number) => Float32Array.from(seededValues(n, seed), (v, i) => (i % 17 === 0 ? 0 : i % 13 === 0 ? v * 40 : v * 6));
 

@@ -21,7 +21,7 @@
  * that makes a worker from source text (a blob worker in the browser, worker_threads in tests).
  */
 import { isSharedHeap, type HeapMemory, type WasmKernels } from './kernels';
-import { bandArguments, UNIT_LAYOUTS, unitWork, type UnitKernel, type UnitLayout } from './unit-bands';
+import { bandArguments, ONE_FLOAT, UNIT_LAYOUTS, unitWork, type UnitKernel, type UnitLayout } from './unit-bands';
 
 /** The clock of every engine the core runs in (a worker, Node); core's libraries type no DOM. */
 declare const performance: { now(): number };
@@ -251,19 +251,21 @@ export function productBands(m: number, n: number, k: number, threads: number): 
   const whole = { along: 'rows' as const, bands: [{ first: 0, count: m }] };
   if (threads < 2 || m * n * k < MIN_PARALLEL) return whole;
   const wanted = Math.min(MAX_BANDS, threads * BANDS_PER_THREAD);
-  const cut = (size: number, parts: number): Band[] => {
-    const fours = Math.ceil(size / 4);
-    const bands: Band[] = [];
-    for (let part = 0, first = 0; part < parts && first < size; part++) {
-      const count = Math.min(size - first, Math.ceil((fours - first / 4) / (parts - part)) * 4);
-      bands.push({ first, count });
-      first += count;
-    }
-    return bands;
-  };
-  if (m >= 8 * threads) return { along: 'rows', bands: cut(m, Math.min(wanted, Math.floor(m / 8))) };
-  if (n >= 8 && n % 4 === 0) return { along: 'columns', bands: cut(n, Math.min(wanted, n / 4)) };
+  if (m >= 8 * threads) return { along: 'rows', bands: alignedBands(m, Math.min(wanted, Math.floor(m / 8)), 4) };
+  if (n >= 8 && n % 4 === 0) return { along: 'columns', bands: alignedBands(n, Math.min(wanted, n / 4), 4) };
   return whole;
+}
+
+/** [0, size) cut into at most `parts` bands, as even as multiples of `align` allow, each but the last a multiple of it. */
+function alignedBands(size: number, parts: number, align: number): Band[] {
+  const blocks = Math.ceil(size / align);
+  const bands: Band[] = [];
+  for (let part = 0, first = 0; part < parts && first < size; part++) {
+    const count = Math.min(size - first, Math.ceil((blocks - first / align) / (parts - part)) * align);
+    bands.push({ first, count });
+    first += count;
+  }
+  return bands;
 }
 
 /**
@@ -275,24 +277,15 @@ export function productBands(m: number, n: number, k: number, threads: number): 
  */
 export function unitBands(units: number, work: number, align: number, threads: number, spinning = false): Band[] {
   if (threads < 2 || work < (spinning ? MIN_PARALLEL_WORK_SPINNING : MIN_PARALLEL_WORK)) return [{ first: 0, count: units }];
-  const blocks = Math.ceil(units / align);
-  const parts = Math.min(MAX_BANDS, threads * BANDS_PER_THREAD, blocks);
-  const bands: Band[] = [];
-  for (let part = 0, first = 0; part < parts; part++) {
-    const count = Math.min(units - first, Math.ceil((blocks - first / align) / (parts - part)) * align);
-    bands.push({ first, count });
-    first += count;
-  }
-  return bands;
+  return alignedBands(units, Math.min(MAX_BANDS, threads * BANDS_PER_THREAD, Math.ceil(units / align)), align);
 }
 
-/** A call of an element-wise kernel cut into bands of units over `pool`, or run here where it is not worth cutting. */
-function splitUnits(pool: KernelThreads | null, name: UnitKernel, layout: UnitLayout, kernel: (...args: number[]) => void, args: number[]): void {
+/** A call of an element-wise kernel cut into bands of units (`align` of them at a time) over `pool`, or run here where it is not worth cutting. */
+function splitUnits(pool: KernelThreads | null, name: UnitKernel, layout: UnitLayout, align: number, kernel: (...args: number[]) => void, args: number[]): void {
   if (!pool) return kernel(...args);
   const work = unitWork(layout, args);
   // most calls are too small to cut: answer them before the clock and the bands
   if (work < MIN_PARALLEL_WORK_SPINNING) return kernel(...args);
-  const align = layout.walks.every(([, floats]) => floats(args) === 1) ? 16 : 1;
   const bands = unitBands(args[layout.count], work, align, pool.count, pool.spinning);
   if (bands.length < 2) kernel(...args);
   else pool.run(name, bands.map(({ first, count }) => bandArguments(layout, args, first, count)), kernel);
@@ -347,7 +340,9 @@ export function withKernelThreads(kernels: WasmKernels, threadsOf: () => KernelT
   const elementwise = Object.fromEntries(
     (Object.entries(UNIT_LAYOUTS) as Array<[UnitKernel, UnitLayout]>).map(([name, layout]) => {
       const kernel = kernels[name] as (...args: number[]) => void;
-      return [name, (...args: number[]) => splitUnits(anyPool(), name, layout, kernel, args)];
+      // a unit of one number a pointer: numbers, in sixteens; else pixels or rows, one at a time
+      const align = layout.walks.every(([, floats]) => floats === ONE_FLOAT) ? 16 : 1;
+      return [name, (...args: number[]) => splitUnits(anyPool(), name, layout, align, kernel, args)];
     }),
   ) as unknown as Pick<WasmKernels, UnitKernel>;
   return {

@@ -27,12 +27,13 @@ export interface UnitLayout {
   numbersPerUnit?: (args: readonly number[]) => number;
 }
 
-const one = () => 1;
+/** A pointer that takes one float a unit. */
+export const ONE_FLOAT = () => 1;
 /** `factor` times the argument at `index` (a row's width). */
 const times = (factor: number, index: number) => (args: readonly number[]) => factor * args[index];
 
 /** The pointers 0 .. count - 1 (the inputs, then the outputs), one float each a unit, the count after them. */
-const numbers = (count: number, exponential = false): UnitLayout => ({ count, walks: Array.from({ length: count }, (_, i) => [i, one] as const), exponential });
+const numbers = (count: number, exponential = false): UnitLayout => ({ count, walks: Array.from({ length: count }, (_, i) => [i, ONE_FLOAT] as const), exponential });
 
 /** The element-wise kernels a pool may cut, by name (kernels.ts's WasmKernels), each unit computed from its own inputs. */
 export const UNIT_LAYOUTS = {
@@ -63,9 +64,9 @@ export const UNIT_LAYOUTS = {
   // lstmGradient(dh, dc, act, tanhC, previous, dGates, dPrevious, rows, units U)
   lstmGradient: { count: 7, walks: [[0, times(1, 8)], [1, times(1, 8)], [2, times(4, 8)], [3, times(1, 8)], [4, times(1, 8)], [5, times(4, 8)], [6, times(1, 8)]] },
   // softmaxRows(logits, values, p, offsets, sums, rows, columns C): logits and p C floats a row, the others one
-  softmaxRows: { count: 5, walks: [[0, times(1, 6)], [1, one], [2, times(1, 6)], [3, one], [4, one]], exponential: true },
+  softmaxRows: { count: 5, walks: [[0, times(1, 6)], [1, ONE_FLOAT], [2, times(1, 6)], [3, ONE_FLOAT], [4, ONE_FLOAT]], exponential: true },
   // oneHotDifference(p, values, gradients, out, rows, columns C)
-  oneHotDifference: { count: 4, walks: [[0, times(1, 5)], [1, one], [2, one], [3, times(1, 5)]] },
+  oneHotDifference: { count: 4, walks: [[0, times(1, 5)], [1, ONE_FLOAT], [2, ONE_FLOAT], [3, times(1, 5)]] },
 } satisfies Record<string, UnitLayout>;
 
 export type UnitKernel = keyof typeof UNIT_LAYOUTS;
