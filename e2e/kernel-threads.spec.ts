@@ -8,7 +8,7 @@ import type { BrowserBenchResult } from '../src/bench/protocol';
  * benchmark's page asks for the thread count (the app takes TF.js's own), trains the energy
  * model a few steps, and says what ran: the same loss as on one thread, to the bit, with
  * bands of its products run by the second thread. PixelCNN++'s ELU and gate are element-wise
- * calls large enough to be cut too (unit-bands.ts).
+ * calls large enough to be cut too (unit-bands.ts), and its Winograd passes' images.
  */
 async function benchOn(page: Page, threads: number, model = 'ebm'): Promise<BrowserBenchResult> {
   await page.goto(`bench.html?backend=wasm&model=${model}&dataset=mnist&steps=3&warmup=1&threads=${threads}`);
@@ -33,12 +33,14 @@ test('our WASM kernels share their products with a second thread and give the on
   expect(two.loss).toBe(one.loss);
 });
 
-test('PixelCNN++ cuts its element-wise kernels over a second thread too, with the one-thread loss', async ({ page }) => {
+test('PixelCNN++ cuts its element-wise kernels and its convolutions\' images over a second thread too, with the one-thread loss', async ({ page }) => {
   const one = await benchOn(page, 1, 'pixelcnnpp');
   const two = await benchOn(page, 2, 'pixelcnnpp');
   expect([two.status, two.reason, two.kernelThreads]).toEqual(['ok', undefined, 2]);
   // its ELUs and gates over 17,248 pixels of 16 channels, at least, every step
   expect(two.kernelThreadStats!.elementwiseJobs).toBeGreaterThan(0);
+  // its Winograd forward passes (and their input gradients) recorded image by image and run as bands (heap.ts, eachImage)
+  expect(two.kernelThreadStats!.programJobs).toBeGreaterThan(0);
   expect(typeof one.loss).toBe('number');
   expect(two.loss).toBe(one.loss);
 });

@@ -40,7 +40,7 @@ export interface BrowserBenchResult {
   /** Threads our kernels' matrix products ran on (src/core/wasm-simd/kernel-threads.ts): as many as TF.js started, or as the page asked for. */
   kernelThreads?: number;
   /** With our kernels on more than one thread: calls cut (products and element-wise kernels), the element-wise ones among them, their bands, the bands the training worker ran itself, and the ms in those calls (warm-up, timed and traced steps). */
-  kernelThreadStats?: { jobs: number; elementwiseJobs: number; bands: number; bandsHere: number; ms: number };
+  kernelThreadStats?: { jobs: number; elementwiseJobs: number; programJobs: number; bands: number; bandsHere: number; ms: number };
   /** Whether TF.js found WASM threads usable here (its WASM_HAS_MULTITHREAD_SUPPORT flag). */
   wasmMultithreadSupport?: boolean;
   /** Values read back from the backend while steps were dispatched, per step (outside kernels). */

@@ -1,9 +1,9 @@
-import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allowRelaxedSimd } from '../../src/cli/node-backend';
 import { KernelThreads, MAX_BANDS, MIN_PARALLEL, MIN_PARALLEL_WORK, productBands, unitBands, withKernelThreads, type ThreadStarter } from '../../src/core/wasm-simd/kernel-threads';
 import { compileKernels, hasRelaxedSimd, instantiateKernels, type WasmKernels } from '../../src/core/wasm-simd/kernels';
 import { UNIT_LAYOUTS, unitWork, type UnitKernel } from '../../src/core/wasm-simd/unit-bands';
+import { startNodeThread } from './shared-heap-backend';
 import { float32Bits, seededValues } from './wasm-simd-helpers';
 
 /**
@@ -14,15 +14,6 @@ import { float32Bits, seededValues } from './wasm-simd-helpers';
  * Swish's slope), and each element-wise kernel cut into bands of units; a kernel that fails
  * on a worker is an error on the caller, not a hang.
  */
-
-/** A worker made from the pool's source text, as the browser's starter makes one from a blob. */
-const startNodeThread: ThreadStarter = (source, init) =>
-  new Promise((resolve, reject) => {
-    const code = `${source}\nconst { workerData, parentPort } = require('node:worker_threads');\nserve(workerData, () => parentPort.postMessage('ready'));`;
-    const worker = new Worker(code, { eval: true, workerData: init });
-    worker.once('message', () => resolve({ terminate: () => void worker.terminate() }));
-    worker.once('error', reject);
-  });
 
 // the module the browsers run: with relaxed SIMD's multiply-add (Node 20 needs the flag set before any module is made)
 allowRelaxedSimd();

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackend } from '../wasm-heap-views';
-import { KernelThreads, withKernelThreads, type ThreadStarter } from './kernel-threads';
+import { KernelThreads, MAX_BANDS, ProgramFull, withKernelThreads, type ThreadStarter } from './kernel-threads';
 import { compileKernels, hasRelaxedSimd, instantiateKernels, isSharedHeap, type HeapMemory, type WasmKernels } from './kernels';
 
 export type { WasmBackend };
@@ -92,8 +92,58 @@ export interface Epilogue {
 /** A pass on the heap: its kernels, scratch, and views of the heap. */
 export class HeapKernels {
   protected readonly scratch: Scratch;
-  constructor(protected readonly backend: WasmBackend, private readonly memory: HeapMemory, protected readonly kernels: WasmKernels, readonly threads: number) {
+  /** The kernels the passes call: the backend's, or while eachImage records a band, kernels that record the calls. */
+  protected kernels: WasmKernels;
+  constructor(protected readonly backend: WasmBackend, private readonly memory: HeapMemory, kernels: WasmKernels, readonly threads: number) {
     this.scratch = new Scratch(backend);
+    this.kernels = kernels;
+  }
+
+  /**
+   * `each(b, setup, first)` for every image b of a pass's batch, in order, on this thread; or,
+   * where the backend has a pool of kernel threads and the pass does at least
+   * MIN_IMAGE_BANDS_WORK multiply-adds, the images cut into bands, a band's calls recorded
+   * (KernelThreads.runRecorded) and the bands run at once, each by one thread. `setups(count)`
+   * gives each band its own scratch (the first band's may be the pass's own), so that the bands
+   * are independent: `each` must write only its image's outputs and its setup's scratch, read
+   * no output of its own calls but through the kernels, and do nothing but call this.kernels.
+   * Each image's calls are the same whichever thread makes them, so the numbers are one
+   * thread's, to the bit. `groups` fixes the bands (contiguous images, `first` true for each
+   * band's first) on any number of threads, one too: for sums over the batch, a sum per band
+   * (./winograd.ts's filter gradients). Returns the bands' setups.
+   */
+  protected eachImage<S>(batch: number, work: number, setups: (count: number) => S[], each: (b: number, setup: S, first: boolean) => void, groups = 0): S[] {
+    const pool = instances.get(this.backend)?.threads;
+    const threaded = imageBands && pool && pool.count > 1 && work >= MIN_IMAGE_BANDS_WORK ? pool : null;
+    const bands = groups || (threaded ? Math.min(batch, MAX_BANDS, threaded.count * BANDS_PER_THREAD) : 1);
+    const own = setups(bands);
+    const bandStart = (j: number) => Math.floor((j * batch) / bands);
+    if (!threaded || bands < 2) {
+      for (let j = 0; j < bands; j++) for (let b = bandStart(j); b < bandStart(j + 1); b++) each(b, own[j], b === bandStart(j));
+      return own;
+    }
+    const kernels = this.kernels;
+    // rounds of each band's next images, `perBand` at most, halved while a band's calls overflow the program block
+    const next = Array.from({ length: bands }, (_, j) => bandStart(j));
+    let perBand = Math.ceil(batch / bands);
+    while (next.some((b, j) => b < bandStart(j + 1))) {
+      const ends = next.map((b, j) => Math.min(bandStart(j + 1), b + perBand));
+      try {
+        threaded.runRecorded(bands, (j, recorder) => {
+          this.kernels = recorder;
+          for (let b = next[j]; b < ends[j]; b++) each(b, own[j], b === bandStart(j));
+        });
+        ends.forEach((end, j) => (next[j] = end));
+      } catch (error) {
+        if (!(error instanceof ProgramFull) || perBand === 1) throw error;
+        // the bands before the one that overflowed ran
+        for (let j = 0; j < error.band; j++) next[j] = ends[j];
+        perBand = Math.ceil(perBand / 2);
+      } finally {
+        this.kernels = kernels;
+      }
+    }
+    return own;
   }
 
   /** How many threads our products run on now (kernel-threads.ts): where TF.js has more, its XNNPACK products may be faster. */
@@ -133,6 +183,18 @@ export class HeapKernels {
 /** The heap's WebAssembly.Memory: exported by the single-threaded build, Module.wasmMemory in the threaded one. */
 function heapMemory(backend: WasmBackend): HeapMemory | undefined {
   return backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
+}
+
+/** A pass of fewer multiply-adds than this (counted as a direct convolution does them) runs its images on one thread (eachImage): about 80 microseconds of work. */
+export const MIN_IMAGE_BANDS_WORK = 1 << 22;
+/** Bands of images a thread: one that starts late leaves its second to another. */
+const BANDS_PER_THREAD = 2;
+
+let imageBands = true;
+
+/** Turns off cutting a pass's images over the kernel threads (eachImage): for measuring it (`npm run bench:switches`). */
+export function useImageBands(on: boolean): void {
+  imageBands = on;
 }
 
 /** Our kernels on one backend's heap: the module they came from and the pool, if any, that runs their products on more threads. */

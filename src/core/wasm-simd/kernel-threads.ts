@@ -17,10 +17,16 @@
  * training worker). Threads spin briefly before they sleep, since a sleeping one takes
  * 10-50 microseconds to wake; products under MIN_PARALLEL multiply-adds are not cut.
  *
+ * Element-wise kernels are cut into bands of units the same way (unit-bands.ts). Passes made
+ * of many small calls, such as a Winograd pass's transforms and products image after image,
+ * whose products are too small to cut, share out whole images instead: the caller records each
+ * band's calls into a shared program block (runRecorded), and publishes each band as soon as
+ * it is recorded, so that the others run it while the caller records the next.
+ *
  * The pool knows nothing of browsers or Node: whoever starts it passes a ThreadStarter
  * that makes a worker from source text (a blob worker in the browser, worker_threads in tests).
  */
-import { isSharedHeap, type HeapMemory, type WasmKernels } from './kernels';
+import { exportNames, exportsInOrder, isSharedHeap, recordingKernels, type HeapMemory, type WasmKernels } from './kernels';
 import { bandArguments, ONE_FLOAT, UNIT_LAYOUTS, unitWork, type UnitKernel, type UnitLayout } from './unit-bands';
 
 /** The clock of every engine the core runs in (a worker, Node); core's libraries type no DOM. */
@@ -46,6 +52,22 @@ const MIN_PARALLEL_WORK_SPINNING = MIN_PARALLEL_WORK / 4;
 /** The kernels a pool worker can run, by their index in the control block: the products, then the element-wise kernels (unit-bands.ts). */
 const KERNEL_NAMES = ['gemm', 'gemmTable', 'gemmGather', ...(Object.keys(UNIT_LAYOUTS) as UnitKernel[])] as const;
 type ThreadedKernel = 'gemm' | 'gemmTable' | 'gemmGather' | UnitKernel;
+/** A job whose bands are recorded programs (runRecorded): each band's two arguments are where its calls start and end in the program block. */
+const PROGRAM = KERNEL_NAMES.length;
+
+/**
+ * The program block's size in words: the recorded calls of one job's bands. A Winograd
+ * forward pass records about 50 calls an image of about 15 words each (ConvolutionPasses'
+ * eachImage runs the batch in rounds that fit).
+ */
+export const PROGRAM_WORDS = 1 << 18;
+
+/** Thrown by runRecorded when a band's calls do not fit the program block: the bands before `band` ran, it and those after did not. */
+export class ProgramFull extends Error {
+  constructor(readonly band = 0) {
+    super(`recorded kernel calls over the program block's ${PROGRAM_WORDS} words`);
+  }
+}
 
 /**
  * The control block's words. CLAIM holds the job's number, its count of bands and the next
@@ -53,8 +75,10 @@ type ThreadedKernel = 'gemm' | 'gemmTable' | 'gemmGather' | UnitKernel;
  * it, reading nothing else to decide, so a thread that wakes late finds its job's number
  * gone, or every band taken (the caller may have run them all itself), and a band is never
  * taken twice, not even while the caller writes the next job's arguments (a job ends only
- * when all its bands are taken and done). DONE counts the bands run, FAILED is set by a band
- * that threw; then the kernel, its number of arguments, and each band's arguments.
+ * when all its bands are taken and done). A job may start with no bands and have them added
+ * (publish): a thread that finds every band published so far taken waits for the word to
+ * change. DONE counts the bands run, FAILED is set by a band that threw; then the kernel, its
+ * number of arguments, and each band's arguments.
  */
 const [CLAIM, DONE, FAILED, KERNEL, ARGUMENT_COUNT] = [0, 1, 2, 4, 5];
 const HEADER = 8;
@@ -80,6 +104,8 @@ export interface ThreadInit {
   module: object;
   memory: object;
   control: SharedArrayBuffer;
+  /** Recorded programs' calls (runRecorded): a kernel's index among the module's exports, its count of arguments, the arguments. */
+  program: SharedArrayBuffer;
   slot: number;
 }
 
@@ -99,20 +125,35 @@ export type ThreadStarter = (source: string, init: ThreadInit) => Promise<Thread
  * heap, says it is ready, then waits for jobs and takes their bands until none is left.
  */
 export const THREAD_SOURCE = `
+function runProgram(calls, words, at, end) {
+  const args = [];
+  while (at < end) {
+    const count = words[at + 1];
+    args.length = count;
+    for (let i = 0; i < count; i++) args[i] = words[at + 2 + i];
+    Reflect.apply(calls[words[at]], undefined, args);
+    at += 2 + count;
+  }
+}
+
 function serve(init, ready) {
   const kernels = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports;
   const names = ${JSON.stringify(KERNEL_NAMES)};
+  const calls = WebAssembly.Module.exports(init.module).map((entry) => kernels[entry.name]);
   const control = new Int32Array(init.control);
+  const program = new Int32Array(init.program);
   ready();
   let seen = 0;
+  // nothing to take: the job seen, every band published so far taken (a job's bands may be published a few at a time)
+  const idle = (word) => word >= 0 && word >> 10 === seen && (word & 31) >= ((word >> 5) & 31);
   for (;;) {
     let word = Atomics.load(control, ${CLAIM});
     const until = performance.now() + ${WORKER_SPIN_MS};
-    for (let spin = 1; word >= 0 && word >> 10 === seen; spin++) {
+    for (let spin = 1; idle(word); spin++) {
       if ((spin & 255) === 0 && performance.now() > until) break;
       word = Atomics.load(control, ${CLAIM});
     }
-    while (word >= 0 && word >> 10 === seen) {
+    while (idle(word)) {
       Atomics.wait(control, ${CLAIM}, word);
       word = Atomics.load(control, ${CLAIM});
     }
@@ -120,16 +161,18 @@ function serve(init, ready) {
     seen = word >> 10;
     for (;;) {
       word = Atomics.load(control, ${CLAIM});
-      const bands = (word >> 5) & 31;
-      if (word >> 10 !== seen || (word & 31) >= bands) break;
+      if (word >> 10 !== seen || (word & 31) >= ((word >> 5) & 31)) break;
       if (Atomics.compareExchange(control, ${CLAIM}, word, word + 1) !== word) continue;
       const at = ${HEADER} + (word & 31) * ${BAND_WORDS};
       try {
-        kernels[names[control[${KERNEL}]]](...control.subarray(at, at + control[${ARGUMENT_COUNT}]));
+        if (control[${KERNEL}] === ${PROGRAM}) runProgram(calls, program, control[at], control[at + 1]);
+        else kernels[names[control[${KERNEL}]]](...control.subarray(at, at + control[${ARGUMENT_COUNT}]));
       } catch (error) {
         Atomics.store(control, ${FAILED}, 1);
       }
-      if (Atomics.add(control, ${DONE}, 1) + 1 === bands) Atomics.notify(control, ${DONE});
+      // the caller waits for all the job's bands, which this thread may not know yet: told of each
+      Atomics.add(control, ${DONE}, 1);
+      Atomics.notify(control, ${DONE});
     }
   }
 }
@@ -141,26 +184,47 @@ export class KernelThreads {
   /** When the last job ended (performance.now()): for WORKER_SPIN_MS after it the workers spin, ready at once. */
   private lastEnd = -Infinity;
   private stopped = false;
-  /** Since the pool started: calls cut (products and element-wise kernels), the element-wise ones among them, their bands, the bands this thread ran itself, and the milliseconds spent in them. */
-  readonly stats = { jobs: 0, elementwiseJobs: 0, bands: 0, bandsHere: 0, ms: 0 };
+  /** Since the pool started: calls cut (products and element-wise kernels) and recorded programs run, the element-wise ones and the programs among them, their bands, the bands this thread ran itself, and the milliseconds spent in them. */
+  readonly stats = { jobs: 0, elementwiseJobs: 0, programJobs: 0, bands: 0, bandsHere: 0, ms: 0 };
+  /** Where runRecorded's kernels write: the program block's first free word. */
+  private programEnd = 0;
+  /** Kernels that record into the program block (recordingKernels), made once. */
+  private readonly recorder: WasmKernels;
 
   private constructor(
     private readonly control: Int32Array,
+    private readonly program: Int32Array,
+    /** The module's exports on this thread, by their index in a program. */
+    private readonly calls: Array<(...args: number[]) => void>,
+    names: string[],
     private readonly workers: ThreadHandle[],
-  ) {}
+  ) {
+    this.recorder = recordingKernels(names, {
+      call: (kernel, args) => {
+        const at = this.programEnd;
+        if (at + 2 + args.length > PROGRAM_WORDS) throw new ProgramFull();
+        program[at] = kernel;
+        program[at + 1] = args.length;
+        for (let i = 0; i < args.length; i++) program[at + 2 + i] = args[i];
+        this.programEnd = at + 2 + args.length;
+      },
+    });
+  }
 
   /** Starts `count - 1` workers on `memory`'s heap (shared memory) with `module` (our kernels, kernels.ts). */
   static async start(module: object, memory: HeapMemory, count: number, startThread: ThreadStarter): Promise<KernelThreads> {
     if (!isSharedHeap(memory)) throw new Error('kernel threads need a shared heap (the threaded WASM build)');
     const control = new SharedArrayBuffer((HEADER + MAX_BANDS * BAND_WORDS) * 4);
-    const started = await Promise.allSettled(Array.from({ length: count - 1 }, (_, i) => startThread(THREAD_SOURCE, { module, memory, control, slot: i + 1 })));
+    const program = new SharedArrayBuffer(PROGRAM_WORDS * 4);
+    const started = await Promise.allSettled(Array.from({ length: count - 1 }, (_, i) => startThread(THREAD_SOURCE, { module, memory, control, program, slot: i + 1 })));
     const workers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) {
       workers.forEach((worker) => worker.terminate());
       throw new Error(`a kernel thread did not start: ${failed.reason instanceof Error ? failed.reason.message : String(failed.reason)}`);
     }
-    return new KernelThreads(new Int32Array(control), workers);
+    // the caller runs its programs' bands on an instance of its own, as a worker does
+    return new KernelThreads(new Int32Array(control), new Int32Array(program), exportsInOrder(memory, module), exportNames(module), workers);
   }
 
   /** Threads a call can run on: the caller's and the workers'. */
@@ -173,49 +237,113 @@ export class KernelThreads {
    * is free first, this one (by `here`) among them; returns when all are done.
    */
   run(kernel: ThreadedKernel, parts: number[][], here: (...args: number[]) => void): void {
-    if (this.stopped) throw new Error('the kernel threads were stopped');
     if (parts.length > MAX_BANDS) throw new Error(`${parts.length} bands: at most ${MAX_BANDS}`);
+    this.begin(KERNEL_NAMES.indexOf(kernel), parts[0].length);
+    this.publish(parts);
+    this.finish(kernel, here);
+  }
+
+  /**
+   * Runs `bands` lists of kernel calls as one job, each list by one thread in its order, the
+   * lists at once: `record(band, kernels)` makes band `band`'s calls on kernels that only
+   * record them (recordingKernels), and each band is published as soon as it is recorded, so
+   * that other threads run it while this one records the next. So the lists must be
+   * independent: none may write what another reads or writes (each its own images and its own
+   * scratch), and `record` may not read what the calls write. Throws ProgramFull where a
+   * band's calls do not fit the program block, having run the bands before it and none after.
+   */
+  runRecorded(bands: number, record: (band: number, kernels: WasmKernels) => void): void {
+    if (bands > MAX_BANDS) throw new Error(`${bands} bands: at most ${MAX_BANDS}`);
+    this.programEnd = 0;
+    this.begin(PROGRAM, 2);
+    let failure: unknown = null;
+    for (let band = 0; band < bands && !failure; band++) {
+      const start = this.programEnd;
+      try {
+        record(band, this.recorder);
+        this.publish([[start, this.programEnd]]);
+      } catch (error) {
+        failure = error instanceof ProgramFull ? new ProgramFull(band) : error;
+      }
+    }
+    // the bands published run to their end, whatever happened to the others
+    this.finish('a recorded program', (start, end) => runProgram(this.calls, this.program, start, end));
+    if (failure) throw failure;
+  }
+
+  /** Bands published in the job under way. */
+  private published = 0;
+  /** When the job under way began (performance.now()). */
+  private began = 0;
+
+  /** Starts a job of `kernel` (an index in KERNEL_NAMES, or PROGRAM) with no bands yet: the workers take them as they are published. */
+  private begin(kernel: number, argumentCount: number): void {
+    if (this.stopped) throw new Error('the kernel threads were stopped');
     const control = this.control;
-    const started = performance.now();
-    parts.forEach((part, band) => {
-      if (part.length > BAND_WORDS) throw new Error(`${kernel}: ${part.length} arguments do not fit a band's words`);
-      control.set(part, HEADER + band * BAND_WORDS);
-    });
-    control[KERNEL] = KERNEL_NAMES.indexOf(kernel);
-    control[ARGUMENT_COUNT] = parts[0].length;
+    this.began = performance.now();
+    control[KERNEL] = kernel;
+    control[ARGUMENT_COUNT] = argumentCount;
     Atomics.store(control, DONE, 0);
     Atomics.store(control, FAILED, 0);
-    const job = (this.job = (this.job % (JOBS - 1)) + 1);
-    Atomics.store(control, CLAIM, (job << 10) | (parts.length << 5));
+    this.published = 0;
+    this.job = (this.job % (JOBS - 1)) + 1;
+    Atomics.store(this.control, CLAIM, this.job << 10);
+  }
+
+  /** Adds bands to the job under way, each its list of arguments, and wakes the workers. */
+  private publish(parts: number[][]): void {
+    const control = this.control;
+    if (this.published + parts.length > MAX_BANDS) throw new Error(`${this.published + parts.length} bands: at most ${MAX_BANDS}`);
+    parts.forEach((part, i) => {
+      if (part.length !== control[ARGUMENT_COUNT]) throw new Error(`${part.length} arguments in a band of a job of ${control[ARGUMENT_COUNT]}`);
+      if (part.length > BAND_WORDS) throw new Error(`${part.length} arguments do not fit a band's words`);
+      control.set(part, HEADER + (this.published + i) * BAND_WORDS);
+    });
+    this.published += parts.length;
+    // the count of bands, in CLAIM: threads may be taking bands meanwhile, so added by compare-and-swap
+    for (;;) {
+      const word = Atomics.load(control, CLAIM);
+      if (Atomics.compareExchange(control, CLAIM, word, word + (parts.length << 5)) === word) break;
+    }
     Atomics.notify(control, CLAIM);
+  }
+
+  /** Takes the job's bands left, by `here`, waits for those other threads took, and counts the job; rethrows a band's failure. */
+  private finish(kernel: string, here: (...args: number[]) => void): void {
+    const control = this.control;
+    const [job, total] = [this.job, this.published];
     let failure: unknown = null;
     // the same steps as a worker's (THREAD_SOURCE)
     for (;;) {
       const word = Atomics.load(control, CLAIM);
-      if (word >> 10 !== job || (word & 31) >= parts.length) break;
+      if (word >> 10 !== job || (word & 31) >= total) break;
       if (Atomics.compareExchange(control, CLAIM, word, word + 1) !== word) continue;
       this.stats.bandsHere += 1;
+      const at = HEADER + (word & 31) * BAND_WORDS;
       try {
-        here(...parts[word & 31]);
+        here(...control.subarray(at, at + control[ARGUMENT_COUNT]));
       } catch (error) {
         failure ??= error;
       }
       Atomics.add(control, DONE, 1);
     }
     let done = Atomics.load(control, DONE);
-    for (let spin = 0; spin < SPIN_LOADS && done < parts.length; spin++) done = Atomics.load(control, DONE);
-    while (done < parts.length) {
+    for (let spin = 0; spin < SPIN_LOADS && done < total; spin++) done = Atomics.load(control, DONE);
+    while (done < total) {
       if (Atomics.wait(control, DONE, done, ANSWER_TIMEOUT_MS) === 'timed-out') {
         this.stop();
         throw new Error(`a kernel thread did not finish its band within ${ANSWER_TIMEOUT_MS / 1000} s; the kernels run on one thread from now on`);
       }
       done = Atomics.load(control, DONE);
     }
-    this.stats.jobs += 1;
-    if (kernel in UNIT_LAYOUTS) this.stats.elementwiseJobs += 1;
-    this.stats.bands += parts.length;
     this.lastEnd = performance.now();
-    this.stats.ms += this.lastEnd - started;
+    if (total > 0) {
+      this.stats.jobs += 1;
+      if (control[KERNEL] === PROGRAM) this.stats.programJobs += 1;
+      else if (Object.hasOwn(UNIT_LAYOUTS, kernel)) this.stats.elementwiseJobs += 1;
+      this.stats.bands += total;
+      this.stats.ms += this.lastEnd - this.began;
+    }
     if (Atomics.load(control, FAILED)) failure ??= new Error(`${kernel} failed on a kernel thread`);
     if (failure) throw failure;
   }
@@ -232,6 +360,18 @@ export class KernelThreads {
     Atomics.store(this.control, CLAIM, -1);
     Atomics.notify(this.control, CLAIM);
     this.workers.forEach((worker) => worker.terminate());
+  }
+}
+
+/** The calls words[at..end) hold (runRecorded), made in order on `calls`: the same steps as runProgram in THREAD_SOURCE. */
+function runProgram(calls: Array<(...args: number[]) => void>, words: Int32Array, at: number, end: number): void {
+  const args: number[] = [];
+  while (at < end) {
+    const count = words[at + 1];
+    args.length = count;
+    for (let i = 0; i < count; i++) args[i] = words[at + 2 + i];
+    Reflect.apply(calls[words[at]], undefined, args);
+    at += 2 + count;
   }
 }
 

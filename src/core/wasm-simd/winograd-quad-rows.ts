@@ -30,7 +30,7 @@
 import type { ConvolutionGeometry } from './convolution';
 import type { QuadTaps } from './winograd-quad-kernels';
 import { roundUp4, Scratch } from './heap';
-import { combinable, type WinogradSetup } from './winograd';
+import { combinable, directWork, sumGroups, type WinogradSetup } from './winograd';
 import { QUAD_ALGORITHMS, type QuadAlgorithm, type RowRun } from './winograd-columns';
 import { TallWinogradConvolutions } from './winograd-tall';
 
@@ -149,18 +149,18 @@ export class QuadRowConvolutions extends TallWinogradConvolutions {
     const algorithm = QUAD_ALGORITHMS[taps];
     const planes = algorithm.planes;
     const setup = this.winogradSetup(xAt, g, 'forward', { tile: 4, planes }, inPlace);
-    const { tiles, outRowBytes, filterRow, filters, v, m } = setup;
+    const { tiles, outRowBytes, filterRow, filters } = setup;
     const rows = rowsInX(g, planes, setup.rowBytes);
     // U = G g: the filter's rows [Fw, Ci, Co] into `planes` transformed rows
     algorithm.filter(this.kernels, this.heap(), filterAt / 4, filterRow, filters / 4);
     if (setup.columns) this.transformColumnFilters(filters, filterRow, setup.columns, planes, g);
-    for (let b = 0; b < g.batch; b++) {
+    this.eachImage(g.batch, directWork(g), (count) => this.bandSetups(setup, count), (b, own) => {
       // V_i [tiles, width, Ci]: row 4t + j of the padded image is tile t's d_j
-      this.quadRowInput(algorithm, xAt, b, rows, setup);
-      for (let i = 0; i < planes; i++) this.rowProduct(setup, i, v[i], m[i], g, i === 1 ? biasAt : 0);
+      this.quadRowInput(algorithm, xAt, b, rows, own);
+      for (let i = 0; i < planes; i++) this.rowProduct(own, i, own.v[i], own.m[i], g, i === 1 ? biasAt : 0);
       // y [4 tiles, Wo, Co] = A^T M: tile t's four rows from M_i's row t
-      algorithm.output(this.kernels, m, outRowBytes, outAt + b * g.outH * outRowBytes, tiles, false, relu);
-    }
+      algorithm.output(this.kernels, own.m, outRowBytes, outAt + b * g.outH * outRowBytes, tiles, false, relu);
+    });
   }
 
   /** The filter gradient by F(4, r) along the rows, transposed (above), an image at a time: dW [Fh, Fw, Ci, Co]. */
@@ -169,14 +169,16 @@ export class QuadRowConvolutions extends TallWinogradConvolutions {
     const planes = algorithm.planes;
     // `filters` holds the sums P_i, `m` the transformed output gradients E_i
     const setup = this.winogradSetup(xAt, g, 'filter gradient', { tile: 4, planes }, inPlace);
-    const { tiles, outRowBytes, filterRow, filters: sums, v, m: e, columns } = setup;
+    const { tiles, outRowBytes, filterRow, filters: sums, columns } = setup;
     const rows = rowsInX(g, planes, setup.rowBytes);
-    for (let b = 0; b < g.batch; b++) {
-      this.quadRowInput(algorithm, xAt, b, rows, setup);
+    // a sum per group of images, the groups the same on any number of threads, then added in order
+    const groups = this.eachImage(g.batch, directWork(g), (count) => this.bandSetups(setup, count, true), (b, own, first) => {
+      this.quadRowInput(algorithm, xAt, b, rows, own);
       // E_i [tiles, Wo, Co] = (A e)_i over the image's output gradient rows 4t..4t + 3
-      algorithm.transformGradients(this.kernels, dyAt + b * g.outH * outRowBytes, outRowBytes, e, tiles);
-      for (let i = 0; i < planes; i++) this.rowFilterGradient(setup, i, v[i], e[i], g, b > 0);
-    }
+      algorithm.transformGradients(this.kernels, dyAt + b * g.outH * outRowBytes, outRowBytes, own.m, tiles);
+      for (let i = 0; i < planes; i++) this.rowFilterGradient(own, i, own.v[i], own.m[i], g, !first);
+    }, sumGroups(g));
+    this.addBandSums(groups);
     if (columns) this.columnSumsToTaps(sums, filterRow, columns, planes, g);
     // dW = G^T P
     algorithm.transpose(this.kernels, this.heap(), sums / 4, filterRow, dwAt / 4);

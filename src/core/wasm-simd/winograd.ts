@@ -29,6 +29,7 @@
  * on this file's setup and row products (./winograd-quad-rows.ts).
  */
 import type { ConvolutionGeometry } from './convolution';
+import { Scratch } from './heap';
 import { columnLayout, columnRuns, columnTile, WinogradColumns, type ColumnPlan } from './winograd-columns';
 import { filterGradientRows, pairFilterGradientRows, transformFilter, transformPairFilter } from './winograd-filters';
 
@@ -119,6 +120,9 @@ export type WinogradSetup = ReturnType<WinogradConvolutions['winogradSetup']>;
 
 /** The passes by Winograd's rows (F(2, 3), and F(2, 2) with or without a lone row), for ./convolution.ts's kernels. */
 export class WinogradConvolutions extends WinogradColumns {
+  /** The scratch of eachImage's bands past the first (bandSetups). */
+  private readonly bandScratch = new Scratch(this.backend);
+
   /**
    * What both Winograd passes set up: the plan, x padded into scratch (`image`), the patch
    * tables of the one-row products, and scratch for a filter's transformed rows (`filters`),
@@ -140,10 +144,10 @@ export class WinogradConvolutions extends WinogradColumns {
     const [planesPerRow, planeCount] = layout ? [layout.planesPerRow, layout.planeCount] : [0, 0];
     const columnTiles = (tiles * width) / tile;
     const count = rows.planes;
+    // an image's scratch: its V_i and M_i, and a row's column planes and products
+    const imageBytes = [...Array(count).fill(tiles * rowBytes), ...Array(count).fill(tiles * outRowBytes), ...Array(planeCount).fill(columnTiles * channels * 4), ...Array(planeCount).fill(tiles * outRowBytes / tile)];
     const [image, filters, columnFilters, ...regions] = this.scratch.regions([
-      zeroRow ? g.width * channels * 4 : g.batch * height * width * channels * 4, count * filterRow * 4, count * planesPerRow * channels * n * 4,
-      ...Array(count).fill(tiles * rowBytes), ...Array(count).fill(tiles * outRowBytes),
-      ...Array(planeCount).fill(columnTiles * channels * 4), ...Array(planeCount).fill(tiles * outRowBytes / tile),
+      zeroRow ? g.width * channels * 4 : g.batch * height * width * channels * 4, count * filterRow * 4, count * planesPerRow * channels * n * 4, ...imageBytes,
     ]);
     // after the allocations above, which may grow the heap
     const tables = this.tables.tablesFor(rowGeometry(g, plan), () => this.words());
@@ -157,7 +161,40 @@ export class WinogradConvolutions extends WinogradColumns {
     else this.padImage(xAt, image, g, height, width);
     // tiles whose output rows all exist; a last part-tile makes one more
     const whole = Math.floor(g.outH / rows.tile);
-    return { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v: regions.slice(0, count), m: regions.slice(count, 2 * count), tables, columns };
+    // the filter gradient's sums: P_i, or with the column transform the column planes' (from which P_i is made)
+    const sumBytes = layout ? count * planesPerRow * channels * n * 4 : count * filterRow * 4;
+    return { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v: regions.slice(0, count), m: regions.slice(count, 2 * count), tables, columns, imageBytes, sumBytes };
+  }
+
+  /**
+   * `count` setups for eachImage's bands: `setup` itself, then copies with scratch of their own
+   * for an image's V_i and M_i and a row's column planes and products (`bandScratch`, apart from
+   * the pass's), and with `sums`, for the filter gradient's sums too (addBandSums). Addresses
+   * valid until the next pass takes them.
+   */
+  protected bandSetups(setup: WinogradSetup, count: number, sums = false): WinogradSetup[] {
+    if (count === 1) return [setup];
+    const { imageBytes, v, columns } = setup;
+    const bandBytes = [...imageBytes, sums ? setup.sumBytes : 0];
+    const regions = this.bandScratch.regions(Array.from({ length: count - 1 }, () => bandBytes).flat());
+    const [planes, planeCount] = [v.length, columns ? columns.planeCount : 0];
+    return [setup, ...Array.from({ length: count - 1 }, (_, j) => {
+      const own = regions.slice(j * bandBytes.length, (j + 1) * bandBytes.length);
+      const ownSums = sums ? own[bandBytes.length - 1] : 0;
+      const ownColumns = columns && { ...columns, planes: own.slice(2 * planes, 2 * planes + planeCount), products: own.slice(2 * planes + planeCount, 2 * planes + 2 * planeCount), filters: sums ? ownSums : columns.filters };
+      return { ...setup, v: own.slice(0, planes), m: own.slice(planes, 2 * planes), columns: ownColumns, filters: sums && !columns ? ownSums : setup.filters };
+    })];
+  }
+
+  /**
+   * The filter gradient's sums of each band of images (eachImage's groups) added into the first
+   * band's, in the bands' order: the sums the products accumulate (P_i, or the column planes'
+   * with the column transform).
+   */
+  protected addBandSums(bands: WinogradSetup[]): void {
+    const [first, ...others] = bands;
+    const sumsOf = (band: WinogradSetup) => (band.columns ? band.columns.filters : band.filters);
+    for (const band of others) this.kernels.addRuns(sumsOf(band), 0, sumsOf(first), 0, 1, first.sumBytes);
   }
 
   /**
@@ -188,19 +225,20 @@ export class WinogradConvolutions extends WinogradColumns {
   /** The forward pass by Winograd's F(2, 3) along the rows (above), an image at a time. */
   protected winogradForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean): void {
     const setup = this.winogradSetup(xAt, g, 'forward');
-    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m } = setup;
+    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters } = setup;
     const last = whole * outRowBytes;
     transformFilter(this.heap(), filterAt / 4, filterRow, filters / 4);
     if (setup.columns) this.transformColumnFilters(filters, filterRow, setup.columns, 4, g);
-    for (let b = 0; b < g.batch; b++) {
+    this.eachImage(g.batch, directWork(g), (count) => this.bandSetups(setup, count), (b, own) => {
+      const { v, m } = own;
       this.kernels.winogradInput(image + b * height * rowBytes, rowBytes, v[0], v[1], v[2], v[3], tiles);
       // M_i[tile, x, :] = V_i's one-row patches U_i; the bias in M1, which y0 and y1 each take once
-      for (let i = 0; i < 4; i++) this.rowProduct(setup, i, v[i], m[i], g, i === 1 ? biasAt : 0);
+      for (let i = 0; i < 4; i++) this.rowProduct(own, i, v[i], m[i], g, i === 1 ? biasAt : 0);
       const out = outAt + b * g.outH * outRowBytes;
       this.kernels.winogradOutput(m[0], m[1], m[2], m[3], outRowBytes, out, 2 * outRowBytes, whole, 1, relu ? 1 : 0);
       // an odd last row: the last tile's y0 alone
       if (whole < tiles) this.kernels.winogradOutput(m[0] + last, m[1] + last, m[2] + last, m[3] + last, outRowBytes, out + 2 * last, 0, 1, 0, relu ? 1 : 0);
-    }
+    });
   }
 
   /**
@@ -214,7 +252,7 @@ export class WinogradConvolutions extends WinogradColumns {
   protected pairWinogradForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean, adding = false): void {
     const lone = g.loneRow;
     const setup = this.winogradSetup(xAt, g, 'forward');
-    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters, v, m } = setup;
+    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters } = setup;
     const channels = g.inChannels;
     // the lone row's sums and the bias in the output first, unless it has no live column
     const loneSums = lone !== undefined && this.loneRowForward(image, filterAt + lone * filterRow * 4, outAt, g, height, rowBytes / (channels * 4), lone, biasAt);
@@ -225,13 +263,14 @@ export class WinogradConvolutions extends WinogradColumns {
     const last = whole * outRowBytes;
     // else the bias in M1, which y0 and y1 each take once, and the pair's sums stored, unless `adding` to a tall filter's earlier runs
     const [pairBias, accumulate] = loneSums ? [0, 1] : [biasAt, adding ? 1 : 0];
-    for (let b = 0; b < g.batch; b++) {
+    this.eachImage(g.batch, directWork(g), (count) => this.bandSetups(setup, count), (b, own) => {
+      const { v, m } = own;
       this.kernels.winogradPairInput(image + (b * height + pair) * rowBytes, rowBytes, v[0], v[1], v[2], tiles);
-      for (let i = 0; i < 3; i++) this.rowProduct(setup, i, v[i], m[i], g, i === 1 ? pairBias : 0);
+      for (let i = 0; i < 3; i++) this.rowProduct(own, i, v[i], m[i], g, i === 1 ? pairBias : 0);
       const out = outAt + b * g.outH * outRowBytes;
       this.kernels.winogradPairOutput(m[0], m[1], m[2], outRowBytes, out, 2 * outRowBytes, whole, 1, accumulate, relu ? 1 : 0);
       if (whole < tiles) this.kernels.winogradPairOutput(m[0] + last, m[1] + last, m[2] + last, outRowBytes, out + 2 * last, 0, 1, 0, accumulate, relu ? 1 : 0);
-    }
+    });
   }
 
   /**
@@ -254,11 +293,13 @@ export class WinogradConvolutions extends WinogradColumns {
   protected winogradFilterGradient(xAt: number, dyAt: number, dwAt: number, g: ConvolutionGeometry, pair: boolean): void {
     // `filters` holds the sums P_i, `m` the transformed output gradients E_i
     const setup = this.winogradSetup(xAt, g, 'filter gradient');
-    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters: sums, v, m: e, columns } = setup;
+    const { tiles, whole, height, rowBytes, outRowBytes, filterRow, image, filters: sums, m: e, columns } = setup;
     const last = whole * outRowBytes;
     // F(2, 2)'s E_i are E0 = e0, E1 = e0 + e1, E2 = e1: F(2, 3)'s E0, E1 and E3
-    const used = pair ? [e[0], e[1], e[3]] : e;
-    for (let b = 0; b < g.batch; b++) {
+    const used = (e: number[]) => (pair ? [e[0], e[1], e[3]] : e);
+    // a sum per group of images, the groups the same on any number of threads, then added in order
+    const groups = this.eachImage(g.batch, directWork(g), (count) => this.bandSetups(setup, count, true), (b, own, first) => {
+      const { v, m: e } = own;
       const at = image + b * height * rowBytes;
       if (pair) this.kernels.winogradPairInput(at, rowBytes, v[0], v[1], v[2], tiles);
       else this.kernels.winogradInput(at, rowBytes, v[0], v[1], v[2], v[3], tiles);
@@ -266,9 +307,21 @@ export class WinogradConvolutions extends WinogradColumns {
       this.kernels.winogradGradientRows(dy, outRowBytes, e[0], e[1], e[2], e[3], whole, 1);
       // an odd last row: its tile's second row is zero
       if (whole < tiles) this.kernels.winogradGradientRows(dy + 2 * last, outRowBytes, e[0] + last, e[1] + last, e[2] + last, e[3] + last, 1, 0);
-      used.forEach((ei, i) => this.rowFilterGradient(setup, i, v[i], ei, g, b > 0));
-    }
-    if (columns) this.columnSumsToTaps(sums, filterRow, columns, used.length, g);
+      used(e).forEach((ei, i) => this.rowFilterGradient(own, i, v[i], ei, g, !first));
+    }, sumGroups(g));
+    this.addBandSums(groups);
+    if (columns) this.columnSumsToTaps(sums, filterRow, columns, used(e).length, g);
     (pair ? pairFilterGradientRows : filterGradientRows)(this.heap(), sums / 4, filterRow, dwAt / 4);
   }
 }
+
+/** A pass's multiply-adds as a direct convolution does them: what decides whether its images are cut over threads (eachImage). */
+export const directWork = (g: ConvolutionGeometry) => g.batch * g.outH * g.outW * g.outChannels * g.inChannels * g.filterH * g.filterW;
+
+/**
+ * Groups of images a filter gradient sums apart (each into sums of its own, then added in
+ * order): four, or the batch if smaller, on any number of threads, so that its numbers do not
+ * depend on how many threads run the groups (eachImage).
+ */
+export const SUM_GROUPS = 4;
+export const sumGroups = (g: ConvolutionGeometry) => Math.min(SUM_GROUPS, g.batch);

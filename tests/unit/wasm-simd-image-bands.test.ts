@@ -1,0 +1,148 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { allowRelaxedSimd } from '../../src/cli/node-backend';
+import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
+import { heapKernelsFor, kernelThreadStats, MIN_IMAGE_BANDS_WORK, startKernelThreads, stopKernelThreads } from '../../src/core/wasm-simd/heap';
+import { KernelThreads, PROGRAM_WORDS, ProgramFull } from '../../src/core/wasm-simd/kernel-threads';
+import { compileKernels, hasRelaxedSimd } from '../../src/core/wasm-simd/kernels';
+import { sharedHeapBackend, startNodeThread } from './shared-heap-backend';
+import { float32Bits, seededValues } from './wasm-simd-helpers';
+
+/**
+ * A Winograd forward pass's images cut into bands over the kernel threads (heap.ts,
+ * eachImage; kernel-threads.ts, runRecorded): each band's kernel calls recorded, then run by
+ * whichever thread takes the band, on scratch of its own. On a shared heap with a pool of
+ * Node worker_threads, each pass gives the numbers it gives on one thread, to the bit, through
+ * every Winograd forward pass (F(4, r) along the rows, over a map grown to fours, F(2, 3),
+ * F(2, 2) with a lone row, a filter two rows high, a tall filter in runs), the input
+ * gradient, which at stride 1 is a forward pass, and the filter gradient, whose sum over the
+ * batch is taken by groups of images that are the same on any number of threads; and the
+ * one-thread numbers are a convolution's.
+ */
+
+// the module the browsers run: with relaxed SIMD's multiply-add (Node 20 needs the flag before any module is made)
+allowRelaxedSimd();
+
+type Layer = { name: string; batch: number; size: number; inChannels: number; outChannels: number; filterH: number; filterW: number; padTop: number; padLeft: number; windowRows?: boolean; loneRow?: number };
+
+const layers: Layer[] = [
+  { name: 'F(4, 3) along rows and columns (conv-ae)', batch: 8, size: 28, inChannels: 16, outChannels: 16, filterH: 3, filterW: 3, padTop: 1, padLeft: 1 },
+  { name: 'F(4, 5), 5 images on 3 threads', batch: 5, size: 28, inChannels: 16, outChannels: 32, filterH: 5, filterW: 5, padTop: 2, padLeft: 2 },
+  { name: 'F(4, 3) over a 14 x 14 map grown to 16 x 16 (the GAN)', batch: 8, size: 14, inChannels: 32, outChannels: 16, filterH: 3, filterW: 3, padTop: 1, padLeft: 1 },
+  { name: "F(2, 3) (each output its window's rows)", batch: 8, size: 28, inChannels: 16, outChannels: 16, filterH: 3, filterW: 3, padTop: 1, padLeft: 1, windowRows: true },
+  { name: 'F(2, 2) and a lone centre row (a masked 3x3)', batch: 8, size: 28, inChannels: 16, outChannels: 16, filterH: 3, filterW: 3, padTop: 2, padLeft: 1, windowRows: true, loneRow: 2 },
+  { name: "a filter two rows high (PixelCNN++'s 2x3)", batch: 8, size: 28, inChannels: 32, outChannels: 16, filterH: 2, filterW: 3, padTop: 1, padLeft: 1, windowRows: true },
+  { name: 'a tall filter in runs (5 rows)', batch: 6, size: 28, inChannels: 16, outChannels: 16, filterH: 5, filterW: 5, padTop: 2, padLeft: 2, windowRows: true },
+];
+
+const geometry = (l: Layer) => {
+  const outH = l.size + 2 * l.padTop - l.filterH + 1;
+  const outW = l.size + 2 * l.padLeft - l.filterW + 1;
+  return { batch: l.batch, height: l.size, width: l.size, inChannels: l.inChannels, outH, outW, outChannels: l.outChannels, filterH: l.filterH, filterW: l.filterW, strideH: 1, strideW: 1, padTop: l.padTop, padLeft: l.padLeft, windowRows: l.windowRows, loneRow: l.loneRow };
+};
+
+describe('Winograd forward passes with their images on the kernel threads', () => {
+  const { backend, place, read } = sharedHeapBackend(4096);
+  // the kernels the browsers run, with relaxed SIMD's multiply-add (which recording does not concern: it records calls, whatever they compute)
+  const passes = heapKernelsFor(SimdConvolutions, backend)!;
+  afterAll(() => stopKernelThreads(backend));
+
+  it('runs the fused kernels', () => expect(hasRelaxedSimd()).toBe(true));
+
+  it.each(layers)('$name: the one-thread numbers, to the bit, and a convolution\'s', async (layer) => {
+    const g = geometry(layer);
+    expect(g.batch * g.outH * g.outW * g.outChannels * g.inChannels * g.filterH * g.filterW).toBeGreaterThanOrEqual(MIN_IMAGE_BANDS_WORK);
+    const x = place([g.batch, g.height, g.width, g.inChannels], seededValues(g.batch * g.height * g.width * g.inChannels, 3));
+    const filterValues = seededValues(g.filterH * g.filterW * g.inChannels * g.outChannels, 5);
+    const filter = place([g.filterH, g.filterW, g.inChannels, g.outChannels], filterValues);
+    const bias = place([g.outChannels], seededValues(g.outChannels, 7));
+    const dy = place([g.batch, g.outH, g.outW, g.outChannels], seededValues(g.batch * g.outH * g.outW * g.outChannels, 9));
+
+    const passesOf = () => [passes.forward(x, filter, g, { bias, relu: true }), passes.inputGradient(dy, filter, g), passes.filterGradient(x, dy, g)].map(read);
+    stopKernelThreads(backend);
+    const alone = passesOf();
+    const threads = layer.batch === 5 ? 3 : 2;
+    expect(await startKernelThreads(backend, threads, startNodeThread)).toBe(threads);
+    const shared = passesOf();
+    const stats = kernelThreadStats(backend)!;
+    // the three passes recorded their images' calls and ran them as bands, some on the other threads
+    expect(stats.programJobs).toBeGreaterThanOrEqual(3);
+    expect(stats.bandsHere).toBeLessThan(stats.bands);
+    shared.forEach((values, pass) => expect(float32Bits(values), ['forward', 'input gradient', 'filter gradient'][pass]).toEqual(float32Bits(alone[pass])));
+
+    // and the numbers are the convolution's: some outputs of the last image against float64 sums
+    const xs = read(x);
+    const b = g.batch - 1;
+    for (const [oy, ox, o] of [[0, 0, 0], [g.outH - 1, g.outW - 1, g.outChannels - 1], [Math.floor(g.outH / 2), 3, 5]]) {
+      let sum = read(bias)[o];
+      for (let ky = 0; ky < g.filterH; ky++) for (let kx = 0; kx < g.filterW; kx++) {
+        const [iy, ix] = [oy + ky - g.padTop, ox + kx - g.padLeft];
+        if (iy < 0 || ix < 0 || iy >= g.height || ix >= g.width) continue;
+        for (let c = 0; c < g.inChannels; c++) sum += xs[((b * g.height + iy) * g.width + ix) * g.inChannels + c] * filterValues[((ky * g.filterW + kx) * g.inChannels + c) * g.outChannels + o];
+      }
+      expect(shared[0][((b * g.outH + oy) * g.outW + ox) * g.outChannels + o]).toBeCloseTo(Math.max(0, sum), 4);
+    }
+    // and the filter gradient's, summed over the batch by groups of images: some taps against float64 sums
+    const dys = read(dy);
+    for (const [ky, kx, c, o] of [[0, 0, 0, 0], [g.filterH - 1, g.filterW - 1, g.inChannels - 1, g.outChannels - 1], [1, 2, 3, 4]]) {
+      let sum = 0;
+      for (let image = 0; image < g.batch; image++) for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) {
+        const [iy, ix] = [oy + ky - g.padTop, ox + kx - g.padLeft];
+        if (iy < 0 || ix < 0 || iy >= g.height || ix >= g.width) continue;
+        sum += xs[((image * g.height + iy) * g.width + ix) * g.inChannels + c] * dys[((image * g.outH + oy) * g.outW + ox) * g.outChannels + o];
+      }
+      expect(Math.abs(shared[2][((ky * g.filterW + kx) * g.inChannels + c) * g.outChannels + o] - sum)).toBeLessThan(1e-4 * Math.max(1, Math.abs(sum)) + 2e-4);
+    }
+  }, 60_000);
+
+  it('runs a batch whose calls overflow the program block in rounds, with the one-thread numbers', async () => {
+    // about 50 calls of some 15 words an image: 600 images of an 8 x 8 map are more than the block holds
+    const g = geometry({ name: '', batch: 600, size: 8, inChannels: 16, outChannels: 16, filterH: 3, filterW: 3, padTop: 1, padLeft: 1 });
+    const x = place([g.batch, g.height, g.width, g.inChannels], seededValues(g.batch * g.height * g.width * g.inChannels, 13));
+    const filter = place([3, 3, 16, 16], seededValues(3 * 3 * 16 * 16, 17));
+    stopKernelThreads(backend);
+    const alone = read(passes.forward(x, filter, g));
+    await startKernelThreads(backend, 2, startNodeThread);
+    const shared = read(passes.forward(x, filter, g));
+    // 4 bands a round, rounds halved until one fits: more than one job
+    expect(kernelThreadStats(backend)!.programJobs).toBeGreaterThan(1);
+    expect(float32Bits(shared)).toEqual(float32Bits(alone));
+  }, 60_000);
+});
+
+describe('recorded programs (KernelThreads.runRecorded)', () => {
+  it('run each band in its order on one thread, and run nothing when the calls overflow the block', async () => {
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
+    const pool = await KernelThreads.start(compileKernels(memory, false), memory, 2, startNodeThread);
+    try {
+      const floats = new Float32Array(memory.buffer);
+      // each band: a run of numbers copied forward one step at a time, so that the order of its calls shows in the result
+      floats.fill(0);
+      floats.set([1, 2, 3, 4], 1024);
+      floats.set([5, 6, 7, 8], 2048);
+      pool.runRecorded(2, (band, kernels) => {
+        const at = (band ? 2048 : 1024) * 4;
+        for (let step = 0; step < 3; step++) kernels.copyRuns(at + step * 16, 16, at + (step + 1) * 16, 16, 1, 16);
+      });
+      expect(Array.from(floats.subarray(1024, 1040))).toEqual([1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]);
+      expect(Array.from(floats.subarray(2048, 2064))).toEqual([5, 6, 7, 8, 5, 6, 7, 8, 5, 6, 7, 8, 5, 6, 7, 8]);
+      expect(pool.stats.programJobs).toBe(1);
+      // more words than the block holds in the second band: ProgramFull naming it, the first band run, not one call of the second made
+      floats.fill(1, 4096, 4104);
+      let thrown: unknown = null;
+      try {
+        pool.runRecorded(3, (band, kernels) => {
+          if (band === 0) kernels.zeroBytes(4096 * 4, 16);
+          else for (let i = 0; i < PROGRAM_WORDS / 4; i++) kernels.zeroBytes((4100 + band) * 4, 4);
+        });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(ProgramFull);
+      expect((thrown as ProgramFull).band).toBe(1);
+      expect(Array.from(floats.subarray(4096, 4104))).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
+      expect(pool.stats.programJobs).toBe(2);
+    } finally {
+      pool.stop();
+    }
+  });
+});
