@@ -192,7 +192,7 @@ const BANDS_PER_THREAD = 2;
 
 let imageBands = true;
 
-/** Turns off cutting a pass's images over the kernel threads (eachImage): for measuring it (`npm run bench:switches`). */
+/** Turns off cutting a pass's images over the kernel threads (eachImage; its products are then cut as before, where large enough): for measuring one against the other on a pool. */
 export function useImageBands(on: boolean): void {
   imageBands = on;
 }
