@@ -118,13 +118,16 @@ describe('Winograd forward passes with their images on the kernel threads', () =
     const g = geometry({ name: '', batch: 600, size: 8, inChannels: 16, outChannels: 16, filterH: 3, filterW: 3, padTop: 1, padLeft: 1 });
     const x = place([g.batch, g.height, g.width, g.inChannels], seededValues(g.batch * g.height * g.width * g.inChannels, 13));
     const filter = place([3, 3, 16, 16], seededValues(3 * 3 * 16 * 16, 17));
+    const dy = place([g.batch, g.outH, g.outW, g.outChannels], seededValues(g.batch * g.outH * g.outW * g.outChannels, 19));
+    // the filter gradient too: each group's first image stores its sums, the later ones add, whichever round they fall in
+    const run = () => [passes.forward(x, filter, g), passes.filterGradient(x, dy, g)].map(read);
     stopKernelThreads(backend);
-    const alone = read(passes.forward(x, filter, g));
+    const alone = run();
     await startKernelThreads(backend, 2, startNodeThread);
-    const shared = read(passes.forward(x, filter, g));
-    // 4 bands a round, rounds halved until one fits: more than one job
-    expect(kernelThreadStats(backend)!.programJobs).toBeGreaterThan(1);
-    expect(float32Bits(shared)).toEqual(float32Bits(alone));
+    const shared = run();
+    // 4 bands a round, rounds halved until one fits: more than one job a pass
+    expect(kernelThreadStats(backend)!.programJobs).toBeGreaterThan(2);
+    shared.forEach((values, pass) => expect(float32Bits(values)).toEqual(float32Bits(alone[pass])));
   }, 60_000);
 });
 

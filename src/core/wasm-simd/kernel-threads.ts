@@ -57,10 +57,12 @@ const PROGRAM = KERNEL_NAMES.length;
 
 /**
  * The program block's size in words: the recorded calls of one job's bands. A Winograd
- * forward pass records about 50 calls an image of about 15 words each (ConvolutionPasses'
+ * forward pass records about 50 calls an image of about 15 words each (HeapKernels'
  * eachImage runs the batch in rounds that fit).
  */
 export const PROGRAM_WORDS = 1 << 18;
+/** Arguments a recorded call may have at most (runProgram passes this many): our kernels' most is quadInputTile5's 19. */
+export const PROGRAM_ARGUMENTS = 20;
 
 /** Thrown by runRecorded when a band's calls do not fit the program block: the bands before `band` ran, it and those after did not. */
 export class ProgramFull extends Error {
@@ -121,18 +123,15 @@ export type ThreadStarter = (source: string, init: ThreadInit) => Promise<Thread
 
 /**
  * A pool worker's whole program, as text (the page's policy allows no eval, and the caller
- * runs the same steps in KernelThreads.run): it instantiates the kernels over the shared
+ * runs the same steps in KernelThreads.finish): it instantiates the kernels over the shared
  * heap, says it is ready, then waits for jobs and takes their bands until none is left.
  */
 export const THREAD_SOURCE = `
-function runProgram(calls, words, at, end) {
-  const args = [];
+function runProgram(calls, w, at, end) {
   while (at < end) {
-    const count = words[at + 1];
-    args.length = count;
-    for (let i = 0; i < count; i++) args[i] = words[at + 2 + i];
-    Reflect.apply(calls[words[at]], undefined, args);
-    at += 2 + count;
+    const a = at + 2;
+    calls[w[at]](${Array.from({ length: PROGRAM_ARGUMENTS }, (_, i) => `w[a + ${i}]`).join(', ')});
+    at = a + w[at + 1];
   }
 }
 
@@ -199,9 +198,15 @@ export class KernelThreads {
     names: string[],
     private readonly workers: ThreadHandle[],
   ) {
+    // each kernel's parameters: runProgram passes PROGRAM_ARGUMENTS words to every call, so a
+    // call recorded with fewer arguments would take the next call's words where a direct call
+    // takes zeros; a count that is not the kernel's is an error here
+    const arities = calls.map((kernel) => kernel.length);
+    if (Math.max(...arities) > PROGRAM_ARGUMENTS) throw new Error(`a kernel of ${Math.max(...arities)} parameters: a program passes ${PROGRAM_ARGUMENTS}`);
     this.recorder = recordingKernels(names, {
       call: (kernel, args) => {
         const at = this.programEnd;
+        if (args.length !== arities[kernel]) throw new Error(`${names[kernel]}: ${args.length} arguments recorded for ${arities[kernel]} parameters`);
         if (at + 2 + args.length > PROGRAM_WORDS) throw new ProgramFull();
         program[at] = kernel;
         program[at + 1] = args.length;
@@ -363,15 +368,18 @@ export class KernelThreads {
   }
 }
 
-/** The calls words[at..end) hold (runRecorded), made in order on `calls`: the same steps as runProgram in THREAD_SOURCE. */
-function runProgram(calls: Array<(...args: number[]) => void>, words: Int32Array, at: number, end: number): void {
-  const args: number[] = [];
+/**
+ * The calls w[at..end) holds (runRecorded), made in order on `calls`: the same steps as
+ * runProgram in THREAD_SOURCE. Every call passes PROGRAM_ARGUMENTS words, a kernel's own and
+ * the words after them, which a WebAssembly function ignores past its parameters: 13 ns a call
+ * where copying each call's own into an array for Reflect.apply took 68 (a scratch
+ * microbenchmark in Node 20).
+ */
+function runProgram(calls: Array<(...args: number[]) => void>, w: Int32Array, at: number, end: number): void {
   while (at < end) {
-    const count = words[at + 1];
-    args.length = count;
-    for (let i = 0; i < count; i++) args[i] = words[at + 2 + i];
-    Reflect.apply(calls[words[at]], undefined, args);
-    at += 2 + count;
+    const a = at + 2;
+    calls[w[at]](w[a], w[a + 1], w[a + 2], w[a + 3], w[a + 4], w[a + 5], w[a + 6], w[a + 7], w[a + 8], w[a + 9], w[a + 10], w[a + 11], w[a + 12], w[a + 13], w[a + 14], w[a + 15], w[a + 16], w[a + 17], w[a + 18], w[a + 19]);
+    at = a + w[at + 1];
   }
 }
 

@@ -402,7 +402,7 @@ export function exportsInOrder(memory: HeapMemory, module: object): Array<(...ar
 /**
  * Kernels that run nothing: each call appends to `program` the kernel's index in `names`
  * (exportNames), its count of arguments and the arguments as the export takes them, for a
- * thread to run later in order (kernel-threads.ts, KernelThreads.runPrograms). Every argument
+ * thread to run later in order (kernel-threads.ts, KernelThreads.runRecorded). Every argument
  * is an i32: addresses, counts, flags and float32 bits.
  */
 export function recordingKernels(names: readonly string[], program: ProgramWriter): WasmKernels {

@@ -178,7 +178,7 @@ export class QuadRowConvolutions extends TallWinogradConvolutions {
       algorithm.transformGradients(this.kernels, dyAt + b * g.outH * outRowBytes, outRowBytes, own.m, tiles);
       for (let i = 0; i < planes; i++) this.rowFilterGradient(own, i, own.v[i], own.m[i], g, !first);
     }, sumGroups(g));
-    this.addBandSums(groups);
+    this.addBandSums(groups, planes);
     if (columns) this.columnSumsToTaps(sums, filterRow, columns, planes, g);
     // dW = G^T P
     algorithm.transpose(this.kernels, this.heap(), sums / 4, filterRow, dwAt / 4);

@@ -189,12 +189,13 @@ export class WinogradConvolutions extends WinogradColumns {
   /**
    * The filter gradient's sums of each band of images (eachImage's groups) added into the first
    * band's, in the bands' order: the sums the products accumulate (P_i, or the column planes'
-   * with the column transform).
+   * with the column transform), of the first `rows` transformed rows (F(2, 2) sums 3 of F(2, 3)'s 4).
    */
-  protected addBandSums(bands: WinogradSetup[]): void {
+  protected addBandSums(bands: WinogradSetup[], rows: number): void {
     const [first, ...others] = bands;
     const sumsOf = (band: WinogradSetup) => (band.columns ? band.columns.filters : band.filters);
-    for (const band of others) this.kernels.addRuns(sumsOf(band), 0, sumsOf(first), 0, 1, first.sumBytes);
+    const bytes = (first.sumBytes / first.v.length) * rows;
+    for (const band of others) this.kernels.addRuns(sumsOf(band), 0, sumsOf(first), 0, 1, bytes);
   }
 
   /**
@@ -309,7 +310,7 @@ export class WinogradConvolutions extends WinogradColumns {
       if (whole < tiles) this.kernels.winogradGradientRows(dy + 2 * last, outRowBytes, e[0] + last, e[1] + last, e[2] + last, e[3] + last, 1, 0);
       used(e).forEach((ei, i) => this.rowFilterGradient(own, i, v[i], ei, g, !first));
     }, sumGroups(g));
-    this.addBandSums(groups);
+    this.addBandSums(groups, used(e).length);
     if (columns) this.columnSumsToTaps(sums, filterRow, columns, used(e).length, g);
     (pair ? pairFilterGradientRows : filterGradientRows)(this.heap(), sums / 4, filterRow, dwAt / 4);
   }
