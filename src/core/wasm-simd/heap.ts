@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackend } from '../wasm-heap-views';
-import { KernelThreads, MAX_BANDS, ProgramFull, withKernelThreads, type ThreadStarter } from './kernel-threads';
+import { ProgramFull } from './kernel-programs';
+import { KernelThreads, MAX_BANDS, withKernelThreads, type ThreadStarter } from './kernel-threads';
 import { compileKernels, hasRelaxedSimd, instantiateKernels, isSharedHeap, type HeapMemory, type WasmKernels } from './kernels';
 
 export type { WasmBackend };

@@ -26,7 +26,8 @@
  * The pool knows nothing of browsers or Node: whoever starts it passes a ThreadStarter
  * that makes a worker from source text (a blob worker in the browser, worker_threads in tests).
  */
-import { exportNames, exportsInOrder, isSharedHeap, recordingKernels, type HeapMemory, type WasmKernels } from './kernels';
+import { PROGRAM_WORDS, ProgramBlock, ProgramFull, RUN_PROGRAM_SOURCE } from './kernel-programs';
+import { isSharedHeap, type HeapMemory, type WasmKernels } from './kernels';
 import { bandArguments, ONE_FLOAT, UNIT_LAYOUTS, unitWork, type UnitKernel, type UnitLayout } from './unit-bands';
 
 /** The clock of every engine the core runs in (a worker, Node); core's libraries type no DOM. */
@@ -54,22 +55,6 @@ const KERNEL_NAMES = ['gemm', 'gemmTable', 'gemmGather', ...(Object.keys(UNIT_LA
 type ThreadedKernel = 'gemm' | 'gemmTable' | 'gemmGather' | UnitKernel;
 /** A job whose bands are recorded programs (runRecorded): each band's two arguments are where its calls start and end in the program block. */
 const PROGRAM = KERNEL_NAMES.length;
-
-/**
- * The program block's size in words: the recorded calls of one job's bands. A Winograd
- * forward pass records about 50 calls an image of about 15 words each (HeapKernels'
- * eachImage runs the batch in rounds that fit).
- */
-export const PROGRAM_WORDS = 1 << 18;
-/** Arguments a recorded call may have at most (runProgram passes this many): our kernels' most is quadInputTile5's 19. */
-export const PROGRAM_ARGUMENTS = 20;
-
-/** Thrown by runRecorded when a band's calls do not fit the program block: the bands before `band` ran, it and those after did not. */
-export class ProgramFull extends Error {
-  constructor(readonly band = 0) {
-    super(`recorded kernel calls over the program block's ${PROGRAM_WORDS} words`);
-  }
-}
 
 /**
  * The control block's words. CLAIM holds the job's number, its count of bands and the next
@@ -126,15 +111,7 @@ export type ThreadStarter = (source: string, init: ThreadInit) => Promise<Thread
  * runs the same steps in KernelThreads.finish): it instantiates the kernels over the shared
  * heap, says it is ready, then waits for jobs and takes their bands until none is left.
  */
-export const THREAD_SOURCE = `
-function runProgram(calls, w, at, end) {
-  while (at < end) {
-    const a = at + 2;
-    calls[w[at]](${Array.from({ length: PROGRAM_ARGUMENTS }, (_, i) => `w[a + ${i}]`).join(', ')});
-    at = a + w[at + 1];
-  }
-}
-
+export const THREAD_SOURCE = `${RUN_PROGRAM_SOURCE}
 function serve(init, ready) {
   const kernels = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports;
   const names = ${JSON.stringify(KERNEL_NAMES)};
@@ -185,36 +162,13 @@ export class KernelThreads {
   private stopped = false;
   /** Since the pool started: calls cut (products and element-wise kernels) and recorded programs run, the element-wise ones and the programs among them, their bands, the bands this thread ran itself, and the milliseconds spent in them. */
   readonly stats = { jobs: 0, elementwiseJobs: 0, programJobs: 0, bands: 0, bandsHere: 0, ms: 0 };
-  /** Where runRecorded's kernels write: the program block's first free word. */
-  private programEnd = 0;
-  /** Kernels that record into the program block (recordingKernels), made once. */
-  private readonly recorder: WasmKernels;
 
   private constructor(
     private readonly control: Int32Array,
-    private readonly program: Int32Array,
-    /** The module's exports on this thread, by their index in a program. */
-    private readonly calls: Array<(...args: number[]) => void>,
-    names: string[],
+    /** runRecorded's calls: recorded here, run by any thread. */
+    private readonly programs: ProgramBlock,
     private readonly workers: ThreadHandle[],
-  ) {
-    // each kernel's parameters: runProgram passes PROGRAM_ARGUMENTS words to every call, so a
-    // call recorded with fewer arguments would take the next call's words where a direct call
-    // takes zeros; a count that is not the kernel's is an error here
-    const arities = calls.map((kernel) => kernel.length);
-    if (Math.max(...arities) > PROGRAM_ARGUMENTS) throw new Error(`a kernel of ${Math.max(...arities)} parameters: a program passes ${PROGRAM_ARGUMENTS}`);
-    this.recorder = recordingKernels(names, {
-      call: (kernel, args) => {
-        const at = this.programEnd;
-        if (args.length !== arities[kernel]) throw new Error(`${names[kernel]}: ${args.length} arguments recorded for ${arities[kernel]} parameters`);
-        if (at + 2 + args.length > PROGRAM_WORDS) throw new ProgramFull();
-        program[at] = kernel;
-        program[at + 1] = args.length;
-        for (let i = 0; i < args.length; i++) program[at + 2 + i] = args[i];
-        this.programEnd = at + 2 + args.length;
-      },
-    });
-  }
+  ) {}
 
   /** Starts `count - 1` workers on `memory`'s heap (shared memory) with `module` (our kernels, kernels.ts). */
   static async start(module: object, memory: HeapMemory, count: number, startThread: ThreadStarter): Promise<KernelThreads> {
@@ -228,8 +182,7 @@ export class KernelThreads {
       workers.forEach((worker) => worker.terminate());
       throw new Error(`a kernel thread did not start: ${failed.reason instanceof Error ? failed.reason.message : String(failed.reason)}`);
     }
-    // the caller runs its programs' bands on an instance of its own, as a worker does
-    return new KernelThreads(new Int32Array(control), new Int32Array(program), exportsInOrder(memory, module), exportNames(module), workers);
+    return new KernelThreads(new Int32Array(control), new ProgramBlock(program, module, memory), workers);
   }
 
   /** Threads a call can run on: the caller's and the workers'. */
@@ -251,7 +204,7 @@ export class KernelThreads {
   /**
    * Runs `bands` lists of kernel calls as one job, each list by one thread in its order, the
    * lists at once: `record(band, kernels)` makes band `band`'s calls on kernels that only
-   * record them (recordingKernels), and each band is published as soon as it is recorded, so
+   * record them (kernel-programs.ts), and each band is published as soon as it is recorded, so
    * that other threads run it while this one records the next. So the lists must be
    * independent: none may write what another reads or writes (each its own images and its own
    * scratch), and `record` may not read what the calls write. Throws ProgramFull where a
@@ -259,20 +212,21 @@ export class KernelThreads {
    */
   runRecorded(bands: number, record: (band: number, kernels: WasmKernels) => void): void {
     if (bands > MAX_BANDS) throw new Error(`${bands} bands: at most ${MAX_BANDS}`);
-    this.programEnd = 0;
+    const programs = this.programs;
+    programs.end = 0;
     this.begin(PROGRAM, 2);
     let failure: unknown = null;
     for (let band = 0; band < bands && !failure; band++) {
-      const start = this.programEnd;
+      const start = programs.end;
       try {
-        record(band, this.recorder);
-        this.publish([[start, this.programEnd]]);
+        record(band, programs.kernels);
+        this.publish([[start, programs.end]]);
       } catch (error) {
         failure = error instanceof ProgramFull ? new ProgramFull(band) : error;
       }
     }
     // the bands published run to their end, whatever happened to the others
-    this.finish('a recorded program', (start, end) => runProgram(this.calls, this.program, start, end));
+    this.finish('a recorded program', (start, end) => programs.run(start, end));
     if (failure) throw failure;
   }
 
@@ -292,7 +246,7 @@ export class KernelThreads {
     Atomics.store(control, FAILED, 0);
     this.published = 0;
     this.job = (this.job % (JOBS - 1)) + 1;
-    Atomics.store(this.control, CLAIM, this.job << 10);
+    Atomics.store(control, CLAIM, this.job << 10);
   }
 
   /** Adds bands to the job under way, each its list of arguments, and wakes the workers. */
@@ -365,21 +319,6 @@ export class KernelThreads {
     Atomics.store(this.control, CLAIM, -1);
     Atomics.notify(this.control, CLAIM);
     this.workers.forEach((worker) => worker.terminate());
-  }
-}
-
-/**
- * The calls w[at..end) holds (runRecorded), made in order on `calls`: the same steps as
- * runProgram in THREAD_SOURCE. Every call passes PROGRAM_ARGUMENTS words, a kernel's own and
- * the words after them, which a WebAssembly function ignores past its parameters: 13 ns a call
- * where copying each call's own into an array for Reflect.apply took 68 (a scratch
- * microbenchmark in Node 20).
- */
-function runProgram(calls: Array<(...args: number[]) => void>, w: Int32Array, at: number, end: number): void {
-  while (at < end) {
-    const a = at + 2;
-    calls[w[at]](w[a], w[a + 1], w[a + 2], w[a + 3], w[a + 4], w[a + 5], w[a + 6], w[a + 7], w[a + 8], w[a + 9], w[a + 10], w[a + 11], w[a + 12], w[a + 13], w[a + 14], w[a + 15], w[a + 16], w[a + 17], w[a + 18], w[a + 19]);
-    at = a + w[at + 1];
   }
 }
 

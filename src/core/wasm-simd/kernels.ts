@@ -53,7 +53,7 @@ export interface HeapMemory {
 /** The parts of the WebAssembly API used here, present in every browser and Node. */
 declare const WebAssembly: {
   validate(bytes: Uint8Array): boolean;
-  Module: { new (bytes: Uint8Array): object; exports(module: object): Array<{ name: string }> };
+  Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: object };
 };
 
@@ -371,9 +371,9 @@ type Wrapped = 'patchDot' | 'gemm' | 'gemmTable' | 'im2col' | 'col2im';
 
 /**
  * The kernels as our callers call them, over functions with the module's exports' names and
- * parameters: the instance's own, or others that stand for them (recordingKernels).
+ * parameters: the instance's own, or others that stand for them (kernel-programs.ts's recorders).
  */
-function kernelsFrom(exports: Record<string, (...args: number[]) => void>): WasmKernels {
+export function kernelsFrom(exports: Record<string, (...args: number[]) => void>): WasmKernels {
   const e = exports as unknown as Omit<WasmKernels, Wrapped> & Record<Wrapped, (...args: number[]) => void>;
   return {
     ...e,
@@ -386,31 +386,4 @@ function kernelsFrom(exports: Record<string, (...args: number[]) => void>): Wasm
     // col2im's first parameter is the image it adds to, as patchWalk names them
     col2im: (matrix, colStride, image, ...patch) => e.col2im(image, matrix, colStride, ...patch),
   };
-}
-
-/** The names of `module`'s exports (our kernels), in its order: a kernel's index in a recorded program (recordingKernels). */
-export function exportNames(module: object): string[] {
-  return WebAssembly.Module.exports(module).map((entry) => entry.name);
-}
-
-/** `module`'s exports on an instance of their own over `memory`, in exportNames' order: what runs a recorded program. */
-export function exportsInOrder(memory: HeapMemory, module: object): Array<(...args: number[]) => void> {
-  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
-  return exportNames(module).map((name) => exports[name]);
-}
-
-/**
- * Kernels that run nothing: each call appends to `program` the kernel's index in `names`
- * (exportNames), its count of arguments and the arguments as the export takes them, for a
- * thread to run later in order (kernel-threads.ts, KernelThreads.runRecorded). Every argument
- * is an i32: addresses, counts, flags and float32 bits.
- */
-export function recordingKernels(names: readonly string[], program: ProgramWriter): WasmKernels {
-  const recorders = Object.fromEntries(names.map((name, index) => [name, (...args: number[]) => program.call(index, args)]));
-  return kernelsFrom(recorders);
-}
-
-/** Where recordingKernels writes its calls. */
-export interface ProgramWriter {
-  call(kernel: number, args: number[]): void;
 }
