@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { allowRelaxedSimd } from '../../src/cli/node-backend';
-import { KernelThreads, MAX_BANDS, MIN_PARALLEL, MIN_PARALLEL_WORK, productBands, unitBands, withKernelThreads, type ThreadStarter } from '../../src/core/wasm-simd/kernel-threads';
+import { MIN_PARALLEL, MIN_PARALLEL_WORK, productBands, unitBands, withKernelThreads } from '../../src/core/wasm-simd/kernel-bands';
+import { KernelThreads, MAX_BANDS, type ThreadStarter } from '../../src/core/wasm-simd/kernel-threads';
 import { compileKernels, hasRelaxedSimd, instantiateKernels, type WasmKernels } from '../../src/core/wasm-simd/kernels';
 import { UNIT_LAYOUTS, unitWork, type UnitKernel } from '../../src/core/wasm-simd/unit-bands';
 import { startNodeThread } from './shared-heap-backend';

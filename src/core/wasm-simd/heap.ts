@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackend } from '../wasm-heap-views';
 import { ProgramFull } from './kernel-programs';
-import { KernelThreads, MAX_BANDS, withKernelThreads, type ThreadStarter } from './kernel-threads';
+import { withKernelThreads } from './kernel-bands';
+import { KernelThreads, MAX_BANDS, type ThreadStarter } from './kernel-threads';
 import { compileKernels, hasRelaxedSimd, instantiateKernels, isSharedHeap, type HeapMemory, type WasmKernels } from './kernels';
 
 export type { WasmBackend };

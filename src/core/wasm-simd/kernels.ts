@@ -223,7 +223,7 @@ export interface WasmKernels {
   gemm(a: number, aRow: number, aStep: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: number, bias?: number, relu?: number): void;
   /**
    * Independent products, each gemm's 13 arguments (bias and relu included): one after the
-   * other here; over the kernel threads' pool (kernel-threads.ts, withKernelThreads) each made
+   * other here; over the kernel threads' pool (kernel-bands.ts, withKernelThreads) each made
    * whole by one thread, so the same numbers on any number of threads.
    */
   gemmEach(products: number[][]): void;
