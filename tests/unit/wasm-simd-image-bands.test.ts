@@ -5,6 +5,8 @@ import { heapKernelsFor, kernelThreadStats, MIN_IMAGE_BANDS_WORK, startKernelThr
 import { PROGRAM_WORDS, ProgramFull } from '../../src/core/wasm-simd/kernel-programs';
 import { KernelThreads } from '../../src/core/wasm-simd/kernel-threads';
 import { compileKernels, hasRelaxedSimd } from '../../src/core/wasm-simd/kernels';
+import { byPhases } from '../../src/core/wasm-simd/strided-winograd';
+import { directWork } from '../../src/core/wasm-simd/winograd';
 import { sharedHeapBackend, startNodeThread } from './shared-heap-backend';
 import { float32Bits, seededValues } from './wasm-simd-helpers';
 
@@ -129,6 +131,70 @@ describe('Winograd forward passes with their images on the kernel threads', () =
     // 4 bands a round, rounds halved until one fits: more than one job a pass
     expect(kernelThreadStats(backend)!.programJobs).toBeGreaterThan(2);
     shared.forEach((values, pass) => expect(float32Bits(values)).toEqual(float32Bits(alone[pass])));
+  }, 60_000);
+});
+
+/**
+ * Strided 3x3 passes by Winograd over their phases (strided-winograd.ts), a chunk of images a
+ * call, cut into bands of images too (heap.ts, eachRun): each band its own chunks, no larger
+ * than the band, and its own transforms' scratch. A product's rows are its chunk's images, so
+ * each image's numbers are one thread's however the batch is chunked.
+ */
+describe('strided passes by phases with their images on the kernel threads', () => {
+  const { backend, place, read } = sharedHeapBackend(4096);
+  const passes = heapKernelsFor(SimdConvolutions, backend)!;
+  afterAll(() => stopKernelThreads(backend));
+  type Strided = { name: string; batch: number; size: number; inChannels: number; outChannels: number; padTop: number; threads: number };
+  const strided: Strided[] = [
+    // 'same' padding at stride 2: 14 -> 7 pads 1 after the image, 7 -> 4 one on each side
+    { name: "the GAN discriminator's second layer, 14 x 14 -> 7 x 7, 32 -> 64, 7 images on 2 threads", batch: 7, size: 14, inChannels: 32, outChannels: 64, padTop: 0, threads: 2 },
+    { name: "the energy model's last layer, 7 x 7 -> 4 x 4, 32 -> 64, 19 images on 3 threads", batch: 19, size: 7, inChannels: 32, outChannels: 64, padTop: 1, threads: 3 },
+  ];
+
+  it.each(strided)('$name: the one-thread numbers, to the bit, and a convolution\'s', async (l) => {
+    const out = Math.ceil(l.size / 2);
+    const g = { batch: l.batch, height: l.size, width: l.size, inChannels: l.inChannels, outH: out, outW: out, outChannels: l.outChannels, filterH: 3, filterW: 3, strideH: 2, strideW: 2, padTop: l.padTop, padLeft: l.padTop };
+    expect(byPhases(g, 'forward') && byPhases(g, 'input gradient')).toBe(true);
+    expect(directWork(g)).toBeGreaterThanOrEqual(MIN_IMAGE_BANDS_WORK);
+    const xValues = seededValues(g.batch * g.height * g.width * g.inChannels, 31);
+    const filterValues = seededValues(9 * g.inChannels * g.outChannels, 33);
+    const biasValues = seededValues(g.outChannels, 35);
+    const dyValues = seededValues(g.batch * out * out * g.outChannels, 37);
+    const x = place([g.batch, g.height, g.width, g.inChannels], xValues);
+    const filter = place([3, 3, g.inChannels, g.outChannels], filterValues);
+    const bias = place([g.outChannels], biasValues);
+    const dy = place([g.batch, out, out, g.outChannels], dyValues);
+    // Swish's slope taken as the input gradient is stored: s in (0, 1), y any
+    const s = place([g.batch, g.height, g.width, g.inChannels], seededValues(g.batch * g.height * g.width * g.inChannels, 39).map((v) => 0.5 + 0.4 * Math.sin(v)));
+    const y = place([g.batch, g.height, g.width, g.inChannels], seededValues(g.batch * g.height * g.width * g.inChannels, 41));
+    const passesOf = () => [passes.forward(x, filter, g, { bias }), passes.inputGradient(dy, filter, g), passes.inputGradient(dy, filter, g, [s, y])].map(read);
+    stopKernelThreads(backend);
+    const alone = passesOf();
+    expect(await startKernelThreads(backend, l.threads, startNodeThread)).toBe(l.threads);
+    const shared = passesOf();
+    expect(kernelThreadStats(backend)!.programJobs).toBe(3);
+    shared.forEach((values, pass) => expect(float32Bits(values), ['forward', 'input gradient', 'with Swish\'s slope'][pass]).toEqual(float32Bits(alone[pass])));
+
+    // against float64 sums: some outputs of the last image, and some of its input gradient's pixels
+    const b = g.batch - 1;
+    for (const [oy, ox, o] of [[0, 0, 0], [out - 1, out - 1, g.outChannels - 1], [2, 1, 5]]) {
+      let sum = biasValues[o];
+      for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
+        const [iy, ix] = [2 * oy + ky - g.padTop, 2 * ox + kx - g.padLeft];
+        if (iy < 0 || ix < 0 || iy >= g.height || ix >= g.width) continue;
+        for (let c = 0; c < g.inChannels; c++) sum += xValues[((b * g.height + iy) * g.width + ix) * g.inChannels + c] * filterValues[((ky * 3 + kx) * g.inChannels + c) * g.outChannels + o];
+      }
+      expect(Math.abs(shared[0][((b * out + oy) * out + ox) * g.outChannels + o] - sum)).toBeLessThan(1e-4 * Math.max(1, Math.abs(sum)));
+    }
+    for (const [iy, ix, c] of [[0, 0, 0], [g.height - 1, g.width - 1, g.inChannels - 1], [3, 4, 7]]) {
+      let sum = 0;
+      for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
+        const [oy2, ox2] = [iy + g.padTop - ky, ix + g.padLeft - kx];
+        if (oy2 % 2 || ox2 % 2 || oy2 < 0 || ox2 < 0 || oy2 / 2 >= out || ox2 / 2 >= out) continue;
+        for (let o = 0; o < g.outChannels; o++) sum += dyValues[((b * out + oy2 / 2) * out + ox2 / 2) * g.outChannels + o] * filterValues[((ky * 3 + kx) * g.inChannels + c) * g.outChannels + o];
+      }
+      expect(Math.abs(shared[1][((b * g.height + iy) * g.width + ix) * g.inChannels + c] - sum)).toBeLessThan(1e-4 * Math.max(1, Math.abs(sum)));
+    }
   }, 60_000);
 });
 

@@ -115,13 +115,25 @@ export class HeapKernels {
    * (./winograd.ts's filter gradients). Returns the bands' setups.
    */
   protected eachImage<S>(batch: number, work: number, setups: (count: number) => S[], each: (b: number, setup: S, first: boolean) => void, groups = 0): S[] {
+    return this.eachRun(batch, work, setups, (first, end, setup, bandFirst) => {
+      for (let b = first; b < end; b++) each(b, setup, b === bandFirst);
+    }, groups);
+  }
+
+  /**
+   * eachImage's bands, a run of images at a time: `run(first, end, setup, bandFirst)` for images
+   * [first, end) of the band that starts at bandFirst, the runs of a band in order and together
+   * its images. For passes that take several images in one call (./strided-winograd.ts's
+   * chunks); the same rules as eachImage's `each`.
+   */
+  protected eachRun<S>(batch: number, work: number, setups: (count: number) => S[], run: (first: number, end: number, setup: S, bandFirst: number) => void, groups = 0): S[] {
     const pool = instances.get(this.backend)?.threads;
     const threaded = imageBands && pool && pool.count > 1 && work >= MIN_IMAGE_BANDS_WORK ? pool : null;
     const bands = groups || (threaded ? Math.min(batch, MAX_BANDS, threaded.count * BANDS_PER_THREAD) : 1);
     const own = setups(bands);
     const bandStart = (j: number) => Math.floor((j * batch) / bands);
     if (!threaded || bands < 2) {
-      for (let j = 0; j < bands; j++) for (let b = bandStart(j); b < bandStart(j + 1); b++) each(b, own[j], b === bandStart(j));
+      for (let j = 0; j < bands; j++) run(bandStart(j), bandStart(j + 1), own[j], bandStart(j));
       return own;
     }
     const kernels = this.kernels;
@@ -133,7 +145,7 @@ export class HeapKernels {
       try {
         threaded.runRecorded(bands, (j, recorder) => {
           this.kernels = recorder;
-          for (let b = next[j]; b < ends[j]; b++) each(b, own[j], b === bandStart(j));
+          if (next[j] < ends[j]) run(next[j], ends[j], own[j], bandStart(j));
         });
         ends.forEach((end, j) => (next[j] = end));
       } catch (error) {

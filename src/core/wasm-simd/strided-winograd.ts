@@ -28,6 +28,7 @@ import { transposeRows } from './heap';
 import { geometryKey, KeptTables } from './patch-tables';
 import { axisAlgorithm, type AxisAlgorithm } from './phase-algorithms';
 import type { Axis, SwishSlope } from './strided';
+import { directWork } from './winograd';
 import { QuadRowConvolutions } from './winograd-quad-rows';
 import { float32Bits } from '../wasm-heap-views';
 
@@ -154,18 +155,14 @@ export class PhaseWinogradConvolutions extends QuadRowConvolutions {
 
   /** Y = X W + bias: x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] -> y [B, Ho, Wo, Co]. */
   protected phaseForward(xAt: number, filter: { dataId: object }, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number): void {
-    const plan = this.planFor(g, 'forward');
-    this.runPhases(plan, xAt, outAt, g.batch, filter, `phases forward ${geometryKey(g, 0)}`, () => filterAt);
-    // the bias added to every pixel's channels after: weightedSums's runs span many pixels
-    if (biasAt) this.kernels.addRuns(biasAt, 0, outAt, g.outChannels * 4, g.batch * g.outH * g.outW, g.outChannels * 4);
+    this.runPhases(g, 'forward', xAt, outAt, filter, `phases forward ${geometryKey(g, 0)}`, () => filterAt, 0, undefined, biasAt);
   }
 
   /** dX: dy [B, Ho, Wo, Co], filter [Fh, Fw, Ci, Co] -> dx [B, H, W, Ci]; with `slope`, times Swish's slope s + y (1 - s) (Swish's s and y shaped like dx). */
   protected phaseInputGradient(dyAt: number, filter: { dataId: object }, filterAt: number, dxAt: number, g: ConvolutionGeometry, slope?: SwishSlope): void {
-    const plan = this.planFor(g, 'input gradient');
     const taps = g.filterH * g.filterW;
     const block = g.inChannels * g.outChannels;
-    this.runPhases(plan, dyAt, dxAt, g.batch, filter, `phases gradient ${geometryKey(g, 0)}`, (turned) => {
+    this.runPhases(g, 'input gradient', dyAt, dxAt, filter, `phases gradient ${geometryKey(g, 0)}`, (turned) => {
       // W[t]^T, [Co, Ci], for each tap
       const heap = this.heap();
       for (let t = 0; t < taps; t++) transposeRows(heap, filterAt + t * block * 4, g.inChannels, g.outChannels, g.outChannels, turned + t * block * 4, g.inChannels);
@@ -177,23 +174,39 @@ export class PhaseWinogradConvolutions extends QuadRowConvolutions {
    * The transforms and products of a pass, a chunk of images at a time; U made by `filterFrom`
    * (the address of the filter in the pass's layout, [Fh, Fw, Cs, Ct], given `turnedFloats` of
    * scratch to write it in) where the filter is not the one it was last made from; with
-   * `slope`, the targets times Swish's slope.
+   * `slope`, the targets times Swish's slope; with `biasAt`, the bias added to every target
+   * pixel. Where a pool of kernel threads runs, its bands of images (eachRun), each with chunks
+   * and scratch of its own: every call of a chunk works on its images alone (a product's rows
+   * are its images), so the numbers are one thread's.
    */
-  private runPhases(plan: PhasePlan, sourceAt: number, targetAt: number, batch: number, filter: { dataId: object }, filterKey: string, filterFrom: (scratch: number) => number, turnedFloats = 0, slope?: SwishSlope): void {
-    const [t, v, m, z, turned] = this.scratch.regions([plan.sizes[0], plan.sizes[1], plan.sizes[3], plan.sizes[4], turnedFloats].map((floats) => floats * 4));
-    const u = this.transformedFilter(filterKey, filter, plan.sizes[2] * 4, (at) => this.sums(plan.filter, filterFrom(turned), at, 1));
-    const { rowsIn, columnsIn, columnsOut, rowsOut, cs, ct } = plan;
-    for (let first = 0; first < batch; first += plan.images) {
-      const count = Math.min(plan.images, batch - first);
-      this.sums(rowsIn, sourceAt + first * rowsIn.sourceImage, t, count);
-      this.sums(columnsIn, t, v, count);
-      // M[l] = V[l] U[l]: [count, Cs] x [Cs, Ct], each whole on one thread where a pool runs (the same numbers on any number)
-      this.kernels.gemmEach(Array.from({ length: plan.elements }, (_, l) => [v + l * plan.images * cs * 4, cs * 4, 4, u + l * cs * ct * 4, ct * 4, m + l * plan.images * ct * 4, ct * 4, count, ct, cs, 0, 0, 0]));
-      this.sums(columnsOut, m, z, count);
-      // Swish's s and y from the chunk's first image on, as the target
-      const skip = first * rowsOut.targetImage;
-      this.sums(rowsOut, z, targetAt + skip, count, slope && { s: slope.s + skip, y: slope.y + skip });
-    }
+  private runPhases(g: ConvolutionGeometry, pass: 'forward' | 'input gradient', sourceAt: number, targetAt: number, filter: { dataId: object }, filterKey: string, filterFrom: (scratch: number) => number, turnedFloats = 0, slope?: SwishSlope, biasAt = 0): void {
+    const whole = this.planFor(g, pass, g.batch);
+    const [turned] = this.scratch.regions([turnedFloats * 4]);
+    const u = this.transformedFilter(filterKey, filter, whole.sizes[2] * 4, (at) => this.sums(whole.filter, filterFrom(turned), at, 1));
+    // each band's plan (its chunks no larger than the band) and its T, V, M and Z
+    const bands = (count: number) => {
+      const plan = this.planFor(g, pass, Math.ceil(g.batch / count));
+      const sizes = [plan.sizes[0], plan.sizes[1], plan.sizes[3], plan.sizes[4]].map((floats) => floats * 4);
+      const regions = this.scratch.regions(Array.from({ length: count }, () => sizes).flat());
+      return Array.from({ length: count }, (_, j) => ({ plan, at: regions.slice(4 * j, 4 * j + 4) }));
+    };
+    const [ct, targetPixels] = [whole.ct, whole.rowsOut.targetImage / (whole.ct * 4)];
+    this.eachRun(g.batch, directWork(g), bands, (start, end, { plan, at: [t, v, m, z] }) => {
+      const { rowsIn, columnsIn, columnsOut, rowsOut, cs } = plan;
+      for (let first = start; first < end; first += plan.images) {
+        const count = Math.min(plan.images, end - first);
+        this.sums(rowsIn, sourceAt + first * rowsIn.sourceImage, t, count);
+        this.sums(columnsIn, t, v, count);
+        // M[l] = V[l] U[l]: [count, Cs] x [Cs, Ct], each whole on one thread where a pool runs (the same numbers on any number)
+        this.kernels.gemmEach(Array.from({ length: plan.elements }, (_, l) => [v + l * plan.images * cs * 4, cs * 4, 4, u + l * cs * ct * 4, ct * 4, m + l * plan.images * ct * 4, ct * 4, count, ct, cs, 0, 0, 0]));
+        this.sums(columnsOut, m, z, count);
+        // Swish's s and y from the chunk's first image on, as the target
+        const skip = first * rowsOut.targetImage;
+        this.sums(rowsOut, z, targetAt + skip, count, slope && { s: slope.s + skip, y: slope.y + skip });
+      }
+      // the bias added to every pixel's channels after: weightedSums's runs span many pixels
+      if (biasAt) this.kernels.addRuns(biasAt, 0, targetAt + start * rowsOut.targetImage, ct * 4, (end - start) * targetPixels, ct * 4);
+    });
   }
 
   /**
@@ -225,13 +238,13 @@ export class PhaseWinogradConvolutions extends QuadRowConvolutions {
     this.kernels.weightedSums(s.table, s.groups, s.bytes, source, s.sourceImage, target, s.targetImage, images, slope?.s ?? 0, slope?.y ?? 0);
   }
 
-  /** A pass's tables: its transforms' sparse rows as weightedSums reads them. */
-  private planFor(g: ConvolutionGeometry, pass: 'forward' | 'input gradient'): PhasePlan {
-    return this.phasePlans.get(`${pass} ${geometryKey(g)}`, () => this.words(), () => {
+  /** A pass's tables, for chunks of `bandImages` images at most: its transforms' sparse rows as weightedSums reads them. */
+  private planFor(g: ConvolutionGeometry, pass: 'forward' | 'input gradient', bandImages: number): PhasePlan {
+    return this.phasePlans.get(`${pass} ${bandImages} ${geometryKey(g)}`, () => this.words(), () => {
       const { rows, columns, source, target } = passShape(g, pass);
       const [cs, ct] = [source.channels, target.channels];
       const elements = rows.length * columns.length;
-      const images = Math.max(1, Math.min(g.batch, Math.floor(CHUNK_BYTES / (elements * ct * 4))));
+      const images = Math.max(1, Math.min(bandImages, Math.floor(CHUNK_BYTES / (elements * ct * 4))));
       // each table as [target offset, count, (source offset, weight's float32 bits)...] per group, offsets in bytes
       const tables: Int32Array[] = [];
       const group = (targetOffset: number, terms: Array<[number, number]>) => [targetOffset, terms.length, ...terms.flatMap(([offset, weight]) => [offset, float32Bits(weight)])];
