@@ -198,6 +198,89 @@ describe('strided passes by phases with their images on the kernel threads', () 
   }, 60_000);
 });
 
+/**
+ * A forward pass to 1-3 channels (an image's last layer) by patchDot, a dot product a pixel
+ * straight from the image (convolution.ts's narrowForward): on a pool, its images cut into
+ * bands of whole images (eachRun), each band's outputs started from the bias and summed there.
+ */
+describe('a last layer of 1-3 channels with its images on the kernel threads', () => {
+  const { backend, place, read } = sharedHeapBackend(4096);
+  const passes = heapKernelsFor(SimdConvolutions, backend)!;
+  afterAll(() => stopKernelThreads(backend));
+  const narrow = [
+    { name: "the GAN generator's last layer, 32 -> 1, 19 images on 3 threads", batch: 19, inChannels: 32, outChannels: 1, relu: false, threads: 3 },
+    { name: '32 -> 3 (RGB) with relu, 7 images on 2 threads', batch: 7, inChannels: 32, outChannels: 3, relu: true, threads: 2 },
+  ];
+
+  it.each(narrow)('$name: the one-thread numbers, to the bit, and a convolution\'s', async (l) => {
+    const g = { batch: l.batch, height: 28, width: 28, inChannels: l.inChannels, outH: 28, outW: 28, outChannels: l.outChannels, filterH: 3, filterW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1 };
+    expect(directWork(g)).toBeGreaterThanOrEqual(MIN_IMAGE_BANDS_WORK);
+    const xValues = seededValues(g.batch * 28 * 28 * g.inChannels, 43);
+    const filterValues = seededValues(9 * g.inChannels * g.outChannels, 45);
+    const biasValues = seededValues(g.outChannels, 47);
+    const [x, filter, bias] = [place([g.batch, 28, 28, g.inChannels], xValues), place([3, 3, g.inChannels, g.outChannels], filterValues), place([g.outChannels], biasValues)];
+    stopKernelThreads(backend);
+    const alone = read(passes.forward(x, filter, g, { bias, relu: l.relu }));
+    expect(await startKernelThreads(backend, l.threads, startNodeThread)).toBe(l.threads);
+    const shared = read(passes.forward(x, filter, g, { bias, relu: l.relu }));
+    expect(kernelThreadStats(backend)!.programJobs).toBe(1);
+    expect(float32Bits(shared)).toEqual(float32Bits(alone));
+    // the first and last pixels of the first band and of the last image, against float64 sums
+    for (const [b, oy, ox, o] of [[0, 0, 0, 0], [0, 27, 27, g.outChannels - 1], [g.batch - 1, 0, 27, 0], [g.batch - 1, 13, 5, g.outChannels - 1]]) {
+      let sum = biasValues[o];
+      for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
+        const [iy, ix] = [oy + ky - 1, ox + kx - 1];
+        if (iy < 0 || ix < 0 || iy >= 28 || ix >= 28) continue;
+        for (let c = 0; c < g.inChannels; c++) sum += xValues[((b * 28 + iy) * 28 + ix) * g.inChannels + c] * filterValues[((ky * 3 + kx) * g.inChannels + c) * g.outChannels + o];
+      }
+      expect(Math.abs(shared[((b * 28 + oy) * 28 + ox) * g.outChannels + o] - (l.relu ? Math.max(0, sum) : sum))).toBeLessThan(1e-4 * Math.max(1, Math.abs(sum)));
+    }
+  }, 60_000);
+});
+
+/**
+ * Filter gradients by products over chunks of pixels (convolution.ts's groupedSums): the
+ * chunks summed in four groups of images, fixed on any number of threads, so that on a pool
+ * the groups run at once and give one thread's numbers.
+ */
+describe('filter gradients summed by groups of images on the kernel threads', () => {
+  const { backend, place, read } = sharedHeapBackend(4096);
+  const passes = heapKernelsFor(SimdConvolutions, backend)!;
+  afterAll(() => stopKernelThreads(backend));
+  type Summed = { name: string; batch: number; size: number; inChannels: number; outChannels: number; stride: number; pad: number; exactRows?: boolean; threads: number };
+  const summed: Summed[] = [
+    { name: "the GAN discriminator's first layer, 28 -> 14, 1 -> 32 (images of 196 pixels, 18 a chunk)", batch: 75, size: 28, inChannels: 1, outChannels: 32, stride: 2, pad: 0, threads: 2 },
+    { name: "the energy model's middle layer, 14 -> 7, 16 -> 32 (4 images a chunk, 5 chunks in 4 groups)", batch: 19, size: 14, inChannels: 16, outChannels: 32, stride: 2, pad: 0, threads: 3 },
+    { name: '3x3 at stride 1, rows kept apart, 16 -> 16 on 28 x 28 (each image in 4 pieces)', batch: 3, size: 28, inChannels: 16, outChannels: 16, stride: 1, pad: 1, exactRows: true, threads: 2 },
+    { name: "the GAN generator's last layer, 32 -> 1 (the product turned round)", batch: 19, size: 28, inChannels: 32, outChannels: 1, stride: 1, pad: 1, threads: 2 },
+  ];
+
+  it.each(summed)('$name: the one-thread numbers, to the bit, and the sums\'', async (l) => {
+    // 'same' padding: at stride 2 the one row and column it takes after the image
+    const out = Math.ceil(l.size / l.stride);
+    const g = { batch: l.batch, height: l.size, width: l.size, inChannels: l.inChannels, outH: out, outW: out, outChannels: l.outChannels, filterH: 3, filterW: 3, strideH: l.stride, strideW: l.stride, padTop: l.pad, padLeft: l.pad, exactRows: l.exactRows };
+    expect(directWork(g)).toBeGreaterThanOrEqual(MIN_IMAGE_BANDS_WORK);
+    const xValues = seededValues(g.batch * l.size * l.size * g.inChannels, 51);
+    const dyValues = seededValues(g.batch * out * out * g.outChannels, 53);
+    const [x, dy] = [place([g.batch, l.size, l.size, g.inChannels], xValues), place([g.batch, out, out, g.outChannels], dyValues)];
+    stopKernelThreads(backend);
+    const alone = read(passes.filterGradient(x, dy, g));
+    expect(await startKernelThreads(backend, l.threads, startNodeThread)).toBe(l.threads);
+    const shared = read(passes.filterGradient(x, dy, g));
+    expect(kernelThreadStats(backend)!.programJobs).toBe(1);
+    expect(float32Bits(shared)).toEqual(float32Bits(alone));
+    for (const [ky, kx, c, o] of [[0, 0, 0, 0], [2, 2, g.inChannels - 1, g.outChannels - 1], [1, 2, Math.min(3, g.inChannels - 1), 0]]) {
+      let sum = 0;
+      for (let b = 0; b < g.batch; b++) for (let oy = 0; oy < out; oy++) for (let ox = 0; ox < out; ox++) {
+        const [iy, ix] = [oy * l.stride + ky - l.pad, ox * l.stride + kx - l.pad];
+        if (iy < 0 || ix < 0 || iy >= l.size || ix >= l.size) continue;
+        sum += xValues[((b * l.size + iy) * l.size + ix) * g.inChannels + c] * dyValues[((b * out + oy) * out + ox) * g.outChannels + o];
+      }
+      expect(Math.abs(shared[((ky * 3 + kx) * g.inChannels + c) * g.outChannels + o] - sum)).toBeLessThan(1e-4 * Math.max(1, Math.abs(sum)));
+    }
+  }, 60_000);
+});
+
 describe('recorded programs (KernelThreads.runRecorded)', () => {
   it('run each band in its order on one thread, and run nothing when the calls overflow the block', async () => {
     const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });

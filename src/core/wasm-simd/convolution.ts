@@ -29,7 +29,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
 import { byBorderClasses, gathersNarrowSums, StridedConvolutions } from './strided';
-import { rowTransform } from './winograd';
+import { directWork, rowTransform, SUM_GROUPS } from './winograd';
 import { rowRuns } from './winograd-tall';
 import { grownToQuads, quadRows } from './winograd-quad-rows';
 
@@ -115,6 +115,8 @@ export function usePatchesInPlace(on: boolean): void {
 export class SimdConvolutions extends StridedConvolutions {
   /** For a filter made here and then used by a pass that takes `scratch`. */
   private readonly filterScratch = new Scratch(this.backend);
+  /** The filter gradients' sums of their groups of images past the first (groupedSums). */
+  private readonly groupScratch = new Scratch(this.backend);
   /**
    * Y = X W (+ bias, then max(0, .) if relu): x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] ->
    * y [B, Ho, Wo, Co]; the bias, one number per output channel, is added as each block of Y
@@ -234,16 +236,21 @@ export class SimdConvolutions extends StridedConvolutions {
     const depth = g.filterH * g.filterW * g.inChannels; // K
     const n = g.outChannels;
     const [transposed] = this.scratch.regions([n * depth * 4]);
-    let heap = this.heap();
     // W [K, n] -> W^T [n, K]: each output channel's filter in one run
-    transposeRows(heap, filterAt, depth, n, n, transposed, depth);
-    // the sums start from the bias
-    for (let p = 0; p < pixels; p++) for (let o = 0; o < n; o++) heap[outAt / 4 + p * n + o] = biasAt ? heap[biasAt / 4 + o] : 0;
+    transposeRows(this.heap(), filterAt, depth, n, n, transposed, depth);
     // four neighbouring pixels at once where a filter row's run comes in fours
     const quads = quadDots && (g.filterW * g.inChannels) % 4 === 0 ? 1 : 0;
-    this.kernels.patchDot(xAt, transposed, ...patch(g, 0, pixels), outAt, n, depth * 4, quads);
+    const imagePixels = g.outH * g.outW;
+    // whole images a call (quads never span two): on a pool, bands of them (eachRun), each pixel's sums the same
+    this.eachRun(g.batch, g.batch * imagePixels * depth * n, (count) => new Array<null>(count).fill(null), (first, end) => {
+      const [at, count] = [outAt + first * imagePixels * n * 4, (end - first) * imagePixels];
+      // the sums start from the bias (0 + bias: the bias)
+      this.zero(at, count * n);
+      if (biasAt) this.kernels.addRuns(biasAt, 0, at, n * 4, count, n * 4);
+      this.kernels.patchDot(xAt, transposed, ...patch(g, first * imagePixels, count), at, n, depth * 4, quads);
+    });
     if (relu) {
-      heap = this.heap();
+      const heap = this.heap();
       for (let i = outAt / 4; i < outAt / 4 + pixels * n; i++) heap[i] = Math.max(heap[i], 0);
     }
   }
@@ -310,14 +317,12 @@ export class SimdConvolutions extends StridedConvolutions {
       return dw;
     }
     if (inPlace && n % 4 === 0 && !isPointwise(g)) {
-      // chunks of pixels as many as im2col's would be (the product's order, so its numbers)
-      const rows = chunkRows(depth * 4, pixels, FILTER_CHUNK_BYTES, MIN_FILTER_CHUNK_ROWS);
       const [image, tables] = this.patchesInPlace(xAt, g);
-      for (let first = 0; first < pixels; first += rows) {
-        const count = Math.min(rows, pixels - first);
+      const rows = chunkRows(depth * 4, pixels, FILTER_CHUNK_BYTES, MIN_FILTER_CHUNK_ROWS);
+      this.groupedSums(g, g.outH * g.outW, rows, depth * n * 4, dwAt, (first, count, sums, accumulate) => {
         // dW[K, Co] (+)= patches^T[K, count] dY[count, Co], the patches in place: the tables swapped
-        this.kernels.gemmTable(image, tables.taps, tables.pixels + first * 4, dyAt + first * n * 4, n * 4, dwAt, n * 4, depth, n, count, first > 0 ? 1 : 0);
-      }
+        this.kernels.gemmTable(image, tables.taps, tables.pixels + first * 4, dyAt + first * n * 4, n * 4, sums, n * 4, depth, n, count, accumulate ? 1 : 0);
+      });
       return dw;
     }
     if (n % 4 === 0) {
@@ -349,6 +354,31 @@ export class SimdConvolutions extends StridedConvolutions {
   }
 
   /**
+   * A filter gradient's sum over the batch of `product(first, count, sums, accumulate)`, each a
+   * product over the pixels [first, first + count) (of `imagePixels` an image) stored into or,
+   * with `accumulate`, added onto the `bytes` of sums at `sums`. The pixels go in chunks of
+   * about `rows` (that stay in the second-level cache): whole images, as many as fit, or an
+   * image cut evenly. The chunks are summed in sumGroups' groups (each into sums of its own,
+   * the first group's at `into`), then the groups added in order: the same groups and chunks on
+   * any number of threads, so the same numbers, and on a pool of kernel threads, the groups
+   * run at once (eachRun), each by one thread.
+   */
+  private groupedSums(g: Geometry, imagePixels: number, rows: number, bytes: number, into: number, product: (first: number, count: number, sums: number, accumulate: boolean) => void): void {
+    const images = Math.max(1, Math.floor(rows / imagePixels)); // images a chunk
+    const pieces = Math.ceil(imagePixels / rows); // or pieces an image
+    const piece = pieces > 1 ? Math.ceil(imagePixels / pieces) : Infinity; // pixels a product: a chunk whole, or an image's piece
+    const chunks = Math.ceil(g.batch / images);
+    const setups = (count: number) => [into, ...this.groupScratch.regions(new Array<number>(count - 1).fill(bytes))];
+    const groups = this.eachRun(chunks, directWork(g), setups, (start, end, sums, groupFirst) => {
+      for (let chunk = start; chunk < end; chunk++) {
+        const [first, last] = [chunk * images * imagePixels, Math.min(g.batch, (chunk + 1) * images) * imagePixels];
+        for (let at = first; at < last; at += piece) product(at, Math.min(piece, last - at), sums, chunk > groupFirst || at > first);
+      }
+    }, Math.min(SUM_GROUPS, chunks));
+    for (const sums of groups.slice(1)) this.kernels.addRuns(sums, 0, into, 0, 1, bytes);
+  }
+
+  /**
    * dW for 1-3 output channels (an image's last layer) at stride 1, the product turned round
    * so that its columns are x's channels, not dW's one to three:
    *   dW[ky, kx, c, o] = sum over b, iy, ix of x[b, iy, ix, c] dY[b, iy + padTop - ky, ix + padLeft - kx, o]
@@ -375,11 +405,10 @@ export class SimdConvolutions extends StridedConvolutions {
     const [image, tables] = this.patchesInPlace(dyAt, turned);
     // chunks of x's rows that stay in the cache while every block of C walks them
     const rows = chunkRows(inC * 4, pixels, FILTER_CHUNK_BYTES, MIN_FILTER_CHUNK_ROWS);
-    for (let first = 0; first < pixels; first += rows) {
-      const count = Math.min(rows, pixels - first);
+    this.groupedSums(g, g.height * g.width, rows, taps * inC * 4, sums, (first, count, into, accumulate) => {
       // C[taps, Ci] (+)= patches^T[taps, count] x[count, Ci]
-      this.kernels.gemmTable(image, tables.taps, tables.pixels + first * 4, xAt + first * inC * 4, inC * 4, sums, inC * 4, taps, inC, count, first > 0 ? 1 : 0);
-    }
+      this.kernels.gemmTable(image, tables.taps, tables.pixels + first * 4, xAt + first * inC * 4, inC * 4, into, inC * 4, taps, inC, count, accumulate ? 1 : 0);
+    });
     const heap = this.heap();
     // dW[ky, kx, c, o] = C[(Fh - 1 - ky, Fw - 1 - kx, o), c]
     for (let ky = 0; ky < g.filterH; ky++) for (let kx = 0; kx < g.filterW; kx++) {
