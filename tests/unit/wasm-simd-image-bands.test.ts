@@ -7,7 +7,7 @@ import { KernelThreads } from '../../src/core/wasm-simd/kernel-threads';
 import { compileKernels, hasRelaxedSimd } from '../../src/core/wasm-simd/kernels';
 import { byPhases } from '../../src/core/wasm-simd/strided-winograd';
 import { directWork } from '../../src/core/wasm-simd/winograd';
-import { sharedHeapBackend, startNodeThread } from './shared-heap-backend';
+import { sharedHeapBackend, startNodeThread } from '../../src/cli/shared-heap-backend';
 import { float32Bits, seededValues } from './wasm-simd-helpers';
 
 /**

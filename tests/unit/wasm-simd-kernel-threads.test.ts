@@ -4,7 +4,7 @@ import { MIN_PARALLEL, MIN_PARALLEL_WORK, productBands, unitBands, withKernelThr
 import { KernelThreads, MAX_BANDS, type ThreadStarter } from '../../src/core/wasm-simd/kernel-threads';
 import { compileKernels, hasRelaxedSimd, instantiateKernels, type WasmKernels } from '../../src/core/wasm-simd/kernels';
 import { UNIT_LAYOUTS, unitWork, type UnitKernel } from '../../src/core/wasm-simd/unit-bands';
-import { startNodeThread } from './shared-heap-backend';
+import { startNodeThread } from '../../src/cli/shared-heap-backend';
 import { float32Bits, seededValues } from './wasm-simd-helpers';
 
 /**

@@ -1,13 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
-import type { ThreadStarter } from '../../src/core/wasm-simd/kernel-threads';
-import type { WasmBackend } from '../../src/core/wasm-simd/heap';
+import type { ThreadStarter } from '../core/wasm-simd/kernel-threads';
+import type { WasmBackend } from '../core/wasm-simd/heap';
 
 /**
- * What the tests of our kernel threads share: a worker made from the pool's source text, as
- * the browser's starter makes one from a blob (Node's worker_threads), and a stand-in for
- * TF.js's threaded WASM backend, whose heap is shared memory (in Node, TF.js's own WASM
- * backend has one thread and a heap that is not shared, tfjs#3830).
+ * What the tests of our kernel threads and bench-pass-threads.ts share: a worker made from
+ * the pool's source text, as the browser's starter makes one from a blob (Node's
+ * worker_threads), and a stand-in for TF.js's threaded WASM backend, whose heap is shared
+ * memory (in Node, TF.js's own WASM backend has one thread and a heap that is not shared,
+ * tfjs#3830).
  */
 export const startNodeThread: ThreadStarter = (source, init) =>
   new Promise((resolve, reject) => {
