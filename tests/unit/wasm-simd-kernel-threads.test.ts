@@ -65,13 +65,15 @@ describe('productBands', () => {
     }
     // no more than MAX_BANDS, however many threads
     expect(productBands(4096, 64, 64, 64).bands.length).toBe(MAX_BANDS);
-    // few rows: columns, in fours
+    // few rows: columns, in fours, at least 8 a band
     expect(productBands(12, 64, 4096, 2)).toEqual({ along: 'columns', bands: [0, 16, 32, 48].map((first) => ({ first, count: 16 })) });
-    expect(productBands(4, 12, 65536, 4)).toEqual({ along: 'columns', bands: [{ first: 0, count: 4 }, { first: 4, count: 4 }, { first: 8, count: 4 }] });
+    expect(productBands(4, 24, 65536, 4)).toEqual({ along: 'columns', bands: [{ first: 0, count: 8 }, { first: 8, count: 8 }, { first: 16, count: 8 }] });
+    expect(productBands(9, 16, 4096, 2)).toEqual({ along: 'columns', bands: [{ first: 0, count: 8 }, { first: 8, count: 8 }] });
     // too small, one thread, or neither cut possible: the whole product at once
     expect(productBands(16, 32, 144, 2).bands).toEqual([{ first: 0, count: 16 }]);
     expect(productBands(4096, 64, 64, 1).bands).toEqual([{ first: 0, count: 4096 }]);
     expect(productBands(2, 4, 1 << 20, 2).bands).toEqual([{ first: 0, count: 2 }]);
+    expect(productBands(4, 12, 65536, 4).bands).toEqual([{ first: 0, count: 4 }]);
   });
 });
 
@@ -235,7 +237,7 @@ describe.each([2, 3])('matrix products on %i threads', (threads) => {
   it('gives the one-thread numbers over thousands of products in a row whose band counts differ, each adding into its sums', async () => {
     const { alone, threaded, pool, place, bits } = await sharedSandbox(threads);
     // by columns (few rows) in 2 and 3 bands, by rows in 2 * threads: a worker late for one job must not take a band of the next
-    const shapes = [[4, 8, 8192], [64, 32, 128], [4, 12, 8192]].map(([m, n, k]) => {
+    const shapes = [[4, 16, 8192], [64, 32, 128], [4, 24, 8192]].map(([m, n, k]) => {
       expect(m * n * k).toBeGreaterThanOrEqual(MIN_PARALLEL);
       const start = seededValues(m * n, m + n);
       return { m, n, k, a: place(seededValues(m * k, k)), b: place(seededValues(k * n, n)), one: place(start), many: place(start) };

@@ -37,15 +37,18 @@ export interface Band {
 /**
  * C[m, n] cut for `threads` threads, two bands a thread: into bands of rows in multiples of
  * 4 (our register blocks' height) where there are at least 8 rows a band, else of columns
- * in multiples of 4 (C's columns come in fours); one band where it cannot be cut or is too
- * small to be worth it.
+ * in multiples of 4 (C's columns come in fours), at least 8 a band; one band where it cannot
+ * be cut or is too small to be worth it. A band of 4 columns makes one multiply-add for each
+ * number of A it loads: the energy model's first filter gradient (9 rows, 16 columns) took
+ * 1.66-1.73x of one thread's time on two in four such bands, 1.21-1.23x in two of 8
+ * (`npm run bench:pass-threads -- --only "1 -> 16"`).
  */
 export function productBands(m: number, n: number, k: number, threads: number): { along: 'rows' | 'columns'; bands: Band[] } {
   const whole = { along: 'rows' as const, bands: [{ first: 0, count: m }] };
   if (threads < 2 || m * n * k < MIN_PARALLEL) return whole;
   const wanted = Math.min(MAX_BANDS, threads * BANDS_PER_THREAD);
   if (m >= 8 * threads) return { along: 'rows', bands: alignedBands(m, Math.min(wanted, Math.floor(m / 8)), 4) };
-  if (n >= 8 && n % 4 === 0) return { along: 'columns', bands: alignedBands(n, Math.min(wanted, n / 4), 4) };
+  if (n >= 16 && n % 4 === 0) return { along: 'columns', bands: alignedBands(n, Math.min(wanted, Math.floor(n / 8)), 4) };
   return whole;
 }
 
