@@ -137,15 +137,14 @@ export class QuadRowConvolutions extends TallWinogradConvolutions {
     const big = grown.geometry;
     const pixelBytes = g.outChannels * 4;
     const [grownOut] = this.grownScratch.regions([g.batch * big.outH * big.outW * pixelBytes]);
-    this.quadRowForward(xAt, filterAt, grownOut, big, biasAt, relu, grown.taps);
-    // each image's first outH rows, each row's first outW pixels
-    for (let b = 0; b < g.batch; b++) {
+    // each image's first outH rows, each row's first outW pixels, cut as the image is made (in its band, where bands run)
+    this.quadRowForward(xAt, filterAt, grownOut, big, biasAt, relu, grown.taps, (b) => {
       this.kernels.copyRuns(grownOut + b * big.outH * big.outW * pixelBytes, big.outW * pixelBytes, outAt + b * g.outH * g.outW * pixelBytes, g.outW * pixelBytes, g.outH, g.outW * pixelBytes);
-    }
+    });
   }
 
-  /** The forward pass by F(4, r) along the rows (above), an image at a time: y [B, Ho, Wo, Co]. */
-  protected quadRowForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean, taps: QuadTaps): void {
+  /** The forward pass by F(4, r) along the rows (above), an image at a time: y [B, Ho, Wo, Co]; then `made(b)`, if given, for each image b. */
+  protected quadRowForward(xAt: number, filterAt: number, outAt: number, g: ConvolutionGeometry, biasAt: number, relu: boolean, taps: QuadTaps, made?: (b: number) => void): void {
     const algorithm = QUAD_ALGORITHMS[taps];
     const planes = algorithm.planes;
     const setup = this.winogradSetup(xAt, g, 'forward', { tile: 4, planes }, inPlace);
@@ -160,6 +159,7 @@ export class QuadRowConvolutions extends TallWinogradConvolutions {
       for (let i = 0; i < planes; i++) this.rowProduct(own, i, own.v[i], own.m[i], g, i === 1 ? biasAt : 0);
       // y [4 tiles, Wo, Co] = A^T M: tile t's four rows from M_i's row t
       algorithm.output(this.kernels, own.m, outRowBytes, outAt + b * g.outH * outRowBytes, tiles, false, relu);
+      made?.(b);
     });
   }
 
