@@ -8,7 +8,7 @@ import { compileKernels, hasRelaxedSimd } from '../../src/core/wasm-simd/kernels
 import { byPhases } from '../../src/core/wasm-simd/strided-winograd';
 import { directWork } from '../../src/core/wasm-simd/winograd';
 import { sharedHeapBackend, startNodeThread } from '../../src/cli/shared-heap-backend';
-import { float32Bits, seededValues } from './wasm-simd-helpers';
+import { seededValues } from './wasm-simd-helpers';
 
 /**
  * A Winograd forward pass's images cut into bands over the kernel threads (heap.ts,
@@ -43,6 +43,61 @@ const geometry = (l: Layer) => {
   return { batch: l.batch, height: l.size, width: l.size, inChannels: l.inChannels, outH, outW, outChannels: l.outChannels, filterH: l.filterH, filterW: l.filterW, strideH: 1, strideW: 1, padTop: l.padTop, padLeft: l.padLeft, windowRows: l.windowRows, loneRow: l.loneRow };
 };
 
+/** The first index at which two arrays' float32 bits differ, or -1: a failure names one place, where vitest's diff of 200,000 words took minutes. */
+function firstDifference(a: Float32Array, b: Float32Array): number {
+  const [x, y] = [new Int32Array(a.buffer, a.byteOffset, a.length), new Int32Array(b.buffer, b.byteOffset, b.length)];
+  if (x.length !== y.length) return Math.min(x.length, y.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+/**
+ * `pass()`, its output made where `floats` numbers of NaN were just placed (the stand-in heap
+ * gives the next allocation that place): an output the pass does not write whole shows.
+ */
+function onGarbage<T>(heap: ReturnType<typeof sharedHeapBackend>, floats: number, pass: () => T): T {
+  const mark = heap.mark();
+  heap.place([floats], new Float32Array(floats).fill(NaN));
+  heap.release(mark);
+  return pass();
+}
+
+/**
+ * `run()` with every recorded job held to `limit` calls of the kernels' methods over all its
+ * bands (as the program block holds them; gemmEach's list counts as one), the call past it
+ * throwing ProgramFull, so that eachRun goes on in rounds of fewer images a band. Returns how
+ * many were thrown.
+ */
+function withCallLimit(limit: number, run: () => void): number {
+  const original = KernelThreads.prototype.runRecorded;
+  let thrown = 0;
+  KernelThreads.prototype.runRecorded = function (this: KernelThreads, bands, record) {
+    let calls = 0;
+    return original.call(this, bands, (band, kernels) => {
+      const limited = new Proxy(kernels, {
+        get: (target, name) => {
+          const kernel = target[name as keyof typeof target];
+          if (typeof kernel !== 'function') return kernel;
+          return (...args: number[]) => {
+            if (++calls > limit) {
+              thrown++;
+              throw new ProgramFull();
+            }
+            return (kernel as (...args: number[]) => void)(...args);
+          };
+        },
+      });
+      record(band, limited);
+    });
+  };
+  try {
+    run();
+  } finally {
+    KernelThreads.prototype.runRecorded = original;
+  }
+  return thrown;
+}
+
 describe('Winograd forward passes with their images on the kernel threads', () => {
   const { backend, place, read } = sharedHeapBackend(4096);
   // the kernels the browsers run, with relaxed SIMD's multiply-add (which recording does not concern: it records calls, whatever they compute)
@@ -69,7 +124,7 @@ describe('Winograd forward passes with their images on the kernel threads', () =
     const stats = kernelThreadStats(backend)!;
     // the three passes recorded their images' calls and ran them as bands (which thread took which depends on the host's load: the test below makes a worker take one)
     expect(stats.programJobs).toBeGreaterThanOrEqual(3);
-    shared.forEach((values, pass) => expect(float32Bits(values), ['forward', 'input gradient', 'filter gradient'][pass]).toEqual(float32Bits(alone[pass])));
+    shared.forEach((values, pass) => expect(firstDifference(values, alone[pass]), ['forward', 'input gradient', 'filter gradient'][pass]).toBe(-1));
 
     // and the numbers are the convolution's: some outputs of the last image against float64 sums
     const xs = read(x);
@@ -110,7 +165,7 @@ describe('Winograd forward passes with their images on the kernel threads', () =
       const whole = run();
       expect(kernelThreadStats(backend)!.programJobs).toBe(2);
       // the filter gradient's groups stay: the same sums, in the same order, on this thread
-      whole.forEach((values, pass) => expect(float32Bits(values)).toEqual(float32Bits(cut[pass])));
+      whole.forEach((values, pass) => expect(firstDifference(values, cut[pass])).toBe(-1));
     } finally {
       useImageBands(true);
     }
@@ -130,7 +185,7 @@ describe('Winograd forward passes with their images on the kernel threads', () =
     const shared = run();
     // 4 bands a round, rounds halved until one fits: more than one job a pass
     expect(kernelThreadStats(backend)!.programJobs).toBeGreaterThan(2);
-    shared.forEach((values, pass) => expect(float32Bits(values)).toEqual(float32Bits(alone[pass])));
+    shared.forEach((values, pass) => expect(firstDifference(values, alone[pass])).toBe(-1));
   }, 60_000);
 });
 
@@ -141,13 +196,15 @@ describe('Winograd forward passes with their images on the kernel threads', () =
  * each image's numbers are one thread's however the batch is chunked.
  */
 describe('strided passes by phases with their images on the kernel threads', () => {
-  const { backend, place, read } = sharedHeapBackend(4096);
+  const heap = sharedHeapBackend(4096);
+  const { backend, place, read } = heap;
   const passes = heapKernelsFor(SimdConvolutions, backend)!;
   afterAll(() => stopKernelThreads(backend));
   type Strided = { name: string; batch: number; size: number; inChannels: number; outChannels: number; padTop: number; threads: number };
   const strided: Strided[] = [
     // 'same' padding at stride 2: 14 -> 7 pads 1 after the image, 7 -> 4 one on each side
-    { name: "the GAN discriminator's second layer, 14 x 14 -> 7 x 7, 32 -> 64, 7 images on 2 threads", batch: 7, size: 14, inChannels: 32, outChannels: 64, padTop: 0, threads: 2 },
+    // forwards 8 images a chunk: 8 chunks on one thread, 2 a band on two
+    { name: "the GAN discriminator's second layer, 14 x 14 -> 7 x 7, 32 -> 64, 64 images on 2 threads", batch: 64, size: 14, inChannels: 32, outChannels: 64, padTop: 0, threads: 2 },
     { name: "the energy model's last layer, 7 x 7 -> 4 x 4, 32 -> 64, 19 images on 3 threads", batch: 19, size: 7, inChannels: 32, outChannels: 64, padTop: 1, threads: 3 },
   ];
 
@@ -167,13 +224,25 @@ describe('strided passes by phases with their images on the kernel threads', () 
     // Swish's slope taken as the input gradient is stored: s in (0, 1), y any
     const s = place([g.batch, g.height, g.width, g.inChannels], seededValues(g.batch * g.height * g.width * g.inChannels, 39).map((v) => 0.5 + 0.4 * Math.sin(v)));
     const y = place([g.batch, g.height, g.width, g.inChannels], seededValues(g.batch * g.height * g.width * g.inChannels, 41));
-    const passesOf = () => [passes.forward(x, filter, g, { bias }), passes.inputGradient(dy, filter, g), passes.inputGradient(dy, filter, g, [s, y])].map(read);
+    const [ySize, dxSize] = [g.batch * out * out * g.outChannels, g.batch * g.height * g.width * g.inChannels];
+    const each = [
+      () => read(onGarbage(heap, ySize, () => passes.forward(x, filter, g, { bias }))),
+      () => read(onGarbage(heap, dxSize, () => passes.inputGradient(dy, filter, g))),
+      () => read(onGarbage(heap, dxSize, () => passes.inputGradient(dy, filter, g, [s, y]))),
+    ];
+    const passesOf = () => each.map((pass) => pass());
+    const names = ['forward', 'input gradient', 'with Swish\'s slope'];
     stopKernelThreads(backend);
     const alone = passesOf();
     expect(await startKernelThreads(backend, l.threads, startNodeThread)).toBe(l.threads);
     const shared = passesOf();
     expect(kernelThreadStats(backend)!.programJobs).toBe(3);
-    shared.forEach((values, pass) => expect(float32Bits(values), ['forward', 'input gradient', 'with Swish\'s slope'][pass]).toEqual(float32Bits(alone[pass])));
+    shared.forEach((values, pass) => expect(firstDifference(values, alone[pass]), names[pass]).toBe(-1));
+    // a band's calls over the block: rounds of fewer images, each band's chunks from where the last round stopped
+    // 5 calls a chunk (gemmEach's list one), and forwards the bias a band: every band but the last few within the limit
+    const inRounds = (pass: number, limit: number) => withCallLimit(limit, () => expect(firstDifference(each[pass](), alone[pass]), `${names[pass]} in rounds`).toBe(-1));
+    expect(inRounds(0, 25)).toBeGreaterThan(0);
+    expect(inRounds(2, 15)).toBeGreaterThan(0);
 
     // against float64 sums: some outputs of the last image, and some of its input gradient's pixels
     const b = g.batch - 1;
@@ -204,12 +273,14 @@ describe('strided passes by phases with their images on the kernel threads', () 
  * bands of whole images (eachRun), each band's outputs started from the bias and summed there.
  */
 describe('a last layer of 1-3 channels with its images on the kernel threads', () => {
-  const { backend, place, read } = sharedHeapBackend(4096);
+  const heap = sharedHeapBackend(4096);
+  const { backend, place, read } = heap;
   const passes = heapKernelsFor(SimdConvolutions, backend)!;
   afterAll(() => stopKernelThreads(backend));
   const narrow = [
-    { name: "the GAN generator's last layer, 32 -> 1, 19 images on 3 threads", batch: 19, inChannels: 32, outChannels: 1, relu: false, threads: 3 },
-    { name: '32 -> 3 (RGB) with relu, 7 images on 2 threads', batch: 7, inChannels: 32, outChannels: 3, relu: true, threads: 2 },
+    // roundsLimit: 3 calls a band, all bands but one
+    { name: "the GAN generator's last layer, 32 -> 1, 19 images on 3 threads", batch: 19, inChannels: 32, outChannels: 1, relu: false, threads: 3, roundsLimit: 15 },
+    { name: '32 -> 3 (RGB) with relu, 7 images on 2 threads', batch: 7, inChannels: 32, outChannels: 3, relu: true, threads: 2, roundsLimit: 9 },
   ];
 
   it.each(narrow)('$name: the one-thread numbers, to the bit, and a convolution\'s', async (l) => {
@@ -219,12 +290,15 @@ describe('a last layer of 1-3 channels with its images on the kernel threads', (
     const filterValues = seededValues(9 * g.inChannels * g.outChannels, 45);
     const biasValues = seededValues(g.outChannels, 47);
     const [x, filter, bias] = [place([g.batch, 28, 28, g.inChannels], xValues), place([3, 3, g.inChannels, g.outChannels], filterValues), place([g.outChannels], biasValues)];
+    const forward = () => read(onGarbage(heap, g.batch * 28 * 28 * g.outChannels, () => passes.forward(x, filter, g, { bias, relu: l.relu })));
     stopKernelThreads(backend);
-    const alone = read(passes.forward(x, filter, g, { bias, relu: l.relu }));
+    const alone = forward();
     expect(await startKernelThreads(backend, l.threads, startNodeThread)).toBe(l.threads);
-    const shared = read(passes.forward(x, filter, g, { bias, relu: l.relu }));
+    const shared = forward();
     expect(kernelThreadStats(backend)!.programJobs).toBe(1);
-    expect(float32Bits(shared)).toEqual(float32Bits(alone));
+    expect(firstDifference(shared, alone)).toBe(-1);
+    // three calls a band (zeros, bias, patchDot): the last band over the limit, then its images in rounds
+    expect(withCallLimit(l.roundsLimit, () => expect(firstDifference(forward(), alone)).toBe(-1))).toBeGreaterThan(0);
     // the first and last pixels of the first band and of the last image, against float64 sums
     for (const [b, oy, ox, o] of [[0, 0, 0, 0], [0, 27, 27, g.outChannels - 1], [g.batch - 1, 0, 27, 0], [g.batch - 1, 13, 5, g.outChannels - 1]]) {
       let sum = biasValues[o];
@@ -244,15 +318,18 @@ describe('a last layer of 1-3 channels with its images on the kernel threads', (
  * the groups run at once and give one thread's numbers.
  */
 describe('filter gradients summed by groups of images on the kernel threads', () => {
-  const { backend, place, read } = sharedHeapBackend(4096);
+  const heap = sharedHeapBackend(4096);
+  const { backend, place, read } = heap;
   const passes = heapKernelsFor(SimdConvolutions, backend)!;
   afterAll(() => stopKernelThreads(backend));
-  type Summed = { name: string; batch: number; size: number; inChannels: number; outChannels: number; stride: number; pad: number; exactRows?: boolean; threads: number };
+  type Summed = { name: string; batch: number; size: number; inChannels: number; outChannels: number; stride: number; pad: number; exactRows?: boolean; threads: number; roundsLimit?: number };
   const summed: Summed[] = [
-    { name: "the GAN discriminator's first layer, 28 -> 14, 1 -> 32 (images of 196 pixels, 18 a chunk)", batch: 75, size: 28, inChannels: 1, outChannels: 32, stride: 2, pad: 0, threads: 2 },
+    // 5 chunks in groups of 1, 1, 1 and 2, a call each: 4 calls a job split the last group over two rounds
+    { name: "the GAN discriminator's first layer, 28 -> 14, 1 -> 32 (images of 196 pixels, 18 a chunk)", batch: 75, size: 28, inChannels: 1, outChannels: 32, stride: 2, pad: 0, threads: 2, roundsLimit: 4 },
     { name: "the energy model's middle layer, 14 -> 7, 16 -> 32 (4 images a chunk, 5 chunks in 4 groups)", batch: 19, size: 14, inChannels: 16, outChannels: 32, stride: 2, pad: 0, threads: 3 },
     { name: '3x3 at stride 1, rows kept apart, 16 -> 16 on 28 x 28 (each image in 4 pieces)', batch: 3, size: 28, inChannels: 16, outChannels: 16, stride: 1, pad: 1, exactRows: true, threads: 2 },
-    { name: "the GAN generator's last layer, 32 -> 1 (the product turned round)", batch: 19, size: 28, inChannels: 32, outChannels: 1, stride: 1, pad: 1, threads: 2 },
+    // 19 chunks (an image each) in groups of 4, 5, 5 and 5
+    { name: "the GAN generator's last layer, 32 -> 1 (the product turned round)", batch: 19, size: 28, inChannels: 32, outChannels: 1, stride: 1, pad: 1, threads: 2, roundsLimit: 12 },
   ];
 
   it.each(summed)('$name: the one-thread numbers, to the bit, and the sums\'', async (l) => {
@@ -263,12 +340,15 @@ describe('filter gradients summed by groups of images on the kernel threads', ()
     const xValues = seededValues(g.batch * l.size * l.size * g.inChannels, 51);
     const dyValues = seededValues(g.batch * out * out * g.outChannels, 53);
     const [x, dy] = [place([g.batch, l.size, l.size, g.inChannels], xValues), place([g.batch, out, out, g.outChannels], dyValues)];
+    const gradient = () => read(onGarbage(heap, 9 * g.inChannels * g.outChannels, () => passes.filterGradient(x, dy, g)));
     stopKernelThreads(backend);
-    const alone = read(passes.filterGradient(x, dy, g));
+    const alone = gradient();
     expect(await startKernelThreads(backend, l.threads, startNodeThread)).toBe(l.threads);
-    const shared = read(passes.filterGradient(x, dy, g));
+    const shared = gradient();
     expect(kernelThreadStats(backend)!.programJobs).toBe(1);
-    expect(float32Bits(shared)).toEqual(float32Bits(alone));
+    expect(firstDifference(shared, alone)).toBe(-1);
+    // with a group's chunks over two rounds or more: each chunk after the group's first adds, whichever round it falls in
+    if (l.roundsLimit) expect(withCallLimit(l.roundsLimit, () => expect(firstDifference(gradient(), alone)).toBe(-1))).toBeGreaterThan(0);
     for (const [ky, kx, c, o] of [[0, 0, 0, 0], [2, 2, g.inChannels - 1, g.outChannels - 1], [1, 2, Math.min(3, g.inChannels - 1), 0]]) {
       let sum = 0;
       for (let b = 0; b < g.batch; b++) for (let oy = 0; oy < out; oy++) for (let ox = 0; ox < out; ox++) {

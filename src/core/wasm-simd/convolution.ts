@@ -241,7 +241,7 @@ export class SimdConvolutions extends StridedConvolutions {
     // four neighbouring pixels at once where a filter row's run comes in fours
     const quads = quadDots && (g.filterW * g.inChannels) % 4 === 0 ? 1 : 0;
     const imagePixels = g.outH * g.outW;
-    // whole images a call (quads never span two): on a pool, bands of them (eachRun), each pixel's sums the same
+    // whole images a call: on a pool, bands of them (eachRun), each starting at an image's first row, where patchDot groups four pixels as it does on one thread
     this.eachRun(g.batch, g.batch * imagePixels * depth * n, (count) => new Array<null>(count).fill(null), (first, end) => {
       const [at, count] = [outAt + first * imagePixels * n * 4, (end - first) * imagePixels];
       // the sums start from the bias (0 + bias: the bias)
@@ -358,10 +358,11 @@ export class SimdConvolutions extends StridedConvolutions {
    * product over the pixels [first, first + count) (of `imagePixels` an image) stored into or,
    * with `accumulate`, added onto the `bytes` of sums at `sums`. The pixels go in chunks of
    * about `rows` (that stay in the second-level cache): whole images, as many as fit, or an
-   * image cut evenly. The chunks are summed in sumGroups' groups (each into sums of its own,
+   * image cut into pieces of `rows` or fewer, as even as whole numbers allow. The chunks are
+   * summed in groups of contiguous chunks, at most SUM_GROUPS (each group into sums of its own,
    * the first group's at `into`), then the groups added in order: the same groups and chunks on
    * any number of threads, so the same numbers, and on a pool of kernel threads, the groups
-   * run at once (eachRun), each by one thread.
+   * run at once (eachRun, whose units here are chunks), each by one thread.
    */
   private groupedSums(g: Geometry, imagePixels: number, rows: number, bytes: number, into: number, product: (first: number, count: number, sums: number, accumulate: boolean) => void): void {
     const images = Math.max(1, Math.floor(rows / imagePixels)); // images a chunk

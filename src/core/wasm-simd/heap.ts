@@ -121,10 +121,12 @@ export class HeapKernels {
   }
 
   /**
-   * eachImage's bands, a run of images at a time: `run(first, end, setup, bandFirst)` for images
-   * [first, end) of the band that starts at bandFirst, the runs of a band in order and together
-   * its images. For passes that take several images in one call (./strided-winograd.ts's
-   * chunks); the same rules as eachImage's `each`.
+   * eachImage's bands, a run of units at a time: `run(first, end, setup, bandFirst)` for units
+   * [first, end) of the band that starts at unit bandFirst, the runs of a band in order and
+   * together its units; a band's runs are more than one only where its calls overflowed the
+   * program block (rounds). The units are images, or whatever a pass takes whole in one call:
+   * ./strided-winograd.ts's images, a chunk of them a call; convolution.ts's filter gradients'
+   * chunks of pixels (`batch` then counts the chunks). The same rules as eachImage's `each`.
    */
   protected eachRun<S>(batch: number, work: number, setups: (count: number) => S[], run: (first: number, end: number, setup: S, bandFirst: number) => void, groups = 0): S[] {
     const pool = instances.get(this.backend)?.threads;
