@@ -5,6 +5,7 @@ import { heapKernelsFor, kernelThreadStats, MIN_IMAGE_BANDS_WORK, startKernelThr
 import { PROGRAM_WORDS, ProgramFull } from '../../src/core/wasm-simd/kernel-programs';
 import { KernelThreads } from '../../src/core/wasm-simd/kernel-threads';
 import { compileKernels, hasRelaxedSimd } from '../../src/core/wasm-simd/kernels';
+import { byBorderClasses } from '../../src/core/wasm-simd/strided';
 import { byPhases } from '../../src/core/wasm-simd/strided-winograd';
 import { directWork } from '../../src/core/wasm-simd/winograd';
 import { sharedHeapBackend, startNodeThread } from '../../src/cli/shared-heap-backend';
@@ -51,6 +52,34 @@ function firstDifference(a: Float32Array, b: Float32Array): number {
   return -1;
 }
 
+type Strides = { batch: number; height: number; width: number; inChannels: number; outH: number; outW: number; outChannels: number; filterH: number; filterW: number; strideH: number; strideW: number; padTop: number; padLeft: number };
+
+/** A convolution's output (b, oy, ox, o) in float64: bias[o] + the sum over its window's taps inside x. */
+function outputSum(g: Strides, x: Float32Array, filter: Float32Array, bias: Float32Array | null, b: number, oy: number, ox: number, o: number): number {
+  let sum = bias ? bias[o] : 0;
+  for (let ky = 0; ky < g.filterH; ky++) for (let kx = 0; kx < g.filterW; kx++) {
+    const [iy, ix] = [oy * g.strideH + ky - g.padTop, ox * g.strideW + kx - g.padLeft];
+    if (iy < 0 || ix < 0 || iy >= g.height || ix >= g.width) continue;
+    for (let c = 0; c < g.inChannels; c++) sum += x[((b * g.height + iy) * g.width + ix) * g.inChannels + c] * filter[((ky * g.filterW + kx) * g.inChannels + c) * g.outChannels + o];
+  }
+  return sum;
+}
+
+/** The input gradient at (b, iy, ix, c) in float64: the sum over the outputs whose windows hold that pixel. */
+function inputGradientSum(g: Strides, dy: Float32Array, filter: Float32Array, b: number, iy: number, ix: number, c: number): number {
+  let sum = 0;
+  for (let ky = 0; ky < g.filterH; ky++) for (let kx = 0; kx < g.filterW; kx++) {
+    const [sy, sx] = [iy + g.padTop - ky, ix + g.padLeft - kx];
+    if (sy % g.strideH || sx % g.strideW || sy < 0 || sx < 0 || sy / g.strideH >= g.outH || sx / g.strideW >= g.outW) continue;
+    const [oy, ox] = [sy / g.strideH, sx / g.strideW];
+    for (let o = 0; o < g.outChannels; o++) sum += dy[((b * g.outH + oy) * g.outW + ox) * g.outChannels + o] * filter[((ky * g.filterW + kx) * g.inChannels + c) * g.outChannels + o];
+  }
+  return sum;
+}
+
+/** |value - reference| within float32's rounding of a sum of a few hundred terms. */
+const near = (value: number, reference: number) => expect(Math.abs(value - reference)).toBeLessThan(1e-4 * Math.max(1, Math.abs(reference)));
+
 /**
  * `pass()`, its output made where `floats` numbers of NaN were just placed (the stand-in heap
  * gives the next allocation that place): an output the pass does not write whole shows.
@@ -63,31 +92,27 @@ function onGarbage<T>(heap: ReturnType<typeof sharedHeapBackend>, floats: number
 }
 
 /**
- * `run()` with every recorded job held to `limit` calls of the kernels' methods over all its
- * bands (as the program block holds them; gemmEach's list counts as one), the call past it
- * throwing ProgramFull, so that eachRun goes on in rounds of fewer images a band. Returns how
- * many were thrown.
+ * `run()` with `beforeCall(calls)` before each kernel call that a recorded job's bands make,
+ * `calls` counting the job's calls so far, this one too (gemmEach's list counts as one).
+ * Returns the last job's count.
  */
-function withCallLimit(limit: number, run: () => void): number {
+function watchingRecordedCalls(run: () => void, beforeCall: (calls: number) => void): number {
   const original = KernelThreads.prototype.runRecorded;
-  let thrown = 0;
+  let calls = 0;
   KernelThreads.prototype.runRecorded = function (this: KernelThreads, bands, record) {
-    let calls = 0;
+    calls = 0;
     return original.call(this, bands, (band, kernels) => {
-      const limited = new Proxy(kernels, {
+      const watched = new Proxy(kernels, {
         get: (target, name) => {
           const kernel = target[name as keyof typeof target];
           if (typeof kernel !== 'function') return kernel;
           return (...args: number[]) => {
-            if (++calls > limit) {
-              thrown++;
-              throw new ProgramFull();
-            }
+            beforeCall(++calls);
             return (kernel as (...args: number[]) => void)(...args);
           };
         },
       });
-      record(band, limited);
+      record(band, watched);
     });
   };
   try {
@@ -95,8 +120,26 @@ function withCallLimit(limit: number, run: () => void): number {
   } finally {
     KernelThreads.prototype.runRecorded = original;
   }
+  return calls;
+}
+
+/**
+ * `run()` with every recorded job held to `limit` kernel calls over all its bands (as the
+ * program block holds them), the call past it throwing ProgramFull, so that eachRun goes on
+ * in rounds of fewer images a band. Returns how many were thrown.
+ */
+function withCallLimit(limit: number, run: () => void): number {
+  let thrown = 0;
+  watchingRecordedCalls(run, (calls) => {
+    if (calls <= limit) return;
+    thrown++;
+    throw new ProgramFull();
+  });
   return thrown;
 }
+
+/** The kernel calls `run()`'s (last) recorded job made over all its bands: for a limit that only its last band passes. */
+const recordedCalls = (run: () => void) => watchingRecordedCalls(run, () => {});
 
 describe('Winograd forward passes with their images on the kernel threads', () => {
   const { backend, place, read } = sharedHeapBackend(4096);
@@ -246,23 +289,61 @@ describe('strided passes by phases with their images on the kernel threads', () 
 
     // against float64 sums: some outputs of the last image, and some of its input gradient's pixels
     const b = g.batch - 1;
-    for (const [oy, ox, o] of [[0, 0, 0], [out - 1, out - 1, g.outChannels - 1], [2, 1, 5]]) {
-      let sum = biasValues[o];
-      for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
-        const [iy, ix] = [2 * oy + ky - g.padTop, 2 * ox + kx - g.padLeft];
-        if (iy < 0 || ix < 0 || iy >= g.height || ix >= g.width) continue;
-        for (let c = 0; c < g.inChannels; c++) sum += xValues[((b * g.height + iy) * g.width + ix) * g.inChannels + c] * filterValues[((ky * 3 + kx) * g.inChannels + c) * g.outChannels + o];
-      }
-      expect(Math.abs(shared[0][((b * out + oy) * out + ox) * g.outChannels + o] - sum)).toBeLessThan(1e-4 * Math.max(1, Math.abs(sum)));
-    }
-    for (const [iy, ix, c] of [[0, 0, 0], [g.height - 1, g.width - 1, g.inChannels - 1], [3, 4, 7]]) {
-      let sum = 0;
-      for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
-        const [oy2, ox2] = [iy + g.padTop - ky, ix + g.padLeft - kx];
-        if (oy2 % 2 || ox2 % 2 || oy2 < 0 || ox2 < 0 || oy2 / 2 >= out || ox2 / 2 >= out) continue;
-        for (let o = 0; o < g.outChannels; o++) sum += dyValues[((b * out + oy2 / 2) * out + ox2 / 2) * g.outChannels + o] * filterValues[((ky * 3 + kx) * g.inChannels + c) * g.outChannels + o];
-      }
-      expect(Math.abs(shared[1][((b * g.height + iy) * g.width + ix) * g.inChannels + c] - sum)).toBeLessThan(1e-4 * Math.max(1, Math.abs(sum)));
+    for (const [oy, ox, o] of [[0, 0, 0], [out - 1, out - 1, g.outChannels - 1], [2, 1, 5]]) near(shared[0][((b * out + oy) * out + ox) * g.outChannels + o], outputSum(g, xValues, filterValues, biasValues, b, oy, ox, o));
+    for (const [iy, ix, c] of [[0, 0, 0], [g.height - 1, g.width - 1, g.inChannels - 1], [3, 4, 7]]) near(shared[1][((b * g.height + iy) * g.width + ix) * g.inChannels + c], inputGradientSum(g, dyValues, filterValues, b, iy, ix, c));
+  }, 60_000);
+});
+
+/**
+ * Strided passes by border classes (strided.ts): each class's pixels image after image, so on a
+ * pool every class's rows of a band's images go to one thread (gatheredProducts), where each
+ * class's product was cut into rows apart; classes with no taps (pixels no window reaches)
+ * take their bias on the calling thread.
+ */
+describe('strided passes by border classes with their images on the kernel threads', () => {
+  const heap = sharedHeapBackend(4096);
+  const { backend, place, read } = heap;
+  const passes = heapKernelsFor(SimdConvolutions, backend)!;
+  afterAll(() => stopKernelThreads(backend));
+  const classed = [
+    { name: "the energy model's middle layer, 14 -> 7, 16 -> 32, 21 images on 3 threads", batch: 21, size: 14, filter: 3, inChannels: 16, outChannels: 32, threads: 3 },
+    // odd pixels of x are in no 1x1 window at stride 2: a class of input pixels with no taps
+    { name: 'a 1x1 filter at stride 2, 14 -> 7, 16 -> 32, 170 images on 2 threads (pixels no window reaches)', batch: 170, size: 14, filter: 1, inChannels: 16, outChannels: 32, threads: 2 },
+  ];
+
+  it.each(classed)('$name: the one-thread numbers, to the bit, and a convolution\'s', async (l) => {
+    const out = Math.ceil(l.size / 2);
+    const pad = Math.floor(Math.max((out - 1) * 2 + l.filter - l.size, 0) / 2);
+    const g = { batch: l.batch, height: l.size, width: l.size, inChannels: l.inChannels, outH: out, outW: out, outChannels: l.outChannels, filterH: l.filter, filterW: l.filter, strideH: 2, strideW: 2, padTop: pad, padLeft: pad };
+    expect(byBorderClasses(g, 'input gradient') && !byPhases(g, 'input gradient')).toBe(true);
+    const [xSize, ySize] = [g.batch * l.size * l.size * g.inChannels, g.batch * out * out * g.outChannels];
+    const xValues = seededValues(xSize, 61);
+    const filterValues = seededValues(l.filter * l.filter * g.inChannels * g.outChannels, 63);
+    const biasValues = seededValues(g.outChannels, 65);
+    const dyValues = seededValues(ySize, 67);
+    const sValues = seededValues(xSize, 69).map((v) => 0.5 + 0.4 * Math.sin(v));
+    const yValues = seededValues(xSize, 71);
+    const [x, filter, bias, dy] = [place([g.batch, l.size, l.size, g.inChannels], xValues), place([l.filter, l.filter, g.inChannels, g.outChannels], filterValues), place([g.outChannels], biasValues), place([g.batch, out, out, g.outChannels], dyValues)];
+    const [s, y] = [place([g.batch, l.size, l.size, g.inChannels], sValues), place([g.batch, l.size, l.size, g.inChannels], yValues)];
+    const each = [
+      () => read(onGarbage(heap, ySize, () => passes.forward(x, filter, g, { bias, relu: true }))),
+      () => read(onGarbage(heap, xSize, () => passes.inputGradient(dy, filter, g, [s, y]))),
+    ];
+    stopKernelThreads(backend);
+    const alone = each.map((pass) => pass());
+    expect(await startKernelThreads(backend, l.threads, startNodeThread)).toBe(l.threads);
+    alone.forEach((values, pass) => expect(firstDifference(each[pass](), values), ['forward', 'input gradient'][pass]).toBe(-1));
+    expect(kernelThreadStats(backend)!.programJobs).toBe(2);
+    // the last band's class products over the limit, then its images in rounds
+    const calls = recordedCalls(each[1]);
+    expect(withCallLimit(calls - 1, () => expect(firstDifference(each[1](), alone[1]), 'input gradient in rounds').toBe(-1))).toBeGreaterThan(0);
+
+    const b = g.batch - 1;
+    for (const [oy, ox, o] of [[0, 0, 0], [out - 1, out - 1, g.outChannels - 1], [2, 1, 5]]) near(alone[0][((b * out + oy) * out + ox) * g.outChannels + o], Math.max(0, outputSum(g, xValues, filterValues, biasValues, b, oy, ox, o)));
+    for (const [iy, ix, c] of [[0, 0, 0], [l.size - 1, l.size - 1, g.inChannels - 1], [3, 4, 7], [1, 1, 2]]) {
+      const at = ((b * l.size + iy) * l.size + ix) * g.inChannels + c;
+      const slope = sValues[at] + yValues[at] * (1 - sValues[at]);
+      near(alone[1][at], inputGradientSum(g, dyValues, filterValues, b, iy, ix, c) * slope);
     }
   }, 60_000);
 });

@@ -213,7 +213,7 @@ export class StridedConvolutions extends PhaseWinogradConvolutions {
       const [rows, run] = [last[0] - fh + 1, (last[1] - fw + 1) * block * 4];
       this.kernels.copyRuns(filterAt + (fh * g.filterW + fw) * block * 4, g.filterW * block * 4, regions[i], run, rows, run);
     });
-    this.gatheredProducts(xAt, outAt, classes, regions, g.outChannels, biasAt, relu);
+    this.gatheredProducts(xAt, outAt, g.batch, classes, regions, g.outChannels, biasAt, relu);
   }
 
   /**
@@ -243,7 +243,7 @@ export class StridedConvolutions extends PhaseWinogradConvolutions {
         transposeRows(heap, filterAt + (fh * g.filterW + fw) * block * 4, g.inChannels, g.outChannels, g.outChannels, regions[i] + n * block * 4, g.inChannels);
       }));
     });
-    this.gatheredProducts(dyAt, dxAt, classes, regions, g.inChannels, 0, false, slope);
+    this.gatheredProducts(dyAt, dxAt, g.batch, classes, regions, g.inChannels, 0, false, slope);
   }
 
   /** W^T, [Co, wide], at `at` (bytes), zero past Fh Fw Ci: kept per filter (a Langevin walk's ten input gradients take one). */
@@ -284,13 +284,24 @@ export class StridedConvolutions extends PhaseWinogradConvolutions {
   /**
    * Each class's product: target[pixel] = sum over its taps of source[anchor + delta] blocks,
    * + bias, then relu, then times Swish's slope; a class with no taps is its bias (times the slope).
+   * A class's pixels lie image after image, the same number in each (writePixels), so on a
+   * pool of kernel threads the batch goes in bands of images (eachRun), each band every class's
+   * rows of its images: one job a pass, where each class's product cut into rows was a job of
+   * its own. A row's sums are the same in any band, so the numbers are one thread's.
    */
-  private gatheredProducts(sourceAt: number, targetAt: number, classes: BorderClass[], filters: number[], channels: number, biasAt: number, relu: boolean, slope?: SwishSlope): void {
-    classes.forEach((c, i) => {
-      if (c.depth > 0) {
-        this.kernels.gemmGather(sourceAt, c.sources, c.steps, filters[i], channels * 4, targetAt, c.targets, c.pixels, channels, c.depth, 0, biasAt, relu ? 1 : 0, slope?.s ?? 0, slope?.y ?? 0);
-        return;
-      }
+  private gatheredProducts(sourceAt: number, targetAt: number, batch: number, classes: BorderClass[], filters: number[], channels: number, biasAt: number, relu: boolean, slope?: SwishSlope): void {
+    const work = classes.reduce((sum, c) => sum + c.pixels * c.depth * channels, 0);
+    this.eachRun(batch, work, (count) => new Array<null>(count).fill(null), (first, end) => {
+      classes.forEach((c, i) => {
+        if (c.depth === 0) return;
+        const perImage = c.pixels / batch;
+        // the class's rows of images [first, end): its tables of sources and targets from the first of them
+        const [rows, skip] = [(end - first) * perImage, first * perImage * 4];
+        this.kernels.gemmGather(sourceAt, c.sources + skip, c.steps, filters[i], channels * 4, targetAt, c.targets + skip, rows, channels, c.depth, 0, biasAt, relu ? 1 : 0, slope?.s ?? 0, slope?.y ?? 0);
+      });
+    });
+    for (const c of classes) {
+      if (c.depth > 0) continue;
       const [heap, words] = [this.heap(), this.words()];
       for (let p = 0; p < c.pixels; p++) {
         const offset = words[c.targets / 4 + p];
@@ -305,7 +316,7 @@ export class StridedConvolutions extends PhaseWinogradConvolutions {
           }
         }
       }
-    });
+    }
   }
 
   private tablesFor(pass: 'forward' | 'input gradient', g: ConvolutionGeometry, source: MapShape, target: MapShape): BorderClass[] {
