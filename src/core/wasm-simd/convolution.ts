@@ -242,7 +242,7 @@ export class SimdConvolutions extends StridedConvolutions {
     const quads = quadDots && (g.filterW * g.inChannels) % 4 === 0 ? 1 : 0;
     const imagePixels = g.outH * g.outW;
     // whole images a call: on a pool, bands of them (eachRun), each starting at an image's first row, where patchDot groups four pixels as it does on one thread
-    this.eachRun(g.batch, g.batch * imagePixels * depth * n, (count) => new Array<null>(count).fill(null), (first, end) => {
+    this.eachRun(g.batch, directWork(g), (count) => new Array<null>(count).fill(null), (first, end) => {
       const [at, count] = [outAt + first * imagePixels * n * 4, (end - first) * imagePixels];
       // the sums start from the bias (0 + bias: the bias)
       this.zero(at, count * n);

@@ -139,7 +139,7 @@ export class HeapKernels {
       return own;
     }
     const kernels = this.kernels;
-    // rounds of each band's next images, `perBand` at most, halved while a band's calls overflow the program block
+    // rounds of each band's next units, `perBand` at most, halved where a round's first band's calls alone overflow the program block
     const next = Array.from({ length: bands }, (_, j) => bandStart(j));
     let perBand = Math.ceil(batch / bands);
     while (next.some((b, j) => b < bandStart(j + 1))) {
@@ -151,9 +151,13 @@ export class HeapKernels {
         });
         ends.forEach((end, j) => (next[j] = end));
       } catch (error) {
-        if (!(error instanceof ProgramFull) || perBand === 1) throw error;
-        // the bands before the one that overflowed ran
+        if (!(error instanceof ProgramFull)) throw error;
+        // the bands before the one that overflowed ran: the rest go in the next round, with fewer
+        // units a band only where none ran (the first pending band's run alone was too long)
+        const ran = next.slice(0, error.band).some((b, j) => b < ends[j]);
         for (let j = 0; j < error.band; j++) next[j] = ends[j];
+        if (ran) continue;
+        if (perBand === 1) throw error;
         perBand = Math.ceil(perBand / 2);
       } finally {
         this.kernels = kernels;

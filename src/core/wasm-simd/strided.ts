@@ -291,7 +291,8 @@ export class StridedConvolutions extends PhaseWinogradConvolutions {
    */
   private gatheredProducts(sourceAt: number, targetAt: number, batch: number, classes: BorderClass[], filters: number[], channels: number, biasAt: number, relu: boolean, slope?: SwishSlope): void {
     const work = classes.reduce((sum, c) => sum + c.pixels * c.depth * channels, 0);
-    this.eachRun(batch, work, (count) => new Array<null>(count).fill(null), (first, end) => {
+    // an empty batch (its classes have no pixels) has nothing to share out
+    if (batch > 0) this.eachRun(batch, work, (count) => new Array<null>(count).fill(null), (first, end) => {
       classes.forEach((c, i) => {
         if (c.depth === 0) return;
         const perImage = c.pixels / batch;
