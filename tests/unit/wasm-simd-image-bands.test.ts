@@ -356,6 +356,15 @@ describe('strided passes by border classes with their images on the kernel threa
       near(alone[1][at], inputGradientSum(g, dyValues, filterValues, b, iy, ix, c) * slope);
     }
   }, 60_000);
+
+  it('sends a pool nothing for an empty batch (the input gradient takes border classes even then)', async () => {
+    const g = { batch: 0, height: 14, width: 14, inChannels: 16, outH: 7, outW: 7, outChannels: 32, filterH: 1, filterW: 1, strideH: 2, strideW: 2, padTop: 0, padLeft: 0 };
+    await startKernelThreads(backend, 2, startNodeThread);
+    const before = kernelThreadStats(backend)!;
+    const dx = passes.inputGradient(place([0, 7, 7, 32], new Float32Array(0)), place([1, 1, 16, 32], seededValues(16 * 32, 73)), g);
+    expect(read(dx).length).toBe(0);
+    expect(kernelThreadStats(backend)!.jobs).toBe(before.jobs);
+  });
 });
 
 /**
