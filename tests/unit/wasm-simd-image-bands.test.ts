@@ -1,13 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { allowRelaxedSimd } from '../../src/cli/node-backend';
 import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
-import { heapKernelsFor, kernelThreadStats, MIN_IMAGE_BANDS_WORK, startKernelThreads, stopKernelThreads, useImageBands } from '../../src/core/wasm-simd/heap';
+import { directWork, heapKernelsFor, kernelThreadStats, MIN_IMAGE_BANDS_WORK, startKernelThreads, stopKernelThreads, useImageBands } from '../../src/core/wasm-simd/heap';
 import { PROGRAM_WORDS, ProgramFull } from '../../src/core/wasm-simd/kernel-programs';
 import { KernelThreads } from '../../src/core/wasm-simd/kernel-threads';
 import { compileKernels, hasRelaxedSimd } from '../../src/core/wasm-simd/kernels';
 import { byBorderClasses } from '../../src/core/wasm-simd/strided';
 import { byPhases } from '../../src/core/wasm-simd/strided-winograd';
-import { directWork } from '../../src/core/wasm-simd/winograd';
 import { sharedHeapBackend, startNodeThread } from '../../src/cli/shared-heap-backend';
 import { seededValues } from './wasm-simd-helpers';
 

@@ -27,9 +27,9 @@
  * wide as the filter, which our layers never use, go to the kernels registered before.
  */
 import * as tf from '@tensorflow/tfjs';
-import { roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
+import { directWork, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
 import { byBorderClasses, gathersNarrowSums, StridedConvolutions } from './strided';
-import { directWork, rowTransform, SUM_GROUPS } from './winograd';
+import { rowTransform } from './winograd';
 import { rowRuns } from './winograd-tall';
 import { grownToQuads, quadRows } from './winograd-quad-rows';
 
@@ -115,8 +115,6 @@ export function usePatchesInPlace(on: boolean): void {
 export class SimdConvolutions extends StridedConvolutions {
   /** For a filter made here and then used by a pass that takes `scratch`. */
   private readonly filterScratch = new Scratch(this.backend);
-  /** The filter gradients' sums of their groups of images past the first (groupedSums). */
-  private readonly groupScratch = new Scratch(this.backend);
   /**
    * Y = X W (+ bias, then max(0, .) if relu): x [B, H, W, Ci], filter [Fh, Fw, Ci, Co] ->
    * y [B, Ho, Wo, Co]; the bias, one number per output channel, is added as each block of Y
@@ -351,32 +349,6 @@ export class SimdConvolutions extends StridedConvolutions {
     }
     transposeRows(this.heap(), transposed, n, depth, wide, dwAt, n);
     return dw;
-  }
-
-  /**
-   * A filter gradient's sum over the batch of `product(first, count, sums, accumulate)`, each a
-   * product over the pixels [first, first + count) (of `imagePixels` an image) stored into or,
-   * with `accumulate`, added onto the `bytes` of sums at `sums`. The pixels go in chunks of
-   * about `rows` (that stay in the second-level cache): whole images, as many as fit, or an
-   * image cut into pieces of `rows` or fewer, as even as whole numbers allow. The chunks are
-   * summed in groups of contiguous chunks, at most SUM_GROUPS (each group into sums of its own,
-   * the first group's at `into`), then the groups added in order: the same groups and chunks on
-   * any number of threads, so the same numbers, and on a pool of kernel threads, the groups
-   * run at once (eachRun, whose units here are chunks), each by one thread.
-   */
-  private groupedSums(g: Geometry, imagePixels: number, rows: number, bytes: number, into: number, product: (first: number, count: number, sums: number, accumulate: boolean) => void): void {
-    const images = Math.max(1, Math.floor(rows / imagePixels)); // images a chunk
-    const pieces = Math.ceil(imagePixels / rows); // or pieces an image
-    const piece = pieces > 1 ? Math.ceil(imagePixels / pieces) : Infinity; // pixels a product: a chunk whole, or an image's piece
-    const chunks = Math.ceil(g.batch / images);
-    const setups = (count: number) => [into, ...this.groupScratch.regions(new Array<number>(count - 1).fill(bytes))];
-    const groups = this.eachRun(chunks, directWork(g), setups, (start, end, sums, groupFirst) => {
-      for (let chunk = start; chunk < end; chunk++) {
-        const [first, last] = [chunk * images * imagePixels, Math.min(g.batch, (chunk + 1) * images) * imagePixels];
-        for (let at = first; at < last; at += piece) product(at, Math.min(piece, last - at), sums, chunk > groupFirst || at > first);
-      }
-    }, Math.min(SUM_GROUPS, chunks));
-    for (const sums of groups.slice(1)) this.kernels.addRuns(sums, 0, into, 0, 1, bytes);
   }
 
   /**

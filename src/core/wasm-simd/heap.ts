@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackend } from '../wasm-heap-views';
+import type { ConvolutionGeometry } from './convolution';
 import { ProgramFull } from './kernel-programs';
 import { withKernelThreads } from './kernel-bands';
 import { KernelThreads, MAX_BANDS, type ThreadStarter } from './kernel-threads';
@@ -96,8 +97,11 @@ export class HeapKernels {
   protected readonly scratch: Scratch;
   /** The kernels the passes call: the backend's, or while eachImage records a band, kernels that record the calls. */
   protected kernels: WasmKernels;
+  /** The filter gradients' sums of their groups of images past the first (groupedSums). */
+  private readonly groupScratch: Scratch;
   constructor(protected readonly backend: WasmBackend, private readonly memory: HeapMemory, kernels: WasmKernels, readonly threads: number) {
     this.scratch = new Scratch(backend);
+    this.groupScratch = new Scratch(backend);
     this.kernels = kernels;
   }
 
@@ -166,6 +170,32 @@ export class HeapKernels {
     return own;
   }
 
+  /**
+   * A filter gradient's sum over the batch of `product(first, count, sums, accumulate)`, each a
+   * product over the pixels [first, first + count) (of `imagePixels` an image) stored into or,
+   * with `accumulate`, added onto the `bytes` of sums at `sums`. The pixels go in chunks of
+   * about `rows` (that stay in the second-level cache): whole images, as many as fit, or an
+   * image cut into pieces of `rows` or fewer, as even as whole numbers allow. The chunks are
+   * summed in groups of contiguous chunks, at most SUM_GROUPS (each group into sums of its own,
+   * the first group's at `into`), then the groups added in order: the same groups and chunks on
+   * any number of threads, so the same numbers, and on a pool of kernel threads, the groups
+   * run at once (eachRun, whose units here are chunks), each by one thread.
+   */
+  protected groupedSums(g: ConvolutionGeometry, imagePixels: number, rows: number, bytes: number, into: number, product: (first: number, count: number, sums: number, accumulate: boolean) => void): void {
+    const images = Math.max(1, Math.floor(rows / imagePixels)); // images a chunk
+    const pieces = Math.ceil(imagePixels / rows); // or pieces an image
+    const piece = pieces > 1 ? Math.ceil(imagePixels / pieces) : Infinity; // pixels a product: a chunk whole, or an image's piece
+    const chunks = Math.ceil(g.batch / images);
+    const setups = (count: number) => [into, ...this.groupScratch.regions(new Array<number>(count - 1).fill(bytes))];
+    const groups = this.eachRun(chunks, directWork(g), setups, (start, end, sums, groupFirst) => {
+      for (let chunk = start; chunk < end; chunk++) {
+        const [first, last] = [chunk * images * imagePixels, Math.min(g.batch, (chunk + 1) * images) * imagePixels];
+        for (let at = first; at < last; at += piece) product(at, Math.min(piece, last - at), sums, chunk > groupFirst || at > first);
+      }
+    }, Math.min(SUM_GROUPS, chunks));
+    for (const sums of groups.slice(1)) this.kernels.addRuns(sums, 0, into, 0, 1, bytes);
+  }
+
   /** How many threads our products run on now (kernel-threads.ts): where TF.js has more, its XNNPACK products may be faster. */
   get ourThreads(): number {
     return kernelThreadCount(this.backend);
@@ -207,6 +237,17 @@ function heapMemory(backend: WasmBackend): HeapMemory | undefined {
 
 /** A pass of fewer multiply-adds than this (counted as a direct convolution does them) runs its images on one thread (eachImage): about 80 microseconds of work. */
 export const MIN_IMAGE_BANDS_WORK = 1 << 22;
+/** A pass's multiply-adds as a direct convolution does them: what decides whether its images are cut over threads (eachImage). */
+export const directWork = (g: ConvolutionGeometry) => g.batch * g.outH * g.outW * g.outChannels * g.inChannels * g.filterH * g.filterW;
+
+/**
+ * Groups of images a filter gradient sums apart (each into sums of its own, then added in
+ * order): four, or the batch if smaller, on any number of threads, so that its numbers do not
+ * depend on how many threads run the groups (eachImage, groupedSums).
+ */
+export const SUM_GROUPS = 4;
+export const sumGroups = (g: ConvolutionGeometry) => Math.min(SUM_GROUPS, g.batch);
+
 /** Bands of images a thread: one that starts late leaves its second to another. */
 const BANDS_PER_THREAD = 2;
 

@@ -24,11 +24,10 @@
  * so left to border classes by the estimate below.
  */
 import type { ConvolutionGeometry } from './convolution';
-import { transposeRows } from './heap';
+import { directWork, transposeRows } from './heap';
 import { geometryKey, KeptTables } from './patch-tables';
 import { axisAlgorithm, type AxisAlgorithm } from './phase-algorithms';
 import type { Axis, SwishSlope } from './strided';
-import { directWork } from './winograd';
 import { QuadRowConvolutions } from './winograd-quad-rows';
 import { float32Bits } from '../wasm-heap-views';
 

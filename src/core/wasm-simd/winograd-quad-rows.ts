@@ -29,8 +29,8 @@
  */
 import type { ConvolutionGeometry } from './convolution';
 import type { QuadTaps } from './winograd-quad-kernels';
-import { roundUp4, Scratch } from './heap';
-import { combinable, directWork, sumGroups, type WinogradSetup } from './winograd';
+import { directWork, roundUp4, Scratch, sumGroups } from './heap';
+import { combinable, type WinogradSetup } from './winograd';
 import { QUAD_ALGORITHMS, type QuadAlgorithm, type RowRun } from './winograd-columns';
 import { TallWinogradConvolutions } from './winograd-tall';
 

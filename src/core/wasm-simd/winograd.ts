@@ -29,7 +29,7 @@
  * on this file's setup and row products (./winograd-quad-rows.ts).
  */
 import type { ConvolutionGeometry } from './convolution';
-import { Scratch } from './heap';
+import { directWork, Scratch, sumGroups } from './heap';
 import { columnLayout, columnRuns, columnTile, WinogradColumns, type ColumnPlan } from './winograd-columns';
 import { filterGradientRows, pairFilterGradientRows, transformFilter, transformPairFilter } from './winograd-filters';
 
@@ -315,14 +315,3 @@ export class WinogradConvolutions extends WinogradColumns {
     (pair ? pairFilterGradientRows : filterGradientRows)(this.heap(), sums / 4, filterRow, dwAt / 4);
   }
 }
-
-/** A pass's multiply-adds as a direct convolution does them: what decides whether its images are cut over threads (eachImage). */
-export const directWork = (g: ConvolutionGeometry) => g.batch * g.outH * g.outW * g.outChannels * g.inChannels * g.filterH * g.filterW;
-
-/**
- * Groups of images a filter gradient sums apart (each into sums of its own, then added in
- * order): four, or the batch if smaller, on any number of threads, so that its numbers do not
- * depend on how many threads run the groups (eachImage).
- */
-export const SUM_GROUPS = 4;
-export const sumGroups = (g: ConvolutionGeometry) => Math.min(SUM_GROUPS, g.batch);
