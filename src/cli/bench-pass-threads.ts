@@ -14,7 +14,7 @@
 import { UsageError } from './args';
 import { alignedTable } from './bench-tables';
 import { allowRelaxedSimd } from './node-backend';
-import { sharedHeapBackend, startNodeThread } from './shared-heap-backend';
+import { seededValues, sharedHeapBackend, startNodeThread } from './shared-heap-backend';
 import { SimdConvolutions, type ConvolutionGeometry } from '../core/wasm-simd/convolution';
 import { heapKernelsFor, startKernelThreads, stopKernelThreads, useImageBands } from '../core/wasm-simd/heap';
 
@@ -67,17 +67,6 @@ function geometryOf(l: Layer): ConvolutionGeometry {
   return { batch: l.batch, height: l.size, width: l.size, inChannels: l.inChannels, outH: out, outW: out, outChannels: l.outChannels, filterH: l.filter, filterW: l.filter, strideH: l.stride, strideW: l.stride, padTop: pad, padLeft: pad };
 }
 
-/** Numbers in [-1, 1) from a seed: the same inputs on both heaps. */
-function values(length: number, seed: number): Float32Array {
-  const out = new Float32Array(length);
-  let state = seed;
-  for (let i = 0; i < length; i++) {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    out[i] = (state / 2147483648) * 2 - 1;
-  }
-  return out;
-}
-
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   // the kernels the browsers run, with relaxed SIMD's multiply-add (Node 20 needs the flag before any module is made)
@@ -100,9 +89,9 @@ function measure(options: { rounds: number; only: string }, one: Heap, many: Hea
   for (const layer of LAYERS.filter((l) => l.name.includes(options.only))) {
     const g = geometryOf(layer);
     const inputs = (heap: Heap) => ({
-      x: heap.place([g.batch, g.height, g.width, g.inChannels], values(g.batch * g.height * g.width * g.inChannels, 3)),
-      filter: heap.place([g.filterH, g.filterW, g.inChannels, g.outChannels], values(g.filterH * g.filterW * g.inChannels * g.outChannels, 5)),
-      dy: heap.place([g.batch, g.outH, g.outW, g.outChannels], values(g.batch * g.outH * g.outW * g.outChannels, 9)),
+      x: heap.place([g.batch, g.height, g.width, g.inChannels], seededValues(g.batch * g.height * g.width * g.inChannels, 3)),
+      filter: heap.place([g.filterH, g.filterW, g.inChannels, g.outChannels], seededValues(g.filterH * g.filterW * g.inChannels * g.outChannels, 5)),
+      dy: heap.place([g.batch, g.outH, g.outW, g.outChannels], seededValues(g.batch * g.outH * g.outW * g.outChannels, 9)),
     });
     const [onOne, onMany] = [inputs(one), inputs(many)];
     for (const pass of PASSES) {

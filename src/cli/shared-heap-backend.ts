@@ -61,3 +61,15 @@ export function sharedHeapBackend(pages = 2048) {
   const release = (to: number) => void (next = to);
   return { backend, memory, place, read, mark, release };
 }
+
+/** Reproducible values in [-1, 1) (a linear congruential sequence): the same inputs on two heaps, or in a test and its reference. */
+export function seededValues(length: number, seed: number): Float32Array {
+  // a plain loop: Float32Array.from with a function took 150 ns a number, a hundred milliseconds for the larger tests' inputs
+  const values = new Float32Array(length);
+  let state = seed;
+  for (let i = 0; i < length; i++) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    values[i] = (state / 2147483648) * 2 - 1;
+  }
+  return values;
+}

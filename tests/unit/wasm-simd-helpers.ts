@@ -2,17 +2,7 @@ import { expect } from 'vitest';
 
 /** What the tests of our WebAssembly kernels (wasm-simd-*.test.ts) share. */
 
-/** Reproducible values in [-1, 1) (a linear congruential sequence). */
-export function seededValues(length: number, seed: number): Float32Array {
-  // a plain loop: Float32Array.from with a function took 150 ns a number, a hundred milliseconds for the larger tests' inputs
-  const values = new Float32Array(length);
-  let state = seed;
-  for (let i = 0; i < length; i++) {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    values[i] = (state / 2147483648) * 2 - 1;
-  }
-  return values;
-}
+export { seededValues } from '../../src/cli/shared-heap-backend';
 
 /** Same length, and no value further from the reference than `bound` times the reference's largest magnitude. */
 export function expectRelativelyClose(ours: ArrayLike<number>, expected: ArrayLike<number>, bound: number, label = ''): void {

@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allowRelaxedSimd } from '../../src/cli/node-backend';
 import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
@@ -238,6 +239,30 @@ describe('Winograd forward passes with their images on the kernel threads', () =
 });
 
 /**
+ * A layer at stride 2 with 'same' padding (TF.js's: an odd row and column of it after the
+ * image), and its inputs from `seed` on, as values and placed on `heap`: x, the filter, the
+ * bias, dy, and Swish's s (in (0, 1)) and y shaped like x, for an input gradient's slope.
+ */
+function strideTwoLayer(heap: ReturnType<typeof sharedHeapBackend>, l: { batch: number; size: number; filter: number; inChannels: number; outChannels: number }, seed: number) {
+  const out = Math.ceil(l.size / 2);
+  const pad = Math.floor(Math.max((out - 1) * 2 + l.filter - l.size, 0) / 2);
+  const g = { batch: l.batch, height: l.size, width: l.size, inChannels: l.inChannels, outH: out, outW: out, outChannels: l.outChannels, filterH: l.filter, filterW: l.filter, strideH: 2, strideW: 2, padTop: pad, padLeft: pad };
+  const [xShape, filterShape, yShape] = [[l.batch, l.size, l.size, l.inChannels], [l.filter, l.filter, l.inChannels, l.outChannels], [l.batch, out, out, l.outChannels]];
+  const [xSize, ySize] = [xShape, yShape].map((shape) => shape.reduce((a, b) => a * b, 1));
+  const values = {
+    x: seededValues(xSize, seed),
+    filter: seededValues(filterShape.reduce((a, b) => a * b, 1), seed + 2),
+    bias: seededValues(l.outChannels, seed + 4),
+    dy: seededValues(ySize, seed + 6),
+    s: seededValues(xSize, seed + 8).map((v) => 0.5 + 0.4 * Math.sin(v)),
+    y: seededValues(xSize, seed + 10),
+  };
+  const shapes = { x: xShape, filter: filterShape, bias: [l.outChannels], dy: yShape, s: xShape, y: xShape };
+  const tensors = Object.fromEntries(Object.entries(values).map(([name, v]) => [name, heap.place(shapes[name as keyof typeof shapes], v)])) as Record<keyof typeof values, tf.TensorInfo>;
+  return { g, out, xSize, ySize, values, tensors };
+}
+
+/**
  * Strided 3x3 passes by Winograd over their phases (strided-winograd.ts), a chunk of images a
  * call, cut into bands of images too (heap.ts, eachRun): each band its own chunks, no larger
  * than the band, and its own transforms' scratch. A product's rows are its chunk's images, so
@@ -245,38 +270,25 @@ describe('Winograd forward passes with their images on the kernel threads', () =
  */
 describe('strided passes by phases with their images on the kernel threads', () => {
   const heap = sharedHeapBackend(4096);
-  const { backend, place, read } = heap;
+  const { backend, read } = heap;
   const passes = heapKernelsFor(SimdConvolutions, backend)!;
   afterAll(() => stopKernelThreads(backend));
-  type Strided = { name: string; batch: number; size: number; inChannels: number; outChannels: number; padTop: number; threads: number };
+  type Strided = { name: string; batch: number; size: number; inChannels: number; outChannels: number; threads: number };
   const strided: Strided[] = [
     // 'same' padding at stride 2: 14 -> 7 pads 1 after the image, 7 -> 4 one on each side
     // forwards 8 images a chunk: 8 chunks on one thread, 2 a band on two
-    { name: "the GAN discriminator's second layer, 14 x 14 -> 7 x 7, 32 -> 64, 64 images on 2 threads", batch: 64, size: 14, inChannels: 32, outChannels: 64, padTop: 0, threads: 2 },
-    { name: "the energy model's last layer, 7 x 7 -> 4 x 4, 32 -> 64, 19 images on 3 threads", batch: 19, size: 7, inChannels: 32, outChannels: 64, padTop: 1, threads: 3 },
+    { name: "the GAN discriminator's second layer, 14 x 14 -> 7 x 7, 32 -> 64, 64 images on 2 threads", batch: 64, size: 14, inChannels: 32, outChannels: 64, threads: 2 },
+    { name: "the energy model's last layer, 7 x 7 -> 4 x 4, 32 -> 64, 19 images on 3 threads", batch: 19, size: 7, inChannels: 32, outChannels: 64, threads: 3 },
   ];
 
   it.each(strided)('$name: the one-thread numbers, to the bit, and a convolution\'s', async (l) => {
-    const out = Math.ceil(l.size / 2);
-    const g = { batch: l.batch, height: l.size, width: l.size, inChannels: l.inChannels, outH: out, outW: out, outChannels: l.outChannels, filterH: 3, filterW: 3, strideH: 2, strideW: 2, padTop: l.padTop, padLeft: l.padTop };
+    const { g, out, xSize, ySize, values, tensors: { x, filter, bias, dy, s, y } } = strideTwoLayer(heap, { ...l, filter: 3 }, 31);
     expect(byPhases(g, 'forward') && byPhases(g, 'input gradient')).toBe(true);
     expect(directWork(g)).toBeGreaterThanOrEqual(MIN_IMAGE_BANDS_WORK);
-    const xValues = seededValues(g.batch * g.height * g.width * g.inChannels, 31);
-    const filterValues = seededValues(9 * g.inChannels * g.outChannels, 33);
-    const biasValues = seededValues(g.outChannels, 35);
-    const dyValues = seededValues(g.batch * out * out * g.outChannels, 37);
-    const x = place([g.batch, g.height, g.width, g.inChannels], xValues);
-    const filter = place([3, 3, g.inChannels, g.outChannels], filterValues);
-    const bias = place([g.outChannels], biasValues);
-    const dy = place([g.batch, out, out, g.outChannels], dyValues);
-    // Swish's slope taken as the input gradient is stored: s in (0, 1), y any
-    const s = place([g.batch, g.height, g.width, g.inChannels], seededValues(g.batch * g.height * g.width * g.inChannels, 39).map((v) => 0.5 + 0.4 * Math.sin(v)));
-    const y = place([g.batch, g.height, g.width, g.inChannels], seededValues(g.batch * g.height * g.width * g.inChannels, 41));
-    const [ySize, dxSize] = [g.batch * out * out * g.outChannels, g.batch * g.height * g.width * g.inChannels];
     const each = [
       () => read(onGarbage(heap, ySize, () => passes.forward(x, filter, g, { bias }))),
-      () => read(onGarbage(heap, dxSize, () => passes.inputGradient(dy, filter, g))),
-      () => read(onGarbage(heap, dxSize, () => passes.inputGradient(dy, filter, g, [s, y]))),
+      () => read(onGarbage(heap, xSize, () => passes.inputGradient(dy, filter, g))),
+      () => read(onGarbage(heap, xSize, () => passes.inputGradient(dy, filter, g, [s, y]))),
     ];
     const passesOf = () => each.map((pass) => pass());
     const names = ['forward', 'input gradient', 'with Swish\'s slope'];
@@ -294,8 +306,8 @@ describe('strided passes by phases with their images on the kernel threads', () 
 
     // against float64 sums: some outputs of the last image, and some of its input gradient's pixels
     const b = g.batch - 1;
-    for (const [oy, ox, o] of [[0, 0, 0], [out - 1, out - 1, g.outChannels - 1], [2, 1, 5]]) near(shared[0][((b * out + oy) * out + ox) * g.outChannels + o], outputSum(g, xValues, filterValues, biasValues, b, oy, ox, o));
-    for (const [iy, ix, c] of [[0, 0, 0], [g.height - 1, g.width - 1, g.inChannels - 1], [3, 4, 7]]) near(shared[1][((b * g.height + iy) * g.width + ix) * g.inChannels + c], inputGradientSum(g, dyValues, filterValues, b, iy, ix, c));
+    for (const [oy, ox, o] of [[0, 0, 0], [out - 1, out - 1, g.outChannels - 1], [2, 1, 5]]) near(shared[0][((b * out + oy) * out + ox) * g.outChannels + o], outputSum(g, values.x, values.filter, values.bias, b, oy, ox, o));
+    for (const [iy, ix, c] of [[0, 0, 0], [g.height - 1, g.width - 1, g.inChannels - 1], [3, 4, 7]]) near(shared[1][((b * g.height + iy) * g.width + ix) * g.inChannels + c], inputGradientSum(g, values.dy, values.filter, b, iy, ix, c));
   }, 60_000);
 });
 
@@ -317,19 +329,8 @@ describe('strided passes by border classes with their images on the kernel threa
   ];
 
   it.each(classed)('$name: the one-thread numbers, to the bit, and a convolution\'s', async (l) => {
-    const out = Math.ceil(l.size / 2);
-    const pad = Math.floor(Math.max((out - 1) * 2 + l.filter - l.size, 0) / 2);
-    const g = { batch: l.batch, height: l.size, width: l.size, inChannels: l.inChannels, outH: out, outW: out, outChannels: l.outChannels, filterH: l.filter, filterW: l.filter, strideH: 2, strideW: 2, padTop: pad, padLeft: pad };
+    const { g, out, xSize, ySize, values, tensors: { x, filter, bias, dy, s, y } } = strideTwoLayer(heap, l, 61);
     expect(byBorderClasses(g, 'input gradient') && !byPhases(g, 'input gradient')).toBe(true);
-    const [xSize, ySize] = [g.batch * l.size * l.size * g.inChannels, g.batch * out * out * g.outChannels];
-    const xValues = seededValues(xSize, 61);
-    const filterValues = seededValues(l.filter * l.filter * g.inChannels * g.outChannels, 63);
-    const biasValues = seededValues(g.outChannels, 65);
-    const dyValues = seededValues(ySize, 67);
-    const sValues = seededValues(xSize, 69).map((v) => 0.5 + 0.4 * Math.sin(v));
-    const yValues = seededValues(xSize, 71);
-    const [x, filter, bias, dy] = [place([g.batch, l.size, l.size, g.inChannels], xValues), place([l.filter, l.filter, g.inChannels, g.outChannels], filterValues), place([g.outChannels], biasValues), place([g.batch, out, out, g.outChannels], dyValues)];
-    const [s, y] = [place([g.batch, l.size, l.size, g.inChannels], sValues), place([g.batch, l.size, l.size, g.inChannels], yValues)];
     const each = [
       () => read(onGarbage(heap, ySize, () => passes.forward(x, filter, g, { bias, relu: true }))),
       () => read(onGarbage(heap, xSize, () => passes.inputGradient(dy, filter, g, [s, y]))),
@@ -348,11 +349,11 @@ describe('strided passes by border classes with their images on the kernel threa
     expect(withCallLimit(calls / bands, () => expect(firstDifference(each[1](), alone[1]), 'a band a round').toBe(-1))).toBe(bands - 1);
 
     const b = g.batch - 1;
-    for (const [oy, ox, o] of [[0, 0, 0], [out - 1, out - 1, g.outChannels - 1], [2, 1, 5]]) near(alone[0][((b * out + oy) * out + ox) * g.outChannels + o], Math.max(0, outputSum(g, xValues, filterValues, biasValues, b, oy, ox, o)));
+    for (const [oy, ox, o] of [[0, 0, 0], [out - 1, out - 1, g.outChannels - 1], [2, 1, 5]]) near(alone[0][((b * out + oy) * out + ox) * g.outChannels + o], Math.max(0, outputSum(g, values.x, values.filter, values.bias, b, oy, ox, o)));
     for (const [iy, ix, c] of [[0, 0, 0], [l.size - 1, l.size - 1, g.inChannels - 1], [3, 4, 7], [1, 1, 2]]) {
       const at = ((b * l.size + iy) * l.size + ix) * g.inChannels + c;
-      const slope = sValues[at] + yValues[at] * (1 - sValues[at]);
-      near(alone[1][at], inputGradientSum(g, dyValues, filterValues, b, iy, ix, c) * slope);
+      const slope = values.s[at] + values.y[at] * (1 - values.s[at]);
+      near(alone[1][at], inputGradientSum(g, values.dy, values.filter, b, iy, ix, c) * slope);
     }
   }, 60_000);
 
