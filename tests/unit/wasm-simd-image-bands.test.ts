@@ -2,11 +2,11 @@ import type * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allowRelaxedSimd } from '../../src/cli/node-backend';
 import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
-import { directWork, heapKernelsFor, kernelThreadStats, MIN_IMAGE_BANDS_WORK, startKernelThreads, stopKernelThreads, useImageBands } from '../../src/core/wasm-simd/heap';
+import { directWork, heapKernelsFor, kernelThreadStats, MIN_FEW_CALLS_WORK, MIN_IMAGE_BANDS_WORK, startKernelThreads, stopKernelThreads, useImageBands } from '../../src/core/wasm-simd/heap';
 import { PROGRAM_WORDS, ProgramFull } from '../../src/core/wasm-simd/kernel-programs';
 import { KernelThreads } from '../../src/core/wasm-simd/kernel-threads';
 import { compileKernels, hasRelaxedSimd } from '../../src/core/wasm-simd/kernels';
-import { byBorderClasses } from '../../src/core/wasm-simd/strided';
+import { byBorderClasses, gathersNarrowSums } from '../../src/core/wasm-simd/strided';
 import { byPhases } from '../../src/core/wasm-simd/strided-winograd';
 import { sharedHeapBackend, startNodeThread } from '../../src/cli/shared-heap-backend';
 import { seededValues } from './wasm-simd-helpers';
@@ -92,11 +92,11 @@ function onGarbage<T>(heap: ReturnType<typeof sharedHeapBackend>, floats: number
 }
 
 /**
- * `run()` with `beforeCall(calls)` before each kernel call that a recorded job's bands make,
- * `calls` counting the job's calls so far, this one too (gemmEach's list counts as one).
- * Returns the last job's count.
+ * `run()` with `beforeCall(calls, name, args)` before each kernel call that a recorded job's
+ * bands make, `calls` counting the job's calls so far, this one too (gemmEach's list counts as
+ * one). Returns the last job's count.
  */
-function watchingRecordedCalls(run: () => void, beforeCall: (calls: number) => void): number {
+function watchingRecordedCalls(run: () => void, beforeCall: (calls: number, name: string, args: number[]) => void): number {
   const original = KernelThreads.prototype.runRecorded;
   let calls = 0;
   KernelThreads.prototype.runRecorded = function (this: KernelThreads, bands, record) {
@@ -107,7 +107,7 @@ function watchingRecordedCalls(run: () => void, beforeCall: (calls: number) => v
           const kernel = target[name as keyof typeof target];
           if (typeof kernel !== 'function') return kernel;
           return (...args: number[]) => {
-            beforeCall(++calls);
+            beforeCall(++calls, String(name), args);
             return (kernel as (...args: number[]) => void)(...args);
           };
         },
@@ -424,9 +424,9 @@ describe('filter gradients summed by groups of images on the kernel threads', ()
   afterAll(() => stopKernelThreads(backend));
   type Summed = { name: string; batch: number; size: number; inChannels: number; outChannels: number; stride: number; pad: number; exactRows?: boolean; threads: number; roundsLimit?: number };
   const summed: Summed[] = [
-    // 5 chunks in groups of 1, 1, 1 and 2, a call each: 4 calls a job split the last group over two rounds
-    { name: "the GAN discriminator's first layer, 28 -> 14, 1 -> 32 (images of 196 pixels, 18 a chunk)", batch: 75, size: 28, inChannels: 1, outChannels: 32, stride: 2, pad: 0, threads: 2, roundsLimit: 4 },
-    { name: "the energy model's middle layer, 14 -> 7, 16 -> 32 (4 images a chunk, 5 chunks in 4 groups)", batch: 19, size: 14, inChannels: 16, outChannels: 32, stride: 2, pad: 0, threads: 3 },
+    // 5 chunks (18 images fit one: 15 each) in groups of 1, 1, 1 and 2, a call each: 4 calls a job split the last group over two rounds
+    { name: "the GAN discriminator's first layer, 28 -> 14, 1 -> 32 (images of 196 pixels, 15 a chunk)", batch: 75, size: 28, inChannels: 1, outChannels: 32, stride: 2, pad: 0, threads: 2, roundsLimit: 4 },
+    { name: "the energy model's middle layer, 14 -> 7, 16 -> 32 (3 or 4 images a chunk, 5 chunks in 4 groups)", batch: 19, size: 14, inChannels: 16, outChannels: 32, stride: 2, pad: 0, threads: 3 },
     { name: '3x3 at stride 1, rows kept apart, 16 -> 16 on 28 x 28 (each image in 4 pieces)', batch: 3, size: 28, inChannels: 16, outChannels: 16, stride: 1, pad: 1, exactRows: true, threads: 2 },
     // 19 chunks (an image each) in groups of 4, 5, 5 and 5
     { name: "the GAN generator's last layer, 32 -> 1 (the product turned round)", batch: 19, size: 28, inChannels: 32, outChannels: 1, stride: 1, pad: 1, threads: 2, roundsLimit: 12 },
@@ -436,7 +436,7 @@ describe('filter gradients summed by groups of images on the kernel threads', ()
     // 'same' padding: at stride 2 the one row and column it takes after the image
     const out = Math.ceil(l.size / l.stride);
     const g = { batch: l.batch, height: l.size, width: l.size, inChannels: l.inChannels, outH: out, outW: out, outChannels: l.outChannels, filterH: 3, filterW: 3, strideH: l.stride, strideW: l.stride, padTop: l.pad, padLeft: l.pad, exactRows: l.exactRows };
-    expect(directWork(g)).toBeGreaterThanOrEqual(MIN_IMAGE_BANDS_WORK);
+    expect(directWork(g)).toBeGreaterThanOrEqual(MIN_FEW_CALLS_WORK);
     const xValues = seededValues(g.batch * l.size * l.size * g.inChannels, 51);
     const dyValues = seededValues(g.batch * out * out * g.outChannels, 53);
     const [x, dy] = [place([g.batch, l.size, l.size, g.inChannels], xValues), place([g.batch, out, out, g.outChannels], dyValues)];
@@ -457,6 +457,92 @@ describe('filter gradients summed by groups of images on the kernel threads', ()
         sum += xValues[((b * l.size + iy) * l.size + ix) * g.inChannels + c] * dyValues[((b * out + oy) * out + ox) * g.outChannels + o];
       }
       expect(Math.abs(shared[((ky * 3 + kx) * g.inChannels + c) * g.outChannels + o] - sum)).toBeLessThan(1e-4 * Math.max(1, Math.abs(sum)));
+    }
+  }, 60_000);
+
+  it('cuts the batch into chunks as even as whole images allow, so that the groups take alike', async () => {
+    // the energy model's last layer at batch 8: 7 images of 16 pixels fit a chunk, and the 8 go as 4 and 4 (not 7 and 1)
+    const g = { batch: 8, height: 7, width: 7, inChannels: 32, outH: 4, outW: 4, outChannels: 64, filterH: 3, filterW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1 };
+    const [x, dy] = [place([8, 7, 7, 32], seededValues(8 * 49 * 32, 57)), place([8, 4, 4, 64], seededValues(8 * 16 * 64, 59))];
+    const gradient = () => read(onGarbage(heap, 9 * 32 * 64, () => passes.filterGradient(x, dy, g)));
+    stopKernelThreads(backend);
+    const alone = gradient();
+    expect(await startKernelThreads(backend, 2, startNodeThread)).toBe(2);
+    // each recorded product's pixels (gemmTable's k)
+    const pixels: number[] = [];
+    watchingRecordedCalls(() => expect(firstDifference(gradient(), alone)).toBe(-1), (_, name, args) => {
+      if (name === 'gemmTable') pixels.push(args[9]);
+    });
+    expect(pixels).toEqual([64, 64]);
+  }, 60_000);
+});
+
+/**
+ * Passes of a few calls a band (heap.ts, MIN_FEW_CALLS_WORK) share their images out from 2^20
+ * multiply-adds, where a Winograd pass's fifty calls an image wait for 2^22: an image's first
+ * layer's input gradient (strided.ts's narrowInputGradient: dY W^T a chunk of images, then each
+ * pixel's sums gathered by border classes), the filter gradients by groups, a last layer's
+ * forward pass, border classes' products. Below 2^22 their products had been cut on their own,
+ * a job each, and the first layers' gradients lost by it on two threads.
+ */
+describe('passes of a few calls a band on the kernel threads', () => {
+  const heap = sharedHeapBackend(4096);
+  const { backend, place, read } = heap;
+  const passes = heapKernelsFor(SimdConvolutions, backend)!;
+  afterAll(() => stopKernelThreads(backend));
+  const firstLayers = [
+    // dY W^T of 27 images a chunk (256 kB): 4 bands of 16 images, a chunk each
+    { name: "the energy model's first layer, 28 -> 14, 1 -> 16, 64 images on 2 threads", batch: 64, threads: 2 },
+    // bands of 30 images: two chunks a band, 27 and 3
+    { name: 'the same, 120 images on 2 threads (two chunks a band)', batch: 120, threads: 2 },
+    { name: 'the same, 41 images on 3 threads', batch: 41, threads: 3 },
+  ];
+
+  it.each(firstLayers)('$name: the input gradient gives the one-thread numbers, to the bit, and a convolution\'s', async (l) => {
+    const { g, xSize, values, tensors: { filter, dy } } = strideTwoLayer(heap, { batch: l.batch, size: 28, filter: 3, inChannels: 1, outChannels: 16 }, 81);
+    expect(gathersNarrowSums(g)).toBe(true);
+    expect(directWork(g)).toBeGreaterThanOrEqual(MIN_FEW_CALLS_WORK);
+    expect(directWork(g)).toBeLessThan(MIN_IMAGE_BANDS_WORK);
+    const gradient = () => read(onGarbage(heap, xSize, () => passes.inputGradient(dy, filter, g)));
+    stopKernelThreads(backend);
+    const alone = gradient();
+    expect(await startKernelThreads(backend, l.threads, startNodeThread)).toBe(l.threads);
+    const shared = gradient();
+    expect(kernelThreadStats(backend)!.programJobs).toBe(1);
+    expect(firstDifference(shared, alone)).toBe(-1);
+    // the last band's calls over the limit, then its images in a second round
+    const calls = recordedCalls(gradient);
+    expect(withCallLimit(calls - 1, () => expect(firstDifference(gradient(), alone), 'in rounds').toBe(-1))).toBeGreaterThan(0);
+    for (const b of [0, g.batch - 1]) for (const [iy, ix] of [[0, 0], [27, 27], [13, 14], [1, 26]]) near(shared[(b * 28 + iy) * 28 + ix], inputGradientSum(g, values.dy, values.filter, b, iy, ix, 0));
+  }, 60_000);
+
+  it('share out each such pass from MIN_FEW_CALLS_WORK multiply-adds, and run a smaller one on the calling thread', async () => {
+    expect(await startKernelThreads(backend, 2, startNodeThread)).toBe(2);
+    const layer = (batch: number, size: number, inChannels: number, outChannels: number, stride: number) => {
+      const out = Math.ceil(size / stride);
+      const pad = Math.floor(Math.max((out - 1) * stride + 3 - size, 0) / 2);
+      const g = { batch, height: size, width: size, inChannels, outH: out, outW: out, outChannels, filterH: 3, filterW: 3, strideH: stride, strideW: stride, padTop: pad, padLeft: pad };
+      const [x, filter, dy] = [place([batch, size, size, inChannels], seededValues(batch * size * size * inChannels, 91)), place([3, 3, inChannels, outChannels], seededValues(9 * inChannels * outChannels, 93)), place([batch, out, out, outChannels], seededValues(batch * out * out * outChannels, 95))];
+      return { g, run: { forward: () => passes.forward(x, filter, g), 'input gradient': () => passes.inputGradient(dy, filter, g), 'filter gradient': () => passes.filterGradient(x, dy, g) } };
+    };
+    const cases = [
+      { name: "a first layer's input gradient (gathered sums)", at: (batch: number) => layer(batch, 28, 1, 16, 2), pass: 'input gradient' as const, batches: [64, 4] },
+      { name: "a first layer's filter gradient (groups)", at: (batch: number) => layer(batch, 28, 1, 16, 2), pass: 'filter gradient' as const, batches: [64, 4] },
+      { name: 'a last layer of one channel (patchDot)', at: (batch: number) => layer(batch, 28, 32, 1, 1), pass: 'forward' as const, batches: [6, 1] },
+      { name: 'border classes forwards (16 -> 32 at stride 2)', at: (batch: number) => layer(batch, 14, 16, 32, 2), pass: 'forward' as const, batches: [8, 2] },
+    ];
+    for (const c of cases) {
+      const [over, under] = c.batches.map(c.at);
+      expect(directWork(over.g), c.name).toBeGreaterThanOrEqual(MIN_FEW_CALLS_WORK);
+      expect(directWork(over.g), c.name).toBeLessThan(MIN_IMAGE_BANDS_WORK);
+      expect(directWork(under.g), c.name).toBeLessThan(MIN_FEW_CALLS_WORK);
+      const programJobs = (run: () => unknown) => {
+        const before = kernelThreadStats(backend)!.programJobs;
+        run();
+        return kernelThreadStats(backend)!.programJobs - before;
+      };
+      expect(programJobs(over.run[c.pass]), c.name).toBe(1);
+      expect(programJobs(under.run[c.pass]), `${c.name}, smaller`).toBe(0);
     }
   }, 60_000);
 });

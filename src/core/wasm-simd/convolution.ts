@@ -27,7 +27,7 @@
  * wide as the filter, which our layers never use, go to the kernels registered before.
  */
 import * as tf from '@tensorflow/tfjs';
-import { directWork, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
+import { directWork, MIN_FEW_CALLS_WORK, roundUp4, Scratch, transposeRows, type Epilogue } from './heap';
 import { byBorderClasses, gathersNarrowSums, StridedConvolutions } from './strided';
 import { rowTransform } from './winograd';
 import { rowRuns } from './winograd-tall';
@@ -246,7 +246,7 @@ export class SimdConvolutions extends StridedConvolutions {
       this.zero(at, count * n);
       if (biasAt) this.kernels.addRuns(biasAt, 0, at, n * 4, count, n * 4);
       this.kernels.patchDot(xAt, transposed, ...patch(g, first * imagePixels, count), at, n, depth * 4, quads);
-    });
+    }, 0, MIN_FEW_CALLS_WORK);
     if (relu) {
       const heap = this.heap();
       for (let i = outAt / 4; i < outAt / 4 + pixels * n; i++) heap[i] = Math.max(heap[i], 0);

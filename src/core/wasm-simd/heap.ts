@@ -131,10 +131,12 @@ export class HeapKernels {
    * program block (rounds). The units are images, or whatever a pass takes whole in one call:
    * ./strided-winograd.ts's images, a chunk of them a call; convolution.ts's filter gradients'
    * chunks of pixels (`batch` then counts the chunks). The same rules as eachImage's `each`.
+   * Below `least` multiply-adds the bands run on this thread: MIN_IMAGE_BANDS_WORK, or
+   * MIN_FEW_CALLS_WORK for a pass of a few calls a band.
    */
-  protected eachRun<S>(batch: number, work: number, setups: (count: number) => S[], run: (first: number, end: number, setup: S, bandFirst: number) => void, groups = 0): S[] {
+  protected eachRun<S>(batch: number, work: number, setups: (count: number) => S[], run: (first: number, end: number, setup: S, bandFirst: number) => void, groups = 0, least = MIN_IMAGE_BANDS_WORK): S[] {
     const pool = instances.get(this.backend)?.threads;
-    const threaded = imageBands && pool && pool.count > 1 && work >= MIN_IMAGE_BANDS_WORK ? pool : null;
+    const threaded = imageBands && pool && pool.count > 1 && work >= least ? pool : null;
     const bands = groups || (threaded ? Math.min(batch, MAX_BANDS, threaded.count * BANDS_PER_THREAD) : 1);
     const own = setups(bands);
     const bandStart = (j: number) => Math.floor((j * batch) / bands);
@@ -175,7 +177,7 @@ export class HeapKernels {
    * product over the pixels [first, first + count) (of `imagePixels` an image) stored into or,
    * with `accumulate`, added onto the `bytes` of sums at `sums`. The pixels go in chunks of
    * about `rows` (that stay in the second-level cache): whole images, as many as fit, or an
-   * image cut into pieces of `rows` or fewer, as even as whole numbers allow. The chunks are
+   * image cut into pieces of `rows` or fewer, either as even as whole numbers allow. The chunks are
    * summed in groups of contiguous chunks, at most SUM_GROUPS (each group into sums of its own,
    * the first group's at `into`), then the groups added in order: the same groups and chunks on
    * any number of threads, so the same numbers, and on a pool of kernel threads, the groups
@@ -186,13 +188,16 @@ export class HeapKernels {
     const pieces = Math.ceil(imagePixels / rows); // or pieces an image
     const piece = pieces > 1 ? Math.ceil(imagePixels / pieces) : Infinity; // pixels a product: a chunk whole, or an image's piece
     const chunks = Math.ceil(g.batch / images);
+    // chunk c's images, [imageOf(c), imageOf(c + 1)): as even as whole images allow, so that the
+    // groups on a pool take alike (seven images a chunk made a batch of 8 a chunk of 7 and one of 1)
+    const imageOf = (chunk: number) => Math.floor((chunk * g.batch) / chunks);
     const setups = (count: number) => [into, ...this.groupScratch.regions(new Array<number>(count - 1).fill(bytes))];
     const groups = this.eachRun(chunks, directWork(g), setups, (start, end, sums, groupFirst) => {
       for (let chunk = start; chunk < end; chunk++) {
-        const [first, last] = [chunk * images * imagePixels, Math.min(g.batch, (chunk + 1) * images) * imagePixels];
+        const [first, last] = [imageOf(chunk) * imagePixels, imageOf(chunk + 1) * imagePixels];
         for (let at = first; at < last; at += piece) product(at, Math.min(piece, last - at), sums, chunk > groupFirst || at > first);
       }
-    }, Math.min(SUM_GROUPS, chunks));
+    }, Math.min(SUM_GROUPS, chunks), MIN_FEW_CALLS_WORK);
     for (const sums of groups.slice(1)) this.kernels.addRuns(sums, 0, into, 0, 1, bytes);
   }
 
@@ -237,6 +242,13 @@ function heapMemory(backend: WasmBackend): HeapMemory | undefined {
 
 /** A pass of fewer multiply-adds than this (counted as a direct convolution does them) runs its images on one thread (eachImage): about 80 microseconds of work. */
 export const MIN_IMAGE_BANDS_WORK = 1 << 22;
+/**
+ * The same for a pass of a few calls a band (a product a chunk, or a product and its gathers,
+ * in place of a Winograd pass's fifty calls an image): about 20 microseconds of work. Below
+ * MIN_IMAGE_BANDS_WORK such a pass's products were cut on their own (kernel-bands.ts), a job
+ * each, and an image's first layer's gradients lost by it on two threads.
+ */
+export const MIN_FEW_CALLS_WORK = 1 << 20;
 /** A pass's multiply-adds as a direct convolution does them: what decides whether its images are cut over threads (eachImage). */
 export const directWork = (g: ConvolutionGeometry) => g.batch * g.outH * g.outW * g.outChannels * g.inChannels * g.filterH * g.filterW;
 

@@ -30,7 +30,7 @@
  * was 1.31x and six channels' 1.46x slower than col2im.
  */
 import type { ConvolutionGeometry } from './convolution';
-import { roundUp4, transposeRows } from './heap';
+import { directWork, MIN_FEW_CALLS_WORK, roundUp4, transposeRows } from './heap';
 import { geometryKey, KeptTables } from './patch-tables';
 import { byPhases, columnAxis, PhaseWinogradConvolutions, rowAxis } from './strided-winograd';
 
@@ -268,17 +268,27 @@ export class StridedConvolutions extends PhaseWinogradConvolutions {
     const wide = productWidth(g);
     const n = g.outChannels;
     const [outPixels, inFloats] = [g.outH * g.outW, g.height * g.width];
-    const images = Math.max(1, Math.min(g.batch, Math.floor(SUMS_CHUNK_BYTES / (outPixels * wide * 4))));
-    const [matrix, transposed] = this.scratch.regions([images * outPixels * wide * 4, n * wide * 4]);
-    this.placeTransposedFilter(filter, filterAt, transposed, g, wide);
+    const chunk = Math.max(1, Math.min(g.batch, Math.floor(SUMS_CHUNK_BYTES / (outPixels * wide * 4))));
     // one image's tables, for each image
     const classes = this.sumTablesFor(g, wide);
-    for (let first = 0; first < g.batch; first += images) {
-      const count = Math.min(images, g.batch - first);
-      // P[count Ho Wo, wide] = dY[count Ho Wo, Co] W^T[Co, wide]
-      this.kernels.gemm(dyAt + first * outPixels * n * 4, n * 4, 4, transposed, wide * 4, matrix, wide * 4, count * outPixels, wide, n, 0);
-      for (const c of classes) this.kernels.gatherSums(matrix, outPixels * wide * 4, c.sources, c.steps, dxAt + first * inFloats * 4, inFloats * 4, c.targets, count, c.pixels, c.depth);
-    }
+    let transposed = 0;
+    // W^T, and each band's P for chunks of its images (no larger than the band): on a pool of
+    // kernel threads bands of images run at once (eachRun), each image's sums made as on one thread
+    const bands = (count: number) => {
+      const images = Math.min(chunk, Math.ceil(g.batch / count));
+      const [filterRegion, ...matrices] = this.scratch.regions([n * wide * 4, ...new Array<number>(count).fill(images * outPixels * wide * 4)]);
+      transposed = filterRegion;
+      this.placeTransposedFilter(filter, filterAt, transposed, g, wide);
+      return matrices.map((matrix) => ({ matrix, images }));
+    };
+    this.eachRun(g.batch, directWork(g), bands, (start, end, { matrix, images }) => {
+      for (let first = start; first < end; first += images) {
+        const count = Math.min(images, end - first);
+        // P[count Ho Wo, wide] = dY[count Ho Wo, Co] W^T[Co, wide]
+        this.kernels.gemm(dyAt + first * outPixels * n * 4, n * 4, 4, transposed, wide * 4, matrix, wide * 4, count * outPixels, wide, n, 0);
+        for (const c of classes) this.kernels.gatherSums(matrix, outPixels * wide * 4, c.sources, c.steps, dxAt + first * inFloats * 4, inFloats * 4, c.targets, count, c.pixels, c.depth);
+      }
+    }, 0, MIN_FEW_CALLS_WORK);
   }
 
   /**
@@ -300,7 +310,7 @@ export class StridedConvolutions extends PhaseWinogradConvolutions {
         const [rows, skip] = [(end - first) * perImage, first * perImage * 4];
         this.kernels.gemmGather(sourceAt, c.sources + skip, c.steps, filters[i], channels * 4, targetAt, c.targets + skip, rows, channels, c.depth, 0, biasAt, relu ? 1 : 0, slope?.s ?? 0, slope?.y ?? 0);
       });
-    });
+    }, 0, MIN_FEW_CALLS_WORK);
     for (const c of classes) {
       if (c.depth > 0) continue;
       const [heap, words] = [this.heap(), this.words()];
