@@ -1,8 +1,8 @@
 /**
  * What our kernel threads give a convolution's passes, each pass alone: the default models'
- * layers (conv-ae's, the GAN's, the energy model's, at batch 64) and two of the speed issue's,
- * forward, input gradient and filter gradient, timed on one thread, then on a pool of
- * `--threads` Node worker_threads with a pass's products cut into bands (as before image
+ * layers (conv-ae's, the GAN's, the energy model's, at batch 64, three of them at small
+ * batches too) and two of the speed issue's, forward, input gradient and filter gradient,
+ * timed on one thread, then on a pool of `--threads` Node worker_threads with a pass's products cut into bands (as before image
  * bands), then with its images cut (heap.ts, eachRun), by turns, each the best of `--rounds`.
  * TF.js's WASM backend in Node has one thread and a heap that is not shared (tfjs#3830), so
  * the passes run on a stand-in for its threaded build (shared-heap-backend.ts), as the tests
@@ -41,6 +41,10 @@ const LAYERS: Layer[] = [
   { name: "EBM's 28 -> 14, 1 -> 16, stride 2", batch: 64, size: 28, inChannels: 1, outChannels: 16, filter: 3, stride: 2 },
   { name: "EBM's 14 -> 7, 16 -> 32, stride 2", batch: 64, size: 14, inChannels: 16, outChannels: 32, filter: 3, stride: 2 },
   { name: "EBM's 7 -> 4, 32 -> 64, stride 2", batch: 64, size: 7, inChannels: 32, outChannels: 64, filter: 3, stride: 2 },
+  // small batches (the page's batch size goes down to 1): passes under the image bands' thresholds
+  { name: "GAN's D, 14 -> 7, 32 -> 64, stride 2, batch 4", batch: 4, size: 14, inChannels: 32, outChannels: 64, filter: 3, stride: 2 },
+  { name: "EBM's 7 -> 4, 32 -> 64, stride 2, batch 8", batch: 8, size: 7, inChannels: 32, outChannels: 64, filter: 3, stride: 2 },
+  { name: "EBM's 28 -> 14, 1 -> 16, stride 2, batch 16", batch: 16, size: 28, inChannels: 1, outChannels: 16, filter: 3, stride: 2 },
 ];
 
 const PASSES = ['forward', 'input gradient', 'filter gradient'] as const;

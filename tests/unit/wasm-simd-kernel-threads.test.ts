@@ -215,7 +215,7 @@ describe.each([2, 3])('matrix products on %i threads', (threads) => {
     expect(pool.stats.bandsHere).toBeLessThan(pool.stats.bands);
   });
 
-  it('gemmEach makes each of a list of small products whole on one thread, the numbers of the products one after the other, MAX_BANDS at a time', async () => {
+  it('gemmEach makes a list of small products one after the other on the calling thread, whole, the numbers of one thread, and sends the pool no job', async () => {
     const { alone, threaded, pool, place, bits } = await sharedSandbox(threads);
     // 40 products of [16, 32] x [32, 64] (strided-winograd.ts's, one per transformed element): each under MIN_PARALLEL, together over
     const [m, n, k, count] = [16, 64, 32, 40];
@@ -228,10 +228,8 @@ describe.each([2, 3])('matrix products on %i threads', (threads) => {
       expect(bits(p.many, m * n), `product ${i}`).toEqual(bits(p.one, m * n));
       expect(bits(p.many, m * n).some((word) => word !== 0), `product ${i}`).toBe(true);
     });
-    // 40 products in runs of MAX_BANDS: three jobs, a band each (which thread takes each is timing's: products this small may all
-    // be done here before a worker wakes)
-    expect(pool.stats.jobs).toBe(Math.ceil(count / MAX_BANDS));
-    expect(pool.stats.bands).toBe(count);
+    // shared out whole, MAX_BANDS a job, such products had lost on two threads (kernel-bands.ts)
+    expect(pool.stats.jobs).toBe(0);
   });
 
   it('gives the one-thread numbers over thousands of products in a row whose band counts differ, each adding into its sums', async () => {

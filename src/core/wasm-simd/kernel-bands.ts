@@ -89,10 +89,12 @@ function splitUnits(pool: KernelThreads | null, name: UnitKernel, layout: UnitLa
 
 /**
  * The kernels with gemm, gemmTable and gemmGather cut into bands over `threadsOf()`'s pool,
- * and gemmEach's lists of small products shared out whole, and the element-wise kernels of
- * unit-bands.ts cut into bands of units
+ * and the element-wise kernels of unit-bands.ts cut into bands of units
  * (asked at each call: a pool may start or stop after the kernels are made); every other
- * kernel as it is. Bands run at once, so a product cut must not write any place twice (C's
+ * kernel as it is. gemmEach's lists of small products too: shared out a job of whole products
+ * at a time, a strided pass by phases at batch 2-13 took 1.2-2.5x of one thread's time on two
+ * (`npm run bench:pass-threads`' way); where a pass's images go in bands (heap.ts, eachRun),
+ * each band's list is made by the thread that takes the band. Bands run at once, so a product cut must not write any place twice (C's
  * rows, through a row table too, apart) nor write what it reads (C apart from A and B): true
  * of every caller (strided.ts's classes write each output pixel once).
  */
@@ -144,12 +146,6 @@ export function withKernelThreads(kernels: WasmKernels, threadsOf: () => KernelT
   return {
     ...kernels,
     ...elementwise,
-    gemmEach: (products) => {
-      // whole products as the bands, MAX_BANDS at a time: each made by one thread, so the same numbers as one after the other
-      const pool = shared(products.reduce((sum, p) => sum + p[7] * p[8] * p[9], 0), 1, 1);
-      if (!pool) products.forEach((p) => gemm(...(p as Parameters<typeof gemm>)));
-      else for (let first = 0; first < products.length; first += MAX_BANDS) pool.run('gemm', products.slice(first, first + MAX_BANDS), gemm);
-    },
     gemm: (a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias = 0, relu = 0) => {
       const pool = shared(m, n, k);
       if (pool) split(pool, 'gemm', gemm, [a, aRow, aStep, b, ldb, c, ldc, m, n, k, accumulate, bias, relu]);

@@ -223,8 +223,9 @@ export interface WasmKernels {
   gemm(a: number, aRow: number, aStep: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: number, bias?: number, relu?: number): void;
   /**
    * Independent products, each gemm's 13 arguments (bias and relu included): one after the
-   * other here; over the kernel threads' pool (kernel-bands.ts, withKernelThreads) each made
-   * whole by one thread, so the same numbers on any number of threads.
+   * other, each whole, on the calling thread even where a pool of kernel threads runs
+   * (kernel-bands.ts), or on the thread that takes a recorded band (heap.ts, eachRun): the same
+   * numbers on any number of threads.
    */
   gemmEach(products: number[][]): void;
   /** gemm with A[r, s] at a + rowTable[r] + stepTable[s] (tables of i32 byte offsets). */
