@@ -424,9 +424,9 @@ describe('filter gradients summed by groups of images on the kernel threads', ()
   afterAll(() => stopKernelThreads(backend));
   type Summed = { name: string; batch: number; size: number; inChannels: number; outChannels: number; stride: number; pad: number; exactRows?: boolean; threads: number; roundsLimit?: number };
   const summed: Summed[] = [
-    // 5 chunks (18 images fit one: 15 each) in groups of 1, 1, 1 and 2, a call each: 4 calls a job split the last group over two rounds
-    { name: "the GAN discriminator's first layer, 28 -> 14, 1 -> 32 (images of 196 pixels, 15 a chunk)", batch: 75, size: 28, inChannels: 1, outChannels: 32, stride: 2, pad: 0, threads: 2, roundsLimit: 4 },
-    { name: "the energy model's middle layer, 14 -> 7, 16 -> 32 (3 or 4 images a chunk, 5 chunks in 4 groups)", batch: 19, size: 14, inChannels: 16, outChannels: 32, stride: 2, pad: 0, threads: 3 },
+    // 18 images fit a chunk: 8 chunks of 9 or 10 in 4 groups of 2, a call each; 4 calls a job split the groups over two rounds
+    { name: "the GAN discriminator's first layer, 28 -> 14, 1 -> 32 (images of 196 pixels, 9 or 10 a chunk)", batch: 75, size: 28, inChannels: 1, outChannels: 32, stride: 2, pad: 0, threads: 2, roundsLimit: 4 },
+    { name: "the energy model's middle layer, 14 -> 7, 16 -> 32 (4 images fit a chunk: 8 chunks of 2 or 3 in 4 groups)", batch: 19, size: 14, inChannels: 16, outChannels: 32, stride: 2, pad: 0, threads: 3 },
     { name: '3x3 at stride 1, rows kept apart, 16 -> 16 on 28 x 28 (each image in 4 pieces)', batch: 3, size: 28, inChannels: 16, outChannels: 16, stride: 1, pad: 1, exactRows: true, threads: 2 },
     // 19 chunks (an image each) in groups of 4, 5, 5 and 5
     { name: "the GAN generator's last layer, 32 -> 1 (the product turned round)", batch: 19, size: 28, inChannels: 32, outChannels: 1, stride: 1, pad: 1, threads: 2, roundsLimit: 12 },
@@ -460,20 +460,26 @@ describe('filter gradients summed by groups of images on the kernel threads', ()
     }
   }, 60_000);
 
-  it('cuts the batch into chunks as even as whole images allow, so that the groups take alike', async () => {
-    // the energy model's last layer at batch 8: 7 images of 16 pixels fit a chunk, and the 8 go as 4 and 4 (not 7 and 1)
-    const g = { batch: 8, height: 7, width: 7, inChannels: 32, outH: 4, outW: 4, outChannels: 64, filterH: 3, filterW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1 };
-    const [x, dy] = [place([8, 7, 7, 32], seededValues(8 * 49 * 32, 57)), place([8, 4, 4, 64], seededValues(8 * 16 * 64, 59))];
-    const gradient = () => read(onGarbage(heap, 9 * 32 * 64, () => passes.filterGradient(x, dy, g)));
-    stopKernelThreads(backend);
-    const alone = gradient();
-    expect(await startKernelThreads(backend, 2, startNodeThread)).toBe(2);
-    // each recorded product's pixels (gemmTable's k)
-    const pixels: number[] = [];
-    watchingRecordedCalls(() => expect(firstDifference(gradient(), alone)).toBe(-1), (_, name, args) => {
-      if (name === 'gemmTable') pixels.push(args[9]);
-    });
-    expect(pixels).toEqual([64, 64]);
+  it('cuts the batch into chunks as even as whole images allow, as many a group, so that the groups take alike', async () => {
+    // the energy model's last layer (7 images of 16 pixels fit a chunk): at batch 8 the images go as 4 and 4 (not 7 and 1); at
+    // batch 64, in 12 chunks (not 10) of 5 or 6, three a group of 16 images (not 10 chunks of 7 and 1 in groups of 14, 21, 14 and 15)
+    for (const [batch, groupPixels] of [[8, [64, 64]], [64, [256, 256, 256, 256]]] as const) {
+      const g = { batch, height: 7, width: 7, inChannels: 32, outH: 4, outW: 4, outChannels: 64, filterH: 3, filterW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1 };
+      const [x, dy] = [place([batch, 7, 7, 32], seededValues(batch * 49 * 32, 57)), place([batch, 4, 4, 64], seededValues(batch * 16 * 64, 59))];
+      const gradient = () => read(onGarbage(heap, 9 * 32 * 64, () => passes.filterGradient(x, dy, g)));
+      stopKernelThreads(backend);
+      const alone = gradient();
+      expect(await startKernelThreads(backend, 2, startNodeThread)).toBe(2);
+      // each recorded product's pixels (gemmTable's k), summed a group (a band) at a time
+      const pixels: number[] = [];
+      watchingRecordedCalls(() => expect(firstDifference(gradient(), alone)).toBe(-1), (_, name, args) => {
+        if (name === 'gemmTable') pixels.push(args[9]);
+      });
+      const perGroup = pixels.length / groupPixels.length;
+      expect(pixels.length % groupPixels.length).toBe(0);
+      expect(groupPixels.map((_, j) => pixels.slice(j * perGroup, (j + 1) * perGroup).reduce((a, b) => a + b, 0))).toEqual(groupPixels);
+      expect(Math.max(...pixels) - Math.min(...pixels)).toBeLessThanOrEqual(16);
+    }
   }, 60_000);
 });
 

@@ -187,7 +187,10 @@ export class HeapKernels {
     const images = Math.max(1, Math.floor(rows / imagePixels)); // images a chunk
     const pieces = Math.ceil(imagePixels / rows); // or pieces an image
     const piece = pieces > 1 ? Math.ceil(imagePixels / pieces) : Infinity; // pixels a product: a chunk whole, or an image's piece
-    const chunks = Math.ceil(g.batch / images);
+    const fewest = Math.ceil(g.batch / images);
+    const groupCount = Math.min(SUM_GROUPS, fewest);
+    // as many chunks in each group where whole images allow (10 chunks in 4 groups took 12, 20, 12 and 20 images)
+    const chunks = Math.min(g.batch, Math.ceil(fewest / groupCount) * groupCount);
     // chunk c's images, [imageOf(c), imageOf(c + 1)): as even as whole images allow, so that the
     // groups on a pool take alike (seven images a chunk made a batch of 8 a chunk of 7 and one of 1)
     const imageOf = (chunk: number) => Math.floor((chunk * g.batch) / chunks);
@@ -197,7 +200,7 @@ export class HeapKernels {
         const [first, last] = [imageOf(chunk) * imagePixels, imageOf(chunk + 1) * imagePixels];
         for (let at = first; at < last; at += piece) product(at, Math.min(piece, last - at), sums, chunk > groupFirst || at > first);
       }
-    }, Math.min(SUM_GROUPS, chunks), MIN_FEW_CALLS_WORK);
+    }, groupCount, MIN_FEW_CALLS_WORK);
     for (const sums of groups.slice(1)) this.kernels.addRuns(sums, 0, into, 0, 1, bytes);
   }
 
