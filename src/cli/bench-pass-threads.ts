@@ -2,8 +2,9 @@
  * What our kernel threads give a convolution's passes, each pass alone: the default models'
  * layers (conv-ae's, the GAN's, the energy model's, at batch 64, three of them at small
  * batches too) and two of the speed issue's, forward, input gradient and filter gradient,
- * timed on one thread, then on a pool of `--threads` Node worker_threads with a pass's products cut into bands (as before image
- * bands), then with its images cut (heap.ts, eachRun), by turns, each the best of `--rounds`.
+ * timed on one thread, then on a pool of `--threads` Node worker_threads with a pass's
+ * products cut into bands (as before image bands), then with its images cut (heap.ts,
+ * eachRun), by turns, each the best of `--rounds`.
  * TF.js's WASM backend in Node has one thread and a heap that is not shared (tfjs#3830), so
  * the passes run on a stand-in for its threaded build (shared-heap-backend.ts), as the tests
  * do: the same kernels and passes the browser runs. A whole step in Chromium is

@@ -177,11 +177,11 @@ export class HeapKernels {
    * product over the pixels [first, first + count) (of `imagePixels` an image) stored into or,
    * with `accumulate`, added onto the `bytes` of sums at `sums`. The pixels go in chunks of
    * about `rows` (that stay in the second-level cache): whole images, as many as fit, or an
-   * image cut into pieces of `rows` or fewer, either as even as whole numbers allow. The chunks are
-   * summed in groups of contiguous chunks, at most SUM_GROUPS (each group into sums of its own,
-   * the first group's at `into`), then the groups added in order: the same groups and chunks on
-   * any number of threads, so the same numbers, and on a pool of kernel threads, the groups
-   * run at once (eachRun, whose units here are chunks), each by one thread.
+   * image cut into pieces of `rows` or fewer, either as even as whole numbers allow. The chunks
+   * are summed in groups of contiguous chunks, at most SUM_GROUPS (each group into sums of its
+   * own, the first group's at `into`), then the groups added in order: the same groups and
+   * chunks on any number of threads, so the same numbers, and on a pool of kernel threads, the
+   * groups run at once (eachRun, whose units here are chunks), each by one thread.
    */
   protected groupedSums(g: ConvolutionGeometry, imagePixels: number, rows: number, bytes: number, into: number, product: (first: number, count: number, sums: number, accumulate: boolean) => void): void {
     const images = Math.max(1, Math.floor(rows / imagePixels)); // images a chunk

@@ -94,9 +94,10 @@ function splitUnits(pool: KernelThreads | null, name: UnitKernel, layout: UnitLa
  * kernel as it is. gemmEach's lists of small products too: shared out a job of whole products
  * at a time, a strided pass by phases at batch 2-13 took 1.2-2.5x of one thread's time on two
  * (`npm run bench:pass-threads`' way); where a pass's images go in bands (heap.ts, eachRun),
- * each band's list is made by the thread that takes the band. Bands run at once, so a product cut must not write any place twice (C's
- * rows, through a row table too, apart) nor write what it reads (C apart from A and B): true
- * of every caller (strided.ts's classes write each output pixel once).
+ * each band's list is made by the thread that takes the band. Bands run at once, so a product
+ * cut must not write any place twice (C's rows, through a row table too, apart) nor write
+ * what it reads (C apart from A and B): true of every caller (strided.ts's classes write each
+ * output pixel once).
  */
 export function withKernelThreads(kernels: WasmKernels, threadsOf: () => KernelThreads | null): WasmKernels {
   const { gemm, gemmTable, gemmGather } = kernels;

@@ -262,7 +262,8 @@ export class StridedConvolutions extends PhaseWinogradConvolutions {
    * (gatherSums: dX[i] = the sum of P[o, t] over the pairs (o, t) whose window holds i at tap
    * t). col2im added P's rows back onto a zeroed image, its numbers scattered at about 2 ns
    * each. dy [B, Ho, Wo, Co], filter [Fh, Fw, 1, Co] -> dx [B, H, W, 1], a chunk of whole
-   * images at a time (each pixel's sum lies in its image).
+   * images at a time (each pixel's sum lies in its image); on a pool of kernel threads, bands
+   * of images, each with its own P.
    */
   protected narrowInputGradient(dyAt: number, filter: { dataId: object }, filterAt: number, dxAt: number, g: ConvolutionGeometry): void {
     const wide = productWidth(g);
