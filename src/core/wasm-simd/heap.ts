@@ -176,8 +176,8 @@ export class HeapKernels {
    * A filter gradient's sum over the batch of `product(first, count, sums, accumulate)`, each a
    * product over the pixels [first, first + count) (of `imagePixels` an image) stored into or,
    * with `accumulate`, added onto the `bytes` of sums at `sums`. The pixels go in chunks of
-   * about `rows` (that stay in the second-level cache): whole images, as many as fit, or an
-   * image cut into pieces of `rows` or fewer, either as even as whole numbers allow. The chunks
+   * about `rows` (that stay in the second-level cache): whole images, as many as fit and as
+   * even as whole images allow, or an image cut into pieces of `rows` or fewer. The chunks
    * are summed in groups of contiguous chunks, at most SUM_GROUPS (each group into sums of its
    * own, the first group's at `into`), then the groups added in order: the same groups and
    * chunks on any number of threads, so the same numbers, and on a pool of kernel threads, the

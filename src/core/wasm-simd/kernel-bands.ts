@@ -1,8 +1,8 @@
 /**
  * Which of our kernels' calls go to the pool's threads (./kernel-threads.ts), and cut how:
  * products into bands of rows or columns, element-wise calls into bands of units
- * (./unit-bands.ts), lists of small products whole, each where it is large enough to pay for
- * the threads' waking; withKernelThreads wraps the kernels so that their callers need not know.
+ * (./unit-bands.ts), each where it is large enough to pay for the threads' waking;
+ * withKernelThreads wraps the kernels so that their callers need not know.
  */
 import { MAX_BANDS, type KernelThreads, type ThreadedKernel } from './kernel-threads';
 import type { WasmKernels } from './kernels';
