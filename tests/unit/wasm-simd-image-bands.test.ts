@@ -141,6 +141,14 @@ function withCallLimit(limit: number, run: () => void): number {
 /** The kernel calls `run()`'s (last) recorded job made over all its bands: for a limit that only its last band passes. */
 const recordedCalls = (run: () => void) => watchingRecordedCalls(run, () => {});
 
+/** `run()` on one thread (the backend's pool stopped), then a pool of `threads` started: returns the one-thread result, for the pool's to match. */
+async function aloneThenPool<T>(backend: ReturnType<typeof sharedHeapBackend>['backend'], threads: number, run: () => T): Promise<T> {
+  stopKernelThreads(backend);
+  const alone = run();
+  expect(await startKernelThreads(backend, threads, startNodeThread)).toBe(threads);
+  return alone;
+}
+
 describe('Winograd forward passes with their images on the kernel threads', () => {
   const heap = sharedHeapBackend(4096);
   const { backend, place, read } = heap;
@@ -292,9 +300,7 @@ describe('strided passes by phases with their images on the kernel threads', () 
     ];
     const passesOf = () => each.map((pass) => pass());
     const names = ['forward', 'input gradient', 'with Swish\'s slope'];
-    stopKernelThreads(backend);
-    const alone = passesOf();
-    expect(await startKernelThreads(backend, l.threads, startNodeThread)).toBe(l.threads);
+    const alone = await aloneThenPool(backend, l.threads, passesOf);
     const shared = passesOf();
     expect(kernelThreadStats(backend)!.programJobs).toBe(3);
     shared.forEach((values, pass) => expect(firstDifference(values, alone[pass]), names[pass]).toBe(-1));
@@ -335,9 +341,7 @@ describe('strided passes by border classes with their images on the kernel threa
       () => read(onGarbage(heap, ySize, () => passes.forward(x, filter, g, { bias, relu: true }))),
       () => read(onGarbage(heap, xSize, () => passes.inputGradient(dy, filter, g, [s, y]))),
     ];
-    stopKernelThreads(backend);
-    const alone = each.map((pass) => pass());
-    expect(await startKernelThreads(backend, l.threads, startNodeThread)).toBe(l.threads);
+    const alone = await aloneThenPool(backend, l.threads, () => each.map((pass) => pass()));
     alone.forEach((values, pass) => expect(firstDifference(each[pass](), values), ['forward', 'input gradient'][pass]).toBe(-1));
     expect(kernelThreadStats(backend)!.programJobs).toBe(2);
     // the last band's class products over the limit, then its images in rounds
@@ -391,9 +395,7 @@ describe('a last layer of 1-3 channels with its images on the kernel threads', (
     const biasValues = seededValues(g.outChannels, 47);
     const [x, filter, bias] = [place([g.batch, 28, 28, g.inChannels], xValues), place([3, 3, g.inChannels, g.outChannels], filterValues), place([g.outChannels], biasValues)];
     const forward = () => read(onGarbage(heap, g.batch * 28 * 28 * g.outChannels, () => passes.forward(x, filter, g, { bias, relu: l.relu })));
-    stopKernelThreads(backend);
-    const alone = forward();
-    expect(await startKernelThreads(backend, l.threads, startNodeThread)).toBe(l.threads);
+    const alone = await aloneThenPool(backend, l.threads, forward);
     const shared = forward();
     expect(kernelThreadStats(backend)!.programJobs).toBe(1);
     expect(firstDifference(shared, alone)).toBe(-1);
@@ -432,18 +434,22 @@ describe('filter gradients summed by groups of images on the kernel threads', ()
     { name: "the GAN generator's last layer, 32 -> 1 (the product turned round)", batch: 19, size: 28, inChannels: 32, outChannels: 1, stride: 1, pad: 1, threads: 2, roundsLimit: 3 },
   ];
 
-  it.each(summed)('$name: the one-thread numbers, to the bit, and the sums\'', async (l) => {
-    // 'same' padding: at stride 2 the one row and column it takes after the image
+  /** A 3x3 layer of `l`'s shape with 'same' padding (`l.pad` before the image), its x and dY seeded and placed, and its filter gradient, made over NaNs. */
+  const summedLayer = (l: Omit<Summed, 'name' | 'threads' | 'roundsLimit'>) => {
     const out = Math.ceil(l.size / l.stride);
     const g = { batch: l.batch, height: l.size, width: l.size, inChannels: l.inChannels, outH: out, outW: out, outChannels: l.outChannels, filterH: 3, filterW: 3, strideH: l.stride, strideW: l.stride, padTop: l.pad, padLeft: l.pad, exactRows: l.exactRows };
-    expect(directWork(g)).toBeGreaterThanOrEqual(MIN_FEW_CALLS_WORK);
     const xValues = seededValues(g.batch * l.size * l.size * g.inChannels, 51);
     const dyValues = seededValues(g.batch * out * out * g.outChannels, 53);
     const [x, dy] = [place([g.batch, l.size, l.size, g.inChannels], xValues), place([g.batch, out, out, g.outChannels], dyValues)];
     const gradient = () => read(onGarbage(heap, 9 * g.inChannels * g.outChannels, () => passes.filterGradient(x, dy, g)));
-    stopKernelThreads(backend);
-    const alone = gradient();
-    expect(await startKernelThreads(backend, l.threads, startNodeThread)).toBe(l.threads);
+    return { g, out, xValues, dyValues, gradient };
+  };
+
+  it.each(summed)('$name: the one-thread numbers, to the bit, and the sums\'', async (l) => {
+    // 'same' padding: at stride 2 the one row and column it takes after the image
+    const { g, out, xValues, dyValues, gradient } = summedLayer(l);
+    expect(directWork(g)).toBeGreaterThanOrEqual(MIN_FEW_CALLS_WORK);
+    const alone = await aloneThenPool(backend, l.threads, gradient);
     const shared = gradient();
     expect(kernelThreadStats(backend)!.programJobs).toBe(1);
     expect(firstDifference(shared, alone)).toBe(-1);
@@ -464,12 +470,9 @@ describe('filter gradients summed by groups of images on the kernel threads', ()
     // the energy model's last layer (7 images of 16 pixels fit a chunk): at batch 8 the images go as 4 and 4 (not 7 and 1); at
     // batch 64, in 12 chunks (not 10) of 5 or 6, three a group of 16 images (not 10 chunks of 7 and 1 in groups of 14, 21, 14 and 15)
     for (const [batch, groupPixels] of [[8, [64, 64]], [64, [256, 256, 256, 256]]] as const) {
-      const g = { batch, height: 7, width: 7, inChannels: 32, outH: 4, outW: 4, outChannels: 64, filterH: 3, filterW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1 };
-      const [x, dy] = [place([batch, 7, 7, 32], seededValues(batch * 49 * 32, 57)), place([batch, 4, 4, 64], seededValues(batch * 16 * 64, 59))];
-      const gradient = () => read(onGarbage(heap, 9 * 32 * 64, () => passes.filterGradient(x, dy, g)));
-      stopKernelThreads(backend);
-      const alone = gradient();
-      expect(await startKernelThreads(backend, 2, startNodeThread)).toBe(2);
+      // 'same' padding: 7 -> 4 at stride 2 pads one on each side
+      const { gradient } = summedLayer({ batch, size: 7, inChannels: 32, outChannels: 64, stride: 2, pad: 1 });
+      const alone = await aloneThenPool(backend, 2, gradient);
       // each recorded product's pixels (gemmTable's k), summed a group (a band) at a time
       const pixels: number[] = [];
       watchingRecordedCalls(() => expect(firstDifference(gradient(), alone)).toBe(-1), (_, name, args) => {
@@ -510,9 +513,7 @@ describe('passes of a few calls a band on the kernel threads', () => {
     expect(directWork(g)).toBeGreaterThanOrEqual(MIN_FEW_CALLS_WORK);
     expect(directWork(g)).toBeLessThan(MIN_IMAGE_BANDS_WORK);
     const gradient = () => read(onGarbage(heap, xSize, () => passes.inputGradient(dy, filter, g)));
-    stopKernelThreads(backend);
-    const alone = gradient();
-    expect(await startKernelThreads(backend, l.threads, startNodeThread)).toBe(l.threads);
+    const alone = await aloneThenPool(backend, l.threads, gradient);
     const shared = gradient();
     expect(kernelThreadStats(backend)!.programJobs).toBe(1);
     expect(firstDifference(shared, alone)).toBe(-1);
