@@ -20,9 +20,10 @@ interface TimerDeps {
 /**
  * Our WASM kernels' generation: a verdict timed with an earlier one is not reused. Raised
  * when their speed changes enough to turn a verdict (2: products on as many threads as
- * TF.js has, 2026-12-04, where a 4-core machine's WASM step took about 0.5-0.95x its time).
+ * TF.js has, 2026-12-04, where a 4-core machine's WASM step took about 0.5-0.95x its time;
+ * 3: two threads of ours where TF.js takes one, on two or three logical cores, 2026-12-05).
  */
-const WASM_KERNELS = 2;
+const WASM_KERNELS = 3;
 
 /** What the verdict is kept for: the adapter, the browser (its version changes the speeds), the threads WebAssembly gets and our kernels' generation. */
 function deviceOf(selected: BackendInfo): string {

@@ -2,10 +2,11 @@
  * Our kernels' threads in the browser (src/core/wasm-simd/kernel-threads.ts): workers made
  * from the pool's source text as blobs (the page's policy allows blob workers: TF.js's own
  * WASM threads are made so), started beside the WASM backend on as many threads as TF.js
- * gave XNNPACK (half the logical cores), so our products use the cores its would have.
+ * gave XNNPACK (half the logical cores), so our products use the cores its would have; on two
+ * where it took one on a machine of two or three logical cores (defaultKernelThreads).
  */
 import * as tf from '@tensorflow/tfjs';
-import { kernelThreadCount, startKernelThreads, type WasmBackend } from '../core/wasm-simd/heap';
+import { kernelThreadCount, onOneThread, startKernelThreads, type WasmBackend } from '../core/wasm-simd/heap';
 import type { ThreadStarter } from '../core/wasm-simd/kernel-threads';
 
 /** A kernel thread that has not said it is ready after this long is taken as one that cannot start. */
@@ -40,19 +41,31 @@ export const startBlobThread: ThreadStarter = (source, init) =>
 
 let wanted: number | undefined;
 
-/** The benchmark's request: our kernels on `count` threads, whatever TF.js starts (undefined: as many as TF.js's). */
+/** The benchmark's request: our kernels on `count` threads, whatever TF.js starts (undefined: defaultKernelThreads). */
 export function setKernelThreadsWanted(count: number | undefined): void {
   wanted = count;
 }
 
 /**
- * Starts our kernels' threads on the current WASM backend, as many as asked or as TF.js
- * runs; where they cannot start, the kernels stay on one thread and the console says why.
- * Resolves to the count that runs.
+ * How many threads our kernels take by default: as many as TF.js gave XNNPACK, or two where
+ * it took one on a machine of two or three logical cores (the half it leaves the page). There
+ * a training step ran 1.03-1.53x as fast on two (`npm run bench -- --only browser`'s
+ * "2 threads" rows, 2026-12-05). Two things had lost there in the app, and are answered: the
+ * views' many small passes, now drawn on one thread (onKernelThreadAlone), and small models'
+ * products, each waking a worker asleep between steps (kernel-bands.ts, MIN_PARALLEL_ASLEEP).
+ */
+export function defaultKernelThreads(tfjsThreads: number, logicalCores: number): number {
+  return tfjsThreads >= 2 ? tfjsThreads : Math.max(1, Math.min(2, logicalCores));
+}
+
+/**
+ * Starts our kernels' threads on the current WASM backend, as many as asked or by
+ * defaultKernelThreads; where they cannot start, the kernels stay on one thread and the
+ * console says why. Resolves to the count that runs.
  */
 export async function startWasmKernelThreads(): Promise<number> {
   const backend = tf.backend() as unknown as WasmBackend;
-  const count = wanted ?? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  const count = wanted ?? defaultKernelThreads((await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount(), navigator.hardwareConcurrency || 1);
   if (kernelThreadCount(backend) === count) return count;
   try {
     return await startKernelThreads(backend, count, startBlobThread);
@@ -60,4 +73,9 @@ export async function startWasmKernelThreads(): Promise<number> {
     console.warn(`Our WASM kernels stay on one thread: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
+}
+
+/** `work` with our WASM kernels on the worker's thread alone (heap.ts's onOneThread); on any other backend, as it is. */
+export function onKernelThreadAlone<T>(work: () => Promise<T>): Promise<T> {
+  return tf.getBackend() === 'wasm' ? onOneThread(tf.backend() as unknown as WasmBackend, work) : work();
 }

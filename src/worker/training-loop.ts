@@ -5,6 +5,7 @@
  */
 import { cancellable, JobCancelled, type JobContext } from '../core/training/jobs';
 import { nonFiniteMessage } from '../core/training/session';
+import { onKernelThreadAlone } from './kernel-threads';
 import { refresh } from './refresh';
 import { status, stopWithError, throughput, type HandlerState, type LoopEnd, type Run } from './run-state';
 
@@ -58,7 +59,8 @@ export async function trainLoop(state: HandlerState, target: Run): Promise<LoopE
         if (sendDue) lastMetrics = deps.now();
         if (!(await flushMetrics(state, target, sendDue))) return 'halted';
       }
-      await refresh(state, target, job, 'training');
+      // the views' many small passes lost on a second thread of ours where the page shares two cores (kernel-threads.ts)
+      await onKernelThreadAlone(() => refresh(state, target, job, 'training'));
       if (deps.now() - target.saved.at >= timing.checkpointInterval) await state.keeping.saveCheckpoint(target);
       await deps.yieldToEvents();
     }

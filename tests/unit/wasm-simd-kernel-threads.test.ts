@@ -30,7 +30,8 @@ async function sharedSandbox(threads: number, variant = fused) {
   const pool = await KernelThreads.start(module, memory, threads, startNodeThread);
   pools.push(pool);
   let current: KernelThreads | null = pool;
-  const threaded = withKernelThreads(alone, () => current);
+  // every product from MIN_PARALLEL, the workers asleep or not: these tests are of the bands, not of when they pay
+  const threaded = withKernelThreads(alone, () => current, { productsAsleep: MIN_PARALLEL });
   let next = 64;
   const place = (values: ArrayLike<number>) => {
     const address = next;

@@ -135,7 +135,7 @@ export class HeapKernels {
    * MIN_FEW_CALLS_WORK for a pass of a few calls a band.
    */
   protected eachRun<S>(batch: number, work: number, setups: (count: number) => S[], run: (first: number, end: number, setup: S, bandFirst: number) => void, groups = 0, least = MIN_IMAGE_BANDS_WORK): S[] {
-    const pool = instances.get(this.backend)?.threads;
+    const pool = poolNow(instances.get(this.backend));
     const threaded = imageBands && pool && pool.count > 1 && work >= least ? pool : null;
     const bands = groups || (threaded ? Math.min(batch, MAX_BANDS, threaded.count * BANDS_PER_THREAD) : 1);
     const own = setups(bands);
@@ -279,9 +279,14 @@ interface OnBackend {
   module: object;
   memory: HeapMemory;
   threads: KernelThreads | null;
+  /** How many onOneThread calls are under way: while any is, the pool takes no work. */
+  held: number;
 }
 
 const instances = new WeakMap<object, OnBackend | null>();
+
+/** The pool that takes work now: none while onOneThread holds it. */
+const poolNow = (state: OnBackend | null | undefined): KernelThreads | null => (state && state.held === 0 ? state.threads : null);
 
 function onBackend(backend: WasmBackend): OnBackend | null {
   if (!instances.has(backend)) {
@@ -290,8 +295,8 @@ function onBackend(backend: WasmBackend): OnBackend | null {
     else {
       const fused = hasRelaxedSimd();
       const module = compileKernels(memory, fused);
-      const state: OnBackend = { module, memory, threads: null, kernels: null as unknown as WasmKernels };
-      state.kernels = withKernelThreads(instantiateKernels(memory, fused, module), () => state.threads);
+      const state: OnBackend = { module, memory, threads: null, held: 0, kernels: null as unknown as WasmKernels };
+      state.kernels = withKernelThreads(instantiateKernels(memory, fused, module), () => poolNow(state));
       instances.set(backend, state);
     }
   }
@@ -323,6 +328,25 @@ export function stopKernelThreads(backend: WasmBackend): void {
   const state = instances.get(backend);
   state?.threads?.stop();
   if (state) state.threads = null;
+}
+
+/**
+ * Runs `work` with our kernels on the calling thread alone, the pool left idle (its workers
+ * go to sleep), and resolves to its result. For work of many small passes beside a busy
+ * page: on a machine of two cores the app trains on two threads of ours, but draws its
+ * views on one (src/worker/refresh.ts). The numbers are the same either way. Calls may nest
+ * and overlap; the pool takes work again when the last one ends. `kernelThreadCount` is
+ * unchanged meanwhile, so the kernels chosen stay the same.
+ */
+export async function onOneThread<T>(backend: WasmBackend, work: () => Promise<T>): Promise<T> {
+  const state = onBackend(backend);
+  if (!state) return work();
+  state.held++;
+  try {
+    return await work();
+  } finally {
+    state.held--;
+  }
 }
 
 /** The backend's pool's counts since it started (KernelThreads.stats), or null without one. */

@@ -12,6 +12,22 @@ import { bandArguments, ONE_FLOAT, UNIT_LAYOUTS, unitWork, type UnitKernel, type
 export const MIN_PARALLEL = 1 << 18;
 
 /**
+ * Where the pool's workers are asleep (more than 0.05 ms since its last job), a product of
+ * fewer multiply-adds than this runs on the calling thread alone: about 85 microseconds of
+ * work, where a worker takes 15-50 to wake, so that half of it is about what a waking costs.
+ * Products between MIN_PARALLEL and this are cut only while the workers still spin, as in a
+ * pass's run of products. A small model's dense products (ae's [64, 256] x [256, 64] on 2-D
+ * points, 2^20 multiply-adds) each woke a worker gone to sleep between the app's steps, and
+ * in the app on a 2-core machine the autoencoder on the ring trained about 15% slower on
+ * two threads of ours than on one (docs/performance.md, "Our second thread on a 2-core
+ * machine, in the app: taken").
+ */
+export const MIN_PARALLEL_ASLEEP = 1 << 21;
+
+/** Is a product of `work` multiply-adds worth the pool's threads, whose workers are `spinning` or asleep (then from `asleep` multiply-adds)? */
+export const sharesProduct = (work: number, spinning: boolean, asleep = MIN_PARALLEL_ASLEEP): boolean => work >= (spinning ? MIN_PARALLEL : Math.max(MIN_PARALLEL, asleep));
+
+/**
  * An element-wise call of less work than this (unit-bands.ts's unitWork: numbers that take
  * an exponential each, about 0.6 ns; four of a kernel bound by memory count as one) runs on
  * the calling thread alone: about 150 microseconds, where a worker asleep takes 15-50 to
@@ -91,7 +107,8 @@ function splitUnits(pool: KernelThreads | null, name: UnitKernel, layout: UnitLa
  * The kernels with gemm, gemmTable and gemmGather cut into bands over `threadsOf()`'s pool,
  * and the element-wise kernels of unit-bands.ts cut into bands of units
  * (asked at each call: a pool may start or stop after the kernels are made); every other
- * kernel as it is. gemmEach's lists of small products too: shared out a job of whole products
+ * kernel as it is. A product is cut from MIN_PARALLEL multiply-adds while the workers spin,
+ * else from `productsAsleep` (MIN_PARALLEL_ASLEEP; tests of the bands lower it). gemmEach's lists of small products too: shared out a job of whole products
  * at a time, a strided pass by phases at batch 2-13 took 1.2-2.5x of one thread's time on two
  * (`npm run bench:pass-threads`' way); where a pass's images go in bands (heap.ts, eachRun),
  * each band's list is made by the thread that takes the band. Bands run at once, so a product
@@ -99,7 +116,7 @@ function splitUnits(pool: KernelThreads | null, name: UnitKernel, layout: UnitLa
  * what it reads (C apart from A and B): true of every caller (strided.ts's classes write each
  * output pixel once).
  */
-export function withKernelThreads(kernels: WasmKernels, threadsOf: () => KernelThreads | null): WasmKernels {
+export function withKernelThreads(kernels: WasmKernels, threadsOf: () => KernelThreads | null, { productsAsleep = MIN_PARALLEL_ASLEEP } = {}): WasmKernels {
   const { gemm, gemmTable, gemmGather } = kernels;
   // argument positions: a, aRow (or the row table), aStep (or the step table), b, ldb, c, ldc (or the row table of C), m, n, k, accumulate, bias, relu[, slopeS, slopeY]
   const split = (pool: KernelThreads, kernel: ThreadedKernel, here: (...args: number[]) => void, args: number[]): void => {
@@ -134,8 +151,12 @@ export function withKernelThreads(kernels: WasmKernels, threadsOf: () => KernelT
     const pool = threadsOf();
     return pool && pool.count > 1 ? pool : null;
   };
-  /** The pool, where there is one and the product is large enough to share. */
-  const shared = (m: number, n: number, k: number): KernelThreads | null => (m * n * k < MIN_PARALLEL ? null : anyPool());
+  /** The pool, where there is one and the product is large enough to share: MIN_PARALLEL while its workers spin, else MIN_PARALLEL_ASLEEP. */
+  const shared = (m: number, n: number, k: number): KernelThreads | null => {
+    if (m * n * k < MIN_PARALLEL) return null;
+    const pool = anyPool();
+    return pool && sharesProduct(m * n * k, pool.spinning, productsAsleep) ? pool : null;
+  };
   const elementwise = Object.fromEntries(
     (Object.entries(UNIT_LAYOUTS) as Array<[UnitKernel, UnitLayout]>).map(([name, layout]) => {
       const kernel = kernels[name] as (...args: number[]) => void;
