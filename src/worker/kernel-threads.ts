@@ -49,14 +49,22 @@ export function setKernelThreadsWanted(count: number | undefined): void {
 /**
  * How many threads our kernels take by default: as many as TF.js gave XNNPACK, or two where
  * it took one on a machine of two or three logical cores (the half it leaves the page). There
- * a training step ran 1.03-1.53x as fast on two (`npm run bench -- --only browser`'s
- * "2 threads" rows, 2026-12-05). Two things had lost there in the app, and are answered: the
+ * a training step ran 1.03-1.59x as fast on two (`npm run bench -- --only browser`'s
+ * "2 threads" rows, 2026-12-05; docs/performance.md, "Our second thread on a 2-core machine,
+ * in the app: taken"). Two things had lost there in the app, and are answered: the
  * views' many small passes, now drawn on one thread (onKernelThreadAlone), and small models'
  * products, each waking a worker asleep between steps (kernel-bands.ts, MIN_PARALLEL_ASLEEP).
  */
 export function defaultKernelThreads(tfjsThreads: number, logicalCores: number): number {
-  return tfjsThreads >= 2 ? tfjsThreads : Math.max(1, Math.min(2, logicalCores));
+  return tfjsThreads < 2 && (logicalCores === 2 || logicalCores === 3) ? 2 : Math.max(1, tfjsThreads);
 }
+
+/**
+ * Whether our threads outnumber TF.js's (two of ours where it keeps one): only there are the
+ * views held to one thread while training runs. Elsewhere they run as before, on as many
+ * threads as TF.js's own kernels would take, which this 2-core host cannot measure.
+ */
+let moreThanTfjs = false;
 
 /**
  * Starts our kernels' threads on the current WASM backend, as many as asked or by
@@ -65,17 +73,22 @@ export function defaultKernelThreads(tfjsThreads: number, logicalCores: number):
  */
 export async function startWasmKernelThreads(): Promise<number> {
   const backend = tf.backend() as unknown as WasmBackend;
-  const count = wanted ?? defaultKernelThreads((await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount(), navigator.hardwareConcurrency || 1);
-  if (kernelThreadCount(backend) === count) return count;
-  try {
-    return await startKernelThreads(backend, count, startBlobThread);
-  } catch (error) {
-    console.warn(`Our WASM kernels stay on one thread: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+  const tfjsThreads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  const count = wanted ?? defaultKernelThreads(tfjsThreads, navigator.hardwareConcurrency || 1);
+  let running = kernelThreadCount(backend);
+  if (running !== count) {
+    try {
+      running = await startKernelThreads(backend, count, startBlobThread);
+    } catch (error) {
+      console.warn(`Our WASM kernels stay on one thread: ${error instanceof Error ? error.message : String(error)}`);
+      running = 1;
+    }
   }
+  moreThanTfjs = running > tfjsThreads;
+  return running;
 }
 
-/** `work` with our WASM kernels on the worker's thread alone (heap.ts's onOneThread); on any other backend, as it is. */
+/** `work` with our WASM kernels on the worker's thread alone (heap.ts's onOneThread) where ours outnumber TF.js's threads; elsewhere, as it is. */
 export function onKernelThreadAlone<T>(work: () => Promise<T>): Promise<T> {
-  return tf.getBackend() === 'wasm' ? onOneThread(tf.backend() as unknown as WasmBackend, work) : work();
+  return moreThanTfjs && tf.getBackend() === 'wasm' ? onOneThread(tf.backend() as unknown as WasmBackend, work) : work();
 }

@@ -1,7 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { allowRelaxedSimd } from '../../src/cli/node-backend';
 import { sharedHeapBackend, startNodeThread } from '../../src/cli/shared-heap-backend';
 import { SimdConvolutions } from '../../src/core/wasm-simd/convolution';
+import { KernelThreads } from '../../src/core/wasm-simd/kernel-threads';
 import { heapKernelsFor, kernelsOn, kernelThreadCount, kernelThreadStats, onOneThread, startKernelThreads, stopKernelThreads } from '../../src/core/wasm-simd/heap';
 import { MIN_PARALLEL, MIN_PARALLEL_ASLEEP, sharesProduct } from '../../src/core/wasm-simd/kernel-bands';
 import { defaultKernelThreads } from '../../src/worker/kernel-threads';
@@ -118,6 +119,18 @@ describe('products while the workers sleep', () => {
     expect(jobs()).toBe(0);
     expect(large()).toEqual(alone[1]);
     expect(jobs()).toBe(1);
+    // the small one while the workers spin (stubbed, so that the host's timing cannot decide): cut, the same numbers
+    const spinning = vi.spyOn(KernelThreads.prototype, 'spinning', 'get');
+    try {
+      spinning.mockReturnValue(true);
+      expect(small()).toEqual(alone[0]);
+      expect(jobs()).toBe(2);
+      spinning.mockReturnValue(false);
+      expect(small()).toEqual(alone[0]);
+      expect(jobs()).toBe(2);
+    } finally {
+      spinning.mockRestore();
+    }
   }, 60_000);
 });
 
@@ -127,6 +140,8 @@ describe('defaultKernelThreads', () => {
     expect(defaultKernelThreads(1, 2)).toBe(2);
     expect(defaultKernelThreads(1, 3)).toBe(2);
     expect(defaultKernelThreads(1, 1)).toBe(1);
+    // TF.js on one thread of a bigger machine (a page whose heap is not shared): ours stay with it
+    expect(defaultKernelThreads(1, 8)).toBe(1);
     expect(defaultKernelThreads(2, 4)).toBe(2);
     expect(defaultKernelThreads(4, 8)).toBe(4);
     expect(defaultKernelThreads(4, 16)).toBe(4);

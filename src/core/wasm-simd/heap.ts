@@ -334,7 +334,7 @@ export function stopKernelThreads(backend: WasmBackend): void {
  * Runs `work` with our kernels on the calling thread alone, the pool left idle (its workers
  * go to sleep), and resolves to its result. For work of many small passes beside a busy
  * page: on a machine of two cores the app trains on two threads of ours, but draws its
- * views on one (src/worker/refresh.ts). The numbers are the same either way. Calls may nest
+ * views on one (src/worker/training-loop.ts). The numbers are the same either way. Calls may nest
  * and overlap; the pool takes work again when the last one ends. `kernelThreadCount` is
  * unchanged meanwhile, so the kernels chosen stay the same.
  */
