@@ -5,10 +5,11 @@ import type { BrowserBenchResult } from '../src/bench/protocol';
  * Our WebAssembly kernels' products on a second thread (src/core/wasm-simd/kernel-threads.ts)
  * in the browser, as the app starts them: workers made from blobs inside the training
  * worker, under the page's cross-origin isolation and content security policy. The
- * benchmark's page asks for the thread count (the app's own: src/worker/kernel-threads.ts, defaultKernelThreads), trains the energy
- * model a few steps, and says what ran: the same loss as on one thread, to the bit, with
- * bands of its products run by the second thread. PixelCNN++'s ELU and gate are element-wise
- * calls large enough to be cut too (unit-bands.ts), and its Winograd passes' images.
+ * benchmark's page asks for the thread count (the app's own: src/worker/kernel-threads.ts,
+ * defaultKernelThreads), trains the energy model a few steps, and says what ran: the same
+ * loss as on one thread, to the bit, with bands of its products run by the second thread.
+ * PixelCNN++'s ELU and gate are element-wise calls large enough to be cut too
+ * (unit-bands.ts), and its Winograd passes' images.
  */
 async function benchOn(page: Page, threads: number, model = 'ebm'): Promise<BrowserBenchResult> {
   await page.goto(`bench.html?backend=wasm&model=${model}&dataset=mnist&steps=3&warmup=1&threads=${threads}`);

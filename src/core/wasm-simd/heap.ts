@@ -334,8 +334,8 @@ export function stopKernelThreads(backend: WasmBackend): void {
  * Runs `work` with our kernels on the calling thread alone, the pool left idle (its workers
  * go to sleep), and resolves to its result. For work of many small passes beside a busy
  * page: on a machine of two cores the app trains on two threads of ours, but draws its
- * views on one (src/worker/training-loop.ts). The numbers are the same either way. Calls may nest
- * and overlap; the pool takes work again when the last one ends. `kernelThreadCount` is
+ * views on one (src/worker/training-loop.ts). The numbers are the same either way. Calls may
+ * nest and overlap; the pool takes work again when the last one ends. `kernelThreadCount` is
  * unchanged meanwhile, so the kernels chosen stay the same.
  */
 export async function onOneThread<T>(backend: WasmBackend, work: () => Promise<T>): Promise<T> {

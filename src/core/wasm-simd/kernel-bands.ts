@@ -108,8 +108,8 @@ function splitUnits(pool: KernelThreads | null, name: UnitKernel, layout: UnitLa
  * and the element-wise kernels of unit-bands.ts cut into bands of units
  * (asked at each call: a pool may start or stop after the kernels are made); every other
  * kernel as it is. A product is cut from MIN_PARALLEL multiply-adds while the workers spin,
- * else from `productsAsleep` (MIN_PARALLEL_ASLEEP; tests of the bands lower it). gemmEach's lists of small products too: shared out a job of whole products
- * at a time, a strided pass by phases at batch 2-13 took 1.2-2.5x of one thread's time on two
+ * else from `productsAsleep` (MIN_PARALLEL_ASLEEP; tests of the bands lower it). gemmEach's
+ * lists of small products too: shared out a job of whole products at a time, a strided pass by phases at batch 2-13 took 1.2-2.5x of one thread's time on two
  * (`npm run bench:pass-threads`' way); where a pass's images go in bands (heap.ts, eachRun),
  * each band's list is made by the thread that takes the band. Bands run at once, so a product
  * cut must not write any place twice (C's rows, through a row table too, apart) nor write
@@ -153,9 +153,11 @@ export function withKernelThreads(kernels: WasmKernels, threadsOf: () => KernelT
   };
   /** The pool, where there is one and the product is large enough to share: MIN_PARALLEL while its workers spin, else MIN_PARALLEL_ASLEEP. */
   const shared = (m: number, n: number, k: number): KernelThreads | null => {
-    if (m * n * k < MIN_PARALLEL) return null;
+    const work = m * n * k;
+    // most products are too small for either threshold: answered before the pool is looked up
+    if (work < MIN_PARALLEL) return null;
     const pool = anyPool();
-    return pool && sharesProduct(m * n * k, pool.spinning, productsAsleep) ? pool : null;
+    return pool && sharesProduct(work, pool.spinning, productsAsleep) ? pool : null;
   };
   const elementwise = Object.fromEntries(
     (Object.entries(UNIT_LAYOUTS) as Array<[UnitKernel, UnitLayout]>).map(([name, layout]) => {
