@@ -206,42 +206,57 @@ export function hyperbolicTangent(): FunctionWriter {
   });
 }
 
+/** One of chainedLanes' vectors: the local its input is loaded into, and those its results are left in, one per output. */
+interface ChainedLane {
+  x: number;
+  results: number[];
+}
+
+/**
+ * The loop of a kernel whose every vector is one long chain of dependent operations (an
+ * exponential's): `lanes.length` vectors a turn, each loaded and taken through `compute` (from
+ * its `x` to its `results`) before the first is stored, so that the chains run side by side;
+ * then the tail one number at a time, through lane 0 of the first lane's vectors. The results
+ * go to the pointer parameters `outputs`, in their order; `input` and they advance together,
+ * while the parameter `count` counts down.
+ */
+function chainedLanes<Lane extends ChainedLane>(f: FunctionWriter, input: string, outputs: string[], lanes: Lane[], compute: (lane: Lane) => void): void {
+  const advance = (bytes: number) => [input, ...outputs].forEach((pointer) => f.get(pointer).i32(bytes).op('i32.add').set(pointer));
+  const unroll = lanes.length;
+  f.whileLoop(() => f.get('count').i32(4 * unroll).op('i32.ge_u'), () => {
+    lanes.forEach((lane, u) => f.get(input).memory('v128.load', 16 * u).set(lane.x));
+    lanes.forEach(compute);
+    lanes.forEach((lane, u) => outputs.forEach((output, o) => f.get(output).get(lane.results[o]).memory('v128.store', 16 * u)));
+    advance(16 * unroll);
+    f.get('count').i32(4 * unroll).op('i32.sub').set('count');
+  });
+  const [lane] = lanes;
+  f.whileLoop(() => f.get('count'), () => {
+    f.get(input).f32Load().simd('f32x4.splat').set(lane.x);
+    compute(lane);
+    outputs.forEach((output, o) => f.get(output).get(lane.results[o]).extractLane(0).f32Store());
+    advance(4);
+    f.get('count').i32(1).op('i32.sub').set('count');
+  });
+}
+
 /**
  * s[i] = sigmoid(x[i]), y[i] = x[i] s[i] for `count` floats (addresses in bytes). With
  * e = exp(-|x|) <= 1, which cannot overflow: sigmoid(x) = 1 / (1 + e) for x > 0 and
  * e / (1 + e) otherwise. A NaN gives NaN; below -87.3 sigmoid is 0, as TF.js's, so
- * y(-inf) is NaN there too. `unroll` vectors a turn: each lane's sigmoid is one long chain
- * of dependent operations, and more of them side by side keep the processor busy. `fused`:
- * with relaxed SIMD's multiply-add (exponentialOf).
+ * y(-inf) is NaN there too. `unroll` vectors a turn (chainedLanes): each lane's sigmoid is one
+ * long chain of dependent operations. `fused`: with relaxed SIMD's multiply-add (exponentialOf).
  */
 export function swishForward(unroll = 4, fused = false): FunctionWriter {
   const f = new FunctionWriter('swishForward', ['x', 's', 'y', 'count']);
   const c = splatConstants(f);
-  const lanes = Array.from({ length: unroll }, (_, u) => ({ x: f.local('v128', `x${u}`), s: f.local('v128', `s${u}`), scratch: sigmoidScratch(f, String(u)) }));
-  const advance = (bytes: number) => ['x', 's', 'y'].forEach((pointer) => f.get(pointer).i32(bytes).op('i32.add').set(pointer));
-  /** The vector in `x` to its sigmoid in `s`. */
-  const sigmoid = ({ x, s, scratch }: (typeof lanes)[number]) => sigmoidOf(f, c, x, scratch, fused).set(s);
-  f.whileLoop(() => f.get('count').i32(4 * unroll).op('i32.ge_u'), () => {
-    lanes.forEach((lane, u) => {
-      f.get('x').memory('v128.load', 16 * u).set(lane.x);
-      sigmoid(lane);
-    });
-    lanes.forEach((lane, u) => {
-      f.get('s').get(lane.s).memory('v128.store', 16 * u);
-      f.get('y').get(lane.x).get(lane.s).simd('f32x4.mul').memory('v128.store', 16 * u);
-    });
-    advance(16 * unroll);
-    f.get('count').i32(4 * unroll).op('i32.sub').set('count');
+  const lanes = Array.from({ length: unroll }, (_, u) => {
+    const [s, y] = [f.local('v128', `s${u}`), f.local('v128', `y${u}`)];
+    return { x: f.local('v128', `x${u}`), results: [s, y], scratch: sigmoidScratch(f, String(u)) };
   });
-  // the tail: one lane at a time, through lane 0 of a vector
-  const [lane] = lanes;
-  f.whileLoop(() => f.get('count'), () => {
-    f.get('x').f32Load().simd('f32x4.splat').set(lane.x);
-    sigmoid(lane);
-    f.get('s').get(lane.s).extractLane(0).f32Store();
-    f.get('y').get(lane.x).get(lane.s).simd('f32x4.mul').extractLane(0).f32Store();
-    advance(4);
-    f.get('count').i32(1).op('i32.sub').set('count');
+  chainedLanes(f, 'x', ['s', 'y'], lanes, ({ x, results: [s, y], scratch }) => {
+    sigmoidOf(f, c, x, scratch, fused).set(s);
+    f.get(x).get(s).simd('f32x4.mul').set(y);
   });
   return f;
 }
@@ -251,42 +266,19 @@ export function swishForward(unroll = 4, fused = false): FunctionWriter {
  * tfjs-backend-wasm's Elu (XNNPACK's, 0.8 ns a number on PixelCNN++'s maps): exp - 1 by
  * exponentialMinusOneOf, within 1 unit in the last place of the true value (a review checked
  * every seventh negative float32 in both variants; x = -0 stays -0,
- * NaN stays NaN). `unroll` vectors a turn, as swishForward takes them: each one's exponential
- * is a long chain of dependent operations. `fused`: with relaxed SIMD's multiply-add.
+ * NaN stays NaN). `unroll` vectors a turn, as swishForward takes them. `fused`: with relaxed
+ * SIMD's multiply-add.
  */
 export function eluForward(unroll = 4, fused = false): FunctionWriter {
   const f = new FunctionWriter('eluForward', ['x', 'out', 'count']);
   const c = splatConstants(f);
-  const lanes = Array.from({ length: unroll }, (_, u) => ({ x: f.local('v128', `x${u}`), z: f.local('v128', `z${u}`), scratch: exponentialScratch(f, String(u)) }));
-  const advance = (bytes: number) => ['x', 'out'].forEach((pointer) => f.get(pointer).i32(bytes).op('i32.add').set(pointer));
-  /** elu of the vector in `x`, left on the stack. */
-  const elu = ({ x, z, scratch }: (typeof lanes)[number]) => {
+  const lanes = Array.from({ length: unroll }, (_, u) => ({ x: f.local('v128', `x${u}`), results: [f.local('v128', `z${u}`)], scratch: exponentialScratch(f, String(u)) }));
+  chainedLanes(f, 'x', ['out'], lanes, ({ x, results: [z], scratch }) => {
     // z = min(x, 0): pmin(x, 0) = 0 < x ? 0 : x, so exp(z) never overflows (and a NaN stays NaN)
     f.get(x).get(c.zero).simd('f32x4.pmin').set(z);
     exponentialMinusOneOf(f, c, z, scratch, fused);
     // exp(x) - 1 where x < 0, else x itself (-0 and NaN among them)
-    f.get(x).get(x).get(c.zero).simd('f32x4.lt').simd('v128.bitselect');
-  };
-  f.whileLoop(() => f.get('count').i32(4 * unroll).op('i32.ge_u'), () => {
-    lanes.forEach((lane, u) => f.get('x').memory('v128.load', 16 * u).set(lane.x));
-    // each result to its z, so that all `unroll` chains are in flight before the first store
-    lanes.forEach((lane) => {
-      elu(lane);
-      f.set(lane.z);
-    });
-    lanes.forEach((lane, u) => f.get('out').get(lane.z).memory('v128.store', 16 * u));
-    advance(16 * unroll);
-    f.get('count').i32(4 * unroll).op('i32.sub').set('count');
-  });
-  // the tail: one lane at a time, through lane 0 of a vector
-  const [lane] = lanes;
-  f.whileLoop(() => f.get('count'), () => {
-    f.get('x').f32Load().simd('f32x4.splat').set(lane.x);
-    f.get('out');
-    elu(lane);
-    f.extractLane(0).f32Store();
-    advance(4);
-    f.get('count').i32(1).op('i32.sub').set('count');
+    f.get(x).get(x).get(c.zero).simd('f32x4.lt').simd('v128.bitselect').set(z);
   });
   return f;
 }
