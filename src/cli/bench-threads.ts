@@ -11,19 +11,28 @@
  * TF.js starts half as many threads as the worker's navigator reports cores. `--cores N`
  * makes the worker report N (a stand-in for a bigger machine: on a 2-core host, 4 cores
  * give TF.js two threads, on two real cores). Rounds run in turns; each row keeps its best.
+ * `--pytorch` times the same step in PyTorch (the run's exported project, ./pytorch-timing.ts)
+ * in the same turns, on one thread and on every logical core, for the ratio at each count:
+ * one thread against PyTorch's on one, and the app as it runs now against PyTorch on every core.
  *
- *   npm run bench:threads -- [--models ebm,gan] [--cores 4] [--steps 15] [--rounds 2] [--no-build]
+ *   npm run bench:threads -- [--models ebm,gan] [--cores 4] [--steps 15] [--rounds 2] [--no-build] [--pytorch] [--pytorch-isa avx2]
  */
 import os from 'node:os';
 import { chromium } from 'playwright';
 import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../e2e/chromium';
 import type { BrowserBenchResult } from '../bench/protocol';
+import { defaultConfig } from '../core/config';
+import { createSession } from '../core/training/session';
+import type { Checkpoint } from '../core/training/checkpoint';
 import { benchPageResult } from './bench-browser';
 import { alignedTable } from './bench-tables';
 import { DATASET, ROOT } from './bench-options';
-
-const CONVOLUTIONAL = ['conv-ae', 'gan', 'pixelcnn', 'pixelcnnpp', 'pixelrnn', 'ebm'];
+import { parseThreadOptions } from './bench-thread-options';
+import { useNodeBackend } from './node-backend';
+import { loadNodeDataset } from './node-datasets';
+import { pytorchIsaEnv } from './pytorch-isa';
+import { pythonWithTorch, timePyTorch } from './pytorch-timing';
 
 interface Variant {
   name: string;
@@ -38,32 +47,24 @@ const VARIANTS: Variant[] = [
   { name: 'ours on every real core', query: () => `&kernelThreads=${os.cpus().length}` },
 ];
 
-const USAGE = 'usage: npm run bench:threads -- [--models ebm,gan] [--cores N] [--steps N] [--rounds N] [--no-build]';
-
-interface ThreadOptions {
-  models: string[];
-  cores: number;
-  steps: number;
-  rounds: number;
-  build: boolean;
-}
-
-/** The options, or a usage error for any flag it does not know or a count that is not a positive whole number. */
-function parseThreadOptions(argv: string[], machineCores: number): ThreadOptions {
-  const options: ThreadOptions = { models: CONVOLUTIONAL, cores: machineCores, steps: 15, rounds: 2, build: true };
-  for (let i = 0; i < argv.length; i += 1) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    const count = Number(value);
-    if (flag === '--no-build') options.build = false;
-    else if (flag === '--models' && value) [options.models, i] = [value.split(',').filter(Boolean), i + 1];
-    else if ((flag === '--cores' || flag === '--steps' || flag === '--rounds') && Number.isInteger(count) && count >= 1) [options[flag.slice(2) as 'cores' | 'steps' | 'rounds'], i] = [count, i + 1];
-    else throw new Error(`${USAGE} (not ${flag}${value === undefined ? '' : ` ${value}`})`);
+/** The model's run at its defaults, as PyTorch's side takes it: its config and initial weights (made in Node, on TF.js's CPU backend). */
+async function exportedRun(model: string): Promise<{ config: ReturnType<typeof defaultConfig>; checkpoint?: Checkpoint }> {
+  await useNodeBackend('cpu');
+  const config = defaultConfig(model, DATASET);
+  const session = await createSession(config, loadNodeDataset(DATASET));
+  try {
+    return { config, checkpoint: await session.checkpoint() };
+  } finally {
+    session.dispose();
   }
-  return options;
 }
 
 async function main(): Promise<void> {
-  const { models, cores, steps, rounds, build: building } = parseThreadOptions(process.argv.slice(2), os.cpus().length);
+  const { models, cores, steps, rounds, build: building, pytorch, pytorchIsa } = parseThreadOptions(process.argv.slice(2), os.cpus().length);
+  const python = pytorch ? pythonWithTorch() : undefined;
+  if (pytorch && !python) throw new Error('--pytorch needs python3 with torch and numpy (Debian: apt install python3-torch)');
+  // PyTorch on one thread, then on every core (logical, as OMP_NUM_THREADS counts them)
+  const pytorchThreads = python ? [1, os.cpus().length] : [];
   const executablePath = findChromium();
   if (!executablePath) throw new Error(HOW_TO_GET_CHROMIUM);
   if (building) await build({ root: ROOT, logLevel: 'warn' });
@@ -74,7 +75,17 @@ async function main(): Promise<void> {
     const base = server.resolvedUrls?.local[0] ?? '';
     for (const model of models) {
       const best = VARIANTS.map(() => ({ ms: Infinity, result: undefined as BrowserBenchResult | undefined }));
+      const run = python ? await exportedRun(model) : undefined;
+      const pytorchBest = pytorchThreads.map(() => ({ ms: Infinity, note: '' }));
       for (let round = 0; round < rounds; round++) {
+        for (const [i, threads] of pytorchThreads.entries()) {
+          if (!run?.checkpoint) pytorchBest[i].note = 'the model keeps no state to export';
+          else {
+            const timing = await timePyTorch(run.config, run.checkpoint, steps, threads, python!, pytorchIsaEnv(pytorchIsa));
+            console.error(`[threads] ${model}, PyTorch on ${threads}: ${timing.msPerStep ? `${timing.msPerStep.toFixed(1)} ms a step` : timing.note}`);
+            pytorchBest[i] = { ms: Math.min(pytorchBest[i].ms, timing.msPerStep ?? Infinity), note: timing.note };
+          }
+        }
         for (const [i, variant] of VARIANTS.entries()) {
           const result = await benchPageResult(browser, `${base}bench.html?backend=wasm&model=${model}&dataset=${DATASET}&steps=${steps}&warmup=3${variant.query(cores)}`, model, 900);
           const ms = result.status === 'ok' ? (result.msPerStep ?? Infinity) : Infinity;
@@ -85,7 +96,12 @@ async function main(): Promise<void> {
       const [one, before, now, every] = best;
       const cell = ({ ms, result }: (typeof best)[number]) => (result ? `${ms.toFixed(1)} (${result.wasmThreads ?? '?'} / ${result.kernelThreads ?? '?'})` : 'failed');
       const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : '-');
-      body.push([model, cell(one), cell(before), cell(now), cell(every), ratio(now.ms, before.ms), ratio(now.ms, one.ms), ratio(every.ms, one.ms)]);
+      const row = [model, cell(one), cell(before), cell(now), cell(every), ratio(now.ms, before.ms), ratio(now.ms, one.ms), ratio(every.ms, one.ms)];
+      if (python) {
+        row.push(...pytorchBest.map(({ ms, note }) => (Number.isFinite(ms) ? ms.toFixed(1) : note || 'failed')));
+        row.push(ratio(one.ms, pytorchBest[0].ms), ratio(now.ms, pytorchBest[1].ms));
+      }
+      body.push(row);
     }
   } finally {
     await browser.close().catch(() => {});
@@ -93,7 +109,8 @@ async function main(): Promise<void> {
   }
   console.log(`\n${os.cpus()[0]?.model.trim()} (${os.cpus().length} cores), Chromium ${browser.version()}; the worker told of ${cores} cores; best of ${rounds} rounds of ${steps} steps`);
   console.log('ms a step (threads: TF.js / ours)');
-  console.log(alignedTable(['model', ...VARIANTS.map((variant) => variant.name), 'now / before', 'now / one thread', 'every core / one thread'], body, 1));
+  const pytorchColumns = pytorch ? [`PyTorch${pytorchIsa ? ` (${pytorchIsa})` : ''} on 1`, `PyTorch on ${os.cpus().length}`, 'one thread / PyTorch on 1', `now / PyTorch on ${os.cpus().length}`] : [];
+  console.log(alignedTable(['model', ...VARIANTS.map((variant) => variant.name), 'now / before', 'now / one thread', 'every core / one thread', ...pytorchColumns], body, 1));
 }
 
 main().catch((error) => {

@@ -1,13 +1,14 @@
 /**
- * The benchmark's command line (src/cli/bench-options.ts), the threads a row ran on, and
- * --pytorch-isa: the environment that holds PyTorch to AVX2 (src/cli/pytorch-isa.ts),
- * checked on PyTorch itself.
+ * The benchmark's command line (src/cli/bench-options.ts) and bench:threads'
+ * (src/cli/bench-thread-options.ts), the threads a row ran on, and --pytorch-isa: the
+ * environment that holds PyTorch to AVX2 (src/cli/pytorch-isa.ts), checked on PyTorch itself.
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { HELP, parseArgs, threadsLabel, threadsOf, USAGE, watchPlan, type Row } from '../../src/cli/bench-options';
 import { pytorchIsaEnv } from '../../src/cli/pytorch-isa';
 import { pythonWithTorch } from '../../src/cli/pytorch-timing';
+import { CONVOLUTIONAL, parseThreadOptions, THREADS_USAGE } from '../../src/cli/bench-thread-options';
 
 describe('the benchmark\'s options', () => {
   it('reads --help, whose text gives each option of the usage line a line of its own', () => {
@@ -116,5 +117,17 @@ describe('the threads a benchmark row ran on', () => {
     expect(threadsOf(browserRow('webgl'))).toBe(1);
     // Node's rows say their own count
     expect(threadsOf({ model: 'ebm', where: 'node', backend: 'wasm', note: '', details: { threads: 1 } })).toBe(1);
+  });
+});
+
+describe('bench:threads\' options', () => {
+  it('reads its counts, models and --pytorch (which --pytorch-isa implies), and refuses what it does not know', () => {
+    expect(parseThreadOptions([], 2)).toEqual({ models: CONVOLUTIONAL, cores: 2, steps: 15, rounds: 2, build: true, pytorch: false });
+    expect(parseThreadOptions(['--models', 'ebm,gan', '--cores', '4', '--steps', '5', '--rounds', '3', '--no-build', '--pytorch'], 2))
+      .toEqual({ models: ['ebm', 'gan'], cores: 4, steps: 5, rounds: 3, build: false, pytorch: true });
+    expect(parseThreadOptions(['--pytorch-isa', 'avx2'], 2)).toMatchObject({ pytorch: true, pytorchIsa: 'avx2' });
+    for (const wrong of [['--pytorch-isa', 'avx512'], ['--rounds', '0'], ['--cores', '1.5'], ['--models'], ['--threads', '2']]) {
+      expect(() => parseThreadOptions(wrong, 2)).toThrow(THREADS_USAGE);
+    }
   });
 });
