@@ -109,7 +109,8 @@ async function main(): Promise<void> {
   }
   console.log(`\n${os.cpus()[0]?.model.trim()} (${os.cpus().length} cores), Chromium ${browser.version()}; the worker told of ${cores} cores; best of ${rounds} rounds of ${steps} steps`);
   console.log('ms a step (threads: TF.js / ours)');
-  const pytorchColumns = pytorch ? [`PyTorch${pytorchIsa ? ` (${pytorchIsa})` : ''} on 1`, `PyTorch on ${os.cpus().length}`, 'one thread / PyTorch on 1', `now / PyTorch on ${os.cpus().length}`] : [];
+  const held = pytorchIsa ? ` (${pytorchIsa})` : '';
+  const pytorchColumns = pytorch ? [`PyTorch${held} on 1`, `PyTorch${held} on ${os.cpus().length}`, 'one thread / PyTorch on 1', `now / PyTorch on ${os.cpus().length}`] : [];
   console.log(alignedTable(['model', ...VARIANTS.map((variant) => variant.name), 'now / before', 'now / one thread', 'every core / one thread', ...pytorchColumns], body, 1));
 }
 
