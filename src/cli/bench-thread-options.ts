@@ -1,4 +1,5 @@
 /** bench:threads' command line (./bench-threads.ts). */
+import { findModel } from '../core/models';
 import { PYTORCH_ISAS, type PyTorchIsa } from './pytorch-isa';
 
 export const CONVOLUTIONAL = ['conv-ae', 'gan', 'pixelcnn', 'pixelcnnpp', 'pixelrnn', 'ebm'];
@@ -16,7 +17,7 @@ export interface ThreadOptions {
   pytorchIsa?: PyTorchIsa;
 }
 
-/** The options, or a usage error for any flag it does not know or a count that is not a positive whole number. */
+/** The options, or a usage error for any flag it does not know, a model it does not know, or a count that is not a positive whole number. */
 export function parseThreadOptions(argv: string[], machineCores: number): ThreadOptions {
   const options: ThreadOptions = { models: CONVOLUTIONAL, cores: machineCores, steps: 15, rounds: 2, build: true, pytorch: false };
   for (let i = 0; i < argv.length; i += 1) {
@@ -25,7 +26,12 @@ export function parseThreadOptions(argv: string[], machineCores: number): Thread
     if (flag === '--no-build') options.build = false;
     else if (flag === '--pytorch') options.pytorch = true;
     else if (flag === '--pytorch-isa' && PYTORCH_ISAS.includes(value as PyTorchIsa)) [options.pytorchIsa, options.pytorch, i] = [value as PyTorchIsa, true, i + 1];
-    else if (flag === '--models' && value) [options.models, i] = [value.split(',').filter(Boolean), i + 1];
+    else if (flag === '--models' && value && !value.startsWith('--')) {
+      const asked = value.split(',').filter(Boolean);
+      const unknown = asked.filter((id) => !findModel(id));
+      if (unknown.length || asked.length === 0) throw new Error(`${THREADS_USAGE} (no model ${unknown.join(', ') || value})`);
+      [options.models, i] = [asked, i + 1];
+    }
     else if ((flag === '--cores' || flag === '--steps' || flag === '--rounds') && Number.isInteger(count) && count >= 1) [options[flag.slice(2) as 'cores' | 'steps' | 'rounds'], i] = [count, i + 1];
     else throw new Error(`${THREADS_USAGE} (not ${flag}${value === undefined ? '' : ` ${value}`})`);
   }

@@ -12,8 +12,8 @@
  * makes the worker report N (a stand-in for a bigger machine: on a 2-core host, 4 cores
  * give TF.js two threads, on two real cores). Rounds run in turns; each row keeps its best.
  * `--pytorch` times the same step in PyTorch (the run's exported project, ./pytorch-timing.ts)
- * in the same turns, on one thread and on every logical core, for the ratio at each count:
- * one thread against PyTorch's on one, and the app as it runs now against PyTorch on every core.
+ * in the same turns, on one thread and on as many as the page's "now" step ran on (TF.js's or
+ * ours, the more), for the ratio at each count; `--pytorch-isa avx2` implies it.
  *
  *   npm run bench:threads -- [--models ebm,gan] [--cores 4] [--steps 15] [--rounds 2] [--no-build] [--pytorch] [--pytorch-isa avx2]
  */
@@ -59,12 +59,50 @@ async function exportedRun(model: string): Promise<{ config: ReturnType<typeof d
   }
 }
 
+/** VARIANTS' row of how the app runs now, which PyTorch is timed beside at its thread count. */
+const NOW = 2;
+
+const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : '-');
+
+/**
+ * PyTorch's side of a model's rows: the run exported once, then timed each round on one
+ * thread and on the page's "now" count, each count's best kept; after a failure (no state to
+ * export, no export, train.py failing) it is not tried again and the cells say why.
+ */
+class PyTorchSide {
+  private readonly best = [{ threads: 1, ms: Infinity }, { threads: 0, ms: Infinity }];
+  private constructor(private readonly model: string, private readonly steps: number, private readonly python: string, private readonly env: Record<string, string>, private run: { config: ReturnType<typeof defaultConfig>; checkpoint: Checkpoint } | undefined, private why: string) {}
+
+  static async of(model: string, steps: number, python: string, env: Record<string, string>): Promise<PyTorchSide> {
+    try {
+      const { config, checkpoint } = await exportedRun(model);
+      return new PyTorchSide(model, steps, python, env, checkpoint ? { config, checkpoint } : undefined, checkpoint ? '' : 'the model keeps no state to export');
+    } catch (error) {
+      return new PyTorchSide(model, steps, python, env, undefined, `not exported: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Times a round on `threads` threads into the best of column `column` (0: one thread, 1: now's count). */
+  async time(threads: number, column: 0 | 1): Promise<void> {
+    if (!this.run) return;
+    const timing = await timePyTorch(this.run.config, this.run.checkpoint, this.steps, threads, this.python, this.env);
+    console.error(`[threads] ${this.model}, PyTorch on ${threads}: ${timing.msPerStep ? `${timing.msPerStep.toFixed(1)} ms a step` : timing.note}`);
+    if (!timing.msPerStep) [this.run, this.why] = [undefined, timing.note];
+    else if (timing.msPerStep < this.best[column].ms) this.best[column] = { threads, ms: timing.msPerStep };
+  }
+
+  /** The row's cells: PyTorch on one thread, on now's count (with it), then our one-thread and now steps over them. */
+  cells(oneMs: number, nowMs: number): string[] {
+    const [one, now] = this.best;
+    const shown = (ms: number, label = '') => (Number.isFinite(ms) ? `${ms.toFixed(1)}${label}` : this.why || 'failed');
+    return [shown(one.ms), shown(now.ms, ` (${now.threads})`), ratio(oneMs, one.ms), ratio(nowMs, now.ms)];
+  }
+}
+
 async function main(): Promise<void> {
   const { models, cores, steps, rounds, build: building, pytorch, pytorchIsa } = parseThreadOptions(process.argv.slice(2), os.cpus().length);
   const python = pytorch ? pythonWithTorch() : undefined;
   if (pytorch && !python) throw new Error('--pytorch needs python3 with torch and numpy (Debian: apt install python3-torch)');
-  // PyTorch on one thread, then on every core (logical, as OMP_NUM_THREADS counts them)
-  const pytorchThreads = python ? [1, os.cpus().length] : [];
   const executablePath = findChromium();
   if (!executablePath) throw new Error(HOW_TO_GET_CHROMIUM);
   if (building) await build({ root: ROOT, logLevel: 'warn' });
@@ -75,32 +113,24 @@ async function main(): Promise<void> {
     const base = server.resolvedUrls?.local[0] ?? '';
     for (const model of models) {
       const best = VARIANTS.map(() => ({ ms: Infinity, result: undefined as BrowserBenchResult | undefined }));
-      const run = python ? await exportedRun(model) : undefined;
-      const pytorchBest = pytorchThreads.map(() => ({ ms: Infinity, note: '' }));
+      const side = python ? await PyTorchSide.of(model, steps, python, pytorchIsaEnv(pytorchIsa)) : undefined;
       for (let round = 0; round < rounds; round++) {
-        for (const [i, threads] of pytorchThreads.entries()) {
-          if (!run?.checkpoint) pytorchBest[i].note = 'the model keeps no state to export';
-          else {
-            const timing = await timePyTorch(run.config, run.checkpoint, steps, threads, python!, pytorchIsaEnv(pytorchIsa));
-            console.error(`[threads] ${model}, PyTorch on ${threads}: ${timing.msPerStep ? `${timing.msPerStep.toFixed(1)} ms a step` : timing.note}`);
-            pytorchBest[i] = { ms: Math.min(pytorchBest[i].ms, timing.msPerStep ?? Infinity), note: timing.note };
-          }
-        }
+        let nowThreads: number | undefined;
         for (const [i, variant] of VARIANTS.entries()) {
           const result = await benchPageResult(browser, `${base}bench.html?backend=wasm&model=${model}&dataset=${DATASET}&steps=${steps}&warmup=3${variant.query(cores)}`, model, 900);
           const ms = result.status === 'ok' ? (result.msPerStep ?? Infinity) : Infinity;
           console.error(`[threads] ${model}, ${variant.name}: ${result.status === 'ok' ? `${ms.toFixed(1)} ms a step (TF.js on ${result.wasmThreads}, ours on ${result.kernelThreads})` : `${result.status}: ${result.reason}`}`);
           if (ms < best[i].ms) best[i] = { ms, result };
+          if (i === NOW && result.status === 'ok') nowThreads = Math.max(result.wasmThreads ?? 1, result.kernelThreads ?? 1);
         }
+        // PyTorch on one thread, and on as many as the page's step ran on now (its threads and ours)
+        await side?.time(1, 0);
+        if (nowThreads) await side?.time(nowThreads, 1);
       }
       const [one, before, now, every] = best;
       const cell = ({ ms, result }: (typeof best)[number]) => (result ? `${ms.toFixed(1)} (${result.wasmThreads ?? '?'} / ${result.kernelThreads ?? '?'})` : 'failed');
-      const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : '-');
       const row = [model, cell(one), cell(before), cell(now), cell(every), ratio(now.ms, before.ms), ratio(now.ms, one.ms), ratio(every.ms, one.ms)];
-      if (python) {
-        row.push(...pytorchBest.map(({ ms, note }) => (Number.isFinite(ms) ? ms.toFixed(1) : note || 'failed')));
-        row.push(ratio(one.ms, pytorchBest[0].ms), ratio(now.ms, pytorchBest[1].ms));
-      }
+      if (side) row.push(...side.cells(one.ms, now.ms));
       body.push(row);
     }
   } finally {
@@ -110,7 +140,7 @@ async function main(): Promise<void> {
   console.log(`\n${os.cpus()[0]?.model.trim()} (${os.cpus().length} cores), Chromium ${browser.version()}; the worker told of ${cores} cores; best of ${rounds} rounds of ${steps} steps`);
   console.log('ms a step (threads: TF.js / ours)');
   const held = pytorchIsa ? ` (${pytorchIsa})` : '';
-  const pytorchColumns = pytorch ? [`PyTorch${held} on 1`, `PyTorch${held} on ${os.cpus().length}`, 'one thread / PyTorch on 1', `now / PyTorch on ${os.cpus().length}`] : [];
+  const pytorchColumns = pytorch ? [`PyTorch${held} on 1`, `PyTorch${held} on now's threads`, 'one thread / PyTorch on 1', 'now / PyTorch on as many'] : [];
   console.log(alignedTable(['model', ...VARIANTS.map((variant) => variant.name), 'now / before', 'now / one thread', 'every core / one thread', ...pytorchColumns], body, 1));
 }
 

@@ -126,7 +126,7 @@ describe('bench:threads\' options', () => {
     expect(parseThreadOptions(['--models', 'ebm,gan', '--cores', '4', '--steps', '5', '--rounds', '3', '--no-build', '--pytorch'], 2))
       .toEqual({ models: ['ebm', 'gan'], cores: 4, steps: 5, rounds: 3, build: false, pytorch: true });
     expect(parseThreadOptions(['--pytorch-isa', 'avx2'], 2)).toMatchObject({ pytorch: true, pytorchIsa: 'avx2' });
-    for (const wrong of [['--pytorch-isa', 'avx512'], ['--rounds', '0'], ['--cores', '1.5'], ['--models'], ['--threads', '2']]) {
+    for (const wrong of [['--pytorch-isa', 'avx512'], ['--rounds', '0'], ['--cores', '1.5'], ['--models'], ['--models', '--pytorch'], ['--models', 'ebm,typo'], ['--threads', '2']]) {
       expect(() => parseThreadOptions(wrong, 2)).toThrow(THREADS_USAGE);
     }
   });
