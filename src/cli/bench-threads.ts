@@ -43,7 +43,7 @@ interface Variant {
 const VARIANTS: Variant[] = [
   { name: 'one thread', query: () => '&threads=1' },
   { name: "TF.js's threads, ours on one (before)", query: (cores) => `&cores=${cores}&kernelThreads=1` },
-  { name: "TF.js's threads, ours on as many (now)", query: (cores) => `&cores=${cores}` },
+  { name: "TF.js's threads, ours as the app takes them (now)", query: (cores) => `&cores=${cores}` },
   { name: 'ours on every real core', query: () => `&kernelThreads=${os.cpus().length}` },
 ];
 
