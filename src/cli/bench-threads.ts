@@ -5,7 +5,8 @@
  *   - TF.js's threads, ours on one: how the app ran before our products took threads
  *     (src/core/wasm-simd/kernel-threads.ts): where TF.js has more threads than ours, its
  *     XNNPACK runs the forward convolutions and products;
- *   - TF.js's threads, ours on as many: how the app runs now;
+ *   - TF.js's threads, ours as the app takes them (as many, or two where TF.js keeps one on
+ *     a machine of 2-3 logical cores): how the app runs now;
  *   - ours on every real core, TF.js's as it starts (half of them): what a second thread
  *     of ours is worth where TF.js keeps one (a 2-core machine).
  * TF.js starts half as many threads as the worker's navigator reports cores. `--cores N`
