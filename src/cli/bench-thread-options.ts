@@ -12,7 +12,7 @@ export interface ThreadOptions {
   steps: number;
   rounds: number;
   build: boolean;
-  /** PyTorch's step too, on one thread and on every core, in the same turns. */
+  /** PyTorch's step too, in the same turns: on one thread and on as many as the page's "now" step ran on. */
   pytorch: boolean;
   pytorchIsa?: PyTorchIsa;
 }

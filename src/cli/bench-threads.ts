@@ -23,7 +23,7 @@ import { chromium } from 'playwright';
 import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../e2e/chromium';
 import type { BrowserBenchResult } from '../bench/protocol';
-import { defaultConfig } from '../core/config';
+import { defaultConfig, type RunConfig } from '../core/config';
 import { createSession } from '../core/training/session';
 import type { Checkpoint } from '../core/training/checkpoint';
 import { benchPageResult } from './bench-browser';
@@ -49,7 +49,7 @@ const VARIANTS: Variant[] = [
 ];
 
 /** The model's run at its defaults, as PyTorch's side takes it: its config and initial weights (made in Node, on TF.js's CPU backend). */
-async function exportedRun(model: string): Promise<{ config: ReturnType<typeof defaultConfig>; checkpoint?: Checkpoint }> {
+async function exportedRun(model: string): Promise<{ config: RunConfig; checkpoint?: Checkpoint }> {
   await useNodeBackend('cpu');
   const config = defaultConfig(model, DATASET);
   const session = await createSession(config, loadNodeDataset(DATASET));
@@ -72,7 +72,7 @@ const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b
  */
 class PyTorchSide {
   private readonly best = [{ threads: 1, ms: Infinity }, { threads: 0, ms: Infinity }];
-  private constructor(private readonly model: string, private readonly steps: number, private readonly python: string, private readonly env: Record<string, string>, private run: { config: ReturnType<typeof defaultConfig>; checkpoint: Checkpoint } | undefined, private why: string) {}
+  private constructor(private readonly model: string, private readonly steps: number, private readonly python: string, private readonly env: Record<string, string>, private run: { config: RunConfig; checkpoint: Checkpoint } | undefined, private why: string) {}
 
   static async of(model: string, steps: number, python: string, env: Record<string, string>): Promise<PyTorchSide> {
     try {
